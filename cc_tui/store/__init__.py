@@ -1,0 +1,1 @@
+"""Persistent state: config.toml, secrets.toml, history.sqlite3; every write is atomic."""

@@ -1,0 +1,45 @@
+"""Shared fixtures: a private CC_TUI_HOME per test and emulators on real loopback sockets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cc_tui.emulator.server import EmulatorServer
+from cc_tui.emulator.settings import EmulatorSettings
+
+StartEmulator = Callable[..., EmulatorServer]
+
+
+@pytest.fixture
+def cc_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty CC_TUI_HOME that every store and command of the test uses."""
+    home = tmp_path / "cc-home"
+    monkeypatch.setenv("CC_TUI_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def start_emulator() -> Iterator[StartEmulator]:
+    """Start emulators with settings overrides (``start_emulator(token_lifetime=2)``)."""
+    servers: list[EmulatorServer] = []
+
+    def start(**overrides: Any) -> EmulatorServer:
+        settings = EmulatorSettings(port=0, **overrides)
+        server = EmulatorServer(settings)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def emulator(start_emulator: StartEmulator) -> EmulatorServer:
+    """An emulator with default settings, seeded demo data, on a free loopback port."""
+    return start_emulator()
