@@ -166,8 +166,7 @@ class ApiError(ConstantContactError):
     def _describe(self) -> str:
         where = f" ({self.method} {self.path})" if self.method else ""
         return (
-            f"Constant Contact answered {self.status} {self.error_key}: "
-            f"{self.error_message}{where}"
+            f"Constant Contact answered {self.status} {self.error_key}: {self.error_message}{where}"
         )
 
 

@@ -14,20 +14,32 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 __all__ = [
+    "ATTRIBUTE_FIELDS",
     "CONTACT_CAP_PER_RUN",
+    "CUSTOM_FIELD_MAX_LENGTH",
+    "CUSTOM_FIELD_PREFIX",
     "DEFAULT_API_BASE_URL",
     "DEFAULT_AUTH_BASE_URL",
     "DEFAULT_SCOPES",
+    "EMAIL_MAX_LENGTH",
+    "MAX_CUSTOM_FIELDS_PER_CONTACT",
+    "NAME_FIELDS",
+    "REJECT_REASONS",
     "AppConfig",
+    "BatchRecord",
+    "BatchState",
     "Connection",
     "Consent",
     "Export",
     "FieldMapping",
     "Role",
     "Roles",
+    "RunRecord",
+    "RunStatus",
     "SegmentSource",
     "TokenSet",
     "UsableBy",
+    "is_attribute_field",
     "is_loopback_host",
     "mask_secret",
     "url_is_secure_enough",
@@ -40,6 +52,42 @@ DEFAULT_AUTH_BASE_URL = "https://authz.constantcontact.com/oauth2/default/v1"
 DEFAULT_SCOPES = ("contact_data", "account_read", "offline_access")
 # The product's hard ceiling per export run; a connection's contract may lower it.
 CONTACT_CAP_PER_RUN = 1_000_000
+CUSTOM_FIELD_PREFIX = "cf:"
+MAX_CUSTOM_FIELDS_PER_CONTACT = 25
+CUSTOM_FIELD_MAX_LENGTH = 255
+EMAIL_MAX_LENGTH = 50
+
+# Contact fields of a JSON import besides email/first_name/last_name, with their maximum length
+# (None: not a free-text field), as the swagger's JsonImportContact defines them.
+ATTRIBUTE_FIELDS: dict[str, int | None] = {
+    "job_title": 50,
+    "company_name": 50,
+    "birthday_month": None,
+    "birthday_day": None,
+    "anniversary": None,
+    "phone": 50,
+    "home_phone": 50,
+    "work_phone": 50,
+    "mobile_phone": 50,
+    "other_phone": 50,
+    **{
+        f"{prefix}{part}": (255 if part.startswith("street") else 50)
+        for prefix in ("", "home_", "work_", "other_")
+        for part in ("street", "street2", "city", "state", "zip", "country")
+        if f"{prefix}{part}" != "home_country"
+    },
+    # The swagger spells this one with a space; it is what the API accepts.
+    "home country": 50,
+}
+NAME_FIELDS = {"first_name": 50, "last_name": 50}
+
+
+def is_attribute_field(name: str) -> bool:
+    """True for a Constant Contact contact field or a custom field ``cf:<name>``."""
+    if name.startswith(CUSTOM_FIELD_PREFIX):
+        return len(name) > len(CUSTOM_FIELD_PREFIX)
+    return name in ATTRIBUTE_FIELDS
+
 
 class UsableBy(StrEnum):
     """Who may run exports through a connection (only administrators ever change it)."""
@@ -142,7 +190,7 @@ class Export:
     """Segments sent to Constant Contact lists through a connection; saving never runs it."""
 
     name: str
-    connection: str
+    connection: str | None  # None once its connection was removed ("detached")
     list_ids: tuple[str, ...]
     segments: tuple[str, ...]
     mapping: FieldMapping
@@ -220,3 +268,123 @@ class TokenSet:
         """True if the access token expires in less than ``seconds`` from ``now``."""
         now = now or datetime.now(UTC)
         return (self.expires_at - now).total_seconds() < seconds
+
+
+class RunStatus(StrEnum):
+    """Where a run stands. ``running`` is only ever seen while its process lives."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"  # every contact confirmed (unsubscribed ones included)
+    PARTIAL = "partial"  # finished, but Constant Contact refused some contacts
+    FAILED = "failed"  # stopped by an error that a resume would not fix
+    INTERRUPTED = "interrupted"  # stopped part-way; `cc-tui run NAME` resumes it
+
+    @property
+    def is_final(self) -> bool:
+        """True once nothing more will happen to the run (it cannot be resumed)."""
+        return self in {RunStatus.SUCCEEDED, RunStatus.PARTIAL, RunStatus.FAILED}
+
+
+class BatchState(StrEnum):
+    """Checkpointed life of one import request."""
+
+    PENDING = "pending"  # built, about to be sent (or sent without an answer)
+    POSTED = "posted"  # Constant Contact accepted it: activity_id known
+    CONFIRMED = "confirmed"  # its activity completed; counters recorded
+    FAILED = "failed"  # its activity failed for good
+
+
+REJECT_REASONS = ("missing_email", "invalid_email", "duplicate_email", "over_cap")
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One run of an export, as the history keeps it and ``--json`` prints it.
+
+    Accounting, always: ``rows_read = sent + sum(rejected)`` and
+    ``sent = confirmed + failed + unsubscribed + pending``, where ``pending`` (contacts not
+    confirmed yet) is zero once a run has finished; a dry run sends nothing, so for it every
+    contact to send stays pending.
+    """
+
+    run_id: str
+    export: str
+    connection: str | None
+    status: RunStatus
+    dry_run: bool
+    os_user: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    attempts: int = 1
+    rows_read: int = 0
+    sent: int = 0
+    confirmed: int = 0
+    failed: int = 0
+    unsubscribed: int = 0
+    rejected: Mapping[str, int] = field(default_factory=dict)
+    truncated: int = 0
+    batches: int = 0
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    bytes_sent: int = 0
+    error: str | None = None
+    rejected_rows_file: str | None = None
+
+    @property
+    def pending(self) -> int:
+        """Contacts to send that are not confirmed, failed or unsubscribed (yet)."""
+        return self.sent - self.confirmed - self.failed - self.unsubscribed
+
+    @property
+    def duration_s(self) -> float:
+        """Seconds from start to finish (to now while it runs)."""
+        end = self.finished_at or datetime.now(UTC)
+        return max(0.0, (end - self.started_at).total_seconds())
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON summary of ARCHITECTURE.md section 5 (plus ``pending`` and ``truncated``)."""
+        return {
+            "run_id": self.run_id,
+            "export": self.export,
+            "status": self.status.value,
+            "dry_run": self.dry_run,
+            "rows_read": self.rows_read,
+            "sent": self.sent,
+            "confirmed": self.confirmed,
+            "failed": self.failed,
+            "unsubscribed": self.unsubscribed,
+            "pending": self.pending,
+            "rejected": {reason: int(self.rejected.get(reason, 0)) for reason in REJECT_REASONS},
+            "truncated": self.truncated,
+            "batches": self.batches,
+            "requests": self.requests,
+            "retries": self.retries,
+            "throttled": self.throttled,
+            "rejected_rows_file": self.rejected_rows_file,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "duration_s": round(self.duration_s, 3),
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRecord:
+    """The checkpoint of one batch of a run."""
+
+    run_id: str
+    seq: int
+    state: BatchState
+    contacts: int
+    bytes: int
+    digest: str
+    attempts: int = 0
+    activity_id: str | None = None
+    activity_state: str | None = None
+    confirmed: int = 0
+    failed: int = 0
+    unsubscribed: int = 0
+    errors: tuple[str, ...] = ()
+    posted_at: datetime | None = None
+    finished_at: datetime | None = None

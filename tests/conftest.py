@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from cc_tui.emulator.server import EmulatorServer
-from cc_tui.emulator.settings import EmulatorSettings
+if TYPE_CHECKING:
+    from cc_tui.emulator.server import EmulatorServer
 
-StartEmulator = Callable[..., EmulatorServer]
+StartEmulator = Callable[..., "EmulatorServer"]
 
 
 @pytest.fixture
@@ -25,6 +25,9 @@ def cc_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def start_emulator() -> Iterator[StartEmulator]:
     """Start emulators with settings overrides (``start_emulator(token_lifetime=2)``)."""
+    from cc_tui.emulator.server import EmulatorServer
+    from cc_tui.emulator.settings import EmulatorSettings
+
     servers: list[EmulatorServer] = []
 
     def start(**overrides: Any) -> EmulatorServer:

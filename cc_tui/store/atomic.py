@@ -26,7 +26,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        tmp.replace(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

@@ -1,0 +1,441 @@
+"""config.toml: read with tomllib, validated into frozen dataclasses, written atomically.
+
+A file that does not parse or validate is never overwritten: :meth:`ConfigStore.update` reads
+and validates the current file before it writes, so a hand-edit with a typo stays on disk for
+the user to fix, with an error that names the file, the key, the line and the fix.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from cc_tui.errors import ConfigError
+from cc_tui.models import (
+    DEFAULT_API_BASE_URL,
+    DEFAULT_AUTH_BASE_URL,
+    AppConfig,
+    Connection,
+    Consent,
+    Export,
+    FieldMapping,
+    Roles,
+    SegmentSource,
+    UsableBy,
+    is_attribute_field,
+    url_is_secure_enough,
+)
+from cc_tui.store.atomic import atomic_write_text
+from cc_tui.store.toml_reader import TomlSection, parse_toml
+
+__all__ = [
+    "CONFIG_SCHEMA_VERSION",
+    "SEGMENT_FORMATS",
+    "ConfigStore",
+    "config_to_toml",
+    "load_config",
+    "validate_name",
+    "with_connection",
+    "with_export",
+    "without_connection",
+    "without_export",
+]
+
+CONFIG_SCHEMA_VERSION = 1
+SEGMENT_FORMATS = ("csv", "tsv", "csv.gz", "tsv.gz", "parquet", "ndjson")
+MAX_LISTS_PER_EXPORT = 50  # list_ids of one JSON import: 1 to 50
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z]+$")
+
+_TOP_KEYS = {
+    "schema_version",
+    "segments_dirs",
+    "theme",
+    "roles",
+    "segments",
+    "connections",
+    "exports",
+    "keymap",
+}
+_CONNECTION_KEYS = {
+    "display_name",
+    "client_id",
+    "usable_by",
+    "consent",
+    "api_base_url",
+    "auth_base_url",
+    "max_contacts_per_run",
+}
+_EXPORT_KEYS = {
+    "connection",
+    "list_ids",
+    "segments",
+    "schedule",
+    "enabled",
+    "mapping",
+    "attributes",
+}
+_MAPPING_KEYS = {"email", "first_name", "last_name"}
+_SEGMENT_KEYS = {"path", "format", "encoding", "delimiter"}
+
+
+def validate_name(kind: str, name: str) -> str:
+    """Names of connections, exports and segments: letters, digits, ``_ . -``; at most 64."""
+    if not _NAME.match(name):
+        raise ConfigError(
+            f"{kind} name '{name}' is not allowed",
+            fix="use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit",
+        )
+    return name
+
+
+def load_config(path: Path) -> AppConfig:
+    """Read and validate config.toml; a missing file is an empty configuration."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return AppConfig()
+    except UnicodeDecodeError as exc:
+        raise ConfigError("is not UTF-8 text", path=path, fix="save it as UTF-8") from exc
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot be read: {exc.strerror}", path=path, fix="check the file's permissions"
+        ) from exc
+    return _validate(TomlSection(path, parse_toml(path, text), text=text))
+
+
+def _validate(root: TomlSection) -> AppConfig:
+    root.check_keys(_TOP_KEYS)
+    version = root.integer("schema_version", default=CONFIG_SCHEMA_VERSION, low=1, high=10**6)
+    if version != CONFIG_SCHEMA_VERSION:
+        raise root.error(
+            "schema_version",
+            f"version {version} is not supported",
+            "this file was written by a newer cc-tui; upgrade cc-tui",
+        )
+    roles = root.table("roles")
+    roles.check_keys({"admins", "contributors"})
+    keymap = root.table("keymap")
+    connections = {
+        name: _connection(name, table) for name, table in root.table("connections").tables()
+    }
+    config = AppConfig(
+        schema_version=CONFIG_SCHEMA_VERSION,
+        segments_dirs=tuple(Path(p).expanduser() for p in root.strings("segments_dirs")),
+        theme=root.string("theme", default="cc-dark") or "cc-dark",
+        roles=Roles(admins=roles.strings("admins"), contributors=roles.strings("contributors")),
+        segments={name: _segment(name, table) for name, table in root.table("segments").tables()},
+        connections=connections,
+        exports={
+            name: _export(name, table, connections)
+            for name, table in root.table("exports").tables()
+        },
+        keymap={key: keymap.required_string(key) for key in keymap.data},
+    )
+    return config
+
+
+def _checked_name(table: TomlSection, kind: str, name: str) -> None:
+    if not _NAME.match(name):
+        raise table.error(
+            None,
+            f"{kind} name '{name}' is not allowed",
+            "use letters, digits, '_', '.' or '-' (at most 64)",
+        )
+
+
+def _url(table: TomlSection, key: str, default: str) -> str:
+    url = table.string(key, default=default) or default
+    if not url_is_secure_enough(url):
+        raise table.error(
+            key, f"'{url}' is not allowed", "use https:// (plain http:// only for a loopback host)"
+        )
+    return url.rstrip("/")
+
+
+def _connection(name: str, table: TomlSection) -> Connection:
+    _checked_name(table, "connection", name)
+    table.check_keys(_CONNECTION_KEYS)
+    usable_by = table.string("usable_by", default=UsableBy.ADMINS.value)
+    if usable_by not in {item.value for item in UsableBy}:
+        raise table.error(
+            "usable_by", f"'{usable_by}' is not a choice", 'use "admins" or "contributors"'
+        )
+    consent = None
+    if "consent" in table.data:
+        consent_table = table.table("consent")
+        consent_table.check_keys({"accepted_at", "accepted_by"})
+        accepted_at = consent_table.timestamp("accepted_at")
+        if accepted_at is None:
+            raise consent_table.error(
+                "accepted_at", "missing", "accept the privacy statement again (connection login)"
+            )
+        consent = Consent(
+            accepted_at=accepted_at, accepted_by=consent_table.required_string("accepted_by")
+        )
+    return Connection(
+        name=name,
+        display_name=table.string("display_name", default=name) or name,
+        client_id=table.required_string("client_id"),
+        usable_by=UsableBy(usable_by),
+        consent=consent,
+        api_base_url=_url(table, "api_base_url", DEFAULT_API_BASE_URL),
+        auth_base_url=_url(table, "auth_base_url", DEFAULT_AUTH_BASE_URL),
+        max_contacts_per_run=table.integer(
+            "max_contacts_per_run", default=None, low=1, high=1_000_000
+        ),
+    )
+
+
+def _segment(name: str, table: TomlSection) -> SegmentSource:
+    _checked_name(table, "segment", name)
+    table.check_keys(_SEGMENT_KEYS)
+    fmt = table.string("format")
+    if fmt is not None and fmt not in SEGMENT_FORMATS:
+        raise table.error(
+            "format",
+            f"'{fmt}' is not a known format",
+            f"use one of {', '.join(SEGMENT_FORMATS)}, or leave it out",
+        )
+    delimiter = table.string("delimiter")
+    if delimiter is not None and len(delimiter) != 1:
+        raise table.error("delimiter", "must be one character", 'e.g. delimiter = ";"')
+    encoding = table.string("encoding")
+    if encoding is not None:
+        _check_encoding(table, encoding)
+    return SegmentSource(
+        name=name,
+        path=Path(table.required_string("path")).expanduser(),
+        format=fmt,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+
+
+def _check_encoding(table: TomlSection, encoding: str) -> None:
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise table.error(
+            "encoding",
+            f"'{encoding}' is not a known text encoding",
+            'use e.g. "utf-8", "latin-1" or "cp1252"',
+        ) from None
+
+
+def _export(name: str, table: TomlSection, connections: dict[str, Connection]) -> Export:
+    _checked_name(table, "export", name)
+    table.check_keys(_EXPORT_KEYS)
+    connection = table.string("connection") or None
+    if connection is not None and connection not in connections:
+        known = ", ".join(sorted(connections)) or "none yet"
+        raise table.error(
+            "connection", f"no connection named '{connection}'", f"use one of: {known}"
+        )
+    list_ids = table.strings("list_ids", required=True)
+    if not 1 <= len(list_ids) <= MAX_LISTS_PER_EXPORT:
+        raise table.error(
+            "list_ids",
+            f"has {len(list_ids)} lists",
+            f"give 1 to {MAX_LISTS_PER_EXPORT} Constant Contact list IDs",
+        )
+    for list_id in list_ids:
+        if not _UUID.match(list_id):
+            raise table.error(
+                "list_ids",
+                f"'{list_id}' is not a list ID",
+                "copy the UUID from the list's URL in Constant Contact "
+                "(8-4-4-4-12 hexadecimal digits)",
+            )
+    segments = table.strings("segments", required=True)
+    if not segments:
+        raise table.error("segments", "is empty", 'name at least one segment: ["vip"]')
+    schedule = table.string("schedule")
+    if schedule is not None and not _looks_like_cron(schedule):
+        raise table.error(
+            "schedule",
+            f"'{schedule}' is not a cron expression",
+            'use five fields, minute hour day month weekday, e.g. "0 6 * * *"',
+        )
+    return Export(
+        name=name,
+        connection=connection,
+        list_ids=list_ids,
+        segments=segments,
+        mapping=_mapping(table),
+        schedule=schedule,
+        enabled=table.boolean("enabled", default=True),
+    )
+
+
+def _mapping(table: TomlSection) -> FieldMapping:
+    mapping = table.table("mapping", required=True)
+    mapping.check_keys(_MAPPING_KEYS)
+    attributes = table.table("attributes")
+    for field_name in attributes.data:
+        if not is_attribute_field(field_name):
+            raise attributes.error(
+                field_name,
+                "is not a Constant Contact contact field",
+                "use a field such as job_title, company_name, phone, city, "
+                'or a custom field as "cf:<name>"',
+            )
+    return FieldMapping(
+        email=mapping.required_string("email"),
+        first_name=mapping.string("first_name") or None,
+        last_name=mapping.string("last_name") or None,
+        attributes={key: attributes.required_string(key) for key in attributes.data},
+    )
+
+
+def _looks_like_cron(expression: str) -> bool:
+    fields = expression.split()
+    return len(fields) == 5 and all(_CRON_FIELD.match(field) for field in fields)
+
+
+def config_to_toml(config: AppConfig) -> dict[str, Any]:
+    """The TOML document for ``config``; defaults are left out to keep the file short."""
+    doc: dict[str, Any] = {"schema_version": config.schema_version}
+    if config.segments_dirs:
+        doc["segments_dirs"] = [str(path) for path in config.segments_dirs]
+    doc["theme"] = config.theme
+    if config.roles.admins or config.roles.contributors:
+        doc["roles"] = {
+            "admins": list(config.roles.admins),
+            "contributors": list(config.roles.contributors),
+        }
+    if config.keymap:
+        doc["keymap"] = dict(config.keymap)
+    if config.segments:
+        doc["segments"] = {name: _segment_doc(seg) for name, seg in config.segments.items()}
+    if config.connections:
+        doc["connections"] = {
+            name: _connection_doc(conn) for name, conn in config.connections.items()
+        }
+    if config.exports:
+        doc["exports"] = {name: _export_doc(exp) for name, exp in config.exports.items()}
+    return doc
+
+
+def _segment_doc(segment: SegmentSource) -> dict[str, Any]:
+    doc: dict[str, Any] = {"path": str(segment.path)}
+    for key in ("format", "encoding", "delimiter"):
+        value = getattr(segment, key)
+        if value is not None:
+            doc[key] = value
+    return doc
+
+
+def _connection_doc(conn: Connection) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "display_name": conn.display_name,
+        "client_id": conn.client_id,
+        "usable_by": conn.usable_by.value,
+    }
+    if conn.api_base_url != DEFAULT_API_BASE_URL:
+        doc["api_base_url"] = conn.api_base_url
+    if conn.auth_base_url != DEFAULT_AUTH_BASE_URL:
+        doc["auth_base_url"] = conn.auth_base_url
+    if conn.max_contacts_per_run is not None:
+        doc["max_contacts_per_run"] = conn.max_contacts_per_run
+    if conn.consent is not None:
+        doc["consent"] = {
+            "accepted_at": conn.consent.accepted_at,
+            "accepted_by": conn.consent.accepted_by,
+        }
+    return doc
+
+
+def _export_doc(export: Export) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "connection": export.connection or "",
+        "list_ids": list(export.list_ids),
+        "segments": list(export.segments),
+        "enabled": export.enabled,
+    }
+    if export.schedule:
+        doc["schedule"] = export.schedule
+    mapping = {"email": export.mapping.email}
+    if export.mapping.first_name:
+        mapping["first_name"] = export.mapping.first_name
+    if export.mapping.last_name:
+        mapping["last_name"] = export.mapping.last_name
+    doc["mapping"] = mapping
+    if export.mapping.attributes:
+        doc["attributes"] = dict(export.mapping.attributes)
+    return doc
+
+
+class ConfigStore:
+    """The one way to read and change config.toml; changes are locked, validated and atomic."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> AppConfig:
+        """The current configuration (an empty one when the file does not exist yet)."""
+        return load_config(self.path)
+
+    def update(self, change: Callable[[AppConfig], AppConfig]) -> AppConfig:
+        """Apply ``change`` to the file's current content and write the result atomically.
+
+        Holds an exclusive lock so two cc-tui processes cannot lose each other's edits. The
+        current file is validated first: a broken file raises and is left untouched.
+        """
+        with self._locked():
+            current = load_config(self.path)
+            updated = change(current)
+            self._write(updated)
+            return updated
+
+    def _write(self, config: AppConfig) -> None:
+        text = tomli_w.dumps(config_to_toml(config))
+        # Re-read what we are about to write: a bug here must not leave an unreadable file.
+        _validate(TomlSection(self.path, parse_toml(self.path, text), text=text))
+        atomic_write_text(self.path, text, mode=0o644)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(f".{self.path.name}.lock")
+        with lock_path.open("a") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def with_connection(config: AppConfig, connection: Connection) -> AppConfig:
+    """``config`` with ``connection`` added or replaced."""
+    return replace(config, connections={**config.connections, connection.name: connection})
+
+
+def without_connection(config: AppConfig, name: str, *, detach_exports: bool) -> AppConfig:
+    """``config`` without connection ``name``; its exports are detached (connection unset)."""
+    exports = dict(config.exports)
+    if detach_exports:
+        for export_name in config.exports_using(name):
+            exports[export_name] = replace(exports[export_name], connection=None)
+    connections = {key: conn for key, conn in config.connections.items() if key != name}
+    return replace(config, connections=connections, exports=exports)
+
+
+def with_export(config: AppConfig, export: Export) -> AppConfig:
+    """``config`` with ``export`` added or replaced."""
+    return replace(config, exports={**config.exports, export.name: export})
+
+
+def without_export(config: AppConfig, name: str) -> AppConfig:
+    """``config`` without export ``name``."""
+    return replace(config, exports={k: v for k, v in config.exports.items() if k != name})

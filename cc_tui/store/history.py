@@ -1,0 +1,198 @@
+"""history.sqlite3: runs, their batches, and audit events (SQLite in WAL mode).
+
+The schema is versioned with ``PRAGMA user_version``; :data:`MIGRATIONS` upgrades an older file
+step by step, each step in one transaction. Every state change is its own transaction, so a
+process killed at any moment leaves the last committed state for a resume to start from.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cc_tui.errors import ConfigError
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "AuditEvent", "HistoryStore", "utc_now_iso"]
+
+_V1 = """
+CREATE TABLE runs (
+    run_id          TEXT PRIMARY KEY,
+    export          TEXT NOT NULL,
+    connection      TEXT,
+    status          TEXT NOT NULL,
+    dry_run         INTEGER NOT NULL DEFAULT 0,
+    os_user         TEXT NOT NULL DEFAULT '',
+    started_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    finished_at     TEXT,
+    attempts        INTEGER NOT NULL DEFAULT 1,
+    inputs          TEXT NOT NULL DEFAULT '{}',
+    plan            TEXT NOT NULL DEFAULT '{}',
+    rows_read       INTEGER NOT NULL DEFAULT 0,
+    sent            INTEGER NOT NULL DEFAULT 0,
+    confirmed       INTEGER NOT NULL DEFAULT 0,
+    failed          INTEGER NOT NULL DEFAULT 0,
+    unsubscribed    INTEGER NOT NULL DEFAULT 0,
+    missing_email   INTEGER NOT NULL DEFAULT 0,
+    invalid_email   INTEGER NOT NULL DEFAULT 0,
+    duplicate_email INTEGER NOT NULL DEFAULT 0,
+    over_cap        INTEGER NOT NULL DEFAULT 0,
+    truncated       INTEGER NOT NULL DEFAULT 0,
+    batches         INTEGER NOT NULL DEFAULT 0,
+    requests        INTEGER NOT NULL DEFAULT 0,
+    retries         INTEGER NOT NULL DEFAULT 0,
+    throttled       INTEGER NOT NULL DEFAULT 0,
+    bytes_sent      INTEGER NOT NULL DEFAULT 0,
+    error           TEXT,
+    rejected_rows_file TEXT
+);
+CREATE INDEX runs_by_export ON runs (export, started_at);
+CREATE INDEX runs_by_start ON runs (started_at);
+
+CREATE TABLE batches (
+    run_id        TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    seq           INTEGER NOT NULL,
+    state         TEXT NOT NULL,
+    contacts      INTEGER NOT NULL,
+    bytes         INTEGER NOT NULL,
+    digest        TEXT NOT NULL,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    activity_id   TEXT,
+    activity_state TEXT,
+    confirmed     INTEGER NOT NULL DEFAULT 0,
+    failed        INTEGER NOT NULL DEFAULT 0,
+    unsubscribed  INTEGER NOT NULL DEFAULT 0,
+    errors        TEXT NOT NULL DEFAULT '[]',
+    posted_at     TEXT,
+    finished_at   TEXT,
+    PRIMARY KEY (run_id, seq)
+);
+
+CREATE TABLE audit_events (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       TEXT NOT NULL,
+    os_user  TEXT NOT NULL,
+    action   TEXT NOT NULL,
+    subject  TEXT NOT NULL,
+    detail   TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_by_subject ON audit_events (subject, at);
+"""
+
+# MIGRATIONS[n] upgrades a file at user_version n to n + 1. Append, never edit.
+MIGRATIONS: tuple[str, ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def utc_now_iso() -> str:
+    """The current UTC time as ISO-8601 text, the format every timestamp column uses."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """Something a person did that an administrator may need to trace later."""
+
+    at: datetime
+    os_user: str
+    action: str
+    subject: str
+    detail: Mapping[str, Any]
+
+
+class HistoryStore:
+    """One SQLite connection shared by the threads of a process, behind a lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, timeout=30.0
+        )
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._db.close()
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open file."""
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise ConfigError(
+                f"history schema version {version} is newer than this cc-tui knows",
+                path=self.path,
+                fix="upgrade cc-tui (the file was left untouched)",
+            )
+        for target in range(version, SCHEMA_VERSION):
+            with self.transaction() as db:
+                for statement in _statements(MIGRATIONS[target]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {target + 1}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` so writers queue instead of failing)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        """Rows of a read-only query."""
+        with self._lock:
+            return list(self._db.execute(sql, params).fetchall())
+
+    def record_event(
+        self, action: str, subject: str, os_user: str, detail: Mapping[str, Any] | None = None
+    ) -> None:
+        """Append an audit event (never pass secrets in ``detail``)."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO audit_events (at, os_user, action, subject, detail) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (utc_now_iso(), os_user, action, subject, json.dumps(dict(detail or {}))),
+            )
+
+    def events(self, *, subject: str | None = None, limit: int = 100) -> list[AuditEvent]:
+        """The most recent audit events first, optionally about one subject."""
+        where, params = ("WHERE subject = ?", (subject,)) if subject else ("", ())
+        rows = self.query(
+            f"SELECT * FROM audit_events {where} ORDER BY id DESC LIMIT ?", (*params, limit)
+        )
+        return [
+            AuditEvent(
+                at=datetime.fromisoformat(row["at"]),
+                os_user=row["os_user"],
+                action=row["action"],
+                subject=row["subject"],
+                detail=json.loads(row["detail"]),
+            )
+            for row in rows
+        ]
+
+
+def _statements(script: str) -> list[str]:
+    # executescript() would COMMIT the open transaction; split so a migration stays atomic.
+    return [part.strip() for part in script.split(";") if part.strip()]

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from cc_tui.errors import ConfigError
+from cc_tui.models import Connection, Consent, Export, FieldMapping, UsableBy
+from cc_tui.store.config import ConfigStore, load_config, with_connection, with_export
+
+LIST_ID = "04fe9a97-a579-43c5-bb1a-58ed29bf0a6a"
+
+GOOD = f"""\
+schema_version = 1
+segments_dirs = ["~/segments"]
+theme = "cc-dark"
+
+[roles]
+admins = ["alice"]
+contributors = ["bob"]
+
+[segments.vip]
+path = "/data/exports/vip.parquet"
+
+[connections.marketing]
+display_name = "Marketing account"
+client_id = "abc123"
+usable_by = "contributors"
+consent = {{ accepted_at = 2026-11-29T15:00:00Z, accepted_by = "alice" }}
+api_base_url = "http://127.0.0.1:8911/v3"
+
+[exports.spring-promo]
+connection = "marketing"
+list_ids = ["{LIST_ID}"]
+segments = ["vip", "new-subscribers"]
+schedule = "0 6 * * *"
+mapping = {{ email = "EmailAddress", first_name = "FirstName", last_name = "LastName" }}
+attributes = {{ job_title = "Title", "cf:loyalty_tier" = "Tier" }}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def test_missing_file_is_an_empty_config(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "config.toml")
+    assert config.connections == {} and config.exports == {}
+
+
+def test_sketch_from_architecture_loads(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    conn = config.connections["marketing"]
+    assert conn.usable_by is UsableBy.CONTRIBUTORS
+    assert conn.consent == Consent(datetime(2026, 11, 29, 15, tzinfo=UTC), "alice")
+    assert conn.api_base_url == "http://127.0.0.1:8911/v3"
+    export = config.exports["spring-promo"]
+    assert export.list_ids == (LIST_ID,)
+    assert export.mapping.columns() == {
+        "email": "EmailAddress",
+        "first_name": "FirstName",
+        "last_name": "LastName",
+        "job_title": "Title",
+        "cf:loyalty_tier": "Tier",
+    }
+    assert config.roles.role_of("bob") == "contributor"
+    assert config.roles.role_of("mallory") is None
+
+
+def test_round_trip_through_the_store(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    store = ConfigStore(path)
+    before = store.load()
+    store.update(lambda c: c)
+    assert store.load() == before
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "line", "fix"),
+    [
+        (
+            'client_id = "abc123"',
+            'clientid = "abc123"',
+            "connections.marketing.clientid",
+            14,
+            "rename it to 'client_id'",
+        ),
+        ('theme = "cc-dark"', "theme = 3", "theme", 3, 'theme = "'),
+        (
+            'usable_by = "contributors"',
+            'usable_by = "all"',
+            "connections.marketing.usable_by",
+            15,
+            '"admins" or "contributors"',
+        ),
+        (
+            f'list_ids = ["{LIST_ID}"]',
+            'list_ids = ["not-a-uuid"]',
+            "exports.spring-promo.list_ids",
+            21,
+            "UUID",
+        ),
+        (
+            'connection = "marketing"',
+            'connection = "sales"',
+            "exports.spring-promo.connection",
+            20,
+            "marketing",
+        ),
+        (
+            'api_base_url = "http://127.0.0.1:8911/v3"',
+            'api_base_url = "http://example.com/v3"',
+            "connections.marketing.api_base_url",
+            17,
+            "https://",
+        ),
+        (
+            'schedule = "0 6 * * *"',
+            'schedule = "daily"',
+            "exports.spring-promo.schedule",
+            23,
+            "five fields",
+        ),
+        (
+            'job_title = "Title"',
+            'jobtitle = "Title"',
+            "exports.spring-promo.attributes.jobtitle",
+            25,
+            "cf:<name>",
+        ),
+    ],
+)
+def test_wrong_values_name_file_key_line_and_fix(
+    tmp_path: Path, old: str, new: str, key: str, line: int, fix: str
+) -> None:
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    error = caught.value
+    assert (error.path, error.key, error.line) == (path, key, line)
+    assert error.fix is not None and fix in error.fix
+    assert str(path) in str(error) and key in str(error) and f"line {line}" in str(error)
+
+
+def test_corrupt_file_gives_line_and_is_never_overwritten(tmp_path: Path) -> None:
+    broken = GOOD.replace('segments = ["vip", "new-subscribers"]', 'segments = ["vip"')
+    path = write(tmp_path, broken)
+    store = ConfigStore(path)
+    with pytest.raises(ConfigError) as caught:
+        store.update(lambda c: c)
+    assert "not valid TOML" in str(caught.value)
+    assert caught.value.line is not None
+    assert path.read_text() == broken
+
+
+def test_update_adds_connection_and_export(tmp_path: Path) -> None:
+    store = ConfigStore(tmp_path / "config.toml")
+    conn = Connection(name="sales", display_name="Sales", client_id="cid")
+    export = Export(
+        name="weekly",
+        connection="sales",
+        list_ids=(LIST_ID,),
+        segments=("all",),
+        mapping=FieldMapping(email="email", attributes={"cf:tier": "tier"}),
+    )
+    store.update(lambda c: with_export(with_connection(c, conn), export))
+    loaded = store.load()
+    assert loaded.connections["sales"] == conn
+    assert loaded.exports["weekly"] == export
+    renamed = replace(conn, display_name="Sales team")
+    store.update(lambda c: with_connection(c, renamed))
+    assert store.load().connections["sales"].display_name == "Sales team"
+
+
+def test_newer_schema_version_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "schema_version = 2\n")
+    with pytest.raises(ConfigError, match="newer cc-tui"):
+        load_config(path)
