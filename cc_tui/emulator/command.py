@@ -1,0 +1,147 @@
+"""``cc-tui emulator``: options, settings from them, and serving in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cc_tui.emulator.persistence import EmulatorStateError
+from cc_tui.emulator.settings import DEFAULT_PORT, EmulatorSettings, RefreshTokenMode
+from cc_tui.emulator.tuning import check_value
+from cc_tui.models import is_loopback_host
+
+__all__ = ["add_emulator_arguments", "run_emulator", "settings_from_args"]
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+_DEFAULTS = EmulatorSettings()
+
+
+def _checked(name: str) -> Callable[[str], Any]:
+    """An argparse ``type`` that applies the runtime check of setting ``name``."""
+
+    def convert(text: str) -> Any:
+        try:
+            return check_value(name, text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
+
+    convert.__name__ = name
+    return convert
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65_535:
+        raise argparse.ArgumentTypeError("must be a port number from 0 (any free port) to 65535")
+    return value
+
+
+# (option, settings field, help); every option defaults to the EmulatorSettings default.
+_NUMERIC_OPTIONS = (
+    ("--token-lifetime", "token_lifetime", "seconds an access token lives"),
+    ("--device-code-lifetime", "device_code_lifetime", "seconds before a device code expires"),
+    ("--device-poll-interval", "device_poll_interval", "polling interval given to devices (s)"),
+    ("--rate-limit", "rate_limit_per_second", "requests per second per application"),
+    ("--daily-quota", "daily_quota", "requests per application per UTC day"),
+    ("--processing-rate", "processing_rate", "contacts an import processes per second"),
+    ("--activity-start-delay", "activity_start_delay", "seconds an import stays initialized"),
+    ("--error-rate", "error_rate", "share of /v3 requests answered 503 (0-1)"),
+    ("--ambiguous-rate", "ambiguous_rate", "share of imports answered 500 after being queued"),
+    ("--drop-rate", "drop_rate", "share of /v3 requests whose connection is dropped (0-1)"),
+    ("--failed-activity-rate", "failed_activity_rate", "share of imports that end failed"),
+    ("--latency", "latency", "seconds added before every /v3 answer"),
+)
+
+
+def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``cc-tui emulator``."""
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
+    parser.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any)"
+    )
+    parser.add_argument("--seed", type=int, default=None, help="seed of the fault generator")
+    parser.add_argument(
+        "--refresh-token-mode",
+        choices=[mode.value for mode in RefreshTokenMode],
+        default=_DEFAULTS.refresh_token_mode.value,
+        help="rotate refresh tokens on every use, or keep one long-lived token",
+    )
+    parser.add_argument(
+        "--auto-approve", action="store_true", help="approve device codes as soon as issued"
+    )
+    for option, name, text in _NUMERIC_OPTIONS:
+        default = getattr(_DEFAULTS, name)
+        parser.add_argument(
+            option, dest=name, type=_checked(name), default=default, help=f"{text} ({default})"
+        )
+    parser.add_argument(
+        "--no-seed-data", action="store_true", help="start with an empty account, no demo data"
+    )
+    parser.add_argument(
+        "--state", type=Path, default=None, metavar="PATH", help="load/save the state here"
+    )
+
+
+def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
+    """Settings from parsed ``cc-tui emulator`` options."""
+    numeric = {name: getattr(args, name) for _, name, _ in _NUMERIC_OPTIONS}
+    return EmulatorSettings(
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        refresh_token_mode=RefreshTokenMode(args.refresh_token_mode),
+        auto_approve=args.auto_approve,
+        seed_demo_data=not args.no_seed_data,
+        state_file=args.state,
+        **numeric,
+    )
+
+
+def run_emulator(settings: EmulatorSettings) -> int:
+    """Serve until Ctrl-C: 0 then; 2 for a non-loopback host, a port in use or a bad state file."""
+    from cc_tui.emulator.server import EmulatorServer  # uvicorn only when serving
+
+    if not is_loopback_host(settings.host):
+        return _fail(f"the emulator only listens on loopback addresses, not {settings.host!r}")
+    try:
+        server = EmulatorServer(settings)
+        server.bind()
+    except EmulatorStateError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return _fail(f"port {settings.port} is already in use; pick another with --port")
+        return _fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+    _print_banner(server.url, server.api_base_url, server.auth_base_url)
+    server.run_forever()
+    return EXIT_OK
+
+
+def _print_banner(url: str, api: str, auth: str) -> None:
+    lines = [
+        f"Constant Contact emulator listening on {url} (loopback only)",
+        f"  API base URL:       {api}",
+        f"  Auth base URL:      {auth}",
+        f"  Verification page:  {url}/activate",
+        f"  Test endpoints:     {url}/__emulator/stats",
+        "",
+        "Add a connection to it:",
+        "  cc-tui connection add NAME --client-id ANY --accept-privacy "
+        f"--api-base-url {api} --auth-base-url {auth}",
+        "",
+        "Press Ctrl-C to stop.",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def _fail(message: str) -> int:
+    print(f"cc-tui emulator: {message}", file=sys.stderr)
+    return EXIT_USAGE

@@ -1,0 +1,151 @@
+"""The outermost ASGI layer of /v3: arrival time, token, limits, scope, faults, statistics.
+
+Pure ASGI (no request object, no body read) so the arrival time is taken the moment uvicorn
+hands the request over, before anything that could wait on a busy event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+import anyio
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cc_tui.emulator.faults import drop_connection
+from cc_tui.emulator.limits import Verdict
+from cc_tui.emulator.problems import error_array, error_object
+from cc_tui.emulator.runtime import Emulator
+from cc_tui.emulator.stats import DROPPED, Stats
+
+__all__ = ["API_PREFIX", "ApiGate"]
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/v3"
+ACCOUNT_SCOPE_PATHS = frozenset({"/v3/account/summary"})
+_LIMIT_BODIES = {
+    Verdict.THROTTLED: ("throttled", "Too Many Requests"),
+    Verdict.QUOTA_EXCEEDED: ("quota_exceeded", "Limit Exceeded"),
+}
+UNAVAILABLE_KEY = "service.unavailable"
+UNAVAILABLE_MESSAGE = "Our internal service is temporarily unavailable."
+
+
+class ApiGate:
+    """Wraps the app; only /v3 requests are gated, counted and subject to faults."""
+
+    def __init__(self, app: ASGIApp, emulator: Emulator, routes: Sequence[BaseRoute]) -> None:
+        self.app = app
+        self.emulator = emulator
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not (path == API_PREFIX or path.startswith("/v3/")):
+            await self.app(scope, receive, send)
+            return
+        arrived = time.monotonic()
+        outcome = _Outcome(self.emulator.stats, self._route_name(scope))
+
+        async def send_counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                outcome.status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                outcome.record()  # before the client can see the end of the answer
+            await send(message)
+
+        try:
+            await self._gate(scope, receive, send_counted, arrived, outcome)
+        except Exception:
+            outcome.record(500)  # Starlette's error middleware answers it outside this layer
+            raise
+        finally:
+            outcome.record()
+
+    async def _gate(
+        self, scope: Scope, receive: Receive, send: Send, arrived: float, outcome: _Outcome
+    ) -> None:
+        emulator = self.emulator
+        settings = emulator.settings
+        grant = emulator.oauth.authenticate(_bearer(scope))
+        if grant is None:
+            await error_object(401, "unauthorized", "Unauthorized")(scope, receive, send)
+            return
+        verdict = emulator.limiter.admit(
+            grant.client_id,
+            arrived,
+            time.time(),
+            settings.rate_limit_per_second,
+            settings.daily_quota,
+        )
+        if verdict is not Verdict.ACCEPTED:
+            emulator.stats.event(verdict.value)
+            key, message = _LIMIT_BODIES[verdict]
+            await error_object(429, key, message)(scope, receive, send)
+            return
+        needed = "account_read" if scope["path"] in ACCOUNT_SCOPE_PATHS else "contact_data"
+        if needed not in grant.scopes:
+            await error_object(403, "forbidden", "Forbidden")(scope, receive, send)
+            return
+        if await self._fault(scope, receive, send, outcome):
+            return
+        scope.setdefault("state", {})["client_id"] = grant.client_id
+        await self.app(scope, receive, send)
+
+    async def _fault(self, scope: Scope, receive: Receive, send: Send, outcome: _Outcome) -> bool:
+        """Inject a drop or an error; add latency. True when the request was answered."""
+        emulator = self.emulator
+        settings = emulator.settings
+
+        def count_drop() -> None:
+            emulator.stats.fault("drop")
+            outcome.record(DROPPED)
+
+        if emulator.faults.happens(settings.drop_rate) and await drop_connection(
+            receive, count_drop
+        ):
+            return True
+        if emulator.faults.happens(settings.error_rate):
+            emulator.stats.fault("error")
+            logger.debug("fault: 503 for %s", scope["path"])
+            await error_array(503, UNAVAILABLE_KEY, UNAVAILABLE_MESSAGE)(scope, receive, send)
+            return True
+        if settings.latency > 0:
+            emulator.stats.fault("latency")
+            await anyio.sleep(settings.latency)
+        return False
+
+    def _route_name(self, scope: Scope) -> str:
+        for route in self.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return f"{scope['method']} {getattr(route, 'path', scope['path'])}"
+        return f"{scope['method']} (unknown route)"
+
+
+class _Outcome:
+    """Counts one /v3 request exactly once, as soon as its fate is known."""
+
+    __slots__ = ("recorded", "route", "stats", "status")
+
+    def __init__(self, stats: Stats, route: str) -> None:
+        self.stats = stats
+        self.route = route
+        self.status: int | str = DROPPED
+        self.recorded = False
+
+    def record(self, status: int | str | None = None) -> None:
+        if not self.recorded:
+            self.recorded = True
+            self.stats.api_request(self.route, self.status if status is None else status)
+
+
+def _bearer(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else ""
+    return ""

@@ -1,0 +1,104 @@
+"""Query parameters and cursor paging shared by the collection routes.
+
+Cursors are opaque to clients: base64url of the query that produced the page plus the offset of
+the next one (the real service's cursors decode to something like ``limit=1&next=2`` too). A
+request with a cursor uses the cursor's filters; only ``limit`` may be given again.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.datastructures import QueryParams
+
+from cc_tui.emulator.problems import ApiProblem
+from cc_tui.emulator.schema import UUID_RE
+
+__all__ = [
+    "Paged",
+    "next_link",
+    "parse_bool",
+    "parse_choice",
+    "parse_limit",
+    "read_query",
+    "require_uuid",
+]
+
+Paged = tuple[dict[str, str], int]  # (filters, offset)
+
+
+def read_query(params: QueryParams, resource: str) -> Paged:
+    """The filters and offset of a request: from its cursor if it has one."""
+    cursor = params.get("cursor")
+    if cursor is None:
+        filters = {key: value for key, value in params.items() if key != "limit"}
+        return filters, 0
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii") + b"==="))
+        if data["r"] != resource or not isinstance(data["f"], dict):
+            raise ValueError("cursor of another resource")
+        offset = int(data["o"])
+        if offset < 0:
+            raise ValueError("negative offset")
+        return {str(key): str(value) for key, value in data["f"].items()}, offset
+    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error):
+        raise ApiProblem.bad_request("cursor is not valid") from None
+
+
+def next_link(
+    path: str, resource: str, filters: Mapping[str, str], offset: int, limit: int
+) -> dict[str, Any]:
+    """``{"next": {"href": ...}}`` for the page starting at ``offset``."""
+    payload = json.dumps({"r": resource, "f": dict(filters), "o": offset}, separators=(",", ":"))
+    cursor = base64.urlsafe_b64encode(payload.encode()).rstrip(b"=").decode("ascii")
+    return {"next": {"href": f"{path}?{urlencode({'cursor': cursor, 'limit': limit})}"}}
+
+
+def parse_limit(params: QueryParams, default: int, maximum: int) -> int:
+    """``limit`` from 1 to ``maximum``; 400 otherwise."""
+    text = params.get("limit")
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= maximum:
+        raise ApiProblem.bad_request(f"limit must be a whole number from 1 to {maximum}")
+    return value
+
+
+def parse_bool(filters: Mapping[str, str], name: str) -> bool:
+    """A ``true``/``false`` parameter (absent = false); 400 otherwise."""
+    text = filters.get(name)
+    if text is None:
+        return False
+    lowered = text.lower()
+    if lowered not in ("true", "false"):
+        raise ApiProblem.bad_request(f"{name} must be true or false")
+    return lowered == "true"
+
+
+def parse_choice(
+    filters: Mapping[str, str], name: str, choices: frozenset[str], default: str | None
+) -> str | None:
+    """A parameter limited to ``choices``; 400 otherwise."""
+    text = filters.get(name)
+    if text is None:
+        return default
+    if text not in choices:
+        allowed = ", ".join(sorted(choices))
+        raise ApiProblem.bad_request(f"{name} does not have a valid value (one of: {allowed})")
+    return text
+
+
+def require_uuid(value: str, what: str) -> str:
+    """A path id, lower-cased; 400 if it is not a UUID."""
+    if not UUID_RE.fullmatch(value):
+        raise ApiProblem.bad_request(f"{what} is not a valid UUID: {value}")
+    return value.lower()

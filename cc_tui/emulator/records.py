@@ -1,0 +1,96 @@
+"""Contact lists, custom fields and the account owner: small records and their JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from cc_tui.emulator.formats import iso_time
+
+__all__ = ["Account", "ContactList", "CustomField", "custom_field_name"]
+
+
+def custom_field_name(label: str) -> str:
+    """The unique name CC derives from a label: blanks become underscores."""
+    return label.strip().replace(" ", "_")
+
+
+@dataclass(slots=True)
+class ContactList:
+    """One contact list; its members live in the contact table."""
+
+    list_id: str
+    name: str
+    description: str
+    favorite: bool
+    created_at: float
+    updated_at: float
+    deleted_at: float | None = None
+
+    def to_json(self, membership_count: int | None = None) -> dict[str, Any]:
+        """A ``ContactList`` object; ``membership_count`` only when asked for."""
+        body: dict[str, Any] = {
+            "list_id": self.list_id,
+            "name": self.name,
+            "description": self.description,
+            "favorite": self.favorite,
+            "created_at": iso_time(self.created_at),
+            "updated_at": iso_time(self.updated_at),
+        }
+        if self.deleted_at is not None:
+            body["deleted_at"] = iso_time(self.deleted_at)
+        if membership_count is not None:
+            body["membership_count"] = membership_count
+        return body
+
+    def to_dict(self) -> dict[str, Any]:
+        """State-file form."""
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class CustomField:
+    """One custom field; contacts store its values under ``cf:<name>``."""
+
+    custom_field_id: str
+    label: str
+    name: str
+    type: str
+    created_at: float
+    updated_at: float
+
+    def to_json(self) -> dict[str, Any]:
+        """A ``CustomField`` object."""
+        return {
+            "custom_field_id": self.custom_field_id,
+            "label": self.label,
+            "name": self.name,
+            "type": self.type,
+            "created_at": iso_time(self.created_at),
+            "updated_at": iso_time(self.updated_at),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """State-file form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """The emulated account's owner and organisation (``GET /account/summary``)."""
+
+    organization_name: str = "Riverside Outfitters"
+    contact_email: str = "owner@riverside-outfitters.example"
+    contact_phone: str = "5085550142"
+    first_name: str = "Dana"
+    last_name: str = "Whitfield"
+    encoded_account_id: str = "a07e1riv3rsd"
+    country_code: str = "US"
+    state_code: str = "MA"
+    time_zone_id: str = "US/Eastern"
+    organization_phone: str = "508-555-0100"
+    website: str = "https://riverside-outfitters.example"
+
+    def to_json(self) -> dict[str, Any]:
+        """A ``Customer`` object."""
+        return asdict(self)
