@@ -1,0 +1,277 @@
+"""The async Constant Contact V3 client that the CLI, the engine and the TUI share.
+
+One client talks to one connection. It refreshes tokens before they expire (and once after a
+401), waits for the connection's process-wide rate limiter before every request, retries what
+is worth retrying, and raises the typed errors of :mod:`cc_tui.errors` for the rest; see
+:mod:`.session` for the rules. Tokens never appear in logs, reprs or error messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Self, TypeVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from cc_tui import __version__
+from cc_tui.constant_contact.auth import DeviceFlow
+from cc_tui.constant_contact.limiter import RateLimiter, limiter_for
+from cc_tui.constant_contact.oauth import refresh_tokens
+from cc_tui.constant_contact.retry import ClientStats, RetryPolicy
+from cc_tui.constant_contact.schemas import (
+    AccountSummary,
+    Activity,
+    Contact,
+    ContactList,
+    CustomField,
+    is_uuid,
+)
+from cc_tui.constant_contact.session import ApiSession, Params
+from cc_tui.constant_contact.tokens import (
+    DEFAULT_REFRESH_MARGIN,
+    TokenKeeper,
+    TokenStore,
+    refresh_gate_for,
+)
+from cc_tui.errors import ConstantContactError, InsecureUrlError, UsageError
+from cc_tui.models import DEFAULT_SCOPES, Connection, TokenSet, url_is_secure_enough
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ClientStats",
+    "ConstantContactClient",
+    "RetryPolicy",
+    "TokenStore",
+    "connection_key",
+]
+
+DEFAULT_TIMEOUT = 60.0  # seconds; a 4 MB import on a slow uplink needs a while
+DEFAULT_RETRY = RetryPolicy()
+# Page sizes: the largest each endpoint accepts, so paging costs as few rate-limit slots as
+# possible (lists: the swagger schema allows 1000 although its text says 500).
+LISTS_PAGE_LIMIT = 1000
+CUSTOM_FIELDS_PAGE_LIMIT = 100
+CONTACTS_PAGE_LIMIT = 500
+ACTIVITIES_MAX_LIMIT = 500
+_EXAMPLE_ID = "06526938-56dd-11e9-932a-fa163ea075fa"
+
+Sleep = Callable[[float], Awaitable[None]]
+_T = TypeVar("_T")
+
+
+def connection_key(connection: Connection) -> str:
+    """What identifies a rate limit and a refresh gate in this process.
+
+    Constant Contact counts requests per application (API key), so connections that share a
+    client ID against the same host share one limiter.
+    """
+    return f"{connection.client_id}|{urlsplit(connection.api_base_url).netloc}"
+
+
+def _check_urls(connection: Connection) -> None:
+    for label, url in (("API", connection.api_base_url), ("sign-in", connection.auth_base_url)):
+        if not url_is_secure_enough(url):
+            raise InsecureUrlError(
+                f"Connection '{connection.name}': the {label} URL {url} must use https "
+                "(plain http is allowed only for localhost / 127.0.0.1, where the emulator runs)."
+            )
+
+
+def _checked_id(value: str, what: str) -> str:
+    if not is_uuid(value):
+        raise UsageError(
+            f"'{value}' is not a valid Constant Contact {what}: expected a UUID of the form "
+            f"8-4-4-4-12 hexadecimal digits, like {_EXAMPLE_ID}."
+        )
+    return value
+
+
+def _parse(reader: Callable[[Mapping[str, Any]], _T], data: Mapping[str, Any], what: str) -> _T:
+    try:
+        return reader(data)
+    except ValueError as exc:
+        raise ConstantContactError(
+            f"Constant Contact sent a {what} cc-tui cannot read: {exc}."
+        ) from exc
+
+
+class ConstantContactClient:
+    """Async client of the Constant Contact V3 API for one connection."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        tokens: TokenStore,
+        *,
+        limiter: RateLimiter | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        timeout: float = DEFAULT_TIMEOUT,
+        sleep: Sleep = asyncio.sleep,
+        refresh_margin: float = DEFAULT_REFRESH_MARGIN,
+        rng: random.Random | None = None,
+    ) -> None:
+        _check_urls(connection)
+        self.connection = connection
+        self.stats = ClientStats()
+        key = connection_key(connection)
+        # TLS verification stays on (httpx's default); redirects are not followed, so the
+        # Authorization header only ever goes to the configured host.
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=timeout,
+            headers={"Accept": "application/json", "User-Agent": f"cc-tui/{__version__}"},
+        )
+        self._keeper = TokenKeeper(
+            connection.name,
+            tokens,
+            self._refresh,
+            gate=refresh_gate_for(key),
+            margin=refresh_margin,
+            on_refresh=self._count_refresh,
+        )
+        self._session = ApiSession(
+            base_url=connection.api_base_url,
+            http=self._http,
+            keeper=self._keeper,
+            limiter=limiter if limiter is not None else limiter_for(key),
+            retry=retry,
+            stats=self.stats,
+            sleep=sleep,
+            rng=rng if rng is not None else random.Random(),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"ConstantContactClient(connection={self.connection.name!r}, "
+            f"api_base_url={self.connection.api_base_url!r})"
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The rate limiter every request of this client waits for."""
+        return self._session.limiter
+
+    def device_flow(self, scopes: Sequence[str] = DEFAULT_SCOPES) -> DeviceFlow:
+        """A device-flow sign-in for this connection, over this client's HTTP pool."""
+        return DeviceFlow(
+            self._http,
+            auth_base_url=self.connection.auth_base_url,
+            client_id=self.connection.client_id,
+            scopes=scopes,
+        )
+
+    async def _refresh(self, refresh_token: str) -> TokenSet:
+        return await refresh_tokens(
+            self._http,
+            auth_base_url=self.connection.auth_base_url,
+            client_id=self.connection.client_id,
+            refresh_token=refresh_token,
+            connection=self.connection.name,
+        )
+
+    def _count_refresh(self) -> None:
+        self.stats.refreshes += 1
+
+    async def _get(self, path: str, params: Params | None = None) -> Mapping[str, Any]:
+        return await self._session.get_json(self._session.url(path), params)
+
+    async def _post(self, path: str, body: bytes) -> Mapping[str, Any]:
+        response = await self._session.request("POST", self._session.url(path), content=body)
+        return self._session.json_of(response, "POST")
+
+    async def _all(self, path: str, params: Params, items_key: str) -> list[Mapping[str, Any]]:
+        items: list[Mapping[str, Any]] = []
+        async for page in self._session.pages(path, params, items_key):
+            items.extend(page)
+        return items
+
+    async def account_summary(self) -> AccountSummary:
+        """Who this connection is signed in as (needs the ``account_read`` scope)."""
+        return AccountSummary.from_json(await self._get("/account/summary"))
+
+    async def contact_lists(self, *, include_membership_count: bool = True) -> list[ContactList]:
+        """Every contact list of the account, all pages."""
+        params: dict[str, str | int] = {"limit": LISTS_PAGE_LIMIT}
+        if include_membership_count:
+            params["include_membership_count"] = "all"
+        items = await self._all("/contact_lists", params, "lists")
+        return [_parse(ContactList.from_json, item, "contact list") for item in items]
+
+    async def contact_list(self, list_id: str) -> ContactList:
+        """One contact list; a malformed id is refused here, without calling the API."""
+        list_id = _checked_id(list_id, "list id")
+        body = await self._get(f"/contact_lists/{list_id}", {"include_membership_count": "all"})
+        return _parse(ContactList.from_json, body, "contact list")
+
+    async def create_contact_list(self, name: str, description: str = "") -> ContactList:
+        """Create a list (a name already in use is a BadRequestError, 409)."""
+        payload = {"name": name, "description": description, "favorite": False}
+        body = await self._post("/contact_lists", json.dumps(payload).encode())
+        return _parse(ContactList.from_json, body, "contact list")
+
+    async def custom_fields(self) -> list[CustomField]:
+        """Every custom contact field of the account, all pages."""
+        params = {"limit": CUSTOM_FIELDS_PAGE_LIMIT}
+        items = await self._all("/contact_custom_fields", params, "custom_fields")
+        return [_parse(CustomField.from_json, item, "custom field") for item in items]
+
+    async def import_contacts_json(self, body: bytes) -> Activity:
+        """Start a JSON import; ``body`` is the ready-made ``{"import_data":..,"list_ids":..}``.
+
+        Retrying after an ambiguous failure may create a second activity; imports are upserts,
+        so the second one changes nothing.
+        """
+        answer = await self._post("/activities/contacts_json_import", body)
+        return _parse(Activity.from_json, answer, "import activity")
+
+    async def activity(self, activity_id: str) -> Activity:
+        """The current state of a bulk activity."""
+        body = await self._get(f"/activities/{quote(activity_id, safe='')}")
+        return _parse(Activity.from_json, body, "activity")
+
+    async def activities(
+        self, *, state: str | None = None, limit: int = ACTIVITIES_MAX_LIMIT
+    ) -> list[Activity]:
+        """The most recent activities (the first page only), optionally of one state."""
+        params: dict[str, str | int] = {"limit": max(1, min(limit, ACTIVITIES_MAX_LIMIT))}
+        if state:
+            params["state"] = state
+        body = await self._get("/activities", params)
+        items = body.get("activities")
+        return [
+            _parse(Activity.from_json, item, "activity")
+            for item in (items if isinstance(items, list) else [])
+            if isinstance(item, Mapping)
+        ]
+
+    async def contacts(
+        self, *, email: str | None = None, list_id: str | None = None, status: str | None = None
+    ) -> list[Contact]:
+        """Contacts matching the filters, all pages, with their list memberships."""
+        params: dict[str, str | int] = {
+            "limit": CONTACTS_PAGE_LIMIT,
+            "include": "list_memberships",
+        }
+        if email:
+            params["email"] = email
+        if list_id:
+            params["lists"] = _checked_id(list_id, "list id")
+        if status:
+            params["status"] = status
+        items = await self._all("/contacts", params, "contacts")
+        return [_parse(Contact.from_json, item, "contact") for item in items]

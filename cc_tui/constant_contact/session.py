@@ -1,0 +1,259 @@
+"""One API request, done right: fresh token, rate-limiter slot, retries, typed errors, paging.
+
+Every attempt (retries included) first takes a slot from the connection's rate limiter. What
+happens after an unsuccessful answer:
+
+* 401: refresh the token once (single-flight) and send again; a second 401 means the
+  connection must sign in again (SignInRequiredError).
+* 429 ``throttled``: wait (Retry-After, else about 1 s) and send again, up to a generous cap.
+* 429 ``quota_exceeded``: QuotaExceededError at once (nothing to gain before 00:00 UTC).
+* other 429 (bulk-queue limit), 5xx, timeouts, dropped connections: exponential backoff, at
+  most ``max_attempts`` attempts, then ServerError / ThrottledError / TransportError.
+* anything else: the typed error at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from cc_tui.constant_contact.api_errors import THROTTLED, api_error, retry_after_seconds
+from cc_tui.constant_contact.limiter import RateLimiter
+from cc_tui.constant_contact.retry import ClientStats, RetryPolicy
+from cc_tui.constant_contact.tokens import TokenKeeper
+from cc_tui.errors import (
+    ConstantContactError,
+    ServerError,
+    SignInRequiredError,
+    ThrottledError,
+    TransportError,
+)
+from cc_tui.models import TokenSet
+
+__all__ = ["ApiSession"]
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+Params = Mapping[str, str | int]
+_API_PREFIX = "/v3"
+
+
+@dataclass(slots=True)
+class _Tries:
+    """Budget of one call across its attempts."""
+
+    failures: int = 0
+    throttles: int = 0
+    reauthorised: bool = False
+
+
+class _Retry(Exception):  # a signal inside the request loop, never seen outside
+    """Raised by one attempt when the call should be tried again."""
+
+    def __init__(
+        self, error: ConstantContactError | None, *, kind: str, retry_after: float | None = None
+    ) -> None:
+        super().__init__(kind)
+        self.error = error
+        self.kind = kind  # "throttle", "failure" or "reauth"
+        self.retry_after = retry_after
+
+
+class ApiSession:
+    """Sends requests to one connection's API with everything the client promises."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        http: httpx.AsyncClient,
+        keeper: TokenKeeper,
+        limiter: RateLimiter,
+        retry: RetryPolicy,
+        stats: ClientStats,
+        sleep: Sleep,
+        rng: random.Random,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._origin = urlsplit(self.base_url)[:2]
+        self._http = http
+        self._keeper = keeper
+        self.limiter = limiter
+        self._retry = retry
+        self.stats = stats
+        self._sleep = sleep
+        self._rng = rng
+
+    def url(self, path: str) -> str:
+        """The absolute URL of an API path such as ``/contact_lists``."""
+        return f"{self.base_url}{path}"
+
+    def resolve_link(self, href: str) -> str:
+        """An absolute URL for a ``_links`` href (``/v3/...``); other hosts are refused."""
+        base_path = urlsplit(self.base_url).path
+        if href.startswith(f"{_API_PREFIX}/") and base_path.endswith(_API_PREFIX):
+            url = f"{self.base_url}{href[len(_API_PREFIX) :]}"
+        else:
+            url = urljoin(f"{self.base_url}/", href)
+        if urlsplit(url)[:2] != self._origin:
+            # Following it would send the access token to another host.
+            raise ConstantContactError(
+                f"Constant Contact sent a paging link to another host ({url}); not followed."
+            )
+        return url
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Params | None = None,
+        content: bytes | None = None,
+    ) -> httpx.Response:
+        """Send until a successful answer; raise the typed error when that cannot happen."""
+        tries = _Tries()
+        while True:
+            try:
+                return await self._attempt(method, url, params, content, tries)
+            except _Retry as retry:
+                delay = self._delay(retry, tries)
+                kind = retry.kind
+            self.stats.retries += 1
+            log.debug("%s %s: retrying (%s) in %.2f s", method, _path(url), kind, delay)
+            if delay > 0:
+                await self._sleep(delay)
+
+    def _delay(self, retry: _Retry, tries: _Tries) -> float:
+        """Seconds before the next attempt; re-raises the error once the budget is spent."""
+        if retry.kind == "reauth":
+            return 0.0
+        assert retry.error is not None
+        if retry.kind == "throttle":
+            tries.throttles += 1
+            if tries.throttles > self._retry.max_throttled:
+                raise retry.error from retry.__cause__
+            return self._retry.throttle_wait(self._rng, retry.retry_after)
+        tries.failures += 1
+        if tries.failures >= self._retry.max_attempts:
+            raise retry.error from retry.__cause__
+        return self._retry.backoff(tries.failures, self._rng, retry.retry_after)
+
+    async def _tokens(self, rejected: TokenSet | None = None) -> TokenSet:
+        try:
+            if rejected is not None:
+                return await self._keeper.replace(rejected)
+            return await self._keeper.current()
+        except (TransportError, ServerError, ThrottledError) as exc:
+            # The sign-in server failed transiently: retry the call like any other failure.
+            raise _Retry(exc, kind="failure") from exc
+
+    async def _attempt(
+        self, method: str, url: str, params: Params | None, content: bytes | None, tries: _Tries
+    ) -> httpx.Response:
+        # Wait for the rate-limit slot first: a token checked before a long wait could expire
+        # during it (short-lived tokens), and the API would answer 401.
+        await self.limiter.acquire()
+        tokens = await self._tokens()
+        response = await self._send(method, url, params, content, tokens)
+        if response.is_success:
+            return response
+        if response.status_code == 401 and not tries.reauthorised:
+            await self._tokens(rejected=tokens)
+            tries.reauthorised = True  # only once the refresh worked: a failed one is retried
+            raise _Retry(None, kind="reauth")
+        if response.status_code == 401:
+            raise SignInRequiredError(
+                self._keeper.connection, "Constant Contact refused even a freshly refreshed token"
+            )
+        error = api_error(response, method=method, path=_path(url))
+        if isinstance(error, ThrottledError | ServerError):
+            kind = "throttle" if error.error_key == THROTTLED else "failure"
+            if kind == "throttle":
+                self.stats.throttled += 1
+            raise _Retry(error, kind=kind, retry_after=retry_after_seconds(response))
+        raise error
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        params: Params | None,
+        content: bytes | None,
+        tokens: TokenSet,
+    ) -> httpx.Response:
+        headers = {"Authorization": f"{tokens.token_type or 'Bearer'} {tokens.access_token}"}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        self.stats.requests += 1
+        self.stats.bytes_sent += len(content or b"")
+        try:
+            response = await self._http.request(
+                method, url, params=params, content=content, headers=headers
+            )
+        except httpx.TransportError as exc:
+            error = TransportError(
+                f"Constant Contact could not be reached for {method} {_path(url)} "
+                f"({type(exc).__name__}); tried again and gave up."
+            )
+            raise _Retry(error, kind="failure") from exc
+        self.stats.bytes_received += len(response.content)
+        log.debug("%s %s -> %d", method, _path(url), response.status_code)
+        return response
+
+    async def get_json(self, url: str, params: Params | None = None) -> Mapping[str, Any]:
+        """GET ``url`` and return its JSON object."""
+        return self.json_of(await self.request("GET", url, params=params), "GET")
+
+    def json_of(self, response: httpx.Response, method: str) -> Mapping[str, Any]:
+        """The JSON object of a successful answer, or a clear error if it is not one."""
+        try:
+            body = json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, Mapping):
+            raise ConstantContactError(
+                f"Constant Contact answered {method} {_path(str(response.url))} with something "
+                "that is not a JSON object."
+            )
+        return body
+
+    async def pages(
+        self, path: str, params: Params, items_key: str
+    ) -> AsyncIterator[list[Mapping[str, Any]]]:
+        """Yield the items of every page, following ``_links.next.href`` to the end."""
+        url: str | None = self.url(path)
+        page_params: Params | None = params
+        seen: set[str] = set()
+        while url is not None:
+            body = await self.get_json(url, page_params)
+            items = body.get(items_key)
+            yield (
+                [item for item in items if isinstance(item, Mapping)]
+                if isinstance(items, list)
+                else []
+            )
+            href = _next_href(body)
+            url, page_params = (self.resolve_link(href) if href else None), None
+            if url is not None and url in seen:
+                raise ConstantContactError(f"Constant Contact's paging of {path} loops; stopped.")
+            seen.add(url or "")
+
+
+def _next_href(body: Mapping[str, Any]) -> str | None:
+    links = body.get("_links")
+    nxt = links.get("next") if isinstance(links, Mapping) else None
+    href = nxt.get("href") if isinstance(nxt, Mapping) else None
+    return href if isinstance(href, str) and href else None
+
+
+def _path(url: str) -> str:
+    """The path of a URL without its query: enough to say where, never a token."""
+    return urlsplit(url).path
