@@ -1,0 +1,414 @@
+"""``cc-tui connection add|login|list|show|test|remove`` and ``cc-tui lists``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+from datetime import UTC, datetime
+
+from rich.console import Group, RenderableType
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from cc_tui.cli.context import CommandContext
+from cc_tui.cli.output import Output, format_local_time, format_relative
+from cc_tui.constant_contact.auth import DeviceAuthorization, DeviceFlowStatus
+from cc_tui.engine.connections import PRIVACY_STATEMENT, ConnectionStatus
+from cc_tui.errors import ConsentRequiredError, UsageError
+from cc_tui.models import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, UsableBy
+
+__all__ = ["register"]
+
+EMULATOR_ROOT = "http://127.0.0.1:8911"
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``connection`` (with its sub-commands) and ``lists`` to the command line."""
+    conn = commands.add_parser(
+        "connection",
+        help="add, sign in, check and remove Constant Contact connections",
+        description="Manage connections to Constant Contact accounts.",
+    )
+    sub = conn.add_subparsers(dest="connection_command", required=True, metavar="COMMAND")
+    _add_parser(sub)
+    login = sub.add_parser(
+        "login",
+        help="sign in with the OAuth2 device flow",
+        description="Sign a connection in: shows a URL and a code to approve "
+        "in any browser, waits for the approval, stores the tokens.",
+    )
+    login.add_argument("name", metavar="NAME")
+    login.add_argument(
+        "--accept-privacy",
+        action="store_true",
+        help="accept the data-privacy statement without being asked",
+    )
+    login.set_defaults(handler=_login)
+    listing = sub.add_parser("list", help="list connections", description="List connections.")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=_list)
+    show = sub.add_parser(
+        "show",
+        help="show one connection (tokens masked)",
+        description="Show one connection; tokens are never shown.",
+    )
+    show.add_argument("name", metavar="NAME")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=_show)
+    test = sub.add_parser(
+        "test",
+        help="reach the account and count its lists",
+        description="Check a connection: refresh the token if needed, read "
+        "the account summary and count the contact lists.",
+    )
+    test.add_argument("name", metavar="NAME")
+    test.add_argument("--json", action="store_true", help="print JSON")
+    test.set_defaults(handler=_test)
+    remove = sub.add_parser(
+        "remove",
+        help="remove a connection and its tokens",
+        description="Remove a connection and forget its tokens.",
+    )
+    remove.add_argument("name", metavar="NAME")
+    remove.add_argument(
+        "--detach-exports",
+        action="store_true",
+        help="also detach the exports that use it (they stop running)",
+    )
+    remove.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    remove.set_defaults(handler=_remove)
+
+    lists = commands.add_parser(
+        "lists",
+        help="the contact lists of a connection's account",
+        description="Show the account's contact lists: id, name, members.",
+    )
+    lists.add_argument("connection", metavar="CONNECTION")
+    lists.add_argument("--json", action="store_true", help="print JSON")
+    lists.set_defaults(handler=_lists)
+
+
+def _add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    add = sub.add_parser(
+        "add",
+        help="add a connection",
+        description="Add a connection to a Constant Contact account. The client ID is the API "
+        "key of an application registered in Constant Contact's developer portal with the "
+        "device flow enabled.",
+    )
+    add.add_argument("name", metavar="NAME", help="short name used by exports and commands")
+    add.add_argument(
+        "--client-id", required=True, metavar="ID", help="the application's API key (client ID)"
+    )
+    add.add_argument("--display-name", metavar="TEXT", help="a friendlier name for people")
+    add.add_argument(
+        "--usable-by",
+        choices=[u.value for u in UsableBy],
+        default="admins",
+        help="who may run exports through it (default: admins)",
+    )
+    add.add_argument(
+        "--accept-privacy",
+        action="store_true",
+        help="accept the data-privacy statement without being asked",
+    )
+    add.add_argument(
+        "--api-base-url",
+        metavar="URL",
+        default=None,
+        help=f"API root (default {DEFAULT_API_BASE_URL})",
+    )
+    add.add_argument(
+        "--auth-base-url",
+        metavar="URL",
+        default=None,
+        help=f"OAuth2 server root (default {DEFAULT_AUTH_BASE_URL})",
+    )
+    add.add_argument(
+        "--emulator",
+        nargs="?",
+        const=EMULATOR_ROOT,
+        metavar="ROOT",
+        default=None,
+        help=f"use the local emulator for both URLs (default root {EMULATOR_ROOT})",
+    )
+    add.set_defaults(handler=_add)
+
+
+def _ask_consent(out: Output, accepted: bool) -> bool:
+    if accepted:
+        return True
+    if not out.interactive:
+        raise ConsentRequiredError(
+            "Data-privacy consent is required before a connection can sign in: customer data "
+            "leaves this system for Constant Contact. Re-run with --accept-privacy to accept "
+            "the statement (see `cc-tui connection add --help`)."
+        )
+    out.note(Panel(PRIVACY_STATEMENT, title="Data privacy", expand=False))
+    if not out.confirm("Do you accept this statement on behalf of your organisation?"):
+        raise ConsentRequiredError("The data-privacy statement was not accepted; nothing saved.")
+    return True
+
+
+def _add(ctx: CommandContext) -> int:
+    args = ctx.args
+    api, auth = args.api_base_url, args.auth_base_url
+    if args.emulator:
+        root = args.emulator.rstrip("/")
+        api, auth = api or f"{root}/v3", auth or f"{root}/oauth2/default/v1"
+    ctx.services.config.load()  # a broken config.toml fails before any question is asked
+    accepted = _ask_consent(ctx.out, args.accept_privacy)
+    conn = ctx.services.connections.add(
+        args.name,
+        client_id=args.client_id,
+        display_name=args.display_name,
+        usable_by=UsableBy(args.usable_by),
+        api_base_url=api or DEFAULT_API_BASE_URL,
+        auth_base_url=auth or DEFAULT_AUTH_BASE_URL,
+        accept_privacy=accepted,
+    )
+    ctx.out.print(
+        f"Added connection [bold]{conn.name}[/] ({conn.display_name}), usable by "
+        f"{conn.usable_by.value}. Privacy statement accepted by "
+        f"{conn.consent.accepted_by if conn.consent else '?'}."
+    )
+    ctx.out.print(f"Next: [bold]cc-tui connection login {conn.name}[/]")
+    return 0
+
+
+def _login(ctx: CommandContext) -> int:
+    service = ctx.services.connections
+    conn = service.get(ctx.args.name)
+    if conn.consent is None:
+        _ask_consent(ctx.out, ctx.args.accept_privacy)
+        service.accept_privacy(conn.name)
+    display = _SignInDisplay(ctx.out)
+    try:
+        status = asyncio.run(
+            service.sign_in(conn.name, on_code=display.show_code, on_status=display.update)
+        )
+    finally:
+        display.stop()
+    ctx.out.print(
+        f"[green]Signed in.[/] Token valid until {format_local_time(status.token_expires_at)}."
+    )
+    check = asyncio.run(service.check(conn.name))
+    ctx.out.print(
+        f"Account: [bold]{check.account.organization_name or '(no name)'}[/] "
+        f"({check.account.contact_email or 'no e-mail'}), {check.lists} contact lists."
+    )
+    return 0
+
+
+class _SignInDisplay:
+    """URL, code, QR code and a live countdown while the device flow waits."""
+
+    def __init__(self, out: Output) -> None:
+        self._out = out
+        self._authz: DeviceAuthorization | None = None
+        self._state = "waiting for approval"
+        self._live: Live | None = None
+
+    def show_code(self, authz: DeviceAuthorization) -> None:
+        self._authz = authz
+        lines = [
+            Text.assemble(
+                "Open ",
+                (authz.verification_uri, "bold underline"),
+                " in any browser and enter the code ",
+                (authz.user_code, "bold cyan"),
+            ),
+            Text.assemble("or open ", (authz.verification_uri_complete, "underline")),
+        ]
+        if not self._out.interactive:
+            for line in lines:
+                self._out.note(line.plain)
+            self._out.note(
+                f"Waiting for approval (the code expires at "
+                f"{format_local_time(authz.expires_at)})..."
+            )
+            return
+        qr = _qr_text(authz.verification_uri_complete)
+        parts: list[RenderableType] = [*lines]
+        if qr:
+            parts += [Text("or scan:"), Text(qr)]
+        self._out.errors.print(
+            Panel(Group(*parts), title="Sign in to Constant Contact", expand=False)
+        )
+        self._live = Live(self, console=self._out.errors, refresh_per_second=2, transient=True)
+        self._live.start()
+
+    def update(self, status: DeviceFlowStatus) -> None:
+        self._state = {
+            "pending": "waiting for approval",
+            "slow_down": "waiting (slowing down)",
+            "approved": "approved",
+        }.get(status.state, status.state)
+
+    def stop(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def __rich__(self) -> Text:
+        if self._authz is None:
+            return Text("")
+        left = max(0, int((self._authz.expires_at - datetime.now(UTC)).total_seconds()))
+        return Text(
+            f"⏳ {self._state} — code expires in {left // 60}:{left % 60:02d} (Ctrl-C cancels)"
+        )
+
+
+def _qr_text(data: str) -> str:
+    try:
+        import qrcode
+    except ImportError:  # optional nicety: the URL and code are enough
+        return ""
+    code = qrcode.QRCode(border=1)
+    code.add_data(data)
+    buffer = io.StringIO()
+    code.print_ascii(out=buffer, invert=True)
+    return buffer.getvalue().rstrip("\n")
+
+
+def _status_json(status: ConnectionStatus) -> dict[str, object]:
+    conn = status.connection
+    return {
+        "name": conn.name,
+        "display_name": conn.display_name,
+        "client_id": conn.client_id,
+        "usable_by": conn.usable_by.value,
+        "api_base_url": conn.api_base_url,
+        "auth_base_url": conn.auth_base_url,
+        "consent": None
+        if conn.consent is None
+        else {
+            "accepted_at": conn.consent.accepted_at.isoformat(),
+            "accepted_by": conn.consent.accepted_by,
+        },
+        "signed_in": status.signed_in,
+        "token_expires_at": status.token_expires_at.isoformat()
+        if status.token_expires_at
+        else None,
+    }
+
+
+def _list(ctx: CommandContext) -> int:
+    service = ctx.services.connections
+    statuses = [service.status(conn.name) for conn in service.visible()]
+    if ctx.args.json:
+        ctx.out.json([_status_json(status) for status in statuses])
+        return 0
+    if not statuses:
+        ctx.out.print("No connections yet. Add one: cc-tui connection add NAME --client-id ID")
+        return 0
+    table = Table("name", "display name", "usable by", "signed in", "token", "API")
+    for status in statuses:
+        conn = status.connection
+        table.add_row(
+            conn.name,
+            conn.display_name,
+            conn.usable_by.value,
+            "yes" if status.signed_in else "[yellow]no[/]",
+            format_relative(status.token_expires_at),
+            conn.api_base_url,
+        )
+    ctx.out.print(table)
+    return 0
+
+
+def _show(ctx: CommandContext) -> int:
+    status = ctx.services.connections.status(ctx.args.name)
+    if ctx.args.json:
+        ctx.out.json(_status_json(status))
+        return 0
+    conn = status.connection
+    table = Table.grid(padding=(0, 2))
+    rows = [
+        ("name", conn.name),
+        ("display name", conn.display_name),
+        ("client ID", conn.client_id),
+        ("usable by", conn.usable_by.value),
+        (
+            "privacy consent",
+            f"accepted by {conn.consent.accepted_by} at "
+            f"{format_local_time(conn.consent.accepted_at)}"
+            if conn.consent
+            else "not accepted",
+        ),
+        ("API", conn.api_base_url),
+        ("auth server", conn.auth_base_url),
+        ("signed in", "yes" if status.signed_in else "no (cc-tui connection login NAME)"),
+        ("tokens", "•••• (stored in secrets.toml, never shown)" if status.signed_in else "—"),
+        (
+            "access token",
+            f"valid until {format_local_time(status.token_expires_at)} "
+            f"({format_relative(status.token_expires_at)})"
+            if status.signed_in
+            else "—",
+        ),
+        ("scope", status.scope or "—"),
+    ]
+    for key, value in rows:
+        table.add_row(Text(key, style="bold"), Text(value))
+    ctx.out.print(table)
+    return 0
+
+
+def _test(ctx: CommandContext) -> int:
+    check = asyncio.run(ctx.services.connections.check(ctx.args.name))
+    if ctx.args.json:
+        ctx.out.json(
+            {
+                "connection": check.connection.name,
+                "organization_name": check.account.organization_name,
+                "contact_email": check.account.contact_email,
+                "lists": check.lists,
+                "token_expires_at": check.token_expires_at.isoformat()
+                if check.token_expires_at
+                else None,
+            }
+        )
+        return 0
+    ctx.out.print(
+        f"[green]OK[/] {check.connection.name}: account "
+        f"[bold]{check.account.organization_name or '(no name)'}[/], "
+        f"{check.lists} contact lists, token valid until "
+        f"{format_local_time(check.token_expires_at)}."
+    )
+    return 0
+
+
+def _remove(ctx: CommandContext) -> int:
+    name = ctx.args.name
+    service = ctx.services.connections
+    service.get(name)
+    if not ctx.args.yes and not ctx.out.confirm(f"Remove connection '{name}' and its tokens?"):
+        raise UsageError(f"Connection '{name}' was not removed (confirm, or pass --yes).")
+    detached = service.remove(name, detach_exports=ctx.args.detach_exports)
+    ctx.out.print(
+        f"Removed connection {name}."
+        + (f" Detached exports: {', '.join(detached)}." if detached else "")
+    )
+    return 0
+
+
+def _lists(ctx: CommandContext) -> int:
+    lists = asyncio.run(ctx.services.connections.contact_lists(ctx.args.connection))
+    if ctx.args.json:
+        ctx.out.json(
+            [
+                {"list_id": item.list_id, "name": item.name, "members": item.membership_count}
+                for item in lists
+            ]
+        )
+        return 0
+    table = Table("list ID", "name", "members", title=f"Contact lists of {ctx.args.connection}")
+    for item in lists:
+        members = "—" if item.membership_count is None else f"{item.membership_count:,}"
+        table.add_row(item.list_id, item.name, members)
+    ctx.out.print(table)
+    return 0

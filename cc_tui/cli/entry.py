@@ -1,0 +1,97 @@
+"""``cc-tui``: parse the command line, run one command, map errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+
+from cc_tui import __version__
+from cc_tui.cli import connection_commands, demo, export_commands, run_commands
+from cc_tui.cli.context import CommandContext
+from cc_tui.cli.output import Output
+from cc_tui.errors import CcTuiError
+
+__all__ = ["build_parser", "main"]
+
+EXIT_INTERRUPTED = 130
+Handler = Callable[[CommandContext], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; every command has its own ``--help``."""
+    parser = argparse.ArgumentParser(
+        prog="cc-tui",
+        description="Export customer segments to Constant Contact lists. Without a command, "
+        "opens the terminal app.",
+    )
+    parser.add_argument(
+        "--home",
+        metavar="DIR",
+        default=None,
+        help="keep every file (config, secrets, history) under DIR "
+        "(default: $CC_TUI_HOME, else the platform's user folders)",
+    )
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="count",
+        default=0,
+        help="log more (-vv for debug); tokens are never logged",
+    )
+    parser.add_argument("--version", action="version", version=f"cc-tui {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    emulator = commands.add_parser(
+        "emulator",
+        help="serve the local Constant Contact emulator on loopback",
+        description="Serve a local emulator of the Constant Contact V3 API and its OAuth2 "
+        "device flow, on loopback only. Demos and tests use it; no account is needed.",
+    )
+    from cc_tui.emulator.command import add_emulator_arguments
+
+    add_emulator_arguments(emulator)
+    emulator.set_defaults(handler=_emulator)
+    connection_commands.register(commands)
+    export_commands.register(commands)
+    run_commands.register(commands)
+    demo.register(commands)
+    return parser
+
+
+def _emulator(ctx: CommandContext) -> int:
+    from cc_tui.emulator.command import run_emulator, settings_from_args
+
+    return run_emulator(settings_from_args(ctx.args))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command and return its exit code (see ARCHITECTURE.md section 5)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    handler: Handler | None = getattr(args, "handler", None)
+    out = Output()
+    if handler is None:
+        parser.print_help()
+        return 0
+    ctx = CommandContext(args=args, out=out)
+    try:
+        return handler(ctx)
+    except CcTuiError as exc:
+        out.error(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        out.note("Interrupted.")
+        return EXIT_INTERRUPTED
+    finally:
+        ctx.close()
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request line at INFO; keep that for -vv only.
+    logging.getLogger("httpx").setLevel(logging.DEBUG if verbosity > 1 else logging.WARNING)

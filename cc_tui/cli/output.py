@@ -1,0 +1,68 @@
+"""How commands talk to the person (Rich on a terminal, plain lines otherwise) or to scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from rich.console import Console, RenderableType
+from rich.prompt import Confirm
+
+__all__ = ["Output", "format_local_time", "format_relative"]
+
+
+class Output:
+    """stdout for results, stderr for messages; ``interactive`` when a person is at stdin."""
+
+    def __init__(self, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+        # soft_wrap: a long line (a path, a URL) stays one line for scripts and copy-paste.
+        self.console = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=True)
+        self.errors = Console(file=stderr or sys.stderr, highlight=False, soft_wrap=True)
+
+    @property
+    def interactive(self) -> bool:
+        """True when both stdin and stdout are terminals (prompts and live displays allowed)."""
+        return sys.stdin.isatty() and self.console.is_terminal
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        """Print a result to stdout."""
+        self.console.print(*objects, **kwargs)
+
+    def note(self, message: RenderableType) -> None:
+        """A message for the person (stderr), so stdout stays clean for scripts."""
+        self.errors.print(message)
+
+    def error(self, message: str) -> None:
+        """An error for the person, on stderr."""
+        self.errors.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+
+    def json(self, payload: Any) -> None:
+        """One JSON document on stdout (no Rich markup, no wrapping)."""
+        self.console.file.write(json.dumps(payload, indent=2, default=str) + "\n")
+        self.console.file.flush()
+
+    def confirm(self, question: str, *, default: bool = False) -> bool:
+        """Ask yes/no on the terminal; False without one."""
+        if not self.interactive:
+            return False
+        return Confirm.ask(question, default=default, console=self.errors)
+
+
+def format_local_time(moment: datetime | None) -> str:
+    """``2026-11-29 16:05 UTC`` style, or a dash."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def format_relative(moment: datetime | None, now: datetime | None = None) -> str:
+    """``in 23 h 59 min`` or ``expired 5 min ago``."""
+    if moment is None:
+        return "—"
+    seconds = int((moment - (now or datetime.now(UTC))).total_seconds())
+    span = abs(seconds)
+    hours, minutes = divmod(span // 60, 60)
+    text = f"{hours} h {minutes} min" if hours else f"{minutes} min" if minutes else f"{span} s"
+    return f"in {text}" if seconds >= 0 else f"expired {text} ago"

@@ -1,0 +1,165 @@
+"""Exports as the command line and the app change them: checked before they are saved.
+
+Saving an export never runs it. Checks: the name, a connection this user may use, list IDs of
+the right form, segments that exist, every mapped column present in every segment, at most 25
+custom fields, and a cron schedule of five fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cc_tui.constant_contact.schemas import is_uuid
+from cc_tui.engine.connections import ConnectionService
+from cc_tui.engine.mapping import mapping_problems
+from cc_tui.engine.segments import Segment, discover_segments, segment_columns
+from cc_tui.errors import InputError, UsageError
+from cc_tui.models import AppConfig, Export, FieldMapping, Role, is_attribute_field
+from cc_tui.store.config import ConfigStore, validate_name, with_export, without_export
+from cc_tui.store.history import HistoryStore
+
+__all__ = ["ExportService", "build_export", "parse_attribute"]
+
+
+def parse_attribute(text: str) -> tuple[str, str]:
+    """``FIELD=COLUMN`` from the command line, with the field checked."""
+    field, sep, column = text.partition("=")
+    field, column = field.strip(), column.strip()
+    if not sep or not field or not column:
+        raise UsageError(
+            f"--attr '{text}' must look like FIELD=COLUMN, e.g. job_title=Title "
+            "or cf:loyalty_tier=Tier."
+        )
+    if not is_attribute_field(field):
+        raise UsageError(
+            f"--attr '{text}': '{field}' is not a Constant Contact contact field; "
+            "use e.g. job_title, company_name, phone, city, birthday_month, or a "
+            "custom field as cf:<name>."
+        )
+    return field, column
+
+
+class ExportService:
+    """Adds, changes and removes exports for one OS user."""
+
+    def __init__(
+        self, config: ConfigStore, history: HistoryStore, connections: ConnectionService
+    ) -> None:
+        self._config = config
+        self._history = history
+        self._connections = connections
+
+    def visible(self) -> list[Export]:
+        """Exports whose connection this user may use (detached ones only for admins)."""
+        config = self._config.load()
+        usable = {conn.name for conn in self._connections.visible()}
+        admin = self._connections.role(config) is Role.ADMIN
+        return [
+            export
+            for _, export in sorted(config.exports.items())
+            if (export.connection in usable) or (export.connection is None and admin)
+        ]
+
+    def get(self, name: str) -> Export:
+        """The export called ``name``, if visible to this user."""
+        for export in self.visible():
+            if export.name == name:
+                return export
+        known = ", ".join(e.name for e in self.visible()) or "none yet"
+        raise UsageError(f"No export named '{name}' (exports: {known}).")
+
+    def save(self, export: Export, *, replace: bool = False) -> Export:
+        """Check ``export`` and write it to config.toml (it does not run)."""
+        validate_name("export", export.name)
+        config = self._config.load()
+        self._check(config, export)
+
+        def change(current: AppConfig) -> AppConfig:
+            if export.name in current.exports and not replace:
+                raise UsageError(
+                    f"An export named '{export.name}' already exists (remove it first, or edit it)."
+                )
+            return with_export(current, export)
+
+        self._config.update(change)
+        self._history.record_event(
+            "export.save",
+            export.name,
+            self._connections.os_user,
+            {"connection": export.connection, "segments": list(export.segments)},
+        )
+        return export
+
+    def remove(self, name: str) -> None:
+        """Delete the export from config.toml (its run history stays)."""
+        self.get(name)
+        self._config.update(lambda config: without_export(config, name))
+        self._history.record_event("export.remove", name, self._connections.os_user)
+
+    def segments(self) -> dict[str, Segment]:
+        """Every segment this configuration can see."""
+        return discover_segments(self._config.load())
+
+    def _check(self, config: AppConfig, export: Export) -> None:
+        if export.connection is None:
+            raise UsageError("An export needs a connection.")
+        self._connections.usable(export.connection)
+        if not export.list_ids:
+            raise UsageError("An export needs at least one Constant Contact list ID.")
+        bad = [list_id for list_id in export.list_ids if not is_uuid(list_id)]
+        if bad:
+            raise UsageError(
+                f"{', '.join(bad)} is not a list ID: copy the UUID from the "
+                "list's URL in Constant Contact (8-4-4-4-12 hexadecimal digits)."
+            )
+        found = discover_segments(config)
+        missing = [name for name in export.segments if name not in found]
+        if not export.segments or missing:
+            raise InputError(
+                f"Unknown segment(s): {', '.join(missing) or '(none given)'}. Known segments: "
+                f"{', '.join(sorted(found)) or 'none (add segments_dirs to config.toml)'}."
+            )
+        problems = mapping_problems(
+            export.mapping,
+            {
+                name: [column.name for column in segment_columns(found[name])]
+                for name in export.segments
+            },
+        )
+        if problems:
+            raise InputError(" ".join(problems))
+        if export.schedule is not None and len(export.schedule.split()) != 5:
+            raise UsageError(
+                f"Schedule '{export.schedule}' is not a cron expression: use five "
+                'fields, minute hour day month weekday, e.g. "0 6 * * *".'
+            )
+
+
+def build_export(
+    name: str,
+    *,
+    connection: str,
+    list_ids: Sequence[str],
+    segments: Sequence[str],
+    email: str,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    attributes: Sequence[tuple[str, str]] = (),
+    schedule: str | None = None,
+    enabled: bool = True,
+) -> Export:
+    """An Export from command-line style arguments."""
+    attrs = dict(attributes)
+    if len(attrs) != len(attributes):
+        raise UsageError("A Constant Contact field is mapped twice in --attr.")
+    return Export(
+        name=name,
+        connection=connection,
+        list_ids=tuple(dict.fromkeys(list_ids)),
+        segments=tuple(dict.fromkeys(segments)),
+        mapping=FieldMapping(
+            email=email, first_name=first_name, last_name=last_name, attributes=attrs
+        ),
+        schedule=schedule,
+        enabled=enabled,
+    )

@@ -1,0 +1,66 @@
+"""One run of an export at a time, across processes.
+
+The lock is an ``flock`` on ``locks/<export>.lock``: the kernel drops it when the process
+ends, however it ends (SIGKILL included), so a crash never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from types import TracebackType
+
+from cc_tui.errors import RunAlreadyActiveError
+
+__all__ = ["ExportLock"]
+
+
+class ExportLock:
+    """Held while an export runs; acquiring it twice fails fast instead of waiting."""
+
+    def __init__(self, locks_dir: Path, export: str) -> None:
+        self.path = locks_dir / f"{export}.lock"
+        self.export = export
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock, or raise RunAlreadyActiveError naming the process that holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise RunAlreadyActiveError(
+                f"Export '{self.export}' is already running (process {holder}). Wait for it "
+                "to finish, or cancel it there."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        """Let the next run go."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    @property
+    def held(self) -> bool:
+        """True while this object holds the lock."""
+        return self._fd is not None
+
+    def __enter__(self) -> ExportLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.release()

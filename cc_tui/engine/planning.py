@@ -1,0 +1,113 @@
+"""Before a run: resolve the export's connection and segments, check the mapping, and
+fingerprint every input so an interrupted run can tell whether it may resume."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cc_tui.engine.connections import ConnectionService
+from cc_tui.engine.mapping import MappedField, mapped_fields, mapping_problems
+from cc_tui.engine.segments import Segment, discover_segments, fingerprint, segment_columns
+from cc_tui.errors import InputError, UsageError
+from cc_tui.models import CONTACT_CAP_PER_RUN, AppConfig, Connection, Export
+
+__all__ = ["RunPlan", "changed_inputs", "plan_run"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    """Everything a run needs, checked."""
+
+    export: Export
+    connection: Connection | None  # None only for a dry run of a detached export
+    segments: tuple[Segment, ...]
+    fields: tuple[MappedField, ...]
+    cap: int
+    inputs: Mapping[str, Any]  # JSON-ready fingerprint of segments, mapping, lists and cap
+
+
+def plan_run(
+    config: AppConfig,
+    export_name: str,
+    connections: ConnectionService,
+    *,
+    dry_run: bool = False,
+    cap: int | None = None,
+) -> RunPlan:
+    """Resolve and check ``export_name``; raise a clear error for anything that would fail."""
+    export = config.exports.get(export_name)
+    if export is None:
+        known = ", ".join(sorted(config.exports)) or "none yet"
+        raise UsageError(f"No export named '{export_name}' (exports: {known}).")
+    connection = None
+    if export.connection is None:
+        if not dry_run:
+            raise UsageError(
+                f"Export '{export_name}' has no connection (it was detached); give it one first."
+            )
+    else:
+        connection = connections.usable(export.connection)
+    segments = _resolve_segments(config, export)
+    fields = tuple(mapped_fields(export.mapping))
+    problems = mapping_problems(
+        export.mapping, {seg.name: [c.name for c in segment_columns(seg)] for seg in segments}
+    )
+    if problems:
+        raise InputError(f"Export '{export_name}' cannot run: " + " ".join(problems))
+    run_cap = connection.contact_cap if connection else CONTACT_CAP_PER_RUN
+    if cap is not None:
+        run_cap = min(run_cap, cap)
+    inputs = {
+        "segments": [
+            {"name": seg.name, "path": str(seg.path), "fingerprint": fingerprint(seg).to_dict()}
+            for seg in segments
+        ],
+        "mapping": export.mapping.columns(),
+        "list_ids": list(export.list_ids),
+        "cap": run_cap,
+    }
+    return RunPlan(
+        export=export,
+        connection=connection,
+        segments=segments,
+        fields=fields,
+        cap=run_cap,
+        inputs=inputs,
+    )
+
+
+def _resolve_segments(config: AppConfig, export: Export) -> tuple[Segment, ...]:
+    found = discover_segments(config)
+    missing = [name for name in export.segments if name not in found]
+    if missing:
+        where = ", ".join(str(d) for d in config.segments_dirs) or "no segments_dirs configured"
+        raise InputError(
+            f"Export '{export.name}' uses segment(s) {', '.join(missing)} that were not found "
+            f"(looked in: {where}; found: {', '.join(sorted(found)) or 'none'}). Add the file "
+            "to a segments folder, or a [segments.NAME] entry with its path to config.toml."
+        )
+    return tuple(found[name] for name in export.segments)
+
+
+def changed_inputs(before: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """What differs between two input fingerprints, in words (empty when nothing does)."""
+    changes = []
+    old_segments = {s["name"]: s for s in before.get("segments", [])}
+    for segment in now.get("segments", []):
+        previous = old_segments.get(segment["name"])
+        if previous is None:
+            changes.append(f"segment '{segment['name']}' was added")
+        elif previous != segment:
+            changes.append(f"segment '{segment['name']}' ({segment['path']}) changed")
+    for name in old_segments.keys() - {s["name"] for s in now.get("segments", [])}:
+        changes.append(f"segment '{name}' was removed")
+    for key, label in (
+        ("mapping", "the mapping"),
+        ("list_ids", "the lists"),
+        ("cap", "the contact cap"),
+    ):
+        if before.get(key) != now.get(key):
+            changes.append(f"{label} changed")
+    return changes

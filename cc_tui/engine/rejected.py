@@ -1,0 +1,99 @@
+"""runs/<run-id>/rejected.csv: every rejected input row, with why.
+
+Columns: ``segment``, ``row`` (1-based data row in that segment), ``reason`` (missing_email,
+invalid_email, duplicate_email, over_cap, refused_by_constant_contact), ``detail`` (for
+example Constant Contact's own error text), then the row's mapped source columns as read.
+Rows are appended as the run goes, from the preparation thread and from the event loop, so
+writes are serialised by a lock. Polars reads the file back with ``pl.read_csv``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+import polars as pl
+
+from cc_tui.engine.validation import RowClass
+
+__all__ = ["REFUSED_REASON", "RejectedRowsWriter"]
+
+REFUSED_REASON = "refused_by_constant_contact"
+_OWN_COLUMNS = ("segment", "row", "reason", "detail")
+
+
+def _reason_expr() -> pl.Expr:
+    names = {row_class.value: row_class.reason for row_class in RowClass}
+    return pl.col("cls").replace_strict(names, return_dtype=pl.String)
+
+
+class RejectedRowsWriter:
+    """Appends rejected rows to one CSV file, header first; safe to call from two threads."""
+
+    def __init__(self, path: Path, source_columns: Sequence[str], *, cap: int) -> None:
+        self.path = path
+        self.rows_written = 0
+        self._columns = list(dict.fromkeys(source_columns))
+        self._cap = cap
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[bytes] | None = path.open("wb")
+        header = [*_OWN_COLUMNS, *(_output_name(c) for c in self._columns)]
+        pl.DataFrame(schema=dict.fromkeys(header, pl.String)).write_csv(self._file)
+
+    def write_classified(self, segment: str, rows: pl.DataFrame) -> None:
+        """Rows rejected by validation: ``rows`` has ``row``, ``cls`` and the source columns."""
+        if rows.height == 0:
+            return
+        # No detail: the reason says it all, and a repeated sentence would double the size of
+        # a file that can hold millions of over-cap rows.
+        frame = rows.select(
+            pl.lit(segment).alias("segment"),
+            pl.col("row"),
+            _reason_expr().alias("reason"),
+            pl.lit(None, dtype=pl.String).alias("detail"),
+            *self._source_exprs(),
+        )
+        self._append(frame)
+
+    def write_refused(
+        self, segment_names: Sequence[str], refs: pl.DataFrame, details: Sequence[str]
+    ) -> None:
+        """Contacts Constant Contact refused: ``refs`` rows of a batch, one detail per row."""
+        if refs.height == 0:
+            return
+        frame = refs.select(
+            pl.col("segment")
+            .replace_strict(dict(enumerate(segment_names)), return_dtype=pl.String)
+            .alias("segment"),
+            pl.col("row"),
+            pl.lit(REFUSED_REASON).alias("reason"),
+            pl.Series("detail", list(details), dtype=pl.String),
+            *self._source_exprs(),
+        )
+        self._append(frame)
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+    def _source_exprs(self) -> list[pl.Expr]:
+        return [pl.col(c).cast(pl.String).alias(_output_name(c)) for c in self._columns]
+
+    def _append(self, frame: pl.DataFrame) -> None:
+        with self._lock:
+            if self._file is None:
+                raise RuntimeError("the rejected-rows file is closed")
+            frame.write_csv(self._file, include_header=False)
+            self._file.flush()
+            self.rows_written += frame.height
+
+
+def _output_name(column: str) -> str:
+    # A source column must not shadow one of ours.
+    return f"source:{column}" if column in _OWN_COLUMNS else column

@@ -1,0 +1,65 @@
+"""The services one cc-tui process works with, built once by the command line.
+
+Faces (the CLI and the app) receive a :class:`Services` and reach every store and service
+through it; tests build one over a temporary home and an in-process transport.
+"""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+
+import httpx
+
+from cc_tui.engine.connections import ConnectionService
+from cc_tui.engine.exports import ExportService
+from cc_tui.paths import AppPaths
+from cc_tui.store.config import ConfigStore
+from cc_tui.store.history import HistoryStore
+from cc_tui.store.secrets import SecretsStore
+
+__all__ = ["Services", "current_os_user"]
+
+
+def current_os_user() -> str:
+    """The OS user name that roles, consent and the audit log refer to."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return "unknown"
+
+
+@dataclass(slots=True)
+class Services:
+    """Stores and services over one home; close it when done."""
+
+    paths: AppPaths
+    config: ConfigStore
+    secrets: SecretsStore
+    history: HistoryStore
+    os_user: str
+    connections: ConnectionService
+    exports: ExportService
+    transport: httpx.AsyncBaseTransport | None = None
+
+    @classmethod
+    def open(
+        cls,
+        paths: AppPaths,
+        *,
+        os_user: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> Services:
+        """Create the folders if needed and open every store under ``paths``."""
+        paths.ensure()
+        user = os_user or current_os_user()
+        config = ConfigStore(paths.config_file)
+        secrets = SecretsStore(paths.secrets_file)
+        history = HistoryStore(paths.history_db)
+        connections = ConnectionService(config, secrets, history, user, transport=transport)
+        exports = ExportService(config, history, connections)
+        return cls(paths, config, secrets, history, user, connections, exports, transport)
+
+    def close(self) -> None:
+        """Release the history database."""
+        self.history.close()

@@ -1,0 +1,253 @@
+"""Export runs end to end against the emulator on a real loopback socket."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import polars as pl
+import pytest
+
+from cc_tui.engine.progress import RunProgress
+from cc_tui.engine.runner import ExportRunner, RunOptions
+from cc_tui.engine.sender import SenderTiming
+from cc_tui.errors import InputError, ResumeRefusedError, RunAlreadyActiveError
+from cc_tui.models import BatchState, RunRecord, RunStatus
+from cc_tui.store.run_history import RunHistory
+from tests.engine.conftest import Workspace
+
+FAST = SenderTiming(poll_busy=0.05, poll_idle=0.05)
+
+
+def people_csv(n: int, *, start: int = 0) -> str:
+    lines = ["email,first_name,last_name,title"]
+    lines += [f"Person{i}@Example.com ,Ana{i},Lopez,Buyer" for i in range(start, start + n)]
+    return "\n".join(lines) + "\n"
+
+
+def options(**changes: object) -> RunOptions:
+    base: dict[str, object] = {"max_batch_contacts": 40, "timing": FAST}
+    return RunOptions(**{**base, **changes})  # type: ignore[arg-type]
+
+
+def run(
+    ws: Workspace,
+    name: str = "promo",
+    opts: RunOptions | None = None,
+    on_progress: Callable[[RunProgress], None] | None = None,
+) -> RunRecord:
+    runner = ExportRunner(ws.services)
+    return asyncio.run(runner.run(name, opts or options(), on_progress=on_progress))
+
+
+def assert_accounted(record: RunRecord) -> None:
+    assert record.rows_read == record.sent + sum(record.rejected.values())
+    assert record.sent == record.confirmed + record.failed + record.unsubscribed + record.pending
+
+
+def test_clean_run_confirms_every_valid_contact_once(workspace: Workspace) -> None:
+    workspace.write("people.csv", people_csv(150))
+    workspace.add_export(first_name="first_name", last_name="last_name", job_title="title")
+    snapshots: list[RunProgress] = []
+    record = run(workspace, on_progress=snapshots.append)
+
+    assert record.status is RunStatus.SUCCEEDED
+    assert (record.rows_read, record.sent, record.confirmed, record.pending) == (150, 150, 150, 0)
+    assert record.batches == 4  # 40 + 40 + 40 + 30
+    assert_accounted(record)
+    assert workspace.members() == {f"person{i}@example.com" for i in range(150)}
+    assert snapshots[-1].confirmed == 150 and snapshots[-1].contacts_total == 150
+    assert RunHistory(workspace.services.history).get(record.run_id) == record
+    batches = RunHistory(workspace.services.history).batches(record.run_id)
+    assert {b.state for b in batches.values()} == {BatchState.CONFIRMED}
+    assert record.requests >= 5  # 4 imports and at least one activities poll
+
+
+def test_rejected_rows_are_classified_once_and_written_with_reasons(
+    workspace: Workspace,
+) -> None:
+    workspace.write("people.csv", (
+        "email,first_name\n"
+        "a@x.com,A\n"
+        ",NoEmail\n"
+        "not-an-email,Bad\n"
+        "A@X.com ,Dup\n"
+        "b@x.com,B\n"
+    ))  # fmt: skip
+    workspace.write("more.csv", "email,first_name\nb@x.com,DupAcross\nc@x.com,C\nd@x.com,D\n")
+    workspace.add_export(segments=("people", "more"), first_name="first_name")
+    record = run(workspace, opts=options(cap=3))
+
+    assert record.rejected == {"missing_email": 1, "invalid_email": 1, "duplicate_email": 2,
+                               "over_cap": 1}  # fmt: skip
+    assert (record.rows_read, record.sent, record.confirmed) == (8, 3, 3)
+    assert_accounted(record)
+    assert workspace.members() == {"a@x.com", "b@x.com", "c@x.com"}
+    assert record.rejected_rows_file is not None
+    rejected = pl.read_csv(record.rejected_rows_file, infer_schema=False)
+    assert rejected.select("segment", "row", "reason", "first_name").rows() == [
+        ("people", "2", "missing_email", "NoEmail"),
+        ("people", "3", "invalid_email", "Bad"),
+        ("people", "4", "duplicate_email", "Dup"),
+        ("more", "1", "duplicate_email", "DupAcross"),
+        ("more", "3", "over_cap", "D"),
+    ]
+
+
+def test_unsubscribed_contacts_stay_off_the_list(workspace: Workspace) -> None:
+    workspace.write("people.csv", people_csv(20))
+    httpx.post(f"{workspace.emulator.url}/__emulator/contacts", json={"contacts": [
+        {"email": "person3@example.com", "permission_to_send": "unsubscribed", "list_ids": []},
+    ]}).raise_for_status()  # fmt: skip
+    workspace.add_export()
+    record = run(workspace)
+    assert (record.confirmed, record.unsubscribed, record.failed) == (19, 1, 0)
+    assert record.status is RunStatus.SUCCEEDED
+    assert "person3@example.com" not in workspace.members()
+
+
+def test_dry_run_sends_nothing(workspace: Workspace) -> None:
+    workspace.write("people.csv", people_csv(90))
+    workspace.add_export()
+    before = workspace.emulator.stats()
+    record = run(workspace, opts=options(dry_run=True))
+    assert record.dry_run and record.status is RunStatus.SUCCEEDED
+    assert (record.sent, record.pending, record.confirmed, record.batches) == (90, 90, 0, 3)
+    assert_accounted(record)
+    assert workspace.emulator.stats()["imports"] == before["imports"]
+    assert workspace.members() == set()
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        {"error_rate": 0.3, "seed": 7},
+        {"ambiguous_rate": 0.5, "seed": 3},
+        {"drop_rate": 0.3, "seed": 11},
+        {"token_lifetime": 1.0},
+    ],
+    ids=["errors", "ambiguous", "dropped", "short-tokens"],
+)
+def test_faults_still_end_with_exactly_the_expected_members(
+    make_workspace: Callable[..., Workspace], faults: dict[str, object]
+) -> None:
+    ws = make_workspace(**faults)
+    ws.write("people.csv", people_csv(200))
+    ws.add_export()
+    record = run(ws, opts=options(max_batch_contacts=25))
+    assert record.status is RunStatus.SUCCEEDED, record.error
+    assert record.confirmed == 200
+    assert ws.members() == {f"person{i}@example.com" for i in range(200)}
+
+
+def test_cancelled_run_is_resumable_and_resends_no_confirmed_batch(workspace: Workspace) -> None:
+    workspace.write("people.csv", people_csv(400))
+    workspace.add_export()
+    history = RunHistory(workspace.services.history)
+
+    async def cancel_after_two_batches() -> RunRecord:
+        runner = ExportRunner(workspace.services)
+        task = asyncio.create_task(runner.run("promo", options(workers=1)))
+        while True:
+            await asyncio.sleep(0.02)
+            runs = history.runs(export="promo")
+            if (
+                runs
+                and sum(
+                    b.state is BatchState.CONFIRMED
+                    for b in history.batches(runs[0].run_id).values()
+                )
+                >= 2
+            ):
+                break
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return history.runs(export="promo")[0]
+
+    interrupted = asyncio.run(cancel_after_two_batches())
+    assert interrupted.status is RunStatus.INTERRUPTED
+    confirmed_before = {seq: b for seq, b in history.batches(interrupted.run_id).items()
+                        if b.state is BatchState.CONFIRMED}  # fmt: skip
+    resumed = run(workspace)
+    assert resumed.run_id == interrupted.run_id and resumed.attempts == 2
+    assert resumed.status is RunStatus.SUCCEEDED and resumed.confirmed == 400
+    after = history.batches(resumed.run_id)
+    for seq, batch in confirmed_before.items():
+        assert after[seq].activity_id == batch.activity_id
+        assert after[seq].attempts == batch.attempts
+    assert workspace.members() == {f"person{i}@example.com" for i in range(400)}
+
+
+def test_changed_input_refuses_resume_until_restart(workspace: Workspace) -> None:
+    path = workspace.write("people.csv", people_csv(100))
+    workspace.add_export()
+    record = run(workspace, opts=options(cap=0))  # nothing is sent; mark it interrupted
+    RunHistory(workspace.services.history).update(replace(record, status=RunStatus.INTERRUPTED))
+    path.write_text(people_csv(101))
+    with pytest.raises(ResumeRefusedError, match="--restart"):
+        run(workspace)
+    restarted = run(workspace, opts=options(restart=True))
+    assert restarted.run_id != record.run_id and restarted.confirmed == 101
+    old = RunHistory(workspace.services.history).get(record.run_id)
+    assert old is not None and old.status is RunStatus.FAILED and "restarted" in (old.error or "")
+
+
+def test_a_second_run_of_the_same_export_is_refused(workspace: Workspace) -> None:
+    from cc_tui.engine.locks import ExportLock
+
+    workspace.write("people.csv", people_csv(5))
+    workspace.add_export()
+    with (
+        ExportLock(workspace.services.paths.locks_dir, "promo"),
+        pytest.raises(RunAlreadyActiveError, match="already running"),
+    ):
+        run(workspace)
+
+
+def test_header_only_segment_makes_a_clean_zero_row_run(workspace: Workspace) -> None:
+    workspace.write("people.csv", "email,first_name\n")
+    workspace.add_export()
+    record = run(workspace)
+    assert record.status is RunStatus.SUCCEEDED
+    assert (record.rows_read, record.sent, record.batches, record.requests) == (0, 0, 0, 0)
+
+
+def test_empty_segment_file_gives_a_clear_error(workspace: Workspace) -> None:
+    workspace.write("people.csv", "email\na@x.com\n")
+    workspace.add_export()
+    workspace.write("people.csv", "")
+    with pytest.raises(InputError, match=r"people.*no column 'email'"):
+        run(workspace)
+
+
+def test_missing_mapped_column_names_the_segment(workspace: Workspace) -> None:
+    workspace.write("people.csv", people_csv(3))
+    workspace.add_export(first_name="first_name")
+    workspace.write("people.csv", "email,given_name\na@x.com,A\n")
+    with pytest.raises(InputError, match=r"'first_name'.*its columns are: email, given_name"):
+        run(workspace)
+
+
+def test_contacts_constant_contact_refuses_are_kept_with_its_reason(workspace: Workspace) -> None:
+    # cc-tui passes anniversaries through; Constant Contact refuses a malformed one (a
+    # correctable error), so the contact is refused and the run is partial.
+    workspace.write(
+        "people.csv",
+        "email,anniv\nok@example.com,2020-05-17\nbad@example.com,31/31/2020\nfine@example.com,\n",
+    )
+    workspace.add_export(anniversary="anniv")
+    record = run(workspace)
+    assert record.status is RunStatus.PARTIAL
+    assert (record.sent, record.confirmed, record.failed) == (3, 2, 1)
+    assert_accounted(record)
+    assert workspace.members() == {"ok@example.com", "fine@example.com"}
+    rejected = pl.read_csv(Path(record.rejected_rows_file or ""), infer_schema=False)
+    refused = rejected.filter(pl.col("reason") == "refused_by_constant_contact")
+    assert refused.select("segment", "row", "email", "anniv").rows() == [
+        ("people", "2", "bad@example.com", "31/31/2020")
+    ]
+    assert "anniversary" in refused["detail"][0]
