@@ -29,11 +29,15 @@ __all__ = [
     "BatchRecord",
     "BatchState",
     "Connection",
+    "ConnectionStatus",
     "Consent",
     "Export",
     "FieldMapping",
+    "Phase",
     "Role",
     "Roles",
+    "RunEvent",
+    "RunProgress",
     "RunRecord",
     "RunStatus",
     "SegmentSource",
@@ -388,3 +392,70 @@ class BatchRecord:
     errors: tuple[str, ...] = ()
     posted_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+class Phase(StrEnum):
+    """The stages of a run, in order."""
+
+    PLANNING = "planning"
+    CLASSIFYING = "checking e-mails"
+    SENDING = "sending"
+    CONFIRMING = "confirming"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True, slots=True)
+class RunEvent:
+    """One line of the run's story ("batch 3 confirmed: 39,987 added, 13 refused")."""
+
+    at: datetime
+    message: str
+    level: str = "info"  # info | warning | error
+
+
+@dataclass(frozen=True, slots=True)
+class RunProgress:
+    """Everything an observer may show about a run at one moment."""
+
+    run_id: str
+    export: str
+    dry_run: bool
+    phase: Phase
+    rows_total: int | None = None  # every input row (known after the e-mail check)
+    rows_read: int = 0  # rows through preparation so far
+    contacts_total: int | None = None  # contacts to send (known after the e-mail check)
+    rejected: Mapping[str, int] = field(default_factory=dict)
+    truncated: int = 0
+    batches_total: int | None = None  # exact once preparation ends; an estimate before
+    batches_posted: int = 0
+    batches_done: int = 0
+    in_flight: int = 0  # batches posted and not final yet
+    contacts_posted: int = 0
+    confirmed: int = 0
+    failed: int = 0
+    unsubscribed: int = 0
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    bytes_sent: int = 0
+    elapsed: float = 0.0
+    throughput: float = 0.0  # contacts confirmed per second, recent
+    eta: float | None = None  # seconds left, once there is a throughput
+
+    @property
+    def done_fraction(self) -> float:
+        """0..1 of the contacts to send that reached a final state."""
+        if not self.contacts_total:
+            return 1.0 if self.phase is Phase.FINISHED else 0.0
+        finished = self.confirmed + self.failed + self.unsubscribed
+        return min(1.0, finished / self.contacts_total)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionStatus:
+    """A connection and whether it holds tokens (never the tokens themselves)."""
+
+    connection: Connection
+    signed_in: bool
+    token_expires_at: datetime | None
+    scope: str

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
-from datetime import UTC, datetime
 
-from rich.console import Group, RenderableType
-from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output, format_local_time, format_relative
-from cc_tui.constant_contact.auth import DeviceAuthorization, DeviceFlowStatus
+from cc_tui.cli.sign_in_display import SignInDisplay
 from cc_tui.engine.connections import PRIVACY_STATEMENT, ConnectionStatus
 from cc_tui.errors import ConsentRequiredError, UsageError
 from cc_tui.models import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, UsableBy
@@ -159,7 +155,8 @@ def _add(ctx: CommandContext) -> int:
     if args.emulator:
         root = args.emulator.rstrip("/")
         api, auth = api or f"{root}/v3", auth or f"{root}/oauth2/default/v1"
-    ctx.services.config.load()  # a broken config.toml fails before any question is asked
+    if args.name in ctx.services.config.load().connections:  # before any question is asked
+        raise UsageError(f"A connection named '{args.name}' already exists.")
     accepted = _ask_consent(ctx.out, args.accept_privacy)
     conn = ctx.services.connections.add(
         args.name,
@@ -185,7 +182,7 @@ def _login(ctx: CommandContext) -> int:
     if conn.consent is None:
         _ask_consent(ctx.out, ctx.args.accept_privacy)
         service.accept_privacy(conn.name)
-    display = _SignInDisplay(ctx.out)
+    display = SignInDisplay(ctx.out)
     try:
         status = asyncio.run(
             service.sign_in(conn.name, on_code=display.show_code, on_status=display.update)
@@ -201,77 +198,6 @@ def _login(ctx: CommandContext) -> int:
         f"({check.account.contact_email or 'no e-mail'}), {check.lists} contact lists."
     )
     return 0
-
-
-class _SignInDisplay:
-    """URL, code, QR code and a live countdown while the device flow waits."""
-
-    def __init__(self, out: Output) -> None:
-        self._out = out
-        self._authz: DeviceAuthorization | None = None
-        self._state = "waiting for approval"
-        self._live: Live | None = None
-
-    def show_code(self, authz: DeviceAuthorization) -> None:
-        self._authz = authz
-        lines = [
-            Text.assemble(
-                "Open ",
-                (authz.verification_uri, "bold underline"),
-                " in any browser and enter the code ",
-                (authz.user_code, "bold cyan"),
-            ),
-            Text.assemble("or open ", (authz.verification_uri_complete, "underline")),
-        ]
-        if not self._out.interactive:
-            for line in lines:
-                self._out.note(line.plain)
-            self._out.note(
-                f"Waiting for approval (the code expires at "
-                f"{format_local_time(authz.expires_at)})..."
-            )
-            return
-        qr = _qr_text(authz.verification_uri_complete)
-        parts: list[RenderableType] = [*lines]
-        if qr:
-            parts += [Text("or scan:"), Text(qr)]
-        self._out.errors.print(
-            Panel(Group(*parts), title="Sign in to Constant Contact", expand=False)
-        )
-        self._live = Live(self, console=self._out.errors, refresh_per_second=2, transient=True)
-        self._live.start()
-
-    def update(self, status: DeviceFlowStatus) -> None:
-        self._state = {
-            "pending": "waiting for approval",
-            "slow_down": "waiting (slowing down)",
-            "approved": "approved",
-        }.get(status.state, status.state)
-
-    def stop(self) -> None:
-        if self._live is not None:
-            self._live.stop()
-            self._live = None
-
-    def __rich__(self) -> Text:
-        if self._authz is None:
-            return Text("")
-        left = max(0, int((self._authz.expires_at - datetime.now(UTC)).total_seconds()))
-        return Text(
-            f"⏳ {self._state} — code expires in {left // 60}:{left % 60:02d} (Ctrl-C cancels)"
-        )
-
-
-def _qr_text(data: str) -> str:
-    try:
-        import qrcode
-    except ImportError:  # optional nicety: the URL and code are enough
-        return ""
-    code = qrcode.QRCode(border=1)
-    code.add_data(data)
-    buffer = io.StringIO()
-    code.print_ascii(out=buffer, invert=True)
-    return buffer.getvalue().rstrip("\n")
 
 
 def _status_json(status: ConnectionStatus) -> dict[str, object]:

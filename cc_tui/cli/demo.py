@@ -172,6 +172,10 @@ def _demo(ctx: CommandContext) -> int:
     environment = prepare_demo(ctx.args.rows, home)
     try:
         ctx.out.note(f"Demo home: {environment.home}  ·  emulator: {environment.emulator.url}")
+        if not ctx.args.headless:
+            from cc_tui.ui.launch import run_app
+
+            return run_app(environment.services, focus_export=DEMO_EXPORT)
         return _run_demo(ctx, environment)
     finally:
         environment.close()

@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _open_app(ctx: CommandContext) -> int:
+    from cc_tui.ui.launch import run_app
+
+    return run_app(ctx.services)
+
+
 def _emulator(ctx: CommandContext) -> int:
     from cc_tui.emulator.command import run_emulator, settings_from_args
 
@@ -72,10 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(args.verbose)
     handler: Handler | None = getattr(args, "handler", None)
     out = Output()
-    if handler is None:
-        parser.print_help()
-        return 0
     ctx = CommandContext(args=args, out=out)
+    if handler is None:
+        handler = _open_app
     try:
         return handler(ctx)
     except CcTuiError as exc:

@@ -32,7 +32,8 @@ class Output:
 
     def note(self, message: RenderableType) -> None:
         """A message for the person (stderr), so stdout stays clean for scripts."""
-        self.errors.print(message)
+        # Panels and tables must wrap inside their frame; plain lines stay whole.
+        self.errors.print(message, soft_wrap=isinstance(message, str))
 
     def error(self, message: str) -> None:
         """An error for the person, on stderr."""

@@ -104,7 +104,7 @@ _registry_lock = threading.Lock()
 
 
 def limiter_for(key: str) -> RateLimiter:
-    """The process-wide limiter for ``key`` (connection name + client id + API host).
+    """The process-wide limiter for ``key`` (the application's client id + API host).
 
     Every client of the same connection in this process gets the same instance, so the UI, a
     run and the scheduler together stay under the limit.

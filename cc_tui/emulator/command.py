@@ -133,9 +133,9 @@ def _print_banner(url: str, api: str, auth: str) -> None:
         f"  Verification page:  {url}/activate",
         f"  Test endpoints:     {url}/__emulator/stats",
         "",
-        "Add a connection to it:",
-        "  cc-tui connection add NAME --client-id ANY --accept-privacy "
-        f"--api-base-url {api} --auth-base-url {auth}",
+        "Add a connection to it (any client ID works):",
+        f"  cc-tui connection add NAME --client-id ANY --emulator {url}",
+        f"  (the same as --api-base-url {api} --auth-base-url {auth})",
         "",
         "Press Ctrl-C to stop.",
     ]

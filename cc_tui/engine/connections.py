@@ -21,6 +21,7 @@ from cc_tui.models import (
     DEFAULT_AUTH_BASE_URL,
     AppConfig,
     Connection,
+    ConnectionStatus,
     Consent,
     Role,
     UsableBy,
@@ -50,16 +51,6 @@ PRIVACY_STATEMENT = (
     "e-mail before you export them."
 )
 SIGN_IN_HTTP_TIMEOUT = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionStatus:
-    """A connection and whether it holds tokens (never the tokens themselves)."""
-
-    connection: Connection
-    signed_in: bool
-    token_expires_at: datetime | None
-    scope: str
 
 
 @dataclass(frozen=True, slots=True)

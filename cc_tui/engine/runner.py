@@ -1,56 +1,33 @@
 """Run an export: plan, classify, prepare, send, confirm, account; resumable at any point.
 
-Polars work runs in worker threads; the event loop only awaits HTTP calls and moves batches
-from a bounded queue (the preparation thread blocks when the uploaders fall behind, so memory
-stays bounded however slow Constant Contact is). Progress snapshots go to the observer about
-ten times a second. The run record and every batch checkpoint live in history.sqlite3.
+:class:`ExportRunner` plans the run, takes the export's lock and opens (or resumes) the run
+record; :class:`~cc_tui.engine.execution.RunExecution` then does the work: Polars in worker
+threads, HTTP on the event loop, progress snapshots about ten times a second. The run record and
+every batch checkpoint live in history.sqlite3.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextlib
-import logging
-import math
 import secrets
-import threading
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import httpx
 
 from cc_tui.constant_contact.client import ConstantContactClient
-from cc_tui.engine.batching import MAX_BATCH_BYTES, MAX_CONTACTS_PER_BATCH, Batch
+from cc_tui.engine.batching import MAX_BATCH_BYTES, MAX_CONTACTS_PER_BATCH
+from cc_tui.engine.execution import RunExecution
 from cc_tui.engine.locks import ExportLock
-from cc_tui.engine.mapping import custom_field_problems
 from cc_tui.engine.planning import RunPlan, changed_inputs, plan_run
-from cc_tui.engine.preparation import PreparationStopped, Preparer, check_emails
-from cc_tui.engine.progress import (
-    PROGRESS_INTERVAL,
-    EventObserver,
-    Phase,
-    ProgressTracker,
-    RunObserver,
-)
-from cc_tui.engine.rejected import RejectedRowsWriter
-from cc_tui.engine.sender import DEFAULT_UPLOAD_WORKERS, BatchSender, SenderTiming
+from cc_tui.engine.progress import EventObserver, RunObserver
+from cc_tui.engine.sender import DEFAULT_UPLOAD_WORKERS, SenderTiming
 from cc_tui.engine.services import Services
-from cc_tui.engine.validation import Classification, RowClass
-from cc_tui.errors import (
-    CcTuiError,
-    ConstantContactError,
-    InputError,
-    ResumeRefusedError,
-)
+from cc_tui.errors import ResumeRefusedError
 from cc_tui.models import BatchRecord, RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory
 
 __all__ = ["ExportRunner", "RunOptions"]
-
-log = logging.getLogger(__name__)
-_QUEUE_PUT_TIMEOUT = 0.2  # seconds between stop checks while the queue is full
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +82,7 @@ class ExportRunner:
             lock.acquire()
         try:
             run, checkpoints = self._open_run(plan, options)
-            execution = _Execution(
+            execution = RunExecution(
                 self,
                 plan,
                 run,
@@ -174,291 +151,3 @@ class ExportRunner:
             self.services.secrets.for_connection(plan.connection.name),
             transport=self._transport,
         )
-
-
-class _Execution:
-    """One attempt at a run: its tracker, threads, tasks and final accounting."""
-
-    def __init__(
-        self,
-        runner: ExportRunner,
-        plan: RunPlan,
-        run: RunRecord,
-        *,
-        checkpoints: dict[int, BatchRecord],
-        options: RunOptions,
-        on_progress: RunObserver | None,
-        on_event: EventObserver | None,
-    ) -> None:
-        self.runner = runner
-        self.plan = plan
-        self.run = run
-        self.checkpoints = checkpoints
-        self.options = options
-        self.on_progress = on_progress
-        self.tracker = ProgressTracker(run.run_id, run.export, dry_run=run.dry_run)
-        if on_event is not None:
-            self.tracker.on_event(on_event)
-        self.stop = threading.Event()
-        self.client: ConstantContactClient | None = None
-        self.writer: RejectedRowsWriter | None = None
-        self.batches_built = 0
-
-    async def execute(self) -> RunRecord:
-        """Run to the end (or to an interruption) and return the recorded result."""
-        publisher = asyncio.create_task(self._publish())
-        status, error = RunStatus.SUCCEEDED, None
-        classification: Classification | None = None
-        try:
-            async with self._client_context():
-                classification = await self._classify()
-                await self._prepare_and_send(classification)
-        except asyncio.CancelledError:
-            self.stop.set()
-            self._finish(RunStatus.INTERRUPTED, "cancelled", classification)
-            raise
-        except (ConstantContactError, PreparationStopped) as exc:
-            status = RunStatus.INTERRUPTED
-            error = f"{exc} Resume with: cc-tui run {self.run.export}"
-        except CcTuiError as exc:
-            status, error = RunStatus.FAILED, str(exc)
-        except Exception as exc:  # a bug must still leave an honest record behind
-            log.exception("run %s failed", self.run.run_id)
-            status, error = RunStatus.FAILED, f"unexpected error: {exc!r}"
-        finally:
-            self.stop.set()
-            publisher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await publisher
-        record = self._finish(status, error, classification)
-        if self.on_progress is not None:
-            self.on_progress(self.tracker.snapshot())
-        return record
-
-    @contextlib.asynccontextmanager
-    async def _client_context(self) -> AsyncIterator[None]:
-        if self.options.dry_run:
-            yield
-            return
-        async with self.runner.client(self.plan) as client:
-            self.client = client
-            await self._check_custom_fields(client)
-            yield
-
-    async def _check_custom_fields(self, client: ConstantContactClient) -> None:
-        if not any(f.is_custom for f in self.plan.fields):
-            return
-        names = [f.name for f in await client.custom_fields()]
-        problems = custom_field_problems(self.plan.export.mapping, names)
-        if problems:
-            raise InputError(" ".join(problems))
-
-    async def _classify(self) -> Classification:
-        self.tracker.update(phase=Phase.CLASSIFYING)
-        self.tracker.event(f"Checking e-mails in {len(self.plan.segments)} segment(s)")
-        classification = await asyncio.to_thread(
-            check_emails,
-            self.plan.segments,
-            self.plan.export.mapping.email,
-            cap=self.plan.cap,
-            stop=self.stop,
-        )
-        counts = classification.counts()
-        to_send = counts[RowClass.SENT]
-        self.tracker.update(
-            rows_total=classification.rows_read,
-            contacts_total=to_send,
-            rejected={c.reason: n for c, n in counts.items() if c is not RowClass.SENT},
-            batches_total=math.ceil(to_send / self.options.max_batch_contacts),
-            phase=Phase.SENDING,
-        )
-        self.tracker.event(
-            f"{classification.rows_read:,} rows read: {to_send:,} contacts to "
-            f"send, {classification.rows_read - to_send:,} rejected"
-        )
-        return classification
-
-    async def _prepare_and_send(self, classification: Classification) -> None:
-        paths = self.runner.services.paths
-        writer = RejectedRowsWriter(
-            paths.run_dir(self.run.run_id) / "rejected.csv",
-            [f.column for f in self.plan.fields],
-            cap=self.plan.cap,
-        )
-        self.writer = writer
-        preparer = Preparer(
-            self.plan.segments,
-            self.plan.fields,
-            classification,
-            self.plan.export.list_ids,
-            writer,
-            self.tracker,
-            max_contacts=self.options.max_batch_contacts,
-            max_bytes=self.options.max_batch_bytes,
-        )
-        queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=2 * self.options.workers)
-        producer = _start_thread(self._produce, preparer, queue, asyncio.get_running_loop())
-        try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(_wait_for(producer))
-                group.create_task(self._consume(queue))
-        except BaseExceptionGroup as group_error:
-            raise _first_error(group_error) from None
-        finally:
-            self.stop.set()
-            # The thread stops within one chunk once told to; wait so nothing writes after close.
-            with contextlib.suppress(BaseException):
-                await asyncio.wrap_future(producer)
-            writer.close()
-
-    def _produce(
-        self,
-        preparer: Preparer,
-        queue: asyncio.Queue[Batch | None],
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
-        try:
-            for batch in preparer.batches(self.stop):
-                self.batches_built += 1
-                self._put(queue, batch, loop)
-            self.tracker.update(batches_total=self.batches_built)
-        finally:
-            with contextlib.suppress(PreparationStopped):
-                self._put(queue, None, loop)
-
-    def _put(
-        self,
-        queue: asyncio.Queue[Batch | None],
-        item: Batch | None,
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
-        future = asyncio.run_coroutine_threadsafe(queue.put(item), loop)
-        while True:
-            try:
-                future.result(timeout=_QUEUE_PUT_TIMEOUT)
-                return
-            except TimeoutError:
-                if self.stop.is_set():
-                    future.cancel()
-                    raise PreparationStopped from None
-
-    async def _consume(self, queue: asyncio.Queue[Batch | None]) -> None:
-        if self.client is None:  # dry run: build everything, send nothing
-            while await queue.get() is not None:
-                self.tracker.add(batches_done=1)
-            return
-        assert self.writer is not None  # opened before the consumer starts
-        sender = BatchSender(
-            self.client,
-            self.runner.history,
-            self.run.run_id,
-            tracker=self.tracker,
-            rejected=self.writer,
-            segment_names=[s.name for s in self.plan.segments],
-            checkpoints=self.checkpoints,
-            workers=self.options.workers,
-            timing=self.options.timing,
-        )
-        await sender.run(queue)
-        self.tracker.update(phase=Phase.CONFIRMING)
-
-    async def _publish(self) -> None:
-        while True:
-            self._copy_client_stats()
-            if self.on_progress is not None:
-                self.on_progress(self.tracker.snapshot())
-            await asyncio.sleep(PROGRESS_INTERVAL)
-
-    def _copy_client_stats(self) -> None:
-        if self.client is None:
-            return
-        stats = self.client.stats
-        self.tracker.update(
-            requests=self.run.requests + stats.requests,
-            retries=self.run.retries + stats.retries,
-            throttled=self.run.throttled + stats.throttled,
-            bytes_sent=self.run.bytes_sent + stats.bytes_sent,
-        )
-
-    def _finish(
-        self, status: RunStatus, error: str | None, classification: Classification | None
-    ) -> RunRecord:
-        self._copy_client_stats()
-        progress = self.tracker.snapshot()
-        batches = self.runner.history.batches(self.run.run_id)
-        run = replace(
-            self.run,
-            finished_at=datetime.now(UTC),
-            requests=progress.requests,
-            retries=progress.retries,
-            throttled=progress.throttled,
-            bytes_sent=progress.bytes_sent,
-            truncated=progress.truncated,
-            batches=max(self.batches_built, len(batches)),
-            confirmed=sum(b.confirmed for b in batches.values()),
-            failed=sum(b.failed for b in batches.values()),
-            unsubscribed=sum(b.unsubscribed for b in batches.values()),
-            error=error,
-        )
-        if classification is not None:
-            counts = classification.counts()
-            run = replace(
-                run,
-                rows_read=classification.rows_read,
-                sent=counts[RowClass.SENT],
-                rejected={c.reason: n for c, n in counts.items() if c is not RowClass.SENT},
-            )
-        if status is RunStatus.SUCCEEDED and run.failed:
-            status = RunStatus.PARTIAL
-        run = replace(run, status=status)
-        self.runner.history.update(run)
-        self.tracker.update(phase=Phase.FINISHED)
-        self.tracker.event(_closing_line(run), "info" if status.is_final else "warning")
-        return run
-
-
-def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The most telling error of a task group (ours before cancellations)."""
-    errors = list(group.exceptions)
-    for error in errors:
-        if isinstance(error, BaseExceptionGroup):
-            return _first_error(error)
-    for error in errors:
-        if not isinstance(error, (asyncio.CancelledError, PreparationStopped)):
-            return error
-    return errors[0]
-
-
-def _closing_line(run: RunRecord) -> str:
-    if run.status is RunStatus.INTERRUPTED:
-        return f"Run interrupted: {run.error}"
-    if run.status is RunStatus.FAILED:
-        return f"Run failed: {run.error}"
-    verb = "would send" if run.dry_run else "confirmed"
-    count = run.sent if run.dry_run else run.confirmed
-    return (
-        f"Run {run.status.value}: {count:,} contacts {verb}, {run.unsubscribed:,} "
-        f"unsubscribed, {run.failed:,} refused, {sum(run.rejected.values()):,} rejected"
-    )
-
-
-def _start_thread(work: Callable[..., None], *args: object) -> concurrent.futures.Future[None]:
-    """Run ``work`` in its own thread; unlike asyncio.to_thread, we can wait for it to end."""
-    future: concurrent.futures.Future[None] = concurrent.futures.Future()
-
-    def target() -> None:
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            work(*args)
-        except BaseException as exc:
-            future.set_exception(exc)
-        else:
-            future.set_result(None)
-
-    threading.Thread(target=target, name="cc-tui-prepare", daemon=True).start()
-    return future
-
-
-async def _wait_for(future: concurrent.futures.Future[None]) -> None:
-    await asyncio.wrap_future(future)

@@ -51,7 +51,7 @@ class SenderTiming:
     """
 
     poll_busy: float = 2.0
-    poll_idle: float = 0.5
+    poll_idle: float = 0.25
     poll_max: float = 10.0
     backoff: float = 1.5
 

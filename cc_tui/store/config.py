@@ -2,7 +2,8 @@
 
 A file that does not parse or validate is never overwritten: :meth:`ConfigStore.update` reads
 and validates the current file before it writes, so a hand-edit with a typo stays on disk for
-the user to fix, with an error that names the file, the key, the line and the fix.
+the user to fix, with an error that names the file, the key, the line and the fix. The TOML
+document written is built by :func:`config_to_toml` (:mod:`cc_tui.store.config_writer`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import tomli_w
 
@@ -33,6 +33,7 @@ from cc_tui.models import (
     url_is_secure_enough,
 )
 from cc_tui.store.atomic import atomic_write_text
+from cc_tui.store.config_writer import config_to_toml
 from cc_tui.store.toml_reader import TomlSection, parse_toml
 
 __all__ = [
@@ -301,79 +302,6 @@ def _mapping(table: TomlSection) -> FieldMapping:
 def _looks_like_cron(expression: str) -> bool:
     fields = expression.split()
     return len(fields) == 5 and all(_CRON_FIELD.match(field) for field in fields)
-
-
-def config_to_toml(config: AppConfig) -> dict[str, Any]:
-    """The TOML document for ``config``; defaults are left out to keep the file short."""
-    doc: dict[str, Any] = {"schema_version": config.schema_version}
-    if config.segments_dirs:
-        doc["segments_dirs"] = [str(path) for path in config.segments_dirs]
-    doc["theme"] = config.theme
-    if config.roles.admins or config.roles.contributors:
-        doc["roles"] = {
-            "admins": list(config.roles.admins),
-            "contributors": list(config.roles.contributors),
-        }
-    if config.keymap:
-        doc["keymap"] = dict(config.keymap)
-    if config.segments:
-        doc["segments"] = {name: _segment_doc(seg) for name, seg in config.segments.items()}
-    if config.connections:
-        doc["connections"] = {
-            name: _connection_doc(conn) for name, conn in config.connections.items()
-        }
-    if config.exports:
-        doc["exports"] = {name: _export_doc(exp) for name, exp in config.exports.items()}
-    return doc
-
-
-def _segment_doc(segment: SegmentSource) -> dict[str, Any]:
-    doc: dict[str, Any] = {"path": str(segment.path)}
-    for key in ("format", "encoding", "delimiter"):
-        value = getattr(segment, key)
-        if value is not None:
-            doc[key] = value
-    return doc
-
-
-def _connection_doc(conn: Connection) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "display_name": conn.display_name,
-        "client_id": conn.client_id,
-        "usable_by": conn.usable_by.value,
-    }
-    if conn.api_base_url != DEFAULT_API_BASE_URL:
-        doc["api_base_url"] = conn.api_base_url
-    if conn.auth_base_url != DEFAULT_AUTH_BASE_URL:
-        doc["auth_base_url"] = conn.auth_base_url
-    if conn.max_contacts_per_run is not None:
-        doc["max_contacts_per_run"] = conn.max_contacts_per_run
-    if conn.consent is not None:
-        doc["consent"] = {
-            "accepted_at": conn.consent.accepted_at,
-            "accepted_by": conn.consent.accepted_by,
-        }
-    return doc
-
-
-def _export_doc(export: Export) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "connection": export.connection or "",
-        "list_ids": list(export.list_ids),
-        "segments": list(export.segments),
-        "enabled": export.enabled,
-    }
-    if export.schedule:
-        doc["schedule"] = export.schedule
-    mapping = {"email": export.mapping.email}
-    if export.mapping.first_name:
-        mapping["first_name"] = export.mapping.first_name
-    if export.mapping.last_name:
-        mapping["last_name"] = export.mapping.last_name
-    doc["mapping"] = mapping
-    if export.mapping.attributes:
-        doc["attributes"] = dict(export.mapping.attributes)
-    return doc
 
 
 class ConfigStore:

@@ -117,7 +117,7 @@ def test_foreground_run_prints_urls_and_stops_on_a_signal(
         lines = [process.stdout.readline() for _ in range(9)]
         banner = "".join(lines)
         api = next(line.split()[-1] for line in lines if "API base URL" in line)
-        assert "cc-tui connection add NAME --client-id ANY --accept-privacy" in banner
+        assert "cc-tui connection add NAME --client-id ANY --emulator http://127.0.0.1" in banner
         assert f"--api-base-url {api}" in banner
         assert "/activate" in banner
         assert HTTP.get(api.removesuffix("/v3") + "/").status_code == 200

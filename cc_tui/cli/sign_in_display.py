@@ -1,0 +1,91 @@
+"""What ``cc-tui connection login`` shows while the device flow waits for approval."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+from rich.console import Group, RenderableType
+from rich.live import Live
+from rich.panel import Panel
+from rich.text import Text
+
+from cc_tui.cli.output import Output, format_local_time
+from cc_tui.constant_contact.auth import DeviceAuthorization, DeviceFlowStatus
+
+__all__ = ["SignInDisplay", "qr_text"]
+
+
+class SignInDisplay:
+    """URL, code, QR code and a live countdown while the device flow waits."""
+
+    def __init__(self, out: Output) -> None:
+        self._out = out
+        self._authz: DeviceAuthorization | None = None
+        self._state = "waiting for approval"
+        self._live: Live | None = None
+
+    def show_code(self, authz: DeviceAuthorization) -> None:
+        """Show where to sign in and the code; on a terminal, a QR code and a live countdown."""
+        self._authz = authz
+        lines = [
+            Text.assemble(
+                "Open ",
+                (authz.verification_uri, "bold underline"),
+                " in any browser and enter the code ",
+                (authz.user_code, "bold cyan"),
+            ),
+            Text.assemble("or open ", (authz.verification_uri_complete, "underline")),
+        ]
+        if not self._out.interactive:
+            for line in lines:
+                self._out.note(line.plain)
+            self._out.note(
+                f"Waiting for approval (the code expires at "
+                f"{format_local_time(authz.expires_at)})..."
+            )
+            return
+        qr = qr_text(authz.verification_uri_complete)
+        parts: list[RenderableType] = [*lines]
+        if qr:
+            parts += [Text("or scan:"), Text(qr)]
+        self._out.errors.print(
+            Panel(Group(*parts), title="Sign in to Constant Contact", expand=False)
+        )
+        self._live = Live(self, console=self._out.errors, refresh_per_second=2, transient=True)
+        self._live.start()
+
+    def update(self, status: DeviceFlowStatus) -> None:
+        """Show the latest state of the device flow in the countdown line."""
+        self._state = {
+            "pending": "waiting for approval",
+            "slow_down": "waiting (slowing down)",
+            "approved": "approved",
+        }.get(status.state, status.state)
+
+    def stop(self) -> None:
+        """Remove the countdown line (safe to call when it never started)."""
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def __rich__(self) -> Text:
+        if self._authz is None:
+            return Text("")
+        left = max(0, int((self._authz.expires_at - datetime.now(UTC)).total_seconds()))
+        return Text(
+            f"⏳ {self._state} — code expires in {left // 60}:{left % 60:02d} (Ctrl-C cancels)"
+        )
+
+
+def qr_text(data: str) -> str:
+    """``data`` as a QR code drawn in text; empty without the optional ``qrcode`` package."""
+    try:
+        import qrcode
+    except ImportError:  # optional nicety: the URL and code are enough
+        return ""
+    code = qrcode.QRCode(border=1)
+    code.add_data(data)
+    buffer = io.StringIO()
+    code.print_ascii(out=buffer, invert=True)
+    return buffer.getvalue().rstrip("\n")
