@@ -1,0 +1,156 @@
+"""What the connection form changes: checks before a save, the save itself, and where a
+refusal belongs.
+
+Kept apart from the screen so the screen stays about flow; the field keys are those of
+:class:`~cc_tui.ui.widgets.connection_fields.ConnectionFields` ("" = the form's status line).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cc_tui.errors import (
+    CcTuiError,
+    ConfigError,
+    ConsentRequiredError,
+    InsecureUrlError,
+    UsageError,
+)
+from cc_tui.models import Connection, url_is_secure_enough
+from cc_tui.store.config import validate_name
+from cc_tui.ui.format import local_time
+from cc_tui.ui.widgets.connection_fields import ConnectionValues
+
+if TYPE_CHECKING:
+    from cc_tui.engine.connections import ConnectionCheck, ConnectionService, ConnectionStatus
+
+__all__ = [
+    "CONSENT_BEFORE_SIGN_IN",
+    "describe_check",
+    "describe_status",
+    "form_problems",
+    "problem_of",
+    "removal_question",
+    "save_connection",
+]
+
+CONSENT_BEFORE_SIGN_IN = (
+    "Accept the data-privacy statement before signing in: customer data will be sent to "
+    "Constant Contact."
+)
+_CONSENT_TO_SAVE = (
+    "Tick the box to accept the statement: a connection sends customer data to Constant "
+    "Contact, so consent is required to save it."
+)
+_EDITABLE = ("display_name", "usable_by", "client_id", "api_base_url", "auth_base_url")
+_NAME_RULE = "1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit"
+
+
+def form_problems(
+    values: ConnectionValues, *, new: bool, for_sign_in: bool = False
+) -> dict[str, str]:
+    """What stops the form from being saved (or signed in), by field key.
+
+    Checked before any service call; consent is needed to save a new connection and to sign
+    any connection in.
+    """
+    problems: dict[str, str] = {}
+    if new:
+        try:
+            validate_name("connection", values.name)
+        except ConfigError as exc:
+            problems["name"] = (
+                f"{exc.problem}: use {_NAME_RULE}."
+                if values.name
+                else f"Give the connection a name: {_NAME_RULE}."
+            )
+    if not values.client_id:
+        problems["client_id"] = "Give the API key (client ID) of your Constant Contact application."
+    if not values.privacy_accepted and (new or for_sign_in):
+        problems["privacy"] = _CONSENT_TO_SAVE if new else CONSENT_BEFORE_SIGN_IN
+    for key, url, what in (
+        ("api_base_url", values.api_base_url, "API base URL"),
+        ("auth_base_url", values.auth_base_url, "auth base URL"),
+    ):
+        if not url_is_secure_enough(url):
+            problems[key] = (
+                f"The {what} '{url}' is not allowed: use https:// (plain http:// "
+                "only for a loopback host such as the local emulator)."
+            )
+    return problems
+
+
+def save_connection(
+    connections: ConnectionService, current: Connection | None, values: ConnectionValues
+) -> Connection:
+    """Add the connection (``current`` is None) or apply what changed; returns it as stored.
+
+    Editing passes only the fields that changed (the audit log lists them), and records
+    consent when the box was ticked for a connection that had none.
+    """
+    if current is None:
+        return connections.add(
+            values.name,
+            client_id=values.client_id,
+            display_name=values.display_name or None,
+            usable_by=values.usable_by,
+            api_base_url=values.api_base_url,
+            auth_base_url=values.auth_base_url,
+            accept_privacy=values.privacy_accepted,
+        )
+    wanted = {key: getattr(values, key) for key in _EDITABLE}
+    wanted["display_name"] = values.display_name or current.name
+    changes = {key: value for key, value in wanted.items() if getattr(current, key) != value}
+    conn = connections.edit(current.name, **changes) if changes else current
+    if values.privacy_accepted and conn.consent is None:
+        conn = connections.accept_privacy(conn.name)
+    return conn
+
+
+def problem_of(exc: CcTuiError) -> dict[str, str]:
+    """Put a service's refusal next to the field it concerns."""
+    text = str(exc)
+    key = ""
+    if isinstance(exc, ConsentRequiredError):
+        key = "privacy"
+    elif isinstance(exc, InsecureUrlError):
+        key = "auth_base_url" if "auth" in text.lower() else "api_base_url"
+    elif _about_name(exc):
+        key = "name"
+    elif isinstance(exc, UsageError) and "client ID" in text:
+        key = "client_id"
+    return {key: text}
+
+
+def _about_name(exc: CcTuiError) -> bool:
+    if isinstance(exc, ConfigError):
+        return exc.problem.startswith("connection name")
+    return isinstance(exc, UsageError) and "already exists" in str(exc)
+
+
+def removal_question(name: str, users: list[str]) -> tuple[str, str]:
+    """The question to ask before removing ``name``, and the label of its yes button."""
+    if not users:
+        return f"Remove connection '{name}' and its stored sign-in?", "Remove"
+    return (
+        f"Connection '{name}' is used by the export(s) {', '.join(users)}. Detach them and "
+        "remove the connection? Detached exports cannot run until they are given another "
+        "connection.",
+        "Detach and remove",
+    )
+
+
+def describe_status(status: ConnectionStatus) -> str:
+    """Whether the connection is signed in, and until when its access token is valid."""
+    if not status.signed_in:
+        return "Not signed in yet: press s (or the Sign in button) to sign in."
+    return f"Signed in; the access token is valid until {local_time(status.token_expires_at)}."
+
+
+def describe_check(check: ConnectionCheck) -> str:
+    """What reaching the account found: organisation, lists, token expiry."""
+    organisation = check.account.organization_name or "(no organisation name)"
+    return (
+        f"Organisation: {organisation}; {check.lists} contact lists; access token valid until "
+        f"{local_time(check.token_expires_at)}."
+    )

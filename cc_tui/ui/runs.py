@@ -1,0 +1,179 @@
+"""The runs this app started: one worker each, their latest state, and a signal on change.
+
+Runs go on when their view is closed, and several exports can run at once (each export at
+most once). The engine reports through callbacks; they become app messages (``RunProgressed``
+and friends, so tests can record them), the app hands them back here, and widgets that show
+runs subscribe to :attr:`RunManager.changed` instead of polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from textual.signal import Signal
+from textual.worker import Worker
+
+from cc_tui.engine.progress import RunEvent, RunProgress
+from cc_tui.engine.runner import ExportRunner, RunOptions
+from cc_tui.errors import CcTuiError, RunAlreadyActiveError
+from cc_tui.models import RunRecord
+from cc_tui.store.run_history import RunHistory
+from cc_tui.ui.messages import (
+    RunEventLogged,
+    RunFailed,
+    RunFinished,
+    RunProgressed,
+    RunStarted,
+)
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+__all__ = ["ActiveRun", "RunManager"]
+
+_EVENTS_KEPT = 200
+_RATE_SAMPLES = 120  # throughput history behind the sparkline (about 12 s at 10 a second)
+
+
+@dataclass
+class ActiveRun:
+    """What the app knows about the latest run of one export in this session."""
+
+    export: str
+    dry_run: bool
+    progress: RunProgress | None = None
+    events: deque[RunEvent] = field(default_factory=lambda: deque(maxlen=_EVENTS_KEPT))
+    rates: deque[float] = field(default_factory=lambda: deque(maxlen=_RATE_SAMPLES))
+    record: RunRecord | None = None
+    error: str | None = None
+    worker: Worker[None] | None = field(default=None, repr=False)
+
+    @property
+    def running(self) -> bool:
+        """True until the run finished or failed."""
+        return self.record is None and self.error is None
+
+
+class RunManager:
+    """Starts, tracks and cancels export runs for the app."""
+
+    def __init__(
+        self,
+        app: App[Any],
+        runner: ExportRunner,
+        history: RunHistory,
+        *,
+        options: RunOptions | None = None,
+    ) -> None:
+        self._app = app
+        self._runner = runner
+        self._history = history
+        self._options = options or RunOptions()
+        self.runs: dict[str, ActiveRun] = {}
+        self.changed: Signal[str] = Signal(app, "runs-changed")
+
+    def get(self, export: str) -> ActiveRun | None:
+        """The latest run of ``export`` this session, if any."""
+        return self.runs.get(export)
+
+    def is_running(self, export: str) -> bool:
+        """True while a run of ``export`` is going."""
+        run = self.runs.get(export)
+        return run is not None and run.running
+
+    def active(self) -> list[ActiveRun]:
+        """Runs going now, in the order they started."""
+        return [run for run in self.runs.values() if run.running]
+
+    def start(self, export: str, *, dry_run: bool = False, restart: bool = False) -> ActiveRun:
+        """Start a worker for ``export``; a second run of it is refused."""
+        if self.is_running(export):
+            raise RunAlreadyActiveError(f"Export '{export}' is already running.")
+        run = ActiveRun(export=export, dry_run=dry_run)
+        self.runs[export] = run
+        options = RunOptions(
+            dry_run=dry_run, restart=restart, cap=self._options.cap,
+            workers=self._options.workers, max_batch_contacts=self._options.max_batch_contacts,
+            max_batch_bytes=self._options.max_batch_bytes, timing=self._options.timing,
+        )  # fmt: skip
+        verb = "Preview" if dry_run else "Run"
+        run.worker = self._app.run_worker(
+            self._work(export, options), group="runs", name=f"run:{export}",
+            description=f"{verb} of export {export}", exit_on_error=False,
+        )  # fmt: skip
+        self._app.post_message(RunStarted(export, dry_run=dry_run))
+        self.changed.publish(export)
+        return run
+
+    def cancel(self, export: str) -> bool:
+        """Cancel the run of ``export`` at its next batch boundary; False if none is going."""
+        run = self.runs.get(export)
+        if run is None or not run.running or run.worker is None:
+            return False
+        run.worker.cancel()
+        return True
+
+    async def _work(self, export: str, options: RunOptions) -> None:
+        app = self._app
+
+        def progressed(progress: RunProgress) -> None:
+            app.post_message(RunProgressed(progress))
+
+        def logged(event: RunEvent) -> None:
+            app.post_message(RunEventLogged(export, event))
+
+        try:
+            record = await self._runner.run(
+                export, options, on_progress=progressed, on_event=logged
+            )
+        except asyncio.CancelledError:
+            self._report_cancelled(export)
+            raise
+        except CcTuiError as exc:
+            app.post_message(RunFailed(export, str(exc)))
+            return
+        app.post_message(RunFinished(record))
+
+    def _report_cancelled(self, export: str) -> None:
+        run = self.runs.get(export)
+        run_id = run.progress.run_id if run and run.progress else None
+        record = self._history.get(run_id) if run_id else None
+        if record is not None:
+            self._app.post_message(RunFinished(record))
+        else:
+            self._app.post_message(RunFailed(export, "cancelled before it started"))
+
+    # -- called by the app's message handlers ------------------------------------------------
+
+    def progressed(self, progress: RunProgress) -> None:
+        """Keep the newest snapshot (and its throughput for the sparkline)."""
+        run = self.runs.get(progress.export)
+        if run is None:
+            return
+        run.progress = progress
+        run.rates.append(progress.throughput)
+        self.changed.publish(progress.export)
+
+    def logged(self, export: str, event: RunEvent) -> None:
+        """Keep an event line."""
+        run = self.runs.get(export)
+        if run is not None:
+            run.events.append(event)
+            self.changed.publish(export)
+
+    def finished(self, record: RunRecord) -> None:
+        """Keep the final record."""
+        run = self.runs.setdefault(
+            record.export, ActiveRun(export=record.export, dry_run=record.dry_run)
+        )
+        run.record = record
+        self.changed.publish(record.export)
+
+    def failed(self, export: str, error: str) -> None:
+        """Keep why a run could not go on."""
+        run = self.runs.setdefault(export, ActiveRun(export=export, dry_run=False))
+        run.error = error
+        self.changed.publish(export)

@@ -1,0 +1,297 @@
+"""ConnectionFormModal: add or edit a connection, sign it in, test it, remove it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from cc_tui.engine.connections import PRIVACY_STATEMENT
+from cc_tui.errors import CcTuiError, SignInRequiredError
+from cc_tui.models import Connection
+from cc_tui.ui.commands import PaletteCommand, ScreenCommands
+from cc_tui.ui.connection_changes import (
+    describe_check,
+    describe_status,
+    form_problems,
+    problem_of,
+    removal_question,
+    save_connection,
+)
+from cc_tui.ui.messages import ConfigChanged
+from cc_tui.ui.screens.confirm import ConfirmModal
+from cc_tui.ui.widgets.connection_actions import ConnectionActions
+from cc_tui.ui.widgets.connection_fields import FIELD_KEYS, ConnectionFields, ConnectionValues
+from cc_tui.ui.widgets.sign_in_panel import SignInPanel
+
+if TYPE_CHECKING:
+    from cc_tui.engine.connections import ConnectionService
+    from cc_tui.ui.app import CcTuiApp
+
+__all__ = ["ConnectionFormModal"]
+
+SIGN_IN_GROUP = "connection-sign-in"
+TEST_GROUP = "connection-test"
+_PALETTE = {
+    "save": ("connection: Save", "Save and close (ctrl+s)"),
+    "sign_in": ("connection: Sign in", "Device sign-in through a browser (s)"),
+    "cancel_sign_in": ("connection: Cancel sign-in", "Stop waiting for approval (esc)"),
+    "test": ("connection: Test", "Organisation, lists and token expiry (t)"),
+    "remove": ("connection: Remove", "Remove after asking; may detach exports (d)"),
+    "use_emulator": ("connection: Use local emulator", "Base URLs of the emulator address"),
+}
+
+
+class ConnectionFormModal(ModalScreen[str | None]):
+    """Connection form: what a Constant Contact connection is called, who may use it, where it
+    signs in; sign-in, test and removal. Dismisses with the name when something was saved."""
+
+    DEFAULT_CSS = """
+    ConnectionFormModal { align: center middle; }
+    ConnectionFormModal > #dialog {
+        width: 100; max-width: 100%; height: 100%; max-height: 48;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    ConnectionFormModal #body { height: 1fr; }
+    """
+    COMMANDS: ClassVar = {ScreenCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="connection-form-save", tooltip="Save and close"),
+        Binding("s", "sign_in", "Sign in", id="connection-form-sign-in",
+                tooltip="Save if needed, then sign in through a browser"),
+        Binding("t", "test", "Test", id="connection-form-test",
+                tooltip="Reach the account: organisation, lists, token expiry"),
+        Binding("d", "remove", "Remove", id="connection-form-remove",
+                tooltip="Remove the connection (asks first; may detach exports)"),
+        Binding("escape", "close", "Cancel/close", id="connection-form-close",
+                tooltip="Cancel a sign-in in progress, else close without saving"),
+    ]  # fmt: skip
+
+    def __init__(self, connection: str | None = None, *, start_sign_in: bool = False) -> None:
+        super().__init__()
+        self._name = connection
+        self._conn: Connection | None = None
+        self._start_sign_in = start_sign_in
+        self._changed = False
+        self._signed_in = False
+        self._sign_in_worker: Worker[None] | None = None
+        self._test_worker: Worker[None] | None = None
+
+    @property
+    def _connections(self) -> ConnectionService:
+        return cast("CcTuiApp", self.app).services.connections
+
+    def compose(self) -> ComposeResult:
+        problem = self._load()
+        with Vertical(id="dialog") as dialog:
+            dialog.border_title = f"Connection {self._name}" if self._name else "New connection"
+            with VerticalScroll(id="body"):
+                yield ConnectionFields(self._conn, PRIVACY_STATEMENT, id="fields")
+                yield SignInPanel(id="sign-in")
+            yield ConnectionActions(problem, id="actions")
+        yield Footer()
+
+    def _load(self) -> str:
+        if self._name is None:
+            return "New connection: fill in the fields, accept the statement, then save or sign in."
+        try:
+            self._conn = self._connections.get(self._name)
+            status = self._connections.status(self._name)
+        except CcTuiError as exc:
+            self._name = None
+            return str(exc)
+        self._signed_in = status.signed_in
+        return describe_status(status)
+
+    def on_mount(self) -> None:
+        fields = self.query_one(ConnectionFields)
+        fields.focus_field("display_name" if self._conn else "name")
+        self._refresh_state()
+        if self._start_sign_in and self._conn is not None:
+            self.call_after_refresh(self.action_sign_in)
+
+    @property
+    def signing_in(self) -> bool:
+        """True while the device flow runs."""
+        return _busy(self._sign_in_worker)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {"save", "sign_in", "use_emulator"} and self.signing_in:
+            return None
+        if action == "cancel_sign_in":
+            return True if self.signing_in else None
+        if action in {"test", "remove"}:
+            return (
+                None if self._conn is None or self.signing_in or _busy(self._test_worker) else True
+            )
+        return True
+
+    def _refresh_state(self) -> None:
+        available = {action: self.check_action(action, ()) is not None for action in _PALETTE}
+        self.query_one(ConnectionActions).set_available(available, signed_in=self._signed_in)
+        self.refresh_bindings()
+
+    def _status(self, message: str, state: str = "") -> None:
+        self.query_one(ConnectionActions).show_status(message, state)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group in {SIGN_IN_GROUP, TEST_GROUP}:
+            self._refresh_state()
+        if event.worker.group == SIGN_IN_GROUP and event.state is WorkerState.ERROR:
+            self.query_one(SignInPanel).finished(f"Sign-in failed: {event.worker.error}", ok=False)
+
+    async def on_connection_actions_chosen(self, event: ConnectionActions.Chosen) -> None:
+        await self.run_action(event.action)
+
+    # -- saving ------------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        """Save and close."""
+        if self._save():
+            self.dismiss(self._name)
+
+    def _save(self, *, for_sign_in: bool = False) -> bool:
+        """Save the form; True when the stored connection now matches it."""
+        fields = self.query_one(ConnectionFields)
+        values = fields.values()
+        problems = form_problems(values, new=self._conn is None, for_sign_in=for_sign_in)
+        if not problems:
+            try:
+                self._store(values)
+            except CcTuiError as exc:
+                problems = problem_of(exc)
+        fields.show_problems(problems)
+        if problems:
+            first = next((key for key in FIELD_KEYS if key in problems), None)
+            if first is not None:
+                fields.focus_field(first)
+            self._status(problems.get("", "Not saved: see the marked fields."), "failed")
+            return False
+        return True
+
+    def _store(self, values: ConnectionValues) -> None:
+        conn = save_connection(self._connections, self._conn, values)
+        if conn == self._conn:
+            return
+        self._conn, self._name, self._changed = conn, conn.name, True
+        self.query_one(ConnectionFields).saved(conn)
+        self.query_one("#dialog").border_title = f"Connection {conn.name}"
+        self._status(f"Saved connection '{conn.name}'.", "ok")
+        self.app.post_message(ConfigChanged())
+        self._refresh_state()
+
+    # -- signing in --------------------------------------------------------------------------
+
+    def action_sign_in(self) -> None:
+        """Save if needed, then run the device flow here."""
+        if self._save(for_sign_in=True) and self._conn is not None:
+            self._sign_in_worker = self._sign_in(self._conn.name)
+            self._refresh_state()
+
+    @work(exclusive=True, group=SIGN_IN_GROUP, exit_on_error=False, description="Sign in")
+    async def _sign_in(self, name: str) -> None:
+        panel = self.query_one(SignInPanel)
+        panel.start()
+        self._status("Signing in…")
+        try:
+            await self._connections.sign_in(
+                name, on_code=panel.show_code, on_status=panel.show_state
+            )
+        except CcTuiError as exc:
+            panel.finished(f"Sign-in failed: {exc}", ok=False)
+            self._status(f"Not signed in: {exc}", "failed")
+            return
+        self._signed_in = self._changed = True
+        self.app.post_message(ConfigChanged())
+        try:
+            check = await self._connections.check(name)
+        except CcTuiError as exc:
+            panel.finished(f"Signed in, but the account could not be reached: {exc}", ok=False)
+            self._status("Signed in; the account could not be reached (t tests again).", "failed")
+            return
+        panel.finished(f"Signed in. {describe_check(check)}", ok=True)
+        self._status(f"Signed in to {check.account.organization_name}.", "ok")
+
+    def on_sign_in_panel_cancel_requested(self, event: SignInPanel.CancelRequested) -> None:
+        self.action_cancel_sign_in()
+
+    # -- test, remove, close -----------------------------------------------------------------
+
+    def action_test(self) -> None:
+        """Save if needed, then reach the account."""
+        if self._save() and self._conn is not None:
+            self._test_worker = self._test(self._conn.name)
+            self._refresh_state()
+
+    @work(exclusive=True, group=TEST_GROUP, exit_on_error=False, description="Test connection")
+    async def _test(self, name: str) -> None:
+        self._status(f"Testing '{name}'…")
+        try:
+            check = await self._connections.check(name)
+        except CcTuiError as exc:
+            hint = " Press s to sign in here." if isinstance(exc, SignInRequiredError) else ""
+            self._status(f"Test failed: {exc}{hint}", "failed")
+            return
+        self._status(f"Test passed. {describe_check(check)}", "ok")
+
+    def action_remove(self) -> None:
+        """Remove the connection after asking (offering to detach exports that use it)."""
+        if self._conn is None:
+            return
+        name = self._conn.name
+        users = cast("CcTuiApp", self.app).services.config.load().exports_using(name)
+        question, yes = removal_question(name, users)
+        self.app.push_screen(
+            ConfirmModal(question, yes=yes, no="Keep"),
+            partial(self._remove, name, detach=bool(users)),
+        )
+
+    def _remove(self, name: str, answer: bool | None, *, detach: bool) -> None:
+        if not answer:
+            return
+        try:
+            detached = self._connections.remove(name, detach_exports=detach)
+        except CcTuiError as exc:
+            self._status(f"Not removed: {exc}", "failed")
+            return
+        self.app.post_message(ConfigChanged())
+        note = f"; detached {', '.join(detached)}" if detached else ""
+        self.notify(f"Removed connection '{name}'{note}.", title="Connection removed")
+        self.dismiss(None)
+
+    def action_use_emulator(self) -> None:
+        """Point both base URLs at the local emulator (Advanced section)."""
+        self.query_one(ConnectionFields).use_emulator()
+
+    def action_close(self) -> None:
+        """Cancel a sign-in in progress; otherwise close (unsaved edits are dropped)."""
+        if self.signing_in:
+            self.action_cancel_sign_in()
+        else:
+            self.dismiss(self._name if self._changed else None)
+
+    def action_cancel_sign_in(self) -> None:
+        """Stop waiting for approval; the form stays open."""
+        if self._sign_in_worker is not None and self.signing_in:
+            self._sign_in_worker.cancel()
+            self.query_one(SignInPanel).finished("Sign-in cancelled; nothing changed.", ok=False)
+            self._status("Sign-in cancelled.")
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        """The form's commands that make sense now."""
+        for action, (title, help_text) in _PALETTE.items():
+            if self.check_action(action, ()):
+                again = " again" if action == "sign_in" and self._signed_in else ""
+                yield PaletteCommand(title + again, help_text, partial(self.run_action, action))
+
+
+def _busy(worker: Worker[None] | None) -> bool:
+    return worker is not None and not worker.is_finished

@@ -1,0 +1,291 @@
+"""ExportFormScreen: a new export, or changes to one; ctrl+s saves it (saving never runs it).
+
+Connection (only those this user may use), lists (picked by name or pasted id), segments in
+order, the column mapping, and an optional schedule. Problems are checked as the person types
+and explained beside the field they concern; a refused save focuses the first of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Vertical, VerticalScroll
+from textual.widgets import Footer, Header, Input, Label, Select, Static
+
+from cc_tui.engine.exports import build_export
+from cc_tui.errors import CcTuiError
+from cc_tui.models import Export
+from cc_tui.ui.commands import PaletteCommand, ScreenCommands
+from cc_tui.ui.messages import ConfigChanged
+from cc_tui.ui.screens.confirm import ConfirmModal
+from cc_tui.ui.screens.export_form_checks import (
+    FormContext,
+    FormValues,
+    error_key,
+    form_problems,
+)
+from cc_tui.ui.screens.export_form_sources import ExportFormSources
+from cc_tui.ui.widgets.field_problem import FieldProblem
+from cc_tui.ui.widgets.list_picker import ListPicker
+from cc_tui.ui.widgets.mapping_editor import MappingEditor
+from cc_tui.ui.widgets.schedule_field import ScheduleField
+from cc_tui.ui.widgets.segment_picker import SegmentPicker
+
+if TYPE_CHECKING:
+    from cc_tui.engine.services import Services
+
+__all__ = ["ExportFormScreen"]
+
+WIDE_FROM = 140
+"""From this many columns the form shows two columns side by side."""
+
+
+class ExportFormScreen(ExportFormSources):
+    """Export form: dismisses with the export's name when saved, None when cancelled."""
+
+    COMMANDS = {ScreenCommands}  # noqa: RUF012 (typed by textual.Screen)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM, "-wide")]  # noqa: RUF012
+    DEFAULT_CSS = """
+    ExportFormScreen #form { padding: 0 1; }
+    ExportFormScreen #columns { height: auto; layout: vertical; }
+    ExportFormScreen.-wide #columns { layout: horizontal; }
+    ExportFormScreen .column { height: auto; width: 1fr; }
+    ExportFormScreen.-wide #col-left { margin-right: 2; }
+    ExportFormScreen.-wide ListPicker SelectionList { max-height: 14; }
+    ExportFormScreen .section { text-style: bold; color: $accent; margin-top: 1; }
+    ExportFormScreen #name, ExportFormScreen #connection { width: 40; }
+    ExportFormScreen #connection-status { color: $text-muted; height: auto; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="export-form-save",
+                tooltip="Check and save the export (saving never runs it)"),
+        Binding("escape", "cancel", "Cancel", id="export-form-cancel",
+                tooltip="Close the form (asks first when there are unsaved changes)"),
+        Binding("ctrl+n", "add_attribute", "Add attribute", id="export-form-add-attribute",
+                tooltip="Map another Constant Contact field or a custom field"),
+        Binding("ctrl+r", "reload_lists", "Reload lists", id="export-form-reload-lists",
+                tooltip="Fetch the account's lists and custom fields again"),
+    ]  # fmt: skip
+
+    def __init__(self, export: str | None = None) -> None:
+        super().__init__(guess=export is None)
+        self._editing = export
+        self._export: Export | None = None
+        self._baseline: FormValues | None = None
+        self._attempted = False
+        self._saving = False
+        self._existing: frozenset[str] = frozenset()
+        self._gone = ""
+
+    # -- layout ----------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        try:
+            export = self._export = (
+                self.services.exports.get(self._editing) if self._editing else None
+            )
+        except CcTuiError as exc:  # removed meanwhile (by the command line, say)
+            self._gone = str(exc)
+            yield Static(self._gone, markup=False)
+            return
+        with VerticalScroll(id="form"), Container(id="columns"):
+            with Vertical(id="col-left", classes="column"):
+                yield Label("Name", classes="section")
+                yield Input(export.name if export else "", id="name", compact=True,
+                            disabled=export is not None,
+                            placeholder="e.g. spring-promo")  # fmt: skip
+                yield FieldProblem(id="name-problem")
+                yield Label("Connection", classes="section")
+                yield self._connection_select(export)
+                yield Static("", id="connection-status", markup=False)
+                yield FieldProblem(id="connection-problem")
+                yield Label("Lists", classes="section")
+                yield ListPicker(export.list_ids if export else (), id="lists")
+                yield Label("Segments (in order)", classes="section")
+                yield SegmentPicker(export.segments if export else (), id="segments")
+            with Vertical(id="col-right", classes="column"):
+                yield Label("Mapping: segment column → Constant Contact field", classes="section")
+                yield MappingEditor(export.mapping if export else None, id="mapping")
+                yield Label("Schedule (cron, UTC)", classes="section")
+                yield ScheduleField(export.schedule if export else None, id="schedule")
+                yield FieldProblem(id="form-problem")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"Edit export {self._editing}" if self._editing else "New export"
+        self.sub_title = "ctrl+s saves (it does not run) · escape cancels"
+        if self._gone:
+            self.notify(self._gone, title="Export", severity="error")
+            self.call_later(self.dismiss, None)
+            return
+        self._call = self.app.call_from_thread
+        self._existing = frozenset(export.name for export in self.services.exports.visible())
+        self._discover(self.services)
+        self._connection_changed()
+        if self._editing:
+            self.query_one("#connection", Select).focus()
+        else:
+            self.query_one("#name", Input).focus()
+        self.call_after_refresh(self._remember_baseline)
+
+    def _remember_baseline(self) -> None:
+        self._baseline = self._values()
+
+    # -- checking --------------------------------------------------------------------------------
+
+    def _values(self) -> FormValues:
+        connection = self.query_one("#connection", Select).selection
+        return FormValues(
+            name=self.query_one("#name", Input).value.strip(),
+            connection=connection if isinstance(connection, str) else None,
+            list_ids=self.query_one(ListPicker).chosen,
+            segments=self.query_one(SegmentPicker).chosen,
+            mapping=self.query_one(MappingEditor).values,
+            schedule=self.query_one(ScheduleField).value,
+        )
+
+    def _form_context(self, *, saving: bool) -> FormContext:
+        pending = self.query_one(ListPicker).unmatched_text
+        return FormContext(
+            editing=self._editing is not None,
+            existing=self._existing,
+            lists=self._lists,
+            verified_lists=frozenset(self._verified),
+            pending_list_text=pending if saving or pending == self._entered else None,
+            refused_lists=self._refused,
+            columns={name: read.columns for name, read in self._columns.items() if not read.error},
+            segments_found=frozenset(self._segments) if self._discovered else None,
+            segment_errors=self._segment_errors,
+            account_fields=self._fields,
+        )
+
+    def _validate(
+        self, *, saving: bool = False, extra: dict[str, str] | None = None
+    ) -> dict[str, str]:
+        saving = saving or self._attempted
+        problems = form_problems(self._values(), self._form_context(saving=saving), saving=saving)
+        schedule = self.query_one(ScheduleField)
+        if schedule.problem:
+            problems["schedule"] = schedule.problem
+        problems.update(extra or {})
+        self.query_one("#name-problem", FieldProblem).show(problems.get("name"))
+        self.query_one("#connection-problem", FieldProblem).show(problems.get("connection"))
+        self.query_one(ListPicker).show_problem(problems.get("lists"))
+        self.query_one(SegmentPicker).show_problem(problems.get("segments"))
+        self.query_one(MappingEditor).show_problems(problems)
+        schedule.show_problem(problems.get("schedule"))
+        self.query_one("#form-problem", FieldProblem).show(problems.get("form"))
+        return problems
+
+    def _focus_field(self, key: str) -> None:
+        focus: dict[str, Callable[[], object]] = {
+            "name": self.query_one("#name", Input).focus,
+            "connection": self.query_one("#connection", Select).focus,
+            "lists": self.query_one(ListPicker).focus_filter,
+            "segments": self.query_one(SegmentPicker).focus_options,
+            "schedule": self.query_one(ScheduleField).focus_input,
+            "form": lambda: None,
+        }
+        focus.get(key, lambda: self.query_one(MappingEditor).focus_field(key))()
+
+    @on(Input.Changed)
+    @on(MappingEditor.Changed)
+    @on(ListPicker.Changed)
+    def _changed(self) -> None:
+        self._recheck()
+
+    # -- saving ------------------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        """Check everything; save when fine, else explain and focus the first problem."""
+        self._attempted = True
+        problems = self._validate(saving=True)
+        if problems:
+            self._refused_save(problems)
+            return
+        values = self._values()
+        mapping = values.mapping
+        rows = mapping.attributes
+        try:
+            export = build_export(
+                self._editing or values.name, connection=values.connection or "",
+                list_ids=values.list_ids, segments=values.segments, email=mapping.email or "",
+                first_name=mapping.first_name, last_name=mapping.last_name,
+                attributes=[(r.field, r.column) for r in rows if r.field and r.column],
+                schedule=values.schedule or None,
+                enabled=self._export.enabled if self._export else True)  # fmt: skip
+        except CcTuiError as exc:
+            self._save_failed(exc)
+            return
+        self._saving = True
+        self.refresh_bindings()
+        self._save(self.services, export)
+
+    @work(thread=True, exclusive=True, group="export-form-save", exit_on_error=False,
+          description="Saving the export")  # fmt: skip
+    def _save(self, services: Services, export: Export) -> None:
+        try:
+            services.exports.save(export, replace=self._editing is not None)
+        except CcTuiError as exc:
+            self._call(self._save_failed, exc)
+            return
+        self._call(self._saved, export.name)
+
+    def _save_failed(self, exc: CcTuiError) -> None:
+        self._saving = False
+        self.refresh_bindings()
+        self._refused_save(self._validate(saving=True, extra={error_key(exc): str(exc)}))
+
+    def _refused_save(self, problems: dict[str, str]) -> None:
+        self._focus_field(next(iter(problems)))
+        count = len(problems)
+        self.notify(f"Not saved: {count} problem{'s' if count > 1 else ''}, explained beside "
+                    "the fields.", title="Export", severity="warning")  # fmt: skip
+
+    def _saved(self, name: str) -> None:
+        self.app.post_message(ConfigChanged())
+        self.notify(f"Saved export {name}. It has not run: start it from the home screen.",
+                    title="Export saved")  # fmt: skip
+        self.dismiss(name)
+
+    # -- actions -----------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "save" and self._saving:
+            return None
+        if action == "reload_lists" and self._connection() is None:
+            return None
+        return True
+
+    def action_cancel(self) -> None:
+        """Close; ask first when something changed."""
+        if self._baseline is None or self._values() == self._baseline:
+            self.dismiss(None)
+            return
+
+        def decided(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmModal("Discard the changes to this export?",
+                                          yes="Discard", no="Keep editing"), decided)  # fmt: skip
+
+    async def action_add_attribute(self) -> None:
+        """Add an attribute row and put the cursor in it."""
+        row = await self.query_one(MappingEditor).add_attribute()
+        self.call_after_refresh(row.focus_part, "field")  # once laid out, so it scrolls to it
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        """Save, add an attribute, reload the lists (when a connection is chosen)."""
+        yield PaletteCommand("export: Save", "Check and save (it does not run)", self.action_save)
+        yield PaletteCommand("export: Add attribute", "Map another Constant Contact field",
+                             lambda: self.run_action("add_attribute"))  # fmt: skip
+        if self._connection() is not None:
+            yield PaletteCommand("export: Reload lists", "Fetch the account's lists again",
+                                 self.action_reload_lists)  # fmt: skip
+        yield PaletteCommand("export: Cancel", "Close the form without saving", self.action_cancel)

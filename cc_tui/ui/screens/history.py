@@ -1,0 +1,258 @@
+"""HistoryScreen: every run (of one export, or all), and the detail of the highlighted one.
+
+The detail is the run's accounted summary, its checkpointed batches and its rejected rows
+(filterable by reason). An interrupted run can be resumed from here. The list reloads when
+a run of this session starts or ends (``runs.changed``), not on every progress snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
+from cc_tui.models import RunRecord, RunStatus
+from cc_tui.ui.commands import PaletteCommand, ScreenCommands
+from cc_tui.ui.format import duration, local_time
+from cc_tui.ui.messages import RunRequested
+from cc_tui.ui.widgets.batch_table import BatchTable
+from cc_tui.ui.widgets.named_table import NamedTable
+from cc_tui.ui.widgets.rejected_rows import RejectedRows
+from cc_tui.ui.widgets.run_summary import RunSummary
+
+if TYPE_CHECKING:
+    from cc_tui.ui.app import CcTuiApp
+
+__all__ = ["HISTORY_LIMIT", "HistoryScreen"]
+
+HISTORY_LIMIT = 200  # runs listed, newest first
+_COLUMNS = ("started", "status", "confirmed", "refused", "unsub", "rejected", "rows", "sent",
+            "took", "export")  # fmt: skip
+_STATUS_VARIABLE = {
+    RunStatus.SUCCEEDED: "run-ok",
+    RunStatus.PARTIAL: "warning",
+    RunStatus.FAILED: "run-failed",
+    RunStatus.INTERRUPTED: "warning",
+    RunStatus.RUNNING: "accent",
+}
+WIDE_WIDTH = 120  # columns from which the screen lays out side by side
+
+
+class HistoryScreen(Screen[None]):
+    """Run history: status, counts and duration of every run; batches and rejected rows."""
+
+    COMMANDS: ClassVar = {ScreenCommands}
+    DEFAULT_CSS = """
+    HistoryScreen #history-body { height: 1fr; }
+    HistoryScreen #history-left, HistoryScreen #history-right { height: auto; }
+    HistoryScreen #history-runs { height: 10; }
+    HistoryScreen #history-rejected { height: 16; }
+    HistoryScreen BatchTable, HistoryScreen #history-runs { border: round $panel; }
+    HistoryScreen BatchTable:focus, HistoryScreen #history-runs:focus { border: round $accent; }
+    HistoryScreen.-wide #history-body { layout: horizontal; overflow-y: hidden; }
+    HistoryScreen.-wide #history-left, HistoryScreen.-wide #history-right {
+        width: 1fr; height: 1fr; }
+    HistoryScreen.-wide #history-runs { height: 1fr; }
+    HistoryScreen.-wide #history-rejected { height: 1fr; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "resume_run", "Resume", id="history-resume",
+                tooltip="Resume the highlighted interrupted run and watch it"),
+        Binding("x", "show_rejected", "Rejected", id="history-show-rejected",
+                tooltip="Browse the highlighted run's rejected rows (0-5 filter by reason)"),
+        Binding("a", "toggle_all", "All", id="history-all",
+                tooltip="Show the runs of every export, or of this export only"),
+        Binding("escape", "back", "Back", id="history-back", tooltip="Back"),
+        Binding("b", "back", "Back", show=False, id="history-back-alt", tooltip="Back"),
+    ]  # fmt: skip
+
+    def __init__(self, export: str | None = None, run_id: str | None = None) -> None:
+        super().__init__()
+        self.export = export
+        self.run_id = run_id
+        self._only_export = export is not None
+        self._shown: tuple[str, str, str] | None = None
+        self._signature: object = None
+
+    @property
+    def cc_app(self) -> CcTuiApp:
+        """The app, typed."""
+        return cast("CcTuiApp", self.app)
+
+    @property
+    def record(self) -> RunRecord | None:
+        """The highlighted run, as last read."""
+        return self.query_one(RunSummary).record
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="history-body"):
+            with Vertical(id="history-left"):
+                runs = NamedTable(_COLUMNS, id="history-runs")
+                runs.border_title = "runs"
+                yield runs
+                yield RunSummary(id="history-summary")
+            with Vertical(id="history-right"):
+                yield BatchTable(id="history-batches")
+                yield RejectedRows(id="history-rejected")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._reload()
+        if self.run_id is not None:
+            self.query_one("#history-runs", NamedTable).select_name(self.run_id)
+        self.cc_app.runs.changed.subscribe(self, self._on_runs_changed)
+        self._signature = self._runs_signature()
+        self.query_one("#history-runs", NamedTable).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        wide = event.size.width >= WIDE_WIDTH
+        self.set_class(wide, "-wide")
+        self.set_class(not wide, "-narrow")
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    def _reload(self) -> None:
+        only = self.export if self._only_export else None
+        self.title = f"History of {only}" if only else "History of every export"
+        runs = self.cc_app.run_history.runs(export=only, limit=HISTORY_LIMIT)
+        table = self.query_one("#history-runs", NamedTable)
+        table.show([(run.run_id, self._cells(table, run)) for run in runs])
+        if not runs:
+            self._show_detail(None)
+
+    def _cells(self, table: NamedTable, run: RunRecord) -> list[str | Text]:
+        label = run.status.value + (" (preview)" if run.dry_run else "")
+        return [
+            local_time(run.started_at),
+            table.themed(label, _STATUS_VARIABLE.get(run.status, "foreground")),
+            f"{run.confirmed:,}", f"{run.failed:,}", f"{run.unsubscribed:,}",
+            f"{sum(run.rejected.values()):,}", f"{run.rows_read:,}", f"{run.sent:,}",
+            duration(run.duration_s), run.export,
+        ]  # fmt: skip
+
+    def on_named_table_highlighted(self, event: NamedTable.Highlighted) -> None:
+        event.stop()
+        self._show_detail(event.name)
+
+    def _show_detail(self, run_id: str | None) -> None:
+        history = self.cc_app.run_history
+        record = history.get(run_id) if run_id else None
+        key = (record.run_id, record.status.value, str(record.finished_at)) if record else None
+        if key == self._shown:
+            return
+        self._shown = key
+        self.query_one(RunSummary).show(record)
+        self.query_one(BatchTable).show(history.batches(run_id).values() if run_id else ())
+        self.query_one(RejectedRows).show_file(record.rejected_rows_file if record else None)
+        self.refresh_bindings()
+
+    def _runs_signature(self) -> object:
+        runs = self.cc_app.runs.runs.values()
+        return tuple(
+            (run.export, run.running, run.progress.run_id if run.progress else None,
+             run.record.status if run.record else None, run.error)
+            for run in runs
+        )  # fmt: skip
+
+    def _on_runs_changed(self, export: str) -> None:
+        if self._only_export and export != self.export:
+            return
+        signature = self._runs_signature()
+        if signature != self._signature:
+            self._signature = signature
+            self._reload()
+            selected = self.query_one("#history-runs", NamedTable).selected
+            self._shown = None
+            self._show_detail(selected)
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "resume_run":
+            return True if self._resumable(self.record) else None
+        if action == "show_rejected":
+            return True if self.record is not None else None
+        if action == "toggle_all":
+            return True if self.export is not None else None
+        return True
+
+    def _resumable(self, record: RunRecord | None) -> bool:
+        if record is None or record.dry_run or record.status.is_final:
+            return False
+        if self.cc_app.runs.is_running(record.export):
+            return False
+        newest = self.cc_app.run_history.resumable(record.export)
+        return newest is not None and newest.run_id == record.run_id
+
+    def action_resume_run(self) -> None:
+        """Resume the highlighted interrupted run and open its live view."""
+        record = self.record
+        if not self._resumable(record):
+            return
+        assert record is not None  # _resumable said so
+        from cc_tui.ui.screens.run import RunScreen
+
+        self.app.post_message(RunRequested(record.export))
+        self.app.push_screen(RunScreen(record.export))
+
+    def action_show_rejected(self) -> None:
+        """Focus the highlighted run's rejected rows."""
+        self.query_one(RejectedRows).focus()
+
+    def action_show_batches(self) -> None:
+        """Focus the highlighted run's batches."""
+        self.query_one(BatchTable).focus()
+
+    def action_toggle_all(self) -> None:
+        """Runs of every export, or of this export only."""
+        self._only_export = not self._only_export
+        self._reload()
+
+    def action_open_run(self) -> None:
+        """Open the live view of the highlighted run's export."""
+        from cc_tui.ui.screens.run import RunScreen
+
+        if self.record is not None:
+            self.app.push_screen(RunScreen(self.record.export))
+
+    def action_back(self) -> None:
+        """Back to the previous screen."""
+        self.dismiss(None)
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        """The history commands that make sense for the highlighted run."""
+        record = self.record
+        if self._resumable(record):
+            yield PaletteCommand(
+                "history: Resume run", "Resume the interrupted run (r)", self.action_resume_run
+            )
+        if record is not None:
+            yield PaletteCommand(
+                "history: Show rejected rows",
+                "Rows that were not sent (x)",
+                self.action_show_rejected,
+            )
+            yield PaletteCommand(
+                "history: Show batches", "The run's checkpointed batches", self.action_show_batches
+            )
+            yield PaletteCommand(
+                "history: Open run view", f"Live view of {record.export}", self.action_open_run
+            )
+        if self.export is not None:
+            title = (
+                "history: Show only " + self.export
+                if not self._only_export
+                else ("history: Show every export")
+            )
+            yield PaletteCommand(title, "Which runs are listed (a)", self.action_toggle_all)
+        yield PaletteCommand(
+            "history: Back", "Back to the previous screen (escape)", self.action_back
+        )

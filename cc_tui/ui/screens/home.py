@@ -1,0 +1,475 @@
+"""HomeScreen: connections, exports and run history side by side, details, active runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from cc_tui.errors import CcTuiError
+from cc_tui.models import RunRecord
+from cc_tui.ui.commands import PaletteCommand, ScreenCommands
+from cc_tui.ui.messages import CancelRequested, RunRequested
+from cc_tui.ui.widgets.connection_list import ConnectionList
+from cc_tui.ui.widgets.detail_panel import DetailPanel
+from cc_tui.ui.widgets.export_list import ExportList
+from cc_tui.ui.widgets.named_table import NamedTable
+from cc_tui.ui.widgets.run_history_list import RunHistoryList
+from cc_tui.ui.widgets.run_status_line import RunStatusLine
+
+if TYPE_CHECKING:
+    from cc_tui.ui.app import CcTuiApp
+
+__all__ = ["HomeScreen"]
+
+NARROW_WIDTH = 110  # below this the panes take turns (tab switches) instead of side by side
+HISTORY_ROWS = 200
+LIVE_REFRESH = 0.25  # seconds between redraws of live run figures on this screen
+PANES = ("connections", "exports", "history")
+_TITLES = {"connections": "Connections", "exports": "Exports", "history": "Run history"}
+
+
+class HomeScreen(Screen[None]):
+    """cc-tui home: connections, exports and run history."""
+
+    COMMANDS: ClassVar = {ScreenCommands}
+    AUTO_FOCUS = ""  # on_mount decides which pane has the focus
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new", "New", id="home-new", tooltip="New connection or export"),
+        Binding("e", "edit", "Edit", id="home-edit", tooltip="Edit the highlighted item"),
+        Binding(
+            "r",
+            "run_export",
+            "Run",
+            id="home-run",
+            tooltip="Run the highlighted export now (resumes an interrupted run)",
+        ),
+        Binding(
+            "h",
+            "history",
+            "History",
+            id="home-history",
+            tooltip="Run history of the highlighted export (all runs elsewhere)",
+        ),
+        Binding(
+            "p",
+            "preview_export",
+            "Preview",
+            show=False,
+            id="home-preview",
+            tooltip="Dry run: everything but sending; shows what would be sent",
+        ),
+        Binding(
+            "d",
+            "delete",
+            "Delete",
+            show=False,
+            id="home-delete",
+            tooltip="Delete the highlighted connection or export (asks first)",
+        ),
+        Binding(
+            "c",
+            "cancel_run",
+            "Cancel run",
+            show=False,
+            id="home-cancel",
+            tooltip="Cancel the highlighted export's run (asks; it stays resumable)",
+        ),
+        # priority: the inherited tab (focus the next widget) must not run first.
+        Binding(
+            "tab",
+            "switch_pane(1)",
+            "Next pane",
+            show=False,
+            id="home-next-pane",
+            tooltip="Next pane",
+            priority=True,
+        ),
+        Binding(
+            "shift+tab",
+            "switch_pane(-1)",
+            "Previous pane",
+            show=False,
+            id="home-previous-pane",
+            tooltip="Previous pane",
+            priority=True,
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pane = "exports"
+        self._live_dirty: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="pane-tabs")
+        with Vertical(id="panes"):
+            with Horizontal(id="top-row"):
+                yield _pane("connections", ConnectionList(id="connections"))
+                yield _pane("exports", ExportList(id="exports"))
+            with Horizontal(id="bottom-row"):
+                yield _pane("history", RunHistoryList(id="history"))
+                yield DetailPanel(id="details")
+        yield RunStatusLine(id="run-status")
+        yield Footer()
+
+    @property
+    def cc_app(self) -> CcTuiApp:
+        """The app, typed."""
+        return cast("CcTuiApp", self.app)
+
+    def on_mount(self) -> None:
+        self.cc_app.runs.changed.subscribe(self, self._run_changed)
+        self.set_interval(LIVE_REFRESH, self._refresh_live)
+        self.reload()
+        focus = self.cc_app.focus_export
+        exports = self.query_one(ExportList)
+        if focus:
+            exports.select_name(focus)
+        self._focus_pane("exports" if focus or exports.row_count else "connections")
+
+    def on_screen_resume(self) -> None:
+        """Back from a form or another screen: what it changed shows here."""
+        self.reload()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read connections, exports and history again (cheap: config and SQLite)."""
+        try:
+            services = self.cc_app.services
+            statuses = [services.connections.status(c.name) for c in services.connections.visible()]
+            exports = services.exports.visible()
+        except CcTuiError as exc:
+            self.notify(str(exc), title="Cannot read the configuration", severity="error")
+            return
+        runs = self.cc_app.run_history.runs(limit=HISTORY_ROWS)
+        self.query_one(ConnectionList).show_statuses(statuses)
+        self.query_one(ExportList).show_exports(exports, _latest(runs), self._live_labels())
+        self.query_one(RunHistoryList).show_runs(runs)
+        self._update_details()
+        self._update_status_line()
+
+    def _live_labels(self) -> dict[str, str]:
+        labels = {}
+        for run in self.cc_app.runs.active():
+            percent = f" {run.progress.done_fraction:.0%}" if run.progress else ""
+            labels[run.export] = f"{'preview' if run.dry_run else 'running'}{percent}"
+        return labels
+
+    def _run_changed(self, export: str) -> None:
+        """Runs report about ten times a second: note it, redraw at a calmer pace."""
+        active = self.cc_app.runs.get(export)
+        if active is not None and not active.running:
+            self.reload()  # a run finished: history and last-run columns change
+            return
+        self._live_dirty.add(export)
+
+    def _refresh_live(self) -> None:
+        """Update only what a running export changes: its row's status, the status line."""
+        if not self._live_dirty:
+            return
+        changed, self._live_dirty = self._live_dirty, set()
+        exports = self.query_one(ExportList)
+        exports.show_live(self._live_labels())
+        self._update_status_line()
+        if self._current_pane() == "exports" and exports.selected in changed:
+            self._update_details()
+
+    def _last_runs(self) -> dict[str, RunRecord]:
+        return _latest(self.cc_app.run_history.runs(limit=HISTORY_ROWS))
+
+    def _update_status_line(self) -> None:
+        active = [(r.export, r.dry_run, r.progress) for r in self.cc_app.runs.active()]
+        self.query_one(RunStatusLine).show_runs(active)
+
+    # -- panes and details -------------------------------------------------------------------
+
+    def _current_pane(self) -> str:
+        return self._pane
+
+    def _focus_pane(self, pane: str) -> None:
+        self._pane = pane
+        self._mark_current(pane)
+        # In a narrow layout the pane was hidden until now: focus once styles have applied.
+        self.call_after_refresh(self.query_one(f"#{pane}", NamedTable).focus)
+        self._update_details()
+        self.refresh_bindings()
+
+    def _mark_current(self, pane: str) -> None:
+        for name in PANES:
+            self.query_one(f"#pane-{name}").set_class(name == pane, "-current")
+        tabs = "  ".join(
+            f"[reverse] {_TITLES[p]} [/]" if p == pane else f" {_TITLES[p]} " for p in PANES
+        )
+        self.query_one("#pane-tabs", Static).update(f"{tabs}   [dim](tab switches)[/]")
+
+    def action_switch_pane(self, step: int) -> None:
+        """Move to the next (or previous) pane."""
+        index = PANES.index(self._current_pane())
+        self._focus_pane(PANES[(index + step) % len(PANES)])
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """A click focused another pane's list: it becomes the current pane."""
+        pane = event.widget.id
+        if pane in PANES and pane != self._pane:
+            self._pane = pane
+            self._mark_current(pane)
+            self._update_details()
+            self.refresh_bindings()
+
+    def on_named_table_highlighted(self, event: NamedTable.Highlighted) -> None:
+        if event.table.id == self._current_pane():
+            self._update_details()
+        self.refresh_bindings()
+
+    def _update_details(self) -> None:
+        detail = self.query_one(DetailPanel)
+        pane = self._current_pane()
+        name = self.query_one(f"#{pane}", NamedTable).selected
+        services = self.cc_app.services
+        if name is None:
+            detail.show_nothing(
+                {
+                    "connections": "No connection yet: press n to add one.",
+                    "exports": "No export yet: press n to add one.",
+                    "history": "No run yet: pick an export and press r.",
+                }[pane]
+            )
+        elif pane == "connections":
+            used = services.config.load().exports_using(name)
+            detail.show_connection(services.connections.status(name), used)
+        elif pane == "exports":
+            run = self.cc_app.runs.get(name)
+            detail.show_export(
+                services.exports.get(name),
+                self._last_runs().get(name),
+                run.progress if run and run.running else None,
+            )
+        else:
+            record = self.cc_app.run_history.get(name)
+            if record is not None:
+                detail.show_run(record)
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def _selected(self, pane: str) -> str | None:
+        return (
+            self.query_one(f"#{pane}", NamedTable).selected
+            if self._current_pane() == pane
+            else None
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        pane = self._current_pane()
+        export = self._selected("exports")
+        running = export is not None and self.cc_app.runs.is_running(export)
+        if action in {"run_export", "preview_export"}:
+            return True if export and not running else None
+        if action == "cancel_run":
+            return True if running else None
+        if action in {"edit", "delete"}:
+            return (
+                True
+                if self.query_one(f"#{pane}", NamedTable).selected and pane != "history"
+                else None
+            )
+        if action == "new":
+            return True if pane != "history" else None
+        return True
+
+    def action_new(self) -> None:
+        """A new connection or export, depending on the pane."""
+        if self._current_pane() == "connections":
+            from cc_tui.ui.screens.connection_form import ConnectionFormModal
+
+            self.app.push_screen(ConnectionFormModal())
+        else:
+            from cc_tui.ui.screens.export_form import ExportFormScreen
+
+            self.app.push_screen(ExportFormScreen())
+
+    def action_edit(self) -> None:
+        """Edit what is highlighted."""
+        pane = self._current_pane()
+        name = self.query_one(f"#{pane}", NamedTable).selected
+        if name is None:
+            return
+        if pane == "connections":
+            from cc_tui.ui.screens.connection_form import ConnectionFormModal
+
+            self.app.push_screen(ConnectionFormModal(name))
+        elif pane == "exports":
+            from cc_tui.ui.screens.export_form import ExportFormScreen
+
+            self.app.push_screen(ExportFormScreen(name))
+
+    def on_named_table_opened(self, event: NamedTable.Opened) -> None:
+        """Enter: connections and exports open, a run opens its history detail."""
+        if event.table.id == "history":
+            self._open_history(run_id=event.name)
+        elif event.table.id == "exports" and self.cc_app.runs.get(event.name) is not None:
+            self._open_run_view(event.name)
+        else:
+            self.action_edit()
+
+    def action_run_export(self) -> None:
+        """Run the highlighted export (or resume its interrupted run) and watch it."""
+        self._start(dry_run=False)
+
+    def action_preview_export(self) -> None:
+        """Dry-run the highlighted export and watch it."""
+        self._start(dry_run=True)
+
+    def _start(self, *, dry_run: bool) -> None:
+        export = self._selected("exports")
+        if export is None:
+            return
+        self.app.post_message(RunRequested(export, dry_run=dry_run))
+        self._open_run_view(export)
+
+    def _open_run_view(self, export: str) -> None:
+        from cc_tui.ui.screens.run import RunScreen
+
+        self.app.push_screen(RunScreen(export))
+
+    def action_cancel_run(self) -> None:
+        """Cancel the highlighted export's run after asking."""
+        export = self._selected("exports")
+        if export is None:
+            return
+        from cc_tui.ui.screens.confirm import ConfirmModal
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self.app.post_message(CancelRequested(export))
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Cancel the run of {export}? It stops at the next batch boundary and can be "
+                "resumed later (r).",
+                yes="Cancel run",
+                no="Keep running",
+            ),
+            decided,
+        )
+
+    def action_history(self) -> None:
+        """Run history (of the highlighted export when the exports pane has the focus)."""
+        self._open_history(export=self._selected("exports"))
+
+    def _open_history(self, *, export: str | None = None, run_id: str | None = None) -> None:
+        from cc_tui.ui.screens.history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen(export=export, run_id=run_id))
+
+    def action_delete(self) -> None:
+        """Delete the highlighted connection or export, after asking."""
+        pane = self._current_pane()
+        name = self.query_one(f"#{pane}", NamedTable).selected
+        if name is None or pane == "history":
+            return
+        from cc_tui.ui.screens.confirm import ConfirmModal
+
+        kind = "connection" if pane == "connections" else "export"
+        question = f"Delete {kind} '{name}'?" + (
+            " Its run history stays." if kind == "export" else " Its tokens are forgotten."
+        )
+        self.app.push_screen(
+            ConfirmModal(question, yes="Delete"),
+            lambda yes: self._delete(kind, name) if yes else None,
+        )
+
+    def _delete(self, kind: str, name: str) -> None:
+        services = self.cc_app.services
+        try:
+            if kind == "export":
+                services.exports.remove(name)
+            else:
+                services.connections.remove(name)
+        except CcTuiError as exc:
+            self.notify(str(exc), title=f"{name} was not deleted", severity="error", timeout=10)
+            return
+        self.notify(f"Deleted {kind} {name}.")
+        self.reload()
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        """Commands for the current selection."""
+        export = self.query_one(ExportList).selected
+        connection = self.query_one(ConnectionList).selected
+        yield PaletteCommand("connection: New", "Add a connection", self._new_connection)
+        yield PaletteCommand("export: New", "Add an export", self._new_export)
+        yield PaletteCommand(
+            "history: Show all runs", "Every run, newest first", self._open_history
+        )
+        if connection:
+            yield PaletteCommand(
+                f"connection: Open {connection}",
+                "Edit, test or sign in again",
+                lambda: self._open_connection(connection),
+            )
+        if export and not self.cc_app.runs.is_running(export):
+            yield PaletteCommand(
+                f"export: Run {export} now",
+                "Send it to Constant Contact",
+                lambda: self._run(export, dry_run=False),
+            )
+            yield PaletteCommand(
+                f"export: Preview {export}",
+                "Dry run: nothing is sent",
+                lambda: self._run(export, dry_run=True),
+            )
+        if export and self.cc_app.runs.is_running(export):
+            yield PaletteCommand(
+                f"run: Watch {export}", "Open its live view", lambda: self._open_run_view(export)
+            )
+            yield PaletteCommand(
+                f"run: Cancel {export}",
+                "Stop it; it stays resumable",
+                lambda: self.app.post_message(CancelRequested(export)),
+            )
+        if export:
+            yield PaletteCommand(
+                f"history: Runs of {export}",
+                "Its past runs",
+                lambda: self._open_history(export=export),
+            )
+
+    def _new_connection(self) -> None:
+        self._focus_pane("connections")
+        self.action_new()
+
+    def _new_export(self) -> None:
+        self._focus_pane("exports")
+        self.action_new()
+
+    def _open_connection(self, name: str) -> None:
+        self._focus_pane("connections")
+        self.query_one(ConnectionList).select_name(name)
+        self.action_edit()
+
+    def _run(self, export: str, *, dry_run: bool) -> None:
+        self._focus_pane("exports")
+        self.query_one(ExportList).select_name(export)
+        self._start(dry_run=dry_run)
+
+
+def _latest(runs: list[RunRecord]) -> dict[str, RunRecord]:
+    """The newest run of each export (``runs`` come newest first)."""
+    return {run.export: run for run in reversed(runs)}
+
+
+def _pane(name: str, table: NamedTable) -> Vertical:
+    pane = Vertical(table, id=f"pane-{name}", classes="pane")
+    pane.border_title = _TITLES[name]
+    return pane

@@ -1,0 +1,287 @@
+"""RunScreen: the live view of an export's latest run, then its summary and rejected rows.
+
+Runs belong to the app (``app.runs``); this screen only watches one export's run through the
+``runs.changed`` signal and asks for things with app messages, so closing it never stops the
+run. Progress arrives about ten times a second: the screen redraws at most once per frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from cc_tui.models import RunRecord, RunStatus
+from cc_tui.ui.commands import PaletteCommand, ScreenCommands
+from cc_tui.ui.messages import CancelRequested, RunRequested
+from cc_tui.ui.screens.confirm import ConfirmModal
+from cc_tui.ui.widgets.rejected_rows import RejectedRows
+from cc_tui.ui.widgets.run_summary import RunSummary
+from cc_tui.ui.widgets.run_view import RunView
+
+if TYPE_CHECKING:
+    from cc_tui.ui.app import CcTuiApp
+    from cc_tui.ui.runs import ActiveRun
+
+__all__ = ["RunScreen"]
+
+CANCEL_QUESTION = (
+    "Cancel the run of {export}?\n\nThe run stops at the next batch boundary and stays "
+    "resumable: r (here, or on the home screen) resumes it later."
+)
+RESTART_QUESTION = (
+    "Start {export} over from scratch?\n\nThe interrupted run is abandoned; contacts it already "
+    "sent stay in Constant Contact."
+)
+_NOT_SHOWN = object()  # no record shown yet (None would mean "no run to show")
+WIDE_WIDTH = 120  # columns from which the screen lays out side by side
+
+
+class RunScreen(Screen[None]):
+    """An export's run: live progress, then its accounted summary and rejected rows."""
+
+    COMMANDS: ClassVar = {ScreenCommands}
+    DEFAULT_CSS = """
+    RunScreen #run-error { display: none; margin: 0 1; padding: 0 1; border: heavy $error;
+        color: $error; text-style: bold; height: auto; }
+    RunScreen.-error #run-error { display: block; }
+    RunScreen #run-body { height: 1fr; }
+    RunScreen #run-finished { display: none; height: auto; }
+    RunScreen.-finished #run-finished { display: block; }
+    RunScreen #run-finished RejectedRows { height: 16; }
+    RunScreen.-live RunView { height: 1fr; }
+    RunScreen.-live RunView #run-view-events { height: 1fr; min-height: 6; }
+    RunScreen.-wide #run-body { overflow-y: hidden; }
+    RunScreen.-wide RunView { height: 1fr; }
+    RunScreen.-wide #run-finished { layout: horizontal; height: 1fr; }
+    RunScreen.-wide #run-finished RunSummary { width: 1fr; }
+    RunScreen.-wide #run-finished RejectedRows { width: 1fr; height: 1fr; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "cancel_run", "Cancel", id="run-cancel",
+                tooltip="Stop the run at the next batch boundary (asks first; it stays resumable)"),
+        Binding("r", "run_again", "Run again", id="run-again",
+                tooltip="Run the export again, or resume its interrupted run"),
+        Binding("h", "history", "History", id="run-history",
+                tooltip="Every run of this export, with batches and rejected rows"),
+        Binding("escape", "back", "Back", id="run-back", tooltip="Back; the run goes on"),
+        Binding("b", "back", "Back", show=False, id="run-back-alt",
+                tooltip="Back; the run goes on"),
+        Binding("s", "restart_run", "Start over", show=False, id="run-restart",
+                tooltip="Abandon the interrupted run and start over (asks first)"),
+        Binding("p", "preview_run", "Preview", show=False, id="run-preview",
+                tooltip="Preview the export: a dry run that sends nothing"),
+    ]  # fmt: skip
+
+    def __init__(self, export: str) -> None:
+        super().__init__()
+        self.export = export
+        self._run: ActiveRun | None = None
+        self._record_key: object = _NOT_SHOWN
+        self._render_pending = False
+        self._was_running: bool | None = None
+
+    @property
+    def cc_app(self) -> CcTuiApp:
+        """The app, typed."""
+        return cast("CcTuiApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="run-error")
+        with VerticalScroll(id="run-body"):
+            yield RunView(id="run-view")
+            with Vertical(id="run-finished"):
+                yield RunSummary(id="run-summary")
+                yield RejectedRows(id="run-rejected")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"Run of {self.export}"
+        self.cc_app.runs.changed.subscribe(self, self._on_runs_changed)
+        self._render_now()
+        self.query_one("#run-body", VerticalScroll).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        wide = event.size.width >= WIDE_WIDTH
+        self.set_class(wide, "-wide")
+        self.set_class(not wide, "-narrow")
+        self.query_one(RunView).set_class(wide, "-side-by-side")
+
+    def on_screen_resume(self) -> None:
+        self._render_now()
+
+    # -- keeping up with the run --------------------------------------------------------------
+
+    def _on_runs_changed(self, export: str) -> None:
+        if export != self.export or self._render_pending:
+            return
+        self._render_pending = True
+        self.call_after_refresh(self._render_now)
+
+    def _render_now(self) -> None:
+        self._render_pending = False
+        run = self.cc_app.runs.get(self.export)
+        view = self.query_one(RunView)
+        if run is not self._run:
+            self._run = run
+            view.clear()
+        if run is None:
+            record = self._latest_record()
+            note = f"No run of {self.export} in this session. r runs it" + (
+                " (resumes the interrupted run)." if _resumable(record) else "."
+            )
+            view.show(None, (), (), status="idle", note=note)
+        else:
+            view.show(run.progress, run.events, run.rates, status=_status(run))
+            # A run that could not start: show the run it would have resumed, for context.
+            record = run.record or (self._latest_record() if run.error else None)
+        self._show_error(run.error if run else None, record)
+        self._show_record(record)
+        running = run is not None and run.running
+        if running != self._was_running:
+            self._was_running = running
+            self.refresh_bindings()
+
+    def _latest_record(self) -> RunRecord | None:
+        runs = self.cc_app.run_history.runs(export=self.export, limit=1)
+        return runs[0] if runs else None
+
+    def _show_error(self, error: str | None, record: RunRecord | None) -> None:
+        self.set_class(bool(error), "-error")
+        if error:
+            hint = "\ns starts over (asks first)." if _resumable(record) else ""
+            self.query_one("#run-error", Static).update(
+                Text(f"{self.export} could not run: {error}{hint}")
+            )
+
+    def _show_record(self, record: RunRecord | None) -> None:
+        key = (record.run_id, record.status.value) if record else None
+        if key == self._record_key:
+            return
+        self._record_key = key
+        self.set_class(record is not None, "-finished")
+        self.set_class(record is None, "-live")
+        self.query_one(RunSummary).show(record)
+        if record is not None:
+            self.query_one(RejectedRows).show_file(record.rejected_rows_file)
+            if self.has_class("-narrow"):
+                body = self.query_one("#run-body", VerticalScroll)
+                self.call_after_refresh(body.scroll_to_widget, self.query_one(RunSummary))
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        running = self.cc_app.runs.is_running(self.export)
+        if action == "cancel_run":
+            return True if running else None
+        if action == "restart_run":
+            return None if running or not _resumable(self.query_one(RunSummary).record) else True
+        if action in {"run_again", "preview_run"}:
+            return None if running else True
+        return True
+
+    def action_cancel_run(self) -> None:
+        """Ask, then cancel the run at its next batch boundary."""
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self.app.post_message(CancelRequested(self.export))
+
+        self.app.push_screen(
+            ConfirmModal(CANCEL_QUESTION.format(export=self.export), yes="Cancel run",
+                         no="Keep running"), decided)  # fmt: skip
+
+    def action_run_again(self) -> None:
+        """Run the export again (resuming its interrupted run, if it has one)."""
+        self.app.post_message(RunRequested(self.export))
+
+    def action_preview_run(self) -> None:
+        """Preview the export: classify and batch everything, send nothing."""
+        self.app.post_message(RunRequested(self.export, dry_run=True))
+
+    def action_restart_run(self) -> None:
+        """Ask, then start over, abandoning the interrupted run."""
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self.app.post_message(RunRequested(self.export, restart=True))
+
+        self.app.push_screen(
+            ConfirmModal(RESTART_QUESTION.format(export=self.export), yes="Start over",
+                         no="Keep it"), decided)  # fmt: skip
+
+    def action_history(self) -> None:
+        """Every run of this export, the latest highlighted."""
+        from cc_tui.ui.screens.history import HistoryScreen
+
+        latest = self._latest_record()
+        self.app.push_screen(HistoryScreen(self.export, latest.run_id if latest else None))
+
+    def action_back(self) -> None:
+        """Back to where the run was started from; the run goes on."""
+        self.dismiss(None)
+
+    def action_show_rejected(self) -> None:
+        """Focus the rejected rows."""
+        self.query_one(RejectedRows).focus()
+
+    # -- palette -------------------------------------------------------------------------------
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        """The run commands that make sense now."""
+        running = self.cc_app.runs.is_running(self.export)
+        record = self.query_one(RunSummary).record
+        if running:
+            yield PaletteCommand(
+                "run: Cancel", "Stop at the next batch boundary (resumable)", self.action_cancel_run
+            )
+        else:
+            again = "run: Resume" if _resumable(record) else "run: Run again"
+            yield PaletteCommand(again, f"Run {self.export} now (r)", self.action_run_again)
+            yield PaletteCommand(
+                "run: Preview (nothing sent)",
+                "A dry run: classify and batch",
+                self.action_preview_run,
+            )
+            if _resumable(record):
+                yield PaletteCommand(
+                    "run: Start over",
+                    "Abandon the interrupted run and restart",
+                    self.action_restart_run,
+                )
+        if record is not None:
+            yield PaletteCommand(
+                "run: Show rejected rows",
+                "Browse the rows that were not sent",
+                self.action_show_rejected,
+            )
+        yield PaletteCommand(
+            "run: Show history", f"Every run of {self.export} (h)", self.action_history
+        )
+        yield PaletteCommand("run: Back", "Back; the run goes on (escape)", self.action_back)
+
+
+def _status(run: ActiveRun) -> str:
+    if run.error is not None:
+        return "failed to start"
+    if run.record is not None:
+        return run.record.status.value
+    return "running"
+
+
+def _resumable(record: RunRecord | None) -> bool:
+    """Interrupted, or left "running" by a process that died (never by this app: checked
+    by the callers, which only ask while nothing runs)."""
+    return (
+        record is not None
+        and not record.dry_run
+        and record.status in {RunStatus.INTERRUPTED, RunStatus.RUNNING}
+    )

@@ -1,0 +1,110 @@
+"""DetailPanel: everything about the highlighted connection, export or run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from cc_tui.models import ConnectionStatus, Export, RunProgress, RunRecord
+from cc_tui.ui.format import ago, duration, local_time
+
+__all__ = ["DetailPanel"]
+
+
+def _grid(rows: Sequence[tuple[str, str | Text]]) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for key, value in rows:
+        grid.add_row(key, value if isinstance(value, Text) else Text(value))
+    return grid
+
+
+class DetailPanel(VerticalScroll):
+    """The details of what is highlighted in the list that has the focus."""
+
+    HELP = "Details of the highlighted connection, export or run."
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(id="detail-body")
+
+    def _show(self, title: str, body: RenderableType) -> None:
+        self.border_title = title
+        self.query_one("#detail-body", Static).update(body)
+
+    def show_nothing(self, hint: str) -> None:
+        """An empty list: say what to do."""
+        self._show("Details", Text(hint, style="dim"))
+
+    def show_connection(self, status: ConnectionStatus, used_by: Sequence[str]) -> None:
+        """A connection: account, consent, tokens (masked), exports using it."""
+        conn = status.connection
+        consent = "not accepted: open it and accept the statement"
+        if conn.consent:
+            consent = (
+                f"accepted by {conn.consent.accepted_by} on {local_time(conn.consent.accepted_at)}"
+            )
+        token = (
+            f"valid until {local_time(status.token_expires_at)} ({ago(status.token_expires_at)})"
+            if status.signed_in
+            else "not signed in"
+        )
+        self._show(f"Connection {conn.name}", _grid([
+            ("account", conn.display_name), ("client ID", conn.client_id),
+            ("usable by", "administrators" if conn.usable_by.value == "admins"
+             else "administrators and contributors"),
+            ("privacy consent", consent), ("access token", token),
+            ("API", conn.api_base_url), ("used by", ", ".join(used_by) or "no export"),
+        ]))  # fmt: skip
+
+    def show_export(self, export: Export, last: RunRecord | None, live: RunProgress | None) -> None:
+        """An export: lists, segments, mapping, schedule, latest run."""
+        mapping = Table("Constant Contact field", "column", box=None, padding=(0, 2))
+        for field, column in export.mapping.columns().items():
+            mapping.add_row(field, column)
+        rows: list[tuple[str, str | Text]] = [
+            ("connection", export.connection or "(detached: edit it to choose one)"),
+            ("lists", "\n".join(export.list_ids)), ("segments", " → ".join(export.segments)),
+            ("schedule", export.schedule or "on demand"),
+        ]  # fmt: skip
+        if live is not None:
+            done = live.confirmed + live.failed + live.unsubscribed
+            rows.append(
+                (
+                    "running",
+                    f"{live.phase.value}: {done:,}/{live.contacts_total or 0:,} "
+                    f"contacts, {live.throughput:,.0f}/s (enter to watch)",
+                )
+            )
+        if last is not None:
+            rows.append(
+                (
+                    "last run",
+                    f"{last.status.value}{' (preview)' if last.dry_run else ''}"
+                    f", {local_time(last.started_at)}: {last.confirmed:,} "
+                    f"confirmed, {sum(last.rejected.values()):,} rejected",
+                )
+            )
+        self._show(f"Export {export.name}", Group(_grid(rows), Text(""), mapping))
+
+    def show_run(self, run: RunRecord) -> None:
+        """A run: the accounted figures and what went wrong."""
+        rejected = sum(run.rejected.values())
+        rows: list[tuple[str, str | Text]] = [
+            ("status", run.status.value + (" (preview: nothing sent)" if run.dry_run else "")),
+            ("started", f"{local_time(run.started_at)}, took {duration(run.duration_s)}"),
+            ("rows read", f"{run.rows_read:,} = {run.sent:,} to send + {rejected:,} rejected"),
+            ("sent", f"{run.confirmed:,} confirmed, {run.failed:,} refused, "
+                     f"{run.unsubscribed:,} unsubscribed, {run.pending:,} pending"),
+            ("rejected", ", ".join(f"{k} {v:,}" for k, v in run.rejected.items() if v) or "none"),
+            ("requests", f"{run.requests} ({run.retries} retries, {run.throttled} throttled)"),
+            ("rejected rows", run.rejected_rows_file or "—"),
+        ]  # fmt: skip
+        if run.error:
+            rows.append(("error", Text(run.error, style="bold")))
+        self._show(f"Run {run.run_id}", _grid(rows))

@@ -1,0 +1,78 @@
+"""ExportList: exports with their connection, segments, schedule and latest run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.text import Text
+
+from cc_tui.models import Export, RunRecord, RunStatus
+from cc_tui.ui.widgets.named_table import NamedTable
+
+__all__ = ["STATUS_VARIABLE", "ExportList", "status_text"]
+
+STATUS_VARIABLE = {
+    RunStatus.SUCCEEDED: "run-ok",
+    RunStatus.PARTIAL: "rejected",
+    RunStatus.FAILED: "run-failed",
+    RunStatus.INTERRUPTED: "warning",
+    RunStatus.RUNNING: "accent",
+}
+
+
+def status_text(table: NamedTable, status: RunStatus, *, dry_run: bool = False) -> Text:
+    """A run status in its theme colour."""
+    label = status.value + (" (preview)" if dry_run else "")
+    return table.themed(label, STATUS_VARIABLE.get(status, "foreground"))
+
+
+class ExportList(NamedTable):
+    """Exports: segments to lists through a connection. r runs, p previews, enter opens."""
+
+    HELP = (
+        "Exports send segments to Constant Contact lists. **r** runs the highlighted export "
+        "(or resumes its interrupted run), **p** previews it (a dry run: nothing is sent), "
+        "**enter** opens its run view, **e** edits it, **n** adds one, **d** removes it, **h** "
+        "shows its run history, **c** cancels its active run."
+    )
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(["name", "connection", "segments", "schedule", "last run"], id=id)
+
+    def show_live(self, running: Mapping[str, str]) -> None:
+        """Update the last-run cell of running exports only (cheap: no rebuild)."""
+        column = self.ordered_columns[-1].key
+        for name, label in running.items():
+            if name in self.rows:
+                self.update_cell(name, column, self.themed(label, "accent", bold=True))
+
+    def show_exports(
+        self,
+        exports: Sequence[Export],
+        last_runs: Mapping[str, RunRecord],
+        running: Mapping[str, str],
+    ) -> None:
+        """One row per export; ``running`` maps an export to a short live status."""
+        rows = []
+        for export in exports:
+            if export.name in running:
+                last = self.themed(running[export.name], "accent", bold=True)
+            elif export.name in last_runs:
+                record = last_runs[export.name]
+                last = status_text(self, record.status, dry_run=record.dry_run)
+            else:
+                last = Text("never", style="dim")
+            connection = export.connection or self.themed("(detached)", "warning")
+            rows.append(
+                (
+                    export.name,
+                    [
+                        export.name,
+                        connection,
+                        ", ".join(export.segments),
+                        export.schedule or "on demand",
+                        last,
+                    ],
+                )
+            )
+        self.show(rows)

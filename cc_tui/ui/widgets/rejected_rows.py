@@ -1,0 +1,242 @@
+"""RejectedRows: the first rows of a run's rejected.csv, filterable by reason.
+
+The file can hold millions of rows (everything over the cap), so only the first
+:data:`ROWS_SHOWN` rows of the chosen reason are read, with Polars in a thread worker; the
+file's path is shown so the whole file can be opened elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar, Self
+
+import polars as pl
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import DataTable, Select, Static
+from textual.worker import get_current_worker
+
+__all__ = ["ALL_REASONS", "REASONS", "ROWS_SHOWN", "RejectedRows"]
+
+ROWS_SHOWN = 500  # rows read from the file for one reason
+ALL_REASONS = "all"
+_VISIBLE = str.maketrans({"\t": "⇥", "\n": "↵", "\r": "␍"})
+REASONS = (
+    "missing_email",
+    "invalid_email",
+    "duplicate_email",
+    "over_cap",
+    "refused_by_constant_contact",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Slice:
+    """What one read of the file found."""
+
+    frame: pl.DataFrame | None = None
+    counts: dict[str, int] | None = None
+    problem: str | None = None
+
+
+def _reason_binding(number: int, reason: str) -> Binding:
+    return Binding(str(number), f"filter('{reason}')", reason, show=False,
+                   id=f"rejected-rows-reason-{number}",
+                   tooltip=f"Show only rows rejected as {reason}")  # fmt: skip
+
+
+class RejectedRows(Vertical):
+    """Rejected input rows with their reason; 0 shows all, 1-5 one reason."""
+
+    HELP = (
+        "The first rows of the run's rejected-rows file, with why each row was not sent. "
+        "**0** shows every reason; **1**-**5** show missing_email, invalid_email, "
+        "duplicate_email, over_cap or refused_by_constant_contact. The whole file is at the "
+        "path shown above the table."
+    )
+    DEFAULT_CSS = """
+    RejectedRows { height: 1fr; min-height: 8; border: round $panel; }
+    RejectedRows:focus-within { border: round $accent; }
+    RejectedRows > Horizontal { height: auto; }
+    RejectedRows #rejected-rows-reason { width: 40; }
+    RejectedRows #rejected-rows-note { width: 1fr; padding: 0 1; color: $text-muted; }
+    RejectedRows #rejected-rows-path { height: auto; padding: 0 1; }
+    RejectedRows DataTable { height: 1fr; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("0", f"filter('{ALL_REASONS}')", "All reasons", show=False,
+                id="rejected-rows-all", tooltip="Show rejected rows of every reason"),
+        *(_reason_binding(number, reason) for number, reason in enumerate(REASONS, start=1)),
+        Binding("j", "move(1)", "Down", show=False, id="rejected-rows-down",
+                tooltip="Next row"),
+        Binding("k", "move(-1)", "Up", show=False, id="rejected-rows-up",
+                tooltip="Previous row"),
+    ]  # fmt: skip
+
+    reason: reactive[str] = reactive(ALL_REASONS, init=False)
+    """The reason shown ("all" for every reason)."""
+
+    class Loaded(Message):
+        """Rows of ``reason`` are listed (``shown`` of them; ``problem`` if none could be)."""
+
+        def __init__(self, rows: RejectedRows, reason: str, shown: int, problem: str | None):
+            self.rows = rows
+            self.reason = reason
+            self.shown = shown
+            self.problem = problem
+            super().__init__()
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.border_title = "rejected rows"
+        self.path: str | None = None
+        self.counts: dict[str, int] = {}
+        self._counts_read = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("No rejected-rows file.", id="rejected-rows-path")
+        with Horizontal():
+            yield Select(_options(), value=ALL_REASONS, allow_blank=False,
+                         id="rejected-rows-reason", compact=True,
+                         tooltip="Which reason to show (keys 0-5)")  # fmt: skip
+            yield Static("", id="rejected-rows-note")
+        yield DataTable[Text](id="rejected-rows-table", zebra_stripes=True, cursor_type="row")
+
+    @property
+    def row_count(self) -> int:
+        """Rows listed now."""
+        return self.query_one("#rejected-rows-table", DataTable).row_count
+
+    def focus(self, scroll_visible: bool = True) -> Self:
+        """Focus the table of rows."""
+        self.query_one("#rejected-rows-table", DataTable).focus(scroll_visible)
+        return self
+
+    def show_file(self, path: str | None) -> None:
+        """Read the rejected rows of ``path`` (None: the run has no such file)."""
+        self.path = path
+        self.counts = {}
+        self._counts_read = False
+        self._show_path()
+        self._start_read()
+
+    def action_filter(self, reason: str) -> None:
+        """Show only ``reason`` (or every reason)."""
+        self.reason = reason
+
+    def action_move(self, rows: int) -> None:
+        """Move the table's cursor (j/k, alongside the arrow keys)."""
+        table = self.query_one("#rejected-rows-table", DataTable)
+        table.move_cursor(row=table.cursor_row + rows)
+
+    def watch_reason(self, reason: str) -> None:
+        select = self.query_one("#rejected-rows-reason", Select)
+        if select.value != reason:
+            select.value = reason
+        self._start_read()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if isinstance(event.value, str) and event.value != self.reason:
+            self.reason = event.value
+
+    # -- reading, in a thread ------------------------------------------------------------------
+
+    def _start_read(self) -> None:
+        table = self.query_one("#rejected-rows-table", DataTable)
+        if self.path is None:
+            table.clear(columns=True)
+            self._note("")
+            return
+        self._note("reading…")
+        self._read(self.path, self.reason, not self._counts_read)
+
+    @work(thread=True, exclusive=True, group="rejected-rows", exit_on_error=False,
+          description="Reading rejected rows")  # fmt: skip
+    def _read(self, path: str, reason: str, with_counts: bool) -> None:
+        result = _read_rejected(Path(path), reason, limit=ROWS_SHOWN, with_counts=with_counts)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._fill, path, reason, result)
+
+    def _fill(self, path: str, reason: str, result: _Slice) -> None:
+        if not self.is_mounted or path != self.path or reason != self.reason:
+            return  # a newer read is on its way
+        if result.counts is not None:
+            self.counts = result.counts
+            self._counts_read = True
+            self._show_path()
+        table = self.query_one("#rejected-rows-table", DataTable)
+        table.clear(columns=True)
+        frame = result.frame
+        if frame is None:
+            self._note(result.problem or "")
+            self.post_message(self.Loaded(self, reason, 0, result.problem))
+            return
+        table.add_columns(*frame.columns)
+        table.add_rows([_cell(value) for value in row] for row in frame.iter_rows())
+        self._note(self._shown_note(reason, frame.height))
+        self.post_message(self.Loaded(self, reason, frame.height, None))
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _shown_note(self, reason: str, shown: int) -> str:
+        total = self.counts.get(reason) if reason != ALL_REASONS else sum(self.counts.values())
+        what = "rows" if reason == ALL_REASONS else f"{reason} rows"
+        if total is None or total == shown:
+            return f"{shown:,} {what}" if shown else f"no {what}"
+        return f"first {shown:,} of {total:,} {what}"
+
+    def _note(self, text: str) -> None:
+        self.query_one("#rejected-rows-note", Static).update(Text(text))
+
+    def _show_path(self) -> None:
+        path = self.path
+        if path is None:
+            self._path_text("No rejected-rows file for this run.")
+            return
+        counts = ""
+        if self.counts:
+            total = sum(self.counts.values())
+            each = " · ".join(f"{r} {self.counts[r]:,}" for r in REASONS if r in self.counts)
+            counts = f"\n{total:,} rows: {each}"
+        self._path_text(f"file: {path}{counts}")
+
+    def _path_text(self, text: str) -> None:
+        self.query_one("#rejected-rows-path", Static).update(Text(text))
+
+
+def _cell(value: object) -> Text:
+    """A value as read, with tabs and line breaks made visible (they are often why)."""
+    if value is None:
+        return Text("")
+    return Text(str(value).translate(_VISIBLE))
+
+
+def _options() -> list[tuple[str, str]]:
+    options = [("0 all reasons", ALL_REASONS)]
+    options += [(f"{n} {reason}", reason) for n, reason in enumerate(REASONS, start=1)]
+    return options
+
+
+def _read_rejected(path: Path, reason: str, *, limit: int, with_counts: bool) -> _Slice:
+    """The first ``limit`` rows of ``reason`` in a rejected-rows file (blocking: use a thread)."""
+    if not path.is_file():
+        return _Slice(problem=f"{path} does not exist (yet).")
+    try:
+        rows = pl.scan_csv(path, infer_schema=False)
+        if reason != ALL_REASONS:
+            rows = rows.filter(pl.col("reason") == reason)
+        frame = rows.head(limit).collect()
+        counts = None
+        if with_counts:
+            grouped = pl.scan_csv(path, infer_schema=False).group_by("reason").len().collect()
+            counts = {str(r): int(n) for r, n in grouped.iter_rows()}
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        return _Slice(problem=f"Cannot read {path}: {exc}")
+    return _Slice(frame=frame, counts=counts)

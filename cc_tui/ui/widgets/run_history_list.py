@@ -1,0 +1,38 @@
+"""RunHistoryList: recent runs of every export, newest first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+
+from cc_tui.models import RunRecord
+from cc_tui.ui.format import duration, local_time
+from cc_tui.ui.widgets.export_list import status_text
+from cc_tui.ui.widgets.named_table import NamedTable
+
+__all__ = ["RunHistoryList"]
+
+
+class RunHistoryList(NamedTable):
+    """Past runs: status, counts, duration. enter opens a run's detail."""
+
+    HELP = (
+        "Recent runs of every export, newest first. **enter** opens a run's detail (batches, "
+        "activity states, errors, rejected rows); an interrupted run can be resumed there."
+    )
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(["started", "export", "status", "confirmed", "rejected", "took"], id=id)
+
+    def show_runs(self, runs: Sequence[RunRecord]) -> None:
+        """One row per run."""
+        rows: list[tuple[str, list[str | Text]]] = []
+        for run in runs:
+            rejected = sum(run.rejected.values())
+            rows.append((run.run_id, [
+                local_time(run.started_at), run.export,
+                status_text(self, run.status, dry_run=run.dry_run),
+                f"{run.confirmed:,}", f"{rejected:,}", duration(run.duration_s),
+            ]))  # fmt: skip
+        self.show(rows)

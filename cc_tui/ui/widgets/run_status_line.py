@@ -1,0 +1,40 @@
+"""RunStatusLine: one line about every active run, at the bottom of the home screen."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.widgets import Static
+
+from cc_tui.models import RunProgress
+
+__all__ = ["RunStatusLine"]
+
+
+class RunStatusLine(Static):
+    """``▶ weekly: sending 45% · 12,000/s · ETA 8 s`` for each active run."""
+
+    DEFAULT_CSS = """
+    RunStatusLine { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    RunStatusLine.-active { color: $text; }
+    """
+
+    def show_runs(self, runs: Sequence[tuple[str, bool, RunProgress | None]]) -> None:
+        """``runs``: (export, dry_run, latest progress) of every active run."""
+        self.set_class(bool(runs), "-active")
+        if not runs:
+            self.update("No run active · r runs the highlighted export · p previews it")
+            return
+        parts = []
+        for export, dry_run, progress in runs:
+            kind = "preview " if dry_run else ""
+            if progress is None:
+                parts.append(f"▶ {kind}{export}: starting")
+                continue
+            percent = f"{progress.done_fraction:.0%}" if progress.contacts_total else ""
+            eta = f" · ETA {progress.eta:,.0f} s" if progress.eta is not None else ""
+            parts.append(
+                f"▶ {kind}{export}: {progress.phase.value} {percent} · "
+                f"{progress.throughput:,.0f}/s{eta}"
+            )
+        self.update("   ".join(parts))

@@ -1,0 +1,102 @@
+"""RunSummary: the accounted figures of one run, as the history keeps them.
+
+``rows_read = sent + rejected`` and ``sent = confirmed + failed + unsubscribed + pending``,
+always; a preview says plainly that nothing was sent.
+"""
+
+from __future__ import annotations
+
+from textual.markup import escape
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from cc_tui.models import REJECT_REASONS, RunRecord, RunStatus
+from cc_tui.ui.format import duration
+
+__all__ = ["RunSummary"]
+
+_STATE_CLASS = {
+    RunStatus.SUCCEEDED: "-done",
+    RunStatus.PARTIAL: "-done",
+    RunStatus.FAILED: "-failed",
+    RunStatus.INTERRUPTED: "-stopped",
+    RunStatus.RUNNING: "-running",
+}
+
+
+class RunSummary(Static):
+    """Status, accounted figures, error and rejected-rows file of one run."""
+
+    HELP = (
+        "What the run did, accounted: every row read was either sent or rejected (with a "
+        "reason), and every contact sent was confirmed, refused, kept off as unsubscribed, or "
+        "is still pending. The rejected rows are in the file named at the bottom."
+    )
+    DEFAULT_CSS = """
+    RunSummary { height: auto; padding: 0 1; border: round $panel; }
+    RunSummary.-done { border: round $run-ok; }
+    RunSummary.-failed { border: round $run-failed; }
+    RunSummary.-stopped { border: round $warning; }
+    RunSummary.-preview { border: round $accent; }
+    """
+
+    status: reactive[str] = reactive("")
+    """The shown run's status ("" when no run is shown)."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__("No run to summarise.", id=id, classes=classes)
+        self.border_title = "summary"
+        self.record: RunRecord | None = None
+
+    def show(self, record: RunRecord | None) -> None:
+        """Summarise ``record`` (None: say there is nothing to summarise)."""
+        self.record = record
+        self.status = record.status.value if record else ""
+        for name in set(_STATE_CLASS.values()) | {"-preview"}:
+            self.remove_class(name)
+        if record is None:
+            self.update("No run to summarise.")
+            return
+        self.add_class(_STATE_CLASS[record.status])
+        self.set_class(record.dry_run, "-preview")
+        self.update(summary_markup(record))
+
+
+def summary_markup(record: RunRecord) -> str:
+    """The summary of ``record`` as content markup (theme variables for colours)."""
+    lines = [_headline(record)]
+    rejected = sum(record.rejected.values())
+    reasons = ", ".join(f"{r} {int(record.rejected.get(r, 0)):,}" for r in REJECT_REASONS)
+    sent = "to send" if record.dry_run else "sent"
+    lines.append(
+        f"rows read {record.rows_read:,} = {sent} {record.sent:,} + "
+        f"[$rejected]rejected {rejected:,}[/] ({reasons})"
+    )
+    if record.dry_run:
+        lines.append(f"would send {record.sent:,} contacts: [b]nothing was sent[/]")
+    else:
+        lines.append(
+            f"sent {record.sent:,} = [$run-ok]confirmed {record.confirmed:,}[/] + "
+            f"[$run-failed]refused {record.failed:,}[/] + unsubscribed "
+            f"{record.unsubscribed:,} + pending {record.pending:,}"
+        )
+    lines.append(
+        f"batches {record.batches:,} · requests {record.requests:,} · retries "
+        f"{record.retries:,} · throttled {record.throttled:,} · truncated {record.truncated:,}"
+    )
+    if record.error:
+        lines.append(f"[b $run-failed]error:[/] {escape(record.error)}")
+    if record.rejected_rows_file:
+        lines.append(f"rejected rows: {escape(record.rejected_rows_file)}")
+    return "\n".join(lines)
+
+
+def _headline(record: RunRecord) -> str:
+    preview = "[b $accent]preview: nothing sent[/] · " if record.dry_run else ""
+    took = duration(record.duration_s)
+    attempts = f" · attempt {record.attempts}" if record.attempts > 1 else ""
+    resumable = " (resumable: r)" if record.status is RunStatus.INTERRUPTED else ""
+    return (
+        f"{preview}[b]{record.status.value}[/]{resumable} · {escape(record.export)} · "
+        f"run {escape(record.run_id)} · {took}{attempts}"
+    )

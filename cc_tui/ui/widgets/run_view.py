@@ -1,0 +1,253 @@
+"""RunView: a run while it goes (phase, progress bar, counts, throughput, recent events).
+
+Attributes down: the screen calls :meth:`RunView.show` with plain values (the latest
+``RunProgress``, the run's events and its throughput samples) about ten times a second. The
+view keeps that cheap: reactives change only when a figure changes, a text line is re-rendered
+only when its text differs, and only new events are written to the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import ProgressBar, RichLog, Sparkline, Static
+
+from cc_tui.models import REJECT_REASONS, RunEvent, RunProgress
+
+__all__ = ["RunView"]
+
+EVENT_LINES_KEPT = 500  # lines the events log keeps before dropping the oldest
+_RUNNING = "running"
+_DONE = frozenset({"succeeded", "partial"})
+_FAILED = frozenset({"failed", "failed to start"})
+_LEVEL_VARIABLE = {"warning": "warning", "error": "error"}
+
+
+class RunView(Vertical):
+    """Live progress of one run: phase, bar, counts per class, batches, rate, events.
+
+    With the class ``-side-by-side`` (set by a screen with room) the events log sits to the
+    right of the figures instead of below them.
+    """
+
+    HELP = (
+        "Live progress of the run. The bar counts contacts Constant Contact confirmed, refused "
+        "or kept off the list as unsubscribed, out of the contacts to send. Rows rejected "
+        "before sending (missing, invalid or duplicate e-mail, over the cap) are counted apart."
+    )
+    DEFAULT_CSS = """
+    RunView { height: auto; }
+    RunView #run-view-figures { height: auto; }
+    RunView #run-view-phase { text-style: bold; }
+    RunView.-running #run-view-phase { color: $accent; }
+    RunView.-done #run-view-phase { color: $run-ok; }
+    RunView.-failed #run-view-phase { color: $run-failed; }
+    RunView.-stopped #run-view-phase { color: $warning; }
+    RunView #run-view-bar { height: 1; }
+    RunView #run-view-bar Bar { width: 1fr; }
+    RunView #run-view-rate-row { height: 2; }
+    RunView #run-view-rate { width: auto; min-width: 28; }
+    RunView Sparkline { width: 1fr; height: 2; }
+    RunView #run-view-events { height: 8; border-top: solid $panel; }
+    RunView.-side-by-side { layout: horizontal; }
+    RunView.-side-by-side #run-view-figures { width: 1fr; }
+    RunView.-side-by-side #run-view-rate-row, RunView.-side-by-side Sparkline { height: 4; }
+    RunView.-side-by-side #run-view-events { width: 1fr; height: 1fr; border-top: none;
+        border-left: solid $panel; }
+    """
+
+    phase: reactive[str] = reactive("waiting")
+    """The run's phase ("sending", "confirming", ...)."""
+    status: reactive[str] = reactive("idle")
+    """idle, running, succeeded, partial, failed, interrupted or "failed to start"."""
+    sent: reactive[int] = reactive(0)
+    """Contacts posted to Constant Contact so far."""
+    confirmed: reactive[int] = reactive(0)
+    """Contacts added or updated on the lists."""
+    failed: reactive[int] = reactive(0)
+    """Contacts Constant Contact refused."""
+    unsubscribed: reactive[int] = reactive(0)
+    """Contacts kept off the lists because they unsubscribed (expected, not a failure)."""
+    rejected: reactive[int] = reactive(0)
+    """Input rows rejected before sending (every reason)."""
+    rate: reactive[float] = reactive(0.0)
+    """Contacts reaching a final state per second, recently."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._texts: dict[str, str] = {}
+        self._events_source: object = None
+        self._last_event: RunEvent | None = None
+        self._rates_seen: tuple[int, float | None] = (0, None)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="run-view-figures"):
+            yield Static("No run yet.", id="run-view-phase")
+            yield ProgressBar(id="run-view-bar", show_eta=False)
+            yield Static("", id="run-view-counts")
+            yield Static("", id="run-view-batches")
+            with Horizontal(id="run-view-rate-row"):
+                yield Static("", id="run-view-rate")
+                yield Sparkline([], id="run-view-spark")
+        log = RichLog(id="run-view-events", max_lines=EVENT_LINES_KEPT, wrap=True, min_width=20)
+        log.border_title = "events"
+        yield log
+
+    # -- the one way in --------------------------------------------------------------------
+
+    def show(
+        self,
+        progress: RunProgress | None,
+        events: Sequence[RunEvent],
+        rates: Sequence[float],
+        *,
+        status: str = _RUNNING,
+        note: str | None = None,
+    ) -> None:
+        """Show the latest snapshot, the events not shown yet and the throughput samples.
+
+        ``status`` is the run's state ("running" until it ends); ``note`` replaces the phase
+        line while there is no snapshot (no run yet, or one that could not start).
+        """
+        self.status = status
+        self._show_events(events)
+        self._show_rates(rates)
+        if progress is None:
+            starting = "starting…" if status == _RUNNING else status
+            self._set_text("phase", note or starting)
+            bar = self.query_one("#run-view-bar", ProgressBar)
+            bar.display = status == _RUNNING  # an idle bar would pulse as if work went on
+            bar.update(total=None)
+            return
+        self._show_figures(progress, status)
+
+    def _show_figures(self, progress: RunProgress, status: str) -> None:
+        self.phase = progress.phase.value
+        self.sent = progress.contacts_posted
+        self.confirmed = progress.confirmed
+        self.failed = progress.failed
+        self.unsubscribed = progress.unsubscribed
+        self.rejected = sum(progress.rejected.values())
+        self.rate = progress.throughput
+        finished = progress.confirmed + progress.failed + progress.unsubscribed
+        bar = self.query_one("#run-view-bar", ProgressBar)
+        bar.display = True
+        if bar.total != progress.contacts_total or bar.progress != finished:
+            bar.update(total=progress.contacts_total, progress=finished)
+        self._set_text("phase", _phase_line(progress, status))
+        self._set_text("counts", _counts_lines(progress))
+        self._set_text("batches", _batches_line(progress))
+        self._set_text("rate", _rate_line(progress))
+
+    def clear(self) -> None:
+        """Forget the run shown (a new run of the export is starting)."""
+        self._texts.clear()
+        self._events_source = None
+        self._last_event = None
+        self._rates_seen = (0, None)
+        self.query_one("#run-view-events", RichLog).clear()
+        self.query_one("#run-view-spark", Sparkline).data = []
+        for name in ("counts", "batches", "rate"):
+            self._set_text(name, "")
+        self.query_one("#run-view-bar", ProgressBar).update(total=None, progress=0)
+        self.status = "idle"
+
+    # -- watchers: state classes -----------------------------------------------------------
+
+    def watch_status(self, status: str) -> None:
+        self.set_class(status == _RUNNING, "-running")
+        self.set_class(status in _DONE, "-done")
+        self.set_class(status in _FAILED, "-failed")
+        self.set_class(status == "interrupted", "-stopped")
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _set_text(self, name: str, text: str) -> None:
+        if self._texts.get(name) != text:
+            self._texts[name] = text
+            self.query_one(f"#run-view-{name}", Static).update(text)
+
+    def _show_events(self, events: Sequence[RunEvent]) -> None:
+        log = self.query_one("#run-view-events", RichLog)
+        if events is not self._events_source:
+            self._events_source = events
+            self._last_event = None
+            log.clear()
+        fresh: list[RunEvent] = []
+        for event in reversed(events):
+            if event is self._last_event:
+                break
+            fresh.append(event)
+        for event in reversed(fresh):
+            log.write(self._event_text(event))
+        if fresh:
+            self._last_event = fresh[0]
+
+    def _event_text(self, event: RunEvent) -> Text:
+        variable = _LEVEL_VARIABLE.get(event.level)
+        colour = self.app.theme_variables.get(variable, "") if variable else ""
+        line = Text(event.at.astimezone().strftime("%H:%M:%S "), style="dim")
+        line.append(event.message, style=colour)
+        return line
+
+    def _show_rates(self, rates: Sequence[float]) -> None:
+        seen = (len(rates), rates[-1] if rates else None)
+        if seen != self._rates_seen:
+            self._rates_seen = seen
+            self.query_one("#run-view-spark", Sparkline).data = list(rates)
+
+
+def _phase_line(progress: RunProgress, status: str) -> str:
+    kind = "[b $warning]preview: nothing sent[/] · " if progress.dry_run else ""
+    state = progress.phase.value if status == _RUNNING else status
+    return f"{kind}{state} · {progress.export} · run {progress.run_id}"
+
+
+def _counts_lines(progress: RunProgress) -> str:
+    total = "?" if progress.contacts_total is None else f"{progress.contacts_total:,}"
+    sent = (
+        f"to send {total} (not sent: preview)"
+        if progress.dry_run
+        else f"sent {progress.contacts_posted:,} of {total}"
+    )
+    contacts = (
+        f"contacts  {sent} · [$run-ok]confirmed {progress.confirmed:,}[/] · "
+        f"[$run-failed]refused {progress.failed:,}[/] · unsubscribed {progress.unsubscribed:,}"
+    )
+    rejected = sum(progress.rejected.values())
+    reasons = _reason_counts(progress.rejected)
+    rejected_line = f"rejected  [$rejected]{rejected:,}[/] ({reasons})"
+    if progress.truncated:
+        rejected_line += f" · truncated {progress.truncated:,}"
+    return f"{contacts}\n{rejected_line}"
+
+
+def _reason_counts(rejected: Mapping[str, int]) -> str:
+    return ", ".join(f"{reason} {int(rejected.get(reason, 0)):,}" for reason in REJECT_REASONS)
+
+
+def _batches_line(progress: RunProgress) -> str:
+    total = "?" if progress.batches_total is None else f"{progress.batches_total:,}"
+    return (
+        f"batches   {progress.batches_posted:,}/{total} posted · {progress.batches_done:,} done · "
+        f"{progress.in_flight:,} in flight\nrequests  {progress.requests:,} · retries "
+        f"{progress.retries:,} · throttled waits {progress.throttled:,}"
+    )
+
+
+def _rate_line(progress: RunProgress) -> str:
+    eta = "—" if progress.eta is None else _clock(progress.eta)
+    return (
+        f"rate      {progress.throughput:,.0f}/s\nelapsed   {_clock(progress.elapsed)} · ETA {eta}"
+    )
+
+
+def _clock(seconds: float) -> str:
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -1,0 +1,165 @@
+"""The home screen: panes, keys, palette, themes, help, quitting while runs are active."""
+
+from __future__ import annotations
+
+from textual.message import Message
+from textual.widgets import DataTable
+
+from cc_tui.models import RunStatus
+from cc_tui.store.run_history import RunHistory
+from cc_tui.ui.messages import RunFinished, RunRequested
+from cc_tui.ui.screens.confirm import ConfirmModal
+from cc_tui.ui.screens.help import HelpModal
+from cc_tui.ui.screens.home import HomeScreen
+from cc_tui.ui.widgets.detail_panel import DetailPanel
+from tests.ui.conftest import UiHome
+
+
+def rows(app: object, table_id: str) -> list[str]:
+    table = app.screen.query_one(f"#{table_id}", DataTable)  # type: ignore[attr-defined]
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+async def test_wide_layout_shows_all_panes_and_details(ui_home: UiHome) -> None:
+    ui_home.add_export()
+    app = ui_home.app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HomeScreen)
+        assert not screen.has_class("-narrow")
+        for pane in ("connections", "exports", "history"):
+            assert screen.query_one(f"#pane-{pane}").display
+        assert rows(app, "connections") == ["marketing"]
+        assert rows(app, "exports") == ["weekly"]
+        assert app.focused is not None and app.focused.id == "exports"
+        assert screen.query_one(DetailPanel).border_title == "Export weekly"
+
+
+async def test_narrow_layout_shows_one_pane_and_tab_switches(ui_home: UiHome) -> None:
+    ui_home.add_export()
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.has_class("-narrow")
+        visible = [p for p in ("connections", "exports", "history")
+                   if screen.query_one(f"#pane-{p}").styles.display != "none"
+                   and screen.query_one(f"#pane-{p}").has_class("-current")]  # fmt: skip
+        assert visible == ["exports"]
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "history"
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "connections"
+        assert screen.query_one(DetailPanel).border_title == "Connection marketing"
+        await pilot.press("shift+tab")
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "history"
+
+
+async def test_run_key_starts_a_run_and_history_fills(ui_home: UiHome) -> None:
+    ui_home.add_export()
+    seen: list[Message] = []
+    app = ui_home.app()
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        requested = [m for m in seen if isinstance(m, RunRequested)]
+        assert [(m.export, m.dry_run) for m in requested] == [("weekly", False)]
+        finished = [m for m in seen if isinstance(m, RunFinished)]
+        assert finished and finished[0].record.status is RunStatus.SUCCEEDED
+        assert finished[0].record.confirmed == 120
+        await pilot.press("escape")  # back from the run view
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert len(rows(app, "history")) == 1
+
+
+async def test_palette_offers_run_and_theme_switch_is_remembered(ui_home: UiHome) -> None:
+    ui_home.add_export()
+    app = ui_home.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"theme: Use cc-light")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.theme == "cc-light"
+        assert ui_home.services.config.load().theme == "cc-light"
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"export: Preview weekly")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        run = app.runs.get("weekly")
+        assert run is not None and run.record is not None and run.record.dry_run
+
+
+async def test_help_lists_keys_with_ids_and_gives_focus_back(ui_home: UiHome) -> None:
+    ui_home.add_export()
+    app = ui_home.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpModal)
+        markdown = app.screen.query_one("Markdown")
+        text = markdown.source  # type: ignore[attr-defined]
+        assert "home-run" in text and "Exports send segments" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert app.focused is not None and app.focused.id == "exports"
+
+
+async def test_quitting_while_a_run_is_active_asks_and_leaves_it_resumable(
+    make_ui_home: object,
+) -> None:
+    home: UiHome = make_ui_home(processing_rate=10.0)  # type: ignore[operator]
+    home.add_export()
+    app = home.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.post_message(RunRequested("weekly"))
+        await pilot.pause(0.5)
+        assert app.runs.is_running("weekly")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.runs.is_running("weekly")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    record = RunHistory(home.services.history).runs(export="weekly")[0]
+    assert record.status is RunStatus.INTERRUPTED
+
+
+async def test_keymap_in_config_remaps_a_binding(ui_home: UiHome) -> None:
+    from dataclasses import replace
+
+    ui_home.add_export()
+    ui_home.services.config.update(
+        lambda c: replace(c, keymap={"home-run": "x", "no-such-binding": "z"})
+    )
+    seen: list[Message] = []
+    app = ui_home.app()
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        await pilot.pause()
+        await pilot.press("x")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any(isinstance(m, RunRequested) for m in seen)
+        assert any("no-such-binding" in n.message for n in app._notifications)

@@ -1,0 +1,129 @@
+"""RunScreen and RunView: a run watched to the end, cancelled and resumed, previewed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import ProgressBar
+
+from cc_tui.models import RunStatus
+from cc_tui.ui.app import CcTuiApp
+from cc_tui.ui.messages import CancelRequested, RunRequested
+from cc_tui.ui.screens.confirm import ConfirmModal
+from cc_tui.ui.screens.history import HistoryScreen
+from cc_tui.ui.screens.run import RunScreen
+from cc_tui.ui.widgets.rejected_rows import RejectedRows
+from cc_tui.ui.widgets.run_summary import RunSummary
+from cc_tui.ui.widgets.run_view import RunView
+from tests.ui.conftest import UiHome
+
+
+async def _settle(app: CcTuiApp, pilot: Pilot[int]) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await app.workers.wait_for_complete()  # the rejected rows are read once the run ended
+    await pilot.pause()
+
+
+async def _until(pilot: Pilot[int], condition: Callable[[], bool]) -> None:
+    """Let the app run until ``condition`` holds (bounded, so a broken run fails the test)."""
+    for _ in range(400):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the condition never held")
+
+
+async def test_run_watched_to_completion(ui_home: UiHome) -> None:
+    ui_home.add_export()
+    app = ui_home.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.post_message(RunRequested("weekly"))
+        await app.push_screen(RunScreen("weekly"))
+        await _settle(app, pilot)
+        view = app.screen.query_one(RunView)
+        assert (view.confirmed, view.rejected, view.status) == (120, 3, "succeeded")
+        assert view.has_class("-done") and not view.has_class("-running")
+        bar = view.query_one(ProgressBar)
+        assert (bar.total, bar.progress) == (120, 120)
+        summary = app.screen.query_one(RunSummary)
+        assert summary.record is not None and summary.record.status is RunStatus.SUCCEEDED
+        text = str(summary.render())
+        assert "rows read 123 = sent 120 + rejected 3" in text
+        assert "sent 120 = confirmed 120 + refused 0 + unsubscribed 0 + pending 0" in text
+        assert summary.record.rejected_rows_file in text
+        rows = app.screen.query_one(RejectedRows)
+        assert rows.row_count == 3
+        assert rows.counts == {"missing_email": 1, "invalid_email": 1, "duplicate_email": 1}
+        assert ui_home.emulator.list_members(ui_home.list_id) >= {"person0@example.com"}
+        assert app.screen.check_action("cancel_run", ()) is None
+        assert app.screen.check_action("run_again", ()) is True
+        await pilot.press("h")
+        assert isinstance(app.screen, HistoryScreen)
+        assert app.screen.run_id == summary.record.run_id
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, RunScreen)
+
+
+@pytest.fixture
+def slow_home(make_ui_home: Callable[..., UiHome]) -> UiHome:
+    """Imports crawl (20 contacts a second), so a run can be cancelled part-way."""
+    home = make_ui_home(processing_rate=20.0)
+    home.add_export()
+    return home
+
+
+async def test_cancel_then_resume(slow_home: UiHome) -> None:
+    home = slow_home
+    app = home.app()
+    seen: list[object] = []
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        app.post_message(RunRequested("weekly"))
+        await app.push_screen(RunScreen("weekly"))
+        await _until(pilot, lambda: bool((run := app.runs.get("weekly")) and run.progress))
+        await pilot.press("c")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await _settle(app, pilot)
+        assert any(isinstance(m, CancelRequested) for m in seen)
+        runs = app.run_history.runs(export="weekly")
+        assert [r.status for r in runs] == [RunStatus.INTERRUPTED]
+        assert app.screen.query_one(RunView).status == "interrupted"
+        assert app.screen.query_one(RunView).has_class("-stopped")
+        first = runs[0].run_id
+        await pilot.press("r")
+        await _settle(app, pilot)
+        runs = app.run_history.runs(export="weekly")
+        assert [(r.run_id, r.status) for r in runs] == [(first, RunStatus.SUCCEEDED)]
+        assert runs[0].attempts == 2 and runs[0].confirmed == 120
+        view = app.screen.query_one(RunView)
+        assert (view.status, view.confirmed) == ("succeeded", 120)
+
+
+async def test_preview_sends_nothing_and_failed_start(ui_home: UiHome) -> None:
+    ui_home.add_export()
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.post_message(RunRequested("weekly", dry_run=True))
+        await app.push_screen(RunScreen("weekly"))
+        await _settle(app, pilot)
+        summary = app.screen.query_one(RunSummary)
+        assert summary.record is not None and summary.record.dry_run
+        assert "preview: nothing sent" in str(summary.render())
+        assert "nothing sent" in str(app.screen.query_one("#run-view-phase").render())
+        assert ui_home.emulator.state.find_activities(None) == []
+        assert app.screen.query_one(RejectedRows).row_count == 3
+
+        # An export that does not exist cannot start: the error is shown prominently.
+        await app.push_screen(RunScreen("missing"))
+        app.post_message(RunRequested("missing"))
+        await _settle(app, pilot)
+        screen = app.screen
+        assert screen.has_class("-error")
+        assert "missing could not run" in str(screen.query_one("#run-error").render())
+        assert screen.query_one(RunView).status == "failed to start"
+        assert screen.query_one(RunView).has_class("-failed")
