@@ -50,7 +50,7 @@ class SenderTiming:
     counts against the daily quota): the wait grows by ``backoff`` up to ``poll_max``.
     """
 
-    poll_busy: float = 2.0
+    poll_busy: float = 4.0
     poll_idle: float = 0.25
     poll_max: float = 10.0
     backoff: float = 1.5

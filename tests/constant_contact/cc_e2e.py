@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from cc_fakes import MemoryTokenStore
 
 from cc_tui.constant_contact.auth import DeviceFlow
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.models import Connection, TokenSet
+from tests.constant_contact.cc_fakes import MemoryTokenStore
 
 if TYPE_CHECKING:
     from cc_tui.emulator.server import EmulatorServer

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from cc_e2e import FAST
+
+from tests.constant_contact.cc_e2e import FAST
 
 if TYPE_CHECKING:
     from cc_tui.emulator.server import EmulatorServer

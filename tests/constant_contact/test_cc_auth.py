@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from cc_fakes import AUTH, MockApi, form_of, reply
 
 from cc_tui.constant_contact.auth import (
     DEVICE_GRANT_TYPE,
@@ -24,6 +23,7 @@ from cc_tui.errors import (
     SignInRequiredError,
     TransportError,
 )
+from tests.constant_contact.cc_fakes import AUTH, MockApi, form_of, reply
 
 DEVICE_PATH = "/oauth2/default/v1/device/authorize"
 TOKEN_PATH = "/oauth2/default/v1/token"

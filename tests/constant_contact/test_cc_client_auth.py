@@ -8,10 +8,18 @@ from collections.abc import Callable, Coroutine
 
 import httpx
 import pytest
-from cc_fakes import MemoryTokenStore, MockApi, form_of, make_client, refreshed, reply, token_set
 
 from cc_tui.constant_contact.limiter import RateLimiter
 from cc_tui.errors import SignInRequiredError
+from tests.constant_contact.cc_fakes import (
+    MemoryTokenStore,
+    MockApi,
+    form_of,
+    make_client,
+    refreshed,
+    reply,
+    token_set,
+)
 
 SUMMARY = reply(200, {"organization_name": "Acme"})
 UNAUTHORIZED = reply(401, {"error_key": "unauthorized", "error_message": "Unauthorized"})

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
-from cc_fakes import FakeSleep, MockApi, make_client, make_connection, reply
 
 from cc_tui.constant_contact.api_errors import next_utc_midnight
 from cc_tui.constant_contact.client import ConstantContactClient
@@ -24,6 +23,7 @@ from cc_tui.errors import (
     TransportError,
     UsageError,
 )
+from tests.constant_contact.cc_fakes import FakeSleep, MockApi, make_client, make_connection, reply
 
 SUMMARY_PATH = "/v3/account/summary"
 SUMMARY = reply(200, {"organization_name": "Acme"})

@@ -6,9 +6,9 @@ import json
 
 import httpx
 import pytest
-from cc_fakes import MockApi, make_client, reply
 
 from cc_tui.errors import BadRequestError, ConstantContactError, NotFoundError
+from tests.constant_contact.cc_fakes import MockApi, make_client, reply
 
 LIST_IDS = [f"00000000-0000-4000-8000-{n:012d}" for n in range(7)]
 ACTIVITY_ID = "04fe9a97-a579-43c5-bb1a-58ed29bf0a6a"

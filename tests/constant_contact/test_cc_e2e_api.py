@@ -7,11 +7,11 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
-from cc_e2e import admin, signed_in_client
 
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.constant_contact.schemas import Activity
 from cc_tui.errors import BadRequestError, NotFoundError, UsageError
+from tests.constant_contact.cc_e2e import admin, signed_in_client
 
 if TYPE_CHECKING:
     from cc_tui.emulator.server import EmulatorServer

@@ -8,14 +8,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
-from cc_e2e import admin, connection_for, signed_in_client
-from cc_fakes import FakeSleep
 
 from cc_tui.constant_contact.api_errors import next_utc_midnight
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.constant_contact.limiter import RateLimiter
 from cc_tui.constant_contact.retry import RetryPolicy
 from cc_tui.errors import QuotaExceededError, ServerError, TransportError
+from tests.constant_contact.cc_e2e import admin, connection_for, signed_in_client
+from tests.constant_contact.cc_fakes import FakeSleep
 
 if TYPE_CHECKING:
     from cc_tui.emulator.server import EmulatorServer

@@ -6,10 +6,18 @@ import logging
 
 import httpx
 import pytest
-from cc_fakes import AUTH, MemoryTokenStore, MockApi, make_client, refreshed, reply, token_set
 
 from cc_tui.constant_contact.auth import DeviceFlow
 from cc_tui.errors import CcTuiError
+from tests.constant_contact.cc_fakes import (
+    AUTH,
+    MemoryTokenStore,
+    MockApi,
+    make_client,
+    refreshed,
+    reply,
+    token_set,
+)
 
 ACCESS_1 = "eyJACCESS-ONE-0123456789abcdef"
 ACCESS_2 = "eyJACCESS-TWO-0123456789abcdef"

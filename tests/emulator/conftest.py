@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from emu_helpers import FAST, StartEmulator, api_client
 
 from cc_tui.emulator.server import EmulatorServer
+from tests.emulator.emu_helpers import FAST, StartEmulator, api_client
 
 
 @pytest.fixture

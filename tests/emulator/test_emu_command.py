@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from emu_helpers import HTTP
 
 from cc_tui.emulator.command import add_emulator_arguments, run_emulator, settings_from_args
 from cc_tui.emulator.settings import EmulatorSettings, RefreshTokenMode
+from tests.emulator.emu_helpers import HTTP
 
 
 def _parse(*argv: str) -> argparse.Namespace:

@@ -6,7 +6,15 @@ import time
 
 import httpx
 import pytest
-from emu_helpers import FAST, HTTP, NEWSLETTER, StartEmulator, api_client, wait_for_activity
+
+from tests.emulator.emu_helpers import (
+    FAST,
+    HTTP,
+    NEWSLETTER,
+    StartEmulator,
+    api_client,
+    wait_for_activity,
+)
 
 IMPORT = "/activities/contacts_json_import"
 ONE_CONTACT = {"import_data": [{"email": "fault@example.com"}], "list_ids": [NEWSLETTER]}

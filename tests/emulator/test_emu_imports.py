@@ -8,7 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from emu_helpers import (
+
+from cc_tui.emulator.schema import check, definitions
+from cc_tui.emulator.server import EmulatorServer
+from tests.emulator.emu_helpers import (
     FAST,
     NEWSLETTER,
     VIP,
@@ -17,9 +20,6 @@ from emu_helpers import (
     import_contacts,
     wait_for_activity,
 )
-
-from cc_tui.emulator.schema import check, definitions
-from cc_tui.emulator.server import EmulatorServer
 
 IMPORT = "/activities/contacts_json_import"
 

@@ -6,9 +6,9 @@ import asyncio
 from collections import Counter
 
 import httpx
-from emu_helpers import HTTP, StartEmulator, sign_in
 
 from cc_tui.emulator.server import EmulatorServer
+from tests.emulator.emu_helpers import HTTP, StartEmulator, sign_in
 
 
 async def _burst(server: EmulatorServer, token: str, count: int) -> list[httpx.Response]:

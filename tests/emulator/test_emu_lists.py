@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from emu_helpers import HTTP, NEWSLETTER, VIP
 
 from cc_tui.emulator.schema import check, definitions
 from cc_tui.emulator.seed import DELETED_LIST, SEED_LISTS, list_id_for
 from cc_tui.emulator.server import EmulatorServer
+from tests.emulator.emu_helpers import HTTP, NEWSLETTER, VIP
 
 
 def _shape_problems(body: Any, definition: str) -> list[str]:

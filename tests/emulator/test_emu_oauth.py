@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import time
 
-from emu_helpers import (
+from cc_tui.emulator.server import EmulatorServer
+from tests.emulator.emu_helpers import (
     FAST,
     HTTP,
     StartEmulator,
@@ -15,8 +16,6 @@ from emu_helpers import (
     refresh,
     sign_in,
 )
-
-from cc_tui.emulator.server import EmulatorServer
 
 
 def test_device_authorize_answers_the_rfc_8628_fields(emulator: EmulatorServer) -> None:

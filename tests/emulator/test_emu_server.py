@@ -7,12 +7,20 @@ from pathlib import Path
 
 import httpx
 import pytest
-from emu_helpers import FAST, HTTP, NEWSLETTER, VIP, StartEmulator, api_client, import_contacts
 
 from cc_tui.emulator.persistence import EmulatorStateError
 from cc_tui.emulator.seed import SEED_CONTACTS
 from cc_tui.emulator.server import EmulatorServer
 from cc_tui.emulator.settings import EmulatorSettings
+from tests.emulator.emu_helpers import (
+    FAST,
+    HTTP,
+    NEWSLETTER,
+    VIP,
+    StartEmulator,
+    api_client,
+    import_contacts,
+)
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "example.com", "::"])

@@ -72,8 +72,11 @@ def _services(emulator: Any = None) -> Services:
     from dataclasses import replace
 
     services.config.update(lambda c: replace(c, segments_dirs=(HOME / "segments",)))
-    urls = {} if emulator is None else {"api_base_url": emulator.api_base_url,
-                                        "auth_base_url": emulator.auth_base_url}
+    urls = (
+        {}
+        if emulator is None
+        else {"api_base_url": emulator.api_base_url, "auth_base_url": emulator.auth_base_url}
+    )
     services.connections.add("marketing", client_id="snapshot-app", accept_privacy=True,
                              display_name="Marketing account", usable_by=UsableBy.ADMINS,
                              **urls)  # fmt: skip

@@ -1,0 +1,48 @@
+"""Themes: shipped files load, user files are added, broken files are named and skipped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cc_tui.ui.themes import APP_VARIABLES, load_themes, shipped_themes_dir
+from tests.ui.conftest import UiHome
+
+
+def test_shipped_themes_load_with_the_app_variables() -> None:
+    themes, problems = load_themes([shipped_themes_dir()])
+    assert problems == []
+    names = {theme.name for theme in themes}
+    assert {"cc-dark", "cc-light", "cc-high-contrast"} <= names
+    for theme in themes:
+        assert set(APP_VARIABLES) <= set(theme.variables)
+
+
+def test_broken_files_are_reported_by_name_and_skipped(tmp_path: Path) -> None:
+    (tmp_path / "good.toml").write_text('name = "mine"\nprimary = "#112233"\n')
+    (tmp_path / "bad-colour.toml").write_text('name = "x"\nprimary = "not a colour"\n')
+    (tmp_path / "bad-toml.toml").write_text('name = "y\n')
+    (tmp_path / "unknown.toml").write_text('name = "z"\nprimary = "#112233"\nsparkle = 1\n')
+    themes, problems = load_themes([tmp_path])
+    assert [theme.name for theme in themes] == ["mine"]
+    assert len(problems) == 3
+    assert any("bad-colour.toml" in p and "not a colour" in p for p in problems)
+    assert any("bad-toml.toml" in p for p in problems)
+    assert any("unknown.toml" in p and "sparkle" in p for p in problems)
+
+
+async def test_user_theme_is_registered_and_chosen_from_config(ui_home: UiHome) -> None:
+    from dataclasses import replace
+
+    themes = ui_home.services.paths.themes_dir
+    themes.mkdir(parents=True, exist_ok=True)
+    (themes / "ocean.toml").write_text(
+        'name = "ocean"\nprimary = "#0077be"\ndark = true\n[variables]\nrun-ok = "#00ff88"\n'
+    )
+    (themes / "broken.toml").write_text("name = ")
+    ui_home.services.config.update(lambda c: replace(c, theme="ocean"))
+    app = ui_home.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.theme == "ocean"
+        assert app.theme_variables["run-ok"].lower() == "#00ff88"
+        assert any("broken.toml" in n.message for n in app._notifications)
