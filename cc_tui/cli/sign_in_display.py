@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 
 from rich.console import Group, RenderableType
@@ -12,8 +11,9 @@ from rich.text import Text
 
 from cc_tui.cli.output import Output, format_local_time
 from cc_tui.constant_contact.auth import DeviceAuthorization, DeviceFlowStatus
+from cc_tui.qr import qr_text
 
-__all__ = ["SignInDisplay", "qr_text"]
+__all__ = ["SignInDisplay"]
 
 
 class SignInDisplay:
@@ -76,16 +76,3 @@ class SignInDisplay:
         return Text(
             f"⏳ {self._state} — code expires in {left // 60}:{left % 60:02d} (Ctrl-C cancels)"
         )
-
-
-def qr_text(data: str) -> str:
-    """``data`` as a QR code drawn in text; empty without the optional ``qrcode`` package."""
-    try:
-        import qrcode
-    except ImportError:  # optional nicety: the URL and code are enough
-        return ""
-    code = qrcode.QRCode(border=1)
-    code.add_data(data)
-    buffer = io.StringIO()
-    code.print_ascii(out=buffer, invert=True)
-    return buffer.getvalue().rstrip("\n")

@@ -163,3 +163,29 @@ async def test_keymap_in_config_remaps_a_binding(ui_home: UiHome) -> None:
         await pilot.pause()
         assert any(isinstance(m, RunRequested) for m in seen)
         assert any("no-such-binding" in n.message for n in app._notifications)
+
+
+async def test_delete_asks_first_and_removes_the_export(ui_home: UiHome) -> None:
+    ui_home.add_export()
+    app = ui_home.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        await pilot.pause()
+        assert rows(app, "exports") == ["weekly"]
+        await pilot.press("d", "y")
+        await pilot.pause()
+        assert rows(app, "exports") == []
+        assert "weekly" not in ui_home.services.config.load().exports
+        # A connection that an export still uses is not deleted from here.
+        ui_home.add_export("daily")
+        app.screen.reload()  # type: ignore[attr-defined]
+        await pilot.press("tab", "tab")  # exports -> history -> connections
+        await pilot.pause()
+        await pilot.press("d", "y")
+        await pilot.pause()
+        assert "marketing" in ui_home.services.config.load().connections
+        assert any("daily" in n.message for n in app._notifications)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
@@ -16,6 +16,7 @@ from cc_tui.errors import CcTuiError
 from cc_tui.models import RunRecord
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.messages import CancelRequested, RunRequested
+from cc_tui.ui.screens.home_palette import HOME_BINDINGS, home_commands
 from cc_tui.ui.widgets.connection_list import ConnectionList
 from cc_tui.ui.widgets.detail_panel import DetailPanel
 from cc_tui.ui.widgets.export_list import ExportList
@@ -40,67 +41,7 @@ class HomeScreen(Screen[None]):
 
     COMMANDS: ClassVar = {ScreenCommands}
     AUTO_FOCUS = ""  # on_mount decides which pane has the focus
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "new", "New", id="home-new", tooltip="New connection or export"),
-        Binding("e", "edit", "Edit", id="home-edit", tooltip="Edit the highlighted item"),
-        Binding(
-            "r",
-            "run_export",
-            "Run",
-            id="home-run",
-            tooltip="Run the highlighted export now (resumes an interrupted run)",
-        ),
-        Binding(
-            "h",
-            "history",
-            "History",
-            id="home-history",
-            tooltip="Run history of the highlighted export (all runs elsewhere)",
-        ),
-        Binding(
-            "p",
-            "preview_export",
-            "Preview",
-            show=False,
-            id="home-preview",
-            tooltip="Dry run: everything but sending; shows what would be sent",
-        ),
-        Binding(
-            "d",
-            "delete",
-            "Delete",
-            show=False,
-            id="home-delete",
-            tooltip="Delete the highlighted connection or export (asks first)",
-        ),
-        Binding(
-            "c",
-            "cancel_run",
-            "Cancel run",
-            show=False,
-            id="home-cancel",
-            tooltip="Cancel the highlighted export's run (asks; it stays resumable)",
-        ),
-        # priority: the inherited tab (focus the next widget) must not run first.
-        Binding(
-            "tab",
-            "switch_pane(1)",
-            "Next pane",
-            show=False,
-            id="home-next-pane",
-            tooltip="Next pane",
-            priority=True,
-        ),
-        Binding(
-            "shift+tab",
-            "switch_pane(-1)",
-            "Previous pane",
-            show=False,
-            id="home-previous-pane",
-            tooltip="Previous pane",
-            priority=True,
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = HOME_BINDINGS
 
     def __init__(self) -> None:
         super().__init__()
@@ -404,64 +345,27 @@ class HomeScreen(Screen[None]):
         self.reload()
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
-        """Commands for the current selection."""
-        export = self.query_one(ExportList).selected
-        connection = self.query_one(ConnectionList).selected
-        yield PaletteCommand("connection: New", "Add a connection", self._new_connection)
-        yield PaletteCommand("export: New", "Add an export", self._new_export)
-        yield PaletteCommand(
-            "history: Show all runs", "Every run, newest first", self._open_history
-        )
-        if connection:
-            yield PaletteCommand(
-                f"connection: Open {connection}",
-                "Edit, test or sign in again",
-                lambda: self._open_connection(connection),
-            )
-        if export and not self.cc_app.runs.is_running(export):
-            yield PaletteCommand(
-                f"export: Run {export} now",
-                "Send it to Constant Contact",
-                lambda: self._run(export, dry_run=False),
-            )
-            yield PaletteCommand(
-                f"export: Preview {export}",
-                "Dry run: nothing is sent",
-                lambda: self._run(export, dry_run=True),
-            )
-        if export and self.cc_app.runs.is_running(export):
-            yield PaletteCommand(
-                f"run: Watch {export}", "Open its live view", lambda: self._open_run_view(export)
-            )
-            yield PaletteCommand(
-                f"run: Cancel {export}",
-                "Stop it; it stays resumable",
-                lambda: self.app.post_message(CancelRequested(export)),
-            )
-        if export:
-            yield PaletteCommand(
-                f"history: Runs of {export}",
-                "Its past runs",
-                lambda: self._open_history(export=export),
-            )
+        """Commands for the current selection (see home_palette)."""
+        return home_commands(self)
 
-    def _new_connection(self) -> None:
-        self._focus_pane("connections")
-        self.action_new()
+    def select(self, pane: str, name: str | None = None) -> None:
+        """Make ``pane`` current and, if given, put its cursor on ``name``."""
+        self._focus_pane(pane)
+        if name is not None:
+            self.query_one(f"#{pane}", NamedTable).select_name(name)
 
-    def _new_export(self) -> None:
-        self._focus_pane("exports")
-        self.action_new()
-
-    def _open_connection(self, name: str) -> None:
-        self._focus_pane("connections")
-        self.query_one(ConnectionList).select_name(name)
-        self.action_edit()
-
-    def _run(self, export: str, *, dry_run: bool) -> None:
-        self._focus_pane("exports")
-        self.query_one(ExportList).select_name(export)
+    def start_run(self, export: str, *, dry_run: bool) -> None:
+        """Run (or preview) ``export`` and open its live view."""
+        self.select("exports", export)
         self._start(dry_run=dry_run)
+
+    def open_run_view(self, export: str) -> None:
+        """The live view of ``export``'s run."""
+        self._open_run_view(export)
+
+    def open_history(self, *, export: str | None = None) -> None:
+        """Run history, of one export or of all."""
+        self._open_history(export=export)
 
 
 def _latest(runs: list[RunRecord]) -> dict[str, RunRecord]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -12,6 +11,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Button, Static
+
+from cc_tui.qr import qr_text
 
 __all__ = ["SignInCode", "SignInPanel", "SignInState"]
 
@@ -112,7 +113,7 @@ class SignInPanel(Vertical):
         self.user_code = code.user_code
         self.verification_url = url = code.verification_uri
         self._expires_at = code.expires_at
-        self.query_one("#sign-in-qr", Static).update(_qr_text(code.verification_uri_complete))
+        self.query_one("#sign-in-qr", Static).update(qr_text(code.verification_uri_complete))
         self.query_one("#sign-in-url", Static).update(
             f"1. Open {url} in any browser (or scan the QR code).\n"
             "2. Enter this code there and approve:"
@@ -170,16 +171,3 @@ class SignInPanel(Vertical):
         if event.button.id == "sign-in-cancel":
             event.stop()
             self.post_message(self.CancelRequested())
-
-
-def _qr_text(data: str) -> str:
-    """A QR code of ``data`` in half-block characters, or nothing without ``qrcode``."""
-    try:
-        import qrcode
-    except ImportError:  # optional nicety: the URL and code are enough
-        return ""
-    code = qrcode.QRCode(border=1)
-    code.add_data(data)
-    buffer = io.StringIO()
-    code.print_ascii(out=buffer, invert=True)
-    return buffer.getvalue().rstrip("\n")

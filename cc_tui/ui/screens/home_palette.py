@@ -1,0 +1,130 @@
+"""The home screen's keys and palette commands (what makes sense for the selection)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from textual.binding import Binding, BindingType
+
+from cc_tui.ui.commands import PaletteCommand
+from cc_tui.ui.messages import CancelRequested
+
+if TYPE_CHECKING:
+    from cc_tui.ui.screens.home import HomeScreen
+
+__all__ = ["HOME_BINDINGS", "home_commands"]
+
+HOME_BINDINGS: list[BindingType] = [
+    Binding("n", "new", "New", id="home-new", tooltip="New connection or export"),
+    Binding("e", "edit", "Edit", id="home-edit", tooltip="Edit the highlighted item"),
+    Binding(
+        "r",
+        "run_export",
+        "Run",
+        id="home-run",
+        tooltip="Run the highlighted export now (resumes an interrupted run)",
+    ),
+    Binding(
+        "h",
+        "history",
+        "History",
+        id="home-history",
+        tooltip="Run history of the highlighted export (all runs elsewhere)",
+    ),
+    Binding(
+        "p",
+        "preview_export",
+        "Preview",
+        show=False,
+        id="home-preview",
+        tooltip="Dry run: everything but sending; shows what would be sent",
+    ),
+    Binding(
+        "d",
+        "delete",
+        "Delete",
+        show=False,
+        id="home-delete",
+        tooltip="Delete the highlighted connection or export (asks first)",
+    ),
+    Binding(
+        "c",
+        "cancel_run",
+        "Cancel run",
+        show=False,
+        id="home-cancel",
+        tooltip="Cancel the highlighted export's run (asks; it stays resumable)",
+    ),
+    # priority: the inherited tab (focus the next widget) must not run first.
+    Binding(
+        "tab",
+        "switch_pane(1)",
+        "Next pane",
+        show=False,
+        id="home-next-pane",
+        tooltip="Next pane",
+        priority=True,
+    ),
+    Binding(
+        "shift+tab",
+        "switch_pane(-1)",
+        "Previous pane",
+        show=False,
+        id="home-previous-pane",
+        tooltip="Previous pane",
+        priority=True,
+    ),
+]
+
+
+def home_commands(home: HomeScreen) -> Iterator[PaletteCommand]:
+    """New things, the highlighted connection and export, their runs and history."""
+    from cc_tui.ui.widgets.connection_list import ConnectionList
+    from cc_tui.ui.widgets.export_list import ExportList
+
+    export = home.query_one(ExportList).selected
+    connection = home.query_one(ConnectionList).selected
+    running = export is not None and home.cc_app.runs.is_running(export)
+
+    def new(pane: str) -> None:
+        home.select(pane)
+        home.action_new()
+
+    def open_connection(name: str) -> None:
+        home.select("connections", name)
+        home.action_edit()
+
+    yield PaletteCommand("connection: New", "Add a connection", lambda: new("connections"))
+    yield PaletteCommand("export: New", "Add an export", lambda: new("exports"))
+    yield PaletteCommand("history: Show all runs", "Every run, newest first", home.open_history)
+    if connection:
+        yield PaletteCommand(
+            f"connection: Open {connection}",
+            "Edit, test or sign in again",
+            lambda: open_connection(connection),
+        )
+    if export and not running:
+        yield PaletteCommand(
+            f"export: Run {export} now",
+            "Send it to Constant Contact",
+            lambda: home.start_run(export, dry_run=False),
+        )
+        yield PaletteCommand(
+            f"export: Preview {export}",
+            "Dry run: nothing is sent",
+            lambda: home.start_run(export, dry_run=True),
+        )
+    if export and running:
+        yield PaletteCommand(
+            f"run: Watch {export}", "Open its live view", lambda: home.open_run_view(export)
+        )
+        yield PaletteCommand(
+            f"run: Cancel {export}",
+            "Stop it; it stays resumable",
+            lambda: home.app.post_message(CancelRequested(export)),
+        )
+    if export:
+        yield PaletteCommand(
+            f"history: Runs of {export}", "Its past runs", lambda: home.open_history(export=export)
+        )
