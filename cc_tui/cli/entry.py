@@ -8,7 +8,13 @@ import sys
 from collections.abc import Callable
 
 from cc_tui import __version__
-from cc_tui.cli import connection_commands, demo, export_commands, run_commands
+from cc_tui.cli import (
+    connection_commands,
+    demo,
+    export_commands,
+    run_commands,
+    scheduler_command,
+)
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output
 from cc_tui.errors import CcTuiError
@@ -56,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_commands.register(commands)
     run_commands.register(commands)
     demo.register(commands)
+    scheduler_command.register(commands)
     return parser
 
 

@@ -12,14 +12,16 @@ from rich.prompt import Confirm
 
 __all__ = ["Output", "format_local_time", "format_relative"]
 
+OFF_TERMINAL_WIDTH = 160
+
 
 class Output:
     """stdout for results, stderr for messages; ``interactive`` when a person is at stdin."""
 
     def __init__(self, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
         # soft_wrap: a long line (a path, a URL) stays one line for scripts and copy-paste.
-        self.console = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=True)
-        self.errors = Console(file=stderr or sys.stderr, highlight=False, soft_wrap=True)
+        self.console = _console(stdout or sys.stdout)
+        self.errors = _console(stderr or sys.stderr)
 
     @property
     def interactive(self) -> bool:
@@ -49,6 +51,15 @@ class Output:
         if not self.interactive:
             return False
         return Confirm.ask(question, default=default, console=self.errors)
+
+
+def _console(file: TextIO) -> Console:
+    # soft_wrap: a long line (a path, a URL) stays one line for scripts and copy-paste. Off a
+    # terminal, tables get room instead of Rich's 80 columns (logs, pipes, cron mail).
+    console = Console(file=file, highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        console.width = max(console.width, OFF_TERMINAL_WIDTH)
+    return console
 
 
 def format_local_time(moment: datetime | None) -> str:

@@ -15,6 +15,7 @@ from cc_tui.engine.mapping import mapping_problems
 from cc_tui.engine.segments import Segment, discover_segments, segment_columns
 from cc_tui.errors import InputError, UsageError
 from cc_tui.models import AppConfig, Export, FieldMapping, Role, is_attribute_field
+from cc_tui.schedules import schedule_problem
 from cc_tui.store.config import ConfigStore, validate_name, with_export, without_export
 from cc_tui.store.history import HistoryStore
 
@@ -128,11 +129,9 @@ class ExportService:
         )
         if problems:
             raise InputError(" ".join(problems))
-        if export.schedule is not None and len(export.schedule.split()) != 5:
-            raise UsageError(
-                f"Schedule '{export.schedule}' is not a cron expression: use five "
-                'fields, minute hour day month weekday, e.g. "0 6 * * *".'
-            )
+        problem = schedule_problem(export.schedule) if export.schedule else None
+        if problem:
+            raise UsageError(f"Schedule: {problem}.")
 
 
 def build_export(

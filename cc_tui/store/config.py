@@ -32,6 +32,7 @@ from cc_tui.models import (
     is_attribute_field,
     url_is_secure_enough,
 )
+from cc_tui.schedules import schedule_problem
 from cc_tui.store.atomic import atomic_write_text
 from cc_tui.store.config_writer import config_to_toml
 from cc_tui.store.toml_reader import TomlSection, parse_toml
@@ -54,7 +55,6 @@ SEGMENT_FORMATS = ("csv", "tsv", "csv.gz", "tsv.gz", "parquet", "ndjson")
 MAX_LISTS_PER_EXPORT = 50  # list_ids of one JSON import: 1 to 50
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z]+$")
 
 _TOP_KEYS = {
     "schema_version",
@@ -262,12 +262,9 @@ def _export(name: str, table: TomlSection, connections: dict[str, Connection]) -
     if not segments:
         raise table.error("segments", "is empty", 'name at least one segment: ["vip"]')
     schedule = table.string("schedule")
-    if schedule is not None and not _looks_like_cron(schedule):
-        raise table.error(
-            "schedule",
-            f"'{schedule}' is not a cron expression",
-            'use five fields, minute hour day month weekday, e.g. "0 6 * * *"',
-        )
+    problem = schedule_problem(schedule) if schedule is not None else None
+    if problem:
+        raise table.error("schedule", problem, "give a valid UTC cron schedule, or remove it")
     return Export(
         name=name,
         connection=connection,
@@ -297,11 +294,6 @@ def _mapping(table: TomlSection) -> FieldMapping:
         last_name=mapping.string("last_name") or None,
         attributes={key: attributes.required_string(key) for key in attributes.data},
     )
-
-
-def _looks_like_cron(expression: str) -> bool:
-    fields = expression.split()
-    return len(fields) == 5 and all(_CRON_FIELD.match(field) for field in fields)
 
 
 class ConfigStore:

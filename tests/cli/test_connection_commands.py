@@ -220,6 +220,16 @@ def test_contributors_cannot_add_and_see_only_shared_connections(
         ["connection", "remove"],
         ["lists"],
         ["emulator"],
+        ["segment", "list"],
+        ["segment", "show"],
+        ["export", "add"],
+        ["export", "list"],
+        ["export", "show"],
+        ["export", "remove"],
+        ["run"],
+        ["history"],
+        ["demo"],
+        ["scheduler"],
     ],
 )
 def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -227,3 +237,19 @@ def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[s
         main([*argv, "--help"])
     assert exited.value.code == 0
     assert "usage: cc-tui" in capsys.readouterr().out
+
+
+def test_scheduler_lists_next_runs(
+    cc_home: Path, emulator: EmulatorServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cc_tui.models import Export, FieldMapping
+
+    run(capsys, *add_args(emulator), "--accept-privacy")
+    store = ConfigStore(AppPaths.resolve().config_file)
+    export = Export(name="spring", connection="marketing", list_ids=(LIST_ID,),
+                    segments=("vip",), mapping=FieldMapping(email="email"),
+                    schedule="30 7 * * 1-5")  # fmt: skip
+    store.update(lambda c: with_export(c, export))
+    code, out, _ = run(capsys, "scheduler", "--list")
+    assert code == 0
+    assert "spring" in out and "At 07:30 on Monday through Friday (UTC)" in out

@@ -133,7 +133,7 @@ async def test_edit_export_changes_the_mapping(ui_home: UiHome) -> None:
         assert app.focused is form.query_one("#schedule-input", Input)
         await pilot.press("space", "*")
         assert _problem(form, "#schedule-problem") == ""
-        assert "every day at 06:00 UTC" in str(form.query_one("#schedule-hint", Static).render())
+        assert "At 06:00 every day (UTC)" in str(form.query_one("#schedule-hint", Static).render())
         await pilot.press("ctrl+s")
         await _settle(app, pilot)
         assert results == ["weekly"]

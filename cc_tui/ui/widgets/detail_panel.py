@@ -11,7 +11,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from cc_tui.models import ConnectionStatus, Export, RunProgress, RunRecord
-from cc_tui.ui.format import ago, duration, local_time
+from cc_tui.schedules import describe_schedule, next_run
+from cc_tui.ui.format import ago, duration, local_time, now
 
 __all__ = ["DetailPanel"]
 
@@ -23,6 +24,15 @@ def _grid(rows: Sequence[tuple[str, str | Text]]) -> Table:
     for key, value in rows:
         grid.add_row(key, value if isinstance(value, Text) else Text(value))
     return grid
+
+
+def _schedule_text(schedule: str | None) -> str:
+    if not schedule:
+        return "on demand (no schedule)"
+    return (
+        f"{schedule}: {describe_schedule(schedule)}; next {local_time(next_run(schedule, now()))}"
+        " (when cc-tui scheduler runs)"
+    )
 
 
 class DetailPanel(VerticalScroll):
@@ -70,7 +80,7 @@ class DetailPanel(VerticalScroll):
         rows: list[tuple[str, str | Text]] = [
             ("connection", export.connection or "(detached: edit it to choose one)"),
             ("lists", "\n".join(export.list_ids)), ("segments", " → ".join(export.segments)),
-            ("schedule", export.schedule or "on demand"),
+            ("schedule", _schedule_text(export.schedule)),
         ]  # fmt: skip
         if live is not None:
             done = live.confirmed + live.failed + live.unsubscribed

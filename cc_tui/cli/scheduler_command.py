@@ -1,0 +1,77 @@
+"""``cc-tui scheduler``: run exports on their schedules until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+
+from rich.table import Table
+
+from cc_tui.cli.context import CommandContext
+from cc_tui.cli.output import format_local_time
+from cc_tui.engine.runner import ExportRunner, RunOptions
+from cc_tui.engine.scheduler import Scheduler
+from cc_tui.models import RunRecord
+from cc_tui.schedules import describe_schedule
+
+__all__ = ["register"]
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``scheduler``."""
+    scheduler = commands.add_parser(
+        "scheduler",
+        help="run exports on their schedules until stopped",
+        description="Run every enabled export that has a schedule (cron, UTC) each time its "
+        "schedule fires, until Ctrl-C. config.toml is read again every minute. Runs still "
+        "going when stopped are interrupted and resume at their next time.",
+    )
+    scheduler.add_argument(
+        "--list",
+        action="store_true",
+        help="show the scheduled exports and their next runs, then exit",
+    )
+    scheduler.set_defaults(handler=_scheduler)
+
+
+def _scheduler(ctx: CommandContext) -> int:
+    services = ctx.services
+    runner = ExportRunner(services, transport=services.transport)
+
+    def run_export(name: str) -> Coroutine[object, object, RunRecord]:
+        return runner.run(name, RunOptions())
+
+    def report(line: str) -> None:
+        ctx.out.print(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC  {line}")
+
+    scheduler = Scheduler(services.config.load, run_export, report=report)
+    scheduler.refresh(datetime.now(UTC))
+    _show_plan(ctx, scheduler)
+    if ctx.args.list:
+        return 0
+
+    async def main() -> None:
+        await scheduler.run(asyncio.Event())
+
+    ctx.out.note("Scheduler running; Ctrl-C stops it.")
+    asyncio.run(main())
+    return 0
+
+
+def _show_plan(ctx: CommandContext, scheduler: Scheduler) -> None:
+    schedules = {name: export.schedule for name, export in ctx.services.config.load()
+                 .exports.items()}  # fmt: skip
+    next_runs = scheduler.next_runs()
+    if not next_runs:
+        ctx.out.print(
+            "No export has a schedule (add one: cc-tui export add … --schedule "
+            '"0 6 * * *", or e on an export in the app).'
+        )
+        return
+    table = Table("export", "schedule", "in words", "next run")
+    for name, due in sorted(next_runs.items(), key=lambda item: item[1]):
+        schedule = schedules.get(name) or ""
+        table.add_row(name, schedule, describe_schedule(schedule), format_local_time(due))
+    ctx.out.print(table)
