@@ -123,7 +123,7 @@ def test_round_trip_through_the_store(tmp_path: Path) -> None:
             'schedule = "daily"',
             "exports.spring-promo.schedule",
             23,
-            "five fields",
+            "valid UTC cron",
         ),
         (
             'job_title = "Title"',
