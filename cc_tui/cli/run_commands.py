@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from pathlib import Path
 
 from rich.console import Group, RenderableType
 from rich.live import Live
@@ -13,6 +14,7 @@ from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output, format_local_time
+from cc_tui.engine.execution import WOULD_SEND_FILE
 from cc_tui.engine.progress import Phase, RunEvent, RunProgress
 from cc_tui.engine.runner import ExportRunner, RunOptions
 from cc_tui.errors import EXIT_FAILED, EXIT_RESUMABLE
@@ -202,6 +204,9 @@ def print_summary(out: Output, run: RunRecord) -> None:
     out.print(table)
     if run.rejected_rows_file and (rejected or run.failed):
         out.print(f"Rejected rows: {run.rejected_rows_file}")
+    if run.dry_run and run.rejected_rows_file:
+        would_send = Path(run.rejected_rows_file).with_name(WOULD_SEND_FILE)
+        out.print(f"Would send ({run.batches} import requests, one per line): {would_send}")
     if run.error:
         out.print(Text(run.error, style="yellow" if run.status is RunStatus.INTERRUPTED else "red"))
 

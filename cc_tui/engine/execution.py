@@ -41,7 +41,9 @@ from cc_tui.models import BatchRecord, RunRecord, RunStatus
 if TYPE_CHECKING:
     from cc_tui.engine.runner import ExportRunner, RunOptions
 
-__all__ = ["RunExecution"]
+__all__ = ["WOULD_SEND_FILE", "RunExecution"]
+
+WOULD_SEND_FILE = "would_send.jsonl"  # a dry run's requests, one JSON body per line
 
 # Logged under the runner's name, as before this module was split out of it.
 log = logging.getLogger("cc_tui.engine.runner")
@@ -214,10 +216,18 @@ class RunExecution:
                     future.cancel()
                     raise PreparationStopped from None
 
+    async def _keep_requests(self, queue: asyncio.Queue[Batch | None]) -> None:
+        """A dry run writes every request it would send, one JSON body per line."""
+        path = self.runner.services.paths.run_dir(self.run.run_id) / WOULD_SEND_FILE
+        with path.open("wb") as requests:
+            while (batch := await queue.get()) is not None:
+                requests.write(batch.body + b"\n")
+                self.tracker.add(batches_done=1)
+        self.tracker.event(f"Preview: the requests that would be sent are in {path}")
+
     async def _consume(self, queue: asyncio.Queue[Batch | None]) -> None:
         if self.client is None:  # dry run: build everything, send nothing
-            while await queue.get() is not None:
-                self.tracker.add(batches_done=1)
+            await self._keep_requests(queue)
             return
         assert self.writer is not None  # opened before the consumer starts
         sender = BatchSender(

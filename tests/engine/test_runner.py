@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -119,6 +120,10 @@ def test_dry_run_sends_nothing(workspace: Workspace) -> None:
     assert_accounted(record)
     assert workspace.emulator.stats()["imports"] == before["imports"]
     assert workspace.members() == set()
+    requests = Path(record.rejected_rows_file or "").with_name("would_send.jsonl")
+    bodies = [json.loads(line) for line in requests.read_text().splitlines()]
+    assert [len(body["import_data"]) for body in bodies] == [40, 40, 10]
+    assert all(body["list_ids"] == [workspace.list_id] for body in bodies)
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,8 @@ always; a preview says plainly that nothing was sent.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.markup import escape
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -88,6 +90,10 @@ def summary_markup(record: RunRecord) -> str:
         lines.append(f"[b $run-failed]error:[/] {escape(record.error)}")
     if record.rejected_rows_file:
         lines.append(f"rejected rows: {escape(record.rejected_rows_file)}")
+        if record.dry_run:
+            # Written by the run (engine.execution.WOULD_SEND_FILE) beside the rejected rows.
+            would_send = str(Path(record.rejected_rows_file).with_name("would_send.jsonl"))
+            lines.append(f"would send (one request per line): {escape(would_send)}")
     return "\n".join(lines)
 
 
