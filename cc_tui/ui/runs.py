@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from textual.signal import Signal
@@ -94,11 +94,7 @@ class RunManager:
             raise RunAlreadyActiveError(f"Export '{export}' is already running.")
         run = ActiveRun(export=export, dry_run=dry_run)
         self.runs[export] = run
-        options = RunOptions(
-            dry_run=dry_run, restart=restart, cap=self._options.cap,
-            workers=self._options.workers, max_batch_contacts=self._options.max_batch_contacts,
-            max_batch_bytes=self._options.max_batch_bytes, timing=self._options.timing,
-        )  # fmt: skip
+        options = replace(self._options, dry_run=dry_run, restart=restart)
         verb = "Preview" if dry_run else "Run"
         run.worker = self._app.run_worker(
             self._work(export, options), group="runs", name=f"run:{export}",
