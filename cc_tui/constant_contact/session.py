@@ -178,6 +178,7 @@ class ApiSession:
             kind = "throttle" if error.error_key == THROTTLED else "failure"
             if kind == "throttle":
                 self.stats.throttled += 1
+                self.limiter.throttled()
             raise _Retry(error, kind=kind, retry_after=retry_after_seconds(response))
         raise error
 

@@ -1,15 +1,25 @@
-"""RateLimiter: sliding-window reservations, safe across tasks, threads and event loops."""
+"""RateLimiter: sliding-window reservations, pacing and an adaptive margin; safe across tasks,
+threads and event loops."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cc_tui.constant_contact.limiter import RateLimiter, limiter_for
+from cc_tui.constant_contact.limiter import (
+    DEFAULT_MARGIN,
+    DEFAULT_MIN_GAP,
+    MARGIN_DECAY,
+    MARGIN_STEP,
+    MAX_MARGIN,
+    RateLimiter,
+    limiter_for,
+)
 
 
 class FakeClock:
@@ -32,9 +42,25 @@ def assert_window_respected(times: list[float], max_requests: int, span: float) 
         assert later - first >= span - 1e-9, (first, later)
 
 
-async def test_first_burst_is_free_then_requests_are_spaced() -> None:
+async def test_default_limits_pace_requests_and_keep_the_window() -> None:
     clock = FakeClock()
     limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    sent: list[float] = []
+    for _ in range(12):
+        await limiter.acquire()
+        sent.append(clock.now)
+    span = 1.0 + DEFAULT_MARGIN
+    assert_window_respected(sent, 4, span)
+    assert all(b - a >= DEFAULT_MIN_GAP - 1e-9 for a, b in itertools.pairwise(sent))
+    # Each window's first request waits for the window; the next three only for the gap.
+    gap = DEFAULT_MIN_GAP
+    window = [0.0, gap, 2 * gap, 3 * gap]
+    assert sent == pytest.approx([100.0 + w * span + g for w in range(3) for g in window])
+
+
+async def test_without_a_gap_the_first_burst_is_free_then_requests_are_spaced() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(margin=0.1, min_gap=0.0, clock=clock, sleep=clock.sleep)
     sent: list[float] = []
     for _ in range(12):
         await limiter.acquire()
@@ -49,7 +75,9 @@ async def test_first_burst_is_free_then_requests_are_spaced() -> None:
 
 async def test_idle_time_frees_slots() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(max_requests=2, window=1.0, margin=0.0, clock=clock, sleep=clock.sleep)
+    limiter = RateLimiter(
+        max_requests=2, window=1.0, margin=0.0, min_gap=0.0, clock=clock, sleep=clock.sleep
+    )
     await limiter.acquire()
     await limiter.acquire()
     clock.now += 5.0
@@ -60,14 +88,14 @@ async def test_idle_time_frees_slots() -> None:
 
 async def test_concurrent_tasks_share_the_window() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    limiter = RateLimiter(margin=0.1, min_gap=0.0, clock=clock, sleep=clock.sleep)
     delays = [limiter.reserve() for _ in range(20)]
     # Reservations are handed out in order: 4 per 1.1 s.
     assert delays == pytest.approx([1.1 * (i // 4) for i in range(20)])
 
 
 def test_reservations_are_thread_safe() -> None:
-    limiter = RateLimiter(max_requests=4, window=1.0, margin=0.1, clock=lambda: 0.0)
+    limiter = RateLimiter(max_requests=4, window=1.0, margin=0.1, min_gap=0.0, clock=lambda: 0.0)
     with ThreadPoolExecutor(max_workers=8) as pool:
         delays = list(pool.map(lambda _: limiter.reserve(), range(400)))
     assert sorted(delays) == pytest.approx([1.1 * (i // 4) for i in range(400)])
@@ -75,7 +103,7 @@ def test_reservations_are_thread_safe() -> None:
 
 
 def test_one_limiter_serves_several_event_loops() -> None:
-    limiter = RateLimiter(max_requests=3, window=0.05, margin=0.01)
+    limiter = RateLimiter(max_requests=3, window=0.05, margin=0.01, min_gap=0.0)
     sent: list[float] = []
     lock = threading.Lock()
 
@@ -101,6 +129,43 @@ def test_one_limiter_serves_several_event_loops() -> None:
     assert limiter.waits > 0
 
 
+def test_a_throttle_widens_the_margin_and_calm_narrows_it_back() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock)
+    limiter.throttled()
+    limiter.throttled()
+    assert limiter.margin == pytest.approx(DEFAULT_MARGIN + 2 * MARGIN_STEP)
+    assert limiter.throttles == 2
+    for _ in range(10):
+        limiter.reserve()
+    assert limiter.margin == pytest.approx(DEFAULT_MARGIN + 2 * MARGIN_STEP - 10 * MARGIN_DECAY)
+    for _ in range(round(2 * MARGIN_STEP / MARGIN_DECAY)):
+        limiter.reserve()
+    assert limiter.margin == pytest.approx(DEFAULT_MARGIN)  # never below where it started
+
+
+def test_the_margin_never_grows_past_its_cap() -> None:
+    limiter = RateLimiter()
+    for _ in range(100):
+        limiter.throttled()
+    assert limiter.margin == pytest.approx(MAX_MARGIN)
+
+
+def test_has_free_slot_says_whether_a_request_would_wait() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(max_requests=2, window=1.0, margin=0.0, min_gap=0.1, clock=clock)
+    assert limiter.has_free_slot()
+    limiter.reserve()
+    assert not limiter.has_free_slot()  # the gap
+    clock.now += 0.1
+    assert limiter.has_free_slot()
+    limiter.reserve()
+    clock.now += 0.5
+    assert not limiter.has_free_slot()  # the window: two in the last second
+    clock.now += 0.5
+    assert limiter.has_free_slot()
+
+
 def test_limiter_for_is_one_instance_per_key() -> None:
     key = "test_limiter_for|client|host"
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -116,6 +181,7 @@ def test_limiter_for_is_one_instance_per_key() -> None:
         ({"max_requests": 0}, "max_requests"),
         ({"window": 0.0}, "window"),
         ({"margin": -1}, "margin"),
+        ({"min_gap": -0.1}, "min_gap"),
     ],
 )
 def test_nonsense_settings_are_refused(kwargs: dict[str, float], problem: str) -> None:
