@@ -50,6 +50,8 @@ def _e2e(quick: bool) -> None:
         f"cc-tui: {result.seconds:.2f} s, {result.requests} requests, floor "
         f"ceil({result.requests}/4) = {result.floor:.0f} s, ratio {ratio:.2f} (target <= 1.25)"
     )
+    each = ", ".join(f"{s:.2f} s/{r} requests/{t} throttled" for s, r, t in result.runs)
+    print(f"  median of {len(result.runs)} runs: {each}")
     if result.naive_seconds is not None:
         print(
             f"(c) naive baseline (csv module, one request at a time): {result.naive_seconds:.2f}"
