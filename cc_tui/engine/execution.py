@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.engine.batching import Batch
+from cc_tui.engine.head_start import head_start_batches
 from cc_tui.engine.mapping import custom_field_problems
 from cc_tui.engine.planning import RunPlan
 from cc_tui.engine.preparation import PreparationStopped, Preparer, check_emails
@@ -76,20 +77,20 @@ class RunExecution:
         self.stop = threading.Event()
         self.client: ConstantContactClient | None = None
         self.writer: RejectedRowsWriter | None = None
+        self.classification: Classification | None = None
         self.batches_built = 0
+        self._producer: concurrent.futures.Future[None] | None = None
 
     async def execute(self) -> RunRecord:
         """Run to the end (or to an interruption) and return the recorded result."""
         publisher = asyncio.create_task(self._publish())
         status, error = RunStatus.SUCCEEDED, None
-        classification: Classification | None = None
         try:
             async with self._client_context():
-                classification = await self._classify()
-                await self._prepare_and_send(classification)
+                await self._prepare_and_send()
         except asyncio.CancelledError:
             self.stop.set()
-            self._finish(RunStatus.INTERRUPTED, "cancelled", classification)
+            self._finish(RunStatus.INTERRUPTED, "cancelled")
             raise
         except (ConstantContactError, PreparationStopped) as exc:
             status = RunStatus.INTERRUPTED
@@ -104,7 +105,7 @@ class RunExecution:
             publisher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await publisher
-        record = self._finish(status, error, classification)
+        record = self._finish(status, error)
         if self.on_progress is not None:
             self.on_progress(self.tracker.snapshot())
         return record
@@ -127,16 +128,13 @@ class RunExecution:
         if problems:
             raise InputError(" ".join(problems))
 
-    async def _classify(self) -> Classification:
+    async def _classify(self, queue: asyncio.Queue[Batch | None]) -> Classification:
         self.tracker.update(phase=Phase.CLASSIFYING)
         self.tracker.event(f"Checking e-mails in {len(self.plan.segments)} segment(s)")
         classification = await asyncio.to_thread(
-            check_emails,
-            self.plan.segments,
-            self.plan.export.mapping.email,
-            cap=self.plan.cap,
-            stop=self.stop,
+            self._head_start_and_check, queue, asyncio.get_running_loop()
         )
+        self.classification = classification
         counts = classification.counts()
         to_send = counts[RowClass.SENT]
         self.tracker.update(
@@ -152,7 +150,35 @@ class RunExecution:
         )
         return classification
 
-    async def _prepare_and_send(self, classification: Classification) -> None:
+    def _head_start_and_check(
+        self, queue: asyncio.Queue[Batch | None], loop: asyncio.AbstractEventLoop
+    ) -> Classification:
+        """Pass 1, after queueing the head start's batches (a fresh, real run only)."""
+        if self.client is not None and not self.checkpoints:
+            options = self.options
+            head = head_start_batches(
+                self.plan.segments,
+                self.plan.fields,
+                self.plan.export.mapping.email,
+                self.plan.export.list_ids,
+                cap=self.plan.cap,
+                max_contacts=options.max_batch_contacts,
+                max_bytes=options.max_batch_bytes,
+                stop=self.stop,
+            )
+            if head:
+                self.tracker.event(
+                    f"Head start: sending {_batch_range(head)} from the first rows of "
+                    f"{self.plan.segments[0].name} while the rest is checked"
+                )
+            for batch in head:
+                self._put(queue, batch, loop)
+        return check_emails(
+            self.plan.segments, self.plan.export.mapping.email, cap=self.plan.cap, stop=self.stop
+        )
+
+    async def _prepare_and_send(self) -> None:
+        """Classify, prepare and send; the sender starts first, to take the head start."""
         paths = self.runner.services.paths
         writer = RejectedRowsWriter(
             paths.run_dir(self.run.run_id) / "rejected.csv",
@@ -160,6 +186,24 @@ class RunExecution:
             cap=self.plan.cap,
         )
         self.writer = writer
+        queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=2 * self.options.workers)
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._consume(queue))
+                group.create_task(self._feed(queue, writer))
+        except BaseExceptionGroup as group_error:
+            raise _first_error(group_error) from None
+        finally:
+            self.stop.set()
+            # The thread stops within one chunk once told to; wait so nothing writes after close.
+            if self._producer is not None:
+                with contextlib.suppress(BaseException):
+                    await asyncio.wrap_future(self._producer)
+            writer.close()
+
+    async def _feed(self, queue: asyncio.Queue[Batch | None], writer: RejectedRowsWriter) -> None:
+        """Pass 1, then pass 2 in its own thread, putting batches on ``queue``."""
+        classification = await self._classify(queue)
         preparer = Preparer(
             self.plan.segments,
             self.plan.fields,
@@ -170,20 +214,8 @@ class RunExecution:
             max_contacts=self.options.max_batch_contacts,
             max_bytes=self.options.max_batch_bytes,
         )
-        queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=2 * self.options.workers)
-        producer = _start_thread(self._produce, preparer, queue, asyncio.get_running_loop())
-        try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(_wait_for(producer))
-                group.create_task(self._consume(queue))
-        except BaseExceptionGroup as group_error:
-            raise _first_error(group_error) from None
-        finally:
-            self.stop.set()
-            # The thread stops within one chunk once told to; wait so nothing writes after close.
-            with contextlib.suppress(BaseException):
-                await asyncio.wrap_future(producer)
-            writer.close()
+        self._producer = _start_thread(self._produce, preparer, queue, asyncio.get_running_loop())
+        await asyncio.wrap_future(self._producer)
 
     def _produce(
         self,
@@ -262,9 +294,7 @@ class RunExecution:
             bytes_sent=self.run.bytes_sent + stats.bytes_sent,
         )
 
-    def _finish(
-        self, status: RunStatus, error: str | None, classification: Classification | None
-    ) -> RunRecord:
+    def _finish(self, status: RunStatus, error: str | None) -> RunRecord:
         self._copy_client_stats()
         progress = self.tracker.snapshot()
         batches = self.runner.history.batches(self.run.run_id)
@@ -282,6 +312,7 @@ class RunExecution:
             unsubscribed=sum(b.unsubscribed for b in batches.values()),
             error=error,
         )
+        classification = self.classification
         if classification is not None:
             counts = classification.counts()
             run = replace(
@@ -309,6 +340,12 @@ def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
         if not isinstance(error, (asyncio.CancelledError, PreparationStopped)):
             return error
     return errors[0]
+
+
+def _batch_range(batches: list[Batch]) -> str:
+    if len(batches) == 1:
+        return f"batch {batches[0].seq}"
+    return f"batches {batches[0].seq}-{batches[-1].seq}"
 
 
 def _closing_line(run: RunRecord) -> str:
@@ -340,7 +377,3 @@ def _start_thread(work: Callable[..., None], *args: object) -> concurrent.future
 
     threading.Thread(target=target, name="cc-tui-prepare", daemon=True).start()
     return future
-
-
-async def _wait_for(future: concurrent.futures.Future[None]) -> None:
-    await asyncio.wrap_future(future)

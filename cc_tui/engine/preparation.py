@@ -61,16 +61,22 @@ def check_emails(
 
 @dataclass(slots=True)
 class Preparer:
-    """Pass 2: batches of contacts to send, rejected rows written on the way."""
+    """Pass 2: batches of contacts to send, rejected rows written on the way.
+
+    Without ``rejected`` and ``tracker`` it neither writes nor counts rows (the head start
+    reads rows that pass 2 writes and counts later); ``row_limit`` reads only the first rows of
+    each segment.
+    """
 
     segments: Sequence[Segment]
     fields: Sequence[MappedField]
     classification: Classification
     list_ids: Sequence[str]
-    rejected: RejectedRowsWriter
-    tracker: ProgressTracker
+    rejected: RejectedRowsWriter | None
+    tracker: ProgressTracker | None
     max_contacts: int = MAX_CONTACTS_PER_BATCH
     max_bytes: int = MAX_BATCH_BYTES
+    row_limit: int | None = None
 
     @property
     def source_columns(self) -> list[str]:
@@ -79,24 +85,29 @@ class Preparer:
 
     def batches(self, stop: threading.Event) -> Iterator[Batch]:
         """Every batch, in order; raises PreparationStopped when ``stop`` is set."""
-        builder = BatchBuilder(
-            self.list_ids, max_contacts=self.max_contacts, max_bytes=self.max_bytes
-        )
+        builder = self.batch_builder()
         for index, segment in enumerate(self.segments):
             with segment_read_errors(segment):
-                for lines, refs in self._segment_contacts(index, segment, stop):
+                for lines, refs in self.segment_contacts(index, segment, stop):
                     yield from builder.add(lines, refs)
         yield from builder.finish()
 
-    def _segment_contacts(
+    def batch_builder(self) -> BatchBuilder:
+        """A builder that cuts batches the way this run does."""
+        return BatchBuilder(self.list_ids, max_contacts=self.max_contacts, max_bytes=self.max_bytes)
+
+    def segment_contacts(
         self,
         index: int,
         segment: Segment,
         stop: threading.Event,
     ) -> Iterator[tuple[pl.Series, pl.DataFrame]]:
+        """Segment ``index``'s contact lines and their refs, chunk by chunk."""
         classes = self.classification.for_segment(index)
         offset = 0
         scan = scan_segment(segment, self.source_columns)
+        if self.row_limit is not None:
+            scan = scan.head(self.row_limit)
         for chunk in scan.collect_batches(chunk_size=CHUNK_ROWS):
             if stop.is_set():
                 raise PreparationStopped
@@ -107,13 +118,15 @@ class Preparer:
             )
             offset += height
             sendable = pl.col("cls") == RowClass.SENT.value
-            self.rejected.write_classified(segment.name, rows.filter(~sendable))
+            if self.rejected is not None:
+                self.rejected.write_classified(segment.name, rows.filter(~sendable))
             to_send = rows.filter(sendable)
-            self.tracker.add(rows_read=height)
+            if self.tracker is not None:
+                self.tracker.add(rows_read=height)
             if to_send.height == 0:
                 continue
             truncated = truncation_counts(to_send, self.fields)
-            if truncated:
+            if truncated and self.tracker is not None:
                 self.tracker.add(truncated=sum(truncated.values()))
             contacts = contact_frame(to_send, self.fields)
             refs = to_send.select(

@@ -84,6 +84,7 @@ __all__ = [
     "find_segments",
     "fingerprint",
     "inspect_path",
+    "needs_conversion",
     "prepare_segment",
     "preview",
     "scan_segment",
@@ -146,7 +147,7 @@ def prepare_segment(segment: Segment, work_dir: Path | None = None) -> PreparedS
 
     Raises InputError when the file cannot be read or (while converting) does not decode.
     """
-    if not _needs_copy(segment):
+    if not needs_conversion(segment):
         _check_readable(segment)
         return PreparedSegment(segment, segment.path)
     return PreparedSegment(segment, converted_copy(segment, work_dir), converted=True)
@@ -190,7 +191,8 @@ def _about_segment(segment: Segment, exc: OSError) -> bool:
     return named.startswith(str(segment.path)) or Path(named).name.startswith(copy_prefix(segment))
 
 
-def _needs_copy(segment: Segment) -> bool:
+def needs_conversion(segment: Segment) -> bool:
+    """True when reading the segment first converts it (gzip, or an encoding Polars lacks)."""
     if segment.gzip:
         return True
     return segment.format is not SegmentFormat.PARQUET and not is_polars_encoding(segment.encoding)

@@ -25,7 +25,7 @@ from cc_tui.engine.batching import Batch
 from cc_tui.engine.preparation import REF_EMAIL
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
-from cc_tui.errors import ResumeRefusedError
+from cc_tui.errors import InputError, ResumeRefusedError
 from cc_tui.models import BatchRecord, BatchState
 from cc_tui.store.run_history import RunHistory
 
@@ -45,13 +45,17 @@ _EMAIL_IN_TEXT = re.compile(r"[^\s:;,'\"<>()]+@[^\s:;,'\"<>()]+")
 class SenderTiming:
     """How often to poll activities.
 
-    Slowly while uploads still go (they need the rate-limit slots), briskly once they are
-    done, and less often while nothing changes (a real import can take minutes, and every poll
-    counts against the daily quota): the wait grows by ``backoff`` up to ``poll_max``.
+    While uploads still go, at most every ``poll_busy`` seconds and only when every upload
+    worker waits for a batch and the rate limiter has a free slot (a poll that delays an upload
+    delays the whole run: the rate limit chains every later request to it). Once the
+    uploads are done, every ``poll_idle`` seconds, less often while nothing changes (a real
+    import can take minutes, and every poll counts against the daily quota): the wait grows by
+    ``backoff`` up to ``poll_max``. A poll too early costs more than a wait: it takes a slot,
+    and the next poll waits for the one after.
     """
 
     poll_busy: float = 4.0
-    poll_idle: float = 0.25
+    poll_idle: float = 0.1
     poll_max: float = 10.0
     backoff: float = 1.5
 
@@ -91,6 +95,8 @@ class BatchSender:
         self._timing = timing
         self._clock = clock
         self._watched: dict[str, _Watched] = {}
+        self._handled: dict[int, str] = {}  # digest of each batch taken, by seq
+        self._waiting_workers = 0  # upload workers waiting for a batch
         self._changed = asyncio.Event()
         self._uploads_done = asyncio.Event()
 
@@ -105,13 +111,27 @@ class BatchSender:
 
     async def _worker(self, queue: asyncio.Queue[Batch | None]) -> None:
         while True:
-            batch = await queue.get()
+            self._waiting_workers += 1
+            try:
+                batch = await queue.get()
+            finally:
+                self._waiting_workers -= 1
             if batch is None:
                 await queue.put(None)  # let the other workers see the end too
                 return
             await self._handle(batch)
 
     async def _handle(self, batch: Batch) -> None:
+        taken = self._handled.get(batch.seq)
+        if taken is not None:  # the head start's batch, now built again by pass 2
+            if taken != batch.digest:
+                raise InputError(
+                    f"Batch {batch.seq} came out different the second time it was built: a "
+                    "segment changed while the run read it. Run the export again once the "
+                    "segment files are complete."
+                )
+            return
+        self._handled[batch.seq] = batch.digest
         known = self._checkpoints.get(batch.seq)
         if known is not None and known.digest != batch.digest:
             raise ResumeRefusedError(
@@ -176,9 +196,16 @@ class BatchSender:
                 # Wake early when the last upload is done: the brisk pace then applies.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._uploads_done.wait(), self._timing.poll_busy)
+                if not self._uploads_done.is_set() and not self._uploads_starved():
+                    continue  # the slots go to uploads: confirmations can wait
             finished = await self._poll_once()
             slower = min(wait * self._timing.backoff, self._timing.poll_max)
             wait = self._timing.poll_idle if finished else slower
+
+    def _uploads_starved(self) -> bool:
+        """True when no upload would want the next rate-limit slot."""
+        idle = self._waiting_workers == self._workers
+        return idle and self._client.limiter.has_free_slot()
 
     async def _poll_once(self) -> int:
         """Ask for the recent activities once; returns how many watched ones finished."""
