@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from cc_tui.engine import validation
 from cc_tui.engine.validation import Classification, RowClass, classify, email_checks
 
 
@@ -94,3 +95,29 @@ def test_real_cap_of_one_million() -> None:
     assert counts[RowClass.SENT] == 1_000_000
     assert counts[RowClass.OVER_CAP] == 5
     assert result.classes[-1] == RowClass.OVER_CAP
+
+
+@pytest.mark.parametrize("rows_per_group", [1_000_000, 7, 1])
+def test_duplicates_and_cap_match_a_plain_reading_however_the_search_is_split(
+    monkeypatch: pytest.MonkeyPatch, rows_per_group: int
+) -> None:
+    """Big inputs search for duplicates in groups of rows; the answer must not change."""
+    monkeypatch.setattr(validation, "_DEDUP_BUCKET_ROWS", rows_per_group)
+    emails = [None if i % 17 == 0 else f"User{(i * 7919) % 61}@Example.com " for i in range(400)]
+    emails[5] = "not an address"
+    cap = 40
+    seen: set[str] = set()
+    expected = []
+    for email in emails:
+        normal = (email or "").strip().lower()
+        if not normal:
+            expected.append(RowClass.MISSING_EMAIL)
+        elif "@" not in normal:
+            expected.append(RowClass.INVALID_EMAIL)
+        elif normal in seen:
+            expected.append(RowClass.DUPLICATE_EMAIL)
+        else:
+            seen.add(normal)
+            expected.append(RowClass.SENT if len(seen) <= cap else RowClass.OVER_CAP)
+    parts = [checked(emails[:150]), checked(emails[150:])]  # two segments
+    assert classes(classify(parts, cap=cap)) == expected
