@@ -14,7 +14,6 @@ from enum import StrEnum
 
 import polars as pl
 
-from cc_tui.engine.validation import normalised_email
 from cc_tui.models import (
     ATTRIBUTE_FIELDS,
     CUSTOM_FIELD_MAX_LENGTH,
@@ -27,7 +26,6 @@ from cc_tui.models import (
 __all__ = [
     "FieldKind",
     "MappedField",
-    "contact_columns",
     "contact_frame",
     "custom_field_problems",
     "mapped_fields",
@@ -121,37 +119,43 @@ def custom_field_problems(mapping: FieldMapping, account_fields: Collection[str]
     ]
 
 
-def _text(field: MappedField) -> pl.Expr:
+def _cleaned(field: MappedField) -> pl.Expr:
+    """Step one: the trimmed value (lower-cased for the e-mail; parsed for numbers)."""
     value = pl.col(field.column).cast(pl.String).str.strip_chars()
-    value = pl.when(value.str.len_bytes() > 0).then(value)
-    if field.max_length is not None:
-        value = value.str.slice(0, field.max_length)
+    if field.kind is FieldKind.EMAIL:
+        return value.str.to_lowercase()
+    if field.kind is FieldKind.NUMBER:
+        low, high = _BIRTHDAY_RANGES[field.field]
+        number = value.cast(pl.Int64, strict=False)
+        return pl.when(number.is_between(low, high)).then(number)
     return value
 
 
-def _number(field: MappedField) -> pl.Expr:
-    low, high = _BIRTHDAY_RANGES[field.field]
-    value = pl.col(field.column).cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False)
-    return pl.when(value.is_between(low, high)).then(value)
+def _final(field: MappedField, truncate: Collection[str] | None) -> pl.Expr:
+    """Step two, on the cleaned column: empty text becomes null, long text is cut."""
+    value = pl.col(field.field)
+    if field.kind is FieldKind.NUMBER:
+        return value
+    value = pl.when(value.str.len_bytes() > 0).then(value)
+    if field.max_length is not None and (truncate is None or field.field in truncate):
+        value = value.str.slice(0, field.max_length)
+    return value.alias(field.field)
 
 
-def contact_columns(fields: Sequence[MappedField]) -> list[pl.Expr]:
-    """Expressions turning source columns into Constant Contact fields, in field order."""
-    exprs = []
-    for field in fields:
-        if field.kind is FieldKind.EMAIL:
-            expr = normalised_email(field.column)
-        elif field.kind is FieldKind.NUMBER:
-            expr = _number(field)
-        else:
-            expr = _text(field)
-        exprs.append(expr.alias(field.field))
-    return exprs
+def contact_frame(
+    rows: pl.DataFrame,
+    fields: Sequence[MappedField],
+    *,
+    truncate: Collection[str] | None = None,
+) -> pl.DataFrame:
+    """``rows`` (source columns) as Constant Contact contacts: one column per field.
 
-
-def contact_frame(rows: pl.DataFrame, fields: Sequence[MappedField]) -> pl.DataFrame:
-    """``rows`` (source columns) as Constant Contact contacts: one column per field."""
-    frame = rows.select(contact_columns(fields))
+    ``truncate`` names the fields that may hold text over their limit (from
+    :func:`truncation_counts`; None: any field may). Two steps, so each value is trimmed
+    once rather than once per use.
+    """
+    cleaned = rows.select(_cleaned(field).alias(field.field) for field in fields)
+    frame = cleaned.select(_final(field, truncate) for field in fields)
     if "birthday_month" in frame.columns and "birthday_day" in frame.columns:
         # Half a birthday is an error for Constant Contact: send both parts or neither.
         both = pl.col("birthday_month").is_not_null() & pl.col("birthday_day").is_not_null()

@@ -142,7 +142,7 @@ class Preparer:
         if to_send.height == 0:
             return _Chunk(rows.height, rejected, None, None, 0)
         truncated = truncation_counts(to_send, self.fields)
-        contacts = contact_frame(to_send, self.fields)
+        contacts = contact_frame(to_send, self.fields, truncate=truncated.keys())
         refs = to_send.select(
             pl.lit(index, dtype=pl.UInt16).alias("segment"), "row", *self.source_columns
         ).with_columns(contacts.get_column("email").alias(REF_EMAIL))
