@@ -28,7 +28,7 @@ from cc_tui.engine.batching import (
 from cc_tui.engine.mapping import MappedField, contact_frame, truncation_counts
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
-from cc_tui.engine.segments import Segment, scan_segment, segment_read_errors
+from cc_tui.engine.segments import Segment, SegmentFormat, scan_segment, segment_read_errors
 from cc_tui.engine.validation import Classification, RowClass, classify, email_checks
 
 __all__ = ["CHUNK_ROWS", "REF_EMAIL", "PreparationStopped", "Preparer", "check_emails"]
@@ -118,7 +118,7 @@ class Preparer:
             scan = scan.head(self.row_limit)
         in_flight: deque[Future[_Chunk]] = deque()
         with ThreadPoolExecutor(_CHUNK_THREADS, thread_name_prefix="cc-tui-chunk") as pool:
-            for chunk in scan.collect_batches(chunk_size=CHUNK_ROWS):
+            for chunk in _chunks(segment, scan):
                 if stop.is_set():
                     raise PreparationStopped
                 rows = chunk.with_columns(
@@ -156,6 +156,27 @@ class Preparer:
             self.tracker.add(rows_read=chunk.rows, truncated=chunk.truncated)
         if chunk.lines is not None and chunk.refs is not None:
             yield chunk.lines, chunk.refs
+
+
+def _chunks(segment: Segment, scan: pl.LazyFrame) -> Iterator[pl.DataFrame]:
+    """The scan's rows in chunks, read no further ahead than the caller takes them.
+
+    Polars' Parquet source decodes ahead of a slower consumer without bound (measured: 700 MB
+    for 7 columns of a 10M-row file while pass 2 worked), so Parquet is read one bounded
+    query per slice: 340 MB, for about 15% more time, as each slice decodes the row groups it
+    overlaps. The text readers' read-ahead is bounded by the settings above.
+    """
+    if segment.format is not SegmentFormat.PARQUET:
+        yield from scan.collect_batches(chunk_size=CHUNK_ROWS)
+        return
+    offset = 0
+    while True:
+        chunk = scan.slice(offset, CHUNK_ROWS).collect()
+        if chunk.height:
+            yield chunk
+        if chunk.height < CHUNK_ROWS:
+            return
+        offset += chunk.height
 
 
 @dataclass(frozen=True, slots=True)
