@@ -38,11 +38,13 @@ class Batch:
     contacts: int
     # One row per contact, in body order: segment (index), row (1-based data row), email.
     refs: pl.DataFrame = field(repr=False)
+    digest: str = field(init=False)
+    """SHA-256 of the body: proves a resumed run (or pass 2, after the head start) rebuilt
+    exactly the same request. Hashed once, where the batch is built (the preparation thread),
+    not on the event loop each time a sender compares it."""
 
-    @property
-    def digest(self) -> str:
-        """SHA-256 of the body: proves a resumed run rebuilt exactly the same request."""
-        return hashlib.sha256(self.body).hexdigest()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "digest", hashlib.sha256(self.body).hexdigest())
 
 
 def contact_lines(contacts: pl.DataFrame) -> pl.Series:
