@@ -25,6 +25,7 @@ __all__ = [
     "MAX_CUSTOM_FIELDS_PER_CONTACT",
     "NAME_FIELDS",
     "REJECT_REASONS",
+    "SEGMENT_FORMATS",
     "AppConfig",
     "BatchRecord",
     "BatchState",
@@ -60,6 +61,8 @@ CUSTOM_FIELD_PREFIX = "cf:"
 MAX_CUSTOM_FIELDS_PER_CONTACT = 25
 CUSTOM_FIELD_MAX_LENGTH = 255
 EMAIL_MAX_LENGTH = 50
+# The formats a [segments.NAME] entry may declare; without one cc-tui recognises the file.
+SEGMENT_FORMATS = ("csv", "tsv", "csv.gz", "tsv.gz", "parquet", "ndjson", "cdm", "delta")
 
 # Contact fields of a JSON import besides email/first_name/last_name, with their maximum length
 # (None: not a free-text field), as the swagger's JsonImportContact defines them.
@@ -204,13 +207,29 @@ class Export:
 
 @dataclass(frozen=True, slots=True)
 class SegmentSource:
-    """A segment named in ``[segments.NAME]`` (others are discovered in ``segments_dirs``)."""
+    """A segment named in ``[segments.NAME]`` (others are discovered in ``segments_dirs``).
+
+    Every option but ``path`` may be left out (None): cc-tui then recognises it from the file.
+    """
 
     name: str
     path: Path
     format: str | None = None
+    """One of ``SEGMENT_FORMATS``: csv, tsv, csv.gz, tsv.gz, parquet, ndjson, cdm, delta."""
     encoding: str | None = None
+    """Text encoding of CSV/TSV/NDJSON (``utf-8``, ``cp1252``...)."""
     delimiter: str | None = None
+    """One character between CSV fields."""
+    quote: str | None = None
+    """One character around quoted CSV fields; ``""`` turns quoting off."""
+    header: bool | None = None
+    """Whether the first CSV line names the columns (None: files yes, Spark part folders no)."""
+    columns: tuple[str, ...] | None = None
+    """Column names of a headerless CSV, in file order."""
+    entity: str | None = None
+    """The entity of a CDM folder (``model.json`` or manifest) that this segment reads."""
+    snapshot: str | None = None
+    """A CDM folder's dated snapshot (``2026/11/29/0600``) to read instead of the newest."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from cc_tui.errors import ConfigError
 from cc_tui.models import (
     DEFAULT_API_BASE_URL,
     DEFAULT_AUTH_BASE_URL,
+    SEGMENT_FORMATS,
     AppConfig,
     Connection,
     Consent,
@@ -51,7 +52,6 @@ __all__ = [
 ]
 
 CONFIG_SCHEMA_VERSION = 1
-SEGMENT_FORMATS = ("csv", "tsv", "csv.gz", "tsv.gz", "parquet", "ndjson")
 MAX_LISTS_PER_EXPORT = 50  # list_ids of one JSON import: 1 to 50
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -85,7 +85,17 @@ _EXPORT_KEYS = {
     "attributes",
 }
 _MAPPING_KEYS = {"email", "first_name", "last_name"}
-_SEGMENT_KEYS = {"path", "format", "encoding", "delimiter"}
+_SEGMENT_KEYS = {
+    "path",
+    "format",
+    "encoding",
+    "delimiter",
+    "quote",
+    "header",
+    "columns",
+    "entity",
+    "snapshot",
+}
 
 
 def validate_name(kind: str, name: str) -> str:
@@ -209,16 +219,37 @@ def _segment(name: str, table: TomlSection) -> SegmentSource:
     delimiter = table.string("delimiter")
     if delimiter is not None and len(delimiter) != 1:
         raise table.error("delimiter", "must be one character", 'e.g. delimiter = ";"')
+    quote = table.string("quote")
+    if quote is not None and len(quote) > 1:
+        raise table.error("quote", "must be one character, or empty for none", 'e.g. quote = "\'"')
     encoding = table.string("encoding")
     if encoding is not None:
         _check_encoding(table, encoding)
+    header = table.boolean("header", default=True) if "header" in table.data else None
+    columns = table.strings("columns") if "columns" in table.data else None
+    if columns is not None:
+        _check_columns(table, columns)
     return SegmentSource(
         name=name,
         path=Path(table.required_string("path")).expanduser(),
         format=fmt,
         encoding=encoding,
         delimiter=delimiter,
+        quote=quote,
+        header=header,
+        columns=columns,
+        entity=table.string("entity"),
+        snapshot=table.string("snapshot"),
     )
+
+
+def _check_columns(table: TomlSection, columns: tuple[str, ...]) -> None:
+    if not columns or any(not name.strip() for name in columns):
+        raise table.error("columns", "must name every column", 'e.g. columns = ["Email", "Name"]')
+    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    if repeated:
+        problem = f"names {', '.join(repeated)} more than once"
+        raise table.error("columns", problem, "give each column its own name")
 
 
 def _check_encoding(table: TomlSection, encoding: str) -> None:

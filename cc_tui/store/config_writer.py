@@ -46,10 +46,12 @@ def config_to_toml(config: AppConfig) -> dict[str, Any]:
 
 def _segment_doc(segment: SegmentSource) -> dict[str, Any]:
     doc: dict[str, Any] = {"path": str(segment.path)}
-    for key in ("format", "encoding", "delimiter"):
+    for key in ("format", "encoding", "delimiter", "quote", "header", "entity", "snapshot"):
         value = getattr(segment, key)
         if value is not None:
             doc[key] = value
+    if segment.columns is not None:
+        doc["columns"] = list(segment.columns)
     return doc
 
 

@@ -181,3 +181,43 @@ def test_newer_schema_version_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "schema_version = 2\n")
     with pytest.raises(ConfigError, match="newer cc-tui"):
         load_config(path)
+
+
+def test_segment_reading_options_round_trip(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        'path = "/data/exports/vip.parquet"\n',
+        'path = "/data/ci/model.json"\nformat = "cdm"\nentity = "Contacts"\n'
+        'snapshot = "2026/11/29/0600"\n\n[segments.raw]\npath = "/data/raw.csv"\n'
+        'header = false\ncolumns = ["Email", "Name"]\nquote = ""\ndelimiter = ";"\n',
+    )
+    path = write(tmp_path, text)
+    config = load_config(path)
+    raw = config.segments["raw"]
+    assert (raw.header, raw.columns, raw.quote, raw.delimiter) == (
+        False,
+        ("Email", "Name"),
+        "",
+        ";",
+    )
+    vip = config.segments["vip"]
+    assert (vip.format, vip.entity, vip.snapshot) == ("cdm", "Contacts", "2026/11/29/0600")
+    store = ConfigStore(tmp_path / "copy.toml")
+    store.update(lambda _: config)
+    assert store.load().segments == config.segments
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ('columns = ["Email", "Email"]', "more than once"),
+        ("columns = []", "must name every column"),
+        ('quote = "ab"', "one character"),
+        ('header = "no"', "true or false"),
+    ],
+)
+def test_bad_segment_options_are_named(tmp_path: Path, line: str, problem: str) -> None:
+    text = GOOD.replace('path = "/data/exports/vip.parquet"\n', f'path = "/x.csv"\n{line}\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text))
+    assert problem in str(caught.value)
+    assert caught.value.key is not None and caught.value.key.startswith("segments.vip.")
