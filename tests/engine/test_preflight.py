@@ -95,6 +95,24 @@ def test_custom_fields_come_back_with_their_types(workspace: Workspace) -> None:
     assert asyncio.run(ask()) == ("date", "string", True)
 
 
+def test_the_preflight_costs_a_page_of_lists_and_one_of_custom_fields(
+    workspace: Workspace,
+) -> None:
+    workspace.write("people.csv", "email,tier\n" + "".join(f"p{i}@x.com,gold\n" for i in range(9)))
+    newsletter = list_id_for("Newsletter subscribers")
+    save_export(workspace, [workspace.list_id, newsletter], **{"cf:loyalty_tier": "tier"})
+    before = dict(workspace.emulator.stats()["by_path"])
+    record = run(workspace)
+    assert record.status is RunStatus.SUCCEEDED and record.confirmed == 9
+    after = workspace.emulator.stats()["by_path"]
+    asked = {path: count - before.get(path, 0) for path, count in after.items()
+             if "contact_lists" in path or "custom_fields" in path}  # fmt: skip
+    assert {path: n for path, n in asked.items() if n} == {
+        "GET /v3/contact_lists": 1,
+        "GET /v3/contact_custom_fields": 1,
+    }
+
+
 def test_never_signed_in_is_said_before_the_segment_is_read(workspace: Workspace) -> None:
     segment = workspace.write("people.csv", people_csv(5))
     save_export(workspace, [workspace.list_id])
