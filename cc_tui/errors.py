@@ -10,6 +10,7 @@
     ├── ConsentRequiredError        data-privacy consent missing                    (exit 2)
     ├── AccessDeniedError           this OS user may not use or change that thing   (exit 2)
     ├── InsecureUrlError            http:// to a host that is not loopback          (exit 2)
+    ├── AccountMismatchError        an export names lists / custom fields the account lacks (2)
     ├── ConstantContactError        anything the Constant Contact API said or did   (exit 1)
     │   ├── ApiError                an HTTP error answer, parsed from either body shape
     │   │   ├── NotFoundError       404
@@ -18,7 +19,8 @@
     │   │   ├── QuotaExceededError  429 quota_exceeded: stop until the daily reset (exit 3)
     │   │   ├── ServerError         5xx after the retries ran out
     │   │   └── AuthError           401 / 403 after a refresh
-    │   ├── SignInRequiredError     no tokens, or the refresh token is dead (invalid_grant)
+    │   │       └── ScopeMissingError  403: the sign-in lacks a scope (or the user a privilege)
+    │   ├── SignInRequiredError     never signed in, or the refresh token is dead   (exit 2)
     │   ├── DeviceFlowError         the device sign-in was denied, expired or cancelled
     │   └── TransportError          connection errors and timeouts after the retries
     └── RunError                    an export run could not go on
@@ -27,6 +29,41 @@
         └── RunInterruptedError     stopped, but resumable                         (exit 3)
 
 Messages say what happened and what to do next; they never contain tokens.
+
+How an error ends an export run. Only an error a later retry can fix (``resumable``) leaves the
+run ``interrupted`` (exit 3, "Resume with: cc-tui run NAME"); every other one ends it
+``failed`` (exit 1) with the fix, and the next ``cc-tui run NAME`` starts a new run. Errors
+found before the run starts (the account preflight: sign-in, lists, custom fields, scopes)
+create no run at all and exit with their own code.
+
+=========================  ===============  ===========  ====================================
+error                      before the run   in the run   why
+=========================  ===============  ===========  ====================================
+QuotaExceededError         exit 3           interrupted  the daily quota resets at 00:00 UTC
+ThrottledError             exit 1           interrupted  429s that outlasted the retries pass
+ServerError                exit 1           interrupted  5xx that outlasted the retries pass
+TransportError             exit 1           interrupted  the network comes back
+RunInterruptedError        exit 3           interrupted  cancelled / stopped on purpose, or an
+                                                         activity past its deadline
+SignInRequiredError        exit 2           failed       a person must sign in (never signed
+                                                         in, or refresh token dead: invalid_grant)
+ScopeMissingError / 403    exit 1           failed       an administrator must grant the scope
+AuthError (401 and other)  exit 1           failed       the sign-in server refuses the client
+NotFoundError              exit 1           failed       the list / activity does not exist
+BadRequestError            exit 1           failed       400/409/415: the same request would be
+                                                         refused again
+ApiError (other status)    exit 1           failed       an answer no retry changes (3xx...)
+ConstantContactError       exit 1           failed       an answer cc-tui cannot read, a paging
+                                                         link to another host: needs a person
+DeviceFlowError            exit 1           failed       only during sign-in
+AccountMismatchError       exit 2           failed       fix the export or the account
+InsecureUrlError           exit 2           failed       fix the connection's URL
+InputError                 exit 2           failed       fix the segment file
+other CcTuiError           its exit code    failed       configuration, access, consent...
+=========================  ===============  ===========  ====================================
+
+A new error that a later retry can fix sets ``retry_can_fix = True`` (or has exit code 3, or
+subclasses :class:`RunInterruptedError`); :attr:`CcTuiError.resumable` is what a run checks.
 """
 
 from __future__ import annotations
@@ -36,6 +73,7 @@ from pathlib import Path
 
 __all__ = [
     "AccessDeniedError",
+    "AccountMismatchError",
     "ApiError",
     "AuthError",
     "BadRequestError",
@@ -52,6 +90,7 @@ __all__ = [
     "RunAlreadyActiveError",
     "RunError",
     "RunInterruptedError",
+    "ScopeMissingError",
     "SecretsPermissionError",
     "ServerError",
     "SignInRequiredError",
@@ -69,6 +108,13 @@ class CcTuiError(Exception):
     """Base of every deliberate cc-tui error; ``str()`` is meant for the person at the keyboard."""
 
     exit_code: int = EXIT_FAILED
+    retry_can_fix: bool = False
+    """True when the same work may succeed later unchanged (network, 5xx, quota, a stop)."""
+
+    @property
+    def resumable(self) -> bool:
+        """Whether a run this error stops stays resumable (else it ends ``failed``)."""
+        return self.retry_can_fix or self.exit_code == EXIT_RESUMABLE
 
 
 class UsageError(CcTuiError):
@@ -140,6 +186,19 @@ class InsecureUrlError(CcTuiError):
     exit_code = EXIT_USAGE
 
 
+class AccountMismatchError(CcTuiError):
+    """The export names lists or custom fields that the Constant Contact account does not have.
+
+    ``problems`` says each one (naming the account's lists or fields); the message adds the fix.
+    """
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, subject: str, problems: list[str], fix: str) -> None:
+        self.problems = tuple(problems)
+        super().__init__(f"{subject}: {' '.join(problems)} {fix}")
+
+
 class ConstantContactError(CcTuiError):
     """Something went wrong talking to Constant Contact (or the emulator)."""
 
@@ -181,11 +240,14 @@ class BadRequestError(ApiError):
 class ThrottledError(ApiError):
     """429 ``throttled``: more than the allowed requests per second."""
 
+    retry_can_fix = True
+
 
 class QuotaExceededError(ApiError):
     """429 ``quota_exceeded``: the daily request quota is spent until ``resets_at`` (00:00 UTC)."""
 
     exit_code = EXIT_RESUMABLE
+    retry_can_fix = True
 
     def __init__(
         self,
@@ -210,21 +272,62 @@ class QuotaExceededError(ApiError):
 class ServerError(ApiError):
     """5xx answers that persisted through every retry."""
 
+    retry_can_fix = True
+
 
 class AuthError(ApiError):
     """401 or 403 that a token refresh did not cure (missing scope, deactivated app...)."""
 
 
+class ScopeMissingError(AuthError):
+    """403: the connection's sign-in lacks ``scope`` (or the signed-in user lacks a privilege)."""
+
+    def __init__(self, cause: ApiError, *, connection: str, scope: str, granted: str) -> None:
+        self.connection = connection
+        self.scope = scope
+        self.granted = granted
+        super().__init__(
+            cause.status, cause.error_key, cause.error_message, method=cause.method, path=cause.path
+        )
+
+    def _describe(self) -> str:
+        granted = (
+            f"it was granted only: {self.granted}"
+            if self.granted and self.scope not in self.granted.split()
+            else "if it was granted, the Constant Contact user who signed in lacks the "
+            "privilege (an account owner or administrator must give it)"
+        )
+        return (
+            f"Constant Contact refused {self.method} {self.path} ({self.status} "
+            f"{self.error_key}): connection '{self.connection}' needs the {self.scope} scope "
+            f"({granted}). Grant it: sign in again with cc-tui connection login "
+            f"{self.connection} and approve {self.scope}; the application must offer that scope."
+        )
+
+
 class SignInRequiredError(ConstantContactError):
-    """The connection has no usable tokens: sign in again with ``cc-tui connection login``."""
+    """The connection has no usable tokens: sign in (again) with ``cc-tui connection login``."""
+
+    exit_code = EXIT_USAGE
+    NEVER_SIGNED_IN = "there are no saved tokens"
 
     def __init__(self, connection: str, reason: str) -> None:
         self.connection = connection
         self.reason = reason
-        super().__init__(
-            f"Connection '{connection}' must sign in again ({reason}). "
-            f"Run: cc-tui connection login {connection}"
-        )
+        if reason == self.NEVER_SIGNED_IN:
+            text = f"Connection '{connection}' is not signed in yet: cc-tui connection login "
+            text += connection
+        else:
+            text = (
+                f"Connection '{connection}' must sign in again ({reason}). "
+                f"Run: cc-tui connection login {connection}"
+            )
+        super().__init__(text)
+
+    @classmethod
+    def never_signed_in(cls, connection: str) -> SignInRequiredError:
+        """The connection has no tokens at all: it was never signed in (or was signed out)."""
+        return cls(connection, cls.NEVER_SIGNED_IN)
 
 
 class DeviceFlowError(ConstantContactError):
@@ -237,6 +340,8 @@ class DeviceFlowError(ConstantContactError):
 
 class TransportError(ConstantContactError):
     """Connection refused or dropped, or timed out, on every retry."""
+
+    retry_can_fix = True
 
 
 class RunError(CcTuiError):
@@ -259,3 +364,4 @@ class RunInterruptedError(RunError):
     """The run stopped before the end but can be resumed with ``cc-tui run NAME``."""
 
     exit_code = EXIT_RESUMABLE
+    retry_can_fix = True

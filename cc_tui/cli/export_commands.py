@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
-from cc_tui.engine.exports import build_export, parse_attribute
+from cc_tui.engine.exports import build_export, checked_things, parse_attribute
 from cc_tui.engine.segments import Segment, count_rows, preview, segment_columns
 from cc_tui.errors import UsageError
 from cc_tui.models import Export
@@ -194,11 +195,20 @@ def _export_add(ctx: CommandContext) -> int:
         attributes=[parse_attribute(text) for text in args.attr],
         schedule=args.schedule,
     )
-    ctx.services.exports.save(export, replace=args.replace)
+    exports = ctx.services.exports
+    exports.check(export)  # what needs no network first: a malformed export asks nothing
+    # Unknown lists or custom fields refuse the export (exit 2); an unreachable account does not.
+    account = asyncio.run(exports.check_account(export))
+    exports.save(export, replace=args.replace)
     ctx.out.print(
         f"Saved export [bold]{export.name}[/] (not run). Run it with: "
         f"[bold]cc-tui run {export.name}[/]  (or preview: --dry-run)"
     )
+    if account.unchecked:
+        ctx.out.note(Text(f"warning: {account.unchecked}", style="yellow"))
+    else:
+        checked = checked_things(export.mapping)
+        ctx.out.note(f"Its {checked} were checked against the account of {export.connection}.")
     return 0
 
 

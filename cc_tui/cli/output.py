@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from rich.console import Console, RenderableType
 from rich.prompt import Confirm
+from rich.text import Text
 
 __all__ = ["Output", "format_local_time", "format_relative"]
 
@@ -35,11 +36,12 @@ class Output:
     def note(self, message: RenderableType) -> None:
         """A message for the person (stderr), so stdout stays clean for scripts."""
         # Panels and tables must wrap inside their frame; plain lines stay whole.
-        self.errors.print(message, soft_wrap=isinstance(message, str))
+        self.errors.print(message, soft_wrap=isinstance(message, str | Text))
 
     def error(self, message: str) -> None:
-        """An error for the person, on stderr."""
-        self.errors.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+        """An error for the person, on stderr (its text is never read as Rich markup)."""
+        # Errors quote outside text (list and field names from the account, file contents).
+        self.errors.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
 
     def json(self, payload: Any) -> None:
         """One JSON document on stdout (no Rich markup, no wrapping)."""

@@ -21,6 +21,7 @@ __all__ = [
     "Contact",
     "ContactList",
     "CustomField",
+    "CustomFieldMetadata",
     "is_uuid",
 ]
 
@@ -103,6 +104,7 @@ class ContactList:
     favorite: bool = False
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    deleted_at: datetime | None = None
 
     @classmethod
     def from_json(cls, data: Json) -> Self:
@@ -115,26 +117,72 @@ class ContactList:
             favorite=data.get("favorite") is True,
             created_at=_time(data, "created_at"),
             updated_at=_time(data, "updated_at"),
+            deleted_at=_time(data, "deleted_at"),
+        )
+
+    @property
+    def deleted(self) -> bool:
+        """True for a list that was deleted (an import may not target it)."""
+        return self.deleted_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomFieldMetadata:
+    """A custom field's ``metadata``: what its values may look like (absent keys: defaults)."""
+
+    allow_negative: bool = False  # number: negative values allowed (the swagger: default false)
+    integer: bool = False  # number / currency: whole numbers only
+    decimal_places: int | None = None  # number / currency: at most this many decimals
+    currency_code: str = ""
+    display_format: str = ""  # date: how the UI shows it (default YYYY-MM-DD)
+    display_type: str = ""  # single_select / multi_select: radio, checkbox, dropdown
+
+    @classmethod
+    def from_json(cls, data: Json) -> Self:
+        """Read the ``metadata`` object of a custom field."""
+        return cls(
+            allow_negative=data.get("allow_negative") is True,
+            integer=data.get("integer") is True,
+            decimal_places=_int(data, "decimal_places"),
+            currency_code=_str(data, "currency_code"),
+            display_format=_str(data, "display_format"),
+            display_type=_str(data, "display_type"),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class CustomField:
-    """A custom contact field; imports address it as ``cf:<name>``."""
+    """A custom contact field; imports address it as ``cf:<name>``.
+
+    ``type`` is what its values must be (``string``, ``date``, ``number``, ``currency``,
+    ``single_select``, ``multi_select``...); ``choices`` are the labels a select field accepts
+    (deleted choices left out).
+    """
 
     custom_field_id: str
     name: str
     label: str = ""
     type: str = ""
+    metadata: CustomFieldMetadata = field(default_factory=CustomFieldMetadata)
+    choices: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, data: Json) -> Self:
         """Read an entry of ``GET /contact_custom_fields``."""
+        choices = data.get("choices")
         return cls(
             custom_field_id=_required_str(data, "custom_field_id"),
             name=_str(data, "name"),
             label=_str(data, "label"),
             type=_str(data, "type"),
+            metadata=CustomFieldMetadata.from_json(_mapping(data, "metadata")),
+            choices=tuple(
+                _str(choice, "choice_label")
+                for choice in (choices if isinstance(choices, list) else [])
+                if isinstance(choice, Mapping)
+                and _str(choice, "choice_label")
+                and not choice.get("deleted_at")
+            ),
         )
 
 

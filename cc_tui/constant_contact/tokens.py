@@ -144,7 +144,7 @@ class TokenKeeper:
     def _load(self) -> TokenSet:
         tokens = self._store.load()
         if tokens is None:
-            raise SignInRequiredError(self.connection, "there are no saved tokens")
+            raise SignInRequiredError.never_signed_in(self.connection)
         return tokens
 
     async def current(self) -> TokenSet:

@@ -13,7 +13,12 @@ from datetime import UTC, datetime
 import httpx
 
 from cc_tui.constant_contact.auth import DeviceAuthorization, DeviceFlow, DeviceFlowStatus
-from cc_tui.constant_contact.client import ConstantContactClient
+from cc_tui.constant_contact.client import (
+    DEFAULT_RETRY,
+    DEFAULT_TIMEOUT,
+    ConstantContactClient,
+    RetryPolicy,
+)
 from cc_tui.constant_contact.schemas import AccountSummary, ContactList
 from cc_tui.errors import AccessDeniedError, ConsentRequiredError, InsecureUrlError, UsageError
 from cc_tui.models import (
@@ -212,11 +217,17 @@ class ConnectionService:
 
     # -- talking to Constant Contact ---------------------------------------------------------
 
-    def client(self, name: str) -> ConstantContactClient:
+    def client(
+        self, name: str, *, retry: RetryPolicy = DEFAULT_RETRY, timeout: float = DEFAULT_TIMEOUT
+    ) -> ConstantContactClient:
         """An API client for ``name`` (the caller closes it: ``async with``)."""
         conn = self.usable(name)
         return ConstantContactClient(
-            conn, self._secrets.for_connection(name), transport=self._transport
+            conn,
+            self._secrets.for_connection(name),
+            transport=self._transport,
+            retry=retry,
+            timeout=timeout,
         )
 
     async def sign_in(

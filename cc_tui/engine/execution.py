@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.engine.batching import Batch
+from cc_tui.engine.failures import run_outcome
 from cc_tui.engine.head_start import head_start_batches
-from cc_tui.engine.mapping import custom_field_problems
 from cc_tui.engine.planning import RunPlan
 from cc_tui.engine.preparation import PreparationStopped, Preparer, check_emails
 from cc_tui.engine.progress import (
@@ -36,7 +36,7 @@ from cc_tui.engine.progress import (
 from cc_tui.engine.rejected import RejectedRowsWriter
 from cc_tui.engine.sender import BatchSender
 from cc_tui.engine.validation import Classification, RowClass
-from cc_tui.errors import CcTuiError, ConstantContactError, InputError
+from cc_tui.errors import CcTuiError
 from cc_tui.models import BatchRecord, RunRecord, RunStatus
 
 if TYPE_CHECKING:
@@ -92,11 +92,12 @@ class RunExecution:
             self.stop.set()
             self._finish(RunStatus.INTERRUPTED, "cancelled")
             raise
-        except (ConstantContactError, PreparationStopped) as exc:
-            status = RunStatus.INTERRUPTED
-            error = f"{exc} Resume with: cc-tui run {self.run.export}"
-        except CcTuiError as exc:
-            status, error = RunStatus.FAILED, str(exc)
+        except (CcTuiError, PreparationStopped) as exc:
+            # Resumable only when a later retry can fix it; see cc_tui.errors for the table.
+            account = self.plan.account
+            status, error = run_outcome(
+                exc, self.plan.export, granted_scope=account.granted_scope if account else ""
+            )
         except Exception as exc:  # a bug must still leave an honest record behind
             log.exception("run %s failed", self.run.run_id)
             status, error = RunStatus.FAILED, f"unexpected error: {exc!r}"
@@ -115,18 +116,10 @@ class RunExecution:
         if self.options.dry_run:
             yield
             return
+        # The account (sign-in, lists, custom fields) was checked before the run began.
         async with self.runner.client(self.plan) as client:
             self.client = client
-            await self._check_custom_fields(client)
             yield
-
-    async def _check_custom_fields(self, client: ConstantContactClient) -> None:
-        if not any(f.is_custom for f in self.plan.fields):
-            return
-        names = [f.name for f in await client.custom_fields()]
-        problems = custom_field_problems(self.plan.export.mapping, names)
-        if problems:
-            raise InputError(" ".join(problems))
 
     async def _classify(self, queue: asyncio.Queue[Batch | None]) -> Classification:
         self.tracker.update(phase=Phase.CLASSIFYING)

@@ -2,24 +2,80 @@
 
 Saving an export never runs it. Checks: the name, a connection this user may use, list IDs of
 the right form, segments that exist, every mapped column present in every segment, at most 25
-custom fields, and a cron schedule of five fields.
+custom fields, and a cron schedule of five fields. When the account can be reached,
+:meth:`ExportService.check_account` also checks the list IDs and ``cf:`` fields against it; when
+it cannot (never signed in, offline), the export may still be saved, and the faces say plainly
+that it was saved unchecked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from cc_tui.constant_contact.retry import RetryPolicy
 from cc_tui.constant_contact.schemas import is_uuid
 from cc_tui.engine.connections import ConnectionService
 from cc_tui.engine.mapping import mapping_problems
+from cc_tui.engine.preflight import (
+    AccountFacts,
+    account_problems,
+    fetch_account,
+    maps_custom_fields,
+)
 from cc_tui.engine.segments import Segment, discover_segments, segment_columns
-from cc_tui.errors import InputError, UsageError
+from cc_tui.errors import (
+    AccountMismatchError,
+    CcTuiError,
+    InputError,
+    SignInRequiredError,
+    UsageError,
+)
 from cc_tui.models import AppConfig, Export, FieldMapping, Role, is_attribute_field
 from cc_tui.schedules import schedule_problem
 from cc_tui.store.config import ConfigStore, validate_name, with_export, without_export
 from cc_tui.store.history import HistoryStore
 
-__all__ = ["ExportService", "build_export", "parse_attribute"]
+__all__ = [
+    "ACCOUNT_CHECK_RETRY",
+    "ACCOUNT_CHECK_TIMEOUT",
+    "AccountCheck",
+    "ExportService",
+    "build_export",
+    "checked_things",
+    "parse_attribute",
+    "unchecked_note",
+]
+
+# Checking an export against the account is advice, not a run: one retry and a short timeout,
+# so `export add` offline says "saved unchecked" in about a second rather than after minutes.
+ACCOUNT_CHECK_RETRY = RetryPolicy(max_attempts=2)
+ACCOUNT_CHECK_TIMEOUT = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class AccountCheck:
+    """What the account said about an export: its facts, or why it could not be asked."""
+
+    facts: AccountFacts | None
+    unchecked: str | None = None  # said to the person when the account could not be asked
+
+
+def unchecked_note(connection: str, error: CcTuiError, *, what: str) -> str:
+    """Why an export's ``what`` (its lists, custom fields) were not checked; it is saved anyway."""
+    if isinstance(error, SignInRequiredError) and error.reason == error.NEVER_SIGNED_IN:
+        return (
+            f"Connection '{connection}' is not signed in yet, so the {what} could not be checked "
+            f"against Constant Contact: saved unchecked. Sign in with: cc-tui connection login "
+            f"{connection}"
+        )
+    reason = str(error).rstrip(".")
+    return f"Could not check the {what} against Constant Contact ({reason}): saved unchecked."
+
+
+def checked_things(mapping: FieldMapping) -> str:
+    """What of an export the account can check: its lists, and custom fields when mapped."""
+    return "lists and custom fields" if maps_custom_fields(mapping) else "lists"
 
 
 def parse_attribute(text: str) -> tuple[str, str]:
@@ -90,6 +146,44 @@ class ExportService:
             {"connection": export.connection, "segments": list(export.segments)},
         )
         return export
+
+    def check(self, export: Export) -> None:
+        """Every check :meth:`save` makes, without saving (raises the first problem)."""
+        validate_name("export", export.name)
+        self._check(self._config.load(), export)
+
+    async def check_account(self, export: Export) -> AccountCheck:
+        """Check ``export``'s list IDs and ``cf:`` fields against its connection's account.
+
+        Raises :class:`AccountMismatchError` (exit 2) naming every unknown or deleted list and
+        unknown custom field with the account's lists and fields. When the account cannot be
+        asked (never signed in, dead sign-in, network, quota, missing scope...) the returned
+        check says so in ``unchecked``: saving still works offline.
+        """
+        if export.connection is None:
+            raise UsageError("An export needs a connection.")
+        name = export.connection
+        custom = maps_custom_fields(export.mapping)
+        what = checked_things(export.mapping)
+        try:
+            if not self._connections.status(name).signed_in:
+                raise SignInRequiredError.never_signed_in(name)
+            client = self._connections.client(
+                name, retry=ACCOUNT_CHECK_RETRY, timeout=ACCOUNT_CHECK_TIMEOUT
+            )
+            async with client:
+                facts = await fetch_account(client, export.list_ids, custom_fields=custom)
+        except CcTuiError as exc:
+            return AccountCheck(None, unchecked_note(name, exc, what=what))
+        problems = account_problems(export, facts)
+        if problems:
+            raise AccountMismatchError(
+                f"Export '{export.name}' was not saved",
+                problems,
+                f"Use list IDs from cc-tui lists {name}, or create the list or custom field "
+                "in Constant Contact first.",
+            )
+        return AccountCheck(facts)
 
     def remove(self, name: str) -> None:
         """Delete the export from config.toml (its run history stays)."""

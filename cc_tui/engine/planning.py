@@ -9,11 +9,12 @@ from typing import Any
 
 from cc_tui.engine.connections import ConnectionService
 from cc_tui.engine.mapping import MappedField, mapped_fields, mapping_problems
+from cc_tui.engine.preflight import AccountFacts
 from cc_tui.engine.segments import Segment, discover_segments, fingerprint, segment_columns
 from cc_tui.errors import InputError, UsageError
 from cc_tui.models import CONTACT_CAP_PER_RUN, AppConfig, Connection, Export
 
-__all__ = ["RunPlan", "changed_inputs", "plan_run"]
+__all__ = ["RunPlan", "changed_inputs", "plan_run", "resolve_export"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,9 @@ class RunPlan:
     fields: tuple[MappedField, ...]
     cap: int
     inputs: Mapping[str, Any]  # JSON-ready fingerprint of segments, mapping, lists and cap
+    # What the account said before the run (lists, custom fields with their types); None for
+    # a dry run, which asks Constant Contact nothing.
+    account: AccountFacts | None = None
 
 
 def plan_run(
@@ -35,20 +39,10 @@ def plan_run(
     *,
     dry_run: bool = False,
     cap: int | None = None,
+    account: AccountFacts | None = None,
 ) -> RunPlan:
     """Resolve and check ``export_name``; raise a clear error for anything that would fail."""
-    export = config.exports.get(export_name)
-    if export is None:
-        known = ", ".join(sorted(config.exports)) or "none yet"
-        raise UsageError(f"No export named '{export_name}' (exports: {known}).")
-    connection = None
-    if export.connection is None:
-        if not dry_run:
-            raise UsageError(
-                f"Export '{export_name}' has no connection (it was detached); give it one first."
-            )
-    else:
-        connection = connections.usable(export.connection)
+    export, connection = resolve_export(config, export_name, connections, dry_run=dry_run)
     segments = _resolve_segments(config, export)
     fields = tuple(mapped_fields(export.mapping))
     problems = mapping_problems(
@@ -75,7 +69,25 @@ def plan_run(
         fields=fields,
         cap=run_cap,
         inputs=inputs,
+        account=account,
     )
+
+
+def resolve_export(
+    config: AppConfig, export_name: str, connections: ConnectionService, *, dry_run: bool = False
+) -> tuple[Export, Connection | None]:
+    """The export and its connection, if this user may use it (reads no segment)."""
+    export = config.exports.get(export_name)
+    if export is None:
+        known = ", ".join(sorted(config.exports)) or "none yet"
+        raise UsageError(f"No export named '{export_name}' (exports: {known}).")
+    if export.connection is None:
+        if not dry_run:
+            raise UsageError(
+                f"Export '{export_name}' has no connection (it was detached); give it one first."
+            )
+        return export, None
+    return export, connections.usable(export.connection)
 
 
 def _resolve_segments(config: AppConfig, export: Export) -> tuple[Segment, ...]:

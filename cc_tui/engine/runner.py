@@ -1,7 +1,8 @@
 """Run an export: plan, classify, prepare, send, confirm, account; resumable at any point.
 
-:class:`ExportRunner` plans the run, takes the export's lock and opens (or resumes) the run
-record; :class:`~cc_tui.engine.execution.RunExecution` then does the work: Polars in worker
+:class:`ExportRunner` takes the export's lock, asks the account what it can tell before
+any segment is read (:mod:`~cc_tui.engine.preflight`), plans the run and opens (or resumes) the
+run record; :class:`~cc_tui.engine.execution.RunExecution` then does the work: Polars in worker
 threads, HTTP on the event loop, progress snapshots about ten times a second. The run record and
 every batch checkpoint live in history.sqlite3.
 """
@@ -19,12 +20,13 @@ from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.engine.batching import MAX_BATCH_BYTES, MAX_CONTACTS_PER_BATCH
 from cc_tui.engine.execution import RunExecution
 from cc_tui.engine.locks import ExportLock
-from cc_tui.engine.planning import RunPlan, changed_inputs, plan_run
+from cc_tui.engine.planning import RunPlan, changed_inputs, plan_run, resolve_export
+from cc_tui.engine.preflight import AccountFacts, check_account, require_signed_in
 from cc_tui.engine.progress import EventObserver, RunObserver
 from cc_tui.engine.sender import DEFAULT_UPLOAD_WORKERS, SenderTiming
 from cc_tui.engine.services import Services
 from cc_tui.errors import ResumeRefusedError
-from cc_tui.models import BatchRecord, RunRecord, RunStatus
+from cc_tui.models import BatchRecord, Connection, Export, RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory
 
 __all__ = ["ExportRunner", "RunOptions"]
@@ -63,24 +65,38 @@ class ExportRunner:
     ) -> RunRecord:
         """Run (or resume) ``export_name`` and return its final record.
 
-        Raises for problems found before the run starts (unknown export, missing segment,
-        bad mapping, a run already active, inputs changed since an interrupted run). Once the
-        run exists, problems end it as ``failed`` or ``interrupted`` in the returned record.
+        Raises for problems found before the run starts (unknown export, a run already active,
+        the account preflight of a real run: not signed in, unknown or deleted list, unknown
+        custom field, a missing scope; then a missing segment, a bad mapping, inputs changed
+        since an interrupted run). Once the run exists, problems end it as ``failed`` (a retry
+        cannot fix them) or ``interrupted`` (it can) in the returned record.
         Cancelling the awaiting task stops it at a batch boundary as ``interrupted``.
         """
         services = self.services
-        plan = await asyncio.to_thread(
-            plan_run,
-            services.config.load(),
-            export_name,
-            services.connections,
-            dry_run=options.dry_run,
-            cap=options.cap,
+        config = services.config.load()
+        export, connection = resolve_export(
+            config, export_name, services.connections, dry_run=options.dry_run
         )
         lock = ExportLock(services.paths.locks_dir, export_name)
         if not options.dry_run:
             lock.acquire()
         try:
+            # The account first: a problem it shows is one no retry fixes, so it is found
+            # before any segment is read and before a run record exists (see preflight).
+            account = (
+                None
+                if connection is None or options.dry_run
+                else await self._preflight(export, connection)
+            )
+            plan = await asyncio.to_thread(
+                plan_run,
+                config,
+                export_name,
+                services.connections,
+                dry_run=options.dry_run,
+                cap=options.cap,
+                account=account,
+            )
             run, checkpoints = self._open_run(plan, options)
             execution = RunExecution(
                 self,
@@ -146,8 +162,17 @@ class ExportRunner:
     def client(self, plan: RunPlan) -> ConstantContactClient:
         """The API client for the plan's connection."""
         assert plan.connection is not None  # a real run always has a connection
+        return self._client(plan.connection)
+
+    def _client(self, connection: Connection) -> ConstantContactClient:
         return ConstantContactClient(
-            plan.connection,
-            self.services.secrets.for_connection(plan.connection.name),
+            connection,
+            self.services.secrets.for_connection(connection.name),
             transport=self._transport,
         )
+
+    async def _preflight(self, export: Export, connection: Connection) -> AccountFacts:
+        """Signed in, lists and custom fields known to the account; raises otherwise."""
+        tokens = require_signed_in(self.services.secrets, connection.name)
+        async with self._client(connection) as client:
+            return await check_account(client, export, granted_scope=tokens.scope)

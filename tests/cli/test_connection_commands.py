@@ -158,8 +158,8 @@ def test_commands_need_sign_in_first(
 ) -> None:
     run(capsys, *add_args(emulator), "--accept-privacy")
     code, _, err = run(capsys, "lists", "marketing")
-    assert code == 1
-    assert "cc-tui connection login marketing" in err
+    assert code == 2  # a person must sign in: a usage error, not a failed request
+    assert "not signed in yet: cc-tui connection login marketing" in err
 
 
 def test_remove_is_refused_while_an_export_uses_it(

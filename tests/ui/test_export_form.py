@@ -163,7 +163,7 @@ async def test_malformed_list_id_is_refused_inline_and_focused(ui_home: UiHome) 
         picker.query_one("#list-filter", Input).value = "00000000-0000-0000-0000-000000000000"
         await pilot.press("enter")
         await _settle(app, pilot)
-        assert "No list with ID 00000000" in _problem(form, "#list-problem")
+        assert "no list with ID 00000000" in _problem(form, "#list-problem")
     assert "spring" not in ui_home.services.config.load().exports
 
 
@@ -278,5 +278,5 @@ def test_required_fields_are_asked_for_only_when_saving() -> None:
     ]  # fmt: skip
     gone = replace(empty, list_ids=("00000000-0000-0000-0000-000000000000",), segments=("x",))
     found = form_problems(gone, replace(context, segments_found=frozenset()), saving=False)
-    assert "Not in this account" in found["lists"]
+    assert "The account has no list with ID 00000000" in found["lists"]
     assert "not found: x" in found["segments"]

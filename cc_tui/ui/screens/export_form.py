@@ -27,6 +27,7 @@ from cc_tui.ui.screens.export_form_checks import (
     FormValues,
     error_key,
     form_problems,
+    unchecked_note,
 )
 from cc_tui.ui.screens.export_form_sources import ExportFormSources
 from cc_tui.ui.widgets.field_problem import FieldProblem
@@ -162,6 +163,9 @@ class ExportFormScreen(ExportFormSources):
             segments_found=frozenset(self._segments) if self._discovered else None,
             segment_errors=self._segment_errors,
             account_fields=self._fields,
+            list_names=self._list_names,
+            lists_error=self._lists_error,
+            fields_error=self._fields_error,
         )
 
     def _validate(
@@ -249,8 +253,10 @@ class ExportFormScreen(ExportFormSources):
 
     def _saved(self, name: str) -> None:
         self.app.post_message(ConfigChanged())
-        self.notify(f"Saved export {name}. It has not run: start it from the home screen.",
-                    title="Export saved")  # fmt: skip
+        note = unchecked_note(self._values(), self._form_context(saving=True))
+        self.notify(f"Saved export {name}. It has not run: start it from the home screen."
+                    + (f" {note}" if note else ""), title="Export saved",
+                    severity="warning" if note else "information", markup=False)  # fmt: skip
         self.dismiss(name)
 
     # -- actions -----------------------------------------------------------------------------------

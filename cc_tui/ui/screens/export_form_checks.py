@@ -5,7 +5,8 @@ Pure functions over the form's values: each problem is keyed by the field it con
 ``<row id>:field``, ``<row id>:column``, ``mapping``, ``schedule``, ``form``), in the order the
 fields appear, so the first key is the field to focus. The rules come from the engine:
 ``mapping_problems`` and ``custom_field_problems`` (engine.mapping), ``is_uuid``
-(constant_contact.schemas) and ``validate_name`` (store.config).
+(constant_contact.schemas) and ``validate_name`` (store.config). What the form could not check
+against the account (never signed in, unreachable) is said when it saves: :func:`unchecked_note`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cc_tui.constant_contact.schemas import is_uuid
+from cc_tui.constant_contact.schemas import ContactList, is_uuid
+from cc_tui.engine.exports import unchecked_note as account_unchecked_note
 from cc_tui.engine.mapping import custom_field_problems, mapping_problems
+from cc_tui.engine.preflight import describe_lists
 from cc_tui.errors import AccessDeniedError, CcTuiError, ConfigError, ConsentRequiredError
 from cc_tui.models import CUSTOM_FIELD_PREFIX, MAX_CUSTOM_FIELDS_PER_CONTACT, FieldMapping
 from cc_tui.store.config import validate_name
@@ -29,6 +32,7 @@ __all__ = [
     "form_problems",
     "guess_columns",
     "sign_in_hint",
+    "unchecked_note",
 ]
 
 MAX_LISTS = 50
@@ -66,6 +70,9 @@ class FormContext:
     segments_found: frozenset[str] | None = None
     segment_errors: Mapping[str, str] = field(default_factory=dict)
     account_fields: frozenset[str] | None = None
+    list_names: Mapping[str, str] = field(default_factory=dict)  # the account's, by id
+    lists_error: CcTuiError | None = None  # why the account's lists could not be fetched
+    fields_error: CcTuiError | None = None  # why its custom fields could not be fetched
 
 
 def sign_in_hint(connection: str) -> str:
@@ -114,7 +121,8 @@ def _list_problem(values: FormValues, context: FormContext, saving: bool) -> str
         known = context.lists | context.verified_lists
         missing = [list_id for list_id in chosen if list_id not in known]
         if missing:
-            return f"Not in this account: {', '.join(missing)}. Untick it, or pick another list."
+            return (f"The account has no list with ID {', '.join(missing)}: untick it, or pick "
+                    f"another. Its lists: {_account_lists(context)}.")  # fmt: skip
     if len(chosen) > MAX_LISTS:
         return f"{len(chosen)} lists chosen; an export adds contacts to at most {MAX_LISTS}."
     if saving and not chosen:
@@ -130,10 +138,34 @@ def _typed_list_problem(text: str, context: FormContext, saving: bool) -> str | 
         return (f"'{text}' matches no list and is not a list ID: paste the UUID from the "
                 "list's URL in Constant Contact (8-4-4-4-12 hexadecimal digits).")  # fmt: skip
     if context.lists is not None:
-        return f"No list with ID {text} in this account (ctrl+r reloads the lists)."
+        return (f"The account has no list with ID {text} (ctrl+r reloads the lists). Its lists: "
+                f"{_account_lists(context)}.")  # fmt: skip
     if saving:
         return f"Press enter to check and add list {text}, or clear the filter."
     return None
+
+
+def _account_lists(context: FormContext) -> str:
+    return describe_lists([ContactList(list_id, name) for list_id, name in
+                           context.list_names.items()])  # fmt: skip
+
+
+def unchecked_note(values: FormValues, context: FormContext) -> str | None:
+    """What a save must say plainly when the account could not check the lists or fields."""
+    if values.connection is None:
+        return None
+    lists = context.lists is None
+    custom = any((row.field or "").startswith(CUSTOM_FIELD_PREFIX)
+                 for row in values.mapping.attributes)  # fmt: skip
+    fields = custom and context.account_fields is None
+    if not lists and not fields:
+        return None
+    what = "lists and custom fields" if lists and fields else "lists" if lists else "custom fields"
+    error = (context.lists_error if lists else None) or (context.fields_error if fields else None)
+    if error is None:  # saved before the account answered
+        return (f"The account had not answered yet, so the {what} were not checked against "
+                "Constant Contact: saved unchecked.")  # fmt: skip
+    return account_unchecked_note(values.connection, error, what=what)
 
 
 def _segment_problem(segments: Sequence[str], context: FormContext, saving: bool) -> str | None:

@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.engine.connections import ConnectionService
+from cc_tui.engine.exports import ACCOUNT_CHECK_RETRY, ACCOUNT_CHECK_TIMEOUT
 from cc_tui.engine.segments import Segment, count_rows, preview, segment_columns
 from cc_tui.errors import CcTuiError, NotFoundError, SignInRequiredError
 from cc_tui.ui.screens.export_form_checks import sign_in_hint
 from cc_tui.ui.widgets.list_picker import ListChoice
 
 __all__ = [
+    "UNCHECKED_LIST",
     "ColumnsRead",
     "check_list",
     "common_columns",
@@ -30,6 +33,7 @@ __all__ = [
 ]
 
 SAMPLE_ROWS = 5
+UNCHECKED_LIST = "(not checked: the account could not be asked)"
 _READ_ERRORS = (CcTuiError, OSError, pl.exceptions.PolarsError)
 
 
@@ -92,25 +96,37 @@ def fetch_error(exc: CcTuiError, connection: str) -> str:
     return f"Could not reach the account ({exc}). ctrl+r tries again; you can still paste an ID."
 
 
+def _client(connections: ConnectionService, name: str) -> ConstantContactClient:
+    # The form's questions are advice: offline, it says so after one retry, not after minutes.
+    return connections.client(name, retry=ACCOUNT_CHECK_RETRY, timeout=ACCOUNT_CHECK_TIMEOUT)
+
+
 async def fetch_lists(connections: ConnectionService, name: str) -> list[ListChoice]:
     """The account's contact lists, for the picker."""
-    lists = await connections.contact_lists(name)
+    async with _client(connections, name) as client:
+        lists = await client.contact_lists(include_membership_count=True)
     return [ListChoice(item.list_id, item.name, item.membership_count) for item in lists]
 
 
 async def fetch_custom_fields(connections: ConnectionService, name: str) -> frozenset[str]:
     """The names (without ``cf:``) of the account's custom fields."""
-    async with connections.client(name) as client:
+    async with _client(connections, name) as client:
         return frozenset(item.name for item in await client.custom_fields())
 
 
 async def check_list(connections: ConnectionService, name: str, list_id: str) -> ListChoice | str:
-    """The list ``list_id`` of the account, or why it cannot be used."""
+    """The list ``list_id`` of the account, or why it cannot be used.
+
+    When the account cannot be asked, the id is taken unchecked (saving works offline; the
+    save then says the lists were not checked).
+    """
     try:
-        async with connections.client(name) as client:
+        async with _client(connections, name) as client:
             found = await client.contact_list(list_id)
     except NotFoundError:
-        return f"No list with ID {list_id} in this account."
-    except CcTuiError as exc:
-        return fetch_error(exc, name)
+        return f"The account has no list with ID {list_id}."
+    except CcTuiError:
+        return ListChoice(list_id, UNCHECKED_LIST)
+    if found.deleted:
+        return f"List '{found.name}' ({found.list_id}) was deleted in Constant Contact."
     return ListChoice(found.list_id, found.name, found.membership_count)

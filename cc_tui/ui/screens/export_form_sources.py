@@ -68,6 +68,9 @@ class ExportFormSources(Screen[str | None]):
         self._guessed = not guess
         self._recheck_pending = False
         self._lists: frozenset[str] | None = None
+        self._list_names: dict[str, str] = {}
+        self._lists_error: CcTuiError | None = None  # why the lists could not be fetched
+        self._fields_error: CcTuiError | None = None
         self._verified: set[str] = set()
         self._refused: dict[str, str] = {}
         self._entered: str | None = None
@@ -132,6 +135,7 @@ class ExportFormSources(Screen[str | None]):
             return
         self._account_for = name
         self._lists, self._fields = None, None
+        self._lists_error = self._fields_error = None
         self._verified.clear()
         self._refused.clear()
         self.refresh_bindings()
@@ -162,10 +166,11 @@ class ExportFormSources(Screen[str | None]):
         try:
             lists = await fetch_lists(self.services.connections, name)
         except CcTuiError as exc:
-            self._lists = None
+            self._lists, self._lists_error = None, exc
             picker.set_error(fetch_error(exc, name))
         else:
-            self._lists = frozenset(choice.list_id for choice in lists)
+            self._lists, self._lists_error = frozenset(choice.list_id for choice in lists), None
+            self._list_names = {choice.list_id: choice.name for choice in lists}
             picker.set_lists(lists)
         self._recheck()
 
@@ -174,8 +179,10 @@ class ExportFormSources(Screen[str | None]):
     async def _fetch_fields(self, name: str) -> None:
         try:
             self._fields = await fetch_custom_fields(self.services.connections, name)
-        except CcTuiError:
-            self._fields = None  # not known: custom field names are then not checked
+            self._fields_error = None
+        except CcTuiError as exc:
+            # Not known: custom field names are not checked, and saving says so.
+            self._fields, self._fields_error = None, exc
         self._recheck()
 
     @on(ListPicker.IdEntered)
