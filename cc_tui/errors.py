@@ -20,7 +20,9 @@
     │   │   └── AuthError           401 / 403 after a refresh
     │   ├── SignInRequiredError     no tokens, or the refresh token is dead (invalid_grant)
     │   ├── DeviceFlowError         the device sign-in was denied, expired or cancelled
-    │   └── TransportError          connection errors and timeouts after the retries
+    │   ├── TransportError          connection errors and timeouts after the retries
+    │   ├── OutcomeUnknownError     a request that changes something got no clear answer (exit 3)
+    │   └── ActivityDeadlineError   an import activity did not finish in time       (exit 3)
     └── RunError                    an export run could not go on
         ├── RunAlreadyActiveError   another process runs the same export
         ├── ResumeRefusedError      an input changed since the interrupted run began
@@ -36,6 +38,7 @@ from pathlib import Path
 
 __all__ = [
     "AccessDeniedError",
+    "ActivityDeadlineError",
     "ApiError",
     "AuthError",
     "BadRequestError",
@@ -47,6 +50,7 @@ __all__ = [
     "InputError",
     "InsecureUrlError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "QuotaExceededError",
     "ResumeRefusedError",
     "RunAlreadyActiveError",
@@ -237,6 +241,28 @@ class DeviceFlowError(ConstantContactError):
 
 class TransportError(ConstantContactError):
     """Connection refused or dropped, or timed out, on every retry."""
+
+
+class OutcomeUnknownError(ConstantContactError):
+    """A request that changes something (an import) got no clear answer.
+
+    A 5xx, a connection dropped after the request went out, or a timeout: Constant Contact may
+    or may not have acted on it. Raised instead of retrying when the caller asked to decide
+    itself (an import is reconciled against the account's recent activities before it is sent
+    again); a run that stops on it is resumable.
+    """
+
+    exit_code = EXIT_RESUMABLE
+
+
+class ActivityDeadlineError(ConstantContactError):
+    """An import activity did not reach a final state before its deadline; resumable."""
+
+    exit_code = EXIT_RESUMABLE
+
+    def __init__(self, message: str, *, activity_ids: tuple[str, ...]) -> None:
+        self.activity_ids = activity_ids
+        super().__init__(message)
 
 
 class RunError(CcTuiError):
