@@ -217,7 +217,10 @@ class RunHistory:
         return {key: tuple(ids) for key, ids in owned.items()}
 
     def delete_batches(self, run_id: str) -> None:
-        """Forget a run's checkpoints (used when a restart supersedes it)."""
+        """Forget a run's checkpoints (used when a restart supersedes it).
+
+        Its activities stay recorded: an activity once owned is never claimed by another batch.
+        """
         with self._db.transaction() as db:
             db.execute("DELETE FROM batches WHERE run_id = ?", (run_id,))
 
