@@ -22,7 +22,9 @@
     │   │       └── ScopeMissingError  403: the sign-in lacks a scope (or the user a privilege)
     │   ├── SignInRequiredError     never signed in, or the refresh token is dead   (exit 2)
     │   ├── DeviceFlowError         the device sign-in was denied, expired or cancelled
-    │   └── TransportError          connection errors and timeouts after the retries
+    │   ├── TransportError          connection errors and timeouts after the retries
+    │   ├── OutcomeUnknownError     a request that changes something got no clear answer (exit 3)
+    │   └── ActivityDeadlineError   an import activity did not finish in time       (exit 3)
     └── RunError                    an export run could not go on
         ├── RunAlreadyActiveError   another process runs the same export
         ├── ResumeRefusedError      an input changed since the interrupted run began
@@ -43,6 +45,10 @@ QuotaExceededError         exit 3           interrupted  the daily quota resets 
 ThrottledError             exit 1           interrupted  429s that outlasted the retries pass
 ServerError                exit 1           interrupted  5xx that outlasted the retries pass
 TransportError             exit 1           interrupted  the network comes back
+OutcomeUnknownError        exit 3           interrupted  an import's answer was lost; the resume
+                                                         reconciles it before sending again
+ActivityDeadlineError      exit 3           interrupted  the activity may still finish; the
+                                                         resume polls it again
 RunInterruptedError        exit 3           interrupted  cancelled / stopped on purpose, or an
                                                          activity past its deadline
 SignInRequiredError        exit 2           failed       a person must sign in (never signed
@@ -74,6 +80,7 @@ from pathlib import Path
 __all__ = [
     "AccessDeniedError",
     "AccountMismatchError",
+    "ActivityDeadlineError",
     "ApiError",
     "AuthError",
     "BadRequestError",
@@ -85,6 +92,7 @@ __all__ = [
     "InputError",
     "InsecureUrlError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "QuotaExceededError",
     "ResumeRefusedError",
     "RunAlreadyActiveError",
@@ -342,6 +350,28 @@ class TransportError(ConstantContactError):
     """Connection refused or dropped, or timed out, on every retry."""
 
     retry_can_fix = True
+
+
+class OutcomeUnknownError(ConstantContactError):
+    """A request that changes something (an import) got no clear answer.
+
+    A 5xx, a connection dropped after the request went out, or a timeout: Constant Contact may
+    or may not have acted on it. Raised instead of retrying when the caller asked to decide
+    itself (an import is reconciled against the account's recent activities before it is sent
+    again); a run that stops on it is resumable.
+    """
+
+    exit_code = EXIT_RESUMABLE
+
+
+class ActivityDeadlineError(ConstantContactError):
+    """An import activity did not reach a final state before its deadline; resumable."""
+
+    exit_code = EXIT_RESUMABLE
+
+    def __init__(self, message: str, *, activity_ids: tuple[str, ...]) -> None:
+        self.activity_ids = activity_ids
+        super().__init__(message)
 
 
 class RunError(CcTuiError):

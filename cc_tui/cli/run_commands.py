@@ -17,6 +17,7 @@ from cc_tui.cli.output import Output, format_local_time
 from cc_tui.engine.execution import WOULD_SEND_FILE
 from cc_tui.engine.progress import Phase, RunEvent, RunProgress
 from cc_tui.engine.runner import ExportRunner, RunOptions
+from cc_tui.engine.sender import DEFAULT_ACTIVITY_DEADLINE, SenderTiming
 from cc_tui.errors import EXIT_FAILED, EXIT_RESUMABLE
 from cc_tui.models import RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory
@@ -30,6 +31,7 @@ EXIT_CODES = {
     RunStatus.INTERRUPTED: EXIT_RESUMABLE,
     RunStatus.RUNNING: EXIT_FAILED,
 }
+_DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 _STATUS_STYLE = {
     "succeeded": "green",
     "partial": "yellow",
@@ -59,6 +61,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--restart", action="store_true", help="start over instead of resuming an interrupted run"
     )
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
+    run.add_argument(
+        "--activity-deadline",
+        type=_duration,
+        default=DEFAULT_ACTIVITY_DEADLINE,
+        metavar="TIME",
+        help="how long to wait for one Constant Contact import activity before stopping the "
+        "run, resumable: 90s, 45m, 2h (default 2h)",
+    )
     run.set_defaults(handler=_run)
     history = commands.add_parser(
         "history", help="past runs with their counts", description="Show past runs, newest first."
@@ -69,8 +79,25 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     history.set_defaults(handler=_history)
 
 
+def _duration(text: str) -> float:
+    """Seconds from ``90s``, ``45m``, ``2h`` or a bare number of seconds (argparse type)."""
+    value = text.strip().lower()
+    unit = _DURATION_UNITS.get(value[-1:])
+    number = value[:-1] if unit is not None else value
+    try:
+        seconds = float(number) * (unit or 1.0)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a duration: give a positive number with s, m or h, like 45m or 2h"
+        )
+    return seconds
+
+
 def _run(ctx: CommandContext) -> int:
-    options = RunOptions(dry_run=ctx.args.dry_run, restart=ctx.args.restart)
+    timing = SenderTiming(activity_deadline=ctx.args.activity_deadline)
+    options = RunOptions(dry_run=ctx.args.dry_run, restart=ctx.args.restart, timing=timing)
     record = run_export(ctx, ctx.args.name, options, quiet=ctx.args.json)
     if ctx.args.json:
         ctx.out.json(record.to_json())

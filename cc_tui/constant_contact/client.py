@@ -9,9 +9,11 @@ is worth retrying, and raises the typed errors of :mod:`cc_tui.errors` for the r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Self, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -57,6 +59,10 @@ LISTS_PAGE_LIMIT = 1000
 CUSTOM_FIELDS_PAGE_LIMIT = 100
 CONTACTS_PAGE_LIMIT = 500
 ACTIVITIES_MAX_LIMIT = 500
+# Looking for one lost import among recent activities: small pages (an activity can carry a long
+# activity_errors array), and a bounded walk back (100 pages of 50 is 5,000 activities).
+ACTIVITIES_SEARCH_PAGE = 50
+ACTIVITIES_SEARCH_MAX_PAGES = 100
 _EXAMPLE_ID = "06526938-56dd-11e9-932a-fa163ea075fa"
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -190,8 +196,12 @@ class ConstantContactClient:
     async def _get(self, path: str, params: Params | None = None) -> Mapping[str, Any]:
         return await self._session.get_json(self._session.url(path), params)
 
-    async def _post(self, path: str, body: bytes) -> Mapping[str, Any]:
-        response = await self._session.request("POST", self._session.url(path), content=body)
+    async def _post(
+        self, path: str, body: bytes, *, retry_ambiguous: bool = True
+    ) -> Mapping[str, Any]:
+        response = await self._session.request(
+            "POST", self._session.url(path), content=body, retry_ambiguous=retry_ambiguous
+        )
         return self._session.json_of(response, "POST")
 
     async def _all(self, path: str, params: Params, items_key: str) -> list[Mapping[str, Any]]:
@@ -230,13 +240,17 @@ class ConstantContactClient:
         items = await self._all("/contact_custom_fields", params, "custom_fields")
         return [_parse(CustomField.from_json, item, "custom field") for item in items]
 
-    async def import_contacts_json(self, body: bytes) -> Activity:
+    async def import_contacts_json(self, body: bytes, *, retry_ambiguous: bool = True) -> Activity:
         """Start a JSON import; ``body`` is the ready-made ``{"import_data":..,"list_ids":..}``.
 
-        Retrying after an ambiguous failure may create a second activity; imports are upserts,
-        so the second one changes nothing.
+        There is no idempotency key: a retry after an ambiguous failure (5xx, connection dropped
+        after sending, timeout) may create a second activity. With ``retry_ambiguous=False``
+        such a failure raises OutcomeUnknownError instead, so the caller can look for the
+        activity before sending again (the engine's sender does).
         """
-        answer = await self._post("/activities/contacts_json_import", body)
+        answer = await self._post(
+            "/activities/contacts_json_import", body, retry_ambiguous=retry_ambiguous
+        )
         return _parse(Activity.from_json, answer, "import activity")
 
     async def activity(self, activity_id: str) -> Activity:
@@ -258,6 +272,33 @@ class ConstantContactClient:
             for item in (items if isinstance(items, list) else [])
             if isinstance(item, Mapping)
         ]
+
+    async def activities_since(
+        self,
+        since: datetime,
+        *,
+        page_limit: int = ACTIVITIES_SEARCH_PAGE,
+        max_pages: int = ACTIVITIES_SEARCH_MAX_PAGES,
+    ) -> list[Activity]:
+        """The account's activities created at or after ``since`` (timezone-aware), newest first.
+
+        ``GET /activities`` lists newest first, so pages are followed only until one reaches an
+        activity created before ``since``, and never more than ``max_pages`` of them. Activities
+        without a ``created_at`` are kept (the caller decides what they may be).
+        """
+        params: dict[str, str | int] = {"limit": max(1, min(page_limit, ACTIVITIES_MAX_LIMIT))}
+        found: list[Activity] = []
+        pages = self._session.pages("/activities", params, "activities")
+        async with contextlib.aclosing(pages):
+            read = 0
+            async for page in pages:
+                read += 1
+                batch = [_parse(Activity.from_json, item, "activity") for item in page]
+                found.extend(a for a in batch if a.created_at is None or a.created_at >= since)
+                older = any(a.created_at is not None and a.created_at < since for a in batch)
+                if older or not batch or read >= max_pages:
+                    break
+        return found
 
     async def contacts(
         self, *, email: str | None = None, list_id: str | None = None, status: str | None = None

@@ -10,6 +10,12 @@ happens after an unsuccessful answer:
 * other 429 (bulk-queue limit), 5xx, timeouts, dropped connections: exponential backoff, at
   most ``max_attempts`` attempts, then ServerError / ThrottledError / TransportError.
 * anything else: the typed error at once.
+
+A caller that must not repeat a request blindly (an import: there is no idempotency key, so a
+second POST is a second activity) passes ``retry_ambiguous=False``: a 5xx, or a transport error
+after the request may have gone out, then raises OutcomeUnknownError at once, and the caller
+decides. What certainly never reached the server (connection refused, connect timeout, no free
+pooled connection) and answers that say the request was not taken (401, 429) are still retried.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -30,6 +36,7 @@ from cc_tui.constant_contact.retry import ClientStats, RetryPolicy
 from cc_tui.constant_contact.tokens import TokenKeeper
 from cc_tui.errors import (
     ConstantContactError,
+    OutcomeUnknownError,
     ServerError,
     SignInRequiredError,
     ThrottledError,
@@ -44,6 +51,8 @@ log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
 Params = Mapping[str, str | int]
 _API_PREFIX = "/v3"
+# Transport errors raised before any byte of the request could reach the server.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 @dataclass(slots=True)
@@ -53,6 +62,7 @@ class _Tries:
     failures: int = 0
     throttles: int = 0
     reauthorised: bool = False
+    retry_ambiguous: bool = True
 
 
 class _Retry(Exception):  # a signal inside the request loop, never seen outside
@@ -117,9 +127,14 @@ class ApiSession:
         *,
         params: Params | None = None,
         content: bytes | None = None,
+        retry_ambiguous: bool = True,
     ) -> httpx.Response:
-        """Send until a successful answer; raise the typed error when that cannot happen."""
-        tries = _Tries()
+        """Send until a successful answer; raise the typed error when that cannot happen.
+
+        With ``retry_ambiguous=False`` an answer that leaves the outcome unknown raises
+        OutcomeUnknownError instead of being retried (see the module docstring).
+        """
+        tries = _Tries(retry_ambiguous=retry_ambiguous)
         while True:
             try:
                 return await self._attempt(method, url, params, content, tries)
@@ -162,7 +177,9 @@ class ApiSession:
         # during it (short-lived tokens), and the API would answer 401.
         await self.limiter.acquire()
         tokens = await self._tokens()
-        response = await self._send(method, url, params, content, tokens)
+        response = await self._send(
+            method, url, params, content, tokens, retry_ambiguous=tries.retry_ambiguous
+        )
         if response.is_success:
             return response
         if response.status_code == 401 and not tries.reauthorised:
@@ -174,6 +191,10 @@ class ApiSession:
                 self._keeper.connection, "Constant Contact refused even a freshly refreshed token"
             )
         error = api_error(response, method=method, path=_path(url))
+        if isinstance(error, ServerError) and not tries.retry_ambiguous:
+            raise OutcomeUnknownError(
+                f"{error} Constant Contact may or may not have acted on the request."
+            ) from error
         if isinstance(error, ThrottledError | ServerError):
             kind = "throttle" if error.error_key == THROTTLED else "failure"
             if kind == "throttle":
@@ -189,6 +210,8 @@ class ApiSession:
         params: Params | None,
         content: bytes | None,
         tokens: TokenSet,
+        *,
+        retry_ambiguous: bool,
     ) -> httpx.Response:
         headers = {"Authorization": f"{tokens.token_type or 'Bearer'} {tokens.access_token}"}
         if content is not None:
@@ -200,6 +223,11 @@ class ApiSession:
                 method, url, params=params, content=content, headers=headers
             )
         except httpx.TransportError as exc:
+            if not retry_ambiguous and not isinstance(exc, _NEVER_SENT):
+                raise OutcomeUnknownError(
+                    f"{method} {_path(url)} got no answer ({type(exc).__name__}): Constant "
+                    "Contact may or may not have acted on it."
+                ) from exc
             error = TransportError(
                 f"Constant Contact could not be reached for {method} {_path(url)} "
                 f"({type(exc).__name__}); tried again and gave up."
@@ -228,7 +256,7 @@ class ApiSession:
 
     async def pages(
         self, path: str, params: Params, items_key: str
-    ) -> AsyncIterator[list[Mapping[str, Any]]]:
+    ) -> AsyncGenerator[list[Mapping[str, Any]], None]:
         """Yield the items of every page, following ``_links.next.href`` to the end."""
         url: str | None = self.url(path)
         page_params: Params | None = params

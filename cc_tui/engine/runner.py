@@ -34,7 +34,13 @@ __all__ = ["ExportRunner", "RunOptions"]
 
 @dataclass(frozen=True, slots=True)
 class RunOptions:
-    """How to run: dry run, restart, and knobs tests and benchmarks turn."""
+    """How to run: dry run, restart, and knobs tests and benchmarks turn.
+
+    ``timing`` holds the sender's clocks: how often activities are polled (within a stated
+    share of the daily quota), how long one activity may take before the run stops resumable
+    (``activity_deadline``, 2 h; ``cc-tui run --activity-deadline``), and how long an import
+    whose answer was lost is looked for before it is sent again (``visibility_wait``).
+    """
 
     dry_run: bool = False
     restart: bool = False

@@ -86,8 +86,38 @@ CREATE TABLE audit_events (
 CREATE INDEX audit_by_subject ON audit_events (subject, at);
 """
 
+# Exactly-once imports. A batch records when its import request went out (``sent_at``, written
+# before the request) and how many requests it took; ``batch_activities`` holds every import
+# activity a batch ever owned or disputed, keyed by activity id, so one activity is never
+# claimed by two batches (of any run, in any process). Activities answered to earlier versions
+# are entered as answered; batches those versions left ``pending`` may have been sent without an
+# answer, so they become ``uploading`` (in doubt) as of their run's start.
+_V2 = """
+ALTER TABLE batches ADD COLUMN sent_at TEXT;
+ALTER TABLE batches ADD COLUMN uploads INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE batch_activities (
+    activity_id  TEXT PRIMARY KEY,
+    run_id       TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    role         TEXT NOT NULL,
+    recorded_at  TEXT NOT NULL,
+    last_state   TEXT
+);
+CREATE INDEX batch_activities_by_batch ON batch_activities (run_id, seq);
+INSERT OR IGNORE INTO batch_activities (activity_id, run_id, seq, role, recorded_at, last_state)
+    SELECT activity_id, run_id, seq, 'answered',
+           COALESCE(posted_at, finished_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+           activity_state
+    FROM batches WHERE activity_id IS NOT NULL;
+UPDATE batches
+    SET state = 'uploading',
+        sent_at = (SELECT runs.started_at FROM runs WHERE runs.run_id = batches.run_id)
+    WHERE state = 'pending';
+CREATE INDEX batches_in_doubt ON batches (state, contacts)
+"""
+
 # MIGRATIONS[n] upgrades a file at user_version n to n + 1. Append, never edit.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,21 +1,24 @@
-"""Runs and their batch checkpoints in history.sqlite3.
+"""Runs, their batch checkpoints and the import activities each batch owns, in history.sqlite3.
 
 Each call is one transaction: a batch's state is on disk before the runner takes the next step,
-which is what makes a run killed at any moment resumable.
+which is what makes a run killed at any moment resumable. An import activity belongs to at most
+one batch of any run (``batch_activities`` is keyed by activity id), and a claim checks that and
+writes the batch in the same transaction, so two processes never claim the same activity.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from cc_tui.models import REJECT_REASONS, BatchRecord, BatchState, RunRecord, RunStatus
 from cc_tui.store.history import HistoryStore, utc_now_iso
 
-__all__ = ["RunHistory"]
+__all__ = ["ActivityRole", "RunHistory"]
 
 _COUNTERS = (
     "rows_read",
@@ -30,6 +33,23 @@ _COUNTERS = (
     "throttled",
     "bytes_sent",
 )
+
+
+class ActivityRole(StrEnum):
+    """How an import activity came to be recorded against a batch."""
+
+    ANSWERED = "answered"
+    """The import request's own answer named it."""
+    CLAIMED = "claimed"
+    """The answer was lost; it was found among the account's recent activities."""
+    DUPLICATE = "duplicate"
+    """Found beside the claimed one: an earlier lost request of the same batch that did arrive."""
+    DISPUTED = "disputed"
+    """Found where more than one batch in doubt could own it: nobody may claim it."""
+
+
+# Roles that make an activity part of a batch (its ``activity_ids``).
+_OWNED = (ActivityRole.ANSWERED.value, ActivityRole.CLAIMED.value, ActivityRole.DUPLICATE.value)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -117,40 +137,144 @@ class RunHistory:
         return [_run(row) for row in rows]
 
     def batches(self, run_id: str) -> dict[int, BatchRecord]:
-        """Every checkpointed batch of a run, by sequence number."""
+        """Every checkpointed batch of a run, by sequence number, with its activity ids."""
         rows = self._db.query("SELECT * FROM batches WHERE run_id = ? ORDER BY seq", (run_id,))
-        return {row["seq"]: _batch(row) for row in rows}
+        owned = self._owned_activities("run_id = ?", (run_id,))
+        return {row["seq"]: _batch(row, owned.get((run_id, row["seq"]), ())) for row in rows}
+
+    def in_doubt(self, contacts: int) -> list[BatchRecord]:
+        """Batches of any run whose import of ``contacts`` contacts went out unanswered."""
+        rows = self._db.query(
+            "SELECT * FROM batches WHERE state = ? AND contacts = ? ORDER BY run_id, seq",
+            (BatchState.UPLOADING.value, contacts),
+        )
+        return [_batch(row, ()) for row in rows]
+
+    def recorded_activities(self, activity_ids: Collection[str]) -> set[str]:
+        """Which of ``activity_ids`` already belong to, or are disputed by, some batch."""
+        wanted = list(dict.fromkeys(activity_ids))
+        found: set[str] = set()
+        # SQLite caps bound parameters; ask in slices.
+        for start in range(0, len(wanted), _IDS_PER_QUERY):
+            part = wanted[start : start + _IDS_PER_QUERY]
+            marks = ", ".join("?" * len(part))
+            rows = self._db.query(
+                f"SELECT activity_id FROM batch_activities WHERE activity_id IN ({marks})",
+                tuple(part),
+            )
+            found.update(row["activity_id"] for row in rows)
+        return found
 
     def save_batch(self, batch: BatchRecord) -> None:
-        """Insert or replace one batch checkpoint."""
+        """Insert or replace one batch checkpoint (its activities are recorded separately)."""
         with self._db.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO batches (run_id, seq, state, contacts, bytes, digest, "
-                "attempts, activity_id, activity_state, confirmed, failed, unsubscribed, errors, "
-                "posted_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    batch.run_id,
-                    batch.seq,
-                    batch.state.value,
-                    batch.contacts,
-                    batch.bytes,
-                    batch.digest,
-                    batch.attempts,
-                    batch.activity_id,
-                    batch.activity_state,
-                    batch.confirmed,
-                    batch.failed,
-                    batch.unsubscribed,
-                    json.dumps(batch.errors),
-                    _iso(batch.posted_at),
-                    _iso(batch.finished_at),
-                ),
-            )
+            _write_batch(db, batch)
+
+    def record_answer(self, batch: BatchRecord) -> None:
+        """Save a batch whose import request was answered with ``batch.activity_id``."""
+        assert batch.activity_id is not None  # an answered import names its activity
+        with self._db.transaction() as db:
+            _insert_activity(db, batch.activity_id, batch, ActivityRole.ANSWERED, ignore=True)
+            _write_batch(db, batch)
+
+    def claim(self, batch: BatchRecord, *, duplicates: Iterable[str] = ()) -> bool:
+        """Save a batch that claims ``batch.activity_id``, found among recent activities.
+
+        False (and nothing written) when a batch recorded that activity first. ``duplicates``
+        are other activities found to hold the same batch; they are recorded as its too.
+        """
+        assert batch.activity_id is not None  # a claim names the activity claimed
+        with self._db.transaction() as db:
+            taken = db.execute(
+                "SELECT 1 FROM batch_activities WHERE activity_id = ?", (batch.activity_id,)
+            ).fetchone()
+            if taken is not None:
+                return False
+            _insert_activity(db, batch.activity_id, batch, ActivityRole.CLAIMED, ignore=False)
+            for activity_id in duplicates:
+                _insert_activity(db, activity_id, batch, ActivityRole.DUPLICATE, ignore=True)
+            _write_batch(db, batch)
+        return True
+
+    def dispute(self, batch: BatchRecord, activity_ids: Iterable[str]) -> None:
+        """Mark activities that more than one batch in doubt could own: nobody claims them."""
+        with self._db.transaction() as db:
+            for activity_id in activity_ids:
+                _insert_activity(db, activity_id, batch, ActivityRole.DISPUTED, ignore=True)
+
+    def _owned_activities(
+        self, where: str, params: tuple[Any, ...]
+    ) -> dict[tuple[str, int], tuple[str, ...]]:
+        marks = ", ".join("?" * len(_OWNED))
+        rows = self._db.query(
+            f"SELECT run_id, seq, activity_id FROM batch_activities WHERE {where} "
+            f"AND role IN ({marks}) ORDER BY rowid",
+            (*params, *_OWNED),
+        )
+        owned: dict[tuple[str, int], list[str]] = {}
+        for row in rows:
+            owned.setdefault((row["run_id"], row["seq"]), []).append(row["activity_id"])
+        return {key: tuple(ids) for key, ids in owned.items()}
 
     def delete_batches(self, run_id: str) -> None:
-        """Forget a run's checkpoints (used when a restart supersedes it)."""
+        """Forget a run's checkpoints (used when a restart supersedes it).
+
+        Its activities stay recorded: an activity once owned is never claimed by another batch.
+        """
         with self._db.transaction() as db:
             db.execute("DELETE FROM batches WHERE run_id = ?", (run_id,))
+
+
+_IDS_PER_QUERY = 500
+
+
+def _write_batch(db: sqlite3.Connection, batch: BatchRecord) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO batches (run_id, seq, state, contacts, bytes, digest, attempts, "
+        "activity_id, activity_state, confirmed, failed, unsubscribed, errors, posted_at, "
+        "finished_at, sent_at, uploads) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            batch.run_id,
+            batch.seq,
+            batch.state.value,
+            batch.contacts,
+            batch.bytes,
+            batch.digest,
+            batch.attempts,
+            batch.activity_id,
+            batch.activity_state,
+            batch.confirmed,
+            batch.failed,
+            batch.unsubscribed,
+            json.dumps(batch.errors),
+            _iso(batch.posted_at),
+            _iso(batch.finished_at),
+            _iso(batch.sent_at),
+            batch.uploads,
+        ),
+    )
+    if batch.activity_id is not None and batch.activity_state is not None:
+        db.execute(
+            "UPDATE batch_activities SET last_state = ? WHERE activity_id = ?",
+            (batch.activity_state, batch.activity_id),
+        )
+
+
+def _insert_activity(
+    db: sqlite3.Connection,
+    activity_id: str,
+    batch: BatchRecord,
+    role: ActivityRole,
+    *,
+    ignore: bool,
+) -> None:
+    verb = "INSERT OR IGNORE" if ignore else "INSERT"
+    db.execute(
+        f"{verb} INTO batch_activities (activity_id, run_id, seq, role, recorded_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (activity_id, batch.run_id, batch.seq, role.value, utc_now_iso()),
+    )
 
 
 def _run(row: sqlite3.Row) -> RunRecord:
@@ -173,7 +297,7 @@ def _run(row: sqlite3.Row) -> RunRecord:
     )
 
 
-def _batch(row: sqlite3.Row) -> BatchRecord:
+def _batch(row: sqlite3.Row, activity_ids: tuple[str, ...]) -> BatchRecord:
     return BatchRecord(
         run_id=row["run_id"],
         seq=row["seq"],
@@ -190,4 +314,7 @@ def _batch(row: sqlite3.Row) -> BatchRecord:
         errors=tuple(json.loads(row["errors"])),
         posted_at=_when(row["posted_at"]),
         finished_at=_when(row["finished_at"]),
+        sent_at=_when(row["sent_at"]),
+        uploads=row["uploads"],
+        activity_ids=activity_ids,
     )

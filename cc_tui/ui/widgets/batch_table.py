@@ -29,16 +29,19 @@ _STATE_VARIABLE = {
     BatchState.FAILED: "run-failed",
     BatchState.POSTED: "accent",
     BatchState.PENDING: "warning",
+    BatchState.UPLOADING: "warning",
 }
 _ERROR_CHARS = 60  # of the first error shown in the table
 
 
 class BatchTable(DataTable[Text]):
-    """One row per batch; a batch goes pending → posted (activity id) → confirmed | failed."""
+    """One row per batch: pending → uploading → posted (activity id) → confirmed | failed."""
 
     HELP = (
-        "The batches of the run as checkpointed: a batch is pending until Constant Contact "
-        "accepts it, posted once it has an activity id, then confirmed or failed. Confirmed, "
+        "The batches of the run as checkpointed: a batch is pending until it is sent, "
+        "uploading while its request is out without an answer (if the answer was lost, its "
+        "import is looked for among Constant Contact's recent activities before it is sent "
+        "again), posted once it has an activity id, then confirmed or failed. Confirmed, "
         "refused and unsubscribed come from the activity's own counters."
     )
     DEFAULT_CSS = """

@@ -1,0 +1,233 @@
+"""Find a batch's import whose answer was lost, among the account's recent activities.
+
+Constant Contact's import has no idempotency key: sending a batch again makes a second
+activity. So a batch ``uploading`` without a recorded answer (the process was killed during
+the upload, or the request got an ambiguous 5xx, a dropped connection, a timeout) is settled
+here before it may be sent again:
+
+* ``GET /activities`` (newest first, paged back to the send time) is read; an activity is a
+  *candidate* for the batch when no batch of any run has recorded it, it was created inside the
+  batch's *window* (from the send time minus ``clock_skew``, the difference allowed between our
+  clock and Constant Contact's, to ``creation_window`` after it, the longest a request may take
+  to become an activity), and its ``status.items_total_count`` equals the batch's contacts.
+* A candidate that no other batch in doubt (same contact count, any run, its window holding the
+  candidate's creation time) could own is the batch's: it is *claimed* (recorded against the
+  batch, in the same transaction as the batch's new state, and only if nobody recorded it
+  first), so a second crash never claims it twice. More such candidates are earlier lost
+  requests of the same batch that did arrive: recorded as its duplicates.
+* A new activity may take a while to show in the list, so the list is read again, at growing
+  intervals, until ``visibility_wait`` seconds after the doubt arose (not past the window's end
+  plus that wait). Only then is "not there" believed: the batch goes back to ``pending`` and is
+  sent again. Candidates other batches in doubt could own are then *disputed*: recorded so that
+  no batch ever claims them, and the batch is sent again (a possible duplicate, never a wrong
+  claim that would leave another batch's contacts unsent).
+* An activity in the window whose contact count is not readable yet (0 while unfinished) might
+  be the batch's: if one is still there at the end, the run stops resumable rather than guess.
+
+Within one process the sender never has two imports of the same contact count in flight, and
+it settles the doubts a killed run left before it sends anything, so its own batches never
+compete for one activity; the rival check covers other processes and older runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from cc_tui.constant_contact.schemas import Activity
+from cc_tui.engine.activity_outcome import COMPLETED
+from cc_tui.errors import OutcomeUnknownError
+from cc_tui.models import BatchRecord, BatchState
+from cc_tui.store.run_history import RunHistory
+
+__all__ = [
+    "DEFAULT_CLOCK_SKEW",
+    "DEFAULT_CREATION_WINDOW",
+    "DEFAULT_VISIBILITY_WAIT",
+    "ActivitySource",
+    "ImportReconciler",
+    "Settlement",
+]
+
+# Sized for the real service, where the API contract only says a new activity "may take a
+# while (seconds)" to be listed: half a minute covers that many times over.
+DEFAULT_VISIBILITY_WAIT = 30.0
+# Our clock against Constant Contact's: a machine without time sync drifts by seconds a day.
+DEFAULT_CLOCK_SKEW = 60.0
+# From the first byte of a request to its activity: a 4 MB upload on a slow uplink plus the
+# server's own handling (our HTTP timeout alone is 60 s between bytes).
+DEFAULT_CREATION_WINDOW = 600.0
+FIRST_LOOK_GAP = 0.5  # seconds before the second look; doubled after each look
+MAX_LOOK_GAP = 8.0
+
+Sleep = Callable[[float], Awaitable[None]]
+_Key = tuple[str, int]
+_STATE_RANK = {COMPLETED: 0, "initialized": 1, "processing": 1}
+_BAD_END_RANK = 2
+
+
+class ActivitySource(Protocol):
+    """Where recent activities come from (the API client)."""
+
+    async def activities_since(self, since: datetime) -> list[Activity]:
+        """Activities created at or after ``since``, newest first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """How one batch in doubt was settled."""
+
+    record: BatchRecord
+    """``posted`` with the claimed activity, or ``pending``: to be sent again."""
+    activity: Activity | None = None
+    """The activity claimed, if one was."""
+    duplicates: tuple[str, ...] = ()
+    """Other activities found holding the same batch (recorded as its too)."""
+    disputed: tuple[str, ...] = ()
+    """Candidates another batch in doubt could own: left to nobody."""
+    waited: float = 0.0
+    """Seconds spent looking."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _key(record: BatchRecord) -> _Key:
+    return (record.run_id, record.seq)
+
+
+class ImportReconciler:
+    """Settles batches in doubt against the account's recent activities (module docstring)."""
+
+    def __init__(
+        self,
+        source: ActivitySource,
+        history: RunHistory,
+        *,
+        visibility_wait: float = DEFAULT_VISIBILITY_WAIT,
+        clock_skew: float = DEFAULT_CLOCK_SKEW,
+        creation_window: float = DEFAULT_CREATION_WINDOW,
+        now: Callable[[], datetime] = _utc_now,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._source = source
+        self._history = history
+        self._visibility_wait = timedelta(seconds=visibility_wait)
+        self._skew = timedelta(seconds=clock_skew)
+        self._creation_window = timedelta(seconds=creation_window)
+        self._now = now
+        self._sleep = sleep
+
+    async def settle(self, records: Sequence[BatchRecord]) -> list[Settlement]:
+        """Claim each batch's activity, or decide to send it again; one result per record.
+
+        Every outcome is checkpointed before this returns. Raises OutcomeUnknownError when an
+        activity that might be a batch's never showed its contact count.
+        """
+        started = self._now()
+        waiting = {_key(record): record for record in records}
+        settled: dict[_Key, Settlement] = {}
+        gap = FIRST_LOOK_GAP
+        while waiting:
+            oldest = min(self._sent(record) for record in waiting.values())
+            recent = await self._source.activities_since(oldest - self._skew)
+            recorded = self._history.recorded_activities([a.activity_id for a in recent])
+            free = [a for a in recent if a.activity_id not in recorded]
+            now = self._now()
+            for key, record in list(waiting.items()):
+                last_look = now >= self._look_until(record, started)
+                outcome = self._judge(record, free, last_look, now, now - started)
+                if outcome is None:
+                    continue
+                settled[key] = outcome
+                del waiting[key]
+                taken = {*outcome.duplicates, *outcome.disputed}
+                if outcome.activity is not None:
+                    taken.add(outcome.activity.activity_id)
+                free = [a for a in free if a.activity_id not in taken]
+            if waiting:
+                next_look = min(self._look_until(r, started) for r in waiting.values())
+                await self._sleep(min(gap, max(0.0, (next_look - now).total_seconds())))
+                gap = min(gap * 2, MAX_LOOK_GAP)
+        return [settled[_key(record)] for record in records]
+
+    def _sent(self, record: BatchRecord) -> datetime:
+        assert record.sent_at is not None  # written before the request went out
+        return record.sent_at
+
+    def _window(self, record: BatchRecord) -> tuple[datetime, datetime]:
+        sent = self._sent(record)
+        return sent - self._skew, sent + self._creation_window + self._skew
+
+    def _look_until(self, record: BatchRecord, started: datetime) -> datetime:
+        """Look until the list has had time to show the import; once at least."""
+        window_end = self._sent(record) + self._creation_window + self._visibility_wait
+        return max(started, min(started + self._visibility_wait, window_end))
+
+    def _judge(
+        self,
+        record: BatchRecord,
+        free: list[Activity],
+        last_look: bool,
+        now: datetime,
+        spent: timedelta,
+    ) -> Settlement | None:
+        """The settlement of ``record`` from one look, or None to look again."""
+        low, high = self._window(record)
+        in_window = [a for a in free if _created_within(a, low, high)]
+        matching = [a for a in in_window if a.status.items_total_count == record.contacts]
+        rivals = [
+            self._window(other)
+            for other in self._history.in_doubt(record.contacts)
+            if _key(other) != _key(record) and other.sent_at is not None
+        ]
+        own = [a for a in matching if not any(_created_within(a, *w) for w in rivals)]
+        waited = spent.total_seconds()
+        if own:
+            best, *others = sorted(own, key=_preference)
+            duplicates = tuple(a.activity_id for a in others)
+            claimed = replace(
+                record,
+                state=BatchState.POSTED,
+                activity_id=best.activity_id,
+                activity_state=best.state,
+                attempts=record.attempts + 1,
+                posted_at=now,
+                activity_ids=(*record.activity_ids, best.activity_id, *duplicates),
+            )
+            if not self._history.claim(claimed, duplicates=duplicates):
+                return None  # recorded by someone else a moment ago: look again
+            return Settlement(claimed, best, duplicates, waited=waited)
+        if not last_look:
+            return None
+        unreadable = [a for a in in_window if a.status.items_total_count == 0 and not a.is_final]
+        if unreadable:
+            raise OutcomeUnknownError(
+                f"Batch {record.seq}: activity {unreadable[0].activity_id}, created after the "
+                "batch's lost upload, does not show its contact count yet, so cc-tui cannot "
+                "tell whether it holds this batch. Nothing was sent again; resume in a few "
+                "minutes."
+            )
+        disputed = tuple(a.activity_id for a in matching)
+        if disputed:
+            self._history.dispute(record, disputed)
+        again = replace(record, state=BatchState.PENDING, sent_at=None)
+        self._history.save_batch(again)
+        return Settlement(again, disputed=disputed, waited=waited)
+
+
+def _created_within(activity: Activity, low: datetime, high: datetime) -> bool:
+    # An activity without a creation time cannot be ruled out.
+    created = activity.created_at
+    return created is None or low <= created <= high
+
+
+def _preference(activity: Activity) -> tuple[int, datetime]:
+    """Completed first, then unfinished, then those that ended badly; older first."""
+    rank = _STATE_RANK.get(activity.state, _BAD_END_RANK)
+    return rank, activity.created_at or datetime.min.replace(tzinfo=UTC)

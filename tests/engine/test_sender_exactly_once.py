@@ -1,0 +1,194 @@
+"""The sender against a scripted account and a fake clock: lost answers, bad endings,
+counts from counters only, and polling within its stated budget."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import polars as pl
+import pytest
+
+from cc_tui.engine.poll_budget import PollBudget
+from cc_tui.engine.sender import MAX_ACTIVITY_ATTEMPTS, SenderTiming
+from cc_tui.errors import ActivityDeadlineError
+from cc_tui.models import BatchRecord, BatchState
+from tests.engine.sender_fakes import (
+    IMPORT_PATH,
+    FakeAccount,
+    FakeClock,
+    SenderRig,
+    make_batch,
+    make_rig,
+)
+
+TIMING = SenderTiming(poll_busy=0.05, poll_idle=0.5)
+_TURNS = 500  # event-loop turns an import is held: long enough for another to start
+
+
+def rig_with(tmp_path: Path, **account: object) -> SenderRig:
+    return make_rig(tmp_path, lambda clock: FakeAccount(clock, **account))  # type: ignore[arg-type]
+
+
+def refused_rows(rig: SenderRig) -> pl.DataFrame:
+    return pl.read_csv(rig.rejected_path, infer_schema=False)
+
+
+@pytest.mark.parametrize("outcome", ["500", "drop"])
+async def test_an_import_created_before_its_answer_was_lost_is_claimed_not_sent_again(
+    tmp_path: Path, outcome: str
+) -> None:
+    rig = rig_with(tmp_path, outcomes=[outcome, "201"], lag=1.0)
+    await rig.send([make_batch(1, 100)], TIMING)
+    assert rig.account.count("POST", IMPORT_PATH) == 1
+    assert rig.account.contacts_submitted == 100
+    record = rig.history.batches(rig.run_id)[1]
+    assert record.state is BatchState.CONFIRMED and record.confirmed == 100
+    assert (record.uploads, record.attempts) == (1, 1)
+    assert record.activity_ids == (rig.account.activities[0].activity_id,)
+    assert any("did reach Constant Contact" in e.message for e in rig.tracker.events)
+
+
+async def test_a_request_that_never_arrived_is_sent_again_once_the_list_had_time(
+    tmp_path: Path,
+) -> None:
+    rig = rig_with(tmp_path, outcomes=["lost", "201"], lag=1.0)
+    await rig.send([make_batch(1, 100)], TIMING)
+    posts = [t for t, method, path in rig.account.requests if path == IMPORT_PATH]
+    assert len(posts) == 2 and posts[1] - posts[0] >= TIMING.visibility_wait
+    assert rig.account.contacts_submitted == 100  # the lost one created nothing
+    record = rig.history.batches(rig.run_id)[1]
+    assert (record.state, record.uploads, record.attempts) == (BatchState.CONFIRMED, 2, 1)
+
+
+async def test_bad_endings_are_sent_again_and_the_completed_activity_counts(
+    tmp_path: Path,
+) -> None:
+    endings = [[(1.0, "cancelled")], [(1.0, "timed_out")], [(1.0, "completed")]]
+    rig = rig_with(tmp_path, endings=endings)
+    await rig.send([make_batch(1, 100)], TIMING)
+    record = rig.history.batches(rig.run_id)[1]
+    assert record.state is BatchState.CONFIRMED
+    assert (record.confirmed, record.failed, record.unsubscribed) == (100, 0, 0)
+    assert record.attempts == MAX_ACTIVITY_ATTEMPTS == 3
+    assert record.activity_ids == tuple(a.activity_id for a in rig.account.activities)
+    assert refused_rows(rig).height == 0  # never reported refused: an import completed
+    assert rig.tracker.snapshot().failed == 0
+
+
+async def test_a_batch_whose_every_activity_failed_is_refused_whole_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    rig = rig_with(tmp_path, endings=[[(1.0, "failed")]])
+    await rig.send([make_batch(1, 20)], TIMING)
+    record = rig.history.batches(rig.run_id)[1]
+    assert (record.state, record.failed, record.attempts) == (BatchState.FAILED, 20, 3)
+    rows = refused_rows(rig)
+    assert rows.height == 20
+    assert rows["detail"].str.contains(f"{record.activity_id} ended failed").all()
+
+
+async def test_refused_counts_come_from_the_counters_and_texts_never_add_rows(
+    tmp_path: Path,
+) -> None:
+    texts = [
+        "Row 3 could not be imported",  # a row number alone names nobody for sure
+        "p5@example.com: email domain does not accept mail",
+        "bad value for p5@example.com",  # the same contact twice counts once
+        "stranger@example.com is refused",  # not in this batch
+        "P7@Example.com. rejected",
+    ]
+    counters = {"correctable_count": 2, "error_count": 1, "person_count": 97}
+    rig = rig_with(tmp_path, counters=counters, errors=texts)
+    await rig.send([make_batch(1, 10)], TIMING)
+    record = rig.history.batches(rig.run_id)[1]
+    assert (record.confirmed, record.failed) == (7, 3)
+    assert record.errors[0] == "Row 3 could not be imported"  # kept as sent
+    rows = refused_rows(rig)
+    assert rows["row"].to_list() == ["6", "8"]
+    assert any("1 contacts refused" in e.message for e in rig.tracker.events)
+
+
+async def test_a_never_finishing_activity_stops_at_its_deadline_within_the_poll_budget(
+    tmp_path: Path,
+) -> None:
+    rig = rig_with(tmp_path, endings=[[]])
+    timing = SenderTiming()  # the defaults: a 2-hour deadline
+    with pytest.raises(ActivityDeadlineError) as stopped:
+        await rig.send([make_batch(1, 100)], timing)
+    activity_id = rig.account.activities[0].activity_id
+    assert stopped.value.activity_ids == (activity_id,)
+    assert activity_id in str(stopped.value) and "2 h" in str(stopped.value)
+    polls = rig.account.poll_times()
+    assert rig.clock.now >= timing.activity_deadline
+    budget = PollBudget(timing.poll_burst, timing.poll_refill, FakeClock().monotonic)
+    assert len(polls) <= budget.max_requests(rig.clock.now) <= 150
+    hourly = Counter(int(t // 3600) for t in polls)
+    assert max(hourly.values()) <= budget.max_requests(3600) == 90
+    assert budget.max_requests(86_400) == 1_470  # the daily figure SenderTiming states
+    late = [b - a for a, b in itertools.pairwise(polls) if a >= 600]
+    assert late and min(late) >= 60 - 1e-6  # a minute or more apart after the first minutes
+    assert rig.account.count("POST", IMPORT_PATH) == 1  # waiting never sends again
+    assert rig.history.batches(rig.run_id)[1].state is BatchState.POSTED
+
+
+async def test_a_killed_runs_upload_is_settled_before_anything_is_sent(tmp_path: Path) -> None:
+    rig = rig_with(tmp_path)
+    rig.clock.now = 50.0
+    batch = make_batch(1, 100)
+    arrived = rig.account.add_activity(100, created=47.0, ends=[(0.0, "completed")])
+    record = BatchRecord(
+        run_id=rig.run_id, seq=1, state=BatchState.UPLOADING, contacts=100,
+        bytes=len(batch.body), digest=batch.digest, uploads=1,
+        sent_at=rig.clock.utc() - timedelta(seconds=5),
+    )  # fmt: skip
+    rig.history.save_batch(record)
+    await rig.send([batch], TIMING, checkpoints={1: record})
+    assert rig.account.count("POST", IMPORT_PATH) == 0
+    saved = rig.history.batches(rig.run_id)[1]
+    assert (saved.state, saved.activity_id) == (BatchState.CONFIRMED, arrived.activity_id)
+    assert (saved.attempts, saved.uploads) == (1, 1)
+
+
+class _SlowImports(httpx.AsyncBaseTransport):
+    """Holds each import a few loop turns and notes which sizes were in flight together."""
+
+    def __init__(self, account: FakeAccount) -> None:
+        self.account = account
+        self.in_flight: Counter[int] = Counter()
+        self.most_same_size = 0
+        self.most_at_once = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path != IMPORT_PATH:
+            return self.account(request)
+        await request.aread()
+        size = len(json.loads(request.content)["import_data"])
+        self.in_flight[size] += 1
+        self.most_same_size = max(self.most_same_size, self.in_flight[size])
+        self.most_at_once = max(self.most_at_once, sum(self.in_flight.values()))
+        for _ in range(_TURNS):
+            await asyncio.sleep(0)
+        self.in_flight[size] -= 1
+        return self.account(request)
+
+
+async def test_two_imports_of_the_same_size_are_never_in_flight_together(tmp_path: Path) -> None:
+    rig = rig_with(tmp_path)
+    slow = _SlowImports(rig.account)
+    rig.transport = slow
+    batches = [make_batch(1, 50), make_batch(2, 50, start=50), make_batch(3, 50, start=100),
+               make_batch(4, 17, start=150)]  # fmt: skip
+    queue: asyncio.Queue[object] = asyncio.Queue()
+    for batch in [*batches, None]:
+        queue.put_nowait(batch)
+    await rig.sender(TIMING, workers=4).run(queue)  # type: ignore[arg-type]
+    assert slow.most_same_size == 1
+    assert slow.most_at_once == 2  # sizes that cannot be confused still go in parallel
+    states = {b.state for b in rig.history.batches(rig.run_id).values()}
+    assert states == {BatchState.CONFIRMED}
