@@ -86,7 +86,10 @@ def test_lost_answers_never_send_a_batch_twice(
     assert ws.members() == everyone()
     batches = RunHistory(ws.services.history).batches(record.run_id).values()
     assert all(b.attempts == 1 for b in batches)
-    assert sum(b.uploads for b in batches) > ROWS // BATCH  # some answers really were lost
+    # Some answers really were lost: sent again (nothing was created), or claimed (a 500 came
+    # after the activity existed). Which faults hit imports depends on every request before.
+    resent = sum(b.uploads for b in batches) - ROWS // BATCH
+    assert resent + ws.emulator.stats()["faults"].get("ambiguous", 0) > 0
 
 
 def test_an_activity_that_failed_then_a_completed_resend_reports_nothing_refused(
