@@ -21,6 +21,7 @@ __all__ = [
     "Contact",
     "ContactList",
     "CustomField",
+    "CustomFieldMetadata",
     "is_uuid",
 ]
 
@@ -60,6 +61,11 @@ def _int(data: Json, key: str) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value)
     return None
+
+
+def _bool(data: Json, key: str) -> bool | None:
+    value = data.get(key)
+    return value if isinstance(value, bool) else None
 
 
 def _count(data: Json, key: str) -> int:
@@ -119,22 +125,66 @@ class ContactList:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomFieldMetadata:
+    """What a custom field's ``metadata`` says about the values it takes (all optional).
+
+    ``allow_negative`` and ``integer`` are None when the answer does not say (the swagger:
+    negative values are not allowed by default).
+    """
+
+    allow_negative: bool | None = None
+    decimal_places: int | None = None
+    integer: bool | None = None
+    currency_code: str = ""
+    display_format: str = ""
+    display_type: str = ""
+
+    @classmethod
+    def from_json(cls, data: Json) -> Self:
+        """Read the ``metadata`` object of a custom field."""
+        return cls(
+            allow_negative=_bool(data, "allow_negative"),
+            decimal_places=_int(data, "decimal_places"),
+            integer=_bool(data, "integer"),
+            currency_code=_str(data, "currency_code"),
+            display_format=_str(data, "display_format"),
+            display_type=_str(data, "display_type"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class CustomField:
-    """A custom contact field; imports address it as ``cf:<name>``."""
+    """A custom contact field; imports address it as ``cf:<name>``.
+
+    ``choices`` are the ``choice_label`` of a select field's choices that are not deleted.
+    """
 
     custom_field_id: str
     name: str
     label: str = ""
     type: str = ""
+    metadata: CustomFieldMetadata = field(default_factory=CustomFieldMetadata)
+    choices: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, data: Json) -> Self:
         """Read an entry of ``GET /contact_custom_fields``."""
+        choices = data.get("choices")
         return cls(
             custom_field_id=_required_str(data, "custom_field_id"),
             name=_str(data, "name"),
             label=_str(data, "label"),
             type=_str(data, "type"),
+            metadata=CustomFieldMetadata.from_json(_mapping(data, "metadata")),
+            choices=tuple(
+                choice["choice_label"]
+                for choice in choices
+                if isinstance(choice, Mapping)
+                and isinstance(choice.get("choice_label"), str)
+                and not choice.get("deleted_at")
+            )
+            if isinstance(choices, list)
+            else (),
         )
 
 

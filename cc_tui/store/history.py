@@ -86,8 +86,14 @@ CREATE TABLE audit_events (
 CREATE INDEX audit_by_subject ON audit_events (subject, at);
 """
 
+# Version 2: each run's optional fields changed or dropped, per field and reason, as JSON
+# ({"anniversary": {"dropped_invalid_date": 809}}).
+_V2_FIELDS = """
+ALTER TABLE runs ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
+"""
+
 # MIGRATIONS[n] upgrades a file at user_version n to n + 1. Append, never edit.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_FIELDS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
