@@ -1,18 +1,19 @@
 """What each optional contact field may hold before it is sent (docs/api-rules.md section 3).
 
-A rule turns one field's trimmed text into two Polars expressions: the value to send (null when
-the field is left out of the contact) and the reason (a :class:`~cc_tui.models.FieldReason`
-value, null when the value goes as it was given, trimming aside). Everything is vectorised: no
+A rule turns one field's cleaned text into the value to send (null when the field is left out
+of the contact) and says why a value was dropped or changed (a
+:class:`~cc_tui.models.FieldReason`). Everything is vectorised: no
 Python runs per row. A value that breaks a rule is never cut or guessed at; it is dropped, and
 its contact is still sent.
 
-The expressions read helper columns that :mod:`cc_tui.engine.mapping` computes once per chunk
-(the cleaned text, the parsed date), so each regular expression runs once per value.
+A rule is planned as steps of helper columns (the parsed date, an SMS number's digits) that
+:mod:`cc_tui.engine.mapping` computes once per chunk, so each regular expression runs once per
+value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -29,14 +30,15 @@ __all__ = [
     "SPECIAL_CHARACTERS",
     "FieldKind",
     "FieldRule",
-    "birthday_exprs",
+    "RulePlan",
+    "birthday_plans",
     "cleaned_text",
     "custom_field_rule",
-    "date_exprs",
+    "date_plan",
     "has_control",
     "has_special",
     "over_length",
-    "rule_exprs",
+    "rule_plan",
     "special_in",
 ]
 
@@ -72,7 +74,6 @@ _ISO_DATE_TIME = (
 _ISO_DATE_LENGTH = len("YYYY-MM-DD")
 # Years Constant Contact is assumed to take (the contract names none; api-rules.md: assumed).
 _FIRST_YEAR, _LAST_YEAR = 1900, 2099
-_DATE_FORMAT = "%Y-%m-%d"
 
 # North American numbers: an optional +1 or 1, ten digits with only spaces, - . ( ) between
 # them, and an optional extension (x, ext, ext.) of 1 to 6 digits.
@@ -187,32 +188,142 @@ def over_length(text: pl.Expr, limit: int) -> pl.Expr:
     return (text.str.len_bytes() > limit) & (units > limit)
 
 
-def date_exprs(text: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
-    """The date in ``text`` (a ``pl.Date``, null when there is none) and whether it had to be
-    taken out of a date-time text (so it was not sent as given).
+@dataclass(frozen=True, slots=True)
+class RulePlan:
+    """How a rule turns one field's text into the value sent, step by step.
 
-    A Polars Date or Datetime column gives its date as it is. Text must be a documented format
-    or an ISO date-time; then the date must exist (no 30 February, no month 13) and fall from
-    1900 to 2099.
+    ``steps`` are helper columns (name -> expression), computed one step after the other over
+    the whole chunk, each step able to read the columns of the steps before: an expression used
+    twice is computed once (eager Polars would compute it twice). ``value`` (null: left out),
+    ``dropped`` (the reason where a present text gives no value: a reason or an expression
+    giving one) and ``change`` (True where the value sent differs from the text beyond cleaning;
+    None: never) read those columns; ``changed`` is the reason of a change.
     """
-    if dtype == pl.Date:
-        date = text.cast(pl.Date)
-        from_time = pl.lit(False)
-    elif isinstance(dtype, pl.Datetime):
-        date = text.dt.date()
-        from_time = pl.lit(False)
-    else:
-        from_time = text.str.contains(_ISO_DATE_TIME)
-        written = pl.when(from_time).then(text.str.slice(0, _ISO_DATE_LENGTH)).otherwise(text)
-        dashed = written.str.replace_all("/", "-", literal=True)
-        date = (
-            pl.when(written.str.contains(_YEAR_FIRST))
-            .then(dashed.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
-            .when(written.str.contains(_YEAR_LAST))
-            .then(dashed.str.strptime(pl.Date, "%m-%d-%Y", strict=False))
+
+    value: pl.Expr
+    steps: tuple[dict[str, pl.Expr], ...] = ()
+    dropped: FieldReason | pl.Expr | None = None
+    change: pl.Expr | None = None
+    changed: FieldReason | None = None
+
+
+def rule_plan(rule: FieldRule, text: str, helper: Callable[[str], str]) -> RulePlan:
+    """The plan of ``rule`` for the cleaned, non-empty text in column ``text`` (null: absent).
+
+    ``helper(key)`` names the field's helper columns. Birthdays are planned in pairs, by
+    :func:`birthday_plans`.
+    """
+    column = pl.col(text)
+    kind = rule.kind
+    if kind is FieldKind.DATE:
+        raise ValueError("plan dates with date_plan, which needs the column's type")
+    if kind is FieldKind.PHONE:
+        return RulePlan(
+            pl.when(column.str.contains(_PHONE)).then(column),
+            dropped=FieldReason.DROPPED_INVALID_PHONE,
         )
+    if kind is FieldKind.SMS_NUMBER:
+        # The separators go (the pattern allows nothing else): ten digits, or eleven with the 1.
+        digits = column.str.replace_many(_PHONE_SEPARATORS, [""] * len(_PHONE_SEPARATORS))
+        step = {
+            helper("valid"): column.str.contains(_SMS),
+            helper("documented"): column.str.contains(_SMS_DOCUMENTED),
+            helper("digits"): digits,
+        }
+        return RulePlan(
+            pl.when(pl.col(helper("valid"))).then(
+                pl.col(helper("digits")).str.slice(-_NANP_DIGITS)
+            ),
+            steps=(step,),
+            dropped=FieldReason.DROPPED_INVALID_PHONE,
+            change=~pl.col(helper("documented")),
+            changed=FieldReason.CHANGED_SMS_NUMBER_FORMAT,
+        )
+    if kind is FieldKind.NUMBER:
+        return _number_plan(rule, column, helper)
+    if kind is FieldKind.SINGLE_SELECT:
+        chosen = pl.when(column.is_in(list(rule.choices))).then(column)
+        return RulePlan(chosen, dropped=FieldReason.DROPPED_INVALID_CHOICE)
+    if kind is FieldKind.MULTI_SELECT:
+        return _choices_plan(rule.choices, column, helper)
+    return RulePlan(column)
+
+
+def date_plan(text: str, dtype: pl.DataType, helper: Callable[[str], str]) -> RulePlan:
+    """A date sent as ``YYYY-MM-DD``, from a Polars Date or Datetime column as it is, or from
+    text in a documented format or an ISO date-time (whose date is taken: a change).
+
+    The date must exist (no 30 February, no month 13) and fall from 1900 to 2099.
+    """
+    column = pl.col(text)
+    date = pl.col(helper("date"))
+    if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+        parsed = column.cast(pl.Date) if dtype == pl.Date else column.dt.date()
+        steps: tuple[dict[str, pl.Expr], ...] = ({helper("date"): parsed},)
+        change = None
+    else:
+        from_time = pl.col(helper("from_time"))
+        written = pl.col(helper("written"))
+        dashed = written.str.replace_all("/", "-", literal=True)
+        steps = (
+            {helper("from_time"): column.str.contains(_ISO_DATE_TIME)},
+            {
+                helper("written"): pl.when(from_time)
+                .then(column.str.slice(0, _ISO_DATE_LENGTH))
+                .otherwise(column)
+            },
+            {
+                helper("date"): pl.when(written.str.contains(_YEAR_FIRST))
+                .then(dashed.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
+                .when(written.str.contains(_YEAR_LAST))
+                .then(dashed.str.strptime(pl.Date, "%m-%d-%Y", strict=False))
+            },
+        )
+        change = from_time
     in_range = date.dt.year().is_between(_FIRST_YEAR, _LAST_YEAR)
-    return pl.when(in_range).then(date), from_time
+    # A Date's text is its ISO form, YYYY-MM-DD (four-digit years in this range).
+    return RulePlan(
+        pl.when(in_range).then(date.cast(pl.String)),
+        steps=steps,
+        dropped=FieldReason.DROPPED_INVALID_DATE,
+        change=change,
+        changed=FieldReason.CHANGED_DATE_FORMAT if change is not None else None,
+    )
+
+
+def birthday_plans(
+    month_text: str,
+    day_text: str,
+    month_helper: Callable[[str], str],
+    day_helper: Callable[[str], str],
+) -> tuple[RulePlan, RulePlan]:
+    """The plans of ``birthday_month`` and ``birthday_day``: both parts or neither.
+
+    A part given alone is dropped as incomplete; a month or day out of range, not whole, or a
+    day the month does not have (30 February, 31 April) drops both as invalid.
+    """
+    month, day = pl.col(month_helper("number")), pl.col(day_helper("number"))
+    has_month, has_day = pl.col(month_text).is_not_null(), pl.col(day_text).is_not_null()
+    real = (
+        month.is_between(*_MONTHS)
+        & day.is_between(*_DAYS)
+        & (day <= _days_in_month(month))
+        & has_month
+        & has_day
+    )
+    why = (
+        pl.when(has_month & has_day)
+        .then(pl.lit(FieldReason.DROPPED_INVALID_BIRTHDAY.value))
+        .otherwise(pl.lit(FieldReason.DROPPED_INCOMPLETE_BIRTHDAY.value))
+    )
+    step = {
+        month_helper("number"): _whole_number(pl.col(month_text)),
+        day_helper("number"): _whole_number(pl.col(day_text)),
+    }
+    return (
+        RulePlan(pl.when(real).then(month), steps=(step,), dropped=why),
+        RulePlan(pl.when(real).then(day), dropped=why),
+    )
 
 
 def _days_in_month(month: pl.Expr) -> pl.Expr:
@@ -226,124 +337,50 @@ def _days_in_month(month: pl.Expr) -> pl.Expr:
 
 
 def _whole_number(text: pl.Expr) -> pl.Expr:
+    """A whole number written as one (``7``, ``07``) or as a float's text (``7.0``)."""
     whole = text.str.contains(_WHOLE_TEXT)
-    return pl.when(whole).then(text.str.replace(r"\.0*$", "").str.to_integer(strict=False))
-
-
-def birthday_exprs(month_text: pl.Expr, day_text: pl.Expr) -> tuple[pl.Expr, ...]:
-    """Month, day, month reason and day reason of a birthday: both parts or neither.
-
-    A part given alone is dropped as incomplete; a month or day out of range, not whole, or a
-    day the month does not have (30 February, 31 April) drops both as invalid.
-    """
-    month, day = _whole_number(month_text), _whole_number(day_text)
-    has_month, has_day = month_text.is_not_null(), day_text.is_not_null()
-    real = (
-        month.is_between(*_MONTHS)
-        & day.is_between(*_DAYS)
-        & (day <= _days_in_month(month))
-        & has_month
-        & has_day
-    )
-    problem = (
-        pl.when(real)
-        .then(pl.lit(None, pl.String))
-        .when(has_month & has_day)
-        .then(pl.lit(FieldReason.DROPPED_INVALID_BIRTHDAY.value))
-        .otherwise(pl.lit(FieldReason.DROPPED_INCOMPLETE_BIRTHDAY.value))
-    )
-    return (
-        pl.when(real).then(month),
-        pl.when(real).then(day),
-        pl.when(has_month).then(problem),
-        pl.when(has_day).then(problem),
+    return pl.when(whole).then(
+        text.str.split_exact(".", 1).struct.field("field_0").str.to_integer(strict=False)
     )
 
 
-def rule_exprs(
-    rule: FieldRule, text: pl.Expr, date: pl.Expr | None, from_time: pl.Expr | None
-) -> tuple[pl.Expr, pl.Expr | None, pl.Expr | None]:
-    """The value to send, the reason it was dropped and the reason it was changed by the rule
-    (reasons null where they do not apply; None when the rule never gives one).
-
-    ``text`` is the cleaned, non-empty text (null when absent); ``date`` and ``from_time`` the
-    results of :func:`date_exprs` for a DATE rule.
-    """
-    kind = rule.kind
-    if kind is FieldKind.DATE:
-        assert date is not None and from_time is not None  # the caller parses dates first
-        value = date.dt.strftime(_DATE_FORMAT)
-        return (
-            value,
-            _dropped(value, text, FieldReason.DROPPED_INVALID_DATE),
-            _changed(value, from_time, FieldReason.CHANGED_DATE_FORMAT),
-        )
-    if kind is FieldKind.SMS_NUMBER:
-        digits = text.str.replace_many(_PHONE_SEPARATORS, [""] * len(_PHONE_SEPARATORS))
-        value = pl.when(text.str.contains(_SMS)).then(
-            digits.str.slice(digits.str.len_bytes() - _NANP_DIGITS)
-        )
-        reformatted = ~text.str.contains(_SMS_DOCUMENTED)
-        return (
-            value,
-            _dropped(value, text, FieldReason.DROPPED_INVALID_PHONE),
-            _changed(value, reformatted, FieldReason.CHANGED_SMS_NUMBER_FORMAT),
-        )
-    checked: dict[FieldKind, tuple[pl.Expr, FieldReason]] = {
-        FieldKind.PHONE: (
-            pl.when(text.str.contains(_PHONE)).then(text),
-            FieldReason.DROPPED_INVALID_PHONE,
-        ),
-        FieldKind.NUMBER: (_number(rule, text), FieldReason.DROPPED_INVALID_NUMBER),
-        FieldKind.SINGLE_SELECT: (
-            pl.when(text.is_in(list(rule.choices))).then(text),
-            FieldReason.DROPPED_INVALID_CHOICE,
-        ),
-        FieldKind.MULTI_SELECT: (
-            _choices(rule.choices, text),
-            FieldReason.DROPPED_INVALID_CHOICE,
-        ),
-    }
-    if kind in checked:
-        value, reason = checked[kind]
-        return value, _dropped(value, text, reason), None
-    return text, None, None
-
-
-def _dropped(value: pl.Expr, text: pl.Expr, reason: FieldReason) -> pl.Expr:
-    return pl.when(text.is_not_null() & value.is_null()).then(pl.lit(reason.value))
-
-
-def _changed(value: pl.Expr, change: pl.Expr, reason: FieldReason) -> pl.Expr:
-    return pl.when(value.is_not_null() & change).then(pl.lit(reason.value))
-
-
-def _number(rule: FieldRule, text: pl.Expr) -> pl.Expr:
+def _number_plan(rule: FieldRule, text: pl.Expr, helper: Callable[[str], str]) -> RulePlan:
     """A plain decimal within the field's sign and decimals, trailing zeros of the fraction
     removed (``3.50`` is ``3.5``, ``-0`` is ``0``: the same number)."""
-    fraction = text.str.contains(".", literal=True)
-    value = (
-        pl.when(fraction)
+    trimmed = (
+        pl.when(text.str.contains(".", literal=True))
         .then(text.str.strip_chars_end("0").str.strip_chars_end("."))
         .otherwise(text)
     )
-    value = (
-        pl.when(value.str.contains(r"^-[0.]*$")).then(value.str.strip_prefix("-")).otherwise(value)
+    trimmed_column = pl.col(helper("trimmed"))
+    norm = pl.col(helper("number"))
+    steps = (
+        {helper("trimmed"): trimmed, helper("plain"): text.str.contains(_NUMBER)},
+        {
+            helper("number"): pl.when(trimmed_column.str.contains(r"^-[0.]*$"))
+            .then(trimmed_column.str.strip_prefix("-"))
+            .otherwise(trimmed_column)
+        },
     )
-    decimals = value.str.len_bytes() - value.str.find(".", literal=True).fill_null(
-        value.str.len_bytes()
-    )
-    # ``decimals`` counts the point too: a value with d decimals has d + 1 there, 0 has 0.
-    allowed = text.str.contains(_NUMBER) & (
+    length = norm.str.len_bytes()
+    # From the point to the end: d decimals give d + 1, a whole number 0.
+    decimals = length - norm.str.find(".", literal=True).fill_null(length)
+    allowed = pl.col(helper("plain")) & (
         decimals <= (rule.max_decimals + 1 if rule.max_decimals else 0)
     )
     if not rule.allow_negative:
-        allowed = allowed & ~value.str.starts_with("-")
-    return pl.when(allowed).then(value)
+        allowed = allowed & ~norm.str.starts_with("-")
+    return RulePlan(
+        pl.when(allowed).then(norm), steps=steps, dropped=FieldReason.DROPPED_INVALID_NUMBER
+    )
 
 
-def _choices(choices: Sequence[str], text: pl.Expr) -> pl.Expr:
+def _choices_plan(choices: Sequence[str], text: pl.Expr, helper: Callable[[str], str]) -> RulePlan:
     """Labels separated by commas (spaces around them removed), every one a choice."""
-    labels = text.str.split(",").list.eval(pl.element().str.strip_chars())
+    labels = pl.col(helper("labels"))
     known = labels.list.eval(pl.element().is_in(list(choices)) & (pl.element().str.len_bytes() > 0))
-    return pl.when(known.list.all()).then(labels.list.join(","))
+    return RulePlan(
+        pl.when(known.list.all()).then(labels.list.join(",")),
+        steps=({helper("labels"): text.str.split(",").list.eval(pl.element().str.strip_chars())},),
+        dropped=FieldReason.DROPPED_INVALID_CHOICE,
+    )

@@ -9,7 +9,7 @@ never cut short; the contact is still sent, and each change or drop is reported 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -18,14 +18,15 @@ import polars as pl
 from cc_tui.engine.field_rules import (
     FieldKind,
     FieldRule,
-    birthday_exprs,
+    RulePlan,
+    birthday_plans,
     cleaned_text,
     custom_field_rule,
-    date_exprs,
+    date_plan,
     has_control,
     has_special,
     over_length,
-    rule_exprs,
+    rule_plan,
     special_in,
 )
 from cc_tui.models import (
@@ -59,9 +60,12 @@ _BIRTHDAY = ("birthday_month", "birthday_day")
 # Helper columns beside the fields while a chunk is turned into contacts (no field name starts
 # with an underscore, so they cannot collide).
 _CONTROL = "_control:"
-_DATE = "_date:"
-_FROM_TIME = "_from_time:"
+_PRESENT = "_present:"
+_LONG = "_long:"
+_CHANGE = "_change:"
+_DROP = "_drop:"
 _REASON = "_reason:"
+_HELPER = "_helper:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,14 +221,16 @@ def contact_fields(rows: pl.DataFrame, fields: Sequence[MappedField]) -> Contact
             for name in texts
         ),
     )
-    dates = [f for f in fields if f.kind is FieldKind.DATE]
-    if dates:
-        parsed = [(f, date_exprs(pl.col(f.field), types[f.field])) for f in dates]
+    plans = _plans(fields, types)
+    for step in range(max((len(plan.steps) for plan in plans.values()), default=0)):
         staged = staged.with_columns(
-            *(date.alias(_DATE + f.field) for f, (date, _) in parsed),
-            *(from_time.alias(_FROM_TIME + f.field) for f, (_, from_time) in parsed),
+            expr.alias(name)
+            for plan in plans.values()
+            if step < len(plan.steps)
+            for name, expr in plan.steps[step].items()
         )
-    staged = staged.select(_value_and_reason_exprs(fields, special, long))
+    staged = staged.select(_outcome_exprs(fields, plans, special, long))
+    staged = staged.select(_value_and_reason_exprs(fields, plans, special, long))
     problems = _problems(rows, staged, fields)
     plain = frozenset(
         f.field for f in fields if f.field not in special and _plain_output(f, types[f.field])
@@ -277,68 +283,129 @@ def _chunk_needs(text: pl.DataFrame, fields: Sequence[MappedField]) -> tuple[set
     return special, long
 
 
-def _value_and_reason_exprs(
-    fields: Sequence[MappedField], control: Collection[str], long: Collection[str]
+def _plans(fields: Sequence[MappedField], types: Mapping[str, pl.DataType]) -> dict[str, RulePlan]:
+    """Each field's rule plan (the e-mail has none: pass 1 checked it)."""
+    plans: dict[str, RulePlan] = {}
+    for field in fields:
+        name = field.field
+        if field.kind is FieldKind.EMAIL or name in plans:
+            continue
+        if field.kind is FieldKind.DATE:
+            plans[name] = date_plan(name, types[name], _helper(name))
+        elif field.kind in (FieldKind.BIRTHDAY_MONTH, FieldKind.BIRTHDAY_DAY):
+            if not set(_BIRTHDAY) <= set(types):
+                raise ValueError(
+                    "birthday_month and birthday_day are mapped together or not at all"
+                )
+            month, day = _BIRTHDAY
+            plans[month], plans[day] = birthday_plans(month, day, _helper(month), _helper(day))
+        else:
+            plans[name] = rule_plan(field.rule, name, _helper(name))
+    return plans
+
+
+def _helper(field: str) -> Callable[[str], str]:
+    return lambda key: f"{_HELPER}{field}:{key}"
+
+
+def _outcome_exprs(
+    fields: Sequence[MappedField],
+    plans: Mapping[str, RulePlan],
+    special: Collection[str],
+    long: Collection[str],
 ) -> list[pl.Expr]:
-    """Every field's value, and its reason column where the field can have one.
+    """Each field's value under its rule, and the columns its reason is decided from: whether
+    it had text, control characters, too many characters, a change, the reason of a drop."""
+    exprs: list[pl.Expr] = []
+    for field in fields:
+        name = field.field
+        plan = plans.get(name)
+        if plan is None:
+            exprs.append(pl.col(name))
+            continue
+        text = pl.col(name)
+        exprs.append(plan.value.alias(name))
+        if not _has_reasons(field, plan, special, long):
+            continue
+        exprs.append(text.is_not_null().alias(_PRESENT + name))
+        if name in special:
+            exprs.append(pl.col(_CONTROL + name))
+        if name in long and field.rule.max_length is not None:
+            exprs.append(over_length(text, field.rule.max_length).alias(_LONG + name))
+        if plan.change is not None:
+            exprs.append(plan.change.alias(_CHANGE + name))
+        if isinstance(plan.dropped, pl.Expr):
+            exprs.append(plan.dropped.alias(_DROP + name))
+    return exprs
+
+
+def _value_and_reason_exprs(
+    fields: Sequence[MappedField],
+    plans: Mapping[str, RulePlan],
+    special: Collection[str],
+    long: Collection[str],
+) -> list[pl.Expr]:
+    """Every field's value to send, and its reason column where the field can have one.
 
     One reason per value, the first that applies: nothing but control characters, too long,
     the rule's drop, control characters changed, the rule's change.
     """
-    names = {f.field for f in fields}
     exprs: list[pl.Expr] = []
     for field in fields:
         name = field.field
-        if field.kind is FieldKind.EMAIL:
+        plan = plans.get(name)
+        if plan is None or not _has_reasons(field, plan, special, long):
             exprs.append(pl.col(name))
             continue
-        text = pl.col(name)
-        value, dropped, changed = _rule_outputs(field, names)
-        had_control = pl.col(_CONTROL + name) if name in control else None
-        limit = field.rule.max_length if name in long else None
-        too_long = over_length(text, limit) if limit is not None else None
+        value, present = pl.col(name), pl.col(_PRESENT + name)
+        control = pl.col(_CONTROL + name) if name in special else None
+        too_long = pl.col(_LONG + name) if name in long and field.rule.max_length else None
+        dropped = plan.dropped
+        if isinstance(dropped, pl.Expr):
+            dropped = pl.col(_DROP + name)
         reasons = [
-            _reason(had_control, text.is_null(), FieldReason.DROPPED_CONTROL_CHARACTERS),
+            _reason(control, ~present, FieldReason.DROPPED_CONTROL_CHARACTERS),
             _reason(too_long, None, FieldReason.DROPPED_TOO_LONG),
-            dropped,
-            _reason(had_control, text.is_not_null(), FieldReason.CHANGED_CONTROL_CHARACTERS),
-            changed,
+            _reason(present, value.is_null(), dropped),
+            _reason(control, present, FieldReason.CHANGED_CONTROL_CHARACTERS),
+            _reason(
+                pl.col(_CHANGE + name) if plan.change is not None else None,
+                value.is_not_null(),
+                plan.changed,
+            ),
         ]
-        if too_long is not None:
-            value = pl.when(~too_long).then(value)
-        exprs.append(value.alias(name))
-        present = [reason for reason in reasons if reason is not None]
-        if present:
-            exprs.append(pl.coalesce(present).alias(_REASON + name))
+        exprs.append(
+            (pl.when(~too_long).then(value) if too_long is not None else value).alias(name)
+        )
+        found = [reason for reason in reasons if reason is not None]
+        if found:
+            exprs.append(pl.coalesce(found).alias(_REASON + name))
     return exprs
 
 
-def _rule_outputs(
-    field: MappedField, names: Collection[str]
-) -> tuple[pl.Expr, pl.Expr | None, pl.Expr | None]:
-    """The field's value, drop reason and change reason under its rule."""
-    if field.kind in (FieldKind.BIRTHDAY_MONTH, FieldKind.BIRTHDAY_DAY):
-        if not set(_BIRTHDAY) <= set(names):
-            raise ValueError("birthday_month and birthday_day are mapped together or not at all")
-        month, day, month_reason, day_reason = birthday_exprs(*map(pl.col, _BIRTHDAY))
-        if field.kind is FieldKind.BIRTHDAY_MONTH:
-            return month, month_reason, None
-        return day, day_reason, None
-    is_date = field.kind is FieldKind.DATE
-    return rule_exprs(
-        field.rule,
-        pl.col(field.field),
-        pl.col(_DATE + field.field) if is_date else None,
-        pl.col(_FROM_TIME + field.field) if is_date else None,
+def _has_reasons(
+    field: MappedField, plan: RulePlan, special: Collection[str], long: Collection[str]
+) -> bool:
+    """Whether the field can have a reason in this chunk (plain text without control
+    characters or long values has none, and needs no reason columns)."""
+    return (
+        field.field in special
+        or field.field in long
+        or plan.dropped is not None
+        or plan.change is not None
     )
 
 
-def _reason(flag: pl.Expr | None, condition: pl.Expr | None, reason: FieldReason) -> pl.Expr | None:
-    """``reason`` where ``flag`` (and ``condition``) hold; None when the flag is not computed."""
-    if flag is None:
+def _reason(
+    flag: pl.Expr | None, condition: pl.Expr | None, reason: FieldReason | pl.Expr | None
+) -> pl.Expr | None:
+    """``reason`` where ``flag`` (and ``condition``) hold; None when there is no flag or
+    reason to give."""
+    if flag is None or reason is None:
         return None
     test = flag if condition is None else flag & condition
-    return pl.when(test).then(pl.lit(reason.value))
+    given = pl.lit(reason.value) if isinstance(reason, FieldReason) else reason
+    return pl.when(test).then(given)
 
 
 def _problems(

@@ -92,7 +92,9 @@ _KEYS = st.lists(
 
 @settings(max_examples=60, deadline=None)
 @given(keys=_KEYS, data=st.data())
-def test_every_line_is_json_without_nulls_or_empty_strings(keys: list[str], data: st.DataObject) -> None:
+def test_every_line_is_json_without_nulls_or_empty_strings(
+    keys: list[str], data: st.DataObject
+) -> None:
     rows = data.draw(st.integers(min_value=1, max_value=6))
     # The e-mail is always there in a run; here it may be missing too (then the first present
     # field must not start with a comma).

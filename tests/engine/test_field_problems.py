@@ -21,8 +21,10 @@ def problems(*rows: tuple[int, str, str, str | None]) -> pl.DataFrame:
 def test_rows_are_appended_as_they_come_and_counted(tmp_path: Path) -> None:
     path = tmp_path / "run" / "field_problems.csv"
     writer = FieldProblemsWriter(path)
-    writer.write("vip", problems((3, "anniversary", "dropped_invalid_date", "2006-13-45"),
-                                 (4, "first_name", "changed_control_characters", "A\tB")))  # fmt: skip
+    writer.write("vip", problems(
+        (3, "anniversary", "dropped_invalid_date", "2006-13-45"),
+        (4, "first_name", "changed_control_characters", "A\tB"),
+    ))  # fmt: skip
     # Streamed: what is written is on disk before the run ends.
     assert pl.read_csv(path, infer_schema=False).height == 2
     writer.write("new", problems((1, "anniversary", "dropped_invalid_date", "1995-02-30")))
@@ -43,7 +45,7 @@ def test_rows_are_appended_as_they_come_and_counted(tmp_path: Path) -> None:
 def test_cells_a_spreadsheet_would_run_get_a_leading_quote(tmp_path: Path) -> None:
     path = tmp_path / "field_problems.csv"
     writer = FieldProblemsWriter(path)
-    values = ["=HYPERLINK(\"http://x\")", "+1 555", "-2", "@SUM(A1)", "\t=1", "\r=1", "ok=1", None]
+    values = ['=HYPERLINK("http://x")', "+1 555", "-2", "@SUM(A1)", "\t=1", "\r=1", "ok=1", None]
     writer.write("=seg", problems(*((i, "job_title", "dropped_too_long", v)
                                     for i, v in enumerate(values))))  # fmt: skip
     writer.close()

@@ -267,7 +267,7 @@ def test_select_custom_fields_take_only_their_choices() -> None:
     assert got == [("Gold", None), (None, bad), ("Ünïcode ✓", None), (None, bad),
                    ("Silver", None)]  # fmt: skip
     multi = MappedField("cf:tags", "c", custom_field_rule(CustomField(
-        "id", "tags", type="multi_select", choices=("a", "b")))) # fmt: skip
+        "id", "tags", type="multi_select", choices=("a", "b"))))  # fmt: skip
     got = sent_and_reasons(multi, ["a", "a,b", "a , b", "a,c", "a,,b"])
     assert got == [("a", None), ("a,b", None), ("a,b", None), (None, bad), (None, bad)]
 
@@ -282,8 +282,8 @@ def test_string_and_unknown_custom_field_types_are_text_of_255() -> None:
 def test_account_fields_give_custom_fields_their_rules() -> None:
     fields = mapped_fields(FieldMapping(email="e", attributes={"cf:since": "s", "cf:größe": "g",
                                                                "job_title": "t"}))  # fmt: skip
-    typed = with_account_fields(fields, [
-        CustomField("1", "since", type="date"), CustomField("2", "größe", type="string")])  # fmt: skip
+    account = [CustomField("1", "since", type="date"), CustomField("2", "größe", type="string")]
+    typed = with_account_fields(fields, account)
     assert [(f.field, f.kind) for f in typed] == [
         ("email", FieldKind.EMAIL), ("cf:since", FieldKind.DATE), ("cf:größe", FieldKind.TEXT),
         ("job_title", FieldKind.TEXT),

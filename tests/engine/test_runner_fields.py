@@ -10,6 +10,7 @@ the history and field_problems.csv say which, per field and reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from pathlib import Path
@@ -157,3 +158,48 @@ def test_bad_optional_fields_are_left_out_and_every_contact_is_confirmed(
         {"phone_number": "555-555-5555", "kind": "other"}
     ]
     assert Path(record.field_problems_file).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_resumed_run_counts_each_field_problem_once(workspace: Workspace) -> None:
+    lines = ["email,anniv"] + [
+        f"p{i}@example.com,{'2006-13-45' if i % 4 == 0 else '1995-05-11'}" for i in range(400)
+    ]
+    workspace.write("people.csv", "\n".join(lines) + "\n")
+    workspace.add_export(anniversary="anniv")
+    history = RunHistory(workspace.services.history)
+    opts = RunOptions(max_batch_contacts=40, timing=FAST, workers=1)
+
+    async def cancel_after_two_batches() -> None:
+        task = asyncio.create_task(ExportRunner(workspace.services).run("promo", opts))
+        while True:
+            await asyncio.sleep(0.02)
+            runs = history.runs(export="promo")
+            if runs and len(history.batches(runs[0].run_id)) >= 2:
+                break
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_after_two_batches())
+    interrupted = history.runs(export="promo")[0]
+    assert interrupted.status is RunStatus.INTERRUPTED
+    resumed = asyncio.run(ExportRunner(workspace.services).run("promo", opts))
+    assert resumed.run_id == interrupted.run_id and resumed.status is RunStatus.SUCCEEDED
+    assert resumed.confirmed == 400
+    assert resumed.fields == {"anniversary": {"dropped_invalid_date": 100}}
+    assert resumed.field_problems_file is not None
+    problems = pl.read_csv(resumed.field_problems_file, infer_schema=False)
+    assert problems.height == 100 and problems["row"].n_unique() == 100
+
+
+def test_a_dry_run_counts_field_problems_too(workspace: Workspace) -> None:
+    workspace.write("people.csv", "email,phone\na@example.com,+44 20 7946 0958\nb@example.com,"
+                    "555-555-5555\n")  # fmt: skip
+    workspace.add_export(phone="phone")
+    record = asyncio.run(ExportRunner(workspace.services).run(
+        "promo", RunOptions(dry_run=True, timing=FAST)))  # fmt: skip
+    assert record.status is RunStatus.SUCCEEDED and record.sent == 2
+    assert record.fields == {"phone": {"dropped_invalid_phone": 1}}
+    assert record.field_problems_file is not None
+    would_send = Path(record.field_problems_file).with_name("would_send.jsonl").read_text()
+    assert "+44" not in would_send and "555-555-5555" in would_send
