@@ -346,7 +346,8 @@ class FieldReason(StrEnum):
     """
 
     CHANGED_CONTROL_CHARACTERS = "changed_control_characters"
-    """Newlines and tabs became single spaces, other control characters were removed."""
+    """Line breaks and tabs (the Unicode line and paragraph separators too) became single
+    spaces; other control characters (C0, DEL, C1) were removed."""
     CHANGED_DATE_FORMAT = "changed_date_format"
     """An ISO date-time (``1995-05-11T00:00:00``, ``1995-05-11 00:00:00.000000000``) was sent
     as its date, ``1995-05-11``. Dates in a documented format are sent as ``YYYY-MM-DD`` too,

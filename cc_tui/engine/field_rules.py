@@ -36,7 +36,6 @@ __all__ = [
     "custom_field_rule",
     "date_plan",
     "has_control",
-    "has_special",
     "over_length",
     "rule_plan",
     "special_in",
@@ -159,11 +158,6 @@ def custom_field_rule(custom: CustomField | None) -> FieldRule:
 def has_control(text: pl.Expr) -> pl.Expr:
     """True where ``text`` holds a control character or a line separator."""
     return text.str.contains(CONTROL_PATTERN)
-
-
-def has_special(text: str) -> bool:
-    """True when ``text`` holds a control character, a line separator, a quote or a backslash."""
-    return any(character in text for character in SPECIAL_CHARACTERS)
 
 
 def special_in(text: pl.Expr) -> pl.Expr:

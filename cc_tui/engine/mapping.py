@@ -24,7 +24,6 @@ from cc_tui.engine.field_rules import (
     custom_field_rule,
     date_plan,
     has_control,
-    has_special,
     over_length,
     rule_plan,
     special_in,
@@ -202,8 +201,9 @@ def contact_fields(rows: pl.DataFrame, fields: Sequence[MappedField]) -> Contact
     In stages, so that each value is trimmed and each regular expression runs once (eager
     Polars computes an expression used twice twice): the trimmed text; then empty text as null
     and, only for the fields of this chunk that hold a control character, the text cleaned of
-    them; then the parsed dates; then every value and reason. Whether a field needs the slower
-    steps is decided per chunk from its values, so the result never depends on chunking.
+    them; then the steps of each rule (a parsed date, an SMS number's digits); then each value
+    with what its reason depends on; then the reasons. Whether a field needs the slower steps is
+    decided per chunk from its values, so the result never depends on chunking.
     """
     schema = rows.schema
     # One frame, replaced stage by stage, so a stage's columns are freed once the next exists
@@ -232,9 +232,10 @@ def contact_fields(rows: pl.DataFrame, fields: Sequence[MappedField]) -> Contact
     staged = staged.select(_outcome_exprs(fields, plans, special, long))
     staged = staged.select(_value_and_reason_exprs(fields, plans, special, long))
     problems = _problems(rows, staged, fields)
-    plain = frozenset(
-        f.field for f in fields if f.field not in special and _plain_output(f, types[f.field])
-    )
+    # Every value sent is its field's text or made of it (a choice equal to it, its digits, a
+    # date), so a field whose text holds no character JSON escapes sends none; the e-mail's
+    # pattern allows none.
+    plain = frozenset(f.field for f in fields if f.field not in special)
     return ContactFields(staged.select(f.field for f in fields), problems, plain)
 
 
@@ -249,16 +250,6 @@ def _trimmed(field: MappedField, dtype: pl.DataType) -> pl.Expr:
 
 def _non_empty(text: pl.Expr) -> pl.Expr:
     return pl.when(text.str.len_bytes() > 0).then(text)
-
-
-def _plain_output(field: MappedField, dtype: pl.DataType) -> bool:
-    """True when the field's values hold no character JSON escapes, given that this chunk's
-    text was found to hold none: always for the e-mail (its pattern has none), dates, phones
-    and numbers; for select fields, when their choices have none."""
-    kind = field.kind
-    if kind in (FieldKind.SINGLE_SELECT, FieldKind.MULTI_SELECT):
-        return not any(has_special(choice) for choice in field.rule.choices)
-    return kind is not FieldKind.TEXT or dtype == pl.String
 
 
 def _chunk_needs(text: pl.DataFrame, fields: Sequence[MappedField]) -> tuple[set[str], set[str]]:
