@@ -75,9 +75,11 @@ _ISO_DATE_LENGTH = len("YYYY-MM-DD")
 _FIRST_YEAR, _LAST_YEAR = 1900, 2099
 
 # North American numbers: an optional +1 or 1, ten digits with only spaces, - . ( ) between
-# them, and an optional extension (x, ext, ext.) of 1 to 6 digits.
-_PHONE = r"(?i)^(?:\+?1[ .\-]*)?[ .\-()]*(?:\d[ .\-()]*){10}(?:(?:x|ext\.?)[ ]*\d{1,6})?$"
-_SMS = r"^(?:\+?1[ .\-]*)?[ .\-()]*(?:\d[ .\-()]*){10}$"
+# them, and an optional extension (x, ext or ext., as the contract spells them) of 1 to 6
+# digits.
+_NANP = r"^(?:\+?1[ .\-]*)?[ .\-(]*(?:\d[ .\-()]*){9}\d"
+_PHONE = _NANP + r"(?:[ ]*(?:x|ext\.?)[ ]*\d{1,6})?$"
+_SMS = _NANP + r"$"
 _SMS_DOCUMENTED = r"^\d{10}$|^\d{3}-\d{3}-\d{4}$"
 _PHONE_SEPARATORS = [" ", "-", ".", "(", ")", "+"]
 _NANP_DIGITS = 10
