@@ -402,6 +402,7 @@ def _reason(
 def _problems(
     rows: pl.DataFrame, frame: pl.DataFrame, fields: Sequence[MappedField]
 ) -> pl.DataFrame:
+    """One row per value with a reason: its position, field, reason and value as given."""
     parts = []
     for field in fields:
         reason = frame.get_column(_REASON + field.field, default=None)
@@ -419,4 +420,6 @@ def _problems(
         return pl.DataFrame(
             schema={"index": pl.UInt32, "field": pl.String, "reason": pl.String, "value": pl.String}
         )
-    return pl.concat(parts)
+    # In row order (then field order), so field_problems.csv follows the segment whatever the
+    # chunks.
+    return pl.concat(parts).sort("index", maintain_order=True)
