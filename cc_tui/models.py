@@ -22,6 +22,10 @@ __all__ = [
     "DEFAULT_AUTH_BASE_URL",
     "DEFAULT_SCOPES",
     "EMAIL_MAX_LENGTH",
+    "FIELD_CHANGED_PREFIX",
+    "FIELD_DROPPED_PREFIX",
+    "FIELD_PROBLEMS_FILE",
+    "HOME_COUNTRY_FIELD",
     "MAX_CUSTOM_FIELDS_PER_CONTACT",
     "NAME_FIELDS",
     "REJECT_REASONS",
@@ -34,6 +38,7 @@ __all__ = [
     "Consent",
     "Export",
     "FieldMapping",
+    "FieldReason",
     "Phase",
     "Role",
     "Roles",
@@ -61,11 +66,14 @@ CUSTOM_FIELD_PREFIX = "cf:"
 MAX_CUSTOM_FIELDS_PER_CONTACT = 25
 CUSTOM_FIELD_MAX_LENGTH = 255
 EMAIL_MAX_LENGTH = 50
+HOME_COUNTRY_FIELD = "home country"
+FIELD_PROBLEMS_FILE = "field_problems.csv"  # beside rejected.csv in runs/<run-id>/
 # The formats a [segments.NAME] entry may declare; without one cc-tui recognises the file.
 SEGMENT_FORMATS = ("csv", "tsv", "csv.gz", "tsv.gz", "parquet", "ndjson", "cdm", "delta")
 
 # Contact fields of a JSON import besides email/first_name/last_name, with their maximum length
-# (None: not a free-text field), as the swagger's JsonImportContact defines them.
+# (None: not a free-text field), as the swagger's JsonImportContact defines them: every one of
+# its fields can be mapped.
 ATTRIBUTE_FIELDS: dict[str, int | None] = {
     "job_title": 50,
     "company_name": 50,
@@ -83,8 +91,13 @@ ATTRIBUTE_FIELDS: dict[str, int | None] = {
         for part in ("street", "street2", "city", "state", "zip", "country")
         if f"{prefix}{part}" != "home_country"
     },
-    # The swagger spells this one with a space; it is what the API accepts.
-    "home country": 50,
+    # The swagger spells this one with a space, beside work_country and other_country; it may be
+    # a typo there, but it is the only spelling the contract documents, so it is the one sent
+    # (docs/api-rules.md section 3). A mapping names it as written: "home country".
+    HOME_COUNTRY_FIELD: 50,
+    # SMS: the US number (sent as 1231231234) and the date its owner consented.
+    "sms_number": 16,
+    "sms_consent_date": 16,
 }
 NAME_FIELDS = {"first_name": 50, "last_name": 50}
 
@@ -331,6 +344,63 @@ class BatchState(StrEnum):
 
 
 REJECT_REASONS = ("missing_email", "invalid_email", "duplicate_email", "over_cap")
+# Reasons of RunRecord.fields and field_problems.csv start with one of these: a changed value is
+# still sent, a dropped one is left out of its contact (which is still sent).
+FIELD_CHANGED_PREFIX = "changed_"
+FIELD_DROPPED_PREFIX = "dropped_"
+
+
+class FieldReason(StrEnum):
+    """Why an optional field of a contact was changed or left out (docs/api-rules.md §3).
+
+    The values are stable: they are the keys of the summary's ``fields`` object, of the run
+    history and of the ``reason`` column of field_problems.csv. One reason per value: a drop
+    wins over a change, and a control-character change over a format change.
+    """
+
+    CHANGED_CONTROL_CHARACTERS = "changed_control_characters"
+    """Line breaks and tabs (the Unicode line and paragraph separators too) became single
+    spaces; other control characters (C0, DEL, C1) were removed."""
+    CHANGED_DATE_FORMAT = "changed_date_format"
+    """An ISO date-time (``1995-05-11T00:00:00``, ``1995-05-11 00:00:00.000000000``) was sent
+    as its date, ``1995-05-11``. Dates in a documented format are sent as ``YYYY-MM-DD`` too,
+    without being counted: Constant Contact would read the same date from either."""
+    CHANGED_SMS_NUMBER_FORMAT = "changed_sms_number_format"
+    """A North American number in another form (``(508) 123-1235``, ``+1 508 123 1235``) was
+    sent as ``5081231235``."""
+    DROPPED_CONTROL_CHARACTERS = "dropped_control_characters"
+    """Nothing but control characters and spaces."""
+    DROPPED_TOO_LONG = "dropped_too_long"
+    """Longer than the field's maximum, counted in characters or UTF-16 units (an emoji is
+    two), whichever is more. Values are never cut short."""
+    DROPPED_INVALID_DATE = "dropped_invalid_date"
+    """Not a real calendar date from 1900 to 2099 in a recognised format."""
+    DROPPED_INVALID_BIRTHDAY = "dropped_invalid_birthday"
+    """Month or day not a whole number in range, or not a real day of that month (29 February
+    is allowed). Both parts are left out."""
+    DROPPED_INCOMPLETE_BIRTHDAY = "dropped_incomplete_birthday"
+    """A birthday month without a day, or a day without a month."""
+    DROPPED_INVALID_PHONE = "dropped_invalid_phone"
+    """Not a North American number (international numbers are not supported)."""
+    DROPPED_INVALID_NUMBER = "dropped_invalid_number"
+    """A number or currency custom field: not a plain decimal, negative where the field does
+    not allow it, or more decimals than the field keeps."""
+    DROPPED_INVALID_CHOICE = "dropped_invalid_choice"
+    """A select custom field: not one of the field's choices."""
+
+    @property
+    def is_drop(self) -> bool:
+        """True when the value was left out of its contact."""
+        return self.value.startswith(FIELD_DROPPED_PREFIX)
+
+
+def _reason_total(fields: Mapping[str, Mapping[str, int]], prefix: str) -> int:
+    return sum(
+        count
+        for reasons in fields.values()
+        for reason, count in reasons.items()
+        if reason.startswith(prefix)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,7 +428,12 @@ class RunRecord:
     failed: int = 0
     unsubscribed: int = 0
     rejected: Mapping[str, int] = field(default_factory=dict)
+    fields: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    """Optional fields changed or left out, per field and :class:`FieldReason`:
+    ``{"anniversary": {"dropped_invalid_date": 809}}``. They never change a row's class."""
     truncated: int = 0
+    """Values cut short by cc-tui versions before fields were checked; new runs never cut a
+    value (an over-long one is dropped and counted in ``fields``), so this stays 0."""
     batches: int = 0
     requests: int = 0
     retries: int = 0
@@ -378,8 +453,27 @@ class RunRecord:
         end = self.finished_at or datetime.now(UTC)
         return max(0.0, (end - self.started_at).total_seconds())
 
+    @property
+    def field_problems_file(self) -> str | None:
+        """This run's ``field_problems.csv`` (beside the rejected rows), if it has a folder."""
+        if not self.rejected_rows_file:
+            return None
+        return str(Path(self.rejected_rows_file).with_name(FIELD_PROBLEMS_FILE))
+
+    @property
+    def fields_changed(self) -> int:
+        """Values sent in a changed form (``changed_*`` reasons), over every field."""
+        return _reason_total(self.fields, FIELD_CHANGED_PREFIX)
+
+    @property
+    def fields_dropped(self) -> int:
+        """Values left out of their contact (``dropped_*`` reasons), over every field."""
+        return _reason_total(self.fields, FIELD_DROPPED_PREFIX)
+
     def to_json(self) -> dict[str, object]:
-        """The JSON summary of ARCHITECTURE.md section 5 (plus ``pending`` and ``truncated``)."""
+        """The JSON summary of ARCHITECTURE.md section 5, plus ``pending``, ``fields`` (sorted
+        by field, then reason), ``field_problems_file`` and the legacy ``truncated`` (kept so
+        scripts that read it keep working; 0 for every run that checks fields)."""
         return {
             "run_id": self.run_id,
             "export": self.export,
@@ -392,12 +486,16 @@ class RunRecord:
             "unsubscribed": self.unsubscribed,
             "pending": self.pending,
             "rejected": {reason: int(self.rejected.get(reason, 0)) for reason in REJECT_REASONS},
+            "fields": {
+                name: dict(sorted(reasons.items())) for name, reasons in sorted(self.fields.items())
+            },
             "truncated": self.truncated,
             "batches": self.batches,
             "requests": self.requests,
             "retries": self.retries,
             "throttled": self.throttled,
             "rejected_rows_file": self.rejected_rows_file,
+            "field_problems_file": self.field_problems_file,
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "duration_s": round(self.duration_s, 3),
@@ -468,7 +566,8 @@ class RunProgress:
     rows_read: int = 0  # rows through preparation so far
     contacts_total: int | None = None  # contacts to send (known after the e-mail check)
     rejected: Mapping[str, int] = field(default_factory=dict)
-    truncated: int = 0
+    fields_changed: int = 0  # values sent in a changed form so far (see RunRecord.fields)
+    fields_dropped: int = 0  # values left out of their contact so far
     batches_total: int | None = None  # exact once preparation ends; an estimate before
     batches_posted: int = 0
     batches_done: int = 0

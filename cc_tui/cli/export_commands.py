@@ -88,7 +88,9 @@ def _register_export(commands: SubParsers) -> None:
         action="append",
         default=[],
         metavar="FIELD=COL",
-        help="another field, e.g. job_title=Title or cf:tier=Tier (repeatable)",
+        help="another field, e.g. job_title=Title, sms_number=Mobile or cf:tier=Tier "
+        '(repeatable). The home country is "home country=COL", with a space, as Constant '
+        "Contact's contract spells it",
     )
     add.add_argument("--schedule", metavar="CRON", help='cron schedule in UTC, e.g. "0 6 * * *"')
     add.add_argument("--replace", action="store_true", help="overwrite an existing export")

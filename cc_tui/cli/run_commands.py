@@ -217,7 +217,30 @@ def print_summary(out: Output, run: RunRecord) -> None:
             or "none",
         )
     )
-    if run.truncated:
+    if run.fields:
+        rows.append(
+            (
+                "fields changed",
+                f"{run.fields_changed:,}",
+                "values sent in a form Constant Contact accepts",
+            )
+        )
+        rows.append(
+            (
+                "fields dropped",
+                f"{run.fields_dropped:,}",
+                "values left out; their contacts were still sent",
+            )
+        )
+        for name, reasons in sorted(run.fields.items()):
+            rows.append(
+                (
+                    f"  {name}",
+                    f"{sum(reasons.values()):,}",
+                    ", ".join(f"{reason} {count:,}" for reason, count in sorted(reasons.items())),
+                )
+            )
+    if run.truncated:  # runs of cc-tui versions that cut long values
         rows.append(("truncated", f"{run.truncated:,}", "values cut to Constant Contact's limits"))
     rows.append(
         (
@@ -231,6 +254,8 @@ def print_summary(out: Output, run: RunRecord) -> None:
     out.print(table)
     if run.rejected_rows_file and (rejected or run.failed):
         out.print(f"Rejected rows: {run.rejected_rows_file}")
+    if run.field_problems_file and run.fields:
+        out.print(Text(f"Field problems: {run.field_problems_file}"))
     if run.dry_run and run.rejected_rows_file:
         would_send = Path(run.rejected_rows_file).with_name(WOULD_SEND_FILE)
         out.print(f"Would send ({run.batches} import requests, one per line): {would_send}")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.engine.batching import Batch
 from cc_tui.engine.failures import run_outcome
+from cc_tui.engine.field_problems import FieldProblemsWriter
 from cc_tui.engine.head_start import head_start_batches
 from cc_tui.engine.planning import RunPlan
 from cc_tui.engine.preparation import PreparationStopped, Preparer, check_emails
@@ -37,7 +38,7 @@ from cc_tui.engine.rejected import RejectedRowsWriter
 from cc_tui.engine.sender import BatchSender
 from cc_tui.engine.validation import Classification, RowClass
 from cc_tui.errors import CcTuiError
-from cc_tui.models import BatchRecord, RunRecord, RunStatus
+from cc_tui.models import FIELD_PROBLEMS_FILE, BatchRecord, RunRecord, RunStatus
 
 if TYPE_CHECKING:
     from cc_tui.engine.runner import ExportRunner, RunOptions
@@ -77,6 +78,7 @@ class RunExecution:
         self.stop = threading.Event()
         self.client: ConstantContactClient | None = None
         self.writer: RejectedRowsWriter | None = None
+        self.field_problems: FieldProblemsWriter | None = None
         self.classification: Classification | None = None
         self.batches_built = 0
         self._producer: concurrent.futures.Future[None] | None = None
@@ -179,6 +181,8 @@ class RunExecution:
             cap=self.plan.cap,
         )
         self.writer = writer
+        field_problems = FieldProblemsWriter(paths.run_dir(self.run.run_id) / FIELD_PROBLEMS_FILE)
+        self.field_problems = field_problems
         queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=2 * self.options.workers)
         try:
             async with asyncio.TaskGroup() as group:
@@ -193,6 +197,7 @@ class RunExecution:
                 with contextlib.suppress(BaseException):
                     await asyncio.wrap_future(self._producer)
             writer.close()
+            field_problems.close()
 
     async def _feed(self, queue: asyncio.Queue[Batch | None], writer: RejectedRowsWriter) -> None:
         """Pass 1, then pass 2 in its own thread, putting batches on ``queue``."""
@@ -206,6 +211,7 @@ class RunExecution:
             self.tracker,
             max_contacts=self.options.max_batch_contacts,
             max_bytes=self.options.max_batch_bytes,
+            field_problems=self.field_problems,
         )
         self._producer = _start_thread(self._produce, preparer, queue, asyncio.get_running_loop())
         await asyncio.wrap_future(self._producer)
@@ -298,13 +304,14 @@ class RunExecution:
             retries=progress.retries,
             throttled=progress.throttled,
             bytes_sent=progress.bytes_sent,
-            truncated=progress.truncated,
             batches=max(self.batches_built, len(batches)),
             confirmed=sum(b.confirmed for b in batches.values()),
             failed=sum(b.failed for b in batches.values()),
             unsubscribed=sum(b.unsubscribed for b in batches.values()),
             error=error,
         )
+        if self.field_problems is not None:  # else the run's earlier counts stand
+            run = replace(run, fields=self.field_problems.counts())
         classification = self.classification
         if classification is not None:
             counts = classification.counts()

@@ -1,79 +1,138 @@
 """From segment columns to Constant Contact contact fields.
 
 The mapping is checked before a run starts (every mapped column exists in every segment, at most
-25 custom fields, custom fields known to the account), then applied by Polars expressions that
-trim values, drop empty ones and truncate text longer than Constant Contact accepts, counting
-each truncation so none is silent.
+25 custom fields, custom fields known to the account), then applied by Polars expressions: every
+value is trimmed, empty ones are left out, and every optional field is held to its rule
+(:mod:`cc_tui.engine.field_rules`). A value that breaks its rule is left out of its contact,
+never cut short; the contact is still sent, and each change or drop is reported with its row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import polars as pl
 
+from cc_tui.engine.field_rules import (
+    FieldKind,
+    FieldRule,
+    RulePlan,
+    birthday_plans,
+    cleaned_text,
+    custom_field_rule,
+    date_plan,
+    has_control,
+    over_length,
+    rule_plan,
+    special_in,
+)
 from cc_tui.models import (
     ATTRIBUTE_FIELDS,
-    CUSTOM_FIELD_MAX_LENGTH,
     CUSTOM_FIELD_PREFIX,
     MAX_CUSTOM_FIELDS_PER_CONTACT,
     NAME_FIELDS,
     FieldMapping,
+    FieldReason,
 )
 
+if TYPE_CHECKING:  # the client's package (httpx...) is not needed to read these
+    from cc_tui.constant_contact.schemas import CustomField
+
 __all__ = [
-    "FieldKind",
+    "PROBLEM_COLUMNS",
+    "ContactFields",
     "MappedField",
-    "contact_frame",
+    "contact_fields",
     "custom_field_problems",
     "mapped_fields",
     "mapping_problems",
-    "truncation_counts",
+    "with_account_fields",
 ]
 
-_BIRTHDAY_RANGES = {"birthday_month": (1, 12), "birthday_day": (1, 31)}
-
-
-class FieldKind(StrEnum):
-    """How a mapped value is cleaned before it is sent."""
-
-    EMAIL = "email"
-    TEXT = "text"
-    NUMBER = "number"
+# field_problems rows: position in the chunk, field, reason, and the value as the segment held it.
+PROBLEM_COLUMNS = ("index", "field", "reason", "value")
+_PHONE_FIELDS = frozenset({"phone", "home_phone", "work_phone", "mobile_phone", "other_phone"})
+_DATE_FIELDS = frozenset({"anniversary", "sms_consent_date"})
+_BIRTHDAY = ("birthday_month", "birthday_day")
+# Helper columns beside the fields while a chunk is turned into contacts (no field name starts
+# with an underscore, so they cannot collide).
+_CONTROL = "_control:"
+_PRESENT = "_present:"
+_LONG = "_long:"
+_CHANGE = "_change:"
+_DROP = "_drop:"
+_REASON = "_reason:"
+_HELPER = "_helper:"
 
 
 @dataclass(frozen=True, slots=True)
 class MappedField:
-    """One Constant Contact field fed by one segment column."""
+    """One Constant Contact field fed by one segment column, with the rule its values follow."""
 
     field: str
     column: str
-    kind: FieldKind
-    max_length: int | None = None
+    rule: FieldRule
 
     @property
     def is_custom(self) -> bool:
         """True for ``cf:<name>`` fields."""
         return self.field.startswith(CUSTOM_FIELD_PREFIX)
 
+    @property
+    def kind(self) -> FieldKind:
+        """The kind of rule the field follows."""
+        return self.rule.kind
 
-def mapped_fields(mapping: FieldMapping) -> list[MappedField]:
-    """Every mapped field, e-mail first, in a fixed order (so batches are deterministic)."""
-    fields = [MappedField("email", mapping.email, FieldKind.EMAIL)]
+
+def _attribute_rule(name: str) -> FieldRule:
+    limit = ATTRIBUTE_FIELDS.get(name)
+    if name in _BIRTHDAY:
+        return FieldRule(FieldKind(name))
+    if name in _DATE_FIELDS:
+        return FieldRule(FieldKind.DATE)
+    if name in _PHONE_FIELDS:
+        return FieldRule(FieldKind.PHONE, limit)
+    if name == "sms_number":
+        return FieldRule(FieldKind.SMS_NUMBER)
+    return FieldRule(FieldKind.TEXT, limit)
+
+
+def mapped_fields(
+    mapping: FieldMapping, custom_fields: Mapping[str, CustomField] | None = None
+) -> list[MappedField]:
+    """Every mapped field, e-mail first, in a fixed order (so batches are deterministic).
+
+    ``custom_fields`` (the account's, by name) give ``cf:`` fields their type's rule; without
+    them a custom field is text of at most 255 characters.
+    """
+    fields = [MappedField("email", mapping.email, FieldRule(FieldKind.EMAIL))]
     for name, column in mapping.columns().items():
         if name == "email":
             continue
         if name in NAME_FIELDS:
-            fields.append(MappedField(name, column, FieldKind.TEXT, NAME_FIELDS[name]))
-        elif name in _BIRTHDAY_RANGES:
-            fields.append(MappedField(name, column, FieldKind.NUMBER))
+            rule = FieldRule(FieldKind.TEXT, NAME_FIELDS[name])
         elif name.startswith(CUSTOM_FIELD_PREFIX):
-            fields.append(MappedField(name, column, FieldKind.TEXT, CUSTOM_FIELD_MAX_LENGTH))
+            known = (custom_fields or {}).get(name[len(CUSTOM_FIELD_PREFIX) :])
+            rule = custom_field_rule(known)
         else:
-            fields.append(MappedField(name, column, FieldKind.TEXT, ATTRIBUTE_FIELDS.get(name)))
+            rule = _attribute_rule(name)
+        fields.append(MappedField(name, column, rule))
     return fields
+
+
+def with_account_fields(
+    fields: Iterable[MappedField], custom_fields: Iterable[CustomField]
+) -> tuple[MappedField, ...]:
+    """``fields`` with each ``cf:`` field's rule taken from the account's definition of it."""
+    known = {custom.name: custom for custom in custom_fields}
+    return tuple(
+        replace(f, rule=custom_field_rule(known.get(f.field[len(CUSTOM_FIELD_PREFIX) :])))
+        if f.is_custom
+        else f
+        for f in fields
+    )
 
 
 def mapping_problems(
@@ -119,69 +178,248 @@ def custom_field_problems(mapping: FieldMapping, account_fields: Collection[str]
     ]
 
 
-def _cleaned(field: MappedField) -> pl.Expr:
-    """Step one: the trimmed value (lower-cased for the e-mail; parsed for numbers)."""
-    value = pl.col(field.column).cast(pl.String).str.strip_chars()
-    if field.kind is FieldKind.EMAIL:
-        return value.str.to_lowercase()
-    if field.kind is FieldKind.NUMBER:
-        low, high = _BIRTHDAY_RANGES[field.field]
-        number = value.cast(pl.Int64, strict=False)
-        return pl.when(number.is_between(low, high)).then(number)
-    return value
+@dataclass(frozen=True, slots=True)
+class ContactFields:
+    """A chunk of rows as contacts, and what was changed or dropped on the way.
 
-
-def _final(field: MappedField, truncate: Collection[str] | None) -> pl.Expr:
-    """Step two, on the cleaned column: empty text becomes null, long text is cut."""
-    value = pl.col(field.field)
-    if field.kind is FieldKind.NUMBER:
-        return value
-    value = pl.when(value.str.len_bytes() > 0).then(value)
-    if field.max_length is not None and (truncate is None or field.field in truncate):
-        value = value.str.slice(0, field.max_length)
-    return value.alias(field.field)
-
-
-def contact_frame(
-    rows: pl.DataFrame,
-    fields: Sequence[MappedField],
-    *,
-    truncate: Collection[str] | None = None,
-) -> pl.DataFrame:
-    """``rows`` (source columns) as Constant Contact contacts: one column per field.
-
-    ``truncate`` names the fields that may hold text over their limit (from
-    :func:`truncation_counts`; None: any field may). Two steps, so each value is trimmed
-    once rather than once per use.
+    ``contacts`` has one column per field (null: left out of that contact). ``problems`` has
+    one row per changed or dropped value: ``index`` (the row's position in the chunk),
+    ``field``, ``reason`` (a :class:`~cc_tui.models.FieldReason` value) and ``value`` (as the
+    segment held it, as text).
     """
-    cleaned = rows.select(_cleaned(field).alias(field.field) for field in fields)
-    frame = cleaned.select(_final(field, truncate) for field in fields)
-    if "birthday_month" in frame.columns and "birthday_day" in frame.columns:
-        # Half a birthday is an error for Constant Contact: send both parts or neither.
-        both = pl.col("birthday_month").is_not_null() & pl.col("birthday_day").is_not_null()
-        frame = frame.with_columns(
-            pl.when(both).then(pl.col(name)).alias(name) for name in _BIRTHDAY_RANGES
-        )
-    return frame
+
+    contacts: pl.DataFrame
+    problems: pl.DataFrame
+    plain: frozenset[str] = frozenset()
+    """Fields whose values in this chunk hold no character JSON escapes (see
+    :func:`~cc_tui.engine.batching.contact_lines`)."""
 
 
-def truncation_counts(rows: pl.DataFrame, fields: Sequence[MappedField]) -> dict[str, int]:
-    """Per field, how many of ``rows`` (source columns) hold text longer than the limit."""
-    limited = [f for f in fields if f.kind is FieldKind.TEXT and f.max_length is not None]
-    if not limited or rows.height == 0:
-        return {}
-    # A value cannot have more characters than bytes: only rows with a long raw value can be
-    # truncated, and they are few, so the exact (slower) character count runs on those alone.
-    long_raw = pl.any_horizontal(
-        pl.col(f.column).cast(pl.String).str.len_bytes() > f.max_length for f in limited
+def contact_fields(rows: pl.DataFrame, fields: Sequence[MappedField]) -> ContactFields:
+    """``rows`` (source columns) as Constant Contact contacts, each field held to its rule.
+
+    In stages, so that each value is trimmed and each regular expression runs once (eager
+    Polars computes an expression used twice twice): the trimmed text; then empty text as null
+    and, only for the fields of this chunk that hold a control character, the text cleaned of
+    them; then the steps of each rule (a parsed date, an SMS number's digits); then each value
+    with what its reason depends on; then the reasons. Whether a field needs the slower steps is
+    decided per chunk from its values, so the result never depends on chunking.
+    """
+    schema = rows.schema
+    # One frame, replaced stage by stage, so a stage's columns are freed once the next exists
+    # (two chunks are prepared at once: their intermediate copies are most of pass 2's memory).
+    staged = rows.select(_trimmed(f, schema[f.column]).alias(f.field) for f in fields)
+    types = staged.schema
+    special, long = _chunk_needs(staged, fields)
+    texts = [
+        f.field for f in fields if f.kind is not FieldKind.EMAIL and types[f.field] == pl.String
+    ]
+    staged = staged.with_columns(
+        *(has_control(pl.col(name)).alias(_CONTROL + name) for name in special),
+        *(
+            _non_empty(cleaned_text(pl.col(name)) if name in special else pl.col(name)).alias(name)
+            for name in texts
+        ),
     )
-    candidates = rows.filter(long_raw)
-    if candidates.height == 0:
-        return {}
-    counts = candidates.select(
-        (pl.col(f.column).cast(pl.String).str.strip_chars().str.len_chars() > f.max_length)
-        .sum()
-        .alias(f.field)
-        for f in limited
+    plans = _plans(fields, types)
+    for step in range(max((len(plan.steps) for plan in plans.values()), default=0)):
+        staged = staged.with_columns(
+            expr.alias(name)
+            for plan in plans.values()
+            if step < len(plan.steps)
+            for name, expr in plan.steps[step].items()
+        )
+    staged = staged.select(_outcome_exprs(fields, plans, special, long))
+    staged = staged.select(_value_and_reason_exprs(fields, plans, special, long))
+    problems = _problems(rows, staged, fields)
+    # Every value sent is its field's text or made of it (a choice equal to it, its digits, a
+    # date), so a field whose text holds no character JSON escapes sends none; the e-mail's
+    # pattern allows none.
+    plain = frozenset(f.field for f in fields if f.field not in special)
+    return ContactFields(staged.select(f.field for f in fields), problems, plain)
+
+
+def _trimmed(field: MappedField, dtype: pl.DataType) -> pl.Expr:
+    """The column as trimmed text (e-mails lower-cased; Polars dates kept for date fields)."""
+    column = pl.col(field.column)
+    if field.kind is FieldKind.DATE and (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+        return column
+    value = column.cast(pl.String).str.strip_chars()
+    return value.str.to_lowercase() if field.kind is FieldKind.EMAIL else value
+
+
+def _non_empty(text: pl.Expr) -> pl.Expr:
+    return pl.when(text.str.len_bytes() > 0).then(text)
+
+
+def _chunk_needs(text: pl.DataFrame, fields: Sequence[MappedField]) -> tuple[set[str], set[str]]:
+    """Text fields of this chunk holding a control character or a character JSON escapes
+    (one scan finds both), and fields with a value over its length in bytes (only those can be
+    over it in characters or UTF-16 units)."""
+    texts = [
+        f for f in fields if f.kind is not FieldKind.EMAIL and text.schema[f.field] == pl.String
+    ]
+    limited = [f for f in texts if f.rule.max_length is not None]
+    if not texts or text.height == 0:
+        return set(), set()
+    found = text.select(
+        *(special_in(pl.col(f.field)).any().alias(_CONTROL + f.field) for f in texts),
+        *(
+            (pl.col(f.field).str.len_bytes() > f.rule.max_length).any().alias(f.field)
+            for f in limited
+        ),
     ).row(0, named=True)
-    return {name: int(count) for name, count in counts.items() if count}
+    special = {f.field for f in texts if found[_CONTROL + f.field]}
+    long = {f.field for f in limited if found[f.field]}
+    return special, long
+
+
+def _plans(fields: Sequence[MappedField], types: Mapping[str, pl.DataType]) -> dict[str, RulePlan]:
+    """Each field's rule plan (the e-mail has none: pass 1 checked it)."""
+    plans: dict[str, RulePlan] = {}
+    for field in fields:
+        name = field.field
+        if field.kind is FieldKind.EMAIL or name in plans:
+            continue
+        if field.kind is FieldKind.DATE:
+            plans[name] = date_plan(name, types[name], _helper(name))
+        elif field.kind in (FieldKind.BIRTHDAY_MONTH, FieldKind.BIRTHDAY_DAY):
+            if not set(_BIRTHDAY) <= set(types):
+                raise ValueError(
+                    "birthday_month and birthday_day are mapped together or not at all"
+                )
+            month, day = _BIRTHDAY
+            plans[month], plans[day] = birthday_plans(month, day, _helper(month), _helper(day))
+        else:
+            plans[name] = rule_plan(field.rule, name, _helper(name))
+    return plans
+
+
+def _helper(field: str) -> Callable[[str], str]:
+    return lambda key: f"{_HELPER}{field}:{key}"
+
+
+def _outcome_exprs(
+    fields: Sequence[MappedField],
+    plans: Mapping[str, RulePlan],
+    special: Collection[str],
+    long: Collection[str],
+) -> list[pl.Expr]:
+    """Each field's value under its rule, and the columns its reason is decided from: whether
+    it had text, control characters, too many characters, a change, the reason of a drop."""
+    exprs: list[pl.Expr] = []
+    for field in fields:
+        name = field.field
+        plan = plans.get(name)
+        if plan is None:
+            exprs.append(pl.col(name))
+            continue
+        text = pl.col(name)
+        exprs.append(plan.value.alias(name))
+        if not _has_reasons(field, plan, special, long):
+            continue
+        exprs.append(text.is_not_null().alias(_PRESENT + name))
+        if name in special:
+            exprs.append(pl.col(_CONTROL + name))
+        if name in long and field.rule.max_length is not None:
+            exprs.append(over_length(text, field.rule.max_length).alias(_LONG + name))
+        if plan.change is not None:
+            exprs.append(plan.change.alias(_CHANGE + name))
+        if isinstance(plan.dropped, pl.Expr):
+            exprs.append(plan.dropped.alias(_DROP + name))
+    return exprs
+
+
+def _value_and_reason_exprs(
+    fields: Sequence[MappedField],
+    plans: Mapping[str, RulePlan],
+    special: Collection[str],
+    long: Collection[str],
+) -> list[pl.Expr]:
+    """Every field's value to send, and its reason column where the field can have one.
+
+    One reason per value, the first that applies: nothing but control characters, too long,
+    the rule's drop, control characters changed, the rule's change.
+    """
+    exprs: list[pl.Expr] = []
+    for field in fields:
+        name = field.field
+        plan = plans.get(name)
+        if plan is None or not _has_reasons(field, plan, special, long):
+            exprs.append(pl.col(name))
+            continue
+        value, present = pl.col(name), pl.col(_PRESENT + name)
+        control = pl.col(_CONTROL + name) if name in special else None
+        too_long = pl.col(_LONG + name) if name in long and field.rule.max_length else None
+        dropped = plan.dropped
+        if isinstance(dropped, pl.Expr):
+            dropped = pl.col(_DROP + name)
+        reasons = [
+            _reason(control, ~present, FieldReason.DROPPED_CONTROL_CHARACTERS),
+            _reason(too_long, None, FieldReason.DROPPED_TOO_LONG),
+            _reason(present, value.is_null(), dropped),
+            _reason(control, present, FieldReason.CHANGED_CONTROL_CHARACTERS),
+            _reason(
+                pl.col(_CHANGE + name) if plan.change is not None else None,
+                value.is_not_null(),
+                plan.changed,
+            ),
+        ]
+        exprs.append(
+            (pl.when(~too_long).then(value) if too_long is not None else value).alias(name)
+        )
+        found = [reason for reason in reasons if reason is not None]
+        if found:
+            exprs.append(pl.coalesce(found).alias(_REASON + name))
+    return exprs
+
+
+def _has_reasons(
+    field: MappedField, plan: RulePlan, special: Collection[str], long: Collection[str]
+) -> bool:
+    """Whether the field can have a reason in this chunk (plain text without control
+    characters or long values has none, and needs no reason columns)."""
+    return (
+        field.field in special
+        or field.field in long
+        or plan.dropped is not None
+        or plan.change is not None
+    )
+
+
+def _reason(
+    flag: pl.Expr | None, condition: pl.Expr | None, reason: FieldReason | pl.Expr | None
+) -> pl.Expr | None:
+    """``reason`` where ``flag`` (and ``condition``) hold; None when there is no flag or
+    reason to give."""
+    if flag is None or reason is None:
+        return None
+    test = flag if condition is None else flag & condition
+    given = pl.lit(reason.value) if isinstance(reason, FieldReason) else reason
+    return pl.when(test).then(given)
+
+
+def _problems(
+    rows: pl.DataFrame, frame: pl.DataFrame, fields: Sequence[MappedField]
+) -> pl.DataFrame:
+    """One row per value with a reason: its position, field, reason and value as given."""
+    parts = []
+    for field in fields:
+        reason = frame.get_column(_REASON + field.field, default=None)
+        if reason is None or reason.null_count() == frame.height:
+            continue
+        parts.append(
+            rows.select(
+                pl.int_range(pl.len(), dtype=pl.UInt32).alias("index"),
+                pl.lit(field.field).alias("field"),
+                reason.alias("reason"),
+                pl.col(field.column).cast(pl.String).alias("value"),
+            ).filter(pl.col("reason").is_not_null())
+        )
+    if not parts:
+        return pl.DataFrame(
+            schema={"index": pl.UInt32, "field": pl.String, "reason": pl.String, "value": pl.String}
+        )
+    # In row order (then field order), so field_problems.csv follows the segment whatever the
+    # chunks.
+    return pl.concat(parts).sort("index", maintain_order=True)

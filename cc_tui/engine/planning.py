@@ -4,11 +4,16 @@ fingerprint every input so an interrupted run can tell whether it may resume."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from cc_tui.engine.connections import ConnectionService
-from cc_tui.engine.mapping import MappedField, mapped_fields, mapping_problems
+from cc_tui.engine.mapping import (
+    MappedField,
+    mapped_fields,
+    mapping_problems,
+    with_account_fields,
+)
 from cc_tui.engine.preflight import AccountFacts
 from cc_tui.engine.segments import Segment, discover_segments, fingerprint, segment_columns
 from cc_tui.errors import InputError, UsageError
@@ -45,6 +50,10 @@ def plan_run(
     export, connection = resolve_export(config, export_name, connections, dry_run=dry_run)
     segments = _resolve_segments(config, export)
     fields = tuple(mapped_fields(export.mapping))
+    if account is not None and account.custom_fields is not None:
+        # Each cf: field's values are checked against the account's type of it (date, number,
+        # select...).
+        fields = with_account_fields(fields, account.custom_fields.values())
     problems = mapping_problems(
         export.mapping, {seg.name: [c.name for c in segment_columns(seg)] for seg in segments}
     )
@@ -62,6 +71,13 @@ def plan_run(
         "list_ids": list(export.list_ids),
         "cap": run_cap,
     }
+    if account is not None and account.custom_fields is not None:
+        # A resumed run rebuilds its batches with the same field rules, or not at all.
+        inputs["custom_fields"] = {
+            f.field: asdict(custom) if (custom := account.custom_field(f.field)) else None
+            for f in fields
+            if f.is_custom
+        }
     return RunPlan(
         export=export,
         connection=connection,
@@ -122,4 +138,7 @@ def changed_inputs(before: Mapping[str, Any], now: Mapping[str, Any]) -> list[st
     ):
         if before.get(key) != now.get(key):
             changes.append(f"{label} changed")
+    # Runs recorded before custom fields were fingerprinted have no such key: not a change.
+    if "custom_fields" in before and before["custom_fields"] != now.get("custom_fields"):
+        changes.append("the account's custom fields (type, format or choices) changed")
     return changes

@@ -3,7 +3,8 @@
 Pass 1 reads only the e-mail column of every segment and classifies every row (see
 ``validation``): that gives exact totals before anything is sent. Pass 2 streams the mapped
 columns again in chunks, writes rejected rows to rejected.csv, turns the rows to send into
-contacts and cuts them into batches. Neither pass holds a segment in memory; a stop event is
+contacts (each field held to its rule; what was changed or dropped goes to field_problems.csv)
+and cuts them into batches. Neither pass holds a segment in memory; a stop event is
 checked on every chunk, so a cancelled run stops reading within one chunk.
 """
 
@@ -25,11 +26,13 @@ from cc_tui.engine.batching import (
     BatchBuilder,
     contact_lines,
 )
-from cc_tui.engine.mapping import MappedField, contact_frame, truncation_counts
+from cc_tui.engine.field_problems import FieldProblemsWriter
+from cc_tui.engine.mapping import MappedField, contact_fields
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
 from cc_tui.engine.segments import Segment, SegmentFormat, scan_segment, segment_read_errors
 from cc_tui.engine.validation import Classification, RowClass, classify, email_checks
+from cc_tui.models import FIELD_DROPPED_PREFIX
 
 __all__ = ["CHUNK_ROWS", "REF_EMAIL", "PreparationStopped", "Preparer", "check_emails"]
 
@@ -64,11 +67,11 @@ def check_emails(
 
 @dataclass(slots=True)
 class Preparer:
-    """Pass 2: batches of contacts to send, rejected rows written on the way.
+    """Pass 2: batches of contacts to send, rejected rows and field problems written on the way.
 
-    Without ``rejected`` and ``tracker`` it neither writes nor counts rows (the head start
-    reads rows that pass 2 writes and counts later); ``row_limit`` reads only the first rows of
-    each segment.
+    Without ``rejected``, ``tracker`` and ``field_problems`` it neither writes nor counts rows
+    (the head start reads rows that pass 2 writes and counts later); ``row_limit`` reads only
+    the first rows of each segment.
     """
 
     segments: Sequence[Segment]
@@ -80,6 +83,7 @@ class Preparer:
     max_contacts: int = MAX_CONTACTS_PER_BATCH
     max_bytes: int = MAX_BATCH_BYTES
     row_limit: int | None = None
+    field_problems: FieldProblemsWriter | None = None
 
     @property
     def source_columns(self) -> list[str]:
@@ -135,25 +139,39 @@ class Preparer:
                 yield from self._take(segment, in_flight.popleft().result())
 
     def _contacts(self, index: int, rows: pl.DataFrame) -> _Chunk:
-        """One chunk's rejected rows, contact lines and refs (runs in the chunk pool)."""
+        """One chunk's rejected rows, contact lines, refs and field problems (in the pool)."""
         sendable = pl.col("cls") == RowClass.SENT.value
         to_send = rows.filter(sendable)
         rejected = rows.filter(~sendable)
         if to_send.height == 0:
-            return _Chunk(rows.height, rejected, None, None, 0)
-        truncated = truncation_counts(to_send, self.fields)
-        contacts = contact_frame(to_send, self.fields, truncate=truncated.keys())
+            return _Chunk(rows.height, rejected, None, None, None)
+        prepared = contact_fields(to_send, self.fields)
+        contacts = prepared.contacts
         refs = to_send.select(
             pl.lit(index, dtype=pl.UInt16).alias("segment"), "row", *self.source_columns
         ).with_columns(contacts.get_column("email").alias(REF_EMAIL))
-        return _Chunk(rows.height, rejected, contact_lines(contacts), refs, sum(truncated.values()))
+        positions = prepared.problems.get_column("index")
+        problems = prepared.problems.select(
+            to_send.get_column("row").gather(positions).alias("row"), "field", "reason", "value"
+        )
+        lines = contact_lines(contacts, prepared.plain)
+        return _Chunk(rows.height, rejected, lines, refs, problems)
 
     def _take(self, segment: Segment, chunk: _Chunk) -> Iterator[tuple[pl.Series, pl.DataFrame]]:
         """Write and count one chunk, in input order; yield its contacts if it has any."""
         if self.rejected is not None:
             self.rejected.write_classified(segment.name, chunk.rejected)
+        problems = chunk.problems
+        if self.field_problems is not None and problems is not None:
+            self.field_problems.write(segment.name, problems)
         if self.tracker is not None:
-            self.tracker.add(rows_read=chunk.rows, truncated=chunk.truncated)
+            changed = dropped = 0
+            if problems is not None and problems.height:
+                dropped = int(
+                    problems.get_column("reason").str.starts_with(FIELD_DROPPED_PREFIX).sum()
+                )
+                changed = problems.height - dropped
+            self.tracker.add(rows_read=chunk.rows, fields_changed=changed, fields_dropped=dropped)
         if chunk.lines is not None and chunk.refs is not None:
             yield chunk.lines, chunk.refs
 
@@ -187,4 +205,4 @@ class _Chunk:
     rejected: pl.DataFrame
     lines: pl.Series | None
     refs: pl.DataFrame | None
-    truncated: int
+    problems: pl.DataFrame | None  # row, field, reason, value of each field changed or dropped

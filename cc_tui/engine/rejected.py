@@ -4,7 +4,8 @@ Columns: ``segment``, ``row`` (1-based data row in that segment), ``reason`` (mi
 invalid_email, duplicate_email, over_cap, refused_by_constant_contact), ``detail`` (for
 example Constant Contact's own error text), then the row's mapped source columns as read.
 Rows are appended as the run goes, from the preparation thread and from the event loop, so
-writes are serialised by a lock. Polars reads the file back with ``pl.read_csv``.
+writes are serialised by a lock. Polars reads the file back with ``pl.read_csv``. The file is
+private to its owner (0600).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import IO
 
 import polars as pl
 
+from cc_tui.engine.run_files import open_private
 from cc_tui.engine.validation import RowClass
 
 __all__ = ["REFUSED_REASON", "RejectedRowsWriter"]
@@ -38,8 +40,7 @@ class RejectedRowsWriter:
         self._columns = list(dict.fromkeys(source_columns))
         self._cap = cap
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[bytes] | None = path.open("wb")
+        self._file: IO[bytes] | None = open_private(path)
         header = [*_OWN_COLUMNS, *(_output_name(c) for c in self._columns)]
         pl.DataFrame(schema=dict.fromkeys(header, pl.String)).write_csv(self._file)
 

@@ -34,11 +34,13 @@ __all__ = [
     "normalised_email",
 ]
 
-# RFC 5322 "dot-atom" local part and a host name with an alphabetic TLD: what Constant Contact
-# takes as a valid address in practice (no quoted local parts, no IP-literal domains).
+# RFC 5322 "dot-atom" local part and a host name whose TLD is alphabetic (2+ letters) or an
+# internationalised one in its ASCII form (``xn--p1ai``): what Constant Contact takes as a valid
+# address in practice (no quoted local parts, no IP-literal domains). Internationalised labels
+# (``xn--bcher-kva``) are letters, digits and hyphens, so every label may be one.
 EMAIL_PATTERN = (
     r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$"
+    r"@([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+([a-z]{2,}|xn--[a-z0-9]([a-z0-9-]*[a-z0-9])?)$"
 )
 HASH_SEED = 0x0CC7
 # Rows per duplicate-finding bucket: a bucket's sort holds about 12 bytes a row, plus scratch.

@@ -116,8 +116,14 @@ UPDATE batches
 CREATE INDEX batches_in_doubt ON batches (state, contacts)
 """
 
+# Version 3: each run's optional fields changed or dropped, per field and reason, as JSON
+# ({"anniversary": {"dropped_invalid_date": 809}}).
+_V3 = """
+ALTER TABLE runs ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
+"""
+
 # MIGRATIONS[n] upgrades a file at user_version n to n + 1. Append, never edit.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -95,10 +95,15 @@ class RunHistory:
         assignments = ", ".join(f"{name} = ?" for name in columns)
         with self._db.transaction() as db:
             db.execute(
-                f"UPDATE runs SET {assignments}, status = ?, attempts = ?, finished_at = ?, "
-                "updated_at = ?, error = ?, rejected_rows_file = ? WHERE run_id = ?",
+                f"UPDATE runs SET {assignments}, fields = ?, status = ?, attempts = ?, "
+                "finished_at = ?, updated_at = ?, error = ?, rejected_rows_file = ? "
+                "WHERE run_id = ?",
                 (
                     *values,
+                    json.dumps(
+                        {name: dict(reasons) for name, reasons in run.fields.items()},
+                        sort_keys=True,
+                    ),
                     run.status.value,
                     run.attempts,
                     _iso(run.finished_at),
@@ -291,10 +296,26 @@ def _run(row: sqlite3.Row) -> RunRecord:
         finished_at=_when(row["finished_at"]),
         attempts=row["attempts"],
         rejected={reason: row[reason] for reason in REJECT_REASONS},
+        fields=_field_counts(row["fields"]),
         error=row["error"],
         rejected_rows_file=row["rejected_rows_file"],
         **{name: row[name] for name in _COUNTERS},
     )
+
+
+def _field_counts(text: str) -> dict[str, dict[str, int]]:
+    """The ``fields`` column: counts per field and reason (ignoring anything malformed)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        str(name): {str(r): int(n) for r, n in reasons.items() if isinstance(n, int)}
+        for name, reasons in data.items()
+        if isinstance(reasons, dict)
+    }
 
 
 def _batch(row: sqlite3.Row, activity_ids: tuple[str, ...]) -> BatchRecord:

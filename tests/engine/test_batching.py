@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cc_tui.engine.batching import MAX_BATCH_BYTES, BatchBuilder, contact_lines
+from cc_tui.engine.mapping import contact_fields, mapped_fields
+from cc_tui.models import FieldMapping
 
 LIST_IDS = ["04fe9a97-a579-43c5-bb1a-58ed29bf0a6a"]
 
@@ -42,6 +45,87 @@ def test_null_fields_are_left_out_and_json_parses() -> None:
     body = [json.loads(line) for line in contact_lines(frame).to_list()]
     assert body[0] == {"email": "user0@example.com", "first_name": "Zoë"}
     assert body[1] == {"email": "user1@example.com"}
+
+
+def test_null_custom_fields_with_non_ascii_names_are_left_out() -> None:
+    # Once sent as "cf:größe":null: the old code searched for the key as json.dumps spells it
+    # (\u00f6), while the line held it as raw UTF-8.
+    frame = pl.DataFrame({
+        "email": ["a@x.com", "b@x.com", "c@x.com"],
+        "cf:größe": [None, "42", ""],
+        'cf:"quoted"\\': ["v", None, None],
+        "birthday_month": [None, 7, None],
+    }, schema_overrides={"birthday_month": pl.Int64})  # fmt: skip
+    lines = contact_lines(frame).to_list()
+    assert [json.loads(line) for line in lines] == [
+        {"email": "a@x.com", 'cf:"quoted"\\': "v"},
+        {"email": "b@x.com", "cf:größe": "42", "birthday_month": 7},
+        {"email": "c@x.com"},
+    ]
+    assert all("null" not in line and '""' not in line for line in lines)
+    assert "größe" in lines[1]  # written as UTF-8, not escaped
+
+
+def test_values_that_look_like_json_stay_inside_their_string() -> None:
+    hostile = [',"x":null', '"}', "back\\slash\\", '\\",\"email\":null', "tab\tnew\nline\x00\x1f",
+               "😀 ünï \u2028", ":null", "null"]  # fmt: skip
+    frame = pl.DataFrame({"email": [f"p{i}@x.com" for i in range(len(hostile))],
+                          "job_title": hostile, "cf:größe": [None] * len(hostile)},
+                         schema_overrides={"cf:größe": pl.String})  # fmt: skip
+    decoded = [json.loads(line) for line in contact_lines(frame).to_list()]
+    assert [d["job_title"] for d in decoded] == hostile
+    assert all(set(d) == {"email", "job_title"} for d in decoded)
+
+
+def test_other_column_types_are_refused() -> None:
+    with pytest.raises(TypeError, match="score"):
+        contact_lines(pl.DataFrame({"email": ["a@x.com"], "score": [1.5]}))
+
+
+_TEXT = st.one_of(st.none(), st.text(max_size=12))
+_KEYS = st.lists(
+    st.one_of(st.sampled_from(["first_name", "cf:größe", 'cf:a"b', "cf:x\\y", "home country"]),
+              st.text(min_size=1, max_size=8).map(lambda t: "cf:" + t)),
+    min_size=1, max_size=4, unique=True,
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(keys=_KEYS, data=st.data())
+def test_every_line_is_json_without_nulls_or_empty_strings(
+    keys: list[str], data: st.DataObject
+) -> None:
+    rows = data.draw(st.integers(min_value=1, max_value=6))
+    # The e-mail is always there in a run; here it may be missing too (then the first present
+    # field must not start with a comma).
+    emails = [f"p{i}@x.com" for i in range(rows)]
+    columns: dict[str, list[object]] = {
+        "email": data.draw(st.one_of(st.just(emails), st.lists(_TEXT, min_size=rows,
+                                                                max_size=rows)))
+    }  # fmt: skip
+    for key in keys:
+        columns[key] = data.draw(st.lists(_TEXT, min_size=rows, max_size=rows))
+    frame = pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
+    for index, line in enumerate(contact_lines(frame).to_list()):
+        decoded = json.loads(line)
+        expected = {k: v[index] for k, v in columns.items() if v[index] not in (None, "")}
+        assert decoded == expected
+        assert None not in decoded.values() and "" not in decoded.values()
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), st.text(max_size=30)), min_size=1, max_size=8))
+def test_contacts_from_any_text_have_no_blank_values(values: list[str | None]) -> None:
+    fields = mapped_fields(FieldMapping(email="e", first_name="f", attributes={
+        "cf:größe": "f", "anniversary": "f", "phone": "f", "sms_number": "f"}))  # fmt: skip
+    rows = pl.DataFrame({"e": [f"p{i}@x.com" for i in range(len(values))], "f": values},
+                        schema={"e": pl.String, "f": pl.String})  # fmt: skip
+    for line in contact_lines(contact_fields(rows, fields).contacts).to_list():
+        decoded = json.loads(line)
+        for value in decoded.values():
+            assert isinstance(value, str) and value.strip() and value == value.strip()
+            assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in value)
+            assert len(value.encode("utf-16-le")) // 2 <= 255
 
 
 def test_unicode_quotes_and_newlines_survive() -> None:

@@ -6,11 +6,10 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from cc_tui.engine.mapping import (
-    contact_frame,
+    contact_fields,
     custom_field_problems,
     mapped_fields,
     mapping_problems,
-    truncation_counts,
 )
 from cc_tui.models import FieldMapping
 
@@ -58,7 +57,7 @@ def test_unknown_custom_fields_are_named() -> None:
     assert "cf:tier" in problems[0] and "other" in problems[0]
 
 
-def test_values_are_trimmed_emptied_truncated_and_birthdays_paired() -> None:
+def test_values_are_trimmed_emptied_dropped_when_long_and_birthdays_paired() -> None:
     rows = pl.DataFrame({
         "Email": ["  Ana@X.com ", "bo@x.com"],
         "First": ["  Ana ", "   "],
@@ -72,14 +71,17 @@ def test_values_are_trimmed_emptied_truncated_and_birthdays_paired() -> None:
     expected = pl.DataFrame({
         "email": ["ana@x.com", "bo@x.com"],
         "first_name": ["Ana", None],
-        "last_name": ["L" * 50, None],
+        "last_name": [None, None],  # too long: left out, never cut
         "job_title": ["CEO", None],
-        "cf:tier": ["gold", "t" * 255],
+        "cf:tier": ["gold", None],
         "birthday_month": [7, None],
         "birthday_day": [14, None],
-    })  # fmt: skip
-    assert_frame_equal(contact_frame(rows, fields), expected)
-    truncated = truncation_counts(rows, fields)
-    assert truncated == {"last_name": 1, "cf:tier": 1}
-    # The run passes the fields truncation_counts found long: the same contacts come out.
-    assert_frame_equal(contact_frame(rows, fields, truncate=truncated.keys()), expected)
+    }, schema_overrides={"last_name": pl.String})  # fmt: skip
+    result = contact_fields(rows, fields)
+    assert_frame_equal(result.contacts, expected)
+    assert sorted(result.problems.drop("value").rows()) == [
+        (0, "last_name", "dropped_too_long"),
+        (1, "birthday_day", "dropped_invalid_birthday"),
+        (1, "birthday_month", "dropped_invalid_birthday"),
+        (1, "cf:tier", "dropped_too_long"),
+    ]

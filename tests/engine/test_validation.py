@@ -41,6 +41,13 @@ def classes(result: Classification) -> list[RowClass]:
         # 51 characters: longer than the swagger's maxLength of 50 for an import's email.
         ("a" * 39 + "@example.com", RowClass.INVALID_EMAIL),
         ("a" * 38 + "@example.com", RowClass.SENT),
+        # Internationalised domains in their ASCII form: any label, the TLD included.
+        ("ana@xn--bcher-kva.example", RowClass.SENT),
+        ("ana@example.xn--p1ai", RowClass.SENT),
+        ("ana@xn--80ak6aa92e.xn--p1ai", RowClass.SENT),
+        ("ana@example.xn--", RowClass.INVALID_EMAIL),
+        ("ana@example.xn--p1ai-", RowClass.INVALID_EMAIL),
+        ("ana@example.x1", RowClass.INVALID_EMAIL),
     ],
 )
 def test_single_email_rules(email: str | None, expected: RowClass) -> None:

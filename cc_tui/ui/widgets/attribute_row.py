@@ -41,7 +41,11 @@ class AttributeRow(Widget):
 
     HELP = (
         "Pick a Constant Contact field, or *custom field…* and type its name, then the segment "
-        "column that feeds it. **Remove** (or ctrl+d on the row) drops the row."
+        "column that feeds it. **Remove** (or ctrl+d on the row) drops the row. *home "
+        "country* is spelled with a space, as Constant Contact's contract spells it (beside "
+        "work_country and other_country). Values Constant Contact would refuse (impossible "
+        "dates, international phone numbers, over-long text) are left out of their contact, "
+        "which is still sent, and listed in the run's field_problems.csv."
     )
     DEFAULT_CSS = """
     AttributeRow { height: auto; }

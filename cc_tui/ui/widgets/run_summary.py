@@ -32,7 +32,10 @@ class RunSummary(Static):
     HELP = (
         "What the run did, accounted: every row read was either sent or rejected (with a "
         "reason), and every contact sent was confirmed, refused, kept off as unsubscribed, or "
-        "is still pending. The rejected rows are in the file named at the bottom."
+        "is still pending. Optional fields Constant Contact would not take were changed (line "
+        "breaks, date formats) or left out of their contact, which was still sent; they are "
+        "counted per field and reason. The rejected rows and the field problems are in the "
+        "files named at the bottom."
     )
     DEFAULT_CSS = """
     RunSummary { height: auto; padding: 0 1; border: round $panel; }
@@ -84,17 +87,36 @@ def summary_markup(record: RunRecord) -> str:
         )
     lines.append(
         f"batches {record.batches:,} · requests {record.requests:,} · retries "
-        f"{record.retries:,} · throttled {record.throttled:,} · truncated {record.truncated:,}"
+        f"{record.retries:,} · throttled {record.throttled:,}"
     )
+    lines.extend(_field_lines(record))
     if record.error:
         lines.append(f"[b $run-failed]error:[/] {escape(record.error)}")
     if record.rejected_rows_file:
         lines.append(f"rejected rows: {escape(record.rejected_rows_file)}")
+        if record.fields and record.field_problems_file:
+            lines.append(f"field problems: {escape(record.field_problems_file)}")
         if record.dry_run:
             # Written by the run (engine.execution.WOULD_SEND_FILE) beside the rejected rows.
             would_send = str(Path(record.rejected_rows_file).with_name("would_send.jsonl"))
             lines.append(f"would send (one request per line): {escape(would_send)}")
     return "\n".join(lines)
+
+
+def _field_lines(record: RunRecord) -> list[str]:
+    """Optional fields changed or left out (the contacts were sent either way), per field."""
+    lines = []
+    if record.fields:
+        lines.append(
+            f"fields changed {record.fields_changed:,} · [$rejected]dropped "
+            f"{record.fields_dropped:,}[/] (their contacts were still sent)"
+        )
+        for name, reasons in sorted(record.fields.items()):
+            counts = ", ".join(f"{reason} {n:,}" for reason, n in sorted(reasons.items()))
+            lines.append(f"  {escape(name)}: {counts}")
+    if record.truncated:  # runs of cc-tui versions that cut long values
+        lines.append(f"truncated {record.truncated:,} (values cut short by an older cc-tui)")
+    return lines
 
 
 def _headline(record: RunRecord) -> str:

@@ -221,8 +221,10 @@ def _counts_lines(progress: RunProgress) -> str:
     rejected = sum(progress.rejected.values())
     reasons = _reason_counts(progress.rejected)
     rejected_line = f"rejected  [$rejected]{rejected:,}[/] ({reasons})"
-    if progress.truncated:
-        rejected_line += f" · truncated {progress.truncated:,}"
+    if progress.fields_changed or progress.fields_dropped:
+        rejected_line += (
+            f" · fields changed {progress.fields_changed:,}, dropped {progress.fields_dropped:,}"
+        )
     return f"{contacts}\n{rejected_line}"
 
 

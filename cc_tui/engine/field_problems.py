@@ -1,0 +1,80 @@
+"""runs/<run-id>/field_problems.csv: every optional field changed or left out, with why.
+
+Columns: ``segment``, ``row`` (1-based data row in that segment), ``field`` (the Constant
+Contact field), ``reason`` (a :class:`~cc_tui.models.FieldReason` value) and ``value`` (as the
+segment held it). The contact of each row was still sent. Rows are appended chunk by chunk as
+pass 2 goes, in input order, and counted per field and reason for the run's summary.
+
+The file is meant to be opened in a spreadsheet, so a text cell that starts like a formula
+(``=``, ``+``, ``-``, ``@``, or a tab or carriage return before one) gets a leading ``'``: the
+spreadsheet shows it as text instead of running it (OWASP's advice on CSV injection).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import IO
+
+import polars as pl
+
+from cc_tui.engine.run_files import open_private
+
+__all__ = ["FIELD_PROBLEM_COLUMNS", "FieldProblemsWriter", "neutralised"]
+
+FIELD_PROBLEM_COLUMNS = ("segment", "row", "field", "reason", "value")
+_FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def neutralised(text: pl.Expr) -> pl.Expr:
+    """``text`` with a ``'`` before any value a spreadsheet would take for a formula."""
+    return pl.when(text.str.contains(_FORMULA_START)).then(pl.lit("'") + text).otherwise(text)
+
+
+class FieldProblemsWriter:
+    """Appends field problems to one CSV file (header first) and counts them."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows_written = 0
+        self._counts: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+        self._file: IO[bytes] | None = open_private(path)
+        pl.DataFrame(schema=dict.fromkeys(FIELD_PROBLEM_COLUMNS, pl.String)).write_csv(self._file)
+
+    def write(self, segment: str, problems: pl.DataFrame) -> None:
+        """Append ``problems`` (``row``, ``field``, ``reason``, ``value``) of ``segment``."""
+        if problems.height == 0:
+            return
+        frame = problems.select(
+            neutralised(pl.lit(segment)).alias("segment"),
+            pl.col("row"),
+            pl.col("field"),
+            pl.col("reason"),
+            neutralised(pl.col("value")).alias("value"),
+        )
+        counted = problems.group_by("field", "reason").len().rows()
+        with self._lock:
+            if self._file is None:
+                raise RuntimeError("the field-problems file is closed")
+            frame.write_csv(self._file, include_header=False)
+            self._file.flush()
+            self.rows_written += frame.height
+            self._counts.update({(field, reason): count for field, reason, count in counted})
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Values changed or dropped so far, per field and reason (sorted)."""
+        with self._lock:
+            items = sorted(self._counts.items())
+        fields: dict[str, dict[str, int]] = {}
+        for (field, reason), count in items:
+            fields.setdefault(field, {})[reason] = count
+        return fields
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
