@@ -193,7 +193,7 @@ def test_parquet_folder_with_hive_partitions_is_one_segment(tmp_path: Path) -> N
     assert count_rows(segment) == 2
 
 
-def test_plain_and_mixed_subfolders_are_skipped_with_the_reason(tmp_path: Path) -> None:
+def test_plain_subfolders_are_skipped_and_mixed_ones_are_problems(tmp_path: Path) -> None:
     (tmp_path / "mixed").mkdir()
     PEOPLE.write_parquet(tmp_path / "mixed" / "a.parquet")
     PEOPLE.write_csv(tmp_path / "mixed" / "b.csv")
@@ -203,7 +203,7 @@ def test_plain_and_mixed_subfolders_are_skipped_with_the_reason(tmp_path: Path) 
     found = find_segments(AppConfig(segments_dirs=(tmp_path,)))
 
     assert found.segments == {}
-    assert any("mixed" in w and "b.csv" in w and "skipped" in w for w in found.warnings)
+    assert "mixes part files of several formats" in found.problems["mixed"]
     assert any("archive" in w and "not a Spark part folder" in w for w in found.warnings)
 
 
