@@ -105,7 +105,7 @@ def open_regular(path: Path) -> BinaryIO:
             what = _SPECIAL.get(stat.S_IFMT(info.st_mode), "not a regular file")
             raise InputError(f"{path}: is {what}, not a file; cc-tui does not read it")
         os.set_blocking(fd, True)
-        return open(fd, "rb", closefd=True)
+        return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise

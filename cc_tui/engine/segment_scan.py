@@ -210,7 +210,9 @@ def parquet_schema(files: Sequence[Path]) -> tuple[dict[str, pl.DataType], bool]
     union: dict[str, pl.DataType] = {}
     agree = True
     for path in files:
-        for name, dtype in pl.read_parquet_schema(path).items():
+        # read_parquet_schema would take the path for a pattern: scan it literally instead.
+        schema = pl.scan_parquet(path, glob=False, hive_partitioning=False).collect_schema()
+        for name, dtype in schema.items():
             known = union.setdefault(name, dtype)
             if known != dtype:
                 agree = False

@@ -152,7 +152,7 @@ def test_missing_partition_is_named_and_hides_no_other_entity(tmp_path: Path) ->
     assert list(found.segments) == ["VipSegment"]
     assert "missing 1 partition file(s)" in found.problems["Customer"]
     assert str(gone) in found.problems["Customer"]
-    with pytest.raises(InputError, match="Customer_2.snapshot.csv"):
+    with pytest.raises(InputError, match=r"Customer_2\.snapshot\.csv"):
         inspect_path(export.root, name="c", entity="Customer")
 
 
