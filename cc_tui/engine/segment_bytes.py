@@ -17,6 +17,8 @@ import gzip
 import hashlib
 import io
 import json
+import mmap
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,6 +62,8 @@ FINGERPRINT_EDGE_BYTES = 64 * 1024
 # A line break followed by one of these may start a blank line (JSON text never holds a raw one).
 _MAYBE_BLANK = re.compile(rb"\n[\n \t\r]")
 _BLANK_BYTES = b" \t\r"
+# A carriage return that is not the first half of CRLF.
+_BARE_CR = re.compile(rb"\r(?!\n)")
 
 
 def unreadable_error(path: Path, exc: BaseException) -> InputError:
@@ -177,42 +181,34 @@ def _bare_cr_outside_quotes(data: bytes, quote: bytes, quotes_before: int = 0) -
 def bare_cr_line(path: Path, quote: str) -> int | None:
     """The line number of the first bare CR outside quotes in a whole LF/CRLF file, or None.
 
-    Files without a CR cost one ``in`` test per 4 MiB chunk (about 0.1 s per GB from the page
-    cache), which is why this runs over the whole file and not just its head: one stray CR
-    deep in a file would silently join two rows.
+    Runs over the whole file, not just its head: one stray CR deep in a file would silently
+    join two rows. The file is mapped, not read: a file without any CR costs one ``find``
+    over the mapped pages (about 0.1 s per GB from the page cache; reading it in chunks
+    costs several times that).
     """
     quote_bytes = quote.encode() if quote else b""
-    offset = lines = 0
-    carry = b""
     with open_regular(path) as stream:
-        while True:
-            chunk = stream.read(COPY_CHUNK_BYTES)
-            data = carry + chunk if carry else chunk
-            if not data:
+        size = os.fstat(stream.fileno()).st_size
+        if size == 0:
+            return None
+        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            if view.find(b"\r") < 0:
                 return None
-            # A CR at the very end may be the first half of a CRLF cut by the chunk boundary.
-            cut = len(data) - 1 if chunk and data.endswith(b"\r") else len(data)
-            body = data[:cut]
-            if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
-                quotes = _count_before(path, offset, quote_bytes) if quote_bytes else 0
-                at = _bare_cr_outside_quotes(body, quote_bytes, quotes)
-                if at is not None:
-                    return lines + body.count(b"\n", 0, at) + 1
-            lines += body.count(b"\n")
-            offset += len(body)
-            carry = data[cut:]
-            if not chunk:
-                return None
-
-
-def _count_before(path: Path, end: int, needle: bytes) -> int:
-    """How often ``needle`` (one byte) occurs in the first ``end`` bytes of a file."""
-    count = 0
-    with open_regular(path) as stream:
-        while end > 0 and (chunk := stream.read(min(COPY_CHUNK_BYTES, end))):
-            count += chunk.count(needle)
-            end -= len(chunk)
-    return count
+            counted = quotes = lines = 0
+            start = 0
+            while (match := _BARE_CR.search(view, start)) is not None:
+                at = match.start()
+                if at == size - 1:
+                    return None  # a CR that ends the file ends no row early
+                piece = view[counted:at]  # each byte is copied once, only on this rare path
+                quotes += piece.count(quote_bytes) if quote_bytes else 0
+                lines += piece.count(b"\n")
+                counted = at
+                start = at + 1
+                if quote_bytes and quotes % 2:
+                    continue  # inside a quoted field: data, not a line end
+                return lines + 1
+    return None
 
 
 def digest_files(root: Path, files: Sequence[Path]) -> tuple[int, int, str]:

@@ -446,3 +446,48 @@ def test_copied_cdm_folder_can_move(tmp_path: Path) -> None:
     segment = inspect_path(tmp_path / "b", name="c", entity="Customer")
 
     assert _read(segment).height == len(export.customer_rows)
+
+
+# --- headerless and odd CSV files -----------------------------------------------------------
+
+
+def test_headerless_file_with_named_columns_keeps_its_first_row(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("ana@example.com,Ana\nbob@example.com,Bob\n")
+    config = AppConfig(
+        segments={
+            "named": SegmentSource("named", path, header=False, columns=("email", "name")),
+            "unnamed": SegmentSource("unnamed", path, header=False),
+        }
+    )
+
+    found = find_segments(config)
+    named, unnamed = found.segments["named"], found.segments["unnamed"]
+
+    assert _read(named).rows() == [("ana@example.com", "Ana"), ("bob@example.com", "Bob")]
+    assert count_rows(named) == 2 and preview(named).height == 2
+    assert [c.name for c in segment_columns(named)] == ["email", "name"]
+    assert unnamed.columns == ("column_1", "column_2")
+    assert "no header line" in unnamed.notes[0] and "[segments.unnamed]" in unnamed.notes[0]
+    assert _read(unnamed, ["column_1"])["column_1"].to_list() == [
+        "ana@example.com",
+        "bob@example.com",
+    ]
+
+
+def test_quote_delimiter_and_encoding_options(tmp_path: Path) -> None:
+    path = tmp_path / "odd.txt"
+    path.write_bytes('email|name\n"ana@example.com"|O"Neil\nbob@example.com|Zo\xeb\n'.encode()
+                     .replace(b"Zo\xc3\xab", b"Zo\xeb"))  # fmt: skip
+    config = AppConfig(
+        segments={
+            "odd": SegmentSource("odd", path, delimiter="|", quote="", encoding="latin-1"),
+        }
+    )
+
+    segment = find_segments(config).segments["odd"]
+
+    assert (segment.delimiter, segment.quote, segment.encoding) == ("|", "", "latin-1")
+    assert _read(segment).rows() == [('"ana@example.com"', 'O"Neil'), ("bob@example.com", "Zoë")]
+    assert preview(segment).rows() == _read(segment).rows()
+    assert count_rows(segment) == 2
