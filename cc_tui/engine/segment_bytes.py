@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from cc_tui.engine.segment_paths import open_regular
 from cc_tui.errors import InputError
@@ -33,6 +33,7 @@ __all__ = [
     "CR_ONLY",
     "FINGERPRINT_EDGE_BYTES",
     "HEAD_MAX_BYTES",
+    "MAX_EXPANSION",
     "MIXED_LINE_ENDINGS",
     "SNIFF_BYTES",
     "DecompressionLimitError",
@@ -84,12 +85,20 @@ class DecompressionLimitError(InputError):
     """A compressed file grew past the cap on decompressed bytes (a gzip bomb, or a huge file)."""
 
 
-class _CappedReader(io.RawIOBase):
-    """Decompressed bytes of a gzip file, with an InputError once more than ``limit`` came."""
+# Text compresses 3 to 15 times with gzip; only a decompression bomb (zeros, one line repeated)
+# expands this much. Judged once this many bytes came out, so small files are never refused.
+MAX_EXPANSION = 200
+_EXPANSION_AFTER_BYTES = 64 * 1024 * 1024
 
-    def __init__(self, stream: gzip.GzipFile, path: Path, limit: int) -> None:
+
+class _CappedReader(io.RawIOBase):
+    """Decompressed bytes of a gzip file, with an InputError once more than ``limit`` came,
+    or once they are more than :data:`MAX_EXPANSION` times the compressed bytes read."""
+
+    def __init__(self, stream: gzip.GzipFile, raw: BinaryIO, path: Path, limit: int) -> None:
         super().__init__()
         self._stream = stream
+        self._raw = raw
         self._path = path
         self._limit = limit
         self._seen = 0
@@ -100,6 +109,15 @@ class _CappedReader(io.RawIOBase):
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         count = self._stream.readinto(buffer)
         self._seen += count
+        if self._seen > _EXPANSION_AFTER_BYTES:
+            compressed = max(self._raw.tell(), 1)
+            if self._seen > MAX_EXPANSION * compressed:
+                raise DecompressionLimitError(
+                    f"{self._path}: expands more than {MAX_EXPANSION} times when decompressed "
+                    f"({_size(compressed)} gave {_size(self._seen)} so far); reading stopped, as "
+                    "it looks like a decompression bomb. Fix: check the file; if it is genuine, "
+                    "store it uncompressed"
+                )
         if self._seen > self._limit:
             raise DecompressionLimitError(
                 f"{self._path}: decompresses to more than {_size(self._limit)}, the cap on "
@@ -133,7 +151,7 @@ def open_raw(path: Path, *, gz: bool, limit: int | None = None) -> io.BufferedIO
     stream = gzip.GzipFile(fileobj=raw, mode="rb")
     if limit is None:
         return stream
-    return io.BufferedReader(_CappedReader(stream, path, limit), COPY_CHUNK_BYTES)
+    return io.BufferedReader(_CappedReader(stream, raw, path, limit), COPY_CHUNK_BYTES)
 
 
 def read_head(path: Path, *, gz: bool, limit: int = SNIFF_BYTES) -> bytes:

@@ -279,6 +279,22 @@ def test_gzip_bomb_is_refused_at_the_cap_with_flat_memory(
     assert not cache.exists() or list(cache.iterdir()) == []  # no partial copy left behind
 
 
+def test_zeros_bomb_is_refused_by_its_expansion_long_before_the_cap(
+    tmp_path: Path, private_home: Path
+) -> None:
+    path = tmp_path / "zeros.csv.gz"
+    block = bytes(MB)
+    with gzip.open(path, "wb", compresslevel=1) as stream:
+        stream.write(b"email\n")
+        for _ in range(200):  # 200 MB of zeros; the test's cap is far above the point it stops
+            stream.write(block)
+    segment = inspect_path(path, name="zeros", declared="csv.gz")
+
+    with pytest.raises(InputError, match=r"expands more than 200 times.*decompression bomb"):
+        count_rows(segment)
+    assert list((private_home / "cache" / "segments").iterdir()) == []
+
+
 def test_copy_stops_before_the_disk_is_full(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
