@@ -119,13 +119,14 @@ class _Copies:
 _COPIES = _Copies()
 
 
-def use_cache_dir(folder: Path) -> None:
-    """Make ``folder`` this process's default cache of copies (the home's ``cache_dir``).
+def use_cache_dir(folder: Path | None) -> None:
+    """Make ``folder`` (the home's ``cache_dir``) this process's default cache of copies.
 
-    Called once by whoever opens the home (``--home DIR`` is not in the environment); without
-    it the cache is under the home that ``CC_TUI_HOME`` or the platform's folders name.
+    Called by whoever opens the home (``--home DIR`` is not in the environment); without it,
+    or after ``use_cache_dir(None)``, the cache is under the home that ``CC_TUI_HOME`` or the
+    platform's folders name.
     """
-    _COPIES.folder = folder / _CACHE_SUBDIR
+    _COPIES.folder = None if folder is None else folder / _CACHE_SUBDIR
 
 
 def default_cache_dir() -> Path:

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cc_tui.engine.segment_bytes import read_text_head
 from cc_tui.engine.segment_cdm import (
     MANIFEST_SUFFIX,
     CdmEntity,
@@ -445,20 +444,12 @@ def _with_text_options(
 
 
 def _field_count(segment: Segment, head: bytes, quote: str) -> int:
+    """Fields on the first lines of a headerless file (its first bytes, decompressed)."""
     import polars as pl
 
     from cc_tui.engine.segment_scan import TextOptions, parse_head
 
     text = utf8_head(head, segment.encoding)
-    if segment.gzip or len(head) == 0:
-        source = segment.files[0] if segment.files else segment.path
-        text, _ = read_text_head(
-            source,
-            gz=segment.gzip,
-            encoding=segment.encoding,
-            min_lines=2,
-            line_end=segment.line_end,
-        )
     cut = text.rfind(segment.line_end.encode())
     sample = text[: cut + 1] if cut > 0 else text
     if not sample.strip():

@@ -18,6 +18,7 @@ import pytest
 
 from cc_tui.engine import segment_copies
 from cc_tui.engine.preparation import check_emails
+from cc_tui.engine.segment_copies import use_cache_dir
 from cc_tui.engine.segments import (
     Segment,
     count_rows,
@@ -41,6 +42,7 @@ MB = 1024 * 1024
 def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("CC_TUI_HOME", str(home))
+    use_cache_dir(None)  # forget the home an earlier test's services opened
     return home
 
 
@@ -344,7 +346,7 @@ def test_copies_of_dead_processes_are_removed_at_start(tmp_path: Path) -> None:
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
     cache = default_cache_dir()
-    cache.mkdir(parents=True)
+    cache.mkdir(parents=True, exist_ok=True)
     left = cache / f"0123456789abcdef-fedcba9876543210.{int(dead.stdout)}.csv"
     left.write_text("email\nleft@x.co\n")
     mine = cache / f"0123456789abcdef-0000000000000000.{os.getpid()}.csv"

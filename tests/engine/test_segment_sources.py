@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from datetime import UTC, date, datetime
@@ -11,6 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from cc_tui.engine.segment_copies import use_cache_dir
 from cc_tui.engine.segments import (
     Segment,
     SegmentFormat,
@@ -45,6 +47,7 @@ COLUMNS = [name for name, _ in CUSTOMER_ATTRIBUTES]
 def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("CC_TUI_HOME", str(home))
+    use_cache_dir(None)  # forget the home an earlier test's services opened
     return home
 
 
@@ -491,3 +494,18 @@ def test_quote_delimiter_and_encoding_options(tmp_path: Path) -> None:
     assert _read(segment).rows() == [('"ana@example.com"', 'O"Neil'), ("bob@example.com", "Zoë")]
     assert preview(segment).rows() == _read(segment).rows()
     assert count_rows(segment) == 2
+
+
+def test_gzipped_spark_csv_parts_are_read_through_the_cache(tmp_path: Path) -> None:
+    rows = [(f"p{i}@example.com", f"Name {i}") for i in range(5)]
+    folder = tmp_path / "gz_out"
+    spark_csv_folder(folder, rows)
+    for part in folder.glob("part-*.csv"):
+        part.with_name(part.name + ".gz").write_bytes(gzip.compress(part.read_bytes()))
+        part.unlink()
+
+    segment = inspect_path(folder, name="gz", columns=("email", "name"))
+
+    assert (segment.gzip, segment.header) == (True, False)
+    assert _read(segment).rows() == rows
+    assert count_rows(segment) == 5

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from cc_tui.engine.segment_copies import use_cache_dir
 from cc_tui.engine.segments import (
     ColumnInfo,
     Segment,
@@ -53,6 +54,7 @@ def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A home of this test's own, so the cache of converted copies is in its folder."""
     home = tmp_path / "home"
     monkeypatch.setenv("CC_TUI_HOME", str(home))
+    use_cache_dir(None)  # forget the home an earlier test's services opened
     return home
 
 
