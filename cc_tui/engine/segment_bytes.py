@@ -17,7 +17,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
