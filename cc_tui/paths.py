@@ -2,8 +2,9 @@
 
 By default the files follow the platform's conventions (platformdirs): config.toml, secrets.toml
 and user themes in the user config folder; run history and rejected rows in the user data folder;
-locks of running exports in the user state folder. ``CC_TUI_HOME`` (or ``--home DIR``) puts every
-file under that one folder instead, which is what tests and demos do.
+locks of running exports and the cache (uncompressed copies of segments) in the user state
+folder. ``CC_TUI_HOME`` (or ``--home DIR``) puts every file under that one folder instead, which
+is what tests and demos do.
 """
 
 from __future__ import annotations
@@ -78,6 +79,11 @@ class AppPaths:
     def locks_dir(self) -> Path:
         """Lock files of exports that are running now."""
         return self.state_dir / "locks"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Private working copies (decompressed segments); each process removes its own."""
+        return self.state_dir / "cache"
 
     def ensure(self) -> None:
         """Create the folders (private to the user) if they do not exist yet."""

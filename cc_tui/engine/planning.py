@@ -15,7 +15,13 @@ from cc_tui.engine.mapping import (
     with_account_fields,
 )
 from cc_tui.engine.preflight import AccountFacts
-from cc_tui.engine.segments import Segment, discover_segments, fingerprint, segment_columns
+from cc_tui.engine.segments import (
+    Segment,
+    find_segments,
+    fingerprint,
+    mapping_column_problems,
+    segment_columns,
+)
 from cc_tui.errors import InputError, UsageError
 from cc_tui.models import CONTACT_CAP_PER_RUN, AppConfig, Connection, Export
 
@@ -57,6 +63,10 @@ def plan_run(
     problems = mapping_problems(
         export.mapping, {seg.name: [c.name for c in segment_columns(seg)] for seg in segments}
     )
+    if not problems:
+        # Lists and records cannot feed a field: refused here, before anything is read or sent.
+        columns = [field.column for field in fields]
+        problems = [p for seg in segments for p in mapping_column_problems(seg, columns)]
     if problems:
         raise InputError(f"Export '{export_name}' cannot run: " + " ".join(problems))
     run_cap = connection.contact_cap if connection else CONTACT_CAP_PER_RUN
@@ -107,7 +117,12 @@ def resolve_export(
 
 
 def _resolve_segments(config: AppConfig, export: Export) -> tuple[Segment, ...]:
-    found = discover_segments(config)
+    discovery = find_segments(config)
+    broken = [name for name in export.segments if name in discovery.problems]
+    if broken:
+        reasons = "; ".join(f"'{name}': {discovery.problems[name]}" for name in broken)
+        raise InputError(f"Export '{export.name}' cannot run: segment {reasons}")
+    found = discovery.segments
     missing = [name for name in export.segments if name not in found]
     if missing:
         where = ", ".join(str(d) for d in config.segments_dirs) or "no segments_dirs configured"

@@ -30,7 +30,7 @@ from cc_tui.engine.field_problems import FieldProblemsWriter
 from cc_tui.engine.mapping import MappedField, contact_fields
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
-from cc_tui.engine.segments import Segment, SegmentFormat, scan_segment, segment_read_errors
+from cc_tui.engine.segments import Segment, scan_segment, segment_read_errors
 from cc_tui.engine.validation import Classification, RowClass, classify, email_checks
 from cc_tui.models import FIELD_DROPPED_PREFIX
 
@@ -184,7 +184,7 @@ def _chunks(segment: Segment, scan: pl.LazyFrame) -> Iterator[pl.DataFrame]:
     query per slice: 340 MB, for about 15% more time, as each slice decodes the row groups it
     overlaps. The text readers' read-ahead is bounded by the settings above.
     """
-    if segment.format is not SegmentFormat.PARQUET:
+    if not segment.is_columnar:  # Parquet files and folders, Delta tables, Parquet partitions
         yield from scan.collect_batches(chunk_size=CHUNK_ROWS)
         return
     offset = 0

@@ -3,9 +3,11 @@
 The byte-level helpers behind :mod:`cc_tui.engine.segments`: streaming decompression and
 transcoding into a UTF-8 copy; locating the first byte that is not valid text, for error
 messages; reading the first lines of a file as UTF-8 for previews; hashing both ends of files for
-fingerprints; counting NDJSON lines.
+fingerprints; counting NDJSON lines; telling line endings apart.
 
 Nothing here reads a whole file into memory: copies and counts go through fixed-size chunks.
+Files are opened with :func:`~cc_tui.engine.segment_paths.open_regular` (never a FIFO), and
+decompression stops with an InputError once it passes a cap (a gzip bomb never fills the disk).
 """
 
 from __future__ import annotations
@@ -19,22 +21,29 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
+from cc_tui.engine.segment_paths import open_regular
 from cc_tui.errors import InputError
 
 __all__ = [
     "COPY_CHUNK_BYTES",
+    "CR_ONLY",
     "FINGERPRINT_EDGE_BYTES",
     "HEAD_MAX_BYTES",
+    "MAX_EXPANSION",
+    "MIXED_LINE_ENDINGS",
     "SNIFF_BYTES",
+    "DecompressionLimitError",
     "TextSource",
+    "bare_cr_line",
     "copy_as_utf8",
     "count_json_lines",
     "digest_files",
     "encoding_error",
     "find_decode_error",
     "is_polars_encoding",
+    "line_ending",
     "open_raw",
     "read_head",
     "read_text_head",
@@ -52,6 +61,8 @@ FINGERPRINT_EDGE_BYTES = 64 * 1024
 # A line break followed by one of these may start a blank line (JSON text never holds a raw one).
 _MAYBE_BLANK = re.compile(rb"\n[\n \t\r]")
 _BLANK_BYTES = b" \t\r"
+# A carriage return that is not the first half of CRLF.
+_BARE_CR = re.compile(rb"\r(?!\n)")
 
 
 def unreadable_error(path: Path, exc: BaseException) -> InputError:
@@ -68,17 +79,173 @@ def is_polars_encoding(encoding: str) -> bool:
     return codecs.lookup(encoding).name in {"utf-8", "utf-8-sig"}
 
 
-def open_raw(path: Path, *, gz: bool) -> io.BufferedIOBase:
-    """Open a file for reading its (decompressed) bytes."""
-    if gz:
-        return gzip.open(path, "rb")
-    return path.open("rb")
+class DecompressionLimitError(InputError):
+    """A compressed file grew past the cap on decompressed bytes (a gzip bomb, or a huge file)."""
+
+
+# Text compresses 3 to 15 times with gzip; only a decompression bomb (zeros, one line repeated)
+# expands this much. Judged once this many bytes came out, so small files are never refused.
+MAX_EXPANSION = 200
+_EXPANSION_AFTER_BYTES = 64 * 1024 * 1024
+
+
+class _CappedReader(io.RawIOBase):
+    """Decompressed bytes of a gzip file, with an InputError once more than ``limit`` came,
+    or once they are more than :data:`MAX_EXPANSION` times the compressed bytes read."""
+
+    def __init__(self, stream: gzip.GzipFile, raw: BinaryIO, path: Path, limit: int) -> None:
+        super().__init__()
+        self._stream = stream
+        self._raw = raw
+        self._path = path
+        self._limit = limit
+        self._seen = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        count = self._stream.readinto(buffer)
+        self._seen += count
+        if self._seen > _EXPANSION_AFTER_BYTES:
+            compressed = max(self._raw.tell(), 1)
+            if self._seen > MAX_EXPANSION * compressed:
+                raise DecompressionLimitError(
+                    f"{self._path}: expands more than {MAX_EXPANSION} times when decompressed "
+                    f"({_size(compressed)} gave {_size(self._seen)} so far); reading stopped, as "
+                    "it looks like a decompression bomb. Fix: check the file; if it is genuine, "
+                    "store it uncompressed"
+                )
+        if self._seen > self._limit:
+            raise DecompressionLimitError(
+                f"{self._path}: decompresses to more than {_size(self._limit)}, the cap on "
+                "uncompressed segment data; reading stopped (it may be a decompression bomb). "
+                "Fix: check the file; if it is genuine, store it uncompressed or raise the cap"
+            )
+        return count
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
+def _size(count: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:,} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
+        count /= 1024  # type: ignore[assignment]
+    return f"{count} GiB"  # pragma: no cover - the loop always returns
+
+
+def open_raw(path: Path, *, gz: bool, limit: int | None = None) -> io.BufferedIOBase:
+    """Open a regular file for reading its (decompressed) bytes.
+
+    ``limit`` caps the decompressed bytes of a gzip file: reading past it raises
+    :class:`DecompressionLimitError`. Never blocks on a FIFO (see ``open_regular``).
+    """
+    raw = open_regular(path)
+    if not gz:
+        return raw  # type: ignore[return-value]
+    stream = gzip.GzipFile(fileobj=raw, mode="rb")
+    if limit is None:
+        return stream
+    return io.BufferedReader(_CappedReader(stream, raw, path, limit), COPY_CHUNK_BYTES)
 
 
 def read_head(path: Path, *, gz: bool, limit: int = SNIFF_BYTES) -> bytes:
     """The first ``limit`` bytes of a file, decompressed if it is gzip."""
     with open_raw(path, gz=gz) as stream:
         return stream.read(limit)
+
+
+CR_ONLY = "\r"
+MIXED_LINE_ENDINGS = "mixed"
+
+
+def line_ending(head: bytes, quote: str) -> str:
+    """How the lines of delimited text end, judged from its first bytes.
+
+    ``"\n"`` for LF and CRLF (Polars reads both), ``"\r"`` for classic Mac files (CR alone),
+    :data:`MIXED_LINE_ENDINGS` when a bare CR ends some lines and LF others (Polars would join
+    such lines into one row). A CR inside a quoted field is data, not a line end.
+    """
+    if b"\r" not in head:
+        return "\n"
+    bare = _bare_cr_outside_quotes(head, quote.encode() if quote else b"")
+    if bare is None:
+        return "\n"
+    if b"\n" not in head:
+        return CR_ONLY
+    return MIXED_LINE_ENDINGS
+
+
+def _bare_cr_outside_quotes(data: bytes, quote: bytes, quotes_before: int = 0) -> int | None:
+    """Offset of the first CR that is neither part of CRLF nor inside a quoted field."""
+    start = 0
+    while (at := data.find(b"\r", start)) >= 0:
+        start = at + 1
+        if data[at + 1 : at + 2] == b"\n" or at + 1 == len(data):
+            continue  # CRLF, or a CR at the end of a chunk (the caller looks across chunks)
+        # Inside quotes when an odd number of quote characters came before (doubled quotes
+        # inside a field count two, so they keep the parity).
+        if quote and (quotes_before + data.count(quote, 0, at)) % 2:
+            continue
+        return at
+    return None
+
+
+def bare_cr_line(path: Path, quote: str) -> int | None:
+    """The line number of the first bare CR outside quotes in a whole LF/CRLF file, or None.
+
+    Runs over the whole file, not just its head: one stray CR deep in a file would silently
+    join two rows. A chunk without any CR costs one ``in`` test (memchr speed, about 0.15 s
+    per GB from the page cache); the file is read into one reused buffer rather than mapped,
+    so its pages never count against the process's memory.
+    """
+    quote_bytes = quote.encode() if quote else b""
+    buffer = bytearray(COPY_CHUNK_BYTES)
+    with open_regular(path) as stream:
+        while count := stream.readinto(buffer):  # type: ignore[attr-defined]
+            # bytearray.find runs at memchr speed; most chunks have no CR at all.
+            if buffer.find(b"\r", 0, count) >= 0 and _may_hold_bare_cr(buffer, count):
+                # Exact, slower look (quotes, line numbers), only once one is suspected.
+                return _first_bare_cr(path, quote_bytes)
+    return None
+
+
+def _may_hold_bare_cr(buffer: bytearray, count: int) -> bool:
+    """Whether a chunk holds a CR not followed by LF (a CR at its very end may be CRLF)."""
+    end = count - 1 if buffer[count - 1] == ord("\r") else count
+    return buffer.count(b"\r", 0, end) != buffer.count(b"\r\n", 0, end)
+
+
+def _first_bare_cr(path: Path, quote: bytes) -> int | None:
+    """The slow, exact look for the first bare CR outside quotes (only once one is suspected)."""
+    quotes = lines = 0
+    carry = b""
+    with open_regular(path) as stream:
+        while True:
+            chunk = stream.read(COPY_CHUNK_BYTES)
+            data = carry + chunk if carry else chunk
+            if not data:
+                return None
+            cut = len(data) - 1 if chunk and data.endswith(b"\r") else len(data)
+            body = data[:cut]
+            start = counted = 0
+            while (match := _BARE_CR.search(body, start)) is not None:
+                at = match.start()
+                if not chunk and at == len(body) - 1:
+                    return None  # a CR that ends the file ends no row early
+                quotes += body.count(quote, counted, at) if quote else 0
+                lines += body.count(b"\n", counted, at)
+                counted, start = at, at + 1
+                if not (quote and quotes % 2):
+                    return lines + 1
+            quotes += body.count(quote, counted) if quote else 0
+            lines += body.count(b"\n", counted)
+            carry = data[cut:]
+            if not chunk:
+                return None
 
 
 def digest_files(root: Path, files: Sequence[Path]) -> tuple[int, int, str]:
@@ -89,8 +256,9 @@ def digest_files(root: Path, files: Sequence[Path]) -> tuple[int, int, str]:
         info = path.stat()
         size += info.st_size
         mtime_ns = max(mtime_ns, info.st_mtime_ns)
-        digest.update(f"{path.relative_to(root)}|{info.st_size}|".encode())
-        with path.open("rb") as stream:
+        name = path.relative_to(root) if path.is_relative_to(root) else path
+        digest.update(f"{name}|{info.st_size}|".encode())
+        with open_regular(path) as stream:
             digest.update(stream.read(FINGERPRINT_EDGE_BYTES))
             if info.st_size > FINGERPRINT_EDGE_BYTES:
                 stream.seek(max(info.st_size - FINGERPRINT_EDGE_BYTES, FINGERPRINT_EDGE_BYTES))
@@ -106,6 +274,7 @@ class TextSource:
     segment: str
     encoding: str
     gz: bool = False
+    limit: int | None = None  # cap on decompressed bytes (gzip)
 
 
 class _Writable(Protocol):
@@ -119,7 +288,7 @@ def copy_as_utf8(text: TextSource, target: _Writable) -> None:
     """
     decoder = codecs.getincrementaldecoder(text.encoding)(errors="strict")
     offset = lines = 0
-    with open_raw(text.path, gz=text.gz) as source:
+    with open_raw(text.path, gz=text.gz, limit=text.limit) as source:
         while chunk := source.read(COPY_CHUNK_BYTES):
             try:
                 decoded = decoder.decode(chunk)
@@ -170,12 +339,16 @@ def encoding_error(text: TextSource, offset: int, line: int, byte: bytes) -> Inp
     )
 
 
-def read_text_head(path: Path, *, gz: bool, encoding: str, min_lines: int) -> tuple[bytes, bool]:
+def read_text_head(
+    path: Path, *, gz: bool, encoding: str, min_lines: int, line_end: str = "\n"
+) -> tuple[bytes, bool]:
     """At least ``min_lines`` whole lines from the start of a text file, as UTF-8.
 
     Returns the bytes and whether they are the whole file. Reads in 64 KiB steps and stops at
     :data:`HEAD_MAX_BYTES`; raises UnicodeDecodeError for text that is not ``encoding``.
+    ``line_end`` is the byte that ends lines (``"\r"`` for classic Mac files).
     """
+    eol = line_end.encode()
     decoder = None
     if not is_polars_encoding(encoding):
         decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
@@ -189,8 +362,8 @@ def read_text_head(path: Path, *, gz: bool, encoding: str, min_lines: int) -> tu
                 break
             piece = chunk if decoder is None else decoder.decode(chunk).encode("utf-8")
             data += piece
-            newlines += piece.count(b"\n")
-    if not complete and (cut := data.rfind(b"\n")) >= 0:
+            newlines += piece.count(eol)
+    if not complete and (cut := data.rfind(eol)) >= 0:
         del data[cut + 1 :]
     return bytes(data), complete
 
@@ -198,7 +371,7 @@ def read_text_head(path: Path, *, gz: bool, encoding: str, min_lines: int) -> tu
 def count_json_lines(path: Path) -> int:
     """Non-blank lines of an NDJSON file, counted chunk by chunk."""
     count, tail = 0, b""
-    with path.open("rb") as stream:
+    with open_regular(path) as stream:
         while chunk := stream.read(COPY_CHUNK_BYTES):
             data = tail + chunk if tail else chunk
             cut = data.rfind(b"\n") + 1

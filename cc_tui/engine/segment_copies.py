@@ -1,27 +1,41 @@
-"""Converted copies of segments: where they go, how they are named, written and cleared.
+"""Converted copies of segment files: where they go, how they are named, written and removed.
 
 A gzip file, or text in another encoding, is copied to plain UTF-8 before Polars scans it (see
-:mod:`cc_tui.engine.segments` for why and for the copies' lifecycle). A copy's name is derived
-from the file's path and :func:`fingerprint`, so a changed file gets a fresh copy and the stale
-one is removed. Copies hold customer data: their folders and files are private to their owner.
+:mod:`cc_tui.engine.segments` for why). Copies hold customer data, so they live in the home's
+private cache folder (``AppPaths.cache_dir``, mode 0700, never the shared system temp folder),
+and never outlive their process:
+
+- a copy's name carries the id of the process that made it; the first use of a cache folder in
+  a process removes the copies of processes that are gone (a killed run leaves none for long);
+- every copy a process made is removed when it exits (``atexit``), or earlier with
+  :func:`release_copies` / :func:`clear_segment_cache`;
+- a copy is named from its file's path and :func:`fingerprint`, so a changed file gets a fresh
+  copy and the stale one is removed at once.
+
+Writing is bounded: decompression stops at the segment's cap on uncompressed bytes
+(``Segment.max_uncompressed_bytes``: a gzip bomb is refused within seconds, with flat memory),
+and it stops before the cache's disk gets full, keeping :data:`DISK_RESERVE_BYTES` free.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import errno
 import hashlib
 import os
 import shutil
 import stat
-import tempfile
+import threading
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cc_tui.engine.segment_bytes import (
     COPY_CHUNK_BYTES,
+    DecompressionLimitError,
     TextSource,
     copy_as_utf8,
     digest_files,
@@ -30,22 +44,33 @@ from cc_tui.engine.segment_bytes import (
     unreadable_error,
 )
 from cc_tui.engine.segment_model import Segment, SegmentFormat, path_identity
-from cc_tui.engine.segment_scan import parquet_parts
+from cc_tui.engine.segment_paths import walk_files
 from cc_tui.errors import InputError
+from cc_tui.paths import AppPaths
 
 __all__ = [
     "DISK_FULL",
+    "DISK_RESERVE_BYTES",
     "SegmentFingerprint",
     "clear_segment_cache",
     "converted_copy",
     "copy_prefix",
+    "data_files",
     "default_cache_dir",
     "fingerprint",
+    "private_cache",
+    "register_copy",
+    "release_copies",
+    "use_cache_dir",
 ]
 
 # errno values of a full disk (or quota): never the segment's fault.
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
-_CACHE_SUBDIR = "segment-cache"
+# Free space a copy never eats into: the home and the rest of the system keep working.
+DISK_RESERVE_BYTES = 1024**3
+# How often (in bytes written) a copy looks at the free space again.
+_DISK_CHECK_BYTES = 64 * 1024**2
+_CACHE_SUBDIR = "segments"
 _HASH_PREFIX = 16
 _PARTIAL_SUFFIX = ".partial"
 # Copies hold customer data: only their owner may read them.
@@ -57,6 +82,7 @@ _COPY_SUFFIX = {
     SegmentFormat.NDJSON: ".ndjson",
     SegmentFormat.PARQUET: ".parquet",
 }
+_DELTA_LOG = "_delta_log"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,104 +106,252 @@ class SegmentFingerprint:
         return cls(size_bytes=size, mtime_ns=mtime, sha256=digest)
 
 
-def default_cache_dir() -> Path:
-    """Where converted copies go when no work folder is given: private, under the temp dir."""
-    return Path(tempfile.gettempdir()) / f"cc-tui-{os.getuid()}" / _CACHE_SUBDIR
+class _Copies:
+    """The copies this process made, so they can be removed when it ends."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.made: set[Path] = set()
+        self.swept: set[Path] = set()
+        self.folder: Path | None = None
 
 
-def converted_copy(segment: Segment, work_dir: Path | None = None) -> Path:
-    """The plain UTF-8 (or Parquet) copy of ``segment`` in ``work_dir``, written if not there.
+_COPIES = _Copies()
 
-    ``work_dir`` defaults to :func:`default_cache_dir`. Older copies of the same file are
-    removed first. Raises InputError when the file cannot be read or does not decode, or the
-    disk has no room for the copy.
+
+def use_cache_dir(folder: Path | None) -> None:
+    """Make ``folder`` (the home's ``cache_dir``) this process's default cache of copies.
+
+    Called by whoever opens the home (``--home DIR`` is not in the environment); without it,
+    or after ``use_cache_dir(None)``, the cache is under the home that ``CC_TUI_HOME`` or the
+    platform's folders name.
     """
-    folder = _private_dir(work_dir or default_cache_dir(), shared_parent=work_dir is None)
-    prefix, version = _copy_key(segment)
-    target = folder / f"{prefix}-{version}{_COPY_SUFFIX[segment.format]}"
+    _COPIES.folder = None if folder is None else folder / _CACHE_SUBDIR
+
+
+def default_cache_dir() -> Path:
+    """Where copies go when no work folder is given: the home's private cache folder."""
+    if _COPIES.folder is not None:
+        return _COPIES.folder
+    return AppPaths.resolve().cache_dir / _CACHE_SUBDIR
+
+
+def converted_copy(segment: Segment, source: Path, work_dir: Path | None = None) -> Path:
+    """The plain UTF-8 (or Parquet) copy of ``source`` (a data file of ``segment``).
+
+    Written into ``work_dir`` (default: :func:`default_cache_dir`) if it is not there yet;
+    older copies of the same file are removed first. Raises InputError when the file cannot
+    be read, does not decode, decompresses past the segment's cap, or would fill the disk.
+    """
+    folder = private_cache(work_dir)
+    prefix, version = _copy_key(segment, source)
+    target = folder / f"{prefix}-{version}.{os.getpid()}{_COPY_SUFFIX[_copy_format(segment)]}"
     if not target.exists():
-        for stale in folder.glob(f"{prefix}-*"):
-            stale.unlink(missing_ok=True)
-        _write_copy(segment, target)
+        for stale in folder.glob(f"{prefix}-*.{os.getpid()}.*"):
+            _forget(stale)
+        _write_copy(segment, source, target)
+        with _COPIES.lock:
+            _COPIES.made.add(target)
     return target
 
 
-def copy_prefix(segment: Segment) -> str:
-    """The start of the names of this segment's converted copies."""
-    return hashlib.sha256(str(path_identity(segment.path)).encode()).hexdigest()[:_HASH_PREFIX]
+def _copy_format(segment: Segment) -> SegmentFormat:
+    fmt = segment.rows_format
+    return fmt if fmt in _COPY_SUFFIX else SegmentFormat.CSV
+
+
+def copy_prefix(source: Path) -> str:
+    """The start of the names of the converted copies of one data file."""
+    return hashlib.sha256(str(path_identity(source)).encode()).hexdigest()[:_HASH_PREFIX]
+
+
+def register_copy(path: Path) -> None:
+    """Remove ``path`` (a file this process made in the cache) when the process ends."""
+    with _COPIES.lock:
+        _COPIES.made.add(path)
+
+
+def release_copies(paths: Iterable[Path]) -> None:
+    """Remove these copies now (a run that finished no longer needs them)."""
+    for path in paths:
+        _forget(path)
 
 
 def clear_segment_cache(work_dir: Path | None = None) -> int:
-    """Delete converted copies in ``work_dir`` (default: the private cache); returns how many."""
+    """Delete this process's copies in ``work_dir`` (default: the cache); returns how many."""
     folder = work_dir or default_cache_dir()
     removed = 0
-    for suffix in {*_COPY_SUFFIX.values(), _PARTIAL_SUFFIX}:
-        for copy in folder.glob(f"*{suffix}"):
-            copy.unlink(missing_ok=True)
-            removed += 1
+    for copy in folder.glob(f"*.{os.getpid()}.*"):
+        _forget(copy)
+        removed += 1
     return removed
+
+
+def _forget(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    with _COPIES.lock:
+        _COPIES.made.discard(path)
+
+
+@atexit.register
+def _remove_own_copies() -> None:
+    """Copies never outlive the process that made them."""
+    with _COPIES.lock:
+        made = list(_COPIES.made)
+        _COPIES.made.clear()
+    for path in made:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def _sweep(folder: Path) -> None:
+    """Once per folder and process: remove copies whose process is gone (killed runs)."""
+    with _COPIES.lock:
+        if folder in _COPIES.swept:
+            return
+        _COPIES.swept.add(folder)
+    for entry in folder.iterdir():
+        pid = _owner_pid(entry.name)
+        if pid is not None and pid != os.getpid() and not _alive(pid):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+
+
+def _owner_pid(name: str) -> int | None:
+    parts = name.split(".")
+    for part in reversed(parts[1:]):
+        if part.isdigit():
+            return int(part)
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: not ours to judge
+    return True
 
 
 def fingerprint(segment: Segment) -> SegmentFingerprint:
     """Size, newest mtime and a sha256 of the first and last 64 KiB of every data file."""
     try:
-        size, mtime_ns, digest = digest_files(segment.path, _data_files(segment))
+        root = segment.path if segment.path.is_dir() else segment.path.parent
+        size, mtime_ns, digest = digest_files(root, data_files(segment, describe=True))
     except (OSError, ValueError) as exc:
         raise unreadable_error(segment.path, exc) from exc
     return SegmentFingerprint(size_bytes=size, mtime_ns=mtime_ns, sha256=digest)
 
 
-def _data_files(segment: Segment) -> tuple[Path, ...]:
-    if not segment.path.is_dir():
-        return (segment.path,)
-    parts = parquet_parts(segment.path)
-    return parts.files if parts is not None else ()
+def data_files(segment: Segment, *, describe: bool = False) -> tuple[Path, ...]:
+    """The files a segment's rows come from, each once (``describe``: with metadata files).
+
+    A folder's part files are listed now, so a part added since discovery is seen; a Delta
+    table's rows are described by its transaction log (its commits name the live parts).
+    """
+    if segment.files:
+        return (segment.path, *segment.files) if describe else segment.files
+    if segment.format is SegmentFormat.DELTA:
+        log = walk_files(segment.path / _DELTA_LOG).files
+        return tuple(log)
+    if segment.path.is_dir():
+        from cc_tui.engine.segment_folders import folder_parts
+
+        return folder_parts(segment.path, segment.format).files
+    return (segment.path,)
 
 
-def _private_dir(folder: Path, *, shared_parent: bool) -> Path:
-    try:
-        if shared_parent:
-            folder.parent.mkdir(mode=_PRIVATE_MODE, exist_ok=True)
-        folder.mkdir(mode=_PRIVATE_MODE, parents=True, exist_ok=True)
-        # Under the shared temp dir another user could have created these first: refuse theirs.
-        for checked in (folder, folder.parent) if shared_parent else (folder,):
-            info = checked.lstat()
-            if stat.S_ISLNK(info.st_mode) or info.st_uid != os.getuid():
-                raise InputError(f"{checked}: is not a private folder of this user; remove it")
-    except OSError as exc:
-        raise InputError(f"{folder}: cannot create the work folder ({exc.strerror})") from exc
+def private_cache(work_dir: Path | None = None) -> Path:
+    """The cache folder (created private if needed), swept of dead processes' copies."""
+    folder = _private_dir(work_dir or default_cache_dir())
+    _sweep(folder)
     return folder
 
 
-def _copy_key(segment: Segment) -> tuple[str, str]:
+def _private_dir(folder: Path) -> Path:
+    try:
+        # The cache folder and its parent are made private too (mkdir's parents get 0755).
+        folder.parent.mkdir(mode=_PRIVATE_MODE, parents=True, exist_ok=True)
+        folder.mkdir(mode=_PRIVATE_MODE, exist_ok=True)
+        for checked in (folder, folder.parent):
+            info = checked.lstat()
+            if stat.S_ISLNK(info.st_mode) or info.st_uid != os.getuid():
+                raise InputError(f"{checked}: is not a private folder of this user; remove it")
+        for checked in (folder, folder.parent):
+            if stat.S_IMODE(checked.lstat().st_mode) != _PRIVATE_MODE:
+                checked.chmod(_PRIVATE_MODE)
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot create the cache folder ({exc.strerror})") from exc
+    return folder
+
+
+def _copy_key(segment: Segment, source: Path) -> tuple[str, str]:
     """(stable prefix for this file, version for its current content and encoding)."""
-    fp = fingerprint(segment)
-    version = f"{segment.encoding}|{segment.gzip}|{fp.size_bytes}|{fp.mtime_ns}|{fp.sha256}"
-    return copy_prefix(segment), hashlib.sha256(version.encode()).hexdigest()[:_HASH_PREFIX]
+    try:
+        size, mtime_ns, digest = digest_files(source.parent, (source,))
+    except (OSError, ValueError) as exc:
+        raise unreadable_error(source, exc) from exc
+    version = f"{segment.encoding}|{segment.gzip}|{size}|{mtime_ns}|{digest}"
+    return copy_prefix(source), hashlib.sha256(version.encode()).hexdigest()[:_HASH_PREFIX]
 
 
-def _write_copy(segment: Segment, target: Path) -> None:
+class _DiskGuard:
+    """A writable that stops before the disk under it keeps less than the reserve free."""
+
+    def __init__(self, sink: Any, folder: Path, source: Path) -> None:
+        self._sink = sink
+        self._folder = folder
+        self._source = source
+        self._since_check = 0
+        self._check()
+
+    def write(self, data: bytes, /) -> int:
+        self._since_check += len(data)
+        if self._since_check >= _DISK_CHECK_BYTES:
+            self._since_check = 0
+            self._check()
+        return int(self._sink.write(data))
+
+    def _check(self) -> None:
+        usage = shutil.disk_usage(self._folder)
+        reserve = min(DISK_RESERVE_BYTES, usage.total // 20)
+        if usage.free - self._since_check < reserve:
+            raise InputError(
+                f"{self._folder}: too little free disk for the uncompressed copy of "
+                f"{self._source} ({usage.free / 1024**3:,.1f} GiB free, {reserve / 1024**3:,.1f}"
+                " GiB kept free). Fix: free disk space, or store the file uncompressed"
+            )
+
+
+def _write_copy(segment: Segment, source: Path, target: Path) -> None:
     """Write the decompressed / transcoded copy under a temporary name, then rename it."""
-    partial = target.with_name(f".{target.name}.{os.getpid()}{_PARTIAL_SUFFIX}")
-    text = TextSource(segment.path, segment.name, segment.encoding, gz=segment.gzip)
+    partial = target.with_name(f".{target.name}{_PARTIAL_SUFFIX}")
+    limit = segment.max_uncompressed_bytes if segment.gzip else None
+    text = TextSource(source, segment.name, segment.encoding, gz=segment.gzip, limit=limit)
     try:
         private = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _PRIVATE_FILE_MODE)
         with os.fdopen(private, "wb") as sink:
-            if segment.format is SegmentFormat.PARQUET or is_polars_encoding(segment.encoding):
+            guarded = _DiskGuard(sink, target.parent, source)
+            if segment.is_columnar or is_polars_encoding(segment.encoding):
                 # UTF-8 is not decoded here: Polars checks it while scanning, far faster.
-                with open_raw(segment.path, gz=segment.gzip) as source:
-                    shutil.copyfileobj(source, sink, COPY_CHUNK_BYTES)
+                with open_raw(source, gz=segment.gzip, limit=limit) as stream:
+                    while chunk := stream.read(COPY_CHUNK_BYTES):
+                        guarded.write(chunk)
             else:
-                copy_as_utf8(text, sink)
+                copy_as_utf8(text, guarded)
         partial.replace(target)
+    except DecompressionLimitError:
+        raise
     except OSError as exc:
         if exc.errno in DISK_FULL:
             raise InputError(
-                f"{target.parent}: no room for the uncompressed copy of {segment.path} "
+                f"{target.parent}: no room for the uncompressed copy of {source} "
                 f"({exc.strerror}). Fix: free disk space, or store the file uncompressed"
             ) from exc
-        raise unreadable_error(segment.path, exc) from exc
+        raise unreadable_error(source, exc) from exc
     except (EOFError, zlib.error) as exc:
-        raise unreadable_error(segment.path, exc) from exc
+        raise unreadable_error(source, exc) from exc
     finally:
         partial.unlink(missing_ok=True)

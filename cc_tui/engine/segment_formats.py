@@ -4,10 +4,9 @@ The format comes from the file name or, when the name says nothing, from the fir
 delimiter is sniffed; a UTF-16 byte-order mark sets the encoding; :func:`segment_name` makes a
 segment name from a file name.
 
-The other helpers behind :mod:`cc_tui.engine.segments` live beside this module and are
-re-exported here: :class:`SegmentFormat` (:mod:`cc_tui.engine.segment_model`), the byte-level
-helpers (:mod:`cc_tui.engine.segment_bytes`: decompressing, transcoding, heads, digests) and the
-Polars side with Parquet folders (:mod:`cc_tui.engine.segment_scan`).
+Line endings are judged from the first bytes too: classic Mac files (CR alone) are read with
+CR as the line end; a file that mixes bare CRs with LFs is refused, because Polars would join
+the lines a bare CR ends into one row.
 """
 
 from __future__ import annotations
@@ -23,71 +22,32 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cc_tui.engine.segment_bytes import (
-    COPY_CHUNK_BYTES,
-    FINGERPRINT_EDGE_BYTES,
-    HEAD_MAX_BYTES,
+    MIXED_LINE_ENDINGS,
     SNIFF_BYTES,
-    TextSource,
-    copy_as_utf8,
-    count_json_lines,
-    digest_files,
-    encoding_error,
-    find_decode_error,
     is_polars_encoding,
-    open_raw,
+    line_ending,
     read_head,
-    read_text_head,
     unreadable_error,
 )
-from cc_tui.engine.segment_model import DEFAULT_ENCODING, SegmentFormat
-from cc_tui.engine.segment_scan import (
-    HIDDEN_PREFIXES,
-    NDJSON_INFER_ROWS,
-    ParquetParts,
-    as_string,
-    parquet_parts,
-    parse_head,
-    scan_source,
-)
+from cc_tui.engine.segment_model import DEFAULT_ENCODING, DEFAULT_QUOTE, SegmentFormat
+from cc_tui.engine.segment_paths import require_file
 from cc_tui.errors import InputError
 
 __all__ = [
-    "COPY_CHUNK_BYTES",
-    "DEFAULT_ENCODING",
     "DELIMITER_CANDIDATES",
-    "FINGERPRINT_EDGE_BYTES",
-    "HEAD_MAX_BYTES",
-    "HIDDEN_PREFIXES",
     "NAME_MAX",
-    "NDJSON_INFER_ROWS",
-    "SNIFF_BYTES",
     "FileKind",
-    "ParquetParts",
     "Recognised",
-    "SegmentFormat",
-    "TextSource",
-    "as_string",
     "bom_encoding",
     "classify_name",
-    "copy_as_utf8",
-    "count_json_lines",
     "detect_text",
-    "digest_files",
-    "encoding_error",
-    "find_decode_error",
     "is_gzip",
-    "is_polars_encoding",
-    "open_raw",
-    "parquet_parts",
-    "parse_head",
-    "read_head",
     "read_start",
-    "read_text_head",
     "recognise",
-    "scan_source",
     "segment_name",
     "sniff_delimiter",
-    "unreadable_error",
+    "text_line_end",
+    "utf8_head",
 ]
 
 DELIMITER_CANDIDATES = (",", "\t", ";", "|")
@@ -149,12 +109,16 @@ class Recognised:
     gzip: bool
     delimiter: str
     encoding: str
+    line_end: str = "\n"
 
 
 def read_start(path: Path) -> tuple[os.stat_result, bytes, bool]:
-    """The file's stat, its first (decompressed) bytes, and whether it is gzip."""
+    """The file's stat, its first (decompressed) bytes, and whether it is gzip.
+
+    A FIFO, socket or device raises InputError without being opened.
+    """
+    info = require_file(path)
     try:
-        info = path.stat()
         head = read_head(path, gz=False)
         if is_gzip(head):
             return info, read_head(path, gz=True), True
@@ -171,12 +135,14 @@ def recognise(
     declared: str | None,
     encoding: str | None,
     delimiter: str | None,
+    quote: str | None = None,
 ) -> Recognised:
-    """Format, delimiter and encoding of a file from config (``declared``...), name and content.
+    """Format, delimiter, encoding and line end of a file from config, name and content.
 
     ``declared`` is a config.toml format (``csv``, ``tsv.gz``...); without it the extension
     decides, and the first bytes when the extension says nothing. A UTF-16 byte-order mark sets
-    the encoding unless ``encoding`` is given. Raises InputError for content that is no segment.
+    the encoding unless ``encoding`` is given. Raises InputError for content that is no segment
+    and for text whose lines end in two ways.
     """
     kind = classify_name(path.name) or FileKind(path.name, None, gzip=False)
     fmt = SegmentFormat(declared.removesuffix(".gz")) if declared else kind.format
@@ -186,7 +152,29 @@ def recognise(
     sep = _delimiter(fmt, delimiter, head, enc)
     if sniffed and sep == "\t":
         fmt = SegmentFormat.TSV
-    return Recognised(fmt, gz, sep, enc)
+    end = "\n"
+    if fmt in (SegmentFormat.CSV, SegmentFormat.TSV):
+        end = text_line_end(path, utf8_head(head, enc), DEFAULT_QUOTE if quote is None else quote)
+    return Recognised(fmt, gz, sep, enc, end)
+
+
+def utf8_head(head: bytes, encoding: str) -> bytes:
+    """The first bytes of a text file as UTF-8 (a cut character at the end is dropped)."""
+    if is_polars_encoding(encoding):
+        return head
+    return head.decode(encoding, errors="ignore").encode("utf-8")
+
+
+def text_line_end(path: Path, head: bytes, quote: str) -> str:
+    """The line end of delimited text (see ``line_ending``); InputError for mixed ones."""
+    end = line_ending(head, quote)
+    if end == MIXED_LINE_ENDINGS:
+        raise InputError(
+            f"{path}: mixes line endings: some lines end with a bare carriage return (CR, as "
+            "on classic Mac OS) and others with a line feed, so rows would run together. Fix: "
+            "save the file with one kind of line ending (LF or CRLF)"
+        )
+    return end
 
 
 def _content_format(

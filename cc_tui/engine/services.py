@@ -13,6 +13,7 @@ import httpx
 
 from cc_tui.engine.connections import ConnectionService
 from cc_tui.engine.exports import ExportService
+from cc_tui.engine.segment_copies import use_cache_dir
 from cc_tui.paths import AppPaths
 from cc_tui.store.config import ConfigStore
 from cc_tui.store.history import HistoryStore
@@ -52,6 +53,9 @@ class Services:
     ) -> Services:
         """Create the folders if needed and open every store under ``paths``."""
         paths.ensure()
+        # Converted copies of segments go to this home's cache (``--home`` is not in the
+        # environment, so the engine cannot find it alone).
+        use_cache_dir(paths.cache_dir)
         user = os_user or current_os_user()
         config = ConfigStore(paths.config_file)
         secrets = SecretsStore(paths.secrets_file)

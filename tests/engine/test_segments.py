@@ -6,7 +6,6 @@ import gzip
 import json
 import os
 import stat
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from cc_tui.engine.segment_copies import use_cache_dir
 from cc_tui.engine.segments import (
     ColumnInfo,
     Segment,
@@ -34,6 +34,7 @@ from cc_tui.engine.segments import (
 )
 from cc_tui.errors import InputError
 from cc_tui.models import AppConfig, SegmentSource
+from cc_tui.paths import AppPaths
 
 DATA = Path(__file__).parents[1] / "data" / "segments"
 PEOPLE = pl.DataFrame({"email": ["ana@example.com", "bob@example.com"], "zip": ["01234", "00501"]})
@@ -49,12 +50,12 @@ def _read(segment: Segment, columns: list[str] | None = None, **kw: Path) -> pl.
 
 
 @pytest.fixture(autouse=True)
-def private_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point the default cache of converted copies into this test's folder."""
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    return temp
+def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home of this test's own, so the cache of converted copies is in its folder."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("CC_TUI_HOME", str(home))
+    use_cache_dir(None)  # forget the home an earlier test's services opened
+    return home
 
 
 @pytest.fixture
@@ -194,18 +195,18 @@ def test_parquet_folder_with_hive_partitions_is_one_segment(tmp_path: Path) -> N
     assert count_rows(segment) == 2
 
 
-def test_delta_tables_and_plain_subfolders_are_not_segments(tmp_path: Path) -> None:
-    delta = tmp_path / "table"
-    (delta / "_delta_log").mkdir(parents=True)
-    PEOPLE.write_parquet(delta / "part-0.parquet")
+def test_plain_subfolders_are_skipped_and_mixed_ones_are_problems(tmp_path: Path) -> None:
     (tmp_path / "mixed").mkdir()
     PEOPLE.write_parquet(tmp_path / "mixed" / "a.parquet")
     PEOPLE.write_csv(tmp_path / "mixed" / "b.csv")
+    (tmp_path / "archive").mkdir()
+    PEOPLE.write_csv(tmp_path / "archive" / "old.csv")
 
     found = find_segments(AppConfig(segments_dirs=(tmp_path,)))
 
     assert found.segments == {}
-    assert any("Delta Lake" in warning for warning in found.warnings)
+    assert "mixes part files of several formats" in found.problems["mixed"]
+    assert any("archive" in w and "not a Spark part folder" in w for w in found.warnings)
 
 
 def test_content_sniffing_when_the_extension_says_nothing(tmp_path: Path) -> None:
@@ -225,7 +226,7 @@ def test_content_sniffing_when_the_extension_says_nothing(tmp_path: Path) -> Non
         "lines": (SegmentFormat.NDJSON, False, ""),
         "tabs": (SegmentFormat.TSV, False, "\t"),
     }
-    assert any("binary.dat" in warning for warning in found.warnings)
+    assert "binary.dat" in found.problems["binary"]  # looks like data: listed with its problem
 
 
 def test_utf16_text_from_excel_is_recognised_by_its_bom(tmp_path: Path, work: Path) -> None:
@@ -296,14 +297,14 @@ def test_gzip_is_decompressed_into_the_work_folder(tmp_path: Path, work: Path) -
     assert_frame_equal(preview(segment), PEOPLE)
 
 
-def test_default_cache_is_private_to_the_user(tmp_path: Path, private_temp: Path) -> None:
+def test_default_cache_is_private_and_under_the_home(tmp_path: Path, private_home: Path) -> None:
     path = tmp_path / "people.csv.gz"
     path.write_bytes(gzip.compress(PEOPLE.write_csv().encode()))
 
     copy = prepare_segment(_segment(path)).source
 
-    assert copy.parent == default_cache_dir()
-    assert copy.parent.parent.parent == private_temp
+    assert copy.parent == default_cache_dir() == AppPaths.resolve().cache_dir / "segments"
+    assert copy.is_relative_to(private_home)
     for item in (copy.parent.parent, copy.parent):
         assert stat.S_IMODE(item.stat().st_mode) == 0o700
     assert stat.S_IMODE(copy.stat().st_mode) == 0o600
@@ -314,6 +315,7 @@ def test_cache_folder_made_by_someone_else_is_refused(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(PEOPLE.write_csv().encode()))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    default_cache_dir().parent.parent.mkdir(parents=True)
     default_cache_dir().parent.symlink_to(elsewhere)
 
     with pytest.raises(InputError, match="is not a private folder"):
