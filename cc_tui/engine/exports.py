@@ -3,20 +3,32 @@
 Saving an export never runs it. Checks: the name, a connection this user may use, list IDs of
 the right form, segments that exist, every mapped column present in every segment, at most 25
 custom fields, and a cron schedule of five fields.
+
+Segments given as paths (``--segment ./vip.csv``) are turned into ``[segments.NAME]`` entries by
+:meth:`~cc_tui.engine.sources.SourceService.resolve`; :meth:`ExportService.save` writes those
+entries in the same config.toml update as the export, so a refused export leaves none behind.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import reduce
 
 from cc_tui.constant_contact.schemas import is_uuid
 from cc_tui.engine.connections import ConnectionService
 from cc_tui.engine.mapping import mapping_problems
-from cc_tui.engine.segments import Segment, discover_segments, segment_columns
+from cc_tui.engine.segments import Segment, discover_segments, find_segments, segment_columns
+from cc_tui.engine.sources import unknown_segment_message
 from cc_tui.errors import InputError, UsageError
-from cc_tui.models import AppConfig, Export, FieldMapping, Role, is_attribute_field
+from cc_tui.models import AppConfig, Export, FieldMapping, Role, SegmentSource, is_attribute_field
 from cc_tui.schedules import schedule_problem
-from cc_tui.store.config import ConfigStore, validate_name, with_export, without_export
+from cc_tui.store.config import (
+    ConfigStore,
+    validate_name,
+    with_export,
+    with_segment,
+    without_export,
+)
 from cc_tui.store.history import HistoryStore
 
 __all__ = ["ExportService", "build_export", "parse_attribute"]
@@ -69,10 +81,20 @@ class ExportService:
         known = ", ".join(e.name for e in self.visible()) or "none yet"
         raise UsageError(f"No export named '{name}' (exports: {known}).")
 
-    def save(self, export: Export, *, replace: bool = False) -> Export:
-        """Check ``export`` and write it to config.toml (it does not run)."""
+    def save(
+        self,
+        export: Export,
+        *,
+        replace: bool = False,
+        new_segments: Sequence[SegmentSource] = (),
+    ) -> Export:
+        """Check ``export`` and write it to config.toml (it does not run).
+
+        ``new_segments`` are ``[segments.NAME]`` entries the export reads (from paths given
+        for its segments); they are written with it, or not at all.
+        """
         validate_name("export", export.name)
-        config = self._config.load()
+        config = _with_segments(self._config.load(), new_segments)
         self._check(config, export)
 
         def change(current: AppConfig) -> AppConfig:
@@ -80,13 +102,23 @@ class ExportService:
                 raise UsageError(
                     f"An export named '{export.name}' already exists (remove it first, or edit it)."
                 )
-            return with_export(current, export)
+            for source in new_segments:
+                if source.name in current.segments:
+                    raise UsageError(
+                        f"A segment named '{source.name}' was added meanwhile; try again"
+                    )
+            return with_export(_with_segments(current, new_segments), export)
 
         self._config.update(change)
+        user = self._connections.os_user
+        for source in new_segments:
+            self._history.record_event(
+                "segment.add", source.name, user, {"path": str(source.path), "for": export.name}
+            )
         self._history.record_event(
             "export.save",
             export.name,
-            self._connections.os_user,
+            user,
             {"connection": export.connection, "segments": list(export.segments)},
         )
         return export
@@ -113,13 +145,15 @@ class ExportService:
                 f"{', '.join(bad)} is not a list ID: copy the UUID from the "
                 "list's URL in Constant Contact (8-4-4-4-12 hexadecimal digits)."
             )
-        found = discover_segments(config)
-        missing = [name for name in export.segments if name not in found]
-        if not export.segments or missing:
-            raise InputError(
-                f"Unknown segment(s): {', '.join(missing) or '(none given)'}. Known segments: "
-                f"{', '.join(sorted(found)) or 'none (add segments_dirs to config.toml)'}."
-            )
+        if not export.segments:
+            raise UsageError("An export needs at least one segment.")
+        discovery = find_segments(config)
+        found = dict(discovery.segments)
+        for name in export.segments:
+            if name in discovery.problems:
+                raise InputError(f"segment '{name}' cannot be used: {discovery.problems[name]}")
+            if name not in found:
+                raise InputError(unknown_segment_message(name, sorted(found)))
         problems = mapping_problems(
             export.mapping,
             {
@@ -132,6 +166,10 @@ class ExportService:
         problem = schedule_problem(export.schedule) if export.schedule else None
         if problem:
             raise UsageError(f"Schedule: {problem}.")
+
+
+def _with_segments(config: AppConfig, sources: Sequence[SegmentSource]) -> AppConfig:
+    return reduce(with_segment, sources, config)
 
 
 def build_export(
