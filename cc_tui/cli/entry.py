@@ -14,6 +14,7 @@ from cc_tui.cli import (
     export_commands,
     run_commands,
     scheduler_command,
+    segment_commands,
 )
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_emulator_arguments(emulator)
     emulator.set_defaults(handler=_emulator)
     connection_commands.register(commands)
+    segment_commands.register(commands)
     export_commands.register(commands)
     run_commands.register(commands)
     demo.register(commands)
