@@ -27,7 +27,7 @@ Base layer: standard library only.
 
 from __future__ import annotations
 
-__all__ = ["CONTROL_PICTURES_START", "visible"]
+__all__ = ["CONTROL_PICTURES_START", "REPLACEMENT", "visible", "visible_in_place"]
 
 CONTROL_PICTURES_START = 0x2400
 """U+2400 SYMBOL FOR NULL: the control picture of C0 code ``n`` is ``U+2400 + n``."""
@@ -52,6 +52,8 @@ _INVISIBLE_FORMAT = frozenset(
     }
 )
 _KEPT_IN_MULTILINE = frozenset({"\n", "\t"})
+REPLACEMENT = "\ufffd"
+"""U+FFFD, the stand-in of :func:`visible_in_place` for characters without a control picture."""
 
 
 def _stand_in(code: int) -> str:
@@ -95,4 +97,27 @@ def visible(text: object, *, multiline: bool = False) -> str:
             out.append(_stand_in(code))
         else:
             out.append(char)
+    return "".join(out)
+
+
+def visible_in_place(text: str) -> str:
+    """Like :func:`visible`, but one character for one: for text being edited.
+
+    An input field's cursor counts characters, so each C0 control becomes its control picture
+    and every other replaced character (C1, bidi, surrogates...) becomes ``U+FFFD``. The length
+    never changes.
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        code = ord(char)
+        if not _needs_stand_in(code):
+            out.append(char)
+        elif code < _C0_END:
+            out.append(chr(CONTROL_PICTURES_START + code))
+        elif code == _DEL:
+            out.append(_DEL_PICTURE)
+        else:
+            out.append(REPLACEMENT)
     return "".join(out)
