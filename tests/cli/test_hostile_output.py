@@ -199,3 +199,19 @@ def test_every_kind_of_output_is_harmless() -> None:
     output.warn(text)
     output.json({"text": text})
     assert_harmless(out.getvalue() + err.getvalue(), expect=SHOWN_LITERALLY)
+
+
+def test_log_lines_are_harmless(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from cc_tui.cli.entry import _configure_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        root.handlers = []
+        _configure_logging(1)
+        logging.getLogger("cc_tui.test").warning("API said %s", " ".join(HOSTILE))
+        assert_harmless(capsys.readouterr().err, expect=SHOWN_LITERALLY)
+    finally:
+        root.handlers, root.level = saved[0], saved[1]
