@@ -17,7 +17,7 @@ from functools import reduce
 from cc_tui.constant_contact.schemas import is_uuid
 from cc_tui.engine.connections import ConnectionService
 from cc_tui.engine.mapping import mapping_problems
-from cc_tui.engine.segments import Segment, discover_segments, find_segments, segment_columns
+from cc_tui.engine.segments import find_segments, segment_columns
 from cc_tui.engine.sources import unknown_segment_message
 from cc_tui.errors import InputError, UsageError
 from cc_tui.models import AppConfig, Export, FieldMapping, Role, SegmentSource, is_attribute_field
@@ -128,10 +128,6 @@ class ExportService:
         self.get(name)
         self._config.update(lambda config: without_export(config, name))
         self._history.record_event("export.remove", name, self._connections.os_user)
-
-    def segments(self) -> dict[str, Segment]:
-        """Every segment this configuration can see."""
-        return discover_segments(self._config.load())
 
     def _check(self, config: AppConfig, export: Export) -> None:
         if export.connection is None:
