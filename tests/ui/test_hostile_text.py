@@ -30,6 +30,7 @@ from cc_tui.store.config import with_connection, with_export, with_segment
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.screens.confirm import ConfirmModal
+from cc_tui.ui.screens.connection_form import ConnectionFormModal
 from cc_tui.ui.screens.export_form import ExportFormScreen
 from cc_tui.ui.screens.export_form_data import fetch_error
 from cc_tui.ui.screens.history import HistoryScreen
@@ -68,7 +69,10 @@ def _hostile_csv(path: Path) -> None:
 async def test_home_details_and_notifications(ui_home: UiHome) -> None:
     config = ui_home.services.config
     conn = config.load().connections["marketing"]
-    config.update(lambda c: with_connection(c, replace(conn, display_name=ALL)))
+    assert conn.consent is not None
+    consent = replace(conn.consent, accepted_by="accepted_by \x1b]0;t\x07")
+    hostile_conn = replace(conn, display_name=ALL, consent=consent)
+    config.update(lambda c: with_connection(c, hostile_conn))
     export = Export(name="weekly", connection="marketing", list_ids=(ui_home.list_id,),
                     segments=("people",), mapping=FieldMapping(
                         email="[/]\x1b[2J", first_name="[link=https://evil]x[/link]",
@@ -85,6 +89,10 @@ async def test_home_details_and_notifications(ui_home: UiHome) -> None:
         app.notify(ALL, title="\x1b]0;title\x07 [/]", severity="error")
         await pilot.pause()
         assert_harmless(screen_text(app), expect=("␛]8;;http:", "<U+009B>31m", "[/]"))
+        await app.push_screen(ConnectionFormModal("marketing"))
+        await _settle(app, pilot)
+        # The display name in its input, who accepted the statement: from config.toml.
+        assert_harmless(screen_text(app), expect=("␛[2J ␛]0;title", "accepted_by ␛]0;t␇"))
 
 
 async def test_worker_errors_and_confirmations(ui_home: UiHome) -> None:
