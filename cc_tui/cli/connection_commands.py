@@ -10,11 +10,12 @@ from rich.table import Table
 from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
-from cc_tui.cli.output import Output, format_local_time, format_relative
+from cc_tui.cli.output import Output, cells, format_local_time, format_relative, styled
 from cc_tui.cli.sign_in_display import SignInDisplay
 from cc_tui.engine.connections import PRIVACY_STATEMENT, ConnectionStatus
 from cc_tui.errors import ConsentRequiredError, UsageError
 from cc_tui.models import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, UsableBy
+from cc_tui.safe_text import visible
 
 __all__ = ["register"]
 
@@ -168,11 +169,14 @@ def _add(ctx: CommandContext) -> int:
         accept_privacy=accepted,
     )
     ctx.out.print(
-        f"Added connection [bold]{conn.name}[/] ({conn.display_name}), usable by "
-        f"{conn.usable_by.value}. Privacy statement accepted by "
-        f"{conn.consent.accepted_by if conn.consent else '?'}."
+        styled(
+            "Added connection ",
+            (conn.name, "bold"),
+            f" ({conn.display_name}), usable by {conn.usable_by.value}. Privacy statement "
+            f"accepted by {conn.consent.accepted_by if conn.consent else '?'}.",
+        )
     )
-    ctx.out.print(f"Next: [bold]cc-tui connection login {conn.name}[/]")
+    ctx.out.print(styled("Next: ", (f"cc-tui connection login {conn.name}", "bold")))
     return 0
 
 
@@ -190,12 +194,18 @@ def _login(ctx: CommandContext) -> int:
     finally:
         display.stop()
     ctx.out.print(
-        f"[green]Signed in.[/] Token valid until {format_local_time(status.token_expires_at)}."
+        styled(
+            ("Signed in.", "green"),
+            f" Token valid until {format_local_time(status.token_expires_at)}.",
+        )
     )
     check = asyncio.run(service.check(conn.name))
     ctx.out.print(
-        f"Account: [bold]{check.account.organization_name or '(no name)'}[/] "
-        f"({check.account.contact_email or 'no e-mail'}), {check.lists} contact lists."
+        styled(
+            "Account: ",
+            (check.account.organization_name or "(no name)", "bold"),
+            f" ({check.account.contact_email or 'no e-mail'}), {check.lists} contact lists.",
+        )
     )
     return 0
 
@@ -235,12 +245,10 @@ def _list(ctx: CommandContext) -> int:
     for status in statuses:
         conn = status.connection
         table.add_row(
-            conn.name,
-            conn.display_name,
-            conn.usable_by.value,
-            "yes" if status.signed_in else "[yellow]no[/]",
+            *cells([conn.name, conn.display_name, conn.usable_by.value]),
+            "yes" if status.signed_in else Text("no", style="yellow"),
             format_relative(status.token_expires_at),
-            conn.api_base_url,
+            *cells([conn.api_base_url]),
         )
     ctx.out.print(table)
     return 0
@@ -279,7 +287,7 @@ def _show(ctx: CommandContext) -> int:
         ("scope", status.scope or "—"),
     ]
     for key, value in rows:
-        table.add_row(Text(key, style="bold"), Text(value))
+        table.add_row(Text(key, style="bold"), Text(visible(value)))
     ctx.out.print(table)
     return 0
 
@@ -300,10 +308,13 @@ def _test(ctx: CommandContext) -> int:
         )
         return 0
     ctx.out.print(
-        f"[green]OK[/] {check.connection.name}: account "
-        f"[bold]{check.account.organization_name or '(no name)'}[/], "
-        f"{check.lists} contact lists, token valid until "
-        f"{format_local_time(check.token_expires_at)}."
+        styled(
+            ("OK", "green"),
+            f" {check.connection.name}: account ",
+            (check.account.organization_name or "(no name)", "bold"),
+            f", {check.lists} contact lists, token valid until "
+            f"{format_local_time(check.token_expires_at)}.",
+        )
     )
     return 0
 
@@ -332,9 +343,11 @@ def _lists(ctx: CommandContext) -> int:
             ]
         )
         return 0
-    table = Table("list ID", "name", "members", title=f"Contact lists of {ctx.args.connection}")
+    table = Table(
+        "list ID", "name", "members", title=f"Contact lists of {visible(ctx.args.connection)}"
+    )
     for item in lists:
         members = "—" if item.membership_count is None else f"{item.membership_count:,}"
-        table.add_row(item.list_id, item.name, members)
+        table.add_row(*cells([item.list_id, item.name, members]))
     ctx.out.print(table)
     return 0

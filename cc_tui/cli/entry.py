@@ -14,10 +14,12 @@ from cc_tui.cli import (
     export_commands,
     run_commands,
     scheduler_command,
+    segment_commands,
 )
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output
 from cc_tui.errors import CcTuiError
+from cc_tui.safe_text import visible
 
 __all__ = ["build_parser", "main"]
 
@@ -59,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_emulator_arguments(emulator)
     emulator.set_defaults(handler=_emulator)
     connection_commands.register(commands)
+    segment_commands.register(commands)
     export_commands.register(commands)
     run_commands.register(commands)
     demo.register(commands)
@@ -100,10 +103,17 @@ def main(argv: list[str] | None = None) -> int:
         ctx.close()
 
 
+class _VisibleFormatter(logging.Formatter):
+    """Log lines go to the terminal too: their outside text (URLs, API errors) made visible."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record), multiline=True)
+
+
 def _configure_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_VisibleFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     # httpx logs every request line at INFO; keep that for -vv only.
     logging.getLogger("httpx").setLevel(logging.DEBUG if verbosity > 1 else logging.WARNING)

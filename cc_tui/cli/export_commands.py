@@ -1,4 +1,9 @@
-"""``cc-tui segment list|show`` and ``cc-tui export add|list|show|remove``."""
+"""``cc-tui export add|list|show|remove``.
+
+``export add --segment`` takes a segment name or a path (a file, a folder, a CDM ``model.json``,
+a Delta table): a path not known yet becomes a ``[segments.NAME]`` entry, saved with the export
+and announced.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
+from cc_tui.cli.output import cells, styled
 from cc_tui.engine.exports import build_export, checked_things, parse_attribute
-from cc_tui.engine.segments import Segment, count_rows, preview, segment_columns
 from cc_tui.errors import UsageError
 from cc_tui.models import Export
 
@@ -22,29 +27,7 @@ if TYPE_CHECKING:
 
 
 def register(commands: SubParsers) -> None:
-    """Add ``segment`` and ``export`` with their sub-commands."""
-    segment = commands.add_parser(
-        "segment",
-        help="list and inspect segments",
-        description="Segments are files of customer profiles.",
-    )
-    seg_sub = segment.add_subparsers(dest="segment_command", required=True, metavar="COMMAND")
-    listing = seg_sub.add_parser(
-        "list",
-        help="every segment: format, rows, size",
-        description="List every discovered segment.",
-    )
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.set_defaults(handler=_segment_list)
-    show = seg_sub.add_parser(
-        "show",
-        help="columns, types, row count and first rows",
-        description="Show a segment's columns, row count and a preview.",
-    )
-    show.add_argument("name", metavar="NAME")
-    show.add_argument("--rows", type=int, default=10, metavar="N", help="preview rows (10)")
-    show.add_argument("--json", action="store_true", help="print JSON")
-    show.set_defaults(handler=_segment_show)
+    """Add ``export`` with its sub-commands."""
     _register_export(commands)
 
 
@@ -78,7 +61,8 @@ def _register_export(commands: SubParsers) -> None:
         action="append",
         dest="segments",
         metavar="S",
-        help="segment name (repeatable; earlier ones win on duplicate e-mails)",
+        help="segment name or path of a segment file or folder (repeatable; earlier ones win "
+        "on duplicate e-mails); a new path is added as a segment named after the file",
     )
     add.add_argument("--email", required=True, metavar="COL", help="column with the e-mail")
     add.add_argument("--first-name", metavar="COL", help="column with the first name")
@@ -112,85 +96,14 @@ def _register_export(commands: SubParsers) -> None:
     remove.set_defaults(handler=_export_remove)
 
 
-def _segment_json(segment: Segment, rows: int | None) -> dict[str, Any]:
-    return {
-        "name": segment.name,
-        "path": str(segment.path),
-        "format": segment.format_label,
-        "encoding": segment.encoding,
-        "rows": rows,
-        "size_bytes": segment.size_bytes,
-        "modified_at": segment.modified_at.isoformat(),
-        "origin": segment.origin,
-    }
-
-
-def _segment_list(ctx: CommandContext) -> int:
-    segments = ctx.services.exports.segments()
-    counted = [(segment, count_rows(segment)) for segment in segments.values()]
-    if ctx.args.json:
-        ctx.out.json([_segment_json(segment, rows) for segment, rows in counted])
-        return 0
-    if not counted:
-        ctx.out.print(
-            'No segments found. Add `segments_dirs = ["/path/to/folder"]` to '
-            f"{ctx.paths.config_file}, or a [segments.NAME] entry with a path."
-        )
-        return 0
-    table = Table("name", "format", "rows", "size", "path")
-    for segment, rows in counted:
-        table.add_row(
-            segment.name,
-            segment.format_label,
-            f"{rows:,}",
-            _size(segment.size_bytes),
-            str(segment.path),
-        )
-    ctx.out.print(table)
-    return 0
-
-
-def _segment_show(ctx: CommandContext) -> int:
-    segments = ctx.services.exports.segments()
-    if ctx.args.name not in segments:
-        raise UsageError(
-            f"No segment named '{ctx.args.name}' (segments: {', '.join(segments) or 'none'})."
-        )
-    segment = segments[ctx.args.name]
-    columns = segment_columns(segment)
-    rows = count_rows(segment)
-    first = preview(segment, max(0, ctx.args.rows))
-    if ctx.args.json:
-        ctx.out.json(
-            {
-                **_segment_json(segment, rows),
-                "columns": [{"name": c.name, "type": c.dtype} for c in columns],
-                "preview": first.to_dicts(),
-            }
-        )
-        return 0
-    ctx.out.print(
-        f"[bold]{segment.name}[/]  {segment.path}  {segment.format_label}, "
-        f"{rows:,} rows, {_size(segment.size_bytes)}"
-    )
-    types = Table("column", "type", title="Columns")
-    for column in columns:
-        types.add_row(column.name, column.dtype)
-    ctx.out.print(types)
-    sample = Table(*first.columns, title=f"First {first.height} rows")
-    for row in first.iter_rows():
-        sample.add_row(*(Text("" if v is None else str(v)) for v in row))
-    ctx.out.print(sample)
-    return 0
-
-
 def _export_add(ctx: CommandContext) -> int:
     args = ctx.args
+    resolved = ctx.services.sources.resolve(args.segments)
     export = build_export(
         args.name,
         connection=args.connection,
         list_ids=args.list_ids,
-        segments=args.segments,
+        segments=resolved.names,
         email=args.email,
         first_name=args.first_name,
         last_name=args.last_name,
@@ -198,16 +111,33 @@ def _export_add(ctx: CommandContext) -> int:
         schedule=args.schedule,
     )
     exports = ctx.services.exports
-    exports.check(export)  # what needs no network first: a malformed export asks nothing
+    # What needs no network first: a malformed export asks nothing.
+    exports.check(export, new_segments=resolved.added)
     # Unknown lists or custom fields refuse the export (exit 2); an unreachable account does not.
     account = asyncio.run(exports.check_account(export))
-    exports.save(export, replace=args.replace)
+    exports.save(export, replace=args.replace, new_segments=resolved.added)
+    for source in resolved.added:
+        ctx.out.print(
+            styled(
+                "Added segment ",
+                (source.name, "bold"),
+                " for ",
+                str(source.path),
+                f" ([segments.{source.name}] in config.toml; cc-tui segment show "
+                f"{source.name} previews it)",
+            )
+        )
     ctx.out.print(
-        f"Saved export [bold]{export.name}[/] (not run). Run it with: "
-        f"[bold]cc-tui run {export.name}[/]  (or preview: --dry-run)"
+        styled(
+            "Saved export ",
+            (export.name, "bold"),
+            " (not run). Run it with: ",
+            (f"cc-tui run {export.name}", "bold"),
+            "  (or preview: --dry-run)",
+        )
     )
     if account.unchecked:
-        ctx.out.note(Text(f"warning: {account.unchecked}", style="yellow"))
+        ctx.out.warn(account.unchecked)
     else:
         checked = checked_things(export.mapping)
         ctx.out.note(f"Its {checked} were checked against the account of {export.connection}.")
@@ -239,13 +169,14 @@ def _export_list(ctx: CommandContext) -> int:
         return 0
     table = Table("name", "connection", "segments", "lists", "schedule")
     for export in exports:
-        table.add_row(
-            export.name,
-            export.connection or "[yellow](detached)[/]",
-            ", ".join(export.segments),
-            str(len(export.list_ids)),
+        name, segments, lists, schedule = cells([
+            export.name, ", ".join(export.segments), len(export.list_ids),
             export.schedule or "on demand",
+        ])  # fmt: skip
+        connection = (
+            cells([export.connection])[0] if export.connection else Text("(detached)", "yellow")
         )
+        table.add_row(name, connection, segments, lists, schedule)
     ctx.out.print(table)
     return 0
 
@@ -263,11 +194,11 @@ def _export_show(ctx: CommandContext) -> int:
         ("segments", ", ".join(export.segments)),
         ("schedule", export.schedule or "on demand"),
     ):
-        grid.add_row(Text(key, style="bold"), Text(value))
+        grid.add_row(Text(key, style="bold"), *cells([value]))
     ctx.out.print(grid)
     mapping = Table("Constant Contact field", "segment column", title="Mapping")
     for field, column in export.mapping.columns().items():
-        mapping.add_row(field, column)
+        mapping.add_row(*cells([field, column]))
     ctx.out.print(mapping)
     return 0
 
@@ -280,12 +211,3 @@ def _export_remove(ctx: CommandContext) -> int:
     ctx.services.exports.remove(name)
     ctx.out.print(f"Removed export {name} (its run history stays).")
     return 0
-
-
-def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
-        value /= 1024
-    return f"{size} B"

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
-from cc_tui.cli.output import Output, format_local_time
+from cc_tui.cli.output import Output, Visible, format_local_time
 from cc_tui.engine.execution import WOULD_SEND_FILE
 from cc_tui.engine.progress import Phase, RunEvent, RunProgress
 from cc_tui.engine.runner import ExportRunner, RunOptions
@@ -126,7 +126,8 @@ def run_export(
 
     if display is None:
         return asyncio.run(go())
-    with Live(display, console=ctx.out.errors, refresh_per_second=10, transient=True):
+    # Live refreshes outside Output.print: its renderable makes its own text visible.
+    with Live(Visible(display), console=ctx.out.errors, refresh_per_second=10, transient=True):
         return asyncio.run(go())
 
 

@@ -9,7 +9,7 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.text import Text
 
-from cc_tui.cli.output import Output, format_local_time
+from cc_tui.cli.output import Output, Visible, format_local_time, styled
 from cc_tui.constant_contact.auth import DeviceAuthorization, DeviceFlowStatus
 from cc_tui.qr import qr_text
 
@@ -28,14 +28,15 @@ class SignInDisplay:
     def show_code(self, authz: DeviceAuthorization) -> None:
         """Show where to sign in and the code; on a terminal, a QR code and a live countdown."""
         self._authz = authz
+        # The URL and the code come from the server: shown as plain, visible text.
         lines = [
-            Text.assemble(
+            styled(
                 "Open ",
                 (authz.verification_uri, "bold underline"),
                 " in any browser and enter the code ",
                 (authz.user_code, "bold cyan"),
             ),
-            Text.assemble("or open ", (authz.verification_uri_complete, "underline")),
+            styled("or open ", (authz.verification_uri_complete, "underline")),
         ]
         if not self._out.interactive:
             for line in lines:
@@ -52,7 +53,9 @@ class SignInDisplay:
         self._out.errors.print(
             Panel(Group(*parts), title="Sign in to Constant Contact", expand=False)
         )
-        self._live = Live(self, console=self._out.errors, refresh_per_second=2, transient=True)
+        self._live = Live(
+            Visible(self), console=self._out.errors, refresh_per_second=2, transient=True
+        )
         self._live.start()
 
     def update(self, status: DeviceFlowStatus) -> None:

@@ -6,12 +6,17 @@ custom fields, and a cron schedule of five fields. When the account can be reach
 :meth:`ExportService.check_account` also checks the list IDs and ``cf:`` fields against it; when
 it cannot (never signed in, offline), the export may still be saved, and the faces say plainly
 that it was saved unchecked.
+
+Segments given as paths (``--segment ./vip.csv``) are turned into ``[segments.NAME]`` entries by
+:meth:`~cc_tui.engine.sources.SourceService.resolve`; :meth:`ExportService.save` writes those
+entries in the same config.toml update as the export, so a refused export leaves none behind.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import reduce
 
 from cc_tui.constant_contact.retry import RetryPolicy
 from cc_tui.constant_contact.schemas import is_uuid
@@ -23,7 +28,8 @@ from cc_tui.engine.preflight import (
     fetch_account,
     maps_custom_fields,
 )
-from cc_tui.engine.segments import Segment, discover_segments, segment_columns
+from cc_tui.engine.segments import find_segments, segment_columns
+from cc_tui.engine.sources import unknown_segment_message
 from cc_tui.errors import (
     AccountMismatchError,
     CcTuiError,
@@ -31,9 +37,15 @@ from cc_tui.errors import (
     SignInRequiredError,
     UsageError,
 )
-from cc_tui.models import AppConfig, Export, FieldMapping, Role, is_attribute_field
+from cc_tui.models import AppConfig, Export, FieldMapping, Role, SegmentSource, is_attribute_field
 from cc_tui.schedules import schedule_problem
-from cc_tui.store.config import ConfigStore, validate_name, with_export, without_export
+from cc_tui.store.config import (
+    ConfigStore,
+    validate_name,
+    with_export,
+    with_segment,
+    without_export,
+)
 from cc_tui.store.history import HistoryStore
 
 __all__ = [
@@ -125,10 +137,20 @@ class ExportService:
         known = ", ".join(e.name for e in self.visible()) or "none yet"
         raise UsageError(f"No export named '{name}' (exports: {known}).")
 
-    def save(self, export: Export, *, replace: bool = False) -> Export:
-        """Check ``export`` and write it to config.toml (it does not run)."""
+    def save(
+        self,
+        export: Export,
+        *,
+        replace: bool = False,
+        new_segments: Sequence[SegmentSource] = (),
+    ) -> Export:
+        """Check ``export`` and write it to config.toml (it does not run).
+
+        ``new_segments`` are ``[segments.NAME]`` entries the export reads (from paths given
+        for its segments); they are written with it, or not at all.
+        """
         validate_name("export", export.name)
-        config = self._config.load()
+        config = _with_segments(self._config.load(), new_segments)
         self._check(config, export)
 
         def change(current: AppConfig) -> AppConfig:
@@ -136,21 +158,31 @@ class ExportService:
                 raise UsageError(
                     f"An export named '{export.name}' already exists (remove it first, or edit it)."
                 )
-            return with_export(current, export)
+            for source in new_segments:
+                if source.name in current.segments:
+                    raise UsageError(
+                        f"A segment named '{source.name}' was added meanwhile; try again"
+                    )
+            return with_export(_with_segments(current, new_segments), export)
 
         self._config.update(change)
+        user = self._connections.os_user
+        for source in new_segments:
+            self._history.record_event(
+                "segment.add", source.name, user, {"path": str(source.path), "for": export.name}
+            )
         self._history.record_event(
             "export.save",
             export.name,
-            self._connections.os_user,
+            user,
             {"connection": export.connection, "segments": list(export.segments)},
         )
         return export
 
-    def check(self, export: Export) -> None:
+    def check(self, export: Export, *, new_segments: Sequence[SegmentSource] = ()) -> None:
         """Every check :meth:`save` makes, without saving (raises the first problem)."""
         validate_name("export", export.name)
-        self._check(self._config.load(), export)
+        self._check(_with_segments(self._config.load(), new_segments), export)
 
     async def check_account(self, export: Export) -> AccountCheck:
         """Check ``export``'s list IDs and ``cf:`` fields against its connection's account.
@@ -191,10 +223,6 @@ class ExportService:
         self._config.update(lambda config: without_export(config, name))
         self._history.record_event("export.remove", name, self._connections.os_user)
 
-    def segments(self) -> dict[str, Segment]:
-        """Every segment this configuration can see."""
-        return discover_segments(self._config.load())
-
     def _check(self, config: AppConfig, export: Export) -> None:
         if export.connection is None:
             raise UsageError("An export needs a connection.")
@@ -207,13 +235,15 @@ class ExportService:
                 f"{', '.join(bad)} is not a list ID: copy the UUID from the "
                 "list's URL in Constant Contact (8-4-4-4-12 hexadecimal digits)."
             )
-        found = discover_segments(config)
-        missing = [name for name in export.segments if name not in found]
-        if not export.segments or missing:
-            raise InputError(
-                f"Unknown segment(s): {', '.join(missing) or '(none given)'}. Known segments: "
-                f"{', '.join(sorted(found)) or 'none (add segments_dirs to config.toml)'}."
-            )
+        if not export.segments:
+            raise UsageError("An export needs at least one segment.")
+        discovery = find_segments(config)
+        found = dict(discovery.segments)
+        for name in export.segments:
+            if name in discovery.problems:
+                raise InputError(f"segment '{name}' cannot be used: {discovery.problems[name]}")
+            if name not in found:
+                raise InputError(unknown_segment_message(name, sorted(found)))
         problems = mapping_problems(
             export.mapping,
             {
@@ -226,6 +256,10 @@ class ExportService:
         problem = schedule_problem(export.schedule) if export.schedule else None
         if problem:
             raise UsageError(f"Schedule: {problem}.")
+
+
+def _with_segments(config: AppConfig, sources: Sequence[SegmentSource]) -> AppConfig:
+    return reduce(with_segment, sources, config)
 
 
 def build_export(

@@ -14,6 +14,7 @@ import httpx
 from cc_tui.engine.connections import ConnectionService
 from cc_tui.engine.exports import ExportService
 from cc_tui.engine.segment_copies import use_cache_dir
+from cc_tui.engine.sources import SourceService
 from cc_tui.paths import AppPaths
 from cc_tui.store.config import ConfigStore
 from cc_tui.store.history import HistoryStore
@@ -41,6 +42,7 @@ class Services:
     os_user: str
     connections: ConnectionService
     exports: ExportService
+    sources: SourceService
     transport: httpx.AsyncBaseTransport | None = None
 
     @classmethod
@@ -62,7 +64,8 @@ class Services:
         history = HistoryStore(paths.history_db)
         connections = ConnectionService(config, secrets, history, user, transport=transport)
         exports = ExportService(config, history, connections)
-        return cls(paths, config, secrets, history, user, connections, exports, transport)
+        sources = SourceService(config, history, user)
+        return cls(paths, config, secrets, history, user, connections, exports, sources, transport)
 
     def close(self) -> None:
         """Release the history database."""

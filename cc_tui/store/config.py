@@ -47,8 +47,12 @@ __all__ = [
     "validate_name",
     "with_connection",
     "with_export",
+    "with_segment",
+    "with_segments_dir",
     "without_connection",
     "without_export",
+    "without_segment",
+    "without_segments_dir",
 ]
 
 CONFIG_SCHEMA_VERSION = 1
@@ -390,3 +394,25 @@ def with_export(config: AppConfig, export: Export) -> AppConfig:
 def without_export(config: AppConfig, name: str) -> AppConfig:
     """``config`` without export ``name``."""
     return replace(config, exports={k: v for k, v in config.exports.items() if k != name})
+
+
+def with_segment(config: AppConfig, source: SegmentSource) -> AppConfig:
+    """``config`` with the ``[segments.NAME]`` entry ``source`` added or replaced."""
+    return replace(config, segments={**config.segments, source.name: source})
+
+
+def without_segment(config: AppConfig, name: str) -> AppConfig:
+    """``config`` without the ``[segments.NAME]`` entry ``name`` (exports are left as they are)."""
+    return replace(config, segments={k: v for k, v in config.segments.items() if k != name})
+
+
+def with_segments_dir(config: AppConfig, folder: Path) -> AppConfig:
+    """``config`` with ``folder`` appended to ``segments_dirs`` (once: a repeat is not added)."""
+    if folder in config.segments_dirs:
+        return config
+    return replace(config, segments_dirs=(*config.segments_dirs, folder))
+
+
+def without_segments_dir(config: AppConfig, folder: Path) -> AppConfig:
+    """``config`` without ``folder`` in ``segments_dirs``."""
+    return replace(config, segments_dirs=tuple(d for d in config.segments_dirs if d != folder))

@@ -16,6 +16,7 @@ from cc_tui.engine.runner import ExportRunner, RunOptions
 from cc_tui.engine.services import Services
 from cc_tui.errors import CcTuiError
 from cc_tui.models import RunStatus
+from cc_tui.safe_text import visible
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.commands import AppCommands
 from cc_tui.ui.keymap import known_binding_ids
@@ -97,6 +98,28 @@ class CcTuiApp(App[int]):
     def runs(self) -> RunManager:
         """Runs started in this session."""
         return self._runs
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification of the app: plain text, control characters made visible.
+
+        Messages carry outside text (paths, column names, config keys, API errors), so they
+        are never read as markup, whatever ``markup`` says (widgets' ``notify`` lands here).
+        """
+        super().notify(
+            visible(message, multiline=True),
+            title=visible(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(APP_VARIABLES)

@@ -222,6 +222,8 @@ def test_contributors_cannot_add_and_see_only_shared_connections(
         ["emulator"],
         ["segment", "list"],
         ["segment", "show"],
+        ["segment", "add"],
+        ["segment", "remove"],
         ["export", "add"],
         ["export", "list"],
         ["export", "show"],

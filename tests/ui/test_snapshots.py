@@ -8,6 +8,7 @@ Run the tests with ``--snapshot-update`` only after reading the report of a fail
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import shutil
 import time
 from collections.abc import Iterator
@@ -38,11 +39,24 @@ from cc_tui.ui.runs import ActiveRun
 
 SIZES = [(80, 24), (120, 40)]
 HOME = Path("/tmp/cc-tui-snapshot-home")
+# The path shows in the snapshots, so it cannot differ per run: test runs of other checkouts on
+# the same machine take turns with it instead (they deleted each other's files).
+HOME_LOCK = Path("/tmp/cc-tui-snapshot-home.lock")
 NOW = datetime(2026, 11, 29, 15, 0, tzinfo=UTC)
 LIST_ID = "4cffb0de-3266-51df-a872-3dae3e41c372"
 PEOPLE = "email,first_name,last_name,city\n" + "".join(
     f"person{i}@example.com,Ana{i},Lopez,Lisboa\n" for i in range(20)
 )
+
+
+@pytest.fixture(autouse=True)
+def home_to_ourselves() -> Iterator[None]:
+    with HOME_LOCK.open("a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
 @pytest.fixture(autouse=True)

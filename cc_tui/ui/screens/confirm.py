@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from cc_tui.ui.outside_text import plain
+
 __all__ = ["ConfirmModal"]
 
 
@@ -40,7 +42,7 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self._question, id="question")
+            yield Static(plain(self._question, multiline=True), id="question")
             with Horizontal():
                 yield Button(f"{self._no} (n)", id="no")
                 yield Button(f"{self._yes} (y)", id="yes", variant="warning")

@@ -21,6 +21,7 @@ from cc_tui.errors import CcTuiError
 from cc_tui.models import Export
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.messages import ConfigChanged
+from cc_tui.ui.outside_text import VisibleInInput, plain
 from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.screens.export_form_checks import (
     FormContext,
@@ -70,6 +71,9 @@ class ExportFormScreen(ExportFormSources):
                 tooltip="Map another Constant Contact field or a custom field"),
         Binding("ctrl+r", "reload_lists", "Reload lists", id="export-form-reload-lists",
                 tooltip="Fetch the account's lists and custom fields again"),
+        # Not in the footer (six keys at most): the picker's button says "(ctrl+o)".
+        Binding("ctrl+o", "add_segment", "Add segment", id="export-form-add-segment",
+                show=False, tooltip="Add a segment file or folder by its path"),
     ]  # fmt: skip
 
     def __init__(self, export: str | None = None) -> None:
@@ -92,12 +96,13 @@ class ExportFormScreen(ExportFormSources):
             )
         except CcTuiError as exc:  # removed meanwhile (by the command line, say)
             self._gone = str(exc)
-            yield Static(self._gone, markup=False)
+            yield Static(plain(self._gone, multiline=True))
             return
         with VerticalScroll(id="form"), Container(id="columns"):
             with Vertical(id="col-left", classes="column"):
                 yield Label("Name", classes="section")
                 yield Input(export.name if export else "", id="name", compact=True,
+                            highlighter=VisibleInInput(),
                             disabled=export is not None,
                             placeholder="e.g. spring-promo")  # fmt: skip
                 yield FieldProblem(id="name-problem")
@@ -160,8 +165,10 @@ class ExportFormScreen(ExportFormSources):
             pending_list_text=pending if saving or pending == self._entered else None,
             refused_lists=self._refused,
             columns={name: read.columns for name, read in self._columns.items() if not read.error},
-            segments_found=frozenset(self._segments) if self._discovered else None,
-            segment_errors=self._segment_errors,
+            segments_found=frozenset([*self._segments, *self._unusable])
+            if self._discovered
+            else None,
+            segment_errors={**self._unusable, **self._segment_errors},
             account_fields=self._fields,
             list_names=self._list_names,
             lists_error=self._lists_error,
@@ -291,6 +298,9 @@ class ExportFormScreen(ExportFormSources):
         yield PaletteCommand("export: Save", "Check and save (it does not run)", self.action_save)
         yield PaletteCommand("export: Add attribute", "Map another Constant Contact field",
                              lambda: self.run_action("add_attribute"))  # fmt: skip
+        yield PaletteCommand("export: Add segment by path",
+                             "A segment file or folder that is not listed yet",
+                             self.action_add_segment)  # fmt: skip
         if self._connection() is not None:
             yield PaletteCommand("export: Reload lists", "Fetch the account's lists again",
                                  self.action_reload_lists)  # fmt: skip

@@ -172,8 +172,8 @@ def _segment_problem(segments: Sequence[str], context: FormContext, saving: bool
     found = context.segments_found
     missing = [name for name in segments if found is not None and name not in found]
     if missing:
-        return (f"Segment(s) not found: {', '.join(missing)}. Untick them, or put the file back "
-                "in a segments folder.")  # fmt: skip
+        return (f"Segment(s) not found: {', '.join(missing)}. Untick them, or add the file by "
+                "its path (ctrl+o).")  # fmt: skip
     broken = [f"{name}: {context.segment_errors[name]}" for name in segments
               if name in context.segment_errors]  # fmt: skip
     if broken:

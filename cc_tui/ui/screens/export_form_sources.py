@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from rich.text import Text
 from textual import on, work
 from textual.screen import Screen
 from textual.widgets import Select, Static
@@ -18,8 +19,10 @@ from textual.worker import get_current_worker
 
 from cc_tui.constant_contact.schemas import is_uuid
 from cc_tui.engine.segments import Segment
+from cc_tui.engine.sources import SegmentOverview, SegmentStatus
 from cc_tui.errors import CcTuiError
 from cc_tui.models import Connection, Export
+from cc_tui.ui.outside_text import plain_text
 from cc_tui.ui.screens.export_form_checks import guess_columns
 from cc_tui.ui.screens.export_form_data import (
     ColumnsRead,
@@ -45,14 +48,21 @@ __all__ = ["ExportFormSources"]
 _UNSET = "\0unset"
 
 
+def _choice(status: SegmentStatus) -> SegmentChoice:
+    segment = status.segment
+    if segment is None:
+        return SegmentChoice(status.name, state=status.state.value, problem=status.problem)
+    return SegmentChoice(status.name, segment.format_label, segment.size_bytes)
+
+
 def _not_mounted(*_args: object) -> None:
     raise RuntimeError("the export form is not mounted")
 
 
-def _label(conn: Connection) -> str:
+def _label(conn: Connection) -> Text:
     if conn.display_name == conn.name:
-        return conn.name
-    return f"{conn.name} ({conn.display_name})"
+        return plain_text(conn.name)
+    return plain_text(f"{conn.name} ({conn.display_name})")
 
 
 class ExportFormSources(Screen[str | None]):
@@ -64,6 +74,8 @@ class ExportFormSources(Screen[str | None]):
         self._segments: dict[str, Segment] = {}
         self._discovered = False
         self._segment_errors: dict[str, str] = {}
+        self._unusable: dict[str, str] = {}
+        self._choose_next: str | None = None
         self._columns: dict[str, ColumnsRead] = {}
         self._guessed = not guess
         self._recheck_pending = False
@@ -213,12 +225,12 @@ class ExportFormSources(Screen[str | None]):
     def _discover(self, services: Services) -> None:
         worker = get_current_worker()
         try:
-            segments = services.exports.segments()
+            overview = services.sources.overview()
         except CcTuiError as exc:
             self._call(self._segments_unreadable, str(exc))
             return
-        self._call(self._segments_found, segments)
-        for segment in segments.values():
+        self._call(self._segments_found, overview)
+        for segment in overview.ready.values():
             if worker.is_cancelled:
                 return
             rows, error = count_segment(segment)
@@ -230,12 +242,34 @@ class ExportFormSources(Screen[str | None]):
     def _rows_counted(self, name: str, rows: int | None, error: str) -> None:
         self.query_one(SegmentPicker).set_rows(name, rows, error)
 
-    def _segments_found(self, segments: dict[str, Segment]) -> None:
-        self._segments, self._discovered = segments, True
-        self.query_one(SegmentPicker).set_segments([
-            SegmentChoice(seg.name, seg.format_label, seg.size_bytes) for seg in segments.values()
-        ])  # fmt: skip
+    def _segments_found(self, overview: SegmentOverview) -> None:
+        self._segments, self._discovered = overview.ready, True
+        # A segment that cannot be read is listed with its problem; choosing it is refused
+        # at saving with the same words.
+        self._unusable = {
+            status.name: f"{status.state.value}: {status.problem}"
+            for status in overview.statuses
+            if status.segment is None
+        }
+        picker = self.query_one(SegmentPicker)
+        picker.set_segments([_choice(status) for status in overview.statuses], overview.skipped)
+        if self._choose_next is not None:
+            name, self._choose_next = self._choose_next, None
+            picker.choose(name)
         self._segments_changed()
+
+    @on(SegmentPicker.AddRequested)
+    def action_add_segment(self) -> None:
+        """Add a segment by its path (a modal); once added it is chosen."""
+        from cc_tui.ui.screens.segment_path import SegmentPathModal
+
+        def added(name: str | None) -> None:
+            if name is not None:
+                self._choose_next = name
+                self._discover(self.services)
+
+        taken = self.query_one(SegmentPicker).choices
+        self.app.push_screen(SegmentPathModal(taken), added)
 
     @on(SegmentPicker.Changed)
     def _segments_changed(self) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,6 +20,7 @@ from textual.widgets import Footer, Header, Static
 from cc_tui.models import RunRecord, RunStatus
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.messages import CancelRequested, RunRequested
+from cc_tui.ui.outside_text import plain_text
 from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.widgets.rejected_rows import RejectedRows
 from cc_tui.ui.widgets.run_summary import RunSummary
@@ -159,7 +159,7 @@ class RunScreen(Screen[None]):
         if error:
             hint = "\ns starts over (asks first)." if _resumable(record) else ""
             self.query_one("#run-error", Static).update(
-                Text(f"{self.export} could not run: {error}{hint}")
+                plain_text(f"{self.export} could not run: {error}{hint}", multiline=True)
             )
 
     def _show_record(self, record: RunRecord | None) -> None:

@@ -15,6 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
 
 from cc_tui.models import ATTRIBUTE_FIELDS, CUSTOM_FIELD_PREFIX
+from cc_tui.ui.outside_text import VisibleInInput, plain
 from cc_tui.ui.widgets.column_select import ColumnSelect
 from cc_tui.ui.widgets.field_problem import FieldProblem
 
@@ -96,7 +97,8 @@ class AttributeRow(Widget):
             _FIELD_OPTIONS, prompt="(field)", compact=True, classes="field",
             value=self._choice if known_choice and self._choice else Select.NULL)  # fmt: skip
         self._name_input = Input(self._custom_name, placeholder="custom field name",
-                                 compact=True, classes="custom-name")  # fmt: skip
+                                 compact=True, classes="custom-name",
+                                 highlighter=VisibleInInput())  # fmt: skip
         self._column_select = ColumnSelect(wanted=column, prompt="(column)")
         self._column_select.set_columns(columns, known=known)
         self._samples = Label("", classes="samples")
@@ -128,7 +130,7 @@ class AttributeRow(Widget):
 
     def set_samples(self, text: str) -> None:
         """Show sample values of the chosen column."""
-        self._samples.update(text)
+        self._samples.update(plain(text))
 
     def show_problem(self, text: str | None) -> None:
         """Explain what is wrong with this row (None: nothing)."""

@@ -10,6 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from cc_tui.models import BatchRecord, BatchState
+from cc_tui.ui.outside_text import plain_text
 
 __all__ = ["BatchTable"]
 
@@ -78,10 +79,10 @@ class BatchTable(DataTable[Text]):
             Text(str(batch.seq)),
             Text(batch.state.value, style=colour),
             Text(f"{batch.contacts:,}"),
-            Text(batch.activity_id or "—"),
-            Text(batch.activity_state or "—"),
+            plain_text(batch.activity_id or "—"),
+            plain_text(batch.activity_state or "—"),
             Text(f"{batch.confirmed:,}"),
             Text(f"{batch.failed:,}"),
             Text(f"{batch.unsubscribed:,}"),
-            Text(errors),
+            plain_text(errors),
         ]

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from textual.widgets import Select
 
+from cc_tui.ui.outside_text import plain_text
+
 __all__ = ["ColumnSelect"]
 
 
@@ -28,7 +30,7 @@ class ColumnSelect(Select[str]):
         classes: str | None = None,
     ) -> None:
         super().__init__(
-            [(wanted, wanted)] if wanted else [],
+            [(plain_text(wanted), wanted)] if wanted else [],
             prompt=prompt,
             allow_blank=True,
             value=wanted if wanted else Select.NULL,
@@ -57,11 +59,12 @@ class ColumnSelect(Select[str]):
         self._sync()
 
     def _sync(self) -> None:
-        options = [(column, column) for column in self._columns]
+        # Column names are outside text: Text labels, so a "[/]" header is not markup.
+        options = [(plain_text(column), column) for column in self._columns]
         wanted = self.wanted
         if wanted and wanted not in self._columns:
             label = f"{wanted} (missing)" if self._known else wanted
-            options.insert(0, (label, wanted))
+            options.insert(0, (plain_text(label), wanted))
         if not self.is_mounted:
             # Before mount the Select builds its overlay from these in _on_mount.
             self._setup_variables_for_options(options)

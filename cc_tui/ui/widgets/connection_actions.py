@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Static
 
+from cc_tui.ui.outside_text import plain
+
 __all__ = ["ConnectionActions"]
 
 # (action, label naming its key, variant); the action is also the button's id.
@@ -48,7 +50,7 @@ class ConnectionActions(Vertical):
         self._initial = status
 
     def compose(self) -> ComposeResult:
-        yield Static(self._initial, id="form-status", markup=False)
+        yield Static(plain(self._initial, multiline=True), id="form-status")
         with Horizontal():
             for action, label, variant in _BUTTONS:
                 yield Button(label, id=action, variant=variant)  # type: ignore[arg-type]
@@ -61,7 +63,7 @@ class ConnectionActions(Vertical):
     def show_status(self, message: str, state: str = "") -> None:
         """Say what happened; ``state`` is "ok", "failed" or "" (neutral)."""
         line = self.query_one("#form-status", Static)
-        line.update(message)
+        line.update(plain(message, multiline=True))
         line.set_class(state == "ok", "-ok")
         line.set_class(state == "failed", "-failed")
 

@@ -18,6 +18,7 @@ from cc_tui.models import (
     UsableBy,
     url_is_secure_enough,
 )
+from cc_tui.ui.outside_text import VisibleInInput
 from cc_tui.ui.widgets.field_problem import FieldProblem
 from cc_tui.ui.widgets.privacy_notice import PrivacyNotice
 
@@ -97,6 +98,7 @@ class ConnectionFields(Vertical):
             conn.display_name if conn else "",
             id="display-name",
             placeholder="e.g. Marketing account",
+            highlighter=VisibleInInput(),  # free text from config.toml
         )
         yield from _row("Display name", display, "display_name")
         contributors = conn is not None and conn.usable_by is UsableBy.CONTRIBUTORS
@@ -111,6 +113,7 @@ class ConnectionFields(Vertical):
             conn.client_id if conn else "",
             id="client-id",
             placeholder="API key of your Constant Contact application",
+            highlighter=VisibleInInput(),
         )
         yield from _row("Client ID", client_id, "client_id")
         yield PrivacyNotice(self._statement, conn.consent if conn else None, id="privacy")
@@ -120,14 +123,23 @@ class ConnectionFields(Vertical):
     def _compose_advanced(self) -> ComposeResult:
         conn = self._connection
         api = conn.api_base_url if conn else DEFAULT_API_BASE_URL
-        yield from _row("API base URL", Input(api, id="api-base-url"), "api_base_url")
+        yield from _row(
+            "API base URL",
+            Input(api, id="api-base-url", highlighter=VisibleInInput()),
+            "api_base_url",
+        )
         auth = conn.auth_base_url if conn else DEFAULT_AUTH_BASE_URL
-        yield from _row("Auth base URL", Input(auth, id="auth-base-url"), "auth_base_url")
+        yield from _row(
+            "Auth base URL",
+            Input(auth, id="auth-base-url", highlighter=VisibleInInput()),
+            "auth_base_url",
+        )
         with Horizontal(classes="row"):
             yield Label("Emulator at")
             yield Input(
                 LOCAL_EMULATOR_ADDRESS,
                 id="emulator-address",
+                highlighter=VisibleInInput(),
                 tooltip="Address of `cc-tui emulator`; Enter fills both URLs",
             )
             yield Button(

@@ -13,6 +13,7 @@ from textual.widgets import Static
 from cc_tui.models import ConnectionStatus, Export, RunProgress, RunRecord
 from cc_tui.schedules import describe_schedule, next_run
 from cc_tui.ui.format import ago, duration, local_time, now
+from cc_tui.ui.outside_text import plain, plain_text
 
 __all__ = ["DetailPanel"]
 
@@ -22,7 +23,7 @@ def _grid(rows: Sequence[tuple[str, str | Text]]) -> Table:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
     for key, value in rows:
-        grid.add_row(key, value if isinstance(value, Text) else Text(value))
+        grid.add_row(key, value if isinstance(value, Text) else plain_text(value, multiline=True))
     return grid
 
 
@@ -44,7 +45,7 @@ class DetailPanel(VerticalScroll):
         yield Static(id="detail-body")
 
     def _show(self, title: str, body: RenderableType) -> None:
-        self.border_title = title
+        self.border_title = plain(title)
         self.query_one("#detail-body", Static).update(body)
 
     def show_nothing(self, hint: str) -> None:
@@ -76,7 +77,7 @@ class DetailPanel(VerticalScroll):
         """An export: lists, segments, mapping, schedule, latest run."""
         mapping = Table("Constant Contact field", "column", box=None, padding=(0, 2))
         for field, column in export.mapping.columns().items():
-            mapping.add_row(field, column)
+            mapping.add_row(plain_text(field), plain_text(column))
         rows: list[tuple[str, str | Text]] = [
             ("connection", export.connection or "(detached: edit it to choose one)"),
             ("lists", "\n".join(export.list_ids)), ("segments", " → ".join(export.segments)),
@@ -116,5 +117,5 @@ class DetailPanel(VerticalScroll):
             ("rejected rows", run.rejected_rows_file or "—"),
         ]  # fmt: skip
         if run.error:
-            rows.append(("error", Text(run.error, style="bold")))
+            rows.append(("error", plain_text(run.error, style="bold", multiline=True)))
         self._show(f"Run {run.run_id}", _grid(rows))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
+from cc_tui.ui.outside_text import plain
+
 __all__ = ["FieldProblem"]
 
 
@@ -30,5 +32,5 @@ class FieldProblem(Static):
         if text == self._text:
             return
         self._text = text
-        self.update(f"✗ {text}" if text else "")
+        self.update(plain(f"✗ {text}", multiline=True) if text else "")
         self.set_class(bool(text), "-shown")

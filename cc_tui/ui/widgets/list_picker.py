@@ -20,6 +20,8 @@ from textual.widget import Widget
 from textual.widgets import Input, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
+from cc_tui.safe_text import visible
+from cc_tui.ui.outside_text import VisibleInInput, plain
 from cc_tui.ui.widgets.field_problem import FieldProblem
 
 __all__ = ["ListChoice", "ListPicker"]
@@ -41,8 +43,9 @@ class ListChoice:
     def label(self) -> Text:
         """Name, members and id, for the option list."""
         members = "? members" if self.members is None else f"{self.members:,} members"
-        return Text.assemble((self.name or "(unnamed)", "bold"), f"  {members}  ",
-                             (self.list_id, "dim"))  # fmt: skip
+        # The name and id come from the account: visible plain text.
+        return Text.assemble((visible(self.name) or "(unnamed)", "bold"), f"  {members}  ",
+                             (visible(self.list_id), "dim"))  # fmt: skip
 
 
 class ListPicker(Widget):
@@ -90,7 +93,8 @@ class ListPicker(Widget):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="type to filter by name, or paste a list id + enter",
-                    id="list-filter", compact=True)  # fmt: skip
+                    id="list-filter", compact=True,
+                    highlighter=VisibleInInput())  # fmt: skip
         yield Static("", id="list-status", markup=False)
         yield SelectionList[str](id="list-options")
         yield Static("", id="list-chosen", markup=False)
@@ -153,7 +157,7 @@ class ListPicker(Widget):
 
     def _status(self, text: str, *, error: bool) -> None:
         status = self.query_one("#list-status", Static)
-        status.update(text)
+        status.update(plain(text, multiline=True))
         status.set_class(error, "-error")
 
     def _options(self) -> list[ListChoice]:
@@ -177,14 +181,14 @@ class ListPicker(Widget):
     def _show_chosen(self) -> None:
         names = [c.name or c.list_id for c in self._chosen.values()]
         self.query_one("#list-chosen", Static).update(
-            f"Chosen ({len(names)}): {', '.join(names)}" if names else "Chosen: none yet"
+            plain(f"Chosen ({len(names)}): {', '.join(names)}" if names else "Chosen: none yet")
         )
 
     def _label(self, choice: ListChoice) -> Text:
         if choice.list_id in self._lists or choice.name:
             return choice.label()
         note = "  (not among the account's lists)" if self._fetched else "  (list id)"
-        return Text.assemble((choice.list_id, "bold"), (note, "dim"))
+        return Text.assemble((visible(choice.list_id), "bold"), (note, "dim"))
 
     @on(Input.Changed, "#list-filter")
     def _filter_changed(self, event: Input.Changed) -> None:

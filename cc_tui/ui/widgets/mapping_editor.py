@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Label, Select
 
 from cc_tui.models import FieldMapping
+from cc_tui.ui.outside_text import plain
 from cc_tui.ui.widgets.attribute_row import AttributeRow, AttributeValue
 from cc_tui.ui.widgets.column_select import ColumnSelect
 from cc_tui.ui.widgets.field_problem import FieldProblem
@@ -179,7 +180,7 @@ class MappingEditor(Widget):
             text = self._sample_text(column)
             if key == "email" and text and "@" not in text:
                 text = "no @ in " + text.removeprefix("e.g. ") + ": not e-mail addresses?"
-            self.query_one(f"#samples-{key}", Label).update(text)
+            self.query_one(f"#samples-{key}", Label).update(plain(text))
         for row in self.query(AttributeRow):
             row.set_samples(self._sample_text(row.value.column))
 

@@ -10,6 +10,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
+from cc_tui.ui.outside_text import plain_text
+
 __all__ = ["NamedTable"]
 
 
@@ -59,7 +61,7 @@ class NamedTable(DataTable[str | Text]):
         self._names = [name for name, _ in rows]
         for name, cells in rows:
             # Plain strings become Text so a "[" in a name is not read as markup.
-            self.add_row(*(Text(c) if isinstance(c, str) else c for c in cells), key=name)
+            self.add_row(*(plain_text(c) if isinstance(c, str) else c for c in cells), key=name)
         if keep in self._names:
             self.move_cursor(row=self._names.index(keep))
         self.post_message(self.Highlighted(self, self.selected))
@@ -67,7 +69,7 @@ class NamedTable(DataTable[str | Text]):
     def themed(self, text: str, variable: str, *, bold: bool = False) -> Text:
         """``text`` in the colour of a theme variable (DataTable cells are Rich text)."""
         colour = self.app.theme_variables.get(variable, "")
-        return Text(text, style=f"{'bold ' if bold else ''}{colour}".strip())
+        return plain_text(text, style=f"{'bold ' if bold else ''}{colour}".strip())
 
     def select_name(self, name: str) -> None:
         """Put the cursor on ``name`` if it is listed."""

@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Checkbox, Static
 
 from cc_tui.models import Consent
+from cc_tui.ui.outside_text import plain
 from cc_tui.ui.widgets.field_problem import FieldProblem
 
 __all__ = ["PrivacyNotice"]
@@ -47,7 +48,8 @@ class PrivacyNotice(Vertical):
             disabled=self._consent is not None,
             tooltip="Required before the connection can be saved or signed in",
         )
-        yield Static(_consent_text(self._consent), id="privacy-consent", markup=False)
+        # Who accepted comes from config.toml: shown as visible plain text.
+        yield Static(plain(_consent_text(self._consent)), id="privacy-consent")
         yield FieldProblem(id="privacy-error")
 
     def on_mount(self) -> None:
@@ -69,7 +71,7 @@ class PrivacyNotice(Vertical):
         box = self.query_one("#privacy-accept", Checkbox)
         box.value = consent is not None or box.value
         box.disabled = consent is not None
-        self.query_one("#privacy-consent", Static).update(_consent_text(consent))
+        self.query_one("#privacy-consent", Static).update(plain(_consent_text(consent)))
         self.set_class(consent is None, "-missing")
 
     def show_error(self, message: str) -> None:

@@ -22,11 +22,12 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Select, Static
 from textual.worker import get_current_worker
 
+from cc_tui.ui.outside_text import plain, plain_text
+
 __all__ = ["ALL_REASONS", "REASONS", "ROWS_SHOWN", "RejectedRows"]
 
 ROWS_SHOWN = 500  # rows read from the file for one reason
 ALL_REASONS = "all"
-_VISIBLE = str.maketrans({"\t": "⇥", "\n": "↵", "\r": "␍"})
 REASONS = (
     "missing_email",
     "invalid_email",
@@ -178,7 +179,7 @@ class RejectedRows(Vertical):
             self._note(result.problem or "")
             self.post_message(self.Loaded(self, reason, 0, result.problem))
             return
-        table.add_columns(*frame.columns)
+        table.add_columns(*(plain_text(name) for name in frame.columns))
         table.add_rows([_cell(value) for value in row] for row in frame.iter_rows())
         self._note(self._shown_note(reason, frame.height))
         self.post_message(self.Loaded(self, reason, frame.height, None))
@@ -193,7 +194,7 @@ class RejectedRows(Vertical):
         return f"first {shown:,} of {total:,} {what}"
 
     def _note(self, text: str) -> None:
-        self.query_one("#rejected-rows-note", Static).update(Text(text))
+        self.query_one("#rejected-rows-note", Static).update(plain(text))
 
     def _show_path(self) -> None:
         path = self.path
@@ -208,14 +209,14 @@ class RejectedRows(Vertical):
         self._path_text(f"file: {path}{counts}")
 
     def _path_text(self, text: str) -> None:
-        self.query_one("#rejected-rows-path", Static).update(Text(text))
+        self.query_one("#rejected-rows-path", Static).update(plain(text, multiline=True))
 
 
 def _cell(value: object) -> Text:
     """A value as read, with tabs and line breaks made visible (they are often why)."""
     if value is None:
         return Text("")
-    return Text(str(value).translate(_VISIBLE))
+    return plain_text(value)
 
 
 def _options() -> list[tuple[str, str]]:

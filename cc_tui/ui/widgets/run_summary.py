@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.markup import escape
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from cc_tui.models import REJECT_REASONS, RunRecord, RunStatus
 from cc_tui.ui.format import duration
+from cc_tui.ui.outside_text import templated
 
 __all__ = ["RunSummary"]
 
@@ -64,67 +65,82 @@ class RunSummary(Static):
             return
         self.add_class(_STATE_CLASS[record.status])
         self.set_class(record.dry_run, "-preview")
-        self.update(summary_markup(record))
+        self.update(summary_content(record))
 
 
-def summary_markup(record: RunRecord) -> str:
-    """The summary of ``record`` as content markup (theme variables for colours)."""
+def summary_content(record: RunRecord) -> Content:
+    """The summary of ``record``: our markup (theme variables for colours), outside text
+    (the export, the error, file paths) filled in as plain text."""
     lines = [_headline(record)]
     rejected = sum(record.rejected.values())
     reasons = ", ".join(f"{r} {int(record.rejected.get(r, 0)):,}" for r in REJECT_REASONS)
     sent = "to send" if record.dry_run else "sent"
     lines.append(
-        f"rows read {record.rows_read:,} = {sent} {record.sent:,} + "
-        f"[$rejected]rejected {rejected:,}[/] ({reasons})"
+        Content.from_markup(
+            f"rows read {record.rows_read:,} = {sent} {record.sent:,} + "
+            f"[$rejected]rejected {rejected:,}[/] ({reasons})"
+        )
     )
     if record.dry_run:
-        lines.append(f"would send {record.sent:,} contacts: [b]nothing was sent[/]")
+        lines.append(
+            Content.from_markup(f"would send {record.sent:,} contacts: [b]nothing was sent[/]")
+        )
     else:
         lines.append(
-            f"sent {record.sent:,} = [$run-ok]confirmed {record.confirmed:,}[/] + "
-            f"[$run-failed]refused {record.failed:,}[/] + unsubscribed "
-            f"{record.unsubscribed:,} + pending {record.pending:,}"
+            Content.from_markup(
+                f"sent {record.sent:,} = [$run-ok]confirmed {record.confirmed:,}[/] + "
+                f"[$run-failed]refused {record.failed:,}[/] + unsubscribed "
+                f"{record.unsubscribed:,} + pending {record.pending:,}"
+            )
         )
     lines.append(
-        f"batches {record.batches:,} · requests {record.requests:,} · retries "
-        f"{record.retries:,} · throttled {record.throttled:,}"
+        Content(
+            f"batches {record.batches:,} · requests {record.requests:,} · retries "
+            f"{record.retries:,} · throttled {record.throttled:,}"
+        )
     )
     lines.extend(_field_lines(record))
     if record.error:
-        lines.append(f"[b $run-failed]error:[/] {escape(record.error)}")
+        lines.append(templated("[b $run-failed]error:[/] $error", error=record.error))
     if record.rejected_rows_file:
-        lines.append(f"rejected rows: {escape(record.rejected_rows_file)}")
+        lines.append(templated("rejected rows: $path", path=record.rejected_rows_file))
         if record.fields and record.field_problems_file:
-            lines.append(f"field problems: {escape(record.field_problems_file)}")
+            lines.append(templated("field problems: $path", path=record.field_problems_file))
         if record.dry_run:
             # Written by the run (engine.execution.WOULD_SEND_FILE) beside the rejected rows.
             would_send = str(Path(record.rejected_rows_file).with_name("would_send.jsonl"))
-            lines.append(f"would send (one request per line): {escape(would_send)}")
-    return "\n".join(lines)
+            lines.append(templated("would send (one request per line): $path", path=would_send))
+    return Content("\n").join(lines)
 
 
-def _field_lines(record: RunRecord) -> list[str]:
+def _field_lines(record: RunRecord) -> list[Content]:
     """Optional fields changed or left out (the contacts were sent either way), per field."""
     lines = []
     if record.fields:
         lines.append(
-            f"fields changed {record.fields_changed:,} · [$rejected]dropped "
-            f"{record.fields_dropped:,}[/] (their contacts were still sent)"
+            Content.from_markup(
+                f"fields changed {record.fields_changed:,} · [$rejected]dropped "
+                f"{record.fields_dropped:,}[/] (their contacts were still sent)"
+            )
         )
         for name, reasons in sorted(record.fields.items()):
             counts = ", ".join(f"{reason} {n:,}" for reason, n in sorted(reasons.items()))
-            lines.append(f"  {escape(name)}: {counts}")
+            lines.append(templated("  $name: $counts", name=name, counts=counts))
     if record.truncated:  # runs of cc-tui versions that cut long values
-        lines.append(f"truncated {record.truncated:,} (values cut short by an older cc-tui)")
+        lines.append(
+            Content(f"truncated {record.truncated:,} (values cut short by an older cc-tui)")
+        )
     return lines
 
 
-def _headline(record: RunRecord) -> str:
+def _headline(record: RunRecord) -> Content:
     preview = "[b $accent]preview: nothing sent[/] · " if record.dry_run else ""
     took = duration(record.duration_s)
     attempts = f" · attempt {record.attempts}" if record.attempts > 1 else ""
     resumable = " (resumable: r)" if record.status is RunStatus.INTERRUPTED else ""
-    return (
-        f"{preview}[b]{record.status.value}[/]{resumable} · {escape(record.export)} · "
-        f"run {escape(record.run_id)} · {took}{attempts}"
+    return templated(
+        f"{preview}[b]{record.status.value}[/]{resumable} · $export · run $run_id · "
+        f"{took}{attempts}",
+        export=record.export,
+        run_id=record.run_id,
     )

@@ -17,6 +17,7 @@ from textual.reactive import reactive
 from textual.widgets import ProgressBar, RichLog, Sparkline, Static
 
 from cc_tui.models import REJECT_REASONS, RunEvent, RunProgress
+from cc_tui.safe_text import visible
 
 __all__ = ["RunView"]
 
@@ -191,7 +192,7 @@ class RunView(Vertical):
         variable = _LEVEL_VARIABLE.get(event.level)
         colour = self.app.theme_variables.get(variable, "") if variable else ""
         line = Text(event.at.astimezone().strftime("%H:%M:%S "), style="dim")
-        line.append(event.message, style=colour)
+        line.append(visible(event.message), style=colour)
         return line
 
     def _show_rates(self, rates: Sequence[float]) -> None:

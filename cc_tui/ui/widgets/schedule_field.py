@@ -8,6 +8,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from cc_tui.schedules import describe_schedule, schedule_problem
+from cc_tui.ui.outside_text import VisibleInInput
 from cc_tui.ui.widgets.field_problem import FieldProblem
 
 __all__ = ["ScheduleField"]
@@ -36,7 +37,7 @@ class ScheduleField(Widget):
 
     def compose(self) -> ComposeResult:
         yield Input(self._initial, placeholder="e.g. 0 6 * * *", compact=True,
-                    id="schedule-input")  # fmt: skip
+                    id="schedule-input", highlighter=VisibleInInput())  # fmt: skip
         yield Static(EMPTY_HINT, id="schedule-hint", markup=False)
         yield FieldProblem(id="schedule-problem")
 

@@ -13,6 +13,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Static
 
 from cc_tui.qr import qr_text
+from cc_tui.ui.outside_text import plain
 
 __all__ = ["SignInCode", "SignInPanel", "SignInState"]
 
@@ -114,11 +115,15 @@ class SignInPanel(Vertical):
         self.verification_url = url = code.verification_uri
         self._expires_at = code.expires_at
         self.query_one("#sign-in-qr", Static).update(qr_text(code.verification_uri_complete))
+        # The URL and the code come from the server: shown as visible plain text.
         self.query_one("#sign-in-url", Static).update(
-            f"1. Open {url} in any browser (or scan the QR code).\n"
-            "2. Enter this code there and approve:"
+            plain(
+                f"1. Open {url} in any browser (or scan the QR code).\n"
+                "2. Enter this code there and approve:",
+                multiline=True,
+            )
         )
-        self.query_one("#sign-in-user-code", Static).update(code.user_code)
+        self.query_one("#sign-in-user-code", Static).update(plain(code.user_code))
         self._state("-waiting", _STATES["pending"])
         self._tick()
         self._timer = self.set_interval(COUNTDOWN_TICK, self._tick)
@@ -144,7 +149,7 @@ class SignInPanel(Vertical):
     def _state(self, state: str, message: str) -> None:
         self.remove_class("-idle", "-asking", "-waiting", "-ok", "-failed")
         self.add_class(state)
-        self.query_one("#sign-in-status", Static).update(message)
+        self.query_one("#sign-in-status", Static).update(plain(message, multiline=True))
 
     def _tick(self) -> None:
         if self._expires_at is None:

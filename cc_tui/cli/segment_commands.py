@@ -1,0 +1,367 @@
+"""``cc-tui segment list|show|add|remove``: where segments come from, without editing TOML.
+
+``list`` shows every segment with its state (ready, missing, unreadable: with the problem and
+the fix) and says on stderr which files were skipped and why; a row count that fails for one
+segment is shown in its row and never stops the listing. ``add`` checks an entry before it
+writes it and shows its columns and first rows, so a wrong header is seen at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+from rich.table import Table
+from rich.text import Text
+
+from cc_tui.cli.context import CommandContext
+from cc_tui.cli.output import Output, cells, styled
+from cc_tui.engine.segments import Segment, count_rows, preview, segment_columns
+from cc_tui.engine.sources import (
+    CHECK_PREVIEW_ROWS,
+    SegmentLook,
+    SegmentState,
+    SegmentStatus,
+    absolute_path,
+    make_source,
+)
+from cc_tui.errors import CcTuiError, UsageError
+from cc_tui.models import SEGMENT_FORMATS
+from cc_tui.safe_text import visible
+
+__all__ = ["register", "show_look"]
+
+if TYPE_CHECKING:
+    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+DEFAULT_SHOW_ROWS = 10
+_STATE_STYLE = {
+    SegmentState.READY: "green",
+    SegmentState.MISSING: "yellow",
+    SegmentState.UNREADABLE: "red",
+}
+_ROW_COUNT_ERRORS = (CcTuiError, OSError, pl.exceptions.PolarsError)
+
+
+def register(commands: SubParsers) -> None:
+    """Add ``segment`` with its sub-commands."""
+    segment = commands.add_parser(
+        "segment",
+        help="list, inspect, add and remove segments",
+        description="Segments are files or folders of customer profiles: found in a segments "
+        "folder (segments_dirs), or added one by one as [segments.NAME] entries.",
+    )
+    sub = segment.add_subparsers(dest="segment_command", required=True, metavar="COMMAND")
+    listing = sub.add_parser(
+        "list",
+        help="every segment: state, format, rows, size",
+        description="List every segment, the ones that cannot be read included (with the "
+        "problem). Files skipped in segments folders are named on stderr with the reason.",
+    )
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=_list)
+    show = sub.add_parser(
+        "show",
+        help="columns, types, row count and first rows",
+        description="Show a segment's columns, row count and a preview.",
+    )
+    show.add_argument("name", metavar="NAME")
+    show.add_argument(
+        "--rows", type=int, default=DEFAULT_SHOW_ROWS, metavar="N", help="preview rows (10)"
+    )
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=_show)
+    _register_add(sub)
+    remove = sub.add_parser(
+        "remove",
+        help="remove a [segments.NAME] entry, or a segments folder (--dir)",
+        description="Remove a segment entry (the file stays), or stop reading a segments "
+        "folder. Refused while exports use it, unless --force.",
+    )
+    remove.add_argument("name", metavar="NAME", nargs="?", help="the segment entry to remove")
+    remove.add_argument("--dir", metavar="PATH", help="the segments folder to stop reading")
+    remove.add_argument(
+        "--force", action="store_true", help="remove even if exports use it (they then fail)"
+    )
+    remove.set_defaults(handler=_remove)
+
+
+def _register_add(sub: SubParsers) -> None:
+    add = sub.add_parser(
+        "add",
+        help="add a segment file or folder (NAME PATH), or a segments folder (--dir PATH)",
+        description="Add a segment: a CSV/TSV (.gz), Parquet, NDJSON file, a Parquet or Spark "
+        "CSV part folder, a Delta Lake table, or a CDM folder's model.json. It is checked and "
+        "its first rows are shown before it is saved. With --dir, add a folder whose every "
+        "segment file is a segment. Paths are taken literally (no wildcards).",
+    )
+    add.add_argument("name", metavar="NAME", nargs="?", help="the segment's name")
+    add.add_argument("path", metavar="PATH", nargs="?", help="its file or folder")
+    add.add_argument("--dir", metavar="PATH", help="add a segments folder instead")
+    header = add.add_mutually_exclusive_group()
+    header.add_argument(
+        "--no-header",
+        dest="header",
+        action="store_false",
+        default=None,
+        help="the first line is data, not column names (give them with --columns)",
+    )
+    header.add_argument(
+        "--header",
+        dest="header",
+        action="store_true",
+        help="the first line names the columns (Spark part folders have none by default)",
+    )
+    add.add_argument(
+        "--columns", metavar="A,B,C", help="column names of a headerless file, in file order"
+    )
+    add.add_argument("--delimiter", metavar="C", help="field separator: one character, or tab")
+    add.add_argument("--quote", metavar="Q", help="quote character ('' for none)")
+    add.add_argument("--encoding", metavar="E", help="text encoding, e.g. cp1252 or latin-1")
+    add.add_argument(
+        "--format",
+        metavar="F",
+        help=f"the format, when the name does not tell: {', '.join(SEGMENT_FORMATS)}",
+    )
+    add.add_argument("--entity", metavar="E", help="the entity of a CDM folder to read")
+    add.add_argument(
+        "--snapshot", metavar="S", help="a CDM folder's dated snapshot, e.g. 2026/11/29/0600"
+    )
+    add.add_argument("--replace", action="store_true", help="change an existing entry")
+    add.add_argument(
+        "--rows", type=int, default=CHECK_PREVIEW_ROWS, metavar="N", help="rows shown (5)"
+    )
+    add.set_defaults(handler=_add)
+
+
+# -- list and show -----------------------------------------------------------------------------
+
+
+def _rows(segment: Segment) -> tuple[int | None, str]:
+    try:
+        return count_rows(segment), ""
+    except _ROW_COUNT_ERRORS as exc:
+        text = str(exc).strip()
+        return None, text.splitlines()[0] if text else type(exc).__name__
+
+
+def _status_json(status: SegmentStatus, rows: int | None, rows_error: str) -> dict[str, Any]:
+    segment = status.segment
+    return {
+        "name": status.name,
+        "status": status.state.value,
+        "problem": status.problem or None,
+        "path": None if status.path is None else str(status.path),
+        "format": segment.format_label if segment else None,
+        "encoding": segment.encoding if segment else None,
+        "rows": rows,
+        "rows_error": rows_error or None,
+        "size_bytes": segment.size_bytes if segment else None,
+        "modified_at": segment.modified_at.isoformat() if segment else None,
+        "origin": status.origin,
+    }
+
+
+def _list(ctx: CommandContext) -> int:
+    overview = ctx.services.sources.overview()
+    for reason in overview.skipped:
+        ctx.out.warn(f"skipped {reason}")
+    counted = [
+        (status, *(_rows(status.segment) if status.segment else (None, "")))
+        for status in overview.statuses
+    ]
+    if ctx.args.json:
+        ctx.out.json([_status_json(status, rows, error) for status, rows, error in counted])
+        return 0
+    if not counted:
+        ctx.out.print(
+            styled(
+                "No segments yet. Add a file: cc-tui segment add NAME PATH; or a folder of "
+                "segment files: cc-tui segment add --dir PATH"
+            )
+        )
+        return 0
+    table = Table("name", "status", "format", "rows", "size", "path")
+    for status, rows, error in counted:
+        segment = status.segment
+        state = status.state.value if not error else "rows failed"
+        table.add_row(
+            Text(visible(status.name)),
+            Text(state, style=_STATE_STYLE[status.state] if not error else "yellow"),
+            Text(segment.format_label if segment else "—"),
+            Text("—" if rows is None else f"{rows:,}"),
+            Text(_size(segment.size_bytes) if segment else "—"),
+            Text(visible(status.path if status.path is not None else status.origin)),
+        )
+    ctx.out.print(table)
+    for status, _, error in counted:
+        if status.problem:
+            ctx.out.print(
+                styled((f"{status.name} ({status.state.value}):", "bold"), " ", status.problem)
+            )
+        elif error:
+            ctx.out.print(styled((f"{status.name} (rows not counted):", "bold"), " ", error))
+    return 0
+
+
+def _show(ctx: CommandContext) -> int:
+    sources = ctx.services.sources
+    segment = sources.require(ctx.args.name)
+    columns = segment_columns(segment)
+    rows, rows_error = _rows(segment)
+    first = preview(segment, max(0, ctx.args.rows))
+    if ctx.args.json:
+        ctx.out.json(
+            {
+                **_status_json(
+                    SegmentStatus(
+                        segment.name, SegmentState.READY, segment.path, segment.origin, segment
+                    ),
+                    rows,
+                    rows_error,
+                ),
+                "columns": [{"name": c.name, "type": c.dtype} for c in columns],
+                "preview": first.to_dicts(),
+            }
+        )
+        return 0
+    counted = f"{rows:,} rows" if rows is not None else f"rows not counted ({rows_error})"
+    ctx.out.print(
+        styled(
+            (segment.name, "bold"),
+            "  ",
+            str(segment.path),
+            "  ",
+            f"{segment.format_label}, {counted}, {_size(segment.size_bytes)}",
+        )
+    )
+    _print_columns_and_rows(ctx.out, [(c.name, c.dtype) for c in columns], first)
+    return 0
+
+
+def _print_columns_and_rows(
+    out: Output, columns: list[tuple[str, str]], first: pl.DataFrame
+) -> None:
+    types = Table("column", "type", title="Columns")
+    for name, dtype in columns:
+        types.add_row(*cells([name, dtype]))
+    out.print(types)
+    sample = Table(title=f"First {first.height} rows")
+    for header in cells(first.columns):
+        sample.add_column(header)
+    for row in first.iter_rows():
+        sample.add_row(*cells(row))
+    out.print(sample)
+
+
+def show_look(out: Output, look: SegmentLook) -> None:
+    """What an entry reads: its format, columns and first rows, and a hint on the header."""
+    segment = look.segment
+    out.print(
+        styled(
+            (segment.name, "bold"),
+            "  ",
+            str(segment.path),
+            "  ",
+            segment.format_label,
+            f", delimiter {segment.delimiter!r}" if segment.delimiter else "",
+            f", {segment.encoding}",
+        )
+    )
+    _print_columns_and_rows(out, [(c.name, c.dtype) for c in look.columns], look.first_rows)
+    if any("@" in column.name for column in look.columns):
+        out.warn(
+            "a column name holds an '@': the first line looks like data, not a header. If the "
+            "file has no header line, add it again with --no-header --columns A,B,... --replace"
+        )
+
+
+# -- add and remove ----------------------------------------------------------------------------
+
+
+def _add(ctx: CommandContext) -> int:
+    args = ctx.args
+    if args.dir is not None:
+        if args.name is not None or args.path is not None:
+            raise UsageError("Give either NAME PATH or --dir PATH, not both.")
+        found = ctx.services.sources.add_dir(args.dir)
+        names = ", ".join(status.name for status in found.statuses)
+        ctx.out.print(
+            styled(
+                "Added segments folder ",
+                (str(absolute_path(args.dir)), "bold"),
+                f". Segments found there: {names}."
+                if names
+                else ". No new segment found there yet (files already added as entries keep "
+                "their names; cc-tui segment list shows every segment).",
+            )
+        )
+        for reason in found.skipped:
+            ctx.out.warn(f"skipped {reason}")
+        return 0
+    if args.name is None or args.path is None:
+        raise UsageError(
+            "segment add needs NAME and PATH (cc-tui segment add vip ./vip.csv), or --dir PATH."
+        )
+    columns = None if args.columns is None else args.columns.split(",")
+    source = make_source(
+        args.name,
+        args.path,
+        format=args.format,
+        encoding=args.encoding,
+        delimiter=args.delimiter,
+        quote=args.quote,
+        header=args.header,
+        columns=columns,
+        entity=args.entity,
+        snapshot=args.snapshot,
+    )
+    if source.columns is not None and args.header is None and source.path.is_file():
+        raise UsageError(
+            "--columns names the columns of a file without a header line: add --no-header "
+            "(else its first line is read as the header)."
+        )
+    look = ctx.services.sources.add(source, replace=args.replace, rows=max(0, args.rows))
+    show_look(ctx.out, look)
+    ctx.out.print(
+        styled(
+            ("Added segment ", "bold"),
+            (source.name, "bold"),
+            f" ([segments.{source.name}] in ",
+            str(ctx.paths.config_file),
+            "). Use it: cc-tui export add ... --segment ",
+            source.name,
+        )
+    )
+    return 0
+
+
+def _remove(ctx: CommandContext) -> int:
+    args = ctx.args
+    sources = ctx.services.sources
+    if args.dir is not None:
+        if args.name is not None:
+            raise UsageError("Give either NAME or --dir PATH, not both.")
+        users = sources.remove_dir(args.dir, force=args.force)
+        folder = str(absolute_path(args.dir))
+        ctx.out.print(styled("Stopped reading the segments folder ", (folder, "bold"), "."))
+    elif args.name is None:
+        raise UsageError("segment remove needs NAME (a [segments.NAME] entry) or --dir PATH.")
+    else:
+        users = sources.remove(args.name, force=args.force)
+        ctx.out.print(styled("Removed segment ", (args.name, "bold"), " (the file stays)."))
+    if users:
+        ctx.out.warn(
+            f"export(s) {', '.join(users)} used it and cannot run until they get another segment."
+        )
+    return 0
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{size} B"

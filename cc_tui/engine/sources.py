@@ -1,0 +1,622 @@
+"""Where segments come from, as the command line and the app change it: no hand-edited TOML.
+
+A segment is a file or folder found in one of ``segments_dirs``, or named by a
+``[segments.NAME]`` entry (a *source*). :class:`SourceService` adds and removes both, after
+checking them, and tells every face the same story about each segment:
+
+- :meth:`SourceService.overview`: every segment with its state, ``ready``, ``missing`` (a
+  configured file that is gone) or ``unreadable`` (with the problem and the fix), plus the files
+  discovery skipped and why. Nothing is left out because it is broken.
+- :meth:`SourceService.check`: what an entry would read, before it is written: the path is
+  examined with ``stat`` first (a FIFO, socket or device is refused without being opened, since
+  opening one can block forever), then the engine reads its columns and first rows, so the
+  person sees at once whether the header is right.
+- :meth:`SourceService.resolve`: ``--segment`` values, each a segment name or a path. A path
+  already known (configured, or found in a segments folder) gives that segment's name; a new
+  one becomes a ``[segments.NAME]`` entry with a name derived from the file name.
+
+Paths are stored absolute and taken literally: never globbed, a leading ``~`` is the only
+expansion (and only because a shell would have made it).
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import stat
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import polars as pl
+
+from cc_tui.engine.segment_formats import NAME_MAX, classify_name, segment_name
+from cc_tui.engine.segment_model import ORIGIN_CONFIG, path_identity
+from cc_tui.engine.segments import (
+    ColumnInfo,
+    Segment,
+    SegmentDiscovery,
+    find_segments,
+    preview,
+    segment_columns,
+)
+from cc_tui.errors import CcTuiError, InputError, UsageError
+from cc_tui.models import SEGMENT_FORMATS, AppConfig, SegmentSource
+from cc_tui.store.config import (
+    ConfigStore,
+    validate_name,
+    with_segment,
+    with_segments_dir,
+    without_segment,
+    without_segments_dir,
+)
+from cc_tui.store.history import HistoryStore
+
+__all__ = [
+    "CHECK_PREVIEW_ROWS",
+    "ORIGIN_FOLDER",
+    "ResolvedSegments",
+    "SegmentLook",
+    "SegmentOverview",
+    "SegmentState",
+    "SegmentStatus",
+    "SourceService",
+    "absolute_path",
+    "derive_segment_name",
+    "exports_using_segment",
+    "looks_like_name",
+    "looks_like_path",
+    "make_source",
+    "refuse_special_file",
+    "unknown_segment_message",
+]
+
+ORIGIN_FOLDER = "segments folder"
+"""The origin of a broken file found in a segments folder whose folder discovery did not name."""
+CHECK_PREVIEW_ROWS = 5
+"""Rows shown when an entry is checked (``segment add``, the app's add-by-path)."""
+# File names Customer Insights and CDM write for a whole folder: the folder names the segment.
+_CDM_FOLDER_FILES = ("model.json",)
+_CDM_MANIFEST_SUFFIX = ".manifest.cdm.json"
+_FOLDER_SUFFIXES = (".parquet", ".delta")
+_READ_ERRORS = (OSError, pl.exceptions.PolarsError)
+_TAB_SPELLINGS = {"tab": "\t", "\\t": "\t"}
+_SPECIAL_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
+    (stat.S_ISFIFO, "FIFO (named pipe)"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+)
+
+
+class SegmentState(StrEnum):
+    """Whether a segment can be read."""
+
+    READY = "ready"
+    MISSING = "missing"
+    """A ``[segments.NAME]`` entry whose file or folder does not exist."""
+    UNREADABLE = "unreadable"
+    """An entry that exists but cannot be read as configured."""
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentStatus:
+    """One segment as every face lists it; ``segment`` is None unless it is ready."""
+
+    name: str
+    state: SegmentState
+    path: Path | None
+    """The file or folder (None when discovery did not say which)."""
+    origin: str
+    """``config`` for a ``[segments.NAME]`` entry, else the segments folder it is in."""
+    segment: Segment | None = None
+    problem: str = ""
+    """What is wrong and how to fix it (empty when ready)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentOverview:
+    """Every segment, ready or not, and the files discovery skipped (with the reason)."""
+
+    statuses: tuple[SegmentStatus, ...]
+    skipped: tuple[str, ...] = ()
+
+    @property
+    def ready(self) -> dict[str, Segment]:
+        """The segments that can be read, by name."""
+        return {s.name: s.segment for s in self.statuses if s.segment is not None}
+
+    def get(self, name: str) -> SegmentStatus | None:
+        """The status of ``name``, or None when no segment has that name."""
+        return next((s for s in self.statuses if s.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentLook:
+    """What an entry reads: the segment, its columns and its first rows."""
+
+    segment: Segment
+    columns: tuple[ColumnInfo, ...]
+    first_rows: pl.DataFrame
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedSegments:
+    """``--segment`` values as segment names; ``added`` are the entries the paths need."""
+
+    names: tuple[str, ...]
+    added: tuple[SegmentSource, ...] = ()
+    looks: dict[str, SegmentLook] = field(default_factory=dict)
+
+
+def absolute_path(text: str | Path) -> Path:
+    """The path as given, absolute: ``~`` expanded, nothing else (no globbing, no resolving)."""
+    # os.path leaves an unknown "~user" as it is; Path.expanduser raises RuntimeError.
+    return Path(os.path.expanduser(text)).absolute()  # noqa: PTH111
+
+
+def looks_like_path(ref: str) -> bool:
+    """True when a ``--segment`` value that is no segment name should be read as a path."""
+    return (
+        "/" in ref
+        or os.sep in ref
+        or ref.startswith(("~", "."))
+        or os.path.lexists(ref)
+        or not looks_like_name(ref)
+    )
+
+
+def looks_like_name(name: str) -> bool:
+    """True when ``name`` is allowed as a segment name."""
+    try:
+        validate_name("segment", name)
+    except CcTuiError:
+        return False
+    return True
+
+
+def refuse_special_file(path: Path) -> os.stat_result:
+    """``stat`` ``path`` (never open it); InputError unless it is a regular file or a folder."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if os.path.lexists(path):
+            raise InputError(
+                f"{path} is a symbolic link to something that does not exist"
+            ) from None
+        raise InputError(f"{path} does not exist") from None
+    except OSError as exc:
+        raise InputError(f"{path} cannot be examined ({exc.strerror})") from exc
+    for test, kind in _SPECIAL_KINDS:
+        if test(info.st_mode):
+            raise InputError(
+                f"{path} is a {kind}, not a file or folder: cc-tui reads segments only from "
+                f"regular files and folders (opening a {kind} could wait forever). Fix: copy "
+                "the data to a file and give that file's path"
+            )
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+        raise InputError(f"{path} is neither a regular file nor a folder")
+    return info
+
+
+def _storable(path: Path) -> None:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(
+            f"{path!r}: the name is not UTF-8 text, so config.toml cannot hold it. "
+            "Fix: rename the file or folder"
+        ) from None
+
+
+def make_source(
+    name: str,
+    path: str | Path,
+    *,
+    format: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    quote: str | None = None,
+    header: bool | None = None,
+    columns: Sequence[str] | None = None,
+    entity: str | None = None,
+    snapshot: str | None = None,
+) -> SegmentSource:
+    """A ``[segments.NAME]`` entry from a face's fields, each option checked as config.toml is.
+
+    Raises UsageError naming the option and the fix. ``delimiter`` may be ``tab`` or ``\\t``.
+    """
+    validate_name("segment", name)
+    if format is not None and format not in SEGMENT_FORMATS:
+        raise UsageError(
+            f"format {format!r} is not a known format. Fix: use one of "
+            f"{', '.join(SEGMENT_FORMATS)}, or leave it out (the file tells)"
+        )
+    if delimiter is not None:
+        delimiter = _TAB_SPELLINGS.get(delimiter.lower(), delimiter)
+        if len(delimiter) != 1:
+            raise UsageError(f"delimiter {delimiter!r} must be one character. Fix: e.g. ; or tab")
+    if quote is not None and len(quote) > 1:
+        raise UsageError(f"quote {quote!r} must be one character, or empty for none. Fix: e.g. '")
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise UsageError(
+                f"encoding {encoding!r} is not a known text encoding. Fix: e.g. utf-8, "
+                "latin-1 or cp1252"
+            ) from None
+    names = None if columns is None else tuple(column.strip() for column in columns)
+    if names is not None:
+        if not names or not all(names):
+            raise UsageError("columns must name every column. Fix: e.g. Email,Name")
+        repeated = sorted({column for column in names if names.count(column) > 1})
+        if repeated:
+            raise UsageError(
+                f"columns names {', '.join(repeated)} more than once. Fix: give each column "
+                "its own name"
+            )
+    return SegmentSource(
+        name=name,
+        path=absolute_path(path),
+        format=format,
+        encoding=encoding,
+        delimiter=delimiter,
+        quote=quote,
+        header=header,
+        columns=names,
+        entity=entity or None,
+        snapshot=snapshot or None,
+    )
+
+
+def derive_segment_name(path: Path, taken: Iterable[str] = ()) -> str:
+    """A free segment name for ``path``: its file name without format suffixes.
+
+    A CDM folder's ``model.json`` or ``*.manifest.cdm.json`` is named after its folder (every
+    Customer Insights export has a ``model.json``). Names already ``taken`` get ``-2``, ``-3``...
+    """
+    file_name = path.name
+    if file_name.lower() in _CDM_FOLDER_FILES:
+        stem = path.parent.name
+    elif file_name.lower().endswith(_CDM_MANIFEST_SUFFIX):
+        stem = file_name[: -len(_CDM_MANIFEST_SUFFIX)]
+    elif path.is_dir():
+        stem = file_name
+        for suffix in _FOLDER_SUFFIXES:
+            stem = stem.removesuffix(suffix)
+    else:
+        kind = classify_name(file_name)
+        stem = kind.stem if kind is not None else Path(file_name).stem
+    base = segment_name(stem)
+    used = set(taken)
+    if base not in used:
+        return base
+    number = 2
+    while True:
+        tail = f"-{number}"
+        candidate = f"{base[: NAME_MAX - len(tail)]}{tail}"
+        if candidate not in used:
+            return candidate
+        number += 1
+
+
+def exports_using_segment(config: AppConfig, name: str) -> list[str]:
+    """Names of the exports that read segment ``name``."""
+    return sorted(n for n, export in config.exports.items() if name in export.segments)
+
+
+def unknown_segment_message(ref: str, known: Sequence[str]) -> str:
+    """What to say about a segment name nothing defines."""
+    return (
+        f"No segment named '{ref}' (segments: {', '.join(known) or 'none yet'}). Fix: give "
+        f"the file's path instead (--segment ./{ref}.csv), or add it first "
+        f"(cc-tui segment add {ref} PATH)"
+    )
+
+
+def _is_missing(path: Path) -> bool:
+    """True when ``path`` (or what its symbolic link points at) does not exist."""
+    try:
+        path.stat()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False  # it exists but cannot be examined: that is "unreadable", not "missing"
+    return False
+
+
+def _missing_problem(source: SegmentSource) -> str:
+    return (
+        f"{source.path} does not exist. Fix: put the file back, point the entry at its new "
+        f"place (cc-tui segment add {source.name} NEW_PATH --replace), or remove it "
+        f"(cc-tui segment remove {source.name})"
+    )
+
+
+def _unreadable_problem(name: str, problem: str) -> str:
+    if "Fix:" in problem:
+        return problem
+    return (
+        f"{problem}. Fix: check the file, or give the options it needs "
+        f"(cc-tui segment add {name} PATH --replace with --format, --delimiter, --encoding, "
+        "--no-header --columns ...)"
+    )
+
+
+def _is_entry_warning(warning: str, problems: dict[str, str]) -> bool:
+    """True for a discovery warning that repeats the problem of a ``[segments.NAME]`` entry."""
+    return any(
+        warning.startswith(f"segment '{name}'") and problem in warning
+        for name, problem in problems.items()
+    )
+
+
+def _names_by_path(config: AppConfig, found: SegmentDiscovery | None = None) -> dict[Path, str]:
+    """Segment names by the identity of the path they read (entries win over folder files)."""
+    found = found if found is not None else find_segments(config)
+    names = {path_identity(s.path): n for n, s in found.segments.items()}
+    names.update({path_identity(s.path): n for n, s in config.segments.items()})
+    return names
+
+
+class SourceService:
+    """Segment sources (``[segments.NAME]`` and ``segments_dirs``) for one OS user."""
+
+    def __init__(self, config: ConfigStore, history: HistoryStore, os_user: str) -> None:
+        self._config = config
+        self._history = history
+        self._os_user = os_user
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def discovery(self) -> SegmentDiscovery:
+        """What discovery finds in the current config.toml."""
+        return find_segments(self._config.load())
+
+    def overview(self) -> SegmentOverview:
+        """Every segment (ready, missing or unreadable) and the skipped files with the reason."""
+        config = self._config.load()
+        found = find_segments(config)
+        problems = dict(found.problems)
+        statuses = [
+            SegmentStatus(name, SegmentState.READY, seg.path, seg.origin, seg)
+            for name, seg in found.segments.items()
+        ]
+        for name, problem in problems.items():
+            source = config.segments.get(name)
+            if source is None:  # a broken file in a segments folder
+                statuses.append(
+                    SegmentStatus(
+                        name,
+                        SegmentState.UNREADABLE,
+                        None,
+                        ORIGIN_FOLDER,
+                        problem=_unreadable_problem(name, problem),
+                    )
+                )
+            elif _is_missing(source.path):
+                statuses.append(
+                    SegmentStatus(
+                        name,
+                        SegmentState.MISSING,
+                        source.path,
+                        ORIGIN_CONFIG,
+                        problem=_missing_problem(source),
+                    )
+                )
+            else:
+                statuses.append(
+                    SegmentStatus(
+                        name,
+                        SegmentState.UNREADABLE,
+                        source.path,
+                        ORIGIN_CONFIG,
+                        problem=_unreadable_problem(name, problem),
+                    )
+                )
+        skipped = tuple(w for w in found.warnings if not _is_entry_warning(w, problems))
+        return SegmentOverview(tuple(sorted(statuses, key=lambda s: s.name)), skipped)
+
+    def require(self, name: str) -> Segment:
+        """The ready segment ``name``, or an InputError that says what is wrong and the fix."""
+        overview = self.overview()
+        status = overview.get(name)
+        if status is None:
+            raise InputError(unknown_segment_message(name, [s.name for s in overview.statuses]))
+        if status.segment is None:
+            raise InputError(f"segment '{name}' is {status.state.value}: {status.problem}")
+        return status.segment
+
+    def name_of(self, path: Path, config: AppConfig | None = None) -> str | None:
+        """The segment that already reads ``path`` (an entry, or a file of a segments folder)."""
+        config = config if config is not None else self._config.load()
+        return _names_by_path(config).get(path_identity(absolute_path(path)))
+
+    def check(self, source: SegmentSource, *, rows: int = CHECK_PREVIEW_ROWS) -> SegmentLook:
+        """Read what ``source`` would give (columns, first rows) without writing anything.
+
+        The path is examined with ``stat`` before anything opens it. Raises InputError with
+        the problem and the fix when it cannot be read as given.
+        """
+        refuse_special_file(source.path)
+        _storable(source.path)
+        found = find_segments(AppConfig(segments={source.name: source}))
+        if source.name in found.problems:
+            raise InputError(_unreadable_problem(source.name, found.problems[source.name]))
+        segment = found.segments[source.name]
+        try:
+            columns = tuple(segment_columns(segment))
+            first = preview(segment, rows)
+        except CcTuiError:
+            raise
+        except _READ_ERRORS as exc:
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(_unreadable_problem(source.name, f"{source.path}: {text}")) from exc
+        return SegmentLook(segment, columns, first)
+
+    # -- entries -------------------------------------------------------------------------------
+
+    def add(
+        self, source: SegmentSource, *, replace: bool = False, rows: int = CHECK_PREVIEW_ROWS
+    ) -> SegmentLook:
+        """Check ``source`` and write it as ``[segments.NAME]``; returns what it reads."""
+        validate_name("segment", source.name)
+        config = self._config.load()
+        self._check_name(config, source, replace=replace)
+        look = self.check(source, rows=rows)
+
+        def change(current: AppConfig) -> AppConfig:
+            self._check_name(current, source, replace=replace)
+            return with_segment(current, source)
+
+        self._config.update(change)
+        self._history.record_event(
+            "segment.add", source.name, self._os_user, {"path": str(source.path)}
+        )
+        return look
+
+    def _check_name(self, config: AppConfig, source: SegmentSource, *, replace: bool) -> None:
+        name = source.name
+        if name in config.segments and not replace:
+            raise UsageError(
+                f"A segment named '{name}' already exists ({config.segments[name].path}). "
+                "Fix: choose another name, or pass --replace to change it"
+            )
+        existing = _names_by_path(config).get(path_identity(source.path))
+        if existing is not None and existing != name:
+            raise UsageError(
+                f"{source.path} is already the segment '{existing}'. Fix: use that name "
+                f"(--segment {existing}), or remove it first (cc-tui segment remove {existing})"
+            )
+        if name in config.segments:
+            return
+        found = find_segments(config).segments.get(name)
+        if found is not None and path_identity(found.path) != path_identity(source.path):
+            raise UsageError(
+                f"The name '{name}' is taken by {found.path} (found in the segments folder "
+                f"{found.origin}); an entry would rename that segment under the exports that "
+                "use it. Fix: choose another name"
+            )
+
+    def remove(self, name: str, *, force: bool = False) -> list[str]:
+        """Delete the ``[segments.NAME]`` entry ``name``; returns the exports that used it.
+
+        Refused while exports use it, unless ``force`` (those exports then cannot run until
+        they are given another segment).
+        """
+        config = self._config.load()
+        if name not in config.segments:
+            raise UsageError(self._not_an_entry(config, name))
+        users = exports_using_segment(config, name)
+        if users and not force:
+            raise UsageError(
+                f"Segment '{name}' is used by export(s) {', '.join(users)}. Fix: give them "
+                "another segment first (the app's export form, or cc-tui export add ... "
+                "--replace), or pass --force (they then cannot run until changed)"
+            )
+        self._config.update(lambda current: without_segment(current, name))
+        self._history.record_event("segment.remove", name, self._os_user, {"exports": users})
+        return users
+
+    def _not_an_entry(self, config: AppConfig, name: str) -> str:
+        found = find_segments(config).segments.get(name)
+        if found is not None:
+            return (
+                f"Segment '{name}' is the file {found.path}, found in the segments folder "
+                f"{found.origin}; it has no [segments.{name}] entry to remove. Fix: move the "
+                f"file out of that folder, or stop reading the folder (cc-tui segment remove "
+                f"--dir {found.origin})"
+            )
+        known = ", ".join(sorted(config.segments)) or "none"
+        return f"No [segments.{name}] entry in config.toml (entries: {known})"
+
+    # -- segments folders ------------------------------------------------------------------------
+
+    def add_dir(self, folder: Path) -> SegmentOverview:
+        """Add ``folder`` to ``segments_dirs``; returns what it holds (segments, skipped files)."""
+        folder = absolute_path(folder)
+        info = refuse_special_file(folder)
+        if not stat.S_ISDIR(info.st_mode):
+            raise UsageError(
+                f"{folder} is a file, not a folder. Fix: add it as one segment "
+                f"(cc-tui segment add NAME {folder})"
+            )
+        _storable(folder)
+        config = self._config.load()
+        if any(path_identity(d) == path_identity(folder) for d in config.segments_dirs):
+            raise UsageError(f"{folder} is already a segments folder")
+        candidate = with_segments_dir(config, folder)
+        found = find_segments(candidate)
+        self._config.update(lambda current: with_segments_dir(current, folder))
+        self._history.record_event("segments_dir.add", str(folder), self._os_user)
+        origin = str(folder)
+        statuses = tuple(
+            SegmentStatus(n, SegmentState.READY, s.path, s.origin, s)
+            for n, s in found.segments.items()
+            if s.origin == origin
+        )
+        skipped = tuple(w for w in found.warnings if origin in w)
+        return SegmentOverview(statuses, skipped)
+
+    def remove_dir(self, folder: Path, *, force: bool = False) -> list[str]:
+        """Stop reading ``folder``; returns the exports that used its segments.
+
+        Refused while exports use segments found only there, unless ``force``.
+        """
+        wanted = path_identity(absolute_path(folder))
+        config = self._config.load()
+        matches = [d for d in config.segments_dirs if path_identity(d) == wanted]
+        if not matches:
+            known = ", ".join(str(d) for d in config.segments_dirs) or "none"
+            raise UsageError(f"{folder} is not a segments folder (segments folders: {known})")
+        target = matches[0]
+        names = [
+            name
+            for name, seg in find_segments(config).segments.items()
+            if seg.origin == str(target)
+        ]
+        users = sorted({user for name in names for user in exports_using_segment(config, name)})
+        if users and not force:
+            raise UsageError(
+                f"Segments in {target} are used by export(s) {', '.join(users)}. Fix: give "
+                "them other segments first, or pass --force (they then cannot run until "
+                "changed)"
+            )
+        self._config.update(lambda current: without_segments_dir(current, target))
+        self._history.record_event("segments_dir.remove", str(target), self._os_user)
+        return users
+
+    # -- --segment NAME or PATH ------------------------------------------------------------------
+
+    def resolve(self, refs: Sequence[str]) -> ResolvedSegments:
+        """Segment names for ``--segment`` values; paths not known yet become new entries.
+
+        Nothing is written: the caller saves the new entries with what needs them (an export).
+        """
+        config = self._config.load()
+        found = find_segments(config)
+        known = set(found.segments) | set(config.segments)
+        by_path = _names_by_path(config, found)
+        names: list[str] = []
+        added: list[SegmentSource] = []
+        looks: dict[str, SegmentLook] = {}
+        for ref in refs:
+            if ref in known:
+                names.append(ref)
+                continue
+            if not looks_like_path(ref):
+                raise InputError(unknown_segment_message(ref, sorted(known)))
+            path = absolute_path(ref)
+            identity = path_identity(path)
+            if identity in by_path:
+                names.append(by_path[identity])
+                continue
+            source = SegmentSource(name=derive_segment_name(path, known), path=path)
+            looks[source.name] = self.check(source)
+            known.add(source.name)
+            by_path[identity] = source.name
+            added.append(source)
+            names.append(source.name)
+        return ResolvedSegments(tuple(names), tuple(added), looks)

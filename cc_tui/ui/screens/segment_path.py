@@ -1,0 +1,290 @@
+"""SegmentPathModal: add a segment by its path, seeing its columns and first rows first.
+
+The path completes as it is typed (→ accepts); enter reads what it holds (in a thread), so a
+wrong header shows at once: the first row as column names. The name is derived from the file
+name until the person types one. ctrl+s writes the ``[segments.NAME]`` entry (as
+``cc-tui segment add`` does) and dismisses with the name; escape leaves without a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import replace
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Input, Label, Select, Static
+
+from cc_tui.engine.sources import SegmentLook, derive_segment_name, looks_like_name, make_source
+from cc_tui.errors import CcTuiError
+from cc_tui.models import SegmentSource
+from cc_tui.ui.outside_text import VisibleInInput, plain, plain_text
+from cc_tui.ui.path_suggester import PathSuggester
+from cc_tui.ui.widgets.field_problem import FieldProblem
+
+if TYPE_CHECKING:
+    from cc_tui.engine.services import Services
+    from cc_tui.ui.app import CcTuiApp
+
+__all__ = ["SegmentPathModal"]
+
+_HEADER_CHOICES = [
+    ("header: as usual (files yes, Spark folders no)", "auto"),
+    ("first line names the columns", "yes"),
+    ("no header line: name the columns below", "no"),
+]
+_HEADER_VALUES = {"auto": None, "yes": True, "no": False}
+_CHECK_NAME = "checking"  # options are checked before the name is known (it may be derived)
+
+
+class SegmentPathModal(ModalScreen[str | None]):
+    """Add a segment by path: dismisses with its name once added, None when cancelled."""
+
+    HELP = (
+        "Type the path of a segment file or folder (**→** completes it), **enter** reads its "
+        "columns and first rows. If the first row shows as column names, choose *no header "
+        "line* and name the columns. **ctrl+s** adds it to config.toml as [segments.NAME]."
+    )
+    DEFAULT_CSS = """
+    SegmentPathModal { align: center middle; }
+    SegmentPathModal > Vertical {
+        width: 78; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    SegmentPathModal .row { height: 1; }
+    SegmentPathModal .row Label { width: 9; }
+    SegmentPathModal #segment-path, SegmentPathModal #segment-columns { width: 1fr; }
+    SegmentPathModal #segment-name { width: 30; }
+    SegmentPathModal #segment-header { width: 1fr; }
+    SegmentPathModal #segment-summary { height: auto; color: $text-muted; }
+    SegmentPathModal #segment-hint { height: auto; color: $text-warning; }
+    SegmentPathModal DataTable { height: auto; max-height: 8; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "add", "Add", id="segment-path-add",
+                tooltip="Check the segment and add it to config.toml"),
+        Binding("escape", "cancel", "Cancel", id="segment-path-cancel",
+                tooltip="Close without adding a segment"),
+    ]  # fmt: skip
+
+    def __init__(self, taken: Collection[str] = ()) -> None:
+        super().__init__()
+        self._taken = frozenset(taken)
+        self._name_typed = False
+        self._adding = False
+        self._existing: str | None = None
+
+    @property
+    def services(self) -> Services:
+        """The app's services."""
+        return cast("CcTuiApp", self.app).services
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as dialog:
+            dialog.border_title = "Add a segment by its path"
+            with Horizontal(classes="row"):
+                yield Label("Path")
+                yield Input(placeholder="/data/exports/vip.csv, a folder, a model.json",
+                            suggester=PathSuggester(), id="segment-path",
+                            compact=True, highlighter=VisibleInInput())  # fmt: skip
+            with Horizontal(classes="row"):
+                yield Label("Name")
+                yield Input(placeholder="from the file name", id="segment-name", compact=True,
+                            highlighter=VisibleInInput())  # fmt: skip
+            with Horizontal(classes="row"):
+                yield Label("Header")
+                yield Select(_HEADER_CHOICES, value="auto", allow_blank=False, compact=True,
+                             id="segment-header")  # fmt: skip
+            with Horizontal(classes="row"):
+                yield Label("Columns")
+                yield Input(placeholder="headerless file: Email,First,Last (in file order)",
+                            id="segment-columns", compact=True,
+                            highlighter=VisibleInInput())  # fmt: skip
+            yield Static("→ completes the path · enter reads it · ctrl+s adds it",
+                         id="segment-summary", markup=False)  # fmt: skip
+            yield DataTable[object](id="segment-preview", show_cursor=False, zebra_stripes=True)
+            yield Static("", id="segment-hint", markup=False)
+            yield FieldProblem(id="segment-problem")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#segment-path", Input).focus()
+
+    # -- reading what the path holds -------------------------------------------------------
+
+    def _source(self, *, for_check: bool) -> SegmentSource | None:
+        """The entry the fields describe, or None with the problem shown."""
+        path = self.query_one("#segment-path", Input).value.strip()
+        if not path:
+            self._problem("Type the path of a segment file or folder.")
+            return None
+        name = self.query_one("#segment-name", Input).value.strip()
+        header = self.query_one("#segment-header", Select).value
+        columns_text = self.query_one("#segment-columns", Input).value.strip()
+        columns = columns_text.split(",") if columns_text else None
+        try:
+            return make_source(
+                _CHECK_NAME if for_check else name,
+                path,
+                header=_HEADER_VALUES.get(str(header)),
+                columns=columns,
+            )
+        except CcTuiError as exc:
+            self._problem(str(exc))
+            return None
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._check_now()
+
+    @on(Select.Changed, "#segment-header")
+    def _header_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if self.query_one("#segment-path", Input).value.strip():
+            self._check_now()
+
+    @on(Input.Changed, "#segment-path")
+    def _path_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._existing = None  # what was read belongs to the path before
+
+    @on(Input.Changed, "#segment-name")
+    def _name_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self.query_one("#segment-name", Input).has_focus:
+            self._name_typed = bool(event.value.strip())
+
+    def _check_now(self) -> None:
+        self._existing = None
+        source = self._source(for_check=True)
+        if source is not None:
+            self._problem(None)
+            self.query_one("#segment-summary", Static).update("Reading…")
+            typed = self.query_one("#segment-name", Input).value.strip()
+            self._check(self.services, source, typed if self._name_typed else None)
+
+    @work(thread=True, exclusive=True, group="segment-path-check", exit_on_error=False,
+          description="Reading the segment")  # fmt: skip
+    def _check(self, services: Services, source: SegmentSource, typed: str | None) -> None:
+        # Derived here, not on the event loop: it looks at the path (a stat).
+        derived = None if typed else derive_segment_name(source.path, self._taken)
+        name = typed if typed and looks_like_name(typed) else derived or _CHECK_NAME
+        try:
+            known = services.sources.name_of(source.path)
+            if known is not None:
+                self.app.call_from_thread(self._known, known)
+                return
+            look = services.sources.check(replace(source, name=name))
+        except CcTuiError as exc:
+            self.app.call_from_thread(self._unreadable, derived, str(exc))
+            return
+        self.app.call_from_thread(self._show_look, derived, look)
+
+    def _set_name(self, name: str | None) -> None:
+        if name is not None and not self._name_typed:
+            field = self.query_one("#segment-name", Input)
+            with field.prevent(Input.Changed):
+                field.value = name
+
+    def _known(self, name: str) -> None:
+        """The path is a segment already: ctrl+s simply chooses it."""
+        self._existing = name
+        self._set_name(name)
+        self.query_one("#segment-summary", Static).update(
+            plain(f"This is already the segment {name}: ctrl+s chooses it.")
+        )
+        self.query_one("#segment-preview", DataTable).clear(columns=True)
+        self.query_one("#segment-hint", Static).update("")
+        self._problem(None)
+
+    def _unreadable(self, name: str | None, problem: str) -> None:
+        self._set_name(name)
+        self.query_one("#segment-summary", Static).update("")
+        self.query_one("#segment-preview", DataTable).clear(columns=True)
+        self.query_one("#segment-hint", Static).update("")
+        self._problem(problem)
+
+    def _show_look(self, name: str | None, look: SegmentLook) -> None:
+        self._set_name(name)
+        segment = look.segment
+        delimiter = f" · delimiter {segment.delimiter!r}" if segment.delimiter else ""
+        self.query_one("#segment-summary", Static).update(
+            plain(
+                f"{segment.format_label}{delimiter} · {segment.encoding} · "
+                f"{len(look.columns)} columns; the first rows:"
+            )
+        )
+        table = self.query_one("#segment-preview", DataTable)
+        table.clear(columns=True)
+        table.add_columns(*(plain_text(column.name, style="bold") for column in look.columns))
+        table.add_rows(
+            [plain_text("" if value is None else value) for value in row]
+            for row in look.first_rows.iter_rows()
+        )
+        looks_like_data = any("@" in column.name for column in look.columns)
+        self.query_one("#segment-hint", Static).update(
+            "A column name holds an '@': the first line looks like data. If the file has no "
+            "header line, choose 'no header line' and name the columns."
+            if looks_like_data
+            else ""
+        )
+        self._problem(None)
+
+    # -- adding ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "add" and self._adding:
+            return None
+        return True
+
+    def action_add(self) -> None:
+        """Check the entry and write it to config.toml; close with its name."""
+        if self._existing is not None:
+            self.dismiss(self._existing)
+            return
+        name_field = self.query_one("#segment-name", Input)
+        if not name_field.value.strip():
+            self._problem("Give the segment a name (enter on the path suggests one).")
+            name_field.focus()
+            return
+        source = self._source(for_check=False)
+        if source is None:
+            return
+        self._adding = True
+        self.refresh_bindings()
+        self._add(self.services, source)
+
+    @work(thread=True, exclusive=True, group="segment-path-add", exit_on_error=False,
+          description="Adding the segment")  # fmt: skip
+    def _add(self, services: Services, source: SegmentSource) -> None:
+        try:
+            services.sources.add(source)
+        except CcTuiError as exc:
+            self.app.call_from_thread(self._add_failed, str(exc))
+            return
+        self.app.call_from_thread(self._added, source)
+
+    def _add_failed(self, problem: str) -> None:
+        self._adding = False
+        self.refresh_bindings()
+        self._problem(problem)
+
+    def _added(self, source: SegmentSource) -> None:
+        self.notify(
+            f"Added segment {source.name}: {source.path} ([segments.{source.name}] in "
+            "config.toml).",
+            title="Segment added",
+        )
+        self.dismiss(source.name)
+
+    def action_cancel(self) -> None:
+        """Close without adding anything."""
+        self.dismiss(None)
+
+    def _problem(self, text: str | None) -> None:
+        self.query_one("#segment-problem", FieldProblem).show(text)

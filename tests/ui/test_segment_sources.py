@@ -1,0 +1,147 @@
+"""The export form's segments: nothing hidden, and a segment added by its path (keyboard only)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static
+
+from cc_tui.models import SegmentSource
+from cc_tui.store.config import with_segment
+from cc_tui.ui.app import CcTuiApp
+from cc_tui.ui.path_suggester import complete_path
+from cc_tui.ui.screens.export_form import ExportFormScreen
+from cc_tui.ui.screens.segment_path import SegmentPathModal
+from cc_tui.ui.widgets.field_problem import FieldProblem
+from cc_tui.ui.widgets.segment_picker import SegmentPicker
+from tests.ui.conftest import UiHome
+
+SMALL = (80, 24)
+LEADS = "Email,First\nlee@example.com,Lee\nkim@example.com,Kim\n"
+
+
+async def _settle(app: CcTuiApp, pilot: Pilot[int]) -> None:
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def _form(app: CcTuiApp, pilot: Pilot[int]) -> ExportFormScreen:
+    await app.push_screen(ExportFormScreen())
+    await _settle(app, pilot)
+    assert isinstance(app.screen, ExportFormScreen)
+    return app.screen
+
+
+def _text(widget: Static) -> str:
+    return str(widget.render())
+
+
+async def test_broken_segments_are_listed_with_their_problem(ui_home: UiHome) -> None:
+    config = ui_home.services.config
+    gone = ui_home.segments.parent / "gone.csv"
+    broken = ui_home.segments.parent / "broken.dat"
+    broken.write_bytes(b"\x00\x01\x02\x03 binary")
+    config.update(lambda c: with_segment(with_segment(c, SegmentSource("gone", gone)),
+                                         SegmentSource("broken", broken)))  # fmt: skip
+    (ui_home.segments / "notes.json").write_text('{\n  "a": 1\n}\n')
+    app = ui_home.app()
+    async with app.run_test(size=SMALL) as pilot:
+        form = await _form(app, pilot)
+        picker = form.query_one(SegmentPicker)
+        choices = picker.choices
+        assert (choices["gone"].state, choices["broken"].state) == ("missing", "unreadable")
+        assert choices["people"].rows == 123
+        skipped = _text(picker.query_one("#segment-skipped", Static))
+        assert "Skipped 1 file" in skipped and "notes.json" in skipped
+        picker.focus_options()  # "broken" is first: its whole problem shows under the list
+        await pilot.pause()
+        detail = _text(picker.query_one("#segment-detail", Static))
+        assert "broken is unreadable" in detail and "Fix:" in detail
+        await pilot.press("down", "space")  # choose "gone"
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        problem = picker.query_one(FieldProblem).text
+        assert "gone: missing" in problem and "does not exist" in problem
+        assert isinstance(app.screen, ExportFormScreen)  # not saved
+
+
+async def test_add_a_segment_by_its_path_with_the_keyboard(ui_home: UiHome) -> None:
+    leads = ui_home.segments.parent / "leads.csv"
+    leads.write_text(LEADS)
+    notified: list[str] = []
+    app = ui_home.app()
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        form = await _form(app, pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, SegmentPathModal)
+        assert app.focused is modal.query_one("#segment-path", Input)
+        await pilot.press(*str(leads), "enter")
+        await _settle(app, pilot)
+        assert modal.query_one("#segment-name", Input).value == "leads"
+        table = modal.query_one(DataTable)
+        assert [str(column.label) for column in table.columns.values()] == ["Email", "First"]
+        assert table.row_count == 2
+        assert "csv" in _text(modal.query_one("#segment-summary", Static))
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        assert app.screen is form
+        notified = [n.message for n in app._notifications]
+        assert any("Added segment leads" in message for message in notified)
+        assert form.query_one(SegmentPicker).chosen == ("leads",)
+    assert ui_home.services.config.load().segments["leads"] == SegmentSource("leads", leads)
+
+
+async def test_a_path_that_is_a_segment_already_is_chosen_not_added(ui_home: UiHome) -> None:
+    app = ui_home.app()
+    async with app.run_test(size=SMALL) as pilot:
+        form = await _form(app, pilot)
+        await pilot.press("ctrl+o")
+        await pilot.press(*str(ui_home.segments / "people.csv"), "enter")
+        await _settle(app, pilot)
+        assert "already the segment people" in _text(app.screen.query_one("#segment-summary"))  # type: ignore[arg-type]
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        assert form.query_one(SegmentPicker).chosen == ("people",)
+    assert ui_home.services.config.load().segments == {}
+
+
+async def test_what_cannot_be_a_segment_is_explained_and_nothing_is_written(
+    ui_home: UiHome,
+) -> None:
+    fifo = ui_home.segments.parent / "pipe.csv"
+    os.mkfifo(fifo)
+    app = ui_home.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await _form(app, pilot)
+        await pilot.press("ctrl+o")
+        await pilot.press(*str(fifo), "enter")
+        await _settle(app, pilot)
+        modal = app.screen
+        assert "FIFO" in modal.query_one("#segment-problem", FieldProblem).text
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        assert app.screen is modal and "FIFO" in modal.query_one(FieldProblem).text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportFormScreen)
+    assert ui_home.services.config.load().segments == {}
+
+
+def test_paths_complete_from_the_file_system(tmp_path: Path) -> None:
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "people.csv").write_text(LEADS)
+    (tmp_path / ".hidden.csv").write_text(LEADS)
+    (tmp_path / "pe\x1b]0;x\x07.csv").write_text(LEADS)
+    base = f"{tmp_path}{os.sep}"
+    assert complete_path(f"{base}ex") == f"{base}exports{os.sep}"
+    assert complete_path(f"{base}pe") == f"{base}people.csv"  # never the name with ESC
+    assert complete_path(f"{base}.h") == f"{base}.hidden.csv"
+    assert complete_path(base) == f"{base}exports{os.sep}"  # hidden entries only when asked
+    assert complete_path(f"{base}people.csv") is None  # complete already
+    assert complete_path(f"{base}nothing") is None
+    assert complete_path("") is None
