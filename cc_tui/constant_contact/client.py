@@ -148,6 +148,8 @@ class ConstantContactClient:
             stats=self.stats,
             sleep=sleep,
             rng=rng if rng is not None else random.Random(),
+            # httpx's own transport reports each request's first byte to the limiter.
+            wire_trace=transport is None or isinstance(transport, httpx.AsyncHTTPTransport),
         )
 
     def __repr__(self) -> str:

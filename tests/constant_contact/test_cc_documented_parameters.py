@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from cc_tui.constant_contact.client import ConstantContactClient
+from cc_tui.constant_contact.limiter import RateLimiter
 from tests.constant_contact.cc_fakes import API, make_client
 
 LIST_ID = "00000000-0000-4000-8000-000000000001"
@@ -210,9 +211,11 @@ PARAMS = [
 @pytest.mark.parametrize("call", PARAMS)
 async def test_every_request_stays_within_the_documented_text(call: Call) -> None:
     api = StrictApi()
-    async with make_client(httpx.MockTransport(api)) as client:
+    limiter = RateLimiter(max_requests=10_000)
+    async with make_client(httpx.MockTransport(api), limiter=limiter) as client:
         await call(client)  # a refused request raises BadRequestError
     assert api.requests
+    assert limiter.departures == len(api.requests)  # each passed the limiter's wire check
 
 
 @pytest.mark.parametrize(
