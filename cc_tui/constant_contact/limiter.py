@@ -202,8 +202,9 @@ class RateLimiter:
         self.departures = 0
         """How many requests were recorded leaving at the wire."""
         self.held_at_wire = 0
-        """How many of them had to wait at the wire: the ones that reached it too soon after
-        the request ``max_requests`` before them, which left late."""
+        """How many of them had to wait at the wire: they reached it less than a span after
+        the request ``max_requests`` before them left (it left late, or the margin has widened
+        since they were booked)."""
         self.longest_hold = 0.0
         """The longest wait at the wire, in seconds."""
         self.wire_delays: deque[float] = deque(maxlen=_KEPT_DELAYS)
