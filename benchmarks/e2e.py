@@ -146,7 +146,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start_emulator(port: int, network: Network) -> subprocess.Popen[bytes]:
+def _start_emulator(port: int, network: Network = DIRECT) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [sys.executable, "-m", "cc_tui", "emulator", "--port", str(port), "--auto-approve",
          "--device-poll-interval", "0.05", "--processing-rate", "5000000",
