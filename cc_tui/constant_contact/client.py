@@ -43,7 +43,11 @@ from cc_tui.errors import ConstantContactError, InsecureUrlError, UsageError
 from cc_tui.models import DEFAULT_SCOPES, Connection, TokenSet, url_is_secure_enough
 
 __all__ = [
+    "ACTIVITIES_MAX_LIMIT",
+    "CONTACTS_PAGE_LIMIT",
+    "CUSTOM_FIELDS_PAGE_LIMIT",
     "DEFAULT_TIMEOUT",
+    "LISTS_PAGE_LIMIT",
     "ClientStats",
     "ConstantContactClient",
     "RetryPolicy",
@@ -53,9 +57,10 @@ __all__ = [
 
 DEFAULT_TIMEOUT = 60.0  # seconds; a 4 MB import on a slow uplink needs a while
 DEFAULT_RETRY = RetryPolicy()
-# Page sizes: the largest each endpoint accepts, so paging costs as few rate-limit slots as
-# possible (lists: the swagger schema allows 1000 although its text says 500).
-LISTS_PAGE_LIMIT = 1000
+# Page sizes: the largest each endpoint's documented text allows, so paging costs as few
+# rate-limit slots as possible, and never more (docs/api-rules.md §1). Lists: the swagger's text
+# says 1-500 while its schema says 1000; a server that enforces the text refuses 1000.
+LISTS_PAGE_LIMIT = 500
 CUSTOM_FIELDS_PAGE_LIMIT = 100
 CONTACTS_PAGE_LIMIT = 500
 ACTIVITIES_MAX_LIMIT = 500
@@ -149,6 +154,8 @@ class ConstantContactClient:
             stats=self.stats,
             sleep=sleep,
             rng=rng if rng is not None else random.Random(),
+            # httpx's own transport reports each request's first byte to the limiter.
+            wire_trace=transport is None or isinstance(transport, httpx.AsyncHTTPTransport),
         )
 
     def __repr__(self) -> str:

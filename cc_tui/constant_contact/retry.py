@@ -25,8 +25,9 @@ DEFAULT_MAX_ATTEMPTS = 5
 # keep a run looping forever.
 DEFAULT_MAX_THROTTLED = 20
 # After a 429 throttled the retry also waits for a fresh slot of the limiter, which already
-# spaces requests a second apart; the throttle came from clock skew between us and the server,
-# so a short extra pause is enough (measured: a full second per throttle cost 10% of a run).
+# spaces requests a window apart (and has widened its margin for the arrival jitter that caused
+# the throttle), so a short extra pause is enough (measured: a full second per throttle cost
+# 10% of a run).
 THROTTLE_DELAY = 0.25
 RETRY_AFTER_CAP = 120.0  # a Retry-After longer than this is not waited out in one go
 

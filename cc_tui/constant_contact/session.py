@@ -1,7 +1,8 @@
 """One API request, done right: fresh token, rate-limiter slot, retries, typed errors, paging.
 
-Every attempt (retries included) first takes a slot from the connection's rate limiter. What
-happens after an unsuccessful answer:
+Every attempt (retries included) first takes a slot from the connection's rate limiter, and
+passes the limiter's check again when its first byte is written (see :mod:`.limiter`: the
+server counts arrivals, not bookings). What happens after an unsuccessful answer:
 
 * 401: refresh the token once (single-flight) and send again; a second 401 means the
   connection must sign in again (SignInRequiredError).
@@ -31,7 +32,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from cc_tui.constant_contact.api_errors import THROTTLED, api_error, retry_after_seconds
-from cc_tui.constant_contact.limiter import RateLimiter
+from cc_tui.constant_contact.limiter import Departure, RateLimiter
 from cc_tui.constant_contact.retry import ClientStats, RetryPolicy
 from cc_tui.constant_contact.tokens import TokenKeeper
 from cc_tui.errors import (
@@ -78,7 +79,12 @@ class _Retry(Exception):  # a signal inside the request loop, never seen outside
 
 
 class ApiSession:
-    """Sends requests to one connection's API with everything the client promises."""
+    """Sends requests to one connection's API with everything the client promises.
+
+    ``wire_trace`` says the transport reports a request's first byte through httpx's ``trace``
+    extension (httpx's own transport does); with other transports (test doubles) a request
+    passes the limiter's wire check when it is handed to the transport.
+    """
 
     def __init__(
         self,
@@ -91,6 +97,7 @@ class ApiSession:
         stats: ClientStats,
         sleep: Sleep,
         rng: random.Random,
+        wire_trace: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._origin = urlsplit(self.base_url)[:2]
@@ -101,6 +108,7 @@ class ApiSession:
         self.stats = stats
         self._sleep = sleep
         self._rng = rng
+        self._wire_trace = wire_trace
 
     def url(self, path: str) -> str:
         """The absolute URL of an API path such as ``/contact_lists``."""
@@ -175,10 +183,16 @@ class ApiSession:
     ) -> httpx.Response:
         # Wait for the rate-limit slot first: a token checked before a long wait could expire
         # during it (short-lived tokens), and the API would answer 401.
-        await self.limiter.acquire()
+        departure = await self.limiter.acquire()
         tokens = await self._tokens()
         response = await self._send(
-            method, url, params, content, tokens, retry_ambiguous=tries.retry_ambiguous
+            method,
+            url,
+            params,
+            content,
+            tokens,
+            departure=departure,
+            retry_ambiguous=tries.retry_ambiguous,
         )
         if response.is_success:
             return response
@@ -211,6 +225,7 @@ class ApiSession:
         content: bytes | None,
         tokens: TokenSet,
         *,
+        departure: Departure,
         retry_ambiguous: bool,
     ) -> httpx.Response:
         headers = {"Authorization": f"{tokens.token_type or 'Bearer'} {tokens.access_token}"}
@@ -218,9 +233,14 @@ class ApiSession:
             headers["Content-Type"] = "application/json"
         self.stats.requests += 1
         self.stats.bytes_sent += len(content or b"")
+        extensions: dict[str, Any] = {}
+        if self._wire_trace:
+            extensions["trace"] = departure.trace
+        else:
+            await departure.at_wire()
         try:
             response = await self._http.request(
-                method, url, params=params, content=content, headers=headers
+                method, url, params=params, content=content, headers=headers, extensions=extensions
             )
         except httpx.TransportError as exc:
             if not retry_ambiguous and not isinstance(exc, _NEVER_SENT):
@@ -233,6 +253,7 @@ class ApiSession:
                 f"({type(exc).__name__}); tried again and gave up."
             )
             raise _Retry(error, kind="failure") from exc
+        departure.answered()
         self.stats.bytes_received += len(response.content)
         log.debug("%s %s -> %d", method, _path(url), response.status_code)
         return response

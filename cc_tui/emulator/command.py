@@ -57,7 +57,6 @@ _NUMERIC_OPTIONS = (
     ("--ambiguous-rate", "ambiguous_rate", "share of imports answered 500 after being queued"),
     ("--drop-rate", "drop_rate", "share of /v3 requests whose connection is dropped (0-1)"),
     ("--failed-activity-rate", "failed_activity_rate", "share of imports that end failed"),
-    ("--latency", "latency", "seconds added before every /v3 answer"),
 )
 
 
@@ -82,6 +81,7 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             option, dest=name, type=_checked(name), default=default, help=f"{text} ({default})"
         )
+    _add_network_arguments(parser)
     parser.add_argument(
         "--no-seed-data", action="store_true", help="start with an empty account, no demo data"
     )
@@ -102,6 +102,7 @@ def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
         seed_demo_data=not args.no_seed_data,
         state_file=args.state,
         **numeric,
+        **_network_settings(args),
     )
 
 
@@ -140,6 +141,62 @@ def _print_banner(url: str, api: str, auth: str) -> None:
         "Press Ctrl-C to stop.",
     ]
     print("\n".join(lines), flush=True)
+
+
+# -- network timing: --latency (a value or a range) and --arrival-jitter ---------------------
+
+_RANGE_SEPARATOR = "-"
+_LATENCY_FORMS = "must be seconds (0.05) or a range of seconds, low-high (0.02-0.15)"
+
+
+def _latency(text: str) -> tuple[float, float]:
+    """``0.05`` (every answer waits 0.05 s) or ``0.02-0.15`` (each waits a random 0.02..0.15 s).
+
+    Returns ``(latency, latency_max)``; ``latency_max`` 0 means no range.
+    """
+    try:
+        if _is_number(text):
+            return check_value("latency", text), 0.0
+        low_text, _, high_text = text.partition(_RANGE_SEPARATOR)
+        low, high = check_value("latency", low_text), check_value("latency_max", high_text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_LATENCY_FORMS) from None
+    if low > high:
+        raise argparse.ArgumentTypeError(_LATENCY_FORMS)
+    return low, high
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _add_network_arguments(parser: argparse.ArgumentParser) -> None:
+    low, jitter = _DEFAULTS.latency, _DEFAULTS.arrival_jitter
+    parser.add_argument(
+        "--latency",
+        dest="latency_range",
+        type=_latency,
+        default=(low, _DEFAULTS.latency_max),
+        metavar="SECONDS|LOW-HIGH",
+        help=f"seconds added before every /v3 answer, or a range to draw them from ({low})",
+    )
+    parser.add_argument(
+        "--arrival-jitter",
+        dest="arrival_jitter",
+        type=_checked("arrival_jitter"),
+        default=jitter,
+        metavar="SECONDS",
+        help=f"each /v3 request is counted by the rate limit a random 0..SECONDS late ({jitter})",
+    )
+
+
+def _network_settings(args: argparse.Namespace) -> dict[str, Any]:
+    low, high = args.latency_range
+    return {"latency": low, "latency_max": high, "arrival_jitter": args.arrival_jitter}
 
 
 def _fail(message: str) -> int:

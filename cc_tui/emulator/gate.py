@@ -1,7 +1,8 @@
 """The outermost ASGI layer of /v3: arrival time, token, limits, scope, faults, statistics.
 
 Pure ASGI (no request object, no body read) so the arrival time is taken the moment uvicorn
-hands the request over, before anything that could wait on a busy event loop.
+hands the request over (after the headers, before the body), plus the simulated network's
+arrival jitter when that is on, before anything that could wait on a busy event loop.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cc_tui.emulator.faults import drop_connection
 from cc_tui.emulator.limits import Verdict
+from cc_tui.emulator.network import NetworkTiming
 from cc_tui.emulator.problems import error_array, error_object
 from cc_tui.emulator.runtime import Emulator
 from cc_tui.emulator.stats import DROPPED, Stats
@@ -41,13 +43,18 @@ class ApiGate:
         self.app = app
         self.emulator = emulator
         self.routes = routes
+        self._network = NetworkTiming(emulator.settings.seed)
+        # The headroom the clients' spacing kept at arrival: the shortest time in which one
+        # more request than the limit arrived.
+        emulator.stats.include("tightest_span_per_application", emulator.limiter.tightest_spans)
+        self._network_epoch = (emulator.settings.seed, emulator.limiter.resets)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] != "http" or not (path == API_PREFIX or path.startswith("/v3/")):
             await self.app(scope, receive, send)
             return
-        arrived = time.monotonic()
+        arrived = await self._arrive()
         outcome = _Outcome(self.emulator.stats, self._route_name(scope))
 
         async def send_counted(message: Message) -> None:
@@ -83,6 +90,7 @@ class ApiGate:
         )
         if verdict is not Verdict.ACCEPTED:
             emulator.stats.event(verdict.value)
+            emulator.stats.application_event(grant.client_id, verdict.value)
             key, message = _LIMIT_BODIES[verdict]
             await error_object(429, key, message)(scope, receive, send)
             return
@@ -113,10 +121,31 @@ class ApiGate:
             logger.debug("fault: 503 for %s", scope["path"])
             await error_array(503, UNAVAILABLE_KEY, UNAVAILABLE_MESSAGE)(scope, receive, send)
             return True
-        if settings.latency > 0:
+        delay = self._timing().answer_delay(settings)
+        if delay > 0:
             emulator.stats.fault("latency")
-            await anyio.sleep(settings.latency)
+            await anyio.sleep(delay)
         return False
+
+    async def _arrive(self) -> float:
+        """When the request counts as arrived: now, or after the network's arrival jitter.
+
+        The clock is read after the jitter's sleep, so a busy event loop makes arrivals late
+        (and bunched) as a busy real server would.
+        """
+        delay = self._timing().arrival_delay(self.emulator.settings)
+        if delay > 0:
+            await anyio.sleep(delay)
+        return time.monotonic()
+
+    def _timing(self) -> NetworkTiming:
+        """The network timing, started again from the seed after a reset or a new seed."""
+        emulator = self.emulator
+        epoch = (emulator.settings.seed, emulator.limiter.resets)
+        if epoch != self._network_epoch:
+            self._network_epoch = epoch
+            self._network.reseed(emulator.settings.seed)
+        return self._network
 
     def _route_name(self, scope: Scope) -> str:
         for route in self.routes:

@@ -59,6 +59,12 @@ class EmulatorSettings:
     failed_activity_rate: float = 0.0  # share of imports whose activity ends `failed`
     latency: float = 0.0  # seconds added before every /v3 answer
 
+    # Network timing (drawn from their own RNG seeded with `seed`, so turning them on does not
+    # shift the faults): the network delays requests unevenly on their way in, and answers on
+    # their way out.
+    arrival_jitter: float = 0.0  # each /v3 request is counted a random 0..this many s late
+    latency_max: float = 0.0  # above `latency`: each answer waits a random latency..latency_max s
+
     # Data
     seed_demo_data: bool = True  # seed an account with lists, contacts and custom fields
     state_file: Path | None = None  # load state from here at start, save it at stop

@@ -81,6 +81,9 @@ RUNTIME_FIELDS: Mapping[str, Callable[[Any], Any]] = {
     "drop_rate": _rate,
     "failed_activity_rate": _rate,
     "latency": _non_negative,
+    # Network timing
+    "arrival_jitter": _non_negative,
+    "latency_max": _non_negative,
 }
 
 

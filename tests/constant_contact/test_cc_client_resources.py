@@ -27,8 +27,8 @@ def lists_page(ids: list[str], next_href: str | None) -> dict[str, object]:
 def paged_lists(request: httpx.Request) -> httpx.Response:
     cursor = request.url.params.get("cursor")
     pages = {
-        None: (LIST_IDS[:3], "/v3/contact_lists?cursor=c2&limit=1000"),
-        "c2": (LIST_IDS[3:6], "/v3/contact_lists?cursor=c3&limit=1000"),
+        None: (LIST_IDS[:3], "/v3/contact_lists?cursor=c2&limit=500"),
+        "c2": (LIST_IDS[3:6], "/v3/contact_lists?cursor=c3&limit=500"),
         "c3": (LIST_IDS[6:], None),
     }
     ids, href = pages[cursor]
@@ -42,7 +42,7 @@ async def test_contact_lists_follows_every_page() -> None:
     assert [item.list_id for item in lists] == LIST_IDS
     assert lists[0].membership_count == 3
     first, second, third = api.requests
-    assert dict(first.url.params) == {"limit": "1000", "include_membership_count": "all"}
+    assert dict(first.url.params) == {"limit": "500", "include_membership_count": "all"}
     assert second.url.params["cursor"] == "c2"
     assert str(third.url).startswith("https://api.example.test/v3/contact_lists?cursor=c3")
     assert client.stats.requests == 3
@@ -51,7 +51,7 @@ async def test_contact_lists_follows_every_page() -> None:
 async def test_membership_counts_are_optional() -> None:
     api = MockApi().on("GET", "/v3/contact_lists", reply(200, lists_page(LIST_IDS[:1], None)))
     await make_client(api).contact_lists(include_membership_count=False)
-    assert dict(api.requests[0].url.params) == {"limit": "1000"}
+    assert dict(api.requests[0].url.params) == {"limit": "500"}
 
 
 async def test_a_paging_link_to_another_host_is_not_followed() -> None:
