@@ -128,6 +128,9 @@ def seed_demo_data(state: EmulatorState) -> None:
 
 def _contacts() -> list[dict[str, Any]]:
     rng = random.Random(_RANDOM_SEED)
+    # The typed custom fields came later: their values have their own stream, so the names,
+    # lists and permissions drawn from ``rng`` (member counts in snapshots) stay as they were.
+    typed = random.Random(_RANDOM_SEED + 1)
     list_ids = [list_id_for(name) for name, _ in SEED_LISTS]
     people: list[dict[str, Any]] = []
     for number in range(SEED_CONTACTS):
@@ -141,12 +144,12 @@ def _contacts() -> list[dict[str, Any]]:
             "cf:customer_since": f"{rng.randint(2012, 2025)}-{rng.randint(1, 12):02d}-01",
             "list_ids": rng.sample(list_ids, rng.randint(1, 3)),
         }
-        if rng.random() < TYPED_VALUES_SHARE:
-            entry["cf:lifetime_value"] = f"{rng.randint(0, 500_000) / 100:.2f}"
-            entry["cf:store_visits"] = str(rng.randint(1, 60))
-            entry["cf:shirt_size"] = rng.choice(_SIZES)
-            entry["cf:interests"] = ",".join(rng.sample(_INTERESTS, rng.randint(1, 2)))
-            entry["cf:Größe"] = rng.choice(_GROESSE)
+        if typed.random() < TYPED_VALUES_SHARE:
+            entry["cf:lifetime_value"] = f"{typed.randint(0, 500_000) / 100:.2f}"
+            entry["cf:store_visits"] = str(typed.randint(1, 60))
+            entry["cf:shirt_size"] = typed.choice(_SIZES)
+            entry["cf:interests"] = ",".join(typed.sample(_INTERESTS, typed.randint(1, 2)))
+            entry["cf:Größe"] = typed.choice(_GROESSE)
         if rng.random() < UNSUBSCRIBED_SHARE:
             entry["permission_to_send"] = "unsubscribed"
         people.append(entry)
