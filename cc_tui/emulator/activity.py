@@ -5,6 +5,13 @@ from the clock how far the queue would have got and really applies those contact
 Activities of the account are processed one after another (a queue, as the "1,000 queued
 activities" limit suggests): each waits ``activity_start_delay`` after its creation and for the
 one before it, then processes ``processing_rate`` contacts per second.
+
+An activity drawn to end early (``outcome`` ``failed``, ``cancelled`` or ``timed_out``) stops
+after ``stop_after`` contacts; the contacts it never processed count in ``error_count``, so the
+counters of every final activity add up: ``items_total_count`` = ``person_count`` +
+``correctable_count`` + ``error_count`` + duplicates folded into their last occurrence. An
+activity drawn never to finish (``outcome`` ``unfinished``) stops there too but stays
+``processing`` for ever; it leaves the queue, so the activities after it still run.
 """
 
 from __future__ import annotations
@@ -16,14 +23,26 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cc_tui.emulator.contacts import ContactTable, ImportBatch, contact_key
+from cc_tui.emulator.error_texts import contact_error, ending_error
 from cc_tui.emulator.formats import iso_time
-from cc_tui.emulator.rules import EMAIL_RE, SLOW_CHECK_KEYS, correctable_reason
+from cc_tui.emulator.refusals import Reason, Refusal
 
-__all__ = ["FINAL_STATES", "RETENTION_SECONDS", "ImportActivity", "ImportQueue"]
+__all__ = [
+    "EARLY_ENDINGS",
+    "FINAL_STATES",
+    "RETENTION_SECONDS",
+    "UNFINISHED",
+    "ImportActivity",
+    "ImportQueue",
+]
 
 FINAL_STATES = frozenset({"completed", "failed", "cancelled", "timed_out"})
+EARLY_ENDINGS = ("failed", "cancelled", "timed_out")  # final states that stop part-way
+UNFINISHED = "unfinished"  # the outcome of an activity that never finishes
+COMPLETED = "completed"
 RETENTION_SECONDS = 10 * 86_400  # CC keeps activity records for 10 days
-FAILED_MESSAGE = "Activity failed after {done} of {total} items: internal error while importing"
+DEFAULT_MAX_ERRORS = 1_000
+MORE_ERRORS = "{count} more errors were not listed"
 
 
 @dataclass(slots=True, eq=False)
@@ -35,7 +54,11 @@ class ImportActivity:
     list_ids: tuple[str, ...]
     items: list[dict[str, Any]] | None
     total: int
-    fail_after: int | None = None  # set when this activity was drawn to fail
+    stop_after: int | None = None  # set when this activity was drawn to end early
+    outcome: str = COMPLETED  # the state it ends in, or UNFINISHED
+    refusals: dict[int, Refusal] = field(default_factory=dict)  # refused rows, while queued
+    text_seed: int = 0  # picks the wording of its activity_errors
+    max_errors: int = DEFAULT_MAX_ERRORS
     state: str = "initialized"
     started_at: float | None = None
     completed_at: float | None = None
@@ -46,13 +69,15 @@ class ImportActivity:
     correctable_count: int = 0
     cannot_add_to_list_count: int = 0
     errors: list[str] = field(default_factory=list)
+    errors_not_listed: int = 0
+    stalled: bool = False  # an unfinished activity that has stopped making progress
     keys: list[str | None] | None = None  # upsert key of each item, while processing
-    last_row: dict[str | None, int] | None = None  # upsert key -> its last row in this import
+    last_row: dict[str | None, int] | None = None  # upsert key -> its last accepted row
 
     @property
     def stop_at(self) -> int:
-        """How many items get processed before the activity ends."""
-        return self.total if self.fail_after is None else min(self.fail_after, self.total)
+        """How many items get processed before the activity ends (or stalls)."""
+        return self.total if self.stop_after is None else min(self.stop_after, self.total)
 
     def to_json(self) -> dict[str, Any]:
         """An ``ActivityImport`` / ``Activity`` object."""
@@ -82,22 +107,32 @@ class ImportActivity:
 
     def _percent_done(self) -> int:
         if self.total == 0:
-            return 100 if self.state == "completed" else 0
+            return 100 if self.state == COMPLETED else 0
         return self.done * 100 // self.total
 
     def to_dict(self) -> dict[str, Any]:
-        """State-file form (unprocessed items included)."""
+        """State-file form (unprocessed items and their refusals included)."""
         data = asdict(self)
         data["list_ids"] = list(self.list_ids)
+        data["refusals"] = [
+            [row, refusal.reason.value, refusal.field] for row, refusal in self.refusals.items()
+        ]
         data.pop("last_row")
         data.pop("keys")
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ImportActivity:
-        """Rebuild from :meth:`to_dict`."""
+        """Rebuild from :meth:`to_dict` (or from a state file of before outcomes existed)."""
         values = dict(data)
         values["list_ids"] = tuple(values["list_ids"])
+        if "fail_after" in values:  # version 1 files: only failures ended early
+            values["stop_after"] = values.pop("fail_after")
+            values["outcome"] = COMPLETED if values["stop_after"] is None else "failed"
+        values["refusals"] = {
+            int(row): Refusal(Reason(reason), str(name))
+            for row, reason, name in values.get("refusals", ())
+        }
         activity = cls(**values)
         if activity.state == "processing" and activity.items is not None:
             _index_keys(activity)
@@ -115,7 +150,7 @@ class ImportQueue:
     def add(self, activity: ImportActivity) -> None:
         """Queue a new activity."""
         self.activities[activity.activity_id] = activity
-        if activity.state not in FINAL_STATES:
+        if activity.state not in FINAL_STATES and not activity.stalled:
             self._pending.append(activity)
 
     def newest_first(self) -> Iterator[ImportActivity]:
@@ -141,27 +176,32 @@ class ImportQueue:
             if activity.done < activity.stop_at:
                 self._clock = clock
                 return
-            _finish(activity, clock)
+            if activity.outcome == UNFINISHED:
+                _stall(activity, clock)
+            else:
+                _finish(activity, clock)
             self._pending.popleft()
         self._clock = now
         self._prune(now)
 
     def unfinished(self, now: float, rate: float, delay: float) -> int:
         """How many activities would still be queued or processing at ``now``."""
+        stalled = sum(1 for activity in self.activities.values() if activity.stalled)
         clock = self._clock
         for position, activity in enumerate(self._pending):
             start = activity.started_at
             start = clock if start is not None else max(clock, activity.created_at + delay)
             clock = start + (activity.stop_at - activity.done) / rate
             if clock > now:
-                return len(self._pending) - position
-        return 0
+                return stalled + len(self._pending) - position
+        return stalled
 
     def _prune(self, now: float) -> None:
         old = [
             key
             for key, activity in self.activities.items()
-            if activity.state in FINAL_STATES and activity.created_at < now - RETENTION_SECONDS
+            if (activity.state in FINAL_STATES or activity.stalled)
+            and activity.created_at < now - RETENTION_SECONDS
         ]
         for key in old:
             del self.activities[key]
@@ -190,26 +230,32 @@ def _start(activity: ImportActivity, when: float) -> None:
 
 
 def _index_keys(activity: ImportActivity) -> None:
-    keys = activity.keys = list(map(contact_key, activity.items or []))
-    # Duplicates inside one import: the last occurrence wins and counts once.
-    activity.last_row = dict(zip(keys, range(len(keys)), strict=True))
+    items = activity.items or []
+    keys = activity.keys = list(map(contact_key, items))
+    # Duplicates inside one import: the last accepted occurrence wins and counts once; a
+    # refused occurrence never wins.
+    refused = activity.refusals
+    if not refused:
+        activity.last_row = dict(zip(keys, range(len(keys)), strict=True))
+        return
+    last_row: dict[str | None, int] = {}
+    for row, key in enumerate(keys):
+        if row not in refused:
+            last_row[key] = row
+    activity.last_row = last_row
 
 
 def _apply(activity: ImportActivity, stop: int, when: float, table: ContactTable) -> None:
     items = activity.items or []
     keys = activity.keys or []
     last_row = activity.last_row or {}
-    valid_email = EMAIL_RE.fullmatch
+    refused = activity.refusals
     rows: list[int] = []
     for row in range(activity.done, stop):
-        item = items[row]
-        email = item.get("email")
-        # Most items only need the e-mail pattern; the rest get the full check.
-        if not (email and valid_email(email)) or not SLOW_CHECK_KEYS.isdisjoint(item):
-            reason = correctable_reason(item)
-            if reason is not None:
-                activity.correctable_count += 1
-                activity.errors.append(f"Row {row + 1}: {reason}: {email or ''}")
+        if refused:
+            refusal = refused.get(row)
+            if refusal is not None:
+                _count_refusal(activity, row, refusal, items[row])
                 continue
         key = keys[row]
         if key is not None and last_row[key] == row:
@@ -223,13 +269,42 @@ def _apply(activity: ImportActivity, stop: int, when: float, table: ContactTable
     activity.updated_at = when
 
 
-def _finish(activity: ImportActivity, when: float) -> None:
-    activity.completed_at = activity.updated_at = when
-    if activity.fail_after is not None:
-        activity.state = "failed"
-        activity.error_count = activity.total - activity.done
-        activity.errors.append(FAILED_MESSAGE.format(done=activity.done, total=activity.total))
+def _count_refusal(
+    activity: ImportActivity, row: int, refusal: Refusal, item: dict[str, Any]
+) -> None:
+    if refusal.correctable:
+        activity.correctable_count += 1
     else:
-        activity.state = "completed"
+        activity.error_count += 1
+    if len(activity.errors) < activity.max_errors:
+        who = str(item.get("email") or item.get("sms_number") or "")
+        activity.errors.append(contact_error(activity.text_seed, row, refusal, who))
+    else:
+        activity.errors_not_listed += 1
+
+
+def _release(activity: ImportActivity) -> None:
     activity.items = activity.keys = None
     activity.last_row = None
+    activity.refusals = {}
+
+
+def _stall(activity: ImportActivity, when: float) -> None:
+    """An unfinished activity stops here and stays ``processing`` for ever."""
+    activity.stalled = True
+    activity.updated_at = when
+    _release(activity)
+
+
+def _finish(activity: ImportActivity, when: float) -> None:
+    activity.completed_at = activity.updated_at = when
+    if activity.errors_not_listed:
+        activity.errors.append(MORE_ERRORS.format(count=activity.errors_not_listed))
+    if activity.stop_after is not None and activity.outcome in EARLY_ENDINGS:
+        activity.state = activity.outcome
+        activity.error_count += activity.total - activity.done
+        text = ending_error(activity.text_seed, activity.state, activity.done, activity.total)
+        activity.errors.append(text)
+    else:
+        activity.state = COMPLETED
+    _release(activity)

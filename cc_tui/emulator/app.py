@@ -1,6 +1,9 @@
 """The Starlette app of the Constant Contact V3 emulator: auth server and API on one port.
 
-Written from the API contract (``constant-contact-api.md``), never from cc-tui's client.
+Written from the API contract (``constant-contact-api.md``) and the repository's strict reading
+of it (``docs/api-rules.md``), never from cc-tui's client. Where the swagger's text and schema
+disagree, or the contract is silent, the emulator enforces the stricter reading: it should be
+the harshest server cc-tui will ever meet.
 
 Assumed behaviours (the contract leaves these open; the emulator does this):
 
@@ -18,46 +21,78 @@ Assumed behaviours (the contract leaves these open; the emulator does this):
   (401s are not counted); the quota is checked before the rate; throttled and over-quota
   requests take no slot. 403 (missing scope) comes after the limits, so it takes a slot. No
   ``Retry-After`` or ``X-RateLimit-*`` headers.
-* Faults apply only to /v3, after the token and limit checks: drop, then 503, then latency;
-  "ambiguous" 500s apply to imports only, after the activity was created.
+* Faults apply only to /v3, after the token and limit checks: drop, then 503, then latency.
+  A dropped import is, by a second seeded coin (``drop_after_create_share``), dropped either
+  before anything happens or only after its activity was created. "Ambiguous" 500s apply to
+  imports only, after the activity was created. Activities can be drawn to end ``failed``,
+  ``cancelled`` or ``timed_out`` part-way, or never to finish (see :mod:`.faults`).
+* Query parameters (api-rules section 1): ``limit`` must be a plain whole number (ASCII digits)
+  within the swagger's *text*: 1-500 for lists (the schema's 1000 is refused), contacts and
+  activities, 1-100 for custom fields. Enumerated parameters take only documented values,
+  comma-separated where the text says so (``status`` of lists and contacts, ``include``,
+  ``sms_status``); booleans are ``true``/``false`` in lower case; the activities ``state``
+  filter takes ``processing|completed|cancelled|failed|timed_out`` (not ``initialized``).
+  Anything else is a 400 in the array shape. Unknown parameters are ignored, and so are
+  unsupported filters (``segment_id``, ``tags``, ``updated_after``...); ``sms_status`` and
+  ``include_sms_membership_count`` are checked, then ignored (no contact has SMS permission).
+  Contact ``status=active`` means permission implicit or explicit;
+  ``include_membership_count=active`` counts those members only. The account has email lists
+  only: ``channel_type=sms`` finds none.
 * Cursors encode the query and offset (base64url JSON); a request with a cursor takes its
   filters from the cursor and only ``limit`` from the URL. The last page has no ``_links``.
-* Unknown query parameters are ignored; unsupported filters (``segment_id``, ``tags``,
-  ``updated_after``...) too. Contact ``status=active`` means permission implicit or explicit;
-  ``include_membership_count=active`` counts those members only.
 * ``lists`` filter of ``GET /contacts``: malformed ids give 400, unknown ids match nothing.
-* Imports: the body is validated strictly against ``ContactsJsonImport``/``JsonImportContact``
-  (unknown keys anywhere give 400, ``cf:<name>`` must name an existing custom field); ``null``
-  values are allowed and, like empty strings, never blank a stored value. Deleted or unknown
-  list ids give 400 at POST time. Error keys: ``contacts.api.validation.error`` (400),
-  ``contacts.api.not_found`` / ``activities.api.not_found`` (404), ``contacts.api.conflict``
-  (409), ``unsupported.media.type`` (415), ``server.error`` (500), ``service.unavailable``
-  (503), ``activities.api.queue.limit`` (429, array shape).
-* Only the contacts of the first ``max_contacts_per_import`` are looked at; the rest (and those
-  cut by the byte limit) are neither validated nor imported. ``items_total_count`` counts the
-  contacts kept.
+* Imports, structure (a 400 for the whole request; api-rules section 3): only the keys of
+  ``ContactsJsonImport``/``JsonImportContact``; ``import_data`` of at least one contact;
+  ``list_ids`` of existing, not deleted lists; ``sms_permission_to_send`` ``explicit`` or
+  ``not_set``; ``cf:<name>`` naming an existing custom field exactly (case and all), at most
+  25 per contact; every value a string but the integer birthday parts; **no** ``null`` and no
+  empty or all-blank string anywhere (absent means leaving the key out); every contact has an
+  ``email`` or an ``sms_number``. Only the contacts kept (the first
+  ``max_contacts_per_import``, wholly inside the first ``max_import_bytes``) are checked; the
+  rest are neither checked nor imported, and ``items_total_count`` counts the contacts kept.
+* Imports, values (that contact is refused, counted, not imported; the import goes on): see
+  :mod:`.refusals` for the rules and which counter each goes to. In short, invalid or over-long
+  e-mails, half or impossible birthdays (29 February is allowed) and anniversaries that are not
+  real dates in a documented format are *correctable*; over-long values (characters or UTF-16
+  units, the stricter), control characters, non-North-American phones, malformed
+  ``sms_number``/``sms_consent_date``, and custom field values their type refuses are
+  *errors*. Each refused contact counts once.
+* Error keys: ``contacts.api.validation.error`` (400), ``contacts.api.not_found`` /
+  ``activities.api.not_found`` (404), ``contacts.api.conflict`` (409),
+  ``unsupported.media.type`` (415), ``server.error`` (500), ``service.unavailable`` (503),
+  ``activities.api.queue.limit`` (429, array shape).
 * Activities of the account run one after another: ``initialized`` for at least
   ``activity_start_delay`` and until the one before finishes, then ``processing`` at
-  ``processing_rate`` contacts per second. A failed activity stops part-way; ``error_count`` is
-  the number of contacts never processed. Activities are kept 10 days.
-* Per-contact outcomes: invalid e-mail, no e-mail and no sms_number, half or impossible
-  birthday, malformed anniversary are *correctable* (counted, not imported). Duplicates in one
-  import: the last occurrence wins and is counted once. ``person_count`` counts contacts
-  created or updated (unsubscribed ones included); unsubscribed contacts stay off the lists
-  and count in ``cannot_add_to_list_count``.
-* ``activity_errors`` has one string per correctable contact,
-  ``"Row <1-based index in import_data>: <reason>: <email>"``, and one for a failure,
-  ``"Activity failed after <n> of <total> items: internal error while importing"``.
-* ``POST /contact_custom_fields`` accepts any type string up to 20 characters; more than 100
-  fields is a 400. ``POST /contact_lists`` with a name in use (not deleted) is a 409.
+  ``processing_rate`` contacts per second. An activity that ends early counts the contacts it
+  never processed in ``error_count``, so a final activity always has ``items_total_count`` =
+  ``person_count`` + ``correctable_count`` + ``error_count`` + duplicates folded into their
+  last accepted occurrence. An activity that never finishes leaves the queue (the next ones
+  still run) and stays ``processing``. Activities are kept 10 days.
+* ``GET /activities`` lists activities newest first, each with ``created_at``; a new one shows
+  there only ``activity_list_lag`` seconds (default 1) after its creation, while
+  ``GET /activities/{id}`` finds it at once.
+* Per-contact outcomes: duplicates in one import: the last accepted occurrence wins and is
+  counted once. ``person_count`` counts contacts created or updated (unsubscribed ones
+  included); unsubscribed contacts stay off the lists and count in
+  ``cannot_add_to_list_count``.
+* ``activity_errors`` has one text per refused contact (at most ``max_activity_errors``, then
+  one "N more errors were not listed") and one when an activity ends early. Their format varies
+  on purpose (:mod:`.error_texts`): never a contract.
+* ``POST /contact_custom_fields`` takes ``label``, ``type`` (any string up to 20 characters),
+  ``metadata`` (``CustomFieldMetadata`` keys) and ``choices`` (required by and only for
+  ``single_select``/``multi_select``); more than 100 fields is a 400. ``GET`` shows ``type``,
+  ``metadata`` when set and ``choices`` for select fields. ``POST /contact_lists`` with a name
+  in use (not deleted) is a 409.
 * Every /v3 request, even to an unknown path, first needs a valid token (401), then passes the
   limits; unknown paths then get 404 in the array shape.
 * Contacts keep the e-mail as sent; lookups and upserts use the lower-cased address. A contact
   with only an ``sms_number`` is keyed by that number and has no ``email_address``.
 * ``POST /__emulator/reset`` restores the seeded data, statistics, limits and fault sequence;
   tokens survive it. ``POST /__emulator/settings`` with ``seed`` restarts the fault sequence.
+  ``GET /__emulator/stats`` counts, among others, ``contacts_submitted``,
+  ``activities_created`` and ``contacts_refused`` by reason.
 * The state file holds lists, custom fields, contacts, activities (unfinished ones with their
-  remaining contacts) and tokens, not device codes.
+  remaining contacts and refusals) and tokens, not device codes.
 """
 
 from __future__ import annotations

@@ -53,6 +53,21 @@ _NUMERIC_OPTIONS = (
     ("--daily-quota", "daily_quota", "requests per application per UTC day"),
     ("--processing-rate", "processing_rate", "contacts an import processes per second"),
     ("--activity-start-delay", "activity_start_delay", "seconds an import stays initialized"),
+    # Strict contract (docs/api-rules.md sections 3 and 4)
+    ("--activity-list-lag", "activity_list_lag", "seconds before GET /activities lists a new one"),
+    ("--cancelled-activity-rate", "cancelled_activity_rate", "share of imports ending cancelled"),
+    ("--timed-out-activity-rate", "timed_out_activity_rate", "share of imports ending timed_out"),
+    (
+        "--unfinished-activity-rate",
+        "unfinished_activity_rate",
+        "share of imports that stay processing forever",
+    ),
+    (
+        "--drop-after-create-share",
+        "drop_after_create_share",
+        "share of dropped imports dropped after the activity was created",
+    ),
+    ("--max-activity-errors", "max_activity_errors", "activity_errors texts kept per activity"),
     ("--error-rate", "error_rate", "share of /v3 requests answered 503 (0-1)"),
     ("--ambiguous-rate", "ambiguous_rate", "share of imports answered 500 after being queued"),
     ("--drop-rate", "drop_rate", "share of /v3 requests whose connection is dropped (0-1)"),
@@ -60,8 +75,47 @@ _NUMERIC_OPTIONS = (
 )
 
 
+EPILOG = """\
+how strict it is (docs/api-rules.md; the harshest server cc-tui should meet):
+  query      limit within the swagger's text (lists, contacts, activities 1-500,
+             custom fields 1-100), a plain whole number; enumerated parameters
+             only with documented values. Otherwise 400.
+  imports    400 for the whole request: null anywhere, an empty or blank string,
+             a wrong JSON type, an unknown key, an unknown cf: name or more than
+             25, a contact without email or sms_number, no contacts, bad list_ids
+             or sms_permission_to_send. Bytes past 4 MB and contacts past 40,000
+             are ignored, not refused.
+  contacts   refused one by one and counted (not imported): a bad or long e-mail,
+             a half or impossible birthday, an anniversary not a real date in a
+             documented format (correctable_count); a value too long in
+             characters or UTF-16 units, a control character, a phone that is not
+             North American, a bad sms_number or sms_consent_date, a custom field
+             value its type does not take (error_count).
+  activities activity_errors texts vary in format (never parse them); a new
+             activity shows in GET /activities only after --activity-list-lag.
+
+faults (seeded by --seed, so a run can be replayed):
+  --error-rate               503 before the request does anything
+  --drop-rate                connection closed without an answer; for imports,
+                             --drop-after-create-share of those close only after
+                             the activity was created
+  --ambiguous-rate           an import answered 500 after its activity was created
+  --failed-activity-rate, --cancelled-activity-rate, --timed-out-activity-rate
+                             an activity stops part-way and ends in that state
+  --unfinished-activity-rate an activity stops part-way and stays processing
+  --latency                  seconds added before every /v3 answer
+
+test endpoints (no auth, loopback only): /__emulator/stats, /__emulator/settings
+(GET, or POST {"name": value} to change a setting while running), /__emulator/reset,
+/__emulator/contacts, /__emulator/lists/ID/members, /__emulator/device/approve|deny,
+/__emulator/save.
+"""
+
+
 def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``cc-tui emulator``."""
+    """The options of ``cc-tui emulator`` (and an epilog on what it refuses and its faults)."""
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
     parser.add_argument(
         "--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any)"

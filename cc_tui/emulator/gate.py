@@ -15,7 +15,7 @@ import anyio
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cc_tui.emulator.faults import drop_connection
+from cc_tui.emulator.faults import DROP_AFTER_CREATE, drop_connection
 from cc_tui.emulator.limits import Verdict
 from cc_tui.emulator.network import NetworkTiming
 from cc_tui.emulator.problems import error_array, error_object
@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 API_PREFIX = "/v3"
 ACCOUNT_SCOPE_PATHS = frozenset({"/v3/account/summary"})
+IMPORT_PATH = "/v3/activities/contacts_json_import"
 _LIMIT_BODIES = {
     Verdict.THROTTLED: ("throttled", "Too Many Requests"),
     Verdict.QUOTA_EXCEEDED: ("quota_exceeded", "Limit Exceeded"),
@@ -112,10 +113,13 @@ class ApiGate:
             emulator.stats.fault("drop")
             outcome.record(DROPPED)
 
-        if emulator.faults.happens(settings.drop_rate) and await drop_connection(
-            receive, count_drop
-        ):
-            return True
+        if emulator.faults.happens(settings.drop_rate):
+            if scope["path"] == IMPORT_PATH and emulator.faults.happens(
+                settings.drop_after_create_share
+            ):  # the import route hangs up once the activity exists
+                scope.setdefault("state", {})[DROP_AFTER_CREATE] = count_drop
+            elif await drop_connection(receive, count_drop):
+                return True
         if emulator.faults.happens(settings.error_rate):
             emulator.stats.fault("error")
             logger.debug("fault: 503 for %s", scope["path"])

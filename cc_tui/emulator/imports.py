@@ -1,12 +1,20 @@
-"""Turn a ``contacts_json_import`` body into a checked, possibly shortened, list of contacts."""
+"""Turn a ``contacts_json_import`` body into a checked, possibly shortened, list of contacts.
+
+Two levels of checks (docs/api-rules.md section 3): the structure of the body and of every
+contact kept (a violation refuses the whole request with a 400), then the values of each
+contact (a violation refuses that contact only: it is counted, not imported).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from cc_tui.emulator.bodyparse import parse_import_body
 from cc_tui.emulator.problems import ApiProblem
+from cc_tui.emulator.records import CustomField
+from cc_tui.emulator.refusals import ContactValueChecker, Refusal
 from cc_tui.emulator.schema import ImportChecker
 from cc_tui.emulator.settings import EmulatorSettings
 
@@ -15,10 +23,11 @@ __all__ = ["PreparedImport", "prepare_import"]
 
 @dataclass(frozen=True, slots=True)
 class PreparedImport:
-    """What an import will process: its lists and contacts, and how many were dropped."""
+    """What an import will process: its lists, contacts, refused contacts, and what was cut."""
 
     list_ids: tuple[str, ...]
     items: list[dict[str, Any]]
+    refusals: dict[int, Refusal]  # by index in items
     dropped: int  # cut by the byte limit or the per-import contact cap
 
 
@@ -27,7 +36,7 @@ def prepare_import(
     settings: EmulatorSettings,
     checker: ImportChecker,
     known_lists: frozenset[str],
-    custom_fields: frozenset[str],
+    custom_fields: Mapping[str, CustomField],
 ) -> PreparedImport:
     """Parse (truncating past ``max_import_bytes``), cap and check an import; 400 if invalid."""
     try:
@@ -41,7 +50,7 @@ def prepare_import(
     # Past the byte limit or the contact cap, contacts are ignored rather than rejected.
     items = sent if kept is None else sent[:kept]
     items = items[: settings.max_contacts_per_import]
-    problems = checker.check_contacts(items, custom_fields)
+    problems = checker.check_contacts(items, frozenset(custom_fields))
     if problems:
         raise ApiProblem.bad_request(problems)
     requested = [str(list_id).lower() for list_id in doc["list_ids"]]
@@ -52,4 +61,6 @@ def prepare_import(
     ]
     if unknown:
         raise ApiProblem.bad_request(unknown)
-    return PreparedImport(tuple(dict.fromkeys(requested)), items, len(sent) - len(items))
+    values = ContactValueChecker(checker.max_lengths, custom_fields)
+    refusals = values.refusals(items, doc.get("sms_permission_to_send"))
+    return PreparedImport(tuple(dict.fromkeys(requested)), items, refusals, len(sent) - len(items))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -24,12 +25,14 @@ __all__ = [
     "next_link",
     "parse_bool",
     "parse_choice",
+    "parse_choices",
     "parse_limit",
     "read_query",
     "require_uuid",
 ]
 
 Paged = tuple[dict[str, str], int]  # (filters, offset)
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 def read_query(params: QueryParams, resource: str) -> Paged:
@@ -60,28 +63,28 @@ def next_link(
 
 
 def parse_limit(params: QueryParams, default: int, maximum: int) -> int:
-    """``limit`` from 1 to ``maximum``; 400 otherwise."""
+    """``limit``: a plain whole number from 1 to ``maximum`` (the swagger's text); 400 otherwise.
+
+    Only ASCII digits count: Python's ``int`` would also take ``" 5"``, ``"+5"``, ``"5_0"`` and
+    other scripts' digits, which a strict server refuses.
+    """
     text = params.get("limit")
     if text is None:
         return default
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
+    value = int(text) if _WHOLE_NUMBER.fullmatch(text) else 0
     if not 1 <= value <= maximum:
         raise ApiProblem.bad_request(f"limit must be a whole number from 1 to {maximum}")
     return value
 
 
 def parse_bool(filters: Mapping[str, str], name: str) -> bool:
-    """A ``true``/``false`` parameter (absent = false); 400 otherwise."""
+    """A ``true``/``false`` parameter, lower case as documented (absent = false); 400 otherwise."""
     text = filters.get(name)
     if text is None:
         return False
-    lowered = text.lower()
-    if lowered not in ("true", "false"):
+    if text not in ("true", "false"):
         raise ApiProblem.bad_request(f"{name} must be true or false")
-    return lowered == "true"
+    return text == "true"
 
 
 def parse_choice(
@@ -92,9 +95,29 @@ def parse_choice(
     if text is None:
         return default
     if text not in choices:
-        allowed = ", ".join(sorted(choices))
-        raise ApiProblem.bad_request(f"{name} does not have a valid value (one of: {allowed})")
+        raise ApiProblem.bad_request(_invalid(name, choices))
     return text
+
+
+def parse_choices(
+    filters: Mapping[str, str], name: str, choices: frozenset[str]
+) -> frozenset[str] | None:
+    """A comma-separated parameter whose every part is one of ``choices`` (None if absent).
+
+    An empty part (``a,,b``, a trailing comma, an empty value) is not a documented value: 400.
+    """
+    text = filters.get(name)
+    if text is None:
+        return None
+    parts = text.split(",")
+    if not all(part in choices for part in parts):
+        raise ApiProblem.bad_request(_invalid(name, choices))
+    return frozenset(parts)
+
+
+def _invalid(name: str, choices: frozenset[str]) -> str:
+    allowed = ", ".join(sorted(choices))
+    return f"{name} does not have a valid value (one of: {allowed})"
 
 
 def require_uuid(value: str, what: str) -> str:

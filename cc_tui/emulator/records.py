@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cc_tui.emulator.formats import iso_time
 
-__all__ = ["Account", "ContactList", "CustomField", "custom_field_name"]
+__all__ = [
+    "NUMBER_TYPES",
+    "SELECT_TYPES",
+    "Account",
+    "ContactList",
+    "CustomField",
+    "custom_field_name",
+]
+
+# Custom field types whose values the emulator checks beyond their length (api-rules section 3).
+NUMBER_TYPES = frozenset({"number", "currency"})
+SELECT_TYPES = frozenset({"single_select", "multi_select"})
 
 
 def custom_field_name(label: str) -> str:
@@ -50,7 +61,11 @@ class ContactList:
 
 @dataclass(slots=True)
 class CustomField:
-    """One custom field; contacts store its values under ``cf:<name>``."""
+    """One custom field; contacts store its values under ``cf:<name>``.
+
+    ``metadata`` holds the swagger's ``CustomFieldMetadata`` keys (``allow_negative``,
+    ``integer``, ``decimal_places``...); ``choices`` the labels of a select field, in order.
+    """
 
     custom_field_id: str
     label: str
@@ -58,17 +73,34 @@ class CustomField:
     type: str
     created_at: float
     updated_at: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+    choices: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """A ``CustomField`` object."""
-        return {
+        """A ``CustomField`` object (``metadata`` when set, ``choices`` for select types)."""
+        body: dict[str, Any] = {
             "custom_field_id": self.custom_field_id,
             "label": self.label,
             "name": self.name,
             "type": self.type,
-            "created_at": iso_time(self.created_at),
-            "updated_at": iso_time(self.updated_at),
         }
+        if self.metadata:
+            body["metadata"] = dict(self.metadata)
+        if self.type in SELECT_TYPES:
+            body["choices"] = [
+                {
+                    "custom_field_id": self.custom_field_id,
+                    "choice_id": number,
+                    "choice_label": label,
+                    "display_order": number,
+                    "created_at": iso_time(self.created_at),
+                    "updated_at": iso_time(self.updated_at),
+                }
+                for number, label in enumerate(self.choices, start=1)
+            ]
+        body["created_at"] = iso_time(self.created_at)
+        body["updated_at"] = iso_time(self.updated_at)
+        return body
 
     def to_dict(self) -> dict[str, Any]:
         """State-file form."""

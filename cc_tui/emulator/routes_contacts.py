@@ -8,15 +8,17 @@ from typing import Any
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cc_tui.emulator.contact_view import INCLUDE_VALUES
 from cc_tui.emulator.contacts import ACTIVE_PERMISSIONS, PERMISSIONS
+from cc_tui.emulator.faults import DROP_AFTER_CREATE, NO_ANSWER, drop_connection
 from cc_tui.emulator.paging import (
     next_link,
     parse_bool,
     parse_choice,
+    parse_choices,
     parse_limit,
     read_query,
     require_uuid,
@@ -44,32 +46,41 @@ STATUS_FILTERS: dict[str, frozenset[int] | None] = {
         for name in ("not_set", "pending_confirmation", "temp_hold", "unsubscribed")
     },
 }
-ACTIVITY_STATES = frozenset(
-    {"initialized", "processing", "completed", "cancelled", "failed", "timed_out"}
-)
+# The `state` filter of GET /activities takes the values its text lists (not `initialized`).
+ACTIVITY_STATE_FILTERS = frozenset({"processing", "completed", "cancelled", "failed", "timed_out"})
+SMS_STATUSES = frozenset({"all", "explicit", "unsubscribed", "pending_confirmation", "not_set"})
 SERVER_ERROR_KEY = "server.error"
 SERVER_ERROR_MESSAGE = "There was a problem with our internal service."
 
 
 def _contact_query(filters: dict[str, str]) -> ContactQuery:
-    status = parse_choice(filters, "status", frozenset(STATUS_FILTERS), "all") or "all"
+    statuses = parse_choices(filters, "status", frozenset(STATUS_FILTERS)) or frozenset({"all"})
     list_ids = None
     if "lists" in filters:
         list_ids = [part.strip() for part in filters["lists"].split(",") if part.strip()]
         if not list_ids or len(list_ids) > MAX_LIST_FILTER:
             raise ApiProblem.bad_request(f"lists: 1 to {MAX_LIST_FILTER} list ids")
         list_ids = [require_uuid(list_id, "lists") for list_id in list_ids]
-    include = frozenset(part.strip() for part in filters.get("include", "").split(",") if part)
-    if not include <= INCLUDE_VALUES:
-        bad = ", ".join(sorted(include - INCLUDE_VALUES))
-        raise ApiProblem.bad_request(f"include does not have a valid value: {bad}")
+    include = parse_choices(filters, "include", INCLUDE_VALUES) or frozenset()
+    parse_choices(filters, "sms_status", SMS_STATUSES)  # checked; no contact has SMS permission
     return ContactQuery(
         email=filters.get("email"),
         list_ids=list_ids,
-        permissions=STATUS_FILTERS[status],
+        permissions=_permissions(statuses),
         include=include,
         include_count=parse_bool(filters, "include_count"),
     )
+
+
+def _permissions(statuses: frozenset[str]) -> frozenset[int] | None:
+    """The permission codes of the ``status`` values (any of them); None: every contact."""
+    found: set[int] = set()
+    for status in statuses:
+        codes = STATUS_FILTERS[status]
+        if codes is None:
+            return None
+        found |= codes
+    return frozenset(found)
 
 
 async def get_contacts(request: Request) -> JSONResponse:
@@ -87,8 +98,12 @@ async def get_contacts(request: Request) -> JSONResponse:
     return JSONResponse(body)
 
 
-async def post_json_import(request: Request) -> JSONResponse:
-    """``POST /activities/contacts_json_import``: 201 with the new activity."""
+async def post_json_import(request: Request) -> Response:
+    """``POST /activities/contacts_json_import``: 201 with the new activity.
+
+    Faults after the activity was created: the connection may be dropped (a drop fault whose
+    coin said "after"), or the answer may be an ambiguous 500.
+    """
     if not is_json(request):
         raise ApiProblem(415, "unsupported.media.type", "Content-Type must be application/json")
     body = await request.body()
@@ -96,6 +111,12 @@ async def post_json_import(request: Request) -> JSONResponse:
     activity = await run_in_threadpool(emulator.submit_import, body)
     # Apply due contacts after answering, so this answer does not wait for older imports.
     advance = BackgroundTask(emulator.state.advance)
+    count_drop = request.scope.get("state", {}).get(DROP_AFTER_CREATE)
+    if count_drop is not None:
+        emulator.stats.fault("drop_after_create")
+        logger.debug("fault: activity %s created, dropping the connection", activity["activity_id"])
+        if await drop_connection(request.receive, count_drop, body_read=True):
+            return NO_ANSWER
     if emulator.faults.happens(emulator.settings.ambiguous_rate):
         emulator.stats.fault("ambiguous")
         logger.debug("fault: activity %s created, answering 500", activity["activity_id"])
@@ -116,10 +137,13 @@ async def get_activity(request: Request) -> JSONResponse:
 
 
 async def get_activities(request: Request) -> JSONResponse:
-    """``GET /activities``: newest first, optional ``state`` filter, cursor paging."""
+    """``GET /activities``: newest first, optional ``state`` filter, cursor paging.
+
+    A new activity appears here ``activity_list_lag`` seconds after its creation.
+    """
     limit = parse_limit(request.query_params, *ACTIVITY_LIMIT)
     filters, offset = read_query(request.query_params, "activities")
-    wanted = parse_choice(filters, "state", ACTIVITY_STATES, None)
+    wanted = parse_choice(filters, "state", ACTIVITY_STATE_FILTERS, None)
     state = emulator_of(request).state
     found = await run_in_threadpool(state.find_activities, wanted)
     body: dict[str, Any] = {"activities": found[offset : offset + limit]}

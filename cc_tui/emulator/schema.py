@@ -6,9 +6,10 @@ checkers are built from it:
 * :func:`check` - a small validator for the subset of JSON Schema the definitions use (type,
   properties, required, items, min/maxItems, maxLength, format uuid, ``$ref``). Tests use it to
   check response shapes; it is too slow for 40,000 contacts.
-* :class:`ImportChecker` - the strict, fast checker of ``ContactsJsonImport`` bodies. It checks
-  whole columns at C speed first and only walks the contacts one by one (to name the first bad
-  path) when something is wrong.
+* :class:`ImportChecker` - the strict, fast checker of the *structure* of ``ContactsJsonImport``
+  bodies (what refuses the whole request). It checks whole columns at C speed first and only
+  walks the contacts one by one (to name the first bad paths) when something is wrong. Values
+  that refuse one contact are :mod:`cc_tui.emulator.refusals`' job.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from itertools import repeat
+from operator import is_not
 from typing import Any
 
 __all__ = [
@@ -39,6 +41,9 @@ CF_PREFIX = "cf:"
 CF_PLACEHOLDER = "cf:custom_field_name"
 MAX_CUSTOM_FIELDS_PER_CONTACT = 25
 MAX_ERRORS = 10  # a 400 names this many problems at most
+SMS_PERMISSIONS = ("explicit", "not_set")
+NULL_PROBLEM = "null is not allowed (leave the key out)"
+BLANK_PROBLEM = "an empty or blank string is not allowed (leave the key out)"
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -126,18 +131,30 @@ class PropertySpec:
         return cls(type_name, _PY_TYPES[type_name][0], schema.get("maxLength"))
 
     def problem(self, value: Any) -> str | None:
-        """Why ``value`` does not fit, or None. ``null`` always fits (the field is left alone)."""
+        """Why ``value`` breaks the structure (a 400), or None.
+
+        ``null`` and empty or all-blank strings are refused: "absent" is said by leaving the
+        key out (api-rules section 3). Lengths and formats are value rules, checked per contact
+        by :mod:`cc_tui.emulator.refusals`.
+        """
         if value is None:
-            return None
+            return NULL_PROBLEM
         if type(value) is not self.py_type:
             return f"expected {self.type_name}, got {json_type_name(value)}"
-        if self.max_length is not None and isinstance(value, str) and len(value) > self.max_length:
-            return f"longer than {self.max_length} characters"
+        if isinstance(value, str) and not value.strip():
+            return BLANK_PROBLEM
         return None
 
 
 class ImportChecker:
-    """Strict checker of ``ContactsJsonImport`` bodies, compiled once from the schema."""
+    """Strict checker of the structure of ``ContactsJsonImport`` bodies (a violation is a 400).
+
+    Structure (api-rules section 3): the top-level keys, ``import_data`` of 1 or more objects,
+    ``list_ids`` of 1-50 UUIDs, ``sms_permission_to_send`` of ``explicit`` or ``not_set``; in
+    each contact only ``JsonImportContact`` keys and ``cf:<name>`` of an existing custom field
+    (at most 25), no ``null``, no empty or blank string, strings everywhere but the two
+    integer birthday parts, and an ``email`` or an ``sms_number``.
+    """
 
     def __init__(self, defs: Mapping[str, Any] | None = None) -> None:
         defs = definitions() if defs is None else defs
@@ -154,6 +171,11 @@ class ImportChecker:
         }
         self.fixed_names = frozenset(self.specs)
 
+    @property
+    def max_lengths(self) -> dict[str, int | None]:
+        """Every fixed contact property and its maxLength, in the swagger's order."""
+        return {name: spec.max_length for name, spec in self.specs.items()}
+
     def check_document(self, doc: Any) -> list[str]:
         """Problems with the top level (not the contacts): keys, ``list_ids`` shape."""
         if not isinstance(doc, dict):
@@ -164,12 +186,17 @@ class ImportChecker:
         problems += [f"{name}: unknown property" for name in doc if name not in self.top_level]
         if "list_ids" in doc:
             problems += check(doc["list_ids"], self.list_ids_schema, "list_ids")
-        if "import_data" in doc and not isinstance(doc["import_data"], list):
-            problems.append(
-                f"import_data: expected array, got {json_type_name(doc['import_data'])}"
-            )
-        if "sms_permission_to_send" in doc and not isinstance(doc["sms_permission_to_send"], str):
-            problems.append("sms_permission_to_send: expected string")
+        if "import_data" in doc:
+            data = doc["import_data"]
+            if not isinstance(data, list):
+                problems.append(f"import_data: expected array, got {json_type_name(data)}")
+            elif not data:
+                problems.append("import_data: at least 1 contact is required")
+        if "sms_permission_to_send" in doc:
+            permission = doc["sms_permission_to_send"]
+            if permission not in SMS_PERMISSIONS or not isinstance(permission, str):
+                allowed = " or ".join(SMS_PERMISSIONS)
+                problems.append(f"sms_permission_to_send: must be {allowed}")
         return problems[:MAX_ERRORS]
 
     def check_contacts(self, items: list[Any], cf_names: frozenset[str]) -> list[str]:
@@ -179,31 +206,26 @@ class ImportChecker:
         return self._row_problems(items, cf_names)
 
     def _columns_fit(self, items: list[Any], cf_names: frozenset[str]) -> bool:
-        # Whole-column checks run in C (set unions, map, max): 40,000 contacts take milliseconds.
+        # Whole-column checks run in C (set unions, map, all): 40,000 contacts take milliseconds.
         if not items:
             return True
-        if set(map(type, items)) != {dict}:
+        if set(map(type, items)) != {dict} or not all(map(_has_address, items)):
             return False
         present: set[str] = set().union(*items)
         cf_keys = {name for name in present if name.startswith(CF_PREFIX)}
-        if not (present - cf_keys) <= self.fixed_names:
-            return False
-        if any(key[len(CF_PREFIX) :] not in cf_names for key in cf_keys):
-            return False
-        if cf_keys and max(map(len, items)) > MAX_CUSTOM_FIELDS_PER_CONTACT:
+        known = (present - cf_keys) <= self.fixed_names and all(
+            key[len(CF_PREFIX) :] in cf_names for key in cf_keys
+        )
+        if not known or (cf_keys and max(map(len, items)) > MAX_CUSTOM_FIELDS_PER_CONTACT):
             return False
         return all(self._column_fits(items, key) for key in present)
 
     def _column_fits(self, items: list[dict[str, Any]], key: str) -> bool:
         spec = self.cf_spec if key.startswith(CF_PREFIX) else self.specs[key]
-        column = list(map(dict.get, items, repeat(key)))
-        types = set(map(type, column))
-        types.discard(type(None))
-        if not types <= {spec.py_type}:
-            return False
-        if spec.max_length is None or spec.py_type is not str:
-            return True
-        return max(map(len, filter(None, column)), default=0) <= spec.max_length
+        column = list(filter(_is_present, map(dict.get, items, repeat(key), repeat(_ABSENT))))
+        if set(map(type, column)) != {spec.py_type}:
+            return False  # a null, or a value of another type (bool is not int: its own type)
+        return spec.py_type is not str or all(map(str.strip, column))
 
     def _row_problems(self, items: list[Any], cf_names: frozenset[str]) -> list[str]:
         problems: list[str] = []
@@ -218,6 +240,8 @@ class ImportChecker:
         if not isinstance(item, dict):
             return [f"{where}: expected object, got {json_type_name(item)}"]
         problems: list[str] = []
+        if not _has_address(item):
+            problems.append(f"{where}: needs an email or an sms_number")
         custom = 0
         for key, value in item.items():
             spec = self.specs.get(key)
@@ -239,3 +263,14 @@ class ImportChecker:
             limit = MAX_CUSTOM_FIELDS_PER_CONTACT
             problems.append(f"{where}: {custom} custom fields, at most {limit} allowed")
         return problems
+
+
+_ABSENT = object()  # dict.get's default: tells a missing key from an explicit null
+
+
+# A C-level predicate (no Python call per value): "this value is not _ABSENT".
+_is_present = partial(is_not, _ABSENT)
+
+
+def _has_address(item: dict[str, Any]) -> bool:
+    return "email" in item or "sms_number" in item

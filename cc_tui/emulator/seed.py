@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from cc_tui.emulator.records import ContactList, CustomField, custom_field_name
 from cc_tui.emulator.state import EmulatorState
 
-__all__ = ["SEED_CONTACTS", "SEED_LISTS", "list_id_for", "seed_demo_data"]
+__all__ = [
+    "SEED_CONTACTS",
+    "SEED_FIELDS",
+    "SEED_LISTS",
+    "SeedField",
+    "list_id_for",
+    "seed_demo_data",
+]
 
 _NAMESPACE = uuid.UUID("6f2b3c1e-5d4a-4e8f-9a7b-0c1d2e3f4a5b")
 SEED_LISTS = (
@@ -26,9 +35,49 @@ SEED_LISTS = (
     ("Win-back", "Customers with no purchase in the last 18 months."),
 )
 DELETED_LIST = ("Holiday raffle 2024", "Entrants of the 2024 holiday raffle (retired).")
-SEED_FIELDS = (("loyalty tier", "string"), ("favorite store", "string"), ("customer since", "date"))
+
+
+@dataclass(frozen=True, slots=True)
+class SeedField:
+    """A custom field of the demo account (its name is the label with blanks as underscores)."""
+
+    label: str
+    type: str
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    choices: tuple[str, ...] = ()
+
+
+# The first three are what tests and the demo export map (cf:loyalty_tier...); the others give
+# the account one field of every type the contract describes, and a name that is not ASCII.
+SEED_FIELDS = (
+    SeedField("loyalty tier", "string"),
+    SeedField("favorite store", "string"),
+    SeedField("customer since", "date"),
+    SeedField(
+        "lifetime value",
+        "number",
+        {"allow_negative": False, "integer": False, "decimal_places": 2},
+    ),
+    SeedField("store visits", "number", {"allow_negative": False, "integer": True}),
+    SeedField(
+        "balance",
+        "currency",
+        {"allow_negative": True, "integer": False, "decimal_places": 2, "currency_code": "USD"},
+    ),
+    SeedField(
+        "shirt size", "single_select", {"display_type": "dropdown"}, ("XS", "S", "M", "L", "XL")
+    ),
+    SeedField(
+        "interests",
+        "multi_select",
+        {"display_type": "checkbox"},
+        ("hiking", "camping", "paddling", "climbing"),
+    ),
+    SeedField("Größe", "string"),
+)
 SEED_CONTACTS = 360
 UNSUBSCRIBED_SHARE = 0.04
+TYPED_VALUES_SHARE = 0.25  # seeded contacts that have values in the typed custom fields
 _RANDOM_SEED = 20_260_401  # fixed: demo data never depends on the fault seed
 _EPOCH = datetime(2025, 3, 1, 9, 0, tzinfo=UTC).timestamp()
 
@@ -41,6 +90,9 @@ _LAST = ("Nguyen", "Patel", "Okafor", "Schmidt", "Rossi", "Kim", "Garcia", "Murp
 _DOMAINS = ("example.com", "example.org", "example.net", "mail.example.com")
 _TIERS = ("bronze", "silver", "gold")
 _STORES = ("Riverside Main St", "Harbor Point", "Online", "Mill Falls")
+_SIZES = ("XS", "S", "M", "L", "XL")
+_INTERESTS = ("hiking", "camping", "paddling", "climbing")
+_GROESSE = ("1,68 m", "1,75 m", "1,82 m")
 
 
 def list_id_for(name: str) -> str:
@@ -56,16 +108,29 @@ def seed_demo_data(state: EmulatorState) -> None:
     name, description = DELETED_LIST
     gone = _EPOCH + 30 * 86_400
     state.add_list(ContactList(list_id_for(name), name, description, False, _EPOCH, gone, gone))
-    for offset, (label, field_type) in enumerate(SEED_FIELDS):
-        field_name = custom_field_name(label)
+    for offset, seeded in enumerate(SEED_FIELDS):
+        field_name = custom_field_name(seeded.label)
         field_id = str(uuid.uuid5(_NAMESPACE, f"field:{field_name}"))
         when = _EPOCH + offset * 3_600
-        state.add_custom_field(CustomField(field_id, label, field_name, field_type, when, when))
+        record = CustomField(
+            field_id,
+            seeded.label,
+            field_name,
+            seeded.type,
+            when,
+            when,
+            dict(seeded.metadata),
+            list(seeded.choices),
+        )
+        state.add_custom_field(record)
     state.seed_contacts(_contacts())
 
 
 def _contacts() -> list[dict[str, Any]]:
     rng = random.Random(_RANDOM_SEED)
+    # The typed custom fields came later: their values have their own stream, so the names,
+    # lists and permissions drawn from ``rng`` (member counts in snapshots) stay as they were.
+    typed = random.Random(_RANDOM_SEED + 1)
     list_ids = [list_id_for(name) for name, _ in SEED_LISTS]
     people: list[dict[str, Any]] = []
     for number in range(SEED_CONTACTS):
@@ -79,6 +144,12 @@ def _contacts() -> list[dict[str, Any]]:
             "cf:customer_since": f"{rng.randint(2012, 2025)}-{rng.randint(1, 12):02d}-01",
             "list_ids": rng.sample(list_ids, rng.randint(1, 3)),
         }
+        if typed.random() < TYPED_VALUES_SHARE:
+            entry["cf:lifetime_value"] = f"{typed.randint(0, 500_000) / 100:.2f}"
+            entry["cf:store_visits"] = str(typed.randint(1, 60))
+            entry["cf:shirt_size"] = typed.choice(_SIZES)
+            entry["cf:interests"] = ",".join(typed.sample(_INTERESTS, typed.randint(1, 2)))
+            entry["cf:Größe"] = typed.choice(_GROESSE)
         if rng.random() < UNSUBSCRIBED_SHARE:
             entry["permission_to_send"] = "unsubscribed"
         people.append(entry)

@@ -51,6 +51,14 @@ class EmulatorSettings:
     activity_start_delay: float = 0.2  # seconds an import stays `initialized`
     processing_rate: float = 200_000.0  # contacts per second while `processing`
 
+    # Strict contract (docs/api-rules.md sections 3 and 4): how activities end and show
+    activity_list_lag: float = 1.0  # seconds before a new activity shows in GET /activities
+    cancelled_activity_rate: float = 0.0  # share of imports whose activity ends `cancelled`
+    timed_out_activity_rate: float = 0.0  # share of imports whose activity ends `timed_out`
+    unfinished_activity_rate: float = 0.0  # share of imports that stay `processing` forever
+    drop_after_create_share: float = 0.5  # share of dropped imports dropped after being queued
+    max_activity_errors: int = 1_000  # activity_errors texts kept per activity
+
     # Faults (all drawn from one RNG seeded with `seed`, so a run can be replayed)
     seed: int | None = None
     error_rate: float = 0.0  # share of /v3 requests answered 503 before doing anything

@@ -108,16 +108,16 @@ class EmulatorState:
             return record.to_json()
 
     def find_lists(
-        self, status: str, name: str | None, membership: str | None
+        self, statuses: frozenset[str], name: str | None, membership: str | None
     ) -> list[dict[str, Any]]:
-        """Lists in creation order, as JSON, filtered by status and exact name."""
+        """Lists in creation order, as JSON, filtered by statuses (any of) and exact name."""
         with self.lock:
             if membership:
                 self.advance()
             found = [
                 record
                 for record in self.lists.values()
-                if _status_matches(record, status) and (name is None or record.name == name)
+                if _status_matches(record, statuses) and (name is None or record.name == name)
             ]
             return [record.to_json(self._members(record, membership)) for record in found]
 
@@ -159,7 +159,13 @@ class EmulatorState:
         with self.lock:
             self.custom_fields[record.name] = record
 
-    def create_custom_field(self, label: str, field_type: str) -> dict[str, Any]:
+    def create_custom_field(
+        self,
+        label: str,
+        field_type: str,
+        metadata: Mapping[str, Any] | None = None,
+        choices: Iterable[str] = (),
+    ) -> dict[str, Any]:
         """``POST /contact_custom_fields``: name derived from the label; 409 on a duplicate."""
         with self.lock:
             name = custom_field_name(label)
@@ -170,7 +176,16 @@ class EmulatorState:
                     f"An account can have at most {MAX_CUSTOM_FIELDS} custom fields"
                 )
             now = self.clock()
-            record = CustomField(str(uuid.uuid4()), label.strip(), name, field_type, now, now)
+            record = CustomField(
+                str(uuid.uuid4()),
+                label.strip(),
+                name,
+                field_type,
+                now,
+                now,
+                dict(metadata or {}),
+                list(choices),
+            )
             self.custom_fields[name] = record
             return record.to_json()
 
@@ -251,19 +266,14 @@ class EmulatorState:
 
     # -- imports ---------------------------------------------------------------------------
 
-    def import_targets(self) -> tuple[frozenset[str], frozenset[str]]:
-        """Ids of the lists an import may target (not deleted) and custom field names."""
+    def import_targets(self) -> tuple[frozenset[str], dict[str, CustomField]]:
+        """Ids of the lists an import may target (not deleted) and the custom fields by name."""
         with self.lock:
             lists = frozenset(k for k, found in self.lists.items() if found.deleted_at is None)
-            return lists, frozenset(self.custom_fields)
+            return lists, dict(self.custom_fields)
 
-    def create_import(
-        self,
-        list_ids: tuple[str, ...],
-        items: list[dict[str, Any]],
-        fail_after: int | None,
-    ) -> dict[str, Any]:
-        """Queue an import activity; 429 when too many are unfinished."""
+    def create_import(self, activity: ImportActivity) -> dict[str, Any]:
+        """Queue an import activity (its ``created_at`` is set now); 429 when too many wait."""
         settings = self._settings()
         with self.lock:
             now = self.clock()
@@ -273,9 +283,7 @@ class EmulatorState:
             )
             if queued >= limit:
                 raise ApiProblem(429, QUEUE_LIMIT_KEY, QUEUE_LIMIT_MESSAGE.format(limit=limit))
-            activity = ImportActivity(
-                str(uuid.uuid4()), now, list_ids, items, len(items), fail_after, updated_at=now
-            )
+            activity.created_at = activity.updated_at = now
             self.queue.add(activity)
             return activity.to_json()
 
@@ -287,21 +295,26 @@ class EmulatorState:
             return None if found is None else found.to_json()
 
     def find_activities(self, state: str | None) -> list[dict[str, Any]]:
-        """Activities, newest first, optionally of one state."""
+        """Activities, newest first, optionally of one state.
+
+        An activity shows here only ``activity_list_lag`` seconds after its creation (the
+        listing lags behind, as on a real service); ``get_activity`` finds it at once.
+        """
+        lag = self._settings().activity_list_lag
         with self.lock:
             self.advance()
+            shown_until = self.clock() - lag
             return [
                 activity.to_json()
                 for activity in self.queue.newest_first()
-                if state is None or activity.state == state
+                if activity.created_at <= shown_until and (state is None or activity.state == state)
             ]
 
 
 _SEED_CONTROL_KEYS = frozenset({"list_ids", "permission_to_send", "opt_in_source"})
 
 
-def _status_matches(record: ContactList, status: str) -> bool:
-    if status == "all":
+def _status_matches(record: ContactList, statuses: frozenset[str]) -> bool:
+    if "all" in statuses:
         return True
-    deleted = record.deleted_at is not None
-    return deleted if status == "deleted" else not deleted
+    return ("deleted" if record.deleted_at is not None else "active") in statuses

@@ -76,6 +76,13 @@ RUNTIME_FIELDS: Mapping[str, Callable[[Any], Any]] = {
     "max_queued_activities": _count,
     "activity_start_delay": _non_negative,
     "processing_rate": _positive,
+    # Strict contract (docs/api-rules.md sections 3 and 4)
+    "activity_list_lag": _non_negative,
+    "cancelled_activity_rate": _rate,
+    "timed_out_activity_rate": _rate,
+    "unfinished_activity_rate": _rate,
+    "drop_after_create_share": _rate,
+    "max_activity_errors": _count,
     "error_rate": _rate,
     "ambiguous_rate": _rate,
     "drop_rate": _rate,

@@ -35,7 +35,10 @@ def test_every_option_reaches_the_settings(tmp_path: Path) -> None:
         *("--daily-quota", "100", "--processing-rate", "1000", "--activity-start-delay", "1"),
         *("--error-rate", "0.1", "--ambiguous-rate", "0.2", "--drop-rate", "0.3"),
         *("--failed-activity-rate", "0.4", "--latency", "0.05", "--no-seed-data"),
-        *("--state", str(tmp_path / "s.json")),
+        *("--state", str(tmp_path / "s.json"), "--activity-list-lag", "0"),
+        *("--cancelled-activity-rate", "0.05", "--timed-out-activity-rate", "0.06"),
+        *("--unfinished-activity-rate", "0.07", "--drop-after-create-share", "0.8"),
+        *("--max-activity-errors", "50"),
     )
     assert settings_from_args(args) == EmulatorSettings(
         host="::1",
@@ -57,12 +60,22 @@ def test_every_option_reaches_the_settings(tmp_path: Path) -> None:
         latency=0.05,
         seed_demo_data=False,
         state_file=tmp_path / "s.json",
+        activity_list_lag=0.0,
+        cancelled_activity_rate=0.05,
+        timed_out_activity_rate=0.06,
+        unfinished_activity_rate=0.07,
+        drop_after_create_share=0.8,
+        max_activity_errors=50,
     )
 
 
 @pytest.mark.parametrize(
     "argv",
-    [("--error-rate", "1.5"), ("--latency", "-1"), ("--port", "70000"), ("--rate-limit", "0")],
+    [
+        *(("--error-rate", "1.5"), ("--latency", "-1"), ("--port", "70000"), ("--rate-limit", "0")),
+        *(("--activity-list-lag", "-0.5"), ("--cancelled-activity-rate", "2")),
+        *(("--drop-after-create-share", "-1"), ("--max-activity-errors", "0")),
+    ],
 )
 def test_bad_values_are_usage_errors(argv: tuple[str, ...]) -> None:
     with pytest.raises(SystemExit) as caught:
@@ -74,6 +87,24 @@ def test_every_option_has_help() -> None:
     parser = argparse.ArgumentParser()
     add_emulator_arguments(parser)
     assert all(action.help for action in parser._actions)
+
+
+def test_help_describes_every_fault_and_what_is_refused() -> None:
+    parser = argparse.ArgumentParser(prog="cc-tui emulator")
+    add_emulator_arguments(parser)
+    text = parser.format_help()
+    rates = [
+        option
+        for action in parser._actions
+        for option in action.option_strings
+        if option.endswith(("-rate", "-share")) and option != "--processing-rate"
+    ]
+    assert len(rates) == 8
+    epilog = text.split("faults (seeded", 1)[1]
+    for option in [*rates, "--latency"]:
+        assert option in epilog, option
+    for rule in ("null", "UTF-16", "North American", "correctable_count", "--activity-list-lag"):
+        assert rule in text
 
 
 def test_non_loopback_host_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -57,7 +57,7 @@ def test_ambiguous_500_still_creates_the_activity(start_emulator: StartEmulator)
 def test_a_dropped_connection_is_a_transport_error_and_does_nothing(
     start_emulator: StartEmulator, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    server = start_emulator(drop_rate=1.0, seed=5, **FAST)
+    server = start_emulator(drop_rate=1.0, drop_after_create_share=0.0, seed=5, **FAST)
     with api_client(server) as client:
         with pytest.raises(httpx.TransportError):
             client.post("/contact_lists", json={"name": "Dropped"})
@@ -72,6 +72,43 @@ def test_a_dropped_connection_is_a_transport_error_and_does_nothing(
     assert stats["faults"] == {"drop": 2}
     assert stats["by_status"]["dropped"] == 2
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_dropped_import_may_have_created_its_activity(
+    start_emulator: StartEmulator, capfd: pytest.CaptureFixture[str]
+) -> None:
+    server = start_emulator(drop_rate=1.0, drop_after_create_share=1.0, seed=5, **FAST)
+    with api_client(server) as client, pytest.raises(httpx.TransportError):
+        client.post(IMPORT, json=ONE_CONTACT)
+    stats = server.stats()
+    assert stats["faults"] == {"drop": 1, "drop_after_create": 1}
+    assert stats["by_status"] == {"dropped": 1}
+    assert stats["activities_created"] == 1
+    HTTP.post(server.url + "/__emulator/settings", json={"drop_rate": 0.0})
+    with api_client(server) as client:
+        activities = client.get("/activities").json()["activities"]
+        assert len(activities) == 1
+        done = wait_for_activity(client, activities[0]["activity_id"])
+    assert done["state"] == "completed"
+    assert "fault@example.com" in server.list_members(NEWSLETTER)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_dropped_imports_are_lost_before_or_after_by_a_seeded_coin(
+    start_emulator: StartEmulator,
+) -> None:
+    outcomes = []
+    for _ in range(2):
+        server = start_emulator(drop_rate=1.0, seed=21, **FAST)
+        with api_client(server) as client:
+            for _ in range(12):
+                with pytest.raises(httpx.TransportError):
+                    client.post(IMPORT, json=ONE_CONTACT)
+        stats = server.stats()
+        outcomes.append(stats["faults"])
+        assert stats["activities_created"] == stats["faults"]["drop_after_create"]
+    assert outcomes[0] == outcomes[1]  # replayed with the same seed
+    assert 0 < outcomes[0]["drop_after_create"] < outcomes[0]["drop"] == 12
 
 
 def test_faults_replay_with_the_same_seed(start_emulator: StartEmulator) -> None:
@@ -103,7 +140,7 @@ def test_failed_activity_stops_part_way(start_emulator: StartEmulator) -> None:
     status = done["status"]
     assert status["items_completed_count"] < 200
     assert status["error_count"] == 200 - status["items_completed_count"]
-    assert done["activity_errors"][-1].startswith("Activity failed after")
+    assert done["activity_errors"]  # a text for people; its wording varies
     imported = {email for email in server.list_members(NEWSLETTER) if email.startswith("f")}
     assert len(imported & {c["email"] for c in contacts}) == status["items_completed_count"]
     assert server.stats()["faults"] == {"failed_activity": 1}

@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 from cc_tui.emulator.bodyparse import parse_import_body
 from cc_tui.emulator.limits import RequestLimiter, Verdict
 from cc_tui.emulator.oauth_codes import normalize_user_code
-from cc_tui.emulator.rules import EMAIL_RE, correctable_reason
+from cc_tui.emulator.rules import (
+    EMAIL_RE,
+    PHONE_RE,
+    SMS_NUMBER_RE,
+    birthday_problem,
+    is_documented_date,
+    number_problem,
+    utf16_units,
+)
 from cc_tui.emulator.schema import ImportChecker, check, definitions
 
 LIST_ID = "04fe9a97-a579-43c5-bb1a-58ed29bf0a6a"
@@ -74,7 +82,11 @@ def test_non_object_large_bodies_are_returned_for_the_checker() -> None:
 
 @pytest.mark.parametrize(
     "email",
-    ["a@b.co", "first.last@sub.example.org", "x+tag@ex-ample.com", "o'neil@example.ie"],
+    [
+        *("a@b.co", "first.last@sub.example.org", "x+tag@ex-ample.com", "o'neil@example.ie"),
+        # Internationalised domains in their ASCII form, an xn-- top-level domain included.
+        *("info@xn--mller-kva.de", "anna@xn--80ak6aa92e.xn--p1ai", "a@b.xn--p1ai"),
+    ],
 )
 def test_valid_emails(email: str) -> None:
     assert EMAIL_RE.fullmatch(email)
@@ -84,7 +96,8 @@ def test_valid_emails(email: str) -> None:
     "email",
     [
         *("plain", "a@b", "a@b.c", "a@b.c0m", ".a@b.co", "a.@b.co", "a..b@c.co", "a@-b.co"),
-        *("a@b-.co", "a@b..co", "a b@c.co", "a@b.co.", "@b.co", "a@@b.co"),
+        *("a@b-.co", "a@b..co", "a b@c.co", "a@b.co.", "@b.co", "a@@b.co", "a@b.xn--"),
+        *("a@b.xn--p1ai-", "jörg@example.de", "a@müller.de", "a@b.co\n", "a\t@b.co"),
     ],
 )
 def test_invalid_emails(email: str) -> None:
@@ -92,23 +105,108 @@ def test_invalid_emails(email: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("item", "reason"),
+    "text",
     [
-        ({"email": "a@b.co"}, None),
-        ({"sms_number": "5551234567"}, None),
-        ({"first_name": "x"}, "no email address or sms_number"),
-        ({"email": "a@b.co", "birthday_month": 2, "birthday_day": 29}, None),
-        ({"email": "a@b.co", "birthday_day": 3}, "birthday needs both"),
-        ({"email": "a@b.co", "birthday_month": 13, "birthday_day": 3}, "invalid birthday"),
-        ({"email": "a@b.co", "anniversary": "2006-11-15"}, None),
-        ({"email": "a@b.co", "anniversary": "11/15/2006"}, None),
-        ({"email": "a@b.co", "anniversary": "2-30-2020"}, "invalid anniversary date"),
-        ({"email": "a@b.co", "anniversary": "yesterday"}, "invalid anniversary date"),
+        *("11/15/2006", "1/5/2006", "2006/11/15", "2006/1/5", "2006-11-15", "2006-1-5"),
+        *("7-3-2024", "07-03-2024", "7-31-2024", "2/29/2024", "1900-01-01", "2099-12-31"),
     ],
 )
-def test_correctable_reasons(item: dict[str, Any], reason: str | None) -> None:
-    found = correctable_reason(item)
-    assert found == reason if reason is None else (found or "").startswith(reason)
+def test_documented_dates(text: str) -> None:
+    assert is_documented_date(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *("2006-13-45", "1995-05-11 00:00:00.000000000", "2006-11-15T00:00:00", "2/30/2020"),
+        *("4/31/2020", "2/29/2023", "2006/11-15", "15.11.2006", "06-11-15", "1899-12-31"),
+        *("2100-01-01", "2006-011-15", "yesterday", " 2006-11-15", "2006-11-15\n"),
+        *("11/15/06", "20061115", "\uff12\uff10\uff10\uff16-11-15"),  # full-width digits
+    ],
+)
+def test_undocumented_or_impossible_dates(text: str) -> None:
+    assert not is_documented_date(text)
+
+
+@pytest.mark.parametrize(
+    ("month", "day", "problem"),
+    [
+        (2, 29, None),
+        (12, 31, None),
+        (None, None, None),
+        (2, 30, "impossible"),
+        (4, 31, "impossible"),
+        (13, 1, "impossible"),
+        (0, 5, "impossible"),
+        (6, 0, "impossible"),
+        (5, None, "half"),
+        (None, 5, "half"),
+    ],
+)
+def test_birthdays(month: int | None, day: int | None, problem: str | None) -> None:
+    assert birthday_problem(month, day) == problem
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        *("555-555-5555", "(555) 555-5555", "555.555.5555", "5555555555", "+1 555 555 5555"),
+        *("1-555-555-5555", "+1(555)555-5555", "555-555-5555 x123", "555-555-5555 ext. 12"),
+        *("555 555 5555 ext 123456", "15555555555", "555-555-5555x1"),
+    ],
+)
+def test_north_american_phones(phone: str) -> None:
+    assert PHONE_RE.fullmatch(phone)
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        *("+44 20 7946 0958", "+33 1 42 68 53 00", "0044 20 7946 0958", "555-5555"),
+        *("555-555-55555", "+2 555 555 5555", "555/555/5555", "555-555-5555 x1234567"),
+        *("555-555-5555 Ext. 1", "555-555-5555 #12", "phone: 555-555-5555", "+1 555 555 5555 5"),
+        "١٢٣٤٥٦٧٨٩٠",
+    ],
+)
+def test_other_phones_are_refused(phone: str) -> None:
+    assert not PHONE_RE.fullmatch(phone)
+
+
+@pytest.mark.parametrize(
+    ("number", "ok"),
+    [
+        *(("1231231234", True), ("123-123-1234", True), ("(123) 123-1234", False)),
+        *(("123.123.1234", False), ("+11231231234", False), ("11231231234", False)),
+    ],
+)
+def test_sms_numbers(number: str, ok: bool) -> None:
+    assert bool(SMS_NUMBER_RE.fullmatch(number)) is ok
+
+
+@pytest.mark.parametrize(
+    ("text", "negative", "whole", "places", "problem"),
+    [
+        ("12.5", False, False, 2, None),
+        ("3", False, True, 0, None),
+        ("-12.5", True, False, 1, None),
+        ("-12.5", False, False, 1, "negative numbers are not allowed"),
+        ("12.5", False, True, 0, "whole numbers only"),
+        ("12.345", False, False, 2, "at most 2 decimal places"),
+        *(("1e3", False, False, 2, "not a plain decimal number"),),
+        *(("+3", True, False, 2, "not a plain decimal number"),),
+        *((".5", False, False, 2, "not a plain decimal number"),),
+        *(("3.", False, False, 2, "not a plain decimal number"),),
+        *(("1,5", False, False, 2, "not a plain decimal number"),),
+    ],
+)
+def test_numbers(text: str, negative: bool, whole: bool, places: int, problem: str | None) -> None:
+    assert number_problem(text, negative, whole, places) == problem
+
+
+def test_utf16_units_count_emoji_twice() -> None:
+    assert utf16_units("abc") == 3
+    assert utf16_units("Größe") == 5
+    assert utf16_units("😀" * 30) == 60
 
 
 _VALUES = st.one_of(
