@@ -11,6 +11,7 @@ import inspect
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -183,6 +184,13 @@ CALLS: dict[str, list[Call]] = {
         *(
             (lambda c, n=limit: c.activities(limit=n))
             for limit in (-5, 0, 1, 50, 500, 501, 1000, 10**9)
+        ),
+    ],
+    "activities_since": [
+        lambda c: c.activities_since(datetime(2026, 1, 1, tzinfo=UTC)),
+        *(
+            (lambda c, n=limit: c.activities_since(datetime(2026, 1, 1, tzinfo=UTC), page_limit=n))
+            for limit in (-5, 0, 1, 500, 501, 10**9)
         ),
     ],
     "contacts": [
