@@ -5,12 +5,10 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
-from textual.content import Content
-
 from cc_tui.cli.output import Output
 from cc_tui.cli.run_commands import print_summary
 from cc_tui.models import REJECT_REASONS, RunRecord, RunStatus
-from cc_tui.ui.widgets.run_summary import summary_markup
+from cc_tui.ui.widgets.run_summary import summary_content
 
 FIELDS = {
     "anniversary": {"dropped_invalid_date": 809, "changed_date_format": 12},
@@ -55,12 +53,12 @@ def test_cli_summary_without_field_problems_says_nothing_about_them() -> None:
 
 
 def test_app_summary_counts_fields_per_field_and_reason() -> None:
-    plain = Content.from_markup(summary_markup(record(fields=FIELDS))).plain
+    plain = summary_content(record(fields=FIELDS)).plain
     lines = plain.splitlines()
     assert "fields changed 15 · dropped 810 (their contacts were still sent)" in lines
     assert "  anniversary: changed_date_format 12, dropped_invalid_date 809" in lines
     assert "  cf:[b]bold: dropped_too_long 1" in lines
     assert "field problems: /home/ana/runs/r1/field_problems.csv" in lines
     assert "truncated" not in plain
-    quiet = Content.from_markup(summary_markup(record())).plain
+    quiet = summary_content(record()).plain
     assert "fields" not in quiet and "truncated" not in quiet
