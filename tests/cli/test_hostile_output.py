@@ -44,7 +44,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 def _hostile_csv(path: Path) -> None:
     """Column names and values that are all hostile strings (properly quoted CSV)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # Every field quoted: a bare CR outside quotes would be a (refused) line ending.
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(["Email", *(f"col {name} {text}" for name, text in HOSTILE_NAMES.items())])
     for number in range(2):
         writer.writerow([f"p{number}@example.com", *HOSTILE])

@@ -59,7 +59,7 @@ async def _settle(app: CcTuiApp, pilot: Pilot[int]) -> None:
 
 def _hostile_csv(path: Path) -> None:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(["email", *(f"c {name} {text}" for name, text in HOSTILE_NAMES.items())])
     writer.writerow(["ann@example.com", *HOSTILE])
     writer.writerow([HOSTILE[1], *HOSTILE])  # an e-mail that is an OSC 0 title: rejected
@@ -177,7 +177,7 @@ async def test_history_run_error_and_rejected_rows(ui_home: UiHome) -> None:
     run_dir.mkdir(parents=True)
     rejected = run_dir / "rejected.csv"
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(["segment", "row", "reason", *(f"c {text}" for text in HOSTILE)])
     writer.writerow(["people", "1", "invalid_email", *HOSTILE])
     rejected.write_text(buffer.getvalue(), encoding="utf-8", newline="")
