@@ -10,17 +10,20 @@ here before it may be sent again:
   batch's *window* (from the send time minus ``clock_skew``, the difference allowed between our
   clock and Constant Contact's, to ``creation_window`` after it, the longest a request may take
   to become an activity), and its ``status.items_total_count`` equals the batch's contacts.
-* A candidate that no other batch in doubt (same contact count, any run, its window holding the
-  candidate's creation time) could own is the batch's: it is *claimed* (recorded against the
-  batch, in the same transaction as the batch's new state, and only if nobody recorded it
-  first), so a second crash never claims it twice. More such candidates are earlier lost
-  requests of the same batch that did arrive: recorded as its duplicates.
+* A candidate that no other batch could own (same contact count, any run, its window holding
+  the candidate's creation time: a batch in doubt now, or an upload of another batch that was
+  given up on, whose import may have shown up since) is the batch's: it is *claimed*
+  (recorded against the batch, in the same transaction as the batch's new state, and only if
+  nobody recorded it first), so a second crash never claims it twice. More such candidates are
+  earlier lost requests of the same batch that did arrive: recorded as its duplicates.
 * A new activity may take a while to show in the list, so the list is read again, at growing
   intervals, until ``visibility_wait`` seconds after the doubt arose (not past the window's end
   plus that wait). Only then is "not there" believed: the batch goes back to ``pending`` and is
-  sent again. Candidates other batches in doubt could own are then *disputed*: recorded so that
-  no batch ever claims them, and the batch is sent again (a possible duplicate, never a wrong
-  claim that would leave another batch's contacts unsent).
+  sent again, and the lost upload's send time is kept: if its import shows up later, it is
+  this batch's (a duplicate) and never claimable by another batch. Candidates other batches
+  could own are then *disputed*: recorded so that no batch ever claims them, and the batch is sent
+  again (a possible duplicate, never a wrong claim that would leave another batch's contacts
+  unsent).
 * An activity in the window whose contact count is not readable yet (0 while unfinished) might
   be the batch's: if one is still there at the end, the run stops resumable rather than guess.
 
@@ -41,7 +44,7 @@ from cc_tui.constant_contact.schemas import Activity
 from cc_tui.engine.activity_outcome import COMPLETED
 from cc_tui.errors import OutcomeUnknownError
 from cc_tui.models import BatchRecord, BatchState
-from cc_tui.store.run_history import RunHistory
+from cc_tui.store.run_history import LostUpload, RunHistory
 
 __all__ = [
     "DEFAULT_CLOCK_SKEW",
@@ -161,8 +164,16 @@ class ImportReconciler:
         return record.sent_at
 
     def _window(self, record: BatchRecord) -> tuple[datetime, datetime]:
-        sent = self._sent(record)
+        return self._window_of(self._sent(record))
+
+    def _window_of(self, sent: datetime) -> tuple[datetime, datetime]:
+        """When an import sent at ``sent`` may have been created, by Constant Contact's clock."""
         return sent - self._skew, sent + self._creation_window + self._skew
+
+    def _lost_window(self, upload: LostUpload) -> tuple[datetime, datetime]:
+        """When a given-up upload's import may have been created: its request had ended (and
+        the list been read for ``visibility_wait`` seconds) by the time it was given up on."""
+        return upload.sent_at - self._skew, upload.given_up_at + self._skew
 
     def _look_until(self, record: BatchRecord, started: datetime) -> datetime:
         """Look until the list has had time to show the import; once at least."""
@@ -178,13 +189,26 @@ class ImportReconciler:
         spent: timedelta,
     ) -> Settlement | None:
         """The settlement of ``record`` from one look, or None to look again."""
-        low, high = self._window(record)
-        in_window = [a for a in free if _created_within(a, low, high)]
+        lost = self._history.lost_uploads(record.contacts, self._sent(record) - 2 * self._skew)
+        # Where this batch's import may be: its current upload, and earlier ones of it that
+        # were given up on (an import that appeared too late for them is still its own).
+        windows = [self._window(record)] + [
+            self._lost_window(upload)
+            for upload in lost
+            if (upload.run_id, upload.seq) == _key(record)
+        ]
+        in_window = [a for a in free if any(_created_within(a, *w) for w in windows)]
         matching = [a for a in in_window if a.status.items_total_count == record.contacts]
+        # Where another batch's import of the same size may be: its upload in doubt now, or
+        # one of its uploads given up on earlier (whose import may have appeared since).
         rivals = [
             self._window(other)
             for other in self._history.in_doubt(record.contacts)
             if _key(other) != _key(record) and other.sent_at is not None
+        ] + [
+            self._lost_window(upload)
+            for upload in lost
+            if (upload.run_id, upload.seq) != _key(record)
         ]
         own = [a for a in matching if not any(_created_within(a, *w) for w in rivals)]
         waited = spent.total_seconds()
@@ -214,10 +238,8 @@ class ImportReconciler:
                 "minutes."
             )
         disputed = tuple(a.activity_id for a in matching)
-        if disputed:
-            self._history.dispute(record, disputed)
         again = replace(record, state=BatchState.PENDING, sent_at=None)
-        self._history.save_batch(again)
+        self._history.give_up(record, again, disputed, given_up_at=now)
         return Settlement(again, disputed=disputed, waited=waited)
 
 

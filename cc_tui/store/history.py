@@ -122,8 +122,23 @@ _V3 = """
 ALTER TABLE runs ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
 """
 
+# Version 4: uploads given up on. A batch whose lost upload did not show among the recent
+# activities in time is sent again; its first import may still appear later (a slow list), and
+# must then never be claimed by another batch of the same size: each such upload's send time
+# is kept, so the activity it may have made stays in dispute.
+_V4 = """
+CREATE TABLE lost_uploads (
+    run_id       TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    contacts     INTEGER NOT NULL,
+    sent_at      TEXT NOT NULL,
+    given_up_at  TEXT NOT NULL
+);
+CREATE INDEX lost_uploads_by_size ON lost_uploads (contacts, sent_at)
+"""
+
 # MIGRATIONS[n] upgrades a file at user_version n to n + 1. Append, never edit.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

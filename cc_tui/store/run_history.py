@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from cc_tui.models import REJECT_REASONS, BatchRecord, BatchState, RunRecord, RunStatus
 from cc_tui.store.history import HistoryStore, utc_now_iso
 
-__all__ = ["ActivityRole", "RunHistory"]
+__all__ = ["ActivityRole", "LostUpload", "RunHistory"]
 
 _COUNTERS = (
     "rows_read",
@@ -58,6 +59,17 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _when(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True, slots=True)
+class LostUpload:
+    """An upload of a batch that was given up on: its answer was lost and its import was not
+    found in time, so the batch was sent again (see :meth:`RunHistory.give_up`)."""
+
+    run_id: str
+    seq: int
+    sent_at: datetime
+    given_up_at: datetime
 
 
 class RunHistory:
@@ -200,6 +212,48 @@ class RunHistory:
                 _insert_activity(db, activity_id, batch, ActivityRole.DUPLICATE, ignore=True)
             _write_batch(db, batch)
         return True
+
+    def give_up(
+        self,
+        lost: BatchRecord,
+        again: BatchRecord,
+        disputed: Iterable[str],
+        *,
+        given_up_at: datetime,
+    ) -> None:
+        """Record that ``lost``'s upload was not found in time; save ``again`` to send anew.
+
+        The lost upload's send time is kept (:meth:`lost_uploads`): an import it made that
+        shows up later belongs to this batch, never to another one. ``disputed`` activities are
+        left to nobody. One transaction.
+        """
+        assert lost.sent_at is not None  # a batch in doubt went out at a known time
+        with self._db.transaction() as db:
+            db.execute(
+                "INSERT INTO lost_uploads (run_id, seq, contacts, sent_at, given_up_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (lost.run_id, lost.seq, lost.contacts, _iso(lost.sent_at), _iso(given_up_at)),
+            )
+            for activity_id in disputed:
+                _insert_activity(db, activity_id, lost, ActivityRole.DISPUTED, ignore=True)
+            _write_batch(db, again)
+
+    def lost_uploads(self, contacts: int, since: datetime) -> list[LostUpload]:
+        """Uploads of ``contacts`` contacts given up on at or after ``since``."""
+        rows = self._db.query(
+            "SELECT run_id, seq, sent_at, given_up_at FROM lost_uploads "
+            "WHERE contacts = ? AND given_up_at >= ? ORDER BY sent_at",
+            (contacts, _iso(since)),
+        )
+        return [
+            LostUpload(
+                row["run_id"],
+                row["seq"],
+                datetime.fromisoformat(row["sent_at"]),
+                datetime.fromisoformat(row["given_up_at"]),
+            )
+            for row in rows
+        ]
 
     def dispute(self, batch: BatchRecord, activity_ids: Iterable[str]) -> None:
         """Mark activities that more than one batch in doubt could own: nobody claims them."""

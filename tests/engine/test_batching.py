@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cc_tui.engine.batching import MAX_BATCH_BYTES, BatchBuilder, contact_lines
+from cc_tui.engine.batching import MAX_BATCH_BYTES, SIZE_SPREAD, BatchBuilder, contact_lines
 from cc_tui.engine.mapping import contact_fields, mapped_fields
 from cc_tui.models import FieldMapping
 
@@ -136,12 +136,24 @@ def test_unicode_quotes_and_newlines_survive() -> None:
 
 def test_batches_hold_at_most_40000_contacts_in_order() -> None:
     batches = build([contacts_frame(30_000), contacts_frame(55_000, start=30_000)])
-    assert [b.contacts for b in batches] == [40_000, 40_000, 5_000]
+    # Cut by the contact limit, each batch holds one contact fewer than the one before (so
+    # a lost import can be recognised by its count): 40,000, 39,999, then the rest.
+    assert [b.contacts for b in batches] == [40_000, 39_999, 5_001]
     emails = [c["email"] for b in batches for c in json.loads(b.body)["import_data"]]
     assert emails == [f"user{i}@example.com" for i in range(85_000)]
     assert all(json.loads(b.body)["list_ids"] == LIST_IDS for b in batches)
     assert [b.seq for b in batches] == [1, 2, 3]
     assert batches[1].refs["row"][0] == 10_001  # refs travel with their contacts
+
+
+def test_batches_cut_by_the_contact_limit_differ_in_size_within_a_spread() -> None:
+    batches = build([contacts_frame(40_000)], max_contacts=2_000)
+    sizes = [b.contacts for b in batches]
+    assert sizes[:SIZE_SPREAD] == [2_000 - i for i in range(SIZE_SPREAD)]
+    assert sizes[SIZE_SPREAD] == 2_000  # and round again
+    assert len(set(sizes[:SIZE_SPREAD])) == SIZE_SPREAD
+    # Small batches (tests) are cut exactly.
+    assert {b.contacts for b in build([contacts_frame(100)], max_contacts=10)} == {10}
 
 
 def test_same_contacts_give_same_batches_however_chunked() -> None:

@@ -67,7 +67,7 @@ def test_ambiguous_500s_after_the_activity_was_created_send_nothing_twice(
     ("faults", "visibility_wait"),
     [
         # Dropped before the emulator creates anything: a short look is enough to be sure.
-        ({"drop_rate": 0.3, "seed": 11}, 0.3),
+        ({"drop_rate": 0.3, "drop_after_create_share": 0.0, "seed": 11}, 0.3),
         ({"ambiguous_rate": 0.4, "drop_rate": 0.15, "error_rate": 0.15, "seed": 5}, 1.5),
     ],
     ids=["dropped", "mixed"],
@@ -90,6 +90,23 @@ def test_lost_answers_never_send_a_batch_twice(
     # after the activity existed). Which faults hit imports depends on every request before.
     resent = sum(b.uploads for b in batches) - ROWS // BATCH
     assert resent + ws.emulator.stats()["faults"].get("ambiguous", 0) > 0
+
+
+def test_imports_listed_later_than_the_wait_cost_duplicates_never_contacts(
+    make_workspace: Callable[..., Workspace],
+) -> None:
+    # Every dropped import was created, but the list shows it only after 1 s while the sender
+    # looks for 0.3 s: each such batch is sent again, and its first import turns up later,
+    # where another batch of the same size must not take it for its own.
+    ws = make_workspace(drop_rate=0.3, drop_after_create_share=1.0, seed=11)
+    ws.write("people.csv", people_csv(ROWS))
+    ws.add_export()
+    timing = replace(FAST, visibility_wait=0.3)
+    record = run_to_the_end(ws, options(max_batch_contacts=BATCH, timing=timing))
+    assert record.status is RunStatus.SUCCEEDED, record.error
+    assert record.confirmed == ROWS
+    assert ws.members() == everyone()  # nobody left out
+    assert ws.emulator.stats()["faults"]["drop_after_create"] > 0
 
 
 def test_an_activity_that_failed_then_a_completed_resend_reports_nothing_refused(

@@ -208,3 +208,23 @@ async def test_the_activity_list_is_paged_back_to_the_send_time(tmp_path: Path) 
     [settled] = await settle(rig, record)
     assert settled.record.activity_id == ours.activity_id
     assert lists_read(rig) == 3
+
+
+async def test_an_import_that_shows_after_its_batch_gave_up_is_never_another_batchs(
+    tmp_path: Path,
+) -> None:
+    # Batch 1's answer was lost and its import did not show in time: it is sent again. The
+    # import then shows up (a slow list). Batch 2, of the same size, loses its answer next: the
+    # import it finds is batch 1's orphan, and claiming it would leave batch 2 unsent.
+    rig = rig_with(tmp_path, lag=WAIT + 10.0)
+    first = uploading(rig.history, rig.run_id, 1, 100, rig.clock.utc())
+    orphan = rig.account.add_activity(100, created=rig.clock.now + 0.2)
+    [gave_up] = await settle(rig, first)
+    assert gave_up.record.state is BatchState.PENDING  # not seen within the wait
+    rig.clock.now += 20.0  # the orphan is listed by now
+    second = uploading(rig.history, rig.run_id, 2, 100, rig.clock.utc())
+    [settled] = await settle(rig, second)
+    assert settled.record.state is BatchState.PENDING and settled.activity is None
+    assert settled.disputed == (orphan.activity_id,)
+    # Nobody may claim it later either: batch 2 is sent again (a duplicate, never a loss).
+    assert rig.history.recorded_activities({orphan.activity_id}) == {orphan.activity_id}

@@ -20,7 +20,8 @@ from cc_tui.models import BatchState, RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory
 from tests.engine.conftest import Workspace
 
-FAST = SenderTiming(poll_busy=0.05, poll_idle=0.05, visibility_wait=1.5)
+# The emulator answers on this machine's clock: half a second of clock skew is plenty.
+FAST = SenderTiming(poll_busy=0.05, poll_idle=0.05, visibility_wait=1.5, clock_skew=0.5)
 
 
 def people_csv(n: int, *, start: int = 0) -> str:
