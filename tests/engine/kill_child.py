@@ -21,7 +21,7 @@ from cc_tui.engine.services import Services
 from cc_tui.paths import AppPaths
 
 BATCH_CONTACTS = 500
-TIMING = SenderTiming(poll_busy=0.05, poll_idle=0.05, visibility_wait=1.5)
+TIMING = SenderTiming(poll_busy=0.05, poll_idle=0.05, visibility_wait=1.5, clock_skew=0.1)
 IMPORT_PATH = "/v3/activities/contacts_json_import"
 
 

@@ -20,17 +20,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cc_tui.engine.runner import ExportRunner, RunOptions
-from cc_tui.engine.sender import SenderTiming
 from cc_tui.models import BatchRecord, BatchState, RunStatus
 from cc_tui.store.run_history import RunHistory
 from tests.engine import kill_child
 from tests.engine.conftest import Workspace
 from tests.engine.test_runner import people_csv
+from tests.timing import FAST
 
 ROWS = 120_000  # three batches of 40,000
 REPO = Path(__file__).resolve().parents[2]
 WAIT_LIMIT = 60.0  # seconds a child may take to reach the moment a test waits for
-RESUME_TIMING = SenderTiming(poll_busy=0.05, poll_idle=0.05, visibility_wait=1.5)
+RESUME_TIMING = FAST
 
 
 def spawn_cc_tui_run(ws: Workspace) -> subprocess.Popen[bytes]:

@@ -20,12 +20,11 @@ import httpx
 import polars as pl
 
 from cc_tui.engine.runner import ExportRunner, RunOptions
-from cc_tui.engine.sender import SenderTiming
 from cc_tui.models import RunStatus
 from cc_tui.store.run_history import RunHistory
 from tests.engine.conftest import Workspace
+from tests.timing import FAST
 
-FAST = SenderTiming(poll_busy=0.05, poll_idle=0.05)
 ROWS = 90
 _THROTTLED_TRIES = 20
 _THROTTLED_WAIT = 0.3  # seconds: the emulator counts 4 requests in any one-second window

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from cc_tui.engine.scheduler import Scheduler, scheduled_exports
 from cc_tui.models import AppConfig, Export, FieldMapping, RunRecord, RunStatus
 from cc_tui.schedules import describe_schedule, next_run, schedule_problem
+from tests.timing import FAST
 
 LIST_ID = "04fe9a97-a579-43c5-bb1a-58ed29bf0a6a"
 START = datetime(2026, 11, 29, 5, 59, 30, tzinfo=UTC)
@@ -125,7 +126,6 @@ async def test_a_run_still_going_is_not_started_twice_and_stop_cancels_it() -> N
 
 async def test_a_scheduled_export_really_runs(workspace: object) -> None:
     from cc_tui.engine.runner import ExportRunner, RunOptions
-    from cc_tui.engine.sender import SenderTiming
     from cc_tui.store.config import with_export
     from tests.engine.conftest import Workspace
 
@@ -135,7 +135,7 @@ async def test_a_scheduled_export_really_runs(workspace: object) -> None:
     ws.services.config.update(lambda c: with_export(
         c, replace(c.exports["promo"], schedule="0 6 * * *")))  # fmt: skip
     runner = ExportRunner(ws.services)
-    options = RunOptions(timing=SenderTiming(poll_busy=0.05, poll_idle=0.05))
+    options = RunOptions(timing=FAST)
     now = [START]
     lines: list[str] = []
     scheduler = Scheduler(

@@ -12,13 +12,12 @@ import pytest
 
 from cc_tui.engine.planning import plan_run
 from cc_tui.engine.runner import ExportRunner, RunOptions
-from cc_tui.engine.sender import SenderTiming
 from cc_tui.errors import InputError
 from cc_tui.models import FieldMapping, RunRecord, RunStatus
 from tests.engine.conftest import Workspace
 from tests.engine.segment_builders import customer_insights_folder, spark_parquet_folder
+from tests.timing import FAST
 
-FAST = SenderTiming(poll_busy=0.05, poll_idle=0.05)
 HANG_LIMIT_S = 120
 
 

@@ -13,18 +13,18 @@ import pytest
 
 from cc_tui.engine.exports import build_export
 from cc_tui.engine.runner import RunOptions
-from cc_tui.engine.sender import SenderTiming
 from cc_tui.engine.services import Services
 from cc_tui.models import UsableBy
 from cc_tui.paths import AppPaths
 from cc_tui.ui.app import CcTuiApp
+from tests.timing import FAST
 
 if TYPE_CHECKING:
     from cc_tui.emulator.server import EmulatorServer
     from tests.conftest import StartEmulator
 
 # Small batches and brisk polling so a UI test sees several batches in a second or two.
-FAST_RUNS = RunOptions(max_batch_contacts=50, timing=SenderTiming(poll_busy=0.05, poll_idle=0.05))
+FAST_RUNS = RunOptions(max_batch_contacts=50, timing=FAST)
 PEOPLE = (
     "email,first_name,last_name,city\n"
     + "".join(f"Person{i}@Example.com,Ana{i},Lopez,Lisboa\n" for i in range(120))
