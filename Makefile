@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Test processes (pytest-xdist); most tests wait on the emulator, so more than the cores help.
+TEST_WORKERS ?= 4
 
 .PHONY: demo test lint typecheck pytest bench clean
 
@@ -20,7 +22,7 @@ test: $(STAMP)
 	$(BIN)/ruff check cc_tui tests benchmarks
 	$(BIN)/ruff format --check cc_tui tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
