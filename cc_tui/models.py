@@ -20,6 +20,7 @@ __all__ = [
     "CUSTOM_FIELD_PREFIX",
     "DEFAULT_API_BASE_URL",
     "DEFAULT_AUTH_BASE_URL",
+    "DEFAULT_MAX_UNCOMPRESSED_GB",
     "DEFAULT_SCOPES",
     "EMAIL_MAX_LENGTH",
     "FIELD_CHANGED_PREFIX",
@@ -68,6 +69,10 @@ CUSTOM_FIELD_MAX_LENGTH = 255
 EMAIL_MAX_LENGTH = 50
 HOME_COUNTRY_FIELD = "home country"
 FIELD_PROBLEMS_FILE = "field_problems.csv"  # beside rejected.csv in runs/<run-id>/
+# The most a compressed segment may decompress to (config.toml: max_uncompressed_gb). Sized
+# for the largest segment a user plausibly has (10M profiles with many columns are a few GB);
+# a decompression bomb is refused long before, by its expansion ratio.
+DEFAULT_MAX_UNCOMPRESSED_GB = 20
 # The formats a [segments.NAME] entry may declare; without one cc-tui recognises the file.
 SEGMENT_FORMATS = ("csv", "tsv", "csv.gz", "tsv.gz", "parquet", "ndjson", "cdm", "delta")
 
@@ -275,6 +280,13 @@ class AppConfig:
     connections: Mapping[str, Connection] = field(default_factory=dict)
     exports: Mapping[str, Export] = field(default_factory=dict)
     keymap: Mapping[str, str] = field(default_factory=dict)
+    max_uncompressed_gb: int = DEFAULT_MAX_UNCOMPRESSED_GB
+    """The most any compressed segment may decompress to, in GiB (a cap on disk and time)."""
+
+    @property
+    def max_uncompressed_bytes(self) -> int:
+        """:attr:`max_uncompressed_gb` in bytes."""
+        return self.max_uncompressed_gb * 1024**3
 
     def exports_using(self, connection: str) -> list[str]:
         """Names of the exports that send through ``connection``."""

@@ -21,14 +21,14 @@ from functools import reduce
 from cc_tui.constant_contact.retry import RetryPolicy
 from cc_tui.constant_contact.schemas import is_uuid
 from cc_tui.engine.connections import ConnectionService
-from cc_tui.engine.mapping import mapping_problems
+from cc_tui.engine.mapping import mapped_fields, mapping_problems
 from cc_tui.engine.preflight import (
     AccountFacts,
     account_problems,
     fetch_account,
     maps_custom_fields,
 )
-from cc_tui.engine.segments import find_segments, segment_columns
+from cc_tui.engine.segments import find_segments, mapping_column_problems, segment_columns
 from cc_tui.engine.sources import unknown_segment_message
 from cc_tui.errors import (
     AccountMismatchError,
@@ -251,6 +251,14 @@ class ExportService:
                 for name in export.segments
             },
         )
+        if not problems:
+            # Lists and records cannot feed a field (the run would refuse them too).
+            columns = [field.column for field in mapped_fields(export.mapping)]
+            problems = [
+                problem
+                for name in export.segments
+                for problem in mapping_column_problems(found[name], columns)
+            ]
         if problems:
             raise InputError(" ".join(problems))
         problem = schedule_problem(export.schedule) if export.schedule else None

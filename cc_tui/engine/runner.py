@@ -23,6 +23,7 @@ from cc_tui.engine.locks import ExportLock
 from cc_tui.engine.planning import RunPlan, changed_inputs, plan_run, resolve_export
 from cc_tui.engine.preflight import AccountFacts, check_account, require_signed_in
 from cc_tui.engine.progress import EventObserver, RunObserver
+from cc_tui.engine.segment_copies import copies_held
 from cc_tui.engine.sender import DEFAULT_UPLOAD_WORKERS, SenderTiming
 from cc_tui.engine.services import Services
 from cc_tui.errors import ResumeRefusedError
@@ -103,17 +104,19 @@ class ExportRunner:
                 cap=options.cap,
                 account=account,
             )
-            run, checkpoints = self._open_run(plan, options)
-            execution = RunExecution(
-                self,
-                plan,
-                run,
-                checkpoints=checkpoints,
-                options=options,
-                on_progress=on_progress,
-                on_event=on_event,
-            )
-            return await execution.execute()
+            # Decompressed copies of the segments are removed once the run ends.
+            with copies_held(plan.segments):
+                run, checkpoints = self._open_run(plan, options)
+                execution = RunExecution(
+                    self,
+                    plan,
+                    run,
+                    checkpoints=checkpoints,
+                    options=options,
+                    on_progress=on_progress,
+                    on_event=on_event,
+                )
+                return await execution.execute()
         finally:
             lock.release()
 

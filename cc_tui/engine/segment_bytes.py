@@ -120,7 +120,8 @@ class _CappedReader(io.RawIOBase):
             raise DecompressionLimitError(
                 f"{self._path}: decompresses to more than {_size(self._limit)}, the cap on "
                 "uncompressed segment data; reading stopped (it may be a decompression bomb). "
-                "Fix: check the file; if it is genuine, store it uncompressed or raise the cap"
+                "Fix: check the file; if it is genuine, store it uncompressed, or raise the cap "
+                "with max_uncompressed_gb in config.toml"
             )
         return count
 

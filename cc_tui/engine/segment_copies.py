@@ -28,7 +28,8 @@ import shutil
 import stat
 import threading
 import zlib
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ __all__ = [
     "SegmentFingerprint",
     "clear_segment_cache",
     "converted_copy",
+    "copies_held",
     "copy_prefix",
     "data_files",
     "default_cache_dir",
@@ -113,6 +115,8 @@ class _Copies:
         self.lock = threading.Lock()
         self.made: set[Path] = set()
         self.swept: set[Path] = set()
+        # Data files whose copies a run in this process still reads, with how many runs do.
+        self.holders: Counter[Path] = Counter()
         self.folder: Path | None = None
 
 
@@ -169,6 +173,38 @@ def register_copy(path: Path) -> None:
     """Remove ``path`` (a file this process made in the cache) when the process ends."""
     with _COPIES.lock:
         _COPIES.made.add(path)
+
+
+@contextlib.contextmanager
+def copies_held(segments: Iterable[Segment]) -> Iterator[None]:
+    """Keep this process's copies of ``segments`` while the block runs, and remove them after
+    it unless another holder (a run of another export in this process) still reads them.
+
+    A run holds its segments from plan to record: the cache never keeps a decompressed copy
+    of customer data longer than the work that needs it, even in a long-lived process.
+    """
+    keys = [path_identity(path) for segment in segments for path in _held_files(segment)]
+    with _COPIES.lock:
+        _COPIES.holders.update(keys)
+    try:
+        yield
+    finally:
+        with _COPIES.lock:
+            _COPIES.holders.subtract(keys)
+            free = {key for key in keys if _COPIES.holders[key] <= 0}
+            for key in free:
+                del _COPIES.holders[key]
+        folder = default_cache_dir()
+        for key in free:
+            for copy in folder.glob(f"{copy_prefix(key)}-*.{os.getpid()}.*"):
+                _forget(copy)
+
+
+def _held_files(segment: Segment) -> tuple[Path, ...]:
+    try:
+        return data_files(segment)
+    except (OSError, ValueError, InputError):
+        return ()  # a segment gone since planning has no copy worth keeping
 
 
 def release_copies(paths: Iterable[Path]) -> None:

@@ -105,7 +105,7 @@ def discover_segments(config: AppConfig) -> dict[str, Segment]:
 
 
 def find_segments(
-    config: AppConfig, *, max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES
+    config: AppConfig, *, max_uncompressed_bytes: int | None = None
 ) -> SegmentDiscovery:
     """Discover segments in ``config.segments_dirs`` and ``config.segments``.
 
@@ -113,8 +113,11 @@ def find_segments(
     name the second one gets its format appended (``vip`` and ``vip-parquet``; a CDM entity
     gets its folder's name). A ``[segments.NAME]`` entry wins its name, and a discovered
     segment that an entry points at is listed only under the entry (which carries its
-    options). ``max_uncompressed_bytes`` caps what any compressed segment may decompress to.
+    options). ``max_uncompressed_bytes`` caps what any compressed segment may decompress to
+    (default: the config's ``max_uncompressed_gb``).
     """
+    if max_uncompressed_bytes is None:
+        max_uncompressed_bytes = config.max_uncompressed_bytes
     warnings: list[str] = []
     problems: dict[str, str] = {}
     configured: dict[str, Segment] = {}

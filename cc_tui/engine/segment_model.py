@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from cc_tui.models import DEFAULT_MAX_UNCOMPRESSED_GB
+
 __all__ = [
     "DEFAULT_ENCODING",
     "DEFAULT_MAX_UNCOMPRESSED_BYTES",
@@ -26,7 +28,7 @@ ORIGIN_CONFIG = "config"
 # The most a compressed segment may grow to when it is decompressed (a gzip bomb stops here).
 # 20 GiB is far above the biggest segment a user plausibly exports (1M contacts with 20 columns
 # is about 0.5 GB of CSV) and still small enough to refuse a bomb before it fills a disk.
-DEFAULT_MAX_UNCOMPRESSED_BYTES = 20 * 1024**3
+DEFAULT_MAX_UNCOMPRESSED_BYTES = DEFAULT_MAX_UNCOMPRESSED_GB * 1024**3
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -21,6 +21,7 @@ from cc_tui.errors import ConfigError
 from cc_tui.models import (
     DEFAULT_API_BASE_URL,
     DEFAULT_AUTH_BASE_URL,
+    DEFAULT_MAX_UNCOMPRESSED_GB,
     SEGMENT_FORMATS,
     AppConfig,
     Connection,
@@ -69,6 +70,7 @@ _TOP_KEYS = {
     "connections",
     "exports",
     "keymap",
+    "max_uncompressed_gb",
 }
 _CONNECTION_KEYS = {
     "display_name",
@@ -154,6 +156,10 @@ def _validate(root: TomlSection) -> AppConfig:
             for name, table in root.table("exports").tables()
         },
         keymap={key: keymap.required_string(key) for key in keymap.data},
+        max_uncompressed_gb=root.integer(
+            "max_uncompressed_gb", default=DEFAULT_MAX_UNCOMPRESSED_GB, low=1, high=100_000
+        )
+        or DEFAULT_MAX_UNCOMPRESSED_GB,
     )
     return config
 

@@ -11,6 +11,7 @@ from typing import Any
 from cc_tui.models import (
     DEFAULT_API_BASE_URL,
     DEFAULT_AUTH_BASE_URL,
+    DEFAULT_MAX_UNCOMPRESSED_GB,
     AppConfig,
     Connection,
     Export,
@@ -33,6 +34,8 @@ def config_to_toml(config: AppConfig) -> dict[str, Any]:
         }
     if config.keymap:
         doc["keymap"] = dict(config.keymap)
+    if config.max_uncompressed_gb != DEFAULT_MAX_UNCOMPRESSED_GB:
+        doc["max_uncompressed_gb"] = config.max_uncompressed_gb
     if config.segments:
         doc["segments"] = {name: _segment_doc(seg) for name, seg in config.segments.items()}
     if config.connections:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import os
 import threading
 from dataclasses import replace
@@ -104,6 +105,9 @@ def test_list_columns_cannot_be_mapped(workspace: Workspace) -> None:
     message = str(caught.value)
     assert "column 'tags' (List(String)) holds lists of values" in message
     assert "Fix: map another column" in message
+    # Saving such an export is refused the same way, before any run.
+    with pytest.raises(InputError, match="holds lists of values"):
+        workspace.add_export(segments=("people",), job_title="tags")
 
 
 def test_broken_segment_is_named_with_its_reason_at_plan(workspace: Workspace) -> None:
@@ -113,3 +117,14 @@ def test_broken_segment_is_named_with_its_reason_at_plan(workspace: Workspace) -
 
     with pytest.raises(InputError, match=r"segment 'people':.*mixes line endings"):
         plan_run(workspace.services.config.load(), "promo", workspace.services.connections)
+
+
+def test_a_runs_decompressed_copies_are_removed_when_it_ends(workspace: Workspace) -> None:
+    rows = "email,first_name\n" + "".join(f"p{i}@example.com,Ana{i}\n" for i in range(30))
+    (workspace.segments / "people.csv.gz").write_bytes(gzip.compress(rows.encode()))
+    workspace.add_export(first_name="first_name")
+    cache = workspace.services.paths.cache_dir
+    record = _run(workspace)
+    assert record.status is RunStatus.SUCCEEDED and record.confirmed == 30
+    left = [p.name for p in cache.rglob("*") if p.is_file() and f".{os.getpid()}." in p.name]
+    assert left == []  # the run read a decompressed copy, and nothing of it outlives the run

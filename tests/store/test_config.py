@@ -221,3 +221,15 @@ def test_bad_segment_options_are_named(tmp_path: Path, line: str, problem: str) 
         load_config(write(tmp_path, text))
     assert problem in str(caught.value)
     assert caught.value.key is not None and caught.value.key.startswith("segments.vip.")
+
+
+def test_the_decompression_cap_is_a_config_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "schema_version = 1\nmax_uncompressed_gb = 50\n")
+    config = load_config(path)
+    assert (config.max_uncompressed_gb, config.max_uncompressed_bytes) == (50, 50 * 1024**3)
+    store = ConfigStore(tmp_path / "copy.toml")
+    store.update(lambda _: config)
+    assert store.load().max_uncompressed_gb == 50
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, "schema_version = 1\nmax_uncompressed_gb = 0\n"))
+    assert caught.value.key == "max_uncompressed_gb"
