@@ -18,9 +18,13 @@ Assumed behaviours (the contract leaves these open; the emulator does this):
   family (as Okta does). Access tokens stay valid until they expire, whatever happens to the
   refresh tokens. Refresh tokens die after 180 days unused.
 * The rate limit and daily quota count requests per client_id that carry a valid token
-  (401s are not counted); the quota is checked before the rate; throttled and over-quota
-  requests take no slot. 403 (missing scope) comes after the limits, so it takes a slot. No
-  ``Retry-After`` or ``X-RateLimit-*`` headers.
+  (401s are not counted), each when it *arrives*: after ``arrival_jitter`` (a seeded random
+  delay standing for the network) and before its body is read; ``latency`` (a value or a
+  range) then delays the answer. The quota is checked before the rate; throttled and
+  over-quota requests take no slot. The statistics report the most requests that arrived in
+  any one second, and the shortest time in which one more than the limit arrived. 403
+  (missing scope) comes after the limits, so it takes a slot. No ``Retry-After`` or
+  ``X-RateLimit-*`` headers.
 * Faults apply only to /v3, after the token and limit checks: drop, then 503, then latency.
   A dropped import is, by a second seeded coin (``drop_after_create_share``), dropped either
   before anything happens or only after its activity was created. "Ambiguous" 500s apply to
