@@ -323,8 +323,10 @@ def inspect_path(
             sorted({s.entity or n for n, s in found.segments.items()} | set(found.problems))
         )
         raise InputError(
-            f"{path}: holds several CDM entities ({entities}). Fix: choose one with "
-            f'entity = "NAME" under [segments.{name}]'
+            f"{path}: holds several CDM entities ({entities}). Fix: choose one (--entity NAME "
+            f'on the command line, entity = "NAME" under [segments.{name}]), or add the '
+            f"folder that holds {path.parent.name} with cc-tui segment add --dir for one "
+            "segment per entity"
         )
     if found.problems:
         raise InputError(next(iter(found.problems.values())))

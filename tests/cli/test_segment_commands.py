@@ -247,3 +247,18 @@ def test_export_add_explains_an_unknown_segment_name(
     assert code == 2
     assert "No segment named 'vip'" in err and "segment add vip PATH" in err
     assert "segments_dirs" not in err  # no more "edit config.toml"
+
+
+def test_a_cdm_folder_with_several_entities_asks_which_one(
+    cc_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.engine.segment_builders import customer_insights_folder
+
+    customer_insights_folder(tmp_path / "ci-export", customers=4, vips=2)
+    model = str(tmp_path / "ci-export" / "model.json")
+    code, _, err = run(capsys, "segment", "add", "ci", model)
+    assert code == 2
+    assert "Customer, VipSegment" in err and "--entity NAME" in err and "--dir" in err
+    code, _, err = run(capsys, "segment", "add", "ci", model, "--entity", "VipSegment")
+    assert code == 0, err
+    assert store().load().segments["ci"].entity == "VipSegment"
