@@ -27,10 +27,26 @@ from cc_tui.constant_contact.schemas import Activity
 from cc_tui.engine.preparation import REF_EMAIL
 from cc_tui.models import BatchRecord, BatchState
 
-__all__ = ["COMPLETED", "final_record", "named_rows", "unfinished_detail"]
+__all__ = ["COMPLETED", "final_record", "named_rows", "posted_record", "unfinished_detail"]
 
 COMPLETED = "completed"  # the one final state whose counters say what reached the list
 _EMAIL_IN_TEXT = re.compile(r"[^\s:;,'\"<>()\[\]{}]+@[^\s:;,'\"<>()\[\]{}]+")
+
+
+def posted_record(
+    record: BatchRecord, activity: Activity, now: datetime, duplicates: Sequence[str] = ()
+) -> BatchRecord:
+    """The batch's checkpoint once ``activity`` is known to hold it (answered, or claimed among
+    the recent activities); ``duplicates`` are other activities found holding it too."""
+    return replace(
+        record,
+        state=BatchState.POSTED,
+        activity_id=activity.activity_id,
+        activity_state=activity.state,
+        attempts=record.attempts + 1,
+        posted_at=now,
+        activity_ids=(*record.activity_ids, activity.activity_id, *duplicates),
+    )
 
 
 def final_record(record: BatchRecord, activity: Activity, now: datetime) -> BatchRecord:

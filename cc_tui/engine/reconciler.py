@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from cc_tui.constant_contact.schemas import Activity
-from cc_tui.engine.activity_outcome import COMPLETED
+from cc_tui.engine.activity_outcome import COMPLETED, posted_record
 from cc_tui.errors import OutcomeUnknownError
 from cc_tui.models import BatchRecord, BatchState
 from cc_tui.store.run_history import LostUpload, RunHistory
@@ -215,15 +215,7 @@ class ImportReconciler:
         if own:
             best, *others = sorted(own, key=_preference)
             duplicates = tuple(a.activity_id for a in others)
-            claimed = replace(
-                record,
-                state=BatchState.POSTED,
-                activity_id=best.activity_id,
-                activity_state=best.state,
-                attempts=record.attempts + 1,
-                posted_at=now,
-                activity_ids=(*record.activity_ids, best.activity_id, *duplicates),
-            )
+            claimed = posted_record(record, best, now, duplicates)
             if not self._history.claim(claimed, duplicates=duplicates):
                 return None  # recorded by someone else a moment ago: look again
             return Settlement(claimed, best, duplicates, waited=waited)

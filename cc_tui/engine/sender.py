@@ -31,7 +31,13 @@ from datetime import UTC, datetime
 
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.constant_contact.schemas import Activity
-from cc_tui.engine.activity_outcome import COMPLETED, final_record, named_rows, unfinished_detail
+from cc_tui.engine.activity_outcome import (
+    COMPLETED,
+    final_record,
+    named_rows,
+    posted_record,
+    unfinished_detail,
+)
 from cc_tui.engine.batching import Batch
 from cc_tui.engine.poll_budget import PollBudget
 from cc_tui.engine.progress import ProgressTracker
@@ -282,15 +288,7 @@ class BatchSender:
                     unsent = replace(record, state=BatchState.PENDING, sent_at=None)
                     self._history.save_batch(unsent)
                     raise
-                record = replace(
-                    record,
-                    state=BatchState.POSTED,
-                    activity_id=activity.activity_id,
-                    activity_state=activity.state,
-                    attempts=record.attempts + 1,
-                    posted_at=self._now(),
-                    activity_ids=(*record.activity_ids, activity.activity_id),
-                )
+                record = posted_record(record, activity, self._now())
                 self._history.record_answer(record)
                 self._tracker.event(
                     f"Batch {batch.seq}: {batch.contacts:,} contacts sent "

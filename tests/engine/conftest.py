@@ -8,9 +8,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import polars as pl
 import pytest
 
 from cc_tui.engine.exports import build_export
+from cc_tui.engine.segment_copies import use_cache_dir
+from cc_tui.engine.segments import Segment, scan_segment, segment_read_errors
 from cc_tui.engine.services import Services
 from cc_tui.models import UsableBy
 from cc_tui.paths import AppPaths
@@ -86,3 +89,18 @@ def make_workspace(
 @pytest.fixture
 def workspace(make_workspace: Callable[..., Workspace]) -> Workspace:
     return make_workspace()
+
+
+@pytest.fixture
+def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home of this test's own, so the cache of converted copies is in its folder."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("CC_TUI_HOME", str(home))
+    use_cache_dir(None)  # forget the home an earlier test's services opened
+    return home
+
+
+def read_segment(segment: Segment, columns: list[str] | None = None) -> pl.DataFrame:
+    """Every row a full scan of ``segment`` gives (read errors as the engine reports them)."""
+    with segment_read_errors(segment):
+        return scan_segment(segment, columns).collect()

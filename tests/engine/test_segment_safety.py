@@ -18,37 +18,25 @@ import pytest
 
 from cc_tui.engine import segment_copies
 from cc_tui.engine.preparation import check_emails
-from cc_tui.engine.segment_copies import use_cache_dir
 from cc_tui.engine.segments import (
-    Segment,
     count_rows,
     default_cache_dir,
     find_segments,
     inspect_path,
     preview,
     scan_segment,
-    segment_read_errors,
 )
 from cc_tui.engine.validation import RowClass
 from cc_tui.errors import InputError
 from cc_tui.models import AppConfig, SegmentSource
+from tests.engine.conftest import read_segment
 
 # A test that would hang without the fix fails after this many seconds instead.
 HANG_LIMIT_S = 60
 MB = 1024 * 1024
 
 
-@pytest.fixture(autouse=True)
-def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv("CC_TUI_HOME", str(home))
-    use_cache_dir(None)  # forget the home an earlier test's services opened
-    return home
-
-
-def _read(segment: Segment, columns: list[str] | None = None) -> pl.DataFrame:
-    with segment_read_errors(segment):
-        return scan_segment(segment, columns).collect()
+pytestmark = pytest.mark.usefixtures("private_home")
 
 
 def _finishes(action: Callable[[], Any], fifo: Path) -> Any:
@@ -99,7 +87,7 @@ def test_segment_replaced_by_a_fifo_is_refused_unopened(tmp_path: Path) -> None:
 
     def read() -> str:
         with pytest.raises(InputError) as caught:
-            _read(segment)
+            read_segment(segment)
         return str(caught.value)
 
     assert "FIFO" in _finishes(read, path)
@@ -114,7 +102,7 @@ def test_symlink_loop_in_a_parquet_folder_reads_each_part_once(tmp_path: Path) -
 
     segment = find_segments(AppConfig(segments_dirs=(tmp_path,))).segments["loop"]
 
-    assert _read(segment).height == count_rows(segment) == 2
+    assert read_segment(segment).height == count_rows(segment) == 2
     assert any("already read" in note for note in segment.notes)
 
 
@@ -144,7 +132,7 @@ def test_file_names_are_literal_never_patterns(tmp_path: Path, fmt: str) -> None
 
     found = find_segments(AppConfig(segments_dirs=(folder,)))
 
-    read = {s.path.name: _read(s)["email"].to_list() for s in found.segments.values()}
+    read = {s.path.name: read_segment(s)["email"].to_list() for s in found.segments.values()}
     assert read == {f"{stem}.{fmt}": frame["email"].to_list() for stem, frame in frames.items()}
     assert all(count_rows(s) == 1 for s in found.segments.values())
 
@@ -180,7 +168,7 @@ def test_classic_mac_line_endings_are_read_row_for_row(tmp_path: Path) -> None:
     segment = inspect_path(path, name="mac")
 
     assert segment.line_end == "\r"
-    assert _read(segment)["email"].to_list() == ["a@x.co", "b@x.co", "c@x.co", "d@x.co"]
+    assert read_segment(segment)["email"].to_list() == ["a@x.co", "b@x.co", "c@x.co", "d@x.co"]
     assert count_rows(segment) == 4
     assert preview(segment, 2)["name"].to_list() == ["A", "B"]
 
@@ -192,7 +180,7 @@ def test_mixed_line_endings_are_refused_not_swallowed(tmp_path: Path) -> None:
     found = find_segments(AppConfig(segments_dirs=(tmp_path,)))
 
     assert "mixes line endings" in found.problems["mixed"]
-    assert _read(found.segments["quoted"])["note"].to_list() == ["one\rtwo", "x"]
+    assert read_segment(found.segments["quoted"])["note"].to_list() == ["one\rtwo", "x"]
 
 
 def test_a_bare_cr_deep_in_a_file_is_found_before_reading(tmp_path: Path) -> None:
@@ -202,7 +190,7 @@ def test_a_bare_cr_deep_in_a_file_is_found_before_reading(tmp_path: Path) -> Non
     segment = inspect_path(path, name="long")
 
     with pytest.raises(InputError, match=r"line 20,002 ends with a bare carriage return"):
-        _read(segment)
+        read_segment(segment)
 
 
 def test_non_text_email_values_are_invalid_emails_not_errors(tmp_path: Path) -> None:
@@ -226,7 +214,7 @@ def test_non_text_email_values_are_invalid_emails_not_errors(tmp_path: Path) -> 
         RowClass.INVALID_EMAIL,
         RowClass.MISSING_EMAIL,
     ]
-    assert _read(segment)["n"].to_list() == ["1", None, None, "true", None]
+    assert read_segment(segment)["n"].to_list() == ["1", None, None, "true", None]
 
 
 # --- compressed input: caps, disk, cache ----------------------------------------------------
@@ -355,5 +343,5 @@ def test_copies_of_dead_processes_are_removed_at_start(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(b"email\na@x.co\n"))
     segment_copies._COPIES.swept.clear()
 
-    assert _read(inspect_path(path, name="p")).height == 1
+    assert read_segment(inspect_path(path, name="p")).height == 1
     assert not left.exists() and mine.exists()

@@ -12,9 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from cc_tui.engine.segment_copies import use_cache_dir
 from cc_tui.engine.segments import (
-    Segment,
     SegmentFormat,
     count_rows,
     find_segments,
@@ -22,12 +20,11 @@ from cc_tui.engine.segments import (
     inspect_all,
     inspect_path,
     preview,
-    scan_segment,
     segment_columns,
-    segment_read_errors,
 )
 from cc_tui.errors import InputError
 from cc_tui.models import AppConfig, SegmentSource
+from tests.engine.conftest import read_segment
 from tests.engine.segment_builders import (
     ACCOUNT_URL,
     CUSTOMER_ATTRIBUTES,
@@ -43,17 +40,7 @@ from tests.engine.segment_builders import (
 COLUMNS = [name for name, _ in CUSTOMER_ATTRIBUTES]
 
 
-@pytest.fixture(autouse=True)
-def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv("CC_TUI_HOME", str(home))
-    use_cache_dir(None)  # forget the home an earlier test's services opened
-    return home
-
-
-def _read(segment: Segment, columns: list[str] | None = None) -> pl.DataFrame:
-    with segment_read_errors(segment):
-        return scan_segment(segment, columns).collect()
+pytestmark = pytest.mark.usefixtures("private_home")
 
 
 def _expected(rows: list[tuple[str, ...]]) -> pl.DataFrame:
@@ -98,7 +85,7 @@ def test_headerless_partitions_are_one_stream_and_keep_their_first_row(tmp_path:
     export = customer_insights_folder(tmp_path / "ci-daily")
     customer = inspect_path(export.root, name="customers", entity="Customer")
 
-    frame = _read(customer)
+    frame = read_segment(customer)
 
     # Every row of both partitions, in order: quoted CRLF newlines, "" escapes and
     # non-ASCII kept; the first row of each headerless part is data, never a header.
@@ -116,7 +103,7 @@ def test_older_snapshot_is_chosen_by_name(tmp_path: Path) -> None:
     older = inspect_path(export.root, name="old", entity="Customer", snapshot="2026-11-28 06:00")
 
     assert older.snapshot == OLDER
-    assert_frame_equal(_read(older), _expected(export.older_rows))
+    assert_frame_equal(read_segment(older), _expected(export.older_rows))
     assert "read from its folder" in older.notes[0]
     with pytest.raises(InputError, match=r"no snapshot 2026/11/27/0600.*2026/11/28/0600"):
         inspect_path(export.root, name="x", entity="Customer", snapshot="2026/11/27/0600")
@@ -142,7 +129,7 @@ def test_newest_complete_snapshot_wins_when_the_newest_is_incomplete(tmp_path: P
 
     assert segment.snapshot == OLDER
     assert "snapshot 2026/11/29/0600 is incomplete" in segment.notes[0]
-    assert _read(segment).height == len(export.older_rows)
+    assert read_segment(segment).height == len(export.older_rows)
 
 
 def test_missing_partition_is_named_and_hides_no_other_entity(tmp_path: Path) -> None:
@@ -175,7 +162,7 @@ def test_config_entry_needs_an_entity_when_the_folder_has_several(tmp_path: Path
     assert "several CDM entities (Customer, VipSegment)" in found.problems["both"]
     assert 'entity = "NAME" under [segments.both]' in found.problems["both"]
     assert "has no entity 'Nobody' (its entities: Customer, VipSegment)" in found.problems["nope"]
-    assert _read(found.segments["vip"]).height == len(export.vip_rows)
+    assert read_segment(found.segments["vip"]).height == len(export.vip_rows)
 
 
 def test_inspect_all_names_each_entity(tmp_path: Path) -> None:
@@ -208,7 +195,7 @@ def test_partition_locations_map_onto_the_local_copy(tmp_path: Path) -> None:
 
     found = find_segments(AppConfig(segments_dirs=(tmp_path,)))
 
-    assert _read(found.segments["Customer"]).height == len(export.customer_rows)
+    assert read_segment(found.segments["Customer"]).height == len(export.customer_rows)
     assert found.segments["VipSegment"].files == (renamed,)
 
 
@@ -261,7 +248,10 @@ def test_format_settings_are_honoured(tmp_path: Path) -> None:
         "",
         "cp1252",
     )
-    assert _read(people).rows() == [("ana@example.com", '"Ana"'), ("bob@example.com", "Björn")]
+    assert read_segment(people).rows() == [
+        ("ana@example.com", '"Ana"'),
+        ("bob@example.com", "Björn"),
+    ]
     assert any("Elsewhere" in w and "ReferenceEntity" in w for w in found.warnings)
 
 
@@ -287,7 +277,7 @@ def test_manifest_folder_reads_entity_definitions_and_partitions(tmp_path: Path)
 
     assert customer.path == tmp_path / "lake" / "default.manifest.cdm.json"
     assert customer.columns == tuple(COLUMNS)
-    assert_frame_equal(_read(customer), _expected(rows))
+    assert_frame_equal(read_segment(customer), _expected(rows))
     assert [c.dtype for c in segment_columns(customer)][:2] == ["Guid", "String"]
 
 
@@ -311,7 +301,7 @@ def test_manifest_partition_patterns(tmp_path: Path) -> None:
     segment = inspect_path(tmp_path, name="c")
 
     assert len(segment.files) == 2
-    assert _read(segment).height == len(rows)
+    assert read_segment(segment).height == len(rows)
 
 
 def test_changed_metadata_changes_the_fingerprint(tmp_path: Path) -> None:
@@ -335,7 +325,7 @@ def test_spark_parquet_folder_unions_columns_across_parts(tmp_path: Path) -> Non
 
     found = find_segments(AppConfig(segments_dirs=(tmp_path,)))
     segment = found.segments["spark_out"]
-    frame = _read(segment)
+    frame = read_segment(segment)
 
     assert (found.problems, found.warnings) == ({}, ())
     assert frame.columns == ["email", "first_name", "tier", "signup", "birthday", "tags", "score"]
@@ -360,7 +350,7 @@ def test_parts_that_disagree_on_a_type_are_read_as_text(tmp_path: Path) -> None:
 
     segment = inspect_path(folder, name="evolved")
 
-    assert _read(segment).rows() == [("a@x.co", "1234"), ("b@x.co", "01234")]
+    assert read_segment(segment).rows() == [("a@x.co", "1234"), ("b@x.co", "01234")]
     assert count_rows(segment) == 2
 
 
@@ -377,18 +367,18 @@ def test_spark_csv_folder_is_headerless_unless_told(tmp_path: Path) -> None:
         ("column_1", "column_2"),
     )
     assert "no header line" in segment.notes[0] and "columns = [...]" in segment.notes[0]
-    assert _read(segment).rows() == rows  # the first row of each part is data
+    assert read_segment(segment).rows() == rows  # the first row of each part is data
     assert count_rows(segment) == 7
     assert preview(segment, 2).rows() == rows[:2]
 
     named = inspect_path(tmp_path / "csv_out", name="n", columns=("email", "name"))
-    assert _read(named, ["email"])["email"].to_list() == [email for email, _ in rows]
+    assert read_segment(named, ["email"])["email"].to_list() == [email for email, _ in rows]
     spark_csv_folder(tmp_path / "with_header", rows, parts=3, header=True)
     with_header = inspect_path(tmp_path / "with_header", name="h", header=True)
-    assert _read(with_header).rows() == rows
+    assert read_segment(with_header).rows() == rows
     wrongly = inspect_path(tmp_path / "csv_out", name="w", header=True)
     with pytest.raises(InputError, match="cannot be read as csv"):
-        _read(wrongly)  # parts whose first lines differ are no header lines
+        read_segment(wrongly)  # parts whose first lines differ are no header lines
 
 
 def test_delta_table_reads_the_latest_version(tmp_path: Path) -> None:
@@ -396,7 +386,7 @@ def test_delta_table_reads_the_latest_version(tmp_path: Path) -> None:
 
     found = find_segments(AppConfig(segments_dirs=(tmp_path,)))
     segment = found.segments["customers_delta"]
-    frame = _read(segment)
+    frame = read_segment(segment)
 
     assert segment.format is SegmentFormat.DELTA and segment.format_label == "delta"
     assert frame.rows() == [
@@ -417,7 +407,7 @@ def test_broken_delta_table_is_a_clear_problem(tmp_path: Path) -> None:
     segment = inspect_path(tmp_path / "t", name="t")
 
     with pytest.raises(InputError, match=r"cannot be read"):
-        _read(segment)
+        read_segment(segment)
 
 
 def test_typed_values_become_text_constant_contact_understands(tmp_path: Path) -> None:
@@ -434,7 +424,7 @@ def test_typed_values_become_text_constant_contact_understands(tmp_path: Path) -
         }
     ).with_columns(pl.col("when").dt.convert_time_zone("Europe/Paris")).write_parquet(path)
 
-    frame = _read(inspect_path(path, name="typed"))
+    frame = read_segment(inspect_path(path, name="typed"))
 
     assert frame.rows() == [
         ("2024-03-01T23:30:00", "2024-03-01", "true", "3", "100000000000000000000", "12.50", "7"),
@@ -448,7 +438,7 @@ def test_copied_cdm_folder_can_move(tmp_path: Path) -> None:
 
     segment = inspect_path(tmp_path / "b", name="c", entity="Customer")
 
-    assert _read(segment).height == len(export.customer_rows)
+    assert read_segment(segment).height == len(export.customer_rows)
 
 
 # --- headerless and odd CSV files -----------------------------------------------------------
@@ -467,12 +457,12 @@ def test_headerless_file_with_named_columns_keeps_its_first_row(tmp_path: Path) 
     found = find_segments(config)
     named, unnamed = found.segments["named"], found.segments["unnamed"]
 
-    assert _read(named).rows() == [("ana@example.com", "Ana"), ("bob@example.com", "Bob")]
+    assert read_segment(named).rows() == [("ana@example.com", "Ana"), ("bob@example.com", "Bob")]
     assert count_rows(named) == 2 and preview(named).height == 2
     assert [c.name for c in segment_columns(named)] == ["email", "name"]
     assert unnamed.columns == ("column_1", "column_2")
     assert "no header line" in unnamed.notes[0] and "[segments.unnamed]" in unnamed.notes[0]
-    assert _read(unnamed, ["column_1"])["column_1"].to_list() == [
+    assert read_segment(unnamed, ["column_1"])["column_1"].to_list() == [
         "ana@example.com",
         "bob@example.com",
     ]
@@ -491,8 +481,11 @@ def test_quote_delimiter_and_encoding_options(tmp_path: Path) -> None:
     segment = find_segments(config).segments["odd"]
 
     assert (segment.delimiter, segment.quote, segment.encoding) == ("|", "", "latin-1")
-    assert _read(segment).rows() == [('"ana@example.com"', 'O"Neil'), ("bob@example.com", "Zoë")]
-    assert preview(segment).rows() == _read(segment).rows()
+    assert read_segment(segment).rows() == [
+        ('"ana@example.com"', 'O"Neil'),
+        ("bob@example.com", "Zoë"),
+    ]
+    assert preview(segment).rows() == read_segment(segment).rows()
     assert count_rows(segment) == 2
 
 
@@ -507,5 +500,5 @@ def test_gzipped_spark_csv_parts_are_read_through_the_cache(tmp_path: Path) -> N
     segment = inspect_path(folder, name="gz", columns=("email", "name"))
 
     assert (segment.gzip, segment.header) == (True, False)
-    assert _read(segment).rows() == rows
+    assert read_segment(segment).rows() == rows
     assert count_rows(segment) == 5

@@ -13,7 +13,6 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from cc_tui.engine.segment_copies import use_cache_dir
 from cc_tui.engine.segments import (
     ColumnInfo,
     Segment,
@@ -49,13 +48,7 @@ def _read(segment: Segment, columns: list[str] | None = None, **kw: Path) -> pl.
         return scan_segment(segment, columns, **kw).collect()
 
 
-@pytest.fixture(autouse=True)
-def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A home of this test's own, so the cache of converted copies is in its folder."""
-    home = tmp_path / "home"
-    monkeypatch.setenv("CC_TUI_HOME", str(home))
-    use_cache_dir(None)  # forget the home an earlier test's services opened
-    return home
+pytestmark = pytest.mark.usefixtures("private_home")
 
 
 @pytest.fixture
