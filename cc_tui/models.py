@@ -439,7 +439,8 @@ class RunRecord:
     confirmed: int = 0
     failed: int = 0
     unsubscribed: int = 0
-    rejected: Mapping[str, int] = field(default_factory=dict)
+    # Every reason, zeros included: a run that stopped before pass 1 ended reads back the same.
+    rejected: Mapping[str, int] = field(default_factory=lambda: dict.fromkeys(REJECT_REASONS, 0))
     fields: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     """Optional fields changed or left out, per field and :class:`FieldReason`:
     ``{"anniversary": {"dropped_invalid_date": 809}}``. They never change a row's class."""
