@@ -6,7 +6,8 @@ of a CDM folder or ``model.json``/manifest) plus every ``[segments.NAME]`` entry
 was left out and why: a segment that cannot be read is in ``problems`` (with the reason), never
 silently absent, and never hides the others; a file that is no segment is in ``warnings``.
 :func:`inspect_path` recognises what one path holds as one segment; :func:`inspect_all` gives
-every segment one path holds (a CDM folder with several entities). Reading the segments found
+every segment one path holds (a CDM folder with several entities), and :func:`cdm_metadata`
+says whether a path is a CDM folder (or its metadata file) at all. Reading the segments found
 is :mod:`cc_tui.engine.segments`.
 
 Nothing here opens a FIFO, socket or device (``os.stat`` decides first), follows a symbolic link
@@ -56,6 +57,7 @@ from cc_tui.models import AppConfig, SegmentSource
 
 __all__ = [
     "SegmentDiscovery",
+    "cdm_metadata",
     "discover_segments",
     "find_segments",
     "inspect_all",
@@ -360,13 +362,7 @@ def inspect_all(
     )
     what = kind_of(path)
     fmt = declared.removesuffix(".gz") if declared else None
-    if fmt == SegmentFormat.CDM or (
-        fmt is None
-        and (
-            (what is PathKind.FILE and is_cdm_metadata(path.name))
-            or (what is PathKind.FOLDER and find_metadata(path) is not None)
-        )
-    ):
+    if fmt == SegmentFormat.CDM or (fmt is None and cdm_metadata(path) is not None):
         return _cdm_segments(path, name, entity, options, origin)
     if entity is not None:
         raise InputError(f"{path}: is not a CDM folder, so it has no entity '{entity}'")
@@ -376,6 +372,19 @@ def inspect_all(
     else:
         segment = _file_segment(path, default_name, options, origin)
     return SegmentDiscovery({segment.name: segment})
+
+
+def cdm_metadata(path: Path) -> Path | None:
+    """The CDM metadata file ``path`` names: itself when it is a ``model.json`` or
+    ``*.manifest.cdm.json``, its folder's one when it is a CDM folder; None for any other path.
+
+    Examined with ``stat`` first (a FIFO, socket or device raises InputError, never opened);
+    a folder with several manifests raises InputError too (it must be pointed at one).
+    """
+    what = kind_of(path)
+    if what is PathKind.FILE:
+        return path if is_cdm_metadata(path.name) else None
+    return find_metadata(path)
 
 
 def _stem(path: Path) -> str:

@@ -64,6 +64,7 @@ from cc_tui.engine.segment_copies import (
 )
 from cc_tui.engine.segment_discovery import (
     SegmentDiscovery,
+    cdm_metadata,
     discover_segments,
     find_segments,
     inspect_all,
@@ -96,6 +97,7 @@ __all__ = [
     "SegmentDiscovery",
     "SegmentFingerprint",
     "SegmentFormat",
+    "cdm_metadata",
     "clear_segment_cache",
     "count_rows",
     "default_cache_dir",

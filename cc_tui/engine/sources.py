@@ -13,7 +13,15 @@ checking them, and tells every face the same story about each segment:
   person sees at once whether the header is right.
 - :meth:`SourceService.resolve`: ``--segment`` values, each a segment name or a path. A path
   already known (configured, or found in a segments folder) gives that segment's name; a new
-  one becomes a ``[segments.NAME]`` entry with a name derived from the file name.
+  one becomes a ``[segments.NAME]`` entry with a name derived from the file name. A CDM folder
+  of several entities is refused there, with the ``segment add ... --entity`` to run.
+- :meth:`SourceService.entities`: the CDM entities a path holds, each with the segment that
+  already reads it, so a face can offer the choice.
+
+A segment is "already known" by what it reads: its path and, for a CDM folder, its entity
+(None for every other format). Two entries may read two entities of one ``model.json``; the
+same entity twice is refused. A CDM folder, its ``model.json`` and an entry without an entity
+(for a folder of one entity) are the same thing.
 
 Paths are stored absolute and taken literally: never globbed, a leading ``~`` is the only
 expansion (and only because a shell would have made it).
@@ -23,6 +31,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import shlex
 import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +46,9 @@ from cc_tui.engine.segments import (
     ColumnInfo,
     Segment,
     SegmentDiscovery,
+    cdm_metadata,
     find_segments,
+    inspect_all,
     preview,
     segment_columns,
 )
@@ -56,6 +67,7 @@ from cc_tui.store.history import HistoryStore
 __all__ = [
     "CHECK_PREVIEW_ROWS",
     "ORIGIN_FOLDER",
+    "PathEntity",
     "ResolvedSegments",
     "SegmentLook",
     "SegmentOverview",
@@ -82,6 +94,8 @@ _CDM_MANIFEST_SUFFIX = ".manifest.cdm.json"
 _FOLDER_SUFFIXES = (".parquet", ".delta")
 _READ_ERRORS = (OSError, pl.exceptions.PolarsError)
 _TAB_SPELLINGS = {"tab": "\t", "\\t": "\t"}
+# What a segment reads: the identity of its path, and its CDM entity (None for other formats).
+_Key = tuple[Path, str | None]
 _SPECIAL_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
     (stat.S_ISFIFO, "FIFO (named pipe)"),
     (stat.S_ISSOCK, "socket"),
@@ -139,6 +153,14 @@ class SegmentLook:
     segment: Segment
     columns: tuple[ColumnInfo, ...]
     first_rows: pl.DataFrame
+
+
+@dataclass(frozen=True, slots=True)
+class PathEntity:
+    """One CDM entity a path holds, and the segment that already reads it (None: no segment)."""
+
+    entity: str
+    segment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,11 +293,13 @@ def make_source(
     )
 
 
-def derive_segment_name(path: Path, taken: Iterable[str] = ()) -> str:
+def derive_segment_name(path: Path, taken: Iterable[str] = (), *, entity: str | None = None) -> str:
     """A free segment name for ``path``: its file name without format suffixes.
 
     A CDM folder's ``model.json`` or ``*.manifest.cdm.json`` is named after its folder (every
-    Customer Insights export has a ``model.json``). Names already ``taken`` get ``-2``, ``-3``...
+    Customer Insights export has a ``model.json``); with ``entity`` (one of a CDM folder's
+    several) the entity follows, as discovery names it: ``ci-export-VipSegment``. Names already
+    ``taken`` get ``-2``, ``-3``...
     """
     file_name = path.name
     if file_name.lower() in _CDM_FOLDER_FILES:
@@ -289,6 +313,8 @@ def derive_segment_name(path: Path, taken: Iterable[str] = ()) -> str:
     else:
         kind = classify_name(file_name)
         stem = kind.stem if kind is not None else Path(file_name).stem
+    if entity:
+        stem = f"{stem}-{entity}"
     base = segment_name(stem)
     used = set(taken)
     if base not in used:
@@ -353,12 +379,74 @@ def _is_entry_warning(warning: str, problems: dict[str, str]) -> bool:
     )
 
 
-def _names_by_path(config: AppConfig, found: SegmentDiscovery | None = None) -> dict[Path, str]:
-    """Segment names by the identity of the path they read (entries win over folder files)."""
+def _key(path: Path, entity: str | None) -> _Key:
+    return (path_identity(path), entity)
+
+
+def _names_by_key(config: AppConfig, found: SegmentDiscovery | None = None) -> dict[_Key, str]:
+    """Segment names by what they read, (path, entity); entries win over folder files.
+
+    An entry is known both as written (its folder, no entity when the folder has one) and as
+    read (the metadata file and the entity), so each spelling of one thing finds it.
+    """
     found = found if found is not None else find_segments(config)
-    names = {path_identity(s.path): n for n, s in found.segments.items()}
-    names.update({path_identity(s.path): n for n, s in config.segments.items()})
+    names = {_key(s.path, s.entity): n for n, s in found.segments.items()}
+    for name, source in config.segments.items():
+        names[_key(source.path, source.entity)] = name
+        segment = found.segments.get(name)
+        if segment is not None:
+            names[_key(segment.path, segment.entity)] = name
     return names
+
+
+def _reader(
+    by_key: dict[_Key, str], places: Iterable[Path], entity: str, *, single: bool
+) -> str | None:
+    """The segment that reads ``entity`` of a CDM folder known by any of ``places``."""
+    # An entry for a CDM folder of one entity may name no entity: it reads that one.
+    wanted = (entity, None) if single else (entity,)
+    for place in places:
+        for name in wanted:
+            found = by_key.get(_key(place, name))
+            if found is not None:
+                return found
+    return None
+
+
+def _look_keys(source: SegmentSource, segment: Segment) -> frozenset[_Key]:
+    """What an entry reads, as written and as read (see :func:`_names_by_key`)."""
+    return frozenset({_key(source.path, source.entity), _key(segment.path, segment.entity)})
+
+
+def _what_it_reads(source: SegmentSource, segment: Segment) -> str:
+    entity = source.entity or segment.entity
+    return f"{source.path}" if entity is None else f"The entity {entity} of {source.path}"
+
+
+def _several_entities_message(
+    path: Path, entities: Sequence[PathEntity], taken: Iterable[str]
+) -> str:
+    """Why ``--segment PATH`` cannot take a CDM folder of several entities, and what to run."""
+    used = set(taken)
+    lines = [
+        f"{path} holds several CDM entities ({', '.join(e.entity for e in entities)}), and "
+        "--segment reads one segment. Fix: add the entity you want as a segment, then give "
+        "its name to --segment:"
+    ]
+    for choice in entities:
+        if choice.segment is not None:
+            lines.append(
+                f"  {choice.entity}: already the segment {choice.segment} "
+                f"(--segment {choice.segment})"
+            )
+            continue
+        name = derive_segment_name(path, used, entity=choice.entity)
+        used.add(name)
+        lines.append(
+            f"  {choice.entity}: cc-tui segment add {name} {shlex.quote(str(path))} --entity "
+            f"{shlex.quote(choice.entity)}, then --segment {name}"
+        )
+    return "\n".join(lines)
 
 
 class SourceService:
@@ -429,10 +517,67 @@ class SourceService:
             raise InputError(f"segment '{name}' is {status.state.value}: {status.problem}")
         return status.segment
 
-    def name_of(self, path: Path, config: AppConfig | None = None) -> str | None:
-        """The segment that already reads ``path`` (an entry, or a file of a segments folder)."""
+    def name_of(
+        self, path: Path, entity: str | None = None, config: AppConfig | None = None
+    ) -> str | None:
+        """The segment that already reads ``path`` (an entry, or a file of a segments folder).
+
+        ``entity`` is the CDM entity (None for other formats, or a CDM folder of one entity).
+        None when no segment reads it, or when ``path`` holds several entities and none is
+        given. Examined with ``stat`` first; a path that cannot be read has no segment.
+        """
         config = config if config is not None else self._config.load()
-        return _names_by_path(config).get(path_identity(absolute_path(path)))
+        return self._known(_names_by_key(config), absolute_path(path), entity, config)
+
+    def entities(self, path: Path) -> tuple[PathEntity, ...]:
+        """The CDM entities ``path`` holds (a CDM folder, its model.json or manifest), by name,
+        each with the segment that already reads it; empty for a path that is no CDM folder.
+
+        The path is examined with ``stat`` before anything opens it. Raises InputError when it
+        cannot be (missing, a FIFO...) or when its CDM metadata cannot be read. An entity that
+        cannot be read is listed too (checking it tells the problem).
+        """
+        path = absolute_path(path)
+        refuse_special_file(path)
+        if cdm_metadata(path) is None:
+            return ()  # before discovery: most paths are no CDM folder
+        config = self._config.load()
+        return self._entities(path, config, _names_by_key(config))
+
+    def _entities(
+        self, path: Path, config: AppConfig, by_key: dict[_Key, str]
+    ) -> tuple[PathEntity, ...]:
+        metadata = cdm_metadata(path)
+        if metadata is None:
+            return ()
+        found = inspect_all(path, max_uncompressed_bytes=config.max_uncompressed_bytes)
+        # An entity that cannot be read is in problems under its segment name; with no name
+        # given, that is the entity's own name made a valid segment name.
+        names = sorted(
+            {s.entity for s in found.segments.values() if s.entity is not None}
+            | set(found.problems),
+            key=str.casefold,
+        )
+        single = len(names) == 1
+        return tuple(
+            PathEntity(entity, _reader(by_key, (path, metadata), entity, single=single))
+            for entity in names
+        )
+
+    def _known(
+        self, by_key: dict[_Key, str], path: Path, entity: str | None, config: AppConfig
+    ) -> str | None:
+        direct = by_key.get(_key(path, entity))
+        if direct is not None:
+            return direct
+        try:
+            refuse_special_file(path)
+            choices = self._entities(path, config, by_key)
+        except InputError:
+            return None
+        if entity is None:
+            return choices[0].segment if len(choices) == 1 else None
+        return next((c.segment for c in choices if c.entity == entity), None)
 
     def check(self, source: SegmentSource, *, rows: int = CHECK_PREVIEW_ROWS) -> SegmentLook:
         """Read what ``source`` would give (columns, first rows) without writing anything.
@@ -466,9 +611,11 @@ class SourceService:
         config = self._config.load()
         self._check_name(config, source, replace=replace)
         look = self.check(source, rows=rows)
+        reads = _look_keys(source, look.segment)
 
         def change(current: AppConfig) -> AppConfig:
             self._check_name(current, source, replace=replace)
+            self._check_reads(current, source, look.segment, reads)
             return with_segment(current, source)
 
         self._config.update(change)
@@ -484,20 +631,31 @@ class SourceService:
                 f"A segment named '{name}' already exists ({config.segments[name].path}). "
                 "Fix: choose another name, or pass --replace to change it"
             )
-        existing = _names_by_path(config).get(path_identity(source.path))
-        if existing is not None and existing != name:
+
+    def _check_reads(
+        self, config: AppConfig, source: SegmentSource, segment: Segment, reads: frozenset[_Key]
+    ) -> None:
+        """Refuse an entry that reads what another segment reads, or renames a folder's one."""
+        name = source.name
+        found = find_segments(config)
+        by_key = _names_by_key(config, found)
+        others = sorted({by_key[key] for key in reads if key in by_key} - {name})
+        if others:
+            existing = others[0]
             raise UsageError(
-                f"{source.path} is already the segment '{existing}'. Fix: use that name "
-                f"(--segment {existing}), or remove it first (cc-tui segment remove {existing})"
+                f"{_what_it_reads(source, segment)} is already the segment '{existing}'. Fix: "
+                f"use that name (--segment {existing}), or remove it first (cc-tui segment "
+                f"remove {existing})"
             )
         if name in config.segments:
             return
-        found = find_segments(config).segments.get(name)
-        if found is not None and path_identity(found.path) != path_identity(source.path):
+        other = found.segments.get(name)
+        if other is not None and _key(other.path, other.entity) not in reads:
+            entity = f" (entity {other.entity})" if other.entity is not None else ""
             raise UsageError(
-                f"The name '{name}' is taken by {found.path} (found in the segments folder "
-                f"{found.origin}); an entry would rename that segment under the exports that "
-                "use it. Fix: choose another name"
+                f"The name '{name}' is taken by {other.path}{entity} (found in the segments "
+                f"folder {other.origin}); an entry would rename that segment under the exports "
+                "that use it. Fix: choose another name"
             )
 
     def remove(self, name: str, *, force: bool = False) -> list[str]:
@@ -598,7 +756,7 @@ class SourceService:
         config = self._config.load()
         found = find_segments(config)
         known = set(found.segments) | set(config.segments)
-        by_path = _names_by_path(config, found)
+        by_key = _names_by_key(config, found)
         names: list[str] = []
         added: list[SegmentSource] = []
         looks: dict[str, SegmentLook] = {}
@@ -609,14 +767,21 @@ class SourceService:
             if not looks_like_path(ref):
                 raise InputError(unknown_segment_message(ref, sorted(known)))
             path = absolute_path(ref)
-            identity = path_identity(path)
-            if identity in by_path:
-                names.append(by_path[identity])
+            name = by_key.get(_key(path, None))
+            if name is None:
+                refuse_special_file(path)
+                entities = self._entities(path, config, by_key)
+                if len(entities) > 1:
+                    raise InputError(_several_entities_message(path, entities, known))
+                name = entities[0].segment if entities else None
+            if name is not None:
+                names.append(name)
                 continue
             source = SegmentSource(name=derive_segment_name(path, known), path=path)
-            looks[source.name] = self.check(source)
+            look = self.check(source)
+            looks[source.name] = look
             known.add(source.name)
-            by_path[identity] = source.name
+            by_key.update(dict.fromkeys(_look_keys(source, look.segment), source.name))
             added.append(source)
             names.append(source.name)
         return ResolvedSegments(tuple(names), tuple(added), looks)

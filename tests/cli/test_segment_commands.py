@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shlex
 from pathlib import Path
 
 import pytest
@@ -262,3 +263,57 @@ def test_a_cdm_folder_with_several_entities_asks_which_one(
     code, _, err = run(capsys, "segment", "add", "ci", model, "--entity", "VipSegment")
     assert code == 0, err
     assert store().load().segments["ci"].entity == "VipSegment"
+
+
+def test_two_entities_of_one_model_json_are_two_segments(
+    cc_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.engine.segment_builders import customer_insights_folder
+
+    root = tmp_path / "ci-export"
+    customer_insights_folder(root, customers=4, vips=2)
+    model = str(root / "model.json")
+    code, _, err = run(capsys, "segment", "add", "ci", model, "--entity", "Customer")
+    assert code == 0, err
+    code, _, err = run(capsys, "segment", "add", "vip", str(root), "--entity", "VipSegment")
+    assert code == 0, err
+    # The same entity again, by its folder or its model.json, is refused.
+    for path in (model, str(root)):
+        code, _, err = run(capsys, "segment", "add", "again", path, "--entity", "Customer")
+        assert code == 2
+        assert "entity Customer" in err and "already the segment 'ci'" in err
+    segments = store().load().segments
+    assert (segments["ci"].entity, segments["vip"].entity) == ("Customer", "VipSegment")
+    assert "again" not in segments
+
+
+def test_export_add_with_a_cdm_folder_of_several_entities_says_what_to_run(
+    cc_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.engine.segment_builders import customer_insights_folder
+
+    run(capsys, "connection", "add", "marketing", "--client-id", "x", "--emulator",
+        "--accept-privacy")  # fmt: skip
+    root = tmp_path / "ci export"  # a space: the command to run quotes the path
+    customer_insights_folder(root, customers=4, vips=2)
+    model = root / "model.json"
+    run(capsys, "segment", "add", "ci", str(model), "--entity", "Customer")
+
+    def export_add(segment: str) -> tuple[int, str, str]:
+        return run(capsys, "export", "add", "promo", "--connection", "marketing",
+                   "--list-id", LIST_ID, "--segment", segment, "--email", "Email")  # fmt: skip
+
+    code, _, err = export_add(str(model))
+    assert code == 2
+    assert "Customer, VipSegment" in err
+    assert "Customer: already the segment ci (--segment ci)" in err
+    command = f"cc-tui segment add ci-export-VipSegment '{model}' --entity VipSegment"
+    assert f"{command}, then --segment ci-export-VipSegment" in err
+    assert "--entity NAME" not in err  # export add has no --entity
+    assert store().load().exports == {}
+    # Doing exactly what it says works.
+    code, _, err = run(capsys, *shlex.split(command)[1:])
+    assert code == 0, err
+    code, _, err = export_add("ci-export-VipSegment")
+    assert code == 0, err
+    assert store().load().exports["promo"].segments == ("ci-export-VipSegment",)

@@ -11,6 +11,7 @@ import pytest
 
 from cc_tui.engine.services import Services
 from cc_tui.engine.sources import (
+    PathEntity,
     SegmentState,
     derive_segment_name,
     looks_like_path,
@@ -20,6 +21,7 @@ from cc_tui.errors import InputError, UsageError
 from cc_tui.models import Export, FieldMapping, SegmentSource
 from cc_tui.paths import AppPaths
 from cc_tui.store.config import with_export, with_segment
+from tests.engine.segment_builders import cdm_manifest_folder, customer_insights_folder
 
 LIST_ID = "04fe9a97-a579-43c5-bb1a-58ed29bf0a6a"
 PEOPLE = "Email,First\nann@example.com,Ann\nbo@example.com,Bo\n"
@@ -67,6 +69,102 @@ def test_add_refuses_a_taken_name_unless_replacing(services: Services, data: Pat
         services.sources.add(make_source("people", data / "other.csv"))
     services.sources.add(make_source("people", data / "other.csv"), replace=True)
     assert services.config.load().segments["people"].path == data / "other.csv"
+
+
+def test_two_entities_of_one_model_json_are_two_segments(
+    services: Services, tmp_path: Path
+) -> None:
+    root = tmp_path / "ci-export"
+    customer_insights_folder(root, customers=4, vips=2)
+    model = root / "model.json"
+    sources = services.sources
+    sources.add(make_source("ci", model, entity="Customer"))
+    assert sources.name_of(model, "Customer") == "ci"
+    assert sources.name_of(root, "Customer") == "ci"  # the folder is its model.json
+    assert sources.name_of(model, "VipSegment") is None
+    assert sources.name_of(model) is None  # several entities: which one is not said
+    sources.add(make_source("vip", root, entity="VipSegment"))
+    assert sources.name_of(model, "VipSegment") == "vip"
+    # The same entity again is refused, however its path is spelled.
+    for path in (model, root):
+        with pytest.raises(UsageError, match=r"entity Customer of .* already the segment 'ci'"):
+            sources.add(make_source("again", path, entity="Customer"))
+    assert sorted(services.config.load().segments) == ["ci", "vip"]
+
+
+def test_the_entities_of_a_path_and_the_segments_reading_them(
+    services: Services, tmp_path: Path, data: Path
+) -> None:
+    root = tmp_path / "ci-export"
+    customer_insights_folder(root, customers=4, vips=2)
+    sources = services.sources
+    assert sources.entities(root / "model.json") == (
+        PathEntity("Customer"),
+        PathEntity("VipSegment"),
+    )
+    sources.add(make_source("ci", root / "model.json", entity="Customer"))
+    assert sources.entities(root) == (PathEntity("Customer", "ci"), PathEntity("VipSegment"))
+    assert sources.entities(data / "people.csv") == ()  # no CDM folder
+    assert sources.entities(data) == ()
+    with pytest.raises(InputError, match="does not exist"):
+        sources.entities(tmp_path / "gone")
+    fifo = tmp_path / "model.json"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="FIFO"):
+        sources.entities(fifo)  # examined, never opened (opening it would wait here)
+
+
+def test_a_cdm_folder_of_one_entity_is_known_by_any_spelling(
+    services: Services, tmp_path: Path
+) -> None:
+    root = tmp_path / "crm"
+    cdm_manifest_folder(root)
+    manifest = root / "default.manifest.cdm.json"
+    sources = services.sources
+    sources.add(make_source("crm", root))  # no entity: the folder has one
+    assert sources.entities(manifest) == (PathEntity("Customer", "crm"),)
+    assert sources.name_of(manifest) == "crm"
+    assert sources.name_of(manifest, "Customer") == "crm"
+    assert sources.resolve([str(manifest), str(root)]).names == ("crm", "crm")
+    with pytest.raises(UsageError, match="already the segment 'crm'"):
+        sources.add(make_source("again", manifest, entity="Customer"))
+
+
+def test_entities_found_in_a_segments_folder_are_known(services: Services, tmp_path: Path) -> None:
+    root = tmp_path / "exports" / "ci-export"
+    customer_insights_folder(root, customers=4, vips=2)
+    services.sources.add_dir(root.parent)
+    assert services.sources.name_of(root / "model.json", "VipSegment") == "VipSegment"
+    (tmp_path / "elsewhere.csv").write_text(PEOPLE)
+    with pytest.raises(UsageError, match="already the segment 'VipSegment'"):
+        services.sources.add(make_source("vip", root, entity="VipSegment"))
+    with pytest.raises(UsageError, match=r"taken by .*model.json \(entity VipSegment\)"):
+        services.sources.add(make_source("VipSegment", tmp_path / "elsewhere.csv"))
+    # An entry may take over the name discovery gave the same entity (given by its folder).
+    services.sources.add(make_source("Customer", root, entity="Customer"))
+    assert services.sources.name_of(root / "model.json", "Customer") == "Customer"
+
+
+def test_resolve_refuses_a_cdm_folder_of_several_entities_with_what_to_run(
+    services: Services, tmp_path: Path
+) -> None:
+    root = tmp_path / "ci-export"
+    customer_insights_folder(root, customers=4, vips=2)
+    model = root / "model.json"
+    services.sources.add(make_source("ci", model, entity="Customer"))
+    with pytest.raises(InputError) as refused:
+        services.sources.resolve([str(model)])
+    message = str(refused.value)
+    assert "several CDM entities (Customer, VipSegment)" in message
+    assert "Customer: already the segment ci (--segment ci)" in message
+    assert (
+        f"VipSegment: cc-tui segment add ci-export-VipSegment {model} --entity VipSegment, "
+        "then --segment ci-export-VipSegment"
+    ) in message
+    # Both entities segments already: each is named, nothing is left to add.
+    services.sources.add(make_source("vip", model, entity="VipSegment"))
+    with pytest.raises(InputError, match=r"VipSegment: already the segment vip \(--segment vip\)"):
+        services.sources.resolve([str(root)])
 
 
 def test_add_refuses_a_path_that_is_already_a_segment(services: Services, data: Path) -> None:
@@ -254,6 +352,10 @@ def test_names_derived_from_paths(tmp_path: Path) -> None:
     folder.mkdir()
     assert derive_segment_name(folder) == "Contacts-2024"
     assert derive_segment_name(tmp_path / "ci-export" / "model.json") == "ci-export"
+    model = tmp_path / "ci-export" / "model.json"
+    assert derive_segment_name(model, entity="VipSegment") == "ci-export-VipSegment"
+    taken = {"ci-export-VipSegment"}
+    assert derive_segment_name(model, taken, entity="VipSegment") == "ci-export-VipSegment-2"
     assert derive_segment_name(tmp_path / "crm.manifest.cdm.json") == "crm"
     assert derive_segment_name(tmp_path / "Prix été.csv.gz") == "Prix-ete"
     assert derive_segment_name(tmp_path / "vip.csv", taken={"vip", "vip-2"}) == "vip-3"

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from cc_tui.models import SegmentSource
 from cc_tui.store.config import with_segment
@@ -16,6 +16,7 @@ from cc_tui.ui.screens.export_form import ExportFormScreen
 from cc_tui.ui.screens.segment_path import SegmentPathModal
 from cc_tui.ui.widgets.field_problem import FieldProblem
 from cc_tui.ui.widgets.segment_picker import SegmentPicker
+from tests.engine.segment_builders import CUSTOMER_ATTRIBUTES, customer_insights_folder
 from tests.ui.conftest import UiHome
 
 SMALL = (80, 24)
@@ -130,6 +131,66 @@ async def test_what_cannot_be_a_segment_is_explained_and_nothing_is_written(
         await pilot.pause()
         assert isinstance(app.screen, ExportFormScreen)
     assert ui_home.services.config.load().segments == {}
+
+
+async def test_an_entity_of_a_cdm_folder_is_chosen_and_added_at_80x24(ui_home: UiHome) -> None:
+    root = ui_home.segments.parent / "ci-export"
+    export = customer_insights_folder(root)
+    model = root / "model.json"
+    ui_home.services.sources.add(SegmentSource("ci", model, entity="Customer"))
+    app = ui_home.app()
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        form = await _form(app, pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, SegmentPathModal)
+        entity = modal.query_one("#segment-entity", Select)
+        entity_row = modal.query_one("#segment-entity-row")
+        assert not entity_row.display  # only a CDM folder of several entities shows it
+        await pilot.press(*str(model), "enter")
+        await _settle(app, pilot)
+        # Both entities are offered, the one already a segment marked; nothing is read yet.
+        assert entity_row.display and app.focused is entity
+        labels = [str(option.prompt) for option in entity.query_one("SelectOverlay").options]  # type: ignore[attr-defined]
+        assert labels[1:] == ["Customer (segment ci)", "VipSegment"]
+        assert "2 CDM entities" in _text(modal.query_one("#segment-summary", Static))
+        assert modal.query_one(DataTable).row_count == 0
+        assert modal.query_one("#segment-name", Input).value == ""
+        await pilot.press("ctrl+s")  # no entity chosen yet: said, and nothing happens
+        await _settle(app, pilot)
+        assert "Choose the entity" in modal.query_one(FieldProblem).text
+        assert app.screen is modal
+        await pilot.press("enter", "down", "enter")  # Customer: it is the segment ci
+        await _settle(app, pilot)
+        assert entity.value == "Customer"
+        assert "entity Customer is already the segment ci" in _text(
+            modal.query_one("#segment-summary", Static)
+        )
+        await pilot.press("enter", "down", "enter")  # VipSegment: read and previewed
+        await _settle(app, pilot)
+        assert entity.value == "VipSegment"
+        assert modal.query_one("#segment-name", Input).value == "ci-export-VipSegment"
+        table = modal.query_one(DataTable)
+        columns = [str(column.label) for column in table.columns.values()]
+        assert columns == [name for name, _ in CUSTOMER_ATTRIBUTES]
+        assert table.row_count == len(export.vip_rows)
+        assert "VipSegment · cdm" in _text(modal.query_one("#segment-summary", Static))
+        # The whole dialog fits the 80x24 screen, above the footer.
+        dialog = modal.query_one("Vertical")
+        assert dialog.region.y >= 0 and dialog.region.bottom <= SMALL[1] - 1
+        assert table.region.bottom <= dialog.region.bottom
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        assert app.screen is form
+        assert form.query_one(SegmentPicker).chosen == ("ci-export-VipSegment",)
+        notified = [n.message for n in app._notifications]
+        assert any(f"entity VipSegment of {model}" in message for message in notified)
+    segments = ui_home.services.config.load().segments
+    assert segments["ci-export-VipSegment"] == SegmentSource(
+        "ci-export-VipSegment", model, entity="VipSegment"
+    )
+    assert segments["ci"].entity == "Customer"
 
 
 def test_paths_complete_from_the_file_system(tmp_path: Path) -> None:

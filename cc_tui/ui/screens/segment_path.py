@@ -1,9 +1,12 @@
 """SegmentPathModal: add a segment by its path, seeing its columns and first rows first.
 
 The path completes as it is typed (→ accepts); enter reads what it holds (in a thread), so a
-wrong header shows at once: the first row as column names. The name is derived from the file
-name until the person types one. ctrl+s writes the ``[segments.NAME]`` entry (as
-``cc-tui segment add`` does) and dismisses with the name; escape leaves without a change.
+wrong header shows at once: the first row as column names. A CDM folder (or its ``model.json``)
+of several entities shows an Entity choice instead, each entity marked with the segment that
+already reads it; choosing one reads that entity. The name is derived from the file name (and
+the entity) until the person types one. ctrl+s writes the ``[segments.NAME]`` entry (as
+``cc-tui segment add`` does) and dismisses with the name, or chooses the segment that already
+reads it; escape leaves without a change.
 """
 
 from __future__ import annotations
@@ -19,7 +22,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 
-from cc_tui.engine.sources import SegmentLook, derive_segment_name, looks_like_name, make_source
+from cc_tui.engine.sources import (
+    PathEntity,
+    SegmentLook,
+    derive_segment_name,
+    looks_like_name,
+    make_source,
+)
 from cc_tui.errors import CcTuiError
 from cc_tui.models import SegmentSource
 from cc_tui.ui.outside_text import VisibleInInput, plain, plain_text
@@ -39,6 +48,8 @@ _HEADER_CHOICES = [
 ]
 _HEADER_VALUES = {"auto": None, "yes": True, "no": False}
 _CHECK_NAME = "checking"  # options are checked before the name is known (it may be derived)
+_ENTITY_PROMPT = "choose the entity to add"
+_HOW_TO = "→ completes the path · enter reads it · ctrl+s adds it"
 
 
 class SegmentPathModal(ModalScreen[str | None]):
@@ -47,7 +58,8 @@ class SegmentPathModal(ModalScreen[str | None]):
     HELP = (
         "Type the path of a segment file or folder (**→** completes it), **enter** reads its "
         "columns and first rows. If the first row shows as column names, choose *no header "
-        "line* and name the columns. **ctrl+s** adds it to config.toml as [segments.NAME]."
+        "line* and name the columns. A CDM folder of several entities shows an *Entity* "
+        "choice: pick the one to add. **ctrl+s** adds it to config.toml as [segments.NAME]."
     )
     DEFAULT_CSS = """
     SegmentPathModal { align: center middle; }
@@ -59,7 +71,8 @@ class SegmentPathModal(ModalScreen[str | None]):
     SegmentPathModal .row Label { width: 9; }
     SegmentPathModal #segment-path, SegmentPathModal #segment-columns { width: 1fr; }
     SegmentPathModal #segment-name { width: 30; }
-    SegmentPathModal #segment-header { width: 1fr; }
+    SegmentPathModal #segment-header, SegmentPathModal #segment-entity { width: 1fr; }
+    SegmentPathModal #segment-entity-row { display: none; }
     SegmentPathModal #segment-summary { height: auto; color: $text-muted; }
     SegmentPathModal #segment-hint { height: auto; color: $text-warning; }
     SegmentPathModal DataTable { height: auto; max-height: 8; }
@@ -77,6 +90,7 @@ class SegmentPathModal(ModalScreen[str | None]):
         self._name_typed = False
         self._adding = False
         self._existing: str | None = None
+        self._entities: tuple[PathEntity, ...] = ()
 
     @property
     def services(self) -> Services:
@@ -91,6 +105,10 @@ class SegmentPathModal(ModalScreen[str | None]):
                 yield Input(placeholder="/data/exports/vip.csv, a folder, a model.json",
                             suggester=PathSuggester(), id="segment-path",
                             compact=True, highlighter=VisibleInInput())  # fmt: skip
+            with Horizontal(classes="row", id="segment-entity-row"):
+                yield Label("Entity")
+                yield Select[str]([], prompt=_ENTITY_PROMPT, compact=True,
+                                  id="segment-entity")  # fmt: skip
             with Horizontal(classes="row"):
                 yield Label("Name")
                 yield Input(placeholder="from the file name", id="segment-name", compact=True,
@@ -104,8 +122,7 @@ class SegmentPathModal(ModalScreen[str | None]):
                 yield Input(placeholder="headerless file: Email,First,Last (in file order)",
                             id="segment-columns", compact=True,
                             highlighter=VisibleInInput())  # fmt: skip
-            yield Static("→ completes the path · enter reads it · ctrl+s adds it",
-                         id="segment-summary", markup=False)  # fmt: skip
+            yield Static(_HOW_TO, id="segment-summary", markup=False)
             yield DataTable[object](id="segment-preview", show_cursor=False, zebra_stripes=True)
             yield Static("", id="segment-hint", markup=False)
             yield FieldProblem(id="segment-problem")
@@ -132,6 +149,7 @@ class SegmentPathModal(ModalScreen[str | None]):
                 path,
                 header=_HEADER_VALUES.get(str(header)),
                 columns=columns,
+                entity=self._entity(),
             )
         except CcTuiError as exc:
             self._problem(str(exc))
@@ -148,10 +166,27 @@ class SegmentPathModal(ModalScreen[str | None]):
         if self.query_one("#segment-path", Input).value.strip():
             self._check_now()
 
+    @on(Select.Changed, "#segment-entity")
+    def _entity_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if self._entity() is not None:
+            self._check_now()
+
     @on(Input.Changed, "#segment-path")
     def _path_changed(self, event: Input.Changed) -> None:
         event.stop()
         self._existing = None  # what was read belongs to the path before
+        if self._entities:  # so do its entities, and what was said about them
+            self._show_entities(())
+            self.query_one("#segment-summary", Static).update(_HOW_TO)
+            self._problem(None)
+
+    def _entity(self) -> str | None:
+        """The entity chosen, None when the path holds no choice of entities or none is made."""
+        if not self._entities:
+            return None
+        value = self.query_one("#segment-entity", Select).value
+        return value if isinstance(value, str) else None
 
     @on(Input.Changed, "#segment-name")
     def _name_changed(self, event: Input.Changed) -> None:
@@ -172,12 +207,18 @@ class SegmentPathModal(ModalScreen[str | None]):
           description="Reading the segment")  # fmt: skip
     def _check(self, services: Services, source: SegmentSource, typed: str | None) -> None:
         # Derived here, not on the event loop: it looks at the path (a stat).
-        derived = None if typed else derive_segment_name(source.path, self._taken)
+        entity = source.entity
+        derived = None if typed else derive_segment_name(source.path, self._taken, entity=entity)
         name = typed if typed and looks_like_name(typed) else derived or _CHECK_NAME
         try:
-            known = services.sources.name_of(source.path)
+            if entity is None:
+                entities = services.sources.entities(source.path)
+                if len(entities) > 1:
+                    self.app.call_from_thread(self._choose_entity, entities)
+                    return
+            known = services.sources.name_of(source.path, entity)
             if known is not None:
-                self.app.call_from_thread(self._known, known)
+                self.app.call_from_thread(self._known, known, entity)
                 return
             look = services.sources.check(replace(source, name=name))
         except CcTuiError as exc:
@@ -191,12 +232,46 @@ class SegmentPathModal(ModalScreen[str | None]):
             with field.prevent(Input.Changed):
                 field.value = name
 
-    def _known(self, name: str) -> None:
-        """The path is a segment already: ctrl+s simply chooses it."""
+    def _show_entities(self, entities: tuple[PathEntity, ...]) -> None:
+        """Offer ``entities`` in the Entity choice (none: hide it), nothing chosen yet."""
+        self._entities = entities
+        select = self.query_one("#segment-entity", Select)
+        with select.prevent(Select.Changed):
+            select.set_options(
+                (
+                    plain_text(
+                        choice.entity
+                        if choice.segment is None
+                        else f"{choice.entity} (segment {choice.segment})"
+                    ),
+                    choice.entity,
+                )
+                for choice in entities
+            )
+        self.query_one("#segment-entity-row").display = bool(entities)
+
+    def _choose_entity(self, entities: tuple[PathEntity, ...]) -> None:
+        """The path holds several CDM entities: the person chooses which one to add."""
+        self._show_entities(entities)
+        self._set_name("")
+        self.query_one("#segment-summary", Static).update(
+            plain(
+                f"{len(entities)} CDM entities here: choose one under Entity (enter opens "
+                "the list)."
+            )
+        )
+        self.query_one("#segment-preview", DataTable).clear(columns=True)
+        self.query_one("#segment-hint", Static).update("")
+        self._problem(None)
+        self.query_one("#segment-entity", Select).focus()
+
+    def _known(self, name: str, entity: str | None) -> None:
+        """The path (or its entity) is a segment already: ctrl+s simply chooses it."""
         self._existing = name
         self._set_name(name)
+        what = "This" if entity is None else f"The entity {entity}"
         self.query_one("#segment-summary", Static).update(
-            plain(f"This is already the segment {name}: ctrl+s chooses it.")
+            plain(f"{what} is already the segment {name}: ctrl+s chooses it.")
         )
         self.query_one("#segment-preview", DataTable).clear(columns=True)
         self.query_one("#segment-hint", Static).update("")
@@ -212,10 +287,11 @@ class SegmentPathModal(ModalScreen[str | None]):
     def _show_look(self, name: str | None, look: SegmentLook) -> None:
         self._set_name(name)
         segment = look.segment
+        entity = f"{segment.entity} · " if segment.entity is not None else ""
         delimiter = f" · delimiter {segment.delimiter!r}" if segment.delimiter else ""
         self.query_one("#segment-summary", Static).update(
             plain(
-                f"{segment.format_label}{delimiter} · {segment.encoding} · "
+                f"{entity}{segment.format_label}{delimiter} · {segment.encoding} · "
                 f"{len(look.columns)} columns; the first rows:"
             )
         )
@@ -247,6 +323,10 @@ class SegmentPathModal(ModalScreen[str | None]):
         if self._existing is not None:
             self.dismiss(self._existing)
             return
+        if self._entities and self._entity() is None:
+            self._problem("Choose the entity to add (Entity, above).")
+            self.query_one("#segment-entity", Select).focus()
+            return
         name_field = self.query_one("#segment-name", Input)
         if not name_field.value.strip():
             self._problem("Give the segment a name (enter on the path suggests one).")
@@ -275,8 +355,9 @@ class SegmentPathModal(ModalScreen[str | None]):
         self._problem(problem)
 
     def _added(self, source: SegmentSource) -> None:
+        entity = f"entity {source.entity} of " if source.entity is not None else ""
         self.notify(
-            f"Added segment {source.name}: {source.path} ([segments.{source.name}] in "
+            f"Added segment {source.name}: {entity}{source.path} ([segments.{source.name}] in "
             "config.toml).",
             title="Segment added",
         )
