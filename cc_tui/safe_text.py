@@ -27,7 +27,21 @@ Base layer: standard library only.
 
 from __future__ import annotations
 
-__all__ = ["CONTROL_PICTURES_START", "REPLACEMENT", "visible", "visible_in_place"]
+__all__ = [
+    "CELL_CHARACTERS",
+    "CONTROL_PICTURES_START",
+    "REPLACEMENT",
+    "SHOWN_CHARACTERS",
+    "visible",
+    "visible_in_place",
+]
+
+SHOWN_CHARACTERS = 10_000
+"""The most characters of one outside text that are ever shown (the rest is counted): a data
+value or a header line can be megabytes long (a file with no line break), and a terminal
+table built from it would take minutes and gigabytes to lay out."""
+CELL_CHARACTERS = 500
+"""The most characters shown in one table cell."""
 
 CONTROL_PICTURES_START = 0x2400
 """U+2400 SYMBOL FOR NULL: the control picture of C0 code ``n`` is ``U+2400 + n``."""
@@ -76,14 +90,18 @@ def _needs_stand_in(code: int) -> bool:
     )
 
 
-def visible(text: object, *, multiline: bool = False) -> str:
+def visible(text: object, *, multiline: bool = False, limit: int | None = SHOWN_CHARACTERS) -> str:
     """``text`` (``str()`` of it) with every control or hiding character shown as a stand-in.
 
     Line feeds and tabs stay in ``multiline`` text (messages, notes); elsewhere (a table cell,
     a name, a title) they become ``␊`` and ``␉`` as well, so one value stays on one line and
-    its columns line up. Text without such characters is returned unchanged.
+    its columns line up. Text without such characters is returned unchanged. Past ``limit``
+    characters the text is cut, and the cut says how many characters it left out.
     """
     string = text if isinstance(text, str) else str(text)
+    if limit is not None and len(string) > limit:
+        left_out = len(string) - limit
+        return f"{visible(string[:limit], multiline=multiline, limit=None)}… ({left_out:,} more)"
     if string.isprintable():
         # The common case, and safe: every character replaced below is "not printable" to
         # Python (categories Cc, Cf, Cs, Zl, Zp), so printable text needs no copy.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cc_tui.safe_text import visible
+from cc_tui.safe_text import CELL_CHARACTERS, SHOWN_CHARACTERS, visible
 from tests.hostile import HOSTILE, SHOWN_AS, SHOWN_LITERALLY, assert_harmless
 
 
@@ -49,3 +49,11 @@ def test_file_name_bytes_that_are_not_utf8_show_as_bytes() -> None:
 def test_non_strings_are_shown_through_str() -> None:
     assert visible(42) == "42"
     assert visible(None) == "None"
+
+
+def test_long_text_is_cut_and_the_cut_says_how_much_it_left_out() -> None:
+    header = "\x00" * 5_000_000  # a "column name" from a file with no line break
+    shown = visible(header, limit=CELL_CHARACTERS)
+    assert shown == "␀" * CELL_CHARACTERS + f"… ({5_000_000 - CELL_CHARACTERS:,} more)"
+    assert visible("x" * SHOWN_CHARACTERS) == "x" * SHOWN_CHARACTERS  # at the limit: whole
+    assert visible("x" * (SHOWN_CHARACTERS + 1)).endswith("… (1 more)")

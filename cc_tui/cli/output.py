@@ -24,7 +24,7 @@ from rich.prompt import Confirm
 from rich.segment import Segment
 from rich.text import Text
 
-from cc_tui.safe_text import visible
+from cc_tui.safe_text import CELL_CHARACTERS, visible
 
 __all__ = ["Output", "Visible", "cells", "format_local_time", "format_relative", "styled"]
 
@@ -135,7 +135,9 @@ def _console(file: TextIO) -> Console:
 
 def cells(values: Sequence[object]) -> list[Text]:
     """Table cells from values (None is empty), control characters made visible."""
-    return [Text("" if value is None else visible(value)) for value in values]
+    return [
+        Text("" if value is None else visible(value, limit=CELL_CHARACTERS)) for value in values
+    ]
 
 
 def format_local_time(moment: datetime | None) -> str:

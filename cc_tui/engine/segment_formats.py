@@ -181,6 +181,14 @@ def _content_format(
     path: Path, head: bytes, encoding: str, fmt: SegmentFormat | None, *, confirm: bool
 ) -> SegmentFormat:
     if fmt is not None and not confirm:
+        if fmt is not SegmentFormat.PARQUET and _holds_nul(head, encoding):
+            # Whatever its name says: no text segment holds a NUL character (a binary file,
+            # or a decompression bomb of zeros named .csv.gz).
+            raise InputError(
+                f"{path}: is not {fmt.value.upper()} text: it holds NUL characters (binary "
+                "content). Fix: check the file; if it is UTF-16 text without a byte-order mark, "
+                'set encoding = "utf-16" under its [segments.NAME] entry'
+            )
         return fmt
     found = detect_text(head, encoding)
     if confirm and found is not SegmentFormat.NDJSON:
@@ -188,6 +196,11 @@ def _content_format(
     if found is None:
         raise InputError(f"{path}: is not CSV, TSV, Parquet or NDJSON text")
     return found
+
+
+def _holds_nul(head: bytes, encoding: str) -> bool:
+    """True when the decoded start of a file holds U+0000 (never in a text segment)."""
+    return "\x00" in head.decode(encoding, errors="replace")
 
 
 def _delimiter(fmt: SegmentFormat, given: str | None, head: bytes, encoding: str) -> str:

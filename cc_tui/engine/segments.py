@@ -495,6 +495,12 @@ def _head_frame(segment: Segment, rows: int, *, typed: bool) -> pl.DataFrame:
             raise _explain(segment, exc) from exc
         if not data.strip() and segment.columns:
             return pl.DataFrame(schema=dict.fromkeys(segment.columns, pl.String))
+        if not complete and segment.line_end.encode() not in data:
+            # Not one line in 64 MiB: no segment looks like that (a bomb, a binary file).
+            raise InputError(
+                f"{segment.path}: has no line break in its first {HEAD_MAX_BYTES // 2**20} MiB, "
+                f"so it cannot be read as {segment.format_label}. Fix: check the file"
+            )
         try:
             return parse_head(data, fmt, options, rows, typed=typed)
         except pl.exceptions.ComputeError:

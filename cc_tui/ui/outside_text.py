@@ -18,7 +18,7 @@ from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.content import Content
 
-from cc_tui.safe_text import visible, visible_in_place
+from cc_tui.safe_text import CELL_CHARACTERS, visible, visible_in_place
 
 __all__ = ["VisibleInInput", "plain", "plain_text", "templated"]
 
@@ -29,8 +29,9 @@ def plain(text: object, *, multiline: bool = False) -> Content:
 
 
 def plain_text(text: object, *, style: str = "", multiline: bool = False) -> Text:
-    """``text`` as a Rich ``Text`` (DataTable cells, Rich renderables), made visible."""
-    return Text(visible(text, multiline=multiline), style=style)
+    """``text`` as a Rich ``Text`` (DataTable cells, Rich renderables), made visible and cut
+    to :data:`~cc_tui.safe_text.CELL_CHARACTERS`."""
+    return Text(visible(text, multiline=multiline, limit=CELL_CHARACTERS), style=style)
 
 
 def templated(markup: str, **values: object) -> Content:

@@ -18,6 +18,7 @@ import pytest
 
 from cc_tui.engine import segment_copies
 from cc_tui.engine.preparation import check_emails
+from cc_tui.engine.segment_bytes import HEAD_MAX_BYTES
 from cc_tui.engine.segments import (
     count_rows,
     default_cache_dir,
@@ -269,16 +270,19 @@ def test_gzip_bomb_is_refused_at_the_cap_with_flat_memory(
     assert not cache.exists() or list(cache.iterdir()) == []  # no partial copy left behind
 
 
-def test_zeros_bomb_is_refused_by_its_expansion_long_before_the_cap(
+def test_a_bomb_of_one_line_repeated_is_refused_by_its_expansion_long_before_the_cap(
     tmp_path: Path, private_home: Path
 ) -> None:
-    path = tmp_path / "zeros.csv.gz"
-    block = bytes(MB)
+    # Zeros are refused at once (no text holds NUL); a line repeated passes every look at the
+    # start of the file, and expands thousands of times.
+    path = tmp_path / "repeated.csv.gz"
+    line = b"a@b.co,x\n"
+    block = line * (MB // len(line))
     with gzip.open(path, "wb", compresslevel=1) as stream:
-        stream.write(b"email\n")
-        for _ in range(200):  # 200 MB of zeros; the test's cap is far above the point it stops
+        stream.write(b"email,name\n")
+        for _ in range(200):  # 200 MB; the test's cap is far above the point it stops
             stream.write(block)
-    segment = inspect_path(path, name="zeros", declared="csv.gz")
+    segment = inspect_path(path, name="repeated", declared="csv.gz")
 
     with pytest.raises(InputError, match=r"expands more than 200 times.*decompression bomb"):
         count_rows(segment)
@@ -345,3 +349,19 @@ def test_copies_of_dead_processes_are_removed_at_start(tmp_path: Path) -> None:
 
     assert read_segment(inspect_path(path, name="p")).height == 1
     assert not left.exists() and mine.exists()
+
+
+def test_a_text_segment_of_nul_bytes_is_refused_whatever_its_name(tmp_path: Path) -> None:
+    # The classic bomb: gigabytes of zeros, gzipped, named .csv.gz. Its first bytes say it.
+    path = tmp_path / "people.csv.gz"
+    path.write_bytes(gzip.compress(b"\x00" * 1_000_000))
+    with pytest.raises(InputError, match=r"is not CSV text: it holds NUL characters"):
+        inspect_path(path, name="people")
+
+
+def test_text_with_no_line_break_in_its_first_64_mib_is_refused_early(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv.gz"
+    path.write_bytes(gzip.compress(b"a" * (HEAD_MAX_BYTES + 1)))
+    segment = inspect_path(path, name="people")
+    with pytest.raises(InputError, match=r"has no line break in its first 64 MiB"):
+        preview(segment)
