@@ -146,6 +146,13 @@ def _rows(segment: Segment) -> tuple[int | None, str]:
         return None, text.splitlines()[0] if text else type(exc).__name__
 
 
+def _format_cell(segment: Segment) -> str:
+    """The format, and for a CDM segment the entity it reads: ``cdm: Customer``."""
+    if segment.entity is None:
+        return segment.format_label
+    return f"{segment.format_label}: {segment.entity}"
+
+
 def _status_json(status: SegmentStatus, rows: int | None, rows_error: str) -> dict[str, Any]:
     segment = status.segment
     return {
@@ -154,6 +161,8 @@ def _status_json(status: SegmentStatus, rows: int | None, rows_error: str) -> di
         "problem": status.problem or None,
         "path": None if status.path is None else str(status.path),
         "format": segment.format_label if segment else None,
+        "entity": segment.entity if segment else None,
+        "snapshot": segment.snapshot if segment else None,
         "encoding": segment.encoding if segment else None,
         "rows": rows,
         "rows_error": rows_error or None,
@@ -189,7 +198,7 @@ def _list(ctx: CommandContext) -> int:
         table.add_row(
             Text(visible(status.name)),
             Text(state, style=_STATE_STYLE[status.state] if not error else "yellow"),
-            Text(segment.format_label if segment else "—"),
+            Text(visible(_format_cell(segment)) if segment else "—"),
             Text("—" if rows is None else f"{rows:,}"),
             Text(_size(segment.size_bytes) if segment else "—"),
             Text(visible(status.path if status.path is not None else status.origin)),

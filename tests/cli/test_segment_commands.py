@@ -285,6 +285,13 @@ def test_two_entities_of_one_model_json_are_two_segments(
     segments = store().load().segments
     assert (segments["ci"].entity, segments["vip"].entity) == ("Customer", "VipSegment")
     assert "again" not in segments
+    # The listing says which entity each segment reads.
+    code, out, _ = run(capsys, "segment", "list", "--json")
+    listed = {item["name"]: item for item in json.loads(out)}
+    assert (listed["ci"]["entity"], listed["vip"]["entity"]) == ("Customer", "VipSegment")
+    assert (listed["ci"]["rows"], listed["vip"]["rows"]) == (4, 2)
+    code, out, _ = run(capsys, "segment", "list")
+    assert "cdm: Customer" in out and "cdm: VipSegment" in out
 
 
 def test_export_add_with_a_cdm_folder_of_several_entities_says_what_to_run(
