@@ -6,11 +6,10 @@ import argparse
 import asyncio
 
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
-from cc_tui.cli.output import Output, cells, format_local_time, format_relative, styled
+from cc_tui.cli.output import Column, Output, cells, format_local_time, format_relative, styled
 from cc_tui.cli.sign_in_display import SignInDisplay
 from cc_tui.engine.connections import PRIVACY_STATEMENT, ConnectionStatus
 from cc_tui.errors import ConsentRequiredError, UsageError
@@ -241,16 +240,28 @@ def _list(ctx: CommandContext) -> int:
     if not statuses:
         ctx.out.print("No connections yet. Add one: cc-tui connection add NAME --client-id ID")
         return 0
-    table = Table("name", "display name", "usable by", "signed in", "token", "API")
+    rows = []
     for status in statuses:
         conn = status.connection
-        table.add_row(
-            *cells([conn.name, conn.display_name, conn.usable_by.value]),
-            "yes" if status.signed_in else Text("no", style="yellow"),
-            format_relative(status.token_expires_at),
-            *cells([conn.api_base_url]),
+        rows.append(
+            [
+                *cells([conn.name, conn.display_name, conn.usable_by.value]),
+                Text("yes") if status.signed_in else Text("no", style="yellow"),
+                Text(format_relative(status.token_expires_at)),
+                *cells([conn.api_base_url]),
+            ]
         )
-    ctx.out.print(table)
+    ctx.out.table(
+        [
+            Column("name", whole=True),
+            "display name",
+            "usable by",
+            "signed in",
+            "token",
+            Column("API", whole=True),
+        ],
+        rows,
+    )
     return 0
 
 
@@ -260,7 +271,6 @@ def _show(ctx: CommandContext) -> int:
         ctx.out.json(_status_json(status))
         return 0
     conn = status.connection
-    table = Table.grid(padding=(0, 2))
     rows = [
         ("name", conn.name),
         ("display name", conn.display_name),
@@ -286,9 +296,7 @@ def _show(ctx: CommandContext) -> int:
         ),
         ("scope", status.scope or "—"),
     ]
-    for key, value in rows:
-        table.add_row(Text(key, style="bold"), Text(visible(value)))
-    ctx.out.print(table)
+    ctx.out.pairs(rows)
     return 0
 
 
@@ -343,11 +351,13 @@ def _lists(ctx: CommandContext) -> int:
             ]
         )
         return 0
-    table = Table(
-        "list ID", "name", "members", title=f"Contact lists of {visible(ctx.args.connection)}"
-    )
+    rows = []
     for item in lists:
         members = "—" if item.membership_count is None else f"{item.membership_count:,}"
-        table.add_row(*cells([item.list_id, item.name, members]))
-    ctx.out.print(table)
+        rows.append(cells([item.list_id, item.name, members]))
+    ctx.out.table(
+        [Column("list ID", whole=True), "name", Column("members", justify="right")],
+        rows,
+        title=f"Contact lists of {visible(ctx.args.connection)}",
+    )
     return 0

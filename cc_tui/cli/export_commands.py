@@ -11,11 +11,10 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
 from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
-from cc_tui.cli.output import cells, styled
+from cc_tui.cli.output import Column, cells, styled
 from cc_tui.engine.exports import build_export, checked_things, parse_attribute
 from cc_tui.errors import UsageError
 from cc_tui.models import Export
@@ -167,7 +166,7 @@ def _export_list(ctx: CommandContext) -> int:
             "--list-id ID --segment S --email COLUMN"
         )
         return 0
-    table = Table("name", "connection", "segments", "lists", "schedule")
+    rows = []
     for export in exports:
         name, segments, lists, schedule = cells([
             export.name, ", ".join(export.segments), len(export.list_ids),
@@ -176,8 +175,17 @@ def _export_list(ctx: CommandContext) -> int:
         connection = (
             cells([export.connection])[0] if export.connection else Text("(detached)", "yellow")
         )
-        table.add_row(name, connection, segments, lists, schedule)
-    ctx.out.print(table)
+        rows.append([name, connection, segments, lists, schedule])
+    ctx.out.table(
+        [
+            Column("name", whole=True),
+            Column("connection", whole=True),
+            "segments",
+            Column("lists", justify="right"),
+            "schedule",
+        ],
+        rows,
+    )
     return 0
 
 
@@ -186,20 +194,23 @@ def _export_show(ctx: CommandContext) -> int:
     if ctx.args.json:
         ctx.out.json(_export_json(export))
         return 0
-    grid = Table.grid(padding=(0, 2))
-    for key, value in (
-        ("name", export.name),
-        ("connection", export.connection or "(detached)"),
-        ("lists", ", ".join(export.list_ids)),
-        ("segments", ", ".join(export.segments)),
-        ("schedule", export.schedule or "on demand"),
-    ):
-        grid.add_row(Text(key, style="bold"), *cells([value]))
-    ctx.out.print(grid)
-    mapping = Table("Constant Contact field", "segment column", title="Mapping")
-    for field, column in export.mapping.columns().items():
-        mapping.add_row(*cells([field, column]))
-    ctx.out.print(mapping)
+    ctx.out.pairs(
+        [
+            (key, cells([value])[0])
+            for key, value in (
+                ("name", export.name),
+                ("connection", export.connection or "(detached)"),
+                ("lists", ", ".join(export.list_ids)),
+                ("segments", ", ".join(export.segments)),
+                ("schedule", export.schedule or "on demand"),
+            )
+        ]
+    )
+    ctx.out.table(
+        [Column("Constant Contact field", whole=True), Column("segment column", whole=True)],
+        [cells([field, column]) for field, column in export.mapping.columns().items()],
+        title="Mapping",
+    )
     return 0
 
 

@@ -16,19 +16,46 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from rich.console import Console, ConsoleOptions, RenderableType, RenderHook, RenderResult
+from rich.cells import cell_len
+from rich.console import (
+    Console,
+    ConsoleOptions,
+    Group,
+    JustifyMethod,
+    RenderableType,
+    RenderHook,
+    RenderResult,
+)
 from rich.prompt import Confirm
 from rich.segment import Segment
+from rich.table import Table
 from rich.text import Text
 
 from cc_tui.safe_text import CELL_CHARACTERS, visible
 
-__all__ = ["Output", "Visible", "cells", "format_local_time", "format_relative", "styled"]
+__all__ = [
+    "Column",
+    "Output",
+    "Visible",
+    "cells",
+    "fit_table",
+    "format_local_time",
+    "format_relative",
+    "key_values",
+    "styled",
+]
 
 OFF_TERMINAL_WIDTH = 160
+# A Rich table with the default box and padding (0, 1) takes, around its cells, one rule at
+# the left edge and, per column, two spaces of padding and one rule.
+TABLE_EDGE_CELLS = 1
+TABLE_CELLS_PER_COLUMN = 3
+KEY_GAP = "  "
+"""Between a key and its value in a vertical (``key  value``) layout."""
 ERROR_STYLE = "bold red"
 WARNING_STYLE = "yellow"
 
@@ -87,21 +114,40 @@ class Output:
         return sys.stdin.isatty() and self.console.is_terminal
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
-        """Print a result to stdout."""
+        """Print a result to stdout (a line of text wraps between words on a terminal)."""
+        # Tables and records lay themselves out (see fit_table); only a line of text is wrapped.
+        if "soft_wrap" not in kwargs and len(objects) == 1 and isinstance(objects[0], str | Text):
+            kwargs["soft_wrap"] = _soft_wrap(self.console, objects[0])
         self.console.print(*objects, **kwargs)
+
+    def table(
+        self,
+        columns: Sequence[Column | str],
+        rows: Sequence[Sequence[Text | str]],
+        *,
+        title: str | None = None,
+    ) -> None:
+        """Print rows as a table that fits the terminal (see :func:`fit_table`)."""
+        self.print(fit_table(columns, rows, width=self.console.width, title=title))
+
+    def pairs(self, rows: Sequence[tuple[str, Text | str]]) -> None:
+        """Print ``key  value`` lines (see :func:`key_values`)."""
+        self.print(key_values(rows))
 
     def note(self, message: RenderableType) -> None:
         """A message for the person (stderr), so stdout stays clean for scripts."""
-        # Panels and tables must wrap inside their frame; plain lines stay whole.
-        self.errors.print(message, soft_wrap=isinstance(message, str | Text))
+        # Panels and tables must wrap inside their frame; lines wrap between words.
+        self.errors.print(message, soft_wrap=_soft_wrap(self.errors, message))
 
     def error(self, message: str) -> None:
         """An error for the person, on stderr (the message is plain text, never markup)."""
-        self.errors.print(styled(("error:", ERROR_STYLE), " ", message))
+        line = styled(("error:", ERROR_STYLE), " ", message)
+        self.errors.print(line, soft_wrap=_soft_wrap(self.errors, line))
 
     def warn(self, message: str) -> None:
         """A warning for the person, on stderr."""
-        self.errors.print(styled(("warning:", WARNING_STYLE), " ", message))
+        line = styled(("warning:", WARNING_STYLE), " ", message)
+        self.errors.print(line, soft_wrap=_soft_wrap(self.errors, line))
 
     def lines(self, texts: Iterable[RenderableType]) -> None:
         """Print several results, one per line."""
@@ -131,6 +177,156 @@ def _console(file: TextIO) -> Console:
     if not console.is_terminal:
         console.width = max(console.width, OFF_TERMINAL_WIDTH)
     return console
+
+
+def _soft_wrap(console: Console, message: object) -> bool:
+    """Whether a line of text is left to the terminal to wrap rather than wrapped by Rich.
+
+    On a terminal a message wraps between words, so no word is split at the edge ("o" / "r");
+    but a word longer than the line (a path, a URL) would be cut in two by a hard line break,
+    and a copy of it would hold that break: such a line is left whole to the terminal, whose
+    own wrapping copies back as one line. Off a terminal (scripts, logs) lines stay whole.
+    """
+    if not isinstance(message, str | Text):
+        return False
+    if not console.is_terminal:
+        return True
+    plain = message if isinstance(message, str) else message.plain
+    return any(_widest_word([line]) > console.width for line in plain.splitlines())
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of :func:`fit_table`.
+
+    ``whole``: its values are copied by people (IDs, names, paths, e-mails, URLs), so each is
+    shown on one line, never wrapped or cut; other columns wrap between words (a word is never
+    cut either).
+    """
+
+    header: str
+    whole: bool = False
+    justify: JustifyMethod = "left"
+
+
+def _lines(cell: Text | str) -> list[str]:
+    plain = cell if isinstance(cell, str) else cell.plain
+    return plain.splitlines() or [""]
+
+
+def _widest_line(cells: Iterable[Text | str]) -> int:
+    return max((cell_len(line) for cell in cells for line in _lines(cell)), default=0)
+
+
+def _widest_word(cells: Iterable[Text | str]) -> int:
+    return max(
+        (cell_len(word) for cell in cells for line in _lines(cell) for word in line.split()),
+        default=0,
+    )
+
+
+def fit_table(
+    columns: Sequence[Column | str],
+    rows: Sequence[Sequence[Text | str]],
+    *,
+    width: int,
+    title: str | None = None,
+) -> RenderableType:
+    """Rows laid out to fit ``width`` cells without cutting any value.
+
+    The same rule for every command: a table as wide as its content when that fits; else a
+    table whose columns wrap between words (a ``whole`` column never wraps) when every word
+    still fits its column; else a vertical ``key  value`` record per row, where nothing is
+    narrowed at all. Rich's own squeezing, which cuts cells to ``202…``, is never reached.
+    """
+    specs = [column if isinstance(column, Column) else Column(column) for column in columns]
+    texts = [[cell if isinstance(cell, Text) else Text(cell) for cell in row] for row in rows]
+    by_column: list[list[Text | str]] = [
+        [spec.header, *(row[index] for row in texts)] for index, spec in enumerate(specs)
+    ]
+    natural = [_widest_line(values) for values in by_column]
+    narrowest = [
+        _widest_line(values[1:]) if spec.whole else 0
+        for spec, values in zip(specs, by_column, strict=True)
+    ]
+    narrowest = [
+        max(n, _widest_word(values)) for n, values in zip(narrowest, by_column, strict=True)
+    ]
+    room = width - TABLE_EDGE_CELLS - TABLE_CELLS_PER_COLUMN * len(specs)
+    if sum(natural) <= room:
+        widths: list[int | None] = [None] * len(specs)
+    elif sum(narrowest) <= room:
+        widths = list(_share(room, narrowest, natural))
+    else:
+        return _records(specs, texts, title)
+    table = Table(title=title)
+    for spec, column_width in zip(specs, widths, strict=True):
+        table.add_column(
+            spec.header,
+            justify=spec.justify,
+            width=column_width,
+            overflow="fold",
+        )
+    for row in texts:
+        table.add_row(*row)
+    return table
+
+
+def _share(room: int, narrowest: Sequence[int], natural: Sequence[int]) -> list[int]:
+    """Column widths: each its narrowest, the room left shared out as the columns want it."""
+    widths = list(narrowest)
+    spare = room - sum(widths)
+    wants = [full - least for full, least in zip(natural, narrowest, strict=True)]
+    total_want = sum(wants)
+    for index, want in enumerate(wants):
+        if total_want:
+            extra = min(want, spare * want // total_want)
+            widths[index] += extra
+    # Integer shares leave a few cells: give them, in order, to columns still wanting some.
+    left = room - sum(widths)
+    for index, want in enumerate(wants):
+        extra = min(left, narrowest[index] + want - widths[index])
+        widths[index] += extra
+        left -= extra
+    return widths
+
+
+def _records(
+    specs: Sequence[Column], rows: Sequence[Sequence[Text]], title: str | None
+) -> RenderableType:
+    """One ``key  value`` block per row, blocks apart by a blank line."""
+    parts: list[RenderableType] = []
+    if title:
+        parts.append(Text(title, style="italic"))
+    for number, row in enumerate(rows):
+        if number:
+            parts.append(Text(""))
+        parts.append(
+            key_values([(spec.header, cell) for spec, cell in zip(specs, row, strict=True)])
+        )
+    return Group(*parts)
+
+
+def key_values(rows: Sequence[tuple[str, Text | str]]) -> Text:
+    """``key  value`` lines, keys padded to one width; a value is never wrapped here.
+
+    A value longer than the line is left to the terminal's own wrapping, so a copied path or
+    ID comes back whole; a value of several lines keeps its lines, indented under the first.
+    """
+    key_width = max((cell_len(key) for key, _ in rows), default=0)
+    indent = " " * (key_width + len(KEY_GAP))
+    text = Text()
+    for number, (key, value) in enumerate(rows):
+        if number:
+            text.append("\n")
+        text.append(key.ljust(key_width), style="bold")
+        text.append(KEY_GAP)
+        value_text = value if isinstance(value, Text) else Text(visible(value, multiline=True))
+        for index, line in enumerate(value_text.split("\n")):
+            if index:
+                text.append("\n" + indent)
+            text.append_text(line)
+    return text
 
 
 def cells(values: Sequence[object]) -> list[Text]:

@@ -7,10 +7,8 @@ import asyncio
 from collections.abc import Coroutine
 from datetime import UTC, datetime
 
-from rich.table import Table
-
 from cc_tui.cli.context import CommandContext
-from cc_tui.cli.output import format_local_time
+from cc_tui.cli.output import Column, cells, format_local_time
 from cc_tui.engine.runner import ExportRunner, RunOptions
 from cc_tui.engine.scheduler import Scheduler
 from cc_tui.models import RunRecord
@@ -70,8 +68,8 @@ def _show_plan(ctx: CommandContext, scheduler: Scheduler) -> None:
             '"0 6 * * *", or e on an export in the app).'
         )
         return
-    table = Table("export", "schedule", "in words", "next run")
+    rows = []
     for name, due in sorted(next_runs.items(), key=lambda item: item[1]):
         schedule = schedules.get(name) or ""
-        table.add_row(name, schedule, describe_schedule(schedule), format_local_time(due))
-    ctx.out.print(table)
+        rows.append(cells([name, schedule, describe_schedule(schedule), format_local_time(due)]))
+    ctx.out.table([Column("export", whole=True), "schedule", "in words", "next run"], rows)

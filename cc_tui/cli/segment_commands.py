@@ -12,11 +12,10 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from rich.table import Table
 from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
-from cc_tui.cli.output import Output, cells, styled
+from cc_tui.cli.output import Column, Output, cells, styled
 from cc_tui.engine.segments import Segment, count_rows, preview, segment_columns
 from cc_tui.engine.sources import (
     CHECK_PREVIEW_ROWS,
@@ -191,19 +190,31 @@ def _list(ctx: CommandContext) -> int:
             )
         )
         return 0
-    table = Table("name", "status", "format", "rows", "size", "path")
-    for status, rows, error in counted:
+    rows = []
+    for status, rows_counted, error in counted:
         segment = status.segment
         state = status.state.value if not error else "rows failed"
-        table.add_row(
-            Text(visible(status.name)),
-            Text(state, style=_STATE_STYLE[status.state] if not error else "yellow"),
-            Text(visible(_format_cell(segment)) if segment else "—"),
-            Text("—" if rows is None else f"{rows:,}"),
-            Text(_size(segment.size_bytes) if segment else "—"),
-            Text(visible(status.path if status.path is not None else status.origin)),
+        rows.append(
+            [
+                Text(visible(status.name)),
+                Text(state, style=_STATE_STYLE[status.state] if not error else "yellow"),
+                Text(visible(_format_cell(segment)) if segment else "—"),
+                Text("—" if rows_counted is None else f"{rows_counted:,}"),
+                Text(_size(segment.size_bytes) if segment else "—"),
+                Text(visible(status.path if status.path is not None else status.origin)),
+            ]
         )
-    ctx.out.print(table)
+    ctx.out.table(
+        [
+            Column("name", whole=True),
+            "status",
+            "format",
+            Column("rows", justify="right"),
+            Column("size", justify="right"),
+            Column("path", whole=True),
+        ],
+        rows,
+    )
     for status, _, error in counted:
         if status.problem:
             ctx.out.print(
@@ -252,16 +263,16 @@ def _show(ctx: CommandContext) -> int:
 def _print_columns_and_rows(
     out: Output, columns: list[tuple[str, str]], first: pl.DataFrame
 ) -> None:
-    types = Table("column", "type", title="Columns")
-    for name, dtype in columns:
-        types.add_row(*cells([name, dtype]))
-    out.print(types)
-    sample = Table(title=f"First {first.height} rows")
-    for header in cells(first.columns):
-        sample.add_column(header)
-    for row in first.iter_rows():
-        sample.add_row(*cells(row))
-    out.print(sample)
+    out.table(
+        [Column("column", whole=True), "type"],
+        [cells([name, dtype]) for name, dtype in columns],
+        title="Columns",
+    )
+    out.table(
+        [Column(header.plain) for header in cells(first.columns)],
+        [cells(row) for row in first.iter_rows()],
+        title=f"First {first.height} rows",
+    )
 
 
 def show_look(out: Output, look: SegmentLook) -> None:
