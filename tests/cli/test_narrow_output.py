@@ -69,9 +69,12 @@ def test_a_wide_table_wraps_between_words_and_keeps_whole_columns_whole() -> Non
 
 
 def test_a_table_too_wide_for_its_words_becomes_key_value_records() -> None:
-    columns = [Column("name", whole=True), "status", Column("path", whole=True)]
+    columns: list[Column | str] = [Column("name", whole=True), "status", Column("path", whole=True)]
     path = "/srv/exports/segments/" + "customers-of-the-northern-region" * 2 + ".csv"
-    rows = [["customers", Text("ready", style="green"), path], ["vip", "missing", "/v.csv"]]
+    rows: list[list[Text | str]] = [
+        ["customers", Text("ready", style="green"), path],
+        ["vip", "missing", "/v.csv"],
+    ]
     output = render(fit_table(columns, rows, width=80, title="Segments"), 80)
     assert not FRAME.search(output)
     assert_fits(output, 80, ["customers", path, "/v.csv"], ["ready", "missing", "Segments"])
