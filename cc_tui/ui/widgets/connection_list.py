@@ -8,7 +8,7 @@ from rich.text import Text
 
 from cc_tui.engine.connections import ConnectionStatus
 from cc_tui.ui.format import ago
-from cc_tui.ui.widgets.named_table import NamedTable
+from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
 
 __all__ = ["ConnectionList"]
 
@@ -23,7 +23,15 @@ class ConnectionList(NamedTable):
     )
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(["name", "account", "signed in", "usable by"], id=id)
+        # Narrow: who may use it goes first, then the account's display name; whether it is
+        # signed in stays, since a run through it cannot start otherwise.
+        columns = [
+            TableColumn("name"),
+            TableColumn("account", drop=2),
+            TableColumn("signed in"),
+            TableColumn("usable by", drop=1),
+        ]
+        super().__init__(columns, id=id)
 
     def show_statuses(self, statuses: Sequence[ConnectionStatus]) -> None:
         """Show one row per connection."""

@@ -7,9 +7,12 @@ from collections.abc import Mapping, Sequence
 from rich.text import Text
 
 from cc_tui.models import Export, RunRecord, RunStatus
-from cc_tui.ui.widgets.named_table import NamedTable
+from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
 
-__all__ = ["STATUS_VARIABLE", "ExportList", "status_text"]
+__all__ = ["LAST_RUN", "STATUS_VARIABLE", "ExportList", "status_text"]
+
+LAST_RUN = "last run"
+"""The label (and key) of the column with the latest run's state."""
 
 STATUS_VARIABLE = {
     RunStatus.SUCCEEDED: "run-ok",
@@ -37,14 +40,21 @@ class ExportList(NamedTable):
     )
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(["name", "connection", "segments", "schedule", "last run"], id=id)
+        # Narrow: the segments go first, then the schedule, then the connection (the detail
+        # panel below shows them all); the name and the last run always stay.
+        columns = [
+            TableColumn("name"),
+            TableColumn("connection", drop=3),
+            TableColumn("segments", drop=1),
+            TableColumn("schedule", drop=2),
+            TableColumn(LAST_RUN),
+        ]
+        super().__init__(columns, id=id)
 
     def show_live(self, running: Mapping[str, str]) -> None:
         """Update the last-run cell of running exports only (cheap: no rebuild)."""
-        column = self.ordered_columns[-1].key
         for name, label in running.items():
-            if name in self.rows:
-                self.update_cell(name, column, self.themed(label, "accent", bold=True))
+            self.set_cell(name, LAST_RUN, self.themed(label, "accent", bold=True))
 
     def show_exports(
         self,

@@ -172,6 +172,21 @@ class RunView(Vertical):
             self._texts[name] = text
             self.query_one(f"#run-view-{name}", Static).update(text)
 
+    def on_resize(self) -> None:
+        """Write the event lines again for the new width, once the layout has settled.
+
+        A RichLog keeps each line wrapped at the width it had when written: when the view
+        narrows (a scrollbar appears beside it once the summary arrives), the ends of the
+        lines, a path's characters among them, would hide under that scrollbar.
+        """
+        self.call_after_refresh(self._rewrite_events)
+
+    def _rewrite_events(self) -> None:
+        events = self._events_source
+        if isinstance(events, Sequence):
+            self._events_source = None
+            self._show_events(events)
+
     def _show_events(self, events: Sequence[RunEvent]) -> None:
         log = self.query_one("#run-view-events", RichLog)
         if events is not self._events_source:
