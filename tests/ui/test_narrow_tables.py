@@ -1,8 +1,9 @@
 """At 80x24 the app's tables show whole columns and its event log shows whole lines.
 
 The home screen's lists leave out their low-priority columns when narrow (never cutting the
-last one to ``la``) and show them all when wide; the run view's event log keeps the gutter of
-its scrollbar free, so no character of a logged path hides under it.
+last one to ``la``) and show them all when wide; the run view's event log lays its lines out
+again when it narrows, so no character of a logged path hides under a scrollbar; the list
+picker wraps an option rather than cutting the list's id.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from textual.app import App, ComposeResult
-from textual.widgets import RichLog
+from textual.geometry import Region
+from textual.widgets import RichLog, SelectionList
 
 from cc_tui.engine.execution import WOULD_SEND_FILE
 from cc_tui.models import RunEvent
@@ -20,6 +22,7 @@ from cc_tui.ui.screens.run import RunScreen
 from cc_tui.ui.themes import APP_VARIABLES
 from cc_tui.ui.widgets.connection_list import ConnectionList
 from cc_tui.ui.widgets.export_list import ExportList
+from cc_tui.ui.widgets.list_picker import ListChoice, ListPicker
 from cc_tui.ui.widgets.named_table import NamedTable
 from cc_tui.ui.widgets.run_summary import RunSummary
 from cc_tui.ui.widgets.run_view import RunView
@@ -28,6 +31,8 @@ from tests.ui.conftest import UiHome
 NARROW = (80, 24)
 WIDE = (200, 60)
 LONG_SEGMENTS = ("people", "people-north", "people-south")
+LIST_ID = "4cffb0de-3266-51df-a872-3dae3e41c372"
+LONG_LIST_NAME = "Newsletter subscribers of the whole northern region"
 LONG_PATH = (
     "/srv/cc-tui/home/runs/20261205T011043Z-newsletter-weekly-5a740c/"
     "would_send-newsletter-weekly-preview.jsonl"
@@ -167,3 +172,31 @@ async def test_a_preview_path_in_the_event_log_is_whole_at_80x24(ui_home: UiHome
         assert all(strip.cell_length <= room for strip in log.lines), room
         shown = "".join(strip.text.rstrip() for strip in log.lines)
         assert path in shown
+
+
+class _PickerApp(App[None]):
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(APP_VARIABLES)
+
+    def compose(self) -> ComposeResult:
+        yield ListPicker(id="picker")
+
+
+async def _picker_lines(size: tuple[int, int]) -> list[str]:
+    app = _PickerApp()
+    async with app.run_test(size=size) as pilot:
+        picker = app.query_one(ListPicker)
+        picker.set_lists([ListChoice(LIST_ID, LONG_LIST_NAME, 2227)])
+        await pilot.pause()
+        options = picker.query_one(SelectionList)
+        region = Region(0, 0, options.size.width, options.size.height)
+        return [strip.text.rstrip() for strip in options.render_lines(region)]
+
+
+async def test_list_picker_wraps_an_option_rather_than_cutting_its_id() -> None:
+    narrow = await _picker_lines(NARROW)
+    assert "…" not in "".join(narrow)
+    assert any(line.endswith(LIST_ID) for line in narrow), narrow
+    assert any(LONG_LIST_NAME in line for line in narrow)
+    wide = await _picker_lines(WIDE)
+    assert any(LONG_LIST_NAME in line and line.endswith(LIST_ID) for line in wide), wide

@@ -55,13 +55,16 @@ class ListPicker(Widget):
         "Type part of a list's name to filter, **enter** picks the only match (or moves to the "
         "matches), **space** toggles a list. Paste a list id and press **enter** to add it."
     )
+    # A list's id is copied and pasted: its option wraps (the id moves to the next line whole)
+    # rather than being cut to "4cffb0de-…" at 80 columns.
     DEFAULT_CSS = """
     ListPicker { height: auto; }
     ListPicker #list-filter { width: 1fr; }
     ListPicker #list-status { color: $text-muted; height: auto; }
     ListPicker #list-status.-error { color: $text-error; }
     ListPicker SelectionList { height: auto; max-height: 8; padding: 0;
-                               border: none; border-left: tall $border-blurred; }
+                               border: none; border-left: tall $border-blurred;
+                               text-wrap: wrap; text-overflow: fold; }
     ListPicker SelectionList:focus { border: none; border-left: tall $border; }
     ListPicker #list-chosen { height: auto; }
     """

@@ -89,10 +89,12 @@ class SegmentPicker(Widget):
         "folder that is not listed: a CSV/TSV, Parquet or NDJSON file, a Parquet or Spark "
         "folder, a Delta table or a CDM folder's model.json."
     )
+    # A long segment name wraps whole rather than being cut at 80 columns.
     DEFAULT_CSS = """
     SegmentPicker { height: auto; }
     SegmentPicker SelectionList { height: auto; max-height: 8; padding: 0;
-                                  border: none; border-left: tall $border-blurred; }
+                                  border: none; border-left: tall $border-blurred;
+                                  text-wrap: wrap; text-overflow: fold; }
     SegmentPicker SelectionList:focus { border: none; border-left: tall $border; }
     SegmentPicker #segment-order { color: $text-muted; height: auto; }
     SegmentPicker #segment-detail { display: none; color: $text-warning; height: auto;
