@@ -19,7 +19,7 @@ from rich.text import Text
 
 from cc_tui.cli import main, output
 from cc_tui.cli.demo import DEMO_CONNECTION, DEMO_EXPORT, DemoEnvironment, prepare_demo
-from cc_tui.cli.output import Column, fit_table, key_values
+from cc_tui.cli.output import Column, Output, fit_table, key_values
 
 WIDTHS = (80, 200)
 DEMO_ROWS = 60
@@ -200,3 +200,20 @@ def test_scheduler_plan(
 ) -> None:
     output = run(capsys, monkeypatch, width, "scheduler", "--list")
     assert_fits(output, width, [LONG_EXPORT, SCHEDULE], ["Monday", "Friday", "UTC"])
+
+
+def test_messages_on_a_terminal_wrap_between_words_but_never_inside_a_long_path() -> None:
+    buffer = io.StringIO()
+    out = Output(stdout=io.StringIO(), stderr=buffer)
+    out.errors = Console(file=buffer, width=80, force_terminal=True, color_system=None,
+                         soft_wrap=True, markup=False)  # fmt: skip
+    words = "No export has a schedule (add one: cc-tui export add … --schedule, or e in the app)."
+    out.warn(words * 2)
+    lines = buffer.getvalue().splitlines()
+    assert len(lines) > 1 and all(len(line) <= 80 for line in lines)
+    assert " ".join(lines).split() == f"warning: {words * 2}".split(), "every word, whole"
+    buffer.truncate(0)
+    buffer.seek(0)
+    path = "/srv/cc-tui/home/runs/" + "20261205T011043Z-newsletter-weekly-5a740c/" * 2 + "x.csv"
+    out.error(f"cannot read {path}: permission denied")
+    assert buffer.getvalue() == f"error: cannot read {path}: permission denied\n"
