@@ -334,7 +334,14 @@ def exports_using_segment(config: AppConfig, name: str) -> list[str]:
 
 
 def unknown_segment_message(ref: str, known: Sequence[str]) -> str:
-    """What to say about a segment name nothing defines."""
+    """What to say about a segment name nothing defines (or a path where nothing is)."""
+    if os.sep in ref or "/" in ref or (Path(ref).suffix and classify_name(ref) is not None):
+        # It was meant as a path: say that nothing is there, not how to name a path.
+        return (
+            f"No file or folder at {absolute_path(Path(ref))}, and no segment named '{ref}' "
+            f"(segments: {', '.join(known) or 'none yet'}). Fix: check the path "
+            f"(cc-tui segment list shows the known segments)"
+        )
     return (
         f"No segment named '{ref}' (segments: {', '.join(known) or 'none yet'}). Fix: give "
         f"the file's path instead (--segment ./{ref}.csv), or add it first "

@@ -347,6 +347,17 @@ def test_resolve_explains_an_unknown_name(services: Services) -> None:
         services.sources.resolve(["vip"])
 
 
+@pytest.mark.parametrize("ref", ["gone/vip.csv", "vip.csv"])
+def test_resolve_says_a_missing_path_is_missing(
+    services: Services, ref: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as caught:
+        services.sources.resolve([ref])
+    assert str(tmp_path / ref) in str(caught.value)
+    assert "--segment ./" not in str(caught.value)  # no path built from a path
+
+
 def test_names_derived_from_paths(tmp_path: Path) -> None:
     folder = tmp_path / "Contacts 2024.parquet"
     folder.mkdir()
