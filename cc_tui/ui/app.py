@@ -29,7 +29,13 @@ from cc_tui.ui.messages import (
     RunRequested,
 )
 from cc_tui.ui.runs import RunManager
-from cc_tui.ui.themes import APP_VARIABLES, HOUSE_THEME, load_themes, shipped_themes_dir
+from cc_tui.ui.themes import (
+    APP_VARIABLES,
+    HOUSE_THEME,
+    load_themes,
+    offered_themes,
+    shipped_themes_dir,
+)
 
 __all__ = ["CcTuiApp"]
 
@@ -58,7 +64,7 @@ class CcTuiApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "cc-tui"
     SUB_TITLE = "segments → Constant Contact"
-    COMMANDS = App.COMMANDS | {AppCommands}
+    COMMANDS: ClassVar = {AppCommands}  # replaces Textual's: each command listed once
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "ctrl+q",
@@ -136,6 +142,12 @@ class CcTuiApp(App[int]):
         self.register_theme(HOUSE_THEME)
         themes, problems = load_themes([shipped_themes_dir(), self._services.paths.themes_dir])
         for theme in themes:
+            self.register_theme(theme)
+        # Status words stay readable (4.5:1) in every theme offered; unmeasurable ones go.
+        readable, unreadable = offered_themes(self.available_themes)
+        for name in unreadable:
+            self.unregister_theme(name)
+        for theme in readable:
             self.register_theme(theme)
         if problems:
             self.notify(

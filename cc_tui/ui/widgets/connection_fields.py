@@ -21,6 +21,7 @@ from cc_tui.models import (
 from cc_tui.ui.outside_text import VisibleInInput
 from cc_tui.ui.widgets.field_problem import FieldProblem
 from cc_tui.ui.widgets.privacy_notice import PrivacyNotice
+from cc_tui.ui.widgets.toggles import MarkedRadioButton
 
 __all__ = ["FIELD_KEYS", "LOCAL_EMULATOR_ADDRESS", "ConnectionFields", "ConnectionValues"]
 
@@ -112,8 +113,8 @@ class ConnectionFields(Vertical):
         yield from _row("Display name", display, "display_name")
         contributors = conn is not None and conn.usable_by is UsableBy.CONTRIBUTORS
         usable_by = RadioSet(
-            RadioButton("Administrators only", not contributors, id="usable-admins"),
-            RadioButton("Contributors too", contributors, id="usable-contributors"),
+            MarkedRadioButton("Administrators only", not contributors, id="usable-admins"),
+            MarkedRadioButton("Contributors too", contributors, id="usable-contributors"),
             id="usable-by",
             tooltip="Who may run exports through it",
         )
