@@ -15,7 +15,6 @@ from textual.worker import Worker, WorkerState
 from cc_tui.engine.runner import ExportRunner, RunOptions
 from cc_tui.engine.services import Services
 from cc_tui.errors import CcTuiError
-from cc_tui.models import RunStatus
 from cc_tui.safe_text import visible
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.commands import AppCommands
@@ -28,6 +27,7 @@ from cc_tui.ui.messages import (
     RunProgressed,
     RunRequested,
 )
+from cc_tui.ui.run_notice import announce_finished
 from cc_tui.ui.runs import RunManager
 from cc_tui.ui.themes import (
     APP_VARIABLES,
@@ -36,15 +36,9 @@ from cc_tui.ui.themes import (
     offered_themes,
     shipped_themes_dir,
 )
+from cc_tui.ui.widgets.run_summary import RunSummary
 
 __all__ = ["CcTuiApp"]
-
-_FINISHED_SEVERITY: dict[RunStatus, SeverityLevel] = {
-    RunStatus.SUCCEEDED: "information",
-    RunStatus.PARTIAL: "warning",
-    RunStatus.INTERRUPTED: "warning",
-    RunStatus.FAILED: "error",
-}
 
 
 def _freeze_startup_objects() -> None:
@@ -208,17 +202,11 @@ class CcTuiApp(App[int]):
         self._runs.logged(message.export, message.event)
 
     def on_run_finished(self, message: RunFinished) -> None:
-        record = message.record
-        self._runs.finished(record)
-        what = "Preview" if record.dry_run else "Run"
-        count = record.sent if record.dry_run else record.confirmed
-        verb = "would send" if record.dry_run else "confirmed"
-        self.notify(
-            f"{what} of {record.export} {record.status.value}: {count:,} contacts {verb}"
-            + (f"\n{record.error}" if record.error else ""),
-            title=record.export,
-            severity=_FINISHED_SEVERITY.get(record.status, "information"),
-        )
+        self._runs.finished(message.record)
+        announce_finished(self, message.record)
+
+    def on_run_summary_shown(self, message: RunSummary.Shown) -> None:
+        self._runs.seen(message.record)
 
     def on_run_failed(self, message: RunFailed) -> None:
         self._runs.failed(message.export, message.error)
