@@ -100,3 +100,28 @@ def test_contrast_ratio_matches_wcag_examples() -> None:
     assert round(contrast_ratio(Color(0, 0, 0), Color(255, 255, 255)), 1) == 21.0
     assert round(contrast_ratio(Color.parse("#777777"), Color(255, 255, 255)), 2) == 4.48
     assert contrast_ratio(Color.parse("#123456"), Color.parse("#123456")) == 1.0
+
+
+async def test_status_cells_take_the_new_themes_colours(ui_home: UiHome) -> None:
+    from rich.style import Style
+    from rich.text import Text
+
+    from cc_tui.ui.messages import RunRequested
+    from cc_tui.ui.widgets.export_list import ExportList
+
+    ui_home.add_export()
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.post_message(RunRequested("weekly"))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        exports = app.screen.query_one(ExportList)
+        for name in ("cc-light", "textual-light", "cc-dark"):
+            app.theme = name
+            await pilot.pause()
+            await pilot.pause()
+            cell = exports.get_row("weekly")[-1]
+            assert isinstance(cell, Text) and cell.plain.endswith("succeeded")
+            wanted = Style.parse(app.theme_variables["run-ok"]).color
+            assert Style.parse(str(cell.style)).color == wanted, name
