@@ -42,3 +42,27 @@ async def test_f1_lists_every_own_action_by_screen_and_nothing_of_textual(
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
+
+
+async def test_palette_lists_each_command_once(ui_home: UiHome) -> None:
+    from textual.command import CommandList
+
+    ui_home.add_export()
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        options = app.screen.query_one(CommandList)
+        for _ in range(100):  # the providers answer asynchronously
+            if options.option_count:
+                break
+            await pilot.pause(0.01)
+        titles = [
+            str(options.get_option_at_index(i).prompt).splitlines()[0]
+            for i in range(options.option_count)
+        ]
+        assert len(titles) == len(set(titles))
+        assert "app: Help" in titles and "theme: Use cc-light" in titles
+        # Textual's own Help/Quit/Theme would repeat ours under other names.
+        assert not {"Theme", "Keys", "Quit"} & set(titles)
