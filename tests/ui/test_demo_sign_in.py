@@ -17,6 +17,7 @@ from cc_tui.ui.widgets.sign_in_panel import SignInPanel
 from tests.ui.test_connection_form import _wait_for_code
 
 DEMO_TEST_ROWS = 300
+REFRESHES = 50  # screen refreshes allowed for the sign-in panel to scroll into view
 
 
 @pytest.fixture
@@ -58,6 +59,11 @@ async def test_the_unsigned_connection_signs_in_through_the_approval_page(
         url_line = str(form.query_one("#sign-in-url", Static).content)
         assert panel.verification_url in url_line
         code_box = form.query_one("#sign-in-user-code", Static)
+        # The panel scrolls itself into view once laid out (a refresh or two later).
+        for _ in range(REFRESHES):
+            if form.region.contains_region(code_box.region):
+                break
+            await pilot.pause()
         assert form.region.contains_region(code_box.region)
         assert code in str(code_box.content)
         # The person opens the page and approves, as in a browser.
