@@ -282,6 +282,8 @@ class AppConfig:
     keymap: Mapping[str, str] = field(default_factory=dict)
     max_uncompressed_gb: int = DEFAULT_MAX_UNCOMPRESSED_GB
     """The most any compressed segment may decompress to, in GiB (a cap on disk and time)."""
+    bell: bool = True
+    """Ring the terminal bell when a run started in the app ends."""
 
     @property
     def max_uncompressed_bytes(self) -> int:
@@ -454,6 +456,8 @@ class RunRecord:
     bytes_sent: int = 0
     error: str | None = None
     rejected_rows_file: str | None = None
+    unseen: bool = False
+    """Finished in the app while its summary was not on screen; cleared once it is shown."""
 
     @property
     def pending(self) -> int:

@@ -4,6 +4,11 @@ It starts the Constant Contact emulator in-process on a free loopback port, make
 generated segments (realistic names, a few percent of invalid, missing and duplicate e-mails,
 three overlapping files in three formats), adds and signs in a connection, marks a few of the
 customers as having unsubscribed earlier, and saves an export, ready to run.
+
+A second connection is left unsigned so a new user can try the real device sign-in: the app
+shows the emulator's approval page and a code, and nothing approves it but the person (the
+demo approves only its own connection's code). The app's "Use local emulator" fills in this
+emulator's address, carried in :class:`Services`.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ __all__ = ["DEMO_EXPORT", "DemoEnvironment", "prepare_demo", "register"]
 
 DEMO_ROWS = 100_000
 DEMO_CONNECTION = "demo"
+# Left unsigned: the device sign-in, approval page included, is there to be tried.
+TRY_CONNECTION = "try-sign-in"
 DEMO_EXPORT = "newsletter-weekly"
 DEMO_LIST = "Newsletter subscribers"
 # Share of demo customers who unsubscribed at some point (Constant Contact keeps them off lists).
@@ -45,9 +52,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "demo",
         help="try everything against the built-in emulator",
         description="Start the Constant Contact emulator in-process, create a home with demo "
-        "segments, a signed-in connection and an export. Without --headless the terminal app "
-        "opens on it (press r to run); with --headless the export runs once and its summary "
-        "is printed. The home is temporary unless --home is given.",
+        "segments, a signed-in connection, a connection left for you to sign in (press s on "
+        "it and approve the code on the emulator's page) and an export. Without --headless "
+        "the terminal app opens on it (press r to run); with --headless the export runs once "
+        "and its summary is printed. The home is temporary unless --home is given.",
     )
     demo.add_argument(
         "--rows",
@@ -85,16 +93,17 @@ def prepare_demo(rows: int, home: Path | None = None, *, seed: int = 0) -> DemoE
     temporary = home is None
     root = Path(tempfile.mkdtemp(prefix="cc-tui-demo-")) if home is None else home
     emulator = EmulatorServer(
-        EmulatorSettings(port=0, auto_approve=True, device_poll_interval=0.1, seed=seed)
+        EmulatorSettings(port=0, auto_approve=False, device_poll_interval=0.1, seed=seed)
     )
     emulator.start()
-    services = Services.open(AppPaths.resolve(root))
+    services = Services.open(AppPaths.resolve(root), emulator_url=emulator.url)
     environment = DemoEnvironment(root, emulator, services, temporary)
     try:
         folder = root / "segments"
         write_demo_segments(folder, rows, seed=seed)
         services.config.update(lambda c: replace(c, segments_dirs=(folder,)))
         _connect(services, emulator)
+        _add_unsigned(services, emulator)
         list_id = _list_id(services)
         _mark_some_unsubscribed(emulator, folder / "customers.csv")
         services.exports.save(
@@ -139,7 +148,32 @@ def _connect(services: Services, emulator: EmulatorServer) -> None:
             api_base_url=emulator.api_base_url,
             auth_base_url=emulator.auth_base_url,
         )
-    asyncio.run(services.connections.sign_in(DEMO_CONNECTION, on_code=lambda _: None))
+    # Only this code is approved here: the emulator waits for a person on every other one.
+    asyncio.run(
+        services.connections.sign_in(
+            DEMO_CONNECTION, on_code=lambda code: emulator.approve(code.user_code)
+        )
+    )
+
+
+def _add_unsigned(services: Services, emulator: EmulatorServer) -> None:
+    """A connection to sign in by hand (kept unsigned; re-pointed at this emulator)."""
+    if TRY_CONNECTION in services.config.load().connections:
+        services.connections.edit(
+            TRY_CONNECTION,
+            api_base_url=emulator.api_base_url,
+            auth_base_url=emulator.auth_base_url,
+        )
+        return
+    services.connections.add(
+        TRY_CONNECTION,
+        client_id="cc-tui-demo",
+        display_name="Try the sign-in (emulator)",
+        usable_by=UsableBy.CONTRIBUTORS,
+        api_base_url=emulator.api_base_url,
+        auth_base_url=emulator.auth_base_url,
+        accept_privacy=True,
+    )
 
 
 def _list_id(services: Services) -> str:

@@ -11,9 +11,14 @@ from rich.text import Text
 
 from cc_tui.cli.output import Output, Visible, format_local_time, styled
 from cc_tui.constant_contact.auth import DeviceAuthorization, DeviceFlowStatus
-from cc_tui.qr import qr_text
+from cc_tui.qr import qr_fits, qr_text, reachable_from_a_phone
 
 __all__ = ["SignInDisplay"]
+
+# Lines kept free around the QR code: the panel's border and text lines, the countdown line
+# and the prompt, so the URL and the code stay on a 24-line terminal.
+QR_RESERVED_LINES = 10
+PANEL_CHROME_COLUMNS = 4  # a panel's two borders and their padding
 
 
 class SignInDisplay:
@@ -30,12 +35,8 @@ class SignInDisplay:
         self._authz = authz
         # The URL and the code come from the server: shown as plain, visible text.
         lines = [
-            styled(
-                "Open ",
-                (authz.verification_uri, "bold underline"),
-                " in any browser and enter the code ",
-                (authz.user_code, "bold cyan"),
-            ),
+            styled("Open ", (authz.verification_uri, "bold underline"), " in a browser"),
+            styled("and enter the code ", (authz.user_code, "bold cyan")),
             styled("or open ", (authz.verification_uri_complete, "underline")),
         ]
         if not self._out.interactive:
@@ -46,10 +47,10 @@ class SignInDisplay:
                 f"{format_local_time(authz.expires_at)})..."
             )
             return
-        qr = qr_text(authz.verification_uri_complete)
         parts: list[RenderableType] = [*lines]
+        qr = self._qr(authz.verification_uri_complete)
         if qr:
-            parts += [Text("or scan:"), Text(qr)]
+            parts += [Text("or scan:"), Text(qr, no_wrap=True)]
         self._out.errors.print(
             Panel(Group(*parts), title="Sign in to Constant Contact", expand=False)
         )
@@ -57,6 +58,19 @@ class SignInDisplay:
             Visible(self), console=self._out.errors, refresh_per_second=2, transient=True
         )
         self._live.start()
+
+    def _qr(self, url: str) -> str:
+        """The QR code of ``url`` when a phone can open it and it fits the terminal, else ""."""
+        if not reachable_from_a_phone(url):
+            return ""
+        qr = qr_text(url)
+        size = self._out.errors.size
+        fits = qr_fits(
+            qr,
+            width=size.width - PANEL_CHROME_COLUMNS,
+            height=size.height - QR_RESERVED_LINES,
+        )
+        return qr if fits else ""
 
     def update(self, status: DeviceFlowStatus) -> None:
         """Show the latest state of the device flow in the countdown line."""

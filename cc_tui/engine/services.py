@@ -44,6 +44,9 @@ class Services:
     exports: ExportService
     sources: SourceService
     transport: httpx.AsyncBaseTransport | None = None
+    emulator_url: str | None = None
+    """Address of an emulator this process started (``cc-tui demo``): the connection form's
+    "Use local emulator" fills it in. None: the form offers where ``cc-tui emulator`` listens."""
 
     @classmethod
     def open(
@@ -52,6 +55,7 @@ class Services:
         *,
         os_user: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        emulator_url: str | None = None,
     ) -> Services:
         """Create the folders if needed and open every store under ``paths``."""
         paths.ensure()
@@ -65,7 +69,18 @@ class Services:
         connections = ConnectionService(config, secrets, history, user, transport=transport)
         exports = ExportService(config, history, connections)
         sources = SourceService(config, history, user)
-        return cls(paths, config, secrets, history, user, connections, exports, sources, transport)
+        return cls(
+            paths,
+            config,
+            secrets,
+            history,
+            user,
+            connections,
+            exports,
+            sources,
+            transport,
+            emulator_url,
+        )
 
     def close(self) -> None:
         """Release the history database."""

@@ -71,6 +71,7 @@ _TOP_KEYS = {
     "exports",
     "keymap",
     "max_uncompressed_gb",
+    "bell",
 }
 _CONNECTION_KEYS = {
     "display_name",
@@ -160,6 +161,7 @@ def _validate(root: TomlSection) -> AppConfig:
             "max_uncompressed_gb", default=DEFAULT_MAX_UNCOMPRESSED_GB, low=1, high=100_000
         )
         or DEFAULT_MAX_UNCOMPRESSED_GB,
+        bell=root.boolean("bell", default=True),
     )
     return config
 

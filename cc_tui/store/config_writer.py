@@ -36,6 +36,8 @@ def config_to_toml(config: AppConfig) -> dict[str, Any]:
         doc["keymap"] = dict(config.keymap)
     if config.max_uncompressed_gb != DEFAULT_MAX_UNCOMPRESSED_GB:
         doc["max_uncompressed_gb"] = config.max_uncompressed_gb
+    if not config.bell:  # the default (ring) is not written
+        doc["bell"] = False
     if config.segments:
         doc["segments"] = {name: _segment_doc(seg) for name, seg in config.segments.items()}
     if config.connections:

@@ -137,8 +137,14 @@ CREATE TABLE lost_uploads (
 CREATE INDEX lost_uploads_by_size ON lost_uploads (contacts, sent_at)
 """
 
+# Version 5: a run that finished in the app while the person looked elsewhere stays marked
+# (home list, history) until its summary is shown. Runs before this version count as seen.
+_V5 = """
+ALTER TABLE runs ADD COLUMN unseen INTEGER NOT NULL DEFAULT 0
+"""
+
 # MIGRATIONS[n] upgrades a file at user_version n to n + 1. Append, never edit.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

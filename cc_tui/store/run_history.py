@@ -126,6 +126,19 @@ class RunHistory:
                 ),
             )
 
+    def mark_unseen(self, run_id: str) -> None:
+        """The run ended while its summary was not on screen: keep it marked until shown."""
+        with self._db.transaction() as db:
+            db.execute("UPDATE runs SET unseen = 1 WHERE run_id = ?", (run_id,))
+
+    def mark_seen(self, run_id: str) -> bool:
+        """Its summary was shown; True when the run was marked until now."""
+        with self._db.transaction() as db:
+            cursor = db.execute(
+                "UPDATE runs SET unseen = 0 WHERE run_id = ? AND unseen = 1", (run_id,)
+            )
+            return cursor.rowcount > 0
+
     def get(self, run_id: str) -> RunRecord | None:
         """One run, or None."""
         rows = self._db.query("SELECT * FROM runs WHERE run_id = ?", (run_id,))
@@ -353,6 +366,7 @@ def _run(row: sqlite3.Row) -> RunRecord:
         fields=_field_counts(row["fields"]),
         error=row["error"],
         rejected_rows_file=row["rejected_rows_file"],
+        unseen=bool(row["unseen"]),
         **{name: row[name] for name in _COUNTERS},
     )
 

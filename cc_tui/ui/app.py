@@ -15,7 +15,6 @@ from textual.worker import Worker, WorkerState
 from cc_tui.engine.runner import ExportRunner, RunOptions
 from cc_tui.engine.services import Services
 from cc_tui.errors import CcTuiError
-from cc_tui.models import RunStatus
 from cc_tui.safe_text import visible
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.commands import AppCommands
@@ -28,17 +27,18 @@ from cc_tui.ui.messages import (
     RunProgressed,
     RunRequested,
 )
+from cc_tui.ui.run_notice import announce_finished
 from cc_tui.ui.runs import RunManager
-from cc_tui.ui.themes import APP_VARIABLES, HOUSE_THEME, load_themes, shipped_themes_dir
+from cc_tui.ui.themes import (
+    APP_VARIABLES,
+    HOUSE_THEME,
+    load_themes,
+    offered_themes,
+    shipped_themes_dir,
+)
+from cc_tui.ui.widgets.run_summary import RunSummary
 
 __all__ = ["CcTuiApp"]
-
-_FINISHED_SEVERITY: dict[RunStatus, SeverityLevel] = {
-    RunStatus.SUCCEEDED: "information",
-    RunStatus.PARTIAL: "warning",
-    RunStatus.INTERRUPTED: "warning",
-    RunStatus.FAILED: "error",
-}
 
 
 def _freeze_startup_objects() -> None:
@@ -58,7 +58,7 @@ class CcTuiApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "cc-tui"
     SUB_TITLE = "segments → Constant Contact"
-    COMMANDS = App.COMMANDS | {AppCommands}
+    COMMANDS: ClassVar = {AppCommands}  # replaces Textual's: each command listed once
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "ctrl+q",
@@ -137,6 +137,12 @@ class CcTuiApp(App[int]):
         themes, problems = load_themes([shipped_themes_dir(), self._services.paths.themes_dir])
         for theme in themes:
             self.register_theme(theme)
+        # Status words stay readable (4.5:1) in every theme offered; unmeasurable ones go.
+        readable, unreadable = offered_themes(self.available_themes)
+        for name in unreadable:
+            self.unregister_theme(name)
+        for theme in readable:
+            self.register_theme(theme)
         if problems:
             self.notify(
                 "Skipped theme files:\n" + "\n".join(problems),
@@ -196,17 +202,11 @@ class CcTuiApp(App[int]):
         self._runs.logged(message.export, message.event)
 
     def on_run_finished(self, message: RunFinished) -> None:
-        record = message.record
-        self._runs.finished(record)
-        what = "Preview" if record.dry_run else "Run"
-        count = record.sent if record.dry_run else record.confirmed
-        verb = "would send" if record.dry_run else "confirmed"
-        self.notify(
-            f"{what} of {record.export} {record.status.value}: {count:,} contacts {verb}"
-            + (f"\n{record.error}" if record.error else ""),
-            title=record.export,
-            severity=_FINISHED_SEVERITY.get(record.status, "information"),
-        )
+        self._runs.finished(message.record)
+        announce_finished(self, message.record)
+
+    def on_run_summary_shown(self, message: RunSummary.Shown) -> None:
+        self._runs.seen(message.record)
 
     def on_run_failed(self, message: RunFailed) -> None:
         self._runs.failed(message.export, message.error)

@@ -52,13 +52,14 @@ class _CommandProvider(Provider):
 
 
 class AppCommands(_CommandProvider):
-    """Help, quit and the themes."""
+    """Help, quit and the themes (the app lists only these: Textual's own system commands
+    would offer Help, Quit and Theme a second time under other names)."""
 
     def commands(self) -> list[PaletteCommand]:
         app = self.app
         found = [
             PaletteCommand(
-                "app: Help", "Every key of this screen (F1)", partial(app.run_action, "help")
+                "app: Help", "Every key of every screen (F1)", partial(app.run_action, "help")
             ),
             PaletteCommand(
                 "app: Quit",
@@ -66,15 +67,17 @@ class AppCommands(_CommandProvider):
                 partial(app.run_action, "quit_app"),
             ),
         ]
+        # Every registered theme: the app registers only those whose status words read at
+        # 4.5:1 or better (see ui/themes.py).
         for name in sorted(app.available_themes):
-            if name.startswith("cc-") or name in {"textual-dark", "textual-light"}:
-                found.append(
-                    PaletteCommand(
-                        f"theme: Use {name}",
-                        "Switch theme (remembered)",
-                        partial(setattr, app, "theme", name),
-                    )
+            current = " (current)" if name == app.theme else ""
+            found.append(
+                PaletteCommand(
+                    f"theme: Use {name}",
+                    f"Switch theme; remembered in config.toml{current}",
+                    partial(setattr, app, "theme", name),
                 )
+            )
         return found
 
 

@@ -19,7 +19,7 @@ from textual.worker import Worker
 from cc_tui.engine.progress import RunEvent, RunProgress
 from cc_tui.engine.runner import ExportRunner, RunOptions
 from cc_tui.errors import CcTuiError, RunAlreadyActiveError
-from cc_tui.models import RunRecord
+from cc_tui.models import RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.messages import (
     RunEventLogged,
@@ -161,11 +161,23 @@ class RunManager:
             self.changed.publish(export)
 
     def finished(self, record: RunRecord) -> None:
-        """Keep the final record."""
+        """Keep the final record, marked until its summary is shown (see :meth:`seen`)."""
         run = self.runs.setdefault(
             record.export, ActiveRun(export=record.export, dry_run=record.dry_run)
         )
+        if record.status is not RunStatus.RUNNING:
+            self._history.mark_unseen(record.run_id)
+            record = replace(record, unseen=True)
         run.record = record
+        self.changed.publish(record.export)
+
+    def seen(self, record: RunRecord) -> None:
+        """``record``'s summary is on screen: drop its "finished, not yet seen" mark."""
+        if not self._history.mark_seen(record.run_id):
+            return
+        run = self.runs.get(record.export)
+        if run is not None and run.record is not None and run.record.run_id == record.run_id:
+            run.record = replace(run.record, unseen=False)
         self.changed.publish(record.export)
 
     def failed(self, export: str, error: str) -> None:

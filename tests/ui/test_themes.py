@@ -46,3 +46,82 @@ async def test_user_theme_is_registered_and_chosen_from_config(ui_home: UiHome) 
         assert app.theme == "ocean"
         assert app.theme_variables["run-ok"].lower() == "#00ff88"
         assert any("broken.toml" in n.message for n in app._notifications)
+
+
+async def test_every_offered_theme_shows_status_words_at_wcag_aa(ui_home: UiHome) -> None:
+    from textual.color import Color
+    from textual.theme import BUILTIN_THEMES
+
+    from cc_tui.ui.themes import (
+        MIN_STATUS_CONTRAST,
+        STATUS_BACKGROUNDS,
+        STATUS_VARIABLES,
+        contrast_ratio,
+    )
+
+    themes = ui_home.services.paths.themes_dir
+    themes.mkdir(parents=True, exist_ok=True)
+    # A user theme whose status colours nearly vanish on its background gets readable ones.
+    (themes / "faint.toml").write_text(
+        'name = "faint"\nprimary = "#777777"\ndark = false\nbackground = "#FAFAFA"\n'
+        'warning = "#FFE4A0"\naccent = "#FFD0D0"\n[variables]\nrun-ok = "#C8F0C8"\n'
+    )
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        offered = sorted(app.available_themes)
+        shipped = {"cc-dark", "cc-light", "cc-high-contrast", "faint"}
+        measurable = {n for n in BUILTIN_THEMES if not n.startswith("ansi")}
+        assert shipped | measurable == set(offered)
+        for name in offered:
+            app.theme = name
+            await pilot.pause()
+            variables = app.theme_variables
+            for status in STATUS_VARIABLES:
+                for background in STATUS_BACKGROUNDS:
+                    ratio = contrast_ratio(
+                        Color.parse(variables[status]), Color.parse(variables[background])
+                    )
+                    assert ratio >= MIN_STATUS_CONTRAST, (name, status, background, ratio)
+
+
+def test_shipped_themes_pass_as_written() -> None:
+    from cc_tui.ui.themes import HOUSE_THEME, readable_theme
+
+    themes, _ = load_themes([shipped_themes_dir()])
+    for theme in [HOUSE_THEME, *themes]:
+        assert readable_theme(theme) is theme, theme.name  # no colour needed moving
+
+
+def test_contrast_ratio_matches_wcag_examples() -> None:
+    from textual.color import Color
+
+    from cc_tui.ui.themes import contrast_ratio
+
+    assert round(contrast_ratio(Color(0, 0, 0), Color(255, 255, 255)), 1) == 21.0
+    assert round(contrast_ratio(Color.parse("#777777"), Color(255, 255, 255)), 2) == 4.48
+    assert contrast_ratio(Color.parse("#123456"), Color.parse("#123456")) == 1.0
+
+
+async def test_status_cells_take_the_new_themes_colours(ui_home: UiHome) -> None:
+    from rich.style import Style
+    from rich.text import Text
+
+    from cc_tui.ui.messages import RunRequested
+    from cc_tui.ui.widgets.export_list import ExportList
+
+    ui_home.add_export()
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.post_message(RunRequested("weekly"))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        exports = app.screen.query_one(ExportList)
+        for name in ("cc-light", "textual-light", "cc-dark"):
+            app.theme = name
+            await pilot.pause()
+            await pilot.pause()
+            cell = exports.get_row("weekly")[-1]
+            assert isinstance(cell, Text) and cell.plain.endswith("succeeded")
+            wanted = Style.parse(app.theme_variables["run-ok"]).color
+            assert Style.parse(str(cell.style)).color == wanted, name

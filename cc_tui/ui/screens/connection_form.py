@@ -94,7 +94,12 @@ class ConnectionFormModal(ModalScreen[str | None]):
         with Vertical(id="dialog") as dialog:
             dialog.border_title = f"Connection {self._name}" if self._name else "New connection"
             with VerticalScroll(id="body"):
-                yield ConnectionFields(self._conn, PRIVACY_STATEMENT, id="fields")
+                yield ConnectionFields(
+                    self._conn,
+                    PRIVACY_STATEMENT,
+                    emulator_address=cast("CcTuiApp", self.app).services.emulator_url,
+                    id="fields",
+                )
                 yield SignInPanel(id="sign-in")
             yield ConnectionActions(problem, id="actions")
         yield Footer()

@@ -109,6 +109,8 @@ class HistoryScreen(Screen[None]):
         if self.run_id is not None:
             self.query_one("#history-runs", NamedTable).select_name(self.run_id)
         self.cc_app.runs.changed.subscribe(self, self._on_runs_changed)
+        # Status cells hold the theme's colours: a new theme draws them again.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._reload())
         self._signature = self._runs_signature()
         self.query_one("#history-runs", NamedTable).focus()
 

@@ -68,6 +68,8 @@ class HomeScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.cc_app.runs.changed.subscribe(self, self._run_changed)
+        # Status cells hold the theme's colours: a new theme draws them again.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.reload())
         self.set_interval(LIVE_REFRESH, self._refresh_live)
         self.reload()
         focus = self.cc_app.focus_export

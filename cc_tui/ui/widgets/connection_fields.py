@@ -21,10 +21,12 @@ from cc_tui.models import (
 from cc_tui.ui.outside_text import VisibleInInput
 from cc_tui.ui.widgets.field_problem import FieldProblem
 from cc_tui.ui.widgets.privacy_notice import PrivacyNotice
+from cc_tui.ui.widgets.toggles import MarkedRadioButton
 
 __all__ = ["FIELD_KEYS", "LOCAL_EMULATOR_ADDRESS", "ConnectionFields", "ConnectionValues"]
 
-# Where `cc-tui emulator` listens by default; its API and auth paths sit below it.
+# Where `cc-tui emulator` listens by default (the form offers the running emulator's address
+# instead when this process started one); its API and auth paths sit below it.
 LOCAL_EMULATOR_ADDRESS = "http://127.0.0.1:8911"
 EMULATOR_API_PATH = "/v3"
 EMULATOR_AUTH_PATH = "/oauth2/default/v1"
@@ -77,11 +79,19 @@ class ConnectionFields(Vertical):
     """
 
     def __init__(
-        self, connection: Connection | None, statement: str, *, id: str | None = None
+        self,
+        connection: Connection | None,
+        statement: str,
+        *,
+        emulator_address: str | None = None,
+        id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self._connection = connection
         self._statement = statement
+        # The running emulator's address when this process started one (the demo's port is
+        # random); else where `cc-tui emulator` listens by default.
+        self._emulator_address = emulator_address or LOCAL_EMULATOR_ADDRESS
 
     def compose(self) -> ComposeResult:
         conn = self._connection
@@ -103,8 +113,8 @@ class ConnectionFields(Vertical):
         yield from _row("Display name", display, "display_name")
         contributors = conn is not None and conn.usable_by is UsableBy.CONTRIBUTORS
         usable_by = RadioSet(
-            RadioButton("Administrators only", not contributors, id="usable-admins"),
-            RadioButton("Contributors too", contributors, id="usable-contributors"),
+            MarkedRadioButton("Administrators only", not contributors, id="usable-admins"),
+            MarkedRadioButton("Contributors too", contributors, id="usable-contributors"),
             id="usable-by",
             tooltip="Who may run exports through it",
         )
@@ -137,7 +147,7 @@ class ConnectionFields(Vertical):
         with Horizontal(classes="row"):
             yield Label("Emulator at")
             yield Input(
-                LOCAL_EMULATOR_ADDRESS,
+                self._emulator_address,
                 id="emulator-address",
                 highlighter=VisibleInInput(),
                 tooltip="Address of `cc-tui emulator`; Enter fills both URLs",

@@ -9,10 +9,14 @@ from rich.text import Text
 from cc_tui.models import Export, RunRecord, RunStatus
 from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
 
-__all__ = ["LAST_RUN", "STATUS_VARIABLE", "ExportList", "status_text"]
+__all__ = ["LAST_RUN", "STATUS_VARIABLE", "UNSEEN_MARK", "ExportList", "status_text"]
 
 LAST_RUN = "last run"
 """The label (and key) of the column with the latest run's state."""
+
+# Before the status of a run that finished while its summary was not on screen (a symbol, so
+# it shows without colour too); it goes once the run's summary has been shown.
+UNSEEN_MARK = "● "
 
 STATUS_VARIABLE = {
     RunStatus.SUCCEEDED: "run-ok",
@@ -23,10 +27,12 @@ STATUS_VARIABLE = {
 }
 
 
-def status_text(table: NamedTable, status: RunStatus, *, dry_run: bool = False) -> Text:
-    """A run status in its theme colour."""
-    label = status.value + (" (preview)" if dry_run else "")
-    return table.themed(label, STATUS_VARIABLE.get(status, "foreground"))
+def status_text(
+    table: NamedTable, status: RunStatus, *, dry_run: bool = False, unseen: bool = False
+) -> Text:
+    """A run status in its theme colour; bold and marked while the run is unseen."""
+    label = (UNSEEN_MARK if unseen else "") + status.value + (" (preview)" if dry_run else "")
+    return table.themed(label, STATUS_VARIABLE.get(status, "foreground"), bold=unseen)
 
 
 class ExportList(NamedTable):
@@ -36,7 +42,8 @@ class ExportList(NamedTable):
         "Exports send segments to Constant Contact lists. **r** runs the highlighted export "
         "(or resumes its interrupted run), **p** previews it (a dry run: nothing is sent), "
         "**enter** opens its run view, **e** edits it, **n** adds one, **d** removes it, **h** "
-        "shows its run history, **c** cancels its active run."
+        "shows its run history, **c** cancels its active run. **●** before the last run "
+        "marks a run that finished while you were elsewhere, until you open its summary."
     )
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -69,7 +76,9 @@ class ExportList(NamedTable):
                 last = self.themed(running[export.name], "accent", bold=True)
             elif export.name in last_runs:
                 record = last_runs[export.name]
-                last = status_text(self, record.status, dry_run=record.dry_run)
+                last = status_text(
+                    self, record.status, dry_run=record.dry_run, unseen=record.unseen
+                )
             else:
                 last = Text("never", style="dim")
             connection = export.connection or self.themed("(detached)", "warning")

@@ -23,6 +23,7 @@ from textual.widgets.selection_list import Selection
 from cc_tui.safe_text import visible
 from cc_tui.ui.outside_text import VisibleInInput, plain
 from cc_tui.ui.widgets.field_problem import FieldProblem
+from cc_tui.ui.widgets.toggles import MarkedSelectionList
 
 __all__ = ["ListChoice", "ListPicker"]
 
@@ -99,7 +100,7 @@ class ListPicker(Widget):
                     id="list-filter", compact=True,
                     highlighter=VisibleInInput())  # fmt: skip
         yield Static("", id="list-status", markup=False)
-        yield SelectionList[str](id="list-options")
+        yield MarkedSelectionList[str](id="list-options")
         yield Static("", id="list-chosen", markup=False)
         yield FieldProblem(id="list-problem")
 

@@ -11,6 +11,7 @@ from textual.widgets import Checkbox, Static
 from cc_tui.models import Consent
 from cc_tui.ui.outside_text import plain
 from cc_tui.ui.widgets.field_problem import FieldProblem
+from cc_tui.ui.widgets.toggles import MarkedCheckbox
 
 __all__ = ["PrivacyNotice"]
 
@@ -41,7 +42,7 @@ class PrivacyNotice(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(self._statement, id="privacy-statement", markup=False)
-        yield Checkbox(
+        yield MarkedCheckbox(
             ACCEPT_LABEL,
             self._consent is not None,
             id="privacy-accept",

@@ -19,7 +19,8 @@ class RunHistoryList(NamedTable):
 
     HELP = (
         "Recent runs of every export, newest first. **enter** opens a run's detail (batches, "
-        "activity states, errors, rejected rows); an interrupted run can be resumed there."
+        "activity states, errors, rejected rows); an interrupted run can be resumed there. "
+        "**●** marks a run that finished while you were elsewhere, until its summary is shown."
     )
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -32,7 +33,7 @@ class RunHistoryList(NamedTable):
             rejected = sum(run.rejected.values())
             rows.append((run.run_id, [
                 local_time(run.started_at), run.export,
-                status_text(self, run.status, dry_run=run.dry_run),
+                status_text(self, run.status, dry_run=run.dry_run, unseen=run.unseen),
                 f"{run.confirmed:,}", f"{rejected:,}", duration(run.duration_s),
             ]))  # fmt: skip
         self.show(rows)

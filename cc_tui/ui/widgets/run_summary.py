@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.content import Content
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -49,6 +50,13 @@ class RunSummary(Static):
     status: reactive[str] = reactive("")
     """The shown run's status ("" when no run is shown)."""
 
+    class Shown(Message):
+        """A run marked as not yet seen is now summarised on screen (the app unmarks it)."""
+
+        def __init__(self, record: RunRecord) -> None:
+            super().__init__()
+            self.record = record
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__("No run to summarise.", id=id, classes=classes)
         self.border_title = "summary"
@@ -66,6 +74,9 @@ class RunSummary(Static):
         self.add_class(_STATE_CLASS[record.status])
         self.set_class(record.dry_run, "-preview")
         self.update(summary_content(record))
+        if record.unseen and self.screen.is_current:
+            # To the app directly: it keeps the marks, and screens need not pass it on.
+            self.app.post_message(self.Shown(record))
 
 
 def summary_content(record: RunRecord) -> Content:

@@ -22,6 +22,7 @@ from textual.widgets.selection_list import Selection
 from cc_tui.safe_text import visible
 from cc_tui.ui.outside_text import plain
 from cc_tui.ui.widgets.field_problem import FieldProblem
+from cc_tui.ui.widgets.toggles import MarkedSelectionList
 
 __all__ = ["READY", "SegmentChoice", "SegmentPicker"]
 
@@ -126,7 +127,7 @@ class SegmentPicker(Widget):
 
     def compose(self) -> ComposeResult:
         yield Static("Reading the segments folders…", id="segment-order", markup=False)
-        yield SelectionList[str](id="segment-options")
+        yield MarkedSelectionList[str](id="segment-options")
         yield Static("", id="segment-detail", markup=False)
         yield Static("", id="segment-skipped", markup=False)
         yield Button("Add by path… (ctrl+o)", id="add-segment", compact=True)

@@ -12,12 +12,16 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Button, Static
 
-from cc_tui.qr import qr_text
+from cc_tui.qr import qr_fits, qr_text, reachable_from_a_phone
 from cc_tui.ui.outside_text import plain
 
 __all__ = ["SignInCode", "SignInPanel", "SignInState"]
 
 COUNTDOWN_TICK = 1.0  # seconds between countdown updates
+# Lines the form needs around the QR code to keep the URL, the code and the status on screen:
+# dialog border, footer, action bar, this panel's border and margin (measured at 80x24).
+QR_RESERVED_LINES = 12
+QR_TEXT_MIN_WIDTH = 36  # the URL and code column beside the QR code
 _STATES = {
     "pending": "Waiting for approval in the browser…",
     "slow_down": "Waiting for approval (Constant Contact asked us to poll more slowly)…",
@@ -66,6 +70,7 @@ class SignInPanel(Vertical):
     SignInPanel.-failed #sign-in-status { color: $run-failed; text-style: bold; margin-top: 0; }
     SignInPanel .-code { display: none; }
     SignInPanel.-waiting .-code { display: block; }
+    SignInPanel.-no-qr #sign-in-qr { display: none; }
     SignInPanel #sign-in-cancel { display: none; margin-top: 1; }
     SignInPanel.-asking #sign-in-cancel, SignInPanel.-waiting #sign-in-cancel { display: block; }
     """
@@ -83,6 +88,7 @@ class SignInPanel(Vertical):
         self.verification_url = ""
         self._expires_at: datetime | None = None
         self._timer: Timer | None = None
+        self._qr = ""  # the code's QR text, when a phone could open its address
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -112,17 +118,11 @@ class SignInPanel(Vertical):
     def show_code(self, code: SignInCode) -> None:
         """Show where to go, the code to enter, a QR code, and start the countdown."""
         self.user_code = code.user_code
-        self.verification_url = url = code.verification_uri
+        self.verification_url = code.verification_uri
         self._expires_at = code.expires_at
-        self.query_one("#sign-in-qr", Static).update(qr_text(code.verification_uri_complete))
-        # The URL and the code come from the server: shown as visible plain text.
-        self.query_one("#sign-in-url", Static).update(
-            plain(
-                f"1. Open {url} in any browser (or scan the QR code).\n"
-                "2. Enter this code there and approve:",
-                multiline=True,
-            )
-        )
+        complete = code.verification_uri_complete
+        self._qr = qr_text(complete) if reachable_from_a_phone(complete) else ""
+        self._place_qr()
         self.query_one("#sign-in-user-code", Static).update(plain(code.user_code))
         self._state("-waiting", _STATES["pending"])
         self._tick()
@@ -144,7 +144,37 @@ class SignInPanel(Vertical):
         """The status line's text."""
         return str(self.query_one("#sign-in-status", Static).content)
 
+    @property
+    def shows_qr(self) -> bool:
+        """True when the QR code is on screen (it fits and a phone could open the address)."""
+        return bool(self.query_one("#sign-in-qr", Static).content)
+
     # -- internals -------------------------------------------------------------------------
+
+    def _place_qr(self) -> None:
+        """Show the QR code only whole and with the URL and code still on screen; else the
+        URL alone (a loopback address, such as the emulator's, is never worth a QR code)."""
+        width = self.content_region.width or self.app.size.width
+        fits = bool(self._qr) and qr_fits(
+            self._qr,
+            width=width - QR_TEXT_MIN_WIDTH,
+            height=self.app.size.height - QR_RESERVED_LINES,
+        )
+        self.query_one("#sign-in-qr", Static).update(self._qr if fits else "")
+        self.set_class(not fits, "-no-qr")
+        where = "any browser (or scan the QR code)" if fits else "a browser"
+        # The URL comes from the server: shown as visible plain text.
+        self.query_one("#sign-in-url", Static).update(
+            plain(
+                f"1. Open {self.verification_url} in {where}.\n"
+                "2. Enter this code there and approve:",
+                multiline=True,
+            )
+        )
+
+    def on_resize(self) -> None:
+        if self.has_class("-waiting"):
+            self._place_qr()
 
     def _state(self, state: str, message: str) -> None:
         self.remove_class("-idle", "-asking", "-waiting", "-ok", "-failed")

@@ -1,0 +1,54 @@
+"""How the app tells the person that a run ended: the bell, and a notice that never covers a
+run summary. What lasts is the mark on the run (home list, history) until its summary is shown.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.notifications import SeverityLevel
+
+from cc_tui.models import RunRecord, RunStatus
+
+if TYPE_CHECKING:
+    from cc_tui.ui.app import CcTuiApp
+
+__all__ = ["FINISHED_NOTICE_SECONDS", "announce_finished"]
+
+FINISHED_NOTICE_SECONDS = 10.0  # long enough to read; the mark on the run stays anyway
+_SEVERITY: dict[RunStatus, SeverityLevel] = {
+    RunStatus.SUCCEEDED: "information",
+    RunStatus.PARTIAL: "warning",
+    RunStatus.INTERRUPTED: "warning",
+    RunStatus.FAILED: "error",
+}
+
+
+def announce_finished(app: CcTuiApp, record: RunRecord) -> None:
+    """Ring the bell (unless config.toml says ``bell = false``) and, unless a run summary is
+    on screen (the run view or the history, where a toast would cover it), show a notice."""
+    if app.services.config.load().bell:
+        app.bell()
+    if _shows_a_summary(app, record.export):
+        return
+    what = "Preview" if record.dry_run else "Run"
+    count = record.sent if record.dry_run else record.confirmed
+    verb = "would send" if record.dry_run else "confirmed"
+    app.notify(
+        f"{what} of {record.export} {record.status.value}: {count:,} contacts {verb}"
+        + (f"\n{record.error}" if record.error else "")
+        + "\nMarked ● on the home screen until you open it.",
+        title=record.export,
+        severity=_SEVERITY.get(record.status, "information"),
+        timeout=FINISHED_NOTICE_SECONDS,
+    )
+
+
+def _shows_a_summary(app: CcTuiApp, export: str) -> bool:
+    from cc_tui.ui.screens.run import RunScreen
+    from cc_tui.ui.widgets.run_summary import RunSummary
+
+    screen = app.screen
+    if isinstance(screen, RunScreen) and screen.export == export:
+        return True  # its summary replaces the live view right now
+    return any(summary.is_on_screen for summary in screen.query(RunSummary))

@@ -1,0 +1,109 @@
+"""Runs that finish are noticed: a lasting mark (home list, history) until the run's summary
+is shown, the terminal bell (config.toml ``bell``), and a notice that never covers a summary."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from textual.pilot import Pilot
+
+from cc_tui.models import RunStatus
+from cc_tui.ui.app import CcTuiApp
+from cc_tui.ui.messages import RunRequested
+from cc_tui.ui.screens.home import HomeScreen
+from cc_tui.ui.screens.run import RunScreen
+from cc_tui.ui.widgets.export_list import UNSEEN_MARK, ExportList
+from cc_tui.ui.widgets.run_history_list import RunHistoryList
+from tests.ui.conftest import UiHome
+
+
+class Bells:
+    """Counts the app's bells (the terminal's bell is a side effect a test cannot hear)."""
+
+    def __init__(self, app: CcTuiApp, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.rung = 0
+        monkeypatch.setattr(app, "bell", self.ring)
+
+    def ring(self) -> None:
+        self.rung += 1
+
+
+async def _finish(app: CcTuiApp, pilot: Pilot[int]) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _cell(table: ExportList | RunHistoryList, row: str, column: int) -> str:
+    return str(table.get_row(row)[column])
+
+
+async def test_a_run_finishing_in_the_background_stays_marked_until_opened(
+    ui_home: UiHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ui_home.add_export()
+    app = ui_home.app()
+    bells = Bells(app, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.post_message(RunRequested("weekly"))
+        await _finish(app, pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert bells.rung == 1
+        notices = [n.message for n in app._notifications]
+        assert any("Run of weekly succeeded" in m and UNSEEN_MARK.strip() in m for m in notices)
+        (run,) = app.run_history.runs(export="weekly")
+        assert run.unseen and run.status is RunStatus.SUCCEEDED
+        exports = app.screen.query_one(ExportList)
+        assert _cell(exports, "weekly", -1) == f"{UNSEEN_MARK}succeeded"
+        runs = app.screen.query_one(RunHistoryList)
+        assert _cell(runs, run.run_id, 2) == f"{UNSEEN_MARK}succeeded"
+        # Still there later: the mark lasts, unlike a notice.
+        app.clear_notifications()
+        app.screen.reload()
+        await pilot.pause()
+        assert _cell(exports, "weekly", -1) == f"{UNSEEN_MARK}succeeded"
+        # Opening the export shows its summary: seen.
+        exports.focus()
+        exports.select_name("weekly")
+        await pilot.press("enter")
+        await _finish(app, pilot)
+        assert isinstance(app.screen, RunScreen)
+        await pilot.pause()
+        assert not app.run_history.get(run.run_id).unseen  # type: ignore[union-attr]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert _cell(app.screen.query_one(ExportList), "weekly", -1) == "succeeded"
+
+
+async def test_watched_run_rings_without_a_notice_over_its_summary(
+    ui_home: UiHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ui_home.add_export()
+    app = ui_home.app()
+    bells = Bells(app, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.post_message(RunRequested("weekly"))
+        await app.push_screen(RunScreen("weekly"))
+        await _finish(app, pilot)
+        assert bells.rung == 1
+        assert not any("Run of weekly" in n.message for n in app._notifications)
+        (run,) = app.run_history.runs(export="weekly")
+        assert not run.unseen  # its summary was on screen when it ended
+
+
+async def test_bell_can_be_turned_off_in_config(
+    ui_home: UiHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ui_home.add_export()
+    ui_home.services.config.update(lambda c: replace(c, bell=False))
+    assert "bell = false" in ui_home.services.paths.config_file.read_text()
+    app = ui_home.app()
+    bells = Bells(app, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.post_message(RunRequested("weekly"))
+        await _finish(app, pilot)
+        assert bells.rung == 0
+        assert app.run_history.runs(export="weekly")[0].unseen
