@@ -15,11 +15,11 @@ from textual.worker import Worker, WorkerState
 from cc_tui.engine.runner import ExportRunner, RunOptions
 from cc_tui.engine.services import Services
 from cc_tui.errors import CcTuiError
-from cc_tui.models import RunStatus
+from cc_tui.models import RunRecord, RunStatus
 from cc_tui.safe_text import visible
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.commands import AppCommands
-from cc_tui.ui.keymap import known_binding_ids
+from cc_tui.ui.keymap import known_binding_ids, shown_key
 from cc_tui.ui.messages import (
     CancelRequested,
     RunEventLogged,
@@ -50,6 +50,17 @@ def _freeze_startup_objects() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def _too_late(record: RunRecord) -> str:
+    """A cancel that came after the run had ended: say so, and how it ended."""
+    what = "preview" if record.dry_run else "run"
+    count = record.sent if record.dry_run else record.confirmed
+    verb = "would send" if record.dry_run else "confirmed"
+    return (
+        f"Too late to cancel: the {what} of {record.export} had already finished "
+        f"({record.status.value}; {count:,} contacts {verb})."
+    )
 
 
 class CcTuiApp(App[int]):
@@ -88,6 +99,7 @@ class CcTuiApp(App[int]):
         self.run_history = history
         self.focus_export = focus_export
         self._themes_ready = False
+        self._user_keymap: dict[str, str] = {}
 
     @property
     def services(self) -> Services:
@@ -172,7 +184,12 @@ class CcTuiApp(App[int]):
                 severity="warning",
                 timeout=10,
             )
-        self.set_keymap({k: v for k, v in keymap.items() if k not in unknown})
+        self._user_keymap = {k: v for k, v in keymap.items() if k not in unknown}
+        self.set_keymap(self._user_keymap)
+
+    def key_for(self, binding_id: str) -> str:
+        """The key of ``binding_id`` as the footer shows it (config.toml's [keymap] applied)."""
+        return shown_key(self, binding_id, self._user_keymap)
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -183,11 +200,22 @@ class CcTuiApp(App[int]):
             self.notify(str(exc), title="Cannot run", severity="error")
 
     def on_cancel_requested(self, message: CancelRequested) -> None:
-        if self._runs.cancel(message.export):
+        export = message.export
+        if self._runs.cancel(export):
             self.notify(
-                f"Cancelling {message.export} at the next batch boundary; it stays resumable.",
+                f"Cancelling {export} at the next batch boundary; it stays resumable.",
                 title="Cancel",
             )
+            return
+        # The question was asked while the run went on; it may have ended since.
+        run = self._runs.get(export)
+        if run is not None and run.record is not None:
+            text = _too_late(run.record)
+        elif run is not None and run.error is not None:
+            text = f"Too late to cancel: the run of {export} had already stopped ({run.error})."
+        else:
+            text = f"{export} has no run to cancel."
+        self.notify(text, title="Not cancelled", severity="warning", timeout=10)
 
     def on_run_progressed(self, message: RunProgressed) -> None:
         self._runs.progressed(message.progress)
@@ -198,6 +226,9 @@ class CcTuiApp(App[int]):
     def on_run_finished(self, message: RunFinished) -> None:
         record = message.record
         self._runs.finished(record)
+        if self._runs.cancelled_too_late(record.export):
+            self.notify(_too_late(record), title=record.export, severity="warning", timeout=10)
+            return
         what = "Preview" if record.dry_run else "Run"
         count = record.sent if record.dry_run else record.confirmed
         verb = "would send" if record.dry_run else "confirmed"

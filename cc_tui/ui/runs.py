@@ -19,7 +19,7 @@ from textual.worker import Worker
 from cc_tui.engine.progress import RunEvent, RunProgress
 from cc_tui.engine.runner import ExportRunner, RunOptions
 from cc_tui.errors import CcTuiError, RunAlreadyActiveError
-from cc_tui.models import RunRecord
+from cc_tui.models import RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.messages import (
     RunEventLogged,
@@ -49,6 +49,8 @@ class ActiveRun:
     rates: deque[float] = field(default_factory=lambda: deque(maxlen=_RATE_SAMPLES))
     record: RunRecord | None = None
     error: str | None = None
+    cancel_requested: bool = False
+    """Someone asked to cancel; if the run still ends other than interrupted, it was too late."""
     worker: Worker[None] | None = field(default=None, repr=False)
 
     @property
@@ -109,6 +111,7 @@ class RunManager:
         run = self.runs.get(export)
         if run is None or not run.running or run.worker is None:
             return False
+        run.cancel_requested = True
         run.worker.cancel()
         return True
 
@@ -159,6 +162,16 @@ class RunManager:
         if run is not None:
             run.events.append(event)
             self.changed.publish(export)
+
+    def cancelled_too_late(self, export: str) -> bool:
+        """True when a cancel was asked for but the run had already got to its end."""
+        run = self.runs.get(export)
+        return (
+            run is not None
+            and run.cancel_requested
+            and run.record is not None
+            and run.record.status is not RunStatus.INTERRUPTED
+        )
 
     def finished(self, record: RunRecord) -> None:
         """Keep the final record."""

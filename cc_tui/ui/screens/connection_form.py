@@ -40,14 +40,19 @@ __all__ = ["ConnectionFormModal"]
 
 SIGN_IN_GROUP = "connection-sign-in"
 TEST_GROUP = "connection-test"
+# action -> (palette title, help, binding id whose key the help names)
 _PALETTE = {
-    "save": ("connection: Save", "Save and close (ctrl+s)"),
-    "sign_in": ("connection: Sign in", "Device sign-in through a browser (s)"),
-    "cancel_sign_in": ("connection: Cancel sign-in", "Stop waiting for approval (esc)"),
-    "test": ("connection: Test", "Organisation, lists and token expiry (t)"),
-    "remove": ("connection: Remove", "Remove after asking; may detach exports (d)"),
-    "use_emulator": ("connection: Use local emulator", "Base URLs of the emulator address"),
-}
+    "save": ("connection: Save", "Save and close", "connection-form-save"),
+    "sign_in": ("connection: Sign in", "Device sign-in through a browser",
+                "connection-form-sign-in"),
+    "cancel_sign_in": ("connection: Cancel sign-in", "Stop waiting for approval",
+                       "connection-form-close"),
+    "test": ("connection: Test", "Organisation, lists and token expiry", "connection-form-test"),
+    "remove": ("connection: Remove", "Remove after asking; may detach exports",
+               "connection-form-remove"),
+    "use_emulator": ("connection: Use local emulator", "Base URLs of the emulator address", ""),
+}  # fmt: skip
+_BUTTON_KEYS = {action: binding for action, (_, _, binding) in _PALETTE.items() if binding}
 
 
 class ConnectionFormModal(ModalScreen[str | None]):
@@ -63,13 +68,14 @@ class ConnectionFormModal(ModalScreen[str | None]):
     ConnectionFormModal #body { height: 1fr; }
     """
     COMMANDS: ClassVar = {ScreenCommands}
+    # Keys that cannot be typed: the form is mostly text fields, where a letter is text.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="connection-form-save", tooltip="Save and close"),
-        Binding("s", "sign_in", "Sign in", id="connection-form-sign-in",
+        Binding("ctrl+l", "sign_in", "Sign in", id="connection-form-sign-in",
                 tooltip="Save if needed, then sign in through a browser"),
-        Binding("t", "test", "Test", id="connection-form-test",
+        Binding("ctrl+t", "test", "Test", id="connection-form-test",
                 tooltip="Reach the account: organisation, lists, token expiry"),
-        Binding("d", "remove", "Remove", id="connection-form-remove",
+        Binding("f8", "remove", "Remove", id="connection-form-remove",
                 tooltip="Remove the connection (asks first; may detach exports)"),
         Binding("escape", "close", "Cancel/close", id="connection-form-close",
                 tooltip="Cancel a sign-in in progress, else close without saving"),
@@ -109,9 +115,17 @@ class ConnectionFormModal(ModalScreen[str | None]):
             self._name = None
             return str(exc)
         self._signed_in = status.signed_in
-        return describe_status(status)
+        return describe_status(status, sign_in_key=self._key("sign_in"))
+
+    def _key(self, action: str) -> str:
+        """The key of one of the form's actions, as the footer and the buttons show it."""
+        return cast("CcTuiApp", self.app).key_for(_BUTTON_KEYS[action])
 
     def on_mount(self) -> None:
+        self.query_one(ConnectionActions).show_keys(
+            {action: self._key(action) for action in ("save", "sign_in", "test", "remove")}
+            | {"close": self._key("cancel_sign_in")}
+        )
         fields = self.query_one(ConnectionFields)
         fields.focus_field("display_name" if self._conn else "name")
         self._refresh_state()
@@ -215,7 +229,10 @@ class ConnectionFormModal(ModalScreen[str | None]):
             check = await self._connections.check(name)
         except CcTuiError as exc:
             panel.finished(f"Signed in, but the account could not be reached: {exc}", ok=False)
-            self._status("Signed in; the account could not be reached (t tests again).", "failed")
+            self._status(
+                f"Signed in; the account could not be reached ({self._key('test')} tests again).",
+                "failed",
+            )
             return
         panel.finished(f"Signed in. {describe_check(check)}", ok=True)
         self._status(f"Signed in to {check.account.organization_name}.", "ok")
@@ -237,7 +254,11 @@ class ConnectionFormModal(ModalScreen[str | None]):
         try:
             check = await self._connections.check(name)
         except CcTuiError as exc:
-            hint = " Press s to sign in here." if isinstance(exc, SignInRequiredError) else ""
+            hint = (
+                f" Press {self._key('sign_in')} to sign in here."
+                if isinstance(exc, SignInRequiredError)
+                else ""
+            )
             self._status(f"Test failed: {exc}{hint}", "failed")
             return
         self._status(f"Test passed. {describe_check(check)}", "ok")
@@ -247,6 +268,11 @@ class ConnectionFormModal(ModalScreen[str | None]):
         if self._conn is None:
             return
         name = self._conn.name
+        try:  # what would refuse whatever the answer is said now, not after "yes"
+            self._connections.check_removable(name)
+        except CcTuiError as exc:
+            self._status(f"Cannot remove: {exc}", "failed")
+            return
         users = cast("CcTuiApp", self.app).services.config.load().exports_using(name)
         question, yes = removal_question(name, users)
         self.app.push_screen(
@@ -287,10 +313,13 @@ class ConnectionFormModal(ModalScreen[str | None]):
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """The form's commands that make sense now."""
-        for action, (title, help_text) in _PALETTE.items():
+        for action, (title, help_text, binding) in _PALETTE.items():
             if self.check_action(action, ()):
                 again = " again" if action == "sign_in" and self._signed_in else ""
-                yield PaletteCommand(title + again, help_text, partial(self.run_action, action))
+                key = f" ({cast('CcTuiApp', self.app).key_for(binding)})" if binding else ""
+                yield PaletteCommand(
+                    title + again, help_text + key, partial(self.run_action, action)
+                )
 
 
 def _busy(worker: Worker[None] | None) -> bool:
