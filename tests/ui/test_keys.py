@@ -249,3 +249,30 @@ async def test_keys_that_do_not_apply_say_why(ui_home: UiHome) -> None:
         await pilot.press("shift+tab", "e")  # on Run history
         await pilot.pause()
         assert any("Runs are kept as they happened" in note for note in _notes(app))
+
+
+async def test_resume_and_cancel_on_a_finished_run_say_why(ui_home: UiHome) -> None:
+    from cc_tui.ui.screens.history import HistoryScreen
+    from cc_tui.ui.screens.run import RunScreen
+
+    ui_home.add_export("weekly")
+    app = ui_home.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, RunScreen)
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen)  # no question: nothing runs
+        assert any("weekly is not running: there is nothing to cancel" in n for n in _notes(app))
+        await pilot.press("h")
+        await pilot.pause()
+        assert isinstance(app.screen, HistoryScreen)
+        await pilot.press("r")
+        await pilot.pause()
+        assert any(
+            "This run succeeded: there is nothing to resume. Press r on weekly" in note
+            for note in _notes(app)
+        )
+        assert len(app.run_history.runs(export="weekly")) == 1
