@@ -16,6 +16,7 @@ from cc_tui.engine.runner import ExportRunner, RunOptions
 from cc_tui.engine.services import Services
 from cc_tui.errors import CcTuiError
 from cc_tui.models import RunRecord, RunStatus
+from cc_tui.next_steps import NextSteps
 from cc_tui.safe_text import visible
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.commands import AppCommands
@@ -107,6 +108,11 @@ class CcTuiApp(App[int]):
         return self._services
 
     @property
+    def next_steps(self) -> NextSteps:
+        """What to do next, in the app's own actions and keys (for messages shown here)."""
+        return self._runs.steps
+
+    @property
     def runs(self) -> RunManager:
         """Runs started in this session."""
         return self._runs
@@ -186,6 +192,23 @@ class CcTuiApp(App[int]):
             )
         self._user_keymap = {k: v for k, v in keymap.items() if k not in unknown}
         self.set_keymap(self._user_keymap)
+        self._runs.steps = self._next_steps()
+
+    def _next_steps(self) -> NextSteps:
+        """What to do next, in the app's own actions and keys (messages never name CLI flags).
+
+        Runs started here record these words; runs started by the command line record its own.
+        """
+        run, sign_in = self.key_for("home-run"), self.key_for("connection-form-sign-in")
+        return NextSteps(
+            resume=f"Resume: press {run} on {{export}} in Exports.",
+            run_again=f"Then run it again: {run} on {{export}} in Exports starts a new run.",
+            start_over=f"start over with {self.key_for('run-restart')} in its run view",
+            sign_in=f"open connection {{connection}} in Connections and press {sign_in}",
+            show_connection="open connection {connection} in Connections",
+            account_lists=f"the lists the export form offers ({self.key_for('home-edit')} on "
+            "the export)",
+        )
 
     def key_for(self, binding_id: str) -> str:
         """The key of ``binding_id`` as the footer shows it (config.toml's [keymap] applied)."""
@@ -197,7 +220,7 @@ class CcTuiApp(App[int]):
         try:
             self._runs.start(message.export, dry_run=message.dry_run, restart=message.restart)
         except CcTuiError as exc:
-            self.notify(str(exc), title="Cannot run", severity="error")
+            self.notify(self._runs.steps.explain(exc), title="Cannot run", severity="error")
 
     def on_cancel_requested(self, message: CancelRequested) -> None:
         export = message.export

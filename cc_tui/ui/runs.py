@@ -74,6 +74,8 @@ class RunManager:
         self._runner = runner
         self._history = history
         self._options = options or RunOptions()
+        self.steps = self._options.steps
+        """How messages of runs started here name the next step (the app sets its own)."""
         self.runs: dict[str, ActiveRun] = {}
         self.changed: Signal[str] = Signal(app, "runs-changed")
 
@@ -96,7 +98,7 @@ class RunManager:
             raise RunAlreadyActiveError(f"Export '{export}' is already running.")
         run = ActiveRun(export=export, dry_run=dry_run)
         self.runs[export] = run
-        options = replace(self._options, dry_run=dry_run, restart=restart)
+        options = replace(self._options, dry_run=dry_run, restart=restart, steps=self.steps)
         verb = "Preview" if dry_run else "Run"
         run.worker = self._app.run_worker(
             self._work(export, options), group="runs", name=f"run:{export}",
@@ -132,7 +134,7 @@ class RunManager:
             self._report_cancelled(export)
             raise
         except CcTuiError as exc:
-            app.post_message(RunFailed(export, str(exc)))
+            app.post_message(RunFailed(export, options.steps.explain(exc)))
             return
         app.post_message(RunFinished(record))
 

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
+from cc_tui.errors import SignInRequiredError
 from cc_tui.models import RunStatus
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.keymap import typeable
@@ -276,3 +277,43 @@ async def test_resume_and_cancel_on_a_finished_run_say_why(ui_home: UiHome) -> N
             for note in _notes(app)
         )
         assert len(app.run_history.runs(export="weekly")) == 1
+
+
+async def test_run_messages_in_the_app_name_its_keys_not_cli_commands(ui_home: UiHome) -> None:
+    from cc_tui.engine.failures import run_outcome
+    from tests.engine.test_failures import EXPORT, FAILED, RESUMABLE
+
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        steps = app.next_steps
+        for error in RESUMABLE:
+            _, text = run_outcome(error, EXPORT, steps=steps)
+            assert text.endswith("Resume: press r on spring in Exports."), text
+        for error, _ in FAILED:
+            if "--" in str(error) or "cc-tui" in str(error):
+                continue  # the error's own words (made up by the test), not the next step
+            _, text = run_outcome(error, EXPORT, steps=steps)
+            assert "cc-tui " not in text and " --" not in text, text
+        signed_out = SignInRequiredError.never_signed_in("marketing")
+        assert steps.explain(signed_out) == (
+            "Connection 'marketing' is not signed in yet: open connection marketing in "
+            "Connections and press ^l"
+        )
+        assert str(signed_out).endswith("cc-tui connection login marketing")  # the CLI's words
+
+
+async def test_a_run_refused_before_it_starts_says_the_app_action(
+    make_ui_home: Callable[..., UiHome],
+) -> None:
+    home = make_ui_home(signed_in=False)
+    home.add_export("weekly")
+    app = home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await _settle(app, pilot)
+        run = app.runs.get("weekly")
+        assert run is not None and run.error is not None
+        assert "open connection marketing in Connections and press ^l" in run.error
+        assert not any("cc-tui" in note for note in _notes(app))

@@ -179,7 +179,9 @@ class ExportFormSources(Screen[str | None]):
             lists = await fetch_lists(self.services.connections, name)
         except CcTuiError as exc:
             self._lists, self._lists_error = None, exc
-            picker.set_error(fetch_error(exc, name))
+            app = cast("CcTuiApp", self.app)
+            reload_key = app.key_for("export-form-reload-lists")
+            picker.set_error(fetch_error(exc, name, app.next_steps, reload_key))
         else:
             self._lists, self._lists_error = frozenset(choice.list_id for choice in lists), None
             self._list_names = {choice.list_id: choice.name for choice in lists}
