@@ -78,6 +78,7 @@ from datetime import datetime
 from pathlib import Path
 
 __all__ = [
+    "CLI_ACCEPT_PRIVACY",
     "CLI_SIGN_IN",
     "AccessDeniedError",
     "AccountMismatchError",
@@ -109,6 +110,7 @@ __all__ = [
 ]
 
 CLI_SIGN_IN = "cc-tui connection login {connection}"
+CLI_ACCEPT_PRIVACY = "cc-tui connection login {connection} --accept-privacy"
 """How the command line signs a connection in; messages name it unless a face has its own
 (:class:`cc_tui.next_steps.NextSteps`)."""
 
@@ -185,6 +187,24 @@ class ConsentRequiredError(CcTuiError):
     """The data-privacy statement has not been accepted for this connection."""
 
     exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, *, connection: str | None = None) -> None:
+        super().__init__(message)
+        self.connection = connection
+
+    @classmethod
+    def not_recorded(cls, connection: str) -> ConsentRequiredError:
+        """``connection`` has no recorded consent (said with the command line's fix)."""
+        text = cls.not_recorded_text(connection, CLI_ACCEPT_PRIVACY.format(connection=connection))
+        return cls(text, connection=connection)
+
+    @staticmethod
+    def not_recorded_text(connection: str, accept: str) -> str:
+        """The message for a connection without consent, naming ``accept`` as the fix."""
+        return (
+            f"Connection '{connection}' has no recorded data-privacy consent; an administrator "
+            f"must accept it: {accept}"
+        )
 
 
 class AccessDeniedError(CcTuiError):

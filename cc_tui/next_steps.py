@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cc_tui.errors import CLI_SIGN_IN, ScopeMissingError, SignInRequiredError
+from cc_tui.errors import (
+    CLI_ACCEPT_PRIVACY,
+    CLI_SIGN_IN,
+    ConsentRequiredError,
+    ScopeMissingError,
+    SignInRequiredError,
+)
 
 __all__ = ["CLI_STEPS", "NextSteps"]
 
@@ -29,11 +35,15 @@ class NextSteps:
     sign_in: str = CLI_SIGN_IN
     show_connection: str = "cc-tui connection show {connection}"
     account_lists: str = "cc-tui lists {connection}"
+    accept_privacy: str = CLI_ACCEPT_PRIVACY
 
     def explain(self, error: BaseException) -> str:
         """``error``'s message, its way to sign in in this face's words."""
         if isinstance(error, SignInRequiredError | ScopeMissingError):
             return error.described(self.sign_in.format(connection=error.connection))
+        if isinstance(error, ConsentRequiredError) and error.connection is not None:
+            accept = self.accept_privacy.format(connection=error.connection)
+            return error.not_recorded_text(error.connection, accept)
         return str(error)
 
 

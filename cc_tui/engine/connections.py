@@ -291,10 +291,7 @@ class ConnectionService:
         """``name``, if this user may run exports through it and its consent is recorded."""
         conn = self.get(name)
         if conn.consent is None:
-            raise ConsentRequiredError(
-                f"Connection '{name}' has no recorded data-privacy consent; an administrator "
-                f"must accept it: cc-tui connection login {name} --accept-privacy"
-            )
+            raise ConsentRequiredError.not_recorded(name)
         return conn
 
     def _require_admin(self, doing: str) -> None:

@@ -77,4 +77,4 @@ def _explained(error: CcTuiError, export: Export, granted_scope: str, steps: Nex
             f"{error} A retry would get the same answer: check the connection's API URL "
             f"({show}) and that it reaches Constant Contact."
         )
-    return str(error)
+    return steps.explain(error)

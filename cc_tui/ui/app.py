@@ -208,6 +208,8 @@ class CcTuiApp(App[int]):
             show_connection="open connection {connection} in Connections",
             account_lists=f"the lists the export form offers ({self.key_for('home-edit')} on "
             "the export)",
+            accept_privacy="open connection {connection} in Connections, tick the statement "
+            f"and press {self.key_for('connection-form-save')}",
         )
 
     def key_for(self, binding_id: str) -> str:

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
-from cc_tui.errors import SignInRequiredError
+from cc_tui.errors import ConsentRequiredError, SignInRequiredError
 from cc_tui.models import RunStatus
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.keymap import typeable
@@ -301,6 +301,12 @@ async def test_run_messages_in_the_app_name_its_keys_not_cli_commands(ui_home: U
             "Connections and press ^l"
         )
         assert str(signed_out).endswith("cc-tui connection login marketing")  # the CLI's words
+        no_consent = ConsentRequiredError.not_recorded("marketing")
+        assert steps.explain(no_consent).endswith(
+            "must accept it: open connection marketing in Connections, tick the statement and "
+            "press ^s"
+        )
+        assert str(no_consent).endswith("cc-tui connection login marketing --accept-privacy")
 
 
 async def test_a_run_refused_before_it_starts_says_the_app_action(
@@ -317,3 +323,32 @@ async def test_a_run_refused_before_it_starts_says_the_app_action(
         assert run is not None and run.error is not None
         assert "open connection marketing in Connections and press ^l" in run.error
         assert not any("cc-tui" in note for note in _notes(app))
+
+
+async def test_a_segment_name_in_use_is_refused_in_the_app_s_words(ui_home: UiHome) -> None:
+    from cc_tui.models import SegmentSource
+    from cc_tui.store.config import with_segment
+
+    leads, vip = ui_home.segments.parent / "leads.csv", ui_home.segments.parent / "vip.csv"
+    for path in (leads, vip):
+        path.write_text("Email,First\nlee@example.com,Lee\n")
+    ui_home.services.config.update(lambda c: with_segment(c, SegmentSource("vip", vip)))
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(ExportFormScreen())
+        await _settle(app, pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, SegmentPathModal)
+        await pilot.press(*str(leads), "enter")
+        await _settle(app, pilot)
+        name = modal.query_one("#segment-name", Input)
+        name.value = "vip"  # a segment config.toml already has
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        assert app.screen is modal
+        problem = modal.query_one("#segment-problem").text  # type: ignore[attr-defined]
+        assert "A segment named 'vip' already exists: choose another name" in problem
+        assert "--replace" not in problem
+    assert ui_home.services.config.load().segments["vip"].path == vip

@@ -332,6 +332,13 @@ class SegmentPathModal(ModalScreen[str | None]):
             self._problem("Give the segment a name (enter on the path suggests one).")
             name_field.focus()
             return
+        if name_field.value.strip() in self._taken:  # said here, in the app's words
+            self._problem(
+                f"A segment named '{name_field.value.strip()}' already exists: choose another "
+                "name (enter on the path suggests a free one)."
+            )
+            name_field.focus()
+            return
         source = self._source(for_check=False)
         if source is None:
             return
