@@ -352,3 +352,18 @@ async def test_a_segment_name_in_use_is_refused_in_the_app_s_words(ui_home: UiHo
         assert "A segment named 'vip' already exists: choose another name" in problem
         assert "--replace" not in problem
     assert ui_home.services.config.load().segments["vip"].path == vip
+
+
+async def test_test_and_remove_on_an_unsaved_connection_say_why(ui_home: UiHome) -> None:
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(ConnectionFormModal())
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "name"
+        await pilot.press("ctrl+t")  # Test
+        await pilot.pause()
+        assert any(
+            "Save the connection first (^s, or sign in with ^l, which saves it)." in note
+            for note in _notes(app)
+        )
+        assert isinstance(app.screen, ConnectionFormModal)

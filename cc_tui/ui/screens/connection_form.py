@@ -26,6 +26,7 @@ from cc_tui.ui.connection_changes import (
     removal_question,
     save_connection,
 )
+from cc_tui.ui.keymap import ExplainsDisabledKeys
 from cc_tui.ui.messages import ConfigChanged
 from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.widgets.connection_actions import ConnectionActions
@@ -55,7 +56,7 @@ _PALETTE = {
 _BUTTON_KEYS = {action: binding for action, (_, _, binding) in _PALETTE.items() if binding}
 
 
-class ConnectionFormModal(ModalScreen[str | None]):
+class ConnectionFormModal(ExplainsDisabledKeys, ModalScreen[str | None]):
     """Connection form: what a Constant Contact connection is called, who may use it, where it
     signs in; sign-in, test and removal. Dismisses with the name when something was saved."""
 
@@ -147,6 +148,22 @@ class ConnectionFormModal(ModalScreen[str | None]):
                 None if self._conn is None or self.signing_in or _busy(self._test_worker) else True
             )
         return True
+
+    def why_disabled(self, action: str) -> str | None:
+        """Why a dimmed key of the form does nothing now."""
+        if self.signing_in:
+            return (
+                f"Waiting for the sign-in to be approved; {self._key('cancel_sign_in')} stops "
+                "waiting."
+            )
+        if self._conn is None:
+            return (
+                f"Save the connection first ({self._key('save')}, or sign in with "
+                f"{self._key('sign_in')}, which saves it)."
+            )
+        if action == "test":
+            return "A test is running: its answer shows above the buttons."
+        return None
 
     def _refresh_state(self) -> None:
         available = {action: self.check_action(action, ()) is not None for action in _PALETTE}

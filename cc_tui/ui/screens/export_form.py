@@ -270,6 +270,14 @@ class ExportFormScreen(ExportFormSources):
 
     # -- actions -----------------------------------------------------------------------------------
 
+    def why_disabled(self, action: str) -> str | None:
+        """Why a dimmed key of the form does nothing now."""
+        if action == "save":
+            return "Saving already: the form closes when it is saved."
+        if action == "reload_lists":
+            return "Choose a connection first: the lists come from its account."
+        return None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "save" and self._saving:
             return None

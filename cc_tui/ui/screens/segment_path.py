@@ -31,6 +31,7 @@ from cc_tui.engine.sources import (
 )
 from cc_tui.errors import CcTuiError
 from cc_tui.models import SegmentSource
+from cc_tui.ui.keymap import ExplainsDisabledKeys
 from cc_tui.ui.outside_text import VisibleInInput, plain, plain_text
 from cc_tui.ui.path_suggester import PathSuggester
 from cc_tui.ui.widgets.field_problem import FieldProblem
@@ -52,7 +53,7 @@ _ENTITY_PROMPT = "choose the entity to add"
 _HOW_TO = "→ completes the path · enter reads it · ctrl+s adds it"
 
 
-class SegmentPathModal(ModalScreen[str | None]):
+class SegmentPathModal(ExplainsDisabledKeys, ModalScreen[str | None]):
     """Add a segment by path: dismisses with its name once added, None when cancelled."""
 
     HELP = (
@@ -312,6 +313,10 @@ class SegmentPathModal(ModalScreen[str | None]):
         self._problem(None)
 
     # -- adding ------------------------------------------------------------------------------
+
+    def why_disabled(self, action: str) -> str | None:
+        """Why a dimmed key of the modal does nothing now."""
+        return "Adding already: the segment is being read." if action == "add" else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "add" and self._adding:
