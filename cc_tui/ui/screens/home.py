@@ -408,7 +408,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
             question, yes = removal_question(name, users)
         row = table.cursor_row
         self.app.push_screen(
-            ConfirmModal(question, yes=yes),
+            ConfirmModal(question, yes=yes, no="Keep"),
             lambda answer: self._delete(kind, name, users, row) if answer else None,
         )
 
