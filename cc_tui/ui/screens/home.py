@@ -182,11 +182,12 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         name = self.query_one(f"#{pane}", NamedTable).selected
         services = self.cc_app.services
         if name is None:
+            new, run_key = self.cc_app.key_for("home-new"), self.cc_app.key_for("home-run")
             detail.show_nothing(
                 {
-                    "connections": "No connection yet: press n to add one.",
-                    "exports": "No export yet: press n to add one.",
-                    "history": "No run yet: pick an export and press r.",
+                    "connections": f"No connection yet: press {new} to add one.",
+                    "exports": f"No export yet: press {new} to add one.",
+                    "history": f"No run yet: pick an export in Exports and press {run_key}.",
                 }[pane]
             )
         elif pane == "connections":
@@ -366,7 +367,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         self.app.push_screen(
             ConfirmModal(
                 f"Cancel the run of {export}? It stops at the next batch boundary and can be "
-                "resumed later (r).",
+                f"resumed later ({self.cc_app.key_for('home-run')} on the export).",
                 yes="Cancel run",
                 no="Keep running",
             ),
