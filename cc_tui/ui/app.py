@@ -20,7 +20,7 @@ from cc_tui.next_steps import NextSteps
 from cc_tui.safe_text import visible
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.commands import AppCommands
-from cc_tui.ui.keymap import known_binding_ids, shown_key
+from cc_tui.ui.keymap import known_binding_ids, shown_key, typed_remaps
 from cc_tui.ui.messages import (
     CancelRequested,
     RunEventLogged,
@@ -190,7 +190,15 @@ class CcTuiApp(App[int]):
                 severity="warning",
                 timeout=10,
             )
-        self._user_keymap = {k: v for k, v in keymap.items() if k not in unknown}
+        typed = typed_remaps(keymap)
+        if typed:
+            self.notify(
+                f"config.toml [keymap]: {', '.join(typed)} kept their keys: a form's keys "
+                "must not be ones that type into its fields (use ctrl+… or f1…f12).",
+                severity="warning",
+                timeout=10,
+            )
+        self._user_keymap = {k: v for k, v in keymap.items() if k not in unknown and k not in typed}
         self.set_keymap(self._user_keymap)
         self._runs.steps = self._next_steps()
 

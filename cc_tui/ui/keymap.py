@@ -3,9 +3,10 @@ should name, and why a key that does not apply does nothing.
 
 Two rules keep keys honest:
 
-* A screen that holds text fields binds only keys that cannot be typed (``ctrl+…``, ``f…``,
-  ``escape``): a letter would either be typed into the field or, worse, act on it.
-  :func:`typeable` is the test; ``tests/ui/test_keys.py`` checks every such screen.
+* A screen that holds text fields (marked :class:`TakesTyping`) binds only keys that cannot
+  be typed (``ctrl+…``, ``f…``, ``escape``): a letter would either be typed into the field or,
+  worse, act on it. :func:`typeable` is the test; ``tests/ui/test_keys.py`` checks every
+  marked screen, and config.toml's [keymap] cannot give them such keys (:func:`typed_remaps`).
 * A key that is shown dimmed in the footer (``check_action`` answered None) says why when it
   is pressed: screens mix in :class:`ExplainsDisabledKeys` and answer
   :meth:`~ExplainsDisabledKeys.why_disabled`.
@@ -31,14 +32,28 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.screen import Screen
 
-__all__ = ["ExplainsDisabledKeys", "binding_by_id", "known_binding_ids", "shown_key", "typeable"]
+__all__ = [
+    "ExplainsDisabledKeys",
+    "TakesTyping",
+    "binding_by_id",
+    "known_binding_ids",
+    "shown_key",
+    "typeable",
+    "typed_remaps",
+    "typing_screens",
+]
 
 DISABLED_KEY_SECONDS = 4.0  # a short notice: it answers a key press, it is not news
 
 
+class TakesTyping:
+    """Marks a screen made of text fields: it binds only keys that cannot be typed, and
+    config.toml's [keymap] may not give its bindings such keys (:func:`typed_remaps`)."""
+
+
 @cache
-def _bindings_by_id() -> dict[str, Binding]:
-    """Every binding the app, its screens and its widgets declare, by id."""
+def _classes() -> tuple[type[DOMNode], ...]:
+    """The app, its screens and its widgets."""
     import cc_tui.ui.screens
     import cc_tui.ui.widgets
     from cc_tui.ui.app import CcTuiApp
@@ -50,8 +65,14 @@ def _bindings_by_id() -> dict[str, Binding]:
             classes += [
                 v for v in vars(module).values() if isinstance(v, type) and issubclass(v, DOMNode)
             ]
+    return tuple(dict.fromkeys(classes))
+
+
+@cache
+def _bindings_by_id() -> dict[str, Binding]:
+    """Every binding the app, its screens and its widgets declare, by id."""
     found: dict[str, Binding] = {}
-    for cls in classes:
+    for cls in _classes():
         for binding in getattr(cls, "BINDINGS", []):
             if isinstance(binding, Binding) and binding.id:
                 found.setdefault(binding.id, binding)
@@ -61,6 +82,27 @@ def _bindings_by_id() -> dict[str, Binding]:
 def known_binding_ids() -> frozenset[str]:
     """Every binding id declared by the app, its screens and its widgets."""
     return frozenset(_bindings_by_id())
+
+
+@cache
+def typing_screens() -> tuple[type[DOMNode], ...]:
+    """The screens marked :class:`TakesTyping`."""
+    return tuple(cls for cls in _classes() if issubclass(cls, TakesTyping))
+
+
+def typed_remaps(keymap: Mapping[str, str]) -> list[str]:
+    """The [keymap] entries that would give a text-field screen's binding a typeable key."""
+    ids = {
+        binding.id
+        for screen in typing_screens()
+        for binding in getattr(screen, "BINDINGS", [])
+        if isinstance(binding, Binding) and binding.id
+    }
+    return sorted(
+        binding_id
+        for binding_id, keys in keymap.items()
+        if binding_id in ids and any(typeable(key.strip()) for key in keys.split(","))
+    )
 
 
 def binding_by_id(binding_id: str) -> Binding:

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from cc_tui.errors import ConsentRequiredError, SignInRequiredError
 from cc_tui.models import RunStatus
 from cc_tui.ui.app import CcTuiApp
-from cc_tui.ui.keymap import typeable
+from cc_tui.ui.keymap import typeable, typing_screens
 from cc_tui.ui.messages import RunRequested
 from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.screens.connection_form import ConnectionFormModal
@@ -24,9 +24,6 @@ from cc_tui.ui.widgets.connection_actions import ConnectionActions
 from cc_tui.ui.widgets.list_picker import ListPicker
 from cc_tui.ui.widgets.segment_picker import SegmentPicker
 from tests.ui.conftest import UiHome
-
-# Screens made of text fields: every key they bind must be one that cannot be typed.
-FORMS = (ConnectionFormModal, ExportFormScreen, SegmentPathModal)
 
 
 def _notes(app: CcTuiApp) -> list[str]:
@@ -45,9 +42,11 @@ async def _settle(app: CcTuiApp, pilot: Pilot[int]) -> None:
 
 
 def test_forms_bind_no_key_that_types_into_their_fields() -> None:
+    forms = typing_screens()
+    assert {ConnectionFormModal, ExportFormScreen, SegmentPathModal} <= set(forms)
     typed = [
         (form.__name__, binding.key)
-        for form in FORMS
+        for form in forms
         for binding in form.BINDINGS
         if isinstance(binding, Binding)
         and any(typeable(key.strip()) for key in binding.key.split(","))
@@ -367,3 +366,17 @@ async def test_test_and_remove_on_an_unsaved_connection_say_why(ui_home: UiHome)
             for note in _notes(app)
         )
         assert isinstance(app.screen, ConnectionFormModal)
+
+
+async def test_keymap_may_not_give_a_form_a_typeable_key(ui_home: UiHome) -> None:
+    from dataclasses import replace
+
+    ui_home.services.config.update(
+        lambda c: replace(c, keymap={"connection-form-sign-in": "s", "home-run": "x"})
+    )
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert any("connection-form-sign-in kept their keys" in note for note in _notes(app))
+        assert app.key_for("connection-form-sign-in") == "^l"
+        assert app.key_for("home-run") == "x"  # the home screen has no text field

@@ -26,7 +26,7 @@ from cc_tui.ui.connection_changes import (
     removal_question,
     save_connection,
 )
-from cc_tui.ui.keymap import ExplainsDisabledKeys
+from cc_tui.ui.keymap import ExplainsDisabledKeys, TakesTyping
 from cc_tui.ui.messages import ConfigChanged
 from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.widgets.connection_actions import ConnectionActions
@@ -56,7 +56,7 @@ _PALETTE = {
 _BUTTON_KEYS = {action: binding for action, (_, _, binding) in _PALETTE.items() if binding}
 
 
-class ConnectionFormModal(ExplainsDisabledKeys, ModalScreen[str | None]):
+class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None]):
     """Connection form: what a Constant Contact connection is called, who may use it, where it
     signs in; sign-in, test and removal. Dismisses with the name when something was saved."""
 

@@ -22,7 +22,7 @@ from cc_tui.engine.segments import Segment
 from cc_tui.engine.sources import SegmentOverview, SegmentStatus
 from cc_tui.errors import CcTuiError
 from cc_tui.models import Connection, Export
-from cc_tui.ui.keymap import ExplainsDisabledKeys
+from cc_tui.ui.keymap import ExplainsDisabledKeys, TakesTyping
 from cc_tui.ui.outside_text import plain_text
 from cc_tui.ui.screens.export_form_checks import guess_columns
 from cc_tui.ui.screens.export_form_data import (
@@ -66,7 +66,7 @@ def _label(conn: Connection) -> Text:
     return plain_text(f"{conn.name} ({conn.display_name})")
 
 
-class ExportFormSources(ExplainsDisabledKeys, Screen[str | None]):
+class ExportFormSources(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
     """Connection choice, and what the form learns from the account and the segments."""
 
     def __init__(self, *, guess: bool) -> None:

@@ -31,7 +31,7 @@ from cc_tui.engine.sources import (
 )
 from cc_tui.errors import CcTuiError
 from cc_tui.models import SegmentSource
-from cc_tui.ui.keymap import ExplainsDisabledKeys
+from cc_tui.ui.keymap import ExplainsDisabledKeys, TakesTyping
 from cc_tui.ui.outside_text import VisibleInInput, plain, plain_text
 from cc_tui.ui.path_suggester import PathSuggester
 from cc_tui.ui.widgets.field_problem import FieldProblem
@@ -53,7 +53,7 @@ _ENTITY_PROMPT = "choose the entity to add"
 _HOW_TO = "→ completes the path · enter reads it · ctrl+s adds it"
 
 
-class SegmentPathModal(ExplainsDisabledKeys, ModalScreen[str | None]):
+class SegmentPathModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None]):
     """Add a segment by path: dismisses with its name once added, None when cancelled."""
 
     HELP = (
