@@ -380,3 +380,28 @@ async def test_keymap_may_not_give_a_form_a_typeable_key(ui_home: UiHome) -> Non
         assert any("connection-form-sign-in kept their keys" in note for note in _notes(app))
         assert app.key_for("connection-form-sign-in") == "^l"
         assert app.key_for("home-run") == "x"  # the home screen has no text field
+
+
+async def test_removing_a_connection_in_its_form_hands_the_highlight_on(ui_home: UiHome) -> None:
+    from cc_tui.models import UsableBy
+
+    for name in ("sales", "zeta"):
+        ui_home.services.connections.add(
+            name, client_id="app", usable_by=UsableBy.ADMINS, accept_privacy=True
+        )
+    app = ui_home.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.screen.select("connections", "sales")  # type: ignore[attr-defined]
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ConnectionFormModal)
+        await pilot.press("f8")  # Remove: asks
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert _highlighted(app, "connections") == "zeta"  # the one below took its place
+        assert app.focused is not None and app.focused.id == "connections"
