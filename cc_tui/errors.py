@@ -78,6 +78,8 @@ from datetime import datetime
 from pathlib import Path
 
 __all__ = [
+    "CLI_ACCEPT_PRIVACY",
+    "CLI_SIGN_IN",
     "AccessDeniedError",
     "AccountMismatchError",
     "ActivityDeadlineError",
@@ -106,6 +108,11 @@ __all__ = [
     "TransportError",
     "UsageError",
 ]
+
+CLI_SIGN_IN = "cc-tui connection login {connection}"
+CLI_ACCEPT_PRIVACY = "cc-tui connection login {connection} --accept-privacy"
+"""How the command line signs a connection in; messages name it unless a face has its own
+(:class:`cc_tui.next_steps.NextSteps`)."""
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -180,6 +187,24 @@ class ConsentRequiredError(CcTuiError):
     """The data-privacy statement has not been accepted for this connection."""
 
     exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, *, connection: str | None = None) -> None:
+        super().__init__(message)
+        self.connection = connection
+
+    @classmethod
+    def not_recorded(cls, connection: str) -> ConsentRequiredError:
+        """``connection`` has no recorded consent (said with the command line's fix)."""
+        text = cls.not_recorded_text(connection, CLI_ACCEPT_PRIVACY.format(connection=connection))
+        return cls(text, connection=connection)
+
+    @staticmethod
+    def not_recorded_text(connection: str, accept: str) -> str:
+        """The message for a connection without consent, naming ``accept`` as the fix."""
+        return (
+            f"Connection '{connection}' has no recorded data-privacy consent; an administrator "
+            f"must accept it: {accept}"
+        )
 
 
 class AccessDeniedError(CcTuiError):
@@ -299,6 +324,10 @@ class ScopeMissingError(AuthError):
         )
 
     def _describe(self) -> str:
+        return self.described(CLI_SIGN_IN.format(connection=self.connection))
+
+    def described(self, sign_in: str) -> str:
+        """The message, naming ``sign_in`` as the way to sign in (each face has its own)."""
         granted = (
             f"it was granted only: {self.granted}"
             if self.granted and self.scope not in self.granted.split()
@@ -308,8 +337,8 @@ class ScopeMissingError(AuthError):
         return (
             f"Constant Contact refused {self.method} {self.path} ({self.status} "
             f"{self.error_key}): connection '{self.connection}' needs the {self.scope} scope "
-            f"({granted}). Grant it: sign in again with cc-tui connection login "
-            f"{self.connection} and approve {self.scope}; the application must offer that scope."
+            f"({granted}). Grant it: sign in again ({sign_in}) and approve {self.scope}; the "
+            "application must offer that scope."
         )
 
 
@@ -322,15 +351,13 @@ class SignInRequiredError(ConstantContactError):
     def __init__(self, connection: str, reason: str) -> None:
         self.connection = connection
         self.reason = reason
-        if reason == self.NEVER_SIGNED_IN:
-            text = f"Connection '{connection}' is not signed in yet: cc-tui connection login "
-            text += connection
-        else:
-            text = (
-                f"Connection '{connection}' must sign in again ({reason}). "
-                f"Run: cc-tui connection login {connection}"
-            )
-        super().__init__(text)
+        super().__init__(self.described(CLI_SIGN_IN.format(connection=connection)))
+
+    def described(self, sign_in: str) -> str:
+        """The message, naming ``sign_in`` as the way to sign in (each face has its own)."""
+        if self.reason == self.NEVER_SIGNED_IN:
+            return f"Connection '{self.connection}' is not signed in yet: {sign_in}"
+        return f"Connection '{self.connection}' must sign in again ({self.reason}): {sign_in}"
 
     @classmethod
     def never_signed_in(cls, connection: str) -> SignInRequiredError:

@@ -194,13 +194,18 @@ class ConnectionService:
         self._history.record_event("connection.consent", name, self.os_user)
         return updated
 
+    def check_removable(self, name: str) -> None:
+        """Raise what :meth:`remove` would refuse whatever is asked (a face checks before it
+        asks "Remove?"): an unknown connection, a user who may not remove connections."""
+        self._require_admin("remove connections")
+        self.get(name)
+
     def remove(self, name: str, *, detach_exports: bool = False) -> list[str]:
         """Remove ``name`` and its tokens; returns the exports that were detached.
 
         Refused while exports use the connection, unless ``detach_exports`` is set.
         """
-        self._require_admin("remove connections")
-        self.get(name)
+        self.check_removable(name)
         users = self._config.load().exports_using(name)
         if users and not detach_exports:
             raise UsageError(
@@ -286,10 +291,7 @@ class ConnectionService:
         """``name``, if this user may run exports through it and its consent is recorded."""
         conn = self.get(name)
         if conn.consent is None:
-            raise ConsentRequiredError(
-                f"Connection '{name}' has no recorded data-privacy consent; an administrator "
-                f"must accept it: cc-tui connection login {name} --accept-privacy"
-            )
+            raise ConsentRequiredError.not_recorded(name)
         return conn
 
     def _require_admin(self, doing: str) -> None:

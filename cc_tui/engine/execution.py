@@ -98,7 +98,10 @@ class RunExecution:
             # Resumable only when a later retry can fix it; see cc_tui.errors for the table.
             account = self.plan.account
             status, error = run_outcome(
-                exc, self.plan.export, granted_scope=account.granted_scope if account else ""
+                exc,
+                self.plan.export,
+                granted_scope=account.granted_scope if account else "",
+                steps=self.options.steps,
             )
         except Exception as exc:  # a bug must still leave an honest record behind
             log.exception("run %s failed", self.run.run_id)

@@ -38,6 +38,7 @@ from cc_tui.errors import (
     UsageError,
 )
 from cc_tui.models import AppConfig, Export, FieldMapping, Role, SegmentSource, is_attribute_field
+from cc_tui.next_steps import CLI_STEPS, NextSteps
 from cc_tui.schedules import schedule_problem
 from cc_tui.store.config import (
     ConfigStore,
@@ -73,13 +74,17 @@ class AccountCheck:
     unchecked: str | None = None  # said to the person when the account could not be asked
 
 
-def unchecked_note(connection: str, error: CcTuiError, *, what: str) -> str:
-    """Why an export's ``what`` (its lists, custom fields) were not checked; it is saved anyway."""
+def unchecked_note(
+    connection: str, error: CcTuiError, *, what: str, steps: NextSteps = CLI_STEPS
+) -> str:
+    """Why an export's ``what`` (its lists, custom fields) were not checked; it is saved anyway.
+
+    ``steps`` words the way to sign in (the face that saves: command line or app)."""
     if isinstance(error, SignInRequiredError) and error.reason == error.NEVER_SIGNED_IN:
         return (
             f"Connection '{connection}' is not signed in yet, so the {what} could not be checked "
-            f"against Constant Contact: saved unchecked. Sign in with: cc-tui connection login "
-            f"{connection}"
+            f"against Constant Contact: saved unchecked. Sign in with: "
+            f"{steps.sign_in.format(connection=connection)}"
         )
     reason = str(error).rstrip(".")
     return f"Could not check the {what} against Constant Contact ({reason}): saved unchecked."

@@ -21,6 +21,7 @@ from cc_tui.errors import (
     SignInRequiredError,
 )
 from cc_tui.models import Export, RunStatus
+from cc_tui.next_steps import CLI_STEPS, NextSteps
 
 __all__ = ["run_outcome"]
 
@@ -28,30 +29,38 @@ _STOPPED = "stopped before the end"
 
 
 def run_outcome(
-    error: CcTuiError | PreparationStopped, export: Export, *, granted_scope: str = ""
+    error: CcTuiError | PreparationStopped,
+    export: Export,
+    *,
+    granted_scope: str = "",
+    steps: NextSteps = CLI_STEPS,
 ) -> tuple[RunStatus, str]:
-    """The status a run ends with after ``error``, and the text that says what to do."""
+    """The status a run ends with after ``error``, and the text that says what to do next
+    (in ``steps``' words: the face that started the run)."""
+    resume = steps.resume.format(export=export.name)
     if isinstance(error, PreparationStopped):
-        return RunStatus.INTERRUPTED, f"{_STOPPED}. Resume with: cc-tui run {export.name}"
+        return RunStatus.INTERRUPTED, f"{_STOPPED}. {resume}"
     if error.resumable:
-        return RunStatus.INTERRUPTED, f"{error} Resume with: cc-tui run {export.name}"
-    return RunStatus.FAILED, f"{_explained(error, export, granted_scope)} {_again(export)}"
+        return RunStatus.INTERRUPTED, f"{error} {resume}"
+    again = steps.run_again.format(export=export.name)
+    return RunStatus.FAILED, f"{_explained(error, export, granted_scope, steps)} {again}"
 
 
-def _explained(error: CcTuiError, export: Export, granted_scope: str) -> str:
+def _explained(error: CcTuiError, export: Export, granted_scope: str, steps: NextSteps) -> str:
     """The error with its fix (errors outside the API carry theirs in their message)."""
     connection = export.connection or "?"
-    lists = f"cc-tui lists {connection}"
+    lists = steps.account_lists.format(connection=connection)
+    show = steps.show_connection.format(connection=connection)
     if isinstance(error, AuthError) and not isinstance(error, ScopeMissingError):
         error = scope_refusal(error, connection, granted_scope)
         if not isinstance(error, ScopeMissingError):
             return (
                 f"{error} The sign-in server refuses this connection: sign in again "
-                f"(cc-tui connection login {connection}); if that is refused too, check the "
-                f"connection's client ID (cc-tui connection show {connection})."
+                f"({steps.sign_in.format(connection=connection)}); if that is refused too, "
+                f"check the connection's client ID ({show})."
             )
     if isinstance(error, ScopeMissingError | SignInRequiredError):
-        return str(error)
+        return steps.explain(error)
     if isinstance(error, NotFoundError):
         return (
             f"{error} It no longer exists in the account: check the export's lists against "
@@ -66,10 +75,6 @@ def _explained(error: CcTuiError, export: Export, granted_scope: str) -> str:
     if isinstance(error, ConstantContactError):
         return (
             f"{error} A retry would get the same answer: check the connection's API URL "
-            f"(cc-tui connection show {connection}) and that it reaches Constant Contact."
+            f"({show}) and that it reaches Constant Contact."
         )
-    return str(error)
-
-
-def _again(export: Export) -> str:
-    return f"Then run it again: cc-tui run {export.name} starts a new run."
+    return steps.explain(error)

@@ -28,6 +28,7 @@ from cc_tui.engine.sender import DEFAULT_UPLOAD_WORKERS, SenderTiming
 from cc_tui.engine.services import Services
 from cc_tui.errors import ResumeRefusedError
 from cc_tui.models import BatchRecord, Connection, Export, RunRecord, RunStatus
+from cc_tui.next_steps import CLI_STEPS, NextSteps
 from cc_tui.store.run_history import RunHistory
 
 __all__ = ["ExportRunner", "RunOptions"]
@@ -50,6 +51,7 @@ class RunOptions:
     max_batch_contacts: int = MAX_CONTACTS_PER_BATCH
     max_batch_bytes: int = MAX_BATCH_BYTES
     timing: SenderTiming = field(default_factory=SenderTiming)
+    steps: NextSteps = CLI_STEPS  # the words of the face that runs it for "what to do next"
 
 
 class ExportRunner:
@@ -129,8 +131,9 @@ class ExportRunner:
             if changes:
                 raise ResumeRefusedError(
                     f"Run {previous.run_id} of '{plan.export.name}' was interrupted, but since "
-                    f"then {'; '.join(changes)}. It cannot resume safely: run again with "
-                    "--restart to start over (contacts already sent stay in Constant Contact)."
+                    f"then {'; '.join(changes)}. It cannot resume safely: "
+                    f"{options.steps.start_over} (contacts already sent stay in Constant "
+                    "Contact)."
                 )
             run = replace(
                 previous,
@@ -163,7 +166,7 @@ class ExportRunner:
                     previous,
                     status=RunStatus.FAILED,
                     finished_at=started,
-                    error=f"abandoned: restarted as run {run.run_id} (--restart)",
+                    error=f"abandoned: restarted as run {run.run_id}",
                 )
             )
         return run, {}

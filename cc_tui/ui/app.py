@@ -15,10 +15,12 @@ from textual.worker import Worker, WorkerState
 from cc_tui.engine.runner import ExportRunner, RunOptions
 from cc_tui.engine.services import Services
 from cc_tui.errors import CcTuiError
+from cc_tui.models import RunRecord
+from cc_tui.next_steps import NextSteps
 from cc_tui.safe_text import visible
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.commands import AppCommands
-from cc_tui.ui.keymap import known_binding_ids
+from cc_tui.ui.keymap import known_binding_ids, shown_key, typed_remaps
 from cc_tui.ui.messages import (
     CancelRequested,
     RunEventLogged,
@@ -50,6 +52,17 @@ def _freeze_startup_objects() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def _too_late(record: RunRecord) -> str:
+    """A cancel that came after the run had ended: say so, and how it ended."""
+    what = "preview" if record.dry_run else "run"
+    count = record.sent if record.dry_run else record.confirmed
+    verb = "would send" if record.dry_run else "confirmed"
+    return (
+        f"Too late to cancel: the {what} of {record.export} had already finished "
+        f"({record.status.value}; {count:,} contacts {verb})."
+    )
 
 
 class CcTuiApp(App[int]):
@@ -88,11 +101,17 @@ class CcTuiApp(App[int]):
         self.run_history = history
         self.focus_export = focus_export
         self._themes_ready = False
+        self._user_keymap: dict[str, str] = {}
 
     @property
     def services(self) -> Services:
         """Stores and services of this home (the one way screens reach the back end)."""
         return self._services
+
+    @property
+    def next_steps(self) -> NextSteps:
+        """What to do next, in the app's own actions and keys (for messages shown here)."""
+        return self._runs.steps
 
     @property
     def runs(self) -> RunManager:
@@ -178,7 +197,39 @@ class CcTuiApp(App[int]):
                 severity="warning",
                 timeout=10,
             )
-        self.set_keymap({k: v for k, v in keymap.items() if k not in unknown})
+        typed = typed_remaps(keymap)
+        if typed:
+            self.notify(
+                f"config.toml [keymap]: {', '.join(typed)} kept their keys: a form's keys "
+                "must not be ones that type into its fields (use ctrl+… or f1…f12).",
+                severity="warning",
+                timeout=10,
+            )
+        self._user_keymap = {k: v for k, v in keymap.items() if k not in unknown and k not in typed}
+        self.set_keymap(self._user_keymap)
+        self._runs.steps = self._next_steps()
+
+    def _next_steps(self) -> NextSteps:
+        """What to do next, in the app's own actions and keys (messages never name CLI flags).
+
+        Runs started here record these words; runs started by the command line record its own.
+        """
+        run, sign_in = self.key_for("home-run"), self.key_for("connection-form-sign-in")
+        return NextSteps(
+            resume=f"Resume: press {run} on {{export}} in Exports.",
+            run_again=f"Then run it again: {run} on {{export}} in Exports starts a new run.",
+            start_over=f"start over with {self.key_for('run-restart')} in its run view",
+            sign_in=f"open connection {{connection}} in Connections and press {sign_in}",
+            show_connection="open connection {connection} in Connections",
+            account_lists=f"the lists the export form offers ({self.key_for('home-edit')} on "
+            "the export)",
+            accept_privacy="open connection {connection} in Connections, tick the statement "
+            f"and press {self.key_for('connection-form-save')}",
+        )
+
+    def key_for(self, binding_id: str) -> str:
+        """The key of ``binding_id`` as the footer shows it (config.toml's [keymap] applied)."""
+        return shown_key(self, binding_id, self._user_keymap)
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -186,14 +237,25 @@ class CcTuiApp(App[int]):
         try:
             self._runs.start(message.export, dry_run=message.dry_run, restart=message.restart)
         except CcTuiError as exc:
-            self.notify(str(exc), title="Cannot run", severity="error")
+            self.notify(self._runs.steps.explain(exc), title="Cannot run", severity="error")
 
     def on_cancel_requested(self, message: CancelRequested) -> None:
-        if self._runs.cancel(message.export):
+        export = message.export
+        if self._runs.cancel(export):
             self.notify(
-                f"Cancelling {message.export} at the next batch boundary; it stays resumable.",
+                f"Cancelling {export} at the next batch boundary; it stays resumable.",
                 title="Cancel",
             )
+            return
+        # The question was asked while the run went on; it may have ended since.
+        run = self._runs.get(export)
+        if run is not None and run.record is not None:
+            text = _too_late(run.record)
+        elif run is not None and run.error is not None:
+            text = f"Too late to cancel: the run of {export} had already stopped ({run.error})."
+        else:
+            text = f"{export} has no run to cancel."
+        self.notify(text, title="Not cancelled", severity="warning", timeout=10)
 
     def on_run_progressed(self, message: RunProgressed) -> None:
         self._runs.progressed(message.progress)
@@ -202,8 +264,13 @@ class CcTuiApp(App[int]):
         self._runs.logged(message.export, message.event)
 
     def on_run_finished(self, message: RunFinished) -> None:
-        self._runs.finished(message.record)
-        announce_finished(self, message.record)
+        record = message.record
+        self._runs.finished(record)
+        if self._runs.cancelled_too_late(record.export):
+            # Said even over a summary: the user asked to cancel and must learn it came too late.
+            self.notify(_too_late(record), title=record.export, severity="warning", timeout=10)
+            return
+        announce_finished(self, record)
 
     def on_run_summary_shown(self, message: RunSummary.Shown) -> None:
         self._runs.seen(message.record)

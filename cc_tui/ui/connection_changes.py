@@ -140,10 +140,13 @@ def removal_question(name: str, users: list[str]) -> tuple[str, str]:
     )
 
 
-def describe_status(status: ConnectionStatus) -> str:
-    """Whether the connection is signed in, and until when its access token is valid."""
+def describe_status(status: ConnectionStatus, *, sign_in_key: str) -> str:
+    """Whether the connection is signed in, and until when its access token is valid.
+
+    ``sign_in_key`` is the form's sign-in key as the footer shows it (the hint names it).
+    """
     if not status.signed_in:
-        return "Not signed in yet: press s (or the Sign in button) to sign in."
+        return f"Not signed in yet: press {sign_in_key} (or the Sign in button) to sign in."
     return f"Signed in; the access token is valid until {local_time(status.token_expires_at)}."
 
 

@@ -27,6 +27,8 @@ _SEVERITY: dict[RunStatus, SeverityLevel] = {
 def announce_finished(app: CcTuiApp, record: RunRecord) -> None:
     """Ring the bell (unless config.toml says ``bell = false``) and, unless a run summary is
     on screen (the run view or the history, where a toast would cover it), show a notice."""
+    if not app.screen_stack:
+        return  # the app is closing: a run cancelled on quit ends after its last screen
     if app.services.config.load().bell:
         app.bell()
     if _shows_a_summary(app, record.export):

@@ -49,6 +49,8 @@ class ActiveRun:
     rates: deque[float] = field(default_factory=lambda: deque(maxlen=_RATE_SAMPLES))
     record: RunRecord | None = None
     error: str | None = None
+    cancel_requested: bool = False
+    """Someone asked to cancel; if the run still ends other than interrupted, it was too late."""
     worker: Worker[None] | None = field(default=None, repr=False)
 
     @property
@@ -72,6 +74,8 @@ class RunManager:
         self._runner = runner
         self._history = history
         self._options = options or RunOptions()
+        self.steps = self._options.steps
+        """How messages of runs started here name the next step (the app sets its own)."""
         self.runs: dict[str, ActiveRun] = {}
         self.changed: Signal[str] = Signal(app, "runs-changed")
 
@@ -94,7 +98,7 @@ class RunManager:
             raise RunAlreadyActiveError(f"Export '{export}' is already running.")
         run = ActiveRun(export=export, dry_run=dry_run)
         self.runs[export] = run
-        options = replace(self._options, dry_run=dry_run, restart=restart)
+        options = replace(self._options, dry_run=dry_run, restart=restart, steps=self.steps)
         verb = "Preview" if dry_run else "Run"
         run.worker = self._app.run_worker(
             self._work(export, options), group="runs", name=f"run:{export}",
@@ -109,6 +113,7 @@ class RunManager:
         run = self.runs.get(export)
         if run is None or not run.running or run.worker is None:
             return False
+        run.cancel_requested = True
         run.worker.cancel()
         return True
 
@@ -129,7 +134,7 @@ class RunManager:
             self._report_cancelled(export)
             raise
         except CcTuiError as exc:
-            app.post_message(RunFailed(export, str(exc)))
+            app.post_message(RunFailed(export, options.steps.explain(exc)))
             return
         app.post_message(RunFinished(record))
 
@@ -159,6 +164,16 @@ class RunManager:
         if run is not None:
             run.events.append(event)
             self.changed.publish(export)
+
+    def cancelled_too_late(self, export: str) -> bool:
+        """True when a cancel was asked for but the run had already got to its end."""
+        run = self.runs.get(export)
+        return (
+            run is not None
+            and run.cancel_requested
+            and run.record is not None
+            and run.record.status is not RunStatus.INTERRUPTED
+        )
 
     def finished(self, record: RunRecord) -> None:
         """Keep the final record, marked until its summary is shown (see :meth:`seen`)."""

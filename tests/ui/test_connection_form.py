@@ -79,7 +79,7 @@ async def test_new_connection_signs_in_inside_the_app(ui_home: UiHome) -> None:
         assert form.query_one("#api-base-url", Input).value == ui_home.emulator.api_base_url
         assert form.query_one("#auth-base-url", Input).value == ui_home.emulator.auth_base_url
         form.query_one("#privacy-accept", Checkbox).focus()
-        await pilot.press("space", "s")  # accept the statement, then sign in (saves first)
+        await pilot.press("space", "ctrl+l")  # accept the statement, then sign in (saves first)
         panel = form.query_one(SignInPanel)
         code = await _wait_for_code(pilot, panel)
         assert code in ui_home.emulator.pending_user_codes()
@@ -120,7 +120,7 @@ async def test_consent_then_denied_sign_in(make_ui_home: Callable[..., UiHome]) 
         assert _focus(app) == "privacy-accept"
         assert "before signing in" in form.query_one("#privacy-error", FieldProblem).text
         assert not home.emulator.pending_user_codes()
-        await pilot.press("space", "s")  # accept here, then sign in
+        await pilot.press("space", "ctrl+l")  # accept here, then sign in
         panel = form.query_one(SignInPanel)
         home.emulator.deny(await _wait_for_code(pilot, panel))
         await app.workers.wait_for_complete()

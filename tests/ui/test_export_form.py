@@ -238,7 +238,7 @@ async def test_connection_not_signed_in_says_how_to_sign_in(
     async with app.run_test(size=(120, 40)) as pilot:
         form, _ = await _open(app, pilot)
         status = str(form.query_one("#list-status", Static).render())
-        assert "sign in first: c on the home screen / cc-tui connection login marketing" in status
+        assert "sign in first: open connection marketing in Connections and press ^l" in status
 
 
 async def test_layout_at_80x24_and_160x50(ui_home: UiHome) -> None:

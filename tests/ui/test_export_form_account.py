@@ -83,6 +83,6 @@ async def test_never_signed_in_the_form_says_the_lists_were_not_checked(
         [note] = _saved_notes(app)
         assert (
             "Connection 'marketing' is not signed in yet, so the lists could not be checked "
-            "against Constant Contact: saved unchecked. Sign in with: cc-tui connection login "
-            "marketing"
+            "against Constant Contact: saved unchecked. Sign in with: open connection marketing "
+            "in Connections and press ^l"
         ) in note

@@ -180,12 +180,15 @@ async def test_delete_asks_first_and_removes_the_export(ui_home: UiHome) -> None
         await pilot.pause()
         assert rows(app, "exports") == []
         assert "weekly" not in ui_home.services.config.load().exports
-        # A connection that an export still uses is not deleted from here.
+        # A connection that an export still uses: the question names it before anything.
         ui_home.add_export("daily")
         app.screen.reload()  # type: ignore[attr-defined]
         await pilot.press("tab", "tab")  # exports -> history -> connections
         await pilot.pause()
-        await pilot.press("d", "y")
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert "used by the export(s) daily" in str(app.screen.query_one("#question").render())
+        await pilot.press("n")
         await pilot.pause()
         assert "marketing" in ui_home.services.config.load().connections
-        assert any("daily" in n.message for n in app._notifications)

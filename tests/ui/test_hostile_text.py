@@ -168,7 +168,7 @@ async def test_export_form_with_hostile_columns_values_and_paths(ui_home: UiHome
         await pilot.pause()
         await shown(app, pilot, "list ␛[2J ␛]0;title␇", "[/] [bold")
         form.query_one(ListPicker).set_error(
-            fetch_error(ApiError(500, "oops\x9b", ALL), "marketing")
+            fetch_error(ApiError(500, "oops\x9b", ALL), "marketing", app.next_steps, "^r")
         )
         await pilot.pause()
         await shown(app, pilot, "oops<U+009B>", "before␍after")

@@ -26,6 +26,7 @@ from cc_tui.ui.connection_changes import (
     removal_question,
     save_connection,
 )
+from cc_tui.ui.keymap import ExplainsDisabledKeys, TakesTyping
 from cc_tui.ui.messages import ConfigChanged
 from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.widgets.connection_actions import ConnectionActions
@@ -40,17 +41,22 @@ __all__ = ["ConnectionFormModal"]
 
 SIGN_IN_GROUP = "connection-sign-in"
 TEST_GROUP = "connection-test"
+# action -> (palette title, help, binding id whose key the help names)
 _PALETTE = {
-    "save": ("connection: Save", "Save and close (ctrl+s)"),
-    "sign_in": ("connection: Sign in", "Device sign-in through a browser (s)"),
-    "cancel_sign_in": ("connection: Cancel sign-in", "Stop waiting for approval (esc)"),
-    "test": ("connection: Test", "Organisation, lists and token expiry (t)"),
-    "remove": ("connection: Remove", "Remove after asking; may detach exports (d)"),
-    "use_emulator": ("connection: Use local emulator", "Base URLs of the emulator address"),
-}
+    "save": ("connection: Save", "Save and close", "connection-form-save"),
+    "sign_in": ("connection: Sign in", "Device sign-in through a browser",
+                "connection-form-sign-in"),
+    "cancel_sign_in": ("connection: Cancel sign-in", "Stop waiting for approval",
+                       "connection-form-close"),
+    "test": ("connection: Test", "Organisation, lists and token expiry", "connection-form-test"),
+    "remove": ("connection: Remove", "Remove after asking; may detach exports",
+               "connection-form-remove"),
+    "use_emulator": ("connection: Use local emulator", "Base URLs of the emulator address", ""),
+}  # fmt: skip
+_BUTTON_KEYS = {action: binding for action, (_, _, binding) in _PALETTE.items() if binding}
 
 
-class ConnectionFormModal(ModalScreen[str | None]):
+class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None]):
     """Connection form: what a Constant Contact connection is called, who may use it, where it
     signs in; sign-in, test and removal. Dismisses with the name when something was saved."""
 
@@ -63,13 +69,14 @@ class ConnectionFormModal(ModalScreen[str | None]):
     ConnectionFormModal #body { height: 1fr; }
     """
     COMMANDS: ClassVar = {ScreenCommands}
+    # Keys that cannot be typed: the form is mostly text fields, where a letter is text.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="connection-form-save", tooltip="Save and close"),
-        Binding("s", "sign_in", "Sign in", id="connection-form-sign-in",
+        Binding("ctrl+l", "sign_in", "Sign in", id="connection-form-sign-in",
                 tooltip="Save if needed, then sign in through a browser"),
-        Binding("t", "test", "Test", id="connection-form-test",
+        Binding("ctrl+t", "test", "Test", id="connection-form-test",
                 tooltip="Reach the account: organisation, lists, token expiry"),
-        Binding("d", "remove", "Remove", id="connection-form-remove",
+        Binding("f8", "remove", "Remove", id="connection-form-remove",
                 tooltip="Remove the connection (asks first; may detach exports)"),
         Binding("escape", "close", "Cancel/close", id="connection-form-close",
                 tooltip="Cancel a sign-in in progress, else close without saving"),
@@ -114,9 +121,17 @@ class ConnectionFormModal(ModalScreen[str | None]):
             self._name = None
             return str(exc)
         self._signed_in = status.signed_in
-        return describe_status(status)
+        return describe_status(status, sign_in_key=self._key("sign_in"))
+
+    def _key(self, action: str) -> str:
+        """The key of one of the form's actions, as the footer and the buttons show it."""
+        return cast("CcTuiApp", self.app).key_for(_BUTTON_KEYS[action])
 
     def on_mount(self) -> None:
+        self.query_one(ConnectionActions).show_keys(
+            {action: self._key(action) for action in ("save", "sign_in", "test", "remove")}
+            | {"close": self._key("cancel_sign_in")}
+        )
         fields = self.query_one(ConnectionFields)
         fields.focus_field("display_name" if self._conn else "name")
         self._refresh_state()
@@ -138,6 +153,22 @@ class ConnectionFormModal(ModalScreen[str | None]):
                 None if self._conn is None or self.signing_in or _busy(self._test_worker) else True
             )
         return True
+
+    def why_disabled(self, action: str) -> str | None:
+        """Why a dimmed key of the form does nothing now."""
+        if self.signing_in:
+            return (
+                f"Waiting for the sign-in to be approved; {self._key('cancel_sign_in')} stops "
+                "waiting."
+            )
+        if self._conn is None:
+            return (
+                f"Save the connection first ({self._key('save')}, or sign in with "
+                f"{self._key('sign_in')}, which saves it)."
+            )
+        if action == "test":
+            return "A test is running: its answer shows above the buttons."
+        return None
 
     def _refresh_state(self) -> None:
         available = {action: self.check_action(action, ()) is not None for action in _PALETTE}
@@ -220,7 +251,10 @@ class ConnectionFormModal(ModalScreen[str | None]):
             check = await self._connections.check(name)
         except CcTuiError as exc:
             panel.finished(f"Signed in, but the account could not be reached: {exc}", ok=False)
-            self._status("Signed in; the account could not be reached (t tests again).", "failed")
+            self._status(
+                f"Signed in; the account could not be reached ({self._key('test')} tests again).",
+                "failed",
+            )
             return
         panel.finished(f"Signed in. {describe_check(check)}", ok=True)
         self._status(f"Signed in to {check.account.organization_name}.", "ok")
@@ -242,7 +276,11 @@ class ConnectionFormModal(ModalScreen[str | None]):
         try:
             check = await self._connections.check(name)
         except CcTuiError as exc:
-            hint = " Press s to sign in here." if isinstance(exc, SignInRequiredError) else ""
+            hint = (
+                f" Press {self._key('sign_in')} to sign in here."
+                if isinstance(exc, SignInRequiredError)
+                else ""
+            )
             self._status(f"Test failed: {exc}{hint}", "failed")
             return
         self._status(f"Test passed. {describe_check(check)}", "ok")
@@ -252,6 +290,11 @@ class ConnectionFormModal(ModalScreen[str | None]):
         if self._conn is None:
             return
         name = self._conn.name
+        try:  # what would refuse whatever the answer is said now, not after "yes"
+            self._connections.check_removable(name)
+        except CcTuiError as exc:
+            self._status(f"Cannot remove: {exc}", "failed")
+            return
         users = cast("CcTuiApp", self.app).services.config.load().exports_using(name)
         question, yes = removal_question(name, users)
         self.app.push_screen(
@@ -292,10 +335,13 @@ class ConnectionFormModal(ModalScreen[str | None]):
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """The form's commands that make sense now."""
-        for action, (title, help_text) in _PALETTE.items():
+        for action, (title, help_text, binding) in _PALETTE.items():
             if self.check_action(action, ()):
                 again = " again" if action == "sign_in" and self._signed_in else ""
-                yield PaletteCommand(title + again, help_text, partial(self.run_action, action))
+                key = f" ({cast('CcTuiApp', self.app).key_for(binding)})" if binding else ""
+                yield PaletteCommand(
+                    title + again, help_text + key, partial(self.run_action, action)
+                )
 
 
 def _busy(worker: Worker[None] | None) -> bool:

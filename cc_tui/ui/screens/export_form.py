@@ -8,7 +8,7 @@ and explained beside the field they concern; a refused save focuses the first of
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -39,6 +39,7 @@ from cc_tui.ui.widgets.segment_picker import SegmentPicker
 
 if TYPE_CHECKING:
     from cc_tui.engine.services import Services
+    from cc_tui.ui.app import CcTuiApp
 
 __all__ = ["ExportFormScreen"]
 
@@ -260,13 +261,22 @@ class ExportFormScreen(ExportFormSources):
 
     def _saved(self, name: str) -> None:
         self.app.post_message(ConfigChanged())
-        note = unchecked_note(self._values(), self._form_context(saving=True))
+        steps = cast("CcTuiApp", self.app).next_steps
+        note = unchecked_note(self._values(), self._form_context(saving=True), steps)
         self.notify(f"Saved export {name}. It has not run: start it from the home screen."
                     + (f" {note}" if note else ""), title="Export saved",
                     severity="warning" if note else "information", markup=False)  # fmt: skip
         self.dismiss(name)
 
     # -- actions -----------------------------------------------------------------------------------
+
+    def why_disabled(self, action: str) -> str | None:
+        """Why a dimmed key of the form does nothing now."""
+        if action == "save":
+            return "Saving already: the form closes when it is saved."
+        if action == "reload_lists":
+            return "Choose a connection first: the lists come from its account."
+        return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "save" and self._saving:

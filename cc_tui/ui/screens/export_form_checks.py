@@ -20,6 +20,7 @@ from cc_tui.engine.mapping import custom_field_problems, mapping_problems
 from cc_tui.engine.preflight import describe_lists
 from cc_tui.errors import AccessDeniedError, CcTuiError, ConfigError, ConsentRequiredError
 from cc_tui.models import CUSTOM_FIELD_PREFIX, MAX_CUSTOM_FIELDS_PER_CONTACT, FieldMapping
+from cc_tui.next_steps import NextSteps
 from cc_tui.store.config import validate_name
 from cc_tui.ui.widgets.attribute_row import AttributeValue
 from cc_tui.ui.widgets.mapping_editor import MappingValues
@@ -75,9 +76,9 @@ class FormContext:
     fields_error: CcTuiError | None = None  # why its custom fields could not be fetched
 
 
-def sign_in_hint(connection: str) -> str:
-    """What to do when a connection is not signed in."""
-    return f"sign in first: c on the home screen / cc-tui connection login {connection}"
+def sign_in_hint(connection: str, steps: NextSteps) -> str:
+    """What to do when a connection is not signed in (``steps``: the app's words)."""
+    return f"sign in first: {steps.sign_in.format(connection=connection)}"
 
 
 def form_problems(values: FormValues, context: FormContext, *, saving: bool) -> dict[str, str]:
@@ -150,7 +151,7 @@ def _account_lists(context: FormContext) -> str:
                            context.list_names.items()])  # fmt: skip
 
 
-def unchecked_note(values: FormValues, context: FormContext) -> str | None:
+def unchecked_note(values: FormValues, context: FormContext, steps: NextSteps) -> str | None:
     """What a save must say plainly when the account could not check the lists or fields."""
     if values.connection is None:
         return None
@@ -165,7 +166,7 @@ def unchecked_note(values: FormValues, context: FormContext) -> str | None:
     if error is None:  # saved before the account answered
         return (f"The account had not answered yet, so the {what} were not checked against "
                 "Constant Contact: saved unchecked.")  # fmt: skip
-    return account_unchecked_note(values.connection, error, what=what)
+    return account_unchecked_note(values.connection, error, what=what, steps=steps)
 
 
 def _segment_problem(segments: Sequence[str], context: FormContext, saving: bool) -> str | None:

@@ -16,6 +16,7 @@ from cc_tui.engine.connections import ConnectionService
 from cc_tui.engine.exports import ACCOUNT_CHECK_RETRY, ACCOUNT_CHECK_TIMEOUT
 from cc_tui.engine.segments import Segment, count_rows, preview, segment_columns
 from cc_tui.errors import CcTuiError, NotFoundError, SignInRequiredError
+from cc_tui.next_steps import NextSteps
 from cc_tui.ui.screens.export_form_checks import sign_in_hint
 from cc_tui.ui.widgets.list_picker import ListChoice
 
@@ -89,11 +90,13 @@ def merged_samples(reads: Sequence[ColumnsRead], limit: int = 3) -> dict[str, li
     return merged
 
 
-def fetch_error(exc: CcTuiError, connection: str) -> str:
+def fetch_error(exc: CcTuiError, connection: str, steps: NextSteps, reload_key: str) -> str:
     """What to say when the account could not be reached through ``connection``."""
     if isinstance(exc, SignInRequiredError):
-        return f"Connection '{connection}' is not signed in: {sign_in_hint(connection)}."
-    return f"Could not reach the account ({exc}). ctrl+r tries again; you can still paste an ID."
+        return f"Connection '{connection}' is not signed in: {sign_in_hint(connection, steps)}."
+    return (
+        f"Could not reach the account ({exc}). {reload_key} tries again; you can still paste an ID."
+    )
 
 
 def _client(connections: ConnectionService, name: str) -> ConstantContactClient:

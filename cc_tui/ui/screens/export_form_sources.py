@@ -22,6 +22,7 @@ from cc_tui.engine.segments import Segment
 from cc_tui.engine.sources import SegmentOverview, SegmentStatus
 from cc_tui.errors import CcTuiError
 from cc_tui.models import Connection, Export
+from cc_tui.ui.keymap import ExplainsDisabledKeys, TakesTyping
 from cc_tui.ui.outside_text import plain_text
 from cc_tui.ui.screens.export_form_checks import guess_columns
 from cc_tui.ui.screens.export_form_data import (
@@ -65,7 +66,7 @@ def _label(conn: Connection) -> Text:
     return plain_text(f"{conn.name} ({conn.display_name})")
 
 
-class ExportFormSources(Screen[str | None]):
+class ExportFormSources(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
     """Connection choice, and what the form learns from the account and the segments."""
 
     def __init__(self, *, guess: bool) -> None:
@@ -179,7 +180,9 @@ class ExportFormSources(Screen[str | None]):
             lists = await fetch_lists(self.services.connections, name)
         except CcTuiError as exc:
             self._lists, self._lists_error = None, exc
-            picker.set_error(fetch_error(exc, name))
+            app = cast("CcTuiApp", self.app)
+            reload_key = app.key_for("export-form-reload-lists")
+            picker.set_error(fetch_error(exc, name, app.next_steps, reload_key))
         else:
             self._lists, self._lists_error = frozenset(choice.list_id for choice in lists), None
             self._list_names = {choice.list_id: choice.name for choice in lists}

@@ -21,6 +21,7 @@ from textual.widgets import Footer, Header
 from cc_tui.models import RunRecord, RunStatus
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.format import duration, local_time
+from cc_tui.ui.keymap import ExplainsDisabledKeys
 from cc_tui.ui.messages import RunRequested
 from cc_tui.ui.widgets.batch_table import BatchTable
 from cc_tui.ui.widgets.named_table import NamedTable
@@ -45,7 +46,7 @@ _STATUS_VARIABLE = {
 WIDE_WIDTH = 120  # columns from which the screen lays out side by side
 
 
-class HistoryScreen(Screen[None]):
+class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
     """Run history: status, counts and duration of every run; batches and rejected rows."""
 
     COMMANDS: ClassVar = {ScreenCommands}
@@ -185,6 +186,34 @@ class HistoryScreen(Screen[None]):
         if action == "toggle_all":
             return True if self.export is not None else None
         return True
+
+    def why_disabled(self, action: str) -> str | None:
+        """Why a dimmed key does nothing for the highlighted run (keys: ExplainsDisabledKeys)."""
+        record = self.record
+        if action == "toggle_all":
+            return "Every export's runs are shown already."
+        if record is None:
+            return "No run is highlighted."
+        return self._why_not_resumable(record) if action == "resume_run" else None
+
+    def _why_not_resumable(self, record: RunRecord) -> str:
+        run_key = self.cc_app.key_for("home-run")
+        if record.dry_run:
+            return (
+                f"A preview sends nothing, so there is nothing to resume: press {run_key} on "
+                f"{record.export} in Exports to run it."
+            )
+        if record.status.is_final:
+            return (
+                f"This run {record.status.value}: there is nothing to resume. Press {run_key} on "
+                f"{record.export} in Exports to run it again."
+            )
+        if self.cc_app.runs.is_running(record.export):
+            return f"{record.export} is running now: its live view is on the home screen (enter)."
+        return (
+            f"Only the newest interrupted run of {record.export} can resume; this one was "
+            "replaced by a later run."
+        )
 
     def _resumable(self, record: RunRecord | None) -> bool:
         if record is None or record.dry_run or record.status.is_final:

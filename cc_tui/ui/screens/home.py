@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import events
@@ -12,9 +12,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from cc_tui.errors import CcTuiError
+from cc_tui.errors import CcTuiError, UsageError
 from cc_tui.models import RunRecord
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
+from cc_tui.ui.connection_changes import removal_question
+from cc_tui.ui.keymap import ExplainsDisabledKeys
 from cc_tui.ui.messages import CancelRequested, RunRequested
 from cc_tui.ui.screens.home_palette import HOME_BINDINGS, home_commands
 from cc_tui.ui.widgets.connection_list import ConnectionList
@@ -36,7 +38,7 @@ PANES = ("connections", "exports", "history")
 _TITLES = {"connections": "Connections", "exports": "Exports", "history": "Run history"}
 
 
-class HomeScreen(Screen[None]):
+class HomeScreen(ExplainsDisabledKeys, Screen[None]):
     """cc-tui home: connections, exports and run history."""
 
     COMMANDS: ClassVar = {ScreenCommands}
@@ -182,11 +184,12 @@ class HomeScreen(Screen[None]):
         name = self.query_one(f"#{pane}", NamedTable).selected
         services = self.cc_app.services
         if name is None:
+            new, run_key = self.cc_app.key_for("home-new"), self.cc_app.key_for("home-run")
             detail.show_nothing(
                 {
-                    "connections": "No connection yet: press n to add one.",
-                    "exports": "No export yet: press n to add one.",
-                    "history": "No run yet: pick an export and press r.",
+                    "connections": f"No connection yet: press {new} to add one.",
+                    "exports": f"No export yet: press {new} to add one.",
+                    "history": f"No run yet: pick an export in Exports and press {run_key}.",
                 }[pane]
             )
         elif pane == "connections":
@@ -231,16 +234,58 @@ class HomeScreen(Screen[None]):
             return True if pane != "history" else None
         return True
 
+    def why_disabled(self, action: str) -> str | None:
+        """What a dimmed key of this screen would do, and where it works."""
+        if action in {"run_export", "preview_export", "cancel_run"}:
+            return self._why_run_key_disabled(action)
+        key = self.cc_app.key_for
+        pane = self._current_pane()
+        if action in {"edit", "delete"} and pane == "history":
+            return (
+                "Runs are kept as they happened: enter opens a run; "
+                f"{key('home-edit')} and {key('home-delete')} work on connections and exports."
+            )
+        if action in {"edit", "delete"}:
+            return f"No {pane[:-1]} yet: press {key('home-new')} to add one."
+        if action == "new":
+            return (
+                f"{key('home-new')} adds a connection or an export: press "
+                f"{key('home-next-pane')} to reach their pane."
+            )
+        return None
+
+    def _why_run_key_disabled(self, action: str) -> str:
+        """Why run, preview or cancel does nothing on the current pane and selection."""
+        key = self.cc_app.key_for
+        binding, what = {
+            "run_export": ("home-run", "runs the highlighted export"),
+            "preview_export": ("home-preview", "previews the highlighted export (dry run)"),
+            "cancel_run": ("home-cancel", "cancels the highlighted export's run"),
+        }[action]
+        export = self._selected("exports")
+        if self._current_pane() != "exports":
+            where = f"press {key('home-next-pane')} until Exports is highlighted"
+            return f"{key(binding)} {what}: {where}."
+        if export is None:
+            return f"No export yet: press {key('home-new')} to add one."
+        if action == "cancel_run":
+            return f"{export} is not running: there is nothing to cancel."
+        return (
+            f"{export} is already running: enter opens its live view, "
+            f"{key('home-cancel')} cancels it."
+        )
+
     def action_new(self) -> None:
         """A new connection or export, depending on the pane."""
-        if self._current_pane() == "connections":
+        pane = self._current_pane()
+        if pane == "connections":
             from cc_tui.ui.screens.connection_form import ConnectionFormModal
 
-            self.app.push_screen(ConnectionFormModal())
+            self.app.push_screen(ConnectionFormModal(), self._after_form(pane, None))
         else:
             from cc_tui.ui.screens.export_form import ExportFormScreen
 
-            self.app.push_screen(ExportFormScreen())
+            self.app.push_screen(ExportFormScreen(), self._after_form("exports", None))
 
     def action_edit(self) -> None:
         """Edit what is highlighted."""
@@ -251,11 +296,35 @@ class HomeScreen(Screen[None]):
         if pane == "connections":
             from cc_tui.ui.screens.connection_form import ConnectionFormModal
 
-            self.app.push_screen(ConnectionFormModal(name))
+            self.app.push_screen(ConnectionFormModal(name), self._after_form(pane, name))
         elif pane == "exports":
             from cc_tui.ui.screens.export_form import ExportFormScreen
 
-            self.app.push_screen(ExportFormScreen(name))
+            self.app.push_screen(ExportFormScreen(name), self._after_form(pane, name))
+
+    def _after_form(self, pane: str, edited: str | None) -> Callable[[str | None], None]:
+        """What happens when a form closes: the highlight follows what it saved.
+
+        A new or renamed item gets the highlight (so the next r runs what was just saved);
+        an item the form removed hands it to its neighbour.
+        """
+        table = self.query_one(f"#{pane}", NamedTable)
+        row = table.cursor_row
+
+        def closed(saved: str | None) -> None:
+            self.reload()
+            if saved is not None:
+                self.select(pane, saved)
+            elif edited is not None and table.selected != edited:
+                self._select_row(pane, row)
+
+        return closed
+
+    def _select_row(self, pane: str, row: int) -> None:
+        """Highlight the row at ``row`` in ``pane`` (the last one if the list got shorter)."""
+        table = self.query_one(f"#{pane}", NamedTable)
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
 
     def on_named_table_opened(self, event: NamedTable.Opened) -> None:
         """Enter: connections and exports open, a run opens its history detail."""
@@ -300,7 +369,7 @@ class HomeScreen(Screen[None]):
         self.app.push_screen(
             ConfirmModal(
                 f"Cancel the run of {export}? It stops at the next batch boundary and can be "
-                "resumed later (r).",
+                f"resumed later ({self.cc_app.key_for('home-run')} on the export).",
                 yes="Cancel run",
                 no="Keep running",
             ),
@@ -317,34 +386,77 @@ class HomeScreen(Screen[None]):
         self.app.push_screen(HistoryScreen(export=export, run_id=run_id))
 
     def action_delete(self) -> None:
-        """Delete the highlighted connection or export, after asking."""
+        """Delete the highlighted connection or export, after asking.
+
+        What would refuse the deletion is checked first: the question comes only when "yes"
+        can go ahead, and says what else changes (exports that lose their connection).
+        """
         pane = self._current_pane()
-        name = self.query_one(f"#{pane}", NamedTable).selected
+        table = self.query_one(f"#{pane}", NamedTable)
+        name = table.selected
         if name is None or pane == "history":
             return
         from cc_tui.ui.screens.confirm import ConfirmModal
 
         kind = "connection" if pane == "connections" else "export"
-        question = f"Delete {kind} '{name}'?" + (
-            " Its run history stays." if kind == "export" else " Its tokens are forgotten."
-        )
+        refusal = self._deletion_refusal(kind, name)
+        if refusal:
+            self.notify(refusal, title=f"{name} cannot be deleted", severity="warning", timeout=10)
+            return
+        users: list[str] = []
+        if kind == "export":
+            question, yes = f"Delete export '{name}'? Its run history stays.", "Delete"
+        else:
+            users = self.cc_app.services.config.load().exports_using(name)
+            question, yes = removal_question(name, users)
+        row = table.cursor_row
         self.app.push_screen(
-            ConfirmModal(question, yes="Delete"),
-            lambda yes: self._delete(kind, name) if yes else None,
+            ConfirmModal(question, yes=yes, no="Keep"),
+            lambda answer: self._delete(kind, name, users, row) if answer else None,
         )
 
-    def _delete(self, kind: str, name: str) -> None:
+    def _deletion_refusal(self, kind: str, name: str) -> str | None:
+        """Why ``name`` cannot be deleted now (None: it can)."""
         services = self.cc_app.services
+        if kind == "export":
+            if self.cc_app.runs.is_running(name):
+                return (
+                    f"Export '{name}' is running: cancel its run first "
+                    f"({self.cc_app.key_for('home-cancel')}), then delete it."
+                )
+            return None
         try:
+            services.connections.check_removable(name)
+        except CcTuiError as exc:
+            return str(exc)
+        return None
+
+    def _delete(self, kind: str, name: str, users: list[str], row: int) -> None:
+        services = self.cc_app.services
+        refusal = self._deletion_refusal(kind, name)
+        if kind == "connection" and refusal is None:
+            now = services.config.load().exports_using(name)
+            if now != users:  # an export started or stopped using it while we asked
+                refusal = (
+                    "The exports that use it changed while you were asked (now: "
+                    f"{', '.join(now) or 'none'}); press "
+                    f"{self.cc_app.key_for('home-delete')} again."
+                )
+        try:
+            if refusal:
+                raise UsageError(refusal)
             if kind == "export":
                 services.exports.remove(name)
+                note = ""
             else:
-                services.connections.remove(name)
+                detached = services.connections.remove(name, detach_exports=bool(users))
+                note = f"; detached {', '.join(detached)}" if detached else ""
         except CcTuiError as exc:
             self.notify(str(exc), title=f"{name} was not deleted", severity="error", timeout=10)
             return
-        self.notify(f"Deleted {kind} {name}.")
+        self.notify(f"Deleted {kind} {name}{note}.")
         self.reload()
+        self._select_row("connections" if kind == "connection" else "exports", row)
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """Commands for the current selection (see home_palette)."""

@@ -19,6 +19,7 @@ from textual.widgets import Footer, Header, Static
 
 from cc_tui.models import RunRecord, RunStatus
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
+from cc_tui.ui.keymap import ExplainsDisabledKeys
 from cc_tui.ui.messages import CancelRequested, RunRequested
 from cc_tui.ui.outside_text import plain_text
 from cc_tui.ui.screens.confirm import ConfirmModal
@@ -44,7 +45,7 @@ _NOT_SHOWN = object()  # no record shown yet (None would mean "no run to show")
 WIDE_WIDTH = 120  # columns from which the screen lays out side by side
 
 
-class RunScreen(Screen[None]):
+class RunScreen(ExplainsDisabledKeys, Screen[None]):
     """An export's run: live progress, then its accounted summary and rejected rows."""
 
     COMMANDS: ClassVar = {ScreenCommands}
@@ -187,6 +188,23 @@ class RunScreen(Screen[None]):
         if action in {"run_again", "preview_run"}:
             return None if running else True
         return True
+
+    def why_disabled(self, action: str) -> str | None:
+        """Why a dimmed key does nothing now (keys: ExplainsDisabledKeys)."""
+        key = self.cc_app.key_for
+        if self.cc_app.runs.is_running(self.export):
+            return (
+                f"{self.export} is running: wait for it to end, or cancel it "
+                f"({key('run-cancel')}; it stays resumable)."
+            )
+        if action == "cancel_run":
+            return f"{self.export} is not running: there is nothing to cancel."
+        if action == "restart_run":
+            return (
+                "Start over applies to an interrupted run; this one is not: "
+                f"{key('run-again')} runs the export again."
+            )
+        return None
 
     def action_cancel_run(self) -> None:
         """Ask, then cancel the run at its next batch boundary."""

@@ -31,6 +31,7 @@ from cc_tui.engine.sources import (
 )
 from cc_tui.errors import CcTuiError
 from cc_tui.models import SegmentSource
+from cc_tui.ui.keymap import ExplainsDisabledKeys, TakesTyping
 from cc_tui.ui.outside_text import VisibleInInput, plain, plain_text
 from cc_tui.ui.path_suggester import PathSuggester
 from cc_tui.ui.widgets.field_problem import FieldProblem
@@ -52,7 +53,7 @@ _ENTITY_PROMPT = "choose the entity to add"
 _HOW_TO = "→ completes the path · enter reads it · ctrl+s adds it"
 
 
-class SegmentPathModal(ModalScreen[str | None]):
+class SegmentPathModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None]):
     """Add a segment by path: dismisses with its name once added, None when cancelled."""
 
     HELP = (
@@ -313,6 +314,10 @@ class SegmentPathModal(ModalScreen[str | None]):
 
     # -- adding ------------------------------------------------------------------------------
 
+    def why_disabled(self, action: str) -> str | None:
+        """Why a dimmed key of the modal does nothing now."""
+        return "Adding already: the segment is being read." if action == "add" else None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "add" and self._adding:
             return None
@@ -330,6 +335,13 @@ class SegmentPathModal(ModalScreen[str | None]):
         name_field = self.query_one("#segment-name", Input)
         if not name_field.value.strip():
             self._problem("Give the segment a name (enter on the path suggests one).")
+            name_field.focus()
+            return
+        if name_field.value.strip() in self._taken:  # said here, in the app's words
+            self._problem(
+                f"A segment named '{name_field.value.strip()}' already exists: choose another "
+                "name (enter on the path suggests a free one)."
+            )
             name_field.focus()
             return
         source = self._source(for_check=False)

@@ -13,13 +13,14 @@ from cc_tui.ui.outside_text import plain
 
 __all__ = ["ConnectionActions"]
 
-# (action, label naming its key, variant); the action is also the button's id.
+# (action, label, variant); the action is also the button's id. The screen names the keys
+# (show_keys), so a key remapped in config.toml shows on its button.
 _BUTTONS = (
-    ("save", "Save ^s", "primary"),
-    ("sign_in", "Sign in s", "default"),
-    ("test", "Test t", "default"),
-    ("remove", "Remove d", "error"),
-    ("close", "Close esc", "default"),
+    ("save", "Save", "primary"),
+    ("sign_in", "Sign in", "default"),
+    ("test", "Test", "default"),
+    ("remove", "Remove", "error"),
+    ("close", "Close", "default"),
 )
 
 
@@ -48,6 +49,8 @@ class ConnectionActions(Vertical):
     def __init__(self, status: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._initial = status
+        self._keys: dict[str, str] = {}
+        self._signed_in = False
 
     def compose(self) -> ComposeResult:
         yield Static(plain(self._initial, multiline=True), id="form-status")
@@ -67,13 +70,25 @@ class ConnectionActions(Vertical):
         line.set_class(state == "ok", "-ok")
         line.set_class(state == "failed", "-failed")
 
+    def show_keys(self, keys: Mapping[str, str]) -> None:
+        """Name each button's key (action -> key as the footer shows it)."""
+        self._keys = dict(keys)
+        self._relabel()
+
     def set_available(self, available: Mapping[str, bool], *, signed_in: bool) -> None:
         """Grey out what cannot run now; "Sign in" becomes "Sign in again" once signed in."""
         for button in self.query(Button):
             button.disabled = not available.get(button.id or "", True)
-        sign_in = self.query_one("#sign_in", Button)
-        sign_in.label = "Sign in again s" if signed_in else "Sign in s"
-        sign_in.refresh(layout=True)  # the label's width changed
+        self._signed_in = signed_in
+        self._relabel()
+
+    def _relabel(self) -> None:
+        for action, name, _ in _BUTTONS:
+            label = "Sign in again" if action == "sign_in" and self._signed_in else name
+            key = self._keys.get(action)
+            button = self.query_one(f"#{action}", Button)
+            button.label = f"{label} {key}" if key else label
+            button.refresh(layout=True)  # the label's width may change
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
