@@ -47,7 +47,7 @@ async def test_run_watched_to_completion(ui_home: UiHome) -> None:
         assert (view.confirmed, view.rejected, view.status) == (120, 3, "succeeded")
         assert view.has_class("-done") and not view.has_class("-running")
         bar = view.query_one(ProgressBar)
-        assert (bar.total, bar.progress) == (120, 120)
+        assert (bar.total, bar.progress) == (1000, 1000)  # thousandths of the work, all done
         summary = app.screen.query_one(RunSummary)
         assert summary.record is not None and summary.record.status is RunStatus.SUCCEEDED
         text = str(summary.render())
