@@ -179,21 +179,26 @@ def _say_interrupted(
 ) -> None:
     """What Ctrl-C left behind, and how to go on."""
     if record is None:
-        ctx.out.note(f"Stopped (Ctrl-C) before the run of {name} began: nothing was sent.")
-        return
-    if as_json:
-        ctx.out.json(record.to_json())
-    if record.dry_run:
-        ctx.out.note(Text(f"Preview of {name} stopped (Ctrl-C): nothing was sent."))
-        return
-    again = f"cc-tui run {name}"
-    ctx.out.note(
-        Text(
+        message = f"Stopped (Ctrl-C) before the run of {name} began: nothing was sent."
+    elif record.dry_run:
+        message = f"Preview of {name} stopped (Ctrl-C): nothing was sent."
+    else:
+        message = (
             f"Stopped (Ctrl-C): run {record.run_id} of {name} is interrupted after attempt "
-            f"{record.attempts}: {stand_phrase(record.figures)}. Run `{again}` again to resume "
-            "it: confirmed batches are skipped, posted ones are checked, the rest are sent."
+            f"{record.attempts}: {stand_phrase(record.figures)}. Run `{_run_command(ctx, name)}`"
+            " again to resume it: confirmed batches are skipped, posted ones are checked, the "
+            "rest are sent."
         )
-    )
+    if record is not None and as_json:
+        ctx.out.json(record.to_json())
+    # Wrapped at word boundaries for the terminal's width (a note would keep it one line).
+    ctx.out.errors.print(Text(message, no_wrap=False, overflow="fold"), soft_wrap=False)
+
+
+def _run_command(ctx: CommandContext, name: str) -> str:
+    """The command that resumes ``name`` (naming the home when one was given)."""
+    home = getattr(ctx.args, "home", None)
+    return f"cc-tui --home {home} run {name}" if home else f"cc-tui run {name}"
 
 
 class _LiveDisplay:
@@ -215,7 +220,8 @@ class _LiveDisplay:
 
     def add_event(self, event: RunEvent) -> None:
         if event.milestone and self.live is not None:
-            self.live.console.print(Text(f"{event.at:%H:%M:%S} {event.message}"), soft_wrap=False)
+            line = Text(f"{event.at:%H:%M:%S} {event.message}", no_wrap=False, overflow="fold")
+            self.live.console.print(line, soft_wrap=False)
             return
         self._events = [*self._events[-(_LIVE_EVENTS - 1) :], event]
 
@@ -228,14 +234,14 @@ class _LiveDisplay:
 
     def _event_lines(self) -> list[Text]:
         return [
-            Text(f"  {e.at:%H:%M:%S} {e.message}", style="dim", overflow="ellipsis", no_wrap=True)
+            Text(f"  {e.at:%H:%M:%S} {e.message}", style="dim", overflow="fold", no_wrap=False)
             for e in self._events
         ]
 
 
 def live_lines(p: RunProgress, width: int) -> list[RenderableType]:
     """The live figures of a run, for a console ``width`` columns wide."""
-    head = Text(overflow="fold")
+    head = Text(overflow="fold", no_wrap=False)
     head.append(p.export, style="bold")
     head.append(" · ")
     head.append(p.phase.value, style="cyan")
@@ -249,15 +255,17 @@ def live_lines(p: RunProgress, width: int) -> list[RenderableType]:
     bar = Table.grid(padding=(0, 1))
     bar.add_row(
         ProgressBar(total=1000, completed=round(fraction * 1000), width=bar_width),
-        Text(f"{fraction:>4.0%}", no_wrap=True),
+        Text(f"{fraction:>4.0%}", no_wrap=True, overflow="fold"),
     )
     figures = p.figures
     lines: list[RenderableType] = [head, bar]
     if figures.sent is None:
-        lines.append(Text(f"checking e-mails: {p.rows_read:,} rows so far", overflow="fold"))
+        lines.append(
+            Text(f"checking e-mails: {p.rows_read:,} rows so far", overflow="fold", no_wrap=False)
+        )
     else:
-        lines.append(Text(contacts_sentence(figures), overflow="fold"))
-        lines.append(Text(rows_sentence(figures, reasons=False), overflow="fold"))
+        lines.append(Text(contacts_sentence(figures), overflow="fold", no_wrap=False))
+        lines.append(Text(rows_sentence(figures, reasons=False), overflow="fold", no_wrap=False))
     cut = batches_phrase(
         p.batches_total if p.batches_total is not None else p.batches_cut,
         complete=p.batches_total is not None,
@@ -268,10 +276,11 @@ def live_lines(p: RunProgress, width: int) -> list[RenderableType]:
             f"batches {cut} · {p.in_flight} in flight · requests {p.requests:,} · retries "
             f"{p.retries:,} · throttled {p.throttled:,}",
             overflow="fold",
+            no_wrap=False,
         )
     )
     eta = f" · ETA {duration_text(p.eta)}" if p.eta is not None else ""
-    lines.append(Text(f"rate {p.throughput:,.0f} contacts/s{eta}", overflow="fold"))
+    lines.append(Text(f"rate {p.throughput:,.0f} contacts/s{eta}", overflow="fold", no_wrap=False))
     return lines
 
 
@@ -279,7 +288,7 @@ def print_summary(out: Output, run: RunRecord) -> None:
     """The accounted summary of one run, for people (the sentences every face shares)."""
     style = _STATUS_STYLE.get(run.status.value, "")
     figures = run.figures
-    head = Text(overflow="fold")
+    head = Text(overflow="fold", no_wrap=False)
     head.append("Run ", style="bold")
     head.append(run.run_id, style="bold")
     head.append(" of ")
@@ -294,7 +303,7 @@ def print_summary(out: Output, run: RunRecord) -> None:
             f"rejected {figures.rejected_total:,}: {reasons_phrase(run.rejected, zeros=False)}"
         )
     for line in lines:
-        out.print(Text(line, overflow="fold"), soft_wrap=False)
+        out.print(Text(line, overflow="fold", no_wrap=False), soft_wrap=False)
     if run.fields:
         table = Table.grid(padding=(0, 2))
         rows = [
@@ -325,6 +334,7 @@ def print_summary(out: Output, run: RunRecord) -> None:
             f"{batches} · {run.requests:,} requests · {run.retries:,} retries · "
             f"{run.throttled:,} throttled",
             overflow="fold",
+            no_wrap=False,
         ),
         soft_wrap=False,
     )
@@ -338,7 +348,11 @@ def print_summary(out: Output, run: RunRecord) -> None:
     if run.error:
         out.print(Text(run.error, style="yellow" if run.status is RunStatus.INTERRUPTED else "red"))
     if run.status is RunStatus.INTERRUPTED and not run.dry_run:
-        out.print(Text(f"Run `cc-tui run {run.export}` again to resume it.", overflow="fold"))
+        out.print(
+            Text(
+                f"Run `cc-tui run {run.export}` again to resume it.", overflow="fold", no_wrap=False
+            )
+        )
 
 
 _HISTORY_COLUMNS = ("run", "export", "status", "started", "active", "rows", "sent",
@@ -388,7 +402,7 @@ def _history_table(runs: list[RunRecord]) -> Table:
 def history_lines(run: RunRecord) -> list[RenderableType]:
     """One run of the history on a narrow console: its name line, then its sentences."""
     style = _STATUS_STYLE.get(run.status.value, "")
-    head = Text(overflow="fold")
+    head = Text(overflow="fold", no_wrap=False)
     head.append(run.run_id, style="bold")
     head.append(" · ")
     head.append(status_word(run), style=f"bold {style}")
@@ -403,5 +417,8 @@ def history_lines(run: RunRecord) -> list[RenderableType]:
             f"rejected {figures.rejected_total:,}: {reasons_phrase(run.rejected, zeros=False)}"
         )
     lines: list[RenderableType] = [head]
-    lines += [Padding(Text(d, overflow="fold"), (0, 0, 0, _INDENT), expand=False) for d in details]
+    lines += [
+        Padding(Text(d, overflow="fold", no_wrap=False), (0, 0, 0, _INDENT), expand=False)
+        for d in details
+    ]
     return lines
