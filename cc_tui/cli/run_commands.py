@@ -394,7 +394,7 @@ def _history_table(runs: list[RunRecord]) -> Table:
             run.run_id, run.export, status, format_local_time(run.started_at),
             duration_text(run.duration_s), f"{run.rows_read:,}", f"{run.sent:,}",
             f"{run.confirmed:,}", f"{run.failed:,}", f"{run.unsubscribed:,}",
-            f"{figures.pending:,}", f"{figures.rejected_total:,}",
+            "—" if run.dry_run else f"{figures.pending:,}", f"{figures.rejected_total:,}",
         )  # fmt: skip
     return table
 

@@ -73,6 +73,15 @@ class ProgressTracker:
                 state, **{name: max(getattr(state, name), value) for name, value in values.items()}
             )
 
+    def rebase_rate(self) -> None:
+        """Measure the throughput from now on: what was just counted (imports of an earlier
+        attempt found to have arrived) is not this attempt's pace."""
+        with self._lock:
+            self._samples.clear()
+            self._samples.append(
+                (self._clock(), self._state.done_fraction * (self._state.contacts_total or 0))
+            )
+
     def add(self, **increments: int) -> None:
         """Add to counters of the next snapshot."""
         with self._lock:

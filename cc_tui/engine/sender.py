@@ -208,6 +208,7 @@ class BatchSender:
             if settlement.record.state is BatchState.POSTED:  # it did reach Constant Contact
                 self._tracker.add(batches_posted=1, contacts_posted=settlement.record.contacts)
             self._report_settlement(settlement)
+        self._tracker.rebase_rate()
 
     async def _worker(self, queue: asyncio.Queue[Batch | None]) -> None:
         while True:

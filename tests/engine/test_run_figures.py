@@ -22,6 +22,7 @@ from textual.content import Content
 from cc_tui.cli.entry import main
 from cc_tui.cli.output import Output
 from cc_tui.cli.run_commands import history_lines, live_lines, print_history, print_summary
+from cc_tui.engine.planning import changed_inputs
 from cc_tui.engine.progress import RunEvent, RunProgress
 from cc_tui.engine.runner import ExportRunner, RunOptions
 from cc_tui.models import Phase, RunRecord, RunStatus
@@ -277,3 +278,12 @@ def test_cli_history_fits_80_columns_whole(slow_workspace: Workspace) -> None:
     out.console.width = 200
     print_history(out, runs)
     assert "┃ run" in wide.getvalue() and "…" not in wide.getvalue()  # a table when it fits
+
+
+def test_a_run_with_custom_fields_may_resume() -> None:
+    """The recorded fingerprint went through JSON (its tuples are lists): not a change."""
+    now = {"custom_fields": {"cf:tier": {"choices": ("gold", "silver"), "type": "string"}}}
+    recorded = json.loads(json.dumps(now))
+    assert changed_inputs(recorded, now) == []
+    other = {"custom_fields": {"cf:tier": {"choices": ("gold",), "type": "string"}}}
+    assert changed_inputs(recorded, other) != []

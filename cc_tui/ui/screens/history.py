@@ -131,11 +131,13 @@ class HistoryScreen(Screen[None]):
 
     def _cells(self, table: NamedTable, run: RunRecord) -> list[str | Text]:
         figures = run.figures
+        # A preview confirms nothing and leaves nothing pending: it sent nothing.
+        pending = "—" if run.dry_run else f"{figures.pending:,}"
         return [
             local_time(run.started_at),
             table.themed(status_word(run), _STATUS_VARIABLE.get(run.status, "foreground")),
             f"{run.confirmed:,}", f"{run.failed:,}", f"{run.unsubscribed:,}",
-            f"{figures.pending:,}", f"{figures.rejected_total:,}", f"{run.rows_read:,}",
+            pending, f"{figures.rejected_total:,}", f"{run.rows_read:,}",
             f"{run.sent:,}", duration_text(run.duration_s), run.export,
         ]  # fmt: skip
 

@@ -194,7 +194,11 @@ class RunScreen(Screen[None]):
         if action == "preview_run":
             return None if running else True
         if action in _R_ACTIONS:
-            return True if not running and action == self._r_action() else None
+            # False hides the meanings of r that do not apply; None shows the one that does,
+            # dimmed, while the run goes.
+            if action != self._r_action():
+                return False
+            return None if running else True
         return True
 
     def _r_action(self) -> str:

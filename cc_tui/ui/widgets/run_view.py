@@ -219,6 +219,8 @@ class RunView(Vertical):
 def _phase_line(progress: RunProgress, status: str) -> str:
     kind = "[b $warning]preview: nothing sent[/] · " if progress.dry_run else ""
     state = progress.phase.value if status == _RUNNING else status
+    if progress.dry_run and status == "succeeded":
+        state = "finished"  # a preview does not succeed at sending anything
     attempt = f" · attempt {progress.attempt} (resumed)" if progress.attempt > 1 else ""
     return f"{kind}{state} · {progress.export} · run {progress.run_id}{attempt}"
 
