@@ -453,8 +453,9 @@ class RunFigures:
 
     @property
     def not_posted(self) -> int:
-        """Contacts to send whose batch has not reached Constant Contact (yet)."""
-        return max(0, (self.sent or 0) - self.posted)
+        """Contacts to send whose batch has not reached Constant Contact (yet): the pending
+        ones that are not awaiting confirmation."""
+        return max(0, self.pending - self.awaiting)
 
     @property
     def rejected_total(self) -> int:
@@ -479,13 +480,12 @@ class RunFigures:
                 f"rows_read {self.rows_read} != sent {self.sent} + rejected {self.rejected_total}"
             )
         if self.sent is not None:
-            if self.sent != self.final + self.awaiting + self.not_posted:
-                found.append(
-                    f"sent {self.sent} != final {self.final} + awaiting {self.awaiting} + "
-                    f"not posted {self.not_posted}"
-                )
+            if self.sent != self.final + self.pending:
+                found.append(f"sent {self.sent} < final {self.final}")
             if self.posted > self.sent:
                 found.append(f"posted {self.posted} > sent {self.sent}")
+            if self.posted - self.final > self.pending:
+                found.append(f"awaiting {self.posted - self.final} > pending {self.pending}")
         if self.final > self.posted:
             found.append(f"final {self.final} > posted {self.posted}")
         return found

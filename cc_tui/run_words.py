@@ -121,7 +121,8 @@ def batches_phrase(batches: int, *, complete: bool, posted: int | None = None) -
     """``24 batches`` once every batch is cut, ``13 batches so far`` before; with ``posted``:
     ``13/24 posted`` or ``13 posted of 20 cut so far``."""
     if posted is None:
-        return f"{batches:,} batches" + ("" if complete else " so far")
+        noun = "batch" if batches == 1 else "batches"
+        return f"{batches:,} {noun}" + ("" if complete else " so far")
     if complete:
         return f"{posted:,}/{batches:,} posted"
     return f"{posted:,} posted of {batches:,} cut so far"

@@ -13,6 +13,9 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import signal
+import threading
+import time
 from pathlib import Path
 
 import polars as pl
@@ -36,6 +39,7 @@ from tests.timing import FAST
 NARROW = 80  # columns every CLI face must fit
 ROWS = 400
 BATCH = 40  # contacts per batch: ten batches for the run
+EXIT_CTRL_C = 130  # cc-tui's exit code after Ctrl-C
 REJECTED = 3  # the segment's bad rows: one missing, one invalid, one duplicate e-mail
 
 
@@ -108,7 +112,9 @@ def assert_snapshot_consistent(snapshot: RunProgress) -> None:
     assert "ETA" in live or snapshot.eta is None
 
 
-def assert_record_consistent(record: RunRecord, home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def assert_record_consistent(
+    record: RunRecord, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The record and every face that shows it after the fact."""
     figures = record.figures
     assert figures.problems() == [], figures.problems()
@@ -116,9 +122,9 @@ def assert_record_consistent(record: RunRecord, home: Path, capsys: pytest.Captu
     rows = rows_sentence(figures, reasons=False)
     data = record.to_json()
     assert data["refused"] == data["failed"] == record.failed
-    assert data["sent"] == data["confirmed"] + data["refused"] + data["unsubscribed"] + data[
-        "pending"
-    ]
+    assert (
+        data["sent"] == data["confirmed"] + data["refused"] + data["unsubscribed"] + data["pending"]
+    )
     assert data["rows_read"] == data["sent"] + sum(data["rejected"].values())  # type: ignore[arg-type]
     assert data["posted"] == record.posted
     summary = cli_summary(record)
@@ -190,9 +196,15 @@ def test_interrupted_then_resumed_run_agrees_on_every_face(
 
     async def interrupt_after_three_posted() -> RunRecord:
         runner = ExportRunner(ws.services)
-        task = asyncio.create_task(runner.run("promo", options(), on_progress=snapshots.append))
-        while not snapshots or snapshots[-1].batches_posted < 3:
-            await asyncio.sleep(0.02)
+        three_posted = asyncio.Event()
+
+        def seen(snapshot: RunProgress) -> None:
+            snapshots.append(snapshot)
+            if snapshot.batches_posted >= 3:
+                three_posted.set()
+
+        task = asyncio.create_task(runner.run("promo", options(), on_progress=seen))
+        await asyncio.wait_for(three_posted.wait(), timeout=60)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -287,3 +299,41 @@ def test_a_run_with_custom_fields_may_resume() -> None:
     assert changed_inputs(recorded, now) == []
     other = {"custom_fields": {"cf:tier": {"choices": ("gold",), "type": "string"}}}
     assert changed_inputs(recorded, other) != []
+
+
+def test_cli_ctrl_c_says_where_the_run_stands_and_the_same_command_resumes(
+    slow_workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = slow_workspace
+    home = str(ws.services.paths.config_dir)
+    history = RunHistory(ws.services.history)
+
+    def interrupt_once_posted() -> None:
+        for _ in range(1000):
+            runs = history.runs(export="promo")
+            batches = history.batches(runs[0].run_id) if runs else {}
+            if any(b.state.value == "posted" for b in batches.values()):
+                signal.raise_signal(signal.SIGINT)
+                return
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=interrupt_once_posted, daemon=True)
+    watcher.start()
+    assert main(["--home", home, "run", "promo"]) == EXIT_CTRL_C
+    watcher.join()
+    err = flat(capsys.readouterr().err)
+    [interrupted] = history.runs(export="promo")
+    assert interrupted.status is RunStatus.INTERRUPTED
+    stand = flat(
+        f"Stopped (Ctrl-C): run {interrupted.run_id} of promo is interrupted after attempt 1: "
+    )
+    assert stand in err
+    assert f"Run `cc-tui --home {home} run promo` again to resume it" in err
+    assert flat(f"{interrupted.confirmed:,} of {ROWS:,} confirmed") in err
+
+    assert main(["--home", home, "run", "promo"]) == 0
+    out = capsys.readouterr()
+    assert f"Resuming run {interrupted.run_id} (attempt 2): " in flat(out.err)
+    [resumed] = history.runs(export="promo")
+    assert (resumed.run_id, resumed.attempts, resumed.confirmed) == (interrupted.run_id, 2, ROWS)
+    assert flat(contacts_sentence(resumed.figures)) in flat(out.out)

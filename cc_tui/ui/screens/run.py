@@ -204,6 +204,8 @@ class RunScreen(Screen[None]):
     def _r_action(self) -> str:
         """What r does now: resume an interrupted run, run for real after a preview, or run
         again."""
+        if self.cc_app.runs.is_running(self.export):
+            return "run_again"  # shown dimmed until the run ends
         record = self.query_one(RunSummary).record
         if record is None:
             record = self._latest_record()
