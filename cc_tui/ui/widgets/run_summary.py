@@ -41,7 +41,9 @@ class RunSummary(Static):
     HELP = (
         "What the run did, accounted: every row read was either sent or rejected (with a "
         "reason), and every contact sent was confirmed, refused, kept off as unsubscribed, or "
-        "is still pending. Optional fields Constant Contact would not take were changed (line "
+        "is still pending: awaiting confirmation (posted) or not posted yet, until a resume "
+        "finishes it. The time is the time at work; a resumed run also shows the span from "
+        "its first start to its last stop. Optional fields Constant Contact would not take were changed (line "
         "breaks, date formats) or left out of their contact, which was still sent; they are "
         "counted per field and reason. The rejected rows and the field problems are in the "
         "files named at the bottom."
