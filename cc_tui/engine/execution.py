@@ -357,8 +357,13 @@ class RunExecution:
         active = self.run.active_s
         if active is not None:
             active += max(0.0, (finished - started).total_seconds())
-        complete = self.cut_complete
+        # The cut is deterministic: an earlier attempt that finished it knew the total too.
+        complete = self.cut_complete or self.run.batches_complete
         cut = max(progress.batches_cut, max(batches, default=0))
+        if self.cut_complete:
+            cut = self.batches_built
+        elif self.run.batches_complete:
+            cut = self.run.batches
         run = replace(
             self.run,
             finished_at=finished,
@@ -367,7 +372,7 @@ class RunExecution:
             retries=progress.retries,
             throttled=progress.throttled,
             bytes_sent=progress.bytes_sent,
-            batches=self.batches_built if complete else cut,
+            batches=cut,
             batches_complete=complete,
             error=error,
         )

@@ -40,13 +40,13 @@ class RunSummary(Static):
 
     HELP = (
         "What the run did, accounted: every row read was either sent or rejected (with a "
-        "reason), and every contact sent was confirmed, refused, kept off as unsubscribed, or "
-        "is still pending: awaiting confirmation (posted) or not posted yet, until a resume "
+        "reason), and every contact sent was confirmed, refused, kept off as unsubscribed, or"
+        " is still pending: awaiting confirmation (posted) or not posted yet, until a resume "
         "finishes it. The time is the time at work; a resumed run also shows the span from "
-        "its first start to its last stop. Optional fields Constant Contact would not take were changed (line "
-        "breaks, date formats) or left out of their contact, which was still sent; they are "
-        "counted per field and reason. The rejected rows and the field problems are in the "
-        "files named at the bottom."
+        "its first start to its last stop. Optional fields Constant Contact would not take "
+        "were changed (line breaks, date formats) or left out of their contact, which was "
+        "still sent; they are counted per field and reason. The rejected rows and the field "
+        "problems are in the files named at the bottom."
     )
     DEFAULT_CSS = """
     RunSummary { height: auto; padding: 0 1; border: round $panel; }
