@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from cc_tui.models import Phase, RunEvent, RunProgress
+from cc_tui.models import POSTED_WEIGHT, Phase, RunEvent, RunProgress
 
 __all__ = [
     "PROGRESS_INTERVAL",
@@ -78,9 +78,7 @@ class ProgressTracker:
         attempt found to have arrived) is not this attempt's pace."""
         with self._lock:
             self._samples.clear()
-            self._samples.append(
-                (self._clock(), self._state.done_fraction * (self._state.contacts_total or 0))
-            )
+            self._samples.append((self._clock(), _work(self._state)[0]))
 
     def add(self, **increments: int) -> None:
         """Add to counters of the next snapshot."""
@@ -113,13 +111,14 @@ class ProgressTracker:
         Throughput and ETA count work in contacts the way the progress bar does
         (:attr:`~cc_tui.models.RunFigures.fraction`): a posted contact is part of the way, a
         final one all of it; so they move while contacts go out, and the rate is the pace of
-        the last :data:`_RATE_WINDOW` seconds of this attempt.
+        the last :data:`_RATE_WINDOW` seconds of this attempt. (A preview posts nothing: its
+        work is the rows pass 2 has built.) What a resumed run's checkpoints already held is
+        the starting point, not part of the pace.
         """
         with self._lock:
             state = self._state
             now = self._clock()
-            total = state.contacts_total or 0
-            done = state.done_fraction * total if total else 0.0
+            done, total = _work(state)
             if not self._samples:
                 self._samples.append((self._started, done))
             self._samples.append((now, done))
@@ -132,3 +131,13 @@ class ProgressTracker:
         if total and rate > 0 and state.phase is not Phase.FINISHED:
             eta = max(0.0, (total - done) / rate)
         return replace(state, elapsed=now - self._started, throughput=rate, eta=eta)
+
+
+def _work(state: RunProgress) -> tuple[float, int]:
+    """Work done so far and in all, in contacts (rows for a preview); the total is 0 while
+    pass 1 has not counted the contacts yet."""
+    if state.dry_run:
+        return float(state.rows_read), state.rows_total or 0
+    final = state.confirmed + state.failed + state.unsubscribed
+    done = POSTED_WEIGHT * state.contacts_posted + (1 - POSTED_WEIGHT) * final
+    return done, state.contacts_total or 0

@@ -26,7 +26,7 @@ from cc_tui.cli.entry import main
 from cc_tui.cli.output import Output
 from cc_tui.cli.run_commands import history_lines, live_lines, print_history, print_summary
 from cc_tui.engine.planning import changed_inputs
-from cc_tui.engine.progress import RunEvent, RunProgress
+from cc_tui.engine.progress import ProgressTracker, RunEvent, RunProgress
 from cc_tui.engine.runner import ExportRunner, RunOptions
 from cc_tui.models import Phase, RunRecord, RunStatus
 from cc_tui.run_words import contacts_sentence, rows_sentence
@@ -337,3 +337,24 @@ def test_cli_ctrl_c_says_where_the_run_stands_and_the_same_command_resumes(
     [resumed] = history.runs(export="promo")
     assert (resumed.run_id, resumed.attempts, resumed.confirmed) == (interrupted.run_id, 2, ROWS)
     assert flat(contacts_sentence(resumed.figures)) in flat(out.out)
+
+
+def test_rate_counts_this_attempt_s_work_only() -> None:
+    """A resumed run's checkpoints are its starting point: learning the total (pass 1) or
+    finding earlier imports adds no pace; posting does, half a contact each."""
+    clock = [100.0]
+    tracker = ProgressTracker("r1", "promo", dry_run=False, clock=lambda: clock[0])
+    tracker.update(attempt=2, contacts_posted=400, confirmed=300)  # from the checkpoints
+    assert tracker.snapshot().throughput == 0.0
+    clock[0] += 1.0
+    tracker.update(contacts_total=1_000, phase=Phase.SENDING)  # pass 1 counted the contacts
+    tracker.add(contacts_posted=100)  # an earlier attempt's import, found again
+    tracker.rebase_rate()
+    assert tracker.snapshot().throughput == 0.0 and tracker.snapshot().eta is None
+    clock[0] += 2.0
+    tracker.add(contacts_posted=200)  # this attempt posts 200 contacts in 2 s
+    snapshot = tracker.snapshot()
+    assert snapshot.throughput == pytest.approx(50.0)  # 200 x 0.5 / 2 s
+    remaining = 1_000 - (0.5 * 700 + 0.5 * 300)
+    assert snapshot.eta == pytest.approx(remaining / 50.0)
+    assert snapshot.done_fraction == pytest.approx(0.5)
