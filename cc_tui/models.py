@@ -29,6 +29,7 @@ __all__ = [
     "HOME_COUNTRY_FIELD",
     "MAX_CUSTOM_FIELDS_PER_CONTACT",
     "NAME_FIELDS",
+    "POSTED_WEIGHT",
     "REJECT_REASONS",
     "SEGMENT_FORMATS",
     "AppConfig",
@@ -44,6 +45,7 @@ __all__ = [
     "Role",
     "Roles",
     "RunEvent",
+    "RunFigures",
     "RunProgress",
     "RunRecord",
     "RunStatus",
@@ -408,6 +410,89 @@ class FieldReason(StrEnum):
         return self.value.startswith(FIELD_DROPPED_PREFIX)
 
 
+# How far a contact counts towards a run's progress once its batch is posted (Constant Contact
+# holds it); reaching a final state (confirmed, refused, unsubscribed) counts the rest. Posting
+# is most of a run's wall time with the emulator and a real account alike (4 requests a second),
+# so the bar, the rate and the ETA move while contacts go out instead of waiting for the
+# activities to finish.
+POSTED_WEIGHT = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class RunFigures:
+    """The accounted figures of a run at one moment: what every face shows, from one place.
+
+    ``rows_read = sent + sum(rejected)`` (``sent``: the contacts to send, valid rows) and
+    ``sent = confirmed + failed + unsubscribed + pending``, where ``pending`` splits into
+    contacts ``awaiting`` confirmation (their batch is posted) and contacts ``not_posted`` yet.
+    ``failed`` is what the faces call **refused** (the JSON says ``refused``, and ``failed`` too
+    for older scripts). ``sent`` is None while pass 1 has not counted the rows yet.
+    """
+
+    dry_run: bool
+    rows_read: int | None
+    sent: int | None
+    rejected: Mapping[str, int]
+    posted: int
+    confirmed: int
+    failed: int
+    unsubscribed: int
+
+    @property
+    def final(self) -> int:
+        """Contacts that reached a final state: confirmed, refused or unsubscribed."""
+        return self.confirmed + self.failed + self.unsubscribed
+
+    @property
+    def pending(self) -> int:
+        """Contacts to send that are not final yet (awaiting confirmation or not posted)."""
+        return max(0, (self.sent or 0) - self.final)
+
+    @property
+    def awaiting(self) -> int:
+        """Contacts posted to Constant Contact whose activity has not ended yet."""
+        return max(0, self.posted - self.final)
+
+    @property
+    def not_posted(self) -> int:
+        """Contacts to send whose batch has not reached Constant Contact (yet): the pending
+        ones that are not awaiting confirmation."""
+        return max(0, self.pending - self.awaiting)
+
+    @property
+    def rejected_total(self) -> int:
+        """Input rows not sent, every reason."""
+        return sum(int(self.rejected.get(reason, 0)) for reason in REJECT_REASONS)
+
+    @property
+    def fraction(self) -> float:
+        """0..1 of the work on the contacts to send: posting counts :data:`POSTED_WEIGHT` of a
+        contact, reaching a final state the rest."""
+        if not self.sent:
+            return 0.0
+        done = POSTED_WEIGHT * self.posted + (1 - POSTED_WEIGHT) * self.final
+        return min(1.0, done / self.sent)
+
+    def problems(self) -> list[str]:
+        """The identities that do not hold (empty when the figures are consistent)."""
+        found = []
+        counted = self.sent is not None and self.rows_read is not None
+        if counted and self.rows_read != (self.sent or 0) + self.rejected_total:
+            found.append(
+                f"rows_read {self.rows_read} != sent {self.sent} + rejected {self.rejected_total}"
+            )
+        if self.sent is not None:
+            if self.sent != self.final + self.pending:
+                found.append(f"sent {self.sent} < final {self.final}")
+            if self.posted > self.sent:
+                found.append(f"posted {self.posted} > sent {self.sent}")
+            if self.posted - self.final > self.pending:
+                found.append(f"awaiting {self.posted - self.final} > pending {self.pending}")
+        if self.final > self.posted:
+            found.append(f"final {self.final} > posted {self.posted}")
+        return found
+
+
 def _reason_total(fields: Mapping[str, Mapping[str, int]], prefix: str) -> int:
     return sum(
         count
@@ -421,10 +506,14 @@ def _reason_total(fields: Mapping[str, Mapping[str, int]], prefix: str) -> int:
 class RunRecord:
     """One run of an export, as the history keeps it and ``--json`` prints it.
 
-    Accounting, always: ``rows_read = sent + sum(rejected)`` and
+    Accounting, always (:class:`RunFigures`): ``rows_read = sent + sum(rejected)`` and
     ``sent = confirmed + failed + unsubscribed + pending``, where ``pending`` (contacts not
-    confirmed yet) is zero once a run has finished; a dry run sends nothing, so for it every
-    contact to send stays pending.
+    final yet: ``posted`` ones awaiting confirmation, and those not posted yet) is zero once a
+    run has finished; a dry run sends nothing, so for it every contact to send stays pending.
+
+    Time: ``started_at`` is the first attempt's start and ``finished_at`` the last attempt's
+    end; ``active_s`` sums the attempts that ended (None for runs recorded before cc-tui kept
+    it), and ``attempt_started_at`` is when the latest attempt began.
     """
 
     run_id: str
@@ -458,17 +547,59 @@ class RunRecord:
     rejected_rows_file: str | None = None
     unseen: bool = False
     """Finished in the app while its summary was not on screen; cleared once it is shown."""
+    posted: int = 0
+    """Contacts whose batch reached Constant Contact (posted, confirmed or failed batches)."""
+    batches_complete: bool = False
+    """True once pass 2 cut every batch: ``batches`` is then the real total, else so far."""
+    active_s: float | None = None
+    """Seconds the attempts that ended were at work (None: recorded before it was kept)."""
+    attempt_started_at: datetime | None = None
+    """When the latest attempt began."""
+    updated_at: datetime | None = field(default=None, compare=False)
+    """When the history last wrote the record (a killed attempt worked until about then);
+    bookkeeping of the store, not part of the run's account."""
+
+    @property
+    def figures(self) -> RunFigures:
+        """The accounted figures (the one source every face shows)."""
+        return RunFigures(
+            dry_run=self.dry_run,
+            rows_read=self.rows_read,
+            sent=self.sent,
+            rejected=self.rejected,
+            posted=self.posted,
+            confirmed=self.confirmed,
+            failed=self.failed,
+            unsubscribed=self.unsubscribed,
+        )
 
     @property
     def pending(self) -> int:
-        """Contacts to send that are not confirmed, failed or unsubscribed (yet)."""
+        """Contacts to send that are not confirmed, refused or unsubscribed (yet)."""
         return self.sent - self.confirmed - self.failed - self.unsubscribed
 
     @property
-    def duration_s(self) -> float:
-        """Seconds from start to finish (to now while it runs)."""
+    def refused(self) -> int:
+        """Contacts Constant Contact refused (the code's older word: ``failed``)."""
+        return self.failed
+
+    @property
+    def span_s(self) -> float:
+        """Seconds from the first attempt's start to the last one's end (to now while it
+        runs), the gaps between attempts included."""
         end = self.finished_at or datetime.now(UTC)
         return max(0.0, (end - self.started_at).total_seconds())
+
+    @property
+    def duration_s(self) -> float:
+        """Seconds the run was at work, over every attempt (to now while an attempt runs);
+        the span for runs recorded before active time was kept."""
+        if self.active_s is None:
+            return self.span_s
+        current = 0.0
+        if self.finished_at is None and self.attempt_started_at is not None:
+            current = (datetime.now(UTC) - self.attempt_started_at).total_seconds()
+        return max(0.0, self.active_s + current)
 
     @property
     def field_problems_file(self) -> str | None:
@@ -488,9 +619,15 @@ class RunRecord:
         return _reason_total(self.fields, FIELD_DROPPED_PREFIX)
 
     def to_json(self) -> dict[str, object]:
-        """The JSON summary of ARCHITECTURE.md section 5, plus ``pending``, ``fields`` (sorted
-        by field, then reason), ``field_problems_file`` and the legacy ``truncated`` (kept so
-        scripts that read it keep working; 0 for every run that checks fields)."""
+        """The JSON summary of ARCHITECTURE.md section 5, plus ``refused``, ``posted``,
+        ``pending``, ``fields`` (sorted by field, then reason), ``field_problems_file``,
+        ``attempts``, ``span_s``, ``batches_complete`` and the legacy ``truncated`` (kept so
+        scripts that read it keep working; 0 for every run that checks fields).
+
+        ``failed`` repeats ``refused`` for scripts written before the faces' word became the
+        JSON's (README, "JSON summary"): kept until cc-tui 2.0. ``duration_s`` is the active
+        time over every attempt; ``span_s`` includes the gaps between attempts.
+        """
         return {
             "run_id": self.run_id,
             "export": self.export,
@@ -499,15 +636,18 @@ class RunRecord:
             "rows_read": self.rows_read,
             "sent": self.sent,
             "confirmed": self.confirmed,
+            "refused": self.failed,
             "failed": self.failed,
             "unsubscribed": self.unsubscribed,
             "pending": self.pending,
+            "posted": self.posted,
             "rejected": {reason: int(self.rejected.get(reason, 0)) for reason in REJECT_REASONS},
             "fields": {
                 name: dict(sorted(reasons.items())) for name, reasons in sorted(self.fields.items())
             },
             "truncated": self.truncated,
             "batches": self.batches,
+            "batches_complete": self.batches_complete,
             "requests": self.requests,
             "retries": self.retries,
             "throttled": self.throttled,
@@ -516,6 +656,8 @@ class RunRecord:
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "duration_s": round(self.duration_s, 3),
+            "span_s": round(self.span_s, 3),
+            "attempts": self.attempts,
             "error": self.error,
         }
 
@@ -569,6 +711,9 @@ class RunEvent:
     at: datetime
     message: str
     level: str = "info"  # info | warning | error
+    milestone: bool = False
+    """A line that says where the whole run stands (it resumes, it ended): faces keep it in
+    view, where other lines scroll away."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -585,7 +730,8 @@ class RunProgress:
     rejected: Mapping[str, int] = field(default_factory=dict)
     fields_changed: int = 0  # values sent in a changed form so far (see RunRecord.fields)
     fields_dropped: int = 0  # values left out of their contact so far
-    batches_total: int | None = None  # exact once preparation ends; an estimate before
+    batches_total: int | None = None  # set once pass 2 cut every batch (None: not yet known)
+    batches_cut: int = 0  # batches cut so far (the head start's included)
     batches_posted: int = 0
     batches_done: int = 0
     in_flight: int = 0  # batches posted and not final yet
@@ -597,17 +743,36 @@ class RunProgress:
     retries: int = 0
     throttled: int = 0
     bytes_sent: int = 0
-    elapsed: float = 0.0
-    throughput: float = 0.0  # contacts confirmed per second, recent
+    elapsed: float = 0.0  # seconds of this attempt
+    throughput: float = 0.0  # contacts per second, recent (posting and confirming, weighted)
     eta: float | None = None  # seconds left, once there is a throughput
+    attempt: int = 1  # 2 and more: a resumed run
+    earlier_active: float = 0.0  # seconds earlier attempts of the run were at work
+
+    @property
+    def figures(self) -> RunFigures:
+        """The accounted figures so far (``sent`` None until pass 1 counted the rows)."""
+        return RunFigures(
+            dry_run=self.dry_run,
+            rows_read=self.rows_total,
+            sent=self.contacts_total,
+            rejected=self.rejected,
+            posted=self.contacts_posted,
+            confirmed=self.confirmed,
+            failed=self.failed,
+            unsubscribed=self.unsubscribed,
+        )
 
     @property
     def done_fraction(self) -> float:
-        """0..1 of the contacts to send that reached a final state."""
+        """0..1 of the work on the contacts to send (see :attr:`RunFigures.fraction`)."""
         if not self.contacts_total:
             return 1.0 if self.phase is Phase.FINISHED else 0.0
-        finished = self.confirmed + self.failed + self.unsubscribed
-        return min(1.0, finished / self.contacts_total)
+        if self.phase is Phase.FINISHED and self.dry_run:
+            return 1.0
+        if self.dry_run:  # a preview's work is building the batches: nothing is posted
+            return min(1.0, self.rows_read / self.rows_total) if self.rows_total else 0.0
+        return self.figures.fraction
 
 
 @dataclass(frozen=True, slots=True)

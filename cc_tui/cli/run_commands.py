@@ -8,6 +8,8 @@ from pathlib import Path
 
 from rich.console import Group, RenderableType
 from rich.live import Live
+from rich.measure import Measurement
+from rich.padding import Padding
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
@@ -15,14 +17,32 @@ from rich.text import Text
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output, Visible, format_local_time
 from cc_tui.engine.execution import WOULD_SEND_FILE
-from cc_tui.engine.progress import Phase, RunEvent, RunProgress
+from cc_tui.engine.progress import RunEvent, RunProgress
 from cc_tui.engine.runner import ExportRunner, RunOptions
 from cc_tui.engine.sender import DEFAULT_ACTIVITY_DEADLINE, SenderTiming
 from cc_tui.errors import EXIT_FAILED, EXIT_RESUMABLE
 from cc_tui.models import RunRecord, RunStatus
+from cc_tui.run_words import (
+    batches_phrase,
+    contacts_sentence,
+    duration_text,
+    reasons_phrase,
+    rows_sentence,
+    stand_phrase,
+    status_word,
+    time_sentence,
+)
 from cc_tui.store.run_history import RunHistory
 
-__all__ = ["EXIT_CODES", "print_summary", "register", "run_export"]
+__all__ = [
+    "EXIT_CODES",
+    "history_lines",
+    "live_lines",
+    "print_history",
+    "print_summary",
+    "register",
+    "run_export",
+]
 
 EXIT_CODES = {
     RunStatus.SUCCEEDED: 0,
@@ -32,6 +52,11 @@ EXIT_CODES = {
     RunStatus.RUNNING: EXIT_FAILED,
 }
 _DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+_BAR_MIN = 10  # columns of the live progress bar, at the least
+_PERCENT_WIDTH = 5  # " 100%" after the bar
+_LIVE_EVENTS = 4  # recent event lines under the live figures
+_UNBOUNDED = 10_000  # columns: room enough to measure any table's natural width
+_INDENT = 2  # columns a run's detail lines are indented by in the narrow history
 _STATUS_STYLE = {
     "succeeded": "green",
     "partial": "yellow",
@@ -109,9 +134,15 @@ def _run(ctx: CommandContext) -> int:
 def run_export(
     ctx: CommandContext, name: str, options: RunOptions, *, quiet: bool = False
 ) -> RunRecord:
-    """Run ``name`` with a live display on a terminal, event lines otherwise."""
+    """Run ``name`` with a live display on a terminal, event lines otherwise.
+
+    Ctrl-C stops the run at a batch boundary (it stays resumable); before the interruption
+    goes on to the caller, the person is told where the run stands and that running the same
+    command again resumes it (with ``--json``, the interrupted run's summary is printed too).
+    """
     runner = ExportRunner(ctx.services, transport=ctx.services.transport)
     display = _LiveDisplay(ctx.out) if ctx.out.errors.is_terminal else None
+    seen: list[str] = []  # the run's id, once the engine reports it
 
     def on_event(event: RunEvent) -> None:
         if display is not None:
@@ -119,141 +150,195 @@ def run_export(
         elif not quiet:
             ctx.out.note(f"{event.at:%H:%M:%S} {event.message}")
 
-    async def go() -> RunRecord:
-        return await runner.run(
-            name, options, on_progress=display.update if display else None, on_event=on_event
-        )
+    def on_progress(progress: RunProgress) -> None:
+        if not seen:
+            seen.append(progress.run_id)
+        if display is not None:
+            display.update(progress)
 
-    if display is None:
-        return asyncio.run(go())
-    # Live refreshes outside Output.print: its renderable makes its own text visible.
-    with Live(Visible(display), console=ctx.out.errors, refresh_per_second=10, transient=True):
-        return asyncio.run(go())
+    async def go() -> RunRecord:
+        return await runner.run(name, options, on_progress=on_progress, on_event=on_event)
+
+    try:
+        if display is None:
+            return asyncio.run(go())
+        # Live refreshes outside Output.print: its renderable makes its own text visible.
+        with Live(
+            Visible(display), console=ctx.out.errors, refresh_per_second=10, transient=True
+        ) as live:
+            display.live = live
+            return asyncio.run(go())
+    except KeyboardInterrupt:
+        record = runner.history.get(seen[0]) if seen else None
+        _say_interrupted(ctx, name, record, options, as_json=quiet)
+        raise
+
+
+def _say_interrupted(
+    ctx: CommandContext, name: str, record: RunRecord | None, options: RunOptions, *, as_json: bool
+) -> None:
+    """What Ctrl-C left behind, and how to go on."""
+    if record is None:
+        message = f"Stopped (Ctrl-C) before the run of {name} began: nothing was sent."
+    elif record.dry_run:
+        message = f"Preview of {name} stopped (Ctrl-C): nothing was sent."
+    else:
+        message = (
+            f"Stopped (Ctrl-C): run {record.run_id} of {name} is interrupted after attempt "
+            f"{record.attempts}: {stand_phrase(record.figures)}. Run `{_run_command(ctx, name)}`"
+            " again to resume it: confirmed batches are skipped, posted ones are checked, the "
+            "rest are sent."
+        )
+    if record is not None and as_json:
+        ctx.out.json(record.to_json())
+    # Wrapped at word boundaries for the terminal's width (a note would keep it one line).
+    ctx.out.errors.print(Text(message, no_wrap=False, overflow="fold"), soft_wrap=False)
+
+
+def _run_command(ctx: CommandContext, name: str) -> str:
+    """The command that resumes ``name`` (naming the home when one was given)."""
+    home = getattr(ctx.args, "home", None)
+    return f"cc-tui --home {home} run {name}" if home else f"cc-tui run {name}"
 
 
 class _LiveDisplay:
-    """A Rich renderable that shows the latest snapshot and the last few events."""
+    """A Rich renderable that shows the latest snapshot and the last few events.
+
+    Every line is laid out for the console's width (80 columns included): the bar has a row
+    of its own, figures wrap at word boundaries and are never cut. Milestone events (the run
+    resumes, the run ended) are printed above the live region, so they stay once it is gone.
+    """
 
     def __init__(self, out: Output) -> None:
         self._out = out
         self._progress: RunProgress | None = None
         self._events: list[RunEvent] = []
+        self.live: Live | None = None
 
     def update(self, progress: RunProgress) -> None:
         self._progress = progress
 
     def add_event(self, event: RunEvent) -> None:
-        self._events = [*self._events[-4:], event]
+        if event.milestone and self.live is not None:
+            line = Text(f"{event.at:%H:%M:%S} {event.message}", no_wrap=False, overflow="fold")
+            self.live.console.print(line, soft_wrap=False)
+            return
+        self._events = [*self._events[-(_LIVE_EVENTS - 1) :], event]
 
     def __rich__(self) -> RenderableType:
+        width = self._out.errors.width
         p = self._progress
         if p is None:
             return Text("Planning…")
-        total = p.contacts_total or 0
-        done = p.confirmed + p.failed + p.unsubscribed
-        head = Text.assemble(
-            (f"{p.export} ", "bold"), (p.phase.value, "cyan"), f"  {p.elapsed:,.1f} s"
+        return Group(*live_lines(p, width), *self._event_lines())
+
+    def _event_lines(self) -> list[Text]:
+        return [
+            Text(f"  {e.at:%H:%M:%S} {e.message}", style="dim", overflow="fold", no_wrap=False)
+            for e in self._events
+        ]
+
+
+def live_lines(p: RunProgress, width: int) -> list[RenderableType]:
+    """The live figures of a run, for a console ``width`` columns wide."""
+    head = Text(overflow="fold", no_wrap=False)
+    head.append(p.export, style="bold")
+    head.append(" · ")
+    head.append(p.phase.value, style="cyan")
+    head.append(f" · {duration_text(p.elapsed)}")
+    if p.attempt > 1:
+        head.append(f" · attempt {p.attempt} (resumed)")
+    if p.dry_run:
+        head.append(" · preview: nothing is sent", style="yellow")
+    fraction = p.done_fraction
+    bar_width = max(_BAR_MIN, width - _PERCENT_WIDTH - 1)
+    bar = Table.grid(padding=(0, 1))
+    bar.add_row(
+        ProgressBar(total=1000, completed=round(fraction * 1000), width=bar_width),
+        Text(f"{fraction:>4.0%}", no_wrap=True, overflow="fold"),
+    )
+    figures = p.figures
+    lines: list[RenderableType] = [head, bar]
+    if figures.sent is None:
+        lines.append(
+            Text(f"checking e-mails: {p.rows_read:,} rows so far", overflow="fold", no_wrap=False)
         )
-        if p.dry_run:
-            head.append("  (dry run: nothing is sent)", style="yellow")
-        bar = ProgressBar(total=max(total, 1), completed=done if total else 0, width=50)
-        figures = Text(
-            f"{done:,}/{total:,} contacts final · {p.confirmed:,} confirmed · "
-            f"{p.unsubscribed:,} unsubscribed · {p.failed:,} refused · "
-            f"{sum(p.rejected.values()):,} rejected\n"
-            f"rows {p.rows_read:,}/{(p.rows_total or 0):,} · batches {p.batches_posted}/"
-            f"{p.batches_total or 0} posted, {p.in_flight} in flight · requests {p.requests} "
-            f"· retries {p.retries} · throttled {p.throttled} · {p.throughput:,.0f} contacts/s"
-            + (
-                f" · ETA {p.eta:,.0f} s"
-                if p.eta is not None and p.phase is not Phase.FINISHED
-                else ""
-            )
+    else:
+        lines.append(Text(contacts_sentence(figures), overflow="fold", no_wrap=False))
+        lines.append(Text(rows_sentence(figures, reasons=False), overflow="fold", no_wrap=False))
+    cut = batches_phrase(
+        p.batches_total if p.batches_total is not None else p.batches_cut,
+        complete=p.batches_total is not None,
+        posted=None if p.dry_run else p.batches_posted,
+    )
+    lines.append(
+        Text(
+            f"batches {cut} · {p.in_flight} in flight · requests {p.requests:,} · retries "
+            f"{p.retries:,} · throttled {p.throttled:,}",
+            overflow="fold",
+            no_wrap=False,
         )
-        lines = [Text(f"  {e.at:%H:%M:%S} {e.message}", style="dim") for e in self._events]
-        return Group(head, bar, figures, *lines)
+    )
+    eta = f" · ETA {duration_text(p.eta)}" if p.eta is not None else ""
+    lines.append(Text(f"rate {p.throughput:,.0f} contacts/s{eta}", overflow="fold", no_wrap=False))
+    return lines
 
 
 def print_summary(out: Output, run: RunRecord) -> None:
-    """The accounted summary of one run, for people."""
+    """The accounted summary of one run, for people (the sentences every face shares)."""
     style = _STATUS_STYLE.get(run.status.value, "")
-    out.print(
-        Text.assemble(
-            ("Run ", "bold"),
-            (run.run_id, "bold"),
-            " of ",
-            (run.export, "bold"),
-            ": ",
-            (run.status.value, f"bold {style}"),
-            " (dry run)" if run.dry_run else "",
-            f" in {run.duration_s:,.1f} s",
+    figures = run.figures
+    head = Text(overflow="fold", no_wrap=False)
+    head.append("Run ", style="bold")
+    head.append(run.run_id, style="bold")
+    head.append(" of ")
+    head.append(run.export, style="bold")
+    head.append(": ")
+    head.append(status_word(run), style=f"bold {style}")
+    head.append(f" · {time_sentence(run)}")
+    out.print(head, soft_wrap=False)
+    lines = [rows_sentence(figures, reasons=False), contacts_sentence(figures)]
+    if figures.rejected_total:
+        lines.append(
+            f"rejected {figures.rejected_total:,}: {reasons_phrase(run.rejected, zeros=False)}"
         )
-    )
-    table = Table.grid(padding=(0, 2))
-    rejected = sum(run.rejected.values())
-    rows = [
-        ("rows read", f"{run.rows_read:,}", "= sent + rejected"),
-        (
-            "sent" if not run.dry_run else "would send",
-            f"{run.sent:,}",
-            "= confirmed + refused + unsubscribed" + (" + pending" if run.pending else ""),
-        ),
-        ("  confirmed", f"{run.confirmed:,}", "added to or updated on the list"),
-        ("  refused", f"{run.failed:,}", "Constant Contact refused them (see the file)"),
-        ("  unsubscribed", f"{run.unsubscribed:,}", "kept off the list, as they asked"),
-    ]
-    if run.pending:
-        rows.append(
-            (
-                "  pending",
-                f"{run.pending:,}",
-                "not sent (dry run)" if run.dry_run else "not confirmed yet: resume",
-            )
-        )
-    rows.append(
-        (
-            "rejected",
-            f"{rejected:,}",
-            ", ".join(f"{reason} {count:,}" for reason, count in run.rejected.items() if count)
-            or "none",
-        )
-    )
+    for line in lines:
+        out.print(Text(line, overflow="fold", no_wrap=False), soft_wrap=False)
     if run.fields:
-        rows.append(
+        table = Table.grid(padding=(0, 2))
+        rows = [
             (
                 "fields changed",
                 f"{run.fields_changed:,}",
                 "values sent in a form Constant Contact accepts",
-            )
-        )
-        rows.append(
+            ),
             (
                 "fields dropped",
                 f"{run.fields_dropped:,}",
                 "values left out; their contacts were still sent",
-            )
-        )
+            ),
+        ]
         for name, reasons in sorted(run.fields.items()):
-            rows.append(
-                (
-                    f"  {name}",
-                    f"{sum(reasons.values()):,}",
-                    ", ".join(f"{reason} {count:,}" for reason, count in sorted(reasons.items())),
-                )
-            )
+            rows.append((
+                f"  {name}", f"{sum(reasons.values()):,}",
+                ", ".join(f"{reason} {count:,}" for reason, count in sorted(reasons.items())),
+            ))  # fmt: skip
+        for label, value, note in rows:
+            table.add_row(Text(label), Text(value, justify="right"), Text(note, style="dim"))
+        out.print(table)
     if run.truncated:  # runs of cc-tui versions that cut long values
-        rows.append(("truncated", f"{run.truncated:,}", "values cut to Constant Contact's limits"))
-    rows.append(
-        (
-            "batches / requests",
-            f"{run.batches} / {run.requests}",
-            f"{run.retries} retries, {run.throttled} throttled",
-        )
+        out.print(Text(f"truncated {run.truncated:,} values cut to Constant Contact's limits"))
+    batches = batches_phrase(run.batches, complete=run.batches_complete)
+    out.print(
+        Text(
+            f"{batches} · {run.requests:,} requests · {run.retries:,} retries · "
+            f"{run.throttled:,} throttled",
+            overflow="fold",
+            no_wrap=False,
+        ),
+        soft_wrap=False,
     )
-    for label, value, note in rows:
-        table.add_row(Text(label), Text(value, justify="right"), Text(note, style="dim"))
-    out.print(table)
-    if run.rejected_rows_file and (rejected or run.failed):
+    if run.rejected_rows_file and (figures.rejected_total or run.failed):
         out.print(f"Rejected rows: {run.rejected_rows_file}")
     if run.field_problems_file and run.fields:
         out.print(Text(f"Field problems: {run.field_problems_file}"))
@@ -262,6 +347,16 @@ def print_summary(out: Output, run: RunRecord) -> None:
         out.print(f"Would send ({run.batches} import requests, one per line): {would_send}")
     if run.error:
         out.print(Text(run.error, style="yellow" if run.status is RunStatus.INTERRUPTED else "red"))
+    if run.status is RunStatus.INTERRUPTED and not run.dry_run:
+        out.print(
+            Text(
+                f"Run `cc-tui run {run.export}` again to resume it.", overflow="fold", no_wrap=False
+            )
+        )
+
+
+_HISTORY_COLUMNS = ("run", "export", "status", "started", "active", "rows", "sent",
+                    "confirmed", "refused", "unsub.", "pending", "rejected")  # fmt: skip
 
 
 def _history(ctx: CommandContext) -> int:
@@ -272,36 +367,58 @@ def _history(ctx: CommandContext) -> int:
     if not runs:
         ctx.out.print("No runs yet.")
         return 0
-    table = Table(
-        "run",
-        "export",
-        "status",
-        "started",
-        "s",
-        "rows",
-        "sent",
-        "confirmed",
-        "refused",
-        "unsub.",
-        "rejected",
-    )
-    for run in runs:
-        status = Text(
-            run.status.value + (" (dry)" if run.dry_run else ""),
-            style=_STATUS_STYLE.get(run.status.value, ""),
-        )
-        table.add_row(
-            run.run_id,
-            run.export,
-            status,
-            format_local_time(run.started_at),
-            f"{run.duration_s:,.1f}",
-            f"{run.rows_read:,}",
-            f"{run.sent:,}",
-            f"{run.confirmed:,}",
-            f"{run.failed:,}",
-            f"{run.unsubscribed:,}",
-            f"{sum(run.rejected.values()):,}",
-        )
-    ctx.out.print(table)
+    print_history(ctx.out, runs)
     return 0
+
+
+def print_history(out: Output, runs: list[RunRecord]) -> None:
+    """Past runs: a table when it fits the console whole, else a few lines per run."""
+    table = _history_table(runs)
+    console = out.console
+    # Measured without the console's limit: how wide the table wants to be, every cell whole.
+    natural = Measurement.get(console, console.options.update_width(_UNBOUNDED), table)
+    if natural.maximum <= console.width:
+        out.print(table)
+        return
+    for run in runs:
+        for line in history_lines(run):
+            out.print(line, soft_wrap=False)
+
+
+def _history_table(runs: list[RunRecord]) -> Table:
+    table = Table(*_HISTORY_COLUMNS)
+    for run in runs:
+        figures = run.figures
+        status = Text(status_word(run), style=_STATUS_STYLE.get(run.status.value, ""))
+        table.add_row(
+            run.run_id, run.export, status, format_local_time(run.started_at),
+            duration_text(run.duration_s), f"{run.rows_read:,}", f"{run.sent:,}",
+            f"{run.confirmed:,}", f"{run.failed:,}", f"{run.unsubscribed:,}",
+            "—" if run.dry_run else f"{figures.pending:,}", f"{figures.rejected_total:,}",
+        )  # fmt: skip
+    return table
+
+
+def history_lines(run: RunRecord) -> list[RenderableType]:
+    """One run of the history on a narrow console: its name line, then its sentences."""
+    style = _STATUS_STYLE.get(run.status.value, "")
+    head = Text(overflow="fold", no_wrap=False)
+    head.append(run.run_id, style="bold")
+    head.append(" · ")
+    head.append(status_word(run), style=f"bold {style}")
+    figures = run.figures
+    details = [
+        f"{run.export} · started {format_local_time(run.started_at)} · {time_sentence(run)}",
+        rows_sentence(figures, reasons=False),
+        contacts_sentence(figures),
+    ]
+    if figures.rejected_total:
+        details.append(
+            f"rejected {figures.rejected_total:,}: {reasons_phrase(run.rejected, zeros=False)}"
+        )
+    lines: list[RenderableType] = [head]
+    lines += [
+        Padding(Text(d, overflow="fold", no_wrap=False), (0, 0, 0, _INDENT), expand=False)
+        for d in details
+    ]
+    return lines

@@ -13,9 +13,8 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
-import math
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -38,18 +37,25 @@ from cc_tui.engine.rejected import RejectedRowsWriter
 from cc_tui.engine.sender import BatchSender
 from cc_tui.engine.validation import Classification, RowClass
 from cc_tui.errors import CcTuiError
-from cc_tui.models import FIELD_PROBLEMS_FILE, BatchRecord, RunRecord, RunStatus
+from cc_tui.models import FIELD_PROBLEMS_FILE, BatchRecord, BatchState, RunRecord, RunStatus
+from cc_tui.run_words import closing_sentence, resume_sentence
 
 if TYPE_CHECKING:
     from cc_tui.engine.runner import ExportRunner, RunOptions
 
-__all__ = ["WOULD_SEND_FILE", "RunExecution"]
+__all__ = ["WOULD_SEND_FILE", "RunExecution", "checkpoint_counts", "checkpoint_figures"]
 
 WOULD_SEND_FILE = "would_send.jsonl"  # a dry run's requests, one JSON body per line
 
 # Logged under the runner's name, as before this module was split out of it.
 log = logging.getLogger("cc_tui.engine.runner")
 _QUEUE_PUT_TIMEOUT = 0.2  # seconds between stop checks while the queue is full
+# Seconds between saves of a running run's figures to the history: `cc-tui history` in another
+# terminal shows them, and a killed attempt's active time is known to within this.
+_SAVE_INTERVAL = 1.0
+# Batch states whose contacts reached Constant Contact, and those that are final.
+_POSTED_STATES = frozenset({BatchState.POSTED, BatchState.CONFIRMED, BatchState.FAILED})
+_FINAL_STATES = frozenset({BatchState.CONFIRMED, BatchState.FAILED})
 
 
 class RunExecution:
@@ -73,6 +79,13 @@ class RunExecution:
         self.options = options
         self.on_progress = on_progress
         self.tracker = ProgressTracker(run.run_id, run.export, dry_run=run.dry_run)
+        # A resumed run starts from what its checkpoints say: the figures go on from there.
+        self.tracker.update(
+            attempt=run.attempts,
+            earlier_active=run.active_s or 0.0,
+            batches_cut=max(checkpoints, default=0),
+            **checkpoint_counts(checkpoints.values()),
+        )
         if on_event is not None:
             self.tracker.on_event(on_event)
         self.stop = threading.Event()
@@ -81,10 +94,13 @@ class RunExecution:
         self.field_problems: FieldProblemsWriter | None = None
         self.classification: Classification | None = None
         self.batches_built = 0
+        self.cut_complete = False  # pass 2 cut every batch
         self._producer: concurrent.futures.Future[None] | None = None
 
     async def execute(self) -> RunRecord:
         """Run to the end (or to an interruption) and return the recorded result."""
+        if self.run.attempts > 1:
+            self.tracker.event(resume_sentence(self._figures_now(self.run)), milestone=True)
         publisher = asyncio.create_task(self._publish())
         status, error = RunStatus.SUCCEEDED, None
         try:
@@ -116,6 +132,22 @@ class RunExecution:
             self.on_progress(self.tracker.snapshot())
         return record
 
+    def _figures_now(self, run: RunRecord) -> RunRecord:
+        """``run`` with the figures the tracker holds now (the last save's, at most a second
+        old, are replaced)."""
+        state = self.tracker.current()
+        run = replace(
+            run,
+            posted=state.contacts_posted,
+            confirmed=state.confirmed,
+            failed=state.failed,
+            unsubscribed=state.unsubscribed,
+            batches=max(run.batches, state.batches_cut),
+        )
+        if self.classification is not None:
+            run = _classified(run, self.classification)
+        return run
+
     @contextlib.asynccontextmanager
     async def _client_context(self) -> AsyncIterator[None]:
         if self.options.dry_run:
@@ -135,11 +167,12 @@ class RunExecution:
         self.classification = classification
         counts = classification.counts()
         to_send = counts[RowClass.SENT]
+        # How many batches there will be is known only once pass 2 has cut them all (the 4 MB
+        # limit cuts some short): until then the faces say how many so far.
         self.tracker.update(
             rows_total=classification.rows_read,
             contacts_total=to_send,
             rejected={c.reason: n for c, n in counts.items() if c is not RowClass.SENT},
-            batches_total=math.ceil(to_send / self.options.max_batch_contacts),
             phase=Phase.SENDING,
         )
         self.tracker.event(
@@ -229,6 +262,7 @@ class RunExecution:
             for batch in preparer.batches(self.stop):
                 self.batches_built += 1
                 self._put(queue, batch, loop)
+            self.cut_complete = True
             self.tracker.update(batches_total=self.batches_built)
         finally:
             with contextlib.suppress(PreparationStopped):
@@ -240,6 +274,8 @@ class RunExecution:
         item: Batch | None,
         loop: asyncio.AbstractEventLoop,
     ) -> None:
+        if item is not None:
+            self.tracker.at_least(batches_cut=item.seq)
         future = asyncio.run_coroutine_threadsafe(queue.put(item), loop)
         while True:
             try:
@@ -279,11 +315,28 @@ class RunExecution:
         self.tracker.update(phase=Phase.CONFIRMING)
 
     async def _publish(self) -> None:
+        loop = asyncio.get_running_loop()
+        saved = loop.time()
         while True:
             self._copy_client_stats()
             if self.on_progress is not None:
                 self.on_progress(self.tracker.snapshot())
+            if loop.time() - saved >= _SAVE_INTERVAL:
+                saved = loop.time()
+                self._save_progress()
             await asyncio.sleep(PROGRESS_INTERVAL)
+
+    def _save_progress(self) -> None:
+        """Write the running run's figures to the history (other processes read them)."""
+        state = self.tracker.current()
+        run = replace(
+            self._figures_now(self.run),
+            requests=state.requests,
+            retries=state.retries,
+            throttled=state.throttled,
+            bytes_sent=state.bytes_sent,
+        )
+        self.runner.history.update(run)
 
     def _copy_client_stats(self) -> None:
         if self.client is None:
@@ -297,39 +350,57 @@ class RunExecution:
         )
 
     def _finish(self, status: RunStatus, error: str | None) -> RunRecord:
+        """The accounted record of this attempt, from the checkpoints; the last snapshot is
+        set from it, so the live figures end where the summary and the history begin."""
         self._copy_client_stats()
-        progress = self.tracker.snapshot()
+        progress = self.tracker.current()
         batches = self.runner.history.batches(self.run.run_id)
+        finished = datetime.now(UTC)
+        started = self.run.attempt_started_at or finished
+        active = self.run.active_s
+        if active is not None:
+            active += max(0.0, (finished - started).total_seconds())
+        # The cut is deterministic: an earlier attempt that finished it knew the total too.
+        complete = self.cut_complete or self.run.batches_complete
+        cut = max(progress.batches_cut, max(batches, default=0))
+        if self.cut_complete:
+            cut = self.batches_built
+        elif self.run.batches_complete:
+            cut = self.run.batches
         run = replace(
             self.run,
-            finished_at=datetime.now(UTC),
+            finished_at=finished,
+            active_s=active,
             requests=progress.requests,
             retries=progress.retries,
             throttled=progress.throttled,
             bytes_sent=progress.bytes_sent,
-            batches=max(self.batches_built, len(batches)),
-            confirmed=sum(b.confirmed for b in batches.values()),
-            failed=sum(b.failed for b in batches.values()),
-            unsubscribed=sum(b.unsubscribed for b in batches.values()),
+            batches=cut,
+            batches_complete=complete,
             error=error,
         )
+        run = checkpoint_figures(run, batches.values())
         if self.field_problems is not None:  # else the run's earlier counts stand
             run = replace(run, fields=self.field_problems.counts())
         classification = self.classification
         if classification is not None:
-            counts = classification.counts()
-            run = replace(
-                run,
-                rows_read=classification.rows_read,
-                sent=counts[RowClass.SENT],
-                rejected={c.reason: n for c, n in counts.items() if c is not RowClass.SENT},
-            )
+            run = _classified(run, classification)
         if status is RunStatus.SUCCEEDED and run.failed:
             status = RunStatus.PARTIAL
         run = replace(run, status=status)
         self.runner.history.update(run)
-        self.tracker.update(phase=Phase.FINISHED)
-        self.tracker.event(_closing_line(run), "info" if status.is_final else "warning")
+        self.tracker.update(
+            phase=Phase.FINISHED,
+            contacts_posted=run.posted,
+            confirmed=run.confirmed,
+            failed=run.failed,
+            unsubscribed=run.unsubscribed,
+            batches_cut=run.batches,
+            batches_total=run.batches if complete else None,
+            in_flight=0,
+        )
+        level = "info" if status.is_final else "warning"
+        self.tracker.event(closing_sentence(run), level, milestone=True)
         return run
 
 
@@ -351,17 +422,46 @@ def _batch_range(batches: list[Batch]) -> str:
     return f"batches {batches[0].seq}-{batches[-1].seq}"
 
 
-def _closing_line(run: RunRecord) -> str:
-    if run.status is RunStatus.INTERRUPTED:
-        return f"Run interrupted: {run.error}"
-    if run.status is RunStatus.FAILED:
-        return f"Run failed: {run.error}"
-    verb = "would send" if run.dry_run else "confirmed"
-    count = run.sent if run.dry_run else run.confirmed
-    return (
-        f"Run {run.status.value}: {count:,} contacts {verb}, {run.unsubscribed:,} "
-        f"unsubscribed, {run.failed:,} refused, {sum(run.rejected.values()):,} rejected"
+def _classified(run: RunRecord, classification: Classification) -> RunRecord:
+    """``run`` with the row figures of pass 1: rows read, contacts to send, rejected rows."""
+    counts = classification.counts()
+    return replace(
+        run,
+        rows_read=classification.rows_read,
+        sent=counts[RowClass.SENT],
+        rejected={c.reason: n for c, n in counts.items() if c is not RowClass.SENT},
     )
+
+
+def checkpoint_figures(run: RunRecord, batches: Iterable[BatchRecord]) -> RunRecord:
+    """``run`` with its contact figures from its batch checkpoints: the one accounting of
+    sending (posted, confirmed, refused, unsubscribed)."""
+    posted = confirmed = failed = unsubscribed = 0
+    for batch in batches:
+        if batch.state in _POSTED_STATES:
+            posted += batch.contacts
+        if batch.state in _FINAL_STATES:
+            confirmed += batch.confirmed
+            failed += batch.failed
+            unsubscribed += batch.unsubscribed
+    return replace(
+        run, posted=posted, confirmed=confirmed, failed=failed, unsubscribed=unsubscribed
+    )
+
+
+def checkpoint_counts(batches: Iterable[BatchRecord]) -> dict[str, int]:
+    """The progress counters a resumed run starts from (see :func:`checkpoint_figures`)."""
+    batches = list(batches)
+    posted = [b for b in batches if b.state in _POSTED_STATES]
+    final = [b for b in batches if b.state in _FINAL_STATES]
+    return {
+        "contacts_posted": sum(b.contacts for b in posted),
+        "confirmed": sum(b.confirmed for b in final),
+        "failed": sum(b.failed for b in final),
+        "unsubscribed": sum(b.unsubscribed for b in final),
+        "batches_posted": len(posted),
+        "batches_done": len(final),
+    }
 
 
 def _start_thread(work: Callable[..., None], *args: object) -> concurrent.futures.Future[None]:

@@ -3,6 +3,7 @@ fingerprint every input so an interrupted run can tell whether it may resume."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -154,6 +155,8 @@ def changed_inputs(before: Mapping[str, Any], now: Mapping[str, Any]) -> list[st
         if before.get(key) != now.get(key):
             changes.append(f"{label} changed")
     # Runs recorded before custom fields were fingerprinted have no such key: not a change.
-    if "custom_fields" in before and before["custom_fields"] != now.get("custom_fields"):
+    # The recorded fingerprint went through JSON (tuples became lists): compare it so.
+    now_fields = json.loads(json.dumps(now.get("custom_fields")))
+    if "custom_fields" in before and before["custom_fields"] != now_fields:
         changes.append("the account's custom fields (type, format or choices) changed")
     return changes

@@ -141,6 +141,8 @@ class ExportRunner:
                 attempts=previous.attempts + 1,
                 finished_at=None,
                 error=None,
+                active_s=_active_before(previous),
+                attempt_started_at=datetime.now(UTC),
             )
             self.history.update(run)
             return run, self.history.batches(run.run_id)
@@ -153,6 +155,8 @@ class ExportRunner:
             dry_run=options.dry_run,
             os_user=self.services.os_user,
             started_at=started,
+            active_s=0.0,
+            attempt_started_at=started,
         )
         run = replace(
             run, rejected_rows_file=str(self.services.paths.run_dir(run.run_id) / "rejected.csv")
@@ -188,3 +192,19 @@ class ExportRunner:
         tokens = require_signed_in(self.services.secrets, connection.name)
         async with self._client(connection) as client:
             return await check_account(client, export, granted_scope=tokens.scope)
+
+
+def _active_before(previous: RunRecord) -> float | None:
+    """Seconds the earlier attempts of a run being resumed were at work.
+
+    An attempt that ended (interrupted) added its time when it ended; one that was killed
+    (still ``running``) worked until its last save of the record, a second at most before it
+    died. None when the run was recorded before active time was kept.
+    """
+    if previous.active_s is None:
+        return None
+    killed = previous.status is RunStatus.RUNNING
+    if killed and previous.attempt_started_at is not None and previous.updated_at is not None:
+        worked = (previous.updated_at - previous.attempt_started_at).total_seconds()
+        return previous.active_s + max(0.0, worked)
+    return previous.active_s

@@ -205,7 +205,10 @@ class BatchSender:
         )
         for settlement in await self._reconciler.settle(sorted(doubtful, key=lambda r: r.seq)):
             self._checkpoints[settlement.record.seq] = settlement.record
+            if settlement.record.state is BatchState.POSTED:  # it did reach Constant Contact
+                self._tracker.add(batches_posted=1, contacts_posted=settlement.record.contacts)
             self._report_settlement(settlement)
+        self._tracker.rebase_rate()
 
     async def _worker(self, queue: asyncio.Queue[Batch | None]) -> None:
         while True:
@@ -236,12 +239,14 @@ class BatchSender:
                 f"Batch {batch.seq} came out different from the interrupted run's (its inputs "
                 "changed); run again with --restart to start over."
             )
+        # A resumed run's tracker starts from its checkpoints (already posted and final
+        # batches are counted there): only what happens now is added.
         if known is not None and known.state in (BatchState.CONFIRMED, BatchState.FAILED):
-            self._tracker.add(batches_posted=1, contacts_posted=batch.contacts)
-            self._account(batch, known)
+            if known.failed:  # rejected.csv is written anew by every attempt
+                self._write_refused(batch, known)
             return
         if known is not None and known.state is BatchState.POSTED and known.activity_id:
-            self._tracker.add(batches_posted=1, contacts_posted=batch.contacts, in_flight=1)
+            self._tracker.add(in_flight=1)
             self._watch(batch, known)
             return
         record = await self._send(batch, known)

@@ -143,8 +143,27 @@ _V5 = """
 ALTER TABLE runs ADD COLUMN unseen INTEGER NOT NULL DEFAULT 0
 """
 
+# Version 6: figures every face can agree on. ``posted``: contacts whose batch reached Constant
+# Contact (so an interrupted run says what is awaiting confirmation and what was never sent);
+# ``batches_complete``: whether ``batches`` is the real cut or the count so far; ``active_s``
+# and ``attempt_started_at``: time at work, apart from the span across attempts. Runs that
+# finished before get what can be known: all their contacts were posted and every batch cut,
+# and a single attempt was active from start to finish; a resumed one's active time is unknown.
+_V6 = """
+ALTER TABLE runs ADD COLUMN posted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN batches_complete INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN active_s REAL;
+ALTER TABLE runs ADD COLUMN attempt_started_at TEXT;
+UPDATE runs SET posted = sent, batches_complete = 1
+    WHERE dry_run = 0 AND status IN ('succeeded', 'partial');
+UPDATE runs SET batches_complete = 1 WHERE dry_run = 1 AND status = 'succeeded';
+UPDATE runs SET active_s = (julianday(finished_at) - julianday(started_at)) * 86400.0
+    WHERE attempts = 1 AND finished_at IS NOT NULL;
+UPDATE runs SET attempt_started_at = started_at WHERE attempts = 1
+"""
+
 # MIGRATIONS[n] upgrades a file at user_version n to n + 1. Append, never edit.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -33,6 +33,7 @@ _COUNTERS = (
     "retries",
     "throttled",
     "bytes_sent",
+    "posted",
 )
 
 
@@ -108,7 +109,8 @@ class RunHistory:
         with self._db.transaction() as db:
             db.execute(
                 f"UPDATE runs SET {assignments}, fields = ?, status = ?, attempts = ?, "
-                "finished_at = ?, updated_at = ?, error = ?, rejected_rows_file = ? "
+                "finished_at = ?, updated_at = ?, error = ?, rejected_rows_file = ?, "
+                "batches_complete = ?, active_s = ?, attempt_started_at = ? "
                 "WHERE run_id = ?",
                 (
                     *values,
@@ -122,6 +124,9 @@ class RunHistory:
                     utc_now_iso(),
                     run.error,
                     run.rejected_rows_file,
+                    int(run.batches_complete),
+                    run.active_s,
+                    _iso(run.attempt_started_at),
                     run.run_id,
                 ),
             )
@@ -148,6 +153,14 @@ class RunHistory:
         """The input fingerprint recorded when the run began."""
         rows = self._db.query("SELECT inputs FROM runs WHERE run_id = ?", (run_id,))
         return dict(json.loads(rows[0]["inputs"])) if rows else {}
+
+    def last_real_runs(self) -> dict[str, RunRecord]:
+        """The newest run of each export that is not a preview: an export's "last run"."""
+        rows = self._db.query(
+            "SELECT * FROM runs WHERE dry_run = 0 AND started_at = (SELECT MAX(started_at) "
+            "FROM runs AS newer WHERE newer.export = runs.export AND newer.dry_run = 0)"
+        )
+        return {row["export"]: _run(row) for row in rows}
 
     def resumable(self, export: str) -> RunRecord | None:
         """The newest unfinished (interrupted, or killed while running) real run of ``export``."""
@@ -367,6 +380,10 @@ def _run(row: sqlite3.Row) -> RunRecord:
         error=row["error"],
         rejected_rows_file=row["rejected_rows_file"],
         unseen=bool(row["unseen"]),
+        batches_complete=bool(row["batches_complete"]),
+        active_s=row["active_s"],
+        attempt_started_at=_when(row["attempt_started_at"]),
+        updated_at=_when(row["updated_at"]),
         **{name: row[name] for name in _COUNTERS},
     )
 

@@ -104,6 +104,10 @@ def test_sigkilled_run_resumes_and_resends_no_confirmed_batch(
         child.wait(timeout=30)
     killed = history.runs(export="promo")[0]
     assert killed.status is RunStatus.RUNNING  # it never got to say anything else
+    # Its figures, saved while it ran, are consistent; it was at work until about then.
+    assert killed.figures.problems() == []
+    assert killed.attempt_started_at is not None and killed.updated_at is not None
+    worked = (killed.updated_at - killed.attempt_started_at).total_seconds()
     before = history.batches(killed.run_id)
     confirmed = {seq: b for seq, b in before.items() if b.state is BatchState.CONFIRMED}
     assert confirmed and len(confirmed) < 3
@@ -112,6 +116,8 @@ def test_sigkilled_run_resumes_and_resends_no_confirmed_batch(
     assert record.run_id == killed.run_id
     assert record.status is RunStatus.SUCCEEDED, record.error
     assert record.confirmed == ROWS
+    # Active time counts the killed attempt's work and this one's, never the gap between.
+    assert record.active_s is not None and worked <= record.active_s <= record.span_s
     after = history.batches(record.run_id)
     for seq, batch in confirmed.items():
         assert (after[seq].activity_id, after[seq].attempts) == (batch.activity_id,

@@ -9,6 +9,7 @@ from textual.pilot import Pilot
 from textual.widgets import ProgressBar
 
 from cc_tui.models import RunStatus
+from cc_tui.run_words import pending_phrase
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.messages import CancelRequested, RunRequested
 from cc_tui.ui.screens.confirm import ConfirmModal
@@ -47,7 +48,7 @@ async def test_run_watched_to_completion(ui_home: UiHome) -> None:
         assert (view.confirmed, view.rejected, view.status) == (120, 3, "succeeded")
         assert view.has_class("-done") and not view.has_class("-running")
         bar = view.query_one(ProgressBar)
-        assert (bar.total, bar.progress) == (120, 120)
+        assert (bar.total, bar.progress) == (1000, 1000)  # thousandths of the work, all done
         summary = app.screen.query_one(RunSummary)
         assert summary.record is not None and summary.record.status is RunStatus.SUCCEEDED
         text = str(summary.render())
@@ -95,8 +96,21 @@ async def test_cancel_then_resume(slow_home: UiHome) -> None:
         assert app.screen.query_one(RunView).status == "interrupted"
         assert app.screen.query_one(RunView).has_class("-stopped")
         first = runs[0].run_id
+        # The interrupted run's summary says what is confirmed, awaiting and not posted, and
+        # r resumes it (the footer says so).
+        summary = str(app.screen.query_one(RunSummary).render())
+        figures = runs[0].figures
+        assert figures.pending > 0 and f"pending {figures.pending:,} (" in summary
+        assert pending_phrase(figures) in summary
+        assert app.screen.check_action("resume_run", ()) is True
+        assert app.screen.check_action("run_again", ()) is False
         await pilot.press("r")
         await _settle(app, pilot)
+        resumed = app.runs.get("weekly")
+        assert resumed is not None
+        assert any(
+            e.message.startswith(f"Resuming run {first} (attempt 2)") for e in resumed.events
+        )
         runs = app.run_history.runs(export="weekly")
         assert [(r.run_id, r.status) for r in runs] == [(first, RunStatus.SUCCEEDED)]
         assert runs[0].attempts == 2 and runs[0].confirmed == 120
@@ -117,6 +131,14 @@ async def test_preview_sends_nothing_and_failed_start(ui_home: UiHome) -> None:
         assert "nothing sent" in str(app.screen.query_one("#run-view-phase").render())
         assert ui_home.emulator.state.find_activities(None) == []
         assert app.screen.query_one(RejectedRows).row_count == 3
+        # A preview is no run: its last line says so, and r offers to run it, not "again".
+        run = app.runs.get("weekly")
+        assert run is not None and run.events[-1].message.startswith("Preview finished:")
+        assert "succeeded" not in run.events[-1].message
+        assert app.screen.check_action("run_for_real", ()) is True
+        assert app.screen.check_action("run_again", ()) is False
+        footer = {b.binding.description for b in app.screen.active_bindings.values()}
+        assert "Run" in footer and "Run again" not in footer
 
         # An export that does not exist cannot start: the error is shown prominently.
         await app.push_screen(RunScreen("missing"))

@@ -122,9 +122,11 @@ def _history(services: Services) -> None:
     rejected = {"missing_email": 1, "invalid_email": 2, "duplicate_email": 3, "over_cap": 0}
     runs = [
         _run("20261129T120000Z-weekly-aaaaaa", RunStatus.SUCCEEDED, 180, rows_read=26, sent=20,
-             confirmed=19, unsubscribed=1, rejected=rejected, batches=1, requests=3),
+             posted=20, batches_complete=True, confirmed=19, unsubscribed=1, rejected=rejected,
+             batches=1, requests=3),
         _run("20261129T140000Z-weekly-bbbbbb", RunStatus.PARTIAL, 60, rows_read=26, sent=20,
-             confirmed=18, failed=1, unsubscribed=1, rejected=rejected, batches=1, requests=3),
+             posted=20, batches_complete=True, confirmed=18, failed=1, unsubscribed=1,
+             rejected=rejected, batches=1, requests=3),
         _run("20261129T143000Z-weekly-cccccc", RunStatus.INTERRUPTED, 30, rows_read=26, sent=20,
              rejected=rejected, batches=1, requests=1, error="Cancelled. Resume with r."),
     ]  # fmt: skip
@@ -165,8 +167,9 @@ def _live_run(app: CcTuiApp, *, finished: bool) -> None:
     run.rates.extend([0.0, 2.0, 4.0, 5.0, 5.0, 6.0, 5.0])
     if finished:
         run.record = _run("20261129T150000Z-weekly-dddddd", RunStatus.SUCCEEDED, 1,
-                          rows_read=26, sent=20, confirmed=19, unsubscribed=1,
-                          rejected=dict(progress.rejected), batches=2, requests=4)  # fmt: skip
+                          rows_read=26, sent=20, posted=20, batches_complete=True, confirmed=19,
+                          unsubscribed=1, rejected=dict(progress.rejected), batches=2,
+                          requests=4)  # fmt: skip
     app.runs.runs["weekly"] = run
 
 

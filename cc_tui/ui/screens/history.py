@@ -19,8 +19,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from cc_tui.models import RunRecord, RunStatus
+from cc_tui.run_words import duration_text, status_word
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
-from cc_tui.ui.format import duration, local_time
+from cc_tui.ui.format import local_time
 from cc_tui.ui.keymap import ExplainsDisabledKeys
 from cc_tui.ui.messages import RunRequested
 from cc_tui.ui.widgets.batch_table import BatchTable
@@ -34,8 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["HISTORY_LIMIT", "HistoryScreen"]
 
 HISTORY_LIMIT = 200  # runs listed, newest first
-_COLUMNS = ("started", "status", "confirmed", "refused", "unsub", "rejected", "rows", "sent",
-            "took", "export")  # fmt: skip
+_COLUMNS = ("started", "status", "confirmed", "refused", "unsub", "pending", "rejected", "rows",
+            "sent", "active", "export")  # fmt: skip
 _STATUS_VARIABLE = {
     RunStatus.SUCCEEDED: "run-ok",
     RunStatus.PARTIAL: "warning",
@@ -132,13 +133,15 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
             self._show_detail(None)
 
     def _cells(self, table: NamedTable, run: RunRecord) -> list[str | Text]:
-        label = run.status.value + (" (preview)" if run.dry_run else "")
+        figures = run.figures
+        # A preview confirms nothing and leaves nothing pending: it sent nothing.
+        pending = "—" if run.dry_run else f"{figures.pending:,}"
         return [
             local_time(run.started_at),
-            table.themed(label, _STATUS_VARIABLE.get(run.status, "foreground")),
+            table.themed(status_word(run), _STATUS_VARIABLE.get(run.status, "foreground")),
             f"{run.confirmed:,}", f"{run.failed:,}", f"{run.unsubscribed:,}",
-            f"{sum(run.rejected.values()):,}", f"{run.rows_read:,}", f"{run.sent:,}",
-            duration(run.duration_s), run.export,
+            pending, f"{figures.rejected_total:,}", f"{run.rows_read:,}",
+            f"{run.sent:,}", duration_text(run.duration_s), run.export,
         ]  # fmt: skip
 
     def on_named_table_highlighted(self, event: NamedTable.Highlighted) -> None:
@@ -154,7 +157,7 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
         self._shown = key
         self.query_one(RunSummary).show(record)
         self.query_one(BatchTable).show(history.batches(run_id).values() if run_id else ())
-        self.query_one(RejectedRows).show_file(record.rejected_rows_file if record else None)
+        self.query_one(RejectedRows).show_run(record)
         self.refresh_bindings()
 
     def _runs_signature(self) -> object:

@@ -100,7 +100,9 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
             return
         runs = self.cc_app.run_history.runs(limit=HISTORY_ROWS)
         self.query_one(ConnectionList).show_statuses(statuses)
-        self.query_one(ExportList).show_exports(exports, _latest(runs), self._live_labels())
+        # A preview never stands for an export's last run: the last real run does.
+        last = self.cc_app.run_history.last_real_runs()
+        self.query_one(ExportList).show_exports(exports, last, self._live_labels())
         self.query_one(RunHistoryList).show_runs(runs)
         self._update_details()
         self._update_status_line()
@@ -132,7 +134,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
             self._update_details()
 
     def _last_runs(self) -> dict[str, RunRecord]:
-        return _latest(self.cc_app.run_history.runs(limit=HISTORY_ROWS))
+        return self.cc_app.run_history.last_real_runs()
 
     def _update_status_line(self) -> None:
         active = [(r.export, r.dry_run, r.progress) for r in self.cc_app.runs.active()]
@@ -480,11 +482,6 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
     def open_history(self, *, export: str | None = None) -> None:
         """Run history, of one export or of all."""
         self._open_history(export=export)
-
-
-def _latest(runs: list[RunRecord]) -> dict[str, RunRecord]:
-    """The newest run of each export (``runs`` come newest first)."""
-    return {run.export: run for run in reversed(runs)}
 
 
 def _pane(name: str, table: NamedTable) -> Vertical:

@@ -41,6 +41,7 @@ RESTART_QUESTION = (
     "Start {export} over from scratch?\n\nThe interrupted run is abandoned; contacts it already "
     "sent stay in Constant Contact."
 )
+_R_ACTIONS = frozenset({"run_again", "resume_run", "run_for_real"})
 _NOT_SHOWN = object()  # no record shown yet (None would mean "no run to show")
 WIDE_WIDTH = 120  # columns from which the screen lays out side by side
 
@@ -68,8 +69,13 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "cancel_run", "Cancel", id="run-cancel",
                 tooltip="Stop the run at the next batch boundary (asks first; it stays resumable)"),
+        # One key, three meanings: the footer names the one that applies (check_action).
         Binding("r", "run_again", "Run again", id="run-again",
-                tooltip="Run the export again, or resume its interrupted run"),
+                tooltip="Run the export again"),
+        Binding("r", "resume_run", "Resume", id="run-resume",
+                tooltip="Resume the interrupted run: confirmed batches are skipped"),
+        Binding("r", "run_for_real", "Run", id="run-real",
+                tooltip="Run the export for real (the last one was a preview: nothing sent)"),
         Binding("h", "history", "History", id="run-history",
                 tooltip="Every run of this export, with batches and rejected rows"),
         Binding("escape", "back", "Back", id="run-back", tooltip="Back; the run goes on"),
@@ -171,8 +177,9 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
         self.set_class(record is not None, "-finished")
         self.set_class(record is None, "-live")
         self.query_one(RunSummary).show(record)
+        self.refresh_bindings()  # what r does depends on the run shown
         if record is not None:
-            self.query_one(RejectedRows).show_file(record.rejected_rows_file)
+            self.query_one(RejectedRows).show_run(record)
             if self.has_class("-narrow"):
                 body = self.query_one("#run-body", VerticalScroll)
                 self.call_after_refresh(body.scroll_to_widget, self.query_one(RunSummary))
@@ -185,7 +192,13 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
             return True if running else None
         if action == "restart_run":
             return None if running or not _resumable(self.query_one(RunSummary).record) else True
-        if action in {"run_again", "preview_run"}:
+        if action == "preview_run":
+            return None if running else True
+        if action in _R_ACTIONS:
+            # False hides the meanings of r that do not apply; None shows the one that does,
+            # dimmed, while the run goes.
+            if action != self._r_action():
+                return False
             return None if running else True
         return True
 
@@ -206,6 +219,20 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
             )
         return None
 
+    def _r_action(self) -> str:
+        """What r does now: resume an interrupted run, run for real after a preview, or run
+        again."""
+        if self.cc_app.runs.is_running(self.export):
+            return "run_again"  # shown dimmed until the run ends
+        record = self.query_one(RunSummary).record
+        if record is None:
+            record = self._latest_record()
+        if _resumable(record):
+            return "resume_run"
+        if record is not None and record.dry_run:
+            return "run_for_real"
+        return "run_again"
+
     def action_cancel_run(self) -> None:
         """Ask, then cancel the run at its next batch boundary."""
 
@@ -219,6 +246,14 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
 
     def action_run_again(self) -> None:
         """Run the export again (resuming its interrupted run, if it has one)."""
+        self.app.post_message(RunRequested(self.export))
+
+    def action_resume_run(self) -> None:
+        """Resume the export's interrupted run."""
+        self.app.post_message(RunRequested(self.export))
+
+    def action_run_for_real(self) -> None:
+        """Run the export for real after a preview."""
         self.app.post_message(RunRequested(self.export))
 
     def action_preview_run(self) -> None:
@@ -262,7 +297,9 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
                 "run: Cancel", "Stop at the next batch boundary (resumable)", self.action_cancel_run
             )
         else:
-            again = "run: Resume" if _resumable(record) else "run: Run again"
+            again = {"resume_run": "run: Resume", "run_for_real": "run: Run (for real)"}.get(
+                self._r_action(), "run: Run again"
+            )
             yield PaletteCommand(again, f"Run {self.export} now (r)", self.action_run_again)
             yield PaletteCommand(
                 "run: Preview (nothing sent)",

@@ -22,19 +22,15 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Select, Static
 from textual.worker import get_current_worker
 
+from cc_tui.models import REJECT_REASONS, RunRecord, RunStatus
 from cc_tui.ui.outside_text import plain, plain_text
 
 __all__ = ["ALL_REASONS", "REASONS", "ROWS_SHOWN", "RejectedRows"]
 
 ROWS_SHOWN = 500  # rows read from the file for one reason
 ALL_REASONS = "all"
-REASONS = (
-    "missing_email",
-    "invalid_email",
-    "duplicate_email",
-    "over_cap",
-    "refused_by_constant_contact",
-)
+REFUSED = "refused_by_constant_contact"  # engine.rejected.REFUSED_REASON
+REASONS = (*REJECT_REASONS, REFUSED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +94,7 @@ class RejectedRows(Vertical):
         self.border_title = "rejected rows"
         self.path: str | None = None
         self.counts: dict[str, int] = {}
+        self.record: RunRecord | None = None
         self._counts_read = False
 
     def compose(self) -> ComposeResult:
@@ -119,8 +116,16 @@ class RejectedRows(Vertical):
         self.query_one("#rejected-rows-table", DataTable).focus(scroll_visible)
         return self
 
-    def show_file(self, path: str | None) -> None:
+    def show_run(self, record: RunRecord | None) -> None:
+        """Read the rejected rows of ``record``'s file, and say how they compare with the
+        figures the run accounted (an interrupted run's file holds the rows written so far)."""
+        self.record = record
+        self.show_file(record.rejected_rows_file if record else None, keep_record=True)
+
+    def show_file(self, path: str | None, *, keep_record: bool = False) -> None:
         """Read the rejected rows of ``path`` (None: the run has no such file)."""
+        if not keep_record:
+            self.record = None
         self.path = path
         self.counts = {}
         self._counts_read = False
@@ -206,7 +211,30 @@ class RejectedRows(Vertical):
             total = sum(self.counts.values())
             each = " · ".join(f"{r} {self.counts[r]:,}" for r in REASONS if r in self.counts)
             counts = f"\n{total:,} rows: {each}"
+        if self._counts_read:
+            counts += self._against_record()
         self._path_text(f"file: {path}{counts}")
+
+    def _against_record(self) -> str:
+        """A line when the file does not hold every row the run accounted, saying why."""
+        record = self.record
+        if record is None:
+            return ""
+        expected = {r: int(record.rejected.get(r, 0)) for r in REJECT_REASONS}
+        expected[REFUSED] = record.failed
+        total = sum(expected.values())
+        written = sum(self.counts.get(reason, 0) for reason in REASONS)
+        if written == total:
+            return ""
+        if record.status is RunStatus.RUNNING:
+            why = "the run is still going: rows are written as it reads them"
+        elif record.status is RunStatus.INTERRUPTED:
+            why = "it stopped before writing them all; resuming writes every row again"
+        elif written < total and written >= total - expected[REFUSED]:
+            why = "Constant Contact did not name every contact it refused"
+        else:
+            why = "the file does not match the run's accounting"
+        return f"\n{written:,} of the {total:,} rows the run counted are in the file: {why}"
 
     def _path_text(self, text: str) -> None:
         self.query_one("#rejected-rows-path", Static).update(plain(text, multiline=True))

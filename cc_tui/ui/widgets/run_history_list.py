@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from rich.text import Text
 
 from cc_tui.models import RunRecord
-from cc_tui.ui.format import duration, local_time
+from cc_tui.run_words import duration_text
+from cc_tui.ui.format import local_time
 from cc_tui.ui.widgets.export_list import status_text
 from cc_tui.ui.widgets.named_table import NamedTable
 
@@ -15,7 +16,7 @@ __all__ = ["RunHistoryList"]
 
 
 class RunHistoryList(NamedTable):
-    """Past runs: status, counts, duration. enter opens a run's detail."""
+    """Past runs: status, counts, active time. enter opens a run's detail."""
 
     HELP = (
         "Recent runs of every export, newest first. **enter** opens a run's detail (batches, "
@@ -24,7 +25,7 @@ class RunHistoryList(NamedTable):
     )
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(["started", "export", "status", "confirmed", "rejected", "took"], id=id)
+        super().__init__(["started", "export", "status", "confirmed", "rejected", "active"], id=id)
 
     def show_runs(self, runs: Sequence[RunRecord]) -> None:
         """One row per run."""
@@ -34,6 +35,6 @@ class RunHistoryList(NamedTable):
             rows.append((run.run_id, [
                 local_time(run.started_at), run.export,
                 status_text(self, run.status, dry_run=run.dry_run, unseen=run.unseen),
-                f"{run.confirmed:,}", f"{rejected:,}", duration(run.duration_s),
+                f"{run.confirmed:,}", f"{rejected:,}", duration_text(run.duration_s),
             ]))  # fmt: skip
         self.show(rows)

@@ -7,12 +7,16 @@ from collections.abc import Sequence
 from textual.widgets import Static
 
 from cc_tui.models import RunProgress
+from cc_tui.run_words import duration_text
 
 __all__ = ["RunStatusLine"]
 
 
 class RunStatusLine(Static):
-    """``▶ weekly: sending 45% · 12,000/s · ETA 8 s`` for each active run."""
+    """``▶ weekly: sending 45% · 12,000/s · ETA 8.0 s`` for each active run.
+
+    The percentage, the rate and the ETA are the run view's (posted contacts count part of
+    the way), so they move while contacts go out."""
 
     DEFAULT_CSS = """
     RunStatusLine { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
@@ -32,7 +36,7 @@ class RunStatusLine(Static):
                 parts.append(f"▶ {kind}{export}: starting")
                 continue
             percent = f"{progress.done_fraction:.0%}" if progress.contacts_total else ""
-            eta = f" · ETA {progress.eta:,.0f} s" if progress.eta is not None else ""
+            eta = f" · ETA {duration_text(progress.eta)}" if progress.eta is not None else ""
             parts.append(
                 f"▶ {kind}{export}: {progress.phase.value} {percent} · "
                 f"{progress.throughput:,.0f}/s{eta}"

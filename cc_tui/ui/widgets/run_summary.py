@@ -1,7 +1,8 @@
 """RunSummary: the accounted figures of one run, as the history keeps them.
 
-``rows_read = sent + rejected`` and ``sent = confirmed + failed + unsubscribed + pending``,
-always; a preview says plainly that nothing was sent.
+``rows_read = sent + rejected`` and ``sent = confirmed + refused + unsubscribed + pending``,
+always, in the sentences every face shares (:mod:`cc_tui.run_words`); a preview says plainly
+that nothing was sent.
 """
 
 from __future__ import annotations
@@ -13,8 +14,15 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from cc_tui.models import REJECT_REASONS, RunRecord, RunStatus
-from cc_tui.ui.format import duration
+from cc_tui.models import RunRecord, RunStatus
+from cc_tui.run_words import (
+    batches_phrase,
+    contacts_sentence,
+    reasons_phrase,
+    rows_sentence,
+    status_word,
+    time_sentence,
+)
 from cc_tui.ui.outside_text import templated
 
 __all__ = ["RunSummary"]
@@ -33,11 +41,13 @@ class RunSummary(Static):
 
     HELP = (
         "What the run did, accounted: every row read was either sent or rejected (with a "
-        "reason), and every contact sent was confirmed, refused, kept off as unsubscribed, or "
-        "is still pending. Optional fields Constant Contact would not take were changed (line "
-        "breaks, date formats) or left out of their contact, which was still sent; they are "
-        "counted per field and reason. The rejected rows and the field problems are in the "
-        "files named at the bottom."
+        "reason), and every contact sent was confirmed, refused, kept off as unsubscribed, or"
+        " is still pending: awaiting confirmation (posted) or not posted yet, until a resume "
+        "finishes it. The time is the time at work; a resumed run also shows the span from "
+        "its first start to its last stop. Optional fields Constant Contact would not take "
+        "were changed (line breaks, date formats) or left out of their contact, which was "
+        "still sent; they are counted per field and reason. The rejected rows and the field "
+        "problems are in the files named at the bottom."
     )
     DEFAULT_CSS = """
     RunSummary { height: auto; padding: 0 1; border: round $panel; }
@@ -83,31 +93,28 @@ def summary_content(record: RunRecord) -> Content:
     """The summary of ``record``: our markup (theme variables for colours), outside text
     (the export, the error, file paths) filled in as plain text."""
     lines = [_headline(record)]
-    rejected = sum(record.rejected.values())
-    reasons = ", ".join(f"{r} {int(record.rejected.get(r, 0)):,}" for r in REJECT_REASONS)
-    sent = "to send" if record.dry_run else "sent"
+    figures = record.figures
+    lines.append(Content(rows_sentence(figures, reasons=False)))
     lines.append(
-        Content.from_markup(
-            f"rows read {record.rows_read:,} = {sent} {record.sent:,} + "
-            f"[$rejected]rejected {rejected:,}[/] ({reasons})"
+        _coloured(
+            contacts_sentence(figures),
+            {
+                f"confirmed {figures.confirmed:,}": "$run-ok",
+                f"refused {figures.failed:,}": ("$run-failed"),
+                "nothing was sent": "bold",
+            },
         )
     )
-    if record.dry_run:
-        lines.append(
-            Content.from_markup(f"would send {record.sent:,} contacts: [b]nothing was sent[/]")
+    lines.append(
+        _coloured(
+            f"rejected {figures.rejected_total:,} ({reasons_phrase(record.rejected)})",
+            {f"rejected {figures.rejected_total:,}": "$rejected"},
         )
-    else:
-        lines.append(
-            Content.from_markup(
-                f"sent {record.sent:,} = [$run-ok]confirmed {record.confirmed:,}[/] + "
-                f"[$run-failed]refused {record.failed:,}[/] + unsubscribed "
-                f"{record.unsubscribed:,} + pending {record.pending:,}"
-            )
-        )
+    )
     lines.append(
         Content(
-            f"batches {record.batches:,} · requests {record.requests:,} · retries "
-            f"{record.retries:,} · throttled {record.throttled:,}"
+            f"{batches_phrase(record.batches, complete=record.batches_complete)} · requests "
+            f"{record.requests:,} · retries {record.retries:,} · throttled {record.throttled:,}"
         )
     )
     lines.extend(_field_lines(record))
@@ -144,14 +151,29 @@ def _field_lines(record: RunRecord) -> list[Content]:
     return lines
 
 
+def _coloured(sentence: str, styles: dict[str, str]) -> Content:
+    """A shared sentence (plain text) with some of its phrases styled (first match each)."""
+    content = Content(sentence)
+    for phrase, style in styles.items():
+        start = sentence.find(phrase)
+        if start >= 0:
+            content = content.stylize(style, start, start + len(phrase))
+    return content
+
+
 def _headline(record: RunRecord) -> Content:
     preview = "[b $accent]preview: nothing sent[/] · " if record.dry_run else ""
-    took = duration(record.duration_s)
-    attempts = f" · attempt {record.attempts}" if record.attempts > 1 else ""
-    resumable = " (resumable: r)" if record.status is RunStatus.INTERRUPTED else ""
+    status = (
+        "finished"
+        if record.dry_run and record.status is RunStatus.SUCCEEDED
+        else (status_word(record).removeprefix("preview "))
+    )
+    resumable = (
+        " (resumable: r)" if record.status is RunStatus.INTERRUPTED and not record.dry_run else ""
+    )
     return templated(
-        f"{preview}[b]{record.status.value}[/]{resumable} · $export · run $run_id · "
-        f"{took}{attempts}",
+        f"{preview}[b]{status}[/]{resumable} · $export · run $run_id · $took",
         export=record.export,
         run_id=record.run_id,
+        took=time_sentence(record),
     )

@@ -8,7 +8,7 @@ only when its text differs, and only new events are written to the log.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,7 +16,14 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import ProgressBar, RichLog, Sparkline, Static
 
-from cc_tui.models import REJECT_REASONS, RunEvent, RunProgress
+from cc_tui.models import RunEvent, RunProgress
+from cc_tui.run_words import (
+    batches_phrase,
+    contacts_sentence,
+    duration_text,
+    reasons_phrase,
+    rows_sentence,
+)
 from cc_tui.safe_text import visible
 
 __all__ = ["RunView"]
@@ -26,6 +33,7 @@ _RUNNING = "running"
 _DONE = frozenset({"succeeded", "partial"})
 _FAILED = frozenset({"failed", "failed to start"})
 _LEVEL_VARIABLE = {"warning": "warning", "error": "error"}
+_BAR_STEPS = 1000  # the bar's total: thousandths of the run's work
 
 
 class RunView(Vertical):
@@ -36,9 +44,12 @@ class RunView(Vertical):
     """
 
     HELP = (
-        "Live progress of the run. The bar counts contacts Constant Contact confirmed, refused "
-        "or kept off the list as unsubscribed, out of the contacts to send. Rows rejected "
-        "before sending (missing, invalid or duplicate e-mail, over the cap) are counted apart."
+        "Live progress of the run. The bar counts the contacts to send: a contact posted to "
+        "Constant Contact is half way, one confirmed, refused or kept off the list as "
+        "unsubscribed is done; the rate and the ETA count the same way. Pending contacts are "
+        "awaiting confirmation (posted) or not posted yet. Rows rejected before sending "
+        "(missing, invalid or duplicate e-mail, over the cap) are counted apart. Batches are "
+        "counted so far until every batch is cut."
     )
     DEFAULT_CSS = """
     RunView { height: auto; }
@@ -76,7 +87,7 @@ class RunView(Vertical):
     rejected: reactive[int] = reactive(0)
     """Input rows rejected before sending (every reason)."""
     rate: reactive[float] = reactive(0.0)
-    """Contacts reaching a final state per second, recently."""
+    """Contacts per second, recently, counted as the bar counts them."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -134,11 +145,14 @@ class RunView(Vertical):
         self.unsubscribed = progress.unsubscribed
         self.rejected = sum(progress.rejected.values())
         self.rate = progress.throughput
-        finished = progress.confirmed + progress.failed + progress.unsubscribed
+        # The bar shows the same fraction as the status line and the CLI (posted part of
+        # the way, final the rest), in thousandths so it moves smoothly.
+        total = None if progress.contacts_total is None else _BAR_STEPS
+        done = round(progress.done_fraction * _BAR_STEPS)
         bar = self.query_one("#run-view-bar", ProgressBar)
         bar.display = True
-        if bar.total != progress.contacts_total or bar.progress != finished:
-            bar.update(total=progress.contacts_total, progress=finished)
+        if bar.total != total or bar.progress != done:
+            bar.update(total=total, progress=done)
         self._set_text("phase", _phase_line(progress, status))
         self._set_text("counts", _counts_lines(progress))
         self._set_text("batches", _batches_line(progress))
@@ -220,48 +234,52 @@ class RunView(Vertical):
 def _phase_line(progress: RunProgress, status: str) -> str:
     kind = "[b $warning]preview: nothing sent[/] · " if progress.dry_run else ""
     state = progress.phase.value if status == _RUNNING else status
-    return f"{kind}{state} · {progress.export} · run {progress.run_id}"
+    if progress.dry_run and status == "succeeded":
+        state = "finished"  # a preview does not succeed at sending anything
+    attempt = f" · attempt {progress.attempt} (resumed)" if progress.attempt > 1 else ""
+    return f"{kind}{state} · {progress.export} · run {progress.run_id}{attempt}"
 
 
 def _counts_lines(progress: RunProgress) -> str:
-    total = "?" if progress.contacts_total is None else f"{progress.contacts_total:,}"
-    sent = (
-        f"to send {total} (not sent: preview)"
-        if progress.dry_run
-        else f"sent {progress.contacts_posted:,} of {total}"
+    """The accounted figures, in the words the summary and the CLI use (run_words)."""
+    figures = progress.figures
+    if figures.sent is None:
+        return f"checking e-mails: {progress.rows_read:,} rows so far"
+    contacts = contacts_sentence(figures)
+    contacts = contacts.replace(
+        f"confirmed {figures.confirmed:,}", f"[$run-ok]confirmed {figures.confirmed:,}[/]", 1
+    ).replace(f"refused {figures.failed:,}", f"[$run-failed]refused {figures.failed:,}[/]", 1)
+    rows = rows_sentence(figures, reasons=False)
+    rejected_line = (
+        f"rejected  [$rejected]{figures.rejected_total:,}[/] ({reasons_phrase(figures.rejected)})"
     )
-    contacts = (
-        f"contacts  {sent} · [$run-ok]confirmed {progress.confirmed:,}[/] · "
-        f"[$run-failed]refused {progress.failed:,}[/] · unsubscribed {progress.unsubscribed:,}"
-    )
-    rejected = sum(progress.rejected.values())
-    reasons = _reason_counts(progress.rejected)
-    rejected_line = f"rejected  [$rejected]{rejected:,}[/] ({reasons})"
     if progress.fields_changed or progress.fields_dropped:
         rejected_line += (
             f" · fields changed {progress.fields_changed:,}, dropped {progress.fields_dropped:,}"
         )
-    return f"{contacts}\n{rejected_line}"
-
-
-def _reason_counts(rejected: Mapping[str, int]) -> str:
-    return ", ".join(f"{reason} {int(rejected.get(reason, 0)):,}" for reason in REJECT_REASONS)
+    return f"{contacts}\n{rows}\n{rejected_line}"
 
 
 def _batches_line(progress: RunProgress) -> str:
-    total = "?" if progress.batches_total is None else f"{progress.batches_total:,}"
+    complete = progress.batches_total is not None
+    count = progress.batches_total if progress.batches_total is not None else progress.batches_cut
+    if progress.dry_run:
+        cut = batches_phrase(count, complete=complete)
+        return f"batches   {cut} cut (a preview posts nothing)"
+    cut = batches_phrase(count, complete=complete, posted=progress.batches_posted)
     return (
-        f"batches   {progress.batches_posted:,}/{total} posted · {progress.batches_done:,} done · "
-        f"{progress.in_flight:,} in flight\nrequests  {progress.requests:,} · retries "
-        f"{progress.retries:,} · throttled waits {progress.throttled:,}"
+        f"batches   {cut} · {progress.batches_done:,} done · {progress.in_flight:,} in "
+        f"flight\nrequests  {progress.requests:,} · retries {progress.retries:,} · throttled "
+        f"waits {progress.throttled:,}"
     )
 
 
 def _rate_line(progress: RunProgress) -> str:
     eta = "—" if progress.eta is None else _clock(progress.eta)
-    return (
-        f"rate      {progress.throughput:,.0f}/s\nelapsed   {_clock(progress.elapsed)} · ETA {eta}"
-    )
+    took = f"elapsed   {_clock(progress.elapsed)}"
+    if progress.attempt > 1:
+        took += f" (earlier attempts {duration_text(progress.earlier_active)})"
+    return f"rate      {progress.throughput:,.0f} contacts/s\n{took} · ETA {eta}"
 
 
 def _clock(seconds: float) -> str:

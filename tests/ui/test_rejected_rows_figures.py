@@ -1,0 +1,70 @@
+"""The rejected-rows view says how its file compares with the figures the run accounted."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+from cc_tui.models import REJECT_REASONS, RunRecord, RunStatus
+from cc_tui.ui.widgets.rejected_rows import RejectedRows
+
+HEADER = "segment,row,reason,detail,email\n"
+
+
+class _Host(App[None]):
+    def compose(self) -> ComposeResult:
+        yield RejectedRows(id="rows")
+
+
+def _record(path: Path, status: RunStatus, *, refused: int = 0) -> RunRecord:
+    rejected = dict.fromkeys(REJECT_REASONS, 0) | {"missing_email": 2, "invalid_email": 1}
+    return RunRecord(
+        run_id="r1", export="promo", connection="conn", status=status, dry_run=False,
+        os_user="ana", started_at=datetime(2026, 1, 2, tzinfo=UTC), rows_read=103, sent=100,
+        posted=100, confirmed=100 - refused, failed=refused, rejected=rejected,
+        rejected_rows_file=str(path),
+    )  # fmt: skip
+
+
+async def _path_text(record: RunRecord) -> str:
+    app = _Host()
+    async with app.run_test() as pilot:
+        rows = app.query_one(RejectedRows)
+        rows.show_run(record)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        return str(rows.query_one("#rejected-rows-path", Static).render())
+
+
+@pytest.mark.parametrize(
+    ("status", "refused", "lines", "why"),
+    [
+        (RunStatus.INTERRUPTED, 0, ["people,1,missing_email,,"],
+         "1 of the 3 rows the run counted are in the file: it stopped before writing them all"),
+        (RunStatus.PARTIAL, 2, ["people,1,missing_email,,", "people,2,missing_email,,",
+                                "people,3,invalid_email,,x",
+                                "people,9,refused_by_constant_contact,,y"],
+         "4 of the 5 rows the run counted are in the file: Constant Contact did not name every "
+         "contact it refused"),
+    ],
+)  # fmt: skip
+async def test_a_file_short_of_the_run_s_figures_says_why(
+    tmp_path: Path, status: RunStatus, refused: int, lines: list[str], why: str
+) -> None:
+    path = tmp_path / "rejected.csv"
+    path.write_text(HEADER + "\n".join(lines) + "\n")
+    text = " ".join((await _path_text(_record(path, status, refused=refused))).split())
+    assert why in text
+
+
+async def test_a_complete_file_adds_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "rejected.csv"
+    rows = ["people,1,missing_email,,", "people,2,missing_email,,", "people,3,invalid_email,,x"]
+    path.write_text(HEADER + "\n".join(rows) + "\n")
+    text = await _path_text(_record(path, RunStatus.SUCCEEDED))
+    assert "3 rows: missing_email 2 · invalid_email 1" in " ".join(text.split())
+    assert "rows the run counted" not in text
