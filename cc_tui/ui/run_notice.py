@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from textual.notifications import SeverityLevel
 
 from cc_tui.models import RunRecord, RunStatus
+from cc_tui.run_words import closing_sentence
 
 if TYPE_CHECKING:
     from cc_tui.ui.app import CcTuiApp
@@ -33,13 +34,9 @@ def announce_finished(app: CcTuiApp, record: RunRecord) -> None:
         app.bell()
     if _shows_a_summary(app, record.export):
         return
-    what = "Preview" if record.dry_run else "Run"
-    count = record.sent if record.dry_run else record.confirmed
-    verb = "would send" if record.dry_run else "confirmed"
     app.notify(
-        f"{what} of {record.export} {record.status.value}: {count:,} contacts {verb}"
-        + (f"\n{record.error}" if record.error else "")
-        + "\nMarked ● on the home screen until you open it.",
+        f"{record.export}: {closing_sentence(record)}."
+        "\nMarked ● on the home screen until you open it.",
         title=record.export,
         severity=_SEVERITY.get(record.status, "information"),
         timeout=FINISHED_NOTICE_SECONDS,

@@ -53,7 +53,7 @@ async def test_a_run_finishing_in_the_background_stays_marked_until_opened(
         assert isinstance(app.screen, HomeScreen)
         assert bells.rung == 1
         notices = [n.message for n in app._notifications]
-        assert any("Run of weekly succeeded" in m and UNSEEN_MARK.strip() in m for m in notices)
+        assert any("weekly: Run succeeded" in m and UNSEEN_MARK.strip() in m for m in notices)
         (run,) = app.run_history.runs(export="weekly")
         assert run.unseen and run.status is RunStatus.SUCCEEDED
         exports = app.screen.query_one(ExportList)
@@ -89,7 +89,7 @@ async def test_watched_run_rings_without_a_notice_over_its_summary(
         await app.push_screen(RunScreen("weekly"))
         await _finish(app, pilot)
         assert bells.rung == 1
-        assert not any("Run of weekly" in n.message for n in app._notifications)
+        assert not any("weekly: Run" in n.message for n in app._notifications)
         (run,) = app.run_history.runs(export="weekly")
         assert not run.unseen  # its summary was on screen when it ended
 
