@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import ProgressBar
+from textual.worker import WorkerCancelled
 
 from cc_tui.models import RunStatus
 from cc_tui.run_words import pending_phrase
@@ -22,10 +23,18 @@ from tests.ui.conftest import UiHome
 
 
 async def _settle(app: CcTuiApp, pilot: Pilot[int]) -> None:
-    await app.workers.wait_for_complete()
+    await _workers_done(app)
     await pilot.pause()
-    await app.workers.wait_for_complete()  # the rejected rows are read once the run ended
+    await _workers_done(app)  # the rejected rows are read once the run ended
     await pilot.pause()
+
+
+async def _workers_done(app: CcTuiApp) -> None:
+    """Wait for every worker; one cancelled meanwhile (a superseded reader) is done too."""
+    try:
+        await app.workers.wait_for_complete()
+    except WorkerCancelled:
+        await app.workers.wait_for_complete()
 
 
 async def _until(pilot: Pilot[int], condition: Callable[[], bool]) -> None:
