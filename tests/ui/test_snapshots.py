@@ -158,7 +158,7 @@ def _live_run(app: CcTuiApp, *, finished: bool) -> None:
         unsubscribed=1 if finished else 0, requests=4, elapsed=3.5, throughput=5.0,
         eta=None if finished else 2.0)  # fmt: skip
     events = [
-        RunEvent(NOW, "1,026 rows read: 20 contacts to send, 6 rejected"),
+        RunEvent(NOW, "26 rows read: 20 contacts to send, 6 rejected"),
         RunEvent(NOW, "Batch 1: 10 contacts sent (activity 86b90820)"),
         RunEvent(NOW, "Batch 1 confirmed: 10 added or updated, 0 unsubscribed, 0 refused"),
     ]

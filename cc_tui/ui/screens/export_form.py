@@ -125,7 +125,11 @@ class ExportFormScreen(ExportFormSources):
 
     def on_mount(self) -> None:
         self.title = f"Edit export {self._editing}" if self._editing else "New export"
-        self.sub_title = "ctrl+s saves (it does not run) · escape cancels"
+        key = cast("CcTuiApp", self.app).key_for
+        # Short enough for 80 columns beside "Edit export NAME" (the footer has the rest).
+        self.sub_title = (
+            f"{key('export-form-save')} saves, does not run · {key('export-form-cancel')} cancels"
+        )
         if self._gone:
             self.notify(self._gone, title="Export", severity="error")
             self.call_later(self.dismiss, None)

@@ -25,7 +25,7 @@ from cc_tui.ui.format import local_time
 from cc_tui.ui.keymap import ExplainsDisabledKeys
 from cc_tui.ui.messages import RunRequested
 from cc_tui.ui.widgets.batch_table import BatchTable
-from cc_tui.ui.widgets.named_table import NamedTable
+from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
 from cc_tui.ui.widgets.rejected_rows import RejectedRows
 from cc_tui.ui.widgets.run_summary import RunSummary
 
@@ -35,8 +35,21 @@ if TYPE_CHECKING:
 __all__ = ["HISTORY_LIMIT", "HistoryScreen"]
 
 HISTORY_LIMIT = 200  # runs listed, newest first
-_COLUMNS = ("started", "status", "confirmed", "refused", "unsub", "pending", "rejected", "rows",
-            "sent", "active", "export")  # fmt: skip
+# Narrow, the columns the summary repeats go first; started, status, confirmed and pending
+# always stay (what a person scans the list for).
+_COLUMNS = (
+    TableColumn("started"),
+    TableColumn("status"),
+    TableColumn("confirmed"),
+    TableColumn("refused", drop=5),
+    TableColumn("unsub", drop=4),
+    TableColumn("pending"),
+    TableColumn("rejected", drop=7),
+    TableColumn("rows", drop=1),
+    TableColumn("sent", drop=2),
+    TableColumn("active", drop=3),
+    TableColumn("export", drop=6),
+)
 _STATUS_VARIABLE = {
     RunStatus.SUCCEEDED: "run-ok",
     RunStatus.PARTIAL: "warning",
@@ -156,7 +169,7 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
             return
         self._shown = key
         self.query_one(RunSummary).show(record)
-        self.query_one(BatchTable).show(history.batches(run_id).values() if run_id else ())
+        self.query_one(BatchTable).show_batches(history.batches(run_id).values() if run_id else ())
         self.query_one(RejectedRows).show_run(record)
         self.refresh_bindings()
 

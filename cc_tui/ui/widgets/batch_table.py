@@ -7,23 +7,26 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable
 
 from cc_tui.models import BatchRecord, BatchState
 from cc_tui.ui.outside_text import plain_text
+from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
 
 __all__ = ["BatchTable"]
 
+# At 80 columns the activity id (36 characters) leaves no room for the counters: it goes first
+# (it is shown whole when the screen is wider, and in `cc-tui history --json`), then the other
+# columns a person reads last. seq, state, contacts, confirmed and refused always stay.
 _COLUMNS = (
-    "seq",
-    "state",
-    "contacts",
-    "activity",
-    "activity state",
-    "confirmed",
-    "refused",
-    "unsub",
-    "errors",
+    TableColumn("seq"),
+    TableColumn("state"),
+    TableColumn("contacts"),
+    TableColumn("activity", drop=1),
+    TableColumn("activity state", drop=2),
+    TableColumn("confirmed"),
+    TableColumn("refused"),
+    TableColumn("unsub", drop=4),
+    TableColumn("errors", drop=3),
 )
 _STATE_VARIABLE = {
     BatchState.CONFIRMED: "run-ok",
@@ -35,7 +38,7 @@ _STATE_VARIABLE = {
 _ERROR_CHARS = 60  # of the first error shown in the table
 
 
-class BatchTable(DataTable[Text]):
+class BatchTable(NamedTable):
     """One row per batch: pending → uploading → posted (activity id) → confirmed | failed."""
 
     HELP = (
@@ -56,19 +59,23 @@ class BatchTable(DataTable[Text]):
     ]  # fmt: skip
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+        super().__init__(_COLUMNS, id=id)
+        if classes:
+            self.add_class(*classes.split())
         self.border_title = "batches"
 
-    def on_mount(self) -> None:
-        self.add_columns(*_COLUMNS)
-
-    def show(self, batches: Iterable[BatchRecord]) -> None:
+    def show_batches(self, batches: Iterable[BatchRecord]) -> None:
         """Replace the rows with ``batches`` (in sequence order)."""
-        self.clear()
-        for batch in sorted(batches, key=lambda b: b.seq):
-            self.add_row(*self._cells(batch), key=str(batch.seq))
+        ordered = sorted(batches, key=lambda b: b.seq)
+        self.show([(str(batch.seq), self._cells(batch)) for batch in ordered])
 
-    def _cells(self, batch: BatchRecord) -> list[Text]:
+    def on_named_table_highlighted(self, event: NamedTable.Highlighted) -> None:
+        event.stop()  # a batch under the cursor is not a run to show
+
+    def on_named_table_opened(self, event: NamedTable.Opened) -> None:
+        event.stop()
+
+    def _cells(self, batch: BatchRecord) -> list[str | Text]:
         colour = self.app.theme_variables.get(_STATE_VARIABLE.get(batch.state, ""), "")
         errors = ""
         if batch.errors:
