@@ -202,13 +202,18 @@ def test_run_view(snap_compare: Any, size: tuple[int, int], finished: bool) -> N
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
-def test_history(snap_compare: Any, size: tuple[int, int]) -> None:
+@pytest.mark.parametrize(
+    "run_id",
+    ["20261129T140000Z-weekly-bbbbbb", "20261129T143000Z-weekly-cccccc"],
+    ids=["partial", "interrupted"],
+)
+def test_history(snap_compare: Any, size: tuple[int, int], run_id: str) -> None:
     from cc_tui.ui.screens.history import HistoryScreen
 
     app = CcTuiApp(_services())
 
     async def open_history(pilot: Any) -> None:
-        await app.push_screen(HistoryScreen(run_id="20261129T140000Z-weekly-bbbbbb"))
+        await app.push_screen(HistoryScreen(run_id=run_id))
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -251,3 +256,8 @@ def test_export_form(snap_compare: Any, size: tuple[int, int], emulator: Any) ->
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=open_form)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_help(snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(CcTuiApp(_services()), terminal_size=size, press=["f1"])

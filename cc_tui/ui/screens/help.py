@@ -7,6 +7,7 @@ cursor keys of inputs) are left out: they work as in every Textual app and would
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, cast
@@ -140,9 +141,19 @@ def _focused_note(focused: Widget | None) -> str:
             continue
         note = getattr(node, "HELP", None) or (node.__class__.__doc__ or "").strip()
         if note:
-            title = getattr(node, "border_title", None) or node.__class__.__name__
-            return f"## {title}\n\n{note}"
+            return f"## {_title(node)}\n\n{note}"
     return ""
+
+
+def _title(node: DOMNode) -> str:
+    """What the person sees the widget called: its pane's border title (``Exports``), else its
+    class name in words (``Export list``), never a bare class name."""
+    for around in node.ancestors_with_self:
+        title = getattr(around, "border_title", None)
+        if title and not isinstance(around, Screen):
+            return str(title)
+    words = re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", type(node).__name__)
+    return " ".join([words[0], *(word.lower() for word in words[1:])]) if words else ""
 
 
 def _rows(group: KeyGroup, keymap: Mapping[str, str]) -> list[tuple[str, str, str]]:
