@@ -261,3 +261,31 @@ def test_export_form(snap_compare: Any, size: tuple[int, int], emulator: Any) ->
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 def test_help(snap_compare: Any, size: tuple[int, int]) -> None:
     assert snap_compare(CcTuiApp(_services()), terminal_size=size, press=["f1"])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_home_with_an_unseen_run(snap_compare: Any, size: tuple[int, int]) -> None:
+    """A run that finished while the person looked elsewhere stays marked ● until shown."""
+    services = _services()
+    RunHistory(services.history).mark_unseen("20261129T143000Z-weekly-cccccc")
+    assert snap_compare(CcTuiApp(services), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_segment_path_modal(snap_compare: Any, size: tuple[int, int]) -> None:
+    from cc_tui.ui.screens.segment_path import SegmentPathModal
+
+    app = CcTuiApp(_services())
+    leads = HOME / "incoming" / "leads.csv"  # not in a segments folder: a new segment
+    leads.parent.mkdir()
+    leads.write_text(PEOPLE)
+
+    async def open_modal(pilot: Any) -> None:
+        await app.push_screen(SegmentPathModal(taken=["people"]))
+        await pilot.pause()
+        await pilot.press(*str(leads), "enter")  # read: a preview
+        await pilot.pause(0.5)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=open_modal)
