@@ -11,8 +11,15 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from cc_tui.models import ConnectionStatus, Export, RunProgress, RunRecord
+from cc_tui.run_words import (
+    contacts_sentence,
+    reasons_phrase,
+    rows_sentence,
+    status_word,
+    time_sentence,
+)
 from cc_tui.schedules import describe_schedule, next_run
-from cc_tui.ui.format import ago, duration, local_time, now
+from cc_tui.ui.format import ago, local_time, now
 from cc_tui.ui.outside_text import plain, plain_text
 
 __all__ = ["DetailPanel"]
@@ -21,7 +28,9 @@ __all__ = ["DetailPanel"]
 def _grid(rows: Sequence[tuple[str, str | Text]]) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
+    # Words wrap; a word longer than the column (a list id, a path) folds whole onto the next
+    # line instead of ending in "…": people copy these.
+    grid.add_column(overflow="fold")
     for key, value in rows:
         grid.add_row(key, value if isinstance(value, Text) else plain_text(value, multiline=True))
     return grid
@@ -105,17 +114,16 @@ class DetailPanel(VerticalScroll):
 
     def show_run(self, run: RunRecord) -> None:
         """A run: the accounted figures and what went wrong."""
-        rejected = sum(run.rejected.values())
+        figures = run.figures
         rows: list[tuple[str, str | Text]] = [
-            ("status", run.status.value + (" (preview: nothing sent)" if run.dry_run else "")),
-            ("started", f"{local_time(run.started_at)}, took {duration(run.duration_s)}"),
-            ("rows read", f"{run.rows_read:,} = {run.sent:,} to send + {rejected:,} rejected"),
-            ("sent", f"{run.confirmed:,} confirmed, {run.failed:,} refused, "
-                     f"{run.unsubscribed:,} unsubscribed, {run.pending:,} pending"),
-            ("rejected", ", ".join(f"{k} {v:,}" for k, v in run.rejected.items() if v) or "none"),
+            ("status", status_word(run) + (" (nothing sent)" if run.dry_run else "")),
+            ("started", f"{local_time(run.started_at)}, {time_sentence(run)}"),
+            ("rows", rows_sentence(figures, reasons=False)),
+            ("contacts", contacts_sentence(figures)),
+            ("rejected", reasons_phrase(run.rejected, zeros=False)),
             ("requests", f"{run.requests} ({run.retries} retries, {run.throttled} throttled)"),
             ("rejected rows", run.rejected_rows_file or "—"),
-        ]  # fmt: skip
+        ]
         if run.error:
             rows.append(("error", plain_text(run.error, style="bold", multiline=True)))
         self._show(f"Run {run.run_id}", _grid(rows))

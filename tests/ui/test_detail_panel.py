@@ -1,0 +1,59 @@
+"""DetailPanel: a run's details use the words and figures of every other face."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from rich.console import Console
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+from cc_tui.engine.exports import build_export
+from cc_tui.models import RunRecord, RunStatus
+from cc_tui.run_words import contacts_sentence, rows_sentence
+from cc_tui.ui.widgets.detail_panel import DetailPanel
+
+STARTED = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)
+LIST_ID = "4cffb0de-3266-51df-a872-3dae3e41c372"
+
+
+class PanelApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield DetailPanel()
+
+
+def _text(app: PanelApp, width: int) -> str:
+    body = app.query_one("#detail-body", Static)
+    console = Console(width=width, record=True, color_system=None)
+    console.print(body.content)
+    return console.export_text()
+
+
+async def test_a_runs_details_are_the_accounted_sentences() -> None:
+    run = RunRecord(
+        run_id="20261129T140000Z-weekly-bbbbbb", export="weekly", connection="marketing",
+        status=RunStatus.INTERRUPTED, dry_run=False, os_user="alice", started_at=STARTED,
+        finished_at=STARTED + timedelta(seconds=70), rows_read=1_000, sent=950, posted=600,
+        confirmed=500, failed=10, unsubscribed=20, rejected={"missing_email": 50},
+        attempts=2, active_s=40.0, attempt_started_at=STARTED + timedelta(seconds=50),
+    )  # fmt: skip
+    app = PanelApp()
+    async with app.run_test(size=(100, 30)):
+        app.query_one(DetailPanel).show_run(run)
+        text = " ".join(_text(app, 200).split())
+    assert contacts_sentence(run.figures) in text  # pending 420: 70 awaiting, 350 not posted
+    assert "pending 420 (70 awaiting confirmation, 350 not posted yet)" in text
+    assert rows_sentence(run.figures, reasons=False) in text
+    assert "40 s active in 2 attempts" in text
+
+
+async def test_a_list_id_is_folded_whole_never_cut() -> None:
+    export = build_export("weekly", connection="marketing", list_ids=[LIST_ID],
+                          segments=["people"], email="email")  # fmt: skip
+    app = PanelApp()
+    async with app.run_test(size=(40, 30)):
+        app.query_one(DetailPanel).show_export(export, None, None)
+        text = _text(app, 36)
+    assert "…" not in text
+    assert LIST_ID in "".join(line.strip().removeprefix("lists").strip() for line in
+                              text.splitlines())  # fmt: skip
