@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from cc_tui.errors import CcTuiError
 from cc_tui.models import AppConfig, RunRecord
+from cc_tui.run_words import closing_sentence, time_sentence
 from cc_tui.schedules import next_run
 
 __all__ = ["MAX_WAIT", "Scheduler", "scheduled_exports"]
@@ -121,13 +122,10 @@ class Scheduler:
         except CcTuiError as exc:
             self._report(f"{name}: not run: {exc}")
             return
-        rejected = sum(record.rejected.values())
-        line = (
-            f"{name}: {record.status.value}, {record.confirmed:,} confirmed, "
-            f"{record.unsubscribed:,} unsubscribed, {record.failed:,} refused, "
-            f"{rejected:,} rejected in {record.duration_s:,.1f} s (run {record.run_id})"
+        # The closing sentence of every face (it carries the error of a run that failed).
+        self._report(
+            f"{name}: {closing_sentence(record)} · {time_sentence(record)} (run {record.run_id})"
         )
-        self._report(line + (f": {record.error}" if record.error else ""))
 
     async def _cancel_running(self) -> None:
         tasks = [slot.task for slot in self._slots.values() if slot.task and not slot.task.done()]

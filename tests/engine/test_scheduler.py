@@ -41,6 +41,9 @@ def record(name: str) -> RunRecord:
         os_user="u",
         started_at=START,
         finished_at=START,
+        rows_read=3,
+        sent=3,
+        posted=3,
         confirmed=3,
     )
 
@@ -87,7 +90,7 @@ async def test_due_exports_run_once_per_time_and_config_changes_apply() -> None:
     await task
     times = [(name, at.strftime("%H:%M")) for name, at in started]
     assert times == [("daily", "06:00"), ("often", "06:00"), ("often", "06:30")]
-    assert any("often: succeeded, 3 confirmed" in line for line in lines)
+    assert any("often: Run succeeded: sent 3 = confirmed 3 + refused 0" in line for line in lines)
     assert "daily" not in scheduler.next_runs()
 
 
@@ -151,9 +154,9 @@ async def test_a_scheduled_export_really_runs(workspace: object) -> None:
     now[0] = START + timedelta(minutes=1)
     for _ in range(200):
         await asyncio.sleep(0.05)
-        if any("promo: succeeded" in line for line in lines):
+        if any("promo: Run succeeded" in line for line in lines):
             break
     stop.set()
     await task
-    assert any("promo: succeeded, 2 confirmed" in line for line in lines), lines
+    assert any("promo: Run succeeded: sent 2 = confirmed 2 +" in line for line in lines), lines
     assert ws.members() == {"a@x.com", "b@x.com"}
