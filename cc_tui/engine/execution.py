@@ -47,7 +47,7 @@ __all__ = ["WOULD_SEND_FILE", "RunExecution", "checkpoint_counts", "checkpoint_f
 
 WOULD_SEND_FILE = "would_send.jsonl"  # a dry run's requests, one JSON body per line
 
-# Logged under the runner's name, as before this module was split out of it.
+# Logged under the runner's name: one logger for everything a run says, whichever module.
 log = logging.getLogger("cc_tui.engine.runner")
 _QUEUE_PUT_TIMEOUT = 0.2  # seconds between stop checks while the queue is full
 # Seconds between saves of a running run's figures to the history: `cc-tui history` in another
@@ -214,7 +214,6 @@ class RunExecution:
         writer = RejectedRowsWriter(
             paths.run_dir(self.run.run_id) / "rejected.csv",
             [f.column for f in self.plan.fields],
-            cap=self.plan.cap,
         )
         self.writer = writer
         field_problems = FieldProblemsWriter(paths.run_dir(self.run.run_id) / FIELD_PROBLEMS_FILE)

@@ -34,11 +34,9 @@ def _reason_expr() -> pl.Expr:
 class RejectedRowsWriter:
     """Appends rejected rows to one CSV file, header first; safe to call from two threads."""
 
-    def __init__(self, path: Path, source_columns: Sequence[str], *, cap: int) -> None:
+    def __init__(self, path: Path, source_columns: Sequence[str]) -> None:
         self.path = path
-        self.rows_written = 0
         self._columns = list(dict.fromkeys(source_columns))
-        self._cap = cap
         self._lock = threading.Lock()
         self._file: IO[bytes] | None = open_private(path)
         header = [*_OWN_COLUMNS, *(_output_name(c) for c in self._columns)]
@@ -92,7 +90,6 @@ class RejectedRowsWriter:
                 raise RuntimeError("the rejected-rows file is closed")
             frame.write_csv(self._file, include_header=False)
             self._file.flush()
-            self.rows_written += frame.height
 
 
 def _output_name(column: str) -> str:

@@ -62,14 +62,6 @@ class RowClass(IntEnum):
         return self.name.lower()
 
 
-REJECT_CLASSES = (
-    RowClass.MISSING_EMAIL,
-    RowClass.INVALID_EMAIL,
-    RowClass.DUPLICATE_EMAIL,
-    RowClass.OVER_CAP,
-)
-
-
 def normalised_email(column: str) -> pl.Expr:
     """Trimmed, lower-cased e-mail; empty text becomes null."""
     email = pl.col(column).cast(pl.String).str.strip_chars().str.to_lowercase()

@@ -219,7 +219,7 @@ class SenderRig:
             self.history,
             self.run_id,
             tracker=self.tracker,
-            rejected=RejectedRowsWriter(self.rejected_path, [], cap=1_000_000),
+            rejected=RejectedRowsWriter(self.rejected_path, []),
             segment_names=["people"],
             checkpoints=checkpoints if checkpoints is not None else {},
             workers=workers,
