@@ -6,6 +6,7 @@ Nothing here does I/O; the stores build these objects and every layer above read
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ __all__ = [
     "FIELD_PROBLEMS_FILE",
     "HOME_COUNTRY_FIELD",
     "MAX_CUSTOM_FIELDS_PER_CONTACT",
+    "MAX_LISTS_PER_EXPORT",
     "NAME_FIELDS",
     "POSTED_WEIGHT",
     "REJECT_REASONS",
@@ -54,6 +56,7 @@ __all__ = [
     "UsableBy",
     "is_attribute_field",
     "is_loopback_host",
+    "is_uuid",
     "mask_secret",
     "url_is_secure_enough",
 ]
@@ -69,6 +72,8 @@ CUSTOM_FIELD_PREFIX = "cf:"
 MAX_CUSTOM_FIELDS_PER_CONTACT = 25
 CUSTOM_FIELD_MAX_LENGTH = 255
 EMAIL_MAX_LENGTH = 50
+MAX_LISTS_PER_EXPORT = 50  # list_ids of one JSON import: 1 to 50
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 HOME_COUNTRY_FIELD = "home country"
 FIELD_PROBLEMS_FILE = "field_problems.csv"  # beside rejected.csv in runs/<run-id>/
 # The most a compressed segment may decompress to (config.toml: max_uncompressed_gb). Sized
@@ -107,6 +112,11 @@ ATTRIBUTE_FIELDS: dict[str, int | None] = {
     "sms_consent_date": 16,
 }
 NAME_FIELDS = {"first_name": 50, "last_name": 50}
+
+
+def is_uuid(text: str) -> bool:
+    """True for an 8-4-4-4-12 hexadecimal id, the form of every Constant Contact id."""
+    return isinstance(text, str) and _UUID.fullmatch(text) is not None
 
 
 def is_attribute_field(name: str) -> bool:

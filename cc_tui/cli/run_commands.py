@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
-from cc_tui.cli.output import Output, Visible, format_local_time
+from cc_tui.cli.output import Output, Visible
 from cc_tui.engine.execution import WOULD_SEND_FILE
 from cc_tui.engine.progress import RunEvent, RunProgress
 from cc_tui.engine.runner import ExportRunner, RunOptions
@@ -25,7 +25,6 @@ from cc_tui.models import RunRecord, RunStatus
 from cc_tui.run_words import (
     batches_phrase,
     contacts_sentence,
-    duration_text,
     reasons_phrase,
     rows_sentence,
     stand_phrase,
@@ -33,6 +32,7 @@ from cc_tui.run_words import (
     time_sentence,
 )
 from cc_tui.store.run_history import RunHistory
+from cc_tui.units import duration_text, utc_time_text
 
 __all__ = [
     "EXIT_CODES",
@@ -391,7 +391,7 @@ def _history_table(runs: list[RunRecord]) -> Table:
         figures = run.figures
         status = Text(status_word(run), style=_STATUS_STYLE.get(run.status.value, ""))
         table.add_row(
-            run.run_id, run.export, status, format_local_time(run.started_at),
+            run.run_id, run.export, status, utc_time_text(run.started_at),
             duration_text(run.duration_s), f"{run.rows_read:,}", f"{run.sent:,}",
             f"{run.confirmed:,}", f"{run.failed:,}", f"{run.unsubscribed:,}",
             "—" if run.dry_run else f"{figures.pending:,}", f"{figures.rejected_total:,}",
@@ -408,7 +408,7 @@ def history_lines(run: RunRecord) -> list[RenderableType]:
     head.append(status_word(run), style=f"bold {style}")
     figures = run.figures
     details = [
-        f"{run.export} · started {format_local_time(run.started_at)} · {time_sentence(run)}",
+        f"{run.export} · started {utc_time_text(run.started_at)} · {time_sentence(run)}",
         rows_sentence(figures, reasons=False),
         contacts_sentence(figures),
     ]

@@ -29,7 +29,6 @@ from cc_tui.constant_contact.schemas import (
     Contact,
     ContactList,
     CustomField,
-    is_uuid,
 )
 from cc_tui.constant_contact.session import ApiSession, Params
 from cc_tui.constant_contact.tokens import (
@@ -39,7 +38,7 @@ from cc_tui.constant_contact.tokens import (
     refresh_gate_for,
 )
 from cc_tui.errors import ConstantContactError, InsecureUrlError, UsageError
-from cc_tui.models import Connection, TokenSet, url_is_secure_enough
+from cc_tui.models import Connection, TokenSet, is_uuid, url_is_secure_enough
 
 __all__ = [
     "ACTIVITIES_MAX_LIMIT",

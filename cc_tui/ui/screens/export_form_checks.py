@@ -14,19 +14,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cc_tui.constant_contact.schemas import ContactList, is_uuid
+from cc_tui.constant_contact.schemas import ContactList
 from cc_tui.engine.exports import unchecked_note as account_unchecked_note
 from cc_tui.engine.mapping import custom_field_problems, mapping_problems
 from cc_tui.engine.preflight import describe_lists
 from cc_tui.errors import AccessDeniedError, CcTuiError, ConfigError, ConsentRequiredError
-from cc_tui.models import CUSTOM_FIELD_PREFIX, MAX_CUSTOM_FIELDS_PER_CONTACT, FieldMapping
+from cc_tui.models import (
+    CUSTOM_FIELD_PREFIX,
+    MAX_CUSTOM_FIELDS_PER_CONTACT,
+    MAX_LISTS_PER_EXPORT,
+    FieldMapping,
+    is_uuid,
+)
 from cc_tui.next_steps import NextSteps
 from cc_tui.store.config import validate_name
 from cc_tui.ui.widgets.attribute_row import AttributeValue
 from cc_tui.ui.widgets.mapping_editor import MappingValues
 
 __all__ = [
-    "MAX_LISTS",
     "FormContext",
     "FormValues",
     "error_key",
@@ -36,7 +41,6 @@ __all__ = [
     "unchecked_note",
 ]
 
-MAX_LISTS = 50
 _GUESSES = {
     "email": ("email", "emailaddress", "mail", "email1"),
     "first_name": ("firstname", "first", "givenname", "forename"),
@@ -124,8 +128,9 @@ def _list_problem(values: FormValues, context: FormContext, saving: bool) -> str
         if missing:
             return (f"The account has no list with ID {', '.join(missing)}: untick it, or pick "
                     f"another. Its lists: {_account_lists(context)}.")  # fmt: skip
-    if len(chosen) > MAX_LISTS:
-        return f"{len(chosen)} lists chosen; an export adds contacts to at most {MAX_LISTS}."
+    if len(chosen) > MAX_LISTS_PER_EXPORT:
+        most = MAX_LISTS_PER_EXPORT
+        return f"{len(chosen)} lists chosen; an export adds contacts to at most {most}."
     if saving and not chosen:
         return "Choose at least one list: type part of its name, or paste its ID, then enter."
     return None

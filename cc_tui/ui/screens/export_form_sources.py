@@ -17,11 +17,10 @@ from textual.screen import Screen
 from textual.widgets import Select, Static
 from textual.worker import get_current_worker
 
-from cc_tui.constant_contact.schemas import is_uuid
 from cc_tui.engine.segments import Segment
 from cc_tui.engine.sources import SegmentOverview, SegmentStatus
 from cc_tui.errors import CcTuiError
-from cc_tui.models import Connection, Export
+from cc_tui.models import Connection, Export, is_uuid
 from cc_tui.ui.keymap import ExplainsDisabledKeys, TakesTyping
 from cc_tui.ui.outside_text import plain_text
 from cc_tui.ui.screens.export_form_checks import guess_columns

@@ -19,15 +19,15 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from cc_tui.models import RunRecord, RunStatus
-from cc_tui.run_words import duration_text, status_word
+from cc_tui.run_words import status_word
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
-from cc_tui.ui.format import local_time
 from cc_tui.ui.keymap import ExplainsDisabledKeys
 from cc_tui.ui.messages import RunRequested
 from cc_tui.ui.widgets.batch_table import BatchTable
 from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
 from cc_tui.ui.widgets.rejected_rows import RejectedRows
 from cc_tui.ui.widgets.run_summary import RunSummary
+from cc_tui.units import duration_text, local_time_text
 
 if TYPE_CHECKING:
     from cc_tui.ui.app import CcTuiApp
@@ -150,7 +150,7 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
         # A preview confirms nothing and leaves nothing pending: it sent nothing.
         pending = "—" if run.dry_run else f"{figures.pending:,}"
         return [
-            local_time(run.started_at),
+            local_time_text(run.started_at),
             table.themed(status_word(run), _STATUS_VARIABLE.get(run.status, "foreground")),
             f"{run.confirmed:,}", f"{run.failed:,}", f"{run.unsubscribed:,}",
             pending, f"{figures.rejected_total:,}", f"{run.rows_read:,}",

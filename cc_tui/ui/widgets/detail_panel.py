@@ -12,8 +12,8 @@ from textual.widgets import Static
 
 from cc_tui.models import ConnectionStatus, Export, RunProgress, RunRecord
 from cc_tui.schedules import describe_schedule, next_run
-from cc_tui.ui.format import ago, duration, local_time, now
 from cc_tui.ui.outside_text import plain, plain_text
+from cc_tui.units import ago_text, duration_text, local_time_text, now
 
 __all__ = ["DetailPanel"]
 
@@ -30,9 +30,9 @@ def _grid(rows: Sequence[tuple[str, str | Text]]) -> Table:
 def _schedule_text(schedule: str | None) -> str:
     if not schedule:
         return "on demand (no schedule)"
+    upcoming = local_time_text(next_run(schedule, now()))
     return (
-        f"{schedule}: {describe_schedule(schedule)}; next {local_time(next_run(schedule, now()))}"
-        " (when cc-tui scheduler runs)"
+        f"{schedule}: {describe_schedule(schedule)}; next {upcoming} (when cc-tui scheduler runs)"
     )
 
 
@@ -57,11 +57,11 @@ class DetailPanel(VerticalScroll):
         conn = status.connection
         consent = "not accepted: open it and accept the statement"
         if conn.consent:
-            consent = (
-                f"accepted by {conn.consent.accepted_by} on {local_time(conn.consent.accepted_at)}"
-            )
+            accepted = local_time_text(conn.consent.accepted_at)
+            consent = f"accepted by {conn.consent.accepted_by} on {accepted}"
+        expires = status.token_expires_at
         token = (
-            f"valid until {local_time(status.token_expires_at)} ({ago(status.token_expires_at)})"
+            f"valid until {local_time_text(expires)} ({ago_text(expires)})"
             if status.signed_in
             else "not signed in"
         )
@@ -97,7 +97,7 @@ class DetailPanel(VerticalScroll):
                 (
                     "last run",
                     f"{last.status.value}{' (preview)' if last.dry_run else ''}"
-                    f", {local_time(last.started_at)}: {last.confirmed:,} "
+                    f", {local_time_text(last.started_at)}: {last.confirmed:,} "
                     f"confirmed, {sum(last.rejected.values()):,} rejected",
                 )
             )
@@ -108,7 +108,7 @@ class DetailPanel(VerticalScroll):
         rejected = sum(run.rejected.values())
         rows: list[tuple[str, str | Text]] = [
             ("status", run.status.value + (" (preview: nothing sent)" if run.dry_run else "")),
-            ("started", f"{local_time(run.started_at)}, took {duration(run.duration_s)}"),
+            ("started", f"{local_time_text(run.started_at)}, took {duration_text(run.duration_s)}"),
             ("rows read", f"{run.rows_read:,} = {run.sent:,} to send + {rejected:,} rejected"),
             ("sent", f"{run.confirmed:,} confirmed, {run.failed:,} refused, "
                      f"{run.unsubscribed:,} unsubscribed, {run.pending:,} pending"),
