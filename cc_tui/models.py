@@ -44,6 +44,7 @@ __all__ = [
     "FieldMapping",
     "FieldReason",
     "Phase",
+    "RejectReason",
     "Role",
     "Roles",
     "RunEvent",
@@ -369,7 +370,33 @@ class BatchState(StrEnum):
     """Its activities ended failed, cancelled or timed out as often as a batch may try."""
 
 
-REJECT_REASONS = ("missing_email", "invalid_email", "duplicate_email", "over_cap")
+class RejectReason(StrEnum):
+    """Why an input row was not sent: the ``reason`` column of rejected.csv.
+
+    The values are the names users already have in rejected.csv, the JSON summary's
+    ``rejected`` keys and the history's columns.
+    """
+
+    MISSING_EMAIL = "missing_email"
+    """No e-mail after trimming."""
+    INVALID_EMAIL = "invalid_email"
+    """Not an address Constant Contact accepts (syntax, or longer than EMAIL_MAX_LENGTH)."""
+    DUPLICATE_EMAIL = "duplicate_email"
+    """The same normalised e-mail came earlier in the run, in any of its segments."""
+    OVER_CAP = "over_cap"
+    """A new contact past the run's contact cap."""
+    REFUSED = "refused_by_constant_contact"
+    """Sent, and Constant Contact counted it as an error (counted as ``refused``, not here)."""
+
+
+# The reasons pass 1 gives a row from its e-mail alone, in the order every face lists them:
+# the keys of RunRecord.rejected and of the summary's ``rejected``, the history's columns.
+REJECT_REASONS = (
+    RejectReason.MISSING_EMAIL,
+    RejectReason.INVALID_EMAIL,
+    RejectReason.DUPLICATE_EMAIL,
+    RejectReason.OVER_CAP,
+)
 # Reasons of RunRecord.fields and field_problems.csv start with one of these: a changed value is
 # still sent, a dropped one is left out of its contact (which is still sent).
 FIELD_CHANGED_PREFIX = "changed_"

@@ -19,15 +19,15 @@ import polars as pl
 
 from cc_tui.engine.run_files import open_private
 from cc_tui.engine.validation import RowClass
+from cc_tui.models import RejectReason
 
-__all__ = ["REFUSED_REASON", "RejectedRowsWriter"]
+__all__ = ["RejectedRowsWriter"]
 
-REFUSED_REASON = "refused_by_constant_contact"
 _OWN_COLUMNS = ("segment", "row", "reason", "detail")
 
 
 def _reason_expr() -> pl.Expr:
-    names = {row_class.value: row_class.reason for row_class in RowClass}
+    names = {c.value: c.reason.value for c in RowClass if c is not RowClass.SENT}
     return pl.col("cls").replace_strict(names, return_dtype=pl.String)
 
 
@@ -68,7 +68,7 @@ class RejectedRowsWriter:
             .replace_strict(dict(enumerate(segment_names)), return_dtype=pl.String)
             .alias("segment"),
             pl.col("row"),
-            pl.lit(REFUSED_REASON).alias("reason"),
+            pl.lit(RejectReason.REFUSED.value).alias("reason"),
             pl.Series("detail", list(details), dtype=pl.String),
             *self._source_exprs(),
         )

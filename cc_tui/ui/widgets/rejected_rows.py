@@ -22,15 +22,15 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Select, Static
 from textual.worker import get_current_worker
 
-from cc_tui.models import REJECT_REASONS, RunRecord, RunStatus
+from cc_tui.models import REJECT_REASONS, RejectReason, RunRecord, RunStatus
 from cc_tui.ui.outside_text import plain, plain_text
 
 __all__ = ["ALL_REASONS", "REASONS", "ROWS_SHOWN", "RejectedRows"]
 
 ROWS_SHOWN = 500  # rows read from the file for one reason
 ALL_REASONS = "all"
-REFUSED = "refused_by_constant_contact"  # engine.rejected.REFUSED_REASON
-REASONS = (*REJECT_REASONS, REFUSED)
+# Every reason rejected.csv can hold, in the order of the filter's keys 1 to 5.
+REASONS = tuple(RejectReason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +221,7 @@ class RejectedRows(Vertical):
         if record is None:
             return ""
         expected = {r: int(record.rejected.get(r, 0)) for r in REJECT_REASONS}
-        expected[REFUSED] = record.failed
+        expected[RejectReason.REFUSED] = record.failed
         total = sum(expected.values())
         written = sum(self.counts.get(reason, 0) for reason in REASONS)
         if written == total:
@@ -230,7 +230,7 @@ class RejectedRows(Vertical):
             why = "the run is still going: rows are written as it reads them"
         elif record.status is RunStatus.INTERRUPTED:
             why = "it stopped before writing them all; resuming writes every row again"
-        elif written < total and written >= total - expected[REFUSED]:
+        elif written < total and written >= total - expected[RejectReason.REFUSED]:
             why = "Constant Contact did not name every contact it refused"
         else:
             why = "the file does not match the run's accounting"
