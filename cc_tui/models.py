@@ -14,6 +14,8 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cc_tui.paths import RunPaths
+
 __all__ = [
     "ATTRIBUTE_FIELDS",
     "CONTACT_CAP_PER_RUN",
@@ -26,7 +28,6 @@ __all__ = [
     "EMAIL_MAX_LENGTH",
     "FIELD_CHANGED_PREFIX",
     "FIELD_DROPPED_PREFIX",
-    "FIELD_PROBLEMS_FILE",
     "HOME_COUNTRY_FIELD",
     "MAX_CUSTOM_FIELDS_PER_CONTACT",
     "MAX_LISTS_PER_EXPORT",
@@ -76,7 +77,6 @@ EMAIL_MAX_LENGTH = 50
 MAX_LISTS_PER_EXPORT = 50  # list_ids of one JSON import: 1 to 50
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 HOME_COUNTRY_FIELD = "home country"
-FIELD_PROBLEMS_FILE = "field_problems.csv"  # beside rejected.csv in runs/<run-id>/
 # The most a compressed segment may decompress to (config.toml: max_uncompressed_gb). Sized
 # for the largest segment a user plausibly has (10M profiles with many columns are a few GB);
 # a decompression bomb is refused long before, by its expansion ratio.
@@ -643,7 +643,14 @@ class RunRecord:
         """This run's ``field_problems.csv`` (beside the rejected rows), if it has a folder."""
         if not self.rejected_rows_file:
             return None
-        return str(Path(self.rejected_rows_file).with_name(FIELD_PROBLEMS_FILE))
+        return str(RunPaths.beside(self.rejected_rows_file).field_problems)
+
+    @property
+    def would_send_file(self) -> str | None:
+        """A dry run's ``would_send.jsonl`` (beside the rejected rows), if it has a folder."""
+        if not self.rejected_rows_file:
+            return None
+        return str(RunPaths.beside(self.rejected_rows_file).would_send)
 
     @property
     def fields_changed(self) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from pathlib import Path
 
 from rich.console import Group, RenderableType
 from rich.live import Live
@@ -16,9 +15,9 @@ from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output, Visible
-from cc_tui.engine.execution import WOULD_SEND_FILE
 from cc_tui.engine.progress import RunEvent, RunProgress
-from cc_tui.engine.runner import ExportRunner, RunOptions
+from cc_tui.engine.run_options import RunOptions
+from cc_tui.engine.runner import ExportRunner
 from cc_tui.engine.sender import DEFAULT_ACTIVITY_DEADLINE, SenderTiming
 from cc_tui.errors import EXIT_FAILED, EXIT_RESUMABLE
 from cc_tui.models import RunRecord, RunStatus
@@ -342,8 +341,8 @@ def print_summary(out: Output, run: RunRecord) -> None:
         out.print(f"Rejected rows: {run.rejected_rows_file}")
     if run.field_problems_file and run.fields:
         out.print(Text(f"Field problems: {run.field_problems_file}"))
-    if run.dry_run and run.rejected_rows_file:
-        would_send = Path(run.rejected_rows_file).with_name(WOULD_SEND_FILE)
+    if run.dry_run and run.would_send_file:
+        would_send = run.would_send_file
         out.print(f"Would send ({run.batches} import requests, one per line): {would_send}")
     if run.error:
         out.print(Text(run.error, style="yellow" if run.status is RunStatus.INTERRUPTED else "red"))

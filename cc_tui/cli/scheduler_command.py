@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, cells
-from cc_tui.engine.runner import ExportRunner, RunOptions
+from cc_tui.engine.run_options import RunOptions
+from cc_tui.engine.runner import ExportRunner
 from cc_tui.engine.scheduler import Scheduler
 from cc_tui.models import RunRecord
 from cc_tui.schedules import describe_schedule
