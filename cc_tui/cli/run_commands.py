@@ -318,10 +318,13 @@ def print_summary(out: Output, run: RunRecord) -> None:
             ),
         ]
         for name, reasons in sorted(run.fields.items()):
-            rows.append((
-                f"  {name}", f"{sum(reasons.values()):,}",
-                ", ".join(f"{reason} {count:,}" for reason, count in sorted(reasons.items())),
-            ))  # fmt: skip
+            rows.append(
+                (
+                    f"  {name}",
+                    f"{sum(reasons.values()):,}",
+                    ", ".join(f"{reason} {count:,}" for reason, count in sorted(reasons.items())),
+                )
+            )
         for label, value, note in rows:
             table.add_row(Text(label), Text(value, justify="right"), Text(note, style="dim"))
         out.print(table)
@@ -354,8 +357,20 @@ def print_summary(out: Output, run: RunRecord) -> None:
         )
 
 
-_HISTORY_COLUMNS = ("run", "export", "status", "started", "active", "rows", "sent",
-                    "confirmed", "refused", "unsub.", "pending", "rejected")  # fmt: skip
+_HISTORY_COLUMNS = (
+    "run",
+    "export",
+    "status",
+    "started",
+    "active",
+    "rows",
+    "sent",
+    "confirmed",
+    "refused",
+    "unsub.",
+    "pending",
+    "rejected",
+)
 
 
 def _history(ctx: CommandContext) -> int:
@@ -390,11 +405,19 @@ def _history_table(runs: list[RunRecord]) -> Table:
         figures = run.figures
         status = Text(status_word(run), style=_STATUS_STYLE.get(run.status.value, ""))
         table.add_row(
-            run.run_id, run.export, status, utc_time_text(run.started_at),
-            duration_text(run.duration_s), f"{run.rows_read:,}", f"{run.sent:,}",
-            f"{run.confirmed:,}", f"{run.failed:,}", f"{run.unsubscribed:,}",
-            "—" if run.dry_run else f"{figures.pending:,}", f"{figures.rejected_total:,}",
-        )  # fmt: skip
+            run.run_id,
+            run.export,
+            status,
+            utc_time_text(run.started_at),
+            duration_text(run.duration_s),
+            f"{run.rows_read:,}",
+            f"{run.sent:,}",
+            f"{run.confirmed:,}",
+            f"{run.failed:,}",
+            f"{run.unsubscribed:,}",
+            "—" if run.dry_run else f"{figures.pending:,}",
+            f"{figures.rejected_total:,}",
+        )
     return table
 
 

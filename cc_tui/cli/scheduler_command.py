@@ -61,8 +61,9 @@ def _scheduler(ctx: CommandContext) -> int:
 
 
 def _show_plan(ctx: CommandContext, scheduler: Scheduler) -> None:
-    schedules = {name: export.schedule for name, export in ctx.services.config.load()
-                 .exports.items()}  # fmt: skip
+    schedules = {
+        name: export.schedule for name, export in ctx.services.config.load().exports.items()
+    }
     next_runs = scheduler.next_runs()
     if not next_runs:
         ctx.out.print(

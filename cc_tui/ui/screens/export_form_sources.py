@@ -170,8 +170,12 @@ class ExportFormSources(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
 
     # -- fetching (async workers) ----------------------------------------------------------------
 
-    @work(exclusive=True, group="export-form-lists", exit_on_error=False,
-          description="Fetching contact lists")  # fmt: skip
+    @work(
+        exclusive=True,
+        group="export-form-lists",
+        exit_on_error=False,
+        description="Fetching contact lists",
+    )
     async def _fetch_lists(self, name: str) -> None:
         picker = self.query_one(ListPicker)
         picker.show_fetching(f"Fetching the lists of {name}…")
@@ -188,8 +192,12 @@ class ExportFormSources(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
             picker.set_lists(lists)
         self._recheck()
 
-    @work(exclusive=True, group="export-form-fields", exit_on_error=False,
-          description="Fetching custom fields")  # fmt: skip
+    @work(
+        exclusive=True,
+        group="export-form-fields",
+        exit_on_error=False,
+        description="Fetching custom fields",
+    )
     async def _fetch_fields(self, name: str) -> None:
         try:
             self._fields = await fetch_custom_fields(self.services.connections, name)
@@ -209,8 +217,12 @@ class ExportFormSources(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
         self._recheck()
         self.query_one(ListPicker).focus_filter()
 
-    @work(exclusive=True, group="export-form-list-check", exit_on_error=False,
-          description="Checking the list id")  # fmt: skip
+    @work(
+        exclusive=True,
+        group="export-form-list-check",
+        exit_on_error=False,
+        description="Checking the list id",
+    )
     async def _check_list(self, name: str, list_id: str) -> None:
         found = await check_list(self.services.connections, name, list_id)
         if isinstance(found, str):
@@ -222,8 +234,13 @@ class ExportFormSources(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
 
     # -- segments (thread workers: files are read off the event loop) --------------------------
 
-    @work(thread=True, exclusive=True, group="export-form-segments", exit_on_error=False,
-          description="Reading segments")  # fmt: skip
+    @work(
+        thread=True,
+        exclusive=True,
+        group="export-form-segments",
+        exit_on_error=False,
+        description="Reading segments",
+    )
     def _discover(self, services: Services) -> None:
         worker = get_current_worker()
         try:
@@ -283,8 +300,12 @@ class ExportFormSources(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
             self._read_columns(unread)
         self._columns_ready()
 
-    @work(thread=True, group="export-form-columns", exit_on_error=False,
-          description="Reading segment columns")  # fmt: skip
+    @work(
+        thread=True,
+        group="export-form-columns",
+        exit_on_error=False,
+        description="Reading segment columns",
+    )
     def _read_columns(self, segments: list[Segment]) -> None:
         for segment in segments:
             self._call(self._columns_read, segment.name, read_columns(segment))

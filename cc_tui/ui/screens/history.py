@@ -78,15 +78,30 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
     HistoryScreen.-wide #history-rejected { height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "resume_run", "Resume", id="history-resume",
-                tooltip="Resume the highlighted interrupted run and watch it"),
-        Binding("x", "show_rejected", "Rejected", id="history-show-rejected",
-                tooltip="Browse the highlighted run's rejected rows (0-5 filter by reason)"),
-        Binding("a", "toggle_all", "All", id="history-all",
-                tooltip="Show the runs of every export, or of this export only"),
+        Binding(
+            "r",
+            "resume_run",
+            "Resume",
+            id="history-resume",
+            tooltip="Resume the highlighted interrupted run and watch it",
+        ),
+        Binding(
+            "x",
+            "show_rejected",
+            "Rejected",
+            id="history-show-rejected",
+            tooltip="Browse the highlighted run's rejected rows (0-5 filter by reason)",
+        ),
+        Binding(
+            "a",
+            "toggle_all",
+            "All",
+            id="history-all",
+            tooltip="Show the runs of every export, or of this export only",
+        ),
         Binding("escape", "back", "Back", id="history-back", tooltip="Back"),
         Binding("b", "back", "Back", show=False, id="history-back-alt", tooltip="Back"),
-    ]  # fmt: skip
+    ]
 
     def __init__(self, export: str | None = None, run_id: str | None = None) -> None:
         super().__init__()
@@ -152,10 +167,16 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
         return [
             local_time_text(run.started_at),
             table.themed(status_word(run), _STATUS_VARIABLE.get(run.status, "foreground")),
-            f"{run.confirmed:,}", f"{run.failed:,}", f"{run.unsubscribed:,}",
-            pending, f"{figures.rejected_total:,}", f"{run.rows_read:,}",
-            f"{run.sent:,}", duration_text(run.duration_s), run.export,
-        ]  # fmt: skip
+            f"{run.confirmed:,}",
+            f"{run.failed:,}",
+            f"{run.unsubscribed:,}",
+            pending,
+            f"{figures.rejected_total:,}",
+            f"{run.rows_read:,}",
+            f"{run.sent:,}",
+            duration_text(run.duration_s),
+            run.export,
+        ]
 
     def on_named_table_highlighted(self, event: NamedTable.Highlighted) -> None:
         event.stop()
@@ -176,10 +197,15 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
     def _runs_signature(self) -> object:
         runs = self.cc_app.runs.runs.values()
         return tuple(
-            (run.export, run.running, run.progress.run_id if run.progress else None,
-             run.record.status if run.record else None, run.error)
+            (
+                run.export,
+                run.running,
+                run.progress.run_id if run.progress else None,
+                run.record.status if run.record else None,
+                run.error,
+            )
             for run in runs
-        )  # fmt: skip
+        )
 
     def _on_runs_changed(self, export: str) -> None:
         if self._only_export and export != self.export:

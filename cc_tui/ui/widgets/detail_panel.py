@@ -65,13 +65,25 @@ class DetailPanel(VerticalScroll):
             if status.signed_in
             else "not signed in"
         )
-        self._show(f"Connection {conn.name}", _grid([
-            ("account", conn.display_name), ("client ID", conn.client_id),
-            ("usable by", "administrators" if conn.usable_by.value == "admins"
-             else "administrators and contributors"),
-            ("privacy consent", consent), ("access token", token),
-            ("API", conn.api_base_url), ("used by", ", ".join(used_by) or "no export"),
-        ]))  # fmt: skip
+        self._show(
+            f"Connection {conn.name}",
+            _grid(
+                [
+                    ("account", conn.display_name),
+                    ("client ID", conn.client_id),
+                    (
+                        "usable by",
+                        "administrators"
+                        if conn.usable_by.value == "admins"
+                        else "administrators and contributors",
+                    ),
+                    ("privacy consent", consent),
+                    ("access token", token),
+                    ("API", conn.api_base_url),
+                    ("used by", ", ".join(used_by) or "no export"),
+                ]
+            ),
+        )
 
     def show_export(self, export: Export, last: RunRecord | None, live: RunProgress | None) -> None:
         """An export: lists, segments, mapping, schedule, latest run."""
@@ -80,9 +92,10 @@ class DetailPanel(VerticalScroll):
             mapping.add_row(plain_text(field), plain_text(column))
         rows: list[tuple[str, str | Text]] = [
             ("connection", export.connection or "(detached: edit it to choose one)"),
-            ("lists", "\n".join(export.list_ids)), ("segments", " → ".join(export.segments)),
+            ("lists", "\n".join(export.list_ids)),
+            ("segments", " → ".join(export.segments)),
             ("schedule", _schedule_text(export.schedule)),
-        ]  # fmt: skip
+        ]
         if live is not None:
             done = live.confirmed + live.failed + live.unsubscribed
             rows.append(
@@ -110,12 +123,15 @@ class DetailPanel(VerticalScroll):
             ("status", run.status.value + (" (preview: nothing sent)" if run.dry_run else "")),
             ("started", f"{local_time_text(run.started_at)}, took {duration_text(run.duration_s)}"),
             ("rows read", f"{run.rows_read:,} = {run.sent:,} to send + {rejected:,} rejected"),
-            ("sent", f"{run.confirmed:,} confirmed, {run.failed:,} refused, "
-                     f"{run.unsubscribed:,} unsubscribed, {run.pending:,} pending"),
+            (
+                "sent",
+                f"{run.confirmed:,} confirmed, {run.failed:,} refused, "
+                f"{run.unsubscribed:,} unsubscribed, {run.pending:,} pending",
+            ),
             ("rejected", ", ".join(f"{k} {v:,}" for k, v in run.rejected.items() if v) or "none"),
             ("requests", f"{run.requests} ({run.retries} retries, {run.throttled} throttled)"),
             ("rejected rows", run.rejected_rows_file or "—"),
-        ]  # fmt: skip
+        ]
         if run.error:
             rows.append(("error", plain_text(run.error, style="bold", multiline=True)))
         self._show(f"Run {run.run_id}", _grid(rows))

@@ -43,9 +43,14 @@ class _Slice:
 
 
 def _reason_binding(number: int, reason: str) -> Binding:
-    return Binding(str(number), f"filter('{reason}')", reason, show=False,
-                   id=f"rejected-rows-reason-{number}",
-                   tooltip=f"Show only rows rejected as {reason}")  # fmt: skip
+    return Binding(
+        str(number),
+        f"filter('{reason}')",
+        reason,
+        show=False,
+        id=f"rejected-rows-reason-{number}",
+        tooltip=f"Show only rows rejected as {reason}",
+    )
 
 
 class RejectedRows(Vertical):
@@ -67,14 +72,18 @@ class RejectedRows(Vertical):
     RejectedRows DataTable { height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("0", f"filter('{ALL_REASONS}')", "All reasons", show=False,
-                id="rejected-rows-all", tooltip="Show rejected rows of every reason"),
+        Binding(
+            "0",
+            f"filter('{ALL_REASONS}')",
+            "All reasons",
+            show=False,
+            id="rejected-rows-all",
+            tooltip="Show rejected rows of every reason",
+        ),
         *(_reason_binding(number, reason) for number, reason in enumerate(REASONS, start=1)),
-        Binding("j", "move(1)", "Down", show=False, id="rejected-rows-down",
-                tooltip="Next row"),
-        Binding("k", "move(-1)", "Up", show=False, id="rejected-rows-up",
-                tooltip="Previous row"),
-    ]  # fmt: skip
+        Binding("j", "move(1)", "Down", show=False, id="rejected-rows-down", tooltip="Next row"),
+        Binding("k", "move(-1)", "Up", show=False, id="rejected-rows-up", tooltip="Previous row"),
+    ]
 
     reason: reactive[str] = reactive(ALL_REASONS, init=False)
     """The reason shown ("all" for every reason)."""
@@ -100,9 +109,14 @@ class RejectedRows(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("No rejected-rows file.", id="rejected-rows-path")
         with Horizontal():
-            yield Select(_options(), value=ALL_REASONS, allow_blank=False,
-                         id="rejected-rows-reason", compact=True,
-                         tooltip="Which reason to show (keys 0-5)")  # fmt: skip
+            yield Select(
+                _options(),
+                value=ALL_REASONS,
+                allow_blank=False,
+                id="rejected-rows-reason",
+                compact=True,
+                tooltip="Which reason to show (keys 0-5)",
+            )
             yield Static("", id="rejected-rows-note")
         yield DataTable[Text](id="rejected-rows-table", zebra_stripes=True, cursor_type="row")
 
@@ -163,8 +177,13 @@ class RejectedRows(Vertical):
         self._note("reading…")
         self._read(self.path, self.reason, not self._counts_read)
 
-    @work(thread=True, exclusive=True, group="rejected-rows", exit_on_error=False,
-          description="Reading rejected rows")  # fmt: skip
+    @work(
+        thread=True,
+        exclusive=True,
+        group="rejected-rows",
+        exit_on_error=False,
+        description="Reading rejected rows",
+    )
     def _read(self, path: str, reason: str, with_counts: bool) -> None:
         result = _read_rejected(Path(path), reason, limit=ROWS_SHOWN, with_counts=with_counts)
         if not get_current_worker().is_cancelled:

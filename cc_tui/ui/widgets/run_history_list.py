@@ -31,9 +31,17 @@ class RunHistoryList(NamedTable):
         rows: list[tuple[str, list[str | Text]]] = []
         for run in runs:
             rejected = sum(run.rejected.values())
-            rows.append((run.run_id, [
-                local_time_text(run.started_at), run.export,
-                status_text(self, run.status, dry_run=run.dry_run, unseen=run.unseen),
-                f"{run.confirmed:,}", f"{rejected:,}", duration_text(run.duration_s),
-            ]))  # fmt: skip
+            rows.append(
+                (
+                    run.run_id,
+                    [
+                        local_time_text(run.started_at),
+                        run.export,
+                        status_text(self, run.status, dry_run=run.dry_run, unseen=run.unseen),
+                        f"{run.confirmed:,}",
+                        f"{rejected:,}",
+                        duration_text(run.duration_s),
+                    ],
+                )
+            )
         self.show(rows)

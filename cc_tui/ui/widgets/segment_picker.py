@@ -66,8 +66,9 @@ class SegmentChoice:
         rows = (
             "… rows" if self.rows is None else f"{self.rows:,} row{'' if self.rows == 1 else 's'}"
         )
-        return Text.assemble(name, f"  {self.format_label}  {rows}  ",
-                             (size_text(self.size_bytes), "dim"))  # fmt: skip
+        return Text.assemble(
+            name, f"  {self.format_label}  {rows}  ", (size_text(self.size_bytes), "dim")
+        )
 
 
 class SegmentPicker(Widget):
