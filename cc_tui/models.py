@@ -663,8 +663,8 @@ class RunRecord:
         return _reason_total(self.fields, FIELD_DROPPED_PREFIX)
 
     def to_json(self) -> dict[str, object]:
-        """The JSON summary of ARCHITECTURE.md section 5, plus ``refused``, ``posted``,
-        ``pending``, ``fields`` (sorted by field, then reason), ``field_problems_file``,
+        """The JSON summary (README.md, "JSON summary"): the record's figures, plus ``refused``,
+        ``posted``, ``pending``, ``fields`` (sorted by field, then reason), ``field_problems_file``,
         ``attempts``, ``span_s``, ``batches_complete`` and the legacy ``truncated`` (kept so
         scripts that read it keep working; 0 for every run that checks fields).
 
