@@ -22,6 +22,7 @@ test: $(STAMP)
 	$(BIN)/ruff check cc_tui tests benchmarks
 	$(BIN)/ruff format --check cc_tui tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 bench: $(STAMP)

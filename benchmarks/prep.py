@@ -56,9 +56,7 @@ def _prepare(path: Path, mapping_name: str) -> dict[str, float]:
     with PeakMemory() as memory, tempfile.TemporaryDirectory() as work:
         started = time.perf_counter()
         classification = check_emails([segment], "email", cap=CONTACT_CAP_PER_RUN)
-        writer = RejectedRowsWriter(
-            Path(work) / "rejected.csv", [f.column for f in fields], cap=CONTACT_CAP_PER_RUN
-        )
+        writer = RejectedRowsWriter(Path(work) / "rejected.csv", [f.column for f in fields])
         preparer = Preparer(
             [segment],
             fields,

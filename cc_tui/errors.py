@@ -27,8 +27,7 @@
     │   └── ActivityDeadlineError   an import activity did not finish in time       (exit 3)
     └── RunError                    an export run could not go on
         ├── RunAlreadyActiveError   another process runs the same export
-        ├── ResumeRefusedError      an input changed since the interrupted run began
-        └── RunInterruptedError     stopped, but resumable                         (exit 3)
+        └── ResumeRefusedError      an input changed since the interrupted run began
 
 Messages say what happened and what to do next; they never contain tokens.
 
@@ -49,8 +48,6 @@ OutcomeUnknownError        exit 3           interrupted  an import's answer was 
                                                          reconciles it before sending again
 ActivityDeadlineError      exit 3           interrupted  the activity may still finish; the
                                                          resume polls it again
-RunInterruptedError        exit 3           interrupted  cancelled / stopped on purpose, or an
-                                                         activity past its deadline
 SignInRequiredError        exit 2           failed       a person must sign in (never signed
                                                          in, or refresh token dead: invalid_grant)
 ScopeMissingError / 403    exit 1           failed       an administrator must grant the scope
@@ -68,8 +65,8 @@ InputError                 exit 2           failed       fix the segment file
 other CcTuiError           its exit code    failed       configuration, access, consent...
 =========================  ===============  ===========  ====================================
 
-A new error that a later retry can fix sets ``retry_can_fix = True`` (or has exit code 3, or
-subclasses :class:`RunInterruptedError`); :attr:`CcTuiError.resumable` is what a run checks.
+A new error that a later retry can fix sets ``retry_can_fix = True`` (or has exit code 3);
+:attr:`CcTuiError.resumable` is what a run checks.
 """
 
 from __future__ import annotations
@@ -99,7 +96,6 @@ __all__ = [
     "ResumeRefusedError",
     "RunAlreadyActiveError",
     "RunError",
-    "RunInterruptedError",
     "ScopeMissingError",
     "SecretsPermissionError",
     "ServerError",
@@ -415,10 +411,3 @@ class ResumeRefusedError(RunError):
     """An interrupted run cannot be resumed because its inputs changed."""
 
     exit_code = EXIT_USAGE
-
-
-class RunInterruptedError(RunError):
-    """The run stopped before the end but can be resumed with ``cc-tui run NAME``."""
-
-    exit_code = EXIT_RESUMABLE
-    retry_can_fix = True

@@ -6,12 +6,15 @@ Nothing here does I/O; the stores build these objects and every layer above read
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from cc_tui.paths import RunPaths
 
 __all__ = [
     "ATTRIBUTE_FIELDS",
@@ -25,9 +28,9 @@ __all__ = [
     "EMAIL_MAX_LENGTH",
     "FIELD_CHANGED_PREFIX",
     "FIELD_DROPPED_PREFIX",
-    "FIELD_PROBLEMS_FILE",
     "HOME_COUNTRY_FIELD",
     "MAX_CUSTOM_FIELDS_PER_CONTACT",
+    "MAX_LISTS_PER_EXPORT",
     "NAME_FIELDS",
     "POSTED_WEIGHT",
     "REJECT_REASONS",
@@ -42,6 +45,7 @@ __all__ = [
     "FieldMapping",
     "FieldReason",
     "Phase",
+    "RejectReason",
     "Role",
     "Roles",
     "RunEvent",
@@ -54,6 +58,7 @@ __all__ = [
     "UsableBy",
     "is_attribute_field",
     "is_loopback_host",
+    "is_uuid",
     "mask_secret",
     "url_is_secure_enough",
 ]
@@ -69,8 +74,9 @@ CUSTOM_FIELD_PREFIX = "cf:"
 MAX_CUSTOM_FIELDS_PER_CONTACT = 25
 CUSTOM_FIELD_MAX_LENGTH = 255
 EMAIL_MAX_LENGTH = 50
+MAX_LISTS_PER_EXPORT = 50  # list_ids of one JSON import: 1 to 50
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 HOME_COUNTRY_FIELD = "home country"
-FIELD_PROBLEMS_FILE = "field_problems.csv"  # beside rejected.csv in runs/<run-id>/
 # The most a compressed segment may decompress to (config.toml: max_uncompressed_gb). Sized
 # for the largest segment a user plausibly has (10M profiles with many columns are a few GB);
 # a decompression bomb is refused long before, by its expansion ratio.
@@ -107,6 +113,11 @@ ATTRIBUTE_FIELDS: dict[str, int | None] = {
     "sms_consent_date": 16,
 }
 NAME_FIELDS = {"first_name": 50, "last_name": 50}
+
+
+def is_uuid(text: str) -> bool:
+    """True for an 8-4-4-4-12 hexadecimal id, the form of every Constant Contact id."""
+    return isinstance(text, str) and _UUID.fullmatch(text) is not None
 
 
 def is_attribute_field(name: str) -> bool:
@@ -359,7 +370,33 @@ class BatchState(StrEnum):
     """Its activities ended failed, cancelled or timed out as often as a batch may try."""
 
 
-REJECT_REASONS = ("missing_email", "invalid_email", "duplicate_email", "over_cap")
+class RejectReason(StrEnum):
+    """Why an input row was not sent: the ``reason`` column of rejected.csv.
+
+    The values are the names users already have in rejected.csv, the JSON summary's
+    ``rejected`` keys and the history's columns.
+    """
+
+    MISSING_EMAIL = "missing_email"
+    """No e-mail after trimming."""
+    INVALID_EMAIL = "invalid_email"
+    """Not an address Constant Contact accepts (syntax, or longer than EMAIL_MAX_LENGTH)."""
+    DUPLICATE_EMAIL = "duplicate_email"
+    """The same normalised e-mail came earlier in the run, in any of its segments."""
+    OVER_CAP = "over_cap"
+    """A new contact past the run's contact cap."""
+    REFUSED = "refused_by_constant_contact"
+    """Sent, and Constant Contact counted it as an error (counted as ``refused``, not here)."""
+
+
+# The reasons pass 1 gives a row from its e-mail alone, in the order every face lists them:
+# the keys of RunRecord.rejected and of the summary's ``rejected``, the history's columns.
+REJECT_REASONS = (
+    RejectReason.MISSING_EMAIL,
+    RejectReason.INVALID_EMAIL,
+    RejectReason.DUPLICATE_EMAIL,
+    RejectReason.OVER_CAP,
+)
 # Reasons of RunRecord.fields and field_problems.csv start with one of these: a changed value is
 # still sent, a dropped one is left out of its contact (which is still sent).
 FIELD_CHANGED_PREFIX = "changed_"
@@ -606,7 +643,14 @@ class RunRecord:
         """This run's ``field_problems.csv`` (beside the rejected rows), if it has a folder."""
         if not self.rejected_rows_file:
             return None
-        return str(Path(self.rejected_rows_file).with_name(FIELD_PROBLEMS_FILE))
+        return str(RunPaths.beside(self.rejected_rows_file).field_problems)
+
+    @property
+    def would_send_file(self) -> str | None:
+        """A dry run's ``would_send.jsonl`` (beside the rejected rows), if it has a folder."""
+        if not self.rejected_rows_file:
+            return None
+        return str(RunPaths.beside(self.rejected_rows_file).would_send)
 
     @property
     def fields_changed(self) -> int:
@@ -619,8 +663,8 @@ class RunRecord:
         return _reason_total(self.fields, FIELD_DROPPED_PREFIX)
 
     def to_json(self) -> dict[str, object]:
-        """The JSON summary of ARCHITECTURE.md section 5, plus ``refused``, ``posted``,
-        ``pending``, ``fields`` (sorted by field, then reason), ``field_problems_file``,
+        """The JSON summary (README.md, "JSON summary"): the record's figures, plus ``refused``,
+        ``posted``, ``pending``, ``fields`` (sorted by field, then reason), ``field_problems_file``,
         ``attempts``, ``span_s``, ``batches_complete`` and the legacy ``truncated`` (kept so
         scripts that read it keep working; 0 for every run that checks fields).
 

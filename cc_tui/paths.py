@@ -16,10 +16,49 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["APP_NAME", "HOME_ENV_VAR", "AppPaths"]
+__all__ = [
+    "APP_NAME",
+    "FIELD_PROBLEMS_FILE",
+    "HOME_ENV_VAR",
+    "REJECTED_ROWS_FILE",
+    "WOULD_SEND_FILE",
+    "AppPaths",
+    "RunPaths",
+]
 
 APP_NAME = "cc-tui"
 HOME_ENV_VAR = "CC_TUI_HOME"
+# The files a run writes in its folder, runs/<run-id>/.
+REJECTED_ROWS_FILE = "rejected.csv"  # every rejected row with its reason (0600)
+FIELD_PROBLEMS_FILE = "field_problems.csv"  # every field changed or dropped (0600)
+WOULD_SEND_FILE = "would_send.jsonl"  # a dry run's requests, one JSON body per line
+
+
+@dataclass(frozen=True, slots=True)
+class RunPaths:
+    """The files of one run, in its folder ``runs/<run-id>/``."""
+
+    folder: Path
+
+    @classmethod
+    def beside(cls, run_file: str | Path) -> RunPaths:
+        """The run whose folder holds ``run_file`` (the record keeps its rejected-rows file)."""
+        return cls(Path(run_file).parent)
+
+    @property
+    def rejected_rows(self) -> Path:
+        """Every rejected row with its reason."""
+        return self.folder / REJECTED_ROWS_FILE
+
+    @property
+    def field_problems(self) -> Path:
+        """Every field changed or dropped: segment, row, field, reason, value."""
+        return self.folder / FIELD_PROBLEMS_FILE
+
+    @property
+    def would_send(self) -> Path:
+        """A dry run's requests, one per line."""
+        return self.folder / WOULD_SEND_FILE
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +113,10 @@ class AppPaths:
     def run_dir(self, run_id: str) -> Path:
         """The folder of one run."""
         return self.runs_dir / run_id
+
+    def run_paths(self, run_id: str) -> RunPaths:
+        """The files of one run."""
+        return RunPaths(self.run_dir(run_id))
 
     @property
     def locks_dir(self) -> Path:

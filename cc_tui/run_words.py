@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cc_tui.models import REJECT_REASONS, RunFigures, RunRecord, RunStatus
+from cc_tui.units import duration_text
 
 __all__ = [
     "batches_phrase",
     "closing_sentence",
     "contacts_sentence",
-    "duration_text",
     "pending_phrase",
     "reasons_phrase",
     "resume_sentence",
@@ -26,22 +26,6 @@ __all__ = [
     "status_word",
     "time_sentence",
 ]
-
-_MINUTE = 60
-_HOUR = 3600
-_PRECISE_BELOW = 10  # seconds shown with a decimal below this
-
-
-def duration_text(seconds: float) -> str:
-    """``4.2 s``, ``42 s``, ``3 min 05 s``, ``1 h 02 min``."""
-    whole = int(seconds)
-    if whole < _MINUTE:
-        return f"{seconds:,.1f} s" if seconds < _PRECISE_BELOW else f"{whole} s"
-    minutes, secs = divmod(whole, _MINUTE)
-    if minutes < _MINUTE:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, _MINUTE)
-    return f"{hours} h {minutes:02d} min"
 
 
 def status_word(record: RunRecord) -> str:

@@ -1,4 +1,4 @@
-"""The ``cc-tui`` command line (ARCHITECTURE.md section 5 is its contract)."""
+"""The ``cc-tui`` command line (its commands and exit codes: README.md, "Command line")."""
 
 from cc_tui.cli.entry import main
 

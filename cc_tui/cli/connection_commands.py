@@ -9,12 +9,13 @@ from rich.panel import Panel
 from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
-from cc_tui.cli.output import Column, Output, cells, format_local_time, format_relative, styled
+from cc_tui.cli.output import Column, Output, cells, styled
 from cc_tui.cli.sign_in_display import SignInDisplay
 from cc_tui.engine.connections import PRIVACY_STATEMENT, ConnectionStatus
 from cc_tui.errors import ConsentRequiredError, UsageError
 from cc_tui.models import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, UsableBy
 from cc_tui.safe_text import visible
+from cc_tui.units import expiry_text, utc_time_text
 
 __all__ = ["register"]
 
@@ -195,7 +196,7 @@ def _login(ctx: CommandContext) -> int:
     ctx.out.print(
         styled(
             ("Signed in.", "green"),
-            f" Token valid until {format_local_time(status.token_expires_at)}.",
+            f" Token valid until {utc_time_text(status.token_expires_at)}.",
         )
     )
     check = asyncio.run(service.check(conn.name))
@@ -247,7 +248,7 @@ def _list(ctx: CommandContext) -> int:
             [
                 *cells([conn.name, conn.display_name, conn.usable_by.value]),
                 Text("yes") if status.signed_in else Text("no", style="yellow"),
-                Text(format_relative(status.token_expires_at)),
+                Text(expiry_text(status.token_expires_at)),
                 *cells([conn.api_base_url]),
             ]
         )
@@ -278,8 +279,7 @@ def _show(ctx: CommandContext) -> int:
         ("usable by", conn.usable_by.value),
         (
             "privacy consent",
-            f"accepted by {conn.consent.accepted_by} at "
-            f"{format_local_time(conn.consent.accepted_at)}"
+            f"accepted by {conn.consent.accepted_by} at {utc_time_text(conn.consent.accepted_at)}"
             if conn.consent
             else "not accepted",
         ),
@@ -289,8 +289,8 @@ def _show(ctx: CommandContext) -> int:
         ("tokens", "•••• (stored in secrets.toml, never shown)" if status.signed_in else "—"),
         (
             "access token",
-            f"valid until {format_local_time(status.token_expires_at)} "
-            f"({format_relative(status.token_expires_at)})"
+            f"valid until {utc_time_text(status.token_expires_at)} "
+            f"({expiry_text(status.token_expires_at)})"
             if status.signed_in
             else "—",
         ),
@@ -321,7 +321,7 @@ def _test(ctx: CommandContext) -> int:
             f" {check.connection.name}: account ",
             (check.account.organization_name or "(no name)", "bold"),
             f", {check.lists} contact lists, token valid until "
-            f"{format_local_time(check.token_expires_at)}.",
+            f"{utc_time_text(check.token_expires_at)}.",
         )
     )
     return 0

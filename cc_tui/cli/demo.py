@@ -29,7 +29,7 @@ from cc_tui.emulator.server import EmulatorServer
 from cc_tui.emulator.settings import EmulatorSettings
 from cc_tui.engine.demo_data import write_demo_segments
 from cc_tui.engine.exports import build_export
-from cc_tui.engine.runner import RunOptions
+from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.services import Services
 from cc_tui.models import UsableBy
 from cc_tui.paths import AppPaths

@@ -82,7 +82,7 @@ def _emulator(ctx: CommandContext) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command and return its exit code (see ARCHITECTURE.md section 5)."""
+    """Run one command and return its exit code (the exit codes: README.md, "Command line")."""
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)

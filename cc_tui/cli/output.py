@@ -17,7 +17,6 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from rich.cells import cell_len
@@ -43,8 +42,6 @@ __all__ = [
     "Visible",
     "cells",
     "fit_table",
-    "format_local_time",
-    "format_relative",
     "key_values",
     "styled",
 ]
@@ -334,21 +331,3 @@ def cells(values: Sequence[object]) -> list[Text]:
     return [
         Text("" if value is None else visible(value, limit=CELL_CHARACTERS)) for value in values
     ]
-
-
-def format_local_time(moment: datetime | None) -> str:
-    """``2026-11-29 16:05 UTC`` style, or a dash."""
-    if moment is None:
-        return "—"
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def format_relative(moment: datetime | None, now: datetime | None = None) -> str:
-    """``in 23 h 59 min`` or ``expired 5 min ago``."""
-    if moment is None:
-        return "—"
-    seconds = int((moment - (now or datetime.now(UTC))).total_seconds())
-    span = abs(seconds)
-    hours, minutes = divmod(span // 60, 60)
-    text = f"{hours} h {minutes} min" if hours else f"{minutes} min" if minutes else f"{span} s"
-    return f"in {text}" if seconds >= 0 else f"expired {text} ago"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from pathlib import Path
 
 from rich.console import Group, RenderableType
 from rich.live import Live
@@ -15,17 +14,16 @@ from rich.table import Table
 from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
-from cc_tui.cli.output import Output, Visible, format_local_time
-from cc_tui.engine.execution import WOULD_SEND_FILE
+from cc_tui.cli.output import Output, Visible
 from cc_tui.engine.progress import RunEvent, RunProgress
-from cc_tui.engine.runner import ExportRunner, RunOptions
+from cc_tui.engine.run_options import RunOptions
+from cc_tui.engine.runner import ExportRunner
 from cc_tui.engine.sender import DEFAULT_ACTIVITY_DEADLINE, SenderTiming
 from cc_tui.errors import EXIT_FAILED, EXIT_RESUMABLE
 from cc_tui.models import RunRecord, RunStatus
 from cc_tui.run_words import (
     batches_phrase,
     contacts_sentence,
-    duration_text,
     reasons_phrase,
     rows_sentence,
     stand_phrase,
@@ -33,6 +31,7 @@ from cc_tui.run_words import (
     time_sentence,
 )
 from cc_tui.store.run_history import RunHistory
+from cc_tui.units import duration_text, utc_time_text
 
 __all__ = [
     "EXIT_CODES",
@@ -319,10 +318,13 @@ def print_summary(out: Output, run: RunRecord) -> None:
             ),
         ]
         for name, reasons in sorted(run.fields.items()):
-            rows.append((
-                f"  {name}", f"{sum(reasons.values()):,}",
-                ", ".join(f"{reason} {count:,}" for reason, count in sorted(reasons.items())),
-            ))  # fmt: skip
+            rows.append(
+                (
+                    f"  {name}",
+                    f"{sum(reasons.values()):,}",
+                    ", ".join(f"{reason} {count:,}" for reason, count in sorted(reasons.items())),
+                )
+            )
         for label, value, note in rows:
             table.add_row(Text(label), Text(value, justify="right"), Text(note, style="dim"))
         out.print(table)
@@ -342,8 +344,8 @@ def print_summary(out: Output, run: RunRecord) -> None:
         out.print(f"Rejected rows: {run.rejected_rows_file}")
     if run.field_problems_file and run.fields:
         out.print(Text(f"Field problems: {run.field_problems_file}"))
-    if run.dry_run and run.rejected_rows_file:
-        would_send = Path(run.rejected_rows_file).with_name(WOULD_SEND_FILE)
+    if run.dry_run and run.would_send_file:
+        would_send = run.would_send_file
         out.print(f"Would send ({run.batches} import requests, one per line): {would_send}")
     if run.error:
         out.print(Text(run.error, style="yellow" if run.status is RunStatus.INTERRUPTED else "red"))
@@ -355,8 +357,20 @@ def print_summary(out: Output, run: RunRecord) -> None:
         )
 
 
-_HISTORY_COLUMNS = ("run", "export", "status", "started", "active", "rows", "sent",
-                    "confirmed", "refused", "unsub.", "pending", "rejected")  # fmt: skip
+_HISTORY_COLUMNS = (
+    "run",
+    "export",
+    "status",
+    "started",
+    "active",
+    "rows",
+    "sent",
+    "confirmed",
+    "refused",
+    "unsub.",
+    "pending",
+    "rejected",
+)
 
 
 def _history(ctx: CommandContext) -> int:
@@ -391,11 +405,19 @@ def _history_table(runs: list[RunRecord]) -> Table:
         figures = run.figures
         status = Text(status_word(run), style=_STATUS_STYLE.get(run.status.value, ""))
         table.add_row(
-            run.run_id, run.export, status, format_local_time(run.started_at),
-            duration_text(run.duration_s), f"{run.rows_read:,}", f"{run.sent:,}",
-            f"{run.confirmed:,}", f"{run.failed:,}", f"{run.unsubscribed:,}",
-            "—" if run.dry_run else f"{figures.pending:,}", f"{figures.rejected_total:,}",
-        )  # fmt: skip
+            run.run_id,
+            run.export,
+            status,
+            utc_time_text(run.started_at),
+            duration_text(run.duration_s),
+            f"{run.rows_read:,}",
+            f"{run.sent:,}",
+            f"{run.confirmed:,}",
+            f"{run.failed:,}",
+            f"{run.unsubscribed:,}",
+            "—" if run.dry_run else f"{figures.pending:,}",
+            f"{figures.rejected_total:,}",
+        )
     return table
 
 
@@ -408,7 +430,7 @@ def history_lines(run: RunRecord) -> list[RenderableType]:
     head.append(status_word(run), style=f"bold {style}")
     figures = run.figures
     details = [
-        f"{run.export} · started {format_local_time(run.started_at)} · {time_sentence(run)}",
+        f"{run.export} · started {utc_time_text(run.started_at)} · {time_sentence(run)}",
         rows_sentence(figures, reasons=False),
         contacts_sentence(figures),
     ]

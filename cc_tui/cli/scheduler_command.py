@@ -8,11 +8,13 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 
 from cc_tui.cli.context import CommandContext
-from cc_tui.cli.output import Column, cells, format_local_time
-from cc_tui.engine.runner import ExportRunner, RunOptions
+from cc_tui.cli.output import Column, cells
+from cc_tui.engine.run_options import RunOptions
+from cc_tui.engine.runner import ExportRunner
 from cc_tui.engine.scheduler import Scheduler
 from cc_tui.models import RunRecord
 from cc_tui.schedules import describe_schedule
+from cc_tui.units import utc_time_text
 
 __all__ = ["register"]
 
@@ -59,8 +61,9 @@ def _scheduler(ctx: CommandContext) -> int:
 
 
 def _show_plan(ctx: CommandContext, scheduler: Scheduler) -> None:
-    schedules = {name: export.schedule for name, export in ctx.services.config.load()
-                 .exports.items()}  # fmt: skip
+    schedules = {
+        name: export.schedule for name, export in ctx.services.config.load().exports.items()
+    }
     next_runs = scheduler.next_runs()
     if not next_runs:
         ctx.out.print(
@@ -71,5 +74,5 @@ def _show_plan(ctx: CommandContext, scheduler: Scheduler) -> None:
     rows = []
     for name, due in sorted(next_runs.items(), key=lambda item: item[1]):
         schedule = schedules.get(name) or ""
-        rows.append(cells([name, schedule, describe_schedule(schedule), format_local_time(due)]))
+        rows.append(cells([name, schedule, describe_schedule(schedule), utc_time_text(due)]))
     ctx.out.table([Column("export", whole=True), "schedule", "in words", "next run"], rows)

@@ -9,9 +9,10 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.text import Text
 
-from cc_tui.cli.output import Output, Visible, format_local_time, styled
+from cc_tui.cli.output import Output, Visible, styled
 from cc_tui.constant_contact.auth import DeviceAuthorization, DeviceFlowStatus
 from cc_tui.qr import qr_fits, qr_text, reachable_from_a_phone
+from cc_tui.units import utc_time_text
 
 __all__ = ["SignInDisplay"]
 
@@ -43,8 +44,7 @@ class SignInDisplay:
             for line in lines:
                 self._out.note(line.plain)
             self._out.note(
-                f"Waiting for approval (the code expires at "
-                f"{format_local_time(authz.expires_at)})..."
+                f"Waiting for approval (the code expires at {utc_time_text(authz.expires_at)})..."
             )
             return
         parts: list[RenderableType] = [*lines]

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, Self, TypeVar
 from urllib.parse import quote, urlsplit
@@ -20,7 +20,6 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from cc_tui import __version__
-from cc_tui.constant_contact.auth import DeviceFlow
 from cc_tui.constant_contact.limiter import RateLimiter, limiter_for
 from cc_tui.constant_contact.oauth import refresh_tokens
 from cc_tui.constant_contact.retry import ClientStats, RetryPolicy
@@ -30,7 +29,6 @@ from cc_tui.constant_contact.schemas import (
     Contact,
     ContactList,
     CustomField,
-    is_uuid,
 )
 from cc_tui.constant_contact.session import ApiSession, Params
 from cc_tui.constant_contact.tokens import (
@@ -40,7 +38,7 @@ from cc_tui.constant_contact.tokens import (
     refresh_gate_for,
 )
 from cc_tui.errors import ConstantContactError, InsecureUrlError, UsageError
-from cc_tui.models import DEFAULT_SCOPES, Connection, TokenSet, url_is_secure_enough
+from cc_tui.models import Connection, TokenSet, is_uuid, url_is_secure_enough
 
 __all__ = [
     "ACTIVITIES_MAX_LIMIT",
@@ -178,15 +176,6 @@ class ConstantContactClient:
     def limiter(self) -> RateLimiter:
         """The rate limiter every request of this client waits for."""
         return self._session.limiter
-
-    def device_flow(self, scopes: Sequence[str] = DEFAULT_SCOPES) -> DeviceFlow:
-        """A device-flow sign-in for this connection, over this client's HTTP pool."""
-        return DeviceFlow(
-            self._http,
-            auth_base_url=self.connection.auth_base_url,
-            client_id=self.connection.client_id,
-            scopes=scopes,
-        )
 
     async def _refresh(self, refresh_token: str) -> TokenSet:
         return await refresh_tokens(

@@ -7,7 +7,6 @@ required; a body without one raises ``ValueError`` (the client turns it into a c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,19 +21,12 @@ __all__ = [
     "ContactList",
     "CustomField",
     "CustomFieldMetadata",
-    "is_uuid",
 ]
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # An activity in one of these states will never change again.
 FINAL_ACTIVITY_STATES = frozenset({"completed", "cancelled", "failed", "timed_out"})
 
 Json = Mapping[str, Any]
-
-
-def is_uuid(text: str) -> bool:
-    """True for an 8-4-4-4-12 hexadecimal id, the form of every Constant Contact id."""
-    return isinstance(text, str) and _UUID.fullmatch(text) is not None
 
 
 def _required_str(data: Json, key: str) -> str:

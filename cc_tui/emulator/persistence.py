@@ -6,13 +6,11 @@ previous file intact. Tokens are saved too, so a signed-in connection survives a
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from cc_tui.atomic import atomic_write_text
 from cc_tui.emulator.activity import ImportQueue
 from cc_tui.emulator.contacts import ContactTable
 from cc_tui.emulator.oauth import OAuthServer
@@ -47,7 +45,7 @@ def save_state_file(path: Path, state: EmulatorState, oauth: OAuthServer) -> Non
             "oauth": oauth.to_dict(),
         }
         text = json.dumps(data, separators=(",", ":"))
-    _atomic_write(path, text.encode("utf-8"))
+    atomic_write_text(path, text, mode=FILE_MODE)
 
 
 def load_state_file(path: Path, state: EmulatorState, oauth: OAuthServer) -> None:
@@ -77,27 +75,3 @@ def _restore(data: dict[str, Any], state: EmulatorState, oauth: OAuthServer) -> 
         state.custom_fields = {record.name: record for record in fields}
         state.contacts = contacts
         state.queue = queue
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    temp = Path(name)
-    try:
-        os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temp.replace(path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
-        raise
-    # Make the rename itself durable; some platforms cannot fsync a folder.
-    with contextlib.suppress(OSError):
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)

@@ -24,7 +24,7 @@ from datetime import datetime
 import polars as pl
 
 from cc_tui.constant_contact.schemas import Activity
-from cc_tui.engine.preparation import REF_EMAIL
+from cc_tui.engine.batching import REF_EMAIL
 from cc_tui.models import BatchRecord, BatchState
 
 __all__ = ["COMPLETED", "final_record", "named_rows", "posted_record", "unfinished_detail"]

@@ -19,6 +19,7 @@ import polars as pl
 __all__ = [
     "MAX_BATCH_BYTES",
     "MAX_CONTACTS_PER_BATCH",
+    "REF_EMAIL",
     "SIZE_SPREAD",
     "SPREAD_FROM",
     "Batch",
@@ -37,6 +38,9 @@ SIZE_SPREAD = 16
 SPREAD_FROM = 1_000
 # "Under 4 MB" whichever way a megabyte is counted (4,000,000 < 4 MiB).
 MAX_BATCH_BYTES = 4_000_000
+# The column of Batch.refs holding each contact's normalised e-mail (the others are
+# ``segment``, ``row`` and the mapped source columns); underscored so no source column is it.
+REF_EMAIL = "_email"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +50,7 @@ class Batch:
     seq: int
     body: bytes = field(repr=False)
     contacts: int
-    # One row per contact, in body order: segment (index), row (1-based data row), email.
+    # One row per contact, in body order: segment (index), row (1-based data row), REF_EMAIL.
     refs: pl.DataFrame = field(repr=False)
     digest: str = field(init=False)
     """SHA-256 of the body: proves a resumed run (or pass 2, after the head start) rebuilt

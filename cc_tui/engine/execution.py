@@ -1,10 +1,11 @@
 """One attempt at an export run: classify, prepare and send, then account for the result.
 
 :class:`RunExecution` is what :class:`~cc_tui.engine.runner.ExportRunner` starts once the run
-record exists. Polars work runs in worker threads; the event loop only awaits HTTP calls and
-moves batches from a bounded queue (the preparation thread blocks when the uploaders fall behind,
-so memory stays bounded however slow Constant Contact is). Progress snapshots go to the observer
-about ten times a second.
+record exists, handing it all it needs (the history, the run's files, a client factory): it
+never calls back into the runner. Polars work runs in worker threads; the event loop only
+awaits HTTP calls and moves batches from a bounded queue (the preparation thread blocks when the
+uploaders fall behind, so memory stays bounded however slow Constant Contact is). Progress
+snapshots go to the observer about ten times a second.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.engine.batching import Batch
@@ -34,20 +34,21 @@ from cc_tui.engine.progress import (
     RunObserver,
 )
 from cc_tui.engine.rejected import RejectedRowsWriter
+from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.sender import BatchSender
 from cc_tui.engine.validation import Classification, RowClass
 from cc_tui.errors import CcTuiError
-from cc_tui.models import FIELD_PROBLEMS_FILE, BatchRecord, BatchState, RunRecord, RunStatus
+from cc_tui.models import BatchRecord, BatchState, Connection, RunRecord, RunStatus
+from cc_tui.paths import RunPaths
 from cc_tui.run_words import closing_sentence, resume_sentence
+from cc_tui.store.run_history import RunHistory
 
-if TYPE_CHECKING:
-    from cc_tui.engine.runner import ExportRunner, RunOptions
+__all__ = ["ClientFactory", "RunExecution", "checkpoint_counts", "checkpoint_figures"]
 
-__all__ = ["WOULD_SEND_FILE", "RunExecution", "checkpoint_counts", "checkpoint_figures"]
+# Opens the API client of a connection (the runner's, with its transport and tokens).
+ClientFactory = Callable[[Connection], ConstantContactClient]
 
-WOULD_SEND_FILE = "would_send.jsonl"  # a dry run's requests, one JSON body per line
-
-# Logged under the runner's name, as before this module was split out of it.
+# Logged under the runner's name: one logger for everything a run says, whichever module.
 log = logging.getLogger("cc_tui.engine.runner")
 _QUEUE_PUT_TIMEOUT = 0.2  # seconds between stop checks while the queue is full
 # Seconds between saves of a running run's figures to the history: `cc-tui history` in another
@@ -63,17 +64,21 @@ class RunExecution:
 
     def __init__(
         self,
-        runner: ExportRunner,
         plan: RunPlan,
         run: RunRecord,
         *,
+        history: RunHistory,
+        files: RunPaths,
+        open_client: ClientFactory,
         checkpoints: dict[int, BatchRecord],
         options: RunOptions,
         on_progress: RunObserver | None,
         on_event: EventObserver | None,
     ) -> None:
-        self.runner = runner
         self.plan = plan
+        self.history = history
+        self.files = files
+        self._open_client = open_client
         self.run = run
         self.checkpoints = checkpoints
         self.options = options
@@ -154,7 +159,8 @@ class RunExecution:
             yield
             return
         # The account (sign-in, lists, custom fields) was checked before the run began.
-        async with self.runner.client(self.plan) as client:
+        assert self.plan.connection is not None  # a real run always has a connection
+        async with self._open_client(self.plan.connection) as client:
             self.client = client
             yield
 
@@ -210,14 +216,9 @@ class RunExecution:
 
     async def _prepare_and_send(self) -> None:
         """Classify, prepare and send; the sender starts first, to take the head start."""
-        paths = self.runner.services.paths
-        writer = RejectedRowsWriter(
-            paths.run_dir(self.run.run_id) / "rejected.csv",
-            [f.column for f in self.plan.fields],
-            cap=self.plan.cap,
-        )
+        writer = RejectedRowsWriter(self.files.rejected_rows, [f.column for f in self.plan.fields])
         self.writer = writer
-        field_problems = FieldProblemsWriter(paths.run_dir(self.run.run_id) / FIELD_PROBLEMS_FILE)
+        field_problems = FieldProblemsWriter(self.files.field_problems)
         self.field_problems = field_problems
         queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=2 * self.options.workers)
         try:
@@ -288,7 +289,7 @@ class RunExecution:
 
     async def _keep_requests(self, queue: asyncio.Queue[Batch | None]) -> None:
         """A dry run writes every request it would send, one JSON body per line."""
-        path = self.runner.services.paths.run_dir(self.run.run_id) / WOULD_SEND_FILE
+        path = self.files.would_send
         with path.open("wb") as requests:
             while (batch := await queue.get()) is not None:
                 requests.write(batch.body + b"\n")
@@ -302,7 +303,7 @@ class RunExecution:
         assert self.writer is not None  # opened before the consumer starts
         sender = BatchSender(
             self.client,
-            self.runner.history,
+            self.history,
             self.run.run_id,
             tracker=self.tracker,
             rejected=self.writer,
@@ -336,7 +337,7 @@ class RunExecution:
             throttled=state.throttled,
             bytes_sent=state.bytes_sent,
         )
-        self.runner.history.update(run)
+        self.history.update(run)
 
     def _copy_client_stats(self) -> None:
         if self.client is None:
@@ -354,7 +355,7 @@ class RunExecution:
         set from it, so the live figures end where the summary and the history begin."""
         self._copy_client_stats()
         progress = self.tracker.current()
-        batches = self.runner.history.batches(self.run.run_id)
+        batches = self.history.batches(self.run.run_id)
         finished = datetime.now(UTC)
         started = self.run.attempt_started_at or finished
         active = self.run.active_s
@@ -388,7 +389,7 @@ class RunExecution:
         if status is RunStatus.SUCCEEDED and run.failed:
             status = RunStatus.PARTIAL
         run = replace(run, status=status)
-        self.runner.history.update(run)
+        self.history.update(run)
         self.tracker.update(
             phase=Phase.FINISHED,
             contacts_posted=run.posted,

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from functools import reduce
 
 from cc_tui.constant_contact.retry import RetryPolicy
-from cc_tui.constant_contact.schemas import is_uuid
 from cc_tui.engine.connections import ConnectionService
 from cc_tui.engine.mapping import mapped_fields, mapping_problems
 from cc_tui.engine.preflight import (
@@ -37,7 +36,15 @@ from cc_tui.errors import (
     SignInRequiredError,
     UsageError,
 )
-from cc_tui.models import AppConfig, Export, FieldMapping, Role, SegmentSource, is_attribute_field
+from cc_tui.models import (
+    AppConfig,
+    Export,
+    FieldMapping,
+    Role,
+    SegmentSource,
+    is_attribute_field,
+    is_uuid,
+)
 from cc_tui.next_steps import CLI_STEPS, NextSteps
 from cc_tui.schedules import schedule_problem
 from cc_tui.store.config import (

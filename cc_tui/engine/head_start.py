@@ -51,7 +51,7 @@ def head_start_batches(
 ) -> list[Batch]:
     """The run's first batches (up to ``count``) that the head of the first segment fills.
 
-    Only an optimisation: any problem (a missing column, an unreadable file) returns None and
+    Only an optimisation: any problem (a missing column, an unreadable file) returns no batch and
     pass 1, which reads the same file, reports it properly. Segments that must be converted
     before reading (gzip, a foreign encoding) are left to pass 1, which converts them once.
     """

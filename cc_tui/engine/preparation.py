@@ -22,6 +22,7 @@ import polars as pl
 from cc_tui.engine.batching import (
     MAX_BATCH_BYTES,
     MAX_CONTACTS_PER_BATCH,
+    REF_EMAIL,
     Batch,
     BatchBuilder,
     contact_lines,
@@ -34,11 +35,10 @@ from cc_tui.engine.segments import Segment, scan_segment, segment_read_errors
 from cc_tui.engine.validation import Classification, RowClass, classify, email_checks
 from cc_tui.models import FIELD_DROPPED_PREFIX
 
-__all__ = ["CHUNK_ROWS", "REF_EMAIL", "PreparationStopped", "Preparer", "check_emails"]
+__all__ = ["CHUNK_ROWS", "PreparationStopped", "Preparer", "check_emails"]
 
 CHUNK_ROWS = 100_000
 _CHUNK_THREADS = 2  # chunks turned into contacts at once
-REF_EMAIL = "_email"  # the normalised e-mail beside each contact's source row
 # Polars' streaming CSV reader buffers about 300 MB by default; 1 MiB chunks with two in
 # flight keep it near 60 MB at the same speed (measured on a 10M-row file). These are read at
 # query time, and a user's own setting wins.

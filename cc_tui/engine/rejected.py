@@ -19,26 +19,24 @@ import polars as pl
 
 from cc_tui.engine.run_files import open_private
 from cc_tui.engine.validation import RowClass
+from cc_tui.models import RejectReason
 
-__all__ = ["REFUSED_REASON", "RejectedRowsWriter"]
+__all__ = ["RejectedRowsWriter"]
 
-REFUSED_REASON = "refused_by_constant_contact"
 _OWN_COLUMNS = ("segment", "row", "reason", "detail")
 
 
 def _reason_expr() -> pl.Expr:
-    names = {row_class.value: row_class.reason for row_class in RowClass}
+    names = {c.value: c.reason.value for c in RowClass if c is not RowClass.SENT}
     return pl.col("cls").replace_strict(names, return_dtype=pl.String)
 
 
 class RejectedRowsWriter:
     """Appends rejected rows to one CSV file, header first; safe to call from two threads."""
 
-    def __init__(self, path: Path, source_columns: Sequence[str], *, cap: int) -> None:
+    def __init__(self, path: Path, source_columns: Sequence[str]) -> None:
         self.path = path
-        self.rows_written = 0
         self._columns = list(dict.fromkeys(source_columns))
-        self._cap = cap
         self._lock = threading.Lock()
         self._file: IO[bytes] | None = open_private(path)
         header = [*_OWN_COLUMNS, *(_output_name(c) for c in self._columns)]
@@ -70,7 +68,7 @@ class RejectedRowsWriter:
             .replace_strict(dict(enumerate(segment_names)), return_dtype=pl.String)
             .alias("segment"),
             pl.col("row"),
-            pl.lit(REFUSED_REASON).alias("reason"),
+            pl.lit(RejectReason.REFUSED.value).alias("reason"),
             pl.Series("detail", list(details), dtype=pl.String),
             *self._source_exprs(),
         )
@@ -92,7 +90,6 @@ class RejectedRowsWriter:
                 raise RuntimeError("the rejected-rows file is closed")
             frame.write_csv(self._file, include_header=False)
             self._file.flush()
-            self.rows_written += frame.height
 
 
 def _output_name(column: str) -> str:

@@ -11,47 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
 
 from cc_tui.constant_contact.client import ConstantContactClient
-from cc_tui.engine.batching import MAX_BATCH_BYTES, MAX_CONTACTS_PER_BATCH
 from cc_tui.engine.execution import RunExecution
 from cc_tui.engine.locks import ExportLock
 from cc_tui.engine.planning import RunPlan, changed_inputs, plan_run, resolve_export
 from cc_tui.engine.preflight import AccountFacts, check_account, require_signed_in
 from cc_tui.engine.progress import EventObserver, RunObserver
+from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.segment_copies import copies_held
-from cc_tui.engine.sender import DEFAULT_UPLOAD_WORKERS, SenderTiming
 from cc_tui.engine.services import Services
 from cc_tui.errors import ResumeRefusedError
 from cc_tui.models import BatchRecord, Connection, Export, RunRecord, RunStatus
-from cc_tui.next_steps import CLI_STEPS, NextSteps
 from cc_tui.store.run_history import RunHistory
 
-__all__ = ["ExportRunner", "RunOptions"]
-
-
-@dataclass(frozen=True, slots=True)
-class RunOptions:
-    """How to run: dry run, restart, and knobs tests and benchmarks turn.
-
-    ``timing`` holds the sender's clocks: how often activities are polled (within a stated
-    share of the daily quota), how long one activity may take before the run stops resumable
-    (``activity_deadline``, 2 h; ``cc-tui run --activity-deadline``), and how long an import
-    whose answer was lost is looked for before it is sent again (``visibility_wait``).
-    """
-
-    dry_run: bool = False
-    restart: bool = False
-    cap: int | None = None  # lower the contact cap (tests)
-    workers: int = DEFAULT_UPLOAD_WORKERS
-    max_batch_contacts: int = MAX_CONTACTS_PER_BATCH
-    max_batch_bytes: int = MAX_BATCH_BYTES
-    timing: SenderTiming = field(default_factory=SenderTiming)
-    steps: NextSteps = CLI_STEPS  # the words of the face that runs it for "what to do next"
+__all__ = ["ExportRunner"]
 
 
 class ExportRunner:
@@ -110,9 +88,11 @@ class ExportRunner:
             with copies_held(plan.segments):
                 run, checkpoints = self._open_run(plan, options)
                 execution = RunExecution(
-                    self,
                     plan,
                     run,
+                    history=self.history,
+                    files=services.paths.run_paths(run.run_id),
+                    open_client=self._client,
                     checkpoints=checkpoints,
                     options=options,
                     on_progress=on_progress,
@@ -158,9 +138,8 @@ class ExportRunner:
             active_s=0.0,
             attempt_started_at=started,
         )
-        run = replace(
-            run, rejected_rows_file=str(self.services.paths.run_dir(run.run_id) / "rejected.csv")
-        )
+        rejected_rows = self.services.paths.run_paths(run.run_id).rejected_rows
+        run = replace(run, rejected_rows_file=str(rejected_rows))
         self.history.create(
             run, inputs=plan.inputs, plan={"fields": [f.field for f in plan.fields]}
         )
@@ -174,11 +153,6 @@ class ExportRunner:
                 )
             )
         return run, {}
-
-    def client(self, plan: RunPlan) -> ConstantContactClient:
-        """The API client for the plan's connection."""
-        assert plan.connection is not None  # a real run always has a connection
-        return self._client(plan.connection)
 
     def _client(self, connection: Connection) -> ConstantContactClient:
         return ConstantContactClient(

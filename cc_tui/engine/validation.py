@@ -1,13 +1,9 @@
 """E-mail normalisation and the one-time classification of every input row (pass 1).
 
-Every input row of a run gets exactly one class (ARCHITECTURE.md section 4), decided by
-vectorised Polars expressions, never a Python loop per row:
-
-``missing_email``  no e-mail after trimming
-``invalid_email``  not an address Constant Contact accepts (syntax, or longer than 50 characters)
-``duplicate_email`` the same normalised e-mail appeared earlier in the run (any segment)
-``over_cap``       a new contact beyond the run's contact cap
-``sent``           everything else
+Every input row of a run gets exactly one class, decided by vectorised Polars expressions,
+never a Python loop per row: ``SENT`` (to send), or one of the reasons of
+:class:`~cc_tui.models.RejectReason` it was found from its e-mail alone (missing, invalid,
+duplicate, over the cap).
 
 Duplicates are found on 64-bit hashes of the normalised e-mail, so the state held for a 10M-row
 input is about 10 bytes per row rather than the addresses themselves. Two different addresses
@@ -22,7 +18,7 @@ from enum import IntEnum
 
 import polars as pl
 
-from cc_tui.models import EMAIL_MAX_LENGTH
+from cc_tui.models import EMAIL_MAX_LENGTH, RejectReason
 
 __all__ = [
     "EMAIL_PATTERN",
@@ -57,17 +53,9 @@ class RowClass(IntEnum):
     OVER_CAP = 4
 
     @property
-    def reason(self) -> str:
-        """The name used in summaries and the ``reason`` column of rejected.csv."""
-        return self.name.lower()
-
-
-REJECT_CLASSES = (
-    RowClass.MISSING_EMAIL,
-    RowClass.INVALID_EMAIL,
-    RowClass.DUPLICATE_EMAIL,
-    RowClass.OVER_CAP,
-)
+    def reason(self) -> RejectReason:
+        """Why a row of this class is not sent (every class but SENT has one)."""
+        return RejectReason(self.name.lower())
 
 
 def normalised_email(column: str) -> pl.Expr:

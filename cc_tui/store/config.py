@@ -17,11 +17,13 @@ from pathlib import Path
 
 import tomli_w
 
+from cc_tui.atomic import atomic_write_text
 from cc_tui.errors import ConfigError
 from cc_tui.models import (
     DEFAULT_API_BASE_URL,
     DEFAULT_AUTH_BASE_URL,
     DEFAULT_MAX_UNCOMPRESSED_GB,
+    MAX_LISTS_PER_EXPORT,
     SEGMENT_FORMATS,
     AppConfig,
     Connection,
@@ -32,10 +34,10 @@ from cc_tui.models import (
     SegmentSource,
     UsableBy,
     is_attribute_field,
+    is_uuid,
     url_is_secure_enough,
 )
 from cc_tui.schedules import schedule_problem
-from cc_tui.store.atomic import atomic_write_text
 from cc_tui.store.config_writer import config_to_toml
 from cc_tui.store.toml_reader import TomlSection, parse_toml
 
@@ -57,9 +59,7 @@ __all__ = [
 ]
 
 CONFIG_SCHEMA_VERSION = 1
-MAX_LISTS_PER_EXPORT = 50  # list_ids of one JSON import: 1 to 50
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 _TOP_KEYS = {
     "schema_version",
@@ -294,7 +294,7 @@ def _export(name: str, table: TomlSection, connections: dict[str, Connection]) -
             f"give 1 to {MAX_LISTS_PER_EXPORT} Constant Contact list IDs",
         )
     for list_id in list_ids:
-        if not _UUID.match(list_id):
+        if not is_uuid(list_id):
             raise table.error(
                 "list_ids",
                 f"'{list_id}' is not a list ID",

@@ -301,14 +301,6 @@ class RunHistory:
             owned.setdefault((row["run_id"], row["seq"]), []).append(row["activity_id"])
         return {key: tuple(ids) for key, ids in owned.items()}
 
-    def delete_batches(self, run_id: str) -> None:
-        """Forget a run's checkpoints (used when a restart supersedes it).
-
-        Its activities stay recorded: an activity once owned is never claimed by another batch.
-        """
-        with self._db.transaction() as db:
-            db.execute("DELETE FROM batches WHERE run_id = ?", (run_id,))
-
 
 _IDS_PER_QUERY = 500
 

@@ -18,8 +18,8 @@ from cc_tui.errors import (
 )
 from cc_tui.models import Connection, url_is_secure_enough
 from cc_tui.store.config import validate_name
-from cc_tui.ui.format import local_time
 from cc_tui.ui.widgets.connection_fields import ConnectionValues
+from cc_tui.units import local_time_text
 
 if TYPE_CHECKING:
     from cc_tui.engine.connections import ConnectionCheck, ConnectionService, ConnectionStatus
@@ -147,7 +147,7 @@ def describe_status(status: ConnectionStatus, *, sign_in_key: str) -> str:
     """
     if not status.signed_in:
         return f"Not signed in yet: press {sign_in_key} (or the Sign in button) to sign in."
-    return f"Signed in; the access token is valid until {local_time(status.token_expires_at)}."
+    return f"Signed in; the access token is valid until {local_time_text(status.token_expires_at)}."
 
 
 def describe_check(check: ConnectionCheck) -> str:
@@ -155,5 +155,5 @@ def describe_check(check: ConnectionCheck) -> str:
     organisation = check.account.organization_name or "(no organisation name)"
     return (
         f"Organisation: {organisation}; {check.lists} contact lists; access token valid until "
-        f"{local_time(check.token_expires_at)}."
+        f"{local_time_text(check.token_expires_at)}."
     )

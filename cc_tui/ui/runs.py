@@ -17,7 +17,8 @@ from textual.signal import Signal
 from textual.worker import Worker
 
 from cc_tui.engine.progress import RunEvent, RunProgress
-from cc_tui.engine.runner import ExportRunner, RunOptions
+from cc_tui.engine.run_options import RunOptions
+from cc_tui.engine.runner import ExportRunner
 from cc_tui.errors import CcTuiError, RunAlreadyActiveError
 from cc_tui.models import RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory
@@ -101,9 +102,12 @@ class RunManager:
         options = replace(self._options, dry_run=dry_run, restart=restart, steps=self.steps)
         verb = "Preview" if dry_run else "Run"
         run.worker = self._app.run_worker(
-            self._work(export, options), group="runs", name=f"run:{export}",
-            description=f"{verb} of export {export}", exit_on_error=False,
-        )  # fmt: skip
+            self._work(export, options),
+            group="runs",
+            name=f"run:{export}",
+            description=f"{verb} of export {export}",
+            exit_on_error=False,
+        )
         self._app.post_message(RunStarted(export, dry_run=dry_run))
         self.changed.publish(export)
         return run

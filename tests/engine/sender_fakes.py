@@ -19,8 +19,7 @@ import polars as pl
 
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.constant_contact.limiter import RateLimiter
-from cc_tui.engine.batching import Batch
-from cc_tui.engine.preparation import REF_EMAIL
+from cc_tui.engine.batching import REF_EMAIL, Batch
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
 from cc_tui.engine.sender import BatchSender, SenderTiming
@@ -219,7 +218,7 @@ class SenderRig:
             self.history,
             self.run_id,
             tracker=self.tracker,
-            rejected=RejectedRowsWriter(self.rejected_path, [], cap=1_000_000),
+            rejected=RejectedRowsWriter(self.rejected_path, []),
             segment_names=["people"],
             checkpoints=checkpoints if checkpoints is not None else {},
             workers=workers,

@@ -19,7 +19,8 @@ import polars as pl
 import pytest
 
 from cc_tui.engine.poll_budget import PollBudget
-from cc_tui.engine.runner import ExportRunner, RunOptions
+from cc_tui.engine.run_options import RunOptions
+from cc_tui.engine.runner import ExportRunner
 from cc_tui.engine.sender import SenderTiming
 from cc_tui.models import BatchState, RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory

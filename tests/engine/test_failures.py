@@ -11,6 +11,7 @@ from cc_tui.engine.failures import run_outcome
 from cc_tui.engine.preparation import PreparationStopped
 from cc_tui.errors import (
     AccountMismatchError,
+    ActivityDeadlineError,
     ApiError,
     AuthError,
     BadRequestError,
@@ -22,7 +23,6 @@ from cc_tui.errors import (
     NotFoundError,
     QuotaExceededError,
     ResumeRefusedError,
-    RunInterruptedError,
     ServerError,
     SignInRequiredError,
     ThrottledError,
@@ -41,7 +41,9 @@ RESUMABLE: list[CcTuiError | PreparationStopped] = [
     ThrottledError(429, "throttled", "Too Many Requests", **IMPORT),
     ServerError(503, "service.unavailable", "temporarily unavailable", **IMPORT),
     TransportError("Constant Contact could not be reached (ConnectError); tried again."),
-    RunInterruptedError("activity 1234 still processing past its 2 h deadline"),
+    ActivityDeadlineError(
+        "activity 1234 still processing past its 2 h deadline", activity_ids=("1234",)
+    ),
     PreparationStopped(),
 ]
 FAILED: list[tuple[CcTuiError, str]] = [

@@ -63,7 +63,7 @@ def test_run_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
         stale.write_text("old")
         stale.chmod(0o644)
         FieldProblemsWriter(stale).close()
-        RejectedRowsWriter(tmp_path / "rejected.csv", ["email"], cap=10).close()
+        RejectedRowsWriter(tmp_path / "rejected.csv", ["email"]).close()
     finally:
         os.umask(old)
     for name in ("field_problems.csv", "rejected.csv"):

@@ -48,7 +48,7 @@ def messy_csv(rows: int) -> str:
 def full_batches(path: Path, tmp_path: Path, *, cap: int, max_contacts: int) -> list[Batch]:
     segment = inspect_path(path, name=path.stem)
     fields = mapped_fields(MAPPING)
-    writer = RejectedRowsWriter(tmp_path / "rejected.csv", [f.column for f in fields], cap=cap)
+    writer = RejectedRowsWriter(tmp_path / "rejected.csv", [f.column for f in fields])
     preparer = Preparer(
         [segment],
         fields,

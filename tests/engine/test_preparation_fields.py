@@ -49,7 +49,7 @@ def prepare(tmp_path: Path, work: str) -> tuple[list[str], pl.DataFrame, dict[st
     segments = [inspect_path(tmp_path / f"{name}.csv", name=name) for name in ("vip", "new")]
     fields = mapped_fields(MAPPING)
     out = tmp_path / work
-    rejected = RejectedRowsWriter(out / "rejected.csv", [f.column for f in fields], cap=10_000)
+    rejected = RejectedRowsWriter(out / "rejected.csv", [f.column for f in fields])
     problems = FieldProblemsWriter(out / "field_problems.csv")
     tracker = ProgressTracker("run", "export", dry_run=False)
     preparer = Preparer(segments, fields, check_emails(segments, "email", cap=10_000), LIST_IDS,

@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from cc_tui.engine.runner import ExportRunner, RunOptions
+from cc_tui.engine.run_options import RunOptions
+from cc_tui.engine.runner import ExportRunner
 from cc_tui.models import BatchRecord, BatchState, RunStatus
 from cc_tui.store.run_history import RunHistory
 from tests.engine import kill_child

@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 
 from cc_tui.engine.progress import RunProgress
-from cc_tui.engine.runner import ExportRunner, RunOptions
+from cc_tui.engine.run_options import RunOptions
+from cc_tui.engine.runner import ExportRunner
 from cc_tui.errors import InputError, ResumeRefusedError, RunAlreadyActiveError
 from cc_tui.models import BatchState, RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory

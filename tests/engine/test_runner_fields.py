@@ -19,7 +19,8 @@ from typing import Any
 import httpx
 import polars as pl
 
-from cc_tui.engine.runner import ExportRunner, RunOptions
+from cc_tui.engine.run_options import RunOptions
+from cc_tui.engine.runner import ExportRunner
 from cc_tui.models import RunStatus
 from cc_tui.store.run_history import RunHistory
 from tests.engine.conftest import Workspace

@@ -128,7 +128,8 @@ async def test_a_run_still_going_is_not_started_twice_and_stop_cancels_it() -> N
 
 
 async def test_a_scheduled_export_really_runs(workspace: object) -> None:
-    from cc_tui.engine.runner import ExportRunner, RunOptions
+    from cc_tui.engine.run_options import RunOptions
+    from cc_tui.engine.runner import ExportRunner
     from cc_tui.store.config import with_export
     from tests.engine.conftest import Workspace
 

@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 
 from cc_tui.engine.planning import plan_run
-from cc_tui.engine.runner import ExportRunner, RunOptions
+from cc_tui.engine.run_options import RunOptions
+from cc_tui.engine.runner import ExportRunner
 from cc_tui.errors import InputError
 from cc_tui.models import FieldMapping, RunRecord, RunStatus
 from tests.engine.conftest import Workspace

@@ -7,6 +7,7 @@ import pytest
 
 from cc_tui.engine import validation
 from cc_tui.engine.validation import Classification, RowClass, classify, email_checks
+from cc_tui.models import REJECT_REASONS
 
 
 def checked(emails: list[str | None]) -> pl.DataFrame:
@@ -128,3 +129,8 @@ def test_duplicates_and_cap_match_a_plain_reading_however_the_search_is_split(
             expected.append(RowClass.SENT if len(seen) <= cap else RowClass.OVER_CAP)
     parts = [checked(emails[:150]), checked(emails[150:])]  # two segments
     assert classes(classify(parts, cap=cap)) == expected
+
+
+def test_every_rejected_class_names_one_reject_reason() -> None:
+    reasons = [row_class.reason for row_class in RowClass if row_class is not RowClass.SENT]
+    assert reasons == list(REJECT_REASONS)

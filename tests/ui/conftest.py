@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from cc_tui.engine.exports import build_export
-from cc_tui.engine.runner import RunOptions
+from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.services import Services
 from cc_tui.models import UsableBy
 from cc_tui.paths import AppPaths

@@ -15,8 +15,8 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.widgets import RichLog, SelectionList
 
-from cc_tui.engine.execution import WOULD_SEND_FILE
 from cc_tui.models import RunEvent
+from cc_tui.paths import WOULD_SEND_FILE
 from cc_tui.ui.messages import RunRequested
 from cc_tui.ui.screens.run import RunScreen
 from cc_tui.ui.themes import APP_VARIABLES

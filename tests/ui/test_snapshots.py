@@ -63,7 +63,7 @@ def home_to_ourselves() -> Iterator[None]:
 def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
-    monkeypatch.setattr("cc_tui.ui.format.now", lambda: NOW)
+    monkeypatch.setattr("cc_tui.units.now", lambda: NOW)
     yield
     monkeypatch.undo()
     time.tzset()

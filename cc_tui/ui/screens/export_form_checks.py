@@ -14,19 +14,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cc_tui.constant_contact.schemas import ContactList, is_uuid
+from cc_tui.constant_contact.schemas import ContactList
 from cc_tui.engine.exports import unchecked_note as account_unchecked_note
 from cc_tui.engine.mapping import custom_field_problems, mapping_problems
 from cc_tui.engine.preflight import describe_lists
 from cc_tui.errors import AccessDeniedError, CcTuiError, ConfigError, ConsentRequiredError
-from cc_tui.models import CUSTOM_FIELD_PREFIX, MAX_CUSTOM_FIELDS_PER_CONTACT, FieldMapping
+from cc_tui.models import (
+    CUSTOM_FIELD_PREFIX,
+    MAX_CUSTOM_FIELDS_PER_CONTACT,
+    MAX_LISTS_PER_EXPORT,
+    FieldMapping,
+    is_uuid,
+)
 from cc_tui.next_steps import NextSteps
 from cc_tui.store.config import validate_name
 from cc_tui.ui.widgets.attribute_row import AttributeValue
 from cc_tui.ui.widgets.mapping_editor import MappingValues
 
 __all__ = [
-    "MAX_LISTS",
     "FormContext",
     "FormValues",
     "error_key",
@@ -36,7 +41,6 @@ __all__ = [
     "unchecked_note",
 ]
 
-MAX_LISTS = 50
 _GUESSES = {
     "email": ("email", "emailaddress", "mail", "email1"),
     "first_name": ("firstname", "first", "givenname", "forename"),
@@ -122,10 +126,13 @@ def _list_problem(values: FormValues, context: FormContext, saving: bool) -> str
         known = context.lists | context.verified_lists
         missing = [list_id for list_id in chosen if list_id not in known]
         if missing:
-            return (f"The account has no list with ID {', '.join(missing)}: untick it, or pick "
-                    f"another. Its lists: {_account_lists(context)}.")  # fmt: skip
-    if len(chosen) > MAX_LISTS:
-        return f"{len(chosen)} lists chosen; an export adds contacts to at most {MAX_LISTS}."
+            return (
+                f"The account has no list with ID {', '.join(missing)}: untick it, or pick "
+                f"another. Its lists: {_account_lists(context)}."
+            )
+    if len(chosen) > MAX_LISTS_PER_EXPORT:
+        most = MAX_LISTS_PER_EXPORT
+        return f"{len(chosen)} lists chosen; an export adds contacts to at most {most}."
     if saving and not chosen:
         return "Choose at least one list: type part of its name, or paste its ID, then enter."
     return None
@@ -136,19 +143,24 @@ def _typed_list_problem(text: str, context: FormContext, saving: bool) -> str | 
     if text in context.refused_lists:
         return context.refused_lists[text]
     if not is_uuid(text):
-        return (f"'{text}' matches no list and is not a list ID: paste the UUID from the "
-                "list's URL in Constant Contact (8-4-4-4-12 hexadecimal digits).")  # fmt: skip
+        return (
+            f"'{text}' matches no list and is not a list ID: paste the UUID from the "
+            "list's URL in Constant Contact (8-4-4-4-12 hexadecimal digits)."
+        )
     if context.lists is not None:
-        return (f"The account has no list with ID {text} (ctrl+r reloads the lists). Its lists: "
-                f"{_account_lists(context)}.")  # fmt: skip
+        return (
+            f"The account has no list with ID {text} (ctrl+r reloads the lists). Its lists: "
+            f"{_account_lists(context)}."
+        )
     if saving:
         return f"Press enter to check and add list {text}, or clear the filter."
     return None
 
 
 def _account_lists(context: FormContext) -> str:
-    return describe_lists([ContactList(list_id, name) for list_id, name in
-                           context.list_names.items()])  # fmt: skip
+    return describe_lists(
+        [ContactList(list_id, name) for list_id, name in context.list_names.items()]
+    )
 
 
 def unchecked_note(values: FormValues, context: FormContext, steps: NextSteps) -> str | None:
@@ -156,16 +168,19 @@ def unchecked_note(values: FormValues, context: FormContext, steps: NextSteps) -
     if values.connection is None:
         return None
     lists = context.lists is None
-    custom = any((row.field or "").startswith(CUSTOM_FIELD_PREFIX)
-                 for row in values.mapping.attributes)  # fmt: skip
+    custom = any(
+        (row.field or "").startswith(CUSTOM_FIELD_PREFIX) for row in values.mapping.attributes
+    )
     fields = custom and context.account_fields is None
     if not lists and not fields:
         return None
     what = "lists and custom fields" if lists and fields else "lists" if lists else "custom fields"
     error = (context.lists_error if lists else None) or (context.fields_error if fields else None)
     if error is None:  # saved before the account answered
-        return (f"The account had not answered yet, so the {what} were not checked against "
-                "Constant Contact: saved unchecked.")  # fmt: skip
+        return (
+            f"The account had not answered yet, so the {what} were not checked against "
+            "Constant Contact: saved unchecked."
+        )
     return account_unchecked_note(values.connection, error, what=what, steps=steps)
 
 
@@ -173,10 +188,15 @@ def _segment_problem(segments: Sequence[str], context: FormContext, saving: bool
     found = context.segments_found
     missing = [name for name in segments if found is not None and name not in found]
     if missing:
-        return (f"Segment(s) not found: {', '.join(missing)}. Untick them, or add the file by "
-                "its path (ctrl+o).")  # fmt: skip
-    broken = [f"{name}: {context.segment_errors[name]}" for name in segments
-              if name in context.segment_errors]  # fmt: skip
+        return (
+            f"Segment(s) not found: {', '.join(missing)}. Untick them, or add the file by "
+            "its path (ctrl+o)."
+        )
+    broken = [
+        f"{name}: {context.segment_errors[name]}"
+        for name in segments
+        if name in context.segment_errors
+    ]
     if broken:
         return " ".join(broken)
     if saving and not segments:
@@ -215,8 +235,9 @@ def _attribute_problems(
         if row.field in seen:
             problems[f"{row.key}:field"] = f"{row.field} is already mapped above: map it once."
         else:
-            _add(problems, f"{row.key}:field", _field_problem(row, fields, customs, context,
-                                                              saving))  # fmt: skip
+            _add(
+                problems, f"{row.key}:field", _field_problem(row, fields, customs, context, saving)
+            )
         seen.add(row.field or "")
         if row.column:
             _add(problems, f"{row.key}:column", _missing(row.column, segments, context))
@@ -240,12 +261,15 @@ def _field_problem(
     if row.key in customs:
         position = customs.index(row.key) + 1
         if position > MAX_CUSTOM_FIELDS_PER_CONTACT:
-            return (f"Custom field {position} of {len(customs)}: Constant Contact takes at most "
-                    f"{MAX_CUSTOM_FIELDS_PER_CONTACT} per contact; remove "
-                    f"{len(customs) - MAX_CUSTOM_FIELDS_PER_CONTACT}.")  # fmt: skip
+            return (
+                f"Custom field {position} of {len(customs)}: Constant Contact takes at most "
+                f"{MAX_CUSTOM_FIELDS_PER_CONTACT} per contact; remove "
+                f"{len(customs) - MAX_CUSTOM_FIELDS_PER_CONTACT}."
+            )
         if context.account_fields is not None:
-            found = custom_field_problems(FieldMapping(email="", attributes={name: ""}),
-                                          context.account_fields)  # fmt: skip
+            found = custom_field_problems(
+                FieldMapping(email="", attributes={name: ""}), context.account_fields
+            )
             return found[0] if found else None
     if name in _BIRTHDAY and not all(f in fields for f in _BIRTHDAY):
         found = mapping_problems(FieldMapping(email="", attributes={name: ""}), {})

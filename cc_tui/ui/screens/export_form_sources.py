@@ -17,11 +17,10 @@ from textual.screen import Screen
 from textual.widgets import Select, Static
 from textual.worker import get_current_worker
 
-from cc_tui.constant_contact.schemas import is_uuid
 from cc_tui.engine.segments import Segment
 from cc_tui.engine.sources import SegmentOverview, SegmentStatus
 from cc_tui.errors import CcTuiError
-from cc_tui.models import Connection, Export
+from cc_tui.models import Connection, Export, is_uuid
 from cc_tui.ui.keymap import ExplainsDisabledKeys, TakesTyping
 from cc_tui.ui.outside_text import plain_text
 from cc_tui.ui.screens.export_form_checks import guess_columns
@@ -171,8 +170,12 @@ class ExportFormSources(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
 
     # -- fetching (async workers) ----------------------------------------------------------------
 
-    @work(exclusive=True, group="export-form-lists", exit_on_error=False,
-          description="Fetching contact lists")  # fmt: skip
+    @work(
+        exclusive=True,
+        group="export-form-lists",
+        exit_on_error=False,
+        description="Fetching contact lists",
+    )
     async def _fetch_lists(self, name: str) -> None:
         picker = self.query_one(ListPicker)
         picker.show_fetching(f"Fetching the lists of {name}…")
@@ -189,8 +192,12 @@ class ExportFormSources(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
             picker.set_lists(lists)
         self._recheck()
 
-    @work(exclusive=True, group="export-form-fields", exit_on_error=False,
-          description="Fetching custom fields")  # fmt: skip
+    @work(
+        exclusive=True,
+        group="export-form-fields",
+        exit_on_error=False,
+        description="Fetching custom fields",
+    )
     async def _fetch_fields(self, name: str) -> None:
         try:
             self._fields = await fetch_custom_fields(self.services.connections, name)
@@ -210,8 +217,12 @@ class ExportFormSources(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
         self._recheck()
         self.query_one(ListPicker).focus_filter()
 
-    @work(exclusive=True, group="export-form-list-check", exit_on_error=False,
-          description="Checking the list id")  # fmt: skip
+    @work(
+        exclusive=True,
+        group="export-form-list-check",
+        exit_on_error=False,
+        description="Checking the list id",
+    )
     async def _check_list(self, name: str, list_id: str) -> None:
         found = await check_list(self.services.connections, name, list_id)
         if isinstance(found, str):
@@ -223,8 +234,13 @@ class ExportFormSources(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
 
     # -- segments (thread workers: files are read off the event loop) --------------------------
 
-    @work(thread=True, exclusive=True, group="export-form-segments", exit_on_error=False,
-          description="Reading segments")  # fmt: skip
+    @work(
+        thread=True,
+        exclusive=True,
+        group="export-form-segments",
+        exit_on_error=False,
+        description="Reading segments",
+    )
     def _discover(self, services: Services) -> None:
         worker = get_current_worker()
         try:
@@ -284,8 +300,12 @@ class ExportFormSources(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
             self._read_columns(unread)
         self._columns_ready()
 
-    @work(thread=True, group="export-form-columns", exit_on_error=False,
-          description="Reading segment columns")  # fmt: skip
+    @work(
+        thread=True,
+        group="export-form-columns",
+        exit_on_error=False,
+        description="Reading segment columns",
+    )
     def _read_columns(self, segments: list[Segment]) -> None:
         for segment in segments:
             self._call(self._columns_read, segment.name, read_columns(segment))

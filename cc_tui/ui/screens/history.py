@@ -19,15 +19,15 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from cc_tui.models import RunRecord, RunStatus
-from cc_tui.run_words import duration_text, status_word
+from cc_tui.run_words import status_word
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
-from cc_tui.ui.format import local_time
 from cc_tui.ui.keymap import ExplainsDisabledKeys
 from cc_tui.ui.messages import RunRequested
 from cc_tui.ui.widgets.batch_table import BatchTable
 from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
 from cc_tui.ui.widgets.rejected_rows import RejectedRows
 from cc_tui.ui.widgets.run_summary import RunSummary
+from cc_tui.units import duration_text, local_time_text
 
 if TYPE_CHECKING:
     from cc_tui.ui.app import CcTuiApp
@@ -78,15 +78,30 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
     HistoryScreen.-wide #history-rejected { height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "resume_run", "Resume", id="history-resume",
-                tooltip="Resume the highlighted interrupted run and watch it"),
-        Binding("x", "show_rejected", "Rejected", id="history-show-rejected",
-                tooltip="Browse the highlighted run's rejected rows (0-5 filter by reason)"),
-        Binding("a", "toggle_all", "All", id="history-all",
-                tooltip="Show the runs of every export, or of this export only"),
+        Binding(
+            "r",
+            "resume_run",
+            "Resume",
+            id="history-resume",
+            tooltip="Resume the highlighted interrupted run and watch it",
+        ),
+        Binding(
+            "x",
+            "show_rejected",
+            "Rejected",
+            id="history-show-rejected",
+            tooltip="Browse the highlighted run's rejected rows (0-5 filter by reason)",
+        ),
+        Binding(
+            "a",
+            "toggle_all",
+            "All",
+            id="history-all",
+            tooltip="Show the runs of every export, or of this export only",
+        ),
         Binding("escape", "back", "Back", id="history-back", tooltip="Back"),
         Binding("b", "back", "Back", show=False, id="history-back-alt", tooltip="Back"),
-    ]  # fmt: skip
+    ]
 
     def __init__(self, export: str | None = None, run_id: str | None = None) -> None:
         super().__init__()
@@ -150,12 +165,18 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
         # A preview confirms nothing and leaves nothing pending: it sent nothing.
         pending = "—" if run.dry_run else f"{figures.pending:,}"
         return [
-            local_time(run.started_at),
+            local_time_text(run.started_at),
             table.themed(status_word(run), _STATUS_VARIABLE.get(run.status, "foreground")),
-            f"{run.confirmed:,}", f"{run.failed:,}", f"{run.unsubscribed:,}",
-            pending, f"{figures.rejected_total:,}", f"{run.rows_read:,}",
-            f"{run.sent:,}", duration_text(run.duration_s), run.export,
-        ]  # fmt: skip
+            f"{run.confirmed:,}",
+            f"{run.failed:,}",
+            f"{run.unsubscribed:,}",
+            pending,
+            f"{figures.rejected_total:,}",
+            f"{run.rows_read:,}",
+            f"{run.sent:,}",
+            duration_text(run.duration_s),
+            run.export,
+        ]
 
     def on_named_table_highlighted(self, event: NamedTable.Highlighted) -> None:
         event.stop()
@@ -176,10 +197,15 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
     def _runs_signature(self) -> object:
         runs = self.cc_app.runs.runs.values()
         return tuple(
-            (run.export, run.running, run.progress.run_id if run.progress else None,
-             run.record.status if run.record else None, run.error)
+            (
+                run.export,
+                run.running,
+                run.progress.run_id if run.progress else None,
+                run.record.status if run.record else None,
+                run.error,
+            )
             for run in runs
-        )  # fmt: skip
+        )
 
     def _on_runs_changed(self, export: str) -> None:
         if self._only_export and export != self.export:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from rich.text import Text
 
 from cc_tui.engine.connections import ConnectionStatus
-from cc_tui.ui.format import ago
 from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
+from cc_tui.units import ago_text
 
 __all__ = ["ConnectionList"]
 
@@ -42,7 +42,7 @@ class ConnectionList(NamedTable):
             if not status.signed_in:
                 signed = self.themed("no: press enter", "warning", bold=True)
             elif status.token_expires_at is not None:
-                signed = f"yes (token {ago(status.token_expires_at)})"
+                signed = f"yes (token {ago_text(status.token_expires_at)})"
             else:
                 signed = "yes"
             usable = "admins" if conn.usable_by.value == "admins" else "contributors"

@@ -19,8 +19,8 @@ from cc_tui.run_words import (
     time_sentence,
 )
 from cc_tui.schedules import describe_schedule, next_run
-from cc_tui.ui.format import ago, local_time, now
 from cc_tui.ui.outside_text import plain, plain_text
+from cc_tui.units import ago_text, local_time_text, now
 
 __all__ = ["DetailPanel"]
 
@@ -39,9 +39,9 @@ def _grid(rows: Sequence[tuple[str, str | Text]]) -> Table:
 def _schedule_text(schedule: str | None) -> str:
     if not schedule:
         return "on demand (no schedule)"
+    upcoming = local_time_text(next_run(schedule, now()))
     return (
-        f"{schedule}: {describe_schedule(schedule)}; next {local_time(next_run(schedule, now()))}"
-        " (when cc-tui scheduler runs)"
+        f"{schedule}: {describe_schedule(schedule)}; next {upcoming} (when cc-tui scheduler runs)"
     )
 
 
@@ -66,21 +66,33 @@ class DetailPanel(VerticalScroll):
         conn = status.connection
         consent = "not accepted: open it and accept the statement"
         if conn.consent:
-            consent = (
-                f"accepted by {conn.consent.accepted_by} on {local_time(conn.consent.accepted_at)}"
-            )
+            accepted = local_time_text(conn.consent.accepted_at)
+            consent = f"accepted by {conn.consent.accepted_by} on {accepted}"
+        expires = status.token_expires_at
         token = (
-            f"valid until {local_time(status.token_expires_at)} ({ago(status.token_expires_at)})"
+            f"valid until {local_time_text(expires)} ({ago_text(expires)})"
             if status.signed_in
             else "not signed in"
         )
-        self._show(f"Connection {conn.name}", _grid([
-            ("account", conn.display_name), ("client ID", conn.client_id),
-            ("usable by", "administrators" if conn.usable_by.value == "admins"
-             else "administrators and contributors"),
-            ("privacy consent", consent), ("access token", token),
-            ("API", conn.api_base_url), ("used by", ", ".join(used_by) or "no export"),
-        ]))  # fmt: skip
+        self._show(
+            f"Connection {conn.name}",
+            _grid(
+                [
+                    ("account", conn.display_name),
+                    ("client ID", conn.client_id),
+                    (
+                        "usable by",
+                        "administrators"
+                        if conn.usable_by.value == "admins"
+                        else "administrators and contributors",
+                    ),
+                    ("privacy consent", consent),
+                    ("access token", token),
+                    ("API", conn.api_base_url),
+                    ("used by", ", ".join(used_by) or "no export"),
+                ]
+            ),
+        )
 
     def show_export(self, export: Export, last: RunRecord | None, live: RunProgress | None) -> None:
         """An export: lists, segments, mapping, schedule, latest run."""
@@ -89,9 +101,10 @@ class DetailPanel(VerticalScroll):
             mapping.add_row(plain_text(field), plain_text(column))
         rows: list[tuple[str, str | Text]] = [
             ("connection", export.connection or "(detached: edit it to choose one)"),
-            ("lists", "\n".join(export.list_ids)), ("segments", " → ".join(export.segments)),
+            ("lists", "\n".join(export.list_ids)),
+            ("segments", " → ".join(export.segments)),
             ("schedule", _schedule_text(export.schedule)),
-        ]  # fmt: skip
+        ]
         if live is not None:
             done = live.confirmed + live.failed + live.unsubscribed
             rows.append(
@@ -106,7 +119,7 @@ class DetailPanel(VerticalScroll):
                 (
                     "last run",
                     f"{last.status.value}{' (preview)' if last.dry_run else ''}"
-                    f", {local_time(last.started_at)}: {last.confirmed:,} "
+                    f", {local_time_text(last.started_at)}: {last.confirmed:,} "
                     f"confirmed, {sum(last.rejected.values()):,} rejected",
                 )
             )
@@ -117,7 +130,7 @@ class DetailPanel(VerticalScroll):
         figures = run.figures
         rows: list[tuple[str, str | Text]] = [
             ("status", status_word(run) + (" (nothing sent)" if run.dry_run else "")),
-            ("started", f"{local_time(run.started_at)}, {time_sentence(run)}"),
+            ("started", f"{local_time_text(run.started_at)}, {time_sentence(run)}"),
             ("rows", rows_sentence(figures, reasons=False)),
             ("contacts", contacts_sentence(figures)),
             ("rejected", reasons_phrase(run.rejected, zeros=False)),

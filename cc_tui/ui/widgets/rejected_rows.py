@@ -22,15 +22,15 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Select, Static
 from textual.worker import get_current_worker
 
-from cc_tui.models import REJECT_REASONS, RunRecord, RunStatus
+from cc_tui.models import REJECT_REASONS, RejectReason, RunRecord, RunStatus
 from cc_tui.ui.outside_text import plain, plain_text
 
 __all__ = ["ALL_REASONS", "REASONS", "ROWS_SHOWN", "RejectedRows"]
 
 ROWS_SHOWN = 500  # rows read from the file for one reason
 ALL_REASONS = "all"
-REFUSED = "refused_by_constant_contact"  # engine.rejected.REFUSED_REASON
-REASONS = (*REJECT_REASONS, REFUSED)
+# Every reason rejected.csv can hold, in the order of the filter's keys 1 to 5.
+REASONS = tuple(RejectReason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +43,14 @@ class _Slice:
 
 
 def _reason_binding(number: int, reason: str) -> Binding:
-    return Binding(str(number), f"filter('{reason}')", reason, show=False,
-                   id=f"rejected-rows-reason-{number}",
-                   tooltip=f"Show only rows rejected as {reason}")  # fmt: skip
+    return Binding(
+        str(number),
+        f"filter('{reason}')",
+        reason,
+        show=False,
+        id=f"rejected-rows-reason-{number}",
+        tooltip=f"Show only rows rejected as {reason}",
+    )
 
 
 class RejectedRows(Vertical):
@@ -67,14 +72,18 @@ class RejectedRows(Vertical):
     RejectedRows DataTable { height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("0", f"filter('{ALL_REASONS}')", "All reasons", show=False,
-                id="rejected-rows-all", tooltip="Show rejected rows of every reason"),
+        Binding(
+            "0",
+            f"filter('{ALL_REASONS}')",
+            "All reasons",
+            show=False,
+            id="rejected-rows-all",
+            tooltip="Show rejected rows of every reason",
+        ),
         *(_reason_binding(number, reason) for number, reason in enumerate(REASONS, start=1)),
-        Binding("j", "move(1)", "Down", show=False, id="rejected-rows-down",
-                tooltip="Next row"),
-        Binding("k", "move(-1)", "Up", show=False, id="rejected-rows-up",
-                tooltip="Previous row"),
-    ]  # fmt: skip
+        Binding("j", "move(1)", "Down", show=False, id="rejected-rows-down", tooltip="Next row"),
+        Binding("k", "move(-1)", "Up", show=False, id="rejected-rows-up", tooltip="Previous row"),
+    ]
 
     reason: reactive[str] = reactive(ALL_REASONS, init=False)
     """The reason shown ("all" for every reason)."""
@@ -100,9 +109,14 @@ class RejectedRows(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("No rejected-rows file.", id="rejected-rows-path")
         with Horizontal():
-            yield Select(_options(), value=ALL_REASONS, allow_blank=False,
-                         id="rejected-rows-reason", compact=True,
-                         tooltip="Which reason to show (keys 0-5)")  # fmt: skip
+            yield Select(
+                _options(),
+                value=ALL_REASONS,
+                allow_blank=False,
+                id="rejected-rows-reason",
+                compact=True,
+                tooltip="Which reason to show (keys 0-5)",
+            )
             yield Static("", id="rejected-rows-note")
         yield DataTable[Text](id="rejected-rows-table", zebra_stripes=True, cursor_type="row")
 
@@ -163,8 +177,13 @@ class RejectedRows(Vertical):
         self._note("reading…")
         self._read(self.path, self.reason, not self._counts_read)
 
-    @work(thread=True, exclusive=True, group="rejected-rows", exit_on_error=False,
-          description="Reading rejected rows")  # fmt: skip
+    @work(
+        thread=True,
+        exclusive=True,
+        group="rejected-rows",
+        exit_on_error=False,
+        description="Reading rejected rows",
+    )
     def _read(self, path: str, reason: str, with_counts: bool) -> None:
         result = _read_rejected(Path(path), reason, limit=ROWS_SHOWN, with_counts=with_counts)
         if not get_current_worker().is_cancelled:
@@ -221,7 +240,7 @@ class RejectedRows(Vertical):
         if record is None:
             return ""
         expected = {r: int(record.rejected.get(r, 0)) for r in REJECT_REASONS}
-        expected[REFUSED] = record.failed
+        expected[RejectReason.REFUSED] = record.failed
         total = sum(expected.values())
         written = sum(self.counts.get(reason, 0) for reason in REASONS)
         if written == total:
@@ -230,7 +249,7 @@ class RejectedRows(Vertical):
             why = "the run is still going: rows are written as it reads them"
         elif record.status is RunStatus.INTERRUPTED:
             why = "it stopped before writing them all; resuming writes every row again"
-        elif written < total and written >= total - expected[REFUSED]:
+        elif written < total and written >= total - expected[RejectReason.REFUSED]:
             why = "Constant Contact did not name every contact it refused"
         else:
             why = "the file does not match the run's accounting"

@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from rich.text import Text
 
 from cc_tui.models import RunRecord
-from cc_tui.run_words import duration_text
-from cc_tui.ui.format import local_time
 from cc_tui.ui.widgets.export_list import status_text
 from cc_tui.ui.widgets.named_table import NamedTable
+from cc_tui.units import duration_text, local_time_text
 
 __all__ = ["RunHistoryList"]
 
@@ -32,9 +31,17 @@ class RunHistoryList(NamedTable):
         rows: list[tuple[str, list[str | Text]]] = []
         for run in runs:
             rejected = sum(run.rejected.values())
-            rows.append((run.run_id, [
-                local_time(run.started_at), run.export,
-                status_text(self, run.status, dry_run=run.dry_run, unseen=run.unseen),
-                f"{run.confirmed:,}", f"{rejected:,}", duration_text(run.duration_s),
-            ]))  # fmt: skip
+            rows.append(
+                (
+                    run.run_id,
+                    [
+                        local_time_text(run.started_at),
+                        run.export,
+                        status_text(self, run.status, dry_run=run.dry_run, unseen=run.unseen),
+                        f"{run.confirmed:,}",
+                        f"{rejected:,}",
+                        duration_text(run.duration_s),
+                    ],
+                )
+            )
         self.show(rows)

@@ -7,8 +7,6 @@ that nothing was sent.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
@@ -124,10 +122,10 @@ def summary_content(record: RunRecord) -> Content:
         lines.append(templated("rejected rows: $path", path=record.rejected_rows_file))
         if record.fields and record.field_problems_file:
             lines.append(templated("field problems: $path", path=record.field_problems_file))
-        if record.dry_run:
-            # Written by the run (engine.execution.WOULD_SEND_FILE) beside the rejected rows.
-            would_send = str(Path(record.rejected_rows_file).with_name("would_send.jsonl"))
-            lines.append(templated("would send (one request per line): $path", path=would_send))
+        if record.dry_run and record.would_send_file:
+            lines.append(
+                templated("would send (one request per line): $path", path=record.would_send_file)
+            )
     return Content("\n").join(lines)
 
 

@@ -23,6 +23,7 @@ from cc_tui.safe_text import visible
 from cc_tui.ui.outside_text import plain
 from cc_tui.ui.widgets.field_problem import FieldProblem
 from cc_tui.ui.widgets.toggles import MarkedSelectionList
+from cc_tui.units import size_text
 
 __all__ = ["READY", "SegmentChoice", "SegmentPicker"]
 
@@ -65,18 +66,9 @@ class SegmentChoice:
         rows = (
             "… rows" if self.rows is None else f"{self.rows:,} row{'' if self.rows == 1 else 's'}"
         )
-        return Text.assemble(name, f"  {self.format_label}  {rows}  ",
-                             (_human_size(self.size_bytes), "dim"))  # fmt: skip
-
-
-def _human_size(size: int) -> str:
-    """``1.2 MB`` style."""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024:
-            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
-        value /= 1024
-    return f"{value:,.1f} TB"
+        return Text.assemble(
+            name, f"  {self.format_label}  {rows}  ", (size_text(self.size_bytes), "dim")
+        )
 
 
 class SegmentPicker(Widget):

@@ -1,4 +1,8 @@
-"""Crash-safe file replacement: a reader sees the old file or the new one, never a torn one."""
+"""Crash-safe file replacement: a reader sees the old file or the new one, never a torn one.
+
+In the base layer because the stores and the emulator's state file both need it, and the
+emulator shares no code with the stores.
+"""
 
 from __future__ import annotations
 

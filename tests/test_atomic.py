@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cc_tui.store.atomic import atomic_write_bytes, atomic_write_text
+from cc_tui.atomic import atomic_write_bytes, atomic_write_text
 
 
 def test_replaces_content_and_leaves_no_temp_files(tmp_path: Path) -> None:
