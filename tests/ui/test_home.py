@@ -12,6 +12,7 @@ from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.screens.help import HelpModal
 from cc_tui.ui.screens.home import HomeScreen
 from cc_tui.ui.widgets.detail_panel import DetailPanel
+from cc_tui.ui.widgets.run_status_line import RunStatusLine
 from tests.ui.conftest import UiHome
 
 
@@ -54,9 +55,19 @@ async def test_narrow_layout_shows_one_pane_and_tab_switches(ui_home: UiHome) ->
         await pilot.pause()
         assert app.focused is not None and app.focused.id == "connections"
         assert screen.query_one(DetailPanel).border_title == "Connection marketing"
+        assert _status(app) == "No run active"  # r and p do not apply on Connections
         await pilot.press("shift+tab")
         await pilot.pause()
         assert app.focused is not None and app.focused.id == "history"
+        await pilot.press("shift+tab")
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "exports"
+        assert _status(app) == "No run active · r runs the highlighted export · p previews it"
+
+
+def _status(app: object) -> str:
+    line = app.screen.query_one(RunStatusLine)  # type: ignore[attr-defined]
+    return str(line.content)
 
 
 async def test_run_key_starts_a_run_and_history_fills(ui_home: UiHome) -> None:

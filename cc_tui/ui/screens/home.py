@@ -138,7 +138,13 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
 
     def _update_status_line(self) -> None:
         active = [(r.export, r.dry_run, r.progress) for r in self.cc_app.runs.active()]
-        self.query_one(RunStatusLine).show_runs(active)
+        hint = ""
+        if self._current_pane() == "exports":  # r and p act on the Exports pane only
+            key = self.cc_app.key_for
+            hint = (
+                f"{key('home-run')} runs the highlighted export · {key('home-preview')} previews it"
+            )
+        self.query_one(RunStatusLine).show_runs(active, idle_hint=hint)
 
     # -- panes and details -------------------------------------------------------------------
 
@@ -151,6 +157,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         # In a narrow layout the pane was hidden until now: focus once styles have applied.
         self.call_after_refresh(self.query_one(f"#{pane}", NamedTable).focus)
         self._update_details()
+        self._update_status_line()
         self.refresh_bindings()
 
     def _mark_current(self, pane: str) -> None:
@@ -173,6 +180,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
             self._pane = pane
             self._mark_current(pane)
             self._update_details()
+            self._update_status_line()
             self.refresh_bindings()
 
     def on_named_table_highlighted(self, event: NamedTable.Highlighted) -> None:

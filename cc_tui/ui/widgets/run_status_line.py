@@ -23,11 +23,14 @@ class RunStatusLine(Static):
     RunStatusLine.-active { color: $text; }
     """
 
-    def show_runs(self, runs: Sequence[tuple[str, bool, RunProgress | None]]) -> None:
-        """``runs``: (export, dry_run, latest progress) of every active run."""
+    def show_runs(
+        self, runs: Sequence[tuple[str, bool, RunProgress | None]], *, idle_hint: str = ""
+    ) -> None:
+        """``runs``: (export, dry_run, latest progress) of every active run; ``idle_hint``:
+        what to do when none runs, for the pane in use (empty: nothing to add)."""
         self.set_class(bool(runs), "-active")
         if not runs:
-            self.update("No run active · r runs the highlighted export · p previews it")
+            self.update("No run active" + (f" · {idle_hint}" if idle_hint else ""))
             return
         parts = []
         for export, dry_run, progress in runs:
