@@ -52,8 +52,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "demo",
         help="try everything against the built-in emulator",
         description="Start the Constant Contact emulator in-process, create a home with demo "
-        "segments, a signed-in connection, a connection left for you to sign in (press s on "
-        "it and approve the code on the emulator's page) and an export. Without --headless "
+        "segments, a signed-in connection, a connection left for you to sign in (open it, press "
+        "ctrl+l and approve the code on the emulator's page) and an export. Without --headless "
         "the terminal app opens on it (press r to run); with --headless the export runs once "
         "and its summary is printed. The home is temporary unless --home is given.",
     )
