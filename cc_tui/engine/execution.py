@@ -34,6 +34,7 @@ from cc_tui.engine.progress import (
     RunObserver,
 )
 from cc_tui.engine.rejected import RejectedRowsWriter
+from cc_tui.engine.run_files import open_private
 from cc_tui.engine.sender import BatchSender
 from cc_tui.engine.validation import Classification, RowClass
 from cc_tui.errors import CcTuiError
@@ -289,7 +290,7 @@ class RunExecution:
     async def _keep_requests(self, queue: asyncio.Queue[Batch | None]) -> None:
         """A dry run writes every request it would send, one JSON body per line."""
         path = self.runner.services.paths.run_dir(self.run.run_id) / WOULD_SEND_FILE
-        with path.open("wb") as requests:
+        with open_private(path) as requests:  # full contact payloads: 0600
             while (batch := await queue.get()) is not None:
                 requests.write(batch.body + b"\n")
                 self.tracker.add(batches_done=1)

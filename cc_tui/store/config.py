@@ -9,6 +9,7 @@ document written is built by :func:`config_to_toml` (:mod:`cc_tui.store.config_w
 from __future__ import annotations
 
 import fcntl
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ from cc_tui.models import (
     is_attribute_field,
     url_is_secure_enough,
 )
+from cc_tui.paths import open_private_fd
 from cc_tui.schedules import schedule_problem
 from cc_tui.store.atomic import atomic_write_text
 from cc_tui.store.config_writer import config_to_toml
@@ -365,18 +367,19 @@ class ConfigStore:
         text = tomli_w.dumps(config_to_toml(config))
         # Re-read what we are about to write: a bug here must not leave an unreadable file.
         _validate(TomlSection(self.path, parse_toml(self.path, text), text=text))
-        atomic_write_text(self.path, text, mode=0o644)
+        # 0600: config.toml names the API hosts the stored tokens are sent to.
+        atomic_write_text(self.path, text)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.path.with_name(f".{self.path.name}.lock")
-        with lock_path.open("a") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        fd = open_private_fd(lock_path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
 
 
 def with_connection(config: AppConfig, connection: Connection) -> AppConfig:

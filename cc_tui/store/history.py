@@ -8,6 +8,7 @@ process killed at any moment leaves the last committed state for a resume to sta
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cc_tui.errors import ConfigError
+from cc_tui.paths import ensure_private_dir, open_private_fd
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "AuditEvent", "HistoryStore", "utc_now_iso"]
 
@@ -163,6 +165,9 @@ UPDATE runs SET attempt_started_at = started_at WHERE attempts = 1
 """
 
 # MIGRATIONS[n] upgrades a file at user_version n to n + 1. Append, never edit.
+_SIDE_FILES = ("-wal", "-shm")
+"""SQLite's companions of a WAL database, private like it."""
+
 MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -188,7 +193,7 @@ class HistoryStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(
             path, check_same_thread=False, isolation_level=None, timeout=30.0
@@ -267,6 +272,18 @@ class HistoryStore:
             )
             for row in rows
         ]
+
+
+def _create_private(path: Path) -> None:
+    """``path`` (and any -wal / -shm beside it) exists with mode 0600 before SQLite opens it.
+
+    SQLite creates a new database with the umask's mode (often 0644) and gives its -wal and
+    -shm files the database file's mode, so the file is created 0600 first.
+    """
+    ensure_private_dir(path.parent)
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in _SIDE_FILES)):
+        if file is path or file.exists():
+            os.close(open_private_fd(file, os.O_RDONLY))
 
 
 def _statements(script: str) -> list[str]:
