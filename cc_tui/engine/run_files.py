@@ -3,19 +3,60 @@
 They hold rows of the user's segments (e-mail addresses, names, phone numbers), so the folder is
 0700 and the files are created with mode 0600 whatever the umask, like the secrets and the
 emulator's state.
+
+The CSV files (rejected.csv, field_problems.csv) are meant to be opened in a spreadsheet, which
+runs a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a formula
+(CSV injection). Following OWASP's advice, such a cell of outside text (segment values, column
+names, Constant Contact's error text) is written with a single quote ``'`` before it, so the
+spreadsheet shows it as text. The rule is reversible: a cell that already started with one or
+more ``'`` followed by one of those characters gets one more. So to get the original back,
+remove one leading ``'`` from every cell that starts with ``'`` and, after all its leading
+quotes, one of those characters (:func:`original_cell`); every other cell is as it was read.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import IO
 
+import polars as pl
+
 from cc_tui.paths import PRIVATE_FILE_MODE, ensure_private_dir, open_private_fd
 
-__all__ = ["RUN_FILE_MODE", "open_private"]
+__all__ = [
+    "FORMULA_TRIGGERS",
+    "RUN_FILE_MODE",
+    "neutralised",
+    "neutralised_cell",
+    "open_private",
+    "original_cell",
+]
 
 RUN_FILE_MODE = PRIVATE_FILE_MODE
+FORMULA_TRIGGERS = "=+-@\t\r"
+"""First characters that make a spreadsheet run a cell (OWASP, CSV injection)."""
+_QUOTE = "'"
+# Leading quotes, then a trigger: quoted cells too, so removing one quote always restores them.
+_NEEDS_QUOTE = "^'*[" + re.escape(FORMULA_TRIGGERS) + "]"
+_NEEDS_QUOTE_RE = re.compile(_NEEDS_QUOTE)
+_WAS_QUOTED_RE = re.compile("^'+[" + re.escape(FORMULA_TRIGGERS) + "]")
+
+
+def neutralised(text: pl.Expr) -> pl.Expr:
+    """``text`` with one more ``'`` before every cell a spreadsheet would run (vectorised)."""
+    return pl.when(text.str.contains(_NEEDS_QUOTE)).then(pl.lit(_QUOTE) + text).otherwise(text)
+
+
+def neutralised_cell(text: str) -> str:
+    """:func:`neutralised` for one cell (a header name)."""
+    return _QUOTE + text if _NEEDS_QUOTE_RE.match(text) else text
+
+
+def original_cell(cell: str) -> str:
+    """The text a written cell came from: the inverse of :func:`neutralised_cell`."""
+    return cell[1:] if _WAS_QUOTED_RE.match(cell) else cell
 
 
 def open_private(path: Path) -> IO[bytes]:
