@@ -33,7 +33,9 @@ from cc_tui.models import (
     SegmentSource,
     UsableBy,
     is_attribute_field,
+    url_has_credentials,
     url_is_secure_enough,
+    url_without_credentials,
 )
 from cc_tui.paths import open_private_fd
 from cc_tui.schedules import schedule_problem
@@ -179,6 +181,12 @@ def _checked_name(table: TomlSection, kind: str, name: str) -> None:
 
 def _url(table: TomlSection, key: str, default: str) -> str:
     url = table.string(key, default=default) or default
+    if url_has_credentials(url):
+        raise table.error(
+            key,
+            f"'{url_without_credentials(url)}' has a user name or password in it",
+            "remove the 'user:password@' part (cc-tui signs in with OAuth2)",
+        )
     if not url_is_secure_enough(url):
         raise table.error(
             key, f"'{url}' is not allowed", "use https:// (plain http:// only for a loopback host)"
