@@ -25,6 +25,7 @@
     │   ├── TransportError          connection errors and timeouts after the retries
     │   ├── OutcomeUnknownError     a request that changes something got no clear answer (exit 3)
     │   └── ActivityDeadlineError   an import activity did not finish in time       (exit 3)
+    ├── StorageFullError            the disk is full (ENOSPC); a run stops resumable   (exit 3)
     └── RunError                    an export run could not go on
         ├── RunAlreadyActiveError   another process runs the same export
         ├── ResumeRefusedError      an input changed since the interrupted run began
@@ -104,6 +105,7 @@ __all__ = [
     "SecretsPermissionError",
     "ServerError",
     "SignInRequiredError",
+    "StorageFullError",
     "ThrottledError",
     "TransportError",
     "UsageError",
@@ -422,3 +424,21 @@ class RunInterruptedError(RunError):
 
     exit_code = EXIT_RESUMABLE
     retry_can_fix = True
+
+
+class StorageFullError(CcTuiError):
+    """The disk (or quota) holding the home is full: nothing more could be written.
+
+    A run it stops stays resumable: once space is freed, the resume goes on from the last
+    committed checkpoint.
+    """
+
+    exit_code = EXIT_RESUMABLE
+    retry_can_fix = True
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = path
+        super().__init__(
+            f"The disk is full: cc-tui could not write {path}. Free some space on it "
+            "(df -h shows how much is left), then try again."
+        )

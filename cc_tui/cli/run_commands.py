@@ -14,6 +14,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from cc_tui.cli import history_repair
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output, Visible, format_local_time
 from cc_tui.engine.execution import WOULD_SEND_FILE
@@ -102,6 +103,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     history.add_argument("--limit", type=int, default=20, metavar="N", help="how many (20)")
     history.add_argument("--json", action="store_true", help="print JSON")
     history.set_defaults(handler=_history)
+    history_repair.register(history)
 
 
 def _duration(text: str) -> float:
