@@ -34,7 +34,7 @@ from cc_tui.engine.progress import (
     RunObserver,
 )
 from cc_tui.engine.rejected import RejectedRowsWriter
-from cc_tui.engine.run_files import open_private
+from cc_tui.engine.run_files import disk_full_stops_the_run, open_private
 from cc_tui.engine.sender import BatchSender
 from cc_tui.engine.validation import Classification, RowClass
 from cc_tui.errors import CcTuiError
@@ -290,7 +290,9 @@ class RunExecution:
     async def _keep_requests(self, queue: asyncio.Queue[Batch | None]) -> None:
         """A dry run writes every request it would send, one JSON body per line."""
         path = self.runner.services.paths.run_dir(self.run.run_id) / WOULD_SEND_FILE
-        with open_private(path) as requests:  # full contact payloads: 0600
+        # Full contact payloads: 0600. A full disk (on a write or the final flush) stops the
+        # run resumable.
+        with disk_full_stops_the_run(path), open_private(path) as requests:
             while (batch := await queue.get()) is not None:
                 requests.write(batch.body + b"\n")
                 self.tracker.add(batches_done=1)

@@ -19,7 +19,7 @@ from typing import IO
 
 import polars as pl
 
-from cc_tui.engine.run_files import neutralised, open_private
+from cc_tui.engine.run_files import append_csv, neutralised, open_private
 
 __all__ = ["FIELD_PROBLEM_COLUMNS", "FieldProblemsWriter"]
 
@@ -35,7 +35,8 @@ class FieldProblemsWriter:
         self._counts: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
         self._file: IO[bytes] | None = open_private(path)
-        pl.DataFrame(schema=dict.fromkeys(FIELD_PROBLEM_COLUMNS, pl.String)).write_csv(self._file)
+        header = pl.DataFrame(schema=dict.fromkeys(FIELD_PROBLEM_COLUMNS, pl.String))
+        append_csv(self._file, path, header, header=True)
 
     def write(self, segment: str, problems: pl.DataFrame) -> None:
         """Append ``problems`` (``row``, ``field``, ``reason``, ``value``) of ``segment``."""
@@ -52,8 +53,7 @@ class FieldProblemsWriter:
         with self._lock:
             if self._file is None:
                 raise RuntimeError("the field-problems file is closed")
-            frame.write_csv(self._file, include_header=False)
-            self._file.flush()
+            append_csv(self._file, self.path, frame, header=False)
             self.rows_written += frame.height
             self._counts.update({(field, reason): count for field, reason, count in counted})
 

@@ -19,7 +19,7 @@ from typing import IO
 
 import polars as pl
 
-from cc_tui.engine.run_files import neutralised, neutralised_cell, open_private
+from cc_tui.engine.run_files import append_csv, neutralised, neutralised_cell, open_private
 from cc_tui.engine.validation import RowClass
 
 __all__ = ["REFUSED_REASON", "RejectedRowsWriter"]
@@ -44,7 +44,9 @@ class RejectedRowsWriter:
         self._lock = threading.Lock()
         self._file: IO[bytes] | None = open_private(path)
         header = [*_OWN_COLUMNS, *(neutralised_cell(_output_name(c)) for c in self._columns)]
-        pl.DataFrame(schema=dict.fromkeys(header, pl.String)).write_csv(self._file)
+        append_csv(
+            self._file, path, pl.DataFrame(schema=dict.fromkeys(header, pl.String)), header=True
+        )
 
     def write_classified(self, segment: str, rows: pl.DataFrame) -> None:
         """Rows rejected by validation: ``rows`` has ``row``, ``cls`` and the source columns."""
@@ -98,8 +100,7 @@ class RejectedRowsWriter:
         with self._lock:
             if self._file is None:
                 raise RuntimeError("the rejected-rows file is closed")
-            frame.write_csv(self._file, include_header=False)
-            self._file.flush()
+            append_csv(self._file, self.path, frame, header=False)
             self.rows_written += frame.height
 
 

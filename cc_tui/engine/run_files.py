@@ -16,18 +16,25 @@ quotes, one of those characters (:func:`original_cell`); every other cell is as 
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
 import polars as pl
 
+from cc_tui.errors import StorageFullError
 from cc_tui.paths import PRIVATE_FILE_MODE, ensure_private_dir, open_private_fd
 
 __all__ = [
     "FORMULA_TRIGGERS",
     "RUN_FILE_MODE",
+    "append_csv",
+    "disk_full_stops_the_run",
     "neutralised",
     "neutralised_cell",
     "open_private",
@@ -59,14 +66,47 @@ def original_cell(cell: str) -> str:
     return cell[1:] if _WAS_QUOTED_RE.match(cell) else cell
 
 
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+@contextmanager
+def disk_full_stops_the_run(path: Path) -> Iterator[None]:
+    """Turn a full disk (or quota) while writing ``path`` into :class:`StorageFullError`.
+
+    That error stops the run resumable (exit 3) with a message that says what to do, instead
+    of a bare ``OSError`` that would end it ``failed``.
+    """
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in _DISK_FULL:
+            raise StorageFullError(path) from exc
+        raise
+
+
+def append_csv(file: IO[bytes], path: Path, frame: pl.DataFrame, *, header: bool) -> None:
+    """Write ``frame`` as CSV to ``file`` (at ``path``) and flush it; a full disk stops the run.
+
+    Polars formats into memory and the bytes are written here: an error Polars meets while
+    writing to a Python file comes back without its ``errno``, and a full disk must be told
+    apart from other failures.
+    """
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, include_header=header)
+    with disk_full_stops_the_run(path):
+        file.write(buffer.getbuffer())
+        file.flush()
+
+
 def open_private(path: Path) -> IO[bytes]:
     """Open ``path`` for writing from its start (created or emptied), readable by its owner only.
 
     The folder is created (0700) if needed. A file left from an earlier attempt of the run keeps
-    no wider mode than 0600.
+    no wider mode than 0600. A full disk raises :class:`StorageFullError`.
     """
-    ensure_private_dir(path.parent)
-    fd = open_private_fd(path, os.O_WRONLY | os.O_TRUNC)
+    with disk_full_stops_the_run(path):
+        ensure_private_dir(path.parent)
+        fd = open_private_fd(path, os.O_WRONLY | os.O_TRUNC)
     try:
         return os.fdopen(fd, "wb")
     except BaseException:
