@@ -97,6 +97,8 @@ class RunExecution:
         self.batches_built = 0
         self.cut_complete = False  # pass 2 cut every batch
         self._producer: concurrent.futures.Future[None] | None = None
+        self.ended_by: CcTuiError | None = None
+        """The error that ended this attempt, if one did (its exit code is the face's)."""
 
     async def execute(self) -> RunRecord:
         """Run to the end (or to an interruption) and return the recorded result."""
@@ -113,6 +115,7 @@ class RunExecution:
             raise
         except (CcTuiError, PreparationStopped) as exc:
             # Resumable only when a later retry can fix it; see cc_tui.errors for the table.
+            self.ended_by = exc if isinstance(exc, CcTuiError) else None
             account = self.plan.account
             status, error = run_outcome(
                 exc,

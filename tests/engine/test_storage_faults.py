@@ -11,6 +11,7 @@ from typing import IO
 
 import pytest
 
+from cc_tui.cli.entry import main
 from cc_tui.cli.run_commands import EXIT_CODES
 from cc_tui.engine import rejected
 from cc_tui.engine.run_files import open_private
@@ -80,3 +81,30 @@ def test_a_full_disk_stops_the_run_resumable_and_the_resume_finishes(
     resumed = asyncio.run(runner.run("promo", options))
     assert resumed.run_id == record.run_id and resumed.status is RunStatus.SUCCEEDED
     assert workspace.members() == {f"person{i}@example.com" for i in range(1, 400, 2)}
+
+
+def test_an_input_error_found_mid_run_exits_2_like_before_the_run(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cc_tui.engine import execution
+
+    segment = workspace.write("people.csv", people(400))
+    workspace.add_export(first_name="first_name")
+    real_pass_one = execution.check_emails
+
+    def pass_one_then_the_file_goes(*args: object, **kwargs: object) -> object:
+        counted = real_pass_one(*args, **kwargs)  # type: ignore[arg-type]
+        segment.unlink()  # gone before pass 2 reads it again
+        return counted
+
+    monkeypatch.setattr(execution, "check_emails", pass_one_then_the_file_goes)
+    home = str(workspace.services.paths.config_dir)
+    assert main(["--home", home, "run", "promo"]) == 2
+    captured = capsys.readouterr()
+    assert "people.csv" in captured.out + captured.err
+    record = RunHistory(workspace.services.history).runs(export="promo", limit=1)[0]
+    assert record.status is RunStatus.FAILED
+
+    # The same missing file found before the run: the same exit code.
+    monkeypatch.setattr(execution, "check_emails", real_pass_one)
+    assert main(["--home", home, "run", "promo"]) == 2
