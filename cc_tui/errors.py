@@ -52,6 +52,7 @@ ActivityDeadlineError      exit 3           interrupted  the activity may still 
                                                          resume polls it again
 RunInterruptedError        exit 3           interrupted  cancelled / stopped on purpose, or an
                                                          activity past its deadline
+StorageFullError           exit 3           interrupted  the disk is full: free space, resume
 SignInRequiredError        exit 2           failed       a person must sign in (never signed
                                                          in, or refresh token dead: invalid_grant)
 ScopeMissingError / 403    exit 1           failed       an administrator must grant the scope
@@ -65,7 +66,7 @@ ConstantContactError       exit 1           failed       an answer cc-tui cannot
 DeviceFlowError            exit 1           failed       only during sign-in
 AccountMismatchError       exit 2           failed       fix the export or the account
 InsecureUrlError           exit 2           failed       fix the connection's URL
-InputError                 exit 2           failed       fix the segment file
+InputError                 exit 2           failed       fix the segment file (exit 2 too)
 other CcTuiError           its exit code    failed       configuration, access, consent...
 =========================  ===============  ===========  ====================================
 
