@@ -34,10 +34,15 @@ from cc_tui.engine.progress import (
     RunObserver,
 )
 from cc_tui.engine.rejected import RejectedRowsWriter
-from cc_tui.engine.run_files import disk_full_stops_the_run, open_private
+from cc_tui.engine.run_files import (
+    disk_full_stops_the_run,
+    open_private,
+    release_space,
+    reserve_space,
+)
 from cc_tui.engine.sender import BatchSender
 from cc_tui.engine.validation import Classification, RowClass
-from cc_tui.errors import CcTuiError
+from cc_tui.errors import CcTuiError, StorageFullError
 from cc_tui.models import FIELD_PROBLEMS_FILE, BatchRecord, BatchState, RunRecord, RunStatus
 from cc_tui.run_words import closing_sentence, resume_sentence
 
@@ -106,11 +111,14 @@ class RunExecution:
             self.tracker.event(resume_sentence(self._figures_now(self.run)), milestone=True)
         publisher = asyncio.create_task(self._publish())
         status, error = RunStatus.SUCCEEDED, None
+        run_dir = self.runner.services.paths.run_dir(self.run.run_id)
         try:
+            reserve_space(run_dir)
             async with self._client_context():
                 await self._prepare_and_send()
         except asyncio.CancelledError:
             self.stop.set()
+            release_space(run_dir)
             self._finish(RunStatus.INTERRUPTED, "cancelled")
             raise
         except (CcTuiError, PreparationStopped) as exc:
@@ -131,6 +139,8 @@ class RunExecution:
             publisher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await publisher
+        # The final record must find room even on a full disk (see reserve_space).
+        release_space(run_dir)
         record = self._finish(status, error)
         if self.on_progress is not None:
             self.on_progress(self.tracker.snapshot())
@@ -329,7 +339,12 @@ class RunExecution:
                 self.on_progress(self.tracker.snapshot())
             if loop.time() - saved >= _SAVE_INTERVAL:
                 saved = loop.time()
-                self._save_progress()
+                try:
+                    self._save_progress()
+                except StorageFullError as exc:
+                    # Only figures for other processes: the run's checkpoints meet the full
+                    # disk themselves and stop it resumable; the next save tries again.
+                    log.warning("run %s: progress not saved: %s", self.run.run_id, exc)
             await asyncio.sleep(PROGRESS_INTERVAL)
 
     def _save_progress(self) -> None:

@@ -33,15 +33,23 @@ from cc_tui.paths import PRIVATE_FILE_MODE, ensure_private_dir, open_private_fd
 __all__ = [
     "FORMULA_TRIGGERS",
     "RUN_FILE_MODE",
+    "SPACE_RESERVE_BYTES",
     "append_csv",
     "disk_full_stops_the_run",
+    "is_disk_full",
     "neutralised",
     "neutralised_cell",
     "open_private",
     "original_cell",
+    "release_space",
+    "reserve_space",
 ]
 
 RUN_FILE_MODE = PRIVATE_FILE_MODE
+SPACE_RESERVE_BYTES = 256 * 1024
+"""Held by a running run and freed before its final record is written: on a full disk, that
+last write (status interrupted, counts) still finds room, so the run is not left "running"."""
+_SPACE_RESERVE_NAME = ".space-reserve"
 FORMULA_TRIGGERS = "=+-@\t\r"
 """First characters that make a spreadsheet run a cell (OWASP, CSV injection)."""
 _QUOTE = "'"
@@ -67,6 +75,21 @@ def original_cell(cell: str) -> str:
 
 
 _DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+# Polars re-raises a write error as OSError without errno, the code only in its text.
+_DISK_FULL_TEXTS = tuple(
+    text
+    for code in sorted(_DISK_FULL)
+    for text in (f"[Errno {code}]", f"(os error {code})", os.strerror(code))
+)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True when ``exc`` says the disk (or the user's quota) is full."""
+    if not isinstance(exc, OSError):
+        return False
+    return exc.errno in _DISK_FULL or (
+        exc.errno is None and any(text in str(exc) for text in _DISK_FULL_TEXTS)
+    )
 
 
 @contextmanager
@@ -79,7 +102,7 @@ def disk_full_stops_the_run(path: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        if exc.errno in _DISK_FULL:
+        if is_disk_full(exc):
             raise StorageFullError(path) from exc
         raise
 
@@ -112,3 +135,29 @@ def open_private(path: Path) -> IO[bytes]:
     except BaseException:
         os.close(fd)
         raise
+
+
+def reserve_space(folder: Path) -> Path:
+    """Write a small ballast file into ``folder`` (see :data:`SPACE_RESERVE_BYTES`).
+
+    Real bytes, not a sparse file, so the blocks are taken now. A disk already full raises
+    :class:`StorageFullError`.
+    """
+    path = folder / _SPACE_RESERVE_NAME
+    with disk_full_stops_the_run(path):
+        ensure_private_dir(folder)
+        fd = open_private_fd(path, os.O_WRONLY | os.O_TRUNC)
+        try:
+            os.write(fd, bytes(SPACE_RESERVE_BYTES))
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            path.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+    return path
+
+
+def release_space(folder: Path) -> None:
+    """Free the ballast :func:`reserve_space` wrote (nothing if there is none)."""
+    (folder / _SPACE_RESERVE_NAME).unlink(missing_ok=True)

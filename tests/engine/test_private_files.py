@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cc_tui.cli.entry import main
+from cc_tui.engine.run_files import SPACE_RESERVE_BYTES, release_space, reserve_space
 from cc_tui.engine.runner import ExportRunner, RunOptions
 from cc_tui.engine.services import Services
 from cc_tui.errors import ConfigError
@@ -88,6 +89,18 @@ def test_every_file_a_run_writes_is_0600(workspace: Workspace, wide_umask: None)
     files += [run_dir / name for name in ("rejected.csv", "field_problems.csv", "would_send.jsonl")]
     for file in files:
         assert file.exists() and mode(file) == 0o600, (file, oct(mode(file)))
+    # The run's space reserve was freed before its final record was written.
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "field_problems.csv", "rejected.csv", "would_send.jsonl"]  # fmt: skip
+
+
+def test_a_space_reserve_takes_real_blocks_until_released(tmp_path: Path) -> None:
+    reserve = reserve_space(tmp_path / "run")
+    assert reserve.stat().st_size == SPACE_RESERVE_BYTES and mode(reserve) == 0o600
+    assert reserve.stat().st_blocks * 512 >= SPACE_RESERVE_BYTES  # not a sparse file
+    release_space(tmp_path / "run")
+    assert not reserve.exists()
+    release_space(tmp_path / "run")  # nothing to free: no error
 
 
 def test_files_left_wider_by_an_older_version_are_narrowed(

@@ -108,3 +108,28 @@ def test_an_input_error_found_mid_run_exits_2_like_before_the_run(
     # The same missing file found before the run: the same exit code.
     monkeypatch.setattr(execution, "check_emails", real_pass_one)
     assert main(["--home", home, "run", "promo"]) == 2
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/home/x/config.toml"),
+        OSError("No space left on device (os error 28)"),
+    ],
+    ids=["os", "polars"],
+)
+def test_a_full_disk_outside_a_run_is_a_message_not_a_traceback(
+    cc_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    error: OSError,
+) -> None:
+    from cc_tui.paths import AppPaths
+
+    def full(self: AppPaths) -> None:
+        raise error
+
+    monkeypatch.setattr(AppPaths, "ensure", full)
+    assert main(["segment", "list"]) == 3
+    err = capsys.readouterr().err
+    assert "The disk is full" in err and "Traceback" not in err
