@@ -17,7 +17,6 @@ quotes, one of those characters (:func:`original_cell`); every other cell is as 
 from __future__ import annotations
 
 import errno
-import io
 import os
 import re
 from collections.abc import Iterator
@@ -110,14 +109,11 @@ def disk_full_stops_the_run(path: Path) -> Iterator[None]:
 def append_csv(file: IO[bytes], path: Path, frame: pl.DataFrame, *, header: bool) -> None:
     """Write ``frame`` as CSV to ``file`` (at ``path``) and flush it; a full disk stops the run.
 
-    Polars formats into memory and the bytes are written here: an error Polars meets while
-    writing to a Python file comes back without its ``errno``, and a full disk must be told
-    apart from other failures.
+    Polars writes straight to the file (no copy in memory); the OSError it re-raises for a
+    full disk has lost its ``errno``, which :func:`is_disk_full` reads from the text instead.
     """
-    buffer = io.BytesIO()
-    frame.write_csv(buffer, include_header=header)
     with disk_full_stops_the_run(path):
-        file.write(buffer.getbuffer())
+        frame.write_csv(file, include_header=header)
         file.flush()
 
 
