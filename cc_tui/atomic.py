@@ -11,15 +11,17 @@ import os
 import tempfile
 from pathlib import Path
 
+from cc_tui.paths import PRIVATE_FILE_MODE
+
 __all__ = ["atomic_write_bytes", "atomic_write_text"]
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, mode: int = PRIVATE_FILE_MODE) -> None:
     """Write ``data`` to ``path`` through a temp file in the same folder, fsync, then rename.
 
-    The temp file is created with ``mode`` from the start, so a secret is never readable by
-    others even for an instant. The folder is fsynced after the rename so the new name survives
-    a power cut.
+    The temp file is created 0600 (``mkstemp``) and set to ``mode`` (0600 unless asked) before
+    anything is written, so a secret is never readable by others even for an instant. The
+    folder is fsynced after the rename so the new name survives a power cut.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -38,7 +40,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
     _fsync_dir(path.parent)
 
 
-def atomic_write_text(path: Path, text: str, *, mode: int = 0o644) -> None:
+def atomic_write_text(path: Path, text: str, *, mode: int = PRIVATE_FILE_MODE) -> None:
     """:func:`atomic_write_bytes` for UTF-8 text."""
     atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
 

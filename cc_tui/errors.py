@@ -25,6 +25,7 @@
     │   ├── TransportError          connection errors and timeouts after the retries
     │   ├── OutcomeUnknownError     a request that changes something got no clear answer (exit 3)
     │   └── ActivityDeadlineError   an import activity did not finish in time       (exit 3)
+    ├── StorageFullError            the disk is full (ENOSPC); a run stops resumable   (exit 3)
     └── RunError                    an export run could not go on
         ├── RunAlreadyActiveError   another process runs the same export
         └── ResumeRefusedError      an input changed since the interrupted run began
@@ -48,6 +49,7 @@ OutcomeUnknownError        exit 3           interrupted  an import's answer was 
                                                          reconciles it before sending again
 ActivityDeadlineError      exit 3           interrupted  the activity may still finish; the
                                                          resume polls it again
+StorageFullError           exit 3           interrupted  the disk is full: free space, resume
 SignInRequiredError        exit 2           failed       a person must sign in (never signed
                                                          in, or refresh token dead: invalid_grant)
 ScopeMissingError / 403    exit 1           failed       an administrator must grant the scope
@@ -61,7 +63,7 @@ ConstantContactError       exit 1           failed       an answer cc-tui cannot
 DeviceFlowError            exit 1           failed       only during sign-in
 AccountMismatchError       exit 2           failed       fix the export or the account
 InsecureUrlError           exit 2           failed       fix the connection's URL
-InputError                 exit 2           failed       fix the segment file
+InputError                 exit 2           failed       fix the segment file (exit 2 too)
 other CcTuiError           its exit code    failed       configuration, access, consent...
 =========================  ===============  ===========  ====================================
 
@@ -100,6 +102,7 @@ __all__ = [
     "SecretsPermissionError",
     "ServerError",
     "SignInRequiredError",
+    "StorageFullError",
     "ThrottledError",
     "TransportError",
     "UsageError",
@@ -411,3 +414,21 @@ class ResumeRefusedError(RunError):
     """An interrupted run cannot be resumed because its inputs changed."""
 
     exit_code = EXIT_USAGE
+
+
+class StorageFullError(CcTuiError):
+    """The disk (or quota) holding the home is full: nothing more could be written.
+
+    A run it stops stays resumable: once space is freed, the resume goes on from the last
+    committed checkpoint.
+    """
+
+    exit_code = EXIT_RESUMABLE
+    retry_can_fix = True
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = path
+        super().__init__(
+            f"The disk is full: cc-tui could not write {path}. Free some space on it "
+            "(df -h shows how much is left), then try again."
+        )

@@ -60,7 +60,9 @@ __all__ = [
     "is_loopback_host",
     "is_uuid",
     "mask_secret",
+    "url_has_credentials",
     "url_is_secure_enough",
+    "url_without_credentials",
 ]
 
 DEFAULT_API_BASE_URL = "https://api.cc.email/v3"
@@ -161,9 +163,26 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def url_is_secure_enough(url: str) -> bool:
-    """https anywhere; plain http only to a loopback host (the emulator)."""
+def url_has_credentials(url: str) -> bool:
+    """True when ``url`` carries a ``user:password@`` (or ``user@``) part."""
+    return "@" in urlsplit(url).netloc
+
+
+def url_without_credentials(url: str) -> str:
+    """``url`` with any ``user:password@`` part cut out: what a message may show."""
     parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+def url_is_secure_enough(url: str) -> bool:
+    """https anywhere; plain http only to a loopback host (the emulator); never a password.
+
+    A ``user:password@`` part is refused: cc-tui signs in with OAuth2 tokens, and a password
+    in a URL would sit in config.toml and show in messages and logs.
+    """
+    parts = urlsplit(url)
+    if url_has_credentials(url):
+        return False
     if parts.scheme == "https":
         return bool(parts.hostname)
     return parts.scheme == "http" and is_loopback_host(parts.hostname or "")

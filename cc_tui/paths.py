@@ -5,29 +5,53 @@ and user themes in the user config folder; run history and rejected rows in the 
 locks of running exports and the cache (uncompressed copies of segments) in the user state
 folder. ``CC_TUI_HOME`` (or ``--home DIR``) puts every file under that one folder instead, which
 is what tests and demos do.
+
+Everything under these folders is private to the user (the files hold contact rows, tokens and
+the run history): every folder cc-tui makes is 0700 and every file 0600, created that way (never
+widened first and narrowed after). A home the user names (``--home`` / ``CC_TUI_HOME``) that
+already exists with a wider mode is refused with the ``chmod`` that fixes it, because it may be
+shared on purpose and cc-tui will not change that silently; the platform folders are cc-tui's own
+(named after it), so a wider one is narrowed to 0700.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import shlex
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
+from cc_tui.errors import ConfigError
+
 __all__ = [
     "APP_NAME",
     "FIELD_PROBLEMS_FILE",
     "HOME_ENV_VAR",
+    "PRIVATE_DIR_MODE",
+    "PRIVATE_FILE_MODE",
     "REJECTED_ROWS_FILE",
     "WOULD_SEND_FILE",
     "AppPaths",
     "RunPaths",
+    "ensure_private_dir",
+    "open_private_fd",
 ]
 
 APP_NAME = "cc-tui"
 HOME_ENV_VAR = "CC_TUI_HOME"
+PRIVATE_DIR_MODE = 0o700
+"""Every folder cc-tui makes: only its owner may list or enter it."""
+PRIVATE_FILE_MODE = 0o600
+"""Every file cc-tui writes under its home: only its owner may read or write it."""
+_OTHERS_BITS = stat.S_IRWXG | stat.S_IRWXO
+
+_log = logging.getLogger(__name__)
+
 # The files a run writes in its folder, runs/<run-id>/.
 REJECTED_ROWS_FILE = "rejected.csv"  # every rejected row with its reason (0600)
 FIELD_PROBLEMS_FILE = "field_problems.csv"  # every field changed or dropped (0600)
@@ -68,6 +92,8 @@ class AppPaths:
     config_dir: Path
     data_dir: Path
     state_dir: Path
+    chosen_home: Path | None = None
+    """The one folder given by ``--home`` / ``CC_TUI_HOME``; None: the platform's folders."""
 
     @classmethod
     def resolve(
@@ -78,7 +104,7 @@ class AppPaths:
         chosen = home if home is not None else env.get(HOME_ENV_VAR) or None
         if chosen is not None:
             root = Path(chosen).expanduser().resolve()
-            return cls(config_dir=root, data_dir=root, state_dir=root)
+            return cls(config_dir=root, data_dir=root, state_dir=root, chosen_home=root)
         return cls(
             config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
             data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
@@ -129,6 +155,71 @@ class AppPaths:
         return self.state_dir / "cache"
 
     def ensure(self) -> None:
-        """Create the folders (private to the user) if they do not exist yet."""
-        for folder in {self.config_dir, self.data_dir, self.state_dir}:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        """Create the folders (0700) if they do not exist yet; refuse a wider chosen home.
+
+        Raises :class:`ConfigError` (exit 2) naming the ``chmod 700`` that fixes a home the user
+        chose which group or others may enter. A platform folder found wider is narrowed.
+        """
+        if self.chosen_home is not None:
+            _refuse_wide_home(self.chosen_home)
+        for folder in sorted({self.config_dir, self.data_dir, self.state_dir}):
+            ensure_private_dir(folder)
+        for folder in (self.runs_dir, self.locks_dir, self.cache_dir):
+            ensure_private_dir(folder)
+
+
+def ensure_private_dir(folder: Path) -> Path:
+    """``folder`` created 0700 with its missing parents, or narrowed to 0700 if it is wider.
+
+    Only for folders cc-tui owns (its home's subfolders, its platform folders): a wider mode
+    there is a leftover of an older version, not a choice someone made. Returns ``folder``.
+    """
+    missing: list[Path] = []
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for created in reversed(missing):
+        # mkdir's mode is masked by the umask, which can only narrow it: 0700 or less.
+        created.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if mode & _OTHERS_BITS:
+        _log.warning("narrowing %s from %o to 700 (it holds private files)", folder, mode)
+        folder.chmod(PRIVATE_DIR_MODE)
+    return folder
+
+
+def open_private_fd(path: Path, flags: int) -> int:
+    """``os.open(path, flags | O_CREAT)`` with mode 0600 from the very first instant.
+
+    The umask can only narrow the mode; an existing file left wider by an older version is
+    narrowed to 0600 through the open descriptor before anything is written.
+    """
+    fd = os.open(path, flags | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) & _OTHERS_BITS:
+            os.fchmod(fd, PRIVATE_FILE_MODE)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _refuse_wide_home(home: Path) -> None:
+    try:
+        mode = stat.S_IMODE(home.stat().st_mode)
+    except FileNotFoundError:
+        return  # cc-tui creates it 0700
+    if not home.is_dir():
+        raise ConfigError(
+            "the cc-tui home is not a folder",
+            path=home,
+            fix="point --home / CC_TUI_HOME at a folder",
+        )
+    if mode & _OTHERS_BITS:
+        raise ConfigError(
+            f"the cc-tui home may be read by other users (mode {mode:o}); it holds contact "
+            "rows, tokens and the run history, so cc-tui refuses to use it",
+            path=home,
+            fix=f"chmod 700 {shlex.quote(str(home))}",
+        )

@@ -16,8 +16,13 @@ StartEmulator = Callable[..., "EmulatorServer"]
 
 @pytest.fixture
 def cc_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh, empty CC_TUI_HOME that every store and command of the test uses."""
+    """A fresh, empty CC_TUI_HOME that every store and command of the test uses.
+
+    Made 0700 like cc-tui makes it, so a test may write config.toml into it before cc-tui
+    runs (a wider home is refused).
+    """
     home = tmp_path / "cc-home"
+    home.mkdir(mode=0o700)
     monkeypatch.setenv("CC_TUI_HOME", str(home))
     return home
 

@@ -18,7 +18,8 @@ from cc_tui.cli import (
 )
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output
-from cc_tui.errors import CcTuiError
+from cc_tui.engine.run_files import is_disk_full
+from cc_tui.errors import CcTuiError, StorageFullError
 from cc_tui.safe_text import visible
 
 __all__ = ["build_parser", "main"]
@@ -96,6 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     except CcTuiError as exc:
         out.error(str(exc))
         return exc.exit_code
+    except OSError as exc:
+        # The last net for a full disk met outside a run (demo data, a config write...): the
+        # message and exit code of a run stopped by it, not a traceback.
+        if not is_disk_full(exc):
+            raise
+        full = StorageFullError(exc.filename or "a file in the cc-tui home")
+        out.error(str(full))
+        return full.exit_code
     except KeyboardInterrupt:
         out.note("Interrupted.")
         return EXIT_INTERRUPTED

@@ -13,13 +13,14 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from cc_tui.cli import history_repair
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output, Visible
 from cc_tui.engine.progress import RunEvent, RunProgress
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
 from cc_tui.engine.sender import DEFAULT_ACTIVITY_DEADLINE, SenderTiming
-from cc_tui.errors import EXIT_FAILED, EXIT_RESUMABLE
+from cc_tui.errors import EXIT_FAILED, EXIT_RESUMABLE, EXIT_USAGE, CcTuiError
 from cc_tui.models import RunRecord, RunStatus
 from cc_tui.run_words import (
     batches_phrase,
@@ -35,6 +36,7 @@ from cc_tui.units import duration_text, utc_time_text
 
 __all__ = [
     "EXIT_CODES",
+    "exit_code",
     "history_lines",
     "live_lines",
     "print_history",
@@ -101,6 +103,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     history.add_argument("--limit", type=int, default=20, metavar="N", help="how many (20)")
     history.add_argument("--json", action="store_true", help="print JSON")
     history.set_defaults(handler=_history)
+    history_repair.register(history)
 
 
 def _duration(text: str) -> float:
@@ -122,16 +125,34 @@ def _duration(text: str) -> float:
 def _run(ctx: CommandContext) -> int:
     timing = SenderTiming(activity_deadline=ctx.args.activity_deadline)
     options = RunOptions(dry_run=ctx.args.dry_run, restart=ctx.args.restart, timing=timing)
-    record = run_export(ctx, ctx.args.name, options, quiet=ctx.args.json)
+    runner = ExportRunner(ctx.services, transport=ctx.services.transport)
+    record = run_export(ctx, ctx.args.name, options, quiet=ctx.args.json, runner=runner)
     if ctx.args.json:
         ctx.out.json(record.to_json())
     else:
         print_summary(ctx.out, record)
+    return exit_code(record, runner.ended_by)
+
+
+def exit_code(record: RunRecord, ended_by: CcTuiError | None = None) -> int:
+    """The exit code of a run that ended as ``record``, ``ended_by`` that error if one.
+
+    A run failed by an error a person must fix in the input (a segment that became unreadable
+    or malformed after pass 1, say: exit 2) exits as that error does before the run.
+    """
+    failed = record.status is RunStatus.FAILED
+    if failed and ended_by is not None and ended_by.exit_code == EXIT_USAGE:
+        return EXIT_USAGE
     return EXIT_CODES[record.status]
 
 
 def run_export(
-    ctx: CommandContext, name: str, options: RunOptions, *, quiet: bool = False
+    ctx: CommandContext,
+    name: str,
+    options: RunOptions,
+    *,
+    quiet: bool = False,
+    runner: ExportRunner | None = None,
 ) -> RunRecord:
     """Run ``name`` with a live display on a terminal, event lines otherwise.
 
@@ -139,7 +160,8 @@ def run_export(
     goes on to the caller, the person is told where the run stands and that running the same
     command again resumes it (with ``--json``, the interrupted run's summary is printed too).
     """
-    runner = ExportRunner(ctx.services, transport=ctx.services.transport)
+    if runner is None:
+        runner = ExportRunner(ctx.services, transport=ctx.services.transport)
     display = _LiveDisplay(ctx.out) if ctx.out.errors.is_terminal else None
     seen: list[str] = []  # the run's id, once the engine reports it
 

@@ -38,7 +38,13 @@ from cc_tui.constant_contact.tokens import (
     refresh_gate_for,
 )
 from cc_tui.errors import ConstantContactError, InsecureUrlError, UsageError
-from cc_tui.models import Connection, TokenSet, is_uuid, url_is_secure_enough
+from cc_tui.models import (
+    Connection,
+    TokenSet,
+    is_uuid,
+    url_is_secure_enough,
+    url_without_credentials,
+)
 
 __all__ = [
     "ACTIVITIES_MAX_LIMIT",
@@ -85,8 +91,10 @@ def _check_urls(connection: Connection) -> None:
     for label, url in (("API", connection.api_base_url), ("sign-in", connection.auth_base_url)):
         if not url_is_secure_enough(url):
             raise InsecureUrlError(
-                f"Connection '{connection.name}': the {label} URL {url} must use https "
-                "(plain http is allowed only for localhost / 127.0.0.1, where the emulator runs)."
+                f"Connection '{connection.name}': the {label} URL "
+                f"{url_without_credentials(url)} must use https without a user name or "
+                "password (plain http is allowed only for localhost / 127.0.0.1, where the "
+                "emulator runs)."
             )
 
 

@@ -23,7 +23,7 @@ from cc_tui.errors import (
     ThrottledError,
     TransportError,
 )
-from cc_tui.models import TokenSet, mask_secret, url_is_secure_enough
+from cc_tui.models import TokenSet, mask_secret, url_is_secure_enough, url_without_credentials
 
 __all__ = [
     "DEFAULT_TOKEN_LIFETIME",
@@ -51,8 +51,9 @@ def check_auth_url(url: str) -> None:
     """Refuse an authorization server reached over plain http on a non-loopback host."""
     if not url_is_secure_enough(url):
         raise InsecureUrlError(
-            f"Refusing to sign in through {url}: use https (plain http is allowed only for "
-            "localhost / 127.0.0.1, where the emulator runs)."
+            f"Refusing to sign in through {url_without_credentials(url)}: use https without a "
+            "user name or password (plain http is allowed only for localhost / 127.0.0.1, "
+            "where the emulator runs)."
         )
 
 

@@ -116,7 +116,12 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``cc-tui emulator`` (and an epilog on what it refuses and its faults)."""
     parser.epilog = EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="loopback address to listen on: 127.0.0.1 (default), another 127.x, localhost, "
+        "or the IPv6 loopback ::1 (the printed URLs put it in brackets)",
+    )
     parser.add_argument(
         "--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any)"
     )
@@ -148,7 +153,8 @@ def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
     """Settings from parsed ``cc-tui emulator`` options."""
     numeric = {name: getattr(args, name) for _, name, _ in _NUMERIC_OPTIONS}
     return EmulatorSettings(
-        host=args.host,
+        # "[::1]" as in a URL works too: the socket wants the bare address.
+        host=args.host.strip().removeprefix("[").removesuffix("]"),
         port=args.port,
         seed=args.seed,
         refresh_token_mode=RefreshTokenMode(args.refresh_token_mode),

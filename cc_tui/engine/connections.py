@@ -30,7 +30,9 @@ from cc_tui.models import (
     Consent,
     Role,
     UsableBy,
+    url_has_credentials,
     url_is_secure_enough,
+    url_without_credentials,
 )
 from cc_tui.store.config import (
     ConfigStore,
@@ -314,6 +316,11 @@ def _shared(conn: Connection) -> bool:
 
 def _checked_url(url: str, what: str) -> str:
     url = url.strip().rstrip("/")
+    if url_has_credentials(url):
+        raise InsecureUrlError(
+            f"The {what} '{url_without_credentials(url)}' is not allowed with a user name or "
+            "password in it ('user:password@'): remove that part (cc-tui signs in with OAuth2)."
+        )
     if not url_is_secure_enough(url):
         raise InsecureUrlError(
             f"The {what} '{url}' is not allowed: use https:// (plain http:// is only allowed "

@@ -34,10 +34,16 @@ from cc_tui.engine.progress import (
     RunObserver,
 )
 from cc_tui.engine.rejected import RejectedRowsWriter
+from cc_tui.engine.run_files import (
+    disk_full_stops_the_run,
+    open_private,
+    release_space,
+    reserve_space,
+)
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.sender import BatchSender
 from cc_tui.engine.validation import Classification, RowClass
-from cc_tui.errors import CcTuiError
+from cc_tui.errors import CcTuiError, StorageFullError
 from cc_tui.models import BatchRecord, BatchState, Connection, RunRecord, RunStatus
 from cc_tui.paths import RunPaths
 from cc_tui.run_words import closing_sentence, resume_sentence
@@ -101,6 +107,8 @@ class RunExecution:
         self.batches_built = 0
         self.cut_complete = False  # pass 2 cut every batch
         self._producer: concurrent.futures.Future[None] | None = None
+        self.ended_by: CcTuiError | None = None
+        """The error that ended this attempt, if one did (its exit code is the face's)."""
 
     async def execute(self) -> RunRecord:
         """Run to the end (or to an interruption) and return the recorded result."""
@@ -108,15 +116,19 @@ class RunExecution:
             self.tracker.event(resume_sentence(self._figures_now(self.run)), milestone=True)
         publisher = asyncio.create_task(self._publish())
         status, error = RunStatus.SUCCEEDED, None
+        run_dir = self.files.folder
         try:
+            reserve_space(run_dir)
             async with self._client_context():
                 await self._prepare_and_send()
         except asyncio.CancelledError:
             self.stop.set()
+            release_space(run_dir)
             self._finish(RunStatus.INTERRUPTED, "cancelled")
             raise
         except (CcTuiError, PreparationStopped) as exc:
             # Resumable only when a later retry can fix it; see cc_tui.errors for the table.
+            self.ended_by = exc if isinstance(exc, CcTuiError) else None
             account = self.plan.account
             status, error = run_outcome(
                 exc,
@@ -132,6 +144,8 @@ class RunExecution:
             publisher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await publisher
+        # The final record must find room even on a full disk (see reserve_space).
+        release_space(run_dir)
         record = self._finish(status, error)
         if self.on_progress is not None:
             self.on_progress(self.tracker.snapshot())
@@ -290,7 +304,9 @@ class RunExecution:
     async def _keep_requests(self, queue: asyncio.Queue[Batch | None]) -> None:
         """A dry run writes every request it would send, one JSON body per line."""
         path = self.files.would_send
-        with path.open("wb") as requests:
+        # Full contact payloads: 0600. A full disk (on a write or the final flush) stops the
+        # run resumable.
+        with disk_full_stops_the_run(path), open_private(path) as requests:
             while (batch := await queue.get()) is not None:
                 requests.write(batch.body + b"\n")
                 self.tracker.add(batches_done=1)
@@ -324,7 +340,12 @@ class RunExecution:
                 self.on_progress(self.tracker.snapshot())
             if loop.time() - saved >= _SAVE_INTERVAL:
                 saved = loop.time()
-                self._save_progress()
+                try:
+                    self._save_progress()
+                except StorageFullError as exc:
+                    # Only figures for other processes: the run's checkpoints meet the full
+                    # disk themselves and stop it resumable; the next save tries again.
+                    log.warning("run %s: progress not saved: %s", self.run.run_id, exc)
             await asyncio.sleep(PROGRESS_INTERVAL)
 
     def _save_progress(self) -> None:

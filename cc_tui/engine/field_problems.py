@@ -5,9 +5,9 @@ Contact field), ``reason`` (a :class:`~cc_tui.models.FieldReason` value) and ``v
 segment held it). The contact of each row was still sent. Rows are appended chunk by chunk as
 pass 2 goes, in input order, and counted per field and reason for the run's summary.
 
-The file is meant to be opened in a spreadsheet, so a text cell that starts like a formula
-(``=``, ``+``, ``-``, ``@``, or a tab or carriage return before one) gets a leading ``'``: the
-spreadsheet shows it as text instead of running it (OWASP's advice on CSV injection).
+The file is meant to be opened in a spreadsheet, so a ``segment`` or ``value`` cell that starts
+like a formula gets a leading ``'`` (see :mod:`cc_tui.engine.run_files` for the exact, reversible
+rule).
 """
 
 from __future__ import annotations
@@ -19,17 +19,11 @@ from typing import IO
 
 import polars as pl
 
-from cc_tui.engine.run_files import open_private
+from cc_tui.engine.run_files import append_csv, neutralised, open_private
 
-__all__ = ["FIELD_PROBLEM_COLUMNS", "FieldProblemsWriter", "neutralised"]
+__all__ = ["FIELD_PROBLEM_COLUMNS", "FieldProblemsWriter"]
 
 FIELD_PROBLEM_COLUMNS = ("segment", "row", "field", "reason", "value")
-_FORMULA_START = r"^[=+\-@\t\r]"
-
-
-def neutralised(text: pl.Expr) -> pl.Expr:
-    """``text`` with a ``'`` before any value a spreadsheet would take for a formula."""
-    return pl.when(text.str.contains(_FORMULA_START)).then(pl.lit("'") + text).otherwise(text)
 
 
 class FieldProblemsWriter:
@@ -41,7 +35,8 @@ class FieldProblemsWriter:
         self._counts: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
         self._file: IO[bytes] | None = open_private(path)
-        pl.DataFrame(schema=dict.fromkeys(FIELD_PROBLEM_COLUMNS, pl.String)).write_csv(self._file)
+        header = pl.DataFrame(schema=dict.fromkeys(FIELD_PROBLEM_COLUMNS, pl.String))
+        append_csv(self._file, path, header, header=True)
 
     def write(self, segment: str, problems: pl.DataFrame) -> None:
         """Append ``problems`` (``row``, ``field``, ``reason``, ``value``) of ``segment``."""
@@ -58,8 +53,7 @@ class FieldProblemsWriter:
         with self._lock:
             if self._file is None:
                 raise RuntimeError("the field-problems file is closed")
-            frame.write_csv(self._file, include_header=False)
-            self._file.flush()
+            append_csv(self._file, self.path, frame, header=False)
             self.rows_written += frame.height
             self._counts.update({(field, reason): count for field, reason, count in counted})
 

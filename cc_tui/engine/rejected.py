@@ -5,7 +5,9 @@ invalid_email, duplicate_email, over_cap, refused_by_constant_contact), ``detail
 example Constant Contact's own error text), then the row's mapped source columns as read.
 Rows are appended as the run goes, from the preparation thread and from the event loop, so
 writes are serialised by a lock. Polars reads the file back with ``pl.read_csv``. The file is
-private to its owner (0600).
+private to its owner (0600). Outside text (``segment``, ``detail``, the source columns and their
+names) that a spreadsheet would run as a formula gets a leading ``'``, reversibly (see
+:mod:`cc_tui.engine.run_files`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import IO
 
 import polars as pl
 
-from cc_tui.engine.run_files import open_private
+from cc_tui.engine.run_files import append_csv, neutralised, neutralised_cell, open_private
 from cc_tui.engine.validation import RowClass
 from cc_tui.models import RejectReason
 
@@ -39,8 +41,10 @@ class RejectedRowsWriter:
         self._columns = list(dict.fromkeys(source_columns))
         self._lock = threading.Lock()
         self._file: IO[bytes] | None = open_private(path)
-        header = [*_OWN_COLUMNS, *(_output_name(c) for c in self._columns)]
-        pl.DataFrame(schema=dict.fromkeys(header, pl.String)).write_csv(self._file)
+        header = [*_OWN_COLUMNS, *(neutralised_cell(_output_name(c)) for c in self._columns)]
+        append_csv(
+            self._file, path, pl.DataFrame(schema=dict.fromkeys(header, pl.String)), header=True
+        )
 
     def write_classified(self, segment: str, rows: pl.DataFrame) -> None:
         """Rows rejected by validation: ``rows`` has ``row``, ``cls`` and the source columns."""
@@ -49,7 +53,7 @@ class RejectedRowsWriter:
         # No detail: the reason says it all, and a repeated sentence would double the size of
         # a file that can hold millions of over-cap rows.
         frame = rows.select(
-            pl.lit(segment).alias("segment"),
+            neutralised(pl.lit(segment)).alias("segment"),
             pl.col("row"),
             _reason_expr().alias("reason"),
             pl.lit(None, dtype=pl.String).alias("detail"),
@@ -64,12 +68,16 @@ class RejectedRowsWriter:
         if refs.height == 0:
             return
         frame = refs.select(
-            pl.col("segment")
-            .replace_strict(dict(enumerate(segment_names)), return_dtype=pl.String)
-            .alias("segment"),
+            neutralised(
+                pl.col("segment").replace_strict(
+                    dict(enumerate(segment_names)), return_dtype=pl.String
+                )
+            ).alias("segment"),
             pl.col("row"),
             pl.lit(RejectReason.REFUSED.value).alias("reason"),
-            pl.Series("detail", list(details), dtype=pl.String),
+            neutralised(pl.lit(pl.Series("detail", list(details), dtype=pl.String))).alias(
+                "detail"
+            ),
             *self._source_exprs(),
         )
         self._append(frame)
@@ -82,14 +90,15 @@ class RejectedRowsWriter:
                 self._file = None
 
     def _source_exprs(self) -> list[pl.Expr]:
-        return [pl.col(c).cast(pl.String).alias(_output_name(c)) for c in self._columns]
+        return [
+            neutralised(pl.col(c).cast(pl.String)).alias(_output_name(c)) for c in self._columns
+        ]
 
     def _append(self, frame: pl.DataFrame) -> None:
         with self._lock:
             if self._file is None:
                 raise RuntimeError("the rejected-rows file is closed")
-            frame.write_csv(self._file, include_header=False)
-            self._file.flush()
+            append_csv(self._file, self.path, frame, header=False)
 
 
 def _output_name(column: str) -> str:

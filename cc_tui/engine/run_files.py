@@ -1,31 +1,159 @@
 """Files a run writes into its folder (runs/<run-id>/): private to the user who ran it.
 
-They hold rows of the user's segments (e-mail addresses, names, phone numbers), so they are
-created with mode 0600 whatever the umask, like the secrets and the emulator's state.
+They hold rows of the user's segments (e-mail addresses, names, phone numbers), so the folder is
+0700 and the files are created with mode 0600 whatever the umask, like the secrets and the
+emulator's state.
+
+The CSV files (rejected.csv, field_problems.csv) are meant to be opened in a spreadsheet, which
+runs a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a formula
+(CSV injection). Following OWASP's advice, such a cell of outside text (segment values, column
+names, Constant Contact's error text) is written with a single quote ``'`` before it, so the
+spreadsheet shows it as text. The rule is reversible: a cell that already started with one or
+more ``'`` followed by one of those characters gets one more. So to get the original back,
+remove one leading ``'`` from every cell that starts with ``'`` and, after all its leading
+quotes, one of those characters (:func:`original_cell`); every other cell is as it was read.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ["RUN_FILE_MODE", "open_private"]
+import polars as pl
 
-RUN_FILE_MODE = 0o600
+from cc_tui.errors import StorageFullError
+from cc_tui.paths import PRIVATE_FILE_MODE, ensure_private_dir, open_private_fd
+
+__all__ = [
+    "FORMULA_TRIGGERS",
+    "RUN_FILE_MODE",
+    "SPACE_RESERVE_BYTES",
+    "append_csv",
+    "disk_full_stops_the_run",
+    "is_disk_full",
+    "neutralised",
+    "neutralised_cell",
+    "open_private",
+    "original_cell",
+    "release_space",
+    "reserve_space",
+]
+
+RUN_FILE_MODE = PRIVATE_FILE_MODE
+SPACE_RESERVE_BYTES = 256 * 1024
+"""Held by a running run and freed before its final record is written: on a full disk, that
+last write (status interrupted, counts) still finds room, so the run is not left "running"."""
+_SPACE_RESERVE_NAME = ".space-reserve"
+FORMULA_TRIGGERS = "=+-@\t\r"
+"""First characters that make a spreadsheet run a cell (OWASP, CSV injection)."""
+_QUOTE = "'"
+# Leading quotes, then a trigger: quoted cells too, so removing one quote always restores them.
+_NEEDS_QUOTE = "^'*[" + re.escape(FORMULA_TRIGGERS) + "]"
+_NEEDS_QUOTE_RE = re.compile(_NEEDS_QUOTE)
+_WAS_QUOTED_RE = re.compile("^'+[" + re.escape(FORMULA_TRIGGERS) + "]")
+
+
+def neutralised(text: pl.Expr) -> pl.Expr:
+    """``text`` with one more ``'`` before every cell a spreadsheet would run (vectorised)."""
+    return pl.when(text.str.contains(_NEEDS_QUOTE)).then(pl.lit(_QUOTE) + text).otherwise(text)
+
+
+def neutralised_cell(text: str) -> str:
+    """:func:`neutralised` for one cell (a header name)."""
+    return _QUOTE + text if _NEEDS_QUOTE_RE.match(text) else text
+
+
+def original_cell(cell: str) -> str:
+    """The text a written cell came from: the inverse of :func:`neutralised_cell`."""
+    return cell[1:] if _WAS_QUOTED_RE.match(cell) else cell
+
+
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+# Polars re-raises a write error as OSError without errno, the code only in its text.
+_DISK_FULL_TEXTS = tuple(
+    text
+    for code in sorted(_DISK_FULL)
+    for text in (f"[Errno {code}]", f"(os error {code})", os.strerror(code))
+)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True when ``exc`` says the disk (or the user's quota) is full."""
+    if not isinstance(exc, OSError):
+        return False
+    return exc.errno in _DISK_FULL or (
+        exc.errno is None and any(text in str(exc) for text in _DISK_FULL_TEXTS)
+    )
+
+
+@contextmanager
+def disk_full_stops_the_run(path: Path) -> Iterator[None]:
+    """Turn a full disk (or quota) while writing ``path`` into :class:`StorageFullError`.
+
+    That error stops the run resumable (exit 3) with a message that says what to do, instead
+    of a bare ``OSError`` that would end it ``failed``.
+    """
+    try:
+        yield
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise StorageFullError(path) from exc
+        raise
+
+
+def append_csv(file: IO[bytes], path: Path, frame: pl.DataFrame, *, header: bool) -> None:
+    """Write ``frame`` as CSV to ``file`` (at ``path``) and flush it; a full disk stops the run.
+
+    Polars writes straight to the file (no copy in memory); the OSError it re-raises for a
+    full disk has lost its ``errno``, which :func:`is_disk_full` reads from the text instead.
+    """
+    with disk_full_stops_the_run(path):
+        frame.write_csv(file, include_header=header)
+        file.flush()
 
 
 def open_private(path: Path) -> IO[bytes]:
     """Open ``path`` for writing from its start (created or emptied), readable by its owner only.
 
-    The folder is created if needed. A file left from an earlier attempt of the run keeps no
-    wider mode than 0600.
+    The folder is created (0700) if needed. A file left from an earlier attempt of the run keeps
+    no wider mode than 0600. A full disk raises :class:`StorageFullError`.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, RUN_FILE_MODE)
+    with disk_full_stops_the_run(path):
+        ensure_private_dir(path.parent)
+        fd = open_private_fd(path, os.O_WRONLY | os.O_TRUNC)
     try:
-        os.fchmod(fd, RUN_FILE_MODE)
         return os.fdopen(fd, "wb")
     except BaseException:
         os.close(fd)
         raise
+
+
+def reserve_space(folder: Path) -> Path:
+    """Write a small ballast file into ``folder`` (see :data:`SPACE_RESERVE_BYTES`).
+
+    Real bytes, not a sparse file, so the blocks are taken now. A disk already full raises
+    :class:`StorageFullError`.
+    """
+    path = folder / _SPACE_RESERVE_NAME
+    with disk_full_stops_the_run(path):
+        ensure_private_dir(folder)
+        fd = open_private_fd(path, os.O_WRONLY | os.O_TRUNC)
+        try:
+            os.write(fd, bytes(SPACE_RESERVE_BYTES))
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            path.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+    return path
+
+
+def release_space(folder: Path) -> None:
+    """Free the ballast :func:`reserve_space` wrote (nothing if there is none)."""
+    (folder / _SPACE_RESERVE_NAME).unlink(missing_ok=True)

@@ -25,7 +25,7 @@ from cc_tui.engine.progress import EventObserver, RunObserver
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.segment_copies import copies_held
 from cc_tui.engine.services import Services
-from cc_tui.errors import ResumeRefusedError
+from cc_tui.errors import CcTuiError, ResumeRefusedError
 from cc_tui.models import BatchRecord, Connection, Export, RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory
 
@@ -41,6 +41,9 @@ class ExportRunner:
         self.services = services
         self.history = RunHistory(services.history)
         self._transport = transport
+        self.ended_by: CcTuiError | None = None
+        """The error that ended the last run this runner returned (None: it ended by itself).
+        A failed run's exit code is that error's, as if it had been found before the run."""
 
     async def run(
         self,
@@ -98,7 +101,9 @@ class ExportRunner:
                     on_progress=on_progress,
                     on_event=on_event,
                 )
-                return await execution.execute()
+                record = await execution.execute()
+                self.ended_by = execution.ended_by
+                return record
         finally:
             lock.release()
 

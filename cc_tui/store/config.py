@@ -9,6 +9,7 @@ document written is built by :func:`config_to_toml` (:mod:`cc_tui.store.config_w
 from __future__ import annotations
 
 import fcntl
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,8 +36,11 @@ from cc_tui.models import (
     UsableBy,
     is_attribute_field,
     is_uuid,
+    url_has_credentials,
     url_is_secure_enough,
+    url_without_credentials,
 )
+from cc_tui.paths import open_private_fd
 from cc_tui.schedules import schedule_problem
 from cc_tui.store.config_writer import config_to_toml
 from cc_tui.store.toml_reader import TomlSection, parse_toml
@@ -177,6 +181,12 @@ def _checked_name(table: TomlSection, kind: str, name: str) -> None:
 
 def _url(table: TomlSection, key: str, default: str) -> str:
     url = table.string(key, default=default) or default
+    if url_has_credentials(url):
+        raise table.error(
+            key,
+            f"'{url_without_credentials(url)}' has a user name or password in it",
+            "remove the 'user:password@' part (cc-tui signs in with OAuth2)",
+        )
     if not url_is_secure_enough(url):
         raise table.error(
             key, f"'{url}' is not allowed", "use https:// (plain http:// only for a loopback host)"
@@ -365,18 +375,19 @@ class ConfigStore:
         text = tomli_w.dumps(config_to_toml(config))
         # Re-read what we are about to write: a bug here must not leave an unreadable file.
         _validate(TomlSection(self.path, parse_toml(self.path, text), text=text))
-        atomic_write_text(self.path, text, mode=0o644)
+        # 0600: config.toml names the API hosts the stored tokens are sent to.
+        atomic_write_text(self.path, text)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.path.with_name(f".{self.path.name}.lock")
-        with lock_path.open("a") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        fd = open_private_fd(lock_path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
 
 
 def with_connection(config: AppConfig, connection: Connection) -> AppConfig:

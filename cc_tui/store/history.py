@@ -7,7 +7,10 @@ process killed at any moment leaves the last committed state for a resume to sta
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
@@ -17,9 +20,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cc_tui.errors import ConfigError
+from cc_tui.errors import ConfigError, StorageFullError
+from cc_tui.paths import ensure_private_dir, open_private_fd
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "AuditEvent", "HistoryStore", "utc_now_iso"]
+__all__ = [
+    "HISTORY_REPAIR",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "AuditEvent",
+    "HistoryDamagedError",
+    "HistoryStore",
+    "storage_error",
+    "utc_now_iso",
+]
+
+HISTORY_REPAIR = "cc-tui history repair"
+"""The command that sets a damaged history aside and starts a fresh one."""
 
 _V1 = """
 CREATE TABLE runs (
@@ -163,6 +179,9 @@ UPDATE runs SET attempt_started_at = started_at WHERE attempts = 1
 """
 
 # MIGRATIONS[n] upgrades a file at user_version n to n + 1. Append, never edit.
+_SIDE_FILES = ("-wal", "-shm")
+"""SQLite's companions of a WAL database, private like it."""
+
 MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -183,21 +202,89 @@ class AuditEvent:
     detail: Mapping[str, Any]
 
 
+class HistoryDamagedError(ConfigError):
+    """history.sqlite3 is corrupt, not a database, or cannot be opened (exit 2)."""
+
+
+# SQLite's primary result codes (sqlite3.h) that say the file, not the query, is the problem.
+_SQLITE_PERM = 3
+_SQLITE_READONLY = 8
+_SQLITE_IOERR = 10
+_SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
+_SQLITE_CANTOPEN = 14
+_SQLITE_NOTADB = 26
+_PRIMARY_CODE_MASK = 0xFF  # extended codes keep the primary code in their low byte
+_DAMAGED = frozenset({_SQLITE_CORRUPT, _SQLITE_NOTADB, _SQLITE_IOERR})
+_NO_ACCESS = frozenset({_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_CANTOPEN})
+
+
+def storage_error(exc: BaseException, path: Path) -> Exception | None:
+    """The cc-tui error a storage fault of the history at ``path`` means, or None.
+
+    A damaged or inaccessible file becomes :class:`HistoryDamagedError` (with the way out), a
+    full disk :class:`StorageFullError` (exit 3, resumable); anything else is not a storage
+    fault (a bug, a busy database) and is left as it is.
+    """
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return StorageFullError(exc.filename or path)
+    if not isinstance(exc, sqlite3.DatabaseError) or isinstance(exc, sqlite3.IntegrityError):
+        return None
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = None if code is None else code & _PRIMARY_CODE_MASK
+    if primary == _SQLITE_FULL:
+        return StorageFullError(path)
+    if primary in _NO_ACCESS:
+        return HistoryDamagedError(
+            f"the run history cannot be opened ({exc})",
+            path=path,
+            fix=f"check that you own the file and its folder and may write them (ls -l); "
+            f"if the file itself is damaged, run {HISTORY_REPAIR}",
+        )
+    if primary in _DAMAGED or type(exc) is sqlite3.DatabaseError:
+        return HistoryDamagedError(
+            f"the run history is damaged and cannot be read ({exc})",
+            path=path,
+            fix=f"run {HISTORY_REPAIR}: it sets the damaged file aside, keeps every run and "
+            "event that can still be read, and starts a fresh history",
+        )
+    return None
+
+
 class HistoryStore:
-    """One SQLite connection shared by the threads of a process, behind a lock."""
+    """One SQLite connection shared by the threads of a process, behind a lock.
+
+    A damaged, unreadable or full history raises a cc-tui error (see :func:`storage_error`),
+    never a raw ``sqlite3`` one; a write that fails is rolled back.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(
-            path, check_same_thread=False, isolation_level=None, timeout=30.0
-        )
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
+        with self._storage_faults():
+            _create_private(path)
+            self._db = sqlite3.connect(
+                path, check_same_thread=False, isolation_level=None, timeout=30.0
+            )
+            try:
+                self._db.row_factory = sqlite3.Row
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA foreign_keys=ON")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._migrate()
+            except BaseException:
+                self._db.close()
+                raise
+
+    @contextmanager
+    def _storage_faults(self) -> Iterator[None]:
+        try:
+            yield
+        except (sqlite3.DatabaseError, OSError) as exc:
+            translated = storage_error(exc, self.path)
+            if translated is None:
+                raise
+            raise translated from exc
 
     def close(self) -> None:
         """Close the database connection."""
@@ -226,18 +313,22 @@ class HistoryStore:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (``BEGIN IMMEDIATE`` so writers queue instead of failing)."""
-        with self._lock:
+        with self._lock, self._storage_faults():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # A failed COMMIT (full disk) leaves the transaction open: roll it back too.
+                # On a damaged file the rollback may fail as well; the first error is the one.
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         """Rows of a read-only query."""
-        with self._lock:
+        with self._lock, self._storage_faults():
             return list(self._db.execute(sql, params).fetchall())
 
     def record_event(
@@ -267,6 +358,18 @@ class HistoryStore:
             )
             for row in rows
         ]
+
+
+def _create_private(path: Path) -> None:
+    """``path`` (and any -wal / -shm beside it) exists with mode 0600 before SQLite opens it.
+
+    SQLite creates a new database with the umask's mode (often 0644) and gives its -wal and
+    -shm files the database file's mode, so the file is created 0600 first.
+    """
+    ensure_private_dir(path.parent)
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in _SIDE_FILES)):
+        if file is path or file.exists():
+            os.close(open_private_fd(file, os.O_RDONLY))
 
 
 def _statements(script: str) -> list[str]:

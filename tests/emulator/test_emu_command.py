@@ -158,3 +158,30 @@ def test_foreground_run_prints_urls_and_stops_on_a_signal(
         process.kill()
         process.wait()
     assert state.exists()
+
+
+@pytest.mark.parametrize("host", ["::1", "[::1]"])
+def test_ipv6_loopback_serves_and_prints_bracketed_urls(host: str) -> None:
+    settings = settings_from_args(_parse("--host", host, "--port", "0"))
+    assert settings.host == "::1"
+    code = (
+        "import sys\n"
+        "from cc_tui.emulator.command import run_emulator\n"
+        "from cc_tui.emulator.settings import EmulatorSettings\n"
+        "sys.exit(run_emulator(EmulatorSettings(host='::1', port=0, seed_demo_data=False)))\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(9)]
+        api = next(line.split()[-1] for line in lines if "API base URL" in line)
+        assert api.startswith("http://[::1]:") and api.endswith("/v3")
+        assert "--emulator http://[::1]:" in "".join(lines)
+        assert HTTP.get(api.removesuffix("/v3") + "/__emulator/stats").status_code == 200
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+        process.wait()

@@ -80,7 +80,8 @@ def _run(run_id: str, status: RunStatus, minutes_ago: int, **counts: Any) -> Run
 
 def _services(emulator: Any = None) -> Services:
     shutil.rmtree(HOME, ignore_errors=True)
-    (HOME / "segments").mkdir(parents=True)
+    HOME.mkdir(mode=0o700)  # private, as cc-tui wants a home it is pointed at
+    (HOME / "segments").mkdir()
     (HOME / "segments" / "people.csv").write_text(PEOPLE)
     services = Services.open(AppPaths.resolve(HOME), os_user="alice")
     from dataclasses import replace
