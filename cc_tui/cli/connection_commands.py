@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import TYPE_CHECKING
 
 from rich.panel import Panel
 from rich.text import Text
@@ -11,11 +12,13 @@ from rich.text import Text
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, Output, cells, styled
 from cc_tui.cli.sign_in_display import SignInDisplay
-from cc_tui.engine.connections import PRIVACY_STATEMENT, ConnectionStatus
 from cc_tui.errors import ConsentRequiredError, UsageError
 from cc_tui.models import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, UsableBy
 from cc_tui.safe_text import visible
 from cc_tui.units import expiry_text, utc_time_text
+
+if TYPE_CHECKING:  # connections reach Constant Contact through httpx, loaded when used
+    from cc_tui.engine.connections import ConnectionStatus
 
 __all__ = ["register"]
 
@@ -144,6 +147,8 @@ def _ask_consent(out: Output, accepted: bool) -> bool:
             "leaves this system for Constant Contact. Re-run with --accept-privacy to accept "
             "the statement (see `cc-tui connection add --help`)."
         )
+    from cc_tui.engine.connections import PRIVACY_STATEMENT
+
     out.note(Panel(PRIVACY_STATEMENT, title="Data privacy", expand=False))
     if not out.confirm("Do you accept this statement on behalf of your organisation?"):
         raise ConsentRequiredError("The data-privacy statement was not accepted; nothing saved.")
