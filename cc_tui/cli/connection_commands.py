@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import TYPE_CHECKING
 
 from rich.panel import Panel
@@ -186,6 +185,8 @@ def _add(ctx: CommandContext) -> int:
 
 
 def _login(ctx: CommandContext) -> int:
+    import asyncio  # an event loop only for the commands that run one
+
     service = ctx.services.connections
     conn = service.get(ctx.args.name)
     if conn.consent is None:
@@ -306,6 +307,8 @@ def _show(ctx: CommandContext) -> int:
 
 
 def _test(ctx: CommandContext) -> int:
+    import asyncio  # an event loop only for the commands that run one
+
     check = asyncio.run(ctx.services.connections.check(ctx.args.name))
     if ctx.args.json:
         ctx.out.json(
@@ -347,6 +350,8 @@ def _remove(ctx: CommandContext) -> int:
 
 
 def _lists(ctx: CommandContext) -> int:
+    import asyncio  # an event loop only for the commands that run one
+
     lists = asyncio.run(ctx.services.connections.contact_lists(ctx.args.connection))
     if ctx.args.json:
         ctx.out.json(

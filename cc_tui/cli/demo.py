@@ -14,7 +14,6 @@ emulator's address, carried in :class:`Services`.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import shutil
 import tempfile
 from dataclasses import dataclass, replace
@@ -134,6 +133,8 @@ def prepare_demo(rows: int, home: Path | None = None, *, seed: int = 0) -> DemoE
 
 
 def _connect(services: Services, emulator: EmulatorServer) -> None:
+    import asyncio  # an event loop only for the commands that run one
+
     if DEMO_CONNECTION not in services.config.load().connections:
         services.connections.add(
             DEMO_CONNECTION,
@@ -179,6 +180,8 @@ def _add_unsigned(services: Services, emulator: EmulatorServer) -> None:
 
 
 def _list_id(services: Services) -> str:
+    import asyncio  # an event loop only for the commands that run one
+
     lists = asyncio.run(services.connections.contact_lists(DEMO_CONNECTION))
     return next(item.list_id for item in lists if item.name == DEMO_LIST)
 

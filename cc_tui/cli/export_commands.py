@@ -8,7 +8,6 @@ and announced.
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -96,6 +95,8 @@ def _register_export(commands: SubParsers) -> None:
 
 def _export_add(ctx: CommandContext) -> int:
     # Building an export checks segments (Polars): imported by this command only.
+    import asyncio  # an event loop only for the commands that run one
+
     from cc_tui.engine.exports import build_export, checked_things, parse_attribute
 
     args = ctx.args

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
@@ -147,6 +146,8 @@ def run_export(
     goes on to the caller, the person is told where the run stands and that running the same
     command again resumes it (with ``--json``, the interrupted run's summary is printed too).
     """
+    import asyncio  # an event loop only for the commands that run one
+
     from cc_tui.engine.runner import ExportRunner
 
     runner = ExportRunner(ctx.services, transport=ctx.services.transport)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -38,6 +37,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _scheduler(ctx: CommandContext) -> int:
+    import asyncio  # an event loop only for the commands that run one
+
     from cc_tui.engine.run_options import RunOptions
     from cc_tui.engine.runner import ExportRunner
     from cc_tui.engine.scheduler import Scheduler
