@@ -8,6 +8,7 @@ files.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 
@@ -59,19 +60,26 @@ def _median_run(runs: list[dict[str, float]]) -> dict[str, float]:
 def _baselines(quick: bool, repeats: int) -> None:
     print(
         f"\n(a2) Preparation beside the same job done other ways (CSV, e-mail + names), "
-        f"median of {repeats}, each run in its own process"
+        f"median of {repeats}, each run in its own process; load average {os.getloadavg()[0]:.1f}"
     )
     print(f"{'file':<22}{'how':<40}{'rows/s':>11}{'peak MB':>9}{'cc-tui is':>11}  target")
     sizes = [1_000_000] if quick else [1_000_000, 10_000_000]
     for rows in sizes:
         path = segment_file(rows, "csv")
-        ours = _median_run([measure_preparation(path, "basic") for _ in range(repeats)])
+        # Round robin (cc-tui, then each baseline, repeated): a change of load on a shared
+        # machine falls on every contender alike instead of on one of them.
+        runs: dict[str, list[dict[str, float]]] = {"cc-tui": [], **{k: [] for k in BASELINES}}
+        for _ in range(repeats):
+            runs["cc-tui"].append(measure_preparation(path, "basic"))
+            for kind in BASELINES:
+                runs[kind].append(measure_baseline(kind, path))
+        ours = _median_run(runs["cc-tui"])
         print(
             f"{path.name:<22}{'cc-tui':<40}{ours['rows_per_s']:>11,.0f}{ours['peak_mb']:>9.0f}",
             flush=True,
         )
         for kind, label in BASELINES.items():
-            theirs = _median_run([measure_baseline(kind, path) for _ in range(repeats)])
+            theirs = _median_run(runs[kind])
             ratio = ours["rows_per_s"] / theirs["rows_per_s"]
             target = (
                 TARGET_POLARS_RATIO_1M if kind == "polars" and rows == 1_000_000 else TARGET_FASTER
@@ -85,14 +93,18 @@ def _baselines(quick: bool, repeats: int) -> None:
             )
     print(
         "(cc-tui is: its rows/s over the baseline's; each row is the run of median time, with "
-        "that run's peak RSS; the baselines write no rejected.csv: see benchmarks/baselines.py)"
+        "that run's peak RSS; runs taken in turn; the baselines write no rejected.csv: see "
+        "benchmarks/baselines.py)"
     )
 
 
 def _startup(repeats: int) -> None:
     from benchmarks.startup import first_paint_seconds, help_seconds
 
-    print(f"\n(a3) Start-up, median of {repeats} (the app in an 80x24 pseudo-terminal)")
+    print(
+        f"\n(a3) Start-up, median of {repeats} (the app in an 80x24 pseudo-terminal); "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     print(f"{'what':<36}{'seconds':>8}{'runs':>22}  target")
     cases = (
         ("cc-tui --help", help_seconds, TARGET_HELP_S),
