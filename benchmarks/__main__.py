@@ -1,14 +1,18 @@
 """``make bench``: every benchmark, with its figures printed as a table.
 
-``python -m benchmarks [--quick] [--only prep|e2e|lag]``. Data files are generated once into
-benchmarks/data/ (git-ignored): about 1.5 GB for the 10M-row files.
+``python -m benchmarks [--quick] [--repeats N] [--only prep|baselines|startup|e2e|lag]``.
+Data files are generated once into benchmarks/data/ (git-ignored): about 1.5 GB for the 10M-row
+files.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import sys
 
+from benchmarks.baselines import BASELINES, measure_baseline
 from benchmarks.data import segment_file
 from benchmarks.prep import measure_preparation
 
@@ -17,6 +21,12 @@ TARGET_PEAK_MB_10M_CSV = 400
 TARGET_E2E_RATIO = 1.25  # seconds over the floor ceil(requests / 4)
 TARGET_MAX_PER_SECOND = 4  # requests the server may see arrive in any one second
 TARGET_NAIVE_SPEEDUP = 5
+# Issue 15: cc-tui's preparation against the same job done other ways, on the same files.
+TARGET_POLARS_RATIO_1M = 1.3  # times the eager Polars script, 1M-row CSV
+TARGET_FASTER = 1.0  # every other alternative: simply faster
+TARGET_HELP_S = 0.15
+TARGET_APP_PAINT_S = 0.4
+TARGET_DEMO_PAINT_S = 0.8
 
 
 def _prep(quick: bool) -> None:
@@ -40,6 +50,76 @@ def _prep(quick: bool) -> None:
         f"targets: >= {TARGET_ROWS_PER_S:,} rows/s; peak <= {TARGET_PEAK_MB_10M_CSV} MB for "
         "the 10M-row CSV"
     )
+
+
+def _median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The run of median time (its own peak RSS, not a mix of runs)."""
+    return sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
+
+
+def _baselines(quick: bool, repeats: int) -> None:
+    print(
+        f"\n(a2) Preparation beside the same job done other ways (CSV, e-mail + names), "
+        f"median of {repeats}, each run in its own process; load average {os.getloadavg()[0]:.1f}"
+    )
+    print(f"{'file':<22}{'how':<40}{'rows/s':>11}{'peak MB':>9}{'cc-tui is':>11}  target")
+    sizes = [1_000_000] if quick else [1_000_000, 10_000_000]
+    for rows in sizes:
+        path = segment_file(rows, "csv")
+        # Round robin (cc-tui, then each baseline, repeated): a change of load on a shared
+        # machine falls on every contender alike instead of on one of them.
+        runs: dict[str, list[dict[str, float]]] = {"cc-tui": [], **{k: [] for k in BASELINES}}
+        for _ in range(repeats):
+            runs["cc-tui"].append(measure_preparation(path, "basic"))
+            for kind in BASELINES:
+                runs[kind].append(measure_baseline(kind, path))
+        ours = _median_run(runs["cc-tui"])
+        print(
+            f"{path.name:<22}{'cc-tui':<40}{ours['rows_per_s']:>11,.0f}{ours['peak_mb']:>9.0f}",
+            flush=True,
+        )
+        for kind, label in BASELINES.items():
+            theirs = _median_run(runs[kind])
+            ratio = ours["rows_per_s"] / theirs["rows_per_s"]
+            target = (
+                TARGET_POLARS_RATIO_1M if kind == "polars" and rows == 1_000_000 else TARGET_FASTER
+            )
+            met = ratio >= target if target > TARGET_FASTER else ratio > target
+            sign = ">=" if target > TARGET_FASTER else ">"
+            print(
+                f"{'':<22}{label:<40}{theirs['rows_per_s']:>11,.0f}{theirs['peak_mb']:>9.0f}"
+                f"{ratio:>10.2f}x  {sign} {target}x {'met' if met else 'MISSED'}",
+                flush=True,
+            )
+    print(
+        "(cc-tui is: its rows/s over the baseline's; each row is the run of median time, with "
+        "that run's peak RSS; runs taken in turn; the baselines write no rejected.csv: see "
+        "benchmarks/baselines.py)"
+    )
+
+
+def _startup(repeats: int) -> None:
+    from benchmarks.startup import first_paint_seconds, help_seconds
+
+    print(
+        f"\n(a3) Start-up, median of {repeats} (the app in an 80x24 pseudo-terminal); "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    print(f"{'what':<36}{'seconds':>8}{'runs':>22}  target")
+    cases = (
+        ("cc-tui --help", help_seconds, TARGET_HELP_S),
+        ("first paint of the app", first_paint_seconds, TARGET_APP_PAINT_S),
+        ("first paint of cc-tui demo", lambda: first_paint_seconds("demo"), TARGET_DEMO_PAINT_S),
+    )
+    for label, measure, target in cases:
+        runs = [measure() for _ in range(repeats)]
+        median = statistics.median(runs)
+        each = ", ".join(f"{run:.2f}" for run in runs)
+        print(
+            f"{label:<36}{median:>8.2f}{each:>22}  <= {target} s "
+            f"{'met' if median <= target else 'MISSED'}",
+            flush=True,
+        )
 
 
 def _e2e(quick: bool) -> None:
@@ -112,11 +192,25 @@ def _lag(quick: bool) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
-    parser.add_argument("--only", choices=["prep", "e2e", "lag"], help="run one benchmark")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs per figure of the compared rows (median)"
+    )
+    parser.add_argument(
+        "--only",
+        choices=["prep", "baselines", "startup", "e2e", "lag"],
+        help="run one benchmark",
+    )
     args = parser.parse_args()
-    for name, bench in (("prep", _prep), ("e2e", _e2e), ("lag", _lag)):
+    benches = (
+        ("prep", lambda: _prep(args.quick)),
+        ("baselines", lambda: _baselines(args.quick, args.repeats)),
+        ("startup", lambda: _startup(args.repeats)),
+        ("e2e", lambda: _e2e(args.quick)),
+        ("lag", lambda: _lag(args.quick)),
+    )
+    for name, bench in benches:
         if args.only in (None, name):
-            bench(args.quick)
+            bench()
     return 0
 
 

@@ -73,6 +73,8 @@ A new error that a later retry can fix sets ``retry_can_fix = True`` (or has exi
 
 from __future__ import annotations
 
+import errno
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -106,6 +108,7 @@ __all__ = [
     "ThrottledError",
     "TransportError",
     "UsageError",
+    "is_disk_full",
 ]
 
 CLI_SIGN_IN = "cc-tui connection login {connection}"
@@ -432,3 +435,21 @@ class StorageFullError(CcTuiError):
             f"The disk is full: cc-tui could not write {path}. Free some space on it "
             "(df -h shows how much is left), then try again."
         )
+
+
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+# Polars re-raises a write error as OSError without errno, the code only in its text.
+_DISK_FULL_TEXTS = tuple(
+    text
+    for code in sorted(_DISK_FULL)
+    for text in (f"[Errno {code}]", f"(os error {code})", os.strerror(code))
+)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True when ``exc`` says the disk (or the user's quota) is full."""
+    if not isinstance(exc, OSError):
+        return False
+    return exc.errno in _DISK_FULL or (
+        exc.errno is None and any(text in str(exc) for text in _DISK_FULL_TEXTS)
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
+from typing import TYPE_CHECKING
 
 from rich.panel import Panel
 from rich.text import Text
@@ -11,11 +11,13 @@ from rich.text import Text
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, Output, cells, styled
 from cc_tui.cli.sign_in_display import SignInDisplay
-from cc_tui.engine.connections import PRIVACY_STATEMENT, ConnectionStatus
 from cc_tui.errors import ConsentRequiredError, UsageError
 from cc_tui.models import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, UsableBy
 from cc_tui.safe_text import visible
 from cc_tui.units import expiry_text, utc_time_text
+
+if TYPE_CHECKING:  # connections reach Constant Contact through httpx, loaded when used
+    from cc_tui.engine.connections import ConnectionStatus
 
 __all__ = ["register"]
 
@@ -144,6 +146,8 @@ def _ask_consent(out: Output, accepted: bool) -> bool:
             "leaves this system for Constant Contact. Re-run with --accept-privacy to accept "
             "the statement (see `cc-tui connection add --help`)."
         )
+    from cc_tui.engine.connections import PRIVACY_STATEMENT
+
     out.note(Panel(PRIVACY_STATEMENT, title="Data privacy", expand=False))
     if not out.confirm("Do you accept this statement on behalf of your organisation?"):
         raise ConsentRequiredError("The data-privacy statement was not accepted; nothing saved.")
@@ -181,6 +185,8 @@ def _add(ctx: CommandContext) -> int:
 
 
 def _login(ctx: CommandContext) -> int:
+    import asyncio  # an event loop only for the commands that run one
+
     service = ctx.services.connections
     conn = service.get(ctx.args.name)
     if conn.consent is None:
@@ -301,6 +307,8 @@ def _show(ctx: CommandContext) -> int:
 
 
 def _test(ctx: CommandContext) -> int:
+    import asyncio  # an event loop only for the commands that run one
+
     check = asyncio.run(ctx.services.connections.check(ctx.args.name))
     if ctx.args.json:
         ctx.out.json(
@@ -342,6 +350,8 @@ def _remove(ctx: CommandContext) -> int:
 
 
 def _lists(ctx: CommandContext) -> int:
+    import asyncio  # an event loop only for the commands that run one
+
     lists = asyncio.run(ctx.services.connections.contact_lists(ctx.args.connection))
     if ctx.args.json:
         ctx.out.json(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cc_tui.cli.output import Output
-from cc_tui.engine.services import Services
 from cc_tui.paths import AppPaths
+
+if TYPE_CHECKING:  # the services (Polars, httpx) load when a command first uses them
+    from cc_tui.engine.services import Services
 
 __all__ = ["CommandContext"]
 
@@ -29,6 +32,8 @@ class CommandContext:
     def services(self) -> Services:
         """The stores and services, opened on first use."""
         if self._services is None:
+            from cc_tui.engine.services import Services
+
             self._services = Services.open(self.paths)
         return self._services
 

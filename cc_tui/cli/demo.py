@@ -14,25 +14,20 @@ emulator's address, carried in :class:`Services`.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import shutil
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-import httpx
-import polars as pl
+from typing import TYPE_CHECKING
 
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.run_commands import EXIT_CODES, print_summary, run_export
-from cc_tui.emulator.server import EmulatorServer
-from cc_tui.emulator.settings import EmulatorSettings
-from cc_tui.engine.demo_data import write_demo_segments
-from cc_tui.engine.exports import build_export
-from cc_tui.engine.run_options import RunOptions
-from cc_tui.engine.services import Services
 from cc_tui.models import UsableBy
 from cc_tui.paths import AppPaths
+
+if TYPE_CHECKING:  # the emulator's server, the engine, Polars and httpx load with the demo
+    from cc_tui.emulator.server import EmulatorServer
+    from cc_tui.engine.services import Services
 
 __all__ = ["DEMO_EXPORT", "DemoEnvironment", "prepare_demo", "register"]
 
@@ -90,6 +85,12 @@ class DemoEnvironment:
 
 def prepare_demo(rows: int, home: Path | None = None, *, seed: int = 0) -> DemoEnvironment:
     """Emulator, segments, signed-in connection and export, ready to run."""
+    from cc_tui.emulator.server import EmulatorServer
+    from cc_tui.emulator.settings import EmulatorSettings
+    from cc_tui.engine.demo_data import write_demo_segments
+    from cc_tui.engine.exports import build_export
+    from cc_tui.engine.services import Services
+
     temporary = home is None
     root = Path(tempfile.mkdtemp(prefix="cc-tui-demo-")) if home is None else home
     emulator = EmulatorServer(
@@ -132,6 +133,8 @@ def prepare_demo(rows: int, home: Path | None = None, *, seed: int = 0) -> DemoE
 
 
 def _connect(services: Services, emulator: EmulatorServer) -> None:
+    import asyncio  # an event loop only for the commands that run one
+
     if DEMO_CONNECTION not in services.config.load().connections:
         services.connections.add(
             DEMO_CONNECTION,
@@ -177,11 +180,16 @@ def _add_unsigned(services: Services, emulator: EmulatorServer) -> None:
 
 
 def _list_id(services: Services) -> str:
+    import asyncio  # an event loop only for the commands that run one
+
     lists = asyncio.run(services.connections.contact_lists(DEMO_CONNECTION))
     return next(item.list_id for item in lists if item.name == DEMO_LIST)
 
 
 def _mark_some_unsubscribed(emulator: EmulatorServer, segment: Path) -> None:
+    import httpx
+    import polars as pl
+
     emails = (
         pl.scan_csv(segment, infer_schema=False)
         .select(pl.col("email").str.strip_chars().str.to_lowercase())
@@ -216,6 +224,8 @@ def _demo(ctx: CommandContext) -> int:
 
 
 def _run_demo(ctx: CommandContext, environment: DemoEnvironment) -> int:
+    from cc_tui.engine.run_options import RunOptions
+
     demo_ctx = CommandContext(args=ctx.args, out=ctx.out, _services=environment.services)
     record = run_export(demo_ctx, DEMO_EXPORT, RunOptions(), quiet=ctx.args.json)
     if ctx.args.json:

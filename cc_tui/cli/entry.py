@@ -18,8 +18,7 @@ from cc_tui.cli import (
 )
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output
-from cc_tui.engine.run_files import is_disk_full
-from cc_tui.errors import CcTuiError, StorageFullError
+from cc_tui.errors import CcTuiError, StorageFullError, is_disk_full
 from cc_tui.safe_text import visible
 
 __all__ = ["build_parser", "main"]

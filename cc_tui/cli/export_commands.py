@@ -8,14 +8,12 @@ and announced.
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, cells, styled
-from cc_tui.engine.exports import build_export, checked_things, parse_attribute
 from cc_tui.errors import UsageError
 from cc_tui.models import Export
 
@@ -96,6 +94,11 @@ def _register_export(commands: SubParsers) -> None:
 
 
 def _export_add(ctx: CommandContext) -> int:
+    # Building an export checks segments (Polars): imported by this command only.
+    import asyncio  # an event loop only for the commands that run one
+
+    from cc_tui.engine.exports import build_export, checked_things, parse_attribute
+
     args = ctx.args
     resolved = ctx.services.sources.resolve(args.segments)
     export = build_export(

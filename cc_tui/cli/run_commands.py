@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.live import Live
@@ -17,9 +17,6 @@ from cc_tui.cli import history_repair
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output, Visible
 from cc_tui.engine.progress import RunEvent, RunProgress
-from cc_tui.engine.run_options import RunOptions
-from cc_tui.engine.runner import ExportRunner
-from cc_tui.engine.sender import DEFAULT_ACTIVITY_DEADLINE, SenderTiming
 from cc_tui.errors import EXIT_FAILED, EXIT_RESUMABLE, EXIT_USAGE, CcTuiError
 from cc_tui.models import RunRecord, RunStatus
 from cc_tui.run_words import (
@@ -33,6 +30,10 @@ from cc_tui.run_words import (
 )
 from cc_tui.store.run_history import RunHistory
 from cc_tui.units import duration_text, utc_time_text
+
+if TYPE_CHECKING:  # the runner (Polars, httpx) is imported by the commands that run
+    from cc_tui.engine.run_options import RunOptions
+    from cc_tui.engine.runner import ExportRunner
 
 __all__ = [
     "EXIT_CODES",
@@ -53,6 +54,10 @@ EXIT_CODES = {
     RunStatus.RUNNING: EXIT_FAILED,
 }
 _DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+# The sender's DEFAULT_ACTIVITY_DEADLINE, as written on the command line: argparse passes a
+# text default through ``type``, so parsing needs no import of the sender (tests hold the two
+# equal).
+_DEFAULT_DEADLINE_TEXT = "2h"
 _BAR_MIN = 10  # columns of the live progress bar, at the least
 _PERCENT_WIDTH = 5  # " 100%" after the bar
 _LIVE_EVENTS = 4  # recent event lines under the live figures
@@ -90,10 +95,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument(
         "--activity-deadline",
         type=_duration,
-        default=DEFAULT_ACTIVITY_DEADLINE,
+        default=_DEFAULT_DEADLINE_TEXT,
         metavar="TIME",
         help="how long to wait for one Constant Contact import activity before stopping the "
-        "run, resumable: 90s, 45m, 2h (default 2h)",
+        f"run, resumable: 90s, 45m, 2h (default {_DEFAULT_DEADLINE_TEXT})",
     )
     run.set_defaults(handler=_run)
     history = commands.add_parser(
@@ -123,6 +128,10 @@ def _duration(text: str) -> float:
 
 
 def _run(ctx: CommandContext) -> int:
+    from cc_tui.engine.run_options import RunOptions
+    from cc_tui.engine.runner import ExportRunner
+    from cc_tui.engine.sender import SenderTiming
+
     timing = SenderTiming(activity_deadline=ctx.args.activity_deadline)
     options = RunOptions(dry_run=ctx.args.dry_run, restart=ctx.args.restart, timing=timing)
     runner = ExportRunner(ctx.services, transport=ctx.services.transport)
@@ -160,6 +169,10 @@ def run_export(
     goes on to the caller, the person is told where the run stands and that running the same
     command again resumes it (with ``--json``, the interrupted run's summary is printed too).
     """
+    import asyncio  # an event loop only for the commands that run one
+
+    from cc_tui.engine.runner import ExportRunner
+
     if runner is None:
         runner = ExportRunner(ctx.services, transport=ctx.services.transport)
     display = _LiveDisplay(ctx.out) if ctx.out.errors.is_terminal else None

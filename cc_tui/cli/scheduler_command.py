@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Coroutine
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, cells
-from cc_tui.engine.run_options import RunOptions
-from cc_tui.engine.runner import ExportRunner
-from cc_tui.engine.scheduler import Scheduler
 from cc_tui.models import RunRecord
 from cc_tui.schedules import describe_schedule
 from cc_tui.units import utc_time_text
+
+if TYPE_CHECKING:  # the engine (Polars, httpx) is imported when the scheduler starts
+    from cc_tui.engine.scheduler import Scheduler
 
 __all__ = ["register"]
 
@@ -37,6 +37,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _scheduler(ctx: CommandContext) -> int:
+    import asyncio  # an event loop only for the commands that run one
+
+    from cc_tui.engine.run_options import RunOptions
+    from cc_tui.engine.runner import ExportRunner
+    from cc_tui.engine.scheduler import Scheduler
+
     services = ctx.services
     runner = ExportRunner(services, transport=services.transport)
 

@@ -11,36 +11,27 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
 from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, Output, cells, styled
-from cc_tui.engine.segments import Segment, count_rows, preview, segment_columns
-from cc_tui.engine.sources import (
-    CHECK_PREVIEW_ROWS,
-    SegmentLook,
-    SegmentState,
-    SegmentStatus,
-    absolute_path,
-    make_source,
-)
 from cc_tui.errors import CcTuiError, UsageError
 from cc_tui.models import SEGMENT_FORMATS
 from cc_tui.safe_text import visible
 
 __all__ = ["register", "show_look"]
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # segments are read with Polars, imported by the commands that read them
+    import polars as pl
+
+    from cc_tui.engine.segments import Segment
+    from cc_tui.engine.sources import SegmentLook, SegmentStatus
+
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 DEFAULT_SHOW_ROWS = 10
-_STATE_STYLE = {
-    SegmentState.READY: "green",
-    SegmentState.MISSING: "yellow",
-    SegmentState.UNREADABLE: "red",
-}
-_ROW_COUNT_ERRORS = (CcTuiError, OSError, pl.exceptions.PolarsError)
+# By SegmentState's values (a StrEnum: its members find these keys).
+_STATE_STYLE = {"ready": "green", "missing": "yellow", "unreadable": "red"}
 
 
 def register(commands: SubParsers) -> None:
@@ -128,9 +119,7 @@ def _register_add(sub: SubParsers) -> None:
         "--snapshot", metavar="S", help="a CDM folder's dated snapshot, e.g. 2026/11/29/0600"
     )
     add.add_argument("--replace", action="store_true", help="change an existing entry")
-    add.add_argument(
-        "--rows", type=int, default=CHECK_PREVIEW_ROWS, metavar="N", help="rows shown (5)"
-    )
+    add.add_argument("--rows", type=int, default=None, metavar="N", help="rows shown (5)")
     add.set_defaults(handler=_add)
 
 
@@ -138,9 +127,13 @@ def _register_add(sub: SubParsers) -> None:
 
 
 def _rows(segment: Segment) -> tuple[int | None, str]:
+    import polars as pl
+
+    from cc_tui.engine.segments import count_rows
+
     try:
         return count_rows(segment), ""
-    except _ROW_COUNT_ERRORS as exc:
+    except (CcTuiError, OSError, pl.exceptions.PolarsError) as exc:
         text = str(exc).strip()
         return None, text.splitlines()[0] if text else type(exc).__name__
 
@@ -226,6 +219,9 @@ def _list(ctx: CommandContext) -> int:
 
 
 def _show(ctx: CommandContext) -> int:
+    from cc_tui.engine.segments import preview, segment_columns
+    from cc_tui.engine.sources import SegmentState, SegmentStatus
+
     sources = ctx.services.sources
     segment = sources.require(ctx.args.name)
     columns = segment_columns(segment)
@@ -301,6 +297,8 @@ def show_look(out: Output, look: SegmentLook) -> None:
 
 
 def _add(ctx: CommandContext) -> int:
+    from cc_tui.engine.sources import CHECK_PREVIEW_ROWS, absolute_path, make_source
+
     args = ctx.args
     if args.dir is not None:
         if args.name is not None or args.path is not None:
@@ -342,7 +340,8 @@ def _add(ctx: CommandContext) -> int:
             "--columns names the columns of a file without a header line: add --no-header "
             "(else its first line is read as the header)."
         )
-    look = ctx.services.sources.add(source, replace=args.replace, rows=max(0, args.rows))
+    rows = CHECK_PREVIEW_ROWS if args.rows is None else max(0, args.rows)
+    look = ctx.services.sources.add(source, replace=args.replace, rows=rows)
     show_look(ctx.out, look)
     ctx.out.print(
         styled(
@@ -358,6 +357,8 @@ def _add(ctx: CommandContext) -> int:
 
 
 def _remove(ctx: CommandContext) -> int:
+    from cc_tui.engine.sources import absolute_path
+
     args = ctx.args
     sources = ctx.services.sources
     if args.dir is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.live import Live
@@ -10,9 +11,11 @@ from rich.panel import Panel
 from rich.text import Text
 
 from cc_tui.cli.output import Output, Visible, styled
-from cc_tui.constant_contact.auth import DeviceAuthorization, DeviceFlowStatus
 from cc_tui.qr import qr_fits, qr_text, reachable_from_a_phone
 from cc_tui.units import utc_time_text
+
+if TYPE_CHECKING:  # the sign-in's client (httpx) is loaded by the command that signs in
+    from cc_tui.constant_contact.auth import DeviceAuthorization, DeviceFlowStatus
 
 __all__ = ["SignInDisplay"]
 

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cc_tui.emulator.persistence import EmulatorStateError
 from cc_tui.emulator.settings import DEFAULT_PORT, EmulatorSettings, RefreshTokenMode
 from cc_tui.emulator.tuning import check_value
 from cc_tui.models import is_loopback_host
@@ -168,7 +167,9 @@ def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
 
 def run_emulator(settings: EmulatorSettings) -> int:
     """Serve until Ctrl-C: 0 then; 2 for a non-loopback host, a port in use or a bad state file."""
-    from cc_tui.emulator.server import EmulatorServer  # uvicorn only when serving
+    # The server stack (Starlette, uvicorn, the state it persists) loads only when serving.
+    from cc_tui.emulator.persistence import EmulatorStateError
+    from cc_tui.emulator.server import EmulatorServer
 
     if not is_loopback_host(settings.host):
         return _fail(f"the emulator only listens on loopback addresses, not {settings.host!r}")

@@ -16,7 +16,6 @@ quotes, one of those characters (:func:`original_cell`); every other cell is as 
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from typing import IO
 
 import polars as pl
 
-from cc_tui.errors import StorageFullError
+from cc_tui.errors import StorageFullError, is_disk_full
 from cc_tui.paths import PRIVATE_FILE_MODE, ensure_private_dir, open_private_fd
 
 __all__ = [
@@ -35,7 +34,6 @@ __all__ = [
     "SPACE_RESERVE_BYTES",
     "append_csv",
     "disk_full_stops_the_run",
-    "is_disk_full",
     "neutralised",
     "neutralised_cell",
     "open_private",
@@ -71,24 +69,6 @@ def neutralised_cell(text: str) -> str:
 def original_cell(cell: str) -> str:
     """The text a written cell came from: the inverse of :func:`neutralised_cell`."""
     return cell[1:] if _WAS_QUOTED_RE.match(cell) else cell
-
-
-_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
-# Polars re-raises a write error as OSError without errno, the code only in its text.
-_DISK_FULL_TEXTS = tuple(
-    text
-    for code in sorted(_DISK_FULL)
-    for text in (f"[Errno {code}]", f"(os error {code})", os.strerror(code))
-)
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """True when ``exc`` says the disk (or the user's quota) is full."""
-    if not isinstance(exc, OSError):
-        return False
-    return exc.errno in _DISK_FULL or (
-        exc.errno is None and any(text in str(exc) for text in _DISK_FULL_TEXTS)
-    )
 
 
 @contextmanager
