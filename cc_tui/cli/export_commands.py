@@ -171,10 +171,14 @@ def _export_list(ctx: CommandContext) -> int:
         return 0
     rows = []
     for export in exports:
-        name, segments, lists, schedule = cells([
-            export.name, ", ".join(export.segments), len(export.list_ids),
-            export.schedule or "on demand",
-        ])  # fmt: skip
+        name, segments, lists, schedule = cells(
+            [
+                export.name,
+                ", ".join(export.segments),
+                len(export.list_ids),
+                export.schedule or "on demand",
+            ]
+        )
         connection = (
             cells([export.connection])[0] if export.connection else Text("(detached)", "yellow")
         )

@@ -44,15 +44,24 @@ TEST_GROUP = "connection-test"
 # action -> (palette title, help, binding id whose key the help names)
 _PALETTE = {
     "save": ("connection: Save", "Save and close", "connection-form-save"),
-    "sign_in": ("connection: Sign in", "Device sign-in through a browser",
-                "connection-form-sign-in"),
-    "cancel_sign_in": ("connection: Cancel sign-in", "Stop waiting for approval",
-                       "connection-form-close"),
+    "sign_in": (
+        "connection: Sign in",
+        "Device sign-in through a browser",
+        "connection-form-sign-in",
+    ),
+    "cancel_sign_in": (
+        "connection: Cancel sign-in",
+        "Stop waiting for approval",
+        "connection-form-close",
+    ),
     "test": ("connection: Test", "Organisation, lists and token expiry", "connection-form-test"),
-    "remove": ("connection: Remove", "Remove after asking; may detach exports",
-               "connection-form-remove"),
+    "remove": (
+        "connection: Remove",
+        "Remove after asking; may detach exports",
+        "connection-form-remove",
+    ),
     "use_emulator": ("connection: Use local emulator", "Base URLs of the emulator address", ""),
-}  # fmt: skip
+}
 _BUTTON_KEYS = {action: binding for action, (_, _, binding) in _PALETTE.items() if binding}
 
 
@@ -72,15 +81,35 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
     # Keys that cannot be typed: the form is mostly text fields, where a letter is text.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="connection-form-save", tooltip="Save and close"),
-        Binding("ctrl+l", "sign_in", "Sign in", id="connection-form-sign-in",
-                tooltip="Save if needed, then sign in through a browser"),
-        Binding("ctrl+t", "test", "Test", id="connection-form-test",
-                tooltip="Reach the account: organisation, lists, token expiry"),
-        Binding("f8", "remove", "Remove", id="connection-form-remove",
-                tooltip="Remove the connection (asks first; may detach exports)"),
-        Binding("escape", "close", "Cancel/close", id="connection-form-close",
-                tooltip="Cancel a sign-in in progress, else close without saving"),
-    ]  # fmt: skip
+        Binding(
+            "ctrl+l",
+            "sign_in",
+            "Sign in",
+            id="connection-form-sign-in",
+            tooltip="Save if needed, then sign in through a browser",
+        ),
+        Binding(
+            "ctrl+t",
+            "test",
+            "Test",
+            id="connection-form-test",
+            tooltip="Reach the account: organisation, lists, token expiry",
+        ),
+        Binding(
+            "f8",
+            "remove",
+            "Remove",
+            id="connection-form-remove",
+            tooltip="Remove the connection (asks first; may detach exports)",
+        ),
+        Binding(
+            "escape",
+            "close",
+            "Cancel/close",
+            id="connection-form-close",
+            tooltip="Cancel a sign-in in progress, else close without saving",
+        ),
+    ]
 
     def __init__(self, connection: str | None = None, *, start_sign_in: bool = False) -> None:
         super().__init__()

@@ -64,18 +64,44 @@ class ExportFormScreen(ExportFormSources):
     ExportFormScreen #connection-status { color: $text-muted; height: auto; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", id="export-form-save",
-                tooltip="Check and save the export (saving never runs it)"),
-        Binding("escape", "cancel", "Cancel", id="export-form-cancel",
-                tooltip="Close the form (asks first when there are unsaved changes)"),
-        Binding("ctrl+n", "add_attribute", "Add attribute", id="export-form-add-attribute",
-                tooltip="Map another Constant Contact field or a custom field"),
-        Binding("ctrl+r", "reload_lists", "Reload lists", id="export-form-reload-lists",
-                tooltip="Fetch the account's lists and custom fields again"),
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save",
+            id="export-form-save",
+            tooltip="Check and save the export (saving never runs it)",
+        ),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="export-form-cancel",
+            tooltip="Close the form (asks first when there are unsaved changes)",
+        ),
+        Binding(
+            "ctrl+n",
+            "add_attribute",
+            "Add attribute",
+            id="export-form-add-attribute",
+            tooltip="Map another Constant Contact field or a custom field",
+        ),
+        Binding(
+            "ctrl+r",
+            "reload_lists",
+            "Reload lists",
+            id="export-form-reload-lists",
+            tooltip="Fetch the account's lists and custom fields again",
+        ),
         # Not in the footer (six keys at most): the picker's button says "(ctrl+o)".
-        Binding("ctrl+o", "add_segment", "Add segment", id="export-form-add-segment",
-                show=False, tooltip="Add a segment file or folder by its path"),
-    ]  # fmt: skip
+        Binding(
+            "ctrl+o",
+            "add_segment",
+            "Add segment",
+            id="export-form-add-segment",
+            show=False,
+            tooltip="Add a segment file or folder by its path",
+        ),
+    ]
 
     def __init__(self, export: str | None = None) -> None:
         super().__init__(guess=export is None)
@@ -102,10 +128,14 @@ class ExportFormScreen(ExportFormSources):
         with VerticalScroll(id="form"), Container(id="columns"):
             with Vertical(id="col-left", classes="column"):
                 yield Label("Name", classes="section")
-                yield Input(export.name if export else "", id="name", compact=True,
-                            highlighter=VisibleInInput(),
-                            disabled=export is not None,
-                            placeholder="e.g. spring-promo")  # fmt: skip
+                yield Input(
+                    export.name if export else "",
+                    id="name",
+                    compact=True,
+                    highlighter=VisibleInInput(),
+                    disabled=export is not None,
+                    placeholder="e.g. spring-promo",
+                )
                 yield FieldProblem(id="name-problem")
                 yield Label("Connection", classes="section")
                 yield self._connection_select(export)
@@ -229,12 +259,17 @@ class ExportFormScreen(ExportFormSources):
         rows = mapping.attributes
         try:
             export = build_export(
-                self._editing or values.name, connection=values.connection or "",
-                list_ids=values.list_ids, segments=values.segments, email=mapping.email or "",
-                first_name=mapping.first_name, last_name=mapping.last_name,
+                self._editing or values.name,
+                connection=values.connection or "",
+                list_ids=values.list_ids,
+                segments=values.segments,
+                email=mapping.email or "",
+                first_name=mapping.first_name,
+                last_name=mapping.last_name,
                 attributes=[(r.field, r.column) for r in rows if r.field and r.column],
                 schedule=values.schedule or None,
-                enabled=self._export.enabled if self._export else True)  # fmt: skip
+                enabled=self._export.enabled if self._export else True,
+            )
         except CcTuiError as exc:
             self._save_failed(exc)
             return
@@ -242,8 +277,13 @@ class ExportFormScreen(ExportFormSources):
         self.refresh_bindings()
         self._save(self.services, export)
 
-    @work(thread=True, exclusive=True, group="export-form-save", exit_on_error=False,
-          description="Saving the export")  # fmt: skip
+    @work(
+        thread=True,
+        exclusive=True,
+        group="export-form-save",
+        exit_on_error=False,
+        description="Saving the export",
+    )
     def _save(self, services: Services, export: Export) -> None:
         try:
             services.exports.save(export, replace=self._editing is not None)
@@ -260,16 +300,23 @@ class ExportFormScreen(ExportFormSources):
     def _refused_save(self, problems: dict[str, str]) -> None:
         self._focus_field(next(iter(problems)))
         count = len(problems)
-        self.notify(f"Not saved: {count} problem{'s' if count > 1 else ''}, explained beside "
-                    "the fields.", title="Export", severity="warning")  # fmt: skip
+        self.notify(
+            f"Not saved: {count} problem{'s' if count > 1 else ''}, explained beside the fields.",
+            title="Export",
+            severity="warning",
+        )
 
     def _saved(self, name: str) -> None:
         self.app.post_message(ConfigChanged())
         steps = cast("CcTuiApp", self.app).next_steps
         note = unchecked_note(self._values(), self._form_context(saving=True), steps)
-        self.notify(f"Saved export {name}. It has not run: start it from the home screen."
-                    + (f" {note}" if note else ""), title="Export saved",
-                    severity="warning" if note else "information", markup=False)  # fmt: skip
+        self.notify(
+            f"Saved export {name}. It has not run: start it from the home screen."
+            + (f" {note}" if note else ""),
+            title="Export saved",
+            severity="warning" if note else "information",
+            markup=False,
+        )
         self.dismiss(name)
 
     # -- actions -----------------------------------------------------------------------------------
@@ -299,8 +346,10 @@ class ExportFormScreen(ExportFormSources):
             if discard:
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmModal("Discard the changes to this export?",
-                                          yes="Discard", no="Keep editing"), decided)  # fmt: skip
+        self.app.push_screen(
+            ConfirmModal("Discard the changes to this export?", yes="Discard", no="Keep editing"),
+            decided,
+        )
 
     async def action_add_attribute(self) -> None:
         """Add an attribute row and put the cursor in it."""
@@ -310,12 +359,18 @@ class ExportFormScreen(ExportFormSources):
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """Save, add an attribute, reload the lists (when a connection is chosen)."""
         yield PaletteCommand("export: Save", "Check and save (it does not run)", self.action_save)
-        yield PaletteCommand("export: Add attribute", "Map another Constant Contact field",
-                             lambda: self.run_action("add_attribute"))  # fmt: skip
-        yield PaletteCommand("export: Add segment by path",
-                             "A segment file or folder that is not listed yet",
-                             self.action_add_segment)  # fmt: skip
+        yield PaletteCommand(
+            "export: Add attribute",
+            "Map another Constant Contact field",
+            lambda: self.run_action("add_attribute"),
+        )
+        yield PaletteCommand(
+            "export: Add segment by path",
+            "A segment file or folder that is not listed yet",
+            self.action_add_segment,
+        )
         if self._connection() is not None:
-            yield PaletteCommand("export: Reload lists", "Fetch the account's lists again",
-                                 self.action_reload_lists)  # fmt: skip
+            yield PaletteCommand(
+                "export: Reload lists", "Fetch the account's lists again", self.action_reload_lists
+            )
         yield PaletteCommand("export: Cancel", "Close the form without saving", self.action_cancel)

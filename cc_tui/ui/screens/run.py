@@ -67,25 +67,57 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
     RunScreen.-wide #run-finished RejectedRows { width: 1fr; height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "cancel_run", "Cancel", id="run-cancel",
-                tooltip="Stop the run at the next batch boundary (asks first; it stays resumable)"),
+        Binding(
+            "c",
+            "cancel_run",
+            "Cancel",
+            id="run-cancel",
+            tooltip="Stop the run at the next batch boundary (asks first; it stays resumable)",
+        ),
         # One key, three meanings: the footer names the one that applies (check_action).
-        Binding("r", "run_again", "Run again", id="run-again",
-                tooltip="Run the export again"),
-        Binding("r", "resume_run", "Resume", id="run-resume",
-                tooltip="Resume the interrupted run: confirmed batches are skipped"),
-        Binding("r", "run_for_real", "Run", id="run-real",
-                tooltip="Run the export for real (the last one was a preview: nothing sent)"),
-        Binding("h", "history", "History", id="run-history",
-                tooltip="Every run of this export, with batches and rejected rows"),
+        Binding("r", "run_again", "Run again", id="run-again", tooltip="Run the export again"),
+        Binding(
+            "r",
+            "resume_run",
+            "Resume",
+            id="run-resume",
+            tooltip="Resume the interrupted run: confirmed batches are skipped",
+        ),
+        Binding(
+            "r",
+            "run_for_real",
+            "Run",
+            id="run-real",
+            tooltip="Run the export for real (the last one was a preview: nothing sent)",
+        ),
+        Binding(
+            "h",
+            "history",
+            "History",
+            id="run-history",
+            tooltip="Every run of this export, with batches and rejected rows",
+        ),
         Binding("escape", "back", "Back", id="run-back", tooltip="Back; the run goes on"),
-        Binding("b", "back", "Back", show=False, id="run-back-alt",
-                tooltip="Back; the run goes on"),
-        Binding("s", "restart_run", "Start over", show=False, id="run-restart",
-                tooltip="Abandon the interrupted run and start over (asks first)"),
-        Binding("p", "preview_run", "Preview", show=False, id="run-preview",
-                tooltip="Preview the export: a dry run that sends nothing"),
-    ]  # fmt: skip
+        Binding(
+            "b", "back", "Back", show=False, id="run-back-alt", tooltip="Back; the run goes on"
+        ),
+        Binding(
+            "s",
+            "restart_run",
+            "Start over",
+            show=False,
+            id="run-restart",
+            tooltip="Abandon the interrupted run and start over (asks first)",
+        ),
+        Binding(
+            "p",
+            "preview_run",
+            "Preview",
+            show=False,
+            id="run-preview",
+            tooltip="Preview the export: a dry run that sends nothing",
+        ),
+    ]
 
     def __init__(self, export: str) -> None:
         super().__init__()
@@ -241,8 +273,11 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
                 self.app.post_message(CancelRequested(self.export))
 
         self.app.push_screen(
-            ConfirmModal(CANCEL_QUESTION.format(export=self.export), yes="Cancel run",
-                         no="Keep running"), decided)  # fmt: skip
+            ConfirmModal(
+                CANCEL_QUESTION.format(export=self.export), yes="Cancel run", no="Keep running"
+            ),
+            decided,
+        )
 
     def action_run_again(self) -> None:
         """Run the export again (resuming its interrupted run, if it has one)."""
@@ -268,8 +303,11 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
                 self.app.post_message(RunRequested(self.export, restart=True))
 
         self.app.push_screen(
-            ConfirmModal(RESTART_QUESTION.format(export=self.export), yes="Start over",
-                         no="Keep it"), decided)  # fmt: skip
+            ConfirmModal(
+                RESTART_QUESTION.format(export=self.export), yes="Start over", no="Keep it"
+            ),
+            decided,
+        )
 
     def action_history(self) -> None:
         """Every run of this export, the latest highlighted."""

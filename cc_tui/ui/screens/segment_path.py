@@ -79,11 +79,21 @@ class SegmentPathModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None
     SegmentPathModal DataTable { height: auto; max-height: 8; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "add", "Add", id="segment-path-add",
-                tooltip="Check the segment and add it to config.toml"),
-        Binding("escape", "cancel", "Cancel", id="segment-path-cancel",
-                tooltip="Close without adding a segment"),
-    ]  # fmt: skip
+        Binding(
+            "ctrl+s",
+            "add",
+            "Add",
+            id="segment-path-add",
+            tooltip="Check the segment and add it to config.toml",
+        ),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="segment-path-cancel",
+            tooltip="Close without adding a segment",
+        ),
+    ]
 
     def __init__(self, taken: Collection[str] = ()) -> None:
         super().__init__()
@@ -103,26 +113,41 @@ class SegmentPathModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None
             dialog.border_title = "Add a segment by its path"
             with Horizontal(classes="row"):
                 yield Label("Path")
-                yield Input(placeholder="/data/exports/vip.csv, a folder, a model.json",
-                            suggester=PathSuggester(), id="segment-path",
-                            compact=True, highlighter=VisibleInInput())  # fmt: skip
+                yield Input(
+                    placeholder="/data/exports/vip.csv, a folder, a model.json",
+                    suggester=PathSuggester(),
+                    id="segment-path",
+                    compact=True,
+                    highlighter=VisibleInInput(),
+                )
             with Horizontal(classes="row", id="segment-entity-row"):
                 yield Label("Entity")
-                yield Select[str]([], prompt=_ENTITY_PROMPT, compact=True,
-                                  id="segment-entity")  # fmt: skip
+                yield Select[str]([], prompt=_ENTITY_PROMPT, compact=True, id="segment-entity")
             with Horizontal(classes="row"):
                 yield Label("Name")
-                yield Input(placeholder="from the file name", id="segment-name", compact=True,
-                            highlighter=VisibleInInput())  # fmt: skip
+                yield Input(
+                    placeholder="from the file name",
+                    id="segment-name",
+                    compact=True,
+                    highlighter=VisibleInInput(),
+                )
             with Horizontal(classes="row"):
                 yield Label("Header")
-                yield Select(_HEADER_CHOICES, value="auto", allow_blank=False, compact=True,
-                             id="segment-header")  # fmt: skip
+                yield Select(
+                    _HEADER_CHOICES,
+                    value="auto",
+                    allow_blank=False,
+                    compact=True,
+                    id="segment-header",
+                )
             with Horizontal(classes="row"):
                 yield Label("Columns")
-                yield Input(placeholder="headerless file: Email,First,Last (in file order)",
-                            id="segment-columns", compact=True,
-                            highlighter=VisibleInInput())  # fmt: skip
+                yield Input(
+                    placeholder="headerless file: Email,First,Last (in file order)",
+                    id="segment-columns",
+                    compact=True,
+                    highlighter=VisibleInInput(),
+                )
             yield Static(_HOW_TO, id="segment-summary", markup=False)
             yield DataTable[object](id="segment-preview", show_cursor=False, zebra_stripes=True)
             yield Static("", id="segment-hint", markup=False)
@@ -204,8 +229,13 @@ class SegmentPathModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None
             typed = self.query_one("#segment-name", Input).value.strip()
             self._check(self.services, source, typed if self._name_typed else None)
 
-    @work(thread=True, exclusive=True, group="segment-path-check", exit_on_error=False,
-          description="Reading the segment")  # fmt: skip
+    @work(
+        thread=True,
+        exclusive=True,
+        group="segment-path-check",
+        exit_on_error=False,
+        description="Reading the segment",
+    )
     def _check(self, services: Services, source: SegmentSource, typed: str | None) -> None:
         # Derived here, not on the event loop: it looks at the path (a stat).
         entity = source.entity
@@ -351,8 +381,13 @@ class SegmentPathModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None
         self.refresh_bindings()
         self._add(self.services, source)
 
-    @work(thread=True, exclusive=True, group="segment-path-add", exit_on_error=False,
-          description="Adding the segment")  # fmt: skip
+    @work(
+        thread=True,
+        exclusive=True,
+        group="segment-path-add",
+        exit_on_error=False,
+        description="Adding the segment",
+    )
     def _add(self, services: Services, source: SegmentSource) -> None:
         try:
             services.sources.add(source)

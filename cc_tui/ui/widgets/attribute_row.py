@@ -61,9 +61,15 @@ class AttributeRow(Widget):
     AttributeRow Button { min-width: 8; width: 8; margin-left: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+d", "remove_row", "Remove row", show=False, id="attribute-row-remove",
-                tooltip="Remove this attribute row from the mapping"),
-    ]  # fmt: skip
+        Binding(
+            "ctrl+d",
+            "remove_row",
+            "Remove row",
+            show=False,
+            id="attribute-row-remove",
+            tooltip="Remove this attribute row from the mapping",
+        ),
+    ]
 
     class Changed(Message):
         """The field or the column of the row changed."""
@@ -94,11 +100,19 @@ class AttributeRow(Widget):
         self._custom_name = field[len(CUSTOM_FIELD_PREFIX) :] if field and custom else ""
         known_choice = self._choice in ATTRIBUTE_FIELDS or self._choice == CUSTOM_CHOICE
         self._field_select: Select[str] = Select(
-            _FIELD_OPTIONS, prompt="(field)", compact=True, classes="field",
-            value=self._choice if known_choice and self._choice else Select.NULL)  # fmt: skip
-        self._name_input = Input(self._custom_name, placeholder="custom field name",
-                                 compact=True, classes="custom-name",
-                                 highlighter=VisibleInInput())  # fmt: skip
+            _FIELD_OPTIONS,
+            prompt="(field)",
+            compact=True,
+            classes="field",
+            value=self._choice if known_choice and self._choice else Select.NULL,
+        )
+        self._name_input = Input(
+            self._custom_name,
+            placeholder="custom field name",
+            compact=True,
+            classes="custom-name",
+            highlighter=VisibleInInput(),
+        )
         self._column_select = ColumnSelect(wanted=column, prompt="(column)")
         self._column_select.set_columns(columns, known=known)
         self._samples = Label("", classes="samples")

@@ -52,11 +52,11 @@ class BatchTable(NamedTable):
     BatchTable { height: auto; max-height: 12; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False, id="batch-table-down",
-                tooltip="Next batch"),
-        Binding("k", "cursor_up", "Up", show=False, id="batch-table-up",
-                tooltip="Previous batch"),
-    ]  # fmt: skip
+        Binding(
+            "j", "cursor_down", "Down", show=False, id="batch-table-down", tooltip="Next batch"
+        ),
+        Binding("k", "cursor_up", "Up", show=False, id="batch-table-up", tooltip="Previous batch"),
+    ]
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(_COLUMNS, id=id)

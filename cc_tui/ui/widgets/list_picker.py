@@ -45,8 +45,11 @@ class ListChoice:
         """Name, members and id, for the option list."""
         members = "? members" if self.members is None else f"{self.members:,} members"
         # The name and id come from the account: visible plain text.
-        return Text.assemble((visible(self.name) or "(unnamed)", "bold"), f"  {members}  ",
-                             (visible(self.list_id), "dim"))  # fmt: skip
+        return Text.assemble(
+            (visible(self.name) or "(unnamed)", "bold"),
+            f"  {members}  ",
+            (visible(self.list_id), "dim"),
+        )
 
 
 class ListPicker(Widget):
@@ -70,9 +73,15 @@ class ListPicker(Widget):
     ListPicker #list-chosen { height: auto; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down", "to_options", "Matches", show=False, id="list-picker-to-options",
-                tooltip="From the filter box down to the matching lists"),
-    ]  # fmt: skip
+        Binding(
+            "down",
+            "to_options",
+            "Matches",
+            show=False,
+            id="list-picker-to-options",
+            tooltip="From the filter box down to the matching lists",
+        ),
+    ]
 
     class Changed(Message):
         """The chosen lists changed."""
@@ -96,9 +105,12 @@ class ListPicker(Widget):
         self._chosen: dict[str, ListChoice] = {i: ListChoice(i, "") for i in chosen}
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="type to filter by name, or paste a list id + enter",
-                    id="list-filter", compact=True,
-                    highlighter=VisibleInInput())  # fmt: skip
+        yield Input(
+            placeholder="type to filter by name, or paste a list id + enter",
+            id="list-filter",
+            compact=True,
+            highlighter=VisibleInInput(),
+        )
         yield Static("", id="list-status", markup=False)
         yield MarkedSelectionList[str](id="list-options")
         yield Static("", id="list-chosen", markup=False)

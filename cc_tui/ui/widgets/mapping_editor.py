@@ -101,8 +101,13 @@ class MappingEditor(Widget):
         yield FieldProblem(id="problem-mapping")
 
     def _new_row(self, field: str | None, column: str | None) -> AttributeRow:
-        return AttributeRow(field, column, columns=self._columns, known=self._known,
-                            id=f"attribute-row-{next(self._serial)}")  # fmt: skip
+        return AttributeRow(
+            field,
+            column,
+            columns=self._columns,
+            known=self._known,
+            id=f"attribute-row-{next(self._serial)}",
+        )
 
     # -- attributes down -----------------------------------------------------------------------
 

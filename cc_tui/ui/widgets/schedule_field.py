@@ -36,8 +36,13 @@ class ScheduleField(Widget):
         self._initial = value or ""
 
     def compose(self) -> ComposeResult:
-        yield Input(self._initial, placeholder="e.g. 0 6 * * *", compact=True,
-                    id="schedule-input", highlighter=VisibleInInput())  # fmt: skip
+        yield Input(
+            self._initial,
+            placeholder="e.g. 0 6 * * *",
+            compact=True,
+            id="schedule-input",
+            highlighter=VisibleInInput(),
+        )
         yield Static(EMPTY_HINT, id="schedule-hint", markup=False)
         yield FieldProblem(id="schedule-problem")
 
