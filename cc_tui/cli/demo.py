@@ -135,22 +135,7 @@ def prepare_demo(rows: int, home: Path | None = None, *, seed: int = 0) -> DemoE
 def _connect(services: Services, emulator: EmulatorServer) -> None:
     import asyncio  # an event loop only for the commands that run one
 
-    if DEMO_CONNECTION not in services.config.load().connections:
-        services.connections.add(
-            DEMO_CONNECTION,
-            client_id="cc-tui-demo",
-            display_name="Demo account (emulator)",
-            usable_by=UsableBy.CONTRIBUTORS,
-            api_base_url=emulator.api_base_url,
-            auth_base_url=emulator.auth_base_url,
-            accept_privacy=True,
-        )
-    else:
-        services.connections.edit(
-            DEMO_CONNECTION,
-            api_base_url=emulator.api_base_url,
-            auth_base_url=emulator.auth_base_url,
-        )
+    _point_at(services, emulator, DEMO_CONNECTION, "Demo account (emulator)")
     # Only this code is approved here: the emulator waits for a person on every other one.
     asyncio.run(
         services.connections.sign_in(
@@ -161,21 +146,22 @@ def _connect(services: Services, emulator: EmulatorServer) -> None:
 
 def _add_unsigned(services: Services, emulator: EmulatorServer) -> None:
     """A connection to sign in by hand (kept unsigned; re-pointed at this emulator)."""
-    if TRY_CONNECTION in services.config.load().connections:
-        services.connections.edit(
-            TRY_CONNECTION,
-            api_base_url=emulator.api_base_url,
-            auth_base_url=emulator.auth_base_url,
-        )
+    _point_at(services, emulator, TRY_CONNECTION, "Try the sign-in (emulator)")
+
+
+def _point_at(services: Services, emulator: EmulatorServer, name: str, display_name: str) -> None:
+    """Add the demo connection ``name`` for this emulator, or re-point it here if it exists."""
+    urls = {"api_base_url": emulator.api_base_url, "auth_base_url": emulator.auth_base_url}
+    if name in services.config.load().connections:
+        services.connections.edit(name, **urls)
         return
     services.connections.add(
-        TRY_CONNECTION,
+        name,
         client_id="cc-tui-demo",
-        display_name="Try the sign-in (emulator)",
+        display_name=display_name,
         usable_by=UsableBy.CONTRIBUTORS,
-        api_base_url=emulator.api_base_url,
-        auth_base_url=emulator.auth_base_url,
         accept_privacy=True,
+        **urls,
     )
 
 
