@@ -8,6 +8,12 @@ TEST_WORKERS ?= 4
 
 .PHONY: demo test lint typecheck pytest bench clean
 
+# Azurite, the Azure Storage emulator, for the remote-segment tests (an npm package; Node 20).
+# Installed into .azurite/ (git-ignored); without npm those tests are skipped, saying why.
+AZURITE_DIR := .azurite
+AZURITE_STAMP := $(AZURITE_DIR)/.installed
+AZURITE_VERSION := ^3.33.0
+
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or newer, or run make PYTHON=python3.12 ..." >&2; exit 2; }
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +24,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/cc-tui demo
 
-test: $(STAMP)
+$(AZURITE_STAMP):
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --prefix $(AZURITE_DIR) --no-audit --no-fund --loglevel=error \
+			'azurite@$(AZURITE_VERSION)' && touch $(AZURITE_STAMP); \
+	else \
+		echo "npm not found: the Azure Storage (Azurite) tests will be skipped" >&2; \
+	fi
+
+test: $(STAMP) $(AZURITE_STAMP)
 	$(BIN)/ruff check cc_tui tests benchmarks
 	$(BIN)/ruff format --check cc_tui tests benchmarks
 	$(BIN)/mypy
@@ -36,4 +50,4 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(AZURITE_DIR) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -35,6 +35,7 @@ __all__ = [
     "POSTED_WEIGHT",
     "REJECT_REASONS",
     "SEGMENT_FORMATS",
+    "STORAGE_AUTH_SECRETS",
     "AppConfig",
     "BatchRecord",
     "BatchState",
@@ -54,6 +55,8 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "SegmentSource",
+    "StorageAuth",
+    "StorageConnection",
     "TokenSet",
     "UsableBy",
     "is_attribute_field",
@@ -316,6 +319,8 @@ class AppConfig:
     """The most any compressed segment may decompress to, in GiB (a cap on disk and time)."""
     bell: bool = True
     """Ring the terminal bell when a run started in the app ends."""
+    storage: Mapping[str, StorageConnection] = field(default_factory=dict)
+    """Azure storage accounts that remote segments are read from (``[storage.NAME]``)."""
 
     @property
     def max_uncompressed_bytes(self) -> int:
@@ -846,3 +851,37 @@ class ConnectionStatus:
     signed_in: bool
     token_expires_at: datetime | None
     scope: str
+
+
+# --- storage connections (Azure Blob Storage / Data Lake Gen2 accounts for remote segments) ---
+
+
+class StorageAuth(StrEnum):
+    """How cc-tui signs its requests to a storage account."""
+
+    ACCOUNT_KEY = "account-key"
+    SAS_TOKEN = "sas-token"
+    CONNECTION_STRING = "connection-string"
+    ENVIRONMENT = "environment"
+    """Azure's standard chain: ``AZURE_*`` environment variables, workload or managed identity,
+    the Azure CLI's sign-in. Nothing is stored."""
+
+
+STORAGE_AUTH_SECRETS = frozenset(
+    {StorageAuth.ACCOUNT_KEY, StorageAuth.SAS_TOKEN, StorageAuth.CONNECTION_STRING}
+)
+"""The kinds of credential that are a secret kept in secrets.toml."""
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConnection:
+    """A storage account as ``[storage.NAME]`` holds it; its secret is in secrets.toml.
+
+    ``endpoint`` replaces ``https://<account>.blob.core.windows.net`` (a sovereign cloud, or
+    Azurite at ``http://127.0.0.1:10000/devstoreaccount1``: plain http only to loopback).
+    """
+
+    name: str
+    account: str
+    auth: StorageAuth
+    endpoint: str | None = None

@@ -10,6 +10,7 @@ import pytest
 
 if TYPE_CHECKING:
     from cc_tui.emulator.server import EmulatorServer
+    from tests.azurite import Azurite
 
 StartEmulator = Callable[..., "EmulatorServer"]
 
@@ -51,3 +52,25 @@ def start_emulator() -> Iterator[StartEmulator]:
 def emulator(start_emulator: StartEmulator) -> EmulatorServer:
     """An emulator with default settings, seeded demo data, on a free loopback port."""
     return start_emulator()
+
+
+# --- Azurite (the Azure Storage emulator) for remote segments --------------------------------
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    """One Azurite blob service per test process, on a free loopback port, stopped at the end.
+
+    Skipped only where Node.js is missing; a missing Azurite fails (``make test`` installs it).
+    """
+    import shutil
+
+    from tests.azurite import AZURITE_BIN, start_azurite
+
+    if shutil.which("node") is None:
+        pytest.skip("Node.js is not installed: Azurite (the Azure Storage emulator) needs it")
+    if not AZURITE_BIN.exists():
+        pytest.fail(f"Azurite is not installed at {AZURITE_BIN}: run `make test` (it installs it)")
+    server = start_azurite(tmp_path_factory.mktemp("azurite"))
+    yield server
+    server.stop()

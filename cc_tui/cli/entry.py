@@ -15,6 +15,7 @@ from cc_tui.cli import (
     run_commands,
     scheduler_command,
     segment_commands,
+    storage_commands,
 )
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_commands.register(commands)
     demo.register(commands)
     scheduler_command.register(commands)
+    storage_commands.register(commands)
     return parser
 
 

@@ -37,6 +37,7 @@ from cc_tui.engine.segment_folders import part_kind
 from cc_tui.engine.segment_model import DEFAULT_ENCODING, DEFAULT_QUOTE, SegmentFormat
 from cc_tui.engine.segment_paths import PathKind, kind_of, require_file, walk_files
 from cc_tui.errors import InputError
+from cc_tui.remote_paths import RemotePath, is_remote_location, remote_path
 
 __all__ = [
     "MANIFEST_SUFFIX",
@@ -390,6 +391,14 @@ def _map_locations(root: Path, locations: Sequence[str]) -> list[Path]:
     copy of just the export folder), the shortest cut that finds an existing file for one
     partition is used for every partition, so a missing partition gets a path to report.
     """
+    if isinstance(root, RemotePath):
+        # In storage, a partition's full URL names its account: read it there.
+        return [
+            remote_path(location) if is_remote_location(location) else root.joinpath(*parts)
+            for location, parts in zip(
+                locations, [_location_parts(location) for location in locations], strict=True
+            )
+        ]
     split = [_location_parts(location) for location in locations]
     for parts, location in zip(split, locations, strict=True):
         if not parts or ".." in parts:
@@ -432,7 +441,7 @@ def _snapshot_of(path: Path) -> tuple[Path, str] | None:
         re.fullmatch(p, w) for p, w in zip(_SNAPSHOT_PARTS, window, strict=True)
     ):
         return None
-    return Path(*parts[:start]), "/".join(window)
+    return type(path)(*parts[:start]), "/".join(window)
 
 
 def _snapshots_on_disk(roots: Sequence[Path]) -> set[str]:

@@ -20,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
+from cc_tui.engine.remote_storage import is_remote
 from cc_tui.errors import InputError
 
 __all__ = [
@@ -97,7 +98,13 @@ def _stat_problem(path: Path, exc: OSError) -> str:
 
 
 def open_regular(path: Path) -> BinaryIO:
-    """Open a regular file for reading, never blocking on a FIFO that replaced it."""
+    """Open a regular file for reading, never blocking on a FIFO that replaced it.
+
+    A remote blob is read through its storage account (ranged GETs, see ``remote_storage``).
+    """
+    if is_remote(path):
+        stream: BinaryIO = path.open("rb")
+        return stream
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
         info = os.fstat(fd)

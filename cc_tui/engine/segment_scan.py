@@ -22,6 +22,7 @@ from typing import Any
 
 import polars as pl
 
+from cc_tui.engine.remote_storage import polars_sources
 from cc_tui.engine.segment_bytes import read_head
 from cc_tui.engine.segment_model import DEFAULT_QUOTE, SegmentFormat
 
@@ -103,15 +104,16 @@ def scan_text(
             extra_columns="ignore",
             missing_columns="insert",
         )
+    sources, cloud = polars_sources(files)
     if hive and any(hive):
         return pl.concat(
             [
-                pl.scan_csv(path, glob=False, **kwargs).with_columns(_hive_columns(values))
-                for path, values in zip(files, hive, strict=True)
+                pl.scan_csv(path, glob=False, **kwargs, **cloud).with_columns(_hive_columns(values))
+                for path, values in zip(sources, hive, strict=True)
             ],
             how="diagonal",
         )
-    return pl.scan_csv(list(files), glob=False, **kwargs)
+    return pl.scan_csv(sources, glob=False, **kwargs, **cloud)
 
 
 def _hive_columns(values: dict[str, str]) -> list[pl.Expr]:
@@ -127,7 +129,8 @@ def scan_ndjson_files(files: Sequence[Path], columns: Sequence[str]) -> pl.LazyF
     """
     if not columns:
         return pl.LazyFrame()
-    frame = pl.scan_ndjson(list(files), schema=dict.fromkeys(columns, pl.String))
+    sources, cloud = polars_sources(files)
+    frame = pl.scan_ndjson(sources, schema=dict.fromkeys(columns, pl.String), **cloud)
     # An empty list or object is no value: never the text "[]" sent as a contact's field.
     return frame.with_columns(
         pl.when(~pl.col(name).is_in(_NO_VALUE)).then(pl.col(name)).alias(name) for name in columns
@@ -209,9 +212,12 @@ def parquet_schema(files: Sequence[Path]) -> tuple[dict[str, pl.DataType], bool]
     """The union of the part files' columns by name, and whether they agree on every type."""
     union: dict[str, pl.DataType] = {}
     agree = True
-    for path in files:
+    sources, cloud = polars_sources(files)
+    for path in sources:
         # read_parquet_schema would take the path for a pattern: scan it literally instead.
-        schema = pl.scan_parquet(path, glob=False, hive_partitioning=False).collect_schema()
+        schema = pl.scan_parquet(
+            path, glob=False, hive_partitioning=False, **cloud
+        ).collect_schema()
         for name, dtype in schema.items():
             known = union.setdefault(name, dtype)
             if known != dtype:
@@ -230,10 +236,12 @@ def scan_parquet_files(
     """
     union, agree = parquet_schema(files)
     hive_values = hive if hive and any(hive) else None
+    sources, cloud = polars_sources(files)
     if agree:
         frame = pl.scan_parquet(
-            list(files),
+            sources,
             glob=False,
+            **cloud,
             schema=union,
             missing_columns="insert",
             extra_columns="ignore",
@@ -243,14 +251,15 @@ def scan_parquet_files(
             return frame
         keys = list(dict.fromkeys(key for values in hive_values for key in values))
         lookup = pl.DataFrame(
-            {"_file": [str(p) for p in files]}
+            {"_file": [str(p) for p in sources]}
             | {key: [values.get(key) for values in hive_values] for key in keys},
             schema={"_file": pl.String} | dict.fromkeys(keys, pl.String),
         )
         return (
             pl.scan_parquet(
-                list(files),
+                sources,
                 glob=False,
+                **cloud,
                 schema=union,
                 missing_columns="insert",
                 extra_columns="ignore",
@@ -261,8 +270,8 @@ def scan_parquet_files(
             .drop("_file")
         )
     parts = []
-    for index, path in enumerate(files):
-        part = pl.scan_parquet(path, glob=False, hive_partitioning=False)
+    for index, path in enumerate(sources):
+        part = pl.scan_parquet(path, glob=False, hive_partitioning=False, **cloud)
         schema = part.collect_schema()
         part = part.select(as_string(name, dtype) for name, dtype in schema.items())
         if hive_values is not None:

@@ -38,6 +38,7 @@ from types import TracebackType
 
 import polars as pl
 
+from cc_tui.engine.remote_storage import is_remote, remote_read_errors
 from cc_tui.engine.segment_bytes import (
     HEAD_MAX_BYTES,
     TextSource,
@@ -196,6 +197,11 @@ def prepare_segment(segment: Segment, work_dir: Path | None = None) -> PreparedS
     decode, decompresses past the cap, or mixes line endings.
     """
     if segment.format is SegmentFormat.DELTA:
+        if is_remote(segment.path):
+            raise InputError(
+                f"{segment.path}: Delta Lake tables are read from local folders only. Fix: "
+                "point the segment at the table's Parquet files, or at a local copy"
+            )
         if kind_of(segment.path) is not PathKind.FOLDER or not (segment.path / DELTA_LOG).is_dir():
             raise InputError(f"{segment.path}: is no longer a Delta Lake table (no _delta_log)")
         return PreparedSegment(segment, (segment.path,))
@@ -264,9 +270,11 @@ def segment_read_errors(segment: Segment) -> Iterator[None]:
     """Turn OS, Polars and Delta read errors raised inside the block into InputErrors.
 
     Errors about other files (a full disk while writing rejected rows, say) pass unchanged.
+    Storage failures of a remote segment are told as such (see ``remote_storage``).
     """
     try:
-        yield
+        with remote_read_errors(segment.path):
+            yield
     except InputError:
         raise
     except OSError as exc:

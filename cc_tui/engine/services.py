@@ -13,6 +13,7 @@ import httpx
 
 from cc_tui.engine.connections import ConnectionService
 from cc_tui.engine.exports import ExportService
+from cc_tui.engine.remote_storage import use_storage_home
 from cc_tui.engine.segment_copies import use_cache_dir
 from cc_tui.engine.sources import SourceService
 from cc_tui.paths import AppPaths
@@ -62,6 +63,8 @@ class Services:
         # Converted copies of segments go to this home's cache (``--home`` is not in the
         # environment, so the engine cannot find it alone).
         use_cache_dir(paths.cache_dir)
+        # Remote segments are read with this home's storage connections.
+        use_storage_home(paths)
         user = os_user or current_os_user()
         config = ConfigStore(paths.config_file)
         secrets = SecretsStore(paths.secrets_file)

@@ -54,6 +54,7 @@ from cc_tui.engine.segments import (
 )
 from cc_tui.errors import CcTuiError, InputError, UsageError
 from cc_tui.models import SEGMENT_FORMATS, AppConfig, SegmentSource
+from cc_tui.remote_paths import RemotePath, is_remote_location, remote_path
 from cc_tui.store.config import (
     ConfigStore,
     validate_name,
@@ -173,7 +174,12 @@ class ResolvedSegments:
 
 
 def absolute_path(text: str | Path) -> Path:
-    """The path as given, absolute: ``~`` expanded, nothing else (no globbing, no resolving)."""
+    """The path as given, absolute: ``~`` expanded, nothing else (no globbing, no resolving).
+
+    A storage location (``az://``, ``abfss://``, ``https://``) stays the location it names.
+    """
+    if is_remote_location(text):
+        return text if isinstance(text, RemotePath) else remote_path(str(text))
     # os.path leaves an unknown "~user" as it is; Path.expanduser raises RuntimeError.
     return Path(os.path.expanduser(text)).absolute()  # noqa: PTH111
 

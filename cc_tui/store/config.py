@@ -19,7 +19,7 @@ from pathlib import Path
 import tomli_w
 
 from cc_tui.atomic import atomic_write_text
-from cc_tui.errors import ConfigError
+from cc_tui.errors import ConfigError, InputError
 from cc_tui.models import (
     DEFAULT_API_BASE_URL,
     DEFAULT_AUTH_BASE_URL,
@@ -33,6 +33,8 @@ from cc_tui.models import (
     FieldMapping,
     Roles,
     SegmentSource,
+    StorageAuth,
+    StorageConnection,
     UsableBy,
     is_attribute_field,
     is_uuid,
@@ -41,6 +43,7 @@ from cc_tui.models import (
     url_without_credentials,
 )
 from cc_tui.paths import open_private_fd
+from cc_tui.remote_paths import is_remote_location, remote_path
 from cc_tui.schedules import schedule_problem
 from cc_tui.store.config_writer import config_to_toml
 from cc_tui.store.toml_reader import TomlSection, parse_toml
@@ -56,10 +59,12 @@ __all__ = [
     "with_export",
     "with_segment",
     "with_segments_dir",
+    "with_storage",
     "without_connection",
     "without_export",
     "without_segment",
     "without_segments_dir",
+    "without_storage",
 ]
 
 CONFIG_SCHEMA_VERSION = 1
@@ -76,6 +81,7 @@ _TOP_KEYS = {
     "keymap",
     "max_uncompressed_gb",
     "bell",
+    "storage",
 }
 _CONNECTION_KEYS = {
     "display_name",
@@ -151,7 +157,9 @@ def _validate(root: TomlSection) -> AppConfig:
     }
     config = AppConfig(
         schema_version=CONFIG_SCHEMA_VERSION,
-        segments_dirs=tuple(Path(p).expanduser() for p in root.strings("segments_dirs")),
+        segments_dirs=tuple(
+            _location(root, "segments_dirs", p) for p in root.strings("segments_dirs")
+        ),
         theme=root.string("theme", default="cc-dark") or "cc-dark",
         roles=Roles(admins=roles.strings("admins"), contributors=roles.strings("contributors")),
         segments={name: _segment(name, table) for name, table in root.table("segments").tables()},
@@ -166,6 +174,7 @@ def _validate(root: TomlSection) -> AppConfig:
         )
         or DEFAULT_MAX_UNCOMPRESSED_GB,
         bell=root.boolean("bell", default=True),
+        storage={name: _storage(name, table) for name, table in root.table("storage").tables()},
     )
     return config
 
@@ -253,7 +262,7 @@ def _segment(name: str, table: TomlSection) -> SegmentSource:
         _check_columns(table, columns)
     return SegmentSource(
         name=name,
-        path=Path(table.required_string("path")).expanduser(),
+        path=_location(table, "path", table.required_string("path")),
         format=fmt,
         encoding=encoding,
         delimiter=delimiter,
@@ -435,3 +444,73 @@ def with_segments_dir(config: AppConfig, folder: Path) -> AppConfig:
 def without_segments_dir(config: AppConfig, folder: Path) -> AppConfig:
     """``config`` without ``folder`` in ``segments_dirs``."""
     return replace(config, segments_dirs=tuple(d for d in config.segments_dirs if d != folder))
+
+
+# --- remote segments: locations and storage connections -------------------------------------
+
+_STORAGE_KEYS = {"account", "auth", "endpoint"}
+_ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
+
+
+def _location(table: TomlSection, key: str, text: str) -> Path:
+    """A local path (``~`` expanded) or a remote location (``az://``, ``abfss://``, ``https://``)."""
+    if not is_remote_location(text):
+        return Path(text).expanduser()
+    try:
+        return remote_path(text)
+    except InputError as exc:
+        raise table.error(
+            key,
+            str(exc).split(". Fix:")[0],
+            "write the location as a URL like az://<container>/<path>",
+        ) from exc
+
+
+def _storage(name: str, table: TomlSection) -> StorageConnection:
+    _checked_name(table, "storage connection", name)
+    table.check_keys(_STORAGE_KEYS)
+    account = table.required_string("account")
+    if not _ACCOUNT_NAME.match(account):
+        raise table.error(
+            "account",
+            f"'{account}' is not a storage account name",
+            "use the account's name: 3 to 24 lower-case letters and digits",
+        )
+    auth = table.string("auth", default=StorageAuth.ENVIRONMENT.value)
+    if auth not in {item.value for item in StorageAuth}:
+        raise table.error(
+            "auth",
+            f"'{auth}' is not a choice",
+            f"use one of {', '.join(item.value for item in StorageAuth)}",
+        )
+    endpoint = table.string("endpoint")
+    if endpoint is not None:
+        endpoint = _endpoint(table, endpoint)
+    return StorageConnection(name, account, StorageAuth(auth), endpoint)
+
+
+def _endpoint(table: TomlSection, endpoint: str) -> str:
+    """The endpoint as stored (no trailing slash); https, or http to loopback, no user name."""
+    if url_has_credentials(endpoint):
+        raise table.error(
+            "endpoint",
+            f"'{url_without_credentials(endpoint)}' has a user name or password in it",
+            "remove the 'user:password@' part",
+        )
+    if not url_is_secure_enough(endpoint):
+        raise table.error(
+            "endpoint",
+            f"'{endpoint}' is not allowed",
+            "use https:// (plain http:// only for a loopback host, e.g. Azurite)",
+        )
+    return endpoint.rstrip("/")
+
+
+def with_storage(config: AppConfig, storage: StorageConnection) -> AppConfig:
+    """``config`` with ``storage`` added or replaced."""
+    return replace(config, storage={**config.storage, storage.name: storage})
+
+
+def without_storage(config: AppConfig, name: str) -> AppConfig:
+    """``config`` without the storage connection ``name``."""
+    return replace(config, storage={k: v for k, v in config.storage.items() if k != name})

@@ -16,6 +16,7 @@ from cc_tui.models import (
     Connection,
     Export,
     SegmentSource,
+    StorageConnection,
 )
 
 __all__ = ["config_to_toml"]
@@ -46,6 +47,15 @@ def config_to_toml(config: AppConfig) -> dict[str, Any]:
         }
     if config.exports:
         doc["exports"] = {name: _export_doc(exp) for name, exp in config.exports.items()}
+    if config.storage:
+        doc["storage"] = {name: _storage_doc(item) for name, item in config.storage.items()}
+    return doc
+
+
+def _storage_doc(storage: StorageConnection) -> dict[str, Any]:
+    doc: dict[str, Any] = {"account": storage.account, "auth": storage.auth.value}
+    if storage.endpoint is not None:
+        doc["endpoint"] = storage.endpoint
     return doc
 
 

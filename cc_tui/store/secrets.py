@@ -2,6 +2,10 @@
 
 The file is refused, with the ``chmod`` that fixes it, when group or others may read it. Tokens
 leave this module only inside :class:`~cc_tui.models.TokenSet`, whose repr masks them.
+
+Storage connections keep their secret (account key, SAS token or connection string) under
+``[storage.NAME] secret = "..."``; it leaves this module only through :meth:`storage_secret`
+and is never logged or shown.
 """
 
 from __future__ import annotations
@@ -55,15 +59,49 @@ class SecretsStore:
             if current.pop(connection, None) is not None:
                 self._write(current)
 
+    def storage_secret(self, storage: str) -> str | None:
+        """The secret of storage connection ``storage``, or None when it has none."""
+        return self._read_storage().get(storage)
+
+    def save_storage_secret(self, storage: str, secret: str) -> None:
+        """Store (replace) the secret of storage connection ``storage``."""
+        with self._locked():
+            current = self._read_storage()
+            current[storage] = secret
+            self._write(self._read(), current)
+
+    def delete_storage_secret(self, storage: str) -> None:
+        """Forget the secret of storage connection ``storage``."""
+        with self._locked():
+            current = self._read_storage()
+            if current.pop(storage, None) is not None:
+                self._write(self._read(), current)
+
     def for_connection(self, connection: str) -> ConnectionTokens:
         """A token store bound to one connection (what the Constant Contact client needs)."""
         return ConnectionTokens(self, connection)
 
     def _read(self) -> dict[str, TokenSet]:
+        root = self._root()
+        if root is None:
+            return {}
+        return {name: _token_set(table) for name, table in root.table("connections").tables()}
+
+    def _read_storage(self) -> dict[str, str]:
+        root = self._root()
+        if root is None:
+            return {}
+        secrets = {}
+        for name, table in root.table("storage").tables():
+            table.check_keys({"secret"})
+            secrets[name] = table.required_string("secret")
+        return secrets
+
+    def _root(self) -> TomlSection | None:
         try:
             info = self.path.stat()
         except FileNotFoundError:
-            return {}
+            return None
         if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise SecretsPermissionError(
                 f"is readable by others (mode {stat.S_IMODE(info.st_mode):o}); "
@@ -73,13 +111,17 @@ class SecretsStore:
             )
         text = self.path.read_text(encoding="utf-8")
         root = TomlSection(self.path, parse_toml(self.path, text), text=text)
-        root.check_keys({"connections"})
-        return {name: _token_set(table) for name, table in root.table("connections").tables()}
+        root.check_keys({"connections", "storage"})
+        return root
 
-    def _write(self, tokens: dict[str, TokenSet]) -> None:
+    def _write(self, tokens: dict[str, TokenSet], storage: dict[str, str] | None = None) -> None:
+        if storage is None:
+            storage = self._read_storage()
         doc: dict[str, Any] = {
             "connections": {name: _token_doc(token_set) for name, token_set in tokens.items()}
         }
+        if storage:
+            doc["storage"] = {name: {"secret": secret} for name, secret in storage.items()}
         atomic_write_text(self.path, tomli_w.dumps(doc), mode=SECRETS_MODE)
 
     @contextmanager
