@@ -51,6 +51,8 @@ _CONTAINER = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")
 # <account>.blob.core.windows.net, <account>.dfs.core.windows.net, or a sovereign cloud's
 # core.* suffix (core.chinacloudapi.cn, core.usgovcloudapi.net).
 _SERVICE_HOST = re.compile(rf"^(?P<account>{_ACCOUNT})\.(?:blob|dfs)\.core\.[a-z0-9.-]+$")
+# A URL that went through pathlib.Path: "az://c/p" became "az:/c/p".
+_FOLDED = re.compile(r"^(az|abfss?|https):/(?=[^/])", re.IGNORECASE)
 _FIX = (
     "Fix: write az://<container>/<path>, abfss://<container>@<account>.dfs.core.windows.net/"
     "<path> or https://<account>.blob.core.windows.net/<container>/<path>"
@@ -100,18 +102,28 @@ def _backend(path: RemotePath) -> RemoteBackend:
     return _Backend.current
 
 
+def _url_text(text: str | os.PathLike[str]) -> str:
+    """The URL text; a plain ``Path`` made of a URL (``az:/c/p``: pathlib folds ``//``) too."""
+    if isinstance(text, str):
+        return text
+    folded = str(text)
+    match = _FOLDED.match(folded)
+    return f"{match.group(1)}://{folded[match.end() :]}" if match else folded
+
+
 def is_remote_location(text: str | os.PathLike[str]) -> bool:
     """True for text that names a remote location (``az://``, ``abfss://``, ``https://``)."""
     if isinstance(text, RemotePath):
         return True
-    if not isinstance(text, str):
-        return False
-    scheme, sep, _ = text.partition("://")
+    scheme, sep, _ = _url_text(text).partition("://")
     return bool(sep) and scheme.lower() in REMOTE_SCHEMES
 
 
-def remote_path(text: str) -> RemotePath:
+def remote_path(location: str | os.PathLike[str]) -> RemotePath:
     """The :class:`RemotePath` for a location URL; InputError saying what is wrong with it."""
+    if isinstance(location, RemotePath):
+        return location
+    text = _url_text(location)
     split = urlsplit(text.strip())
     scheme = split.scheme.lower()
     if scheme not in REMOTE_SCHEMES:

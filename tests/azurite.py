@@ -56,6 +56,11 @@ class Azurite:
         service = BlobServiceClient.from_connection_string(self.connection_string)
         return service.create_container(name)
 
+    def client(self, name: str) -> ContainerClient:
+        """An existing container."""
+        service = BlobServiceClient.from_connection_string(self.connection_string)
+        return service.get_container_client(name)
+
     def upload(self, container: ContainerClient, key: str, data: bytes) -> None:
         container.upload_blob(key, data, overwrite=True)
 

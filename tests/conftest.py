@@ -74,3 +74,11 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
     server = start_azurite(tmp_path_factory.mktemp("azurite"))
     yield server
     server.stop()
+
+
+@pytest.fixture
+def container_name() -> str:
+    """A fresh container name for one test (the tests of a process share one Azurite)."""
+    import uuid
+
+    return f"t-{uuid.uuid4().hex[:20]}"

@@ -54,7 +54,7 @@ from cc_tui.engine.segments import (
 )
 from cc_tui.errors import CcTuiError, InputError, UsageError
 from cc_tui.models import SEGMENT_FORMATS, AppConfig, SegmentSource
-from cc_tui.remote_paths import RemotePath, is_remote_location, remote_path
+from cc_tui.remote_paths import is_remote_location, remote_path
 from cc_tui.store.config import (
     ConfigStore,
     validate_name,
@@ -179,7 +179,7 @@ def absolute_path(text: str | Path) -> Path:
     A storage location (``az://``, ``abfss://``, ``https://``) stays the location it names.
     """
     if is_remote_location(text):
-        return text if isinstance(text, RemotePath) else remote_path(str(text))
+        return remote_path(text)
     # os.path leaves an unknown "~user" as it is; Path.expanduser raises RuntimeError.
     return Path(os.path.expanduser(text)).absolute()  # noqa: PTH111
 
