@@ -95,12 +95,16 @@ def _listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start_azurite(workdir: Path) -> Azurite:
-    """Start ``azurite-blob`` on a free loopback port; raises RuntimeError with its log."""
+def start_azurite(workdir: Path, *, port: int | None = None, keep: Path | None = None) -> Azurite:
+    """Start ``azurite-blob`` on a free (or the given) loopback port; RuntimeError with its log.
+
+    ``keep``: a folder that holds the blobs across restarts (else they are kept in memory).
+    """
     node = shutil.which("node")
     if node is None:
         raise FileNotFoundError("node")
-    port = _free_port()
+    port = port or _free_port()
+    storage = ["--location", str(keep)] if keep is not None else ["--inMemoryPersistence"]
     log = workdir / "azurite.log"
     env = {**os.environ, "AZURITE_ACCOUNTS": f"{ACCOUNT}:{ACCOUNT_KEY}"}
     with log.open("wb") as sink:
@@ -110,7 +114,7 @@ def start_azurite(workdir: Path) -> Azurite:
                 node,
                 str(AZURITE_BIN.resolve()),  # the package's main.js: node runs it directly
                 "--blobHost", "127.0.0.1", "--blobPort", str(port),
-                "--inMemoryPersistence",
+                *storage,
                 "--disableTelemetry", "--silent", "--skipApiVersionCheck",
             ],
             stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=workdir,

@@ -308,6 +308,7 @@ def _where(path: RemotePath) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     line = text[0] if text else type(exc).__name__
+    line = line.split("; note:", 1)[0]  # Polars' hint about Azure CLI keys: not ours to give
     return _QUERY.sub("", line)  # a SAS token rides in the query: never show it
 
 
@@ -322,16 +323,19 @@ def _error_at(where: str, exc: BaseException) -> Exception:
         return FileNotFoundError(
             errno.ENOENT, f"not found in storage ({text})", f"{where}: does not exist (missing)"
         )
-    if isinstance(exc, PermissionDeniedError | UnauthenticatedError) or _DENIED.search(text):
+    denied = isinstance(exc, PermissionDeniedError | UnauthenticatedError)
+    if not denied and (
+        isinstance(exc, ConnectionError | TimeoutError) or _UNREACHABLE.search(text)
+    ):
+        return StorageUnavailableError(
+            f"{where}: the storage account could not be reached after retries ({text}). "
+            "Fix: check the network and the account's status, then run again (a run resumes)"
+        )
+    if denied or _DENIED.search(text):
         return StorageAccessError(
             f"{where}: the storage account refused access ({text}). Fix: check the storage "
             "connection's credentials and their permissions on the container (cc-tui storage "
             "test NAME)"
-        )
-    if _UNREACHABLE.search(text) or isinstance(exc, ConnectionError | TimeoutError):
-        return StorageUnavailableError(
-            f"{where}: the storage account could not be reached after retries ({text}). "
-            "Fix: check the network and the account's status, then run again (a run resumes)"
         )
     return StorageAccessError(f"{where}: storage answered with an error ({text})")
 

@@ -17,7 +17,7 @@ from cc_tui.engine.segments import count_rows, fingerprint, prepare_segment, pre
 from cc_tui.engine.sources import make_source
 from cc_tui.engine.storage_connections import StorageService
 from cc_tui.errors import EXIT_RESUMABLE, EXIT_USAGE, InputError
-from cc_tui.models import RunRecord, RunStatus, StorageAuth
+from cc_tui.models import RunEvent, RunRecord, RunStatus, StorageAuth
 from tests.azurite import ACCOUNT, ACCOUNT_KEY, Azurite
 from tests.engine.conftest import Workspace
 from tests.engine.segment_builders import customer_insights_folder, spark_parquet_folder
@@ -212,3 +212,47 @@ def test_unreachable_storage_is_resumable(workspace: Workspace, azurite: Azurite
 
     assert caught.value.exit_code == EXIT_RESUMABLE and caught.value.resumable
     assert ACCOUNT_KEY not in str(caught.value)
+
+
+def test_a_run_that_loses_its_storage_stops_resumable_and_resumes(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    import shutil
+
+    from tests.azurite import start_azurite
+
+    if shutil.which("node") is None:
+        pytest.skip("Node.js is not installed: Azurite (the Azure Storage emulator) needs it")
+    keep = tmp_path / "blobs"
+    keep.mkdir()
+    server = start_azurite(tmp_path, keep=keep)
+    try:
+        _connect(workspace, server)
+        container = server.container("people")
+        emails = [f"person{i}@example.com" for i in range(40)]
+        server.upload(container, "people.csv", ("email\n" + "\n".join(emails) + "\n").encode())
+        _add_segment(workspace, "people", "az://people/people.csv")
+        workspace.add_export()
+
+        def lose_storage(event: RunEvent) -> None:
+            # Told synchronously as the run starts reading every row: the plan has read the
+            # segment's schema, the run is recorded, and nothing has been sent yet.
+            if event.message.startswith("Checking e-mails"):
+                server.stop()
+
+        runner = ExportRunner(workspace.services)
+        options = RunOptions(max_batch_contacts=5, timing=FAST)
+        stopped = asyncio.run(runner.run("promo", options, on_event=lose_storage))
+
+        assert stopped.status is RunStatus.INTERRUPTED, (stopped.error, runner.ended_by)
+        assert runner.ended_by is not None and runner.ended_by.exit_code == EXIT_RESUMABLE
+        assert "could not be reached" in str(runner.ended_by)
+        assert ACCOUNT_KEY not in str(runner.ended_by)
+
+        server = start_azurite(tmp_path, port=server.port, keep=keep)
+        resumed = _run(workspace)
+
+        assert resumed.run_id == stopped.run_id and resumed.status is RunStatus.SUCCEEDED
+        assert workspace.members() == set(emails)
+    finally:
+        server.stop()
