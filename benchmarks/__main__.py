@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, with its figures printed as a table.
 
-``python -m benchmarks [--quick] [--repeats N] [--only prep|baselines|startup|e2e|lag]``.
+``python -m benchmarks [--quick] [--repeats N] [--only prep|baselines|remote|startup|e2e|lag]``.
 Data files are generated once into benchmarks/data/ (git-ignored): about 1.5 GB for the 10M-row
 files.
 """
@@ -50,6 +50,26 @@ def _prep(quick: bool) -> None:
         f"targets: >= {TARGET_ROWS_PER_S:,} rows/s; peak <= {TARGET_PEAK_MB_10M_CSV} MB for "
         "the 10M-row CSV"
     )
+
+
+def _remote() -> None:
+    from benchmarks.remote import measure_remote
+
+    print(
+        "\n(a4) Preparation of a 1M-row Parquet segment read from Azure Storage (Azurite on "
+        "loopback) beside the same file read from disk (e-mail + names, each run in its own "
+        f"process); load average {os.getloadavg()[0]:.1f}"
+    )
+    print(f"{'file':<24}{'read from':<22}{'seconds':>9}{'rows/s':>12}{'peak MB':>9}")
+    for row in measure_remote([segment_file(1_000_000, "parquet")]):
+        for label, figures in (("local disk", row.local), ("Azurite (az://)", row.remote)):
+            print(
+                f"{row.name:<24}{label:<22}{figures['seconds']:>9.2f}"
+                f"{figures['rows_per_s']:>12,.0f}{figures['peak_mb']:>9.0f}",
+                flush=True,
+            )
+        ratio = row.remote["seconds"] / row.local["seconds"]
+        print(f"(remote over local: {ratio:.2f}x the time; same rows, same batches)")
 
 
 def _median_run(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -197,13 +217,14 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["prep", "baselines", "startup", "e2e", "lag"],
+        choices=["prep", "baselines", "remote", "startup", "e2e", "lag"],
         help="run one benchmark",
     )
     args = parser.parse_args()
     benches = (
         ("prep", lambda: _prep(args.quick)),
         ("baselines", lambda: _baselines(args.quick, args.repeats)),
+        ("remote", _remote),
         ("startup", lambda: _startup(args.repeats)),
         ("e2e", lambda: _e2e(args.quick)),
         ("lag", lambda: _lag(args.quick)),

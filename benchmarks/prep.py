@@ -51,7 +51,9 @@ def _prepare(path: Path, mapping_name: str) -> dict[str, float]:
         attributes=columns,
     )
     fields = mapped_fields(mapping)
-    segment = inspect_path(path, name="bench")
+    from cc_tui.remote_paths import is_remote_location, remote_path
+
+    segment = inspect_path(remote_path(path) if is_remote_location(path) else path, name="bench")
     stop = threading.Event()
     with PeakMemory() as memory, tempfile.TemporaryDirectory() as work:
         started = time.perf_counter()
@@ -84,14 +86,18 @@ def _prepare(path: Path, mapping_name: str) -> dict[str, float]:
     }
 
 
-def measure_preparation(path: Path, mapping: str = "basic") -> dict[str, float]:
-    """Run the preparation of ``path`` in a fresh process and return its figures."""
+def measure_preparation(
+    path: Path, mapping: str = "basic", *, env: dict[str, str] | None = None
+) -> dict[str, float]:
+    """Run the preparation of ``path`` (a file, or a storage location) in a fresh process and
+    return its figures; ``env`` is that process's environment (its home, for storage)."""
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.prep", str(path), mapping],
         check=True,
         capture_output=True,
         text=True,
         cwd=Path(__file__).parent.parent,
+        env=env,
     )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
