@@ -33,7 +33,7 @@ import stat
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -140,7 +140,7 @@ class _Access:
 
     account: str
     connection: StorageConnection | None
-    secret: str | None
+    secret: str | None = field(repr=False)
 
     @property
     def label(self) -> str:
