@@ -123,14 +123,23 @@ def remote_path(location: str | os.PathLike[str]) -> RemotePath:
     """The :class:`RemotePath` for a location URL; InputError saying what is wrong with it."""
     if isinstance(location, RemotePath):
         return location
-    text = _url_text(location)
-    split = urlsplit(text.strip())
+    split = urlsplit(_url_text(location).strip())
     scheme = split.scheme.lower()
+    # What messages show: never a password or query (they may hold a secret). In abfs[s]://
+    # the part before '@' is the container, not a user.
+    container_at = scheme in ("abfs", "abfss") and split.username is not None
+    host_shown = f"{split.username}@{split.hostname}" if container_at else split.hostname or ""
+    text = f"{scheme}://{host_shown}{split.path}"
     if scheme not in REMOTE_SCHEMES:
         raise InputError(f"{text}: is not a storage location. {_FIX}")
+    if split.password is not None or (split.username is not None and not container_at):
+        raise InputError(
+            f"{text}: the location has a user name or password in it. Fix: leave it out and "
+            "keep the secret in a storage connection (cc-tui storage add NAME --account ACCOUNT)"
+        )
     if split.query or split.fragment:
         raise InputError(
-            f"{scheme}://{split.netloc}{split.path}: the location has a query (a SAS token?) "
+            f"{text}: the location has a query (a SAS token?) "
             "after '?'. Fix: leave it out and keep the token in a storage connection "
             "(cc-tui storage add NAME --account ACCOUNT --sas-token)"
         )
