@@ -88,7 +88,9 @@ RETRY: RetryConfig = {
 _CONNECT_TIMEOUT = timedelta(seconds=10)
 # One request (a HEAD, a listing page, a ranged GET of at most _READ_BLOCK bytes).
 _REQUEST_TIMEOUT = timedelta(seconds=60)
-# Readers fetch ranges of this size: the start of a file is one request, a stream is a few.
+# Readers fetch ranges that start small (a check that a blob is readable, the start of a file
+# for its format: one small request) and double up to _READ_BLOCK while a stream goes on.
+_FIRST_BLOCK = 64 * 1024
 _READ_BLOCK = 4 * 1024 * 1024
 # Stats learnt from a listing serve the stats discovery asks right after (each part file of a
 # folder): no HEAD per file. Fingerprints never use them (see blob_info).
@@ -426,6 +428,7 @@ class _BlobReader(io.RawIOBase):
         self.key = key
         self.size = size
         self.position = 0
+        self.block = _FIRST_BLOCK
 
     def readable(self) -> bool:
         return True
@@ -444,7 +447,8 @@ class _BlobReader(io.RawIOBase):
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         if self.position >= self.size:
             return 0
-        length = min(len(buffer), _READ_BLOCK, self.size - self.position)
+        length = min(len(buffer), self.block, self.size - self.position)
+        self.block = min(self.block * 2, _READ_BLOCK)
         with _translated(self.path):
             data = obstore.get_range(self.store, self.key, start=self.position, length=length)
         view = memoryview(data)

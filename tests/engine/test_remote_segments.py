@@ -256,3 +256,33 @@ def test_a_run_that_loses_its_storage_stops_resumable_and_resumes(
         assert workspace.members() == set(emails)
     finally:
         server.stop()
+
+
+def test_a_preview_reads_only_the_start_of_a_big_blob(
+    workspace: Workspace,
+    azurite: Azurite,
+    container_name: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import obstore
+
+    from cc_tui.engine import remote_storage
+
+    _connect(workspace, azurite)
+    container = azurite.container(container_name)
+    body = "".join(f"person{i}@example.com,Person {i}\n" for i in range(400_000))
+    azurite.upload(container, "big.csv", ("email,name\n" + body).encode())
+    fetched: list[int] = []
+    real_get_range = obstore.get_range
+
+    def counting_get_range(store: object, key: str, **kwargs: int) -> object:
+        fetched.append(kwargs["length"])
+        return real_get_range(store, key, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(remote_storage.obstore, "get_range", counting_get_range)
+
+    look = workspace.services.sources.check(make_source("big", f"az://{container_name}/big.csv"))
+
+    assert look.first_rows["email"][0] == "person0@example.com"
+    assert look.segment.size_bytes > 10_000_000
+    assert 0 < sum(fetched) <= 1_000_000  # the start of the file, not its 12 MB
