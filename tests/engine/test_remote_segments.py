@@ -16,7 +16,7 @@ from cc_tui.engine.segment_copies import default_cache_dir
 from cc_tui.engine.segments import count_rows, fingerprint, prepare_segment, preview
 from cc_tui.engine.sources import make_source
 from cc_tui.engine.storage_connections import StorageService
-from cc_tui.errors import EXIT_RESUMABLE, EXIT_USAGE, InputError
+from cc_tui.errors import EXIT_RESUMABLE, EXIT_USAGE, InputError, ResumeRefusedError
 from cc_tui.models import RunEvent, RunRecord, RunStatus, StorageAuth
 from tests.azurite import ACCOUNT, ACCOUNT_KEY, Azurite
 from tests.engine.conftest import Workspace
@@ -214,8 +214,9 @@ def test_unreachable_storage_is_resumable(workspace: Workspace, azurite: Azurite
     assert ACCOUNT_KEY not in str(caught.value)
 
 
-def test_a_run_that_loses_its_storage_stops_resumable_and_resumes(
-    workspace: Workspace, tmp_path: Path
+@pytest.mark.parametrize("replaced", [False, True], ids=["resumes", "replaced-blob-refused"])
+def test_a_run_that_loses_its_storage_stops_resumable(
+    workspace: Workspace, tmp_path: Path, replaced: bool
 ) -> None:
     import shutil
 
@@ -250,6 +251,17 @@ def test_a_run_that_loses_its_storage_stops_resumable_and_resumes(
         assert ACCOUNT_KEY not in str(runner.ended_by)
 
         server = start_azurite(tmp_path, port=server.port, keep=keep)
+        if replaced:  # the export was written again meanwhile: same name, same size
+            swapped = [e.replace("person", "persob") for e in emails]
+            server.upload(
+                server.client("people"), "people.csv",
+                ("email\n" + "\n".join(swapped) + "\n").encode(),
+            )  # fmt: skip
+            with pytest.raises(ResumeRefusedError) as refused:
+                _run(workspace)
+            assert refused.value.exit_code == EXIT_USAGE and "people" in str(refused.value)
+            assert workspace.members() == set()
+            return
         resumed = _run(workspace)
 
         assert resumed.run_id == stopped.run_id and resumed.status is RunStatus.SUCCEEDED
