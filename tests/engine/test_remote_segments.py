@@ -298,3 +298,18 @@ def test_a_preview_reads_only_the_start_of_a_big_blob(
     assert look.first_rows["email"][0] == "person0@example.com"
     assert look.segment.size_bytes > 10_000_000
     assert 0 < sum(fetched) <= 1_000_000  # the start of the file, not its 12 MB
+
+
+def test_segment_option_takes_a_location(
+    workspace: Workspace, azurite: Azurite, container_name: str
+) -> None:
+    _connect(workspace, azurite)
+    container = azurite.container(container_name)
+    azurite.upload(container, "exports/leads.csv", b"email\nlee@example.com\n")
+    location = f"az://{container_name}/exports/leads.csv"
+
+    resolved = workspace.services.sources.resolve([location])
+
+    assert resolved.names == ("leads",)
+    assert [str(source.path) for source in resolved.added] == [location]
+    assert resolved.looks["leads"].first_rows["email"].to_list() == ["lee@example.com"]
