@@ -10,11 +10,12 @@ checked on every chunk, so a cancelled run stops reading within one chunk.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -27,7 +28,7 @@ from cc_tui.engine.batching import (
     BatchBuilder,
     contact_lines,
 )
-from cc_tui.engine.field_problems import FieldProblemsWriter
+from cc_tui.engine.field_problems import FieldProblemRows, FieldProblemsWriter, formatted_problems
 from cc_tui.engine.mapping import MappedField, contact_fields
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
@@ -99,21 +100,29 @@ class Preparer:
         by one streaming query (:meth:`write_rejected_rest`), after the last batch is out
         when no later segment has a contact to send.
         """
-        builder = self.batch_builder()
         ends = [self.sending_rows(index) for index in range(len(self.segments))]
         last_sending = max((i for i, end in enumerate(ends) if end), default=-1)
-        for index, segment in enumerate(self.segments):
-            with segment_read_errors(segment):
-                for lines, refs in self.segment_contacts(index, segment, stop):
-                    yield from builder.add(lines, refs)
-                if index >= last_sending:  # no contact comes after these
-                    yield from builder.finish()
-                self.write_rejected_rest(index, segment, stop)
-        yield from builder.finish()
+        # One pool turns chunks into contacts and builds batch bodies, so neither waits on
+        # this thread, which only reads, writes and decides where batches end.
+        with ThreadPoolExecutor(_CHUNK_THREADS, thread_name_prefix="cc-tui-chunk") as pool:
+            builder = self.batch_builder(pool)
+            for index, segment in enumerate(self.segments):
+                with segment_read_errors(segment):
+                    for lines, refs in self.segment_contacts(index, segment, stop, pool):
+                        yield from builder.add(lines, refs)
+                    if index >= last_sending:  # no contact comes after these
+                        yield from builder.finish()
+                    self.write_rejected_rest(index, segment, stop)
+            yield from builder.finish()
 
-    def batch_builder(self) -> BatchBuilder:
-        """A builder that cuts batches the way this run does."""
-        return BatchBuilder(self.list_ids, max_contacts=self.max_contacts, max_bytes=self.max_bytes)
+    def batch_builder(self, executor: Executor | None = None) -> BatchBuilder:
+        """A builder that cuts batches the way this run does (bodies built on ``executor``)."""
+        return BatchBuilder(
+            self.list_ids,
+            max_contacts=self.max_contacts,
+            max_bytes=self.max_bytes,
+            executor=executor,
+        )
 
     def sending_rows(self, index: int) -> int:
         """Rows of segment ``index`` up to its last contact to send (0 when it has none)."""
@@ -133,13 +142,15 @@ class Preparer:
         index: int,
         segment: Segment,
         stop: threading.Event,
+        pool: Executor | None = None,
     ) -> Iterator[tuple[pl.Series, pl.DataFrame]]:
         """Segment ``index``'s contact lines and their refs, chunk by chunk, up to its last
         contact to send (rows rejected among them are written and counted on the way).
 
-        Two chunks are turned into contacts at once, in a small thread pool (Polars releases
-        the GIL, and one chunk's string work keeps only one core busy); results are taken in
-        input order, so batches do not depend on which thread finished first.
+        Two chunks are turned into contacts at once, in a small thread pool (``pool``, or one
+        of its own: Polars releases the GIL, and one chunk's string work keeps only one core
+        busy); results are taken in input order, so batches do not depend on which thread
+        finished first.
         """
         classes = self.classification.for_segment(index)
         end = self.sending_rows(index)
@@ -148,7 +159,11 @@ class Preparer:
         offset = 0
         scan = scan_segment(segment, self.source_columns).head(end)
         in_flight: deque[Future[_Chunk]] = deque()
-        with ThreadPoolExecutor(_CHUNK_THREADS, thread_name_prefix="cc-tui-chunk") as pool:
+        with contextlib.ExitStack() as own:
+            if pool is None:
+                pool = own.enter_context(
+                    ThreadPoolExecutor(_CHUNK_THREADS, thread_name_prefix="cc-tui-chunk")
+                )
             for chunk in _chunks(segment, scan):
                 if stop.is_set():
                     raise PreparationStopped
@@ -161,9 +176,9 @@ class Preparer:
                 offset += chunk.height
                 in_flight.append(pool.submit(self._contacts, index, segment.name, rows))
                 if len(in_flight) >= _CHUNK_THREADS:
-                    yield from self._take(segment, in_flight.popleft().result())
+                    yield from self._take(in_flight.popleft().result())
             while in_flight:
-                yield from self._take(segment, in_flight.popleft().result())
+                yield from self._take(in_flight.popleft().result())
 
     def write_rejected_rest(self, index: int, segment: Segment, stop: threading.Event) -> None:
         """Write and count segment ``index``'s rows after its last contact to send.
@@ -223,7 +238,7 @@ class Preparer:
         if self.rejected is not None:
             rejected = self.rejected.classified(segment, rows.lazy().filter(~sendable)).collect()
         if to_send.height == 0:
-            return _Chunk(rows.height, rejected, None, None, None)
+            return _Chunk(rows.height, rejected, None, None, None, 0, 0)
         prepared = contact_fields(to_send, self.fields)
         contacts = prepared.contacts
         refs = to_send.select(
@@ -234,23 +249,28 @@ class Preparer:
             to_send.get_column("row").gather(positions).alias("row"), "field", "reason", "value"
         )
         lines = contact_lines(contacts, prepared.plain)
-        return _Chunk(rows.height, rejected, lines, refs, problems)
+        dropped = 0
+        if problems.height:
+            dropped = int(problems.get_column("reason").str.starts_with(FIELD_DROPPED_PREFIX).sum())
+        formatted = None
+        if self.field_problems is not None:
+            formatted = formatted_problems(segment, problems)
+        return _Chunk(
+            rows.height, rejected, lines, refs, formatted, problems.height - dropped, dropped
+        )
 
-    def _take(self, segment: Segment, chunk: _Chunk) -> Iterator[tuple[pl.Series, pl.DataFrame]]:
+    def _take(self, chunk: _Chunk) -> Iterator[tuple[pl.Series, pl.DataFrame]]:
         """Write and count one chunk, in input order; yield its contacts if it has any."""
         if self.rejected is not None and chunk.rejected is not None:
             self.rejected.append(chunk.rejected)
-        problems = chunk.problems
-        if self.field_problems is not None and problems is not None:
-            self.field_problems.write(segment.name, problems)
+        if self.field_problems is not None and chunk.problems is not None:
+            self.field_problems.append(chunk.problems)
         if self.tracker is not None:
-            changed = dropped = 0
-            if problems is not None and problems.height:
-                dropped = int(
-                    problems.get_column("reason").str.starts_with(FIELD_DROPPED_PREFIX).sum()
-                )
-                changed = problems.height - dropped
-            self.tracker.add(rows_read=chunk.rows, fields_changed=changed, fields_dropped=dropped)
+            self.tracker.add(
+                rows_read=chunk.rows,
+                fields_changed=chunk.fields_changed,
+                fields_dropped=chunk.fields_dropped,
+            )
         if chunk.lines is not None and chunk.refs is not None:
             yield chunk.lines, chunk.refs
 
@@ -284,4 +304,6 @@ class _Chunk:
     rejected: pl.DataFrame | None  # rejected.csv's rows for them, when it is written
     lines: pl.Series | None
     refs: pl.DataFrame | None
-    problems: pl.DataFrame | None  # row, field, reason, value of each field changed or dropped
+    problems: FieldProblemRows | None  # field_problems.csv's rows, when it is written
+    fields_changed: int
+    fields_dropped: int
