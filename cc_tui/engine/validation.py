@@ -64,17 +64,20 @@ def normalised_email(column: str) -> pl.Expr:
 
 def email_checks(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
     """Pass 1 columns: ``cls`` (sent / missing / invalid) and ``key`` (a hash of the e-mail)."""
-    # Two steps, so the normalised e-mail is computed once (not once per use).
+    # Two steps, so the trimmed, lower-cased e-mail is computed once (not once per use). Empty
+    # text stays empty here rather than becoming null as in normalised_email (one copy less
+    # of the column): its row is missing either way, and only sendable rows' keys are used.
     email = pl.col("_email")
     valid = email.str.contains(EMAIL_PATTERN) & (email.str.len_chars() <= EMAIL_MAX_LENGTH)
     row_class = (
-        pl.when(email.is_null())
+        pl.when(email.is_null() | (email.str.len_bytes() == 0))
         .then(pl.lit(RowClass.MISSING_EMAIL.value, pl.UInt8))
         .when(~valid)
         .then(pl.lit(RowClass.INVALID_EMAIL.value, pl.UInt8))
         .otherwise(pl.lit(RowClass.SENT.value, pl.UInt8))
     )
-    return frame.select(normalised_email(column).alias("_email")).select(
+    trimmed = pl.col(column).cast(pl.String).str.strip_chars().str.to_lowercase()
+    return frame.select(trimmed.alias("_email")).select(
         row_class.alias("cls"), email.hash(seed=HASH_SEED).alias("key")
     )
 
