@@ -4,7 +4,9 @@ gives: every rejected row once, in order, with its reason and its cells neutrali
 
 from __future__ import annotations
 
+import gzip
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -25,6 +27,12 @@ MAPPING = FieldMapping(email="email", first_name="first_name", attributes={"job_
 HOSTILE = ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "'=1"]
 CAP = 40
 COLUMNS = ("email", "first_name", "title")
+_READERS: dict[str, Callable[[Path], pl.DataFrame]] = {
+    ".csv": pl.read_csv,
+    ".gz": pl.read_csv,
+    ".parquet": pl.read_parquet,
+    ".ndjson": pl.read_ndjson,
+}
 
 
 def _rows(count: int, start: int) -> list[dict[str, str | None]]:
@@ -49,16 +57,22 @@ def _rows(count: int, start: int) -> list[dict[str, str | None]]:
 
 
 def _segments(tmp_path: Path) -> list[Segment]:
-    """A CSV, a Parquet file and another CSV: the cap falls in the first."""
-    parts = [_rows(90, 0), _rows(45, 90), _rows(30, 135)]
-    paths = [tmp_path / "a.csv", tmp_path / "b.parquet", tmp_path / "=c.csv"]
+    """A CSV (the cap falls in it), then Parquet, NDJSON and gzipped CSV segments past it."""
+    parts = [_rows(90, 0), _rows(45, 90), _rows(30, 135), _rows(25, 165)]
+    paths = [tmp_path / "a.csv", tmp_path / "b.parquet", tmp_path / "c.ndjson", tmp_path / "=d.csv"]
     for rows, path in zip(parts, paths, strict=True):
         frame = pl.DataFrame(rows, schema=dict.fromkeys(COLUMNS, pl.String))
-        if path.suffix == ".csv":
-            frame.write_csv(path)
-        else:
+        if path.suffix == ".parquet":
             frame.write_parquet(path, row_group_size=8)
-    return [inspect_path(path, name=path.stem) for path in paths]
+        elif path.suffix == ".ndjson":
+            frame.write_ndjson(path)
+        else:
+            frame.write_csv(path)
+    with paths[-1].open("rb") as plain, gzip.open(tmp_path / "=d.csv.gz", "wb") as packed:
+        packed.write(plain.read())
+    paths[-1].unlink()
+    paths[-1] = tmp_path / "=d.csv.gz"
+    return [inspect_path(path, name=path.name.split(".")[0]) for path in paths]
 
 
 def _plain_reading(segments: list[Segment]) -> tuple[list[tuple[str, ...]], list[str]]:
@@ -67,8 +81,7 @@ def _plain_reading(segments: list[Segment]) -> tuple[list[tuple[str, ...]], list
     rejected: list[tuple[str, ...]] = []
     sent: list[str] = []
     for segment in segments:
-        reader = pl.read_csv if segment.path.suffix == ".csv" else pl.read_parquet
-        frame = reader(segment.path)
+        frame = _READERS[segment.path.suffix](segment.path)
         for number, row in enumerate(frame.iter_rows(named=True), start=1):
             email = (row["email"] or "").strip().lower()
             if not email:
@@ -129,7 +142,7 @@ def test_rows_after_the_last_contact_are_written_as_a_plain_reading_gives_them(
     assert written.rows() == expected_rejected
     reasons = {row[2] for row in expected_rejected}
     assert reasons == {r.value for r in RejectReason if r is not RejectReason.REFUSED}
-    assert tracker.snapshot().rows_read == 90 + 45 + 30
+    assert tracker.snapshot().rows_read == 90 + 45 + 30 + 25
 
 
 def test_the_last_batch_is_out_before_the_rows_past_the_cap_are_read(
