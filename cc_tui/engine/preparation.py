@@ -4,7 +4,9 @@ Pass 1 reads only the e-mail column of every segment and classifies every row (s
 ``validation``): that gives exact totals before anything is sent. Pass 2 streams the mapped
 columns again in chunks, writes rejected rows to rejected.csv, turns the rows to send into
 contacts (each field held to its rule; what was changed or dropped goes to field_problems.csv)
-and cuts them into batches. Neither pass holds a segment in memory; a stop event is
+and cuts them into batches, whose bodies its worker threads build and hash. A segment's rows
+after its last contact to send (over the cap, in a big input) are all rejected: one streaming
+query writes them, outside the chunk loop. Neither pass holds a segment in memory; a stop event is
 checked on every chunk, so a cancelled run stops reading within one chunk.
 """
 
@@ -222,6 +224,8 @@ class Preparer:
         def rows(first: int, count: int) -> pl.LazyFrame:
             source = scan_segment(segment, columns).slice(first, count)
             cls = pl.LazyFrame(classes.slice(first, count).alias("cls"))
+            # Polars refuses unequal heights: a file changed since pass 1 raises its ShapeError
+            # (as the chunk loop's class column does), never writes made-up rows.
             joined = pl.concat([source, cls], how="horizontal")
             return joined.with_row_index("row", offset=first + 1)
 
