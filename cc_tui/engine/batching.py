@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import deque
 from collections.abc import Collection, Iterator, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -41,6 +43,9 @@ MAX_BATCH_BYTES = 4_000_000
 # The column of Batch.refs holding each contact's normalised e-mail (the others are
 # ``segment``, ``row`` and the mapped source columns); underscored so no source column is it.
 REF_EMAIL = "_email"
+# Batches being built on an executor before ``add`` waits for the oldest: enough to keep the
+# threads busy, few enough that bodies (up to 4 MB each) do not pile up.
+_MAX_PENDING = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +139,16 @@ def _where(condition: pl.Expr | None, text: str) -> pl.Expr:
 
 
 class BatchBuilder:
-    """Accumulates contact lines and hands out full batches; ``finish`` flushes the rest."""
+    """Accumulates contact lines and hands out full batches, in order; ``finish`` flushes the
+    rest.
+
+    Where each batch ends is decided here, on the caller's thread, from the lines' byte
+    lengths; its body is joined by Polars and hashed (:class:`Batch`) on ``executor``'s
+    threads when one is given, so the caller can read and prepare the next rows meanwhile.
+    Then ``add`` yields the batches already built (and waits only when more than
+    ``_MAX_PENDING`` are under way); without an executor it builds each batch at once, and
+    yields every batch as soon as it is full.
+    """
 
     def __init__(
         self,
@@ -142,28 +156,37 @@ class BatchBuilder:
         *,
         max_contacts: int = MAX_CONTACTS_PER_BATCH,
         max_bytes: int = MAX_BATCH_BYTES,
+        executor: Executor | None = None,
     ) -> None:
-        self._prefix = b'{"import_data":['
-        self._suffix = b'],"list_ids":' + json.dumps(list(list_ids)).encode() + b"}"
+        self._prefix = '{"import_data":['
+        self._suffix = '],"list_ids":' + json.dumps(list(list_ids)) + "}"
         self._max_contacts = max_contacts
         # Room for the contacts: each costs its line plus a comma, but the last has no comma.
-        self._budget = max_bytes - len(self._prefix) - len(self._suffix) + 1
+        prefix_bytes, suffix_bytes = len(self._prefix.encode()), len(self._suffix.encode())
+        self._budget = max_bytes - prefix_bytes - suffix_bytes + 1
         self._lines = pl.Series("json", [], dtype=pl.String)
         self._refs: pl.DataFrame | None = None
         self._next_seq = 1
+        self._executor = executor
+        self._pending: deque[Future[Batch]] = deque()
 
     def add(self, lines: pl.Series, refs: pl.DataFrame) -> Iterator[Batch]:
-        """Add contact lines (and their refs, row for row); yield every batch now full."""
+        """Add contact lines (and their refs, row for row); yield the batches ready."""
         if len(lines):
-            self._lines = pl.concat([self._lines, lines.alias("json")], rechunk=True)
+            # Not rechunked: the few chunks pending are sliced and joined as they are.
+            self._lines = pl.concat([self._lines, lines.alias("json")])
             self._refs = refs if self._refs is None else pl.concat([self._refs, refs])
         while len(self._lines) >= self._count_limit():
-            yield self._cut()
+            self._pending.append(self._cut())
+        while self._pending and (self._pending[0].done() or len(self._pending) > _MAX_PENDING):
+            yield self._pending.popleft().result()
 
     def finish(self) -> Iterator[Batch]:
         """Yield what is left, in as many batches as the byte limit needs."""
         while len(self._lines):
-            yield self._cut()
+            self._pending.append(self._cut())
+        while self._pending:
+            yield self._pending.popleft().result()
 
     def _count_limit(self) -> int:
         """The most contacts the next batch may hold (see SIZE_SPREAD)."""
@@ -171,17 +194,38 @@ class BatchBuilder:
             return self._max_contacts
         return self._max_contacts - (self._next_seq - 1) % SIZE_SPREAD
 
-    def _cut(self) -> Batch:
+    def _cut(self) -> Future[Batch]:
+        """Take the next batch's lines and refs off the front; build it (on the executor)."""
         head = self._lines.head(self._count_limit())
         cost = (head.str.len_bytes().cast(pl.UInt64) + 1).cum_sum()
         take = int((cost <= self._budget).sum())
         if take == 0:
             raise ValueError("one contact is larger than a whole import request")
-        joined: bytes = head.head(take).str.join(",").cast(pl.Binary).item()
-        body = self._prefix + joined + self._suffix
         assert self._refs is not None  # lines and refs are added together
-        batch = Batch(seq=self._next_seq, body=body, contacts=take, refs=self._refs.head(take))
+        args = (self._next_seq, head.head(take), self._refs.head(take))
         self._next_seq += 1
         self._lines = self._lines.slice(take)
         self._refs = self._refs.slice(take)
-        return batch
+        if self._executor is not None:
+            return self._executor.submit(self._build, *args)
+        built: Future[Batch] = Future()
+        built.set_result(self._build(*args))
+        return built
+
+    def _build(self, seq: int, lines: pl.Series, refs: pl.DataFrame) -> Batch:
+        """The batch of these lines: the body joined by Polars in one copy, then copied out.
+
+        The request's opening goes onto the first line and its closing onto the last (two
+        short strings), so the one join makes the whole body: no second copy of it to add
+        them, in Polars or in Python.
+        """
+        count = len(lines)
+        first, last = lines[0], lines[count - 1]
+        if count == 1:
+            parts = pl.Series([self._prefix + first + self._suffix])
+        else:
+            opening = pl.Series([self._prefix + first])
+            closing = pl.Series([last + self._suffix])
+            parts = pl.concat([opening, lines.slice(1, count - 2), closing])
+        body = parts.str.join(",").cast(pl.Binary).item()
+        return Batch(seq=seq, body=body, contacts=count, refs=refs)

@@ -14,16 +14,43 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import polars as pl
 
-from cc_tui.engine.run_files import append_csv, neutralised, open_private
+from cc_tui.engine.run_files import append_csv, neutralised, neutralised_cell, open_private
 
-__all__ = ["FIELD_PROBLEM_COLUMNS", "FieldProblemsWriter"]
+__all__ = ["FIELD_PROBLEM_COLUMNS", "FieldProblemRows", "FieldProblemsWriter", "formatted_problems"]
 
 FIELD_PROBLEM_COLUMNS = ("segment", "row", "field", "reason", "value")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblemRows:
+    """Field problems as the file holds them, with their count per field and reason."""
+
+    frame: pl.DataFrame
+    counted: list[tuple[str, str, int]]
+
+
+def formatted_problems(segment: str, problems: pl.DataFrame) -> FieldProblemRows:
+    """``problems`` (``row``, ``field``, ``reason``, ``value``) of ``segment`` as the file's rows.
+
+    Apart from :meth:`FieldProblemsWriter.append`, so pass 2 formats them in its workers.
+    """
+    frame = problems.select(
+        pl.lit(neutralised_cell(segment)).alias("segment"),
+        pl.col("row"),
+        pl.col("field"),
+        pl.col("reason"),
+        neutralised(pl.col("value")).alias("value"),
+    )
+    counted = [
+        (str(f), str(r), int(n)) for f, r, n in problems.group_by("field", "reason").len().rows()
+    ]
+    return FieldProblemRows(frame, counted)
 
 
 class FieldProblemsWriter:
@@ -40,22 +67,18 @@ class FieldProblemsWriter:
 
     def write(self, segment: str, problems: pl.DataFrame) -> None:
         """Append ``problems`` (``row``, ``field``, ``reason``, ``value``) of ``segment``."""
-        if problems.height == 0:
+        self.append(formatted_problems(segment, problems))
+
+    def append(self, rows: FieldProblemRows) -> None:
+        """Append rows made by :func:`formatted_problems` and count them."""
+        if rows.frame.height == 0:
             return
-        frame = problems.select(
-            neutralised(pl.lit(segment)).alias("segment"),
-            pl.col("row"),
-            pl.col("field"),
-            pl.col("reason"),
-            neutralised(pl.col("value")).alias("value"),
-        )
-        counted = problems.group_by("field", "reason").len().rows()
         with self._lock:
             if self._file is None:
                 raise RuntimeError("the field-problems file is closed")
-            append_csv(self._file, self.path, frame, header=False)
-            self.rows_written += frame.height
-            self._counts.update({(field, reason): count for field, reason, count in counted})
+            append_csv(self._file, self.path, rows.frame, header=False)
+            self.rows_written += rows.frame.height
+            self._counts.update({(field, reason): count for field, reason, count in rows.counted})
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Values changed or dropped so far, per field and reason (sorted)."""

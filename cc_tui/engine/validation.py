@@ -39,8 +39,6 @@ EMAIL_PATTERN = (
     r"@([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+([a-z]{2,}|xn--[a-z0-9]([a-z0-9-]*[a-z0-9])?)$"
 )
 HASH_SEED = 0x0CC7
-# Rows per duplicate-finding bucket: a bucket's sort holds about 12 bytes a row, plus scratch.
-_DEDUP_BUCKET_ROWS = 1_000_000
 
 
 class RowClass(IntEnum):
@@ -65,22 +63,22 @@ def normalised_email(column: str) -> pl.Expr:
 
 
 def email_checks(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
-    """Pass 1 columns: ``cls`` (sent / missing / invalid), ``key`` (a hash of the e-mail) and
-    ``bucket`` (the key's low byte, which splits the search for duplicates)."""
-    # Two steps, so the normalised e-mail is computed once (not once per use).
+    """Pass 1 columns: ``cls`` (sent / missing / invalid) and ``key`` (a hash of the e-mail)."""
+    # Two steps, so the trimmed, lower-cased e-mail is computed once (not once per use). Empty
+    # text stays empty here rather than becoming null as in normalised_email (one copy less
+    # of the column): its row is missing either way, and only sendable rows' keys are used.
     email = pl.col("_email")
     valid = email.str.contains(EMAIL_PATTERN) & (email.str.len_chars() <= EMAIL_MAX_LENGTH)
     row_class = (
-        pl.when(email.is_null())
+        pl.when(email.is_null() | (email.str.len_bytes() == 0))
         .then(pl.lit(RowClass.MISSING_EMAIL.value, pl.UInt8))
         .when(~valid)
         .then(pl.lit(RowClass.INVALID_EMAIL.value, pl.UInt8))
         .otherwise(pl.lit(RowClass.SENT.value, pl.UInt8))
     )
-    return (
-        frame.select(normalised_email(column).alias("_email"))
-        .select(row_class.alias("cls"), email.hash(seed=HASH_SEED).alias("key"))
-        .with_columns((pl.col("key") % 256).cast(pl.UInt8).alias("bucket"))
+    trimmed = pl.col(column).cast(pl.String).str.strip_chars().str.to_lowercase()
+    return frame.select(trimmed.alias("_email")).select(
+        row_class.alias("cls"), email.hash(seed=HASH_SEED).alias("key")
     )
 
 
@@ -117,15 +115,7 @@ def classify(checked: list[pl.DataFrame], cap: int) -> Classification:
     """
     segment_rows = tuple(part.height for part in checked)
     classes = pl.concat([part.get_column("cls") for part in checked], rechunk=True)
-    buckets = pl.concat([part.get_column("bucket") for part in checked], rechunk=True)
-    # A contiguous copy of the keys would briefly hold their 8 bytes a row twice; only small
-    # inputs get one (gathering from one chunk is faster than from hundreds).
-    keys = pl.concat([part.get_column("key") for part in checked])
-    if len(keys) <= _DEDUP_BUCKET_ROWS:
-        keys = keys.rechunk()
-    checked.clear()
-    first = _first_occurrences(classes, keys, buckets)
-    del keys, buckets
+    first = _first_occurrences(classes, checked)
     duplicate = (classes == RowClass.SENT.value) & ~first
     result = pl.select(
         pl.when(duplicate)
@@ -140,27 +130,32 @@ def classify(checked: list[pl.DataFrame], cap: int) -> Classification:
     return Classification(classes=result, segment_rows=segment_rows)
 
 
-def _first_occurrences(classes: pl.Series, keys: pl.Series, buckets: pl.Series) -> pl.Series:
+def _first_occurrences(classes: pl.Series, checked: list[pl.DataFrame]) -> pl.Series:
     """True for each sendable row whose key did not occur on an earlier sendable row.
 
-    Rows are split into groups by their ``buckets`` byte (equal keys share a byte), about a
-    million rows a group; within a group, a stable sort by key puts each key's rows together
-    in input order, so the first row of each run of equal keys is the first occurrence.
-    Sorting is several times faster than a hash-based ``is_first_distinct`` on 10M keys, and
-    buckets bound the sort's extra memory (one bucket for 1M rows: 60 ms instead of 90 ms
-    with 16).
+    The keys are taken from ``checked``, which is emptied, so the keys of every row are
+    let go as soon as those of the sendable rows are copied out.
+
+    Most keys occur once, and a key that occurs once is its own first occurrence: sorting the
+    keys alone (a radix-friendly sort of plain integers, with no row numbers carried along)
+    finds the few keys that repeat, and only the rows holding one of those are searched for
+    their first occurrence. That keeps the work linear in practice (10M rows: 0.29 s, where
+    sorting keys with their row numbers in 1M-row groups took 0.9 s and grew 15 times for 10
+    times the rows) and holds two copies of the sendable keys at most.
     """
-    groups = min(255, max(1, -(-len(keys) // _DEDUP_BUCKET_ROWS)))  # fits the byte
     sendable = classes == RowClass.SENT.value
-    group_of = buckets % groups if groups > 1 else None
-    firsts = []
-    for group in range(groups):
-        # Only this group's row numbers and keys are copied out, never a row index of all.
-        rows = (sendable if group_of is None else sendable & (group_of == group)).arg_true()
-        part = pl.DataFrame({"row": rows, "key": keys.gather(rows)})
-        ordered = part.sort("key", maintain_order=True)
-        firsts.append(
-            ordered.filter(pl.col("key").ne_missing(pl.col("key").shift(1))).get_column("row")
-        )
-    first = pl.zeros(len(classes), pl.Boolean, eager=True)
-    return first.scatter(pl.concat(firsts), True) if firsts else first
+    keys = pl.concat([part.get_column("key") for part in checked])
+    checked.clear()
+    sendable_keys = keys.filter(sendable)
+    del keys  # the only copy: the sort below can reuse its memory
+    ordered = sendable_keys.sort()
+    repeated = ordered.filter(ordered == ordered.shift(1)).unique()
+    del ordered
+    shared = sendable_keys.is_in(repeated.implode())
+    candidates = pl.DataFrame(
+        {"row": sendable.arg_true().filter(shared), "key": sendable_keys.filter(shared)}
+    )
+    del sendable_keys, shared
+    # Candidates are in row order, so the first of each key is its first occurrence.
+    later = candidates.filter(~pl.col("key").is_first_distinct()).get_column("row")
+    return sendable.scatter(later, False)

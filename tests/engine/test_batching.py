@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cc_tui.engine.batching import MAX_BATCH_BYTES, SIZE_SPREAD, BatchBuilder, contact_lines
+from cc_tui.engine.batching import (
+    MAX_BATCH_BYTES,
+    SIZE_SPREAD,
+    Batch,
+    BatchBuilder,
+    contact_lines,
+)
 from cc_tui.engine.mapping import contact_fields, mapped_fields
 from cc_tui.models import FieldMapping
 
@@ -31,9 +39,11 @@ def refs_for(contacts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def build(frames: list[pl.DataFrame], **limits: int) -> list:  # type: ignore[type-arg]
-    builder = BatchBuilder(LIST_IDS, **limits)
-    batches = []
+def build(
+    frames: list[pl.DataFrame], executor: Executor | None = None, **limits: int
+) -> list[Batch]:
+    builder = BatchBuilder(LIST_IDS, executor=executor, **limits)
+    batches: list[Batch] = []
     for frame in frames:
         batches.extend(builder.add(contact_lines(frame), refs_for(frame)))
     batches.extend(builder.finish())
@@ -161,6 +171,22 @@ def test_same_contacts_give_same_batches_however_chunked() -> None:
     chunks = build([contacts_frame(n, long=40, start=s) for s, n in
                     [(0, 7), (7, 40_000), (40_007, 1), (40_008, 49_992)]])  # fmt: skip
     assert [b.digest for b in whole] == [b.digest for b in chunks]
+
+
+def test_bodies_built_on_other_threads_are_the_same_batches_in_order() -> None:
+    frames = [contacts_frame(n, long=90, start=s) for s, n in
+              [(0, 30_000), (30_000, 7), (30_007, 95_000), (125_007, 3)]]  # fmt: skip
+    here = build(frames)
+    with ThreadPoolExecutor(2) as pool:
+        there = build(frames, executor=pool)
+    assert len(there) >= 5
+    assert [(b.seq, b.contacts, b.digest, b.body) for b in there] == [
+        (b.seq, b.contacts, b.digest, b.body) for b in here
+    ]
+    assert all(t.refs.equals(h.refs) for t, h in zip(there, here, strict=True))
+    # The body is exactly the request, and the digest is the body's.
+    assert [b.digest for b in there] == [hashlib.sha256(b.body).hexdigest() for b in here]
+    assert json.loads(there[0].body)["list_ids"] == LIST_IDS
 
 
 def test_long_attributes_are_cut_by_bytes_before_4mb() -> None:
