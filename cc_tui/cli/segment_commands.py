@@ -24,7 +24,7 @@ __all__ = ["register", "show_look"]
 if TYPE_CHECKING:  # segments are read with Polars, imported by the commands that read them
     import polars as pl
 
-    from cc_tui.engine.segments import Segment
+    from cc_tui.engine.segments.reading import Segment
     from cc_tui.engine.sources import SegmentLook, SegmentStatus
 
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -129,7 +129,7 @@ def _register_add(sub: SubParsers) -> None:
 def _rows(segment: Segment) -> tuple[int | None, str]:
     import polars as pl
 
-    from cc_tui.engine.segments import count_rows
+    from cc_tui.engine.segments.reading import count_rows
 
     try:
         return count_rows(segment), ""
@@ -219,7 +219,7 @@ def _list(ctx: CommandContext) -> int:
 
 
 def _show(ctx: CommandContext) -> int:
-    from cc_tui.engine.segments import preview, segment_columns
+    from cc_tui.engine.segments.reading import preview, segment_columns
     from cc_tui.engine.sources import SegmentState, SegmentStatus
 
     sources = ctx.services.sources

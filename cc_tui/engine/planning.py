@@ -16,7 +16,7 @@ from cc_tui.engine.mapping import (
     with_account_fields,
 )
 from cc_tui.engine.preflight import AccountFacts
-from cc_tui.engine.segments import (
+from cc_tui.engine.segments.reading import (
     Segment,
     find_segments,
     fingerprint,

@@ -40,9 +40,9 @@ from pathlib import Path
 
 import polars as pl
 
-from cc_tui.engine.segment_formats import NAME_MAX, classify_name, segment_name
-from cc_tui.engine.segment_model import ORIGIN_CONFIG, path_identity
-from cc_tui.engine.segments import (
+from cc_tui.engine.segments.formats import NAME_MAX, classify_name, segment_name
+from cc_tui.engine.segments.model import ORIGIN_CONFIG, path_identity
+from cc_tui.engine.segments.reading import (
     ColumnInfo,
     Segment,
     SegmentDiscovery,

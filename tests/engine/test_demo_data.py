@@ -15,7 +15,7 @@ from cc_tui.engine.demo_data import (
     write_demo_segment,
     write_demo_segments,
 )
-from cc_tui.engine.segments import (
+from cc_tui.engine.segments.reading import (
     count_rows,
     discover_segments,
     inspect_path,

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from cc_tui.engine.segments import (
+from cc_tui.engine.segments.reading import (
     SegmentFormat,
     count_rows,
     find_segments,

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Select, Static
 from textual.worker import get_current_worker
 
-from cc_tui.engine.segments import Segment
+from cc_tui.engine.segments.reading import Segment
 from cc_tui.engine.sources import SegmentOverview, SegmentStatus
 from cc_tui.errors import CcTuiError
 from cc_tui.models import Connection, Export, is_uuid

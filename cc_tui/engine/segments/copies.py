@@ -1,9 +1,9 @@
 """Converted copies of segment files: where they go, how they are named, written and removed.
 
-A gzip file, or text in another encoding, is copied to plain UTF-8 before Polars scans it (see
-:mod:`cc_tui.engine.segments` for why). Copies hold customer data, so they live in the home's
-private cache folder (``AppPaths.cache_dir``, mode 0700, never the shared system temp folder),
-and never outlive their process:
+A gzip file, or text in another encoding, is copied to plain UTF-8 before Polars scans it
+(see :mod:`cc_tui.engine.segments.reading` for why). Copies hold customer data, so they live
+in the home's private cache folder (``AppPaths.cache_dir``, mode 0700, never the shared system
+temp folder), and never outlive their process:
 
 - a copy's name carries the id of the process that made it; the first use of a cache folder in
   a process removes the copies of processes that are gone (a killed run leaves none for long);
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cc_tui.engine.segment_bytes import (
+from cc_tui.engine.segments.file_bytes import (
     COPY_CHUNK_BYTES,
     DecompressionLimitError,
     TextSource,
@@ -44,8 +44,8 @@ from cc_tui.engine.segment_bytes import (
     open_raw,
     unreadable_error,
 )
-from cc_tui.engine.segment_model import Segment, SegmentFormat, path_identity
-from cc_tui.engine.segment_paths import walk_files
+from cc_tui.engine.segments.model import Segment, SegmentFormat, path_identity
+from cc_tui.engine.segments.path_checks import walk_files
 from cc_tui.errors import InputError
 from cc_tui.paths import AppPaths
 
@@ -293,7 +293,7 @@ def data_files(segment: Segment, *, describe: bool = False) -> tuple[Path, ...]:
         log = walk_files(segment.path / _DELTA_LOG).files
         return tuple(log)
     if segment.path.is_dir():
-        from cc_tui.engine.segment_folders import folder_parts
+        from cc_tui.engine.segments.folders import folder_parts
 
         return folder_parts(segment.path, segment.format).files
     return (segment.path,)

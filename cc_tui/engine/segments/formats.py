@@ -21,7 +21,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from cc_tui.engine.segment_bytes import (
+from cc_tui.engine.segments.file_bytes import (
     MIXED_LINE_ENDINGS,
     SNIFF_BYTES,
     is_polars_encoding,
@@ -29,8 +29,8 @@ from cc_tui.engine.segment_bytes import (
     read_head,
     unreadable_error,
 )
-from cc_tui.engine.segment_model import DEFAULT_ENCODING, DEFAULT_QUOTE, SegmentFormat
-from cc_tui.engine.segment_paths import require_file
+from cc_tui.engine.segments.model import DEFAULT_ENCODING, DEFAULT_QUOTE, SegmentFormat
+from cc_tui.engine.segments.path_checks import require_file
 from cc_tui.errors import InputError
 
 __all__ = [

@@ -33,9 +33,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from cc_tui.engine.segment_folders import part_kind
-from cc_tui.engine.segment_model import DEFAULT_ENCODING, DEFAULT_QUOTE, SegmentFormat
-from cc_tui.engine.segment_paths import PathKind, kind_of, require_file, walk_files
+from cc_tui.engine.segments.folders import part_kind
+from cc_tui.engine.segments.model import DEFAULT_ENCODING, DEFAULT_QUOTE, SegmentFormat
+from cc_tui.engine.segments.path_checks import PathKind, kind_of, require_file, walk_files
 from cc_tui.errors import InputError
 
 __all__ = [

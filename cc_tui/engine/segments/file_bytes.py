@@ -1,12 +1,12 @@
 """A segment file's bytes: opening (gzip), reading the start, transcoding to UTF-8, digests.
 
-The byte-level helpers behind :mod:`cc_tui.engine.segments`: streaming decompression and
+The byte-level helpers behind :mod:`cc_tui.engine.segments.reading`: streaming decompression and
 transcoding into a UTF-8 copy; locating the first byte that is not valid text, for error
 messages; reading the first lines of a file as UTF-8 for previews; hashing both ends of files for
 fingerprints; counting NDJSON lines; telling line endings apart.
 
 Nothing here reads a whole file into memory: copies and counts go through fixed-size chunks.
-Files are opened with :func:`~cc_tui.engine.segment_paths.open_regular` (never a FIFO), and
+Files are opened with :func:`~cc_tui.engine.segments.path_checks.open_regular` (never a FIFO), and
 decompression stops with an InputError once it passes a cap (a gzip bomb never fills the disk).
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from cc_tui.engine.segment_paths import open_regular
+from cc_tui.engine.segments.path_checks import open_regular
 from cc_tui.errors import InputError
 
 __all__ = [

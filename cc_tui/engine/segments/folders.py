@@ -8,8 +8,9 @@
 - A **Delta Lake table**: a ``_delta_log/`` folder beside its Parquet parts.
 
 Markers and side files (``_SUCCESS``, ``_committed_*``, ``_started_*``, ``.crc``, hidden files)
-are ignored; each real file is listed once (see :func:`~cc_tui.engine.segment_paths.walk_files`).
-A CDM folder (``model.json``, ``*.manifest.cdm.json``) is :mod:`cc_tui.engine.segment_cdm`'s.
+are ignored; each real file is listed once
+(see :func:`~cc_tui.engine.segments.path_checks.walk_files`).
+A CDM folder (``model.json``, ``*.manifest.cdm.json``) is :mod:`cc_tui.engine.segments.cdm`'s.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cc_tui.engine.segment_model import SegmentFormat
-from cc_tui.engine.segment_paths import walk_files
+from cc_tui.engine.segments.model import SegmentFormat
+from cc_tui.engine.segments.path_checks import walk_files
 from cc_tui.errors import InputError
 
 __all__ = [

@@ -22,8 +22,8 @@ from typing import Any
 
 import polars as pl
 
-from cc_tui.engine.segment_bytes import read_head
-from cc_tui.engine.segment_model import DEFAULT_QUOTE, SegmentFormat
+from cc_tui.engine.segments.file_bytes import read_head
+from cc_tui.engine.segments.model import DEFAULT_QUOTE, SegmentFormat
 
 __all__ = [
     "NDJSON_INFER_ROWS",

@@ -1,5 +1,5 @@
-"""The segment values shared by discovery (:mod:`cc_tui.engine.segment_discovery`), reading
-(:mod:`cc_tui.engine.segments`) and the format helpers: what a segment is, how its rows are
+"""The segment values shared by discovery (:mod:`cc_tui.engine.segments.discovery`), reading
+(:mod:`cc_tui.engine.segments.reading`) and the format helpers: what a segment is, how its rows are
 stored, where it came from.
 """
 

@@ -8,7 +8,7 @@ silently absent, and never hides the others; a file that is no segment is in ``w
 :func:`inspect_path` recognises what one path holds as one segment; :func:`inspect_all` gives
 every segment one path holds (a CDM folder with several entities), and :func:`cdm_metadata`
 says whether a path is a CDM folder (or its metadata file) at all. Reading the segments found
-is :mod:`cc_tui.engine.segments`.
+is :mod:`cc_tui.engine.segments.reading`.
 
 Nothing here opens a FIFO, socket or device (``os.stat`` decides first), follows a symbolic link
 loop, or reads a path as a pattern.
@@ -21,20 +21,20 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cc_tui.engine.segment_cdm import (
+from cc_tui.engine.segments.cdm import (
     MANIFEST_SUFFIX,
     CdmEntity,
     find_metadata,
     is_cdm_metadata,
     read_cdm,
 )
-from cc_tui.engine.segment_folders import (
+from cc_tui.engine.segments.folders import (
     FolderParts,
     NotPartFolderError,
     folder_parts,
     is_delta_table,
 )
-from cc_tui.engine.segment_formats import (
+from cc_tui.engine.segments.formats import (
     NAME_MAX,
     classify_name,
     read_start,
@@ -43,7 +43,7 @@ from cc_tui.engine.segment_formats import (
     text_line_end,
     utf8_head,
 )
-from cc_tui.engine.segment_model import (
+from cc_tui.engine.segments.model import (
     DEFAULT_MAX_UNCOMPRESSED_BYTES,
     DEFAULT_QUOTE,
     ORIGIN_CONFIG,
@@ -51,7 +51,7 @@ from cc_tui.engine.segment_model import (
     SegmentFormat,
     path_identity,
 )
-from cc_tui.engine.segment_paths import HIDDEN_PREFIXES, PathKind, kind_of
+from cc_tui.engine.segments.path_checks import HIDDEN_PREFIXES, PathKind, kind_of
 from cc_tui.errors import InputError
 from cc_tui.models import AppConfig, SegmentSource
 
@@ -461,7 +461,7 @@ def _field_count(segment: Segment, head: bytes, quote: str) -> int:
     """Fields on the first lines of a headerless file (its first bytes, decompressed)."""
     import polars as pl
 
-    from cc_tui.engine.segment_scan import TextOptions, parse_head
+    from cc_tui.engine.segments.scan import TextOptions, parse_head
 
     text = utf8_head(head, segment.encoding)
     cut = text.rfind(segment.line_end.encode())
@@ -527,7 +527,7 @@ def _parts_segment(
 
 
 def _delta_segment(path: Path, name: str, origin: str) -> Segment:
-    from cc_tui.engine.segment_copies import data_files
+    from cc_tui.engine.segments.copies import data_files
 
     segment = Segment(name=name, path=path, format=SegmentFormat.DELTA, delimiter="", origin=origin)
     log = data_files(segment)

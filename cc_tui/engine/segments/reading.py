@@ -1,7 +1,7 @@
 """Segments: reading the rows of the files, folders, CDM entities and Delta tables discovery found.
 
 Discovery (:func:`find_segments`, :func:`inspect_path`, :func:`inspect_all`) lives in
-:mod:`cc_tui.engine.segment_discovery` and is re-exported here. Reading (:func:`scan_segment`)
+:mod:`cc_tui.engine.segments.discovery` and is re-exported here. Reading (:func:`scan_segment`)
 gives a lazy Polars frame in which every column is ``pl.String`` (zip codes keep their leading
 zeros; typed Parquet/Delta values are written as Constant Contact reads them, see
 ``segment_scan.as_string``) and an empty string is null, whatever the format, so the e-mail
@@ -15,7 +15,7 @@ of free disk. Polars 2.1 could stream gzip itself, but it silently returns the r
 a truncated file; Python's gzip module raises instead, and the copy then serves every later pass
 of the run. :func:`prepare_segment` makes or reuses the copies; closing the
 :class:`PreparedSegment` (or leaving its ``with`` block) deletes them, and every copy is deleted
-when the process ends at the latest (see :mod:`cc_tui.engine.segment_copies`).
+when the process ends at the latest (see :mod:`cc_tui.engine.segments.copies`).
 
 Line endings: a file whose lines end in a bare CR is read with CR as the line end; one that
 mixes bare CRs with LF/CRLF is refused before reading (a bare CR would join two rows into one),
@@ -38,17 +38,7 @@ from types import TracebackType
 
 import polars as pl
 
-from cc_tui.engine.segment_bytes import (
-    HEAD_MAX_BYTES,
-    TextSource,
-    bare_cr_line,
-    count_json_lines,
-    find_decode_error,
-    is_polars_encoding,
-    read_text_head,
-    unreadable_error,
-)
-from cc_tui.engine.segment_copies import (
+from cc_tui.engine.segments.copies import (
     DISK_FULL,
     SegmentFingerprint,
     clear_segment_cache,
@@ -62,7 +52,7 @@ from cc_tui.engine.segment_copies import (
     release_copies,
     use_cache_dir,
 )
-from cc_tui.engine.segment_discovery import (
+from cc_tui.engine.segments.discovery import (
     SegmentDiscovery,
     cdm_metadata,
     discover_segments,
@@ -71,10 +61,20 @@ from cc_tui.engine.segment_discovery import (
     inspect_path,
     inspect_source,
 )
-from cc_tui.engine.segment_folders import DELTA_LOG
-from cc_tui.engine.segment_model import ORIGIN_CONFIG, Segment, SegmentFormat
-from cc_tui.engine.segment_paths import GLOB_CHARACTERS, PathKind, kind_of, polars_path
-from cc_tui.engine.segment_scan import (
+from cc_tui.engine.segments.file_bytes import (
+    HEAD_MAX_BYTES,
+    TextSource,
+    bare_cr_line,
+    count_json_lines,
+    find_decode_error,
+    is_polars_encoding,
+    read_text_head,
+    unreadable_error,
+)
+from cc_tui.engine.segments.folders import DELTA_LOG
+from cc_tui.engine.segments.model import ORIGIN_CONFIG, Segment, SegmentFormat
+from cc_tui.engine.segments.path_checks import GLOB_CHARACTERS, PathKind, kind_of, polars_path
+from cc_tui.engine.segments.scan import (
     NDJSON_INFER_ROWS,
     TextOptions,
     as_string,
