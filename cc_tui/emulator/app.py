@@ -108,9 +108,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from cc_tui.emulator import device_page, routes_admin, routes_contacts, routes_lists, routes_oauth
 from cc_tui.emulator.gate import API_PREFIX, ApiGate
 from cc_tui.emulator.problems import NOT_FOUND_KEY, ApiProblem, error_array
+from cc_tui.emulator.routes import admin as routes_admin
+from cc_tui.emulator.routes import contacts as routes_contacts
+from cc_tui.emulator.routes import device_page
+from cc_tui.emulator.routes import lists as routes_lists
+from cc_tui.emulator.routes import oauth as routes_oauth
 from cc_tui.emulator.runtime import Emulator
 from cc_tui.emulator.settings import EmulatorSettings
 

@@ -20,7 +20,7 @@ from cc_tui.emulator.paging import (
 )
 from cc_tui.emulator.problems import ApiProblem
 from cc_tui.emulator.records import NUMBER_TYPES, SELECT_TYPES
-from cc_tui.emulator.routes_common import emulator_of, read_json_object
+from cc_tui.emulator.routes.common import emulator_of, read_json_object
 from cc_tui.emulator.rules import CONTROL_RE
 
 __all__ = ["ROUTES"]

@@ -10,8 +10,8 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from cc_tui.emulator.oauth_codes import normalize_user_code
-from cc_tui.emulator.routes_common import emulator_of
-from cc_tui.emulator.routes_oauth import VERIFICATION_PATH
+from cc_tui.emulator.routes.common import emulator_of
+from cc_tui.emulator.routes.oauth import VERIFICATION_PATH
 
 __all__ = ["ROUTES"]
 

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cc_tui.emulator.problems import ApiProblem
-from cc_tui.emulator.routes_common import emulator_of, read_json_object
+from cc_tui.emulator.routes.common import emulator_of, read_json_object
 from cc_tui.emulator.settings import EmulatorSettings
 
 __all__ = ["ADMIN_PREFIX", "ROUTES", "settings_json"]

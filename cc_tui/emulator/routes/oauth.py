@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cc_tui.emulator.oauth import OAuthError
-from cc_tui.emulator.routes_common import emulator_of
+from cc_tui.emulator.routes.common import emulator_of
 
 __all__ = ["AUTH_PREFIX", "ROUTES", "VERIFICATION_PATH"]
 

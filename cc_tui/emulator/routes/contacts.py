@@ -24,7 +24,7 @@ from cc_tui.emulator.paging import (
     require_uuid,
 )
 from cc_tui.emulator.problems import ApiProblem, error_array
-from cc_tui.emulator.routes_common import emulator_of, is_json
+from cc_tui.emulator.routes.common import emulator_of, is_json
 from cc_tui.emulator.state import ContactQuery
 
 __all__ = ["ROUTES"]
