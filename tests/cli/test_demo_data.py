@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from cc_tui.engine import demo_data
-from cc_tui.engine.demo_data import (
+from cc_tui.cli.demo import data as demo_data
+from cc_tui.cli.demo.data import (
     DEMO_COLUMNS,
     DemoFormat,
     write_demo_segment,

@@ -85,9 +85,9 @@ class DemoEnvironment:
 
 def prepare_demo(rows: int, home: Path | None = None, *, seed: int = 0) -> DemoEnvironment:
     """Emulator, segments, signed-in connection and export, ready to run."""
+    from cc_tui.cli.demo.data import write_demo_segments
     from cc_tui.emulator.server import EmulatorServer
     from cc_tui.emulator.settings import EmulatorSettings
-    from cc_tui.engine.demo_data import write_demo_segments
     from cc_tui.engine.exports import build_export
     from cc_tui.engine.services import Services
 
