@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from benchmarks.memory import PeakMemory
 from cc_tui.engine.validation import EMAIL_PATTERN
-from cc_tui.models import CONTACT_CAP_PER_RUN, EMAIL_MAX_LENGTH
+from cc_tui.models.run import CONTACT_CAP_PER_RUN, EMAIL_MAX_LENGTH
 
 if TYPE_CHECKING:
     import polars as pl

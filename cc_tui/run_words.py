@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cc_tui.models import REJECT_REASONS, RunFigures, RunRecord, RunStatus
+from cc_tui.models.run import REJECT_REASONS, RunFigures, RunRecord, RunStatus
 from cc_tui.units import duration_text
 
 __all__ = [

@@ -18,7 +18,7 @@ from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output, Visible
 from cc_tui.engine.progress import RunEvent, RunProgress
 from cc_tui.errors import EXIT_FAILED, EXIT_RESUMABLE, EXIT_USAGE, CcTuiError
-from cc_tui.models import RunRecord, RunStatus
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.run_words import (
     batches_phrase,
     contacts_sentence,

@@ -38,7 +38,7 @@ from cc_tui.constant_contact.tokens import (
     refresh_gate_for,
 )
 from cc_tui.errors import ConstantContactError, InsecureUrlError, UsageError
-from cc_tui.models import (
+from cc_tui.models.run import (
     Connection,
     TokenSet,
     is_uuid,

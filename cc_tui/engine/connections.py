@@ -21,7 +21,7 @@ from cc_tui.constant_contact.client import (
 )
 from cc_tui.constant_contact.schemas import AccountSummary, ContactList
 from cc_tui.errors import AccessDeniedError, ConsentRequiredError, InsecureUrlError, UsageError
-from cc_tui.models import (
+from cc_tui.models.run import (
     DEFAULT_API_BASE_URL,
     DEFAULT_AUTH_BASE_URL,
     AppConfig,

@@ -36,7 +36,7 @@ from cc_tui.errors import (
     SignInRequiredError,
     UsageError,
 )
-from cc_tui.models import (
+from cc_tui.models.run import (
     AppConfig,
     Export,
     FieldMapping,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from cc_tui.models import CUSTOM_FIELD_MAX_LENGTH, FieldReason
+from cc_tui.models.run import CUSTOM_FIELD_MAX_LENGTH, FieldReason
 
 if TYPE_CHECKING:  # the client's package (httpx...) is not needed to read these
     from cc_tui.constant_contact.schemas import CustomField

@@ -28,7 +28,7 @@ from cc_tui.engine.field_rules import (
     rule_plan,
     special_in,
 )
-from cc_tui.models import (
+from cc_tui.models.run import (
     ATTRIBUTE_FIELDS,
     CUSTOM_FIELD_PREFIX,
     MAX_CUSTOM_FIELDS_PER_CONTACT,

@@ -31,7 +31,7 @@ from cc_tui.errors import (
     ScopeMissingError,
     SignInRequiredError,
 )
-from cc_tui.models import CUSTOM_FIELD_PREFIX, Export, FieldMapping, TokenSet
+from cc_tui.models.run import CUSTOM_FIELD_PREFIX, Export, FieldMapping, TokenSet
 from cc_tui.store.secrets import SecretsStore
 
 __all__ = [

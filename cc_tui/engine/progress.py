@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from cc_tui.models import POSTED_WEIGHT, Phase, RunEvent, RunProgress
+from cc_tui.models.run import POSTED_WEIGHT, Phase, RunEvent, RunProgress
 
 __all__ = [
     "PROGRESS_INTERVAL",

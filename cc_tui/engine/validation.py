@@ -18,7 +18,7 @@ from enum import IntEnum
 
 import polars as pl
 
-from cc_tui.models import EMAIL_MAX_LENGTH, RejectReason
+from cc_tui.models.run import EMAIL_MAX_LENGTH, RejectReason
 
 __all__ = [
     "EMAIL_PATTERN",

@@ -20,7 +20,7 @@ import tomli_w
 
 from cc_tui.atomic import atomic_write_text
 from cc_tui.errors import ConfigError
-from cc_tui.models import (
+from cc_tui.models.run import (
     DEFAULT_API_BASE_URL,
     DEFAULT_AUTH_BASE_URL,
     DEFAULT_MAX_UNCOMPRESSED_GB,

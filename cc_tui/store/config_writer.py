@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cc_tui.models import (
+from cc_tui.models.run import (
     DEFAULT_API_BASE_URL,
     DEFAULT_AUTH_BASE_URL,
     DEFAULT_MAX_UNCOMPRESSED_GB,

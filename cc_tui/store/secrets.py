@@ -19,7 +19,7 @@ import tomli_w
 
 from cc_tui.atomic import atomic_write_text
 from cc_tui.errors import ConfigError, SecretsPermissionError
-from cc_tui.models import TokenSet
+from cc_tui.models.run import TokenSet
 from cc_tui.store.toml_reader import TomlSection, parse_toml
 
 __all__ = ["ConnectionTokens", "RefreshLock", "SecretsStore"]

@@ -16,7 +16,7 @@ from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
 from cc_tui.engine.services import Services
 from cc_tui.errors import CcTuiError
-from cc_tui.models import RunRecord
+from cc_tui.models.run import RunRecord
 from cc_tui.next_steps import NextSteps
 from cc_tui.safe_text import visible
 from cc_tui.store.run_history import RunHistory

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from cc_tui.engine.progress import RunEvent, RunProgress
-from cc_tui.models import RunRecord
+from cc_tui.models.run import RunRecord
 
 __all__ = [
     "CancelRequested",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from textual.notifications import SeverityLevel
 
-from cc_tui.models import RunRecord, RunStatus
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.run_words import closing_sentence
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from cc_tui.errors import (
     ThrottledError,
     TransportError,
 )
-from cc_tui.models import Export, FieldMapping, RunStatus
+from cc_tui.models.run import Export, FieldMapping, RunStatus
 
 EXPORT = Export(
     name="spring", connection="marketing", list_ids=("x",), segments=("people",),

@@ -10,7 +10,7 @@ import pytest
 from textual.pilot import Pilot
 
 from cc_tui.engine.runner import ExportRunner
-from cc_tui.models import BatchState, RunEvent, RunStatus
+from cc_tui.models.run import BatchState, RunEvent, RunStatus
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.screens.history import HistoryScreen
 from cc_tui.ui.screens.run import RunScreen

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 from textual.widgets import DataTable
 
-from cc_tui.models import RunStatus
+from cc_tui.models.run import RunStatus
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.messages import RunFinished, RunRequested
 from cc_tui.ui.screens.confirm import ConfirmModal

@@ -20,7 +20,7 @@ from textual.pilot import Pilot
 from textual.worker import WorkerFailed
 
 from cc_tui.errors import ApiError
-from cc_tui.models import (
+from cc_tui.models.run import (
     Export,
     FieldMapping,
     RunRecord,

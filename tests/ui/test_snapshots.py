@@ -21,7 +21,7 @@ import pytest
 
 from cc_tui.engine.exports import build_export
 from cc_tui.engine.services import Services
-from cc_tui.models import (
+from cc_tui.models.run import (
     BatchRecord,
     BatchState,
     Phase,
@@ -110,7 +110,7 @@ def _services(emulator: Any = None) -> Services:
 def _pin_consent(services: Services) -> None:
     from dataclasses import replace
 
-    from cc_tui.models import Consent
+    from cc_tui.models.run import Consent
     from cc_tui.store.config import with_connection
 
     conn = services.config.load().connections["marketing"]

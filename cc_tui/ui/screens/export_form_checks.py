@@ -19,7 +19,7 @@ from cc_tui.engine.exports import unchecked_note as account_unchecked_note
 from cc_tui.engine.mapping import custom_field_problems, mapping_problems
 from cc_tui.engine.preflight import describe_lists
 from cc_tui.errors import AccessDeniedError, CcTuiError, ConfigError, ConsentRequiredError
-from cc_tui.models import (
+from cc_tui.models.run import (
     CUSTOM_FIELD_PREFIX,
     MAX_CUSTOM_FIELDS_PER_CONTACT,
     MAX_LISTS_PER_EXPORT,

@@ -18,7 +18,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
-from cc_tui.models import RunRecord, RunStatus
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.run_words import status_word
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.keymap import ExplainsDisabledKeys

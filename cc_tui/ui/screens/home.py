@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from cc_tui.errors import CcTuiError, UsageError
-from cc_tui.models import RunRecord
+from cc_tui.models.run import RunRecord
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.connection_changes import removal_question
 from cc_tui.ui.keymap import ExplainsDisabledKeys

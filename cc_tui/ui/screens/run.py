@@ -17,7 +17,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from cc_tui.models import RunRecord, RunStatus
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.keymap import ExplainsDisabledKeys
 from cc_tui.ui.messages import CancelRequested, RunRequested

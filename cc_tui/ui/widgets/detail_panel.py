@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from cc_tui.models import ConnectionStatus, Export, RunProgress, RunRecord
+from cc_tui.models.run import ConnectionStatus, Export, RunProgress, RunRecord
 from cc_tui.run_words import (
     contacts_sentence,
     reasons_phrase,

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from rich.text import Text
 
-from cc_tui.models import Export, RunRecord, RunStatus
+from cc_tui.models.run import Export, RunRecord, RunStatus
 from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
 
 __all__ = ["LAST_RUN", "STATUS_VARIABLE", "UNSEEN_MARK", "ExportList", "status_text"]

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from cc_tui.models import RunRecord, RunStatus
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.run_words import (
     batches_phrase,
     contacts_sentence,
