@@ -41,7 +41,8 @@ def _prepare(path: Path, mapping_name: str) -> dict[str, float]:
     from cc_tui.engine.rejected import RejectedRowsWriter
     from cc_tui.engine.segments.reading import inspect_path
     from cc_tui.engine.validation import RowClass
-    from cc_tui.models.run import CONTACT_CAP_PER_RUN, FieldMapping
+    from cc_tui.models.config import FieldMapping
+    from cc_tui.models.connection import CONTACT_CAP_PER_RUN
 
     columns = dict(MAPPINGS[mapping_name])
     mapping = FieldMapping(

@@ -16,7 +16,7 @@ from rich.text import Text
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, Output, cells, styled
 from cc_tui.errors import CcTuiError, UsageError
-from cc_tui.models.run import SEGMENT_FORMATS
+from cc_tui.models.config import SEGMENT_FORMATS
 from cc_tui.safe_text import visible
 
 __all__ = ["register", "show_look"]

@@ -44,7 +44,9 @@ from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.sender import BatchSender
 from cc_tui.engine.validation import Classification, RowClass
 from cc_tui.errors import CcTuiError, StorageFullError
-from cc_tui.models.run import BatchRecord, BatchState, Connection, RunRecord, RunStatus
+from cc_tui.models.batch import BatchRecord, BatchState
+from cc_tui.models.connection import Connection
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.paths import RunPaths
 from cc_tui.run_words import closing_sentence, resume_sentence
 from cc_tui.store.run_history import RunHistory

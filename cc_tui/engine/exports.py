@@ -36,15 +36,8 @@ from cc_tui.errors import (
     SignInRequiredError,
     UsageError,
 )
-from cc_tui.models.run import (
-    AppConfig,
-    Export,
-    FieldMapping,
-    Role,
-    SegmentSource,
-    is_attribute_field,
-    is_uuid,
-)
+from cc_tui.models.api_rules import is_attribute_field, is_uuid
+from cc_tui.models.config import AppConfig, Export, FieldMapping, Role, SegmentSource
 from cc_tui.next_steps import CLI_STEPS, NextSteps
 from cc_tui.schedules import schedule_problem
 from cc_tui.store.config import (

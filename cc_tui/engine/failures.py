@@ -20,7 +20,8 @@ from cc_tui.errors import (
     ScopeMissingError,
     SignInRequiredError,
 )
-from cc_tui.models.run import Export, RunStatus
+from cc_tui.models.config import Export
+from cc_tui.models.run import RunStatus
 from cc_tui.next_steps import CLI_STEPS, NextSteps
 
 __all__ = ["run_outcome"]

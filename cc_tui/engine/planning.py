@@ -24,7 +24,8 @@ from cc_tui.engine.segments.reading import (
     segment_columns,
 )
 from cc_tui.errors import InputError, UsageError
-from cc_tui.models.run import CONTACT_CAP_PER_RUN, AppConfig, Connection, Export
+from cc_tui.models.config import AppConfig, Export
+from cc_tui.models.connection import CONTACT_CAP_PER_RUN, Connection
 
 __all__ = ["RunPlan", "changed_inputs", "plan_run", "resolve_export"]
 

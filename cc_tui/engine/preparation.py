@@ -33,7 +33,7 @@ from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
 from cc_tui.engine.segments.reading import Segment, scan_segment, segment_read_errors
 from cc_tui.engine.validation import Classification, RowClass, classify, email_checks
-from cc_tui.models.run import FIELD_DROPPED_PREFIX
+from cc_tui.models.reasons import FIELD_DROPPED_PREFIX
 
 __all__ = ["CHUNK_ROWS", "PreparationStopped", "Preparer", "check_emails"]
 

@@ -21,7 +21,7 @@ import polars as pl
 
 from cc_tui.engine.run_files import append_csv, neutralised, neutralised_cell, open_private
 from cc_tui.engine.validation import RowClass
-from cc_tui.models.run import RejectReason
+from cc_tui.models.reasons import RejectReason
 
 __all__ = ["RejectedRowsWriter"]
 

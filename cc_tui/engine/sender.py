@@ -56,7 +56,7 @@ from cc_tui.errors import (
     OutcomeUnknownError,
     ResumeRefusedError,
 )
-from cc_tui.models.run import BatchRecord, BatchState
+from cc_tui.models.batch import BatchRecord, BatchState
 from cc_tui.store.run_history import RunHistory
 
 __all__ = [

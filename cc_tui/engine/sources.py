@@ -53,7 +53,7 @@ from cc_tui.engine.segments.reading import (
     segment_columns,
 )
 from cc_tui.errors import CcTuiError, InputError, UsageError
-from cc_tui.models.run import SEGMENT_FORMATS, AppConfig, SegmentSource
+from cc_tui.models.config import SEGMENT_FORMATS, AppConfig, SegmentSource
 from cc_tui.store.config import (
     ConfigStore,
     validate_name,

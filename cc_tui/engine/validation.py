@@ -18,7 +18,8 @@ from enum import IntEnum
 
 import polars as pl
 
-from cc_tui.models.run import EMAIL_MAX_LENGTH, RejectReason
+from cc_tui.models.api_rules import EMAIL_MAX_LENGTH
+from cc_tui.models.reasons import RejectReason
 
 __all__ = [
     "EMAIL_PATTERN",

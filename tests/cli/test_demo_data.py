@@ -21,7 +21,7 @@ from cc_tui.engine.segments.reading import (
     inspect_path,
     scan_segment,
 )
-from cc_tui.models.run import AppConfig
+from cc_tui.models.config import AppConfig
 
 # What a reasonable validator accepts; the demo's malformed e-mails must all fail it.
 EMAIL_RE = r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from cc_tui.engine.batching import MAX_BATCH_BYTES, SIZE_SPREAD, BatchBuilder, contact_lines
 from cc_tui.engine.mapping import contact_fields, mapped_fields
-from cc_tui.models.run import FieldMapping
+from cc_tui.models.config import FieldMapping
 
 LIST_IDS = ["04fe9a97-a579-43c5-bb1a-58ed29bf0a6a"]
 

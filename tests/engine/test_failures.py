@@ -28,7 +28,8 @@ from cc_tui.errors import (
     ThrottledError,
     TransportError,
 )
-from cc_tui.models.run import Export, FieldMapping, RunStatus
+from cc_tui.models.config import Export, FieldMapping
+from cc_tui.models.run import RunStatus
 
 EXPORT = Export(
     name="spring", connection="marketing", list_ids=("x",), segments=("people",),

@@ -20,7 +20,9 @@ from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
 from cc_tui.engine.runner import ExportRunner
 from cc_tui.engine.segments.discovery import inspect_path
-from cc_tui.models.run import BatchState, FieldMapping, RunStatus
+from cc_tui.models.batch import BatchState
+from cc_tui.models.config import FieldMapping
+from cc_tui.models.run import RunStatus
 from cc_tui.store.run_history import RunHistory
 from tests.engine.conftest import Workspace
 from tests.engine.test_runner import options, people_csv

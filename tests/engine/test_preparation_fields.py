@@ -16,7 +16,7 @@ from cc_tui.engine.preparation import Preparer, check_emails
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
 from cc_tui.engine.segments.discovery import inspect_path
-from cc_tui.models.run import FieldMapping
+from cc_tui.models.config import FieldMapping
 
 LIST_IDS = ["04fe9a97-a579-43c5-bb1a-58ed29bf0a6a"]
 MAPPING = FieldMapping(email="email", first_name="name", attributes={"anniversary": "anniv"})

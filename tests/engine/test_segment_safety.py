@@ -29,7 +29,7 @@ from cc_tui.engine.segments.reading import (
 )
 from cc_tui.engine.validation import RowClass
 from cc_tui.errors import InputError
-from cc_tui.models.run import AppConfig, SegmentSource
+from cc_tui.models.config import AppConfig, SegmentSource
 from tests.engine.conftest import read_segment
 
 # A test that would hang without the fix fails after this many seconds instead.

@@ -23,7 +23,7 @@ from cc_tui.engine.segments.reading import (
     segment_columns,
 )
 from cc_tui.errors import InputError
-from cc_tui.models.run import AppConfig, SegmentSource
+from cc_tui.models.config import AppConfig, SegmentSource
 from tests.engine.conftest import read_segment
 from tests.engine.segment_builders import (
     ACCOUNT_URL,

@@ -32,7 +32,7 @@ from cc_tui.engine.segments.reading import (
     segment_read_errors,
 )
 from cc_tui.errors import InputError
-from cc_tui.models.run import AppConfig, SegmentSource
+from cc_tui.models.config import AppConfig, SegmentSource
 from cc_tui.paths import AppPaths
 
 DATA = Path(__file__).parents[1] / "data" / "segments"

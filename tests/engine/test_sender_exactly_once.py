@@ -17,7 +17,7 @@ import pytest
 from cc_tui.engine.poll_budget import PollBudget
 from cc_tui.engine.sender import MAX_ACTIVITY_ATTEMPTS, SenderTiming
 from cc_tui.errors import ActivityDeadlineError
-from cc_tui.models.run import BatchRecord, BatchState
+from cc_tui.models.batch import BatchRecord, BatchState
 from tests.engine.sender_fakes import (
     IMPORT_PATH,
     FakeAccount,

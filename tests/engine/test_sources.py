@@ -18,7 +18,7 @@ from cc_tui.engine.sources import (
     make_source,
 )
 from cc_tui.errors import InputError, UsageError
-from cc_tui.models.run import Export, FieldMapping, SegmentSource
+from cc_tui.models.config import Export, FieldMapping, SegmentSource
 from cc_tui.paths import AppPaths
 from cc_tui.store.config import with_export, with_segment
 from tests.engine.segment_builders import cdm_manifest_folder, customer_insights_folder

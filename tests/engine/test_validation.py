@@ -7,7 +7,7 @@ import pytest
 
 from cc_tui.engine import validation
 from cc_tui.engine.validation import Classification, RowClass, classify, email_checks
-from cc_tui.models.run import REJECT_REASONS
+from cc_tui.models.reasons import REJECT_REASONS
 
 
 def checked(emails: list[str | None]) -> pl.DataFrame:

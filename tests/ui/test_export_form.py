@@ -8,7 +8,7 @@ from dataclasses import replace
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
-from cc_tui.models.run import FieldMapping
+from cc_tui.models.config import FieldMapping
 from cc_tui.store.config import with_export
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.messages import ConfigChanged

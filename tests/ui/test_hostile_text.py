@@ -20,13 +20,8 @@ from textual.pilot import Pilot
 from textual.worker import WorkerFailed
 
 from cc_tui.errors import ApiError
-from cc_tui.models.run import (
-    Export,
-    FieldMapping,
-    RunRecord,
-    RunStatus,
-    SegmentSource,
-)
+from cc_tui.models.config import Export, FieldMapping, SegmentSource
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.store.config import with_connection, with_export, with_segment
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.app import CcTuiApp

@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
-from cc_tui.models.run import SegmentSource
+from cc_tui.models.config import SegmentSource
 from cc_tui.store.config import with_segment
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.path_suggester import complete_path

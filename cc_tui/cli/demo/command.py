@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.run_commands import EXIT_CODES, print_summary, run_export
-from cc_tui.models.run import UsableBy
+from cc_tui.models.connection import UsableBy
 from cc_tui.paths import AppPaths
 
 if TYPE_CHECKING:  # the emulator's server, the engine, Polars and httpx load with the demo

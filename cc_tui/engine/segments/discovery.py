@@ -53,7 +53,7 @@ from cc_tui.engine.segments.model import (
 )
 from cc_tui.engine.segments.path_checks import HIDDEN_PREFIXES, PathKind, kind_of
 from cc_tui.errors import InputError
-from cc_tui.models.run import AppConfig, SegmentSource
+from cc_tui.models.config import AppConfig, SegmentSource
 
 __all__ = [
     "SegmentDiscovery",

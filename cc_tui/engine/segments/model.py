@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from cc_tui.models.run import DEFAULT_MAX_UNCOMPRESSED_GB
+from cc_tui.models.config import DEFAULT_MAX_UNCOMPRESSED_GB
 
 __all__ = [
     "DEFAULT_ENCODING",

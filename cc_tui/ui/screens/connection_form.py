@@ -16,7 +16,7 @@ from textual.worker import Worker, WorkerState
 
 from cc_tui.engine.connections import PRIVACY_STATEMENT
 from cc_tui.errors import CcTuiError, SignInRequiredError
-from cc_tui.models.run import Connection
+from cc_tui.models.connection import Connection
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.connection_changes import (
     describe_check,

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static
 
 from cc_tui.engine.exports import build_export
 from cc_tui.errors import CcTuiError
-from cc_tui.models.run import Export
+from cc_tui.models.config import Export
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.messages import ConfigChanged
 from cc_tui.ui.outside_text import VisibleInInput, plain

@@ -19,13 +19,13 @@ from cc_tui.engine.exports import unchecked_note as account_unchecked_note
 from cc_tui.engine.mapping import custom_field_problems, mapping_problems
 from cc_tui.engine.preflight import describe_lists
 from cc_tui.errors import AccessDeniedError, CcTuiError, ConfigError, ConsentRequiredError
-from cc_tui.models.run import (
+from cc_tui.models.api_rules import (
     CUSTOM_FIELD_PREFIX,
     MAX_CUSTOM_FIELDS_PER_CONTACT,
     MAX_LISTS_PER_EXPORT,
-    FieldMapping,
     is_uuid,
 )
+from cc_tui.models.config import FieldMapping
 from cc_tui.next_steps import NextSteps
 from cc_tui.store.config import validate_name
 from cc_tui.ui.widgets.attribute_row import AttributeValue

@@ -20,7 +20,9 @@ from textual.worker import get_current_worker
 from cc_tui.engine.segments.reading import Segment
 from cc_tui.engine.sources import SegmentOverview, SegmentStatus
 from cc_tui.errors import CcTuiError
-from cc_tui.models.run import Connection, Export, is_uuid
+from cc_tui.models.api_rules import is_uuid
+from cc_tui.models.config import Export
+from cc_tui.models.connection import Connection
 from cc_tui.ui.keymap import ExplainsDisabledKeys, TakesTyping
 from cc_tui.ui.outside_text import plain_text
 from cc_tui.ui.screens.export_form_checks import guess_columns

@@ -30,7 +30,7 @@ from cc_tui.engine.sources import (
     make_source,
 )
 from cc_tui.errors import CcTuiError
-from cc_tui.models.run import SegmentSource
+from cc_tui.models.config import SegmentSource
 from cc_tui.ui.keymap import ExplainsDisabledKeys, TakesTyping
 from cc_tui.ui.outside_text import VisibleInInput, plain, plain_text
 from cc_tui.ui.path_suggester import PathSuggester

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
 
-from cc_tui.models.run import ATTRIBUTE_FIELDS, CUSTOM_FIELD_PREFIX
+from cc_tui.models.api_rules import ATTRIBUTE_FIELDS, CUSTOM_FIELD_PREFIX
 from cc_tui.ui.outside_text import VisibleInInput, plain
 from cc_tui.ui.widgets.column_select import ColumnSelect
 from cc_tui.ui.widgets.field_problem import FieldProblem

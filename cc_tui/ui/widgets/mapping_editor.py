@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Label, Select
 
-from cc_tui.models.run import FieldMapping
+from cc_tui.models.config import FieldMapping
 from cc_tui.ui.outside_text import plain
 from cc_tui.ui.widgets.attribute_row import AttributeRow, AttributeValue
 from cc_tui.ui.widgets.column_select import ColumnSelect

@@ -22,7 +22,8 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Select, Static
 from textual.worker import get_current_worker
 
-from cc_tui.models.run import REJECT_REASONS, RejectReason, RunRecord, RunStatus
+from cc_tui.models.reasons import REJECT_REASONS, RejectReason
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.ui.outside_text import plain, plain_text
 
 __all__ = ["ALL_REASONS", "REASONS", "ROWS_SHOWN", "RejectedRows"]
