@@ -13,7 +13,8 @@ from textual.widgets import DataTable, Input, Select, Static
 from cc_tui.errors import ConsentRequiredError, SignInRequiredError
 from cc_tui.models.run import RunStatus
 from cc_tui.ui.app import CcTuiApp
-from cc_tui.ui.keymap import typeable, typing_screens
+from cc_tui.ui.key_catalogue import typing_screens
+from cc_tui.ui.keymap import typeable
 from cc_tui.ui.messages import RunRequested
 from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.screens.connection_form import ConnectionFormModal

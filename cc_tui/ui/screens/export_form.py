@@ -8,7 +8,7 @@ and explained beside the field they concern; a refused save focuses the first of
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,6 +20,7 @@ from cc_tui.engine.exports import build_export
 from cc_tui.errors import CcTuiError
 from cc_tui.models.config import Export
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
+from cc_tui.ui.host import host
 from cc_tui.ui.messages import ConfigChanged
 from cc_tui.ui.outside_text import VisibleInInput, plain
 from cc_tui.ui.screens.confirm import ConfirmModal
@@ -39,7 +40,6 @@ from cc_tui.ui.widgets.segment_picker import SegmentPicker
 
 if TYPE_CHECKING:
     from cc_tui.engine.services import Services
-    from cc_tui.ui.app import CcTuiApp
 
 __all__ = ["ExportFormScreen"]
 
@@ -155,7 +155,7 @@ class ExportFormScreen(ExportFormSources):
 
     def on_mount(self) -> None:
         self.title = f"Edit export {self._editing}" if self._editing else "New export"
-        key = cast("CcTuiApp", self.app).key_for
+        key = host(self).key_for
         # Short enough for 80 columns beside "Edit export NAME" (the footer has the rest).
         self.sub_title = (
             f"{key('export-form-save')} saves, does not run · {key('export-form-cancel')} cancels"
@@ -308,7 +308,7 @@ class ExportFormScreen(ExportFormSources):
 
     def _saved(self, name: str) -> None:
         self.app.post_message(ConfigChanged())
-        steps = cast("CcTuiApp", self.app).next_steps
+        steps = host(self).next_steps
         note = unchecked_note(self._values(), self._form_context(saving=True), steps)
         self.notify(
             f"Saved export {name}. It has not run: start it from the home screen."

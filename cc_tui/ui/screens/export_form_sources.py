@@ -9,7 +9,7 @@ keeps what it learnt for the form's checks.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -23,6 +23,7 @@ from cc_tui.errors import CcTuiError
 from cc_tui.models.api_rules import is_uuid
 from cc_tui.models.config import Export
 from cc_tui.models.connection import Connection
+from cc_tui.ui.host import host
 from cc_tui.ui.keymap import ExplainsDisabledKeys, TakesTyping
 from cc_tui.ui.outside_text import plain_text
 from cc_tui.ui.screens.export_form_checks import guess_columns
@@ -43,7 +44,6 @@ from cc_tui.ui.widgets.segment_picker import SegmentChoice, SegmentPicker
 
 if TYPE_CHECKING:
     from cc_tui.engine.services import Services
-    from cc_tui.ui.app import CcTuiApp
 
 __all__ = ["ExportFormSources"]
 
@@ -94,7 +94,7 @@ class ExportFormSources(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
     @property
     def services(self) -> Services:
         """The app's services (the one way to the back end)."""
-        return cast("CcTuiApp", self.app).services
+        return host(self).services
 
     def _validate(
         self, *, saving: bool = False, extra: dict[str, str] | None = None
@@ -185,7 +185,7 @@ class ExportFormSources(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
             lists = await fetch_lists(self.services.connections, name)
         except CcTuiError as exc:
             self._lists, self._lists_error = None, exc
-            app = cast("CcTuiApp", self.app)
+            app = host(self)
             reload_key = app.key_for("export-form-reload-lists")
             picker.set_error(fetch_error(exc, name, app.next_steps, reload_key))
         else:
