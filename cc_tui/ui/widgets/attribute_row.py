@@ -71,19 +71,17 @@ class AttributeRow(Widget):
         ),
     ]
 
+    @dataclass(eq=False)
     class Changed(Message):
         """The field or the column of the row changed."""
 
-        def __init__(self, row: AttributeRow) -> None:
-            self.row = row
-            super().__init__()
+        row: AttributeRow
 
+    @dataclass(eq=False)
     class RemoveRequested(Message):
         """The person asked to remove the row."""
 
-        def __init__(self, row: AttributeRow) -> None:
-            self.row = row
-            super().__init__()
+        row: AttributeRow
 
     def __init__(
         self,

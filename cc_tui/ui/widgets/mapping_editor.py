@@ -60,12 +60,11 @@ class MappingEditor(Widget):
     MappingEditor #add-attribute { margin-top: 0; }
     """
 
+    @dataclass(eq=False)
     class Changed(Message):
         """A column or a field of the mapping changed."""
 
-        def __init__(self, editor: MappingEditor) -> None:
-            self.editor = editor
-            super().__init__()
+        editor: MappingEditor
 
         @property
         def control(self) -> MappingEditor:

@@ -89,15 +89,14 @@ class RejectedRows(Vertical):
     reason: reactive[str] = reactive(ALL_REASONS, init=False)
     """The reason shown ("all" for every reason)."""
 
+    @dataclass(eq=False)
     class Loaded(Message):
         """Rows of ``reason`` are listed (``shown`` of them; ``problem`` if none could be)."""
 
-        def __init__(self, rows: RejectedRows, reason: str, shown: int, problem: str | None):
-            self.rows = rows
-            self.reason = reason
-            self.shown = shown
-            self.problem = problem
-            super().__init__()
+        rows: RejectedRows
+        reason: str
+        shown: int
+        problem: str | None
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
