@@ -34,7 +34,8 @@ def _screens_and_widgets() -> tuple[type[DOMNode], ...]:
     """Every screen and widget class of the app."""
     classes: list[type[DOMNode]] = []
     for package in (cc_tui.ui.screens, cc_tui.ui.widgets):
-        for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        # walk_packages: a screen may be a package of its own (the export form).
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             module = importlib.import_module(info.name)
             classes += [
                 v for v in vars(module).values() if isinstance(v, type) and issubclass(v, DOMNode)

@@ -18,7 +18,7 @@ from cc_tui.ui.keymap import typeable
 from cc_tui.ui.messages import RunRequested
 from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.screens.connection_form import ConnectionFormModal
-from cc_tui.ui.screens.export_form import ExportFormScreen
+from cc_tui.ui.screens.export_form.screen import ExportFormScreen
 from cc_tui.ui.screens.home import HomeScreen
 from cc_tui.ui.screens.segment_path import SegmentPathModal
 from cc_tui.ui.widgets.connection_actions import ConnectionActions

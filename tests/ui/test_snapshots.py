@@ -230,7 +230,7 @@ def test_connection_form(snap_compare: Any, size: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 def test_export_form(snap_compare: Any, size: tuple[int, int], emulator: Any) -> None:
-    from cc_tui.ui.screens.export_form import ExportFormScreen
+    from cc_tui.ui.screens.export_form.screen import ExportFormScreen
 
     services = _services(emulator)
     services.secrets.delete("marketing")

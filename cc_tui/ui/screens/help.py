@@ -45,7 +45,7 @@ def key_groups(app: type[DOMNode]) -> list[KeyGroup]:
     """
     from cc_tui.ui.screens.confirm import ConfirmModal
     from cc_tui.ui.screens.connection_form import ConnectionFormModal
-    from cc_tui.ui.screens.export_form import ExportFormScreen
+    from cc_tui.ui.screens.export_form.screen import ExportFormScreen
     from cc_tui.ui.screens.history import HistoryScreen
     from cc_tui.ui.screens.home import HomeScreen
     from cc_tui.ui.screens.run import RunScreen

@@ -291,7 +291,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
 
             self.app.push_screen(ConnectionFormModal(), self._after_form(pane, None))
         else:
-            from cc_tui.ui.screens.export_form import ExportFormScreen
+            from cc_tui.ui.screens.export_form.screen import ExportFormScreen
 
             self.app.push_screen(ExportFormScreen(), self._after_form("exports", None))
 
@@ -306,7 +306,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
 
             self.app.push_screen(ConnectionFormModal(name), self._after_form(pane, name))
         elif pane == "exports":
-            from cc_tui.ui.screens.export_form import ExportFormScreen
+            from cc_tui.ui.screens.export_form.screen import ExportFormScreen
 
             self.app.push_screen(ExportFormScreen(name), self._after_form(pane, name))
 

@@ -24,14 +24,14 @@ from cc_tui.ui.host import host
 from cc_tui.ui.messages import ConfigChanged
 from cc_tui.ui.outside_text import VisibleInInput, plain
 from cc_tui.ui.screens.confirm import ConfirmModal
-from cc_tui.ui.screens.export_form_checks import (
+from cc_tui.ui.screens.export_form.account import ExportFormSources
+from cc_tui.ui.screens.export_form.checks import (
     FormContext,
     FormValues,
     error_key,
     form_problems,
     unchecked_note,
 )
-from cc_tui.ui.screens.export_form_sources import ExportFormSources
 from cc_tui.ui.widgets.field_problem import FieldProblem
 from cc_tui.ui.widgets.list_picker import ListPicker
 from cc_tui.ui.widgets.mapping_editor import MappingEditor

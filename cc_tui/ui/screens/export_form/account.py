@@ -1,6 +1,7 @@
 """Where the export form's facts come from: the account and the segment files.
 
-:class:`ExportFormSources` is the base of :class:`~cc_tui.ui.screens.export_form.ExportFormScreen`.
+:class:`ExportFormSources` is the base of
+:class:`~cc_tui.ui.screens.export_form.screen.ExportFormScreen`.
 It fetches from Constant Contact in async workers (the account's lists, ids checked one by one,
 custom field names) and reads segments in thread workers (row counts, columns and samples), and
 keeps what it learnt for the form's checks.
@@ -26,8 +27,8 @@ from cc_tui.models.connection import Connection
 from cc_tui.ui.host import host
 from cc_tui.ui.keymap import ExplainsDisabledKeys, TakesTyping
 from cc_tui.ui.outside_text import plain_text
-from cc_tui.ui.screens.export_form_checks import guess_columns
-from cc_tui.ui.screens.export_form_data import (
+from cc_tui.ui.screens.export_form.checks import guess_columns
+from cc_tui.ui.screens.export_form.data import (
     ColumnsRead,
     check_list,
     common_columns,

@@ -17,7 +17,7 @@ from cc_tui.engine.exports import ACCOUNT_CHECK_RETRY, ACCOUNT_CHECK_TIMEOUT
 from cc_tui.engine.segments.reading import Segment, count_rows, preview, segment_columns
 from cc_tui.errors import CcTuiError, NotFoundError, SignInRequiredError
 from cc_tui.next_steps import NextSteps
-from cc_tui.ui.screens.export_form_checks import sign_in_hint
+from cc_tui.ui.screens.export_form.checks import sign_in_hint
 from cc_tui.ui.widgets.list_picker import ListChoice
 
 __all__ = [
