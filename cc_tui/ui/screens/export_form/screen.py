@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical, VerticalScroll
+from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
 from cc_tui.engine.exports import build_export
@@ -21,17 +22,20 @@ from cc_tui.errors import CcTuiError
 from cc_tui.models.config import Export
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.host import host
+from cc_tui.ui.keymap import ExplainsDisabledKeys, TakesTyping
 from cc_tui.ui.messages import ConfigChanged
 from cc_tui.ui.outside_text import VisibleInInput, plain
 from cc_tui.ui.screens.confirm import ConfirmModal
-from cc_tui.ui.screens.export_form.account import ExportFormSources
+from cc_tui.ui.screens.export_form.account import ExportAccount
 from cc_tui.ui.screens.export_form.checks import (
     FormContext,
     FormValues,
     error_key,
     form_problems,
+    guess_columns,
     unchecked_note,
 )
+from cc_tui.ui.screens.export_form.segments import ExportSegments
 from cc_tui.ui.widgets.field_problem import FieldProblem
 from cc_tui.ui.widgets.list_picker import ListPicker
 from cc_tui.ui.widgets.mapping_editor import MappingEditor
@@ -47,8 +51,13 @@ WIDE_FROM = 140
 """From this many columns the form shows two columns side by side."""
 
 
-class ExportFormScreen(ExportFormSources):
-    """Export form: dismisses with the export's name when saved, None when cancelled."""
+class ExportFormScreen(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
+    """Export form: dismisses with the export's name when saved, None when cancelled.
+
+    The account section (:class:`ExportAccount`) and the segment section
+    (:class:`ExportSegments`) fetch and read in their own workers; the screen lays them out,
+    checks the whole form when they learn something, and saves.
+    """
 
     COMMANDS = {ScreenCommands}  # noqa: RUF012 (typed by textual.Screen)
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM, "-wide")]  # noqa: RUF012
@@ -104,7 +113,10 @@ class ExportFormScreen(ExportFormSources):
     ]
 
     def __init__(self, export: str | None = None) -> None:
-        super().__init__(guess=export is None)
+        super().__init__()
+        self._call: Callable[..., object] = self._not_mounted
+        self._guessed = export is not None  # an edited export keeps its mapping
+        self._recheck_pending = False
         self._editing = export
         self._export: Export | None = None
         self._baseline: FormValues | None = None
@@ -137,14 +149,8 @@ class ExportFormScreen(ExportFormSources):
                     placeholder="e.g. spring-promo",
                 )
                 yield FieldProblem(id="name-problem")
-                yield Label("Connection", classes="section")
-                yield self._connection_select(export)
-                yield Static("", id="connection-status", markup=False)
-                yield FieldProblem(id="connection-problem")
-                yield Label("Lists", classes="section")
-                yield ListPicker(export.list_ids if export else (), id="lists")
-                yield Label("Segments (in order)", classes="section")
-                yield SegmentPicker(export.segments if export else (), id="segments")
+                yield ExportAccount(export, id="account")
+                yield ExportSegments(export.segments if export else (), id="segment-section")
             with Vertical(id="col-right", classes="column"):
                 yield Label("Mapping: segment column → Constant Contact field", classes="section")
                 yield MappingEditor(export.mapping if export else None, id="mapping")
@@ -166,8 +172,6 @@ class ExportFormScreen(ExportFormSources):
             return
         self._call = self.app.call_from_thread
         self._existing = frozenset(export.name for export in self.services.exports.visible())
-        self._discover(self.services)
-        self._connection_changed()
         if self._editing:
             self.query_one("#connection", Select).focus()
         else:
@@ -176,6 +180,44 @@ class ExportFormScreen(ExportFormSources):
 
     def _remember_baseline(self) -> None:
         self._baseline = self._values()
+
+    @staticmethod
+    def _not_mounted(*_args: object) -> None:
+        raise RuntimeError("the export form is not mounted")
+
+    @property
+    def services(self) -> Services:
+        """The app's services (the one way to the back end)."""
+        return host(self).services
+
+    def _connection(self) -> str | None:
+        return self.query_one(ExportAccount).connection
+
+    # -- what the sections learnt ----------------------------------------------------------------
+
+    @on(ExportAccount.Learnt)
+    def _account_learnt(self) -> None:
+        self.refresh_bindings()  # reloading the lists needs a connection
+        self._recheck()
+
+    @on(ExportSegments.ColumnsKnown)
+    def _columns_known(self, message: ExportSegments.ColumnsKnown) -> None:
+        editor = self.query_one(MappingEditor)
+        editor.set_columns(message.columns, message.samples, known=message.known)
+        if message.known and message.columns and not self._guessed:
+            self._guessed = True
+            editor.guess(guess_columns(message.columns))
+
+    def _recheck(self) -> None:
+        """Re-check the form once, after the current burst of changes has been handled."""
+        if not self._recheck_pending:
+            self._recheck_pending = True
+            self.call_later(self._run_recheck)
+
+    def _run_recheck(self) -> None:
+        self._recheck_pending = False
+        if self.is_attached:
+            self._validate()
 
     # -- checking --------------------------------------------------------------------------------
 
@@ -192,22 +234,22 @@ class ExportFormScreen(ExportFormSources):
 
     def _form_context(self, *, saving: bool) -> FormContext:
         pending = self.query_one(ListPicker).unmatched_text
+        account = self.query_one(ExportAccount).facts
+        segments = self.query_one(ExportSegments).facts
         return FormContext(
             editing=self._editing is not None,
             existing=self._existing,
-            lists=self._lists,
-            verified_lists=frozenset(self._verified),
-            pending_list_text=pending if saving or pending == self._entered else None,
-            refused_lists=self._refused,
-            columns={name: read.columns for name, read in self._columns.items() if not read.error},
-            segments_found=frozenset([*self._segments, *self._unusable])
-            if self._discovered
-            else None,
-            segment_errors={**self._unusable, **self._segment_errors},
-            account_fields=self._fields,
-            list_names=self._list_names,
-            lists_error=self._lists_error,
-            fields_error=self._fields_error,
+            lists=account.lists,
+            verified_lists=account.verified,
+            pending_list_text=pending if saving or pending == account.entered else None,
+            refused_lists=account.refused,
+            columns=segments.columns,
+            segments_found=segments.found,
+            segment_errors=segments.errors,
+            account_fields=account.fields,
+            list_names=account.list_names,
+            lists_error=account.lists_error,
+            fields_error=account.fields_error,
         )
 
     def _validate(
@@ -350,6 +392,14 @@ class ExportFormScreen(ExportFormSources):
             ConfirmModal("Discard the changes to this export?", yes="Discard", no="Keep editing"),
             decided,
         )
+
+    def action_reload_lists(self) -> None:
+        """Fetch the account's lists and custom fields (again)."""
+        self.query_one(ExportAccount).reload()
+
+    def action_add_segment(self) -> None:
+        """Add a segment by its path (a modal); once added it is chosen."""
+        self.query_one(ExportSegments).add_segment()
 
     async def action_add_attribute(self) -> None:
         """Add an attribute row and put the cursor in it."""
