@@ -297,7 +297,8 @@ def show_look(out: Output, look: SegmentLook) -> None:
 
 
 def _add(ctx: CommandContext) -> int:
-    from cc_tui.engine.sources import CHECK_PREVIEW_ROWS, absolute_path, make_source
+    from cc_tui.engine.segments.entries import absolute_path, make_source
+    from cc_tui.engine.sources import CHECK_PREVIEW_ROWS
 
     args = ctx.args
     if args.dir is not None:
@@ -357,7 +358,7 @@ def _add(ctx: CommandContext) -> int:
 
 
 def _remove(ctx: CommandContext) -> int:
-    from cc_tui.engine.sources import absolute_path
+    from cc_tui.engine.segments.entries import absolute_path
 
     args = ctx.args
     sources = ctx.services.sources

@@ -9,14 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from cc_tui.engine.segments.entries import derive_segment_name, looks_like_path, make_source
 from cc_tui.engine.services import Services
-from cc_tui.engine.sources import (
-    PathEntity,
-    SegmentState,
-    derive_segment_name,
-    looks_like_path,
-    make_source,
-)
+from cc_tui.engine.sources import PathEntity, SegmentState
 from cc_tui.errors import InputError, UsageError
 from cc_tui.models.config import Export, FieldMapping, SegmentSource
 from cc_tui.paths import AppPaths

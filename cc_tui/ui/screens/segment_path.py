@@ -22,13 +22,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 
-from cc_tui.engine.sources import (
-    PathEntity,
-    SegmentLook,
-    derive_segment_name,
-    looks_like_name,
-    make_source,
-)
+from cc_tui.engine.segments.entries import derive_segment_name, looks_like_name, make_source
+from cc_tui.engine.sources import PathEntity, SegmentLook
 from cc_tui.errors import CcTuiError
 from cc_tui.models.config import SegmentSource
 from cc_tui.ui.host import host
