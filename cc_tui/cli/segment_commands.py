@@ -24,7 +24,7 @@ __all__ = ["register", "show_look"]
 if TYPE_CHECKING:  # segments are read with Polars, imported by the commands that read them
     import polars as pl
 
-    from cc_tui.engine.segments.reading import Segment
+    from cc_tui.engine.segments.model import Segment
     from cc_tui.engine.sources import SegmentLook, SegmentStatus
 
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]

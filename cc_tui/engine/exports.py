@@ -27,8 +27,9 @@ from cc_tui.engine.preflight import (
     fetch_account,
     maps_custom_fields,
 )
+from cc_tui.engine.segments.discovery import find_segments
 from cc_tui.engine.segments.entries import unknown_segment_message
-from cc_tui.engine.segments.reading import find_segments, mapping_column_problems, segment_columns
+from cc_tui.engine.segments.reading import mapping_column_problems, segment_columns
 from cc_tui.errors import (
     AccountMismatchError,
     CcTuiError,

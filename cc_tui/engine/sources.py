@@ -38,6 +38,7 @@ from pathlib import Path
 
 import polars as pl
 
+from cc_tui.engine.segments.discovery import find_segments
 from cc_tui.engine.segments.entries import (
     absolute_path,
     derive_segment_name,
@@ -46,17 +47,9 @@ from cc_tui.engine.segments.entries import (
     require_storable,
     unknown_segment_message,
 )
-from cc_tui.engine.segments.model import ORIGIN_CONFIG, path_identity
-from cc_tui.engine.segments.reading import (
-    ColumnInfo,
-    Segment,
-    SegmentDiscovery,
-    cdm_metadata,
-    find_segments,
-    inspect_all,
-    preview,
-    segment_columns,
-)
+from cc_tui.engine.segments.inspection import cdm_metadata, inspect_all
+from cc_tui.engine.segments.model import ORIGIN_CONFIG, Segment, SegmentDiscovery, path_identity
+from cc_tui.engine.segments.reading import ColumnInfo, preview, segment_columns
 from cc_tui.errors import CcTuiError, InputError, UsageError
 from cc_tui.models.config import AppConfig, SegmentSource
 from cc_tui.store.config import (

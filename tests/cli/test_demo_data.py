@@ -15,12 +15,9 @@ from cc_tui.cli.demo.data import (
     write_demo_segment,
     write_demo_segments,
 )
-from cc_tui.engine.segments.reading import (
-    count_rows,
-    discover_segments,
-    inspect_path,
-    scan_segment,
-)
+from cc_tui.engine.segments.discovery import discover_segments
+from cc_tui.engine.segments.inspection import inspect_path
+from cc_tui.engine.segments.reading import count_rows, scan_segment
 from cc_tui.models.config import AppConfig
 
 # What a reasonable validator accepts; the demo's malformed e-mails must all fail it.

@@ -19,7 +19,7 @@ from cc_tui.engine.preparation import Preparer, check_emails
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
 from cc_tui.engine.runner import ExportRunner
-from cc_tui.engine.segments.discovery import inspect_path
+from cc_tui.engine.segments.inspection import inspect_path
 from cc_tui.models.batch import BatchState
 from cc_tui.models.config import FieldMapping
 from cc_tui.models.run import RunStatus

@@ -15,7 +15,7 @@ from cc_tui.engine.mapping import mapped_fields
 from cc_tui.engine.preparation import Preparer, check_emails
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
-from cc_tui.engine.segments.discovery import inspect_path
+from cc_tui.engine.segments.inspection import inspect_path
 from cc_tui.models.config import FieldMapping
 
 LIST_IDS = ["04fe9a97-a579-43c5-bb1a-58ed29bf0a6a"]

@@ -13,18 +13,18 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from cc_tui.engine.segments.copies import (
+    SegmentFingerprint,
+    clear_segment_cache,
+    default_cache_dir,
+    fingerprint,
+)
+from cc_tui.engine.segments.discovery import discover_segments, find_segments
+from cc_tui.engine.segments.inspection import inspect_path
+from cc_tui.engine.segments.model import Segment, SegmentFormat
 from cc_tui.engine.segments.reading import (
     ColumnInfo,
-    Segment,
-    SegmentFingerprint,
-    SegmentFormat,
-    clear_segment_cache,
     count_rows,
-    default_cache_dir,
-    discover_segments,
-    find_segments,
-    fingerprint,
-    inspect_path,
     prepare_segment,
     preview,
     scan_segment,

@@ -5,11 +5,13 @@ stored, where it came from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from cc_tui.errors import InputError
 from cc_tui.models.config import DEFAULT_MAX_UNCOMPRESSED_GB
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     "DEFAULT_QUOTE",
     "ORIGIN_CONFIG",
     "Segment",
+    "SegmentDiscovery",
     "SegmentFormat",
     "path_identity",
 ]
@@ -117,3 +120,29 @@ def path_identity(path: Path) -> Path:
         return path.resolve()
     except OSError:
         return path.absolute()
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentDiscovery:
+    """What discovery found: the segments by name, and why other things were left out.
+
+    ``problems`` maps the name of a segment that cannot be used (a ``[segments.NAME]`` entry,
+    or something found in a segments folder) to the reason; ``warnings`` say which files were
+    skipped because they are no segment, and why.
+    """
+
+    segments: Mapping[str, Segment]
+    warnings: tuple[str, ...] = ()
+    problems: Mapping[str, str] = field(default_factory=dict)
+
+    def require(self, name: str) -> Segment:
+        """The segment called ``name``, or an InputError that says why it is not there."""
+        if name in self.segments:
+            return self.segments[name]
+        if name in self.problems:
+            raise InputError(f"segment '{name}' cannot be used: {self.problems[name]}")
+        known = ", ".join(self.segments) or "none"
+        raise InputError(
+            f"no segment named '{name}' (known: {known}). Fix: put the file in a segments "
+            f"folder, or add [segments.{name}] with its path to config.toml"
+        )

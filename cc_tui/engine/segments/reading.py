@@ -1,7 +1,7 @@
 """Segments: reading the rows of the files, folders, CDM entities and Delta tables discovery found.
 
 Discovery (:func:`find_segments`, :func:`inspect_path`, :func:`inspect_all`) lives in
-:mod:`cc_tui.engine.segments.discovery` and is re-exported here. Reading (:func:`scan_segment`)
+:mod:`cc_tui.engine.segments.discovery`. Reading (:func:`scan_segment`)
 gives a lazy Polars frame in which every column is ``pl.String`` (zip codes keep their leading
 zeros; typed Parquet/Delta values are written as Constant Contact reads them, see
 ``segment_scan.as_string``) and an empty string is null, whatever the format, so the e-mail
@@ -40,26 +40,12 @@ import polars as pl
 
 from cc_tui.engine.segments.copies import (
     DISK_FULL,
-    SegmentFingerprint,
-    clear_segment_cache,
     converted_copy,
     copy_prefix,
     data_files,
-    default_cache_dir,
-    fingerprint,
     private_cache,
     register_copy,
     release_copies,
-    use_cache_dir,
-)
-from cc_tui.engine.segments.discovery import (
-    SegmentDiscovery,
-    cdm_metadata,
-    discover_segments,
-    find_segments,
-    inspect_all,
-    inspect_path,
-    inspect_source,
 )
 from cc_tui.engine.segments.file_bytes import (
     HEAD_MAX_BYTES,
@@ -72,7 +58,7 @@ from cc_tui.engine.segments.file_bytes import (
     unreadable_error,
 )
 from cc_tui.engine.segments.folders import DELTA_LOG
-from cc_tui.engine.segments.model import ORIGIN_CONFIG, Segment, SegmentFormat
+from cc_tui.engine.segments.model import Segment, SegmentFormat
 from cc_tui.engine.segments.path_checks import GLOB_CHARACTERS, PathKind, kind_of, polars_path
 from cc_tui.engine.segments.scan import (
     NDJSON_INFER_ROWS,
@@ -90,23 +76,9 @@ from cc_tui.errors import InputError
 
 __all__ = [
     "DEFAULT_PREVIEW_ROWS",
-    "ORIGIN_CONFIG",
     "ColumnInfo",
     "PreparedSegment",
-    "Segment",
-    "SegmentDiscovery",
-    "SegmentFingerprint",
-    "SegmentFormat",
-    "cdm_metadata",
-    "clear_segment_cache",
     "count_rows",
-    "default_cache_dir",
-    "discover_segments",
-    "find_segments",
-    "fingerprint",
-    "inspect_all",
-    "inspect_path",
-    "inspect_source",
     "mapping_column_problems",
     "needs_conversion",
     "prepare_segment",
@@ -114,7 +86,6 @@ __all__ = [
     "scan_segment",
     "segment_columns",
     "segment_read_errors",
-    "use_cache_dir",
 ]
 
 DEFAULT_PREVIEW_ROWS = 20

@@ -14,7 +14,8 @@ import polars as pl
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.engine.connections import ConnectionService
 from cc_tui.engine.exports import ACCOUNT_CHECK_RETRY, ACCOUNT_CHECK_TIMEOUT
-from cc_tui.engine.segments.reading import Segment, count_rows, preview, segment_columns
+from cc_tui.engine.segments.model import Segment
+from cc_tui.engine.segments.reading import count_rows, preview, segment_columns
 from cc_tui.errors import CcTuiError, NotFoundError, SignInRequiredError
 from cc_tui.next_steps import NextSteps
 from cc_tui.ui.screens.export_form.checks import sign_in_hint

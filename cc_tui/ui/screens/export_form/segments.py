@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.widgets import Label
 from textual.worker import get_current_worker
 
-from cc_tui.engine.segments.reading import Segment
+from cc_tui.engine.segments.model import Segment
 from cc_tui.engine.sources import SegmentOverview, SegmentStatus
 from cc_tui.errors import CcTuiError
 from cc_tui.ui.host import host
