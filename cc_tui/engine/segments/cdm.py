@@ -25,22 +25,28 @@ snapshot whose partitions are all there (an older one can be asked for by name).
 from __future__ import annotations
 
 import codecs
-import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
+from cc_tui.engine.segments.cdm_documents import (
+    MANIFEST_SUFFIX,
+    MODEL_JSON,
+    Declaration,
+    Partition,
+    declarations,
+    load_json,
+    trait_settings,
+)
+from cc_tui.engine.segments.cdm_locations import local_relative, map_locations
 from cc_tui.engine.segments.folders import part_kind
 from cc_tui.engine.segments.model import DEFAULT_ENCODING, DEFAULT_QUOTE, SegmentFormat
-from cc_tui.engine.segments.path_checks import PathKind, kind_of, require_file, walk_files
+from cc_tui.engine.segments.path_checks import PathKind, kind_of, walk_files
 from cc_tui.errors import InputError
 
 __all__ = [
-    "MANIFEST_SUFFIX",
-    "MODEL_JSON",
     "CdmEntity",
     "CdmFolder",
     "find_metadata",
@@ -49,16 +55,9 @@ __all__ = [
     "read_cdm",
 ]
 
-MODEL_JSON = "model.json"
-MANIFEST_SUFFIX = ".manifest.cdm.json"
-_ENTITY_DOC_SUFFIX = ".cdm.json"
-# The largest metadata file read (a model.json of hundreds of entities is a few MB).
-_METADATA_MAX_BYTES = 64 * 1024 * 1024
 # <Entity>/<YYYY>/<MM>/<DD>/<HHMM>/: the dated snapshot folders of Customer Insights exports.
 _SNAPSHOT_PARTS = (r"\d{4}", r"\d{2}", r"\d{2}", r"\d{4}")
 _SNAPSHOT_DIGITS = 12
-_CSV_TRAIT = "is.partition.format.csv"
-_PARQUET_TRAIT = "is.partition.format.parquet"
 _QUOTE_STYLES = {"quotestyle.csv": DEFAULT_QUOTE, "quotestyle.none": ""}
 _CSV_STYLES = frozenset({"csvstyle.quotealways", "csvstyle.quoteafterdelimiter"})
 _TRUE = frozenset({"true", "1", "yes"})
@@ -137,287 +136,23 @@ def read_cdm(path: Path, *, entity: str | None = None, snapshot: str | None = No
         if found is None:
             raise InputError(f"{path}: holds no model.json or *.manifest.cdm.json")
         metadata = found
-    document = _load_json(metadata)
+    document = load_json(metadata)
     wanted = normalise_snapshot(snapshot) if snapshot else None
     folder = CdmFolder(metadata)
-    declarations = list(_declarations(metadata, document, folder))
+    declared = list(declarations(metadata, document, folder.warnings, folder.problems))
     if entity is not None:
-        chosen = [d for d in declarations if d.name == entity]
+        chosen = [d for d in declared if d.name == entity]
         if not chosen:
-            known = ", ".join(d.name for d in declarations) or "none"
+            known = ", ".join(d.name for d in declared) or "none"
             raise InputError(f"{metadata}: has no entity '{entity}' (its entities: {known})")
         folder.entities.append(_resolve(chosen[0], wanted))
         return folder
-    for declaration in declarations:
+    for declaration in declared:
         try:
             folder.entities.append(_resolve(declaration, wanted))
         except InputError as exc:
             folder.problems[declaration.name] = str(exc)
     return folder
-
-
-# --- metadata documents ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Partition:
-    """One data partition as declared: where it is said to be, and its CSV settings."""
-
-    location: str
-    settings: Mapping[str, Any]
-    parquet: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class _Declaration:
-    """An entity as the metadata declares it, before its partitions are looked for."""
-
-    name: str
-    metadata: Path
-    attributes: tuple[tuple[str, str], ...]
-    partitions: tuple[_Partition, ...]
-    patterns: tuple[Mapping[str, Any], ...] = ()
-
-
-def _load_json(path: Path) -> dict[str, Any]:
-    info = require_file(path)
-    if info.st_size > _METADATA_MAX_BYTES:
-        raise InputError(f"{path}: is too large for CDM metadata ({info.st_size:,} bytes)")
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"{path}: is not valid JSON ({exc})") from exc
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror})") from exc
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: is not a CDM document (no JSON object at the top)")
-    return data
-
-
-def _declarations(
-    metadata: Path, document: Mapping[str, Any], folder: CdmFolder
-) -> Iterator[_Declaration]:
-    entities = document.get("entities")
-    if not isinstance(entities, list):
-        raise InputError(f"{metadata}: has no 'entities' list; is it a CDM model.json or manifest?")
-    manifest = metadata.name.lower().endswith(MANIFEST_SUFFIX)
-    for index, item in enumerate(entities):
-        if not isinstance(item, dict):
-            folder.warnings.append(f"{metadata}: entity #{index + 1} is not an object; skipped")
-            continue
-        kind = str(item.get("$type") or item.get("type") or "LocalEntity")
-        name = item.get("entityName" if manifest else "name") or item.get("name")
-        if not isinstance(name, str) or not name:
-            folder.warnings.append(f"{metadata}: entity #{index + 1} has no name; skipped")
-            continue
-        if kind.lower() != "localentity":
-            folder.warnings.append(
-                f"{metadata}: entity '{name}' is a {kind} (defined elsewhere); skipped"
-            )
-            continue
-        try:
-            yield (
-                _manifest_entity(metadata, name, item)
-                if manifest
-                else _model_entity(metadata, name, item)
-            )
-        except InputError as exc:
-            folder.problems[name] = str(exc)
-
-
-def _model_entity(metadata: Path, name: str, item: Mapping[str, Any]) -> _Declaration:
-    attributes = []
-    for attribute in item.get("attributes") or []:
-        if not isinstance(attribute, dict) or not isinstance(attribute.get("name"), str):
-            raise InputError(f"{metadata}: entity '{name}' has an attribute without a name")
-        attributes.append((attribute["name"], str(attribute.get("dataType") or "string")))
-    partitions = []
-    for partition in item.get("partitions") or []:
-        if not isinstance(partition, dict) or not isinstance(partition.get("location"), str):
-            raise InputError(f"{metadata}: entity '{name}' has a partition without a location")
-        settings = partition.get("fileFormatSettings") or {}
-        kind = str(settings.get("$type", "CsvFormatSettings")) if isinstance(settings, dict) else ""
-        location = partition["location"]
-        parquet = kind.lower().startswith("parquet") or _looks_parquet(location)
-        partitions.append(
-            _Partition(location, settings if isinstance(settings, dict) else {}, parquet)
-        )
-    return _Declaration(name, metadata, _checked(metadata, name, attributes), tuple(partitions))
-
-
-def _manifest_entity(metadata: Path, name: str, item: Mapping[str, Any]) -> _Declaration:
-    entity_path = item.get("entityPath")
-    if not isinstance(entity_path, str) or "/" not in entity_path:
-        raise InputError(f"{metadata}: entity '{name}' has no entityPath (document/entity)")
-    document_path, _, defined_name = _strip_namespace(entity_path).rpartition("/")
-    document_file = _local_relative(metadata.parent, document_path)
-    document = _load_json(document_file)
-    attributes = _definition_attributes(document_file, document, defined_name)
-    partitions = []
-    for partition in item.get("dataPartitions") or []:
-        if not isinstance(partition, dict) or not isinstance(partition.get("location"), str):
-            raise InputError(f"{metadata}: entity '{name}' has a partition without a location")
-        settings, parquet = _trait_settings(partition.get("exhibitsTraits"))
-        location = partition["location"]
-        partitions.append(_Partition(location, settings, parquet or _looks_parquet(location)))
-    patterns = tuple(p for p in item.get("dataPartitionPatterns") or [] if isinstance(p, dict))
-    return _Declaration(
-        name, metadata, _checked(metadata, name, attributes), tuple(partitions), patterns
-    )
-
-
-def _checked(
-    metadata: Path, name: str, attributes: list[tuple[str, str]]
-) -> tuple[tuple[str, str], ...]:
-    if not attributes:
-        raise InputError(f"{metadata}: entity '{name}' declares no attributes (columns)")
-    names = [attribute for attribute, _ in attributes]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise InputError(f"{metadata}: entity '{name}' declares {', '.join(repeated)} twice")
-    return tuple(attributes)
-
-
-def _definition_attributes(
-    document_file: Path, document: Mapping[str, Any], entity: str
-) -> list[tuple[str, str]]:
-    definitions = [d for d in document.get("definitions") or [] if isinstance(d, dict)]
-    for definition in definitions:
-        if definition.get("entityName") == entity:
-            groups = {
-                str(d["attributeGroupName"]): d
-                for d in definitions
-                if isinstance(d.get("attributeGroupName"), str)
-            }
-            return list(_flatten(document_file, entity, definition.get("hasAttributes"), groups))
-    raise InputError(f"{document_file}: defines no entity '{entity}'")
-
-
-def _flatten(
-    document_file: Path, entity: str, items: Any, groups: Mapping[str, Any]
-) -> Iterator[tuple[str, str]]:
-    for item in items or []:
-        if not isinstance(item, dict):
-            continue
-        if "attributeGroupReference" in item:
-            reference = item["attributeGroupReference"]
-            if isinstance(reference, str):
-                reference = groups.get(reference)
-            if not isinstance(reference, dict):
-                raise InputError(
-                    f"{document_file}: entity '{entity}' uses an attribute group defined "
-                    "elsewhere; save a resolved manifest (CDM SDK: saveAsAsync of the resolved "
-                    "manifest)"
-                )
-            yield from _flatten(document_file, entity, reference.get("members"), groups)
-        elif isinstance(item.get("name"), str) and "entity" not in item:
-            yield item["name"], _data_type(item)
-        else:
-            raise InputError(
-                f"{document_file}: entity '{entity}' has an attribute that is not a plain "
-                "column (an entity reference); save a resolved manifest"
-            )
-
-
-def _data_type(item: Mapping[str, Any]) -> str:
-    value = item.get("dataFormat") or item.get("dataType") or "string"
-    if isinstance(value, dict):
-        value = value.get("dataTypeReference") or value.get("dataTypeName") or "string"
-    return str(value)
-
-
-def _trait_settings(traits: Any) -> tuple[dict[str, Any], bool]:
-    """The CSV arguments of ``is.partition.format.CSV`` (and whether it is Parquet)."""
-    for trait in traits or []:
-        reference = trait.get("traitReference") if isinstance(trait, dict) else trait
-        if not isinstance(reference, str):
-            continue
-        if reference.lower() == _PARQUET_TRAIT:
-            return {}, True
-        if reference.lower() == _CSV_TRAIT and isinstance(trait, dict):
-            arguments = {}
-            for argument in trait.get("arguments") or []:
-                if isinstance(argument, dict) and isinstance(argument.get("name"), str):
-                    arguments[argument["name"]] = argument.get("value")
-            return arguments, False
-    return {}, False
-
-
-# --- locations ------------------------------------------------------------------------------
-
-
-def _strip_namespace(location: str) -> str:
-    """``Customer.cdm.json/Customer`` from ``local:/Customer.cdm.json/Customer``."""
-    match = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:/(?!/)", location)
-    return location[match.end() :] if match else location
-
-
-def _location_parts(location: str) -> list[str]:
-    """The path of a partition location, in parts, with the storage account and container cut.
-
-    ``https://<account>.dfs.core.windows.net/<container>/<path>`` and ``.blob.`` URLs keep
-    ``<path>``; ``abfss://<container>@<account>/<path>`` too; ``adls:/a/b`` corpus paths and
-    relative paths keep their whole path.
-    """
-    split = urlsplit(location)
-    if split.scheme and split.netloc:
-        parts = [unquote(p) for p in split.path.split("/") if p]
-        if "@" in split.netloc:  # abfss://container@account/path: the container is the user
-            return parts
-        return parts[1:]  # https://account/container/path
-    return [
-        unquote(p) for p in PurePosixPath(_strip_namespace(location)).parts if p not in ("/", ".")
-    ]
-
-
-def _local_relative(root: Path, location: str) -> Path:
-    parts = _location_parts(location)
-    if not parts or ".." in parts:
-        raise InputError(f"{root}: location '{location}' does not name a file inside the folder")
-    return root.joinpath(*parts)
-
-
-def _candidates(root: Path, parts: Sequence[str]) -> Iterator[tuple[int, Path]]:
-    """Local paths a location may have, longest tail first, with how many leading parts cut."""
-    for cut in range(len(parts)):
-        yield cut, root.joinpath(*parts[cut:])
-
-
-def _map_locations(root: Path, locations: Sequence[str]) -> list[Path]:
-    """Map partition locations onto the local copy under ``root`` (the metadata's folder).
-
-    The path after the container is tried first; when the local copy starts lower down (a
-    copy of just the export folder), the shortest cut that finds an existing file for one
-    partition is used for every partition, so a missing partition gets a path to report.
-    """
-    split = [_location_parts(location) for location in locations]
-    for parts, location in zip(split, locations, strict=True):
-        if not parts or ".." in parts:
-            raise InputError(f"{root}: location '{location}' does not name a file in the folder")
-    cut = None
-    for parts in split:
-        for candidate_cut, candidate in _candidates(root, parts):
-            if candidate.is_file():
-                cut = candidate_cut
-                break
-        if cut is not None:
-            break
-    mapped = []
-    for parts in split:
-        chosen = None
-        for candidate_cut, candidate in _candidates(root, parts):
-            if (cut is None or candidate_cut >= cut) and candidate.is_file():
-                chosen = candidate
-                break
-        if chosen is None:
-            chosen = root.joinpath(*parts[min(cut or 0, len(parts) - 1) :])
-        mapped.append(chosen)
-    return mapped
-
-
-def _looks_parquet(location: str) -> bool:
-    kind = part_kind(PurePosixPath(urlsplit(location).path or location).name)
-    return kind is not None and kind[0] is SegmentFormat.PARQUET
 
 
 # --- snapshots and partitions ---------------------------------------------------------------
@@ -446,10 +181,10 @@ def _snapshots_on_disk(roots: Sequence[Path]) -> set[str]:
     return found
 
 
-def _resolve(declaration: _Declaration, wanted: str | None) -> CdmEntity:
+def _resolve(declaration: Declaration, wanted: str | None) -> CdmEntity:
     root = declaration.metadata.parent
     partitions = list(declaration.partitions)
-    files = _map_locations(root, [p.location for p in partitions])
+    files = map_locations(root, [p.location for p in partitions])
     files += _pattern_files(root, declaration, partitions)
     if not files:
         raise InputError(f"{declaration.metadata}: entity '{declaration.name}' has no partitions")
@@ -481,7 +216,7 @@ def _resolve(declaration: _Declaration, wanted: str | None) -> CdmEntity:
 
 
 def _newest_complete(
-    declaration: _Declaration,
+    declaration: Declaration,
     files: Sequence[Path],
     groups: Mapping[str | None, list[int]],
     notes: list[str],
@@ -506,8 +241,8 @@ def _newest_complete(
 
 
 def _disk_snapshot(
-    declaration: _Declaration,
-    partitions: Sequence[_Partition],
+    declaration: Declaration,
+    partitions: Sequence[Partition],
     roots: Sequence[Path],
     wanted: str,
     available: Sequence[str],
@@ -530,27 +265,25 @@ def _disk_snapshot(
     )
 
 
-def _pattern_files(
-    root: Path, declaration: _Declaration, partitions: list[_Partition]
-) -> list[Path]:
+def _pattern_files(root: Path, declaration: Declaration, partitions: list[Partition]) -> list[Path]:
     """Files matched by ``dataPartitionPatterns`` (their settings go into ``partitions``)."""
     files: list[Path] = []
     for pattern in declaration.patterns:
         location = pattern.get("rootLocation")
         if not isinstance(location, str):
             raise InputError(f"{declaration.metadata}: a partition pattern has no rootLocation")
-        folder = _local_relative(root, location)
+        folder = local_relative(root, location)
         if not folder.is_dir():
             raise InputError(
                 f"{declaration.metadata}: entity '{declaration.name}': partition folder "
                 f"{folder} is missing"
             )
         matcher = _pattern_matcher(pattern)
-        settings, parquet = _trait_settings(pattern.get("exhibitsTraits"))
+        settings, parquet = trait_settings(pattern.get("exhibitsTraits"))
         for path in walk_files(folder).files:
             if matcher.fullmatch("/" + path.relative_to(folder).as_posix()):
                 files.append(path)
-                partitions.append(_Partition(str(path), settings, parquet))
+                partitions.append(Partition(str(path), settings, parquet))
     return files
 
 
@@ -575,7 +308,7 @@ def _pattern_matcher(pattern: Mapping[str, Any]) -> re.Pattern[str]:
     return re.compile(body if body.startswith("/") else f"/(?:.*/)?{body}")
 
 
-def _missing_error(declaration: _Declaration, missing: Sequence[Path]) -> InputError:
+def _missing_error(declaration: Declaration, missing: Sequence[Path]) -> InputError:
     shown = "\n".join(f"  {path}" for path in missing[:10])
     more = f"\n  … and {len(missing) - 10} more" if len(missing) > 10 else ""
     return InputError(
@@ -597,9 +330,9 @@ class _Settings:
     parquet: bool
 
 
-def _settings(declaration: _Declaration, partitions: Sequence[_Partition]) -> _Settings:
+def _settings(declaration: Declaration, partitions: Sequence[Partition]) -> _Settings:
     read = {_read_settings(declaration, p) for p in partitions} or {
-        _read_settings(declaration, _Partition("", {}))
+        _read_settings(declaration, Partition("", {}))
     }
     if len(read) > 1:
         raise InputError(
@@ -609,7 +342,7 @@ def _settings(declaration: _Declaration, partitions: Sequence[_Partition]) -> _S
     return next(iter(read))
 
 
-def _read_settings(declaration: _Declaration, partition: _Partition) -> _Settings:
+def _read_settings(declaration: Declaration, partition: Partition) -> _Settings:
     where = f"{declaration.metadata}: entity '{declaration.name}'"
     values = {key.lower(): value for key, value in partition.settings.items()}
     header = _boolean(where, values.get("columnheaders", False))
@@ -652,7 +385,7 @@ def _boolean(where: str, value: Any) -> bool:
 
 
 def _entity(
-    declaration: _Declaration,
+    declaration: Declaration,
     files: Sequence[Path],
     settings: _Settings,
     *,

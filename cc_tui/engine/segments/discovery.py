@@ -17,11 +17,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from cc_tui.engine.segments.cdm import (
-    MANIFEST_SUFFIX,
-    find_metadata,
-    is_cdm_metadata,
-)
+from cc_tui.engine.segments.cdm import find_metadata, is_cdm_metadata
+from cc_tui.engine.segments.cdm_documents import MANIFEST_SUFFIX
 from cc_tui.engine.segments.folders import (
     NotPartFolderError,
     folder_parts,

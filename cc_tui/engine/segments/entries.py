@@ -14,6 +14,7 @@ import stat
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from cc_tui.engine.segments.cdm_documents import MANIFEST_SUFFIX, MODEL_JSON
 from cc_tui.engine.segments.formats import NAME_MAX, classify_name, segment_name
 from cc_tui.errors import CcTuiError, InputError, UsageError
 from cc_tui.models.config import SEGMENT_FORMATS, SegmentSource
@@ -30,9 +31,6 @@ __all__ = [
     "unknown_segment_message",
 ]
 
-# File names Customer Insights and CDM write for a whole folder: the folder names the segment.
-_CDM_FOLDER_FILES = ("model.json",)
-_CDM_MANIFEST_SUFFIX = ".manifest.cdm.json"
 _FOLDER_SUFFIXES = (".parquet", ".delta")
 _TAB_SPELLINGS = {"tab": "\t", "\\t": "\t"}
 _SPECIAL_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
@@ -174,10 +172,10 @@ def derive_segment_name(path: Path, taken: Iterable[str] = (), *, entity: str | 
     ``taken`` get ``-2``, ``-3``...
     """
     file_name = path.name
-    if file_name.lower() in _CDM_FOLDER_FILES:
+    if file_name.lower() == MODEL_JSON:
         stem = path.parent.name
-    elif file_name.lower().endswith(_CDM_MANIFEST_SUFFIX):
-        stem = file_name[: -len(_CDM_MANIFEST_SUFFIX)]
+    elif file_name.lower().endswith(MANIFEST_SUFFIX):
+        stem = file_name[: -len(MANIFEST_SUFFIX)]
     elif path.is_dir():
         stem = file_name
         for suffix in _FOLDER_SUFFIXES:
