@@ -130,7 +130,7 @@ def _duration(text: str) -> float:
 def _run(ctx: CommandContext) -> int:
     from cc_tui.engine.run_options import RunOptions
     from cc_tui.engine.runner import ExportRunner
-    from cc_tui.engine.sender import SenderTiming
+    from cc_tui.engine.sending import SenderTiming
 
     timing = SenderTiming(activity_deadline=ctx.args.activity_deadline)
     options = RunOptions(dry_run=ctx.args.dry_run, restart=ctx.args.restart, timing=timing)

@@ -9,8 +9,8 @@ Every other error ends it ``failed`` with the fix, never "Resume with": the next
 
 from __future__ import annotations
 
+from cc_tui.engine.building import PreparationStopped
 from cc_tui.engine.preflight import scope_refusal
-from cc_tui.engine.preparation import PreparationStopped
 from cc_tui.errors import (
     AuthError,
     BadRequestError,

@@ -22,7 +22,7 @@ from cc_tui.constant_contact.limiter import RateLimiter
 from cc_tui.engine.batching import REF_EMAIL, Batch
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
-from cc_tui.engine.sender import BatchSender, SenderTiming
+from cc_tui.engine.sending import BatchSender, SenderTiming
 from cc_tui.models.batch import BatchRecord
 from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.store.history import HistoryStore

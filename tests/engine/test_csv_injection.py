@@ -7,10 +7,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from cc_tui.engine.email_check import RowClass
 from cc_tui.engine.field_problems import FieldProblemsWriter
 from cc_tui.engine.rejected import RejectedRowsWriter
 from cc_tui.engine.run_files import neutralised_cell, original_cell
-from cc_tui.engine.validation import RowClass
 from cc_tui.models.reasons import RejectReason
 
 HOSTILE = ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",

@@ -13,9 +13,9 @@ import polars as pl
 import pytest
 
 from cc_tui.engine.batching import Batch
+from cc_tui.engine.building import Preparer, check_emails
 from cc_tui.engine.head_start import head_start_batches
 from cc_tui.engine.mapping import mapped_fields
-from cc_tui.engine.preparation import Preparer, check_emails
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
 from cc_tui.engine.runner import ExportRunner

@@ -16,14 +16,14 @@ from typing import Any, NamedTuple
 import polars as pl
 import pytest
 
-from cc_tui.engine.preparation import check_emails
+from cc_tui.engine.building import check_emails
+from cc_tui.engine.email_check import RowClass
 from cc_tui.engine.segments import copies as segment_copies
 from cc_tui.engine.segments.copies import default_cache_dir
 from cc_tui.engine.segments.discovery import find_segments
 from cc_tui.engine.segments.file_bytes import HEAD_MAX_BYTES
 from cc_tui.engine.segments.inspection import inspect_path
 from cc_tui.engine.segments.reading import count_rows, preview, scan_segment
-from cc_tui.engine.validation import RowClass
 from cc_tui.errors import InputError
 from cc_tui.models.config import AppConfig, SegmentSource
 from tests.engine.conftest import read_segment

@@ -27,13 +27,13 @@ from cc_tui.engine.batching import (
     BatchBuilder,
     contact_lines,
 )
+from cc_tui.engine.email_check import Classification, RowClass, classify, email_checks
 from cc_tui.engine.field_problems import FieldProblemsWriter
 from cc_tui.engine.mapping import MappedField, contact_fields
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
 from cc_tui.engine.segments.model import Segment
 from cc_tui.engine.segments.reading import scan_segment, segment_read_errors
-from cc_tui.engine.validation import Classification, RowClass, classify, email_checks
 from cc_tui.models.reasons import FIELD_DROPPED_PREFIX
 
 __all__ = ["CHUNK_ROWS", "PreparationStopped", "Preparer", "check_emails"]
