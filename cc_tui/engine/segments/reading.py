@@ -4,7 +4,7 @@ Discovery (:func:`find_segments`, :func:`inspect_path`, :func:`inspect_all`) liv
 :mod:`cc_tui.engine.segments.discovery`. Reading (:func:`scan_segment`)
 gives a lazy Polars frame in which every column is ``pl.String`` (zip codes keep their leading
 zeros; typed Parquet/Delta values are written as Constant Contact reads them, see
-``segment_scan.as_string``) and an empty string is null, whatever the format, so the e-mail
+``scan.as_string``) and an empty string is null, whatever the format, so the e-mail
 rules see one kind of "no value". A segment of several files (a CDM entity's partitions, Spark
 part files) is read as one stream, in file order.
 

@@ -123,7 +123,7 @@ def scan_ndjson_files(files: Sequence[Path], columns: Sequence[str]) -> pl.LazyF
 
     Values that are not text (numbers, lists, objects) come out as their JSON text, so a
     list where an e-mail should be is an invalid e-mail, never an error. ``files`` must be
-    literal paths (``scan_ndjson`` expands patterns: see ``segment_paths.polars_path``).
+    literal paths (``scan_ndjson`` expands patterns: see ``path_checks.polars_path``).
     """
     if not columns:
         return pl.LazyFrame()
