@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchmarks.memory import PeakMemory
-from cc_tui.engine.validation import EMAIL_PATTERN
-from cc_tui.models import CONTACT_CAP_PER_RUN, EMAIL_MAX_LENGTH
+from cc_tui.engine.email_check import EMAIL_PATTERN
+from cc_tui.models.api_rules import EMAIL_MAX_LENGTH
+from cc_tui.models.connection import CONTACT_CAP_PER_RUN
 
 if TYPE_CHECKING:
     import polars as pl

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cc_tui.engine.demo_data import DemoFormat, write_demo_segment
+from cc_tui.cli.demo.data import DemoFormat, write_demo_segment
 
 __all__ = ["DATA_DIR", "segment_file"]
 

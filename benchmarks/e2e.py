@@ -33,9 +33,9 @@ from typing import Any
 
 import httpx
 
+from cc_tui.cli.demo.data import write_demo_segment
 from cc_tui.constant_contact.client import connection_key
 from cc_tui.constant_contact.limiter import DEFAULT_WINDOW, MAX_MARGIN, limiter_for
-from cc_tui.engine.demo_data import write_demo_segment
 from cc_tui.engine.exports import build_export
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.e2e import _free_port, _setup, _start_emulator
-from cc_tui.engine.demo_data import write_demo_segment
+from cc_tui.cli.demo.data import write_demo_segment
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.messages import RunRequested
 

@@ -35,13 +35,14 @@ MAPPINGS = {
 
 
 def _prepare(path: Path, mapping_name: str) -> dict[str, float]:
+    from cc_tui.engine.building import Preparer, check_emails
+    from cc_tui.engine.email_check import RowClass
     from cc_tui.engine.mapping import mapped_fields
-    from cc_tui.engine.preparation import Preparer, check_emails
     from cc_tui.engine.progress import ProgressTracker
     from cc_tui.engine.rejected import RejectedRowsWriter
-    from cc_tui.engine.segments import inspect_path
-    from cc_tui.engine.validation import RowClass
-    from cc_tui.models import CONTACT_CAP_PER_RUN, FieldMapping
+    from cc_tui.engine.segments.inspection import inspect_path
+    from cc_tui.models.config import FieldMapping
+    from cc_tui.models.connection import CONTACT_CAP_PER_RUN
 
     columns = dict(MAPPINGS[mapping_name])
     mapping = FieldMapping(

@@ -30,7 +30,7 @@ class RemoteRow:
 
 def measure_remote(files: list[Path]) -> list[RemoteRow]:
     """Upload ``files`` to a fresh Azurite and prepare each from disk and from the blob."""
-    from cc_tui.models import StorageAuth, StorageConnection
+    from cc_tui.models.storage import StorageAuth, StorageConnection
     from cc_tui.paths import AppPaths
     from cc_tui.store.config import ConfigStore, with_storage
     from cc_tui.store.secrets import SecretsStore

@@ -10,7 +10,8 @@ A segment may live where Customer Insights writes it, in the customer's storage 
 :func:`remote_path` turns such text into a :class:`RemotePath`, a :class:`~pathlib.Path` whose
 ``str()`` is the URL as written and whose file-system calls (``stat``, ``iterdir``, ``open``,
 ``glob``...) go to the storage account through the backend the engine installs
-(:func:`use_remote_backend`; the engine's is :mod:`cc_tui.engine.remote_storage`). So config.toml,
+(:func:`use_remote_backend`; the engine's is
+:mod:`cc_tui.engine.segments.remote_storage`). So config.toml,
 discovery and error messages handle a remote location as they handle a local path, and never
 touch the local disk for it. Path arithmetic (``/``, ``parent``, ``name``, ``relative_to``)
 stays in the same location.

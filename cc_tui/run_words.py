@@ -1,7 +1,7 @@
 """The words of a run's accounting, composed in one place for every face.
 
 The command line, the app (live view, summary, history) and the event log all say what a run
-did with these sentences, built from the same :class:`~cc_tui.models.RunFigures`, so they
+did with these sentences, built from the same :class:`~cc_tui.models.run.RunFigures`, so they
 cannot disagree: ``sent`` (the contacts to send), ``confirmed``, ``refused``,
 ``unsubscribed``, ``pending`` (awaiting confirmation, or not posted yet) and the rejected rows
 by reason (docs/glossary.md). Plain text only: a face adds its own colours.
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cc_tui.models import REJECT_REASONS, RunFigures, RunRecord, RunStatus
+from cc_tui.models.reasons import REJECT_REASONS
+from cc_tui.models.run import RunFigures, RunRecord, RunStatus
 from cc_tui.units import duration_text
 
 __all__ = [

@@ -12,7 +12,7 @@ from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, Output, cells, styled
 from cc_tui.cli.sign_in_display import SignInDisplay
 from cc_tui.errors import ConsentRequiredError, UsageError
-from cc_tui.models import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, UsableBy
+from cc_tui.models.connection import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, UsableBy
 from cc_tui.safe_text import visible
 from cc_tui.units import expiry_text, utc_time_text
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from cc_tui import __version__
 from cc_tui.cli import (
     connection_commands,
-    demo,
     export_commands,
     run_commands,
     scheduler_command,
@@ -18,6 +17,7 @@ from cc_tui.cli import (
     storage_commands,
 )
 from cc_tui.cli.context import CommandContext
+from cc_tui.cli.demo import command as demo
 from cc_tui.cli.output import Output
 from cc_tui.errors import CcTuiError, StorageFullError, is_disk_full
 from cc_tui.safe_text import visible

@@ -15,7 +15,7 @@ from rich.text import Text
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, cells, styled
 from cc_tui.errors import UsageError
-from cc_tui.models import Export
+from cc_tui.models.config import Export
 
 __all__ = ["register"]
 

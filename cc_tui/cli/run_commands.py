@@ -18,7 +18,7 @@ from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output, Visible
 from cc_tui.engine.progress import RunEvent, RunProgress
 from cc_tui.errors import EXIT_FAILED, EXIT_RESUMABLE, EXIT_USAGE, CcTuiError
-from cc_tui.models import RunRecord, RunStatus
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.run_words import (
     batches_phrase,
     contacts_sentence,
@@ -130,7 +130,7 @@ def _duration(text: str) -> float:
 def _run(ctx: CommandContext) -> int:
     from cc_tui.engine.run_options import RunOptions
     from cc_tui.engine.runner import ExportRunner
-    from cc_tui.engine.sender import SenderTiming
+    from cc_tui.engine.sending import SenderTiming
 
     timing = SenderTiming(activity_deadline=ctx.args.activity_deadline)
     options = RunOptions(dry_run=ctx.args.dry_run, restart=ctx.args.restart, timing=timing)

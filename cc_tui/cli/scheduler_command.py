@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, cells
-from cc_tui.models import RunRecord
+from cc_tui.models.run import RunRecord
 from cc_tui.schedules import describe_schedule
 from cc_tui.units import utc_time_text
 

@@ -16,7 +16,7 @@ from rich.text import Text
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, Output, cells, styled
 from cc_tui.errors import CcTuiError, UsageError
-from cc_tui.models import SEGMENT_FORMATS
+from cc_tui.models.config import SEGMENT_FORMATS
 from cc_tui.safe_text import visible
 
 __all__ = ["register", "show_look"]
@@ -24,7 +24,7 @@ __all__ = ["register", "show_look"]
 if TYPE_CHECKING:  # segments are read with Polars, imported by the commands that read them
     import polars as pl
 
-    from cc_tui.engine.segments import Segment
+    from cc_tui.engine.segments.model import Segment
     from cc_tui.engine.sources import SegmentLook, SegmentStatus
 
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -129,7 +129,7 @@ def _register_add(sub: SubParsers) -> None:
 def _rows(segment: Segment) -> tuple[int | None, str]:
     import polars as pl
 
-    from cc_tui.engine.segments import count_rows
+    from cc_tui.engine.segments.reading import count_rows
 
     try:
         return count_rows(segment), ""
@@ -219,7 +219,7 @@ def _list(ctx: CommandContext) -> int:
 
 
 def _show(ctx: CommandContext) -> int:
-    from cc_tui.engine.segments import preview, segment_columns
+    from cc_tui.engine.segments.reading import preview, segment_columns
     from cc_tui.engine.sources import SegmentState, SegmentStatus
 
     sources = ctx.services.sources
@@ -297,7 +297,8 @@ def show_look(out: Output, look: SegmentLook) -> None:
 
 
 def _add(ctx: CommandContext) -> int:
-    from cc_tui.engine.sources import CHECK_PREVIEW_ROWS, absolute_path, make_source
+    from cc_tui.engine.segments.entries import absolute_path, make_source
+    from cc_tui.engine.sources import CHECK_PREVIEW_ROWS
 
     args = ctx.args
     if args.dir is not None:
@@ -357,7 +358,7 @@ def _add(ctx: CommandContext) -> int:
 
 
 def _remove(ctx: CommandContext) -> int:
-    from cc_tui.engine.sources import absolute_path
+    from cc_tui.engine.segments.entries import absolute_path
 
     args = ctx.args
     sources = ctx.services.sources

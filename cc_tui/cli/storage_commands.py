@@ -19,7 +19,7 @@ from rich.text import Text
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, cells, styled
 from cc_tui.errors import UsageError
-from cc_tui.models import STORAGE_AUTH_SECRETS, StorageAuth
+from cc_tui.models.storage import STORAGE_AUTH_SECRETS, StorageAuth
 
 if TYPE_CHECKING:
     from cc_tui.engine.storage_connections import StorageService, StorageStatus

@@ -28,7 +28,7 @@ from cc_tui.constant_contact.oauth import (
     utc_now,
 )
 from cc_tui.errors import DeviceFlowError, ServerError, ThrottledError, TransportError
-from cc_tui.models import DEFAULT_SCOPES, TokenSet, mask_secret
+from cc_tui.models.connection import DEFAULT_SCOPES, TokenSet, mask_secret
 
 __all__ = [
     "DEFAULT_POLL_INTERVAL",

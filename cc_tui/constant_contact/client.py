@@ -38,10 +38,10 @@ from cc_tui.constant_contact.tokens import (
     refresh_gate_for,
 )
 from cc_tui.errors import ConstantContactError, InsecureUrlError, UsageError
-from cc_tui.models import (
+from cc_tui.models.api_rules import is_uuid
+from cc_tui.models.connection import (
     Connection,
     TokenSet,
-    is_uuid,
     url_is_secure_enough,
     url_without_credentials,
 )

@@ -23,7 +23,12 @@ from cc_tui.errors import (
     ThrottledError,
     TransportError,
 )
-from cc_tui.models import TokenSet, mask_secret, url_is_secure_enough, url_without_credentials
+from cc_tui.models.connection import (
+    TokenSet,
+    mask_secret,
+    url_is_secure_enough,
+    url_without_credentials,
+)
 
 __all__ = [
     "DEFAULT_TOKEN_LIFETIME",

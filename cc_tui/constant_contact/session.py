@@ -43,7 +43,7 @@ from cc_tui.errors import (
     ThrottledError,
     TransportError,
 )
-from cc_tui.models import TokenSet
+from cc_tui.models.connection import TokenSet
 
 __all__ = ["ApiSession"]
 

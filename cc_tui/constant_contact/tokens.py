@@ -18,7 +18,7 @@ from typing import Protocol, runtime_checkable
 
 from cc_tui.constant_contact.oauth import utc_now
 from cc_tui.errors import SignInRequiredError
-from cc_tui.models import TokenSet
+from cc_tui.models.connection import TokenSet
 
 __all__ = [
     "DEFAULT_REFRESH_MARGIN",

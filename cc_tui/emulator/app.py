@@ -108,9 +108,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from cc_tui.emulator import device_page, routes_admin, routes_contacts, routes_lists, routes_oauth
 from cc_tui.emulator.gate import API_PREFIX, ApiGate
 from cc_tui.emulator.problems import NOT_FOUND_KEY, ApiProblem, error_array
+from cc_tui.emulator.routes import admin, contacts, device_page, lists, oauth
 from cc_tui.emulator.runtime import Emulator
 from cc_tui.emulator.settings import EmulatorSettings
 
@@ -123,8 +123,8 @@ async def _index(request: Request) -> JSONResponse:
         {
             "service": "Constant Contact V3 emulator",
             "api_base_url": root + API_PREFIX,
-            "auth_base_url": root + routes_oauth.AUTH_PREFIX,
-            "verification_uri": root + routes_oauth.VERIFICATION_PATH,
+            "auth_base_url": root + oauth.AUTH_PREFIX,
+            "verification_uri": root + oauth.VERIFICATION_PATH,
         }
     )
 
@@ -145,12 +145,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def create_app(settings: EmulatorSettings, emulator: Emulator | None = None) -> Starlette:
     """A ready app; its :class:`Emulator` is ``app.state.emulator``."""
     emulator = emulator or Emulator(settings)
-    api_routes: list[BaseRoute] = [*routes_lists.ROUTES, *routes_contacts.ROUTES]
+    api_routes: list[BaseRoute] = [*lists.ROUTES, *contacts.ROUTES]
     routes: list[BaseRoute] = [
         Route("/", _index, methods=["GET"]),
-        *routes_oauth.ROUTES,
+        *oauth.ROUTES,
         *device_page.ROUTES,
-        *routes_admin.ROUTES,
+        *admin.ROUTES,
         *api_routes,
     ]
     app = Starlette(

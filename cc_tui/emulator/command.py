@@ -11,7 +11,7 @@ from typing import Any
 
 from cc_tui.emulator.settings import DEFAULT_PORT, EmulatorSettings, RefreshTokenMode
 from cc_tui.emulator.tuning import check_value
-from cc_tui.models import is_loopback_host
+from cc_tui.models.connection import is_loopback_host
 
 __all__ = ["add_emulator_arguments", "run_emulator", "settings_from_args"]
 

@@ -23,7 +23,7 @@ from cc_tui.emulator.app import create_app
 from cc_tui.emulator.runtime import Emulator
 from cc_tui.emulator.settings import EmulatorSettings
 from cc_tui.emulator.state import EmulatorState
-from cc_tui.models import is_loopback_host
+from cc_tui.models.connection import is_loopback_host
 
 __all__ = ["EmulatorServer"]
 

@@ -25,7 +25,7 @@ import polars as pl
 
 from cc_tui.constant_contact.schemas import Activity
 from cc_tui.engine.batching import REF_EMAIL
-from cc_tui.models import BatchRecord, BatchState
+from cc_tui.models.batch import BatchRecord, BatchState
 
 __all__ = ["COMPLETED", "final_record", "named_rows", "posted_record", "unfinished_detail"]
 

@@ -21,14 +21,13 @@ from cc_tui.constant_contact.client import (
 )
 from cc_tui.constant_contact.schemas import AccountSummary, ContactList
 from cc_tui.errors import AccessDeniedError, ConsentRequiredError, InsecureUrlError, UsageError
-from cc_tui.models import (
+from cc_tui.models.config import AppConfig, Role
+from cc_tui.models.connection import (
     DEFAULT_API_BASE_URL,
     DEFAULT_AUTH_BASE_URL,
-    AppConfig,
     Connection,
     ConnectionStatus,
     Consent,
-    Role,
     UsableBy,
     url_has_credentials,
     url_is_secure_enough,

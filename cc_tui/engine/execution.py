@@ -21,11 +21,12 @@ from datetime import UTC, datetime
 
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.engine.batching import Batch
+from cc_tui.engine.building import PreparationStopped, Preparer, check_emails
+from cc_tui.engine.email_check import Classification, RowClass
 from cc_tui.engine.failures import run_outcome
 from cc_tui.engine.field_problems import FieldProblemsWriter
 from cc_tui.engine.head_start import head_start_batches
 from cc_tui.engine.planning import RunPlan
-from cc_tui.engine.preparation import PreparationStopped, Preparer, check_emails
 from cc_tui.engine.progress import (
     PROGRESS_INTERVAL,
     EventObserver,
@@ -41,10 +42,11 @@ from cc_tui.engine.run_files import (
     reserve_space,
 )
 from cc_tui.engine.run_options import RunOptions
-from cc_tui.engine.sender import BatchSender
-from cc_tui.engine.validation import Classification, RowClass
+from cc_tui.engine.sending import BatchSender
 from cc_tui.errors import CcTuiError, StorageFullError
-from cc_tui.models import BatchRecord, BatchState, Connection, RunRecord, RunStatus
+from cc_tui.models.batch import BatchRecord, BatchState
+from cc_tui.models.connection import Connection
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.paths import RunPaths
 from cc_tui.run_words import closing_sentence, resume_sentence
 from cc_tui.store.run_history import RunHistory

@@ -27,8 +27,9 @@ from cc_tui.engine.preflight import (
     fetch_account,
     maps_custom_fields,
 )
-from cc_tui.engine.segments import find_segments, mapping_column_problems, segment_columns
-from cc_tui.engine.sources import unknown_segment_message
+from cc_tui.engine.segments.discovery import find_segments
+from cc_tui.engine.segments.entries import unknown_segment_message
+from cc_tui.engine.segments.reading import mapping_column_problems, segment_columns
 from cc_tui.errors import (
     AccountMismatchError,
     CcTuiError,
@@ -36,15 +37,8 @@ from cc_tui.errors import (
     SignInRequiredError,
     UsageError,
 )
-from cc_tui.models import (
-    AppConfig,
-    Export,
-    FieldMapping,
-    Role,
-    SegmentSource,
-    is_attribute_field,
-    is_uuid,
-)
+from cc_tui.models.api_rules import is_attribute_field, is_uuid
+from cc_tui.models.config import AppConfig, Export, FieldMapping, Role, SegmentSource
 from cc_tui.next_steps import CLI_STEPS, NextSteps
 from cc_tui.schedules import schedule_problem
 from cc_tui.store.config import (

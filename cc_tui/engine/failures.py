@@ -9,8 +9,8 @@ Every other error ends it ``failed`` with the fix, never "Resume with": the next
 
 from __future__ import annotations
 
+from cc_tui.engine.building import PreparationStopped
 from cc_tui.engine.preflight import scope_refusal
-from cc_tui.engine.preparation import PreparationStopped
 from cc_tui.errors import (
     AuthError,
     BadRequestError,
@@ -20,7 +20,8 @@ from cc_tui.errors import (
     ScopeMissingError,
     SignInRequiredError,
 )
-from cc_tui.models import Export, RunStatus
+from cc_tui.models.config import Export
+from cc_tui.models.run import RunStatus
 from cc_tui.next_steps import CLI_STEPS, NextSteps
 
 __all__ = ["run_outcome"]

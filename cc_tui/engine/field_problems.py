@@ -1,9 +1,9 @@
 """runs/<run-id>/field_problems.csv: every optional field changed or left out, with why.
 
 Columns: ``segment``, ``row`` (1-based data row in that segment), ``field`` (the Constant
-Contact field), ``reason`` (a :class:`~cc_tui.models.FieldReason` value) and ``value`` (as the
-segment held it). The contact of each row was still sent. Rows are appended chunk by chunk as
-pass 2 goes, in input order, and counted per field and reason for the run's summary.
+Contact field), ``reason`` (a :class:`~cc_tui.models.reasons.FieldReason` value) and ``value``
+(as the segment held it). The contact of each row was still sent. Rows are appended chunk by
+chunk as pass 2 goes, in input order, and counted per field and reason for the run's summary.
 
 The file is meant to be opened in a spreadsheet, so a ``segment`` or ``value`` cell that starts
 like a formula gets a leading ``'`` (see :mod:`cc_tui.engine.run_files` for the exact, reversible

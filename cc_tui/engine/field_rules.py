@@ -2,7 +2,7 @@
 
 A rule turns one field's cleaned text into the value to send (null when the field is left out
 of the contact) and says why a value was dropped or changed (a
-:class:`~cc_tui.models.FieldReason`). Everything is vectorised: no
+:class:`~cc_tui.models.reasons.FieldReason`). Everything is vectorised: no
 Python runs per row. A value that breaks a rule is never cut or guessed at; it is dropped, and
 its contact is still sent.
 
@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from cc_tui.models import CUSTOM_FIELD_MAX_LENGTH, FieldReason
+from cc_tui.models.api_rules import CUSTOM_FIELD_MAX_LENGTH
+from cc_tui.models.reasons import FieldReason
 
 if TYPE_CHECKING:  # the client's package (httpx...) is not needed to read these
     from cc_tui.constant_contact.schemas import CustomField

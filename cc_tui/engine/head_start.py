@@ -19,10 +19,11 @@ import threading
 from collections.abc import Sequence
 
 from cc_tui.engine.batching import Batch
+from cc_tui.engine.building import Preparer
+from cc_tui.engine.email_check import classify, email_checks
 from cc_tui.engine.mapping import MappedField
-from cc_tui.engine.preparation import Preparer
-from cc_tui.engine.segments import Segment, needs_conversion, scan_segment
-from cc_tui.engine.validation import classify, email_checks
+from cc_tui.engine.segments.model import Segment
+from cc_tui.engine.segments.reading import needs_conversion, scan_segment
 
 __all__ = ["HEAD_START_BATCHES", "head_rows", "head_start_batches"]
 

@@ -28,14 +28,14 @@ from cc_tui.engine.field_rules import (
     rule_plan,
     special_in,
 )
-from cc_tui.models import (
+from cc_tui.models.api_rules import (
     ATTRIBUTE_FIELDS,
     CUSTOM_FIELD_PREFIX,
     MAX_CUSTOM_FIELDS_PER_CONTACT,
     NAME_FIELDS,
-    FieldMapping,
-    FieldReason,
 )
+from cc_tui.models.config import FieldMapping
+from cc_tui.models.reasons import FieldReason
 
 if TYPE_CHECKING:  # the client's package (httpx...) is not needed to read these
     from cc_tui.constant_contact.schemas import CustomField
@@ -184,8 +184,8 @@ class ContactFields:
 
     ``contacts`` has one column per field (null: left out of that contact). ``problems`` has
     one row per changed or dropped value: ``index`` (the row's position in the chunk),
-    ``field``, ``reason`` (a :class:`~cc_tui.models.FieldReason` value) and ``value`` (as the
-    segment held it, as text).
+    ``field``, ``reason`` (a :class:`~cc_tui.models.reasons.FieldReason` value) and ``value``
+    (as the segment held it, as text).
     """
 
     contacts: pl.DataFrame

@@ -16,15 +16,13 @@ from cc_tui.engine.mapping import (
     with_account_fields,
 )
 from cc_tui.engine.preflight import AccountFacts
-from cc_tui.engine.segments import (
-    Segment,
-    find_segments,
-    fingerprint,
-    mapping_column_problems,
-    segment_columns,
-)
+from cc_tui.engine.segments.copies import fingerprint
+from cc_tui.engine.segments.discovery import find_segments
+from cc_tui.engine.segments.model import Segment
+from cc_tui.engine.segments.reading import mapping_column_problems, segment_columns
 from cc_tui.errors import InputError, UsageError
-from cc_tui.models import CONTACT_CAP_PER_RUN, AppConfig, Connection, Export
+from cc_tui.models.config import AppConfig, Export
+from cc_tui.models.connection import CONTACT_CAP_PER_RUN, Connection
 
 __all__ = ["RunPlan", "changed_inputs", "plan_run", "resolve_export"]
 

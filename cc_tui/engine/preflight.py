@@ -31,7 +31,9 @@ from cc_tui.errors import (
     ScopeMissingError,
     SignInRequiredError,
 )
-from cc_tui.models import CUSTOM_FIELD_PREFIX, Export, FieldMapping, TokenSet
+from cc_tui.models.api_rules import CUSTOM_FIELD_PREFIX
+from cc_tui.models.config import Export, FieldMapping
+from cc_tui.models.connection import TokenSet
 from cc_tui.store.secrets import SecretsStore
 
 __all__ = [

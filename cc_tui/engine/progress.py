@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from cc_tui.models import POSTED_WEIGHT, Phase, RunEvent, RunProgress
+from cc_tui.models.run import POSTED_WEIGHT
+from cc_tui.models.run_progress import Phase, RunEvent, RunProgress
 
 __all__ = [
     "PROGRESS_INTERVAL",
@@ -109,7 +110,7 @@ class ProgressTracker:
         """The current state, with elapsed time, throughput and ETA filled in.
 
         Throughput and ETA count work in contacts the way the progress bar does
-        (:attr:`~cc_tui.models.RunFigures.fraction`): a posted contact is part of the way, a
+        (:attr:`~cc_tui.models.run.RunFigures.fraction`): a posted contact is part of the way, a
         final one all of it; so they move while contacts go out, and the rate is the pace of
         the last :data:`_RATE_WINDOW` seconds of this attempt. (A preview posts nothing: its
         work is the rows pass 2 has built.) What a resumed run's checkpoints already held is

@@ -43,7 +43,7 @@ from typing import Protocol
 from cc_tui.constant_contact.schemas import Activity
 from cc_tui.engine.activity_outcome import COMPLETED, posted_record
 from cc_tui.errors import OutcomeUnknownError
-from cc_tui.models import BatchRecord, BatchState
+from cc_tui.models.batch import BatchRecord, BatchState
 from cc_tui.store.run_history import LostUpload, RunHistory
 
 __all__ = [

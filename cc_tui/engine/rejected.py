@@ -19,9 +19,9 @@ from typing import IO
 
 import polars as pl
 
+from cc_tui.engine.email_check import RowClass
 from cc_tui.engine.run_files import append_csv, neutralised, neutralised_cell, open_private
-from cc_tui.engine.validation import RowClass
-from cc_tui.models import RejectReason
+from cc_tui.models.reasons import RejectReason
 
 __all__ = ["RejectedRowsWriter"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cc_tui.engine.batching import MAX_BATCH_BYTES, MAX_CONTACTS_PER_BATCH
-from cc_tui.engine.sender import DEFAULT_UPLOAD_WORKERS, SenderTiming
+from cc_tui.engine.sending import DEFAULT_UPLOAD_WORKERS, SenderTiming
 from cc_tui.next_steps import CLI_STEPS, NextSteps
 
 __all__ = ["RunOptions"]

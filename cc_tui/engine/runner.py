@@ -23,10 +23,13 @@ from cc_tui.engine.planning import RunPlan, changed_inputs, plan_run, resolve_ex
 from cc_tui.engine.preflight import AccountFacts, check_account, require_signed_in
 from cc_tui.engine.progress import EventObserver, RunObserver
 from cc_tui.engine.run_options import RunOptions
-from cc_tui.engine.segment_copies import copies_held
+from cc_tui.engine.segments.copies import copies_held
 from cc_tui.engine.services import Services
 from cc_tui.errors import CcTuiError, ResumeRefusedError
-from cc_tui.models import BatchRecord, Connection, Export, RunRecord, RunStatus
+from cc_tui.models.batch import BatchRecord
+from cc_tui.models.config import Export
+from cc_tui.models.connection import Connection
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory
 
 __all__ = ["ExportRunner"]

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cc_tui.errors import CcTuiError
-from cc_tui.models import AppConfig, RunRecord
+from cc_tui.models.config import AppConfig
+from cc_tui.models.run import RunRecord
 from cc_tui.run_words import closing_sentence, time_sentence
 from cc_tui.schedules import next_run
 

@@ -20,28 +20,27 @@ import tomli_w
 
 from cc_tui.atomic import atomic_write_text
 from cc_tui.errors import ConfigError, InputError
-from cc_tui.models import (
-    DEFAULT_API_BASE_URL,
-    DEFAULT_AUTH_BASE_URL,
+from cc_tui.models.api_rules import MAX_LISTS_PER_EXPORT, is_attribute_field, is_uuid
+from cc_tui.models.config import (
     DEFAULT_MAX_UNCOMPRESSED_GB,
-    MAX_LISTS_PER_EXPORT,
     SEGMENT_FORMATS,
     AppConfig,
-    Connection,
-    Consent,
     Export,
     FieldMapping,
     Roles,
     SegmentSource,
-    StorageAuth,
-    StorageConnection,
+)
+from cc_tui.models.connection import (
+    DEFAULT_API_BASE_URL,
+    DEFAULT_AUTH_BASE_URL,
+    Connection,
+    Consent,
     UsableBy,
-    is_attribute_field,
-    is_uuid,
     url_has_credentials,
     url_is_secure_enough,
     url_without_credentials,
 )
+from cc_tui.models.storage import StorageAuth, StorageConnection
 from cc_tui.paths import open_private_fd
 from cc_tui.remote_paths import is_remote_location, remote_path
 from cc_tui.schedules import schedule_problem

@@ -8,16 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cc_tui.models import (
-    DEFAULT_API_BASE_URL,
-    DEFAULT_AUTH_BASE_URL,
-    DEFAULT_MAX_UNCOMPRESSED_GB,
-    AppConfig,
-    Connection,
-    Export,
-    SegmentSource,
-    StorageConnection,
-)
+from cc_tui.models.config import DEFAULT_MAX_UNCOMPRESSED_GB, AppConfig, Export, SegmentSource
+from cc_tui.models.connection import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, Connection
+from cc_tui.models.storage import StorageConnection
 
 __all__ = ["config_to_toml"]
 

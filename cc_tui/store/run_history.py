@@ -16,7 +16,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from cc_tui.models import REJECT_REASONS, BatchRecord, BatchState, RunRecord, RunStatus
+from cc_tui.models.batch import BatchRecord, BatchState
+from cc_tui.models.reasons import REJECT_REASONS
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.store.history import HistoryStore, utc_now_iso
 
 __all__ = ["ActivityRole", "LostUpload", "RunHistory"]

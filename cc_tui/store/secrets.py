@@ -1,7 +1,7 @@
 """secrets.toml: OAuth tokens per connection, private to the user (mode 0600).
 
 The file is refused, with the ``chmod`` that fixes it, when group or others may read it. Tokens
-leave this module only inside :class:`~cc_tui.models.TokenSet`, whose repr masks them.
+leave this module only inside :class:`~cc_tui.models.connection.TokenSet`, whose repr masks them.
 
 Storage connections keep their secret (account key, SAS token or connection string) under
 ``[storage.NAME] secret = "..."``; it leaves this module only through :meth:`storage_secret`
@@ -23,7 +23,7 @@ import tomli_w
 
 from cc_tui.atomic import atomic_write_text
 from cc_tui.errors import ConfigError, SecretsPermissionError
-from cc_tui.models import TokenSet
+from cc_tui.models.connection import TokenSet
 from cc_tui.store.toml_reader import TomlSection, parse_toml
 
 __all__ = ["ConnectionTokens", "RefreshLock", "SecretsStore"]

@@ -16,12 +16,13 @@ from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
 from cc_tui.engine.services import Services
 from cc_tui.errors import CcTuiError
-from cc_tui.models import RunRecord
+from cc_tui.models.run import RunRecord
 from cc_tui.next_steps import NextSteps
 from cc_tui.safe_text import visible
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.commands import AppCommands
-from cc_tui.ui.keymap import known_binding_ids, shown_key, typed_remaps
+from cc_tui.ui.host import AppHost
+from cc_tui.ui.key_catalogue import known_binding_ids, shown_key, typed_remaps
 from cc_tui.ui.messages import (
     CancelRequested,
     RunEventLogged,
@@ -190,7 +191,7 @@ class CcTuiApp(App[int]):
 
     def _apply_keymap(self) -> None:
         keymap = dict(self._services.config.load().keymap)
-        unknown = sorted(set(keymap) - known_binding_ids())
+        unknown = sorted(set(keymap) - known_binding_ids(type(self)))
         if unknown:
             self.notify(
                 f"config.toml [keymap]: unknown binding id(s) {', '.join(unknown)}; "
@@ -231,6 +232,20 @@ class CcTuiApp(App[int]):
     def key_for(self, binding_id: str) -> str:
         """The key of ``binding_id`` as the footer shows it (config.toml's [keymap] applied)."""
         return shown_key(self, binding_id, self._user_keymap)
+
+    # -- navigation: screens ask for another screen through AppHost, never import each other -----
+
+    def show_run(self, export: str) -> None:
+        """Open the run view of ``export``'s latest run."""
+        from cc_tui.ui.screens.run import RunScreen
+
+        self.push_screen(RunScreen(export))
+
+    def show_history(self, export: str | None = None, run_id: str | None = None) -> None:
+        """Open the run history (of ``export``, or every run), ``run_id`` highlighted."""
+        from cc_tui.ui.screens.history import HistoryScreen
+
+        self.push_screen(HistoryScreen(export=export, run_id=run_id))
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -325,3 +340,8 @@ class CcTuiApp(App[int]):
             ),
             decided,
         )
+
+
+def _meets_app_host(app: CcTuiApp) -> AppHost:
+    """Never called: mypy proves here that the app gives its screens all :class:`AppHost` names."""
+    return app

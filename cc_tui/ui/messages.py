@@ -1,11 +1,18 @@
-"""App-level messages: facts in the past tense, requests ending in ``Requested``."""
+"""App-level messages: facts in the past tense, requests ending in ``Requested``.
+
+Each is a dataclass: its fields are what it carries (Textual's ``Message`` initialises itself
+in ``__post_init__``). ``eq=False`` keeps messages compared and hashed by identity, as Textual
+expects of them.
+"""
 
 from __future__ import annotations
+
+from dataclasses import KW_ONLY, dataclass
 
 from textual.message import Message
 
 from cc_tui.engine.progress import RunEvent, RunProgress
-from cc_tui.models import RunRecord
+from cc_tui.models.run import RunRecord
 
 __all__ = [
     "CancelRequested",
@@ -19,39 +26,37 @@ __all__ = [
 ]
 
 
+@dataclass(eq=False)
 class RunRequested(Message):
     """Someone asked to run (or preview, or resume) an export."""
 
-    def __init__(self, export: str, *, dry_run: bool = False, restart: bool = False) -> None:
-        self.export = export
-        self.dry_run = dry_run
-        self.restart = restart
-        super().__init__()
+    export: str
+    _: KW_ONLY
+    dry_run: bool = False
+    restart: bool = False
 
 
+@dataclass(eq=False)
 class CancelRequested(Message):
     """Someone asked to cancel the active run of an export (it stays resumable)."""
 
-    def __init__(self, export: str) -> None:
-        self.export = export
-        super().__init__()
+    export: str
 
 
+@dataclass(eq=False)
 class RunStarted(Message):
     """A run worker started for an export."""
 
-    def __init__(self, export: str, *, dry_run: bool) -> None:
-        self.export = export
-        self.dry_run = dry_run
-        super().__init__()
+    export: str
+    _: KW_ONLY
+    dry_run: bool
 
 
+@dataclass(eq=False)
 class RunProgressed(Message):
     """A fresh progress snapshot; an older one for the same run is not worth showing."""
 
-    def __init__(self, progress: RunProgress) -> None:
-        self.progress = progress
-        super().__init__()
+    progress: RunProgress
 
     def can_replace(self, message: Message) -> bool:
         return (
@@ -59,31 +64,29 @@ class RunProgressed(Message):
         )
 
 
+@dataclass(eq=False)
 class RunEventLogged(Message):
     """A line of a run's story."""
 
-    def __init__(self, export: str, event: RunEvent) -> None:
-        self.export = export
-        self.event = event
-        super().__init__()
+    export: str
+    event: RunEvent
 
 
+@dataclass(eq=False)
 class RunFinished(Message):
     """A run ended with a record (succeeded, partial, failed or interrupted)."""
 
-    def __init__(self, record: RunRecord) -> None:
-        self.record = record
-        super().__init__()
+    record: RunRecord
 
 
+@dataclass(eq=False)
 class RunFailed(Message):
     """A run could not start or crashed: ``error`` says what to do next."""
 
-    def __init__(self, export: str, error: str) -> None:
-        self.export = export
-        self.error = error
-        super().__init__()
+    export: str
+    error: str
 
 
+@dataclass(eq=False)
 class ConfigChanged(Message):
     """Connections, exports or settings changed: lists should reload."""

@@ -4,15 +4,14 @@ run summary. What lasts is the mark on the run (home list, history) until its su
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, cast
 
+from textual.app import App
 from textual.notifications import SeverityLevel
 
-from cc_tui.models import RunRecord, RunStatus
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.run_words import closing_sentence
-
-if TYPE_CHECKING:
-    from cc_tui.ui.app import CcTuiApp
+from cc_tui.ui.host import AppHost
 
 __all__ = ["FINISHED_NOTICE_SECONDS", "announce_finished"]
 
@@ -25,12 +24,12 @@ _SEVERITY: dict[RunStatus, SeverityLevel] = {
 }
 
 
-def announce_finished(app: CcTuiApp, record: RunRecord) -> None:
+def announce_finished(app: App[Any], record: RunRecord) -> None:
     """Ring the bell (unless config.toml says ``bell = false``) and, unless a run summary is
     on screen (the run view or the history, where a toast would cover it), show a notice."""
     if not app.screen_stack:
         return  # the app is closing: a run cancelled on quit ends after its last screen
-    if app.services.config.load().bell:
+    if cast("AppHost", app).services.config.load().bell:
         app.bell()
     if _shows_a_summary(app, record.export):
         return
@@ -43,7 +42,7 @@ def announce_finished(app: CcTuiApp, record: RunRecord) -> None:
     )
 
 
-def _shows_a_summary(app: CcTuiApp, export: str) -> bool:
+def _shows_a_summary(app: App[Any], export: str) -> bool:
     from cc_tui.ui.screens.run import RunScreen
     from cc_tui.ui.widgets.run_summary import RunSummary
 

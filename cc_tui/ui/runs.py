@@ -20,7 +20,7 @@ from cc_tui.engine.progress import RunEvent, RunProgress
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
 from cc_tui.errors import CcTuiError, RunAlreadyActiveError
-from cc_tui.models import RunRecord, RunStatus
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.messages import (
     RunEventLogged,

@@ -165,7 +165,7 @@ def test_commands_need_sign_in_first(
 def test_remove_is_refused_while_an_export_uses_it(
     cc_home: Path, fast_emulator: EmulatorServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from cc_tui.models import Export, FieldMapping
+    from cc_tui.models.config import Export, FieldMapping
 
     run(capsys, *add_args(fast_emulator), "--accept-privacy")
     run(capsys, "connection", "login", "marketing")
@@ -244,7 +244,7 @@ def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[s
 def test_scheduler_lists_next_runs(
     cc_home: Path, emulator: EmulatorServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from cc_tui.models import Export, FieldMapping
+    from cc_tui.models.config import Export, FieldMapping
 
     run(capsys, *add_args(emulator), "--accept-privacy")
     store = ConfigStore(AppPaths.resolve().config_file)

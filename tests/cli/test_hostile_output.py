@@ -21,7 +21,7 @@ from rich.table import Table
 from cc_tui.cli import main
 from cc_tui.cli.output import Output, styled
 from cc_tui.errors import ApiError, ConfigError, UsageError
-from cc_tui.models import Export, FieldMapping
+from cc_tui.models.config import Export, FieldMapping
 from cc_tui.paths import AppPaths
 from cc_tui.store.config import ConfigStore, with_export
 from tests.hostile import HOSTILE, HOSTILE_NAMES, SHOWN_AS, SHOWN_LITERALLY, assert_harmless

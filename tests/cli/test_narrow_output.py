@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from cc_tui.cli import main, output
-from cc_tui.cli.demo import DEMO_CONNECTION, DEMO_EXPORT, DemoEnvironment, prepare_demo
+from cc_tui.cli.demo.command import DEMO_CONNECTION, DEMO_EXPORT, DemoEnvironment, prepare_demo
 from cc_tui.cli.output import Column, Output, fit_table, key_values
 
 WIDTHS = (80, 200)

@@ -12,7 +12,7 @@ import pytest
 
 from cc_tui.cli import main
 from cc_tui.engine.sources import SourceService
-from cc_tui.models import SegmentSource
+from cc_tui.models.config import SegmentSource
 from cc_tui.paths import AppPaths
 from cc_tui.store.config import ConfigStore, with_segment
 

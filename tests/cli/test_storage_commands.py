@@ -13,7 +13,7 @@ import pytest
 from cc_tui.cli import main
 from cc_tui.cli.storage_commands import SECRET_ENV_VAR
 from cc_tui.engine.services import current_os_user
-from cc_tui.models import Roles
+from cc_tui.models.config import Roles
 from cc_tui.paths import AppPaths
 from cc_tui.store.config import ConfigStore
 from tests.azurite import ACCOUNT, ACCOUNT_KEY, Azurite

@@ -9,7 +9,7 @@ import pytest
 from cc_tui.cli.entry import main
 from cc_tui.engine.services import Services
 from cc_tui.errors import InsecureUrlError
-from cc_tui.models import url_is_secure_enough, url_without_credentials
+from cc_tui.models.connection import url_is_secure_enough, url_without_credentials
 from cc_tui.paths import AppPaths
 
 PASSWORD = "hunter2-secret"

@@ -8,7 +8,7 @@ import httpx
 
 from cc_tui.constant_contact.auth import DeviceFlow
 from cc_tui.constant_contact.client import ConstantContactClient
-from cc_tui.models import Connection, TokenSet
+from cc_tui.models.connection import Connection, TokenSet
 from tests.constant_contact.cc_fakes import MemoryTokenStore
 
 if TYPE_CHECKING:

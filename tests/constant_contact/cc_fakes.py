@@ -14,7 +14,7 @@ import httpx
 
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.constant_contact.limiter import RateLimiter
-from cc_tui.models import Connection, TokenSet
+from cc_tui.models.connection import Connection, TokenSet
 
 __all__ = [
     "API",

@@ -13,7 +13,7 @@ import pytest
 from cc_tui.constant_contact.auth import DeviceFlow, DeviceFlowStatus, refresh_tokens
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.errors import DeviceFlowError, SignInRequiredError
-from cc_tui.models import TokenSet
+from cc_tui.models.connection import TokenSet
 from tests.constant_contact.cc_e2e import connection_for, sign_in, signed_in_client
 from tests.constant_contact.cc_fakes import MemoryTokenStore
 

@@ -13,7 +13,7 @@ from cc_tui.constant_contact.schemas import (
     ContactList,
     CustomField,
 )
-from cc_tui.models import is_uuid
+from cc_tui.models.api_rules import is_uuid
 
 LIST_ID = "06526938-56dd-11e9-932a-fa163ea075fa"
 ACTIVITY_ID = "04fe9a97-a579-43c5-bb1a-58ed29bf0a6a"

@@ -12,10 +12,11 @@ import polars as pl
 import pytest
 
 from cc_tui.engine.exports import build_export
-from cc_tui.engine.segment_copies import use_cache_dir
-from cc_tui.engine.segments import Segment, scan_segment, segment_read_errors
+from cc_tui.engine.segments.copies import use_cache_dir
+from cc_tui.engine.segments.model import Segment
+from cc_tui.engine.segments.reading import scan_segment, segment_read_errors
 from cc_tui.engine.services import Services
-from cc_tui.models import UsableBy
+from cc_tui.models.connection import UsableBy
 from cc_tui.paths import AppPaths
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ import httpx
 
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
-from cc_tui.engine.sender import SenderTiming
+from cc_tui.engine.sending import SenderTiming
 from cc_tui.engine.services import Services
 from cc_tui.paths import AppPaths
 

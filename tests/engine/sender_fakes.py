@@ -22,8 +22,9 @@ from cc_tui.constant_contact.limiter import RateLimiter
 from cc_tui.engine.batching import REF_EMAIL, Batch
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
-from cc_tui.engine.sender import BatchSender, SenderTiming
-from cc_tui.models import BatchRecord, RunRecord, RunStatus
+from cc_tui.engine.sending import BatchSender, SenderTiming
+from cc_tui.models.batch import BatchRecord
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.store.history import HistoryStore
 from cc_tui.store.run_history import RunHistory
 from tests.constant_contact.cc_fakes import make_client

@@ -19,7 +19,7 @@ from cc_tui.engine.batching import (
     contact_lines,
 )
 from cc_tui.engine.mapping import contact_fields, mapped_fields
-from cc_tui.models import FieldMapping
+from cc_tui.models.config import FieldMapping
 
 LIST_IDS = ["04fe9a97-a579-43c5-bb1a-58ed29bf0a6a"]
 

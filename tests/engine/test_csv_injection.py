@@ -7,11 +7,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from cc_tui.engine.email_check import RowClass
 from cc_tui.engine.field_problems import FieldProblemsWriter
 from cc_tui.engine.rejected import RejectedRowsWriter
 from cc_tui.engine.run_files import neutralised_cell, original_cell
-from cc_tui.engine.validation import RowClass
-from cc_tui.models import RejectReason
+from cc_tui.models.reasons import RejectReason
 
 HOSTILE = ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
            "\t=1", "\r=1"]  # fmt: skip

@@ -21,8 +21,9 @@ import pytest
 from cc_tui.engine.poll_budget import PollBudget
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
-from cc_tui.engine.sender import SenderTiming
-from cc_tui.models import BatchState, RunRecord, RunStatus
+from cc_tui.engine.sending import SenderTiming
+from cc_tui.models.batch import BatchState
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory
 from tests.engine.conftest import Workspace
 from tests.engine.test_runner import FAST, options, people_csv, run

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from cc_tui.cli.run_commands import EXIT_CODES
+from cc_tui.engine.building import PreparationStopped
 from cc_tui.engine.failures import run_outcome
-from cc_tui.engine.preparation import PreparationStopped
 from cc_tui.errors import (
     AccountMismatchError,
     ActivityDeadlineError,
@@ -28,7 +28,8 @@ from cc_tui.errors import (
     ThrottledError,
     TransportError,
 )
-from cc_tui.models import Export, FieldMapping, RunStatus
+from cc_tui.models.config import Export, FieldMapping
+from cc_tui.models.run import RunStatus
 
 EXPORT = Export(
     name="spring", connection="marketing", list_ids=("x",), segments=("people",),

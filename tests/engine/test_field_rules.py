@@ -14,7 +14,9 @@ import pytest
 from cc_tui.constant_contact.schemas import CustomField, CustomFieldMetadata
 from cc_tui.engine.field_rules import FieldKind, FieldRule, custom_field_rule
 from cc_tui.engine.mapping import MappedField, contact_fields, mapped_fields, with_account_fields
-from cc_tui.models import ATTRIBUTE_FIELDS, FieldMapping, FieldReason
+from cc_tui.models.api_rules import ATTRIBUTE_FIELDS
+from cc_tui.models.config import FieldMapping
+from cc_tui.models.reasons import FieldReason
 
 R = FieldReason
 EMAIL = MappedField("email", "e", FieldRule(FieldKind.EMAIL))

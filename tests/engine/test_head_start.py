@@ -13,14 +13,16 @@ import polars as pl
 import pytest
 
 from cc_tui.engine.batching import Batch
+from cc_tui.engine.building import Preparer, check_emails
 from cc_tui.engine.head_start import head_start_batches
 from cc_tui.engine.mapping import mapped_fields
-from cc_tui.engine.preparation import Preparer, check_emails
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
 from cc_tui.engine.runner import ExportRunner
-from cc_tui.engine.segment_discovery import inspect_path
-from cc_tui.models import BatchState, FieldMapping, RunStatus
+from cc_tui.engine.segments.inspection import inspect_path
+from cc_tui.models.batch import BatchState
+from cc_tui.models.config import FieldMapping
+from cc_tui.models.run import RunStatus
 from cc_tui.store.run_history import RunHistory
 from tests.engine.conftest import Workspace
 from tests.engine.test_runner import options, people_csv

@@ -11,7 +11,7 @@ from cc_tui.engine.mapping import (
     mapped_fields,
     mapping_problems,
 )
-from cc_tui.models import FieldMapping
+from cc_tui.models.config import FieldMapping
 
 MAPPING = FieldMapping(
     email="Email",

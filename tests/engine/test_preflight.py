@@ -23,7 +23,8 @@ from cc_tui.errors import (
     ScopeMissingError,
     SignInRequiredError,
 )
-from cc_tui.models import RunEvent, RunRecord, RunStatus
+from cc_tui.models.run import RunRecord, RunStatus
+from cc_tui.models.run_progress import RunEvent
 from cc_tui.store.run_history import RunHistory
 from tests.engine.conftest import Workspace
 from tests.engine.test_runner import assert_accounted, options, people_csv, run

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cc_tui.engine import preparation
+from cc_tui.engine import building as preparation
 from tests.engine.test_head_start import full_batches, messy_csv
 
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cc_tui.engine import preparation
+from cc_tui.engine import building as preparation
+from cc_tui.engine.building import Preparer, check_emails
 from cc_tui.engine.field_problems import FieldProblemsWriter
 from cc_tui.engine.mapping import mapped_fields
-from cc_tui.engine.preparation import Preparer, check_emails
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
-from cc_tui.engine.segment_discovery import inspect_path
-from cc_tui.models import FieldMapping
+from cc_tui.engine.segments.inspection import inspect_path
+from cc_tui.models.config import FieldMapping
 
 LIST_IDS = ["04fe9a97-a579-43c5-bb1a-58ed29bf0a6a"]
 MAPPING = FieldMapping(email="email", first_name="name", attributes={"anniversary": "anniv"})

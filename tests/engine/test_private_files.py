@@ -16,7 +16,7 @@ from cc_tui.engine.run_files import SPACE_RESERVE_BYTES, release_space, reserve_
 from cc_tui.engine.runner import ExportRunner, RunOptions
 from cc_tui.engine.services import Services
 from cc_tui.errors import ConfigError
-from cc_tui.models import RunStatus
+from cc_tui.models.run import RunStatus
 from cc_tui.paths import AppPaths
 from tests.engine.conftest import Workspace
 from tests.timing import FAST

@@ -10,7 +10,7 @@ import pytest
 
 from cc_tui.engine.reconciler import ImportReconciler, Settlement
 from cc_tui.errors import OutcomeUnknownError
-from cc_tui.models import BatchRecord, BatchState
+from cc_tui.models.batch import BatchRecord, BatchState
 from cc_tui.store.run_history import RunHistory
 from tests.engine.sender_fakes import (
     ACTIVITIES_PATH,

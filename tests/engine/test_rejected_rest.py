@@ -12,15 +12,16 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cc_tui.engine import preparation
+from cc_tui.engine import building as preparation
+from cc_tui.engine.building import PreparationStopped, Preparer, check_emails
 from cc_tui.engine.mapping import mapped_fields
-from cc_tui.engine.preparation import PreparationStopped, Preparer, check_emails
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
 from cc_tui.engine.run_files import neutralised_cell
-from cc_tui.engine.segment_discovery import inspect_path
-from cc_tui.engine.segments import Segment
-from cc_tui.models import FieldMapping, RejectReason
+from cc_tui.engine.segments.inspection import inspect_path
+from cc_tui.engine.segments.model import Segment
+from cc_tui.models.config import FieldMapping
+from cc_tui.models.reasons import RejectReason
 
 LIST_IDS = ["04fe9a97-a579-43c5-bb1a-58ed29bf0a6a"]
 MAPPING = FieldMapping(email="email", first_name="first_name", attributes={"job_title": "title"})

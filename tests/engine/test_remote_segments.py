@@ -9,15 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from cc_tui.engine.remote_storage import StorageAccessError, StorageUnavailableError
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
-from cc_tui.engine.segment_copies import default_cache_dir
-from cc_tui.engine.segments import count_rows, fingerprint, prepare_segment, preview
-from cc_tui.engine.sources import make_source
+from cc_tui.engine.segments.copies import default_cache_dir, fingerprint
+from cc_tui.engine.segments.entries import make_source
+from cc_tui.engine.segments.reading import count_rows, prepare_segment, preview
+from cc_tui.engine.segments.remote_storage import StorageAccessError, StorageUnavailableError
 from cc_tui.engine.storage_connections import StorageService
 from cc_tui.errors import EXIT_RESUMABLE, EXIT_USAGE, InputError, ResumeRefusedError
-from cc_tui.models import RunEvent, RunRecord, RunStatus, StorageAuth
+from cc_tui.models.run import RunRecord, RunStatus
+from cc_tui.models.run_progress import RunEvent
+from cc_tui.models.storage import StorageAuth
 from tests.azurite import ACCOUNT, ACCOUNT_KEY, Azurite
 from tests.engine.conftest import Workspace
 from tests.engine.segment_builders import customer_insights_folder, spark_parquet_folder
@@ -278,7 +280,7 @@ def test_a_preview_reads_only_the_start_of_a_big_blob(
 ) -> None:
     import obstore
 
-    from cc_tui.engine import remote_storage
+    from cc_tui.engine.segments import remote_storage
 
     _connect(workspace, azurite)
     container = azurite.container(container_name)

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
-from cc_tui.models import BatchRecord, BatchState, RunStatus
+from cc_tui.models.batch import BatchRecord, BatchState
+from cc_tui.models.run import RunStatus
 from cc_tui.store.run_history import RunHistory
 from tests.engine import kill_child
 from tests.engine.conftest import Workspace

@@ -29,7 +29,8 @@ from cc_tui.engine.planning import changed_inputs
 from cc_tui.engine.progress import ProgressTracker, RunEvent, RunProgress
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
-from cc_tui.models import Phase, RunRecord, RunStatus
+from cc_tui.models.run import RunRecord, RunStatus
+from cc_tui.models.run_progress import Phase
 from cc_tui.run_words import contacts_sentence, rows_sentence
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.widgets.run_summary import summary_content

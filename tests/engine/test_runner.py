@@ -16,7 +16,8 @@ from cc_tui.engine.progress import RunProgress
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
 from cc_tui.errors import InputError, ResumeRefusedError, RunAlreadyActiveError
-from cc_tui.models import BatchState, RunRecord, RunStatus
+from cc_tui.models.batch import BatchState
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory
 from tests.engine.conftest import Workspace
 from tests.timing import FAST

@@ -21,7 +21,7 @@ import polars as pl
 
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
-from cc_tui.models import RunStatus
+from cc_tui.models.run import RunStatus
 from cc_tui.store.run_history import RunHistory
 from tests.engine.conftest import Workspace
 from tests.timing import FAST

@@ -7,7 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from cc_tui.engine.scheduler import Scheduler, scheduled_exports
-from cc_tui.models import AppConfig, Export, FieldMapping, RunRecord, RunStatus
+from cc_tui.models.config import AppConfig, Export, FieldMapping
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.schedules import describe_schedule, next_run, schedule_problem
 from tests.timing import FAST
 

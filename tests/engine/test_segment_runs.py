@@ -15,7 +15,8 @@ from cc_tui.engine.planning import plan_run
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
 from cc_tui.errors import InputError
-from cc_tui.models import FieldMapping, RunRecord, RunStatus
+from cc_tui.models.config import FieldMapping
+from cc_tui.models.run import RunRecord, RunStatus
 from tests.engine.conftest import Workspace
 from tests.engine.segment_builders import customer_insights_folder, spark_parquet_folder
 from tests.timing import FAST

@@ -16,20 +16,16 @@ from typing import Any, NamedTuple
 import polars as pl
 import pytest
 
-from cc_tui.engine import segment_copies
-from cc_tui.engine.preparation import check_emails
-from cc_tui.engine.segment_bytes import HEAD_MAX_BYTES
-from cc_tui.engine.segments import (
-    count_rows,
-    default_cache_dir,
-    find_segments,
-    inspect_path,
-    preview,
-    scan_segment,
-)
-from cc_tui.engine.validation import RowClass
+from cc_tui.engine.building import check_emails
+from cc_tui.engine.email_check import RowClass
+from cc_tui.engine.segments import copies as segment_copies
+from cc_tui.engine.segments.copies import default_cache_dir
+from cc_tui.engine.segments.discovery import find_segments
+from cc_tui.engine.segments.file_bytes import HEAD_MAX_BYTES
+from cc_tui.engine.segments.inspection import inspect_path
+from cc_tui.engine.segments.reading import count_rows, preview, scan_segment
 from cc_tui.errors import InputError
-from cc_tui.models import AppConfig, SegmentSource
+from cc_tui.models.config import AppConfig, SegmentSource
 from tests.engine.conftest import read_segment
 
 # A test that would hang without the fix fails after this many seconds instead.
@@ -233,7 +229,8 @@ def _bomb(path: Path, uncompressed: int) -> None:
 _BOMB_SCRIPT = """
 import json, resource, sys
 from pathlib import Path
-from cc_tui.engine.segments import count_rows, inspect_path
+from cc_tui.engine.segments.inspection import inspect_path
+from cc_tui.engine.segments.reading import count_rows
 from cc_tui.errors import InputError
 segment = inspect_path(Path(sys.argv[1]), name="bomb", max_uncompressed_bytes=int(sys.argv[2]))
 try:
@@ -311,7 +308,8 @@ def test_copy_stops_before_the_disk_is_full(
 _COPY_SCRIPT = """
 import sys
 from pathlib import Path
-from cc_tui.engine.segments import inspect_path, prepare_segment
+from cc_tui.engine.segments.inspection import inspect_path
+from cc_tui.engine.segments.reading import prepare_segment
 print(prepare_segment(inspect_path(Path(sys.argv[1]), name="p")).source)
 """
 

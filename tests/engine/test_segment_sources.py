@@ -12,18 +12,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from cc_tui.engine.segments import (
-    SegmentFormat,
-    count_rows,
-    find_segments,
-    fingerprint,
-    inspect_all,
-    inspect_path,
-    preview,
-    segment_columns,
-)
+from cc_tui.engine.segments.copies import fingerprint
+from cc_tui.engine.segments.discovery import find_segments
+from cc_tui.engine.segments.inspection import inspect_all, inspect_path
+from cc_tui.engine.segments.model import SegmentFormat
+from cc_tui.engine.segments.reading import count_rows, preview, segment_columns
 from cc_tui.errors import InputError
-from cc_tui.models import AppConfig, SegmentSource
+from cc_tui.models.config import AppConfig, SegmentSource
 from tests.engine.conftest import read_segment
 from tests.engine.segment_builders import (
     ACCOUNT_URL,

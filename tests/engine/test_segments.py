@@ -13,18 +13,18 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from cc_tui.engine.segments import (
-    ColumnInfo,
-    Segment,
+from cc_tui.engine.segments.copies import (
     SegmentFingerprint,
-    SegmentFormat,
     clear_segment_cache,
-    count_rows,
     default_cache_dir,
-    discover_segments,
-    find_segments,
     fingerprint,
-    inspect_path,
+)
+from cc_tui.engine.segments.discovery import discover_segments, find_segments
+from cc_tui.engine.segments.inspection import inspect_path
+from cc_tui.engine.segments.model import Segment, SegmentFormat
+from cc_tui.engine.segments.reading import (
+    ColumnInfo,
+    count_rows,
     prepare_segment,
     preview,
     scan_segment,
@@ -32,7 +32,7 @@ from cc_tui.engine.segments import (
     segment_read_errors,
 )
 from cc_tui.errors import InputError
-from cc_tui.models import AppConfig, SegmentSource
+from cc_tui.models.config import AppConfig, SegmentSource
 from cc_tui.paths import AppPaths
 
 DATA = Path(__file__).parents[1] / "data" / "segments"

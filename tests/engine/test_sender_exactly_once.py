@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 
 from cc_tui.engine.poll_budget import PollBudget
-from cc_tui.engine.sender import MAX_ACTIVITY_ATTEMPTS, SenderTiming
+from cc_tui.engine.sending import MAX_ACTIVITY_ATTEMPTS, SenderTiming
 from cc_tui.errors import ActivityDeadlineError
-from cc_tui.models import BatchRecord, BatchState
+from cc_tui.models.batch import BatchRecord, BatchState
 from tests.engine.sender_fakes import (
     IMPORT_PATH,
     FakeAccount,

@@ -9,16 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from cc_tui.engine.segments.entries import derive_segment_name, looks_like_path, make_source
 from cc_tui.engine.services import Services
-from cc_tui.engine.sources import (
-    PathEntity,
-    SegmentState,
-    derive_segment_name,
-    looks_like_path,
-    make_source,
-)
+from cc_tui.engine.sources import PathEntity, SegmentState
 from cc_tui.errors import InputError, UsageError
-from cc_tui.models import Export, FieldMapping, SegmentSource
+from cc_tui.models.config import Export, FieldMapping, SegmentSource
 from cc_tui.paths import AppPaths
 from cc_tui.store.config import with_export, with_segment
 from tests.engine.segment_builders import cdm_manifest_folder, customer_insights_folder

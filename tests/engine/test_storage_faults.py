@@ -16,7 +16,7 @@ from cc_tui.cli.run_commands import EXIT_CODES
 from cc_tui.engine import rejected
 from cc_tui.engine.run_files import open_private
 from cc_tui.engine.runner import ExportRunner, RunOptions
-from cc_tui.models import RunStatus
+from cc_tui.models.run import RunStatus
 from cc_tui.store.run_history import RunHistory
 from tests.engine.conftest import Workspace
 from tests.timing import FAST

@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from cc_tui.engine.validation import Classification, RowClass, classify, email_checks
-from cc_tui.models import REJECT_REASONS
+from cc_tui.engine.email_check import Classification, RowClass, classify, email_checks
+from cc_tui.models.reasons import REJECT_REASONS
 
 
 def checked(emails: list[str | None]) -> pl.DataFrame:

@@ -8,7 +8,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cc_tui.models import BatchRecord, BatchState, RunRecord, RunStatus
+from cc_tui.models.batch import BatchRecord, BatchState
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.store.history import MIGRATIONS, SCHEMA_VERSION, HistoryStore
 from cc_tui.store.run_history import RunHistory
 

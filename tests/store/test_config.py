@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from cc_tui.errors import ConfigError
-from cc_tui.models import Connection, Consent, Export, FieldMapping, UsableBy
+from cc_tui.models.config import Export, FieldMapping
+from cc_tui.models.connection import Connection, Consent, UsableBy
 from cc_tui.store.config import ConfigStore, load_config, with_connection, with_export
 
 LIST_ID = "04fe9a97-a579-43c5-bb1a-58ed29bf0a6a"

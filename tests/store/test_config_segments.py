@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cc_tui.models import AppConfig, SegmentSource
+from cc_tui.models.config import AppConfig, SegmentSource
 from cc_tui.store.config import (
     ConfigStore,
     with_segment,

@@ -10,7 +10,7 @@ import pytest
 
 from cc_tui.cli.entry import main
 from cc_tui.errors import StorageFullError
-from cc_tui.models import RunRecord, RunStatus
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.paths import AppPaths
 from cc_tui.store.history import HISTORY_REPAIR, HistoryDamagedError, HistoryStore
 from cc_tui.store.history_repair import repair_history

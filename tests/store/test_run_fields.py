@@ -7,7 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cc_tui.models import REJECT_REASONS, RunRecord, RunStatus
+from cc_tui.models.reasons import REJECT_REASONS
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.store.history import MIGRATIONS, HistoryStore
 from cc_tui.store.run_history import RunHistory
 

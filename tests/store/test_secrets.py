@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cc_tui.errors import SecretsPermissionError
-from cc_tui.models import TokenSet
+from cc_tui.models.connection import TokenSet
 from cc_tui.store.secrets import SecretsStore
 
 ACCESS = "eyJhbGciOiJSUzI1NiJ9.access-token-value-0123456789"

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from cc_tui.errors import ConfigError, InputError
-from cc_tui.models import AppConfig, SegmentSource, StorageAuth, StorageConnection, TokenSet
+from cc_tui.models.config import AppConfig, SegmentSource
+from cc_tui.models.connection import TokenSet
+from cc_tui.models.storage import StorageAuth, StorageConnection
 from cc_tui.remote_paths import RemotePath, is_remote_location, remote_path
 from cc_tui.store.config import ConfigStore, load_config, with_segment, with_storage
 from cc_tui.store.secrets import SecretsStore

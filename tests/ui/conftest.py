@@ -14,7 +14,7 @@ import pytest
 from cc_tui.engine.exports import build_export
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.services import Services
-from cc_tui.models import UsableBy
+from cc_tui.models.connection import UsableBy
 from cc_tui.paths import AppPaths
 from cc_tui.ui.app import CcTuiApp
 from tests.timing import FAST

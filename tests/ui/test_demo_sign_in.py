@@ -10,7 +10,7 @@ import httpx
 import pytest
 from textual.widgets import Button, Input, Static
 
-from cc_tui.cli.demo import DEMO_CONNECTION, TRY_CONNECTION, DemoEnvironment, prepare_demo
+from cc_tui.cli.demo.command import DEMO_CONNECTION, TRY_CONNECTION, DemoEnvironment, prepare_demo
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.screens.connection_form import ConnectionFormModal
 from cc_tui.ui.widgets.sign_in_panel import SignInPanel

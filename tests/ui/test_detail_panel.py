@@ -9,7 +9,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from cc_tui.engine.exports import build_export
-from cc_tui.models import RunRecord, RunStatus
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.run_words import contacts_sentence, rows_sentence
 from cc_tui.ui.widgets.detail_panel import DetailPanel
 

@@ -8,18 +8,18 @@ from dataclasses import replace
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
-from cc_tui.models import FieldMapping
+from cc_tui.models.config import FieldMapping
 from cc_tui.store.config import with_export
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.messages import ConfigChanged
 from cc_tui.ui.screens.confirm import ConfirmModal
-from cc_tui.ui.screens.export_form import ExportFormScreen
-from cc_tui.ui.screens.export_form_checks import (
+from cc_tui.ui.screens.export_form.checks import (
     FormContext,
     FormValues,
     form_problems,
     guess_columns,
 )
+from cc_tui.ui.screens.export_form.screen import ExportFormScreen
 from cc_tui.ui.widgets.attribute_row import AttributeRow
 from cc_tui.ui.widgets.column_select import ColumnSelect
 from cc_tui.ui.widgets.field_problem import FieldProblem

@@ -9,7 +9,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from cc_tui.ui.app import CcTuiApp
-from cc_tui.ui.screens.export_form import ExportFormScreen
+from cc_tui.ui.screens.export_form.screen import ExportFormScreen
 from cc_tui.ui.widgets.field_problem import FieldProblem
 from cc_tui.ui.widgets.list_picker import ListPicker
 from cc_tui.ui.widgets.mapping_editor import MappingEditor

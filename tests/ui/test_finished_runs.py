@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from textual.pilot import Pilot
 
-from cc_tui.models import RunStatus
+from cc_tui.models.run import RunStatus
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.messages import RunRequested
 from cc_tui.ui.screens.home import HomeScreen

@@ -8,7 +8,8 @@ from dataclasses import replace
 
 from textual.widgets import Markdown
 
-from cc_tui.ui.keymap import known_binding_ids
+from cc_tui.ui.app import CcTuiApp
+from cc_tui.ui.key_catalogue import known_binding_ids
 from cc_tui.ui.screens.help import HelpModal
 from cc_tui.ui.screens.home import HomeScreen
 from tests.ui.conftest import UiHome
@@ -34,7 +35,7 @@ async def test_f1_lists_every_own_action_by_screen_and_nothing_of_textual(
         assert {"Run view", "Run history", "Export form", "Connection form"} <= set(headings)
         assert headings[-1] == "Anywhere"
         listed = set(re.findall(r"\| `([a-z0-9-]+)` \|$", text, flags=re.MULTILINE))
-        assert listed == known_binding_ids()  # every id users can remap, no other
+        assert listed == known_binding_ids(CcTuiApp)  # every id users can remap, no other
         for internal in TEXTUAL_INTERNALS:
             assert internal not in text, internal
         assert "| `f5 / ctrl+r` | Run the highlighted export now" in text  # the remap shows

@@ -10,7 +10,9 @@ import pytest
 from textual.pilot import Pilot
 
 from cc_tui.engine.runner import ExportRunner
-from cc_tui.models import BatchState, RunEvent, RunStatus
+from cc_tui.models.batch import BatchState
+from cc_tui.models.run import RunStatus
+from cc_tui.models.run_progress import RunEvent
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.screens.history import HistoryScreen
 from cc_tui.ui.screens.run import RunScreen

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 from textual.widgets import DataTable
 
-from cc_tui.models import RunStatus
+from cc_tui.models.run import RunStatus
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.messages import RunFinished, RunRequested
 from cc_tui.ui.screens.confirm import ConfirmModal
@@ -169,11 +169,13 @@ async def test_keymap_in_config_remaps_a_binding(ui_home: UiHome) -> None:
     app = ui_home.app()
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         await pilot.pause()
+        # Checked before the run: the notice lives 10 s, and a loaded machine can take longer
+        # than that to finish the run below.
+        assert any("no-such-binding" in n.message for n in app._notifications)
         await pilot.press("x")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert any(isinstance(m, RunRequested) for m in seen)
-        assert any("no-such-binding" in n.message for n in app._notifications)
 
 
 async def test_delete_asks_first_and_removes_the_export(ui_home: UiHome) -> None:

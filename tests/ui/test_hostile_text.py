@@ -20,20 +20,15 @@ from textual.pilot import Pilot
 from textual.worker import WorkerFailed
 
 from cc_tui.errors import ApiError
-from cc_tui.models import (
-    Export,
-    FieldMapping,
-    RunRecord,
-    RunStatus,
-    SegmentSource,
-)
+from cc_tui.models.config import Export, FieldMapping, SegmentSource
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.store.config import with_connection, with_export, with_segment
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.screens.connection_form import ConnectionFormModal
-from cc_tui.ui.screens.export_form import ExportFormScreen
-from cc_tui.ui.screens.export_form_data import fetch_error
+from cc_tui.ui.screens.export_form.data import fetch_error
+from cc_tui.ui.screens.export_form.screen import ExportFormScreen
 from cc_tui.ui.screens.history import HistoryScreen
 from cc_tui.ui.screens.segment_path import SegmentPathModal
 from cc_tui.ui.widgets.column_select import ColumnSelect

@@ -11,13 +11,14 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
 from cc_tui.errors import ConsentRequiredError, SignInRequiredError
-from cc_tui.models import RunStatus
+from cc_tui.models.run import RunStatus
 from cc_tui.ui.app import CcTuiApp
-from cc_tui.ui.keymap import typeable, typing_screens
+from cc_tui.ui.key_catalogue import typing_screens
+from cc_tui.ui.keymap import typeable
 from cc_tui.ui.messages import RunRequested
 from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.screens.connection_form import ConnectionFormModal
-from cc_tui.ui.screens.export_form import ExportFormScreen
+from cc_tui.ui.screens.export_form.screen import ExportFormScreen
 from cc_tui.ui.screens.home import HomeScreen
 from cc_tui.ui.screens.segment_path import SegmentPathModal
 from cc_tui.ui.widgets.connection_actions import ConnectionActions
@@ -172,7 +173,8 @@ async def test_a_connection_a_user_may_not_remove_is_refused_without_asking(
 ) -> None:
     from dataclasses import replace
 
-    from cc_tui.models import Roles, UsableBy
+    from cc_tui.models.config import Roles
+    from cc_tui.models.connection import UsableBy
 
     ui_home.services.connections.edit("marketing", usable_by=UsableBy.CONTRIBUTORS)
     ui_home.services.config.update(
@@ -325,7 +327,7 @@ async def test_a_run_refused_before_it_starts_says_the_app_action(
 
 
 async def test_a_segment_name_in_use_is_refused_in_the_app_s_words(ui_home: UiHome) -> None:
-    from cc_tui.models import SegmentSource
+    from cc_tui.models.config import SegmentSource
     from cc_tui.store.config import with_segment
 
     leads, vip = ui_home.segments.parent / "leads.csv", ui_home.segments.parent / "vip.csv"
@@ -383,7 +385,7 @@ async def test_keymap_may_not_give_a_form_a_typeable_key(ui_home: UiHome) -> Non
 
 
 async def test_removing_a_connection_in_its_form_hands_the_highlight_on(ui_home: UiHome) -> None:
-    from cc_tui.models import UsableBy
+    from cc_tui.models.connection import UsableBy
 
     for name in ("sales", "zeta"):
         ui_home.services.connections.add(

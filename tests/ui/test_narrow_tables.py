@@ -15,7 +15,7 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.widgets import RichLog, SelectionList
 
-from cc_tui.models import RunEvent
+from cc_tui.models.run_progress import RunEvent
 from cc_tui.paths import WOULD_SEND_FILE
 from cc_tui.ui.messages import RunRequested
 from cc_tui.ui.screens.run import RunScreen

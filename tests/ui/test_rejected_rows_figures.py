@@ -9,7 +9,8 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from cc_tui.models import REJECT_REASONS, RunRecord, RunStatus
+from cc_tui.models.reasons import REJECT_REASONS
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.ui.widgets.rejected_rows import RejectedRows
 
 HEADER = "segment,row,reason,detail,email\n"

@@ -9,7 +9,7 @@ from textual.pilot import Pilot
 from textual.widgets import ProgressBar
 from textual.worker import WorkerCancelled
 
-from cc_tui.models import RunStatus
+from cc_tui.models.run import RunStatus
 from cc_tui.run_words import pending_phrase
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.messages import CancelRequested, RunRequested

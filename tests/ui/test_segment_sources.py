@@ -8,11 +8,11 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
-from cc_tui.models import SegmentSource
+from cc_tui.models.config import SegmentSource
 from cc_tui.store.config import with_segment
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.path_suggester import complete_path
-from cc_tui.ui.screens.export_form import ExportFormScreen
+from cc_tui.ui.screens.export_form.screen import ExportFormScreen
 from cc_tui.ui.screens.segment_path import SegmentPathModal
 from cc_tui.ui.widgets.field_problem import FieldProblem
 from cc_tui.ui.widgets.segment_picker import SegmentPicker

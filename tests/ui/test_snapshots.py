@@ -21,17 +21,10 @@ import pytest
 
 from cc_tui.engine.exports import build_export
 from cc_tui.engine.services import Services
-from cc_tui.models import (
-    BatchRecord,
-    BatchState,
-    Phase,
-    RunEvent,
-    RunProgress,
-    RunRecord,
-    RunStatus,
-    TokenSet,
-    UsableBy,
-)
+from cc_tui.models.batch import BatchRecord, BatchState
+from cc_tui.models.connection import TokenSet, UsableBy
+from cc_tui.models.run import RunRecord, RunStatus
+from cc_tui.models.run_progress import Phase, RunEvent, RunProgress
 from cc_tui.paths import AppPaths
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.app import CcTuiApp
@@ -110,7 +103,7 @@ def _services(emulator: Any = None) -> Services:
 def _pin_consent(services: Services) -> None:
     from dataclasses import replace
 
-    from cc_tui.models import Consent
+    from cc_tui.models.connection import Consent
     from cc_tui.store.config import with_connection
 
     conn = services.config.load().connections["marketing"]
@@ -237,7 +230,7 @@ def test_connection_form(snap_compare: Any, size: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 def test_export_form(snap_compare: Any, size: tuple[int, int], emulator: Any) -> None:
-    from cc_tui.ui.screens.export_form import ExportFormScreen
+    from cc_tui.ui.screens.export_form.screen import ExportFormScreen
 
     services = _services(emulator)
     services.secrets.delete("marketing")

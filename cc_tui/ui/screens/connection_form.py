@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -16,7 +16,7 @@ from textual.worker import Worker, WorkerState
 
 from cc_tui.engine.connections import PRIVACY_STATEMENT
 from cc_tui.errors import CcTuiError, SignInRequiredError
-from cc_tui.models import Connection
+from cc_tui.models.connection import Connection
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.connection_changes import (
     describe_check,
@@ -26,6 +26,7 @@ from cc_tui.ui.connection_changes import (
     removal_question,
     save_connection,
 )
+from cc_tui.ui.host import host
 from cc_tui.ui.keymap import ExplainsDisabledKeys, TakesTyping
 from cc_tui.ui.messages import ConfigChanged
 from cc_tui.ui.screens.confirm import ConfirmModal
@@ -35,7 +36,6 @@ from cc_tui.ui.widgets.sign_in_panel import SignInPanel
 
 if TYPE_CHECKING:
     from cc_tui.engine.connections import ConnectionService
-    from cc_tui.ui.app import CcTuiApp
 
 __all__ = ["ConnectionFormModal"]
 
@@ -123,7 +123,7 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
 
     @property
     def _connections(self) -> ConnectionService:
-        return cast("CcTuiApp", self.app).services.connections
+        return host(self).services.connections
 
     def compose(self) -> ComposeResult:
         problem = self._load()
@@ -133,7 +133,7 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
                 yield ConnectionFields(
                     self._conn,
                     PRIVACY_STATEMENT,
-                    emulator_address=cast("CcTuiApp", self.app).services.emulator_url,
+                    emulator_address=host(self).services.emulator_url,
                     id="fields",
                 )
                 yield SignInPanel(id="sign-in")
@@ -154,7 +154,7 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
 
     def _key(self, action: str) -> str:
         """The key of one of the form's actions, as the footer and the buttons show it."""
-        return cast("CcTuiApp", self.app).key_for(_BUTTON_KEYS[action])
+        return host(self).key_for(_BUTTON_KEYS[action])
 
     def on_mount(self) -> None:
         self.query_one(ConnectionActions).show_keys(
@@ -324,7 +324,7 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
         except CcTuiError as exc:
             self._status(f"Cannot remove: {exc}", "failed")
             return
-        users = cast("CcTuiApp", self.app).services.config.load().exports_using(name)
+        users = host(self).services.config.load().exports_using(name)
         question, yes = removal_question(name, users)
         self.app.push_screen(
             ConfirmModal(question, yes=yes, no="Keep"),
@@ -367,7 +367,7 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
         for action, (title, help_text, binding) in _PALETTE.items():
             if self.check_action(action, ()):
                 again = " again" if action == "sign_in" and self._signed_in else ""
-                key = f" ({cast('CcTuiApp', self.app).key_for(binding)})" if binding else ""
+                key = f" ({host(self).key_for(binding)})" if binding else ""
                 yield PaletteCommand(
                     title + again, help_text + key, partial(self.run_action, action)
                 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,8 +21,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Markdown
 
-if TYPE_CHECKING:
-    from cc_tui.ui.app import CcTuiApp
+from cc_tui.ui.host import host
 
 __all__ = ["HelpModal", "KeyGroup", "help_text", "key_groups"]
 
@@ -38,12 +37,15 @@ class KeyGroup:
     widgets: tuple[tuple[str, type[DOMNode]], ...] = ()
 
 
-def key_groups() -> list[KeyGroup]:
-    """Every screen of the app with the widgets that bring keys of their own, and the app."""
-    from cc_tui.ui.app import CcTuiApp
+def key_groups(app: type[DOMNode]) -> list[KeyGroup]:
+    """Every screen of the app with the widgets that bring keys of their own, and the app.
+
+    The app's class comes in as ``app``: the app opens this screen, so importing it here would
+    close an import circle.
+    """
     from cc_tui.ui.screens.confirm import ConfirmModal
     from cc_tui.ui.screens.connection_form import ConnectionFormModal
-    from cc_tui.ui.screens.export_form import ExportFormScreen
+    from cc_tui.ui.screens.export_form.screen import ExportFormScreen
     from cc_tui.ui.screens.history import HistoryScreen
     from cc_tui.ui.screens.home import HomeScreen
     from cc_tui.ui.screens.run import RunScreen
@@ -71,7 +73,7 @@ def key_groups() -> list[KeyGroup]:
         KeyGroup("Add a segment by path", SegmentPathModal),
         KeyGroup("Confirmation", ConfirmModal),
         KeyGroup("Help", HelpModal),
-        KeyGroup("Anywhere", CcTuiApp),
+        KeyGroup("Anywhere", app),
     ]
 
 
@@ -93,7 +95,7 @@ class HelpModal(ModalScreen[None]):
 
     def __init__(self, screen: Screen[object], focused: Widget | None) -> None:
         super().__init__()
-        keymap = cast("CcTuiApp", screen.app).services.config.load().keymap
+        keymap = host(screen).services.config.load().keymap
         self._text = help_text(screen, focused, keymap)
 
     def compose(self) -> ComposeResult:
@@ -110,7 +112,7 @@ class HelpModal(ModalScreen[None]):
 
 def help_text(screen: Screen[object], focused: Widget | None, keymap: Mapping[str, str]) -> str:
     """Markdown: the focused widget's note, this screen's keys, then every other screen's."""
-    groups = key_groups()
+    groups = key_groups(type(screen.app))
     here = next((g for g in groups if isinstance(screen, g.screen)), None)
     doc = (screen.__class__.__doc__ or screen.__class__.__name__).strip().splitlines()[0]
     parts = [f"# Help: {here.title if here else doc}"]

@@ -8,7 +8,7 @@ a run of this session starts or ends (``runs.changed``), not on every progress s
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events
@@ -18,9 +18,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
-from cc_tui.models import RunRecord, RunStatus
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.run_words import status_word
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
+from cc_tui.ui.host import AppHost, host
 from cc_tui.ui.keymap import ExplainsDisabledKeys
 from cc_tui.ui.messages import RunRequested
 from cc_tui.ui.widgets.batch_table import BatchTable
@@ -28,9 +29,6 @@ from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
 from cc_tui.ui.widgets.rejected_rows import RejectedRows
 from cc_tui.ui.widgets.run_summary import RunSummary
 from cc_tui.units import duration_text, local_time_text
-
-if TYPE_CHECKING:
-    from cc_tui.ui.app import CcTuiApp
 
 __all__ = ["HISTORY_LIMIT", "HistoryScreen"]
 
@@ -112,9 +110,9 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
         self._signature: object = None
 
     @property
-    def cc_app(self) -> CcTuiApp:
-        """The app, typed."""
-        return cast("CcTuiApp", self.app)
+    def cc_app(self) -> AppHost:
+        """The app, as its screens see it."""
+        return host(self)
 
     @property
     def record(self) -> RunRecord | None:
@@ -271,10 +269,8 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
         if not self._resumable(record):
             return
         assert record is not None  # _resumable said so
-        from cc_tui.ui.screens.run import RunScreen
-
         self.app.post_message(RunRequested(record.export))
-        self.app.push_screen(RunScreen(record.export))
+        self.cc_app.show_run(record.export)
 
     def action_show_rejected(self) -> None:
         """Focus the highlighted run's rejected rows."""
@@ -291,10 +287,8 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
 
     def action_open_run(self) -> None:
         """Open the live view of the highlighted run's export."""
-        from cc_tui.ui.screens.run import RunScreen
-
         if self.record is not None:
-            self.app.push_screen(RunScreen(self.record.export))
+            self.cc_app.show_run(self.record.export)
 
     def action_back(self) -> None:
         """Back to the previous screen."""

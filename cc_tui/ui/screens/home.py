@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from textual import events
 from textual.app import ComposeResult
@@ -13,9 +13,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from cc_tui.errors import CcTuiError, UsageError
-from cc_tui.models import RunRecord
+from cc_tui.models.run import RunRecord
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.connection_changes import removal_question
+from cc_tui.ui.host import AppHost, host
 from cc_tui.ui.keymap import ExplainsDisabledKeys
 from cc_tui.ui.messages import CancelRequested, RunRequested
 from cc_tui.ui.screens.home_palette import HOME_BINDINGS, home_commands
@@ -25,9 +26,6 @@ from cc_tui.ui.widgets.export_list import ExportList
 from cc_tui.ui.widgets.named_table import NamedTable
 from cc_tui.ui.widgets.run_history_list import RunHistoryList
 from cc_tui.ui.widgets.run_status_line import RunStatusLine
-
-if TYPE_CHECKING:
-    from cc_tui.ui.app import CcTuiApp
 
 __all__ = ["HomeScreen"]
 
@@ -64,9 +62,9 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         yield Footer()
 
     @property
-    def cc_app(self) -> CcTuiApp:
-        """The app, typed."""
-        return cast("CcTuiApp", self.app)
+    def cc_app(self) -> AppHost:
+        """The app, as its screens see it."""
+        return host(self)
 
     def on_mount(self) -> None:
         self.cc_app.runs.changed.subscribe(self, self._run_changed)
@@ -293,7 +291,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
 
             self.app.push_screen(ConnectionFormModal(), self._after_form(pane, None))
         else:
-            from cc_tui.ui.screens.export_form import ExportFormScreen
+            from cc_tui.ui.screens.export_form.screen import ExportFormScreen
 
             self.app.push_screen(ExportFormScreen(), self._after_form("exports", None))
 
@@ -308,7 +306,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
 
             self.app.push_screen(ConnectionFormModal(name), self._after_form(pane, name))
         elif pane == "exports":
-            from cc_tui.ui.screens.export_form import ExportFormScreen
+            from cc_tui.ui.screens.export_form.screen import ExportFormScreen
 
             self.app.push_screen(ExportFormScreen(name), self._after_form(pane, name))
 
@@ -361,9 +359,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         self._open_run_view(export)
 
     def _open_run_view(self, export: str) -> None:
-        from cc_tui.ui.screens.run import RunScreen
-
-        self.app.push_screen(RunScreen(export))
+        self.cc_app.show_run(export)
 
     def action_cancel_run(self) -> None:
         """Cancel the highlighted export's run after asking."""
@@ -391,9 +387,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         self._open_history(export=self._selected("exports"))
 
     def _open_history(self, *, export: str | None = None, run_id: str | None = None) -> None:
-        from cc_tui.ui.screens.history import HistoryScreen
-
-        self.app.push_screen(HistoryScreen(export=export, run_id=run_id))
+        self.cc_app.show_history(export, run_id)
 
     def action_delete(self) -> None:
         """Delete the highlighted connection or export, after asking.
@@ -471,6 +465,16 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """Commands for the current selection (see home_palette)."""
         return home_commands(self)
+
+    @property
+    def selected_export(self) -> str | None:
+        """The export highlighted in the exports pane."""
+        return self.query_one(ExportList).selected
+
+    @property
+    def selected_connection(self) -> str | None:
+        """The connection highlighted in the connections pane."""
+        return self.query_one(ConnectionList).selected
 
     def select(self, pane: str, name: str | None = None) -> None:
         """Make ``pane`` current and, if given, put its cursor on ``name``."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.binding import Binding, BindingType
 
@@ -11,9 +11,11 @@ from cc_tui.ui.commands import PaletteCommand
 from cc_tui.ui.messages import CancelRequested
 
 if TYPE_CHECKING:
-    from cc_tui.ui.screens.home import HomeScreen
+    from textual.app import App
 
-__all__ = ["HOME_BINDINGS", "home_commands"]
+    from cc_tui.ui.host import AppHost
+
+__all__ = ["HOME_BINDINGS", "HomeActions", "home_commands"]
 
 HOME_BINDINGS: list[BindingType] = [
     Binding("n", "new", "New", id="home-new", tooltip="New connection or export"),
@@ -78,13 +80,49 @@ HOME_BINDINGS: list[BindingType] = [
 ]
 
 
-def home_commands(home: HomeScreen) -> Iterator[PaletteCommand]:
-    """New things, the highlighted connection and export, their runs and history."""
-    from cc_tui.ui.widgets.connection_list import ConnectionList
-    from cc_tui.ui.widgets.export_list import ExportList
+class HomeActions(Protocol):
+    """What the palette does on the home screen (the home screen imports this module, so the
+    palette names what it needs instead of importing the screen back)."""
 
-    export = home.query_one(ExportList).selected
-    connection = home.query_one(ConnectionList).selected
+    @property
+    def app(self) -> App[Any]:
+        """The app the home screen runs in."""
+
+    @property
+    def cc_app(self) -> AppHost:
+        """The app, as its screens see it."""
+
+    @property
+    def selected_export(self) -> str | None:
+        """The export highlighted in the exports pane."""
+
+    @property
+    def selected_connection(self) -> str | None:
+        """The connection highlighted in the connections pane."""
+
+    def select(self, pane: str, name: str | None = None) -> None:
+        """Make ``pane`` current and, if given, put its cursor on ``name``."""
+
+    def action_new(self) -> None:
+        """A new connection or export, depending on the pane."""
+
+    def action_edit(self) -> None:
+        """Edit what is highlighted."""
+
+    def start_run(self, export: str, *, dry_run: bool) -> None:
+        """Run (or preview) ``export`` and open its live view."""
+
+    def open_run_view(self, export: str) -> None:
+        """The live view of ``export``'s run."""
+
+    def open_history(self, *, export: str | None = None) -> None:
+        """Run history, of one export or of all."""
+
+
+def home_commands(home: HomeActions) -> Iterator[PaletteCommand]:
+    """New things, the highlighted connection and export, their runs and history."""
+    export = home.selected_export
+    connection = home.selected_connection
     running = export is not None and home.cc_app.runs.is_running(export)
 
     def new(pane: str) -> None:

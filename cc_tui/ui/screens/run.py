@@ -8,7 +8,7 @@ run. Progress arrives about ten times a second: the screen redraws at most once 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.app import ComposeResult
@@ -17,8 +17,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from cc_tui.models import RunRecord, RunStatus
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
+from cc_tui.ui.host import AppHost, host
 from cc_tui.ui.keymap import ExplainsDisabledKeys
 from cc_tui.ui.messages import CancelRequested, RunRequested
 from cc_tui.ui.outside_text import plain_text
@@ -28,7 +29,6 @@ from cc_tui.ui.widgets.run_summary import RunSummary
 from cc_tui.ui.widgets.run_view import RunView
 
 if TYPE_CHECKING:
-    from cc_tui.ui.app import CcTuiApp
     from cc_tui.ui.runs import ActiveRun
 
 __all__ = ["RunScreen"]
@@ -128,9 +128,9 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
         self._was_running: bool | None = None
 
     @property
-    def cc_app(self) -> CcTuiApp:
-        """The app, typed."""
-        return cast("CcTuiApp", self.app)
+    def cc_app(self) -> AppHost:
+        """The app, as its screens see it."""
+        return host(self)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -311,10 +311,8 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
 
     def action_history(self) -> None:
         """Every run of this export, the latest highlighted."""
-        from cc_tui.ui.screens.history import HistoryScreen
-
         latest = self._latest_record()
-        self.app.push_screen(HistoryScreen(self.export, latest.run_id if latest else None))
+        self.cc_app.show_history(self.export, latest.run_id if latest else None)
 
     def action_back(self) -> None:
         """Back to where the run was started from; the run goes on."""

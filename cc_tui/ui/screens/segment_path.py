@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import replace
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,15 +22,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 
-from cc_tui.engine.sources import (
-    PathEntity,
-    SegmentLook,
-    derive_segment_name,
-    looks_like_name,
-    make_source,
-)
+from cc_tui.engine.segments.entries import derive_segment_name, looks_like_name, make_source
+from cc_tui.engine.sources import PathEntity, SegmentLook
 from cc_tui.errors import CcTuiError
-from cc_tui.models import SegmentSource
+from cc_tui.models.config import SegmentSource
+from cc_tui.ui.host import host
 from cc_tui.ui.keymap import ExplainsDisabledKeys, TakesTyping
 from cc_tui.ui.outside_text import VisibleInInput, plain, plain_text
 from cc_tui.ui.path_suggester import PathSuggester
@@ -38,7 +34,6 @@ from cc_tui.ui.widgets.field_problem import FieldProblem
 
 if TYPE_CHECKING:
     from cc_tui.engine.services import Services
-    from cc_tui.ui.app import CcTuiApp
 
 __all__ = ["SegmentPathModal"]
 
@@ -106,7 +101,7 @@ class SegmentPathModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None
     @property
     def services(self) -> Services:
         """The app's services."""
-        return cast("CcTuiApp", self.app).services
+        return host(self).services
 
     def compose(self) -> ComposeResult:
         with Vertical() as dialog:

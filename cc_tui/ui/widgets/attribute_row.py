@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
 
-from cc_tui.models import ATTRIBUTE_FIELDS, CUSTOM_FIELD_PREFIX
+from cc_tui.models.api_rules import ATTRIBUTE_FIELDS, CUSTOM_FIELD_PREFIX
 from cc_tui.ui.outside_text import VisibleInInput, plain
 from cc_tui.ui.widgets.column_select import ColumnSelect
 from cc_tui.ui.widgets.field_problem import FieldProblem
@@ -71,19 +71,17 @@ class AttributeRow(Widget):
         ),
     ]
 
+    @dataclass(eq=False)
     class Changed(Message):
         """The field or the column of the row changed."""
 
-        def __init__(self, row: AttributeRow) -> None:
-            self.row = row
-            super().__init__()
+        row: AttributeRow
 
+    @dataclass(eq=False)
     class RemoveRequested(Message):
         """The person asked to remove the row."""
 
-        def __init__(self, row: AttributeRow) -> None:
-            self.row = row
-            super().__init__()
+        row: AttributeRow
 
     def __init__(
         self,

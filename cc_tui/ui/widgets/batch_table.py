@@ -8,7 +8,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
-from cc_tui.models import BatchRecord, BatchState
+from cc_tui.models.batch import BatchRecord, BatchState
 from cc_tui.ui.outside_text import plain_text
 from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -39,12 +40,11 @@ class ConnectionActions(Vertical):
     ConnectionActions Button { min-width: 0; width: auto; margin-right: 1; }
     """
 
+    @dataclass(eq=False)
     class Chosen(Message):
         """A button was pressed: ``action`` names the screen action to run."""
 
-        def __init__(self, action: str) -> None:
-            self.action = action
-            super().__init__()
+        action: str
 
     def __init__(self, status: str, *, id: str | None = None) -> None:
         super().__init__(id=id)

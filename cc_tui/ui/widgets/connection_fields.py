@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Input, Label, RadioButton, RadioSet
 
-from cc_tui.models import (
+from cc_tui.models.connection import (
     DEFAULT_API_BASE_URL,
     DEFAULT_AUTH_BASE_URL,
     Connection,

@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 
 from rich.text import Text
 
-from cc_tui.models import Export, RunRecord, RunStatus
+from cc_tui.models.config import Export
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
 
 __all__ = ["LAST_RUN", "STATUS_VARIABLE", "UNSEEN_MARK", "ExportList", "status_text"]

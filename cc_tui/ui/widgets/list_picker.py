@@ -83,20 +83,18 @@ class ListPicker(Widget):
         ),
     ]
 
+    @dataclass(eq=False)
     class Changed(Message):
         """The chosen lists changed."""
 
-        def __init__(self, picker: ListPicker) -> None:
-            self.picker = picker
-            super().__init__()
+        picker: ListPicker
 
+    @dataclass(eq=False)
     class IdEntered(Message):
         """Enter was pressed on text that matches no list: is it a list id?"""
 
-        def __init__(self, picker: ListPicker, text: str) -> None:
-            self.picker = picker
-            self.text = text
-            super().__init__()
+        picker: ListPicker
+        text: str
 
     def __init__(self, chosen: Iterable[str] = (), *, id: str | None = None) -> None:
         super().__init__(id=id)

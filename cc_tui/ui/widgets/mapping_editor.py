@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Label, Select
 
-from cc_tui.models import FieldMapping
+from cc_tui.models.config import FieldMapping
 from cc_tui.ui.outside_text import plain
 from cc_tui.ui.widgets.attribute_row import AttributeRow, AttributeValue
 from cc_tui.ui.widgets.column_select import ColumnSelect
@@ -60,12 +60,11 @@ class MappingEditor(Widget):
     MappingEditor #add-attribute { margin-top: 0; }
     """
 
+    @dataclass(eq=False)
     class Changed(Message):
         """A column or a field of the mapping changed."""
 
-        def __init__(self, editor: MappingEditor) -> None:
-            self.editor = editor
-            super().__init__()
+        editor: MappingEditor
 
         @property
         def control(self) -> MappingEditor:

@@ -49,21 +49,19 @@ class NamedTable(DataTable[str | Text]):
         Binding("k", "cursor_up", "Up", show=False, id="list-up"),
     ]
 
+    @dataclass(eq=False)
     class Highlighted(Message):
         """The cursor moved to the row called ``name`` (None: the list is empty)."""
 
-        def __init__(self, table: NamedTable, name: str | None) -> None:
-            self.table = table
-            self.name = name
-            super().__init__()
+        table: NamedTable
+        name: str | None
 
+    @dataclass(eq=False)
     class Opened(Message):
         """Enter was pressed on the row called ``name``."""
 
-        def __init__(self, table: NamedTable, name: str) -> None:
-            self.table = table
-            self.name = name
-            super().__init__()
+        table: NamedTable
+        name: str
 
     def __init__(self, columns: Sequence[str | TableColumn], *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)

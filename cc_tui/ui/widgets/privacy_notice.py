@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Checkbox, Static
 
-from cc_tui.models import Consent
+from cc_tui.models.connection import Consent
 from cc_tui.ui.outside_text import plain
 from cc_tui.ui.widgets.field_problem import FieldProblem
 from cc_tui.ui.widgets.toggles import MarkedCheckbox

@@ -22,7 +22,8 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Select, Static
 from textual.worker import get_current_worker
 
-from cc_tui.models import REJECT_REASONS, RejectReason, RunRecord, RunStatus
+from cc_tui.models.reasons import REJECT_REASONS, RejectReason
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.ui.outside_text import plain, plain_text
 
 __all__ = ["ALL_REASONS", "REASONS", "ROWS_SHOWN", "RejectedRows"]
@@ -88,15 +89,14 @@ class RejectedRows(Vertical):
     reason: reactive[str] = reactive(ALL_REASONS, init=False)
     """The reason shown ("all" for every reason)."""
 
+    @dataclass(eq=False)
     class Loaded(Message):
         """Rows of ``reason`` are listed (``shown`` of them; ``problem`` if none could be)."""
 
-        def __init__(self, rows: RejectedRows, reason: str, shown: int, problem: str | None):
-            self.rows = rows
-            self.reason = reason
-            self.shown = shown
-            self.problem = problem
-            super().__init__()
+        rows: RejectedRows
+        reason: str
+        shown: int
+        problem: str | None
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from cc_tui.models import RunRecord
+from cc_tui.models.run import RunRecord
 from cc_tui.ui.widgets.export_list import status_text
 from cc_tui.ui.widgets.named_table import NamedTable
 from cc_tui.units import duration_text, local_time_text

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from textual.widgets import Static
 
-from cc_tui.models import RunProgress
+from cc_tui.models.run_progress import RunProgress
 from cc_tui.units import duration_text
 
 __all__ = ["RunStatusLine"]

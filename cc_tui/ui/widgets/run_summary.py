@@ -7,12 +7,14 @@ that nothing was sent.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from cc_tui.models import RunRecord, RunStatus
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.run_words import (
     batches_phrase,
     contacts_sentence,
@@ -58,12 +60,11 @@ class RunSummary(Static):
     status: reactive[str] = reactive("")
     """The shown run's status ("" when no run is shown)."""
 
+    @dataclass(eq=False)
     class Shown(Message):
         """A run marked as not yet seen is now summarised on screen (the app unmarks it)."""
 
-        def __init__(self, record: RunRecord) -> None:
-            super().__init__()
-            self.record = record
+        record: RunRecord
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__("No run to summarise.", id=id, classes=classes)

@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import ProgressBar, RichLog, Sparkline, Static
 
-from cc_tui.models import RunEvent, RunProgress
+from cc_tui.models.run_progress import RunEvent, RunProgress
 from cc_tui.run_words import batches_phrase, contacts_sentence, reasons_phrase, rows_sentence
 from cc_tui.safe_text import visible
 from cc_tui.units import duration_text

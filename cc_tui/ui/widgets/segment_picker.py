@@ -98,19 +98,17 @@ class SegmentPicker(Widget):
     SegmentPicker #add-segment { margin-top: 0; }
     """
 
+    @dataclass(eq=False)
     class Changed(Message):
         """The chosen segments (or their order) changed."""
 
-        def __init__(self, picker: SegmentPicker) -> None:
-            self.picker = picker
-            super().__init__()
+        picker: SegmentPicker
 
+    @dataclass(eq=False)
     class AddRequested(Message):
         """The person wants to add a segment by its path."""
 
-        def __init__(self, picker: SegmentPicker) -> None:
-            self.picker = picker
-            super().__init__()
+        picker: SegmentPicker
 
     def __init__(self, chosen: Iterable[str] = (), *, id: str | None = None) -> None:
         super().__init__(id=id)

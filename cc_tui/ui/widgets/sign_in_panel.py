@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -78,6 +79,7 @@ class SignInPanel(Vertical):
     seconds_left: reactive[int | None] = reactive(None, init=False)
     """Whole seconds until the code expires (None before a code arrives)."""
 
+    @dataclass(eq=False)
     class CancelRequested(Message):
         """The person asked to stop waiting for approval."""
 

@@ -1,0 +1,1 @@
+"""Segments: found (discovery), recognised (formats, folders, CDM), read as text (scan, reading)."""

@@ -1,0 +1,202 @@
+"""Discovery: which segments exist, found in ``segments_dirs`` or named in config.toml.
+
+:func:`find_segments` lists every segment directly inside each segments folder (CSV, TSV, their
+``.gz``, Parquet, NDJSON files; Parquet, CSV and NDJSON part folders; Delta tables; every entity
+of a CDM folder or ``model.json``/manifest) plus every ``[segments.NAME]`` entry, and says what
+was left out and why: a segment that cannot be read is in ``problems`` (with the reason), never
+silently absent, and never hides the others; a file that is no segment is in ``warnings``.
+What one path holds is :mod:`cc_tui.engine.segments.inspection`'s; reading the segments found
+is :mod:`cc_tui.engine.segments.reading`.
+
+Nothing here opens a FIFO, socket or device (``os.stat`` decides first), follows a symbolic link
+loop, or reads a path as a pattern.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from cc_tui.engine.segments.cdm import find_metadata, is_cdm_metadata
+from cc_tui.engine.segments.cdm_documents import MANIFEST_SUFFIX
+from cc_tui.engine.segments.folders import (
+    NotPartFolderError,
+    folder_parts,
+    is_delta_table,
+)
+from cc_tui.engine.segments.formats import (
+    NAME_MAX,
+    classify_name,
+    segment_name,
+)
+from cc_tui.engine.segments.inspection import inspect_all, inspect_source
+from cc_tui.engine.segments.model import (
+    Segment,
+    SegmentDiscovery,
+    path_identity,
+)
+from cc_tui.engine.segments.path_checks import HIDDEN_PREFIXES, PathKind, kind_of
+from cc_tui.errors import InputError
+from cc_tui.models.config import AppConfig
+
+__all__ = ["discover_segments", "find_segments"]
+
+_ENTITY_DOC_SUFFIX = ".cdm.json"
+
+
+def discover_segments(config: AppConfig) -> dict[str, Segment]:
+    """Every usable segment by name; see :func:`find_segments` for what was left out and why."""
+    return dict(find_segments(config).segments)
+
+
+def find_segments(
+    config: AppConfig, *, max_uncompressed_bytes: int | None = None
+) -> SegmentDiscovery:
+    """Discover segments in ``config.segments_dirs`` and ``config.segments``.
+
+    Entries are taken in folder order, then by name, so names are stable: when two share a
+    name the second one gets its format appended (``vip`` and ``vip-parquet``; a CDM entity
+    gets its folder's name). A ``[segments.NAME]`` entry wins its name, and a discovered
+    segment that an entry points at is listed only under the entry (which carries its
+    options). ``max_uncompressed_bytes`` caps what any compressed segment may decompress to
+    (default: the config's ``max_uncompressed_gb``).
+    """
+    if max_uncompressed_bytes is None:
+        max_uncompressed_bytes = config.max_uncompressed_bytes
+    warnings: list[str] = []
+    problems: dict[str, str] = {}
+    configured: dict[str, Segment] = {}
+    claimed: set[tuple[Path, str | None]] = set()
+    for name, source in sorted(config.segments.items()):
+        try:
+            segment = inspect_source(source, max_uncompressed_bytes=max_uncompressed_bytes)
+        except InputError as exc:
+            problems[name] = str(exc)
+            claimed.add((path_identity(source.path), source.entity))
+            continue
+        configured[name] = segment
+        claimed.add((path_identity(segment.path), segment.entity))
+        claimed.add((path_identity(source.path), segment.entity))
+    found: dict[str, Segment] = {}
+    taken = set(config.segments)
+    for folder in config.segments_dirs:
+        listing = _discover_folder(folder, warnings, max_uncompressed_bytes)
+        for segment in listing.segments.values():
+            if (path_identity(segment.path), segment.entity) in claimed:
+                continue
+            name = _free_name(segment, taken)
+            taken.add(name)
+            found[name] = replace(segment, name=name)
+        for name, reason in listing.problems.items():
+            free = _free_problem_name(name, taken)
+            taken.add(free)
+            problems[free] = reason
+    found.update(configured)
+    return SegmentDiscovery(
+        dict(sorted(found.items())), tuple(warnings), dict(sorted(problems.items()))
+    )
+
+
+def _free_name(segment: Segment, taken: set[str]) -> str:
+    if segment.name not in taken:
+        return segment.name
+    if segment.entity is not None:
+        base = segment_name(f"{segment.path.parent.name}-{segment.entity}")
+        candidate, number = base, 2
+    else:
+        label = segment.format_label
+        base = segment.name[: NAME_MAX - len(label) - 4]
+        candidate, number = f"{base}-{label}", 2
+    while candidate in taken:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
+
+
+def _free_problem_name(name: str, taken: set[str]) -> str:
+    candidate, number = name, 2
+    while candidate in taken:
+        candidate, number = f"{name}-{number}", number + 1
+    return candidate
+
+
+def _discover_folder(folder: Path, warnings: list[str], cap: int) -> SegmentDiscovery:
+    try:
+        if kind_of(folder) is not PathKind.FOLDER:
+            warnings.append(f"segments folder {folder} is a file, not a folder; skipped")
+            return SegmentDiscovery({})
+        entries = sorted(folder.iterdir())
+    except InputError as exc:
+        warnings.append(f"segments folder {exc}; skipped")
+        return SegmentDiscovery({})
+    except OSError as exc:
+        warnings.append(f"segments folder {folder} cannot be read ({exc.strerror}); skipped")
+        return SegmentDiscovery({})
+    has_manifest = any(e.name.lower().endswith(MANIFEST_SUFFIX) for e in entries)
+    segments: dict[str, Segment] = {}
+    problems: dict[str, str] = {}
+    for entry in entries:
+        if entry.name.startswith(HIDDEN_PREFIXES):
+            continue
+        try:
+            listing = _discover_entry(entry, folder, has_manifest=has_manifest, cap=cap)
+        except InputError as exc:
+            warnings.append(f"{exc}; skipped")
+            continue
+        if listing is None:
+            continue
+        warnings.extend(listing.warnings)
+        for segment in listing.segments.values():
+            name = _free_name(segment, set(segments) | set(problems))
+            segments[name] = replace(segment, name=name)
+        for name, reason in listing.problems.items():
+            problems[_free_problem_name(name, set(segments) | set(problems))] = reason
+    return SegmentDiscovery(segments, (), problems)
+
+
+def _discover_entry(
+    entry: Path, folder: Path, *, has_manifest: bool, cap: int
+) -> SegmentDiscovery | None:
+    """The segments one entry of a segments folder holds; None when it is to be ignored.
+
+    Raises InputError (a warning: skipped) for an entry that is no segment at all.
+    """
+    origin = str(folder)
+    lowered = entry.name.lower()
+    if lowered.endswith(_ENTITY_DOC_SUFFIX) and not lowered.endswith(MANIFEST_SUFFIX):
+        if has_manifest:
+            return None  # an entity definition, read through its manifest
+        raise InputError(f"{entry}: is a CDM entity definition without a manifest beside it")
+    kind = classify_name(entry.name)
+    stem = segment_name(kind.stem if kind is not None else entry.name)
+    looks_like_data = kind is not None or is_cdm_metadata(entry.name)
+    try:
+        what = kind_of(entry)
+    except InputError as exc:
+        if looks_like_data:
+            return SegmentDiscovery({}, (), {stem: str(exc)})
+        raise
+    if what is PathKind.FOLDER:
+        return _discover_subfolder(entry, origin, cap)
+    if not looks_like_data:
+        raise InputError(f"{entry}: is not a segment file (CSV, TSV, Parquet, NDJSON, gzip)")
+    try:
+        return inspect_all(entry, origin=origin, max_uncompressed_bytes=cap)
+    except InputError as exc:
+        if kind is not None and kind.confirm and not is_cdm_metadata(entry.name):
+            raise  # a .json file that is not NDJSON: not a segment
+        return SegmentDiscovery({}, (), {stem: str(exc)})
+
+
+def _discover_subfolder(entry: Path, origin: str, cap: int) -> SegmentDiscovery:
+    if not is_delta_table(entry) and find_metadata(entry) is None:
+        try:
+            folder_parts(entry)
+        except NotPartFolderError as exc:
+            raise InputError(f"{exc} (sub-folders of a segments folder are not searched)") from exc
+        except InputError:
+            pass  # a data set with a problem: inspect_all reports it under its name
+    name = segment_name(entry.name.removesuffix(".parquet").removesuffix(".delta"))
+    try:
+        return inspect_all(entry, name=None, origin=origin, max_uncompressed_bytes=cap)
+    except InputError as exc:
+        return SegmentDiscovery({}, (), {name: str(exc)})

@@ -1,0 +1,513 @@
+"""Segments: reading the rows of the files, folders, CDM entities and Delta tables discovery found.
+
+Discovery (:func:`find_segments`, :func:`inspect_path`, :func:`inspect_all`) lives in
+:mod:`cc_tui.engine.segments.discovery`. Reading (:func:`scan_segment`)
+gives a lazy Polars frame in which every column is ``pl.String`` (zip codes keep their leading
+zeros; typed Parquet/Delta values are written as Constant Contact reads them, see
+``scan.as_string``) and an empty string is null, whatever the format, so the e-mail
+rules see one kind of "no value". A segment of several files (a CDM entity's partitions, Spark
+part files) is read as one stream, in file order.
+
+Converted copies and their lifecycle: plain UTF-8 text and Parquet are scanned in place. A gzip
+file, or text in another encoding, is first copied to plain UTF-8 in the home's private cache,
+streamed in 4 MiB chunks (memory stays flat), with a cap on the decompressed size and a check
+of free disk. Polars 2.1 could stream gzip itself, but it silently returns the readable part of
+a truncated file; Python's gzip module raises instead, and the copy then serves every later pass
+of the run. :func:`prepare_segment` makes or reuses the copies; closing the
+:class:`PreparedSegment` (or leaving its ``with`` block) deletes them, and every copy is deleted
+when the process ends at the latest (see :mod:`cc_tui.engine.segments.copies`).
+
+Line endings: a file whose lines end in a bare CR is read with CR as the line end; one that
+mixes bare CRs with LF/CRLF is refused before reading (a bare CR would join two rows into one),
+the whole file being checked once per process and version of the file.
+
+Errors: Polars reads lazily, so a bad byte deep in a file only surfaces when the frame is
+collected. Collect inside ``with segment_read_errors(segment):`` to turn that into an
+:class:`~cc_tui.errors.InputError` naming the file, the place and the fix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import polars as pl
+
+from cc_tui.engine.segments.copies import (
+    DISK_FULL,
+    converted_copy,
+    copy_prefix,
+    data_files,
+    private_cache,
+    register_copy,
+    release_copies,
+)
+from cc_tui.engine.segments.file_bytes import (
+    HEAD_MAX_BYTES,
+    TextSource,
+    bare_cr_line,
+    count_json_lines,
+    find_decode_error,
+    is_polars_encoding,
+    read_text_head,
+    unreadable_error,
+)
+from cc_tui.engine.segments.folders import DELTA_LOG
+from cc_tui.engine.segments.model import Segment, SegmentFormat
+from cc_tui.engine.segments.path_checks import GLOB_CHARACTERS, PathKind, kind_of, polars_path
+from cc_tui.engine.segments.remote_storage import is_remote, remote_read_errors
+from cc_tui.engine.segments.scan import (
+    NDJSON_INFER_ROWS,
+    TextOptions,
+    as_string,
+    column_problem,
+    ndjson_columns,
+    parse_head,
+    scan_delta_table,
+    scan_ndjson_files,
+    scan_parquet_files,
+    scan_text,
+)
+from cc_tui.errors import InputError
+
+__all__ = [
+    "DEFAULT_PREVIEW_ROWS",
+    "ColumnInfo",
+    "PreparedSegment",
+    "count_rows",
+    "mapping_column_problems",
+    "needs_conversion",
+    "prepare_segment",
+    "preview",
+    "scan_segment",
+    "segment_columns",
+    "segment_read_errors",
+]
+
+DEFAULT_PREVIEW_ROWS = 20
+# Rows Polars looks at to guess column types for segment_columns (the scan itself never guesses).
+TYPE_INFER_ROWS = 1000
+# Errors of Polars' readers that are about the data they read.
+_POLARS_READ_ERRORS = (
+    pl.exceptions.ComputeError,
+    pl.exceptions.NoDataError,
+    pl.exceptions.SchemaError,
+    pl.exceptions.SchemaFieldNotFoundError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnInfo:
+    """A column of a segment, its type, and why it cannot be mapped (None: it can).
+
+    The type is the file's own (Parquet, Delta, a CDM attribute's ``dataType``) or Polars'
+    guess from the first rows (text formats).
+    """
+
+    name: str
+    dtype: str
+    problem: str | None = None
+
+    @property
+    def mappable(self) -> bool:
+        """True when the column can feed a Constant Contact field."""
+        return self.problem is None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedSegment:
+    """A segment ready for Polars: ``sources`` are plain UTF-8 text, NDJSON or Parquet files.
+
+    ``converted`` is True when they are decompressed or transcoded copies in the cache. Scan
+    as often as needed, then :meth:`close` (or use ``with``) to delete the copies.
+    """
+
+    segment: Segment
+    sources: tuple[Path, ...]
+    converted: bool = False
+    hive: tuple[dict[str, str], ...] = field(default=())
+
+    @property
+    def source(self) -> Path:
+        """The first (usually the only) source file."""
+        return self.sources[0] if self.sources else self.segment.path
+
+    def scan(self, columns: Sequence[str] | None = None) -> pl.LazyFrame:
+        """A lazy frame of ``columns`` (all when None), every one ``pl.String``."""
+        return _scan_prepared(self, columns)
+
+    def close(self) -> None:
+        """Delete the converted copies, if there are any."""
+        if self.converted:
+            release_copies(self.sources)
+
+    def __enter__(self) -> PreparedSegment:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def prepare_segment(segment: Segment, work_dir: Path | None = None) -> PreparedSegment:
+    """Make the segment scannable by Polars, converting gzip / non-UTF-8 text into the cache.
+
+    Raises InputError when a file is missing, is not a regular file, cannot be read, does not
+    decode, decompresses past the cap, or mixes line endings.
+    """
+    if segment.format is SegmentFormat.DELTA:
+        if is_remote(segment.path):
+            raise InputError(
+                f"{segment.path}: Delta Lake tables are read from local folders only. Fix: "
+                "point the segment at the table's Parquet files, or at a local copy"
+            )
+        if kind_of(segment.path) is not PathKind.FOLDER or not (segment.path / DELTA_LOG).is_dir():
+            raise InputError(f"{segment.path}: is no longer a Delta Lake table (no _delta_log)")
+        return PreparedSegment(segment, (segment.path,))
+    files = _files(segment)
+    converted = needs_conversion(segment)
+    if converted:
+        sources = tuple(converted_copy(segment, path, work_dir) for path in files)
+    else:
+        for path in files:
+            _check_readable(path)
+        sources = files
+    if segment.is_text and segment.line_end == "\n":
+        for path, source in zip(files, sources, strict=True):
+            _check_line_ends(segment, path, source)
+    if segment.rows_format is SegmentFormat.NDJSON:
+        sources = tuple(_ndjson_path(source) for source in sources)
+    return PreparedSegment(segment, sources, converted, _hive_values(segment, files))
+
+
+def _ndjson_path(source: Path) -> Path:
+    """``scan_ndjson`` reads a path as a pattern: a name with ``*?[`` gets a literal alias."""
+    if not GLOB_CHARACTERS.intersection(str(source)):
+        return source
+    aliased = polars_path(source, private_cache())
+    if aliased != source:
+        register_copy(aliased)
+    return aliased
+
+
+def _files(segment: Segment) -> tuple[Path, ...]:
+    try:
+        return data_files(segment)
+    except InputError:
+        raise
+    except OSError as exc:
+        raise unreadable_error(segment.path, exc) from exc
+
+
+def _hive_values(segment: Segment, files: Sequence[Path]) -> tuple[dict[str, str], ...]:
+    if segment.files or not segment.path.is_dir():
+        return ()
+    values = []
+    for path in files:
+        found = {}
+        for part in path.relative_to(segment.path).parts[:-1]:
+            key, sep, value = part.partition("=")
+            if sep:
+                found[key] = value
+        values.append(found)
+    return tuple(values) if any(values) else ()
+
+
+def scan_segment(
+    segment: Segment, columns: Sequence[str] | None = None, *, work_dir: Path | None = None
+) -> pl.LazyFrame:
+    """A lazy, streaming-friendly scan: ``columns`` (all when None), every one ``pl.String``.
+
+    A mapped column the segment lacks raises InputError listing the columns it has. A 0-byte
+    file gives zero rows (with the asked-for columns, so a run over it is a clean zero-row run).
+    """
+    return prepare_segment(segment, work_dir).scan(columns)
+
+
+@contextlib.contextmanager
+def segment_read_errors(segment: Segment) -> Iterator[None]:
+    """Turn OS, Polars and Delta read errors raised inside the block into InputErrors.
+
+    Errors about other files (a full disk while writing rejected rows, say) pass unchanged.
+    Storage failures of a remote segment are told as such (see ``remote_storage``).
+    """
+    try:
+        with remote_read_errors(segment.path):
+            yield
+    except InputError:
+        raise
+    except OSError as exc:
+        if not _about_segment(segment, exc):
+            raise
+        raise unreadable_error(segment.path, exc) from exc
+    except (EOFError, zlib.error) as exc:
+        raise unreadable_error(segment.path, exc) from exc
+    except _POLARS_READ_ERRORS as exc:
+        raise _explain(segment, exc) from exc
+    except Exception as exc:
+        if type(exc).__module__.split(".")[0] == "deltalake":
+            raise InputError(
+                f"{segment.path}: cannot be read as a Delta Lake table ({exc}). Fix: check "
+                "that the table is complete (its _delta_log and the files it names)"
+            ) from exc
+        raise
+
+
+def _about_segment(segment: Segment, exc: OSError) -> bool:
+    if exc.errno in DISK_FULL:
+        return False
+    if exc.filename is None:
+        return True  # Polars puts the path in the message, not in ``filename``
+    named = str(exc.filename)
+    if named.startswith(str(segment.path)):
+        return True
+    prefixes = {copy_prefix(path) for path in segment.files or (segment.path,)}
+    return any(Path(named).name.startswith(prefix) for prefix in prefixes)
+
+
+def needs_conversion(segment: Segment) -> bool:
+    """True when reading the segment first converts it (gzip, or an encoding Polars lacks)."""
+    if segment.format is SegmentFormat.DELTA:
+        return False
+    if segment.gzip:
+        return True
+    return not segment.is_columnar and not is_polars_encoding(segment.encoding)
+
+
+def _check_readable(path: Path) -> None:
+    try:
+        if kind_of(path) is not PathKind.FILE:
+            raise InputError(f"{path}: is a folder, not a file")
+    except InputError as exc:
+        if "does not exist" in str(exc):
+            raise unreadable_error(path, FileNotFoundError(2, "No such file or directory")) from exc
+        raise
+    try:
+        with path.open("rb") as stream:
+            stream.read(1)
+    except OSError as exc:
+        raise unreadable_error(path, exc) from exc
+
+
+class _LineEndChecks:
+    """Files whose line endings were checked, by (path, size, mtime): each version once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.done: set[tuple[str, int, int]] = set()
+
+
+_LINE_ENDS_CHECKED = _LineEndChecks()
+
+
+def _check_line_ends(segment: Segment, original: Path, source: Path) -> None:
+    info = source.stat()
+    key = (str(source.absolute()), info.st_size, info.st_mtime_ns)
+    with _LINE_ENDS_CHECKED.lock:
+        if key in _LINE_ENDS_CHECKED.done:
+            return
+    try:
+        line = bare_cr_line(source, segment.quote)
+    except OSError as exc:
+        raise unreadable_error(original, exc) from exc
+    if line is not None:
+        where = "of the uncompressed text " if segment.gzip else ""
+        raise InputError(
+            f"{original}: line {line:,} {where}ends with a bare carriage return (CR) while "
+            "other lines end with a line feed, so two rows would run together. Fix: save the "
+            "file with one kind of line ending (LF or CRLF)"
+        )
+    with _LINE_ENDS_CHECKED.lock:
+        _LINE_ENDS_CHECKED.done.add(key)
+
+
+def _text_options(segment: Segment) -> TextOptions:
+    return TextOptions(
+        delimiter=segment.delimiter or ("\t" if segment.format is SegmentFormat.TSV else ","),
+        quote=segment.quote,
+        header=segment.header,
+        columns=segment.columns,
+        line_end=segment.line_end,
+    )
+
+
+def _raw_scan(prepared: PreparedSegment) -> tuple[pl.LazyFrame, bool]:
+    """The scan of a prepared segment, and whether its columns are text already."""
+    segment = prepared.segment
+    sources = prepared.sources
+    fmt = segment.rows_format
+    if fmt is SegmentFormat.DELTA:
+        return scan_delta_table(segment.path), False
+    if fmt is SegmentFormat.PARQUET:
+        return scan_parquet_files(sources, prepared.hive or None), False
+    if fmt is SegmentFormat.NDJSON:
+        return scan_ndjson_files(sources, list(ndjson_columns(sources))), True
+    return scan_text(sources, _text_options(segment), prepared.hive or None), True
+
+
+def _scan_prepared(prepared: PreparedSegment, columns: Sequence[str] | None) -> pl.LazyFrame:
+    segment = prepared.segment
+    wanted = list(dict.fromkeys(columns)) if columns is not None else None
+    with segment_read_errors(segment):
+        if _all_empty(prepared):
+            return pl.LazyFrame(schema=dict.fromkeys(wanted or [], pl.String))
+        frame, text = _raw_scan(prepared)
+        schema = frame.collect_schema()
+    names = list(schema) if wanted is None else wanted
+    missing = [name for name in names if name not in schema]
+    if missing:
+        raise InputError(
+            f"{segment.path}: has no column {', '.join(repr(m) for m in missing)} (mapped in "
+            f"the export). Its columns are: {', '.join(repr(c) for c in schema) or 'none'}. "
+            f"Fix: map one of these columns instead"
+        )
+    if text and all(schema[name] == pl.String for name in names):
+        return frame.select(names)  # already String, "" already null (scan null_values)
+    return frame.select([as_string(name, schema[name]) for name in names])
+
+
+def _all_empty(prepared: PreparedSegment) -> bool:
+    if prepared.segment.format is SegmentFormat.DELTA:
+        return False
+    return all(source.is_file() and source.stat().st_size == 0 for source in prepared.sources)
+
+
+def _non_empty(prepared: PreparedSegment) -> tuple[Path, ...]:
+    return tuple(s for s in prepared.sources if not (s.is_file() and s.stat().st_size == 0))
+
+
+# --- information ----------------------------------------------------------------------------
+
+
+def segment_columns(segment: Segment) -> list[ColumnInfo]:
+    """The columns, their types and whether each can be mapped.
+
+    Parquet and Delta: the stored schema; a CDM entity: its attributes' types; NDJSON: the
+    kinds of value its first lines hold; CSV/TSV: Polars' guess from the first rows.
+    """
+    with segment_read_errors(segment):
+        if segment.column_types:
+            return [ColumnInfo(name, dtype) for name, dtype in segment.column_types]
+        if segment.is_columnar:
+            prepared = prepare_segment(segment)
+            if _all_empty(prepared):
+                return []
+            frame, _ = _raw_scan(prepared)
+            items = list(frame.collect_schema().items())
+            return [ColumnInfo(name, str(dtype), column_problem(dtype)) for name, dtype in items]
+        if segment.rows_format is SegmentFormat.NDJSON:
+            prepared = prepare_segment(segment)
+            kinds = ndjson_columns(_non_empty(prepared))
+            return [ColumnInfo(name, kind, column_problem(kind)) for name, kind in kinds.items()]
+        items = list(_head_frame(segment, TYPE_INFER_ROWS, typed=True).schema.items())
+    return [ColumnInfo(name, str(dtype)) for name, dtype in items]
+
+
+def mapping_column_problems(segment: Segment, columns: Sequence[str]) -> list[str]:
+    """Why mapped ``columns`` of ``segment`` cannot feed Constant Contact fields (lists...)."""
+    problems = []
+    known = {info.name: info for info in segment_columns(segment)}
+    for name in dict.fromkeys(columns):
+        info = known.get(name)
+        if info is not None and info.problem is not None:
+            problems.append(
+                f"Segment '{segment.name}' column '{name}' ({info.dtype}) {info.problem}; a "
+                "Constant Contact field takes one value. Fix: map another column, or flatten "
+                "this one into text before exporting."
+            )
+    return problems
+
+
+def preview(segment: Segment, rows: int = DEFAULT_PREVIEW_ROWS) -> pl.DataFrame:
+    """The first ``rows`` rows as :func:`scan_segment` would give them; reads only the start."""
+    with segment_read_errors(segment):
+        several = len(segment.files) > 1 or segment.path.is_dir()
+        if segment.is_columnar or (segment.rows_format is SegmentFormat.NDJSON and several):
+            return scan_segment(segment).head(rows).collect()
+        return _head_frame(segment, rows, typed=False)
+
+
+def count_rows(segment: Segment, *, work_dir: Path | None = None) -> int:
+    """Rows a full scan yields. Parquet and Delta: metadata only; text: a streaming count.
+
+    gzip and non-UTF-8 files are converted first (see :func:`prepare_segment`): the copy is
+    what the run scans next, so the work is not lost.
+    """
+    prepared = prepare_segment(segment, work_dir)
+    with segment_read_errors(segment):
+        if _all_empty(prepared):
+            return 0
+        if segment.rows_format is SegmentFormat.NDJSON:
+            return sum(count_json_lines(source) for source in prepared.sources)
+        frame, _ = _raw_scan(prepared)
+        return int(frame.select(pl.len()).collect().item())
+
+
+def _head_frame(segment: Segment, rows: int, *, typed: bool) -> pl.DataFrame:
+    """Parse the first ``rows`` rows from the first lines only (decompressed / transcoded)."""
+    options = _text_options(segment)
+    fmt = SegmentFormat.NDJSON if segment.rows_format is SegmentFormat.NDJSON else SegmentFormat.CSV
+    lines = rows + 2 if fmt is not SegmentFormat.NDJSON else max(rows, NDJSON_INFER_ROWS)
+    source = next(iter(_files(segment)), segment.path)
+    while True:
+        try:
+            data, complete = read_text_head(
+                source,
+                gz=segment.gzip,
+                encoding=segment.encoding,
+                min_lines=lines,
+                line_end=segment.line_end,
+            )
+        except UnicodeDecodeError as exc:
+            raise _explain(segment, exc) from exc
+        if not data.strip() and segment.columns:
+            return pl.DataFrame(schema=dict.fromkeys(segment.columns, pl.String))
+        if not complete and segment.line_end.encode() not in data:
+            # Not one line in 64 MiB: no segment looks like that (a bomb, a binary file).
+            raise InputError(
+                f"{segment.path}: has no line break in its first {HEAD_MAX_BYTES // 2**20} MiB, "
+                f"so it cannot be read as {segment.format_label}. Fix: check the file"
+            )
+        try:
+            return parse_head(data, fmt, options, rows, typed=typed)
+        except pl.exceptions.ComputeError:
+            # A quoted field with newlines may run past the lines read: read more and retry.
+            if complete or len(data) >= HEAD_MAX_BYTES:
+                raise
+            lines *= 4
+
+
+def _explain(segment: Segment, exc: Exception) -> InputError:
+    text = str(exc)
+    if "utf8" in text.lower().replace("-", "") or isinstance(exc, UnicodeDecodeError):
+        with contextlib.suppress(OSError, EOFError, zlib.error, InputError):
+            for source in _files(segment):
+                located = find_decode_error(
+                    TextSource(
+                        source,
+                        segment.name,
+                        segment.encoding,
+                        gz=segment.gzip,
+                        limit=segment.max_uncompressed_bytes,
+                    )
+                )
+                if located is not None:
+                    return located
+    first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return InputError(
+        f"{segment.path}: cannot be read as {segment.format_label} ({first_line}). Fix: check "
+        f"the file, or set format, delimiter or encoding under [segments.{segment.name}] in "
+        f"config.toml"
+    )

@@ -1,0 +1,149 @@
+"""What config.toml holds: exports and their mappings, segment entries, roles, and the whole
+validated configuration (:class:`AppConfig`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from cc_tui.models.connection import Connection
+from cc_tui.models.storage import StorageConnection
+
+__all__ = [
+    "DEFAULT_MAX_UNCOMPRESSED_GB",
+    "SEGMENT_FORMATS",
+    "AppConfig",
+    "Export",
+    "FieldMapping",
+    "Role",
+    "Roles",
+    "SegmentSource",
+]
+
+# The most a compressed segment may decompress to (config.toml: max_uncompressed_gb). Sized
+# for the largest segment a user plausibly has (10M profiles with many columns are a few GB);
+# a decompression bomb is refused long before, by its expansion ratio.
+DEFAULT_MAX_UNCOMPRESSED_GB = 20
+# The formats a [segments.NAME] entry may declare; without one cc-tui recognises the file.
+SEGMENT_FORMATS = ("csv", "tsv", "csv.gz", "tsv.gz", "parquet", "ndjson", "cdm", "delta")
+
+
+class Role(StrEnum):
+    """What an OS user may do, from ``[roles]`` in config.toml."""
+
+    ADMIN = "admin"
+    CONTRIBUTOR = "contributor"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldMapping:
+    """Which segment column feeds which Constant Contact field.
+
+    ``attributes`` maps a Constant Contact field (``job_title``, ``cf:loyalty_tier``...) to a
+    segment column, in the order the user gave them.
+    """
+
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+    def columns(self) -> dict[str, str]:
+        """Every mapped Constant Contact field name -> segment column, e-mail first."""
+        mapped = {"email": self.email}
+        if self.first_name:
+            mapped["first_name"] = self.first_name
+        if self.last_name:
+            mapped["last_name"] = self.last_name
+        mapped.update(self.attributes)
+        return mapped
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    """Segments sent to Constant Contact lists through a connection; saving never runs it."""
+
+    name: str
+    connection: str | None  # None once its connection was removed ("detached")
+    list_ids: tuple[str, ...]
+    segments: tuple[str, ...]
+    mapping: FieldMapping
+    schedule: str | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentSource:
+    """A segment named in ``[segments.NAME]`` (others are discovered in ``segments_dirs``).
+
+    Every option but ``path`` may be left out (None): cc-tui then recognises it from the file.
+    """
+
+    name: str
+    path: Path
+    format: str | None = None
+    """One of ``SEGMENT_FORMATS``: csv, tsv, csv.gz, tsv.gz, parquet, ndjson, cdm, delta."""
+    encoding: str | None = None
+    """Text encoding of CSV/TSV/NDJSON (``utf-8``, ``cp1252``...)."""
+    delimiter: str | None = None
+    """One character between CSV fields."""
+    quote: str | None = None
+    """One character around quoted CSV fields; ``""`` turns quoting off."""
+    header: bool | None = None
+    """Whether the first CSV line names the columns (None: files yes, Spark part folders no)."""
+    columns: tuple[str, ...] | None = None
+    """Column names of a headerless CSV, in file order."""
+    entity: str | None = None
+    """The entity of a CDM folder (``model.json`` or manifest) that this segment reads."""
+    snapshot: str | None = None
+    """A CDM folder's dated snapshot (``2026/11/29/0600``) to read instead of the newest."""
+
+
+@dataclass(frozen=True, slots=True)
+class Roles:
+    """OS user names per role; both empty means a single-user box where everyone is admin."""
+
+    admins: tuple[str, ...] = ()
+    contributors: tuple[str, ...] = ()
+
+    def role_of(self, user: str) -> Role | None:
+        """The role of an OS user, or None when the user has none."""
+        if not self.admins and not self.contributors:
+            return Role.ADMIN
+        if user in self.admins:
+            return Role.ADMIN
+        if user in self.contributors:
+            return Role.CONTRIBUTOR
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    """Everything in config.toml, validated."""
+
+    schema_version: int = 1
+    segments_dirs: tuple[Path, ...] = ()
+    theme: str = "cc-dark"
+    roles: Roles = field(default_factory=Roles)
+    segments: Mapping[str, SegmentSource] = field(default_factory=dict)
+    connections: Mapping[str, Connection] = field(default_factory=dict)
+    exports: Mapping[str, Export] = field(default_factory=dict)
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    max_uncompressed_gb: int = DEFAULT_MAX_UNCOMPRESSED_GB
+    """The most any compressed segment may decompress to, in GiB (a cap on disk and time)."""
+    bell: bool = True
+    """Ring the terminal bell when a run started in the app ends."""
+    storage: Mapping[str, StorageConnection] = field(default_factory=dict)
+    """Azure storage accounts that remote segments are read from (``[storage.NAME]``)."""
+
+    @property
+    def max_uncompressed_bytes(self) -> int:
+        """:attr:`max_uncompressed_gb` in bytes."""
+        return self.max_uncompressed_gb * 1024**3
+
+    def exports_using(self, connection: str) -> list[str]:
+        """Names of the exports that send through ``connection``."""
+        return sorted(name for name, exp in self.exports.items() if exp.connection == connection)

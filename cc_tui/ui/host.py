@@ -1,0 +1,58 @@
+"""What a screen or a widget may ask of the app (:class:`AppHost`), without importing it.
+
+The app imports its screens to show them; a screen that imported the app back (even for a type)
+would close an import circle. Screens name this protocol instead, and reach the app through
+:func:`host`; ``CcTuiApp`` meets it (mypy checks that where the app is defined).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol, cast
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+    from cc_tui.engine.services import Services
+    from cc_tui.next_steps import NextSteps
+    from cc_tui.store.run_history import RunHistory
+    from cc_tui.ui.runs import RunManager
+
+__all__ = ["AppHost", "host"]
+
+
+class AppHost(Protocol):
+    """The app as its screens see it: the back end, the runs, keys and navigation."""
+
+    @property
+    def services(self) -> Services:
+        """Stores and services of this home (the one way screens reach the back end)."""
+
+    @property
+    def runs(self) -> RunManager:
+        """Runs started in this session."""
+
+    @property
+    def run_history(self) -> RunHistory:
+        """Every run recorded in this home."""
+
+    @property
+    def focus_export(self) -> str | None:
+        """The export the app was opened on (``cc-tui demo``), if any."""
+
+    @property
+    def next_steps(self) -> NextSteps:
+        """What to do next, in the app's own actions and keys (for messages shown here)."""
+
+    def key_for(self, binding_id: str) -> str:
+        """The key of ``binding_id`` as the footer shows it (config.toml's [keymap] applied)."""
+
+    def show_run(self, export: str) -> None:
+        """Open the run view of ``export``'s latest run."""
+
+    def show_history(self, export: str | None = None, run_id: str | None = None) -> None:
+        """Open the run history (of ``export``, or every run), ``run_id`` highlighted."""
+
+
+def host(node: DOMNode) -> AppHost:
+    """The app ``node`` belongs to, as an :class:`AppHost` (every cc-tui screen runs in one)."""
+    return cast("AppHost", node.app)
