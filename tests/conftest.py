@@ -51,3 +51,12 @@ def start_emulator() -> Iterator[StartEmulator]:
 def emulator(start_emulator: StartEmulator) -> EmulatorServer:
     """An emulator with default settings, seeded demo data, on a free loopback port."""
     return start_emulator()
+
+
+@pytest.fixture(autouse=True)
+def cc_services(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """Every cc-tui service a test starts is stopped at its end (tests/service/launcher.py)."""
+    from tests.service.launcher import service_launcher
+
+    with service_launcher(monkeypatch) as launcher:
+        yield launcher

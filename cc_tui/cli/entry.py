@@ -15,6 +15,7 @@ from cc_tui.cli import (
     run_commands,
     scheduler_command,
     segment_commands,
+    service_commands,
 )
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output
@@ -42,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: $CC_TUI_HOME, else the platform's user folders)",
     )
     parser.add_argument(
+        "--service",
+        metavar="PATH",
+        default=None,
+        help="the socket of a shared cc-tui service (default: $CC_TUI_SERVICE_SOCKET, else "
+        "your own service of the home, started when first needed)",
+    )
+    parser.add_argument(
         "--verbose",
         "-v",
         action="count",
@@ -66,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_commands.register(commands)
     demo.register(commands)
     scheduler_command.register(commands)
+    service_commands.register(commands)
     return parser
 
 
