@@ -120,7 +120,7 @@ def _status(ctx: CommandContext) -> int:
     )
     ctx.out.print(f"home: {state.home}")
     ctx.out.print(f"socket: {state.socket}")
-    ctx.out.print(f"clients connected: {state.clients}")
+    ctx.out.print(f"clients connected: {state.clients} (you are {state.you})")
     if not state.runs:
         ctx.out.print("runs going: none")
     else:

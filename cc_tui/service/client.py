@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from cc_tui.errors import EXIT_FAILED, CcTuiError
+from cc_tui.errors import EXIT_FAILED, AccessDeniedError, CcTuiError
 from cc_tui.paths import AppPaths, open_private_fd
 from cc_tui.service.locate import SOCKET_ENV, ServiceFiles
 from cc_tui.service.protocol import (
@@ -106,7 +106,7 @@ def connect(paths: AppPaths, files: ServiceFiles, *, autostart: bool = True) -> 
                 )
             ) from None
     except PermissionError:
-        raise ServiceUnavailableError(
+        raise AccessDeniedError(
             f"You may not connect to the cc-tui service on {files.socket}: it is another "
             "user's (a team's service is started with --shared)."
         ) from None

@@ -166,6 +166,9 @@ class ServiceState(_Message, tag="service.state", frozen=True):
 
     pid: int
     user: str
+    """The OS user the service runs as."""
+    you: str
+    """The OS user the service knows the asking client as (from the kernel)."""
     started_at: datetime
     home: str
     socket: str

@@ -367,6 +367,7 @@ class ServiceServer:
         return ServiceState(
             pid=os.getpid(),
             user=self._owner.user,
+            you=peer.user,
             started_at=self._started_at,
             home=str(self.paths.config_dir),
             socket=str(self.files.socket),
