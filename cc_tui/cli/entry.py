@@ -79,9 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _open_app(ctx: CommandContext) -> int:
+    from cc_tui.service.async_client import ServiceLink
     from cc_tui.ui.launch import run_app
 
-    return run_app(ctx.services)
+    return run_app(ctx.services, service=ServiceLink(ctx.paths, ctx.service_files))
 
 
 def _emulator(ctx: CommandContext) -> int:
