@@ -152,6 +152,8 @@ def _run(ctx: CommandContext) -> int:
 
     args = ctx.args
     name: str = args.name
+    if args.cancel or args.attach:
+        _require_service(ctx, name)
     if args.cancel:
         answer = request(ctx.paths, ctx.service_files, RunCancel(export=name), autostart=False)
         ctx.out.print(answer.message if isinstance(answer, Done) else f"Asked to cancel {name}.")
@@ -176,6 +178,19 @@ def _run(ctx: CommandContext) -> int:
     else:
         print_summary(ctx.out, ended.record)
     return ended.exit_code
+
+
+def _require_service(ctx: CommandContext, name: str) -> None:
+    """No service, no run to watch or cancel: say so in the words of the run."""
+    from cc_tui.errors import RunError
+    from cc_tui.service.client import service_answers
+
+    files = ctx.service_files
+    if not files.shared_socket and not service_answers(files):
+        raise RunError(
+            f"No run of '{name}' is going: no cc-tui service runs for this home. Its past "
+            f"runs: cc-tui history --export {name}."
+        )
 
 
 def _detached(ctx: CommandContext, name: str, stream: RunStream) -> int:

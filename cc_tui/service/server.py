@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from cc_tui.engine.scheduler import Scheduler
 
 __all__ = [
+    "FIRST_INTENT_TIMEOUT",
     "SHARED_SOCKET_MODE",
     "SOCKET_MODE",
     "ServiceAlreadyRunningError",
@@ -68,6 +69,7 @@ __all__ = [
 
 SOCKET_MODE = 0o600  # single user: only the owner may connect
 SHARED_SOCKET_MODE = 0o666  # a team's service: every local user may connect; roles decide
+FIRST_INTENT_TIMEOUT = 30.0  # seconds a new client has to send its intent
 _CLOSE_GRACE = 10.0  # seconds clients are given to read a stopped run's record
 _THREAD_START_TIMEOUT = 60.0  # seconds an in-process service may take to listen
 _log = logging.getLogger(__name__)
@@ -203,15 +205,16 @@ class ServiceServer:
         self._writers.add(writer)
         try:
             peer = peer_of(writer.get_extra_info("socket"))
-            intent = await _read_intent(reader)
+            # A client that connects and says nothing does not hold a connection for ever.
+            intent = await asyncio.wait_for(_read_intent(reader), FIRST_INTENT_TIMEOUT)
             if intent is not None:
                 await self._answer(intent, peer, reader, writer)
         except ProtocolError as exc:
             await _send(writer, Failure(message=str(exc), exit_code=EXIT_USAGE))
         except CcTuiError as exc:
             await _send(writer, Failure(message=str(exc), exit_code=exc.exit_code))
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client went away; its run (if any) goes on
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
+            pass  # the client went away (or never spoke); its run (if any) goes on
         except Exception as exc:  # one client's bad luck must not stop the service
             _log.exception("while serving a client")
             with contextlib.suppress(ConnectionError):
