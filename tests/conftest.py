@@ -82,3 +82,12 @@ def container_name() -> str:
     import uuid
 
     return f"t-{uuid.uuid4().hex[:20]}"
+
+
+@pytest.fixture(autouse=True)
+def cc_services(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """Every cc-tui service a test starts is stopped at its end (tests/service/launcher.py)."""
+    from tests.service.launcher import service_launcher
+
+    with service_launcher(monkeypatch) as launcher:
+        yield launcher

@@ -11,6 +11,7 @@ from cc_tui.paths import AppPaths
 
 if TYPE_CHECKING:  # the services (Polars, httpx) load when a command first uses them
     from cc_tui.engine.services import Services
+    from cc_tui.service.locate import ServiceFiles
 
 __all__ = ["CommandContext"]
 
@@ -27,6 +28,13 @@ class CommandContext:
     def paths(self) -> AppPaths:
         """The home the command works in (``--home`` or ``CC_TUI_HOME`` or the platform's)."""
         return AppPaths.resolve(self.args.home)
+
+    @property
+    def service_files(self) -> ServiceFiles:
+        """Where this home's service listens (``--service`` or CC_TUI_SERVICE_SOCKET first)."""
+        from cc_tui.service.locate import service_files
+
+        return service_files(self.paths, getattr(self.args, "service", None))
 
     @property
     def services(self) -> Services:

@@ -14,6 +14,7 @@ from cc_tui.cli import (
     run_commands,
     scheduler_command,
     segment_commands,
+    service_commands,
     storage_commands,
 )
 from cc_tui.cli.context import CommandContext
@@ -43,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: $CC_TUI_HOME, else the platform's user folders)",
     )
     parser.add_argument(
+        "--service",
+        metavar="PATH",
+        default=None,
+        help="the socket of a shared cc-tui service (default: $CC_TUI_SERVICE_SOCKET, else "
+        "your own service of the home, started when first needed)",
+    )
+    parser.add_argument(
         "--verbose",
         "-v",
         action="count",
@@ -68,13 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.register(commands)
     scheduler_command.register(commands)
     storage_commands.register(commands)
+    service_commands.register(commands)
     return parser
 
 
 def _open_app(ctx: CommandContext) -> int:
+    from cc_tui.service.async_client import ServiceLink
     from cc_tui.ui.launch import run_app
 
-    return run_app(ctx.services)
+    return run_app(ctx.services, service=ServiceLink(ctx.paths, ctx.service_files))
 
 
 def _emulator(ctx: CommandContext) -> int:

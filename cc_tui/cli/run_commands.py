@@ -17,7 +17,7 @@ from cc_tui.cli import history_repair
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output, Visible
 from cc_tui.engine.progress import RunEvent, RunProgress
-from cc_tui.errors import EXIT_FAILED, EXIT_RESUMABLE, EXIT_USAGE, CcTuiError
+from cc_tui.errors import EXIT_RESUMABLE
 from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.run_words import (
     batches_phrase,
@@ -28,12 +28,17 @@ from cc_tui.run_words import (
     status_word,
     time_sentence,
 )
+from cc_tui.service.outcome import EXIT_CODES, exit_code
 from cc_tui.store.run_history import RunHistory
 from cc_tui.units import duration_text, utc_time_text
 
 if TYPE_CHECKING:  # the runner (Polars, httpx) is imported by the commands that run
+    from collections.abc import Callable
+
     from cc_tui.engine.run_options import RunOptions
     from cc_tui.engine.runner import ExportRunner
+    from cc_tui.service.client import RunStream
+    from cc_tui.service.protocol import RunEnded
 
 __all__ = [
     "EXIT_CODES",
@@ -44,15 +49,9 @@ __all__ = [
     "print_summary",
     "register",
     "run_export",
+    "watch_run",
 ]
 
-EXIT_CODES = {
-    RunStatus.SUCCEEDED: 0,
-    RunStatus.PARTIAL: EXIT_FAILED,
-    RunStatus.FAILED: EXIT_FAILED,
-    RunStatus.INTERRUPTED: EXIT_RESUMABLE,
-    RunStatus.RUNNING: EXIT_FAILED,
-}
 _DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 # The sender's DEFAULT_ACTIVITY_DEADLINE, as written on the command line: argparse passes a
 # text default through ``type``, so parsing needs no import of the sender (tests hold the two
@@ -80,9 +79,29 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Run an export: read its segments, send every valid contact once, confirm "
         "it through Constant Contact. An interrupted run of the export is resumed unless "
         "--restart. Exit codes: 0 done, 1 failed or contacts refused, 2 usage/config/input "
-        "error, 3 stopped but resumable, 130 Ctrl-C.",
+        "error, 3 stopped but resumable, 130 Ctrl-C. The cc-tui service (started when first "
+        "needed) carries the run out: it goes on if this command's terminal goes away, and "
+        "Ctrl-C stops it (resumable).",
     )
     run.add_argument("name", metavar="NAME")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument(
+        "--detach",
+        action="store_true",
+        help="start the run in the service, print its id and return (exit 0); watch it "
+        "later with --attach",
+    )
+    where.add_argument(
+        "--attach",
+        action="store_true",
+        help="watch the run of NAME going on in the service (or the last one that ended "
+        "since it started) and exit with its exit code; Ctrl-C leaves it running",
+    )
+    where.add_argument(
+        "--cancel",
+        action="store_true",
+        help="stop the run of NAME going on in the service at its next batch boundary (resumable)",
+    )
     run.add_argument(
         "--dry-run",
         action="store_true",
@@ -128,31 +147,168 @@ def _duration(text: str) -> float:
 
 
 def _run(ctx: CommandContext) -> int:
-    from cc_tui.engine.run_options import RunOptions
-    from cc_tui.engine.runner import ExportRunner
-    from cc_tui.engine.sending import SenderTiming
+    from cc_tui.service.client import RunStream, connect, request
+    from cc_tui.service.protocol import Done, RunAttach, RunCancel, RunStart
 
-    timing = SenderTiming(activity_deadline=ctx.args.activity_deadline)
-    options = RunOptions(dry_run=ctx.args.dry_run, restart=ctx.args.restart, timing=timing)
-    runner = ExportRunner(ctx.services, transport=ctx.services.transport)
-    record = run_export(ctx, ctx.args.name, options, quiet=ctx.args.json, runner=runner)
-    if ctx.args.json:
-        ctx.out.json(record.to_json())
+    args = ctx.args
+    name: str = args.name
+    if args.cancel or args.attach:
+        _require_service(ctx, name)
+    if args.cancel:
+        answer = request(ctx.paths, ctx.service_files, RunCancel(export=name), autostart=False)
+        ctx.out.print(answer.message if isinstance(answer, Done) else f"Asked to cancel {name}.")
+        return 0
+    intent: RunStart | RunAttach = (
+        RunAttach(export=name)
+        if args.attach
+        else RunStart(
+            export=name,
+            dry_run=args.dry_run,
+            restart=args.restart,
+            activity_deadline=args.activity_deadline,
+        )
+    )
+    with RunStream(connect(ctx.paths, ctx.service_files, autostart=not args.attach)) as stream:
+        stream.send(intent)
+        if args.detach:
+            return _detached(ctx, name, stream)
+        ended = watch_run(ctx, name, stream, quiet=args.json, attached=args.attach)
+    if args.json:
+        ctx.out.json(ended.record.to_json())
     else:
-        print_summary(ctx.out, record)
-    return exit_code(record, runner.ended_by)
+        print_summary(ctx.out, ended.record)
+    return ended.exit_code
 
 
-def exit_code(record: RunRecord, ended_by: CcTuiError | None = None) -> int:
-    """The exit code of a run that ended as ``record``, ``ended_by`` that error if one.
+def _require_service(ctx: CommandContext, name: str) -> None:
+    """No service, no run to watch or cancel: say so in the words of the run."""
+    from cc_tui.errors import RunError
+    from cc_tui.service.client import service_answers
 
-    A run failed by an error a person must fix in the input (a segment that became unreadable
-    or malformed after pass 1, say: exit 2) exits as that error does before the run.
+    files = ctx.service_files
+    if not files.shared_socket and not service_answers(files):
+        raise RunError(
+            f"No run of '{name}' is going: no cc-tui service runs for this home. Its past "
+            f"runs: cc-tui history --export {name}."
+        )
+
+
+def _detached(ctx: CommandContext, name: str, stream: RunStream) -> int:
+    """Wait until the run exists (its id is known), print the id, leave it to the service."""
+    from cc_tui.service.protocol import RunProgressed
+
+    seen: list[RunProgress] = []
+    ended = _follow(stream, name, seen.append, lambda _: None, until=RunProgressed)
+    if ended is not None:  # it ended before this client saw it begin
+        if ctx.args.json:
+            ctx.out.json(ended.record.to_json())
+        else:
+            print_summary(ctx.out, ended.record)
+        return ended.exit_code
+    run_id = seen[0].run_id if seen else ""
+    if ctx.args.json:
+        ctx.out.json({"run_id": run_id, "export": name, "status": "running"})
+    else:
+        ctx.out.print(run_id)
+    ctx.out.note(
+        f"Run {run_id} of {name} goes on in the cc-tui service. Watch it: "
+        f"{_run_command(ctx, name)} --attach · stop it: {_run_command(ctx, name)} --cancel"
+    )
+    return 0
+
+
+def watch_run(
+    ctx: CommandContext, name: str, stream: RunStream, *, quiet: bool, attached: bool = False
+) -> RunEnded:
+    """Show a run the service streams, live on a terminal, event lines otherwise.
+
+    Ctrl-C asks the service to stop the run at a batch boundary (it stays resumable) and
+    waits for its record; with ``attached`` (a watcher of a run started elsewhere) Ctrl-C
+    only leaves, and the run goes on. Either way the interruption goes on to the caller.
     """
-    failed = record.status is RunStatus.FAILED
-    if failed and ended_by is not None and ended_by.exit_code == EXIT_USAGE:
-        return EXIT_USAGE
-    return EXIT_CODES[record.status]
+    display = _LiveDisplay(ctx.out) if ctx.out.errors.is_terminal else None
+
+    def on_event(event: RunEvent) -> None:
+        if display is not None:
+            display.add_event(event)
+        elif not quiet:
+            ctx.out.note(f"{event.at:%H:%M:%S} {event.message}")
+
+    def on_progress(progress: RunProgress) -> None:
+        if display is not None:
+            display.update(progress)
+
+    def follow() -> RunEnded:
+        ended = _follow(stream, name, on_progress, on_event)
+        assert ended is not None  # followed to the end
+        return ended
+
+    try:
+        if display is None:
+            return follow()
+        # Live refreshes outside Output.print: its renderable makes its own text visible.
+        with Live(
+            Visible(display), console=ctx.out.errors, refresh_per_second=10, transient=True
+        ) as live:
+            display.live = live
+            return follow()
+    except KeyboardInterrupt:
+        if attached:
+            ctx.out.note(
+                f"Left the run of {name}: it goes on in the cc-tui service. Stop it with "
+                f"{_run_command(ctx, name)} --cancel."
+            )
+            raise
+        record = _cancel(stream, name)
+        _say_interrupted(ctx, name, record, as_json=quiet)
+        raise
+
+
+def _follow(
+    stream: RunStream,
+    name: str,
+    on_progress: Callable[[RunProgress], None],
+    on_event: Callable[[RunEvent], None],
+    *,
+    until: type | None = None,
+) -> RunEnded | None:
+    """Feed a run's stream to the observers until it ends (or an ``until`` message comes)."""
+    from cc_tui.service.client import RemoteError, ServiceUnavailableError
+    from cc_tui.service.protocol import Failure, RunEnded, RunLogged, RunProgressed
+
+    for answer in stream.answers():
+        if isinstance(answer, RunProgressed):
+            on_progress(answer.progress)
+        elif isinstance(answer, RunLogged):
+            on_event(answer.event)
+        elif isinstance(answer, RunEnded):
+            return answer
+        elif isinstance(answer, Failure):
+            raise RemoteError(answer.message, answer.exit_code)
+        if until is not None and isinstance(answer, until):
+            return None
+    error = ServiceUnavailableError(
+        f"The cc-tui service went away before the run of {name} ended; the run resumes with "
+        f"cc-tui run {name}."
+    )
+    error.exit_code = EXIT_RESUMABLE
+    raise error
+
+
+def _cancel(stream: RunStream, name: str) -> RunRecord | None:
+    """Ask the service to stop the run and wait for its record (None: it had not begun).
+
+    A second Ctrl-C leaves at once; the service still stops the run.
+    """
+    from cc_tui.service.client import RemoteError
+    from cc_tui.service.protocol import RunCancel
+
+    try:
+        stream.send(RunCancel(export=name))
+        ended = _follow(stream, name, lambda _: None, lambda _: None)
+    except (RemoteError, OSError):
+        return None
+    return ended.record if ended is not None else None
 
 
 def run_export(
@@ -163,7 +319,8 @@ def run_export(
     quiet: bool = False,
     runner: ExportRunner | None = None,
 ) -> RunRecord:
-    """Run ``name`` with a live display on a terminal, event lines otherwise.
+    """Run ``name`` in this process with a live display on a terminal, event lines otherwise
+    (the demo's temporary home; ``cc-tui run`` goes through the service: :func:`watch_run`).
 
     Ctrl-C stops the run at a batch boundary (it stays resumable); before the interruption
     goes on to the caller, the person is told where the run stands and that running the same
@@ -204,12 +361,12 @@ def run_export(
             return asyncio.run(go())
     except KeyboardInterrupt:
         record = runner.history.get(seen[0]) if seen else None
-        _say_interrupted(ctx, name, record, options, as_json=quiet)
+        _say_interrupted(ctx, name, record, as_json=quiet)
         raise
 
 
 def _say_interrupted(
-    ctx: CommandContext, name: str, record: RunRecord | None, options: RunOptions, *, as_json: bool
+    ctx: CommandContext, name: str, record: RunRecord | None, *, as_json: bool
 ) -> None:
     """What Ctrl-C left behind, and how to go on."""
     if record is None:

@@ -1,9 +1,13 @@
-"""``cc-tui scheduler``: run exports on their schedules until Ctrl-C."""
+"""``cc-tui scheduler``: the home's service in the foreground, which runs scheduled exports.
+
+The scheduler lives in the cc-tui service (``cc-tui service start``); this command is kept for
+scripts and units written before the service: it serves the home in the foreground until
+Ctrl-C or SIGTERM, and ``--list`` shows the plan.
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -25,8 +29,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "scheduler",
         help="run exports on their schedules until stopped",
         description="Run every enabled export that has a schedule (cron, UTC) each time its "
-        "schedule fires, until Ctrl-C. config.toml is read again every minute. Runs still "
-        "going when stopped are interrupted and resume at their next time.",
+        "schedule fires, until Ctrl-C. The scheduler lives in the cc-tui service: this serves "
+        "the home in the foreground, as `cc-tui service start --foreground` does (so other "
+        "clients may run and watch exports meanwhile). config.toml is read again every "
+        "minute. Runs still going when stopped are interrupted and resume at their next time.",
     )
     scheduler.add_argument(
         "--list",
@@ -37,33 +43,19 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _scheduler(ctx: CommandContext) -> int:
-    import asyncio  # an event loop only for the commands that run one
-
-    from cc_tui.engine.run_options import RunOptions
-    from cc_tui.engine.runner import ExportRunner
+    from cc_tui.cli.service_commands import serve_in_foreground
     from cc_tui.engine.scheduler import Scheduler
 
-    services = ctx.services
-    runner = ExportRunner(services, transport=services.transport)
+    async def never(name: str) -> RunRecord:  # the plan only: nothing is run from here
+        raise AssertionError(name)
 
-    def run_export(name: str) -> Coroutine[object, object, RunRecord]:
-        return runner.run(name, RunOptions())
-
-    def report(line: str) -> None:
-        ctx.out.print(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC  {line}")
-
-    scheduler = Scheduler(services.config.load, run_export, report=report)
+    scheduler = Scheduler(ctx.services.config.load, never, report=ctx.out.note)
     scheduler.refresh(datetime.now(UTC))
     _show_plan(ctx, scheduler)
     if ctx.args.list:
         return 0
-
-    async def main() -> None:
-        await scheduler.run(asyncio.Event())
-
-    ctx.out.note("Scheduler running; Ctrl-C stops it.")
-    asyncio.run(main())
-    return 0
+    ctx.out.note("Scheduler running in the cc-tui service; Ctrl-C stops it.")
+    return serve_in_foreground(ctx, shared=False)
 
 
 def _show_plan(ctx: CommandContext, scheduler: Scheduler) -> None:

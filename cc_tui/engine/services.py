@@ -6,7 +6,8 @@ through it; tests build one over a temporary home and an in-process transport.
 
 from __future__ import annotations
 
-import getpass
+import os
+import pwd
 from dataclasses import dataclass
 
 import httpx
@@ -25,11 +26,17 @@ __all__ = ["Services", "current_os_user"]
 
 
 def current_os_user() -> str:
-    """The OS user name that roles, consent and the audit log refer to."""
+    """The OS user name that roles, consent and the audit log refer to.
+
+    The password database's name of this process's effective uid, never ``LOGNAME`` or
+    ``USER``: anyone can set those (``LOGNAME=alice cc-tui ...``). A uid without an entry
+    (some containers) is ``uid:N``, as the service names such a peer.
+    """
+    uid = os.geteuid()
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (some containers)
-        return "unknown"
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid:{uid}"
 
 
 @dataclass(slots=True)

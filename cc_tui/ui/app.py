@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import httpx
 from textual.app import App
@@ -41,6 +41,9 @@ from cc_tui.ui.themes import (
     shipped_themes_dir,
 )
 from cc_tui.ui.widgets.run_summary import RunSummary
+
+if TYPE_CHECKING:
+    from cc_tui.service.async_client import ServiceLink
 
 __all__ = ["CcTuiApp"]
 
@@ -94,12 +97,13 @@ class CcTuiApp(App[int]):
         run_options: RunOptions | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         focus_export: str | None = None,
+        service: ServiceLink | None = None,
     ) -> None:
         super().__init__()
         self._services = services
         history = RunHistory(services.history)
         runner = ExportRunner(services, transport=transport or services.transport)
-        self._runs = RunManager(self, runner, history, options=run_options)
+        self._runs = RunManager(self, runner, history, options=run_options, service=service)
         self.run_history = history
         self.focus_export = focus_export
         self._themes_ready = False
@@ -151,6 +155,7 @@ class CcTuiApp(App[int]):
         from cc_tui.ui.screens.home import HomeScreen
 
         self.push_screen(HomeScreen())
+        self._runs.reattach()  # runs going in the service, started from another session
         self.call_after_refresh(_freeze_startup_objects)
 
     def _register_themes(self) -> None:
@@ -316,9 +321,12 @@ class CcTuiApp(App[int]):
             self.push_screen(HelpModal(self.screen, self.focused))
 
     def action_quit_app(self) -> None:
-        """Quit; while runs are active, ask first (they stay resumable)."""
+        """Quit; while runs of this process are active, ask first (they stay resumable).
+
+        Runs of the cc-tui service go on when the app quits: nothing to ask.
+        """
         active = self._runs.active()
-        if not active:
+        if not active or self._runs.outlive_app:
             self.exit(0)
             return
         from cc_tui.ui.screens.confirm import ConfirmModal

@@ -1,9 +1,16 @@
-"""The runs this app started: one worker each, their latest state, and a signal on change.
+"""The runs this app watches: one worker each, their latest state, and a signal on change.
 
 Runs go on when their view is closed, and several exports can run at once (each export at
-most once). The engine reports through callbacks; they become app messages (``RunProgressed``
-and friends, so tests can record them), the app hands them back here, and widgets that show
-runs subscribe to :attr:`RunManager.changed` instead of polling.
+most once). With a :class:`~cc_tui.service.async_client.ServiceLink` (the app started by
+``cc-tui``), the runs are the cc-tui service's: a worker sends the intent and turns the
+service's stream into app messages; runs go on when the app quits, and on start-up the app
+attaches to the runs already going for its home (:meth:`RunManager.reattach`), so an app
+opened in another SSH session watches them live and can cancel them. Without one (tests that
+pass their own transport or timing), the engine runs in this process.
+
+Either way the reports become app messages (``RunProgressed`` and friends, so tests can record
+them), the app hands them back here, and widgets that show runs subscribe to
+:attr:`RunManager.changed` instead of polling.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from cc_tui.ui.messages import (
 
 if TYPE_CHECKING:
     from textual.app import App
+
+    from cc_tui.service.async_client import ServiceLink
 
 __all__ = ["ActiveRun", "RunManager"]
 
@@ -70,8 +79,10 @@ class RunManager:
         history: RunHistory,
         *,
         options: RunOptions | None = None,
+        service: ServiceLink | None = None,
     ) -> None:
         self._app = app
+        self._service = service
         self._runner = runner
         self._history = history
         self._options = options or RunOptions()
@@ -79,6 +90,11 @@ class RunManager:
         """How messages of runs started here name the next step (the app sets its own)."""
         self.runs: dict[str, ActiveRun] = {}
         self.changed: Signal[str] = Signal(app, "runs-changed")
+
+    @property
+    def outlive_app(self) -> bool:
+        """True when runs are the service's: they go on when the app quits."""
+        return self._service is not None
 
     def get(self, export: str) -> ActiveRun | None:
         """The latest run of ``export`` this session, if any."""
@@ -101,8 +117,13 @@ class RunManager:
         self.runs[export] = run
         options = replace(self._options, dry_run=dry_run, restart=restart, steps=self.steps)
         verb = "Preview" if dry_run else "Run"
+        work = (
+            self._work(export, options)
+            if self._service is None
+            else self._watch(export, self._service, options=options)
+        )
         run.worker = self._app.run_worker(
-            self._work(export, options),
+            work,
             group="runs",
             name=f"run:{export}",
             description=f"{verb} of export {export}",
@@ -118,8 +139,100 @@ class RunManager:
         if run is None or not run.running or run.worker is None:
             return False
         run.cancel_requested = True
-        run.worker.cancel()
+        if self._service is None:
+            run.worker.cancel()
+            return True
+        # The service stops the run; its record comes back through the run's own stream.
+        self._app.run_worker(
+            self._cancel_in_service(export, self._service),
+            group="runs",
+            description=f"Cancel of export {export}",
+            exit_on_error=False,
+        )
         return True
+
+    def reattach(self) -> None:
+        """Watch the runs already going in this home's service (started elsewhere)."""
+        if self._service is not None:
+            self._app.run_worker(
+                self._reattach(self._service),
+                group="runs",
+                description="Runs going in the cc-tui service",
+                exit_on_error=False,
+            )
+
+    async def _reattach(self, service: ServiceLink) -> None:
+        from cc_tui.service.client import ServiceUnavailableError
+        from cc_tui.service.protocol import RunsList, RunsListed
+
+        try:
+            answer = await service.ask(RunsList(), autostart=False)
+        except ServiceUnavailableError:
+            return  # no service: nothing runs
+        if not isinstance(answer, RunsListed):
+            return
+        for info in answer.runs:
+            if self.is_running(info.export):
+                continue
+            run = ActiveRun(export=info.export, dry_run=info.dry_run, progress=info.progress)
+            self.runs[info.export] = run
+            run.worker = self._app.run_worker(
+                self._watch(info.export, service, options=None),
+                group="runs",
+                name=f"run:{info.export}",
+                description=f"Run of export {info.export}",
+                exit_on_error=False,
+            )
+            self.changed.publish(info.export)
+
+    async def _watch(
+        self, export: str, service: ServiceLink, *, options: RunOptions | None
+    ) -> None:
+        """Start (``options``) or attach to (None) the service's run of ``export``; turn its
+        stream into app messages until it ends. Cancelling this worker (the app quits) only
+        hangs up: the run goes on in the service."""
+        from cc_tui.service.protocol import (
+            Failure,
+            RunAttach,
+            RunEnded,
+            RunLogged,
+            RunStart,
+        )
+        from cc_tui.service.protocol import RunProgressed as Progressed
+
+        app = self._app
+        stream = await service.open()
+        try:
+            if options is None:
+                await stream.send(RunAttach(export=export))
+            else:
+                await stream.send(
+                    RunStart(export=export, dry_run=options.dry_run, restart=options.restart)
+                )
+            while (answer := await stream.next()) is not None:
+                if isinstance(answer, Progressed):
+                    app.post_message(RunProgressed(answer.progress))
+                elif isinstance(answer, RunLogged):
+                    app.post_message(RunEventLogged(export, answer.event))
+                elif isinstance(answer, RunEnded):
+                    app.post_message(RunFinished(answer.record))
+                    return
+                elif isinstance(answer, Failure):
+                    app.post_message(RunFailed(export, answer.message))
+                    return
+            app.post_message(
+                RunFailed(export, "the cc-tui service stopped; the run stays resumable")
+            )
+        finally:
+            await stream.close()
+
+    async def _cancel_in_service(self, export: str, service: ServiceLink) -> None:
+        from cc_tui.service.protocol import RunCancel
+
+        try:
+            await service.ask(RunCancel(export=export), autostart=False)
+        except CcTuiError as exc:  # it ended meanwhile: the stream tells how
+            self._app.notify(str(exc), title="Not cancelled", severity="warning")
 
     async def _work(self, export: str, options: RunOptions) -> None:
         app = self._app

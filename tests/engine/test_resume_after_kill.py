@@ -23,6 +23,8 @@ from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
 from cc_tui.models.batch import BatchRecord, BatchState
 from cc_tui.models.run import RunStatus
+from cc_tui.service.client import wait_for_service
+from cc_tui.service.locate import service_files
 from cc_tui.store.run_history import RunHistory
 from tests.engine import kill_child
 from tests.engine.conftest import Workspace
@@ -36,11 +38,23 @@ RESUME_TIMING = FAST
 
 
 def spawn_cc_tui_run(ws: Workspace) -> subprocess.Popen[bytes]:
+    """``cc-tui run promo`` carried out by a service process of its own: the process returned.
+
+    The run lives in the service (its client going away does not stop it), so the process
+    these tests kill is the service's.
+    """
     home = ws.services.paths.config_dir
-    return subprocess.Popen(
-        [sys.executable, "-m", "cc_tui", "--home", str(home), "run", "promo"],
+    service = subprocess.Popen(
+        [sys.executable, "-m", "cc_tui", "--home", str(home), "service", "start", "--foreground"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
     )  # fmt: skip
+    files = service_files(ws.services.paths)
+    wait_for_service(files, service.poll)
+    subprocess.run(
+        [sys.executable, "-m", "cc_tui", "--home", str(home), "run", "promo", "--detach"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ}, check=True,
+    )  # fmt: skip
+    return service
 
 
 def spawn_kill_child(ws: Workspace, mode: str = "normal") -> subprocess.Popen[bytes]:
