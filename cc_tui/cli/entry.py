@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from cc_tui import __version__
 from cc_tui.cli import (
+    audit_commands,
     connection_commands,
     demo,
     export_commands,
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_commands.register(commands)
     demo.register(commands)
     scheduler_command.register(commands)
+    audit_commands.register(commands)
     return parser
 
 

@@ -115,6 +115,25 @@ class AuditEvent:
             "hash": self.hash,
         }
 
+    def detail_text(self) -> str:
+        """``detail`` in one line for a table: ``key=value`` pairs, the reason last."""
+        parts = [
+            f"{key}={_value_text(value)}"
+            for key, value in sorted(self.detail.items())
+            if key != "reason" and value is not None
+        ]
+        if "reason" in self.detail:
+            parts.append(f"reason: {self.detail['reason']}")
+        return ", ".join(parts)
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_value_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value_text(v) for v in value) + "]"
+    return str(value)
+
 
 @dataclass(frozen=True, slots=True)
 class ChainedRow:
@@ -263,6 +282,14 @@ class AuditVerification:
     def intact(self) -> bool:
         """True when no entry was edited, deleted, reordered or cut off."""
         return self.problem is None
+
+    def sentence(self, *, short: bool = True) -> str:
+        """One line for people: ``chain intact: N entries, head …`` or what is broken."""
+        if self.intact:
+            noun = "entry" if self.entries == 1 else "entries"
+            head = self.head_hash[:SHORT_HASH] if short else self.head_hash
+            return f"chain intact: {self.entries} {noun}, head {head}"
+        return f"tampering detected: {self.problem}"
 
     def to_json(self) -> dict[str, Any]:
         """What ``cc-tui audit verify --json`` prints."""

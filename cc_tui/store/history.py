@@ -549,6 +549,7 @@ def _append(
     last = db.execute("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1").fetchone()
     seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS_HASH)
     at = utc_now_iso()
+    os_user, action, subject = _storable(os_user), _storable(action), _storable(subject)
     text = canonical_detail(detail)
     digest = entry_hash(
         prev,
@@ -603,6 +604,12 @@ def _event(row: sqlite3.Row) -> AuditEvent:
         prev_hash=row["prev_hash"],
         hash=row["hash"],
     )
+
+
+def _storable(text: str) -> str:
+    """``text`` as SQLite can store it: a lone surrogate (a file name's byte that is not
+    UTF-8) is written as ``\\udcff``, so recording an action never fails on its name."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _interruption(exc: BaseException) -> str:

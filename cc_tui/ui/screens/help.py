@@ -41,6 +41,7 @@ class KeyGroup:
 def key_groups() -> list[KeyGroup]:
     """Every screen of the app with the widgets that bring keys of their own, and the app."""
     from cc_tui.ui.app import CcTuiApp
+    from cc_tui.ui.screens.audit import AuditScreen
     from cc_tui.ui.screens.confirm import ConfirmModal
     from cc_tui.ui.screens.connection_form import ConnectionFormModal
     from cc_tui.ui.screens.export_form import ExportFormScreen
@@ -62,6 +63,7 @@ def key_groups() -> list[KeyGroup]:
             HistoryScreen,
             (("lists", NamedTable), ("batches", BatchTable), ("rejected rows", RejectedRows)),
         ),
+        KeyGroup("Audit log", AuditScreen, (("lists", NamedTable),)),
         KeyGroup(
             "Export form",
             ExportFormScreen,
