@@ -13,6 +13,7 @@ from cc_tui.store.audit import (
     GENESIS_HASH,
     SYSTEM_USER,
     AuditOutcome,
+    AuditVerification,
     canonical_detail,
     entry_hash,
     read_head,
@@ -43,7 +44,7 @@ def attacker(store: HistoryStore) -> sqlite3.Connection:
     return db
 
 
-def verify(path: Path):  # type: ignore[no-untyped-def]
+def verify(path: Path) -> AuditVerification:
     reopened = HistoryStore(path)
     try:
         return reopened.verify_audit()

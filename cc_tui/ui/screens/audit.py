@@ -73,6 +73,7 @@ class AuditScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._events: dict[str, AuditEvent] = {}
+        self._broken: int | None = None
         self.verification: AuditVerification | None = None
         """The last walk of the chain (None: not answered yet)."""
 
@@ -105,15 +106,20 @@ class AuditScreen(Screen[None]):
             self.notify(str(exc), title="Cannot read the audit log", severity="error")
             events = []
         self._events = {str(event.seq): event for event in events}
-        table = self.query_one("#audit-entries", NamedTable)
-        table.show([(str(event.seq), self._cells(table, event)) for event in events])
+        self._broken = None
+        self._show_entries()
         if not events:
             self.query_one("#audit-detail", Static).update("No entries yet.")
         self._verify()
 
+    def _show_entries(self) -> None:
+        table = self.query_one("#audit-entries", NamedTable)
+        table.show([(name, self._cells(table, event)) for name, event in self._events.items()])
+
     def _cells(self, table: NamedTable, event: AuditEvent) -> list[str | Text]:
+        broken = event.seq == self._broken  # the entry verify named is marked in the list
         return [
-            str(event.seq),
+            table.themed(f"✘{event.seq}", "error", bold=True) if broken else str(event.seq),
             local_time_text(event.at),
             event.os_user,
             event.action,
@@ -144,10 +150,9 @@ class AuditScreen(Screen[None]):
         mark = "✔" if result.intact else "✘"
         lines = [f"{mark} {result.sentence()}", *result.notes]
         state.update(plain("\n".join(lines), multiline=True))
-        broken = str(result.broken_seq)
-        if broken in self._events:  # the entry named is marked in the list too
-            table = self.query_one("#audit-entries", NamedTable)
-            table.set_cell(broken, "#", table.themed(f"✘{broken}", "error", bold=True))
+        if result.broken_seq is not None and str(result.broken_seq) in self._events:
+            self._broken = result.broken_seq
+            self._show_entries()
 
     def on_named_table_highlighted(self, event: NamedTable.Highlighted) -> None:
         event.stop()
