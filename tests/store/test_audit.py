@@ -263,3 +263,15 @@ def test_reopening_never_rewrites_the_head_file(store: HistoryStore) -> None:
     assert read_head(store.audit_head_path) == head
     assert not verify(store.path).intact
     assert read_head(store.audit_head_path) == head
+
+
+def test_a_repaired_history_keeps_an_intact_chain(store: HistoryStore) -> None:
+    from cc_tui.store.history_repair import repair_history
+    from tests.store.test_history_faults import break_table
+
+    store.close()
+    break_table(store.path, "runs")  # damage elsewhere: the audit log reads whole
+    report = repair_history(store.path)
+    assert report.set_aside is not None and report.kept["audit_events"] == APPENDS
+    result = verify(store.path)
+    assert result.intact and result.entries == APPENDS

@@ -46,6 +46,18 @@ _OUTCOME_VARIABLE = {
 }
 
 
+class _AuditEntries(NamedTable):
+    """The audit log's entries (its help note is the screen's)."""
+
+    HELP = (
+        "Every action, newest first: who did it (the OS user), what (the action and its "
+        "subject) and its outcome: **allowed**, **refused** (the user's role does not allow "
+        "it; nothing was done) or **failed** (with the reason). Entries are hash-chained: the "
+        "line on top says whether the chain is intact, and marks ✘ the entry it names when it "
+        "is not. **v** checks again; `cc-tui audit verify` does the same from the command line."
+    )
+
+
 class AuditScreen(Screen[None]):
     """Who did what, allowed or refused, and whether anyone edited the record of it."""
 
@@ -85,7 +97,7 @@ class AuditScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Checking the hash chain…", id="audit-state")
-        entries = NamedTable(_COLUMNS, id="audit-entries")
+        entries = _AuditEntries(_COLUMNS, id="audit-entries")
         entries.border_title = "audit log, newest first"
         yield entries
         yield Static(id="audit-detail")
