@@ -398,7 +398,8 @@ def _check_head(
     if head.seq < count:
         notes.append(
             f"{count - head.seq} entr{'y' if count - head.seq == 1 else 'ies'} after the head "
-            f"{AUDIT_HEAD_NAME} recorded (#{head.seq}): a process stopped between writing an "
-            "entry and the head file; the next entry brings the file up to date"
+            f"{AUDIT_HEAD_NAME} recorded (#{head.seq}): an entry being written just now, or a "
+            "process that stopped between writing an entry and the head file; the next entry "
+            "brings the file up to date"
         )
     return AuditVerification(count, last, notes=tuple(notes))

@@ -1,4 +1,7 @@
-"""history.sqlite3: runs, their batches, and audit events (SQLite in WAL mode).
+"""history.sqlite3: runs, their batches, and the audit log (SQLite in WAL mode).
+
+Audit entries are appended here (:meth:`HistoryStore.record_event`, :meth:`~HistoryStore.audited`)
+in a hash chain whose rules live in :mod:`cc_tui.store.audit`.
 
 The schema is versioned with ``PRAGMA user_version``; :data:`MIGRATIONS` upgrades an older file
 step by step, each step in one transaction. Every state change is its own transaction, so a
@@ -516,18 +519,26 @@ class HistoryStore:
         return [_event(row) for row in rows]
 
     def verify_audit(self) -> AuditVerification:
-        """Walk the audit chain and check it against the head file (see ``store.audit``)."""
+        """Walk the audit chain and check it against the head file (see ``store.audit``).
+
+        The head file is read before the rows: entries only ever join the end, so the rows
+        then hold at least what it records, and an entry appended meanwhile (by another
+        process) is never taken for a tail cut off. The hashing runs outside the lock, so
+        a long walk does not hold up this process's other writes.
+        """
         with self._lock, self._storage_faults():
-            cursor = self._db.execute(
-                "SELECT id, at, os_user, action, subject, outcome, detail, prev_hash, hash "
-                "FROM audit_events ORDER BY id"
-            )
-            rows = (ChainedRow(*row) for row in cursor)
             try:
                 head, problem = read_head(self.audit_head_path), None
             except HeadFileError as exc:
                 head, problem = None, str(exc)
-            return verify_chain(rows, head, head_problem=problem)
+            rows = [
+                ChainedRow(*row)
+                for row in self._db.execute(
+                    "SELECT id, at, os_user, action, subject, outcome, detail, prev_hash, hash "
+                    "FROM audit_events ORDER BY id"
+                )
+            ]
+        return verify_chain(rows, head, head_problem=problem)
 
     def _write_head(self) -> None:
         row = self.query("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")
