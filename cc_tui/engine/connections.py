@@ -141,7 +141,7 @@ class ConnectionService:
             "connection.add",
             name,
             self.os_user,
-            {"usable_by": usable_by.value, "api_base_url": url_without_credentials(api_base_url)},
+            {"usable_by": usable_by.value, "api_base_url": _logged_url(api_base_url)},
         ) as detail:
             self._require_admin("add connections")
             validate_name("connection", name)
@@ -348,6 +348,14 @@ class ConnectionService:
 
 def _shared(conn: Connection) -> bool:
     return conn.usable_by is UsableBy.CONTRIBUTORS
+
+
+def _logged_url(url: str) -> str:
+    """``url`` as the audit log keeps an attempt's: never with its ``user:password@``."""
+    try:
+        return url_without_credentials(url)
+    except ValueError:  # not a URL at all (the check says so): keep no part of it
+        return "(not a URL)"
 
 
 def _checked_url(url: str, what: str) -> str:
