@@ -258,8 +258,9 @@ _SIDE_FILES = ("-wal", "-shm")
 """SQLite's companions of a WAL database, private like it."""
 
 MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _v7_chain_audit)
-AUDIT_CHAINED_VERSION = 7
-"""The schema version from which the audit log is chained."""
+AUDIT_CHAINED_VERSION = MIGRATIONS.index(_v7_chain_audit) + 1
+"""The schema version from which the audit log is chained (found, so a merge that puts
+another step before it cannot leave this number behind)."""
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -18,7 +18,7 @@ from cc_tui.store.audit import (
     entry_hash,
     read_head,
 )
-from cc_tui.store.history import MIGRATIONS, SCHEMA_VERSION, HistoryStore
+from cc_tui.store.history import AUDIT_CHAINED_VERSION, MIGRATIONS, SCHEMA_VERSION, HistoryStore
 from tests.hostile import HOSTILE
 
 APPENDS = 120
@@ -205,14 +205,17 @@ def test_filters_by_user_and_action(store: HistoryStore) -> None:
 
 
 def _old_history(path: Path, events: list[tuple[str, str, str, str, str]]) -> None:
-    """A history as version 6 of cc-tui left it: audit rows without outcome or hashes."""
+    """A history as the version before the chain left it: audit rows without outcome or
+    hashes."""
     db = sqlite3.connect(path, isolation_level=None)
-    for step in MIGRATIONS[:6]:
-        assert isinstance(step, str)
+    for step in MIGRATIONS[: AUDIT_CHAINED_VERSION - 1]:
+        if not isinstance(step, str):
+            step(db)
+            continue
         for statement in (part.strip() for part in step.split(";")):
             if statement:
                 db.execute(statement)
-    db.execute("PRAGMA user_version = 6")
+    db.execute(f"PRAGMA user_version = {AUDIT_CHAINED_VERSION - 1}")
     db.executemany(
         "INSERT INTO audit_events (at, os_user, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
         events,
