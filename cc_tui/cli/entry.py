@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from cc_tui import __version__
 from cc_tui.cli import (
+    audit_commands,
     connection_commands,
     export_commands,
     run_commands,
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     scheduler_command.register(commands)
     storage_commands.register(commands)
     service_commands.register(commands)
+    audit_commands.register(commands)
     return parser
 
 

@@ -39,7 +39,7 @@ from cc_tui.store.config import (
     with_connection,
     without_connection,
 )
-from cc_tui.store.history import HistoryStore
+from cc_tui.store.history import AuditOutcome, HistoryStore
 from cc_tui.store.secrets import SecretsStore
 
 __all__ = [
@@ -136,69 +136,88 @@ class ConnectionService:
         accept_privacy: bool = False,
     ) -> Connection:
         """Create a connection; the privacy statement must be accepted at the same time."""
-        self._require_admin("add connections")
-        validate_name("connection", name)
-        if not client_id.strip():
-            raise UsageError("The client ID is empty: give the API key of your application.")
-        if not accept_privacy:
-            raise ConsentRequiredError(
-                "A connection sends customer data to Constant Contact, so the data-privacy "
-                "statement must be accepted first: add --accept-privacy (or answer yes)."
-            )
-        conn = Connection(
-            name=name,
-            display_name=(display_name or name).strip(),
-            client_id=client_id.strip(),
-            usable_by=usable_by,
-            consent=self._consent(),
-            api_base_url=_checked_url(api_base_url, "API base URL"),
-            auth_base_url=_checked_url(auth_base_url, "auth base URL"),
-        )
-
-        def add_new(config: AppConfig) -> AppConfig:
-            if name in config.connections:
-                raise UsageError(f"A connection named '{name}' already exists.")
-            return with_connection(config, conn)
-
-        self._config.update(add_new)
-        self._history.record_event(
+        with self._history.audited(
             "connection.add",
             name,
             self.os_user,
-            {"usable_by": usable_by.value, "api_base_url": conn.api_base_url},
-        )
+            {"usable_by": usable_by.value, "api_base_url": _logged_url(api_base_url)},
+        ) as detail:
+            self._require_admin("add connections")
+            validate_name("connection", name)
+            if not client_id.strip():
+                raise UsageError("The client ID is empty: give the API key of your application.")
+            if not accept_privacy:
+                raise ConsentRequiredError(
+                    "A connection sends customer data to Constant Contact, so the data-privacy "
+                    "statement must be accepted first: add --accept-privacy (or answer yes)."
+                )
+            conn = Connection(
+                name=name,
+                display_name=(display_name or name).strip(),
+                client_id=client_id.strip(),
+                usable_by=usable_by,
+                consent=self._consent(),
+                api_base_url=_checked_url(api_base_url, "API base URL"),
+                auth_base_url=_checked_url(auth_base_url, "auth base URL"),
+            )
+
+            def add_new(config: AppConfig) -> AppConfig:
+                if name in config.connections:
+                    raise UsageError(f"A connection named '{name}' already exists.")
+                return with_connection(config, conn)
+
+            self._config.update(add_new)
+            detail["api_base_url"] = conn.api_base_url
         self._history.record_event("connection.consent", name, self.os_user)
         return conn
 
     def edit(self, name: str, **changes: object) -> Connection:
         """Change display name, client ID, usable_by or base URLs of a connection."""
-        self._require_admin("edit connections")
-        allowed = {"display_name", "client_id", "usable_by", "api_base_url", "auth_base_url"}
-        unknown = set(changes) - allowed
-        if unknown:
-            raise UsageError(f"Cannot change {', '.join(sorted(unknown))} of a connection.")
-        for key in ("api_base_url", "auth_base_url"):
-            if key in changes:
-                changes[key] = _checked_url(str(changes[key]), key.replace("_", " "))
-        updated = replace(self.get(name), **changes)  # type: ignore[arg-type]
-        self._config.update(lambda config: with_connection(config, updated))
-        self._history.record_event(
-            "connection.edit", name, self.os_user, {"changed": sorted(changes)}
-        )
+        with self._history.audited(
+            "connection.edit",
+            name,
+            self.os_user,
+            {"changed": sorted(changes)},
+            refusal=lambda: self.hidden_reason(name),
+        ):
+            self._require_admin("edit connections")
+            allowed = {"display_name", "client_id", "usable_by", "api_base_url", "auth_base_url"}
+            unknown = set(changes) - allowed
+            if unknown:
+                raise UsageError(f"Cannot change {', '.join(sorted(unknown))} of a connection.")
+            for key in ("api_base_url", "auth_base_url"):
+                if key in changes:
+                    changes[key] = _checked_url(str(changes[key]), key.replace("_", " "))
+            updated = replace(self.get(name), **changes)  # type: ignore[arg-type]
+            self._config.update(lambda config: with_connection(config, updated))
         return updated
 
     def accept_privacy(self, name: str) -> Connection:
         """Record that this user accepted the data-privacy statement for ``name``."""
-        self._require_admin("accept the privacy statement")
-        updated = replace(self.get(name), consent=self._consent())
-        self._config.update(lambda config: with_connection(config, updated))
-        self._history.record_event("connection.consent", name, self.os_user)
+        with self._history.audited(
+            "connection.consent", name, self.os_user, refusal=lambda: self.hidden_reason(name)
+        ):
+            self._require_admin("accept the privacy statement")
+            updated = replace(self.get(name), consent=self._consent())
+            self._config.update(lambda config: with_connection(config, updated))
         return updated
 
     def check_removable(self, name: str) -> None:
         """Raise what :meth:`remove` would refuse whatever is asked (a face checks before it
-        asks "Remove?"): an unknown connection, a user who may not remove connections."""
-        self._require_admin("remove connections")
+        asks "Remove?"): an unknown connection, a user who may not remove connections.
+
+        A refusal for the user's role is recorded in the audit log here (the person asked)."""
+        try:
+            self._require_admin("remove connections")
+        except AccessDeniedError as exc:
+            self._history.record_event(
+                "connection.remove",
+                name,
+                self.os_user,
+                {"reason": str(exc)},
+                outcome=AuditOutcome.REFUSED,
+            )
+            raise
         self.get(name)
 
     def remove(self, name: str, *, detach_exports: bool = False) -> list[str]:
@@ -206,19 +225,18 @@ class ConnectionService:
 
         Refused while exports use the connection, unless ``detach_exports`` is set.
         """
-        self.check_removable(name)
-        users = self._config.load().exports_using(name)
-        if users and not detach_exports:
-            raise UsageError(
-                f"Connection '{name}' is used by the export(s) {', '.join(users)}. Remove them "
-                "first, or detach them (--detach-exports); detached exports cannot run until "
-                "they are given another connection."
-            )
-        self._config.update(lambda c: without_connection(c, name, detach_exports=True))
-        self._secrets.delete(name)
-        self._history.record_event(
-            "connection.remove", name, self.os_user, {"detached_exports": users}
-        )
+        self.check_removable(name)  # records a refusal itself
+        with self._history.audited("connection.remove", name, self.os_user) as detail:
+            users = self._config.load().exports_using(name)
+            if users and not detach_exports:
+                raise UsageError(
+                    f"Connection '{name}' is used by the export(s) {', '.join(users)}. Remove "
+                    "them first, or detach them (--detach-exports); detached exports cannot run "
+                    "until they are given another connection."
+                )
+            self._config.update(lambda c: without_connection(c, name, detach_exports=True))
+            self._secrets.delete(name)
+            detail["detached_exports"] = users
         return users
 
     # -- talking to Constant Contact ---------------------------------------------------------
@@ -248,24 +266,25 @@ class ConnectionService:
         ``on_code`` receives the verification URL and user code to show; ``on_status`` each
         poll's state for a countdown. Cancelling the awaiting task cancels the sign-in.
         """
-        self._require_admin("sign connections in")
-        conn = self.get(name)
-        if conn.consent is None:
-            raise ConsentRequiredError(
-                f"Connection '{name}' has no recorded data-privacy consent; accept the "
-                "statement before signing in (--accept-privacy)."
-            )
-        async with httpx.AsyncClient(
-            transport=self._transport, timeout=SIGN_IN_HTTP_TIMEOUT
-        ) as http:
-            flow = DeviceFlow(http, auth_base_url=conn.auth_base_url, client_id=conn.client_id)
-            authorization = await flow.start()
-            on_code(authorization)
-            tokens = await flow.wait_for_tokens(authorization, on_status=on_status)
-        self._secrets.save_tokens(name, tokens)
-        self._history.record_event(
-            "connection.sign_in", name, self.os_user, {"scope": tokens.scope}
-        )
+        with self._history.audited(
+            "connection.sign_in", name, self.os_user, refusal=lambda: self.hidden_reason(name)
+        ) as detail:
+            self._require_admin("sign connections in")
+            conn = self.get(name)
+            if conn.consent is None:
+                raise ConsentRequiredError(
+                    f"Connection '{name}' has no recorded data-privacy consent; accept the "
+                    "statement before signing in (--accept-privacy)."
+                )
+            async with httpx.AsyncClient(
+                transport=self._transport, timeout=SIGN_IN_HTTP_TIMEOUT
+            ) as http:
+                flow = DeviceFlow(http, auth_base_url=conn.auth_base_url, client_id=conn.client_id)
+                authorization = await flow.start()
+                on_code(authorization)
+                tokens = await flow.wait_for_tokens(authorization, on_status=on_status)
+            self._secrets.save_tokens(name, tokens)
+            detail["scope"] = tokens.scope
         return self.status(name)
 
     async def check(self, name: str) -> ConnectionCheck:
@@ -295,6 +314,23 @@ class ConnectionService:
             raise ConsentRequiredError.not_recorded(name)
         return conn
 
+    def hidden_reason(self, name: str | None) -> str | None:
+        """Why this user may not use the existing connection ``name`` (their role hides it),
+        for the audit log; None when it is usable by them, or does not exist.
+
+        The faces still say "no connection named ..." to such a user: only the log says why.
+        """
+        if name is None:
+            return None
+        config = self._config.load()
+        conn = config.connections.get(name)
+        role = self.role(config)
+        if conn is None or role is Role.ADMIN or (role is Role.CONTRIBUTOR and _shared(conn)):
+            return None
+        if role is None:
+            return f"'{self.os_user}' has no role (neither admin nor contributor)"
+        return f"connection '{name}' is not shared with contributors"
+
     def _require_admin(self, doing: str) -> None:
         config = self._config.load()
         if self.role(config) is not Role.ADMIN:
@@ -311,6 +347,14 @@ class ConnectionService:
 
 def _shared(conn: Connection) -> bool:
     return conn.usable_by is UsableBy.CONTRIBUTORS
+
+
+def _logged_url(url: str) -> str:
+    """``url`` as the audit log keeps an attempt's: never with its ``user:password@``."""
+    try:
+        return url_without_credentials(url)
+    except ValueError:  # not a URL at all (the check says so): keep no part of it
+        return "(not a URL)"
 
 
 def _checked_url(url: str, what: str) -> str:

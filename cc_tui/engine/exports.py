@@ -155,34 +155,44 @@ class ExportService:
         ``new_segments`` are ``[segments.NAME]`` entries the export reads (from paths given
         for its segments); they are written with it, or not at all.
         """
-        validate_name("export", export.name)
-        config = _with_segments(self._config.load(), new_segments)
-        self._check(config, export)
-
-        def change(current: AppConfig) -> AppConfig:
-            if export.name in current.exports and not replace:
-                raise UsageError(
-                    f"An export named '{export.name}' already exists (remove it first, or edit it)."
-                )
-            for source in new_segments:
-                if source.name in current.segments:
-                    raise UsageError(
-                        f"A segment named '{source.name}' was added meanwhile; try again"
-                    )
-            return with_export(_with_segments(current, new_segments), export)
-
-        self._config.update(change)
         user = self._connections.os_user
-        for source in new_segments:
-            self._history.record_event(
-                "segment.add", source.name, user, {"path": str(source.path), "for": export.name}
-            )
-        self._history.record_event(
-            "export.save",
+        editing = replace and export.name in self._config.load().exports
+        with self._history.audited(
+            "export.edit" if editing else "export.add",
             export.name,
             user,
-            {"connection": export.connection, "segments": list(export.segments)},
-        )
+            {
+                "connection": export.connection,
+                "segments": list(export.segments),
+                "replace": replace,
+            },
+            refusal=lambda: self._connections.hidden_reason(export.connection),
+        ):
+            validate_name("export", export.name)
+            config = _with_segments(self._config.load(), new_segments)
+            self._check(config, export)
+
+            def change(current: AppConfig) -> AppConfig:
+                if export.name in current.exports and not replace:
+                    raise UsageError(
+                        f"An export named '{export.name}' already exists (remove it first, or "
+                        "edit it)."
+                    )
+                for source in new_segments:
+                    if source.name in current.segments:
+                        raise UsageError(
+                            f"A segment named '{source.name}' was added meanwhile; try again"
+                        )
+                return with_export(_with_segments(current, new_segments), export)
+
+            self._config.update(change)
+            for source in new_segments:
+                self._history.record_event(
+                    "segment.add",
+                    source.name,
+                    user,
+                    {"path": str(source.path), "for": export.name},
+                )
         return export
 
     def check(self, export: Export, *, new_segments: Sequence[SegmentSource] = ()) -> None:
@@ -225,9 +235,16 @@ class ExportService:
 
     def remove(self, name: str) -> None:
         """Delete the export from config.toml (its run history stays)."""
-        self.get(name)
-        self._config.update(lambda config: without_export(config, name))
-        self._history.record_event("export.remove", name, self._connections.os_user)
+        config = self._config.load()
+        connection = config.exports[name].connection if name in config.exports else None
+        with self._history.audited(
+            "export.remove",
+            name,
+            self._connections.os_user,
+            refusal=lambda: self._connections.hidden_reason(connection),
+        ):
+            self.get(name)
+            self._config.update(lambda config: without_export(config, name))
 
     def _check(self, config: AppConfig, export: Export) -> None:
         if export.connection is None:

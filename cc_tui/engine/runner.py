@@ -10,6 +10,7 @@ every batch checkpoint live in history.sqlite3.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from cc_tui.engine.locks import ExportLock
 from cc_tui.engine.planning import RunPlan, changed_inputs, plan_run, resolve_export
 from cc_tui.engine.preflight import AccountFacts, check_account, require_signed_in
 from cc_tui.engine.progress import EventObserver, RunObserver
+from cc_tui.engine.run_audit import RunAudit
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.segments.copies import copies_held
 from cc_tui.engine.services import Services
@@ -66,6 +68,31 @@ class ExportRunner:
         Cancelling the awaiting task stops it at a batch boundary as ``interrupted``.
         """
         services = self.services
+        audit = RunAudit(services.history, export_name, services.os_user, dry_run=options.dry_run)
+        try:
+            record = await self._run(export_name, options, audit, on_progress, on_event)
+        except asyncio.CancelledError:
+            if audit.run is not None:
+                audit.cancelled(self.history.get(audit.run.run_id))
+            else:
+                audit.not_started(asyncio.CancelledError(), hidden=None)
+            raise
+        except BaseException as exc:
+            if audit.run is None:
+                audit.not_started(exc, hidden=self._hidden_reason(export_name))
+            raise
+        audit.finished(record)
+        return record
+
+    async def _run(
+        self,
+        export_name: str,
+        options: RunOptions,
+        audit: RunAudit,
+        on_progress: RunObserver | None,
+        on_event: EventObserver | None,
+    ) -> RunRecord:
+        services = self.services
         config = services.config.load()
         export, connection = resolve_export(
             config, export_name, services.connections, dry_run=options.dry_run
@@ -92,7 +119,7 @@ class ExportRunner:
             )
             # Decompressed copies of the segments are removed once the run ends.
             with copies_held(plan.segments):
-                run, checkpoints = self._open_run(plan, options)
+                run, checkpoints = self._open_run(plan, options, audit)
                 execution = RunExecution(
                     plan,
                     run,
@@ -110,8 +137,16 @@ class ExportRunner:
         finally:
             lock.release()
 
+    def _hidden_reason(self, export_name: str) -> str | None:
+        """Why the user's role hides ``export_name``'s connection, if it does (for the log)."""
+        with contextlib.suppress(CcTuiError):
+            export = self.services.config.load().exports.get(export_name)
+            if export is not None:
+                return self.services.connections.hidden_reason(export.connection)
+        return None
+
     def _open_run(
-        self, plan: RunPlan, options: RunOptions
+        self, plan: RunPlan, options: RunOptions, audit: RunAudit
     ) -> tuple[RunRecord, dict[int, BatchRecord]]:
         previous = None if options.dry_run else self.history.resumable(plan.export.name)
         if previous is not None and not options.restart:
@@ -133,6 +168,7 @@ class ExportRunner:
                 attempt_started_at=datetime.now(UTC),
             )
             self.history.update(run)
+            audit.started(run, resumed=True)
             return run, self.history.batches(run.run_id)
         started = datetime.now(UTC)
         run = RunRecord(
@@ -160,6 +196,7 @@ class ExportRunner:
                     error=f"abandoned: restarted as run {run.run_id}",
                 )
             )
+        audit.started(run, resumed=False, replaced=previous.run_id if previous else None)
         return run, {}
 
     def _client(self, connection: Connection) -> ConstantContactClient:

@@ -422,6 +422,11 @@ class SourceService:
         self, source: SegmentSource, *, replace: bool = False, rows: int = CHECK_PREVIEW_ROWS
     ) -> SegmentLook:
         """Check ``source`` and write it as ``[segments.NAME]``; returns what it reads."""
+        detail = {"path": str(source.path)}
+        with self._history.audited("segment.add", source.name, self._os_user, detail):
+            return self._add(source, replace=replace, rows=rows)
+
+    def _add(self, source: SegmentSource, *, replace: bool, rows: int) -> SegmentLook:
         validate_name("segment", source.name)
         config = self._config.load()
         self._check_name(config, source, replace=replace)
@@ -434,9 +439,6 @@ class SourceService:
             return with_segment(current, source)
 
         self._config.update(change)
-        self._history.record_event(
-            "segment.add", source.name, self._os_user, {"path": str(source.path)}
-        )
         return look
 
     def _check_name(self, config: AppConfig, source: SegmentSource, *, replace: bool) -> None:
@@ -479,6 +481,11 @@ class SourceService:
         Refused while exports use it, unless ``force`` (those exports then cannot run until
         they are given another segment).
         """
+        with self._history.audited("segment.remove", name, self._os_user) as detail:
+            detail["exports"] = users = self._remove(name, force=force)
+        return users
+
+    def _remove(self, name: str, *, force: bool) -> list[str]:
         config = self._config.load()
         if name not in config.segments:
             raise UsageError(self._not_an_entry(config, name))
@@ -490,7 +497,6 @@ class SourceService:
                 "--replace), or pass --force (they then cannot run until changed)"
             )
         self._config.update(lambda current: without_segment(current, name))
-        self._history.record_event("segment.remove", name, self._os_user, {"exports": users})
         return users
 
     def _not_an_entry(self, config: AppConfig, name: str) -> str:
@@ -509,6 +515,10 @@ class SourceService:
 
     def add_dir(self, folder: Path) -> SegmentOverview:
         """Add ``folder`` to ``segments_dirs``; returns what it holds (segments, skipped files)."""
+        with self._history.audited("segments_dir.add", str(folder), self._os_user):
+            return self._add_dir(folder)
+
+    def _add_dir(self, folder: Path) -> SegmentOverview:
         folder = absolute_path(folder)
         info = refuse_special_file(folder)
         if not stat.S_ISDIR(info.st_mode):
@@ -523,7 +533,6 @@ class SourceService:
         candidate = with_segments_dir(config, folder)
         found = find_segments(candidate)
         self._config.update(lambda current: with_segments_dir(current, folder))
-        self._history.record_event("segments_dir.add", str(folder), self._os_user)
         origin = str(folder)
         statuses = tuple(
             SegmentStatus(n, SegmentState.READY, s.path, s.origin, s)
@@ -538,6 +547,11 @@ class SourceService:
 
         Refused while exports use segments found only there, unless ``force``.
         """
+        with self._history.audited("segments_dir.remove", str(folder), self._os_user) as detail:
+            detail["exports"] = users = self._remove_dir(folder, force=force)
+        return users
+
+    def _remove_dir(self, folder: Path, *, force: bool) -> list[str]:
         wanted = path_identity(absolute_path(folder))
         config = self._config.load()
         matches = [d for d in config.segments_dirs if path_identity(d) == wanted]
@@ -558,7 +572,6 @@ class SourceService:
                 "changed)"
             )
         self._config.update(lambda current: without_segments_dir(current, target))
-        self._history.record_event("segments_dir.remove", str(target), self._os_user)
         return users
 
     # -- --segment NAME or PATH ------------------------------------------------------------------

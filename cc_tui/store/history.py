@@ -1,4 +1,7 @@
-"""history.sqlite3: runs, their batches, and audit events (SQLite in WAL mode).
+"""history.sqlite3: runs, their batches, and the audit log (SQLite in WAL mode).
+
+Audit entries are appended here (:meth:`HistoryStore.record_event`, :meth:`~HistoryStore.audited`)
+in a hash chain whose rules live in :mod:`cc_tui.store.audit`.
 
 The schema is versioned with ``PRAGMA user_version``; :data:`MIGRATIONS` upgrades an older file
 step by step, each step in one transaction. Every state change is its own transaction, so a
@@ -7,27 +10,44 @@ process killed at any moment leaves the last committed state for a resume to sta
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cc_tui.errors import ConfigError, StorageFullError
+from cc_tui.errors import AccessDeniedError, CcTuiError, ConfigError, StorageFullError, UsageError
 from cc_tui.paths import ensure_private_dir, open_private_fd
+from cc_tui.store.audit import (
+    GENESIS_HASH,
+    GUARD_TRIGGERS,
+    SYSTEM_USER,
+    AuditEvent,
+    AuditOutcome,
+    AuditVerification,
+    ChainedRow,
+    HeadFileError,
+    canonical_detail,
+    entry_hash,
+    head_path_for,
+    read_head,
+    verify_chain,
+    write_head,
+)
 
 __all__ = [
     "HISTORY_REPAIR",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "AuditEvent",
+    "AuditOutcome",
     "HistoryDamagedError",
     "HistoryStore",
     "storage_error",
@@ -178,28 +198,75 @@ UPDATE runs SET active_s = (julianday(finished_at) - julianday(started_at)) * 86
 UPDATE runs SET attempt_started_at = started_at WHERE attempts = 1
 """
 
-# MIGRATIONS[n] upgrades a file at user_version n to n + 1. Append, never edit.
+
+def _v7_chain_audit(db: sqlite3.Connection) -> None:
+    """Version 7: the audit log becomes tamper-evident (see :mod:`cc_tui.store.audit`).
+
+    Migration note: ``id`` is the entry's ``seq``. Rows written before this version are kept
+    in their order, numbered 1..n without gaps (earlier versions never deleted entries, so
+    this changes nothing in practice), given the outcome ``allowed`` (only done actions were
+    recorded then) and chained from the genesis value. The chain vouches for them only from
+    now on: what was changed in the file before this migration cannot be told. An entry by
+    ``cc-tui`` (``audit.chain_started``) marks the point, with how many entries it chained.
+    The head file is written after this transaction commits (:class:`HistoryStore`).
+    """
+    db.execute("ALTER TABLE audit_events ADD COLUMN outcome TEXT NOT NULL DEFAULT 'allowed'")
+    db.execute("ALTER TABLE audit_events ADD COLUMN prev_hash TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE audit_events ADD COLUMN hash TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX audit_by_user ON audit_events (os_user, id)")
+    db.execute("CREATE INDEX audit_by_action ON audit_events (action, id)")
+    old = db.execute("SELECT id FROM audit_events ORDER BY id").fetchall()
+    for seq, (old_id,) in enumerate(old, start=1):
+        if old_id != seq:  # each new id is below every later old one: never a clash
+            db.execute("UPDATE audit_events SET id = ? WHERE id = ?", (seq, old_id))
+    prev = GENESIS_HASH
+    rows = db.execute(
+        "SELECT id, at, os_user, action, subject, outcome, detail FROM audit_events ORDER BY id"
+    ).fetchall()
+    for seq, at, os_user, action, subject, outcome, detail in rows:
+        digest = entry_hash(
+            prev,
+            seq=seq,
+            at=at,
+            os_user=os_user,
+            action=action,
+            subject=subject,
+            outcome=outcome,
+            detail=detail,
+        )
+        db.execute(
+            "UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?", (prev, digest, seq)
+        )
+        prev = digest
+    if rows:
+        _append(
+            db,
+            "audit.chain_started",
+            "audit log",
+            SYSTEM_USER,
+            outcome=AuditOutcome.ALLOWED,
+            detail={"chained_entries": len(rows)},
+        )
+    for trigger in GUARD_TRIGGERS:
+        db.execute(trigger)
+
+
+Migration = str | Callable[[sqlite3.Connection], None]
+# MIGRATIONS[n] upgrades a file at user_version n to n + 1. Append, never edit. A step is SQL
+# statements, or a function given the connection inside the step's transaction.
 _SIDE_FILES = ("-wal", "-shm")
 """SQLite's companions of a WAL database, private like it."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _v7_chain_audit)
+AUDIT_CHAINED_VERSION = MIGRATIONS.index(_v7_chain_audit) + 1
+"""The schema version from which the audit log is chained (found, so a merge that puts
+another step before it cannot leave this number behind)."""
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def utc_now_iso() -> str:
     """The current UTC time as ISO-8601 text, the format every timestamp column uses."""
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEvent:
-    """Something a person did that an administrator may need to trace later."""
-
-    at: datetime
-    os_user: str
-    action: str
-    subject: str
-    detail: Mapping[str, Any]
 
 
 class HistoryDamagedError(ConfigError):
@@ -306,9 +373,18 @@ class HistoryStore:
             )
         for target in range(version, SCHEMA_VERSION):
             with self.transaction() as db:
-                for statement in _statements(MIGRATIONS[target]):
-                    db.execute(statement)
+                step = MIGRATIONS[target]
+                if isinstance(step, str):
+                    for statement in _statements(step):
+                        db.execute(statement)
+                else:
+                    step(db)
                 db.execute(f"PRAGMA user_version = {target + 1}")
+        if version < AUDIT_CHAINED_VERSION and not self.audit_head_path.exists():
+            # A new or just-chained log starts its head file. An existing one is never
+            # rewritten here: after a repair, or a history deleted by hand, it is the record
+            # of what the log held (a missing one stays missing until the next entry).
+            self._write_head()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -331,33 +407,227 @@ class HistoryStore:
         with self._lock, self._storage_faults():
             return list(self._db.execute(sql, params).fetchall())
 
+    # -- the audit log (see cc_tui.store.audit) -------------------------------------------------
+
+    @property
+    def audit_head_path(self) -> Path:
+        """The head file of this history's audit log."""
+        return head_path_for(self.path)
+
     def record_event(
-        self, action: str, subject: str, os_user: str, detail: Mapping[str, Any] | None = None
-    ) -> None:
-        """Append an audit event (never pass secrets in ``detail``)."""
+        self,
+        action: str,
+        subject: str,
+        os_user: str,
+        detail: Mapping[str, Any] | None = None,
+        *,
+        outcome: AuditOutcome = AuditOutcome.ALLOWED,
+    ) -> AuditEvent:
+        """Append an entry to the audit log (never pass secrets in ``detail``)."""
         with self.transaction() as db:
-            db.execute(
-                "INSERT INTO audit_events (at, os_user, action, subject, detail) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (utc_now_iso(), os_user, action, subject, json.dumps(dict(detail or {}))),
+            event = _append(db, action, subject, os_user, outcome=outcome, detail=detail)
+        with self._storage_faults():
+            write_head(self.audit_head_path, event.seq, event.hash)
+        return event
+
+    @contextmanager
+    def audited(
+        self,
+        action: str,
+        subject: str,
+        os_user: str,
+        detail: Mapping[str, Any] | None = None,
+        *,
+        refusal: Callable[[], str | None] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Record the action done in the ``with`` block: allowed, refused or failed.
+
+        The block may add to the yielded detail. An :class:`AccessDeniedError` is recorded as
+        refused; a :class:`UsageError` too when ``refusal`` gives a reason (a connection the
+        user's role hides reads as unknown to them); any other error, or a cancel, as failed,
+        with its message. The error then goes on as it was.
+        """
+        extra: dict[str, Any] = dict(detail or {})
+        try:
+            yield extra
+        except AccessDeniedError as exc:
+            self._record_ending(
+                action, subject, os_user, extra, outcome=AuditOutcome.REFUSED, reason=str(exc)
+            )
+            raise
+        except UsageError as exc:
+            reason = refusal() if refusal is not None else None
+            outcome = AuditOutcome.FAILED if reason is None else AuditOutcome.REFUSED
+            self._record_ending(
+                action, subject, os_user, extra, outcome=outcome, reason=reason or str(exc)
+            )
+            raise
+        except (Exception, asyncio.CancelledError, KeyboardInterrupt) as exc:
+            why = str(exc) if isinstance(exc, CcTuiError) else _interruption(exc)
+            self._record_ending(
+                action, subject, os_user, extra, outcome=AuditOutcome.FAILED, reason=why
+            )
+            raise
+        self.record_event(action, subject, os_user, extra)
+
+    def _record_ending(
+        self,
+        action: str,
+        subject: str,
+        os_user: str,
+        detail: dict[str, Any],
+        *,
+        outcome: AuditOutcome,
+        reason: str,
+    ) -> None:
+        # The error being raised is what the person needs; a history that cannot take the
+        # entry (full, damaged: often that very error) must not replace it.
+        with contextlib.suppress(CcTuiError, sqlite3.Error, OSError):
+            self.record_event(
+                action, subject, os_user, {**detail, "reason": reason}, outcome=outcome
             )
 
-    def events(self, *, subject: str | None = None, limit: int = 100) -> list[AuditEvent]:
-        """The most recent audit events first, optionally about one subject."""
-        where, params = ("WHERE subject = ?", (subject,)) if subject else ("", ())
+    def events(
+        self,
+        *,
+        subject: str | None = None,
+        user: str | None = None,
+        action: str | None = None,
+        limit: int | None = 100,
+    ) -> list[AuditEvent]:
+        """The most recent audit entries first, optionally of one subject, user or action
+        (an action ending in ``.`` matches every action that starts so: ``connection.``)."""
+        where: list[str] = []
+        params: list[Any] = []
+        if subject is not None:
+            where.append("subject = ?")
+            params.append(subject)
+        if user is not None:
+            where.append("os_user = ?")
+            params.append(user)
+        if action is not None:
+            if action.endswith("."):
+                where.append("substr(action, 1, ?) = ?")
+                params += [len(action), action]
+            else:
+                where.append("action = ?")
+                params.append(action)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self.query(
-            f"SELECT * FROM audit_events {where} ORDER BY id DESC LIMIT ?", (*params, limit)
+            f"SELECT * FROM audit_events {clause} ORDER BY id DESC LIMIT ?",
+            (*params, -1 if limit is None else limit),
         )
-        return [
-            AuditEvent(
-                at=datetime.fromisoformat(row["at"]),
-                os_user=row["os_user"],
-                action=row["action"],
-                subject=row["subject"],
-                detail=json.loads(row["detail"]),
-            )
-            for row in rows
-        ]
+        return [_event(row) for row in rows]
+
+    def verify_audit(self) -> AuditVerification:
+        """Walk the audit chain and check it against the head file (see ``store.audit``).
+
+        The head file is read before the rows: entries only ever join the end, so the rows
+        then hold at least what it records, and an entry appended meanwhile (by another
+        process) is never taken for a tail cut off. The hashing runs outside the lock, so
+        a long walk does not hold up this process's other writes.
+        """
+        with self._lock, self._storage_faults():
+            try:
+                head, problem = read_head(self.audit_head_path), None
+            except HeadFileError as exc:
+                head, problem = None, str(exc)
+            rows = [
+                ChainedRow(*row)
+                for row in self._db.execute(
+                    "SELECT id, at, os_user, action, subject, outcome, detail, prev_hash, hash "
+                    "FROM audit_events ORDER BY id"
+                )
+            ]
+        return verify_chain(rows, head, head_problem=problem)
+
+    def _write_head(self) -> None:
+        row = self.query("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")
+        seq, digest = (int(row[0]["id"]), str(row[0]["hash"])) if row else (0, GENESIS_HASH)
+        with self._storage_faults():
+            write_head(self.audit_head_path, seq, digest)
+
+
+def _append(
+    db: sqlite3.Connection,
+    action: str,
+    subject: str,
+    os_user: str,
+    *,
+    outcome: AuditOutcome,
+    detail: Mapping[str, Any] | None,
+) -> AuditEvent:
+    """Chain a new entry after the last one (inside the caller's write transaction)."""
+    last = db.execute("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1").fetchone()
+    seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS_HASH)
+    at = utc_now_iso()
+    os_user, action, subject = _storable(os_user), _storable(action), _storable(subject)
+    text = canonical_detail(detail)
+    digest = entry_hash(
+        prev,
+        seq=seq,
+        at=at,
+        os_user=os_user,
+        action=action,
+        subject=subject,
+        outcome=outcome.value,
+        detail=text,
+    )
+    db.execute(
+        "INSERT INTO audit_events "
+        "(id, at, os_user, action, subject, outcome, detail, prev_hash, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, at, os_user, action, subject, outcome.value, text, prev, digest),
+    )
+    return AuditEvent(
+        seq,
+        datetime.fromisoformat(at),
+        os_user,
+        action,
+        subject,
+        outcome,
+        json.loads(text),
+        prev,
+        digest,
+    )
+
+
+def _event(row: sqlite3.Row) -> AuditEvent:
+    try:
+        detail = json.loads(row["detail"])
+    except ValueError:
+        detail = {"unreadable_detail": row["detail"]}  # an edited row; verify names it
+    try:
+        outcome = AuditOutcome(row["outcome"])
+    except ValueError:
+        outcome = AuditOutcome.FAILED
+    try:
+        at = datetime.fromisoformat(row["at"])
+    except ValueError:
+        at = datetime.fromtimestamp(0, UTC)  # an edited row; verify names it
+    return AuditEvent(
+        seq=int(row["id"]),
+        at=at,
+        os_user=row["os_user"],
+        action=row["action"],
+        subject=row["subject"],
+        outcome=outcome,
+        detail=detail if isinstance(detail, dict) else {"detail": detail},
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )
+
+
+def _storable(text: str) -> str:
+    """``text`` as SQLite can store it: a lone surrogate (a file name's byte that is not
+    UTF-8) is written as ``\\udcff``, so recording an action never fails on its name."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _interruption(exc: BaseException) -> str:
+    if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
+        return "cancelled"
+    return f"unexpected error: {type(exc).__name__}"
 
 
 def _create_private(path: Path) -> None:

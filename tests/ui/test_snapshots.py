@@ -287,3 +287,26 @@ def test_segment_path_modal(snap_compare: Any, size: tuple[int, int]) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=open_modal)
+
+
+def test_audit(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The audit log at 80x24: the chain's state on top, entries newest first, one detail."""
+    from cc_tui.store.audit import AuditOutcome
+    from cc_tui.ui.screens.audit import AuditScreen
+
+    # Entries are stamped (and hashed) at a pinned time, so the screen is the same every run.
+    monkeypatch.setattr("cc_tui.store.history.utc_now_iso", NOW.isoformat)
+    services = _services()
+    services.history.record_event(
+        "connection.add", "c3", "bob", {"reason": "Only administrators may add connections"},
+        outcome=AuditOutcome.REFUSED,
+    )  # fmt: skip
+    app = CcTuiApp(services)
+
+    async def open_audit(pilot: Any) -> None:
+        await app.push_screen(AuditScreen())
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_audit)

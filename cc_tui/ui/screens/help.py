@@ -43,6 +43,7 @@ def key_groups(app: type[DOMNode]) -> list[KeyGroup]:
     The app's class comes in as ``app``: the app opens this screen, so importing it here would
     close an import circle.
     """
+    from cc_tui.ui.screens.audit import AuditScreen
     from cc_tui.ui.screens.confirm import ConfirmModal
     from cc_tui.ui.screens.connection_form import ConnectionFormModal
     from cc_tui.ui.screens.export_form.screen import ExportFormScreen
@@ -64,6 +65,7 @@ def key_groups(app: type[DOMNode]) -> list[KeyGroup]:
             HistoryScreen,
             (("lists", NamedTable), ("batches", BatchTable), ("rejected rows", RejectedRows)),
         ),
+        KeyGroup("Audit log", AuditScreen, (("lists", NamedTable),)),
         KeyGroup(
             "Export form",
             ExportFormScreen,

@@ -386,6 +386,12 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         """Run history (of the highlighted export when the exports pane has the focus)."""
         self._open_history(export=self._selected("exports"))
 
+    def action_audit(self) -> None:
+        """The audit log, newest first, with whether its hash chain is intact."""
+        from cc_tui.ui.screens.audit import AuditScreen
+
+        self.app.push_screen(AuditScreen())
+
     def _open_history(self, *, export: str | None = None, run_id: str | None = None) -> None:
         self.cc_app.show_history(export, run_id)
 

@@ -35,6 +35,14 @@ HOME_BINDINGS: list[BindingType] = [
         tooltip="Run history of the highlighted export (all runs elsewhere)",
     ),
     Binding(
+        "a",
+        "audit",
+        "Audit",
+        show=False,
+        id="home-audit",
+        tooltip="The audit log: who did what, allowed or refused, and whether it was edited",
+    ),
+    Binding(
         "p",
         "preview_export",
         "Preview",
@@ -109,6 +117,9 @@ class HomeActions(Protocol):
     def action_edit(self) -> None:
         """Edit what is highlighted."""
 
+    def action_audit(self) -> None:
+        """Show the audit log."""
+
     def start_run(self, export: str, *, dry_run: bool) -> None:
         """Run (or preview) ``export`` and open its live view."""
 
@@ -136,6 +147,9 @@ def home_commands(home: HomeActions) -> Iterator[PaletteCommand]:
     yield PaletteCommand("connection: New", "Add a connection", lambda: new("connections"))
     yield PaletteCommand("export: New", "Add an export", lambda: new("exports"))
     yield PaletteCommand("history: Show all runs", "Every run, newest first", home.open_history)
+    yield PaletteCommand(
+        "audit: Show the audit log", "Who did what; is the chain intact (a)", home.action_audit
+    )
     if connection:
         yield PaletteCommand(
             f"connection: Open {connection}",
