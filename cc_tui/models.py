@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_API_BASE_URL",
     "DEFAULT_AUTH_BASE_URL",
     "DEFAULT_MAX_UNCOMPRESSED_GB",
+    "DEFAULT_NOTIFY_TIMEOUT_S",
     "DEFAULT_SCOPES",
     "EMAIL_MAX_LENGTH",
     "FIELD_CHANGED_PREFIX",
@@ -31,6 +32,7 @@ __all__ = [
     "HOME_COUNTRY_FIELD",
     "MAX_CUSTOM_FIELDS_PER_CONTACT",
     "MAX_LISTS_PER_EXPORT",
+    "MAX_NOTIFY_TIMEOUT_S",
     "NAME_FIELDS",
     "POSTED_WEIGHT",
     "REJECT_REASONS",
@@ -44,6 +46,9 @@ __all__ = [
     "Export",
     "FieldMapping",
     "FieldReason",
+    "ListCheck",
+    "NotifySettings",
+    "NotifyWhen",
     "Phase",
     "RejectReason",
     "Role",
@@ -56,6 +61,8 @@ __all__ = [
     "SegmentSource",
     "TokenSet",
     "UsableBy",
+    "Verification",
+    "VerifyState",
     "is_attribute_field",
     "is_loopback_host",
     "is_uuid",
@@ -253,6 +260,8 @@ class Export:
     mapping: FieldMapping
     schedule: str | None = None
     enabled: bool = True
+    notify: NotifySettings | None = None
+    """``[exports.NAME.notify]``: replaces the global ``[notify]`` for this export's runs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +325,8 @@ class AppConfig:
     """The most any compressed segment may decompress to, in GiB (a cap on disk and time)."""
     bell: bool = True
     """Ring the terminal bell when a run started in the app ends."""
+    notify: NotifySettings | None = None
+    """``[notify]``: who hears of every export's runs (an export's own table replaces it)."""
 
     @property
     def max_uncompressed_bytes(self) -> int:
@@ -614,6 +625,8 @@ class RunRecord:
     updated_at: datetime | None = field(default=None, compare=False)
     """When the history last wrote the record (a killed attempt worked until about then);
     bookkeeping of the store, not part of the run's account."""
+    verification: Verification | None = None
+    """The last check that the confirmed contacts are on the lists (None: never checked)."""
 
     @property
     def figures(self) -> RunFigures:
@@ -722,6 +735,7 @@ class RunRecord:
             "span_s": round(self.span_s, 3),
             "attempts": self.attempts,
             "error": self.error,
+            "verification": self.verification.to_json() if self.verification else None,
         }
 
 
@@ -846,3 +860,144 @@ class ConnectionStatus:
     signed_in: bool
     token_expires_at: datetime | None
     scope: str
+
+
+# -- Plan, verify, notify (issue 12): new nouns kept together for the models split -------------
+
+
+class NotifyWhen(StrEnum):
+    """Which runs a notifier hears of."""
+
+    FINISH = "finish"
+    """Runs that finished: every contact final (``succeeded`` or ``partial``)."""
+    FAILURE = "failure"
+    """Runs that did not: ``failed`` or ``interrupted``."""
+    BOTH = "both"
+
+    def covers(self, status: RunStatus) -> bool:
+        """Whether a run that ended as ``status`` is one to tell about."""
+        finished = status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
+        return self is NotifyWhen.BOTH or (self is NotifyWhen.FINISH) == finished
+
+
+DEFAULT_NOTIFY_TIMEOUT_S = 30
+"""Seconds a notify command or webhook may take before it is given up on."""
+MAX_NOTIFY_TIMEOUT_S = 600
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """A ``[notify]`` table: a command and/or a webhook told of a run's end.
+
+    ``command`` is an argv list (no shell) that gets the run's JSON summary on standard input;
+    ``webhook`` gets it as a POST (``webhook_text``: Slack/Teams' ``{"text": "..."}`` instead).
+    """
+
+    on: NotifyWhen = NotifyWhen.BOTH
+    command: tuple[str, ...] = ()
+    webhook: str | None = None
+    webhook_text: bool = False
+    timeout_s: int = DEFAULT_NOTIFY_TIMEOUT_S
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to call."""
+        return not self.command and not self.webhook
+
+
+class VerifyState(StrEnum):
+    """What checking a run's lists found."""
+
+    VERIFIED = "verified"
+    """Every sampled contact is on the lists and the membership moved as the run says."""
+    UNVERIFIED = "unverified"
+    """A mismatch: see the details."""
+    NOT_CHECKED = "not_checked"
+    """The check could not be made (no confirmed contacts, or Constant Contact did not answer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListCheck:
+    """One target list's membership count before the run and when checked."""
+
+    list_id: str
+    before: int | None
+    after: int | None
+
+    @property
+    def change(self) -> int | None:
+        """Members gained (negative: lost), when both counts are known."""
+        if self.before is None or self.after is None:
+            return None
+        return self.after - self.before
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """A run checked against its lists: membership counts and a sample of confirmed e-mails.
+
+    ``sample_on_lists`` of ``sample_checked`` e-mails were on every target list;
+    ``sample_unsubscribed`` were kept off them because the person unsubscribed (correct);
+    ``sample_missing`` were not there. ``expected_max`` is the most the membership can have
+    grown by (the contacts confirmed).
+    """
+
+    state: VerifyState
+    checked_at: datetime
+    lists: tuple[ListCheck, ...] = ()
+    sample_checked: int = 0
+    sample_on_lists: int = 0
+    sample_unsubscribed: int = 0
+    sample_missing: int = 0
+    expected_max: int = 0
+    requests: int = 0
+    problems: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        """JSON of the check (history column, ``--json`` summaries, notifications)."""
+        return {
+            "state": self.state.value,
+            "checked_at": self.checked_at.isoformat(),
+            "lists": [
+                {"list_id": c.list_id, "before": c.before, "after": c.after, "change": c.change}
+                for c in self.lists
+            ],
+            "sample": {
+                "checked": self.sample_checked,
+                "on_lists": self.sample_on_lists,
+                "unsubscribed": self.sample_unsubscribed,
+                "missing": self.sample_missing,
+            },
+            "expected_max": self.expected_max,
+            "requests": self.requests,
+            "problems": list(self.problems),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> Verification:
+        """Read :meth:`to_json` back (the history column)."""
+        sample = data.get("sample")
+        counts = sample if isinstance(sample, Mapping) else {}
+        lists = data.get("lists")
+        raw_lists = lists if isinstance(lists, list) else []
+        problems = data.get("problems")
+        return cls(
+            state=VerifyState(str(data.get("state", VerifyState.NOT_CHECKED.value))),
+            checked_at=datetime.fromisoformat(str(data["checked_at"])),
+            lists=tuple(
+                ListCheck(str(item["list_id"]), item.get("before"), item.get("after"))
+                for item in raw_lists
+                if isinstance(item, Mapping)
+            ),
+            sample_checked=int(counts.get("checked", 0)),
+            sample_on_lists=int(counts.get("on_lists", 0)),
+            sample_unsubscribed=int(counts.get("unsubscribed", 0)),
+            sample_missing=int(counts.get("missing", 0)),
+            expected_max=_int_of(data.get("expected_max")),
+            requests=_int_of(data.get("requests")),
+            problems=tuple(str(p) for p in problems) if isinstance(problems, list) else (),
+        )
+
+
+def _int_of(value: object) -> int:
+    return value if isinstance(value, int) else 0

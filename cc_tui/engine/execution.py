@@ -109,6 +109,8 @@ class RunExecution:
         self._producer: concurrent.futures.Future[None] | None = None
         self.ended_by: CcTuiError | None = None
         """The error that ended this attempt, if one did (its exit code is the face's)."""
+        self.on_batch: Callable[[Batch], None] | None = None
+        """Called (in the preparation thread) with every batch built: e-mails to verify."""
 
     async def execute(self) -> RunRecord:
         """Run to the end (or to an interruption) and return the recorded result."""
@@ -296,6 +298,8 @@ class RunExecution:
     ) -> None:
         if item is not None:
             self.tracker.at_least(batches_cut=item.seq)
+            if self.on_batch is not None:
+                self.on_batch(item)
         future = asyncio.run_coroutine_threadsafe(queue.put(item), loop)
         while True:
             try:

@@ -18,6 +18,7 @@ import httpx
 
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.engine.execution import RunExecution
+from cc_tui.engine.follow_up import RunFollowUp
 from cc_tui.engine.locks import ExportLock
 from cc_tui.engine.preflight import AccountFacts, check_account, require_signed_in
 from cc_tui.engine.progress import EventObserver, RunObserver
@@ -28,6 +29,7 @@ from cc_tui.engine.services import Services
 from cc_tui.errors import CcTuiError, ResumeRefusedError
 from cc_tui.models import BatchRecord, Connection, Export, RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory
+from cc_tui.store.verifications import VerificationStore
 
 __all__ = ["ExportRunner"]
 
@@ -90,6 +92,15 @@ class ExportRunner:
             # Decompressed copies of the segments are removed once the run ends.
             with copies_held(resolved.segments):
                 run, checkpoints = self._open_run(resolved, options)
+                follow_up = RunFollowUp(
+                    config,
+                    resolved,
+                    self.history,
+                    VerificationStore(services.history),
+                    self._client,
+                    transport=self._transport,
+                )
+                await follow_up.before(run)
                 execution = RunExecution(
                     resolved,
                     run,
@@ -101,9 +112,11 @@ class ExportRunner:
                     on_progress=on_progress,
                     on_event=on_event,
                 )
+                execution.on_batch = follow_up.keeper.add
                 record = await execution.execute()
                 self.ended_by = execution.ended_by
-                return record
+                # Verify and notify: never a change to the run's status or exit code.
+                return await follow_up.after(record, execution.tracker)
         finally:
             lock.release()
 

@@ -178,11 +178,21 @@ UPDATE runs SET active_s = (julianday(finished_at) - julianday(started_at)) * 86
 UPDATE runs SET attempt_started_at = started_at WHERE attempts = 1
 """
 
+# Version 7: checking a run's lists (issue 12). ``lists_before``: each target list's membership
+# count when the run began ({list_id: count}); ``verify_sample``: e-mails a check may sample,
+# per batch ({seq: [email, ...]}: personal data, like rejected.csv, in a 0600 file);
+# ``verification``: the last check's result (JSON of ``Verification``), NULL until checked.
+_V7 = """
+ALTER TABLE runs ADD COLUMN lists_before TEXT;
+ALTER TABLE runs ADD COLUMN verify_sample TEXT;
+ALTER TABLE runs ADD COLUMN verification TEXT
+"""
+
 # MIGRATIONS[n] upgrades a file at user_version n to n + 1. Append, never edit.
 _SIDE_FILES = ("-wal", "-shm")
 """SQLite's companions of a WAL database, private like it."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from cc_tui.models import REJECT_REASONS, BatchRecord, BatchState, RunRecord, RunStatus
 from cc_tui.store.history import HistoryStore, utc_now_iso
+from cc_tui.store.verifications import verification_of
 
 __all__ = ["ActivityRole", "LostUpload", "RunHistory"]
 
@@ -376,6 +377,7 @@ def _run(row: sqlite3.Row) -> RunRecord:
         active_s=row["active_s"],
         attempt_started_at=_when(row["attempt_started_at"]),
         updated_at=_when(row["updated_at"]),
+        verification=verification_of(row["verification"]),
         **{name: row[name] for name in _COUNTERS},
     )
 

@@ -1,0 +1,222 @@
+"""After a run: check that the confirmed contacts really are on the lists.
+
+Two checks, both through the documented API (``docs/api-rules.md``, "Checking a run"):
+
+- each target list's membership count (``GET /contact_lists/{id}?include_membership_count=all``)
+  when the run began and when checked: it may have grown by at most the contacts confirmed, and
+  it must not have shrunk;
+- a random sample of the e-mails the run confirmed (100 by default), each looked up with
+  ``GET /contacts?email=...&include=list_memberships``: each must be on every target list,
+  unless the person unsubscribed (Constant Contact keeps those off lists, correctly).
+
+An activity's counters are per batch, never per contact, so an e-mail is sampled from confirmed
+batches only, and a batch whose activity refused some contacts may have that many of its sampled
+e-mails missing without a mismatch. The e-mails a check may sample are kept while the run sends
+(:class:`SampleKeeper`: at most :data:`SAMPLE_PER_BATCH` per batch), so ``cc-tui verify RUN``
+can check again later without reading the segments.
+
+Cost: one request per target list before the run, one per list and one per sampled e-mail
+after it (:func:`verify_requests`); the plan counts them. A check never changes the run's status
+or exit code: a mismatch marks the run *unverified*, with the details, beside its status.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from cc_tui.constant_contact.client import ConstantContactClient
+from cc_tui.engine.batching import REF_EMAIL, Batch
+from cc_tui.errors import CcTuiError
+from cc_tui.models import BatchState, ListCheck, RunRecord, Verification, VerifyState
+from cc_tui.store.run_history import RunHistory
+from cc_tui.store.verifications import VerificationStore
+
+__all__ = [
+    "DEFAULT_SAMPLE",
+    "SAMPLE_PER_BATCH",
+    "SampleKeeper",
+    "count_members",
+    "verify_requests",
+    "verify_run",
+    "verify_sentence",
+]
+
+DEFAULT_SAMPLE = 100
+"""E-mails a check looks up unless told otherwise (``--sample N``)."""
+SAMPLE_PER_BATCH = 200
+"""E-mails kept per batch for checks: a 1M-contact run (25 batches) keeps 5,000."""
+_UNSUBSCRIBED = "unsubscribed"
+
+
+def verify_requests(lists: int, sample: int = DEFAULT_SAMPLE) -> int:
+    """API requests one run's checks cost: each list counted before and after, plus the
+    sampled e-mails looked up."""
+    return 2 * lists + sample
+
+
+class SampleKeeper:
+    """E-mails of each batch a check may sample (fed from the preparation thread)."""
+
+    def __init__(
+        self, per_batch: int = SAMPLE_PER_BATCH, *, rng: random.Random | None = None
+    ) -> None:
+        self.per_batch = per_batch
+        self._rng = rng or random.Random()
+        self._lock = threading.Lock()
+        self._kept: dict[int, list[str]] = {}
+
+    def add(self, batch: Batch) -> None:
+        """Keep a random few of ``batch``'s e-mails (the whole batch when it is small)."""
+        emails = batch.refs.get_column(REF_EMAIL).drop_nulls().to_list()
+        if len(emails) > self.per_batch:
+            emails = self._rng.sample(emails, self.per_batch)
+        with self._lock:
+            self._kept[batch.seq] = [str(e) for e in emails]
+
+    def taken(self) -> dict[int, list[str]]:
+        """What was kept, per batch sequence number."""
+        with self._lock:
+            return dict(self._kept)
+
+
+async def count_members(
+    client: ConstantContactClient, list_ids: Iterable[str]
+) -> dict[str, int | None]:
+    """Each list's membership count (all contacts on it), one request per list."""
+    counts: dict[str, int | None] = {}
+    for list_id in list_ids:
+        found = await client.contact_list(list_id)
+        counts[list_id] = found.membership_count
+    return counts
+
+
+async def verify_run(
+    client: ConstantContactClient,
+    history: RunHistory,
+    store: VerificationStore,
+    run: RunRecord,
+    list_ids: Sequence[str],
+    *,
+    sample: int = DEFAULT_SAMPLE,
+    rng: random.Random | None = None,
+) -> Verification:
+    """Check ``run`` against its lists now, store the result with it and return it.
+
+    Problems talking to Constant Contact (the quota, a lost sign-in) give a
+    ``not_checked`` result that says why; they are never raised.
+    """
+    requests_before = client.stats.requests
+    try:
+        result = await _check(client, history, store, run, list_ids, sample=sample, rng=rng)
+    except CcTuiError as exc:
+        result = Verification(
+            state=VerifyState.NOT_CHECKED,
+            checked_at=datetime.now(UTC),
+            expected_max=run.confirmed,
+            problems=(f"the check could not be made: {exc}",),
+        )
+    result = replace(result, requests=client.stats.requests - requests_before)
+    store.save(run.run_id, result)
+    return result
+
+
+async def _check(
+    client: ConstantContactClient,
+    history: RunHistory,
+    store: VerificationStore,
+    run: RunRecord,
+    list_ids: Sequence[str],
+    *,
+    sample: int,
+    rng: random.Random | None,
+) -> Verification:
+    batches = history.batches(run.run_id)
+    confirmed = {seq: b for seq, b in batches.items() if b.state is BatchState.CONFIRMED}
+    before = store.lists_before(run.run_id)
+    after = await count_members(client, list_ids)
+    checks = tuple(ListCheck(lid, before.get(lid), after.get(lid)) for lid in list_ids)
+    problems = _count_problems(checks, run.confirmed)
+    kept = store.sample(run.run_id)
+    pool = [(seq, email) for seq in sorted(confirmed) for email in kept.get(seq, ())]
+    picked = (rng or random.Random()).sample(pool, min(sample, len(pool)))
+    targets = {lid.lower() for lid in list_ids}
+    on_lists = unsubscribed = 0
+    missing: dict[int, list[str]] = {}
+    for seq, email in picked:
+        found = [c for c in await client.contacts(email=email) if c.email.lower() == email.lower()]
+        if found and targets <= {m.lower() for m in found[0].list_memberships}:
+            on_lists += 1
+        elif found and found[0].permission_to_send == _UNSUBSCRIBED:
+            unsubscribed += 1
+        else:
+            missing.setdefault(seq, []).append(email)
+    problems += _sample_problems(missing, {seq: confirmed[seq].failed for seq in missing})
+    missing_count = sum(len(emails) for emails in missing.values())
+    if problems:
+        state = VerifyState.UNVERIFIED
+    elif not picked and not any(c.change is not None for c in checks):
+        state = VerifyState.NOT_CHECKED
+        problems = ["no confirmed contact to sample and no membership count from before the run"]
+    else:
+        state = VerifyState.VERIFIED
+    return Verification(
+        state=state,
+        checked_at=datetime.now(UTC),
+        lists=checks,
+        sample_checked=len(picked),
+        sample_on_lists=on_lists,
+        sample_unsubscribed=unsubscribed,
+        sample_missing=missing_count,
+        expected_max=run.confirmed,
+        problems=tuple(problems),
+    )
+
+
+def _count_problems(checks: Iterable[ListCheck], confirmed: int) -> list[str]:
+    problems = []
+    for check in checks:
+        change = check.change
+        if change is None:
+            continue
+        if change < 0:
+            problems.append(f"list {check.list_id} lost {-change:,} members since the run began")
+        elif change > confirmed:
+            problems.append(
+                f"list {check.list_id} grew by {change:,}, more than the {confirmed:,} contacts "
+                "the run confirmed (something else added contacts)"
+            )
+    return problems
+
+
+def _sample_problems(missing: Mapping[int, list[str]], refused: Mapping[int, int]) -> list[str]:
+    """Sampled e-mails not on the lists, beyond what their batch's activity refused."""
+    problems = []
+    for seq, emails in sorted(missing.items()):
+        if len(emails) <= refused.get(seq, 0):
+            continue  # Constant Contact refused that many of this batch: they may be these
+        shown = ", ".join(emails[:3]) + (f" and {len(emails) - 3} more" if len(emails) > 3 else "")
+        problems.append(f"batch {seq}: {len(emails)} confirmed e-mail(s) not on the lists: {shown}")
+    return problems
+
+
+def verify_sentence(result: Verification) -> str:
+    """One line for every face: "verified: sample 100/100 on the lists; membership +41,212
+    (expected ≤ 41,500)"."""
+    parts = []
+    if result.sample_checked:
+        part = f"sample {result.sample_on_lists:,}/{result.sample_checked:,} on the lists"
+        if result.sample_unsubscribed:
+            part += f" ({result.sample_unsubscribed:,} unsubscribed, kept off)"
+        parts.append(part)
+    changes = [c.change for c in result.lists if c.change is not None]
+    if changes:
+        shown = ", ".join(f"{change:+,}" for change in changes)
+        parts.append(f"membership {shown} (expected ≤ {result.expected_max:,})")
+    text = f"{result.state.value.replace('_', ' ')}: " + ("; ".join(parts) or "nothing checked")
+    if result.problems:
+        text += " — " + "; ".join(result.problems)
+    return text
