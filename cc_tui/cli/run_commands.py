@@ -16,6 +16,7 @@ from rich.text import Text
 from cc_tui.cli import history_repair
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output, Visible
+from cc_tui.cli.plan_commands import check_quota
 from cc_tui.engine.progress import RunEvent, RunProgress
 from cc_tui.errors import EXIT_FAILED, EXIT_RESUMABLE, EXIT_USAGE, CcTuiError
 from cc_tui.models import RunRecord, RunStatus
@@ -30,6 +31,7 @@ from cc_tui.run_words import (
 )
 from cc_tui.store.run_history import RunHistory
 from cc_tui.units import duration_text, utc_time_text
+from cc_tui.verify_words import verify_sentence, verify_word
 
 if TYPE_CHECKING:  # the runner (Polars, httpx) is imported by the commands that run
     from cc_tui.engine.run_options import RunOptions
@@ -100,6 +102,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="how long to wait for one Constant Contact import activity before stopping the "
         f"run, resumable: 90s, 45m, 2h (default {_DEFAULT_DEADLINE_TEXT})",
     )
+    run.add_argument(
+        "--allow-quota-spill",
+        action="store_true",
+        help="run even when today's API quota cannot hold the whole run (see cc-tui plan)",
+    )
     run.set_defaults(handler=_run)
     history = commands.add_parser(
         "history", help="past runs with their counts", description="Show past runs, newest first."
@@ -132,6 +139,8 @@ def _run(ctx: CommandContext) -> int:
     from cc_tui.engine.runner import ExportRunner
     from cc_tui.engine.sender import SenderTiming
 
+    if not ctx.args.dry_run and not ctx.args.allow_quota_spill:
+        check_quota(ctx, ctx.args.name)
     timing = SenderTiming(activity_deadline=ctx.args.activity_deadline)
     options = RunOptions(dry_run=ctx.args.dry_run, restart=ctx.args.restart, timing=timing)
     runner = ExportRunner(ctx.services, transport=ctx.services.transport)
@@ -439,6 +448,8 @@ def _history_table(runs: list[RunRecord]) -> Table:
     for run in runs:
         figures = run.figures
         status = Text(status_word(run), style=_STATUS_STYLE.get(run.status.value, ""))
+        if run.verification is not None:  # verified / unverified / not checked, beside it
+            status.append(f"\n{verify_word(run.verification)}")
         table.add_row(
             run.run_id,
             run.export,
@@ -473,6 +484,8 @@ def history_lines(run: RunRecord) -> list[RenderableType]:
         details.append(
             f"rejected {figures.rejected_total:,}: {reasons_phrase(run.rejected, zeros=False)}"
         )
+    if run.verification is not None:
+        details.append(f"check: {verify_sentence(run.verification)}")
     lines: list[RenderableType] = [head]
     lines += [
         Padding(Text(d, overflow="fold", no_wrap=False), (0, 0, 0, _INDENT), expand=False)

@@ -18,11 +18,11 @@ from cc_tui.engine.notify import notify_run, notify_settings
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.resolution import ResolvedRun
 from cc_tui.engine.verify import DEFAULT_SAMPLE, SampleKeeper, count_members, verify_run
-from cc_tui.engine.verify import verify_sentence as verify_words
 from cc_tui.errors import CcTuiError
 from cc_tui.models import AppConfig, RunRecord, RunStatus, VerifyState
 from cc_tui.store.run_history import RunHistory
 from cc_tui.store.verifications import VerificationStore
+from cc_tui.verify_words import verify_sentence
 
 __all__ = ["RunFollowUp"]
 
@@ -86,7 +86,7 @@ class RunFollowUp:
             record = replace(record, verification=result)
             level = "info" if result.state is VerifyState.VERIFIED else "warning"
             tracker.event(
-                f"{verify_words(result)} ({result.requests} requests)", level, milestone=True
+                f"{verify_sentence(result)} ({result.requests} requests)", level, milestone=True
             )
         settings = notify_settings(self.config, record.export)
         for problem in await notify_run(settings, record, transport=self._transport):

@@ -16,10 +16,10 @@ import logging
 
 import httpx
 
-from cc_tui.engine.verify import verify_sentence
 from cc_tui.models import AppConfig, NotifySettings, RunRecord
 from cc_tui.run_words import closing_sentence
 from cc_tui.safe_text import visible
+from cc_tui.verify_words import verify_sentence
 
 __all__ = ["notify_run", "notify_settings", "notify_text"]
 

@@ -42,7 +42,6 @@ __all__ = [
     "count_members",
     "verify_requests",
     "verify_run",
-    "verify_sentence",
 ]
 
 DEFAULT_SAMPLE = 100
@@ -201,22 +200,3 @@ def _sample_problems(missing: Mapping[int, list[str]], refused: Mapping[int, int
         shown = ", ".join(emails[:3]) + (f" and {len(emails) - 3} more" if len(emails) > 3 else "")
         problems.append(f"batch {seq}: {len(emails)} confirmed e-mail(s) not on the lists: {shown}")
     return problems
-
-
-def verify_sentence(result: Verification) -> str:
-    """One line for every face: "verified: sample 100/100 on the lists; membership +41,212
-    (expected ≤ 41,500)"."""
-    parts = []
-    if result.sample_checked:
-        part = f"sample {result.sample_on_lists:,}/{result.sample_checked:,} on the lists"
-        if result.sample_unsubscribed:
-            part += f" ({result.sample_unsubscribed:,} unsubscribed, kept off)"
-        parts.append(part)
-    changes = [c.change for c in result.lists if c.change is not None]
-    if changes:
-        shown = ", ".join(f"{change:+,}" for change in changes)
-        parts.append(f"membership {shown} (expected ≤ {result.expected_max:,})")
-    text = f"{result.state.value.replace('_', ' ')}: " + ("; ".join(parts) or "nothing checked")
-    if result.problems:
-        text += " — " + "; ".join(result.problems)
-    return text

@@ -6,13 +6,28 @@ batch: a batch's contacts share its activity's counters), and the last check's r
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from cc_tui.models import Verification
 from cc_tui.store.history import HistoryStore
 
-__all__ = ["VerificationStore", "verification_of"]
+__all__ = ["SpentRequests", "VerificationStore", "verification_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class SpentRequests:
+    """API requests one real run spent since a moment (:meth:`VerificationStore.spent_since`)."""
+
+    run_id: str
+    connection: str | None
+    run: int
+    """The run's own requests (0 when it was not at work since then)."""
+    checks: int
+    """Its list counts before it, and its last check when that was since then."""
 
 
 def verification_of(text: str | None) -> Verification | None:
@@ -80,3 +95,35 @@ class VerificationStore:
     def save(self, run_id: str, verification: Verification) -> None:
         """Store the result of a check with the run (the last one counts)."""
         self._write(run_id, "verification", verification.to_json())
+
+    def spent_since(self, moment: datetime) -> list[SpentRequests]:
+        """Requests of every real run at work, or checked, since ``moment`` (UTC).
+
+        A run at work since then (started, saved or finished) counts whole, even when part of
+        it was before: the stricter reading, since the history keeps a run's total, not when
+        each request went out.
+        """
+        since = moment.isoformat()
+        rows = self._db.query(
+            "SELECT run_id, connection, requests, lists_before, verification, "
+            "(started_at >= ? OR updated_at >= ? OR finished_at >= ?) AS at_work "
+            "FROM runs WHERE dry_run = 0 AND (started_at >= ? OR updated_at >= ? "
+            "OR finished_at >= ? OR json_extract(verification, '$.checked_at') >= ?)",
+            (since,) * 7,
+        )
+        found = []
+        for row in rows:
+            at_work = bool(row["at_work"])
+            checks = 0
+            if at_work and row["lists_before"]:
+                with contextlib.suppress(ValueError):
+                    checks += len(json.loads(row["lists_before"]) or {})
+            verification = verification_of(row["verification"])
+            if verification is not None and verification.checked_at >= moment:
+                checks += verification.requests
+            found.append(
+                SpentRequests(
+                    row["run_id"], row["connection"], row["requests"] if at_work else 0, checks
+                )
+            )
+        return found
