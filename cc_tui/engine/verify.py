@@ -7,7 +7,10 @@ Two checks, both through the documented API (``docs/api-rules.md``, "Checking a 
   it must not have shrunk;
 - a random sample of the e-mails the run confirmed (100 by default), each looked up with
   ``GET /contacts?email=...&include=list_memberships``: each must be on every target list,
-  unless the person unsubscribed (Constant Contact keeps those off lists, correctly).
+  unless the person unsubscribed (Constant Contact keeps those off lists, correctly). When the
+  lists are small enough that reading them whole (``GET /contacts?lists=ID``, 500 a page) takes
+  fewer requests than the sample, they are read whole instead, and only e-mails not found on
+  them are looked up one by one.
 
 An activity's counters are per batch, never per contact, so an e-mail is sampled from confirmed
 batches only, and a batch whose activity refused some contacts may have that many of its sampled
@@ -15,20 +18,21 @@ e-mails missing without a mismatch. The e-mails a check may sample are kept whil
 (:class:`SampleKeeper`: at most :data:`SAMPLE_PER_BATCH` per batch), so ``cc-tui verify RUN``
 can check again later without reading the segments.
 
-Cost: one request per target list before the run, one per list and one per sampled e-mail
-after it (:func:`verify_requests`); the plan counts them. A check never changes the run's status
+Cost: one request per target list before the run, one per list after it, and at most one per
+sampled e-mail (:func:`verify_requests`, the most a check costs); the plan counts them. A check never changes the run's status
 or exit code: a mismatch marks the run *unverified*, with the details, beside its status.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from cc_tui.constant_contact.client import ConstantContactClient
+from cc_tui.constant_contact.client import CONTACTS_PAGE_LIMIT, ConstantContactClient
 from cc_tui.engine.batching import REF_EMAIL, Batch
 from cc_tui.errors import CcTuiError
 from cc_tui.models import BatchState, ListCheck, RunRecord, Verification, VerifyState
@@ -48,7 +52,9 @@ DEFAULT_SAMPLE = 100
 """E-mails a check looks up unless told otherwise (``--sample N``)."""
 SAMPLE_PER_BATCH = 200
 """E-mails kept per batch for checks: a 1M-contact run (25 batches) keeps 5,000."""
-_UNSUBSCRIBED = "unsubscribed"
+_UNSUBSCRIBED = "unsubscribed"  # a contact's permission_to_send, and a sample outcome
+_ON_LISTS = "on_lists"
+_MISSING = "missing"
 
 
 def verify_requests(lists: int, sample: int = DEFAULT_SAMPLE) -> int:
@@ -142,14 +148,19 @@ async def _check(
     kept = store.sample(run.run_id)
     pool = [(seq, email) for seq in sorted(confirmed) for email in kept.get(seq, ())]
     picked = (rng or random.Random()).sample(pool, min(sample, len(pool)))
-    targets = {lid.lower() for lid in list_ids}
     on_lists = unsubscribed = 0
     missing: dict[int, list[str]] = {}
+    # Small lists are cheaper to read whole (500 members a page) than to look up one e-mail a
+    # request; those not found on a page are then looked up one by one (unsubscribed?).
+    members = await _members_if_cheaper(client, checks, len(picked))
     for seq, email in picked:
-        found = [c for c in await client.contacts(email=email) if c.email.lower() == email.lower()]
-        if found and targets <= {m.lower() for m in found[0].list_memberships}:
+        if members is not None and all(email.lower() in found for found in members):
             on_lists += 1
-        elif found and found[0].permission_to_send == _UNSUBSCRIBED:
+            continue
+        outcome = await _look_up(client, email, list_ids)
+        if outcome == _ON_LISTS:
+            on_lists += 1
+        elif outcome == _UNSUBSCRIBED:
             unsubscribed += 1
         else:
             missing.setdefault(seq, []).append(email)
@@ -173,6 +184,35 @@ async def _check(
         expected_max=run.confirmed,
         problems=tuple(problems),
     )
+
+
+async def _members_if_cheaper(
+    client: ConstantContactClient, checks: Sequence[ListCheck], sample: int
+) -> list[set[str]] | None:
+    """Every target list's member e-mails (lower-cased), when reading the lists whole takes
+    fewer requests than looking up ``sample`` e-mails one by one; else None."""
+    if any(check.after is None for check in checks):
+        return None
+    pages = sum(math.ceil((check.after or 0) / CONTACTS_PAGE_LIMIT) for check in checks)
+    if pages >= sample:
+        return None
+    return [
+        {contact.email.lower() for contact in await client.contacts(list_id=check.list_id)}
+        for check in checks
+    ]
+
+
+async def _look_up(client: ConstantContactClient, email: str, list_ids: Sequence[str]) -> str:
+    """Whether ``email`` is on every target list, unsubscribed, or missing (one request)."""
+    wanted = email.lower()
+    found = [c for c in await client.contacts(email=email) if c.email.lower() == wanted]
+    if found and {lid.lower() for lid in list_ids} <= {
+        m.lower() for m in found[0].list_memberships
+    }:
+        return _ON_LISTS
+    if found and found[0].permission_to_send == _UNSUBSCRIBED:
+        return _UNSUBSCRIBED
+    return _MISSING
 
 
 def _count_problems(checks: Iterable[ListCheck], confirmed: int) -> list[str]:
