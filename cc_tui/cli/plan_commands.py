@@ -4,18 +4,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
 from cc_tui.cli.context import CommandContext
 from cc_tui.errors import EXIT_FAILED, UsageError
 from cc_tui.models import Verification, VerifyState
-from cc_tui.units import duration_text
 from cc_tui.verify_words import verify_sentence
 
-if TYPE_CHECKING:  # the engine (Polars, httpx) is imported by the commands that use it
-    from cc_tui.engine.plan import ExportPlan
-
-__all__ = ["ALLOW_QUOTA_SPILL", "check_quota", "plan_lines", "register"]
+__all__ = ["ALLOW_QUOTA_SPILL", "check_quota", "register"]
 
 ALLOW_QUOTA_SPILL = "--allow-quota-spill"
 
@@ -53,7 +48,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _plan(ctx: CommandContext) -> int:
-    from cc_tui.engine.plan import plan_export
+    from cc_tui.engine.plan import plan_export, plan_rows
     from cc_tui.store.run_history import RunHistory
     from cc_tui.store.verifications import VerificationStore
 
@@ -68,7 +63,7 @@ def _plan(ctx: CommandContext) -> int:
     if ctx.args.json:
         ctx.out.json(plan.to_json())
         return 0
-    ctx.out.pairs(plan_lines(plan))
+    ctx.out.pairs(plan_rows(plan))
     if not plan.fits:
         ctx.out.warn(f"run it anyway with: cc-tui run {ctx.args.name} --allow-quota-spill")
     return 0
@@ -104,33 +99,6 @@ def check_quota(ctx: CommandContext, name: str) -> None:
             f"goes on with `cc-tui run {name}` the next UTC day): cc-tui run {name} "
             f"{ALLOW_QUOTA_SPILL}. `cc-tui plan {name}` shows the whole plan."
         )
-
-
-def plan_lines(plan: ExportPlan) -> list[tuple[str, str]]:
-    """The plan as ``key  value`` lines (the CLI; the app shows the same words)."""
-    from cc_tui.engine.plan import REQUESTS_PER_SECOND, quota_sentence
-
-    requests = plan.requests
-    basis = {
-        "last run": "as the last run, which read the same inputs",
-        "counted": "e-mails counted now",
-        "rows": "every row (at most)",
-    }.get(plan.basis, plan.basis)
-    lines = [
-        ("export", plan.export),
-        ("rows", f"{plan.rows:,}"),
-        ("contacts", f"{plan.contacts:,} expected ({basis})"),
-        ("batches", f"{plan.batches:,}"),
-        (
-            "requests",
-            f"{requests.total:,}: {requests.imports:,} imports, about {requests.polls:,} polls, "
-            f"{requests.account_check} account check, {requests.verify:,} to verify",
-        ),
-        ("time", f"at least {duration_text(plan.seconds)} at {REQUESTS_PER_SECOND} requests/s"),
-        ("quota", quota_sentence(plan)),
-    ]
-    lines += [("note", note) for note in plan.notes]
-    return lines
 
 
 def _verify(ctx: CommandContext) -> int:

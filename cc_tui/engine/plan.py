@@ -52,6 +52,7 @@ __all__ = [
     "ExportPlan",
     "PlanRequests",
     "plan_export",
+    "plan_rows",
     "quota_sentence",
     "requests_spent",
 ]
@@ -320,3 +321,29 @@ def _connections_of(config: AppConfig, client_id: str | None, connection: str | 
     if connection:
         found.add(connection)
     return found
+
+
+def plan_rows(plan: ExportPlan) -> list[tuple[str, str]]:
+    """The plan as ``key  value`` lines (the CLI and the app's export details)."""
+
+    requests = plan.requests
+    basis = {
+        "last run": "as the last run, which read the same inputs",
+        "counted": "e-mails counted now",
+        "rows": "every row (at most)",
+    }.get(plan.basis, plan.basis)
+    lines = [
+        ("export", plan.export),
+        ("rows", f"{plan.rows:,}"),
+        ("contacts", f"{plan.contacts:,} expected ({basis})"),
+        ("batches", f"{plan.batches:,}"),
+        (
+            "requests",
+            f"{requests.total:,}: {requests.imports:,} imports, about {requests.polls:,} polls, "
+            f"{requests.account_check} account check, {requests.verify:,} to verify",
+        ),
+        ("time", f"at least {duration_text(plan.seconds)} at {REQUESTS_PER_SECOND} requests/s"),
+        ("quota", quota_sentence(plan)),
+    ]
+    lines += [("note", note) for note in plan.notes]
+    return lines

@@ -19,8 +19,9 @@ e-mails missing without a mismatch. The e-mails a check may sample are kept whil
 can check again later without reading the segments.
 
 Cost: one request per target list before the run, one per list after it, and at most one per
-sampled e-mail (:func:`verify_requests`, the most a check costs); the plan counts them. A check never changes the run's status
-or exit code: a mismatch marks the run *unverified*, with the details, beside its status.
+sampled e-mail (:func:`verify_requests`, the most a check costs); the plan counts them. A check
+never changes the run's status or exit code: a mismatch marks the run *unverified*, with the
+details, beside its status.
 """
 
 from __future__ import annotations
