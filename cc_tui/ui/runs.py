@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from textual.signal import Signal
 from textual.worker import Worker
 
+from cc_tui.engine.plan import quota_sentence
 from cc_tui.engine.progress import RunEvent, RunProgress
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
@@ -29,6 +30,7 @@ from cc_tui.ui.messages import (
     RunProgressed,
     RunStarted,
 )
+from cc_tui.ui.plans import make_plan
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -130,6 +132,11 @@ class RunManager:
         def logged(event: RunEvent) -> None:
             app.post_message(RunEventLogged(export, event))
 
+        if not options.dry_run and not await self._quota_allows(export):
+            app.post_message(
+                RunFailed(export, "not started: it waits for today's API quota (00:00 UTC)")
+            )
+            return
         try:
             record = await self._runner.run(
                 export, options, on_progress=progressed, on_event=logged
@@ -141,6 +148,22 @@ class RunManager:
             app.post_message(RunFailed(export, options.steps.explain(exc)))
             return
         app.post_message(RunFinished(record))
+
+    async def _quota_allows(self, export: str) -> bool:
+        """True unless the run would not fit today's API quota and the person said not now."""
+        plan = await asyncio.to_thread(make_plan, self._runner.services, export)
+        if isinstance(plan, str) or plan.fits:
+            return True  # a plan that cannot be made: the run says why, in its own order
+        from cc_tui.ui.screens.confirm import ConfirmModal
+
+        question = (
+            f"{quota_sentence(plan)}\n\nRun {export} anyway? It stops, resumable, when the "
+            "quota is spent, and goes on when you run it again after 00:00 UTC."
+        )
+        answer = await self._app.push_screen_wait(
+            ConfirmModal(question, yes="Run anyway", no="Not now")
+        )
+        return bool(answer)
 
     def _report_cancelled(self, export: str) -> None:
         run = self.runs.get(export)

@@ -176,7 +176,12 @@ def _live_run(app: CcTuiApp, *, finished: bool) -> None:
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 def test_home(snap_compare: Any, size: tuple[int, int]) -> None:
-    assert snap_compare(CcTuiApp(_services()), terminal_size=size)
+    async def planned(pilot: Any) -> None:
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()  # the export's plan, made in a thread
+        await pilot.pause()
+
+    assert snap_compare(CcTuiApp(_services()), terminal_size=size, run_before=planned)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
@@ -269,7 +274,13 @@ def test_home_with_an_unseen_run(snap_compare: Any, size: tuple[int, int]) -> No
     """A run that finished while the person looked elsewhere stays marked ● until shown."""
     services = _services()
     RunHistory(services.history).mark_unseen("20261129T143000Z-weekly-cccccc")
-    assert snap_compare(CcTuiApp(services), terminal_size=size)
+
+    async def planned(pilot: Any) -> None:
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()  # the export's plan, made in a thread
+        await pilot.pause()
+
+    assert snap_compare(CcTuiApp(services), terminal_size=size, run_before=planned)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])

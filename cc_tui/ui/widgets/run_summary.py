@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from cc_tui.models import RunRecord, RunStatus
+from cc_tui.models import RunRecord, RunStatus, VerifyState
 from cc_tui.run_words import (
     batches_phrase,
     contacts_sentence,
@@ -22,6 +22,7 @@ from cc_tui.run_words import (
     time_sentence,
 )
 from cc_tui.ui.outside_text import templated
+from cc_tui.verify_words import verify_sentence
 
 __all__ = ["RunSummary"]
 
@@ -116,6 +117,10 @@ def summary_content(record: RunRecord) -> Content:
         )
     )
     lines.extend(_field_lines(record))
+    if record.verification is not None:
+        check = record.verification
+        style = "$run-ok" if check.state is VerifyState.VERIFIED else "$run-failed"
+        lines.append(templated(f"[b {style}]check:[/] $sentence", sentence=verify_sentence(check)))
     if record.error:
         lines.append(templated("[b $run-failed]error:[/] $error", error=record.error))
     if record.rejected_rows_file:
