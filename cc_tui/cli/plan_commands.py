@@ -105,7 +105,7 @@ def _verify(ctx: CommandContext) -> int:
     import asyncio
 
     from cc_tui.constant_contact.client import ConstantContactClient
-    from cc_tui.engine.verify import DEFAULT_SAMPLE, verify_run
+    from cc_tui.engine.verify import DEFAULT_SAMPLE, SAMPLE_PER_BATCH, verify_run
     from cc_tui.store.run_history import RunHistory
     from cc_tui.store.verifications import VerificationStore
 
@@ -143,4 +143,9 @@ def _verify(ctx: CommandContext) -> int:
     else:
         ctx.out.print(f"{run.run_id}: {verify_sentence(result)}")
         ctx.out.note(f"{result.requests} API requests used.")
+        if result.sample_checked < sample:
+            ctx.out.note(
+                f"{result.sample_checked:,} e-mails sampled: a run keeps {SAMPLE_PER_BATCH:,} "
+                "e-mails of each confirmed batch for checks."
+            )
     return 0 if result.state is VerifyState.VERIFIED else EXIT_FAILED

@@ -336,11 +336,15 @@ def plan_rows(plan: ExportPlan) -> list[tuple[str, str]]:
         ("export", plan.export),
         ("rows", f"{plan.rows:,}"),
         ("contacts", f"{plan.contacts:,} expected ({basis})"),
-        ("batches", f"{plan.batches:,}"),
+        (
+            "batches",
+            f"{plan.batches:,}" if plan.basis == _BASIS_LAST_RUN else f"{plan.batches:,} at least",
+        ),
         (
             "requests",
-            f"{requests.total:,}: {requests.imports:,} imports, about {requests.polls:,} polls, "
-            f"{requests.account_check} account check, {requests.verify:,} to verify",
+            f"{requests.total:,}: {requests.imports:,} import(s), about {requests.polls:,} polls, "
+            f"{requests.account_check} to check the account, at most {requests.verify:,} to "
+            "verify",
         ),
         ("time", f"at least {duration_text(plan.seconds)} at {REQUESTS_PER_SECOND} requests/s"),
         ("quota", quota_sentence(plan)),

@@ -134,7 +134,7 @@ class RunManager:
 
         if not options.dry_run and not await self._quota_allows(export):
             app.post_message(
-                RunFailed(export, "not started: it waits for today's API quota (00:00 UTC)")
+                RunFailed(export, "you chose to wait for today's API quota to reset at 00:00 UTC")
             )
             return
         try:

@@ -53,12 +53,11 @@ def _plan_rows(plan: ExportPlan | str | None) -> list[tuple[str, str | Text]]:
         return [("plan", Text("working it out…", style="dim"))]
     if isinstance(plan, str):
         return [("plan", plain_text(f"none: {plan}", multiline=True))]
-    batches = "batch" if plan.batches == 1 else "batches"
     return [
         (
             "plan",
-            f"{plan.contacts:,} contacts at most, {plan.batches:,} {batches}, "
-            f"{plan.requests.total:,} requests, at least {duration_text(plan.seconds)}",
+            f"{plan.contacts:,} contacts at most, {plan.batches:,}+ batches, "
+            f"{plan.requests.total:,} requests at most, at least {duration_text(plan.seconds)}",
         ),
         ("quota", quota_sentence(plan)),
     ]
