@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +81,9 @@ class RunManager:
         self.steps = self._options.steps
         """How messages of runs started here name the next step (the app sets its own)."""
         self.runs: dict[str, ActiveRun] = {}
+        self.ask: Callable[[str, str, str], Awaitable[bool]] | None = None
+        """How the app asks (question, yes, no) before a run today's API quota cannot hold;
+        None: runs start without asking."""
         self.changed: Signal[str] = Signal(app, "runs-changed")
 
     def get(self, export: str) -> ActiveRun | None:
@@ -154,16 +158,13 @@ class RunManager:
         plan = await asyncio.to_thread(make_plan, self._runner.services, export)
         if isinstance(plan, str) or plan.fits:
             return True  # a plan that cannot be made: the run says why, in its own order
-        from cc_tui.ui.screens.confirm import ConfirmModal
-
+        if self.ask is None:
+            return True
         question = (
             f"{quota_sentence(plan)}\n\nRun {export} anyway? It stops, resumable, when the "
             "quota is spent, and goes on when you run it again after 00:00 UTC."
         )
-        answer = await self._app.push_screen_wait(
-            ConfirmModal(question, yes="Run anyway", no="Not now")
-        )
-        return bool(answer)
+        return await self.ask(question, "Run anyway", "Not now")
 
     def _report_cancelled(self, export: str) -> None:
         run = self.runs.get(export)

@@ -56,8 +56,8 @@ def _plan_rows(plan: ExportPlan | str | None) -> list[tuple[str, str | Text]]:
     return [
         (
             "plan",
-            f"{plan.contacts:,} contacts at most, {plan.batches:,}+ batches, "
-            f"{plan.requests.total:,} requests at most, at least {duration_text(plan.seconds)}",
+            f"at most {plan.contacts:,} contacts in {plan.batches:,}+ batches, "
+            f"{plan.requests.total:,} requests, {duration_text(plan.seconds)} or more",
         ),
         ("quota", quota_sentence(plan)),
     ]
