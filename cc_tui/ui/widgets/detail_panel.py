@@ -50,7 +50,7 @@ def _schedule_text(schedule: str | None) -> str:
 def _plan_rows(plan: ExportPlan | str | None) -> list[tuple[str, str | Text]]:
     """The next run's plan, in two rows (the CLI's ``cc-tui plan`` says more)."""
     if plan is None:
-        return [("plan", Text("working it out…", style="dim"))]
+        return [("plan", Text("being worked out", style="dim"))]
     if isinstance(plan, str):
         return [("plan", plain_text(f"none: {plan}", multiline=True))]
     return [
