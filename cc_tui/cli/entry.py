@@ -12,6 +12,7 @@ from cc_tui.cli import (
     audit_commands,
     connection_commands,
     export_commands,
+    plan_commands,
     run_commands,
     scheduler_command,
     segment_commands,
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     segment_commands.register(commands)
     export_commands.register(commands)
     run_commands.register(commands)
+    plan_commands.register(commands)
     demo.register(commands)
     scheduler_command.register(commands)
     storage_commands.register(commands)

@@ -16,6 +16,7 @@ from rich.text import Text
 from cc_tui.cli import history_repair
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output, Visible
+from cc_tui.cli.plan_commands import check_quota
 from cc_tui.engine.progress import RunEvent, RunProgress
 from cc_tui.errors import EXIT_RESUMABLE
 from cc_tui.models.run import RunRecord, RunStatus
@@ -31,6 +32,7 @@ from cc_tui.run_words import (
 from cc_tui.service.outcome import EXIT_CODES, exit_code
 from cc_tui.store.run_history import RunHistory
 from cc_tui.units import duration_text, utc_time_text
+from cc_tui.verify_words import verify_sentence, verify_word
 
 if TYPE_CHECKING:  # the runner (Polars, httpx) is imported by the commands that run
     from collections.abc import Callable
@@ -119,6 +121,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="how long to wait for one Constant Contact import activity before stopping the "
         f"run, resumable: 90s, 45m, 2h (default {_DEFAULT_DEADLINE_TEXT})",
     )
+    run.add_argument(
+        "--allow-quota-spill",
+        action="store_true",
+        help="run even when today's API quota cannot hold the whole run (see cc-tui plan)",
+    )
     run.set_defaults(handler=_run)
     history = commands.add_parser(
         "history", help="past runs with their counts", description="Show past runs, newest first."
@@ -158,6 +165,9 @@ def _run(ctx: CommandContext) -> int:
         answer = request(ctx.paths, ctx.service_files, RunCancel(export=name), autostart=False)
         ctx.out.print(answer.message if isinstance(answer, Done) else f"Asked to cancel {name}.")
         return 0
+    if not (args.attach or args.dry_run or args.allow_quota_spill):
+        # Today's quota is counted from this home's history before the service is asked.
+        check_quota(ctx, name)
     intent: RunStart | RunAttach = (
         RunAttach(export=name)
         if args.attach
@@ -596,6 +606,8 @@ def _history_table(runs: list[RunRecord]) -> Table:
     for run in runs:
         figures = run.figures
         status = Text(status_word(run), style=_STATUS_STYLE.get(run.status.value, ""))
+        if run.verification is not None:  # verified / unverified / not checked, beside it
+            status.append(f"\n{verify_word(run.verification)}")
         table.add_row(
             run.run_id,
             run.export,
@@ -630,6 +642,8 @@ def history_lines(run: RunRecord) -> list[RenderableType]:
         details.append(
             f"rejected {figures.rejected_total:,}: {reasons_phrase(run.rejected, zeros=False)}"
         )
+    if run.verification is not None:
+        details.append(f"check: {verify_sentence(run.verification)}")
     lines: list[RenderableType] = [head]
     lines += [
         Padding(Text(d, overflow="fold", no_wrap=False), (0, 0, 0, _INDENT), expand=False)

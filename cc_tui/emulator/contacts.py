@@ -73,6 +73,14 @@ class Membership:
             bits[row] = 1
             self.count += 1
 
+    def discard(self, row: int) -> bool:
+        """Take contact ``row`` off the list; True when it was on it."""
+        if row < len(self.bits) and self.bits[row]:
+            self.bits[row] = 0
+            self.count -= 1
+            return True
+        return False
+
     def rows(self) -> Iterator[int]:
         """The member rows in creation order."""
         return compress(range(len(self.bits)), self.bits)

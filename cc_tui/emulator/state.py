@@ -152,6 +152,21 @@ class EmulatorState:
             emails = self.contacts.emails
             return {email.lower() for email in map(emails.__getitem__, found.rows()) if email}
 
+    def drop_members(self, list_id: str, emails: Iterable[str] | None, count: int | None) -> int:
+        """Take members off a list, as if they were removed in Constant Contact (test only):
+        the given e-mails, else the first ``count`` members. Returns how many were dropped."""
+        with self.lock:
+            self.advance()
+            found = self.contacts.memberships.get(list_id)
+            if found is None:
+                return 0
+            if emails is not None:
+                index = self.contacts.index
+                rows = [index[e.lower()] for e in emails if e.lower() in index]
+            else:
+                rows = list(islice(found.rows(), count or 0))
+            return sum(1 for row in rows if found.discard(row))
+
     # -- custom fields -----------------------------------------------------------------------
 
     def add_custom_field(self, record: CustomField) -> None:

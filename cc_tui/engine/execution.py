@@ -26,7 +26,6 @@ from cc_tui.engine.email_check import Classification, RowClass
 from cc_tui.engine.failures import run_outcome
 from cc_tui.engine.field_problems import FieldProblemsWriter
 from cc_tui.engine.head_start import head_start_batches
-from cc_tui.engine.planning import RunPlan
 from cc_tui.engine.progress import (
     PROGRESS_INTERVAL,
     EventObserver,
@@ -35,6 +34,7 @@ from cc_tui.engine.progress import (
     RunObserver,
 )
 from cc_tui.engine.rejected import RejectedRowsWriter
+from cc_tui.engine.resolution import ResolvedRun
 from cc_tui.engine.run_files import (
     disk_full_stops_the_run,
     open_private,
@@ -72,7 +72,7 @@ class RunExecution:
 
     def __init__(
         self,
-        plan: RunPlan,
+        resolved: ResolvedRun,
         run: RunRecord,
         *,
         history: RunHistory,
@@ -83,7 +83,7 @@ class RunExecution:
         on_progress: RunObserver | None,
         on_event: EventObserver | None,
     ) -> None:
-        self.plan = plan
+        self.resolved = resolved
         self.history = history
         self.files = files
         self._open_client = open_client
@@ -111,6 +111,8 @@ class RunExecution:
         self._producer: concurrent.futures.Future[None] | None = None
         self.ended_by: CcTuiError | None = None
         """The error that ended this attempt, if one did (its exit code is the face's)."""
+        self.on_batch: Callable[[Batch], None] | None = None
+        """Called (in the preparation thread) with every batch built: e-mails to verify."""
 
     async def execute(self) -> RunRecord:
         """Run to the end (or to an interruption) and return the recorded result."""
@@ -131,10 +133,10 @@ class RunExecution:
         except (CcTuiError, PreparationStopped) as exc:
             # Resumable only when a later retry can fix it; see cc_tui.errors for the table.
             self.ended_by = exc if isinstance(exc, CcTuiError) else None
-            account = self.plan.account
+            account = self.resolved.account
             status, error = run_outcome(
                 exc,
-                self.plan.export,
+                self.resolved.export,
                 granted_scope=account.granted_scope if account else "",
                 steps=self.options.steps,
             )
@@ -175,14 +177,14 @@ class RunExecution:
             yield
             return
         # The account (sign-in, lists, custom fields) was checked before the run began.
-        assert self.plan.connection is not None  # a real run always has a connection
-        async with self._open_client(self.plan.connection) as client:
+        assert self.resolved.connection is not None  # a real run always has a connection
+        async with self._open_client(self.resolved.connection) as client:
             self.client = client
             yield
 
     async def _classify(self, queue: asyncio.Queue[Batch | None]) -> Classification:
         self.tracker.update(phase=Phase.CLASSIFYING)
-        self.tracker.event(f"Checking e-mails in {len(self.plan.segments)} segment(s)")
+        self.tracker.event(f"Checking e-mails in {len(self.resolved.segments)} segment(s)")
         classification = await asyncio.to_thread(
             self._head_start_and_check, queue, asyncio.get_running_loop()
         )
@@ -210,11 +212,11 @@ class RunExecution:
         if self.client is not None and not self.checkpoints:
             options = self.options
             head = head_start_batches(
-                self.plan.segments,
-                self.plan.fields,
-                self.plan.export.mapping.email,
-                self.plan.export.list_ids,
-                cap=self.plan.cap,
+                self.resolved.segments,
+                self.resolved.fields,
+                self.resolved.export.mapping.email,
+                self.resolved.export.list_ids,
+                cap=self.resolved.cap,
                 max_contacts=options.max_batch_contacts,
                 max_bytes=options.max_batch_bytes,
                 stop=self.stop,
@@ -222,17 +224,22 @@ class RunExecution:
             if head:
                 self.tracker.event(
                     f"Head start: sending {_batch_range(head)} from the first rows of "
-                    f"{self.plan.segments[0].name} while the rest is checked"
+                    f"{self.resolved.segments[0].name} while the rest is checked"
                 )
             for batch in head:
                 self._put(queue, batch, loop)
         return check_emails(
-            self.plan.segments, self.plan.export.mapping.email, cap=self.plan.cap, stop=self.stop
+            self.resolved.segments,
+            self.resolved.export.mapping.email,
+            cap=self.resolved.cap,
+            stop=self.stop,
         )
 
     async def _prepare_and_send(self) -> None:
         """Classify, prepare and send; the sender starts first, to take the head start."""
-        writer = RejectedRowsWriter(self.files.rejected_rows, [f.column for f in self.plan.fields])
+        writer = RejectedRowsWriter(
+            self.files.rejected_rows, [f.column for f in self.resolved.fields]
+        )
         self.writer = writer
         field_problems = FieldProblemsWriter(self.files.field_problems)
         self.field_problems = field_problems
@@ -256,10 +263,10 @@ class RunExecution:
         """Pass 1, then pass 2 in its own thread, putting batches on ``queue``."""
         classification = await self._classify(queue)
         preparer = Preparer(
-            self.plan.segments,
-            self.plan.fields,
+            self.resolved.segments,
+            self.resolved.fields,
             classification,
-            self.plan.export.list_ids,
+            self.resolved.export.list_ids,
             writer,
             self.tracker,
             max_contacts=self.options.max_batch_contacts,
@@ -293,6 +300,8 @@ class RunExecution:
     ) -> None:
         if item is not None:
             self.tracker.at_least(batches_cut=item.seq)
+            if self.on_batch is not None:
+                self.on_batch(item)
         future = asyncio.run_coroutine_threadsafe(queue.put(item), loop)
         while True:
             try:
@@ -325,7 +334,7 @@ class RunExecution:
             self.run.run_id,
             tracker=self.tracker,
             rejected=self.writer,
-            segment_names=[s.name for s in self.plan.segments],
+            segment_names=[s.name for s in self.resolved.segments],
             checkpoints=self.checkpoints,
             workers=self.options.workers,
             timing=self.options.timing,

@@ -14,6 +14,7 @@ entries in the same config.toml update as the export, so a refused export leaves
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce
@@ -183,7 +184,12 @@ class ExportService:
                         raise UsageError(
                             f"A segment named '{source.name}' was added meanwhile; try again"
                         )
-                return with_export(_with_segments(current, new_segments), export)
+                # The app's form and the CLI do not edit [exports.NAME.notify]: an edit keeps it.
+                previous = current.exports.get(export.name)
+                kept = export
+                if replace and export.notify is None and previous is not None:
+                    kept = dataclasses.replace(export, notify=previous.notify)
+                return with_export(_with_segments(current, new_segments), kept)
 
             self._config.update(change)
             for source in new_segments:

@@ -5,8 +5,9 @@ without a request); every target list exists in the account and is not deleted; 
 ``cf:`` field exists. A problem here is one no retry fixes, so the run does not start: no run
 record, no segment read, the error's own exit code (2 for the export or the sign-in, 1 for a
 refused scope). The custom fields come back with their type, metadata and choices
-(:class:`AccountFacts`, on :attr:`RunPlan.account <cc_tui.engine.planning.RunPlan.account>`)
-for the checks of the values that will be sent.
+(:class:`AccountFacts`, on
+:attr:`ResolvedRun.account <cc_tui.engine.resolution.ResolvedRun.account>`) for the checks of
+the values that will be sent.
 
 Cost, against the 4 requests a second and the 10,000 a day: one page of the account's lists
 (more pages only for an account with more lists than a page holds), one page of custom fields

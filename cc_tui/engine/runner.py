@@ -1,7 +1,7 @@
-"""Run an export: plan, classify, prepare, send, confirm, account; resumable at any point.
+"""Run an export: resolve, classify, prepare, send, confirm, account; resumable at any point.
 
 :class:`ExportRunner` takes the export's lock, asks the account what it can tell before
-any segment is read (:mod:`~cc_tui.engine.preflight`), plans the run and opens (or resumes) the
+any segment is read (:mod:`~cc_tui.engine.preflight`), resolves the run and opens (or resumes) the
 run record; :class:`~cc_tui.engine.execution.RunExecution` then does the work: Polars in worker
 threads, HTTP on the event loop, progress snapshots about ten times a second. The run record and
 every batch checkpoint live in history.sqlite3.
@@ -19,11 +19,12 @@ import httpx
 
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.engine.execution import RunExecution
+from cc_tui.engine.follow_up import RunFollowUp
 from cc_tui.engine.locks import ExportLock
-from cc_tui.engine.planning import RunPlan, changed_inputs, plan_run, resolve_export
 from cc_tui.engine.preflight import AccountFacts, check_account, require_signed_in
 from cc_tui.engine.progress import EventObserver, RunObserver
 from cc_tui.engine.run_audit import RunAudit
+from cc_tui.engine.resolution import ResolvedRun, changed_inputs, resolve_export, resolve_run
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.segments.copies import copies_held
 from cc_tui.engine.services import Services
@@ -33,6 +34,7 @@ from cc_tui.models.config import Export
 from cc_tui.models.connection import Connection
 from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory
+from cc_tui.store.verifications import VerificationStore
 
 __all__ = ["ExportRunner"]
 
@@ -108,8 +110,8 @@ class ExportRunner:
                 if connection is None or options.dry_run
                 else await self._preflight(export, connection)
             )
-            plan = await asyncio.to_thread(
-                plan_run,
+            resolved = await asyncio.to_thread(
+                resolve_run,
                 config,
                 export_name,
                 services.connections,
@@ -118,10 +120,19 @@ class ExportRunner:
                 account=account,
             )
             # Decompressed copies of the segments are removed once the run ends.
-            with copies_held(plan.segments):
-                run, checkpoints = self._open_run(plan, options, audit)
+            with copies_held(resolved.segments):
+                run, checkpoints = self._open_run(resolved, options, audit)
+                follow_up = RunFollowUp(
+                    config,
+                    resolved,
+                    self.history,
+                    VerificationStore(services.history),
+                    self._client,
+                    transport=self._transport,
+                )
+                await follow_up.before(run)
                 execution = RunExecution(
-                    plan,
+                    resolved,
                     run,
                     history=self.history,
                     files=services.paths.run_paths(run.run_id),
@@ -131,9 +142,11 @@ class ExportRunner:
                     on_progress=on_progress,
                     on_event=on_event,
                 )
+                execution.on_batch = follow_up.keeper.add
                 record = await execution.execute()
                 self.ended_by = execution.ended_by
-                return record
+                # Verify and notify: never a change to the run's status or exit code.
+                return await follow_up.after(record, execution.tracker)
         finally:
             lock.release()
 
@@ -146,14 +159,14 @@ class ExportRunner:
         return None
 
     def _open_run(
-        self, plan: RunPlan, options: RunOptions, audit: RunAudit
+        self, resolved: ResolvedRun, options: RunOptions, audit: RunAudit
     ) -> tuple[RunRecord, dict[int, BatchRecord]]:
-        previous = None if options.dry_run else self.history.resumable(plan.export.name)
+        previous = None if options.dry_run else self.history.resumable(resolved.export.name)
         if previous is not None and not options.restart:
-            changes = changed_inputs(self.history.inputs(previous.run_id), plan.inputs)
+            changes = changed_inputs(self.history.inputs(previous.run_id), resolved.inputs)
             if changes:
                 raise ResumeRefusedError(
-                    f"Run {previous.run_id} of '{plan.export.name}' was interrupted, but since "
+                    f"Run {previous.run_id} of '{resolved.export.name}' was interrupted, but since "
                     f"then {'; '.join(changes)}. It cannot resume safely: "
                     f"{options.steps.start_over} (contacts already sent stay in Constant "
                     "Contact)."
@@ -172,9 +185,9 @@ class ExportRunner:
             return run, self.history.batches(run.run_id)
         started = datetime.now(UTC)
         run = RunRecord(
-            run_id=f"{started:%Y%m%dT%H%M%SZ}-{plan.export.name}-{secrets.token_hex(3)}",
-            export=plan.export.name,
-            connection=plan.export.connection,
+            run_id=f"{started:%Y%m%dT%H%M%SZ}-{resolved.export.name}-{secrets.token_hex(3)}",
+            export=resolved.export.name,
+            connection=resolved.export.connection,
             status=RunStatus.RUNNING,
             dry_run=options.dry_run,
             os_user=self.services.os_user,
@@ -185,7 +198,7 @@ class ExportRunner:
         rejected_rows = self.services.paths.run_paths(run.run_id).rejected_rows
         run = replace(run, rejected_rows_file=str(rejected_rows))
         self.history.create(
-            run, inputs=plan.inputs, plan={"fields": [f.field for f in plan.fields]}
+            run, inputs=resolved.inputs, plan={"fields": [f.field for f in resolved.fields]}
         )
         if previous is not None:
             self.history.update(

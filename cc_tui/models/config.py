@@ -10,6 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from cc_tui.models.connection import Connection
+from cc_tui.models.notify import NotifySettings
 from cc_tui.models.storage import StorageConnection
 
 __all__ = [
@@ -73,6 +74,8 @@ class Export:
     mapping: FieldMapping
     schedule: str | None = None
     enabled: bool = True
+    notify: NotifySettings | None = None
+    """``[exports.NAME.notify]``: replaces the global ``[notify]`` for this export's runs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +139,8 @@ class AppConfig:
     """The most any compressed segment may decompress to, in GiB (a cap on disk and time)."""
     bell: bool = True
     """Ring the terminal bell when a run started in the app ends."""
+    notify: NotifySettings | None = None
+    """``[notify]``: who hears of every export's runs (an export's own table replaces it)."""
     storage: Mapping[str, StorageConnection] = field(default_factory=dict)
     """Azure storage accounts that remote segments are read from (``[storage.NAME]``)."""
 

@@ -14,6 +14,7 @@ from cc_tui.models.reasons import (
     FIELD_DROPPED_PREFIX,
     REJECT_REASONS,
 )
+from cc_tui.models.verification import Verification
 from cc_tui.paths import RunPaths
 
 __all__ = ["POSTED_WEIGHT", "RunFigures", "RunRecord", "RunStatus"]
@@ -182,6 +183,8 @@ class RunRecord:
     updated_at: datetime | None = field(default=None, compare=False)
     """When the history last wrote the record (a killed attempt worked until about then);
     bookkeeping of the store, not part of the run's account."""
+    verification: Verification | None = None
+    """The last check that the confirmed contacts are on the lists (None: never checked)."""
 
     @property
     def figures(self) -> RunFigures:
@@ -290,4 +293,5 @@ class RunRecord:
             "span_s": round(self.span_s, 3),
             "attempts": self.attempts,
             "error": self.error,
+            "verification": self.verification.to_json() if self.verification else None,
         }

@@ -45,6 +45,7 @@ from cc_tui.paths import open_private_fd
 from cc_tui.remote_paths import is_remote_location, remote_path
 from cc_tui.schedules import schedule_problem
 from cc_tui.store.config_writer import config_to_toml
+from cc_tui.store.notify_config import NOTIFY_KEY, read_notify
 from cc_tui.store.toml_reader import TomlSection, parse_toml
 
 __all__ = [
@@ -81,6 +82,7 @@ _TOP_KEYS = {
     "max_uncompressed_gb",
     "bell",
     "storage",
+    NOTIFY_KEY,
 }
 _CONNECTION_KEYS = {
     "display_name",
@@ -99,6 +101,7 @@ _EXPORT_KEYS = {
     "enabled",
     "mapping",
     "attributes",
+    NOTIFY_KEY,
 }
 _MAPPING_KEYS = {"email", "first_name", "last_name"}
 _SEGMENT_KEYS = {
@@ -174,6 +177,7 @@ def _validate(root: TomlSection) -> AppConfig:
         or DEFAULT_MAX_UNCOMPRESSED_GB,
         bell=root.boolean("bell", default=True),
         storage={name: _storage(name, table) for name, table in root.table("storage").tables()},
+        notify=read_notify(root),
     )
     return config
 
@@ -334,6 +338,7 @@ def _export(name: str, table: TomlSection, connections: dict[str, Connection]) -
         mapping=_mapping(table),
         schedule=schedule,
         enabled=table.boolean("enabled", default=True),
+        notify=read_notify(table),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from cc_tui.models.config import DEFAULT_MAX_UNCOMPRESSED_GB, AppConfig, Export, SegmentSource
 from cc_tui.models.connection import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, Connection
 from cc_tui.models.storage import StorageConnection
+from cc_tui.store.notify_config import NOTIFY_KEY, notify_doc
 
 __all__ = ["config_to_toml"]
 
@@ -32,6 +33,8 @@ def config_to_toml(config: AppConfig) -> dict[str, Any]:
         doc["max_uncompressed_gb"] = config.max_uncompressed_gb
     if not config.bell:  # the default (ring) is not written
         doc["bell"] = False
+    if config.notify is not None:
+        doc[NOTIFY_KEY] = notify_doc(config.notify)
     if config.segments:
         doc["segments"] = {name: _segment_doc(seg) for name, seg in config.segments.items()}
     if config.connections:
@@ -100,4 +103,6 @@ def _export_doc(export: Export) -> dict[str, Any]:
     doc["mapping"] = mapping
     if export.mapping.attributes:
         doc["attributes"] = dict(export.mapping.attributes)
+    if export.notify is not None:
+        doc[NOTIFY_KEY] = notify_doc(export.notify)
     return doc

@@ -251,13 +251,23 @@ def _v7_chain_audit(db: sqlite3.Connection) -> None:
         db.execute(trigger)
 
 
+# Version 8: checking a run's lists (issue 12). ``lists_before``: each target list's membership
+# count when the run began ({list_id: count}); ``verify_sample``: e-mails a check may sample,
+# per batch ({seq: [email, ...]}: personal data, like rejected.csv, in a 0600 file);
+# ``verification``: the last check's result (JSON of ``Verification``), NULL until checked.
+_V8 = """
+ALTER TABLE runs ADD COLUMN lists_before TEXT;
+ALTER TABLE runs ADD COLUMN verify_sample TEXT;
+ALTER TABLE runs ADD COLUMN verification TEXT
+"""
+
 Migration = str | Callable[[sqlite3.Connection], None]
 # MIGRATIONS[n] upgrades a file at user_version n to n + 1. Append, never edit. A step is SQL
 # statements, or a function given the connection inside the step's transaction.
 _SIDE_FILES = ("-wal", "-shm")
 """SQLite's companions of a WAL database, private like it."""
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _v7_chain_audit)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _v7_chain_audit, _V8)
 AUDIT_CHAINED_VERSION = MIGRATIONS.index(_v7_chain_audit) + 1
 """The schema version from which the audit log is chained (found, so a merge that puts
 another step before it cannot leave this number behind)."""

@@ -20,6 +20,7 @@ from cc_tui.models.batch import BatchRecord, BatchState
 from cc_tui.models.reasons import REJECT_REASONS
 from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.store.history import HistoryStore, utc_now_iso
+from cc_tui.store.verifications import verification_of
 
 __all__ = ["ActivityRole", "LostUpload", "RunHistory"]
 
@@ -378,6 +379,7 @@ def _run(row: sqlite3.Row) -> RunRecord:
         active_s=row["active_s"],
         attempt_started_at=_when(row["attempt_started_at"]),
         updated_at=_when(row["updated_at"]),
+        verification=verification_of(row["verification"]),
         **{name: row[name] for name in _COUNTERS},
     )
 

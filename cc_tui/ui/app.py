@@ -104,10 +104,20 @@ class CcTuiApp(App[int]):
         history = RunHistory(services.history)
         runner = ExportRunner(services, transport=transport or services.transport)
         self._runs = RunManager(self, runner, history, options=run_options, service=service)
+        self._runs.ask = self._ask
         self.run_history = history
         self.focus_export = focus_export
         self._themes_ready = False
         self._user_keymap: dict[str, str] = {}
+
+    async def _ask(self, question: str, yes: str, no: str) -> bool:
+        """A yes/no question in a modal (from a worker: it waits for the answer)."""
+        from cc_tui.ui.screens.confirm import ConfirmModal
+
+        answer: bool = await self.push_screen(
+            ConfirmModal(question, yes=yes, no=no), wait_for_dismiss=True
+        )
+        return answer
 
     @property
     def services(self) -> Services:

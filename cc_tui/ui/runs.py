@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from textual.signal import Signal
 from textual.worker import Worker
 
+from cc_tui.engine.plan import quota_sentence
 from cc_tui.engine.progress import RunEvent, RunProgress
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
@@ -36,6 +38,7 @@ from cc_tui.ui.messages import (
     RunProgressed,
     RunStarted,
 )
+from cc_tui.ui.plans import make_plan
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -89,6 +92,9 @@ class RunManager:
         self.steps = self._options.steps
         """How messages of runs started here name the next step (the app sets its own)."""
         self.runs: dict[str, ActiveRun] = {}
+        self.ask: Callable[[str, str, str], Awaitable[bool]] | None = None
+        """How the app asks (question, yes, no) before a run today's API quota cannot hold;
+        None: runs start without asking."""
         self.changed: Signal[str] = Signal(app, "runs-changed")
 
     @property
@@ -201,6 +207,11 @@ class RunManager:
         from cc_tui.service.protocol import RunProgressed as Progressed
 
         app = self._app
+        if options is not None and not options.dry_run and not await self._quota_allows(export):
+            app.post_message(
+                RunFailed(export, "you chose to wait for today's API quota to reset at 00:00 UTC")
+            )
+            return
         stream = await service.open()
         try:
             if options is None:
@@ -243,6 +254,11 @@ class RunManager:
         def logged(event: RunEvent) -> None:
             app.post_message(RunEventLogged(export, event))
 
+        if not options.dry_run and not await self._quota_allows(export):
+            app.post_message(
+                RunFailed(export, "you chose to wait for today's API quota to reset at 00:00 UTC")
+            )
+            return
         try:
             record = await self._runner.run(
                 export, options, on_progress=progressed, on_event=logged
@@ -254,6 +270,19 @@ class RunManager:
             app.post_message(RunFailed(export, options.steps.explain(exc)))
             return
         app.post_message(RunFinished(record))
+
+    async def _quota_allows(self, export: str) -> bool:
+        """True unless the run would not fit today's API quota and the person said not now."""
+        plan = await asyncio.to_thread(make_plan, self._runner.services, export)
+        if isinstance(plan, str) or plan.fits:
+            return True  # a plan that cannot be made: the run says why, in its own order
+        if self.ask is None:
+            return True
+        question = (
+            f"{quota_sentence(plan)}\n\nRun {export} anyway? It stops, resumable, when the "
+            "quota is spent, and goes on when you run it again after 00:00 UTC."
+        )
+        return await self.ask(question, "Run anyway", "Not now")
 
     def _report_cancelled(self, export: str) -> None:
         run = self.runs.get(export)

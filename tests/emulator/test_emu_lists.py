@@ -213,3 +213,31 @@ def test_unknown_api_paths_answer_in_the_array_shape(api: httpx.Client) -> None:
     missing = api.get("/no_such_thing")
     assert missing.status_code == 404
     assert missing.json()[0]["error_key"] == "contacts.api.not_found"
+
+
+def test_one_list_with_membership_count_and_members_dropped_for_tests(
+    api: httpx.Client, fast_emulator: EmulatorServer
+) -> None:
+    members = sorted(fast_emulator.list_members(VIP))
+    assert len(members) >= 3
+    url = f"/contact_lists/{VIP}"
+    counted = api.get(url, params={"include_membership_count": "all"}).json()
+    assert counted["membership_count"] == len(members)
+    assert "membership_count" not in api.get(url).json()
+    for value in ("yes", "ALL", ""):
+        refused = api.get(url, params={"include_membership_count": value})
+        assert refused.status_code == 400, value
+
+    drop = fast_emulator.url + f"/__emulator/lists/{VIP}/drop"
+    assert HTTP.post(drop, json={"emails": members[:2]}).json() == {"dropped": 2}
+    assert HTTP.post(drop, json={"emails": members[:2]}).json() == {"dropped": 0}
+    after = api.get(url, params={"include_membership_count": "all"}).json()
+    assert after["membership_count"] == len(members) - 2
+    found = api.get("/contacts", params={"email": members[0], "include": "list_memberships"})
+    (contact,) = found.json()["contacts"]
+    assert VIP not in contact.get("list_memberships", [])
+    assert HTTP.post(drop, json={"count": 1}).json() == {"dropped": 1}
+    for body in ({}, {"count": -1}, {"emails": "a@b.example"}):
+        assert HTTP.post(drop, json=body).status_code == 400, body
+    unknown = fast_emulator.url + "/__emulator/lists/00000000-0000-0000-0000-000000000000/drop"
+    assert HTTP.post(unknown, json={"count": 1}).status_code == 404

@@ -112,6 +112,8 @@ def test_the_preflight_costs_a_page_of_lists_and_one_of_custom_fields(
     assert {path: n for path, n in asked.items() if n} == {
         "GET /v3/contact_lists": 1,
         "GET /v3/contact_custom_fields": 1,
+        # Not the preflight: each list's membership count before the run and after it (verify).
+        "GET /v3/contact_lists/{list_id}": 2 * 2,
     }
 
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 import polars as pl
 import pytest
 
-from cc_tui.engine.planning import plan_run
+from cc_tui.engine.resolution import resolve_run
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
 from cc_tui.errors import InputError
@@ -102,7 +102,7 @@ def test_list_columns_cannot_be_mapped(workspace: Workspace) -> None:
     config = replace(config, exports={"promo": mapped})
 
     with pytest.raises(InputError) as caught:
-        plan_run(config, "promo", workspace.services.connections)
+        resolve_run(config, "promo", workspace.services.connections)
 
     message = str(caught.value)
     assert "column 'tags' (List(String)) holds lists of values" in message
@@ -118,7 +118,7 @@ def test_broken_segment_is_named_with_its_reason_at_plan(workspace: Workspace) -
     (workspace.segments / "people.csv").write_bytes(b"email\r\na@x.co\rb@x.co\r\n")
 
     with pytest.raises(InputError, match=r"segment 'people':.*mixes line endings"):
-        plan_run(workspace.services.config.load(), "promo", workspace.services.connections)
+        resolve_run(workspace.services.config.load(), "promo", workspace.services.connections)
 
 
 def test_a_runs_decompressed_copies_are_removed_when_it_ends(workspace: Workspace) -> None:

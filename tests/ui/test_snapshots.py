@@ -169,7 +169,12 @@ def _live_run(app: CcTuiApp, *, finished: bool) -> None:
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 def test_home(snap_compare: Any, size: tuple[int, int]) -> None:
-    assert snap_compare(CcTuiApp(_services()), terminal_size=size)
+    async def planned(pilot: Any) -> None:
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()  # the export's plan, made in a thread
+        await pilot.pause()
+
+    assert snap_compare(CcTuiApp(_services()), terminal_size=size, run_before=planned)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
@@ -222,6 +227,8 @@ def test_connection_form(snap_compare: Any, size: tuple[int, int]) -> None:
     app = CcTuiApp(_services())
 
     async def open_form(pilot: Any) -> None:
+        await pilot.pause()
+        await app.workers.wait_for_complete()  # the home behind: its export's plan
         await app.push_screen(ConnectionFormModal("marketing"))
         await pilot.pause()
 
@@ -254,7 +261,13 @@ def test_export_form(snap_compare: Any, size: tuple[int, int], emulator: Any) ->
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 def test_help(snap_compare: Any, size: tuple[int, int]) -> None:
-    assert snap_compare(CcTuiApp(_services()), terminal_size=size, press=["f1"])
+    async def planned(pilot: Any) -> None:
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()  # the home behind: its export's plan
+        await pilot.press("f1")
+        await pilot.pause()
+
+    assert snap_compare(CcTuiApp(_services()), terminal_size=size, run_before=planned)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
@@ -262,7 +275,13 @@ def test_home_with_an_unseen_run(snap_compare: Any, size: tuple[int, int]) -> No
     """A run that finished while the person looked elsewhere stays marked ● until shown."""
     services = _services()
     RunHistory(services.history).mark_unseen("20261129T143000Z-weekly-cccccc")
-    assert snap_compare(CcTuiApp(services), terminal_size=size)
+
+    async def planned(pilot: Any) -> None:
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()  # the export's plan, made in a thread
+        await pilot.pause()
+
+    assert snap_compare(CcTuiApp(services), terminal_size=size, run_before=planned)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
@@ -275,6 +294,8 @@ def test_segment_path_modal(snap_compare: Any, size: tuple[int, int]) -> None:
     leads.write_text(PEOPLE)
 
     async def open_modal(pilot: Any) -> None:
+        await pilot.pause()
+        await app.workers.wait_for_complete()  # the home behind: its export's plan
         await app.push_screen(SegmentPathModal(taken=["people"]))
         await pilot.pause()
         from textual.widgets import Input

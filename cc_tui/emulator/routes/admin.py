@@ -52,6 +52,25 @@ async def members(request: Request) -> JSONResponse:
     return JSONResponse({"members": sorted(found)})
 
 
+async def drop_members(request: Request) -> JSONResponse:
+    """Take members off a list: ``{"emails": [...]}`` or ``{"count": N}`` (the first N), so a
+    test can make a list lose contacts a run confirmed."""
+    body = await read_json_object(request)
+    emails, count = body.get("emails"), body.get("count")
+    if emails is not None and (
+        not isinstance(emails, list) or not all(isinstance(e, str) for e in emails)
+    ):
+        raise ApiProblem.bad_request("emails: expected an array of strings")
+    if emails is None and (not isinstance(count, int) or isinstance(count, bool) or count < 0):
+        raise ApiProblem.bad_request('give "emails": [...] or "count": N (a whole number >= 0)')
+    list_id = request.path_params["list_id"]
+    state = emulator_of(request).state
+    if list_id not in state.lists:
+        raise ApiProblem.not_found(f"No list {list_id!r}")
+    dropped = await run_in_threadpool(state.drop_members, list_id, emails, count)
+    return JSONResponse({"dropped": dropped})
+
+
 async def stats(request: Request) -> JSONResponse:
     """Request statistics."""
     return JSONResponse(await run_in_threadpool(emulator_of(request).stats_snapshot))
@@ -100,6 +119,7 @@ ROUTES = [
     Route(ADMIN_PREFIX + "/device/approve", approve, methods=["POST"]),
     Route(ADMIN_PREFIX + "/device/deny", deny, methods=["POST"]),
     Route(ADMIN_PREFIX + "/lists/{list_id}/members", members, methods=["GET"]),
+    Route(ADMIN_PREFIX + "/lists/{list_id}/drop", drop_members, methods=["POST"]),
     Route(ADMIN_PREFIX + "/stats", stats, methods=["GET"]),
     Route(ADMIN_PREFIX + "/reset", reset, methods=["POST"]),
     Route(ADMIN_PREFIX + "/contacts", seed_contacts, methods=["POST"]),

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from cc_tui.models.run import RunRecord, RunStatus
+from cc_tui.models.verification import VerifyState
 from cc_tui.run_words import status_word
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.host import AppHost, host
@@ -164,7 +165,10 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
         pending = "—" if run.dry_run else f"{figures.pending:,}"
         return [
             local_time_text(run.started_at),
-            table.themed(status_word(run), _STATUS_VARIABLE.get(run.status, "foreground")),
+            table.themed(
+                status_word(run) + (", unverified" if _unverified(run) else ""),
+                _STATUS_VARIABLE.get(run.status, "foreground"),
+            ),
             f"{run.confirmed:,}",
             f"{run.failed:,}",
             f"{run.unsubscribed:,}",
@@ -323,3 +327,8 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
         yield PaletteCommand(
             "history: Back", "Back to the previous screen (escape)", self.action_back
         )
+
+
+def _unverified(run: RunRecord) -> bool:
+    """The run's last check found a mismatch (its status stands; this is said beside it)."""
+    return run.verification is not None and run.verification.state is VerifyState.UNVERIFIED

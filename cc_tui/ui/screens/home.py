@@ -19,6 +19,7 @@ from cc_tui.ui.connection_changes import removal_question
 from cc_tui.ui.host import AppHost, host
 from cc_tui.ui.keymap import ExplainsDisabledKeys
 from cc_tui.ui.messages import CancelRequested, RunRequested
+from cc_tui.ui.plans import PlanBook, make_plan
 from cc_tui.ui.screens.home_palette import HOME_BINDINGS, home_commands
 from cc_tui.ui.widgets.connection_list import ConnectionList
 from cc_tui.ui.widgets.detail_panel import DetailPanel
@@ -47,6 +48,8 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         super().__init__()
         self._pane = "exports"
         self._live_dirty: set[str] = set()
+        self._plans = PlanBook()
+        self._planning: set[str] = set()  # exports whose plan a worker is making
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -97,6 +100,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
             self.notify(str(exc), title="Cannot read the configuration", severity="error")
             return
         runs = self.cc_app.run_history.runs(limit=HISTORY_ROWS)
+        self._plans.forget()  # runs ended or exports changed: plans are made again when shown
         self.query_one(ConnectionList).show_statuses(statuses)
         # A preview never stands for an export's last run: the last real run does.
         last = self.cc_app.run_history.last_real_runs()
@@ -205,15 +209,38 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
             detail.show_connection(services.connections.status(name), used)
         elif pane == "exports":
             run = self.cc_app.runs.get(name)
+            plan = self._plans.get(name)
             detail.show_export(
                 services.exports.get(name),
                 self._last_runs().get(name),
                 run.progress if run and run.running else None,
+                plan,
             )
+            if plan is None:
+                self._make_plan(name)
         else:
             record = self.cc_app.run_history.get(name)
             if record is not None:
                 detail.show_run(record)
+
+    def _make_plan(self, export: str) -> None:
+        """Make ``export``'s plan in a worker thread (it reads the segments)."""
+        if export in self._planning:
+            return
+        self._planning.add(export)
+        services = self.cc_app.services
+
+        def work() -> None:
+            plan = make_plan(services, export)
+            self._plans.put(export, plan)
+            self.app.call_from_thread(self._plan_made, export)
+
+        self.run_worker(work, thread=True, group="plans", exit_on_error=False)
+
+    def _plan_made(self, export: str) -> None:
+        self._planning.discard(export)
+        if self._current_pane() == "exports" and self._selected("exports") == export:
+            self._update_details()
 
     # -- actions ---------------------------------------------------------------------------------
 

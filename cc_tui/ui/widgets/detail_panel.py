@@ -10,10 +10,11 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from cc_tui.models.config import Export
+from cc_tui.engine.plan import ExportPlan, quota_sentence
 from cc_tui.models.connection import ConnectionStatus
-from cc_tui.models.run import RunRecord
+from cc_tui.models.config import Export
 from cc_tui.models.run_progress import RunProgress
+from cc_tui.models.run import RunRecord
 from cc_tui.run_words import (
     contacts_sentence,
     reasons_phrase,
@@ -23,7 +24,8 @@ from cc_tui.run_words import (
 )
 from cc_tui.schedules import describe_schedule, next_run
 from cc_tui.ui.outside_text import plain, plain_text
-from cc_tui.units import ago_text, local_time_text, now
+from cc_tui.units import ago_text, duration_text, local_time_text, now
+from cc_tui.verify_words import verify_sentence
 
 __all__ = ["DetailPanel"]
 
@@ -46,6 +48,22 @@ def _schedule_text(schedule: str | None) -> str:
     return (
         f"{schedule}: {describe_schedule(schedule)}; next {upcoming} (when cc-tui scheduler runs)"
     )
+
+
+def _plan_rows(plan: ExportPlan | str | None) -> list[tuple[str, str | Text]]:
+    """The next run's plan, in two rows (the CLI's ``cc-tui plan`` says more)."""
+    if plan is None:
+        return [("plan", Text("being worked out", style="dim"))]
+    if isinstance(plan, str):
+        return [("plan", plain_text(f"none: {plan}", multiline=True))]
+    return [
+        (
+            "plan",
+            f"at most {plan.contacts:,} contacts in {plan.batches:,}+ batches, "
+            f"{plan.requests.total:,} requests, {duration_text(plan.seconds)} or more",
+        ),
+        ("quota", quota_sentence(plan)),
+    ]
 
 
 class DetailPanel(VerticalScroll):
@@ -97,8 +115,15 @@ class DetailPanel(VerticalScroll):
             ),
         )
 
-    def show_export(self, export: Export, last: RunRecord | None, live: RunProgress | None) -> None:
-        """An export: lists, segments, mapping, schedule, latest run."""
+    def show_export(
+        self,
+        export: Export,
+        last: RunRecord | None,
+        live: RunProgress | None,
+        plan: ExportPlan | str | None = None,
+    ) -> None:
+        """An export: lists, segments, mapping, schedule, latest run, the plan of its next
+        run (``None``: being made; a string: why there is none)."""
         mapping = Table("Constant Contact field", "column", box=None, padding=(0, 2))
         for field, column in export.mapping.columns().items():
             mapping.add_row(plain_text(field), plain_text(column))
@@ -126,6 +151,9 @@ class DetailPanel(VerticalScroll):
                     f"confirmed, {sum(last.rejected.values()):,} rejected",
                 )
             )
+            if last.verification is not None:
+                rows.append(("last check", verify_sentence(last.verification)))
+        rows += _plan_rows(plan)
         self._show(f"Export {export.name}", Group(_grid(rows), Text(""), mapping))
 
     def show_run(self, run: RunRecord) -> None:
@@ -140,6 +168,8 @@ class DetailPanel(VerticalScroll):
             ("requests", f"{run.requests} ({run.retries} retries, {run.throttled} throttled)"),
             ("rejected rows", run.rejected_rows_file or "—"),
         ]
+        if run.verification is not None:
+            rows.append(("check", verify_sentence(run.verification)))
         if run.error:
             rows.append(("error", plain_text(run.error, style="bold", multiline=True)))
         self._show(f"Run {run.run_id}", _grid(rows))

@@ -15,6 +15,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from cc_tui.models.run import RunRecord, RunStatus
+from cc_tui.models.verification import VerifyState
 from cc_tui.run_words import (
     batches_phrase,
     contacts_sentence,
@@ -24,6 +25,7 @@ from cc_tui.run_words import (
     time_sentence,
 )
 from cc_tui.ui.outside_text import templated
+from cc_tui.verify_words import verify_sentence
 
 __all__ = ["RunSummary"]
 
@@ -117,6 +119,10 @@ def summary_content(record: RunRecord) -> Content:
         )
     )
     lines.extend(_field_lines(record))
+    if record.verification is not None:
+        check = record.verification
+        style = "$run-ok" if check.state is VerifyState.VERIFIED else "$run-failed"
+        lines.append(templated(f"[b {style}]check:[/] $sentence", sentence=verify_sentence(check)))
     if record.error:
         lines.append(templated("[b $run-failed]error:[/] $error", error=record.error))
     if record.rejected_rows_file:

@@ -24,11 +24,11 @@ from cc_tui.errors import InputError, UsageError
 from cc_tui.models.config import AppConfig, Export
 from cc_tui.models.connection import CONTACT_CAP_PER_RUN, Connection
 
-__all__ = ["RunPlan", "changed_inputs", "plan_run", "resolve_export"]
+__all__ = ["ResolvedRun", "changed_inputs", "resolve_export", "resolve_run"]
 
 
 @dataclass(frozen=True, slots=True)
-class RunPlan:
+class ResolvedRun:
     """Everything a run needs, checked."""
 
     export: Export
@@ -42,7 +42,7 @@ class RunPlan:
     account: AccountFacts | None = None
 
 
-def plan_run(
+def resolve_run(
     config: AppConfig,
     export_name: str,
     connections: ConnectionService,
@@ -50,7 +50,7 @@ def plan_run(
     dry_run: bool = False,
     cap: int | None = None,
     account: AccountFacts | None = None,
-) -> RunPlan:
+) -> ResolvedRun:
     """Resolve and check ``export_name``; raise a clear error for anything that would fail."""
     export, connection = resolve_export(config, export_name, connections, dry_run=dry_run)
     segments = _resolve_segments(config, export)
@@ -87,7 +87,7 @@ def plan_run(
             for f in fields
             if f.is_custom
         }
-    return RunPlan(
+    return ResolvedRun(
         export=export,
         connection=connection,
         segments=segments,

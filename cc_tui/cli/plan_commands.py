@@ -1,0 +1,151 @@
+"""``cc-tui plan NAME`` (what a run will cost against today's quota) and ``cc-tui verify RUN``
+(are the run's confirmed contacts on its lists?)."""
+
+from __future__ import annotations
+
+import argparse
+
+from cc_tui.cli.context import CommandContext
+from cc_tui.errors import EXIT_FAILED, UsageError
+from cc_tui.models.verification import Verification, VerifyState
+from cc_tui.verify_words import verify_sentence
+
+__all__ = ["ALLOW_QUOTA_SPILL", "check_quota", "register"]
+
+ALLOW_QUOTA_SPILL = "--allow-quota-spill"
+
+_MIN_SAMPLE = 0
+_MAX_SAMPLE = 10_000  # a day's quota: more could never be checked in one day
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``plan`` and ``verify``."""
+    plan = commands.add_parser(
+        "plan",
+        help="what a run of an export will cost, and whether today's API quota holds it",
+        description="Rows, expected contacts, batches, API requests and time at 4 requests a "
+        "second, and the requests this Constant Contact application already spent today (UTC, "
+        "from cc-tui's history of every export). Sends nothing. Reads the e-mail column of each "
+        "segment unless the last run read the same inputs.",
+    )
+    plan.add_argument("name", metavar="NAME")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.set_defaults(handler=_plan)
+    verify = commands.add_parser(
+        "verify",
+        help="check that a run's confirmed contacts are on its lists",
+        description="Count each target list's members and look up a random sample of the "
+        "e-mails the run confirmed (one request each). A mismatch marks the run 'unverified' "
+        "(its status and exit code stay as they were). Exit 0 verified, 1 unverified or not "
+        "checked.",
+    )
+    verify.add_argument("run_id", metavar="RUN")
+    verify.add_argument(
+        "--sample", type=int, default=None, metavar="N", help="e-mails to look up (100)"
+    )
+    verify.add_argument("--json", action="store_true", help="print the result as JSON")
+    verify.set_defaults(handler=_verify)
+
+
+def _plan(ctx: CommandContext) -> int:
+    from cc_tui.engine.plan import plan_export, plan_rows
+    from cc_tui.store.run_history import RunHistory
+    from cc_tui.store.verifications import VerificationStore
+
+    services = ctx.services
+    plan = plan_export(
+        services.config.load(),
+        ctx.args.name,
+        services.connections,
+        RunHistory(services.history),
+        VerificationStore(services.history),
+    )
+    if ctx.args.json:
+        ctx.out.json(plan.to_json())
+        return 0
+    ctx.out.pairs(plan_rows(plan))
+    if not plan.fits:
+        ctx.out.warn(f"run it anyway with: cc-tui run {ctx.args.name} --allow-quota-spill")
+    return 0
+
+
+def check_quota(ctx: CommandContext, name: str) -> None:
+    """Before ``cc-tui run NAME``: refuse (exit 2) a run that would not fit today's quota.
+
+    The plan here reads no e-mail (every row counts as a contact unless the last run read the
+    same inputs): an upper bound, cheap enough before every run. A plan that cannot be made
+    (an unknown export, a missing segment) is left to the run, which reports it in its order.
+    """
+    from cc_tui.engine.plan import plan_export, quota_sentence
+    from cc_tui.errors import CcTuiError
+    from cc_tui.store.run_history import RunHistory
+    from cc_tui.store.verifications import VerificationStore
+
+    services = ctx.services
+    try:
+        plan = plan_export(
+            services.config.load(),
+            name,
+            services.connections,
+            RunHistory(services.history),
+            VerificationStore(services.history),
+            count=False,
+        )
+    except CcTuiError:
+        return
+    if not plan.fits:
+        raise UsageError(
+            f"{quota_sentence(plan)} To run it anyway (it stops resumable at the quota and "
+            f"goes on with `cc-tui run {name}` the next UTC day): cc-tui run {name} "
+            f"{ALLOW_QUOTA_SPILL}. `cc-tui plan {name}` shows the whole plan."
+        )
+
+
+def _verify(ctx: CommandContext) -> int:
+    import asyncio
+
+    from cc_tui.constant_contact.client import ConstantContactClient
+    from cc_tui.engine.verify import DEFAULT_SAMPLE, SAMPLE_PER_BATCH, verify_run
+    from cc_tui.store.run_history import RunHistory
+    from cc_tui.store.verifications import VerificationStore
+
+    sample = DEFAULT_SAMPLE if ctx.args.sample is None else ctx.args.sample
+    if not _MIN_SAMPLE <= sample <= _MAX_SAMPLE:
+        raise UsageError(f"--sample {sample}: give a number from {_MIN_SAMPLE} to {_MAX_SAMPLE}.")
+    services = ctx.services
+    history = RunHistory(services.history)
+    run = history.get(ctx.args.run_id)
+    if run is None:
+        raise UsageError(
+            f"No run '{ctx.args.run_id}'. `cc-tui history` lists the runs with their ids."
+        )
+    if run.dry_run:
+        raise UsageError(f"Run {run.run_id} was a dry run: it sent nothing to check.")
+    if run.connection is None:
+        raise UsageError(f"Run {run.run_id} has no connection to check it through.")
+    connection = services.connections.usable(run.connection)
+    list_ids = history.inputs(run.run_id).get("list_ids") or []
+
+    async def check() -> Verification:
+        client = ConstantContactClient(
+            connection,
+            services.secrets.for_connection(connection.name),
+            transport=services.transport,
+        )
+        async with client:
+            return await verify_run(
+                client, history, VerificationStore(services.history), run, list_ids, sample=sample
+            )
+
+    result = asyncio.run(check())
+    if ctx.args.json:
+        ctx.out.json({"run_id": run.run_id, **result.to_json()})
+    else:
+        ctx.out.print(f"{run.run_id}: {verify_sentence(result)}")
+        ctx.out.note(f"{result.requests} API requests used.")
+        if result.sample_checked < sample:
+            ctx.out.note(
+                f"{result.sample_checked:,} e-mails sampled: a run keeps {SAMPLE_PER_BATCH:,} "
+                "e-mails of each confirmed batch for checks."
+            )
+    return 0 if result.state is VerifyState.VERIFIED else EXIT_FAILED
