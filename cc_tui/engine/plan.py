@@ -34,11 +34,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cc_tui.engine.batching import MAX_BATCH_BYTES, MAX_CONTACTS_PER_BATCH
-from cc_tui.engine.connections import ConnectionService
 from cc_tui.engine.building import check_emails
+from cc_tui.engine.connections import ConnectionService
+from cc_tui.engine.email_check import RowClass
 from cc_tui.engine.resolution import ResolvedRun, changed_inputs, resolve_run
 from cc_tui.engine.segments.reading import count_rows
-from cc_tui.engine.email_check import RowClass
 from cc_tui.engine.verify import DEFAULT_SAMPLE, verify_requests
 from cc_tui.models.config import AppConfig
 from cc_tui.models.run import RunRecord

@@ -23,8 +23,8 @@ from cc_tui.engine.follow_up import RunFollowUp
 from cc_tui.engine.locks import ExportLock
 from cc_tui.engine.preflight import AccountFacts, check_account, require_signed_in
 from cc_tui.engine.progress import EventObserver, RunObserver
-from cc_tui.engine.run_audit import RunAudit
 from cc_tui.engine.resolution import ResolvedRun, changed_inputs, resolve_export, resolve_run
+from cc_tui.engine.run_audit import RunAudit
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.segments.copies import copies_held
 from cc_tui.engine.services import Services

@@ -37,8 +37,8 @@ from cc_tui.constant_contact.client import CONTACTS_PAGE_LIMIT, ConstantContactC
 from cc_tui.engine.batching import REF_EMAIL, Batch
 from cc_tui.errors import CcTuiError
 from cc_tui.models.batch import BatchState
-from cc_tui.models.verification import ListCheck, Verification, VerifyState
 from cc_tui.models.run import RunRecord
+from cc_tui.models.verification import ListCheck, Verification, VerifyState
 from cc_tui.store.run_history import RunHistory
 from cc_tui.store.verifications import VerificationStore
 

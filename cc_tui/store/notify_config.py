@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from cc_tui.models.notify import DEFAULT_NOTIFY_TIMEOUT_S, MAX_NOTIFY_TIMEOUT_S, NotifySettings, NotifyWhen
 from cc_tui.models.connection import url_has_credentials, url_is_secure_enough
+from cc_tui.models.notify import (
+    DEFAULT_NOTIFY_TIMEOUT_S,
+    MAX_NOTIFY_TIMEOUT_S,
+    NotifySettings,
+    NotifyWhen,
+)
 from cc_tui.store.toml_reader import TomlSection
 
 __all__ = ["NOTIFY_KEY", "notify_doc", "read_notify"]

@@ -19,8 +19,8 @@ import pytest
 from cc_tui.engine.notify import notify_run
 from cc_tui.engine.runner import ExportRunner
 from cc_tui.models.notify import NotifySettings, NotifyWhen
-from cc_tui.models.run_progress import RunEvent
 from cc_tui.models.run import RunRecord, RunStatus
+from cc_tui.models.run_progress import RunEvent
 from tests.engine.conftest import Workspace
 from tests.engine.test_runner import options, people_csv
 

@@ -11,10 +11,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from cc_tui.engine.plan import ExportPlan, quota_sentence
-from cc_tui.models.connection import ConnectionStatus
 from cc_tui.models.config import Export
-from cc_tui.models.run_progress import RunProgress
+from cc_tui.models.connection import ConnectionStatus
 from cc_tui.models.run import RunRecord
+from cc_tui.models.run_progress import RunProgress
 from cc_tui.run_words import (
     contacts_sentence,
     reasons_phrase,
