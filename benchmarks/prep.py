@@ -35,8 +35,8 @@ MAPPINGS = {
 
 
 def _prepare(path: Path, mapping_name: str) -> dict[str, float]:
-    from cc_tui.engine.building import Preparer, check_emails
-    from cc_tui.engine.email_check import RowClass
+    from cc_tui.engine.building import Builder
+    from cc_tui.engine.email_check import RowClass, check_emails
     from cc_tui.engine.mapping import mapped_fields
     from cc_tui.engine.progress import ProgressTracker
     from cc_tui.engine.rejected import RejectedRowsWriter
@@ -60,7 +60,7 @@ def _prepare(path: Path, mapping_name: str) -> dict[str, float]:
         started = time.perf_counter()
         classification = check_emails([segment], "email", cap=CONTACT_CAP_PER_RUN)
         writer = RejectedRowsWriter(Path(work) / "rejected.csv", [f.column for f in fields])
-        preparer = Preparer(
+        preparer = Builder(
             [segment],
             fields,
             classification,

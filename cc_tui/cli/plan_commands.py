@@ -10,9 +10,8 @@ from cc_tui.errors import EXIT_FAILED, UsageError
 from cc_tui.models.verification import Verification, VerifyState
 from cc_tui.verify_words import verify_sentence
 
-__all__ = ["ALLOW_QUOTA_SPILL", "check_quota", "register"]
+__all__ = ["register"]
 
-ALLOW_QUOTA_SPILL = "--allow-quota-spill"
 
 _MIN_SAMPLE = 0
 _MAX_SAMPLE = 10_000  # a day's quota: more could never be checked in one day
@@ -67,38 +66,6 @@ def _plan(ctx: CommandContext) -> int:
     if not plan.fits:
         ctx.out.warn(f"run it anyway with: cc-tui run {ctx.args.name} --allow-quota-spill")
     return 0
-
-
-def check_quota(ctx: CommandContext, name: str) -> None:
-    """Before ``cc-tui run NAME``: refuse (exit 2) a run that would not fit today's quota.
-
-    The plan here reads no e-mail (every row counts as a contact unless the last run read the
-    same inputs): an upper bound, cheap enough before every run. A plan that cannot be made
-    (an unknown export, a missing segment) is left to the run, which reports it in its order.
-    """
-    from cc_tui.engine.plan import plan_export, quota_sentence
-    from cc_tui.errors import CcTuiError
-    from cc_tui.store.run_history import RunHistory
-    from cc_tui.store.verifications import VerificationStore
-
-    services = ctx.services
-    try:
-        plan = plan_export(
-            services.config.load(),
-            name,
-            services.connections,
-            RunHistory(services.history),
-            VerificationStore(services.history),
-            count=False,
-        )
-    except CcTuiError:
-        return
-    if not plan.fits:
-        raise UsageError(
-            f"{quota_sentence(plan)} To run it anyway (it stops resumable at the quota and "
-            f"goes on with `cc-tui run {name}` the next UTC day): cc-tui run {name} "
-            f"{ALLOW_QUOTA_SPILL}. `cc-tui plan {name}` shows the whole plan."
-        )
 
 
 def _verify(ctx: CommandContext) -> int:

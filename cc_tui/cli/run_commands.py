@@ -16,7 +16,6 @@ from rich.text import Text
 from cc_tui.cli import history_repair
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output, Visible
-from cc_tui.cli.plan_commands import check_quota
 from cc_tui.engine.progress import RunEvent, RunProgress
 from cc_tui.errors import EXIT_RESUMABLE
 from cc_tui.models.run import RunRecord, RunStatus
@@ -165,9 +164,6 @@ def _run(ctx: CommandContext) -> int:
         answer = request(ctx.paths, ctx.service_files, RunCancel(export=name), autostart=False)
         ctx.out.print(answer.message if isinstance(answer, Done) else f"Asked to cancel {name}.")
         return 0
-    if not (args.attach or args.dry_run or args.allow_quota_spill):
-        # Today's quota is counted from this home's history before the service is asked.
-        check_quota(ctx, name)
     intent: RunStart | RunAttach = (
         RunAttach(export=name)
         if args.attach
@@ -176,6 +172,7 @@ def _run(ctx: CommandContext) -> int:
             dry_run=args.dry_run,
             restart=args.restart,
             activity_deadline=args.activity_deadline,
+            allow_quota_spill=args.allow_quota_spill,
         )
     )
     with RunStream(connect(ctx.paths, ctx.service_files, autostart=not args.attach)) as stream:

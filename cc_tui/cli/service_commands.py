@@ -132,7 +132,7 @@ def _status(ctx: CommandContext) -> int:
                     [
                         run.export,
                         p.run_id if p else "(planning)",
-                        p.phase.value if p else "planning",
+                        p.phase.value if p else "resolving",
                         f"{p.done_fraction:.0%}" if p else "",
                         run.started_by + (" (schedule)" if run.scheduled else ""),
                         utc_time_text(run.started_at),

@@ -30,7 +30,7 @@ from cc_tui.engine.batching import (
     BatchBuilder,
     contact_lines,
 )
-from cc_tui.engine.email_check import Classification, RowClass, classify, email_checks
+from cc_tui.engine.email_check import Classification, RowClass, StopRequested
 from cc_tui.engine.field_problems import FieldProblemRows, FieldProblemsWriter, formatted_problems
 from cc_tui.engine.mapping import MappedField, contact_fields
 from cc_tui.engine.progress import ProgressTracker
@@ -39,7 +39,7 @@ from cc_tui.engine.segments.model import Segment
 from cc_tui.engine.segments.reading import scan_segment, segment_read_errors
 from cc_tui.models.reasons import FIELD_DROPPED_PREFIX
 
-__all__ = ["CHUNK_ROWS", "PreparationStopped", "Preparer", "check_emails"]
+__all__ = ["CHUNK_ROWS", "Builder"]
 
 # Rows per chunk of pass 2. Two chunks are turned into contacts at once while batch bodies are
 # built beside them, and with 7 mapped fields 100,000-row chunks took pass 2 to about 400 MB;
@@ -54,26 +54,8 @@ for _name, _value in _POLARS_CSV_MEMORY.items():
     os.environ.setdefault(_name, _value)
 
 
-class PreparationStopped(Exception):
-    """The stop event was set: the run is being cancelled."""
-
-
-def check_emails(
-    segments: Sequence[Segment], email_column: str, *, cap: int, stop: threading.Event | None = None
-) -> Classification:
-    """Pass 1: classify every row of ``segments`` (in order) by its e-mail."""
-    checked = []
-    for segment in segments:
-        if stop is not None and stop.is_set():
-            raise PreparationStopped
-        with segment_read_errors(segment):
-            frame = email_checks(scan_segment(segment, [email_column]), email_column)
-            checked.append(frame.collect(engine="streaming"))
-    return classify(checked, cap)
-
-
 @dataclass(slots=True)
-class Preparer:
+class Builder:
     """Pass 2: batches of contacts to send, rejected rows and field problems written on the way.
 
     Without ``rejected``, ``tracker`` and ``field_problems`` it neither writes nor counts rows
@@ -99,7 +81,7 @@ class Preparer:
         return list(dict.fromkeys(field.column for field in self.fields))
 
     def batches(self, stop: threading.Event) -> Iterator[Batch]:
-        """Every batch, in order; raises PreparationStopped when ``stop`` is set.
+        """Every batch, in order; raises StopRequested when ``stop`` is set.
 
         Each segment's rows after its last contact to send (over the cap, most of them, in a
         big input) are all rejected: they never pass through the chunk loop but are written
@@ -172,7 +154,7 @@ class Preparer:
                 )
             for chunk in _chunks(segment, scan):
                 if stop.is_set():
-                    raise PreparationStopped
+                    raise StopRequested
                 rows = chunk.with_columns(
                     pl.int_range(offset + 1, offset + chunk.height + 1, dtype=pl.UInt64).alias(
                         "row"
@@ -206,7 +188,7 @@ class Preparer:
             return
         for frame in self._rest_frames(segment, classes, start):
             if stop.is_set():
-                raise PreparationStopped
+                raise StopRequested
             self.rejected.append(frame)
             if self.tracker is not None:
                 self.tracker.add(rows_read=frame.height)

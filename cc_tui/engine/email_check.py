@@ -13,11 +13,15 @@ second one a duplicate; we accept that for bounded memory.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
 import polars as pl
 
+from cc_tui.engine.segments.model import Segment
+from cc_tui.engine.segments.reading import scan_segment, segment_read_errors
 from cc_tui.models.api_rules import EMAIL_MAX_LENGTH
 from cc_tui.models.reasons import RejectReason
 
@@ -26,6 +30,8 @@ __all__ = [
     "HASH_SEED",
     "Classification",
     "RowClass",
+    "StopRequested",
+    "check_emails",
     "classify",
     "email_checks",
     "normalised_email",
@@ -160,3 +166,21 @@ def _first_occurrences(classes: pl.Series, checked: list[pl.DataFrame]) -> pl.Se
     # Candidates are in row order, so the first of each key is its first occurrence.
     later = candidates.filter(~pl.col("key").is_first_distinct()).get_column("row")
     return sendable.scatter(later, False)
+
+
+class StopRequested(Exception):
+    """The run's stop event was set (it is being cancelled): raised by pass 1 and pass 2."""
+
+
+def check_emails(
+    segments: Sequence[Segment], email_column: str, *, cap: int, stop: threading.Event | None = None
+) -> Classification:
+    """Pass 1: classify every row of ``segments`` (in order) by its e-mail."""
+    checked = []
+    for segment in segments:
+        if stop is not None and stop.is_set():
+            raise StopRequested
+        with segment_read_errors(segment):
+            frame = email_checks(scan_segment(segment, [email_column]), email_column)
+            checked.append(frame.collect(engine="streaming"))
+    return classify(checked, cap)

@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.engine.batching import Batch
-from cc_tui.engine.building import PreparationStopped, Preparer, check_emails
-from cc_tui.engine.email_check import Classification, RowClass
+from cc_tui.engine.building import Builder
+from cc_tui.engine.email_check import Classification, RowClass, StopRequested, check_emails
 from cc_tui.engine.failures import run_outcome
 from cc_tui.engine.field_problems import FieldProblemsWriter
 from cc_tui.engine.head_start import head_start_batches
@@ -130,7 +130,7 @@ class RunExecution:
             release_space(run_dir)
             self._finish(RunStatus.INTERRUPTED, "cancelled")
             raise
-        except (CcTuiError, PreparationStopped) as exc:
+        except (CcTuiError, StopRequested) as exc:
             # Resumable only when a later retry can fix it; see cc_tui.errors for the table.
             self.ended_by = exc if isinstance(exc, CcTuiError) else None
             account = self.resolved.account
@@ -183,7 +183,7 @@ class RunExecution:
             yield
 
     async def _classify(self, queue: asyncio.Queue[Batch | None]) -> Classification:
-        self.tracker.update(phase=Phase.CLASSIFYING)
+        self.tracker.update(phase=Phase.CHECKING_EMAILS)
         self.tracker.event(f"Checking e-mails in {len(self.resolved.segments)} segment(s)")
         classification = await asyncio.to_thread(
             self._head_start_and_check, queue, asyncio.get_running_loop()
@@ -262,7 +262,7 @@ class RunExecution:
     async def _feed(self, queue: asyncio.Queue[Batch | None], writer: RejectedRowsWriter) -> None:
         """Pass 1, then pass 2 in its own thread, putting batches on ``queue``."""
         classification = await self._classify(queue)
-        preparer = Preparer(
+        preparer = Builder(
             self.resolved.segments,
             self.resolved.fields,
             classification,
@@ -278,7 +278,7 @@ class RunExecution:
 
     def _produce(
         self,
-        preparer: Preparer,
+        preparer: Builder,
         queue: asyncio.Queue[Batch | None],
         loop: asyncio.AbstractEventLoop,
     ) -> None:
@@ -289,7 +289,7 @@ class RunExecution:
             self.cut_complete = True
             self.tracker.update(batches_total=self.batches_built)
         finally:
-            with contextlib.suppress(PreparationStopped):
+            with contextlib.suppress(StopRequested):
                 self._put(queue, None, loop)
 
     def _put(
@@ -310,7 +310,7 @@ class RunExecution:
             except TimeoutError:
                 if self.stop.is_set():
                     future.cancel()
-                    raise PreparationStopped from None
+                    raise StopRequested from None
 
     async def _keep_requests(self, queue: asyncio.Queue[Batch | None]) -> None:
         """A dry run writes every request it would send, one JSON body per line."""
@@ -444,7 +444,7 @@ def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
         if isinstance(error, BaseExceptionGroup):
             return _first_error(error)
     for error in errors:
-        if not isinstance(error, (asyncio.CancelledError, PreparationStopped)):
+        if not isinstance(error, (asyncio.CancelledError, StopRequested)):
             return error
     return errors[0]
 

@@ -9,7 +9,7 @@ Every other error ends it ``failed`` with the fix, never "Resume with": the next
 
 from __future__ import annotations
 
-from cc_tui.engine.building import PreparationStopped
+from cc_tui.engine.email_check import StopRequested
 from cc_tui.engine.preflight import scope_refusal
 from cc_tui.errors import (
     AuthError,
@@ -30,7 +30,7 @@ _STOPPED = "stopped before the end"
 
 
 def run_outcome(
-    error: CcTuiError | PreparationStopped,
+    error: CcTuiError | StopRequested,
     export: Export,
     *,
     granted_scope: str = "",
@@ -39,7 +39,7 @@ def run_outcome(
     """The status a run ends with after ``error``, and the text that says what to do next
     (in ``steps``' words: the face that started the run)."""
     resume = steps.resume.format(export=export.name)
-    if isinstance(error, PreparationStopped):
+    if isinstance(error, StopRequested):
         return RunStatus.INTERRUPTED, f"{_STOPPED}. {resume}"
     if error.resumable:
         return RunStatus.INTERRUPTED, f"{error} {resume}"

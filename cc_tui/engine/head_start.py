@@ -19,7 +19,7 @@ import threading
 from collections.abc import Sequence
 
 from cc_tui.engine.batching import Batch
-from cc_tui.engine.building import Preparer
+from cc_tui.engine.building import Builder
 from cc_tui.engine.email_check import classify, email_checks
 from cc_tui.engine.mapping import MappedField
 from cc_tui.engine.segments.model import Segment
@@ -64,7 +64,7 @@ def head_start_batches(
     try:
         scan = scan_segment(segment, [email_column]).head(limit)
         checked = email_checks(scan, email_column).collect()
-        preparer = Preparer(
+        preparer = Builder(
             [segment],
             fields,
             classify([checked], cap),

@@ -31,22 +31,26 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cc_tui.engine.batching import MAX_BATCH_BYTES, MAX_CONTACTS_PER_BATCH
-from cc_tui.engine.building import check_emails
 from cc_tui.engine.connections import ConnectionService
-from cc_tui.engine.email_check import RowClass
+from cc_tui.engine.email_check import RowClass, check_emails
 from cc_tui.engine.resolution import ResolvedRun, changed_inputs, resolve_run
 from cc_tui.engine.segments.reading import count_rows
 from cc_tui.engine.verify import DEFAULT_SAMPLE, verify_requests
+from cc_tui.errors import CcTuiError, UsageError
 from cc_tui.models.config import AppConfig
 from cc_tui.models.run import RunRecord
 from cc_tui.store.run_history import RunHistory
 from cc_tui.store.verifications import VerificationStore
 from cc_tui.units import duration_text
 
+if TYPE_CHECKING:
+    from cc_tui.engine.services import Services
+
 __all__ = [
+    "ALLOW_QUOTA_SPILL",
     "DAILY_QUOTA",
     "POLLS_PER_BATCH",
     "REQUESTS_PER_SECOND",
@@ -55,6 +59,7 @@ __all__ = [
     "plan_export",
     "plan_rows",
     "quota_sentence",
+    "refuse_over_quota",
     "requests_spent",
 ]
 
@@ -352,3 +357,33 @@ def plan_rows(plan: ExportPlan) -> list[tuple[str, str]]:
     ]
     lines += [("note", note) for note in plan.notes]
     return lines
+
+
+ALLOW_QUOTA_SPILL = "--allow-quota-spill"
+"""The option of ``cc-tui run`` that starts a run today's quota cannot hold."""
+
+
+def refuse_over_quota(services: Services, name: str) -> None:
+    """Before a real run of ``name``: UsageError (exit 2) when it would not fit today's quota.
+
+    The plan here reads no e-mail (every row counts as a contact unless the last run read the
+    same inputs): an upper bound, cheap enough before every run. A plan that cannot be made
+    (an unknown export, a missing segment) is left to the run, which reports it in its order.
+    """
+    try:
+        plan = plan_export(
+            services.config.load(),
+            name,
+            services.connections,
+            RunHistory(services.history),
+            VerificationStore(services.history),
+            count=False,
+        )
+    except CcTuiError:
+        return
+    if not plan.fits:
+        raise UsageError(
+            f"{quota_sentence(plan)} To run it anyway (it stops resumable at the quota and "
+            f"goes on with `cc-tui run {name}` the next UTC day): cc-tui run {name} "
+            f"{ALLOW_QUOTA_SPILL}. `cc-tui plan {name}` shows the whole plan."
+        )

@@ -55,7 +55,7 @@ class ProgressTracker:
         self._clock = clock
         self._started = clock()
         self._state = RunProgress(
-            run_id=run_id, export=export, dry_run=dry_run, phase=Phase.PLANNING
+            run_id=run_id, export=export, dry_run=dry_run, phase=Phase.RESOLVING
         )
         self._samples: deque[tuple[float, float]] = deque()
         self.events: deque[RunEvent] = deque(maxlen=_RECENT_EVENTS)

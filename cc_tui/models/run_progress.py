@@ -17,8 +17,8 @@ __all__ = ["Phase", "RunEvent", "RunProgress"]
 class Phase(StrEnum):
     """The stages of a run, in order."""
 
-    PLANNING = "planning"
-    CLASSIFYING = "checking e-mails"
+    RESOLVING = "resolving"
+    CHECKING_EMAILS = "checking e-mails"
     SENDING = "sending"
     CONFIRMING = "confirming"
     FINISHED = "finished"

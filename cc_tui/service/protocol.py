@@ -79,6 +79,8 @@ class RunStart(_Message, tag="run.start", frozen=True):
     restart: bool = False
     activity_deadline: float | None = None
     """Seconds one import activity may take (None: the sender's default)."""
+    allow_quota_spill: bool = False
+    """Start it even when today's API quota cannot hold it (it stops resumable at the quota)."""
 
 
 class RunAttach(_Message, tag="run.attach", frozen=True):

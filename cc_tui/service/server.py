@@ -237,6 +237,8 @@ class ServiceServer:
         writer: asyncio.StreamWriter,
     ) -> None:
         if isinstance(intent, RunStart):
+            if not (intent.dry_run or intent.allow_quota_spill):
+                await asyncio.to_thread(self._refuse_over_quota, intent.export, peer)
             run = self._start(intent, peer)
             await self._stream(run, peer, reader, writer)
         elif isinstance(intent, RunAttach):
@@ -254,6 +256,17 @@ class ServiceServer:
             )
             assert self._stop is not None
             self._stop.set()
+
+    def _refuse_over_quota(self, export: str, peer: Peer) -> None:
+        """UsageError when a run of ``export`` would not fit today's API quota (its plan)."""
+        from cc_tui.engine.plan import refuse_over_quota
+        from cc_tui.engine.services import Services
+
+        services = Services.open(self.paths, os_user=peer.user)
+        try:
+            refuse_over_quota(services, export)
+        finally:
+            services.close()
 
     def _start(self, intent: RunStart, peer: Peer) -> ManagedRun:
         from cc_tui.engine.run_options import RunOptions

@@ -217,8 +217,14 @@ class RunManager:
             if options is None:
                 await stream.send(RunAttach(export=export))
             else:
+                # The person was asked about today's quota above: the answer goes along.
                 await stream.send(
-                    RunStart(export=export, dry_run=options.dry_run, restart=options.restart)
+                    RunStart(
+                        export=export,
+                        dry_run=options.dry_run,
+                        restart=options.restart,
+                        allow_quota_spill=True,
+                    )
                 )
             while (answer := await stream.next()) is not None:
                 if isinstance(answer, Progressed):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from cc_tui.cli.run_commands import EXIT_CODES
-from cc_tui.engine.building import PreparationStopped
+from cc_tui.engine.email_check import StopRequested
 from cc_tui.engine.failures import run_outcome
 from cc_tui.errors import (
     AccountMismatchError,
@@ -37,7 +37,7 @@ EXPORT = Export(
 IMPORT = {"method": "POST", "path": "/activities/contacts_json_import"}
 MIDNIGHT = datetime(2026, 4, 2, tzinfo=UTC)
 
-RESUMABLE: list[CcTuiError | PreparationStopped] = [
+RESUMABLE: list[CcTuiError | StopRequested] = [
     QuotaExceededError(429, "quota_exceeded", "Limit Exceeded", resets_at=MIDNIGHT, **IMPORT),
     ThrottledError(429, "throttled", "Too Many Requests", **IMPORT),
     ServerError(503, "service.unavailable", "temporarily unavailable", **IMPORT),
@@ -45,7 +45,7 @@ RESUMABLE: list[CcTuiError | PreparationStopped] = [
     ActivityDeadlineError(
         "activity 1234 still processing past its 2 h deadline", activity_ids=("1234",)
     ),
-    PreparationStopped(),
+    StopRequested(),
 ]
 FAILED: list[tuple[CcTuiError, str]] = [
     (NotFoundError(404, "not_found", "no such list", **IMPORT), "cc-tui lists marketing"),
@@ -84,7 +84,7 @@ FAILED: list[tuple[CcTuiError, str]] = [
 
 @pytest.mark.parametrize("error", RESUMABLE, ids=lambda e: type(e).__name__)
 def test_what_a_retry_can_fix_leaves_the_run_resumable(
-    error: CcTuiError | PreparationStopped,
+    error: CcTuiError | StopRequested,
 ) -> None:
     status, text = run_outcome(error, EXPORT)
     assert status is RunStatus.INTERRUPTED and EXIT_CODES[status] == 3

@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 
 from cc_tui.engine.batching import Batch
-from cc_tui.engine.building import Preparer, check_emails
+from cc_tui.engine.building import Builder
+from cc_tui.engine.email_check import check_emails
 from cc_tui.engine.head_start import head_start_batches
 from cc_tui.engine.mapping import mapped_fields
 from cc_tui.engine.progress import ProgressTracker
@@ -51,7 +52,7 @@ def full_batches(path: Path, tmp_path: Path, *, cap: int, max_contacts: int) -> 
     segment = inspect_path(path, name=path.stem)
     fields = mapped_fields(MAPPING)
     writer = RejectedRowsWriter(tmp_path / "rejected.csv", [f.column for f in fields])
-    preparer = Preparer(
+    preparer = Builder(
         [segment],
         fields,
         check_emails([segment], "email", cap=cap),

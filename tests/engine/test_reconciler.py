@@ -12,7 +12,7 @@ from cc_tui.engine.reconciler import ImportReconciler, Settlement
 from cc_tui.errors import OutcomeUnknownError
 from cc_tui.models.batch import BatchRecord, BatchState
 from cc_tui.store.run_history import RunHistory
-from tests.engine.sender_fakes import (
+from tests.engine.sending_fakes import (
     ACTIVITIES_PATH,
     FakeAccount,
     SenderRig,

@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 
 from cc_tui.engine import building as preparation
-from cc_tui.engine.building import PreparationStopped, Preparer, check_emails
+from cc_tui.engine.building import Builder
+from cc_tui.engine.email_check import StopRequested, check_emails
 from cc_tui.engine.mapping import mapped_fields
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
@@ -109,7 +110,7 @@ def _prepare(segments: list[Segment], path: Path) -> tuple[list[str], ProgressTr
     fields = mapped_fields(MAPPING)
     writer = RejectedRowsWriter(path, [f.column for f in fields])
     tracker = ProgressTracker("run", "export", dry_run=False)
-    preparer = Preparer(
+    preparer = Builder(
         segments,
         fields,
         check_emails(segments, "email", cap=CAP),
@@ -155,7 +156,7 @@ def test_the_last_batch_is_out_before_the_rows_past_the_cap_are_read(
     _, expected_sent = _plain_reading(segments)
     fields = mapped_fields(MAPPING)
     writer = RejectedRowsWriter(tmp_path / "rejected.csv", [f.column for f in fields])
-    preparer = Preparer(
+    preparer = Builder(
         segments,
         fields,
         check_emails(segments, "email", cap=CAP),
@@ -168,7 +169,7 @@ def test_the_last_batch_is_out_before_the_rows_past_the_cap_are_read(
     batches = preparer.batches(stop)
     sent: list[str] = []
     try:
-        with pytest.raises(PreparationStopped):
+        with pytest.raises(StopRequested):
             for batch in batches:
                 sent += batch.refs.get_column("_email").to_list()
                 if len(sent) == len(expected_sent):

@@ -16,8 +16,7 @@ from typing import Any, NamedTuple
 import polars as pl
 import pytest
 
-from cc_tui.engine.building import check_emails
-from cc_tui.engine.email_check import RowClass
+from cc_tui.engine.email_check import RowClass, check_emails
 from cc_tui.engine.segments import copies as segment_copies
 from cc_tui.engine.segments.copies import default_cache_dir
 from cc_tui.engine.segments.discovery import find_segments

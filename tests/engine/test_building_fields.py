@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 
 from cc_tui.engine import building as preparation
-from cc_tui.engine.building import Preparer, check_emails
+from cc_tui.engine.building import Builder
+from cc_tui.engine.email_check import check_emails
 from cc_tui.engine.field_problems import FieldProblemsWriter
 from cc_tui.engine.mapping import mapped_fields
 from cc_tui.engine.progress import ProgressTracker
@@ -52,7 +53,7 @@ def prepare(tmp_path: Path, work: str) -> tuple[list[str], pl.DataFrame, dict[st
     rejected = RejectedRowsWriter(out / "rejected.csv", [f.column for f in fields])
     problems = FieldProblemsWriter(out / "field_problems.csv")
     tracker = ProgressTracker("run", "export", dry_run=False)
-    preparer = Preparer(segments, fields, check_emails(segments, "email", cap=10_000), LIST_IDS,
+    preparer = Builder(segments, fields, check_emails(segments, "email", cap=10_000), LIST_IDS,
                         rejected, tracker, max_contacts=50, field_problems=problems)  # fmt: skip
     digests = [batch.digest for batch in preparer.batches(threading.Event())]
     rejected.close()

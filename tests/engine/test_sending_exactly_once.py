@@ -18,7 +18,7 @@ from cc_tui.engine.poll_budget import PollBudget
 from cc_tui.engine.sending import MAX_ACTIVITY_ATTEMPTS, SenderTiming
 from cc_tui.errors import ActivityDeadlineError
 from cc_tui.models.batch import BatchRecord, BatchState
-from tests.engine.sender_fakes import (
+from tests.engine.sending_fakes import (
     IMPORT_PATH,
     FakeAccount,
     FakeClock,
