@@ -193,14 +193,6 @@ def _export_json(export: Export) -> dict[str, Any]:
     }
 
 
-def _when_it_runs(export: Export) -> str:
-    """``0 6 * * *``, ``on refresh``, both, or ``on demand``."""
-    when = [export.schedule] if export.schedule else []
-    if export.on_refresh:
-        when.append("on refresh")
-    return " + ".join(when) or "on demand"
-
-
 def _export_list(ctx: CommandContext) -> int:
     exports = ctx.services.exports.visible()
     if ctx.args.json:
@@ -219,7 +211,7 @@ def _export_list(ctx: CommandContext) -> int:
                 export.name,
                 ", ".join(export.segments),
                 len(export.list_ids),
-                _when_it_runs(export),
+                export.runs_when(),
             ]
         )
         connection = (
@@ -252,7 +244,7 @@ def _export_show(ctx: CommandContext) -> int:
                 ("connection", export.connection or "(detached)"),
                 ("lists", ", ".join(export.list_ids)),
                 ("segments", ", ".join(export.segments)),
-                ("schedule", _when_it_runs(export)),
+                ("schedule", export.runs_when()),
             )
         ]
     )

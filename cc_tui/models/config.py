@@ -98,6 +98,13 @@ class Export:
     missed: MissedPolicy = MissedPolicy.RUN_ONCE
     """What to do about schedule times the service was down for."""
 
+    def runs_when(self) -> str:
+        """When it runs by itself, short: ``0 6 * * *``, ``on refresh``, both, ``on demand``."""
+        parts = [self.schedule] if self.schedule else []
+        if self.on_refresh:
+            parts.append("on refresh")
+        return " + ".join(parts) or "on demand"
+
 
 @dataclass(frozen=True, slots=True)
 class SegmentSource:

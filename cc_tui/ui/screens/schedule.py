@@ -33,17 +33,17 @@ from cc_tui.ui.outside_text import templated
 from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
 from cc_tui.units import NO_VALUE, local_time_text
 
-__all__ = ["ON_DEMAND", "ON_REFRESH", "PAUSED", "ScheduleRow", "ScheduleScreen"]
+__all__ = ["ON_REFRESH", "PAUSED", "ScheduleRow", "ScheduleScreen"]
 
 ON_REFRESH = "on refresh"
-ON_DEMAND = "on demand"
 PAUSED = "paused"
+# The schedule itself goes first when the table is narrow: the detail line says it in words.
 _COLUMNS = (
     TableColumn("export"),
-    TableColumn("runs"),
     TableColumn("next run"),
     TableColumn("last run"),
     TableColumn("missed"),
+    TableColumn("runs", drop=2),
     TableColumn("ended", drop=1),
 )
 _STATUS_VARIABLE = {
@@ -69,13 +69,6 @@ class ScheduleRow:
     def scheduled(self) -> bool:
         """True when the service starts it by itself (cron or refresh)."""
         return bool(self.export.schedule or self.export.on_refresh) and self.export.enabled
-
-    def when(self) -> str:
-        """Its schedule, short: the cron expression and/or "on refresh"."""
-        parts = [self.export.schedule] if self.export.schedule else []
-        if self.export.on_refresh:
-            parts.append(ON_REFRESH)
-        return " + ".join(parts) or ON_DEMAND
 
     def next_text(self) -> str:
         """The next run as the list shows it."""
@@ -198,7 +191,14 @@ class ScheduleScreen(Screen[None]):
         next_text: str | Text = row.next_text()
         if row.paused and row.scheduled:
             next_text = table.themed(PAUSED, "warning", bold=True)
-        return [row.export.name, row.when(), next_text, outcome, row.missed_text(), ended]
+        return [
+            row.export.name,
+            next_text,
+            outcome,
+            row.missed_text(),
+            row.export.runs_when(),
+            ended,
+        ]
 
     def on_named_table_highlighted(self, event: NamedTable.Highlighted) -> None:
         event.stop()
