@@ -57,6 +57,8 @@ async def test_s_on_home_shows_schedules_and_p_u_pause_and_resume(ui_home: UiHom
         await pilot.press("j", "p")  # the refresh-triggered one pauses too
         await _settle(app, pilot)
         assert state.paused() == {"fresh"}
+        actions = [e.action for e in ui_home.services.history.events(limit=3)]
+        assert actions == ["schedule.pause", "schedule.resume", "schedule.pause"]
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ScheduleScreen)

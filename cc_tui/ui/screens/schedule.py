@@ -284,8 +284,11 @@ class ScheduleScreen(Screen[None]):
         if row is None:
             return
         name = row.export.name
+        services = self.cc_app.services
         try:
             self._state.set_paused(name, paused)
+            action = "schedule.pause" if paused else "schedule.resume"
+            services.history.record_event(action, name, services.os_user)
         except CcTuiError as exc:
             self.notify(str(exc), title="Not changed", severity="error")
             return
