@@ -196,7 +196,7 @@ class RefreshWatcher:
                 if segment is None:
                     raise CcTuiError(f"segment '{segment_name}' is not found")
                 snapshot = segment_snapshot(segment)
-            except CcTuiError as exc:
+            except (CcTuiError, OSError, ValueError) as exc:
                 self._say_once(name, f"{name}: waiting for its data: {exc}")
                 return None
             if snapshot is None:

@@ -160,7 +160,11 @@ class Scheduler:
             skip = self._state.paused() if self._state is not None else set()
             skip |= {name for name, task in self._tasks.items() if not task.done()}
             # Looking at segments reads the disk or the network: not on the event loop.
-            due = await asyncio.to_thread(self._watcher.due, self._config, now, skip)
+            try:
+                due = await asyncio.to_thread(self._watcher.due, self._config, now, skip)
+            except Exception as exc:  # a segment's bad luck must not stop every schedule
+                self._report(f"segments not looked at for refresh: {exc!r}")
+                return
             for name, identity in due.items():
                 if self._watcher.claim(name, identity, now):
                     self._report(f"{name}: its data was refreshed")

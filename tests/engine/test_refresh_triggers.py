@@ -250,3 +250,11 @@ async def test_missed_schedule_times_follow_the_export_policy(
     h.restart()
     assert await h.look(60) == []
     assert len(h.state.missed_runs()) == 1
+
+
+async def test_a_missing_segment_waits_and_is_reported_once(tmp_path: Path) -> None:
+    h = Harness(tmp_path, [_export("promo", "gone", on_refresh=True, quiet_seconds=0)], {})
+    for _ in range(3):
+        assert await h.look(60) == []
+    waiting = [line for line in h.lines if "promo: waiting for its data" in line]
+    assert len(waiting) == 1 and "gone" in waiting[0]
