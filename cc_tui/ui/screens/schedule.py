@@ -33,10 +33,11 @@ from cc_tui.ui.outside_text import templated
 from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
 from cc_tui.units import NO_VALUE, local_time_text
 
-__all__ = ["ON_REFRESH", "PAUSED", "ScheduleRow", "ScheduleScreen"]
+__all__ = ["ON_REFRESH", "PAUSED", "RELOAD_EVERY", "ScheduleRow", "ScheduleScreen"]
 
 ON_REFRESH = "on refresh"
 PAUSED = "paused"
+RELOAD_EVERY = 10.0  # seconds: runs end and the service starts exports while the view is open
 # The schedule itself goes first when the table is narrow: the detail line says it in words.
 _COLUMNS = (
     TableColumn("export"),
@@ -142,6 +143,7 @@ class ScheduleScreen(Screen[None]):
         self.title = "Schedule"
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._reload())
         self._reload()
+        self.set_interval(RELOAD_EVERY, self._reload)
         self.query_one("#schedule-rows", NamedTable).focus()
 
     # -- loading ---------------------------------------------------------------------------------
