@@ -8,6 +8,7 @@ and announced.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -15,7 +16,7 @@ from rich.text import Text
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, cells, styled
 from cc_tui.errors import UsageError
-from cc_tui.models.config import Export
+from cc_tui.models.config import DEFAULT_QUIET_SECONDS, MAX_QUIET_SECONDS, Export, MissedPolicy
 
 __all__ = ["register"]
 
@@ -74,6 +75,26 @@ def _register_export(commands: SubParsers) -> None:
         "Contact's contract spells it",
     )
     add.add_argument("--schedule", metavar="CRON", help='cron schedule in UTC, e.g. "0 6 * * *"')
+    add.add_argument(
+        "--on-refresh",
+        action="store_true",
+        help="also run when a segment's data is refreshed (a new CDM snapshot, a Spark "
+        "_SUCCESS, changed files), once per new snapshot; the cc-tui service watches",
+    )
+    add.add_argument(
+        "--quiet-seconds",
+        type=int,
+        default=DEFAULT_QUIET_SECONDS,
+        metavar="N",
+        help="with --on-refresh: how long new data must stay unchanged before it is read "
+        f"(default {DEFAULT_QUIET_SECONDS})",
+    )
+    add.add_argument(
+        "--missed",
+        choices=[policy.value for policy in MissedPolicy],
+        default=MissedPolicy.RUN_ONCE.value,
+        help="schedule times the service was down for: run once when back (default), or skip",
+    )
     add.add_argument("--replace", action="store_true", help="overwrite an existing export")
     add.set_defaults(handler=_export_add)
     listing = sub.add_parser("list", help="list exports", description="List exports.")
@@ -111,6 +132,17 @@ def _export_add(ctx: CommandContext) -> int:
         last_name=args.last_name,
         attributes=[parse_attribute(text) for text in args.attr],
         schedule=args.schedule,
+    )
+    if not 0 <= args.quiet_seconds <= MAX_QUIET_SECONDS:
+        raise UsageError(
+            f"--quiet-seconds {args.quiet_seconds} is out of range: "
+            f"give 0 to {MAX_QUIET_SECONDS} seconds."
+        )
+    export = replace(
+        export,
+        on_refresh=args.on_refresh,
+        quiet_seconds=args.quiet_seconds,
+        missed=MissedPolicy(args.missed),
     )
     exports = ctx.services.exports
     # What needs no network first: a malformed export asks nothing.
@@ -154,6 +186,9 @@ def _export_json(export: Export) -> dict[str, Any]:
         "segments": list(export.segments),
         "mapping": export.mapping.columns(),
         "schedule": export.schedule,
+        "on_refresh": export.on_refresh,
+        "quiet_seconds": export.quiet_seconds,
+        "missed": export.missed.value,
         "enabled": export.enabled,
     }
 
@@ -176,7 +211,7 @@ def _export_list(ctx: CommandContext) -> int:
                 export.name,
                 ", ".join(export.segments),
                 len(export.list_ids),
-                export.schedule or "on demand",
+                export.runs_when(),
             ]
         )
         connection = (
@@ -209,7 +244,7 @@ def _export_show(ctx: CommandContext) -> int:
                 ("connection", export.connection or "(detached)"),
                 ("lists", ", ".join(export.list_ids)),
                 ("segments", ", ".join(export.segments)),
-                ("schedule", export.schedule or "on demand"),
+                ("schedule", export.runs_when()),
             )
         ]
     )

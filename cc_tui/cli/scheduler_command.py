@@ -15,7 +15,7 @@ from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, cells
 from cc_tui.models.run import RunRecord
 from cc_tui.schedules import describe_schedule
-from cc_tui.units import utc_time_text
+from cc_tui.units import NO_VALUE, utc_time_text
 
 if TYPE_CHECKING:  # the engine (Polars, httpx) is imported when the scheduler starts
     from cc_tui.engine.scheduler import Scheduler
@@ -59,11 +59,14 @@ def _scheduler(ctx: CommandContext) -> int:
 
 
 def _show_plan(ctx: CommandContext, scheduler: Scheduler) -> None:
-    schedules = {
-        name: export.schedule for name, export in ctx.services.config.load().exports.items()
-    }
+    exports = ctx.services.config.load().exports
     next_runs = scheduler.next_runs()
-    if not next_runs:
+    on_refresh = sorted(
+        name
+        for name, export in exports.items()
+        if export.on_refresh and export.enabled and export.connection
+    )
+    if not next_runs and not on_refresh:
         ctx.out.print(
             "No export has a schedule (add one: cc-tui export add … --schedule "
             '"0 6 * * *", or e on an export in the app).'
@@ -71,6 +74,11 @@ def _show_plan(ctx: CommandContext, scheduler: Scheduler) -> None:
         return
     rows = []
     for name, due in sorted(next_runs.items(), key=lambda item: item[1]):
-        schedule = schedules.get(name) or ""
+        export = exports.get(name)
+        schedule = (export.schedule if export is not None else None) or ""
         rows.append(cells([name, schedule, describe_schedule(schedule), utc_time_text(due)]))
+    for name in on_refresh:
+        quiet = exports[name].quiet_seconds
+        words = f"when its data is refreshed (after {quiet} s of quiet)"
+        rows.append(cells([name, "on refresh", words, NO_VALUE]))
     ctx.out.table([Column("export", whole=True), "schedule", "in words", "next run"], rows)

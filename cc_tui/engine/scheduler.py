@@ -1,10 +1,17 @@
-"""Run exports on their schedules (cron, UTC) until stopped: ``cc-tui scheduler``.
+"""Run exports on their schedules (cron, UTC) and when their data is refreshed, until stopped.
 
-Each enabled export with a schedule and a connection runs at every time its schedule fires.
-config.toml is read again at every wake-up (at least once a minute), so added, changed and
-removed schedules apply without a restart. A run still going when its next time comes is
-not started twice; an interrupted run (daily quota, network) is resumed at the next time,
-as ``cc-tui run`` would. Times missed while the scheduler was not running are not made up.
+Each enabled export with a schedule and a connection runs at every time its schedule fires;
+one with ``on_refresh`` runs once per new snapshot of its segments (see
+:mod:`cc_tui.engine.refresh`). config.toml is read again at every look (at least once a
+minute), so added, changed and removed schedules apply without a restart. A run still going
+when its next time comes is not started twice; an interrupted run (daily quota, network) is
+resumed at the next time, as ``cc-tui run`` would.
+
+With a :class:`~cc_tui.store.schedule_state.ScheduleState`, the scheduler also honours paused
+schedules (the app pauses and resumes them), and remembers when it last looked at each
+schedule: cron times that passed while the service was down are *missed*, and at its first
+look the export's ``missed`` policy says what happens: ``run-once`` runs it once now (not once
+per missed time), ``skip`` waits for the next time. Either way the missed times are recorded.
 """
 
 from __future__ import annotations
@@ -13,21 +20,33 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from cronsim import CronSim
 
 from cc_tui.errors import CcTuiError
-from cc_tui.models.config import AppConfig
+from cc_tui.models.config import AppConfig, MissedPolicy
 from cc_tui.models.run import RunRecord
 from cc_tui.run_words import closing_sentence, time_sentence
 from cc_tui.schedules import next_run
 
-__all__ = ["MAX_WAIT", "Scheduler", "scheduled_exports"]
+if TYPE_CHECKING:
+    from cc_tui.engine.refresh import RefreshWatcher
+    from cc_tui.store.schedule_state import ScheduleState
+
+__all__ = ["MAX_MISSED_COUNTED", "MAX_WAIT", "REFRESH_LOOK", "Scheduler", "scheduled_exports"]
 
 MAX_WAIT = 60.0  # seconds: config.toml is read again at least this often
+REFRESH_LOOK = 15.0  # seconds between looks at on-refresh exports' segments
+MAX_MISSED_COUNTED = 10_000  # missed times counted at most (a minutely schedule down a week)
 
 RunExport = Callable[[str], Awaitable[RunRecord]]
 Clock = Callable[[], datetime]
 Report = Callable[[str], None]
+
+
+_ONE_MINUTE = timedelta(minutes=1)
 
 
 def _utc_now() -> datetime:
@@ -47,7 +66,6 @@ def scheduled_exports(config: AppConfig) -> dict[str, str]:
 class _Slot:
     schedule: str
     due: datetime
-    task: asyncio.Task[None] | None = None
 
 
 class Scheduler:
@@ -61,13 +79,22 @@ class Scheduler:
         report: Report,
         clock: Clock = _utc_now,
         max_wait: float = MAX_WAIT,
+        state: ScheduleState | None = None,
+        watcher: RefreshWatcher | None = None,
+        refresh_look: float = REFRESH_LOOK,
     ) -> None:
         self._load_config = load_config
         self._run_export = run_export
         self._report = report
         self._clock = clock
         self._max_wait = max_wait
+        self._state = state
+        self._watcher = watcher
+        self._refresh_look = refresh_look
         self._slots: dict[str, _Slot] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._config: AppConfig | None = None
+        self._first_look = True
 
     def next_runs(self) -> dict[str, datetime]:
         """When each scheduled export runs next (after :meth:`refresh`)."""
@@ -76,27 +103,84 @@ class Scheduler:
     def refresh(self, now: datetime) -> None:
         """Read config.toml again; a file that fails to load keeps the schedules as they were."""
         try:
-            wanted = scheduled_exports(self._load_config())
+            config = self._load_config()
         except CcTuiError as exc:
             self._report(f"config.toml not read, schedules unchanged: {exc}")
             return
+        self._config = config
+        wanted = scheduled_exports(config)
+        paused = self._state.paused() if self._state is not None else set()
+        seen = self._state.seen_at() if self._state is not None and self._first_look else {}
         for name in list(self._slots):
-            if name not in wanted:
-                del self._slots[name]
+            if name not in wanted or name in paused:
+                del self._slots[name]  # resumed: its next time after the resume, no catch-up
         for name, schedule in wanted.items():
+            if name in paused:
+                continue
             slot = self._slots.get(name)
             if slot is None or slot.schedule != schedule:
-                self._slots[name] = _Slot(
-                    schedule, next_run(schedule, now), slot.task if slot else None
-                )
+                self._slots[name] = _Slot(schedule, next_run(schedule, now))
+                if name in seen:
+                    self._missed(config, name, schedule, seen[name], now)
+        if self._state is not None:
+            self._state.mark_seen(sorted(wanted), now)
+        self._first_look = False
+
+    def _missed(
+        self, config: AppConfig, name: str, schedule: str, seen: datetime, now: datetime
+    ) -> None:
+        """Times of ``schedule`` after the last look at ``seen`` and before ``now`` were missed."""
+        from cc_tui.store.schedule_state import MissedAction, MissedRun
+
+        assert self._state is not None  # only called with a state (it gave ``seen``)
+        first = next_run(schedule, seen)
+        if first > now:
+            return
+        count = 0
+        for moment in CronSim(schedule, first - _ONE_MINUTE):
+            if moment > now or count >= MAX_MISSED_COUNTED:
+                break
+            count += 1
+        policy = config.exports[name].missed
+        run_once = policy is MissedPolicy.RUN_ONCE
+        action = MissedAction.RAN_ONCE if run_once else MissedAction.SKIPPED
+        self._state.record_missed(MissedRun(name, schedule, first, count, now, action))
+        times = "time" if count == 1 else "times"
+        if run_once:
+            self._slots[name].due = now
+            self._report(f"{name}: missed {count} scheduled {times} while down; running once")
+        else:
+            self._report(f"{name}: missed {count} scheduled {times} while down; skipped")
+
+    async def look(self, now: datetime) -> None:
+        """One look: read config.toml, start due scheduled exports and refreshed ones."""
+        self.refresh(now)
+        self._start_due(now)
+        if self._watcher is not None and self._config is not None:
+            skip = self._state.paused() if self._state is not None else set()
+            skip |= {name for name, task in self._tasks.items() if not task.done()}
+            # Looking at segments reads the disk or the network: not on the event loop.
+            try:
+                due = await asyncio.to_thread(self._watcher.due, self._config, now, skip)
+            except Exception as exc:  # a segment's bad luck must not stop every schedule
+                self._report(f"segments not looked at for refresh: {exc!r}")
+                return
+            for name, identity in due.items():
+                if self._watcher.claim(name, identity, now):
+                    self._report(f"{name}: its data was refreshed")
+                    self._start(name)
+
+    async def idle(self) -> None:
+        """Wait until every run this scheduler started has ended (for tests and stopping)."""
+        tasks = [task for task in self._tasks.values() if not task.done()]
+        if tasks:
+            await asyncio.wait(tasks)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run due exports until ``stop`` is set; then cancel what still runs (resumable)."""
         try:
             while not stop.is_set():
-                now = self._clock()
-                self.refresh(now)
-                self._start_due(now)
+                await self.look(self._clock())
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._wait_seconds(self._clock()))
         finally:
@@ -107,13 +191,22 @@ class Scheduler:
             if slot.due > now:
                 continue
             slot.due = next_run(slot.schedule, now)
-            if slot.task is not None and not slot.task.done():
-                self._report(f"{name}: still running from its last time; not started again")
-                continue
-            slot.task = asyncio.create_task(self._run_one(name), name=f"scheduled:{name}")
+            self._start(name)
+
+    def _start(self, name: str) -> None:
+        task = self._tasks.get(name)
+        if task is not None and not task.done():
+            self._report(f"{name}: still running from its last time; not started again")
+            return
+        self._tasks[name] = asyncio.create_task(self._run_one(name), name=f"scheduled:{name}")
 
     def _wait_seconds(self, now: datetime) -> float:
         dues = [(slot.due - now).total_seconds() for slot in self._slots.values()]
+        if self._watcher is not None and self._config is not None:
+            from cc_tui.engine.refresh import refresh_exports
+
+            if refresh_exports(self._config):
+                dues.append(self._refresh_look)
         return max(0.0, min([self._max_wait, *dues]))
 
     async def _run_one(self, name: str) -> None:
@@ -129,7 +222,7 @@ class Scheduler:
         )
 
     async def _cancel_running(self) -> None:
-        tasks = [slot.task for slot in self._slots.values() if slot.task and not slot.task.done()]
+        tasks = [task for task in self._tasks.values() if not task.done()]
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -15,10 +15,13 @@ from cc_tui.models.storage import StorageConnection
 
 __all__ = [
     "DEFAULT_MAX_UNCOMPRESSED_GB",
+    "DEFAULT_QUIET_SECONDS",
+    "MAX_QUIET_SECONDS",
     "SEGMENT_FORMATS",
     "AppConfig",
     "Export",
     "FieldMapping",
+    "MissedPolicy",
     "Role",
     "Roles",
     "SegmentSource",
@@ -30,6 +33,21 @@ __all__ = [
 DEFAULT_MAX_UNCOMPRESSED_GB = 20
 # The formats a [segments.NAME] entry may declare; without one cc-tui recognises the file.
 SEGMENT_FORMATS = ("csv", "tsv", "csv.gz", "tsv.gz", "parquet", "ndjson", "cdm", "delta")
+
+
+# How long a refreshed segment must stay unchanged before an on-refresh export reads it: long
+# enough for a writer's pauses between files, short enough that the run follows the refresh.
+DEFAULT_QUIET_SECONDS = 60
+MAX_QUIET_SECONDS = 24 * 3600  # a day: a longer wait would hide the refresh it waits for
+
+
+class MissedPolicy(StrEnum):
+    """What the service does about cron times it was down for (``missed`` in config.toml)."""
+
+    RUN_ONCE = "run-once"
+    """Run once when back (never once per missed time)."""
+    SKIP = "skip"
+    """Wait for the next time; the missed ones are recorded and shown."""
 
 
 class Role(StrEnum):
@@ -76,6 +94,19 @@ class Export:
     enabled: bool = True
     notify: NotifySettings | None = None
     """``[exports.NAME.notify]``: replaces the global ``[notify]`` for this export's runs."""
+    on_refresh: bool = False
+    """Run when a segment's data is refreshed (beside ``schedule``, or instead of it)."""
+    quiet_seconds: int = DEFAULT_QUIET_SECONDS
+    """How long a new snapshot must stay unchanged before an on-refresh run reads it."""
+    missed: MissedPolicy = MissedPolicy.RUN_ONCE
+    """What to do about schedule times the service was down for."""
+
+    def runs_when(self) -> str:
+        """When it runs by itself, short: ``0 6 * * *``, ``on refresh``, both, ``on demand``."""
+        parts = [self.schedule] if self.schedule else []
+        if self.on_refresh:
+            parts.append("on refresh")
+        return " + ".join(parts) or "on demand"
 
 
 @dataclass(frozen=True, slots=True)

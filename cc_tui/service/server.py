@@ -171,12 +171,30 @@ class ServiceServer:
             self._lock_fd = None
 
     async def _run_scheduler(self, stop: asyncio.Event) -> None:
+        from cc_tui.engine.refresh import RefreshWatcher
         from cc_tui.engine.scheduler import Scheduler
+        from cc_tui.engine.segments.discovery import discover_segments
         from cc_tui.store.config import ConfigStore
+        from cc_tui.store.history import HistoryStore
+        from cc_tui.store.run_history import RunHistory
+        from cc_tui.store.schedule_state import ScheduleState
 
         config = ConfigStore(self.paths.config_file)
-        self._scheduler = Scheduler(config.load, self._scheduled_run, report=_log.info)
-        await self._scheduler.run(stop)
+        history = HistoryStore(self.paths.history_db)
+        state = ScheduleState(history)
+
+        def last_runs() -> dict[str, datetime]:
+            runs = RunHistory(history).last_real_runs()
+            return {name: record.started_at for name, record in runs.items()}
+
+        watcher = RefreshWatcher(state, discover_segments, last_runs, report=_log.info)
+        self._scheduler = Scheduler(
+            config.load, self._scheduled_run, report=_log.info, state=state, watcher=watcher
+        )
+        try:
+            await self._scheduler.run(stop)
+        finally:
+            history.close()
 
     async def _scheduled_run(self, export: str) -> RunRecord:
         from cc_tui.engine.run_options import RunOptions

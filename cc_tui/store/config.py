@@ -23,10 +23,13 @@ from cc_tui.errors import ConfigError, InputError
 from cc_tui.models.api_rules import MAX_LISTS_PER_EXPORT, is_attribute_field, is_uuid
 from cc_tui.models.config import (
     DEFAULT_MAX_UNCOMPRESSED_GB,
+    DEFAULT_QUIET_SECONDS,
+    MAX_QUIET_SECONDS,
     SEGMENT_FORMATS,
     AppConfig,
     Export,
     FieldMapping,
+    MissedPolicy,
     Roles,
     SegmentSource,
 )
@@ -100,6 +103,9 @@ _EXPORT_KEYS = {
     "schedule",
     "enabled",
     "mapping",
+    "on_refresh",
+    "quiet_seconds",
+    "missed",
     "attributes",
     NOTIFY_KEY,
 }
@@ -339,7 +345,26 @@ def _export(name: str, table: TomlSection, connections: dict[str, Connection]) -
         schedule=schedule,
         enabled=table.boolean("enabled", default=True),
         notify=read_notify(table),
+        on_refresh=table.boolean("on_refresh", default=False),
+        quiet_seconds=table.integer(
+            "quiet_seconds", default=DEFAULT_QUIET_SECONDS, low=0, high=MAX_QUIET_SECONDS
+        )
+        or 0,
+        missed=_missed_policy(table),
     )
+
+
+def _missed_policy(table: TomlSection) -> MissedPolicy:
+    value = table.string("missed") or MissedPolicy.RUN_ONCE.value
+    try:
+        return MissedPolicy(value)
+    except ValueError:
+        choices = " or ".join(f'"{policy.value}"' for policy in MissedPolicy)
+        raise table.error(
+            "missed",
+            f"'{value}' is not a policy for missed schedule times",
+            f"use {choices} (run once when the service is back, or wait for the next time)",
+        ) from None
 
 
 def _mapping(table: TomlSection) -> FieldMapping:

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from cc_tui.models.config import DEFAULT_MAX_UNCOMPRESSED_GB, AppConfig, Export, SegmentSource
+from cc_tui.models.config import (
+    DEFAULT_MAX_UNCOMPRESSED_GB,
+    DEFAULT_QUIET_SECONDS,
+    AppConfig,
+    Export,
+    MissedPolicy,
+    SegmentSource,
+)
 from cc_tui.models.connection import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, Connection
 from cc_tui.models.storage import StorageConnection
 from cc_tui.store.notify_config import NOTIFY_KEY, notify_doc
@@ -95,6 +102,12 @@ def _export_doc(export: Export) -> dict[str, Any]:
     }
     if export.schedule:
         doc["schedule"] = export.schedule
+    if export.on_refresh:
+        doc["on_refresh"] = True
+    if export.quiet_seconds != DEFAULT_QUIET_SECONDS:
+        doc["quiet_seconds"] = export.quiet_seconds
+    if export.missed is not MissedPolicy.RUN_ONCE:
+        doc["missed"] = export.missed.value
     mapping = {"email": export.mapping.email}
     if export.mapping.first_name:
         mapping["first_name"] = export.mapping.first_name

@@ -261,13 +261,38 @@ ALTER TABLE runs ADD COLUMN verify_sample TEXT;
 ALTER TABLE runs ADD COLUMN verification TEXT
 """
 
+# Version 9: what the service's scheduler must remember across restarts. ``schedule_state``:
+# per export, whether its schedule is paused, when the scheduler last looked at it (times
+# after that, up to its next start, were missed), and the snapshot of its segments that
+# its last on-refresh run was started for (a snapshot starts one run, never two).
+# ``missed_runs``: schedule times the service was down for, and what it did about them.
+_V9 = """
+CREATE TABLE schedule_state (
+    export            TEXT PRIMARY KEY,
+    paused            INTEGER NOT NULL DEFAULT 0,
+    seen_at           TEXT,
+    snapshot          TEXT,
+    snapshot_run_at   TEXT
+);
+CREATE TABLE missed_runs (
+    id            INTEGER PRIMARY KEY,
+    export        TEXT NOT NULL,
+    schedule      TEXT NOT NULL,
+    first_missed  TEXT NOT NULL,
+    missed        INTEGER NOT NULL,
+    noticed_at    TEXT NOT NULL,
+    action        TEXT NOT NULL
+);
+CREATE INDEX missed_runs_by_export ON missed_runs (export, id)
+"""
+
 Migration = str | Callable[[sqlite3.Connection], None]
 # MIGRATIONS[n] upgrades a file at user_version n to n + 1. Append, never edit. A step is SQL
 # statements, or a function given the connection inside the step's transaction.
 _SIDE_FILES = ("-wal", "-shm")
 """SQLite's companions of a WAL database, private like it."""
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _v7_chain_audit, _V8)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _v7_chain_audit, _V8, _V9)
 AUDIT_CHAINED_VERSION = MIGRATIONS.index(_v7_chain_audit) + 1
 """The schema version from which the audit log is chained (found, so a merge that puts
 another step before it cannot leave this number behind)."""

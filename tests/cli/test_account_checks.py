@@ -16,6 +16,7 @@ from cc_tui.cli import main
 from cc_tui.constant_contact.auth import DeviceFlow
 from cc_tui.emulator.seed import list_id_for
 from cc_tui.engine.exports import build_export
+from cc_tui.models.config import MissedPolicy
 from cc_tui.paths import AppPaths
 from cc_tui.store.config import ConfigStore, with_export
 from cc_tui.store.secrets import SecretsStore
@@ -143,6 +144,22 @@ def test_export_add_checks_against_the_account_and_saves(
     assert "Saved export spring" in out
     assert "Its lists and custom fields were checked against the account of marketing." in err
     assert home.config.load().exports["spring"].list_ids == (NEWSLETTER,)
+
+
+def test_export_add_on_refresh_saves_the_trigger_and_the_missed_policy(
+    home: Home, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = home.export_add(
+        capsys, "--list-id", NEWSLETTER, "--schedule", "0 6 * * *", "--on-refresh",
+        "--quiet-seconds", "5", "--missed", "skip")  # fmt: skip
+    assert code == 0, err
+    saved = home.config.load().exports["spring"]
+    assert (saved.on_refresh, saved.quiet_seconds, saved.missed) == (True, 5, MissedPolicy.SKIP)
+    code, out, _ = run(capsys, "export", "show", "spring")
+    assert code == 0 and "0 6 * * * + on refresh" in out
+    code, _, err = home.export_add(capsys, "--list-id", NEWSLETTER, "--on-refresh",
+                                   "--quiet-seconds", "-1", "--replace")  # fmt: skip
+    assert code == 2 and "--quiet-seconds -1 is out of range" in err
 
 
 def test_export_add_offline_saves_unchecked_and_says_so(

@@ -6,6 +6,7 @@ import json
 import stat
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -255,3 +256,8 @@ def test_scheduler_lists_next_runs(
     code, out, _ = run(capsys, "scheduler", "--list")
     assert code == 0
     assert "spring" in out and "At 07:30 on Monday through Friday (UTC)" in out
+    store.update(lambda c: with_export(c, replace(export, name="fresh", schedule=None,
+                                                  on_refresh=True, quiet_seconds=30)))  # fmt: skip
+    code, out, _ = run(capsys, "scheduler", "--list")
+    assert code == 0
+    assert "fresh" in out and "on refresh" in out and "after 30 s of quiet" in out

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cc_tui.errors import ConfigError
-from cc_tui.models.config import Export, FieldMapping
+from cc_tui.models.config import Export, FieldMapping, MissedPolicy
 from cc_tui.models.connection import Connection, Consent, UsableBy
 from cc_tui.store.config import ConfigStore, load_config, with_connection, with_export
 
@@ -146,6 +146,37 @@ def test_wrong_values_name_file_key_line_and_fix(
     assert (error.path, error.key, error.line) == (path, key, line)
     assert error.fix is not None and fix in error.fix
     assert str(path) in str(error) and key in str(error) and f"line {line}" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("new", "key", "fix"),
+    [
+        ('on_refresh = "yes"', "on_refresh", "on_refresh = true"),
+        ("quiet_seconds = -5", "quiet_seconds", "from 0 to 86400"),
+        ('missed = "catch-up"', "missed", '"run-once" or "skip"'),
+    ],
+)
+def test_refresh_trigger_keys_are_checked(tmp_path: Path, new: str, key: str, fix: str) -> None:
+    path = write(tmp_path, GOOD.replace('schedule = "0 6 * * *"', new))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.key == f"exports.spring-promo.{key}"
+    assert caught.value.fix is not None and fix in caught.value.fix
+
+
+def test_refresh_trigger_keys_round_trip(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        'schedule = "0 6 * * *"', 'on_refresh = true\nquiet_seconds = 5\nmissed = "skip"'
+    )
+    store = ConfigStore(write(tmp_path, text))
+    export = store.load().exports["spring-promo"]
+    assert (export.schedule, export.on_refresh, export.quiet_seconds) == (None, True, 5)
+    assert export.missed is MissedPolicy.SKIP
+    store.update(lambda c: c)  # written back by config_to_toml
+    assert store.load().exports["spring-promo"] == export
+    plain = replace(export, on_refresh=False, quiet_seconds=60, missed=MissedPolicy.RUN_ONCE)
+    store.update(lambda c: with_export(c, plain))
+    assert "quiet_seconds" not in store.path.read_text()  # defaults are left out
 
 
 def test_corrupt_file_gives_line_and_is_never_overwritten(tmp_path: Path) -> None:

@@ -331,3 +331,33 @@ def test_audit(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_audit)
+
+
+def test_schedule(snap_compare: Any) -> None:
+    """The schedule view at 80x24: cron and on-refresh exports, a paused one, missed runs."""
+    from dataclasses import replace
+
+    from cc_tui.models.config import MissedPolicy
+    from cc_tui.store.config import with_export
+    from cc_tui.store.schedule_state import MissedAction, MissedRun, ScheduleState
+    from cc_tui.ui.screens.schedule import ScheduleScreen
+
+    services = _services()
+    weekly = services.config.load().exports["weekly"]
+    services.config.update(lambda c: with_export(c, replace(
+        weekly, schedule="0 6 * * 1", missed=MissedPolicy.SKIP)))  # fmt: skip
+    services.config.update(lambda c: with_export(c, replace(
+        weekly, name="fresh", schedule=None, on_refresh=True)))  # fmt: skip
+    state = ScheduleState(services.history)
+    at = NOW.replace(hour=6)
+    state.record_missed(MissedRun("weekly", "0 6 * * 1", at, 1, NOW, MissedAction.SKIPPED))
+    state.set_paused("fresh", True)
+    app = CcTuiApp(services)
+
+    async def open_schedule(pilot: Any) -> None:
+        await app.push_screen(ScheduleScreen())
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_schedule)

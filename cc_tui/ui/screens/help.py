@@ -50,6 +50,7 @@ def key_groups(app: type[DOMNode]) -> list[KeyGroup]:
     from cc_tui.ui.screens.history import HistoryScreen
     from cc_tui.ui.screens.home import HomeScreen
     from cc_tui.ui.screens.run import RunScreen
+    from cc_tui.ui.screens.schedule import ScheduleScreen
     from cc_tui.ui.screens.segment_path import SegmentPathModal
     from cc_tui.ui.widgets.attribute_row import AttributeRow
     from cc_tui.ui.widgets.batch_table import BatchTable
@@ -66,6 +67,7 @@ def key_groups(app: type[DOMNode]) -> list[KeyGroup]:
             (("lists", NamedTable), ("batches", BatchTable), ("rejected rows", RejectedRows)),
         ),
         KeyGroup("Audit log", AuditScreen, (("lists", NamedTable),)),
+        KeyGroup("Schedule", ScheduleScreen, (("lists", NamedTable),)),
         KeyGroup(
             "Export form",
             ExportFormScreen,

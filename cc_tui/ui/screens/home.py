@@ -419,6 +419,12 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
 
         self.app.push_screen(AuditScreen())
 
+    def action_schedule(self) -> None:
+        """Every export's next run, last outcome and missed runs; run now, pause, resume."""
+        from cc_tui.ui.screens.schedule import ScheduleScreen
+
+        self.app.push_screen(ScheduleScreen())
+
     def _open_history(self, *, export: str | None = None, run_id: str | None = None) -> None:
         self.cc_app.show_history(export, run_id)
 

@@ -43,6 +43,14 @@ HOME_BINDINGS: list[BindingType] = [
         tooltip="The audit log: who did what, allowed or refused, and whether it was edited",
     ),
     Binding(
+        "s",
+        "schedule",
+        "Schedule",
+        show=False,
+        id="home-schedule",
+        tooltip="Every export's next run, last outcome and missed runs; run now, pause, resume",
+    ),
+    Binding(
         "p",
         "preview_export",
         "Preview",
@@ -120,6 +128,9 @@ class HomeActions(Protocol):
     def action_audit(self) -> None:
         """Show the audit log."""
 
+    def action_schedule(self) -> None:
+        """Show the schedule view."""
+
     def start_run(self, export: str, *, dry_run: bool) -> None:
         """Run (or preview) ``export`` and open its live view."""
 
@@ -149,6 +160,11 @@ def home_commands(home: HomeActions) -> Iterator[PaletteCommand]:
     yield PaletteCommand("history: Show all runs", "Every run, newest first", home.open_history)
     yield PaletteCommand(
         "audit: Show the audit log", "Who did what; is the chain intact (a)", home.action_audit
+    )
+    yield PaletteCommand(
+        "schedule: Show the schedules",
+        "Next runs, last outcomes, missed runs; run now, pause, resume (s)",
+        home.action_schedule,
     )
     if connection:
         yield PaletteCommand(

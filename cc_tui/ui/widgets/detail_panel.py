@@ -41,13 +41,15 @@ def _grid(rows: Sequence[tuple[str, str | Text]]) -> Table:
     return grid
 
 
-def _schedule_text(schedule: str | None) -> str:
+def _schedule_text(schedule: str | None, *, on_refresh: bool = False) -> str:
+    refresh = "on refresh (when its data is refreshed)"
     if not schedule:
-        return "on demand (no schedule)"
+        return refresh if on_refresh else "on demand (no schedule)"
     upcoming = local_time_text(next_run(schedule, now()))
-    return (
+    text = (
         f"{schedule}: {describe_schedule(schedule)}; next {upcoming} (when cc-tui scheduler runs)"
     )
+    return f"{text}; and {refresh}" if on_refresh else text
 
 
 def _plan_rows(plan: ExportPlan | str | None) -> list[tuple[str, str | Text]]:
@@ -131,7 +133,7 @@ class DetailPanel(VerticalScroll):
             ("connection", export.connection or "(detached: edit it to choose one)"),
             ("lists", "\n".join(export.list_ids)),
             ("segments", " → ".join(export.segments)),
-            ("schedule", _schedule_text(export.schedule)),
+            ("schedule", _schedule_text(export.schedule, on_refresh=export.on_refresh)),
         ]
         if live is not None:
             done = live.confirmed + live.failed + live.unsubscribed

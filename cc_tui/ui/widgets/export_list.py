@@ -90,7 +90,7 @@ class ExportList(NamedTable):
                         export.name,
                         connection,
                         ", ".join(export.segments),
-                        export.schedule or "on demand",
+                        export.runs_when(),
                         last,
                     ],
                 )

@@ -8,6 +8,7 @@ and explained beside the field they concern; a refused save focuses the first of
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -312,6 +313,13 @@ class ExportFormScreen(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
                 schedule=values.schedule or None,
                 enabled=self._export.enabled if self._export else True,
             )
+            if self._export is not None:  # what the form does not edit is kept as it was
+                export = replace(
+                    export,
+                    on_refresh=self._export.on_refresh,
+                    quiet_seconds=self._export.quiet_seconds,
+                    missed=self._export.missed,
+                )
         except CcTuiError as exc:
             self._save_failed(exc)
             return

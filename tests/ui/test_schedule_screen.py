@@ -1,0 +1,84 @@
+"""The Schedule screen: reached with s from Home and from the palette; every export's next run
+(cron or "on refresh"), last outcome and missed runs; r runs now, p pauses, u resumes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from cc_tui.models.config import MissedPolicy
+from cc_tui.store.config import with_export
+from cc_tui.store.schedule_state import MissedAction, MissedRun, ScheduleState
+from cc_tui.ui.screens.run import RunScreen
+from cc_tui.ui.screens.schedule import ScheduleScreen
+from cc_tui.ui.widgets.named_table import NamedTable
+from tests.ui.conftest import UiHome
+from tests.ui.test_hostile_text import _settle, screen_text
+
+
+def _two_exports(ui_home: UiHome) -> ScheduleState:
+    ui_home.add_export("daily")
+    ui_home.add_export("fresh")
+    config = ui_home.services.config
+    config.update(lambda c: with_export(c, replace(c.exports["daily"], schedule="0 6 * * *",
+                                                   missed=MissedPolicy.SKIP)))  # fmt: skip
+    config.update(lambda c: with_export(c, replace(c.exports["fresh"], on_refresh=True)))
+    state = ScheduleState(ui_home.services.history)
+    at = datetime(2026, 11, 29, 6, 0, tzinfo=UTC)
+    state.record_missed(MissedRun("daily", "0 6 * * *", at, 2, at, MissedAction.SKIPPED))
+    return state
+
+
+async def test_s_on_home_shows_schedules_and_p_u_pause_and_resume(ui_home: UiHome) -> None:
+    state = _two_exports(ui_home)
+    app = ui_home.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("s")
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ScheduleScreen)
+        table = screen.query_one("#schedule-rows", NamedTable)
+        assert table.selected == "daily"
+        text = screen_text(app)
+        assert "0 6 * * *" in text and "2 · skipped" in text
+        assert "At 06:00 every day (UTC)" in text  # the detail line, in words
+        assert "missed times: skip" in text
+        assert screen.rows["daily"].next_run is not None
+        assert screen.rows["fresh"].next_text() == "on refresh"
+        await pilot.press("p")
+        await _settle(app, pilot)
+        assert state.paused() == {"daily"}
+        assert "paused" in screen_text(app)
+        assert screen.check_action("pause", ()) is None  # already paused
+        await pilot.press("u")
+        await _settle(app, pilot)
+        assert state.paused() == set()
+        await pilot.press("j", "p")  # the refresh-triggered one pauses too
+        await _settle(app, pilot)
+        assert state.paused() == {"fresh"}
+        actions = [e.action for e in ui_home.services.history.events(limit=3)]
+        assert actions == ["schedule.pause", "schedule.resume", "schedule.pause"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ScheduleScreen)
+
+
+async def test_the_palette_opens_it_and_r_runs_the_export_now(ui_home: UiHome) -> None:
+    _two_exports(ui_home)
+    app = ui_home.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"schedule: Show", "enter")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, ScheduleScreen)
+        await pilot.press("r")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, RunScreen)
+        for _ in range(100):
+            await _settle(app, pilot)
+            if ui_home.services.history.query("SELECT 1 FROM runs WHERE export = 'daily'"):
+                break
+        assert ui_home.services.history.query("SELECT 1 FROM runs WHERE export = 'daily'")
