@@ -165,7 +165,7 @@ def _startup(repeats: int) -> None:
         f"\n(a3) Start-up, median of {repeats} (the app in an 80x24 pseudo-terminal); "
         f"load average {os.getloadavg()[0]:.1f}"
     )
-    print(f"{'what':<36}{'seconds':>8}{'runs':>22}  target")
+    print(f"{'what':<36}{'seconds':>8}  {'runs':<32}target")
     cases = (
         ("cc-tui --help", help_seconds, TARGET_HELP_S),
         ("first paint of the app", first_paint_seconds, TARGET_APP_PAINT_S),
@@ -176,7 +176,7 @@ def _startup(repeats: int) -> None:
         median = statistics.median(runs)
         each = ", ".join(f"{run:.2f}" for run in runs)
         print(
-            f"{label:<36}{median:>8.2f}{each:>22}  <= {target} s "
+            f"{label:<36}{median:>8.2f}  {each:<32}<= {target} s "
             f"{'met' if median <= target else 'MISSED'}",
             flush=True,
         )
