@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, with its figures printed as a table.
 
-``python -m benchmarks [--quick] [--repeats N] [--only prep|baselines|remote|startup|e2e|lag]
+``python -m benchmarks [--quick] [--repeats N] [--only prep|baselines|remote|startup|e2e|lag|appmem]
 [--formats csv parquet]``.
 Data files are generated once into benchmarks/data/ (git-ignored): about 1.5 GB for the 10M-row
 files.
@@ -34,6 +34,7 @@ TARGET_FASTER = 1.0  # every other alternative: simply faster
 TARGET_HELP_S = 0.15
 TARGET_APP_PAINT_S = 0.4
 TARGET_DEMO_PAINT_S = 0.8
+TARGET_APP_RSS_MB = 200  # the app's peak RSS during a 1M-contact run (emulator elsewhere)
 
 
 def _prep_target(rows: int, fmt: str, mapping: str) -> tuple[str, float, str] | None:
@@ -164,7 +165,7 @@ def _startup(repeats: int) -> None:
         f"\n(a3) Start-up, median of {repeats} (the app in an 80x24 pseudo-terminal); "
         f"load average {os.getloadavg()[0]:.1f}"
     )
-    print(f"{'what':<36}{'seconds':>8}{'runs':>22}  target")
+    print(f"{'what':<36}{'seconds':>8}  {'runs':<32}target")
     cases = (
         ("cc-tui --help", help_seconds, TARGET_HELP_S),
         ("first paint of the app", first_paint_seconds, TARGET_APP_PAINT_S),
@@ -175,7 +176,7 @@ def _startup(repeats: int) -> None:
         median = statistics.median(runs)
         each = ", ".join(f"{run:.2f}" for run in runs)
         print(
-            f"{label:<36}{median:>8.2f}{each:>22}  <= {target} s "
+            f"{label:<36}{median:>8.2f}  {each:<32}<= {target} s "
             f"{'met' if median <= target else 'MISSED'}",
             flush=True,
         )
@@ -254,6 +255,25 @@ def _lag(quick: bool) -> None:
     )
 
 
+def _app_memory(quick: bool) -> None:
+    from benchmarks.app_memory import measure_app_memory
+
+    contacts = 200_000 if quick else 1_000_000
+    print(
+        f"\n(e) The app's memory during a {contacts:,}-contact run (80x24 pseudo-terminal, "
+        f"the run in the cc-tui service, the emulator in its own process); load average "
+        f"{os.getloadavg()[0]:.1f}"
+    )
+    result = measure_app_memory(contacts)
+    met = result.peak_mb <= TARGET_APP_RSS_MB
+    print(
+        f"app peak RSS {result.peak_mb:.0f} MB (idle on the home screen {result.idle_mb:.0f} MB), "
+        f"run {result.status} in {result.seconds:.1f} s; target <= {TARGET_APP_RSS_MB} MB "
+        f"{'met' if met else 'MISSED'}",
+        flush=True,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
@@ -262,7 +282,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["prep", "baselines", "remote", "startup", "e2e", "lag"],
+        choices=["prep", "baselines", "remote", "startup", "e2e", "lag", "appmem"],
         help="run one benchmark",
     )
     parser.add_argument(
@@ -280,6 +300,7 @@ def main() -> int:
         ("startup", lambda: _startup(args.repeats)),
         ("e2e", lambda: _e2e(args.quick)),
         ("lag", lambda: _lag(args.quick)),
+        ("appmem", lambda: _app_memory(args.quick)),
     )
     for name, bench in benches:
         if args.only in (None, name):

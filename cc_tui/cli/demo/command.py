@@ -39,6 +39,7 @@ DEMO_EXPORT = "newsletter-weekly"
 DEMO_LIST = "Newsletter subscribers"
 # Share of demo customers who unsubscribed at some point (Constant Contact keeps them off lists).
 UNSUBSCRIBED_SHARE = 0.004
+DEMO_OPENING = "Setting up the demo: emulator, segments, connection, export…"
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -196,17 +197,40 @@ def _mark_some_unsubscribed(emulator: EmulatorServer, segment: Path) -> None:
 
 def _demo(ctx: CommandContext) -> int:
     home = Path(ctx.args.home).expanduser() if ctx.args.home else None
-    ctx.out.note("Setting up the demo: emulator, segments, connection, export…")
+    ctx.out.note(DEMO_OPENING)
+    if not ctx.args.headless:
+        return _demo_app(ctx, home)
     environment = prepare_demo(ctx.args.rows, home)
     try:
-        ctx.out.note(f"Demo home: {environment.home}  ·  emulator: {environment.emulator.url}")
-        if not ctx.args.headless:
-            from cc_tui.ui.launch import run_app
-
-            return run_app(environment.services, focus_export=DEMO_EXPORT)
+        _say_where(ctx, environment)
         return _run_demo(ctx, environment)
     finally:
         environment.close()
+
+
+def _demo_app(ctx: CommandContext, home: Path | None) -> int:
+    """The app first, the demo set up behind its opening screen (on the app's opening thread)."""
+    from cc_tui.ui.launch import run_app
+
+    prepared: list[DemoEnvironment] = []
+
+    def open_demo() -> Services:
+        environment = prepare_demo(ctx.args.rows, home)
+        prepared.append(environment)
+        return environment.services
+
+    try:
+        code = run_app(open_demo, focus_export=DEMO_EXPORT, opening=DEMO_OPENING)
+    finally:
+        for environment in prepared:
+            environment.close()
+    for environment in prepared:  # said once the terminal is the shell's again
+        _say_where(ctx, environment)
+    return code
+
+
+def _say_where(ctx: CommandContext, environment: DemoEnvironment) -> None:
+    ctx.out.note(f"Demo home: {environment.home}  ·  emulator: {environment.emulator.url}")
 
 
 def _run_demo(ctx: CommandContext, environment: DemoEnvironment) -> int:
