@@ -97,6 +97,7 @@ __all__ = [
     "NotFoundError",
     "OutcomeUnknownError",
     "QuotaExceededError",
+    "QuotaSpillError",
     "ResumeRefusedError",
     "RunAlreadyActiveError",
     "RunError",
@@ -138,6 +139,15 @@ class UsageError(CcTuiError):
     """The command line asked for something that cannot be done as written."""
 
     exit_code = EXIT_USAGE
+
+
+class QuotaSpillError(UsageError):
+    """A run that today's API quota cannot hold, asked for without allowing it to spill."""
+
+    def __init__(self, message: str, *, sentence: str) -> None:
+        super().__init__(message)
+        self.sentence = sentence
+        """The plan's words about the quota alone (a face asks its own question with them)."""
 
 
 class ConfigError(CcTuiError):

@@ -39,7 +39,7 @@ from cc_tui.engine.email_check import RowClass, check_emails
 from cc_tui.engine.resolution import ResolvedRun, changed_inputs, resolve_run
 from cc_tui.engine.segments.reading import count_rows
 from cc_tui.engine.verify import DEFAULT_SAMPLE, verify_requests
-from cc_tui.errors import CcTuiError, UsageError
+from cc_tui.errors import CcTuiError, QuotaSpillError
 from cc_tui.models.config import AppConfig
 from cc_tui.models.run import RunRecord
 from cc_tui.store.run_history import RunHistory
@@ -382,8 +382,9 @@ def refuse_over_quota(services: Services, name: str) -> None:
     except CcTuiError:
         return
     if not plan.fits:
-        raise UsageError(
+        raise QuotaSpillError(
             f"{quota_sentence(plan)} To run it anyway (it stops resumable at the quota and "
             f"goes on with `cc-tui run {name}` the next UTC day): cc-tui run {name} "
-            f"{ALLOW_QUOTA_SPILL}. `cc-tui plan {name}` shows the whole plan."
+            f"{ALLOW_QUOTA_SPILL}. `cc-tui plan {name}` shows the whole plan.",
+            sentence=quota_sentence(plan),
         )

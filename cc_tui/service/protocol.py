@@ -150,6 +150,9 @@ class Failure(_Message, tag="error", frozen=True):
 
     message: str
     exit_code: int
+    quota: str | None = None
+    """Set when a run was refused because today's API quota cannot hold it: the plan's words
+    about the quota, so a face can ask whether to run it anyway (``allow_quota_spill``)."""
 
 
 class Done(_Message, tag="ok", frozen=True):

@@ -25,7 +25,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cc_tui.errors import EXIT_USAGE, AccessDeniedError, CcTuiError, RunError
+from cc_tui.errors import EXIT_USAGE, AccessDeniedError, CcTuiError, QuotaSpillError, RunError
 from cc_tui.models.config import AppConfig, Role
 from cc_tui.models.connection import UsableBy
 from cc_tui.models.run import RunRecord
@@ -231,6 +231,10 @@ class ServiceServer:
                 await self._answer(intent, peer, reader, writer)
         except ProtocolError as exc:
             await _send(writer, Failure(message=str(exc), exit_code=EXIT_USAGE))
+        except QuotaSpillError as exc:
+            await _send(
+                writer, Failure(message=str(exc), exit_code=exc.exit_code, quota=exc.sentence)
+            )
         except CcTuiError as exc:
             await _send(writer, Failure(message=str(exc), exit_code=exc.exit_code))
         except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):

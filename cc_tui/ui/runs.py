@@ -197,6 +197,36 @@ class RunManager:
         """Start (``options``) or attach to (None) the service's run of ``export``; turn its
         stream into app messages until it ends. Cancelling this worker (the app quits) only
         hangs up: the run goes on in the service."""
+        app = self._app
+        spill = False
+        while True:
+            answer = await self._stream_run(export, service, options, allow_quota_spill=spill)
+            if answer is None:
+                return
+            # The service refused a run today's quota cannot hold: ask, then ask it again.
+            question = (
+                f"{answer}\n\nRun {export} anyway? It stops, resumable, when the quota is "
+                "spent, and goes on when you run it again after 00:00 UTC."
+            )
+            if self.ask is None or not await self.ask(question, "Run anyway", "Not now"):
+                app.post_message(
+                    RunFailed(
+                        export, "you chose to wait for today's API quota to reset at 00:00 UTC"
+                    )
+                )
+                return
+            spill = True
+
+    async def _stream_run(
+        self,
+        export: str,
+        service: ServiceLink,
+        options: RunOptions | None,
+        *,
+        allow_quota_spill: bool,
+    ) -> str | None:
+        """Turn one run stream into app messages until it ends; the quota's words when the
+        service refused to start the run because today's quota cannot hold it."""
         from cc_tui.service.protocol import (
             Failure,
             RunAttach,
@@ -207,23 +237,17 @@ class RunManager:
         from cc_tui.service.protocol import RunProgressed as Progressed
 
         app = self._app
-        if options is not None and not options.dry_run and not await self._quota_allows(export):
-            app.post_message(
-                RunFailed(export, "you chose to wait for today's API quota to reset at 00:00 UTC")
-            )
-            return
         stream = await service.open()
         try:
             if options is None:
                 await stream.send(RunAttach(export=export))
             else:
-                # The person was asked about today's quota above: the answer goes along.
                 await stream.send(
                     RunStart(
                         export=export,
                         dry_run=options.dry_run,
                         restart=options.restart,
-                        allow_quota_spill=True,
+                        allow_quota_spill=allow_quota_spill,
                     )
                 )
             while (answer := await stream.next()) is not None:
@@ -233,13 +257,16 @@ class RunManager:
                     app.post_message(RunEventLogged(export, answer.event))
                 elif isinstance(answer, RunEnded):
                     app.post_message(RunFinished(answer.record))
-                    return
+                    return None
                 elif isinstance(answer, Failure):
+                    if answer.quota is not None and options is not None:
+                        return answer.quota
                     app.post_message(RunFailed(export, answer.message))
-                    return
+                    return None
             app.post_message(
                 RunFailed(export, "the cc-tui service stopped; the run stays resumable")
             )
+            return None
         finally:
             await stream.close()
 

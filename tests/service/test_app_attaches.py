@@ -18,7 +18,7 @@ from cc_tui.service.locate import service_files
 from cc_tui.service.protocol import RunsList, RunsListed
 from cc_tui.ui.app import CcTuiApp
 from tests.engine.conftest import Workspace
-from tests.service.test_runs_outlive_clients import ROWS, everyone, slow
+from tests.service.test_runs_outlive_clients import ROWS, everyone, people_csv, slow
 
 WAIT_LIMIT = 60.0
 
@@ -71,3 +71,51 @@ def test_quitting_the_app_leaves_its_run_going_in_the_service(
     going = request(paths, files, RunsList(), autostart=False)
     assert isinstance(going, RunsListed)
     assert [run.export for run in going.runs] == ["promo"]
+
+
+def test_the_service_refuses_a_run_the_quota_cannot_hold_and_the_app_asks(
+    make_workspace: Callable[..., Workspace],
+) -> None:
+    from datetime import UTC, datetime
+
+    from cc_tui.engine.plan import DAILY_QUOTA
+    from cc_tui.models.run import RunRecord
+    from cc_tui.store.run_history import RunHistory
+
+    ws = make_workspace()
+    ws.write("people.csv", people_csv(ROWS))
+    ws.add_export()
+    paths = ws.services.paths
+    connection = ws.services.config.load().exports["promo"].connection
+    now = datetime.now(UTC)
+    history = RunHistory(ws.services.history)
+    history.create(
+        RunRecord(
+            run_id="spender", export="other", connection=connection,
+            status=RunStatus.SUCCEEDED, dry_run=False, os_user="alice", started_at=now,
+            finished_at=now, requests=DAILY_QUOTA),
+        inputs={}, plan={})  # fmt: skip
+    app = CcTuiApp(ws.services, service=ServiceLink(paths, service_files(paths)))
+    questions: list[str] = []
+    answers = iter([False, True])
+
+    async def ask(question: str, yes: str, no: str) -> bool:
+        questions.append(question)
+        return next(answers)
+
+    async def refuse_then_allow() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.runs.ask = ask
+            app.runs.start("promo")
+            await until(pilot, lambda: (run := app.runs.get("promo")) and not run.running)
+            first = app.runs.get("promo")
+            assert first is not None and first.error is not None and "00:00 UTC" in first.error
+            assert history.runs(export="promo") == []  # the service started nothing
+            app.runs.start("promo")
+            await until(pilot, lambda: (run := app.runs.get("promo")) and run.record)
+
+    asyncio.run(refuse_then_allow())
+    assert len(questions) == 2 and "quota" in questions[0]
+    run = app.runs.get("promo")
+    assert run is not None and run.record is not None
+    assert run.record.status is RunStatus.SUCCEEDED
