@@ -222,10 +222,12 @@ def _export_show(ctx: CommandContext) -> int:
 
 
 def _export_remove(ctx: CommandContext) -> int:
+    from cc_tui.service.protocol import ExportRemovable, ExportRemove
+
     name = ctx.args.name
-    ctx.services.exports.get(name)
+    ctx.call(ExportRemovable(name=name), type(None))
     if not ctx.args.yes and not ctx.out.confirm(f"Remove export '{name}'?"):
         raise UsageError(f"Export '{name}' was not removed (confirm, or pass --yes).")
-    ctx.services.exports.remove(name)
+    ctx.call(ExportRemove(name=name), type(None))
     ctx.out.print(f"Removed export {name} (its run history stays).")
     return 0

@@ -24,18 +24,34 @@ from typing import TypeVar
 import msgspec
 
 from cc_tui.errors import CcTuiError
+from cc_tui.models.connection import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, UsableBy
 from cc_tui.models.run import RunRecord
 from cc_tui.models.run_progress import RunEvent, RunProgress
 
 __all__ = [
+    "CALLS",
     "HEADER_SIZE",
     "MAX_FRAME",
     "PROTOCOL_VERSION",
     "Answer",
+    "Call",
+    "ConnectionAdd",
+    "ConnectionConsent",
+    "ConnectionList",
+    "ConnectionLogin",
+    "ConnectionRemovable",
+    "ConnectionRemove",
+    "ConnectionShow",
+    "ConnectionTest",
+    "ContactLists",
     "Done",
+    "ExportRemovable",
+    "ExportRemove",
     "Failure",
+    "HistoryList",
     "Intent",
     "ProtocolError",
+    "Returned",
     "RunAttach",
     "RunCancel",
     "RunEnded",
@@ -48,6 +64,8 @@ __all__ = [
     "ServiceState",
     "ServiceStatus",
     "ServiceStop",
+    "SignInCode",
+    "SignInWaiting",
     "decode_answer",
     "decode_intent",
     "encode",
@@ -105,7 +123,121 @@ class ServiceStop(_Message, tag="service.stop", frozen=True):
     """Stop the service: runs stop resumable, clients are closed, the socket removed."""
 
 
-Intent = RunStart | RunAttach | RunCancel | RunsList | ServiceStatus | ServiceStop
+# -- calls: the home's commands, carried out by the service as the asking OS user ---------------
+#
+# Each is answered by ``returned`` (the engine's result, msgspec-encoded) or ``error``; a
+# sign-in first streams ``sign_in.code`` and ``sign_in.status``. The service builds the engine's
+# services for the kernel-named peer, so the engine's role checks and audit apply to it.
+
+
+class ConnectionAdd(_Message, tag="connection.add", frozen=True):
+    """Add a connection (administrators); the answer is the :class:`Connection`."""
+
+    name: str
+    client_id: str
+    display_name: str | None = None
+    usable_by: UsableBy = UsableBy.ADMINS
+    api_base_url: str = DEFAULT_API_BASE_URL
+    auth_base_url: str = DEFAULT_AUTH_BASE_URL
+    accept_privacy: bool = False
+
+
+class ConnectionConsent(_Message, tag="connection.consent", frozen=True):
+    """Record the asker's acceptance of the privacy statement; answer: the Connection."""
+
+    name: str
+
+
+class ConnectionLogin(_Message, tag="connection.login", frozen=True):
+    """Sign ``name`` in by the device flow, run by the service; answer: ConnectionStatus."""
+
+    name: str
+
+
+class ConnectionRemovable(_Message, tag="connection.removable", frozen=True):
+    """Whether the asker may remove ``name`` (a refusal is audited); answer: None."""
+
+    name: str
+
+
+class ConnectionRemove(_Message, tag="connection.remove", frozen=True):
+    """Remove ``name`` and its tokens; answer: the exports detached (list of names)."""
+
+    name: str
+    detach_exports: bool = False
+
+
+class ConnectionList(_Message, tag="connection.list", frozen=True):
+    """The connections the asker may see; answer: a list of ConnectionStatus."""
+
+
+class ConnectionShow(_Message, tag="connection.show", frozen=True):
+    """One connection the asker may see; answer: its ConnectionStatus (never tokens)."""
+
+    name: str
+
+
+class ConnectionTest(_Message, tag="connection.test", frozen=True):
+    """Reach the account through ``name``; answer: a ConnectionCheck."""
+
+    name: str
+
+
+class ContactLists(_Message, tag="lists", frozen=True):
+    """The contact lists of ``connection``'s account; answer: a list of ContactList."""
+
+    connection: str
+
+
+class ExportRemovable(_Message, tag="export.removable", frozen=True):
+    """Whether ``name`` is an export the asker may see; answer: None."""
+
+    name: str
+
+
+class ExportRemove(_Message, tag="export.remove", frozen=True):
+    """Remove the export ``name`` (its run history stays); answer: None."""
+
+    name: str
+
+
+class HistoryList(_Message, tag="history", frozen=True):
+    """The newest runs (of ``export``), newest first; answer: a list of RunRecord."""
+
+    export: str | None = None
+    limit: int = 20
+
+
+Call = (
+    ConnectionAdd
+    | ConnectionConsent
+    | ConnectionLogin
+    | ConnectionRemovable
+    | ConnectionRemove
+    | ConnectionList
+    | ConnectionShow
+    | ConnectionTest
+    | ContactLists
+    | ExportRemovable
+    | ExportRemove
+    | HistoryList
+)
+CALLS: tuple[type[_Message], ...] = (
+    ConnectionAdd,
+    ConnectionConsent,
+    ConnectionLogin,
+    ConnectionRemovable,
+    ConnectionRemove,
+    ConnectionList,
+    ConnectionShow,
+    ConnectionTest,
+    ContactLists,
+    ExportRemovable,
+    ExportRemove,
+    HistoryList,
+)
+
+Intent = RunStart | RunAttach | RunCancel | RunsList | ServiceStatus | ServiceStop | Call
 
 # -- answers and events (service -> client) -----------------------------------------------------
 
@@ -156,6 +288,30 @@ class Done(_Message, tag="ok", frozen=True):
     message: str = ""
 
 
+class Returned(_Message, tag="returned", frozen=True):
+    """What a call gave: the engine's result as JSON, decoded by the caller's expected type."""
+
+    value: msgspec.Raw
+
+
+class SignInCode(_Message, tag="sign_in.code", frozen=True):
+    """The URL and code a person approves a sign-in with (never the device code)."""
+
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str
+    expires_at: datetime
+    interval: float
+
+
+class SignInWaiting(_Message, tag="sign_in.status", frozen=True):
+    """One poll of a sign-in's wait for approval."""
+
+    state: str
+    seconds_left: float
+    interval: float
+
+
 class RunsListed(_Message, tag="runs.listed", frozen=True):
     """The runs going now that the asking client may see."""
 
@@ -183,7 +339,18 @@ class ServiceState(_Message, tag="service.state", frozen=True):
 _T = TypeVar("_T")
 _M = TypeVar("_M", bound=_Message)
 
-Answer = RunProgressed | RunLogged | RunEnded | Failure | Done | RunsListed | ServiceState
+Answer = (
+    RunProgressed
+    | RunLogged
+    | RunEnded
+    | Failure
+    | Done
+    | RunsListed
+    | ServiceState
+    | Returned
+    | SignInCode
+    | SignInWaiting
+)
 
 _ENCODER = msgspec.json.Encoder()
 _INTENTS = msgspec.json.Decoder(Intent)

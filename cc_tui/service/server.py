@@ -25,11 +25,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from cc_tui.errors import EXIT_USAGE, AccessDeniedError, CcTuiError, RunError
 from cc_tui.models.config import AppConfig, Role
 from cc_tui.models.connection import UsableBy
 from cc_tui.models.run import RunRecord
 from cc_tui.paths import AppPaths, open_private_fd
+from cc_tui.service.calls import Handler, handler_for
 from cc_tui.service.identity import Peer, own_peer, peer_of
 from cc_tui.service.locate import ServiceFiles
 from cc_tui.service.protocol import (
@@ -38,6 +41,7 @@ from cc_tui.service.protocol import (
     Failure,
     Intent,
     ProtocolError,
+    Returned,
     RunAttach,
     RunCancel,
     RunEnded,
@@ -100,6 +104,7 @@ class ServiceServer:
         self.files = files
         self.shared = shared
         self.supervisor = Supervisor(paths, transport=transport)
+        self._transport = transport
         self._schedule = schedule
         self._scheduler: Scheduler | None = None
         self._started_at = datetime.now(UTC)
@@ -236,7 +241,10 @@ class ServiceServer:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
     ) -> None:
-        if isinstance(intent, RunStart):
+        handler = handler_for(intent)
+        if handler is not None:
+            await self._call(handler, intent, peer, reader, writer)
+        elif isinstance(intent, RunStart):
             run = self._start(intent, peer)
             await self._stream(run, peer, reader, writer)
         elif isinstance(intent, RunAttach):
@@ -254,6 +262,43 @@ class ServiceServer:
             )
             assert self._stop is not None
             self._stop.set()
+
+    async def _call(
+        self,
+        handler: Handler,
+        intent: Intent,
+        peer: Peer,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        """Carry out one of the home's commands as ``peer``; its result or error is the answer.
+
+        The engine's services are opened for the kernel's name of the client, so its role
+        checks and audit records name that user. A client that hangs up cancels the call (a
+        sign-in stops waiting for approval).
+        """
+        from cc_tui.engine.services import Services
+
+        _log.info("%s (uid %d) asks %s", peer.user, peer.uid, type(intent).__name__)
+        services = Services.open(self.paths, os_user=peer.user, transport=self._transport)
+        try:
+            # Messages before the result (a sign-in's code) go out as they come; they are few
+            # and small, so the transport's buffer holds them without a drain.
+            work: asyncio.Task[object] = asyncio.create_task(
+                handler(services, intent, lambda message: writer.write(encode(message)))
+            )
+            hangup = asyncio.create_task(reader.read())  # the client says nothing more: EOF
+            done, _ = await asyncio.wait({work, hangup}, return_when=asyncio.FIRST_COMPLETED)
+            if work not in done:
+                work.cancel()
+                with contextlib.suppress(asyncio.CancelledError, CcTuiError):
+                    await work
+                return
+            hangup.cancel()
+            value = work.result()  # the engine's error, if any, is sent as ``error``
+            await _send(writer, Returned(value=msgspec.Raw(msgspec.json.encode(value))))
+        finally:
+            services.close()
 
     def _start(self, intent: RunStart, peer: Peer) -> ManagedRun:
         from cc_tui.engine.run_options import RunOptions
