@@ -159,7 +159,9 @@ def _export_json(export: Export) -> dict[str, Any]:
 
 
 def _export_list(ctx: CommandContext) -> int:
-    exports = ctx.services.exports.visible()
+    from cc_tui.service.protocol import ExportList
+
+    exports = ctx.call(ExportList(), list[Export])
     if ctx.args.json:
         ctx.out.json([_export_json(export) for export in exports])
         return 0
@@ -197,7 +199,9 @@ def _export_list(ctx: CommandContext) -> int:
 
 
 def _export_show(ctx: CommandContext) -> int:
-    export = ctx.services.exports.get(ctx.args.name)
+    from cc_tui.service.protocol import ExportShow
+
+    export = ctx.call(ExportShow(name=ctx.args.name), Export)
     if ctx.args.json:
         ctx.out.json(_export_json(export))
         return 0

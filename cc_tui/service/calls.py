@@ -24,8 +24,10 @@ from cc_tui.service.protocol import (
     ConnectionShow,
     ConnectionTest,
     ContactLists,
+    ExportList,
     ExportRemovable,
     ExportRemove,
+    ExportShow,
     HistoryList,
     SignInCode,
     SignInWaiting,
@@ -110,6 +112,14 @@ async def _contact_lists(services: Services, call: ContactLists, emit: Emit) -> 
     return await services.connections.contact_lists(call.connection)
 
 
+async def _export_list(services: Services, call: ExportList, emit: Emit) -> object:
+    return services.exports.visible()
+
+
+async def _export_show(services: Services, call: ExportShow, emit: Emit) -> object:
+    return services.exports.get(call.name)
+
+
 async def _export_removable(services: Services, call: ExportRemovable, emit: Emit) -> object:
     services.exports.get(call.name)
     return None
@@ -136,6 +146,8 @@ HANDLERS: dict[type[Call], Handler] = {
     ConnectionShow: _connection_show,
     ConnectionTest: _connection_test,
     ContactLists: _contact_lists,
+    ExportList: _export_list,
+    ExportShow: _export_show,
     ExportRemovable: _export_removable,
     ExportRemove: _export_remove,
     HistoryList: _history,

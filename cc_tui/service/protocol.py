@@ -10,8 +10,11 @@ Every message carries ``type`` (its tag) and ``v`` (:data:`PROTOCOL_VERSION`). A
 one intent per connection: request-and-answer intents (``runs.list``, ``service.status``,
 ``service.stop``, ``run.cancel``) get one answer; ``run.start`` and ``run.attach`` are answered
 by the run's stream (``run.progress``, ``run.event``, then ``run.finished``), during which the
-client may send ``run.cancel`` on the same connection. ``error`` carries a message for a person
-and the exit code the command line ends with.
+client may send ``run.cancel`` on the same connection. Calls (:data:`Call`: ``connection.add``,
+``connection.login``, ``history``...) are the home's commands, carried out by the service as the
+asking OS user: answered by ``returned`` (the engine's result as JSON, decoded by the caller's
+expected type), a sign-in streaming ``sign_in.code`` and ``sign_in.status`` first. ``error``
+carries a message for a person and the exit code the command line ends with.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ from cc_tui.models.run import RunRecord
 from cc_tui.models.run_progress import RunEvent, RunProgress
 
 __all__ = [
-    "CALLS",
     "HEADER_SIZE",
     "MAX_FRAME",
     "PROTOCOL_VERSION",
@@ -45,8 +47,10 @@ __all__ = [
     "ConnectionTest",
     "ContactLists",
     "Done",
+    "ExportList",
     "ExportRemovable",
     "ExportRemove",
+    "ExportShow",
     "Failure",
     "HistoryList",
     "Intent",
@@ -189,6 +193,16 @@ class ContactLists(_Message, tag="lists", frozen=True):
     connection: str
 
 
+class ExportList(_Message, tag="export.list", frozen=True):
+    """The exports the asker may see; answer: a list of Export."""
+
+
+class ExportShow(_Message, tag="export.show", frozen=True):
+    """One export the asker may see; answer: the Export."""
+
+    name: str
+
+
 class ExportRemovable(_Message, tag="export.removable", frozen=True):
     """Whether ``name`` is an export the asker may see; answer: None."""
 
@@ -218,23 +232,11 @@ Call = (
     | ConnectionShow
     | ConnectionTest
     | ContactLists
+    | ExportList
+    | ExportShow
     | ExportRemovable
     | ExportRemove
     | HistoryList
-)
-CALLS: tuple[type[_Message], ...] = (
-    ConnectionAdd,
-    ConnectionConsent,
-    ConnectionLogin,
-    ConnectionRemovable,
-    ConnectionRemove,
-    ConnectionList,
-    ConnectionShow,
-    ConnectionTest,
-    ContactLists,
-    ExportRemovable,
-    ExportRemove,
-    HistoryList,
 )
 
 Intent = RunStart | RunAttach | RunCancel | RunsList | ServiceStatus | ServiceStop | Call
