@@ -11,8 +11,13 @@ with its exit code); a sign-in also sends the verification URL and code as they 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cc_tui.errors import AccessDeniedError, UsageError
+from cc_tui.service.identity import Peer
+from cc_tui.service.peer_access import unreadable_reason
 from cc_tui.service.protocol import (
     Call,
     ConnectionAdd,
@@ -24,29 +29,69 @@ from cc_tui.service.protocol import (
     ConnectionShow,
     ConnectionTest,
     ContactLists,
+    ExportAdd,
+    ExportAdded,
     ExportList,
     ExportRemovable,
     ExportRemove,
     ExportShow,
+    FolderAdded,
     HistoryList,
+    SegmentAdd,
+    SegmentPreview,
+    SegmentRemove,
+    SegmentsDirAdd,
+    SegmentsDirRemove,
     SignInCode,
     SignInWaiting,
 )
+from cc_tui.store.audit import AuditOutcome
 
 if TYPE_CHECKING:
     from cc_tui.constant_contact.auth import DeviceAuthorization, DeviceFlowStatus
     from cc_tui.engine.services import Services
     from cc_tui.service.protocol import Answer
 
-__all__ = ["HANDLERS", "Emit", "Handler", "handler_for"]
+__all__ = ["HANDLERS", "Caller", "Emit", "Handler", "handler_for"]
 
 Emit = Callable[["Answer"], None]
 """Queue a message to the calling client before the call's result (sign-in codes)."""
-Handler = Callable[["Services", Any, Emit], Coroutine[Any, Any, object]]
 
 
-async def _connection_add(services: Services, call: ConnectionAdd, emit: Emit) -> object:
-    return services.connections.add(
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who asks, as the kernel says, and the engine's services opened for them."""
+
+    peer: Peer
+    services: Services
+    emit: Emit
+    trusted: bool
+    """The service's own user or root: may name any file the service can read."""
+    private: tuple[Path, ...]
+    """The service's home folders (config, data, state): no one else names files in them."""
+
+    def require_readable(self, action: str, subject: str, path: Path) -> None:
+        """Refuse (and audit) a local ``path`` that the asker could not read themselves.
+
+        The service reads segments with its own rights, which a team's members do not have
+        (the home's secrets.toml, say): it reads for a person only what that person could.
+        """
+        if self.trusted:
+            return
+        reason = unreadable_reason(self.peer, path, self.private)
+        if reason is None:
+            return
+        self.services.history.record_event(
+            action, subject, self.peer.user, {"reason": reason}, outcome=AuditOutcome.REFUSED
+        )
+        raise AccessDeniedError(reason)
+
+
+Handler = Callable[[Caller, Any], Coroutine[Any, Any, object]]
+
+
+async def _connection_add(caller: Caller, call: ConnectionAdd) -> object:
+    return caller.services.connections.add(
         call.name,
         client_id=call.client_id,
         display_name=call.display_name,
@@ -57,14 +102,14 @@ async def _connection_add(services: Services, call: ConnectionAdd, emit: Emit) -
     )
 
 
-async def _connection_consent(services: Services, call: ConnectionConsent, emit: Emit) -> object:
-    return services.connections.accept_privacy(call.name)
+async def _connection_consent(caller: Caller, call: ConnectionConsent) -> object:
+    return caller.services.connections.accept_privacy(call.name)
 
 
-async def _connection_login(services: Services, call: ConnectionLogin, emit: Emit) -> object:
+async def _connection_login(caller: Caller, call: ConnectionLogin) -> object:
     def on_code(authz: DeviceAuthorization) -> None:
         # The device code stays in the service: whoever holds it could finish the sign-in.
-        emit(
+        caller.emit(
             SignInCode(
                 user_code=authz.user_code,
                 verification_uri=authz.verification_uri,
@@ -75,65 +120,155 @@ async def _connection_login(services: Services, call: ConnectionLogin, emit: Emi
         )
 
     def on_status(status: DeviceFlowStatus) -> None:
-        emit(
+        caller.emit(
             SignInWaiting(
                 state=status.state, seconds_left=status.seconds_left, interval=status.interval
             )
         )
 
-    return await services.connections.sign_in(call.name, on_code=on_code, on_status=on_status)
+    return await caller.services.connections.sign_in(
+        call.name, on_code=on_code, on_status=on_status
+    )
 
 
-async def _connection_removable(
-    services: Services, call: ConnectionRemovable, emit: Emit
-) -> object:
-    services.connections.check_removable(call.name)
+async def _connection_removable(caller: Caller, call: ConnectionRemovable) -> object:
+    caller.services.connections.check_removable(call.name)
     return None
 
 
-async def _connection_remove(services: Services, call: ConnectionRemove, emit: Emit) -> object:
-    return services.connections.remove(call.name, detach_exports=call.detach_exports)
+async def _connection_remove(caller: Caller, call: ConnectionRemove) -> object:
+    return caller.services.connections.remove(call.name, detach_exports=call.detach_exports)
 
 
-async def _connection_list(services: Services, call: ConnectionList, emit: Emit) -> object:
-    connections = services.connections
+async def _connection_list(caller: Caller, call: ConnectionList) -> object:
+    connections = caller.services.connections
     return [connections.status(conn.name) for conn in connections.visible()]
 
 
-async def _connection_show(services: Services, call: ConnectionShow, emit: Emit) -> object:
-    return services.connections.status(call.name)
+async def _connection_show(caller: Caller, call: ConnectionShow) -> object:
+    return caller.services.connections.status(call.name)
 
 
-async def _connection_test(services: Services, call: ConnectionTest, emit: Emit) -> object:
-    return await services.connections.check(call.name)
+async def _connection_test(caller: Caller, call: ConnectionTest) -> object:
+    return await caller.services.connections.check(call.name)
 
 
-async def _contact_lists(services: Services, call: ContactLists, emit: Emit) -> object:
-    return await services.connections.contact_lists(call.connection)
+async def _contact_lists(caller: Caller, call: ContactLists) -> object:
+    return await caller.services.connections.contact_lists(call.connection)
 
 
-async def _export_list(services: Services, call: ExportList, emit: Emit) -> object:
-    return services.exports.visible()
+async def _export_add(caller: Caller, call: ExportAdd) -> object:
+    from cc_tui.engine.exports import build_export, checked_things, parse_attribute
+
+    resolved = caller.services.sources.resolve(call.segments)
+    for source in resolved.added:
+        caller.require_readable("export.add", call.name, source.path)
+    export = build_export(
+        call.name,
+        connection=call.connection,
+        list_ids=call.list_ids,
+        segments=resolved.names,
+        email=call.email,
+        first_name=call.first_name,
+        last_name=call.last_name,
+        attributes=[parse_attribute(text) for text in call.attributes],
+        schedule=call.schedule,
+    )
+    exports = caller.services.exports
+    # What needs no network first: a malformed export asks nothing.
+    exports.check(export, new_segments=resolved.added)
+    # Unknown lists or custom fields refuse the export (exit 2); an unreachable account does not.
+    account = await exports.check_account(export)
+    exports.save(export, replace=call.replace, new_segments=resolved.added)
+    return ExportAdded(
+        name=export.name,
+        connection=call.connection,
+        added=[(source.name, str(source.path)) for source in resolved.added],
+        unchecked=account.unchecked or None,
+        checked=checked_things(export.mapping),
+    )
 
 
-async def _export_show(services: Services, call: ExportShow, emit: Emit) -> object:
-    return services.exports.get(call.name)
+async def _export_list(caller: Caller, call: ExportList) -> object:
+    return caller.services.exports.visible()
 
 
-async def _export_removable(services: Services, call: ExportRemovable, emit: Emit) -> object:
-    services.exports.get(call.name)
+async def _export_show(caller: Caller, call: ExportShow) -> object:
+    return caller.services.exports.get(call.name)
+
+
+async def _export_removable(caller: Caller, call: ExportRemovable) -> object:
+    caller.services.exports.get(call.name)
     return None
 
 
-async def _export_remove(services: Services, call: ExportRemove, emit: Emit) -> object:
-    services.exports.remove(call.name)
+async def _export_remove(caller: Caller, call: ExportRemove) -> object:
+    caller.services.exports.remove(call.name)
     return None
 
 
-async def _history(services: Services, call: HistoryList, emit: Emit) -> object:
+async def _segment_add(caller: Caller, call: SegmentAdd) -> object:
+    from cc_tui.engine.segments.entries import make_source
+
+    source = make_source(
+        call.name,
+        call.path,
+        format=call.format,
+        encoding=call.encoding,
+        delimiter=call.delimiter,
+        quote=call.quote,
+        header=call.header,
+        columns=call.columns,
+        entity=call.entity,
+        snapshot=call.snapshot,
+    )
+    caller.require_readable("segment.add", call.name, source.path)
+    if source.columns is not None and call.header is None and source.path.is_file():
+        raise UsageError(
+            "--columns names the columns of a file without a header line: add --no-header "
+            "(else its first line is read as the header)."
+        )
+    look = caller.services.sources.add(source, replace=call.replace, rows=call.rows)
+    segment = look.segment
+    return SegmentPreview(
+        name=segment.name,
+        path=str(segment.path),
+        format_label=segment.format_label,
+        delimiter=segment.delimiter,
+        encoding=segment.encoding,
+        columns=[(column.name, column.dtype) for column in look.columns],
+        header=list(look.first_rows.columns),
+        rows=[
+            [None if value is None else str(value) for value in row]
+            for row in look.first_rows.iter_rows()
+        ],
+        config_file=str(caller.services.paths.config_file),
+    )
+
+
+async def _segments_dir_add(caller: Caller, call: SegmentsDirAdd) -> object:
+    folder = Path(call.folder)
+    caller.require_readable("segments_dir.add", call.folder, folder)
+    found = caller.services.sources.add_dir(folder)
+    return FolderAdded(
+        folder=call.folder,
+        names=[status.name for status in found.statuses],
+        skipped=list(found.skipped),
+    )
+
+
+async def _segment_remove(caller: Caller, call: SegmentRemove) -> object:
+    return caller.services.sources.remove(call.name, force=call.force)
+
+
+async def _segments_dir_remove(caller: Caller, call: SegmentsDirRemove) -> object:
+    return caller.services.sources.remove_dir(Path(call.folder), force=call.force)
+
+
+async def _history(caller: Caller, call: HistoryList) -> object:
     from cc_tui.store.run_history import RunHistory
 
-    return RunHistory(services.history).runs(export=call.export, limit=call.limit)
+    return RunHistory(caller.services.history).runs(export=call.export, limit=call.limit)
 
 
 HANDLERS: dict[type[Call], Handler] = {
@@ -146,10 +281,15 @@ HANDLERS: dict[type[Call], Handler] = {
     ConnectionShow: _connection_show,
     ConnectionTest: _connection_test,
     ContactLists: _contact_lists,
+    ExportAdd: _export_add,
     ExportList: _export_list,
     ExportShow: _export_show,
     ExportRemovable: _export_removable,
     ExportRemove: _export_remove,
+    SegmentAdd: _segment_add,
+    SegmentsDirAdd: _segments_dir_add,
+    SegmentRemove: _segment_remove,
+    SegmentsDirRemove: _segments_dir_remove,
     HistoryList: _history,
 }
 

@@ -47,11 +47,14 @@ __all__ = [
     "ConnectionTest",
     "ContactLists",
     "Done",
+    "ExportAdd",
+    "ExportAdded",
     "ExportList",
     "ExportRemovable",
     "ExportRemove",
     "ExportShow",
     "Failure",
+    "FolderAdded",
     "HistoryList",
     "Intent",
     "ProtocolError",
@@ -65,6 +68,11 @@ __all__ = [
     "RunStart",
     "RunsList",
     "RunsListed",
+    "SegmentAdd",
+    "SegmentPreview",
+    "SegmentRemove",
+    "SegmentsDirAdd",
+    "SegmentsDirRemove",
     "ServiceState",
     "ServiceStatus",
     "ServiceStop",
@@ -203,6 +211,39 @@ class ExportShow(_Message, tag="export.show", frozen=True):
     name: str
 
 
+class ExportAdd(_Message, tag="export.add", frozen=True):
+    """Check and save an export (segments given as paths become entries); answer: ExportAdded.
+
+    Paths among ``segments`` are absolute: the client's working folder means nothing to the
+    service, which reads them only if the asker could.
+    """
+
+    name: str
+    connection: str
+    list_ids: list[str]
+    segments: list[str]
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    attributes: list[str] = msgspec.field(default_factory=list)
+    """``FIELD=COLUMN`` texts, as ``--attr`` takes them."""
+    schedule: str | None = None
+    replace: bool = False
+
+
+class ExportAdded(msgspec.Struct, frozen=True, kw_only=True):
+    """An export just saved: the segment entries its paths became, and what was checked."""
+
+    name: str
+    connection: str
+    added: list[tuple[str, str]]
+    """Segment name and path of each entry written with it."""
+    unchecked: str | None
+    """Why the account could not be asked (None: it was)."""
+    checked: str
+    """What the account checked (``lists``, ``lists and custom fields``)."""
+
+
 class ExportRemovable(_Message, tag="export.removable", frozen=True):
     """Whether ``name`` is an export the asker may see; answer: None."""
 
@@ -213,6 +254,71 @@ class ExportRemove(_Message, tag="export.remove", frozen=True):
     """Remove the export ``name`` (its run history stays); answer: None."""
 
     name: str
+
+
+class SegmentAdd(_Message, tag="segment.add", frozen=True):
+    """Check a segment file and write ``[segments.NAME]``; answer: a SegmentPreview.
+
+    ``path`` is absolute (the client's working folder means nothing to the service); the
+    service reads it only if the asker could (:mod:`cc_tui.service.peer_access`).
+    """
+
+    name: str
+    path: str
+    format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    quote: str | None = None
+    header: bool | None = None
+    columns: list[str] | None = None
+    entity: str | None = None
+    snapshot: str | None = None
+    replace: bool = False
+    rows: int = 0
+
+
+class SegmentsDirAdd(_Message, tag="segments_dir.add", frozen=True):
+    """Read segments from the absolute ``folder``; answer: a FolderAdded."""
+
+    folder: str
+
+
+class SegmentRemove(_Message, tag="segment.remove", frozen=True):
+    """Delete ``[segments.NAME]``; answer: the exports that used it (list of names)."""
+
+    name: str
+    force: bool = False
+
+
+class SegmentsDirRemove(_Message, tag="segments_dir.remove", frozen=True):
+    """Stop reading the absolute ``folder``; answer: the exports that used its segments."""
+
+    folder: str
+    force: bool = False
+
+
+class SegmentPreview(msgspec.Struct, frozen=True, kw_only=True):
+    """What a segment just added reads: its format, columns and first rows (as text)."""
+
+    name: str
+    path: str
+    format_label: str
+    delimiter: str | None
+    encoding: str
+    columns: list[tuple[str, str]]
+    """Column name and type."""
+    header: list[str]
+    rows: list[list[str | None]]
+    config_file: str
+    """The service's config.toml, where the entry now is."""
+
+
+class FolderAdded(msgspec.Struct, frozen=True, kw_only=True):
+    """A segments folder just added: the segments found there and the files skipped."""
+
+    folder: str
+    names: list[str]
+    skipped: list[str]
 
 
 class HistoryList(_Message, tag="history", frozen=True):
@@ -232,10 +338,15 @@ Call = (
     | ConnectionShow
     | ConnectionTest
     | ContactLists
+    | ExportAdd
     | ExportList
     | ExportShow
     | ExportRemovable
     | ExportRemove
+    | SegmentAdd
+    | SegmentsDirAdd
+    | SegmentRemove
+    | SegmentsDirRemove
     | HistoryList
 )
 

@@ -32,7 +32,7 @@ from cc_tui.models.config import AppConfig, Role
 from cc_tui.models.connection import UsableBy
 from cc_tui.models.run import RunRecord
 from cc_tui.paths import AppPaths, open_private_fd
-from cc_tui.service.calls import Handler, handler_for
+from cc_tui.service.calls import Caller, Handler, handler_for
 from cc_tui.service.identity import Peer, own_peer, peer_of
 from cc_tui.service.locate import ServiceFiles
 from cc_tui.service.protocol import (
@@ -284,9 +284,14 @@ class ServiceServer:
         try:
             # Messages before the result (a sign-in's code) go out as they come; they are few
             # and small, so the transport's buffer holds them without a drain.
-            work: asyncio.Task[object] = asyncio.create_task(
-                handler(services, intent, lambda message: writer.write(encode(message)))
+            caller = Caller(
+                peer=peer,
+                services=services,
+                emit=lambda message: writer.write(encode(message)),
+                trusted=peer.uid in (0, self._owner.uid),
+                private=(self.paths.config_dir, self.paths.data_dir, self.paths.state_dir),
             )
+            work: asyncio.Task[object] = asyncio.create_task(handler(caller, intent))
             hangup = asyncio.create_task(reader.read())  # the client says nothing more: EOF
             done, _ = await asyncio.wait({work, hangup}, return_when=asyncio.FIRST_COMPLETED)
             if work not in done:

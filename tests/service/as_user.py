@@ -27,10 +27,14 @@ def _preload() -> None:
     import cc_tui.cli.entry
     import cc_tui.cli.export_commands
     import cc_tui.cli.run_commands
+    import cc_tui.cli.segment_commands
     import cc_tui.cli.sign_in_display
     import cc_tui.constant_contact.auth
     import cc_tui.constant_contact.schemas
     import cc_tui.engine.connections
+    import cc_tui.engine.exports
+    import cc_tui.engine.segments.entries
+    import cc_tui.engine.sources
     import cc_tui.qr
     import cc_tui.service.client
     import cc_tui.service.protocol  # noqa: F401

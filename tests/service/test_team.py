@@ -238,7 +238,22 @@ def test_the_contributor_is_refused_and_audited_and_the_admin_allowed(
     assert edit.returncode != 0 and "Permission denied" in edit.stderr
     assert team.contributor.name not in secrets_file.read_text()
 
+    # Nor can they have the service read for them what they could not read themselves.
+    code, _, err = team.run(team.contributor, "segment", "add", "leak", str(secrets_file))
+    assert code == 2 and "home" in err, err
+    hidden = team.segments.parent / "root-only"
+    hidden.mkdir(mode=0o700)
+    (hidden / "vip.csv").write_text(people_csv(3), encoding="utf-8")
+    code, _, err = team.run(team.contributor, "segment", "add", "vip", str(hidden / "vip.csv"))
+    assert code == 2 and "cannot reach" in err, err
+    theirs = team.segments.parent / "shared"
+    theirs.mkdir(mode=WORLD_READABLE_FOLDER)
+    (theirs / "mine.csv").write_text(people_csv(3), encoding="utf-8")
+    code, out, err = team.run(team.contributor, "segment", "add", "mine", str(theirs / "mine.csv"))
+    assert code == 0 and "Added segment" in out, err
+
     events = team.audit()
+    assert refused(events, team.contributor, "segment.add") == ["leak", "vip"]
     [added] = [e for e in events if (e["action"], e["subject"]) == ("connection.add", "team")]
     assert (added["os_user"], added["outcome"]) == (team.admin.name, "allowed")
     assert refused(events, team.contributor, "connection.add") == ["c3", "c4"]
