@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cc_tui.errors import AccessDeniedError, UsageError
+from cc_tui.models.config import Role
 from cc_tui.service.identity import Peer
 from cc_tui.service.peer_access import unreadable_reason
 from cc_tui.service.protocol import (
@@ -268,7 +269,20 @@ async def _segments_dir_remove(caller: Caller, call: SegmentsDirRemove) -> objec
 async def _history(caller: Caller, call: HistoryList) -> object:
     from cc_tui.store.run_history import RunHistory
 
-    return RunHistory(caller.services.history).runs(export=call.export, limit=call.limit)
+    services = caller.services
+    history = RunHistory(services.history)
+    if caller.trusted or services.connections.role() is Role.ADMIN:
+        return history.runs(export=call.export, limit=call.limit)
+    # Others see the runs of the exports they may see (whose connection is shared with them),
+    # as the service shows them only those runs going now.
+    visible = {export.name for export in services.exports.visible()}
+    if call.export is not None:
+        return history.runs(export=call.export, limit=call.limit) if call.export in visible else []
+    runs = []
+    for name in sorted(visible):
+        runs += history.runs(export=name, limit=call.limit)
+    runs.sort(key=lambda run: run.started_at, reverse=True)
+    return runs[: call.limit]
 
 
 HANDLERS: dict[type[Call], Handler] = {
