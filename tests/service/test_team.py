@@ -31,11 +31,13 @@ import pytest
 from cc_tui.engine.exports import build_export
 from cc_tui.engine.services import Services
 from cc_tui.models.config import Roles
+from cc_tui.models.connection import UsableBy
 from cc_tui.paths import AppPaths
 from cc_tui.service.client import request, wait_for_service
 from cc_tui.service.locate import ServiceFiles, service_files
 from cc_tui.service.protocol import ServiceStop
 from cc_tui.store.audit import AuditOutcome
+from cc_tui.store.config import with_connection
 from cc_tui.store.run_history import RunHistory
 from tests.conftest import StartEmulator
 from tests.engine.test_runner import people_csv
@@ -335,4 +337,16 @@ def test_a_run_survives_its_killed_client_and_the_other_user_sees_it_finish(
     assert [e["os_user"] for e in started] == [team.contributor.name]
     code, out, err = team.run(team.contributor, "history", "--json")
     assert code == 0, err
+    assert [run["run_id"] for run in json.loads(out)] == [running.run_id]
+
+    # Once the connection is the administrators' alone, its runs are hidden from the contributor.
+    services = Services.open(team.paths)
+    try:
+        private = replace(services.config.load().connections["team"], usable_by=UsableBy.ADMINS)
+        services.config.update(lambda config: with_connection(config, private))
+    finally:
+        services.close()
+    code, out, err = team.run(team.contributor, "history", "--json")
+    assert (code, json.loads(out)) == (0, []), err
+    code, out, err = team.run(team.admin, "history", "--json")
     assert [run["run_id"] for run in json.loads(out)] == [running.run_id]
