@@ -17,7 +17,7 @@ from cc_tui.safe_text import visible
 from cc_tui.units import expiry_text, utc_time_text
 
 if TYPE_CHECKING:  # connections reach Constant Contact through httpx, loaded when used
-    from cc_tui.engine.connections import ConnectionStatus
+    from cc_tui.engine.connections import ConnectionCheck, ConnectionStatus
 
 __all__ = ["register"]
 
@@ -155,22 +155,30 @@ def _ask_consent(out: Output, accepted: bool) -> bool:
 
 
 def _add(ctx: CommandContext) -> int:
+    from cc_tui.models.connection import Connection, ConnectionStatus
+    from cc_tui.service.protocol import ConnectionAdd, ConnectionList
+
     args = ctx.args
     api, auth = args.api_base_url, args.auth_base_url
     if args.emulator:
         root = args.emulator.rstrip("/")
         api, auth = api or f"{root}/v3", auth or f"{root}/oauth2/default/v1"
-    if args.name in ctx.services.config.load().connections:  # before any question is asked
-        raise UsageError(f"A connection named '{args.name}' already exists.")
+    if not args.accept_privacy:  # before any question is asked
+        known = ctx.call(ConnectionList(), list[ConnectionStatus])
+        if any(status.connection.name == args.name for status in known):
+            raise UsageError(f"A connection named '{args.name}' already exists.")
     accepted = _ask_consent(ctx.out, args.accept_privacy)
-    conn = ctx.services.connections.add(
-        args.name,
-        client_id=args.client_id,
-        display_name=args.display_name,
-        usable_by=UsableBy(args.usable_by),
-        api_base_url=api or DEFAULT_API_BASE_URL,
-        auth_base_url=auth or DEFAULT_AUTH_BASE_URL,
-        accept_privacy=accepted,
+    conn = ctx.call(
+        ConnectionAdd(
+            name=args.name,
+            client_id=args.client_id,
+            display_name=args.display_name,
+            usable_by=UsableBy(args.usable_by),
+            api_base_url=api or DEFAULT_API_BASE_URL,
+            auth_base_url=auth or DEFAULT_AUTH_BASE_URL,
+            accept_privacy=accepted,
+        ),
+        Connection,
     )
     ctx.out.print(
         styled(
@@ -185,18 +193,48 @@ def _add(ctx: CommandContext) -> int:
 
 
 def _login(ctx: CommandContext) -> int:
-    import asyncio  # an event loop only for the commands that run one
+    from cc_tui.constant_contact.auth import DeviceAuthorization, DeviceFlowStatus
+    from cc_tui.models.connection import Connection, ConnectionStatus
+    from cc_tui.service.protocol import (
+        Answer,
+        ConnectionConsent,
+        ConnectionLogin,
+        ConnectionShow,
+        SignInCode,
+        SignInWaiting,
+    )
 
-    service = ctx.services.connections
-    conn = service.get(ctx.args.name)
+    name = ctx.args.name
+    conn = ctx.call(ConnectionShow(name=name), ConnectionStatus).connection
     if conn.consent is None:
         _ask_consent(ctx.out, ctx.args.accept_privacy)
-        service.accept_privacy(conn.name)
+        ctx.call(ConnectionConsent(name=name), Connection)
     display = SignInDisplay(ctx.out)
+
+    def shown(message: Answer) -> None:
+        # The service runs the device flow; the person sees its URL and code here.
+        if isinstance(message, SignInCode):
+            display.show_code(
+                DeviceAuthorization(
+                    device_code="",  # stays in the service
+                    user_code=message.user_code,
+                    verification_uri=message.verification_uri,
+                    verification_uri_complete=message.verification_uri_complete,
+                    expires_at=message.expires_at,
+                    interval=message.interval,
+                )
+            )
+        elif isinstance(message, SignInWaiting):
+            display.update(
+                DeviceFlowStatus(
+                    state=message.state,  # type: ignore[arg-type]
+                    seconds_left=message.seconds_left,
+                    interval=message.interval,
+                )
+            )
+
     try:
-        status = asyncio.run(
-            service.sign_in(conn.name, on_code=display.show_code, on_status=display.update)
-        )
+        status = ctx.call(ConnectionLogin(name=name), ConnectionStatus, on_message=shown)
     finally:
         display.stop()
     ctx.out.print(
@@ -205,7 +243,7 @@ def _login(ctx: CommandContext) -> int:
             f" Token valid until {utc_time_text(status.token_expires_at)}.",
         )
     )
-    check = asyncio.run(service.check(conn.name))
+    check = _check(ctx, name)
     ctx.out.print(
         styled(
             "Account: ",
@@ -214,6 +252,13 @@ def _login(ctx: CommandContext) -> int:
         )
     )
     return 0
+
+
+def _check(ctx: CommandContext, name: str) -> ConnectionCheck:
+    from cc_tui.engine.connections import ConnectionCheck
+    from cc_tui.service.protocol import ConnectionTest
+
+    return ctx.call(ConnectionTest(name=name), ConnectionCheck)
 
 
 def _status_json(status: ConnectionStatus) -> dict[str, object]:
@@ -239,8 +284,10 @@ def _status_json(status: ConnectionStatus) -> dict[str, object]:
 
 
 def _list(ctx: CommandContext) -> int:
-    service = ctx.services.connections
-    statuses = [service.status(conn.name) for conn in service.visible()]
+    from cc_tui.models.connection import ConnectionStatus
+    from cc_tui.service.protocol import ConnectionList
+
+    statuses = ctx.call(ConnectionList(), list[ConnectionStatus])
     if ctx.args.json:
         ctx.out.json([_status_json(status) for status in statuses])
         return 0
@@ -273,7 +320,10 @@ def _list(ctx: CommandContext) -> int:
 
 
 def _show(ctx: CommandContext) -> int:
-    status = ctx.services.connections.status(ctx.args.name)
+    from cc_tui.models.connection import ConnectionStatus
+    from cc_tui.service.protocol import ConnectionShow
+
+    status = ctx.call(ConnectionShow(name=ctx.args.name), ConnectionStatus)
     if ctx.args.json:
         ctx.out.json(_status_json(status))
         return 0
@@ -307,9 +357,7 @@ def _show(ctx: CommandContext) -> int:
 
 
 def _test(ctx: CommandContext) -> int:
-    import asyncio  # an event loop only for the commands that run one
-
-    check = asyncio.run(ctx.services.connections.check(ctx.args.name))
+    check = _check(ctx, ctx.args.name)
     if ctx.args.json:
         ctx.out.json(
             {
@@ -336,12 +384,16 @@ def _test(ctx: CommandContext) -> int:
 
 
 def _remove(ctx: CommandContext) -> int:
+    from cc_tui.service.protocol import ConnectionRemovable, ConnectionRemove
+
     name = ctx.args.name
-    service = ctx.services.connections
-    service.get(name)
-    if not ctx.args.yes and not ctx.out.confirm(f"Remove connection '{name}' and its tokens?"):
-        raise UsageError(f"Connection '{name}' was not removed (confirm, or pass --yes).")
-    detached = service.remove(name, detach_exports=ctx.args.detach_exports)
+    if not ctx.args.yes:
+        ctx.call(ConnectionRemovable(name=name), type(None))  # refused before the question
+        if not ctx.out.confirm(f"Remove connection '{name}' and its tokens?"):
+            raise UsageError(f"Connection '{name}' was not removed (confirm, or pass --yes).")
+    detached = ctx.call(
+        ConnectionRemove(name=name, detach_exports=ctx.args.detach_exports), list[str]
+    )
     ctx.out.print(
         f"Removed connection {name}."
         + (f" Detached exports: {', '.join(detached)}." if detached else "")
@@ -350,9 +402,10 @@ def _remove(ctx: CommandContext) -> int:
 
 
 def _lists(ctx: CommandContext) -> int:
-    import asyncio  # an event loop only for the commands that run one
+    from cc_tui.constant_contact.schemas import ContactList
+    from cc_tui.service.protocol import ContactLists
 
-    lists = asyncio.run(ctx.services.connections.contact_lists(ctx.args.connection))
+    lists = ctx.call(ContactLists(connection=ctx.args.connection), list[ContactList])
     if ctx.args.json:
         ctx.out.json(
             [

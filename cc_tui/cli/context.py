@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from cc_tui.cli.output import Output
 from cc_tui.paths import AppPaths
@@ -12,8 +13,11 @@ from cc_tui.paths import AppPaths
 if TYPE_CHECKING:  # the services (Polars, httpx) load when a command first uses them
     from cc_tui.engine.services import Services
     from cc_tui.service.locate import ServiceFiles
+    from cc_tui.service.protocol import Answer, Call
 
 __all__ = ["CommandContext"]
+
+_R = TypeVar("_R")
 
 
 @dataclass
@@ -44,6 +48,20 @@ class CommandContext:
 
             self._services = Services.open(self.paths)
         return self._services
+
+    def call(
+        self,
+        intent: Call,
+        result: type[_R],
+        *,
+        on_message: Callable[[Answer], None] | None = None,
+    ) -> _R:
+        """Have the home's service carry out ``intent`` as this OS user (the kernel says who);
+        its answer decoded as ``result``. The service starts first if none answers (one's own
+        home); a refusal raises with the service's message and exit code."""
+        from cc_tui.service.client import call
+
+        return call(self.paths, self.service_files, intent, result, on_message=on_message)
 
     def close(self) -> None:
         """Close whatever was opened."""

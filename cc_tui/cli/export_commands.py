@@ -8,7 +8,6 @@ and announced.
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -115,66 +114,64 @@ def _register_export(commands: SubParsers) -> None:
 
 
 def _export_add(ctx: CommandContext) -> int:
-    # Building an export checks segments (Polars): imported by this command only.
-    import asyncio  # an event loop only for the commands that run one
-
-    from cc_tui.engine.exports import build_export, checked_things, parse_attribute
+    from cc_tui.engine.segments.entries import absolute_path, looks_like_name
+    from cc_tui.service.protocol import ExportAdd, ExportAdded
 
     args = ctx.args
-    resolved = ctx.services.sources.resolve(args.segments)
-    export = build_export(
-        args.name,
-        connection=args.connection,
-        list_ids=args.list_ids,
-        segments=resolved.names,
-        email=args.email,
-        first_name=args.first_name,
-        last_name=args.last_name,
-        attributes=[parse_attribute(text) for text in args.attr],
-        schedule=args.schedule,
-    )
+    # Paths absolute here: the service's working folder is not this command's. (A bare
+    # segment name stays a name, even if this folder has a file so called.)
+    segments = [
+        str(absolute_path(ref))
+        if "/" in ref or ref.startswith(("~", ".")) or not looks_like_name(ref)
+        else ref
+        for ref in args.segments
+    ]
     if not 0 <= args.quiet_seconds <= MAX_QUIET_SECONDS:
         raise UsageError(
             f"--quiet-seconds {args.quiet_seconds} is out of range: "
             f"give 0 to {MAX_QUIET_SECONDS} seconds."
         )
-    export = replace(
-        export,
-        on_refresh=args.on_refresh,
-        quiet_seconds=args.quiet_seconds,
-        missed=MissedPolicy(args.missed),
+    saved = ctx.call(
+        ExportAdd(
+            name=args.name,
+            connection=args.connection,
+            list_ids=list(args.list_ids),
+            segments=segments,
+            email=args.email,
+            first_name=args.first_name,
+            last_name=args.last_name,
+            attributes=list(args.attr),
+            schedule=args.schedule,
+            on_refresh=args.on_refresh,
+            quiet_seconds=args.quiet_seconds,
+            missed=args.missed,
+            replace=args.replace,
+        ),
+        ExportAdded,
     )
-    exports = ctx.services.exports
-    # What needs no network first: a malformed export asks nothing.
-    exports.check(export, new_segments=resolved.added)
-    # Unknown lists or custom fields refuse the export (exit 2); an unreachable account does not.
-    account = asyncio.run(exports.check_account(export))
-    exports.save(export, replace=args.replace, new_segments=resolved.added)
-    for source in resolved.added:
+    for name, path in saved.added:
         ctx.out.print(
             styled(
                 "Added segment ",
-                (source.name, "bold"),
+                (name, "bold"),
                 " for ",
-                str(source.path),
-                f" ([segments.{source.name}] in config.toml; cc-tui segment show "
-                f"{source.name} previews it)",
+                path,
+                f" ([segments.{name}] in config.toml; cc-tui segment show {name} previews it)",
             )
         )
     ctx.out.print(
         styled(
             "Saved export ",
-            (export.name, "bold"),
+            (saved.name, "bold"),
             " (not run). Run it with: ",
-            (f"cc-tui run {export.name}", "bold"),
+            (f"cc-tui run {saved.name}", "bold"),
             "  (or preview: --dry-run)",
         )
     )
-    if account.unchecked:
-        ctx.out.warn(account.unchecked)
+    if saved.unchecked:
+        ctx.out.warn(saved.unchecked)
     else:
-        checked = checked_things(export.mapping)
-        ctx.out.note(f"Its {checked} were checked against the account of {export.connection}.")
+        ctx.out.note(f"Its {saved.checked} were checked against the account of {saved.connection}.")
     return 0
 
 
@@ -194,7 +191,9 @@ def _export_json(export: Export) -> dict[str, Any]:
 
 
 def _export_list(ctx: CommandContext) -> int:
-    exports = ctx.services.exports.visible()
+    from cc_tui.service.protocol import ExportList
+
+    exports = ctx.call(ExportList(), list[Export])
     if ctx.args.json:
         ctx.out.json([_export_json(export) for export in exports])
         return 0
@@ -232,7 +231,9 @@ def _export_list(ctx: CommandContext) -> int:
 
 
 def _export_show(ctx: CommandContext) -> int:
-    export = ctx.services.exports.get(ctx.args.name)
+    from cc_tui.service.protocol import ExportShow
+
+    export = ctx.call(ExportShow(name=ctx.args.name), Export)
     if ctx.args.json:
         ctx.out.json(_export_json(export))
         return 0
@@ -257,10 +258,12 @@ def _export_show(ctx: CommandContext) -> int:
 
 
 def _export_remove(ctx: CommandContext) -> int:
+    from cc_tui.service.protocol import ExportRemovable, ExportRemove
+
     name = ctx.args.name
-    ctx.services.exports.get(name)
+    ctx.call(ExportRemovable(name=name), type(None))
     if not ctx.args.yes and not ctx.out.confirm(f"Remove export '{name}'?"):
         raise UsageError(f"Export '{name}' was not removed (confirm, or pass --yes).")
-    ctx.services.exports.remove(name)
+    ctx.call(ExportRemove(name=name), type(None))
     ctx.out.print(f"Removed export {name} (its run history stays).")
     return 0

@@ -29,7 +29,6 @@ from cc_tui.run_words import (
     time_sentence,
 )
 from cc_tui.service.outcome import EXIT_CODES, exit_code
-from cc_tui.store.run_history import RunHistory
 from cc_tui.units import duration_text, utc_time_text
 from cc_tui.verify_words import verify_sentence, verify_word
 
@@ -573,7 +572,10 @@ _HISTORY_COLUMNS = (
 
 
 def _history(ctx: CommandContext) -> int:
-    runs = RunHistory(ctx.services.history).runs(export=ctx.args.export, limit=ctx.args.limit)
+    from cc_tui.service.protocol import HistoryList
+
+    # The service reads the history: in a team's home it is the service account's alone.
+    runs = ctx.call(HistoryList(export=ctx.args.export, limit=ctx.args.limit), list[RunRecord])
     if ctx.args.json:
         ctx.out.json([run.to_json() for run in runs])
         return 0

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # segments are read with Polars, imported by the commands tha
 
     from cc_tui.engine.segments.model import Segment
     from cc_tui.engine.sources import SegmentLook, SegmentStatus
+    from cc_tui.service.protocol import SegmentPreview
 
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -264,6 +265,10 @@ def _print_columns_and_rows(
         [cells([name, dtype]) for name, dtype in columns],
         title="Columns",
     )
+    _print_rows(out, first)
+
+
+def _print_rows(out: Output, first: pl.DataFrame) -> None:
     out.table(
         [Column(header.plain) for header in cells(first.columns)],
         [cells(row) for row in first.iter_rows()],
@@ -274,19 +279,49 @@ def _print_columns_and_rows(
 def show_look(out: Output, look: SegmentLook) -> None:
     """What an entry reads: its format, columns and first rows, and a hint on the header."""
     segment = look.segment
+    _show_parts(
+        out,
+        name=segment.name,
+        path=str(segment.path),
+        format_label=segment.format_label,
+        delimiter=segment.delimiter,
+        encoding=segment.encoding,
+        columns=[(c.name, c.dtype) for c in look.columns],
+    )
+    _print_rows(out, look.first_rows)
+    _header_hint(out, [column.name for column in look.columns])
+
+
+def _show_parts(
+    out: Output,
+    *,
+    name: str,
+    path: str,
+    format_label: str,
+    delimiter: str | None,
+    encoding: str,
+    columns: list[tuple[str, str]],
+) -> None:
     out.print(
         styled(
-            (segment.name, "bold"),
+            (name, "bold"),
             "  ",
-            str(segment.path),
+            path,
             "  ",
-            segment.format_label,
-            f", delimiter {segment.delimiter!r}" if segment.delimiter else "",
-            f", {segment.encoding}",
+            format_label,
+            f", delimiter {delimiter!r}" if delimiter else "",
+            f", {encoding}",
         )
     )
-    _print_columns_and_rows(out, [(c.name, c.dtype) for c in look.columns], look.first_rows)
-    if any("@" in column.name for column in look.columns):
+    out.table(
+        [Column("column", whole=True), "type"],
+        [cells([column, dtype]) for column, dtype in columns],
+        title="Columns",
+    )
+
+
+def _header_hint(out: Output, names: list[str]) -> None:
+    if any("@" in name for name in names):
         out.warn(
             "a column name holds an '@': the first line looks like data, not a header. If the "
             "file has no header line, add it again with --no-header --columns A,B,... --replace"
@@ -297,19 +332,21 @@ def show_look(out: Output, look: SegmentLook) -> None:
 
 
 def _add(ctx: CommandContext) -> int:
-    from cc_tui.engine.segments.entries import absolute_path, make_source
+    from cc_tui.engine.segments.entries import absolute_path
     from cc_tui.engine.sources import CHECK_PREVIEW_ROWS
+    from cc_tui.service.protocol import FolderAdded, SegmentAdd, SegmentPreview, SegmentsDirAdd
 
     args = ctx.args
     if args.dir is not None:
         if args.name is not None or args.path is not None:
             raise UsageError("Give either NAME PATH or --dir PATH, not both.")
-        found = ctx.services.sources.add_dir(args.dir)
-        names = ", ".join(status.name for status in found.statuses)
+        # Absolute here: the service's working folder is not this command's.
+        found = ctx.call(SegmentsDirAdd(folder=str(absolute_path(args.dir))), FolderAdded)
+        names = ", ".join(found.names)
         ctx.out.print(
             styled(
                 "Added segments folder ",
-                (str(absolute_path(args.dir)), "bold"),
+                (found.folder, "bold"),
                 f". Segments found there: {names}."
                 if names
                 else ". No new segment found there yet (files already added as entries keep "
@@ -324,54 +361,72 @@ def _add(ctx: CommandContext) -> int:
             "segment add needs NAME and PATH (cc-tui segment add vip ./vip.csv), or --dir PATH."
         )
     columns = None if args.columns is None else args.columns.split(",")
-    source = make_source(
-        args.name,
-        args.path,
-        format=args.format,
-        encoding=args.encoding,
-        delimiter=args.delimiter,
-        quote=args.quote,
-        header=args.header,
-        columns=columns,
-        entity=args.entity,
-        snapshot=args.snapshot,
-    )
-    if source.columns is not None and args.header is None and source.path.is_file():
-        raise UsageError(
-            "--columns names the columns of a file without a header line: add --no-header "
-            "(else its first line is read as the header)."
-        )
     rows = CHECK_PREVIEW_ROWS if args.rows is None else max(0, args.rows)
-    look = ctx.services.sources.add(source, replace=args.replace, rows=rows)
-    show_look(ctx.out, look)
+    preview = ctx.call(
+        SegmentAdd(
+            name=args.name,
+            path=str(absolute_path(args.path)),
+            format=args.format,
+            encoding=args.encoding,
+            delimiter=args.delimiter,
+            quote=args.quote,
+            header=args.header,
+            columns=columns,
+            entity=args.entity,
+            snapshot=args.snapshot,
+            replace=args.replace,
+            rows=rows,
+        ),
+        SegmentPreview,
+    )
+    _show_preview(ctx.out, preview)
     ctx.out.print(
         styled(
             ("Added segment ", "bold"),
-            (source.name, "bold"),
-            f" ([segments.{source.name}] in ",
-            str(ctx.paths.config_file),
+            (preview.name, "bold"),
+            f" ([segments.{preview.name}] in ",
+            preview.config_file,
             "). Use it: cc-tui export add ... --segment ",
-            source.name,
+            preview.name,
         )
     )
     return 0
 
 
+def _show_preview(out: Output, preview: SegmentPreview) -> None:
+    """:func:`show_look` of a segment the service added (its rows as text)."""
+    _show_parts(
+        out,
+        name=preview.name,
+        path=preview.path,
+        format_label=preview.format_label,
+        delimiter=preview.delimiter,
+        encoding=preview.encoding,
+        columns=preview.columns,
+    )
+    out.table(
+        [Column(header.plain) for header in cells(preview.header)],
+        [cells(row) for row in preview.rows],
+        title=f"First {len(preview.rows)} rows",
+    )
+    _header_hint(out, [name for name, _ in preview.columns])
+
+
 def _remove(ctx: CommandContext) -> int:
     from cc_tui.engine.segments.entries import absolute_path
+    from cc_tui.service.protocol import SegmentRemove, SegmentsDirRemove
 
     args = ctx.args
-    sources = ctx.services.sources
     if args.dir is not None:
         if args.name is not None:
             raise UsageError("Give either NAME or --dir PATH, not both.")
-        users = sources.remove_dir(args.dir, force=args.force)
         folder = str(absolute_path(args.dir))
+        users = ctx.call(SegmentsDirRemove(folder=folder, force=args.force), list[str])
         ctx.out.print(styled("Stopped reading the segments folder ", (folder, "bold"), "."))
     elif args.name is None:
         raise UsageError("segment remove needs NAME (a [segments.NAME] entry) or --dir PATH.")
     else:
-        users = sources.remove(args.name, force=args.force)
+        users = ctx.call(SegmentRemove(name=args.name, force=args.force), list[str])
         ctx.out.print(styled("Removed segment ", (args.name, "bold"), " (the file stays)."))
     if users:
         ctx.out.warn(

@@ -20,6 +20,9 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
+
+import msgspec
 
 from cc_tui.errors import EXIT_FAILED, AccessDeniedError, CcTuiError
 from cc_tui.paths import AppPaths, open_private_fd
@@ -27,9 +30,11 @@ from cc_tui.service.locate import SOCKET_ENV, ServiceFiles
 from cc_tui.service.protocol import (
     HEADER_SIZE,
     Answer,
+    Call,
     Failure,
     Intent,
     ProtocolError,
+    Returned,
     RunEnded,
     decode_answer,
     encode,
@@ -41,6 +46,7 @@ __all__ = [
     "RemoteError",
     "RunStream",
     "ServiceUnavailableError",
+    "call",
     "connect",
     "request",
     "service_answers",
@@ -52,6 +58,8 @@ __all__ = [
 SERVICE_START_TIMEOUT = 60.0  # seconds a starting service may take to listen (a loaded box)
 _POLL = 0.05  # seconds between looks at a starting service's socket
 _RECV = 65536  # bytes read from the socket at a time
+
+_R = TypeVar("_R")
 
 Poll = Callable[[], int | None]
 """Whether a spawned service has ended (its exit code) or not yet (None)."""
@@ -255,3 +263,33 @@ def request(
     if isinstance(answer, Failure):
         raise RemoteError(answer.message, answer.exit_code)
     return answer
+
+
+def call(
+    paths: AppPaths,
+    files: ServiceFiles,
+    intent: Call,
+    result: type[_R],
+    *,
+    on_message: Callable[[Answer], None] | None = None,
+) -> _R:
+    """Ask the home's service to carry out one of its commands; its result as ``result``.
+
+    Messages that come before the result (a sign-in's code and wait) go to ``on_message``; an
+    ``error`` answer raises :class:`RemoteError` with the service's message and exit code.
+    """
+    with RunStream(connect(paths, files)) as stream:
+        stream.send(intent)
+        while (answer := stream.next()) is not None:
+            if isinstance(answer, Returned):
+                try:
+                    return msgspec.json.decode(answer.value, type=result)
+                except msgspec.DecodeError as exc:
+                    raise ProtocolError(
+                        f"The service answered in a way this cc-tui cannot read: {exc}"
+                    ) from None
+            if isinstance(answer, Failure):
+                raise RemoteError(answer.message, answer.exit_code)
+            if on_message is not None:
+                on_message(answer)
+    raise ServiceUnavailableError("The cc-tui service hung up without answering.")

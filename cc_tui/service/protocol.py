@@ -10,8 +10,11 @@ Every message carries ``type`` (its tag) and ``v`` (:data:`PROTOCOL_VERSION`). A
 one intent per connection: request-and-answer intents (``runs.list``, ``service.status``,
 ``service.stop``, ``run.cancel``) get one answer; ``run.start`` and ``run.attach`` are answered
 by the run's stream (``run.progress``, ``run.event``, then ``run.finished``), during which the
-client may send ``run.cancel`` on the same connection. ``error`` carries a message for a person
-and the exit code the command line ends with.
+client may send ``run.cancel`` on the same connection. Calls (:data:`Call`: ``connection.add``,
+``connection.login``, ``history``...) are the home's commands, carried out by the service as the
+asking OS user: answered by ``returned`` (the engine's result as JSON, decoded by the caller's
+expected type), a sign-in streaming ``sign_in.code`` and ``sign_in.status`` first. ``error``
+carries a message for a person and the exit code the command line ends with.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import TypeVar
 import msgspec
 
 from cc_tui.errors import CcTuiError
+from cc_tui.models.connection import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, UsableBy
 from cc_tui.models.run import RunRecord
 from cc_tui.models.run_progress import RunEvent, RunProgress
 
@@ -32,10 +36,29 @@ __all__ = [
     "MAX_FRAME",
     "PROTOCOL_VERSION",
     "Answer",
+    "Call",
+    "ConnectionAdd",
+    "ConnectionConsent",
+    "ConnectionList",
+    "ConnectionLogin",
+    "ConnectionRemovable",
+    "ConnectionRemove",
+    "ConnectionShow",
+    "ConnectionTest",
+    "ContactLists",
     "Done",
+    "ExportAdd",
+    "ExportAdded",
+    "ExportList",
+    "ExportRemovable",
+    "ExportRemove",
+    "ExportShow",
     "Failure",
+    "FolderAdded",
+    "HistoryList",
     "Intent",
     "ProtocolError",
+    "Returned",
     "RunAttach",
     "RunCancel",
     "RunEnded",
@@ -45,9 +68,16 @@ __all__ = [
     "RunStart",
     "RunsList",
     "RunsListed",
+    "SegmentAdd",
+    "SegmentPreview",
+    "SegmentRemove",
+    "SegmentsDirAdd",
+    "SegmentsDirRemove",
     "ServiceState",
     "ServiceStatus",
     "ServiceStop",
+    "SignInCode",
+    "SignInWaiting",
     "decode_answer",
     "decode_intent",
     "encode",
@@ -107,7 +137,228 @@ class ServiceStop(_Message, tag="service.stop", frozen=True):
     """Stop the service: runs stop resumable, clients are closed, the socket removed."""
 
 
-Intent = RunStart | RunAttach | RunCancel | RunsList | ServiceStatus | ServiceStop
+# -- calls: the home's commands, carried out by the service as the asking OS user ---------------
+#
+# Each is answered by ``returned`` (the engine's result, msgspec-encoded) or ``error``; a
+# sign-in first streams ``sign_in.code`` and ``sign_in.status``. The service builds the engine's
+# services for the kernel-named peer, so the engine's role checks and audit apply to it.
+
+
+class ConnectionAdd(_Message, tag="connection.add", frozen=True):
+    """Add a connection (administrators); the answer is the :class:`Connection`."""
+
+    name: str
+    client_id: str
+    display_name: str | None = None
+    usable_by: UsableBy = UsableBy.ADMINS
+    api_base_url: str = DEFAULT_API_BASE_URL
+    auth_base_url: str = DEFAULT_AUTH_BASE_URL
+    accept_privacy: bool = False
+
+
+class ConnectionConsent(_Message, tag="connection.consent", frozen=True):
+    """Record the asker's acceptance of the privacy statement; answer: the Connection."""
+
+    name: str
+
+
+class ConnectionLogin(_Message, tag="connection.login", frozen=True):
+    """Sign ``name`` in by the device flow, run by the service; answer: ConnectionStatus."""
+
+    name: str
+
+
+class ConnectionRemovable(_Message, tag="connection.removable", frozen=True):
+    """Whether the asker may remove ``name`` (a refusal is audited); answer: None."""
+
+    name: str
+
+
+class ConnectionRemove(_Message, tag="connection.remove", frozen=True):
+    """Remove ``name`` and its tokens; answer: the exports detached (list of names)."""
+
+    name: str
+    detach_exports: bool = False
+
+
+class ConnectionList(_Message, tag="connection.list", frozen=True):
+    """The connections the asker may see; answer: a list of ConnectionStatus."""
+
+
+class ConnectionShow(_Message, tag="connection.show", frozen=True):
+    """One connection the asker may see; answer: its ConnectionStatus (never tokens)."""
+
+    name: str
+
+
+class ConnectionTest(_Message, tag="connection.test", frozen=True):
+    """Reach the account through ``name``; answer: a ConnectionCheck."""
+
+    name: str
+
+
+class ContactLists(_Message, tag="lists", frozen=True):
+    """The contact lists of ``connection``'s account; answer: a list of ContactList."""
+
+    connection: str
+
+
+class ExportList(_Message, tag="export.list", frozen=True):
+    """The exports the asker may see; answer: a list of Export."""
+
+
+class ExportShow(_Message, tag="export.show", frozen=True):
+    """One export the asker may see; answer: the Export."""
+
+    name: str
+
+
+class ExportAdd(_Message, tag="export.add", frozen=True):
+    """Check and save an export (segments given as paths become entries); answer: ExportAdded.
+
+    Paths among ``segments`` are absolute: the client's working folder means nothing to the
+    service, which reads them only if the asker could.
+    """
+
+    name: str
+    connection: str
+    list_ids: list[str]
+    segments: list[str]
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    attributes: list[str] = msgspec.field(default_factory=list)
+    """``FIELD=COLUMN`` texts, as ``--attr`` takes them."""
+    schedule: str | None = None
+    on_refresh: bool = False
+    """Run when a segment's data is refreshed (``--on-refresh``)."""
+    quiet_seconds: int | None = None
+    """How long a new snapshot must hold still (None: the default)."""
+    missed: str | None = None
+    """``run-once`` or ``skip`` (None: the default)."""
+    replace: bool = False
+
+
+class ExportAdded(msgspec.Struct, frozen=True, kw_only=True):
+    """An export just saved: the segment entries its paths became, and what was checked."""
+
+    name: str
+    connection: str
+    added: list[tuple[str, str]]
+    """Segment name and path of each entry written with it."""
+    unchecked: str | None
+    """Why the account could not be asked (None: it was)."""
+    checked: str
+    """What the account checked (``lists``, ``lists and custom fields``)."""
+
+
+class ExportRemovable(_Message, tag="export.removable", frozen=True):
+    """Whether ``name`` is an export the asker may see; answer: None."""
+
+    name: str
+
+
+class ExportRemove(_Message, tag="export.remove", frozen=True):
+    """Remove the export ``name`` (its run history stays); answer: None."""
+
+    name: str
+
+
+class SegmentAdd(_Message, tag="segment.add", frozen=True):
+    """Check a segment file and write ``[segments.NAME]``; answer: a SegmentPreview.
+
+    ``path`` is absolute (the client's working folder means nothing to the service); the
+    service reads it only if the asker could (:mod:`cc_tui.service.peer_access`).
+    """
+
+    name: str
+    path: str
+    format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    quote: str | None = None
+    header: bool | None = None
+    columns: list[str] | None = None
+    entity: str | None = None
+    snapshot: str | None = None
+    replace: bool = False
+    rows: int = 0
+
+
+class SegmentsDirAdd(_Message, tag="segments_dir.add", frozen=True):
+    """Read segments from the absolute ``folder``; answer: a FolderAdded."""
+
+    folder: str
+
+
+class SegmentRemove(_Message, tag="segment.remove", frozen=True):
+    """Delete ``[segments.NAME]``; answer: the exports that used it (list of names)."""
+
+    name: str
+    force: bool = False
+
+
+class SegmentsDirRemove(_Message, tag="segments_dir.remove", frozen=True):
+    """Stop reading the absolute ``folder``; answer: the exports that used its segments."""
+
+    folder: str
+    force: bool = False
+
+
+class SegmentPreview(msgspec.Struct, frozen=True, kw_only=True):
+    """What a segment just added reads: its format, columns and first rows (as text)."""
+
+    name: str
+    path: str
+    format_label: str
+    delimiter: str | None
+    encoding: str
+    columns: list[tuple[str, str]]
+    """Column name and type."""
+    header: list[str]
+    rows: list[list[str | None]]
+    config_file: str
+    """The service's config.toml, where the entry now is."""
+
+
+class FolderAdded(msgspec.Struct, frozen=True, kw_only=True):
+    """A segments folder just added: the segments found there and the files skipped."""
+
+    folder: str
+    names: list[str]
+    skipped: list[str]
+
+
+class HistoryList(_Message, tag="history", frozen=True):
+    """The newest runs (of ``export``), newest first; answer: a list of RunRecord."""
+
+    export: str | None = None
+    limit: int = 20
+
+
+Call = (
+    ConnectionAdd
+    | ConnectionConsent
+    | ConnectionLogin
+    | ConnectionRemovable
+    | ConnectionRemove
+    | ConnectionList
+    | ConnectionShow
+    | ConnectionTest
+    | ContactLists
+    | ExportAdd
+    | ExportList
+    | ExportShow
+    | ExportRemovable
+    | ExportRemove
+    | SegmentAdd
+    | SegmentsDirAdd
+    | SegmentRemove
+    | SegmentsDirRemove
+    | HistoryList
+)
+
+Intent = RunStart | RunAttach | RunCancel | RunsList | ServiceStatus | ServiceStop | Call
 
 # -- answers and events (service -> client) -----------------------------------------------------
 
@@ -161,6 +412,30 @@ class Done(_Message, tag="ok", frozen=True):
     message: str = ""
 
 
+class Returned(_Message, tag="returned", frozen=True):
+    """What a call gave: the engine's result as JSON, decoded by the caller's expected type."""
+
+    value: msgspec.Raw
+
+
+class SignInCode(_Message, tag="sign_in.code", frozen=True):
+    """The URL and code a person approves a sign-in with (never the device code)."""
+
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str
+    expires_at: datetime
+    interval: float
+
+
+class SignInWaiting(_Message, tag="sign_in.status", frozen=True):
+    """One poll of a sign-in's wait for approval."""
+
+    state: str
+    seconds_left: float
+    interval: float
+
+
 class RunsListed(_Message, tag="runs.listed", frozen=True):
     """The runs going now that the asking client may see."""
 
@@ -188,7 +463,18 @@ class ServiceState(_Message, tag="service.state", frozen=True):
 _T = TypeVar("_T")
 _M = TypeVar("_M", bound=_Message)
 
-Answer = RunProgressed | RunLogged | RunEnded | Failure | Done | RunsListed | ServiceState
+Answer = (
+    RunProgressed
+    | RunLogged
+    | RunEnded
+    | Failure
+    | Done
+    | RunsListed
+    | ServiceState
+    | Returned
+    | SignInCode
+    | SignInWaiting
+)
 
 _ENCODER = msgspec.json.Encoder()
 _INTENTS = msgspec.json.Decoder(Intent)

@@ -21,15 +21,19 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from cc_tui.errors import EXIT_USAGE, AccessDeniedError, CcTuiError, QuotaSpillError, RunError
 from cc_tui.models.config import AppConfig, Role
 from cc_tui.models.connection import UsableBy
 from cc_tui.models.run import RunRecord
 from cc_tui.paths import AppPaths, open_private_fd
+from cc_tui.service.calls import Caller, Handler, handler_for
 from cc_tui.service.identity import Peer, own_peer, peer_of
 from cc_tui.service.locate import ServiceFiles
 from cc_tui.service.protocol import (
@@ -38,6 +42,7 @@ from cc_tui.service.protocol import (
     Failure,
     Intent,
     ProtocolError,
+    Returned,
     RunAttach,
     RunCancel,
     RunEnded,
@@ -58,6 +63,8 @@ if TYPE_CHECKING:
     import httpx
 
     from cc_tui.engine.scheduler import Scheduler
+    from cc_tui.engine.services import Services
+    from cc_tui.service.protocol import Answer
 
 __all__ = [
     "FIRST_INTENT_TIMEOUT",
@@ -100,6 +107,7 @@ class ServiceServer:
         self.files = files
         self.shared = shared
         self.supervisor = Supervisor(paths, transport=transport)
+        self._transport = transport
         self._schedule = schedule
         self._scheduler: Scheduler | None = None
         self._started_at = datetime.now(UTC)
@@ -258,7 +266,10 @@ class ServiceServer:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
     ) -> None:
-        if isinstance(intent, RunStart):
+        handler = handler_for(intent)
+        if handler is not None:
+            await self._call(handler, intent, peer, reader, writer)
+        elif isinstance(intent, RunStart):
             if not (intent.dry_run or intent.allow_quota_spill):
                 await asyncio.to_thread(self._refuse_over_quota, intent.export, peer)
             run = self._start(intent, peer)
@@ -289,6 +300,60 @@ class ServiceServer:
             refuse_over_quota(services, export)
         finally:
             services.close()
+
+    async def _call(
+        self,
+        handler: Handler,
+        intent: Intent,
+        peer: Peer,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        """Carry out one of the home's commands as ``peer``; its result or error is the answer.
+
+        The engine's services are opened for the kernel's name of the client, so its role
+        checks and audit records name that user. The call runs on a worker thread with a loop
+        of its own: checking a large segment or waiting for a sign-in never holds up the runs
+        and the other clients. A client that hangs up cancels the call (a sign-in stops
+        waiting for approval).
+        """
+        _log.info("%s (uid %d) asks %s", peer.user, peer.uid, type(intent).__name__)
+        call = _ThreadedCall(self._caller_factory(peer, writer), handler, intent)
+        work = asyncio.ensure_future(asyncio.to_thread(call.run))
+        hangup = asyncio.ensure_future(reader.read())  # the client says nothing more: EOF
+        try:
+            done, _ = await asyncio.wait({work, hangup}, return_when=asyncio.FIRST_COMPLETED)
+            if work not in done:
+                call.cancel()
+                with contextlib.suppress(asyncio.CancelledError, CcTuiError):
+                    await work
+                return
+            value = work.result()  # the engine's error, if any, is sent as ``error``
+            await _send(writer, Returned(value=msgspec.Raw(msgspec.json.encode(value))))
+        finally:
+            hangup.cancel()
+
+    def _caller_factory(self, peer: Peer, writer: asyncio.StreamWriter) -> _CallerFactory:
+        loop = asyncio.get_running_loop()
+
+        def emit(message: Answer) -> None:
+            # From the call's thread: the writer belongs to the service's loop.
+            loop.call_soon_threadsafe(writer.write, encode(message))
+
+        def make() -> tuple[Caller, Services]:
+            from cc_tui.engine.services import Services
+
+            services = Services.open(self.paths, os_user=peer.user, transport=self._transport)
+            caller = Caller(
+                peer=peer,
+                services=services,
+                emit=emit,
+                trusted=peer.uid in (0, self._owner.uid),
+                private=(self.paths.config_dir, self.paths.data_dir, self.paths.state_dir),
+            )
+            return caller, services
+
+        return make
 
     def _start(self, intent: RunStart, peer: Peer) -> ManagedRun:
         from cc_tui.engine.run_options import RunOptions
@@ -433,6 +498,46 @@ async def _read_intent(reader: asyncio.StreamReader) -> Intent | None:
 async def _send(writer: asyncio.StreamWriter, message: object) -> None:
     writer.write(encode(message))  # type: ignore[arg-type]
     await writer.drain()
+
+
+_CallerFactory = Callable[[], "tuple[Caller, Services]"]
+
+
+class _ThreadedCall:
+    """One call run by :func:`asyncio.to_thread` in a loop of its own; cancellable from the
+    service's loop."""
+
+    def __init__(self, make: _CallerFactory, handler: Handler, intent: Intent) -> None:
+        self._make = make
+        self._handler = handler
+        self._intent = intent
+        self._guard = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[object] | None = None
+        self._cancelled = False
+
+    def run(self) -> object:
+        """The handler's result (on the worker thread)."""
+        return asyncio.run(self._main())
+
+    async def _main(self) -> object:
+        with self._guard:
+            if self._cancelled:  # the client left before the call began
+                raise asyncio.CancelledError
+            self._loop = asyncio.get_running_loop()
+            self._task = asyncio.current_task()
+        caller, services = self._make()
+        try:
+            return await self._handler(caller, self._intent)
+        finally:
+            services.close()
+
+    def cancel(self) -> None:
+        """Stop the call at its next await (from the service's loop)."""
+        with self._guard:
+            self._cancelled = True
+            if self._loop is not None and self._task is not None:
+                self._loop.call_soon_threadsafe(self._task.cancel)
 
 
 def _clear_stale_socket(files: ServiceFiles) -> None:

@@ -201,7 +201,8 @@ def test_contributors_cannot_add_and_see_only_shared_connections(
     config.write_text(
         config.read_text() + '\n[roles]\nadmins = ["alice"]\ncontributors = ["bob"]\n'
     )
-    monkeypatch.setattr("cc_tui.engine.services.current_os_user", lambda: "bob")
+    # The service names its client from the kernel (SO_PEERCRED uid -> name): say "bob".
+    monkeypatch.setattr("cc_tui.service.identity.user_name", lambda uid: "bob")
     code, _, err = run(capsys, *add_args(emulator, "mine"), "--accept-privacy")
     assert code == 2 and "Only administrators" in err
     code, out, _ = run(capsys, "connection", "list", "--json")

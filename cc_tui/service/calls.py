@@ -1,0 +1,320 @@
+"""The home's commands, carried out by the service for one kernel-named client.
+
+One handler per call intent (:data:`HANDLERS`, keyed by the intent's type). Each receives the
+engine's :class:`~cc_tui.engine.services.Services` opened for the client's OS user (its name
+from ``SO_PEERCRED``, as a run's are), so the engine's role checks and audit records apply to
+that user, and whatever the client's environment says is never consulted. A handler returns
+the engine's result (encoded as ``returned``) or raises the engine's error (sent as ``error``
+with its exit code); a sign-in also sends the verification URL and code as they come.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cc_tui.errors import AccessDeniedError, UsageError
+from cc_tui.models.config import MissedPolicy, Role
+from cc_tui.service.identity import Peer
+from cc_tui.service.peer_access import unreadable_reason
+from cc_tui.service.protocol import (
+    Call,
+    ConnectionAdd,
+    ConnectionConsent,
+    ConnectionList,
+    ConnectionLogin,
+    ConnectionRemovable,
+    ConnectionRemove,
+    ConnectionShow,
+    ConnectionTest,
+    ContactLists,
+    ExportAdd,
+    ExportAdded,
+    ExportList,
+    ExportRemovable,
+    ExportRemove,
+    ExportShow,
+    FolderAdded,
+    HistoryList,
+    SegmentAdd,
+    SegmentPreview,
+    SegmentRemove,
+    SegmentsDirAdd,
+    SegmentsDirRemove,
+    SignInCode,
+    SignInWaiting,
+)
+from cc_tui.store.audit import AuditOutcome
+
+if TYPE_CHECKING:
+    from cc_tui.constant_contact.auth import DeviceAuthorization, DeviceFlowStatus
+    from cc_tui.engine.services import Services
+    from cc_tui.service.protocol import Answer
+
+__all__ = ["HANDLERS", "Caller", "Emit", "Handler", "handler_for"]
+
+Emit = Callable[["Answer"], None]
+"""Queue a message to the calling client before the call's result (sign-in codes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who asks, as the kernel says, and the engine's services opened for them."""
+
+    peer: Peer
+    services: Services
+    emit: Emit
+    trusted: bool
+    """The service's own user or root: may name any file the service can read."""
+    private: tuple[Path, ...]
+    """The service's home folders (config, data, state): no one else names files in them."""
+
+    def require_readable(self, action: str, subject: str, path: Path) -> None:
+        """Refuse (and audit) a local ``path`` that the asker could not read themselves.
+
+        The service reads segments with its own rights, which a team's members do not have
+        (the home's secrets.toml, say): it reads for a person only what that person could.
+        """
+        if self.trusted:
+            return
+        reason = unreadable_reason(self.peer, path, self.private)
+        if reason is None:
+            return
+        self.services.history.record_event(
+            action, subject, self.peer.user, {"reason": reason}, outcome=AuditOutcome.REFUSED
+        )
+        raise AccessDeniedError(reason)
+
+
+Handler = Callable[[Caller, Any], Coroutine[Any, Any, object]]
+
+
+async def _connection_add(caller: Caller, call: ConnectionAdd) -> object:
+    return caller.services.connections.add(
+        call.name,
+        client_id=call.client_id,
+        display_name=call.display_name,
+        usable_by=call.usable_by,
+        api_base_url=call.api_base_url,
+        auth_base_url=call.auth_base_url,
+        accept_privacy=call.accept_privacy,
+    )
+
+
+async def _connection_consent(caller: Caller, call: ConnectionConsent) -> object:
+    return caller.services.connections.accept_privacy(call.name)
+
+
+async def _connection_login(caller: Caller, call: ConnectionLogin) -> object:
+    def on_code(authz: DeviceAuthorization) -> None:
+        # The device code stays in the service: whoever holds it could finish the sign-in.
+        caller.emit(
+            SignInCode(
+                user_code=authz.user_code,
+                verification_uri=authz.verification_uri,
+                verification_uri_complete=authz.verification_uri_complete,
+                expires_at=authz.expires_at,
+                interval=authz.interval,
+            )
+        )
+
+    def on_status(status: DeviceFlowStatus) -> None:
+        caller.emit(
+            SignInWaiting(
+                state=status.state, seconds_left=status.seconds_left, interval=status.interval
+            )
+        )
+
+    return await caller.services.connections.sign_in(
+        call.name, on_code=on_code, on_status=on_status
+    )
+
+
+async def _connection_removable(caller: Caller, call: ConnectionRemovable) -> object:
+    caller.services.connections.check_removable(call.name)
+    return None
+
+
+async def _connection_remove(caller: Caller, call: ConnectionRemove) -> object:
+    return caller.services.connections.remove(call.name, detach_exports=call.detach_exports)
+
+
+async def _connection_list(caller: Caller, call: ConnectionList) -> object:
+    connections = caller.services.connections
+    return [connections.status(conn.name) for conn in connections.visible()]
+
+
+async def _connection_show(caller: Caller, call: ConnectionShow) -> object:
+    return caller.services.connections.status(call.name)
+
+
+async def _connection_test(caller: Caller, call: ConnectionTest) -> object:
+    return await caller.services.connections.check(call.name)
+
+
+async def _contact_lists(caller: Caller, call: ContactLists) -> object:
+    return await caller.services.connections.contact_lists(call.connection)
+
+
+async def _export_add(caller: Caller, call: ExportAdd) -> object:
+    from cc_tui.engine.exports import build_export, checked_things, parse_attribute
+
+    resolved = caller.services.sources.resolve(call.segments)
+    for source in resolved.added:
+        caller.require_readable("export.add", call.name, source.path)
+    export = build_export(
+        call.name,
+        connection=call.connection,
+        list_ids=call.list_ids,
+        segments=resolved.names,
+        email=call.email,
+        first_name=call.first_name,
+        last_name=call.last_name,
+        attributes=[parse_attribute(text) for text in call.attributes],
+        schedule=call.schedule,
+    )
+    export = dataclasses.replace(
+        export,
+        on_refresh=call.on_refresh,
+        quiet_seconds=export.quiet_seconds if call.quiet_seconds is None else call.quiet_seconds,
+        missed=export.missed if call.missed is None else MissedPolicy(call.missed),
+    )
+    exports = caller.services.exports
+    # What needs no network first: a malformed export asks nothing.
+    exports.check(export, new_segments=resolved.added)
+    # Unknown lists or custom fields refuse the export (exit 2); an unreachable account does not.
+    account = await exports.check_account(export)
+    exports.save(export, replace=call.replace, new_segments=resolved.added)
+    return ExportAdded(
+        name=export.name,
+        connection=call.connection,
+        added=[(source.name, str(source.path)) for source in resolved.added],
+        unchecked=account.unchecked or None,
+        checked=checked_things(export.mapping),
+    )
+
+
+async def _export_list(caller: Caller, call: ExportList) -> object:
+    return caller.services.exports.visible()
+
+
+async def _export_show(caller: Caller, call: ExportShow) -> object:
+    return caller.services.exports.get(call.name)
+
+
+async def _export_removable(caller: Caller, call: ExportRemovable) -> object:
+    caller.services.exports.get(call.name)
+    return None
+
+
+async def _export_remove(caller: Caller, call: ExportRemove) -> object:
+    caller.services.exports.remove(call.name)
+    return None
+
+
+async def _segment_add(caller: Caller, call: SegmentAdd) -> object:
+    from cc_tui.engine.segments.entries import make_source
+
+    source = make_source(
+        call.name,
+        call.path,
+        format=call.format,
+        encoding=call.encoding,
+        delimiter=call.delimiter,
+        quote=call.quote,
+        header=call.header,
+        columns=call.columns,
+        entity=call.entity,
+        snapshot=call.snapshot,
+    )
+    caller.require_readable("segment.add", call.name, source.path)
+    if source.columns is not None and call.header is None and source.path.is_file():
+        raise UsageError(
+            "--columns names the columns of a file without a header line: add --no-header "
+            "(else its first line is read as the header)."
+        )
+    look = caller.services.sources.add(source, replace=call.replace, rows=call.rows)
+    segment = look.segment
+    return SegmentPreview(
+        name=segment.name,
+        path=str(segment.path),
+        format_label=segment.format_label,
+        delimiter=segment.delimiter,
+        encoding=segment.encoding,
+        columns=[(column.name, column.dtype) for column in look.columns],
+        header=list(look.first_rows.columns),
+        rows=[
+            [None if value is None else str(value) for value in row]
+            for row in look.first_rows.iter_rows()
+        ],
+        config_file=str(caller.services.paths.config_file),
+    )
+
+
+async def _segments_dir_add(caller: Caller, call: SegmentsDirAdd) -> object:
+    folder = Path(call.folder)
+    caller.require_readable("segments_dir.add", call.folder, folder)
+    found = caller.services.sources.add_dir(folder)
+    return FolderAdded(
+        folder=call.folder,
+        names=[status.name for status in found.statuses],
+        skipped=list(found.skipped),
+    )
+
+
+async def _segment_remove(caller: Caller, call: SegmentRemove) -> object:
+    return caller.services.sources.remove(call.name, force=call.force)
+
+
+async def _segments_dir_remove(caller: Caller, call: SegmentsDirRemove) -> object:
+    return caller.services.sources.remove_dir(Path(call.folder), force=call.force)
+
+
+async def _history(caller: Caller, call: HistoryList) -> object:
+    from cc_tui.store.run_history import RunHistory
+
+    services = caller.services
+    history = RunHistory(services.history)
+    if caller.trusted or services.connections.role() is Role.ADMIN:
+        return history.runs(export=call.export, limit=call.limit)
+    # Others see the runs of the exports they may see (whose connection is shared with them),
+    # as the service shows them only those runs going now.
+    visible = {export.name for export in services.exports.visible()}
+    if call.export is not None:
+        return history.runs(export=call.export, limit=call.limit) if call.export in visible else []
+    runs = []
+    for name in sorted(visible):
+        runs += history.runs(export=name, limit=call.limit)
+    runs.sort(key=lambda run: run.started_at, reverse=True)
+    return runs[: call.limit]
+
+
+HANDLERS: dict[type[Call], Handler] = {
+    ConnectionAdd: _connection_add,
+    ConnectionConsent: _connection_consent,
+    ConnectionLogin: _connection_login,
+    ConnectionRemovable: _connection_removable,
+    ConnectionRemove: _connection_remove,
+    ConnectionList: _connection_list,
+    ConnectionShow: _connection_show,
+    ConnectionTest: _connection_test,
+    ContactLists: _contact_lists,
+    ExportAdd: _export_add,
+    ExportList: _export_list,
+    ExportShow: _export_show,
+    ExportRemovable: _export_removable,
+    ExportRemove: _export_remove,
+    SegmentAdd: _segment_add,
+    SegmentsDirAdd: _segments_dir_add,
+    SegmentRemove: _segment_remove,
+    SegmentsDirRemove: _segments_dir_remove,
+    HistoryList: _history,
+}
+
+
+def handler_for(intent: object) -> Handler | None:
+    """The handler of a call intent; None for the other intents (runs, service)."""
+    return HANDLERS.get(type(intent))  # type: ignore[arg-type]
