@@ -8,19 +8,23 @@ cannot be read at all is exit 2 with the way out, as for every command.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, cells, styled
 from cc_tui.errors import EXIT_FAILED, UsageError
-from cc_tui.store.audit import AuditEvent, AuditOutcome
 from cc_tui.units import utc_time_text
+
+if TYPE_CHECKING:
+    from cc_tui.store.audit import AuditEvent
 
 __all__ = ["DEFAULT_LIMIT", "register"]
 
 DEFAULT_LIMIT = 50  # entries listed, newest first
-_OUTCOME_STYLE = {AuditOutcome.REFUSED: "bold red", AuditOutcome.FAILED: "yellow"}
+# By the value of AuditOutcome (a StrEnum): the store is imported only by the commands.
+_OUTCOME_STYLE = {"refused": "bold red", "failed": "yellow"}
 _COLUMNS = (
     Column("#", justify="right"),
     Column("at (UTC)", whole=True),

@@ -10,7 +10,6 @@ from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, Output, cells, styled
-from cc_tui.cli.sign_in_display import SignInDisplay
 from cc_tui.errors import ConsentRequiredError, UsageError
 from cc_tui.models.connection import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, UsableBy
 from cc_tui.safe_text import visible
@@ -209,6 +208,8 @@ def _login(ctx: CommandContext) -> int:
     if conn.consent is None:
         _ask_consent(ctx.out, ctx.args.accept_privacy)
         ctx.call(ConnectionConsent(name=name), Connection)
+    from cc_tui.cli.sign_in_display import SignInDisplay
+
     display = SignInDisplay(ctx.out)
 
     def shown(message: Answer) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
-from cc_tui.store.history_repair import RepairReport, repair_history
+
+if TYPE_CHECKING:
+    from cc_tui.store.history_repair import RepairReport
 
 __all__ = ["register", "repair_sentences"]
 
@@ -30,6 +33,8 @@ def _repair(ctx: CommandContext) -> int:
     # Not ctx.services: opening the stores is what fails on a damaged history.
     paths = ctx.paths
     paths.ensure()
+    from cc_tui.store.history_repair import repair_history
+
     report = repair_history(paths.history_db)
     for sentence in repair_sentences(report):
         ctx.out.print(Text(sentence))
