@@ -16,6 +16,7 @@ import errno
 import json
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cc_tui.errors import AccessDeniedError, CcTuiError, ConfigError, StorageFullError, UsageError
-from cc_tui.paths import ensure_private_dir, open_private_fd
+from cc_tui.paths import PRIVATE_FILE_MODE, ensure_private_dir
 from cc_tui.store.audit import (
     GENESIS_HASH,
     GUARD_TRIGGERS,
@@ -673,8 +674,21 @@ def _create_private(path: Path) -> None:
     """
     ensure_private_dir(path.parent)
     for file in (path, *(path.with_name(path.name + suffix) for suffix in _SIDE_FILES)):
-        if file is path or file.exists():
-            os.close(open_private_fd(file, os.O_RDONLY))
+        if file is not path and not file.exists():
+            continue
+        try:
+            fd = os.open(
+                file, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE_MODE
+            )
+        except FileExistsError:
+            # Never open an existing database file here: closing a descriptor drops every POSIX
+            # lock this process holds on the file, SQLite's own included, and a process with
+            # several connections (the service) then reads a WAL another one is changing
+            # (SQLITE_IOERR_SHORT_READ). The mode is narrowed by name instead.
+            if stat.S_IMODE(file.stat().st_mode) != PRIVATE_FILE_MODE:
+                file.chmod(PRIVATE_FILE_MODE)
+        else:
+            os.close(fd)
 
 
 def _statements(script: str) -> list[str]:

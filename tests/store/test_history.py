@@ -50,3 +50,34 @@ def test_file_from_a_newer_version_is_refused_and_untouched(tmp_path: Path) -> N
         HistoryStore(path)
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+
+
+def test_opening_a_second_store_never_opens_the_database_file_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing a descriptor drops every POSIX lock the process holds on the file, SQLite's own
+    among them: the service keeps several connections, so a new one must not open the file
+    outside SQLite (it did, and another connection then read a short WAL)."""
+    import os
+
+    path = tmp_path / "history.sqlite3"
+    first = HistoryStore(path)
+    first.record_event("test.first", "subject", "alice")
+    opened: list[str] = []
+    real_open = os.open
+
+    def watching_open(file: object, flags: int, *args: object, **kwargs: object) -> int:
+        fd = real_open(file, flags, *args, **kwargs)  # type: ignore[arg-type]
+        opened.append(os.fspath(file))  # type: ignore[arg-type]  # a descriptor was made
+        return fd
+
+    monkeypatch.setattr(os, "open", watching_open)
+    second = HistoryStore(path)
+    monkeypatch.undo()
+    try:
+        assert not [name for name in opened if name.startswith(str(path))]
+        assert second.events(limit=5)[0].action == "test.first"
+        assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+    finally:
+        second.close()
+        first.close()
