@@ -13,7 +13,6 @@ checked on every chunk, so a cancelled run stops reading within one chunk.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -46,12 +45,6 @@ __all__ = ["CHUNK_ROWS", "Builder"]
 # 50,000 keep it near 320 MB, at the same speed (measured on CSV and Parquet, 1M rows).
 CHUNK_ROWS = 50_000
 _CHUNK_THREADS = 2  # chunks turned into contacts at once
-# Polars' streaming CSV reader buffers about 300 MB by default; 1 MiB chunks with two in
-# flight keep it near 60 MB at the same speed (measured on a 10M-row file). These are read at
-# query time, and a user's own setting wins.
-_POLARS_CSV_MEMORY = {"POLARS_CSV_CHUNK_SIZE": "1048576", "POLARS_CSV_CHUNK_PREFETCH_LIMIT": "2"}
-for _name, _value in _POLARS_CSV_MEMORY.items():
-    os.environ.setdefault(_name, _value)
 
 
 @dataclass(slots=True)
