@@ -82,3 +82,37 @@ async def test_the_palette_opens_it_and_r_runs_the_export_now(ui_home: UiHome) -
             if ui_home.services.history.query("SELECT 1 FROM runs WHERE export = 'daily'"):
                 break
         assert ui_home.services.history.query("SELECT 1 FROM runs WHERE export = 'daily'")
+
+
+async def test_the_schedule_shows_whether_the_last_run_was_verified(ui_home: UiHome) -> None:
+    from cc_tui.models.run import RunRecord, RunStatus
+    from cc_tui.models.verification import ListCheck, Verification, VerifyState
+    from cc_tui.store.run_history import RunHistory
+    from cc_tui.store.verifications import VerificationStore
+
+    _two_exports(ui_home)
+    at = datetime(2026, 11, 29, 6, 5, tzinfo=UTC)
+    run = RunRecord(run_id="r1", export="daily", connection="marketing",
+                    status=RunStatus.SUCCEEDED, dry_run=False, os_user="alice", started_at=at,
+                    finished_at=at, sent=10, confirmed=10)  # fmt: skip
+    RunHistory(ui_home.services.history).create(run, inputs={}, plan={})
+    lost = Verification(
+        VerifyState.UNVERIFIED,
+        at,
+        (ListCheck("l1", 50, 47),),
+        sample_checked=10,
+        sample_on_lists=7,
+        sample_missing=3,
+        expected_max=10,
+        requests=12,
+        problems=("list l1 lost 3 members",),
+    )
+    VerificationStore(ui_home.services.history).save("r1", lost)
+    app = ui_home.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("s")
+        await _settle(app, pilot)
+        text = screen_text(app)
+        assert "unverified" in text  # the check column of daily's row
+        assert "sample 7/10 on the lists" in text  # the detail line says what was found

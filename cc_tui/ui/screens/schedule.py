@@ -24,6 +24,7 @@ from cc_tui import units
 from cc_tui.errors import CcTuiError
 from cc_tui.models.config import Export, MissedPolicy
 from cc_tui.models.run import RunRecord, RunStatus
+from cc_tui.models.verification import VerifyState
 from cc_tui.schedules import describe_schedule, next_run
 from cc_tui.store.schedule_state import MissedRun, ScheduleState
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
@@ -32,6 +33,7 @@ from cc_tui.ui.messages import RunRequested
 from cc_tui.ui.outside_text import templated
 from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
 from cc_tui.units import NO_VALUE, local_time_text
+from cc_tui.verify_words import verify_sentence, verify_word
 
 __all__ = ["ON_REFRESH", "PAUSED", "RELOAD_EVERY", "ScheduleRow", "ScheduleScreen"]
 
@@ -43,6 +45,7 @@ _COLUMNS = (
     TableColumn("export"),
     TableColumn("next run"),
     TableColumn("last run"),
+    TableColumn("check", drop=3),
     TableColumn("missed"),
     TableColumn("runs", drop=2),
     TableColumn("ended", drop=1),
@@ -186,10 +189,16 @@ class ScheduleScreen(Screen[None]):
     def _cells(self, table: NamedTable, row: ScheduleRow) -> list[str | Text]:
         last = row.last_run
         outcome: str | Text = NO_VALUE
+        check: str | Text = NO_VALUE
         ended = NO_VALUE
         if last is not None:
             outcome = table.themed(last.status.value, _STATUS_VARIABLE[last.status])
             ended = local_time_text(last.finished_at or last.started_at)
+            if last.verification is not None:
+                verified = last.verification.state is VerifyState.VERIFIED
+                check = table.themed(
+                    verify_word(last.verification), "success" if verified else "warning"
+                )
         next_text: str | Text = row.next_text()
         if row.paused and row.scheduled:
             next_text = table.themed(PAUSED, "warning", bold=True)
@@ -197,6 +206,7 @@ class ScheduleScreen(Screen[None]):
             row.export.name,
             next_text,
             outcome,
+            check,
             row.missed_text(),
             row.export.runs_when(),
             ended,
@@ -228,6 +238,8 @@ class ScheduleScreen(Screen[None]):
             if last is not None
             else "never run"
         )
+        if last is not None and last.verification is not None:
+            last_text += f" · {verify_sentence(last.verification)}"
         self.query_one("#schedule-detail", Static).update(
             templated(
                 "[b]$name[/b]$paused · $words · $refresh\n"
