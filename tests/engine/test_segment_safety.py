@@ -225,8 +225,10 @@ def _bomb(path: Path, uncompressed: int) -> None:
             stream.write(block)
 
 
+# The peak is this process's own (VmHWM of its memory map): ru_maxrss would also count the
+# pytest worker it was forked from, which Linux carries across exec (hundreds of MB by then).
 _BOMB_SCRIPT = """
-import json, resource, sys
+import json, sys
 from pathlib import Path
 from cc_tui.engine.segments.inspection import inspect_path
 from cc_tui.engine.segments.reading import count_rows
@@ -237,7 +239,8 @@ try:
     message = None
 except InputError as exc:
     message = str(exc)
-peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+status = Path("/proc/self/status").read_text()
+peak_kb = int(next(l for l in status.splitlines() if l.startswith("VmHWM:")).split()[1])
 print(json.dumps({"message": message, "peak_mb": peak_kb / 1024}))
 """
 
