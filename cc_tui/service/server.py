@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import os
 import signal
@@ -28,11 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from cc_tui.engine.locks import PidLock
 from cc_tui.errors import EXIT_USAGE, AccessDeniedError, CcTuiError, QuotaSpillError, RunError
 from cc_tui.models.config import AppConfig, Role
 from cc_tui.models.connection import UsableBy
 from cc_tui.models.run import RunRecord
-from cc_tui.paths import AppPaths, open_private_fd
+from cc_tui.paths import AppPaths
 from cc_tui.service.calls import Caller, Handler, handler_for
 from cc_tui.service.identity import Peer, own_peer, peer_of
 from cc_tui.service.locate import ServiceFiles
@@ -114,7 +114,7 @@ class ServiceServer:
         self._writers: set[asyncio.StreamWriter] = set()
         self._handlers: set[asyncio.Task[Any]] = set()
         self._stop: asyncio.Event | None = None
-        self._lock_fd: int | None = None
+        self._lock = PidLock(self.files.lock)
         self._owner = own_peer()
         self.listening = threading.Event()
         """Set once the socket accepts clients (cleared again when the service stops)."""
@@ -159,24 +159,15 @@ class ServiceServer:
             _log.info("service stopped")
 
     def _take_lock(self) -> None:
-        fd = open_private_fd(self.files.lock, os.O_RDWR)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
-            os.close(fd)
+        holder = self._lock.try_acquire()
+        if holder is not None:
             raise ServiceAlreadyRunningError(
                 f"A cc-tui service already owns {self.paths.config_dir} (process {holder}); "
                 "see cc-tui service status."
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._lock_fd = fd
+            )
 
     def _release_lock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)  # closing drops the flock
-            self._lock_fd = None
+        self._lock.release()
 
     async def _run_scheduler(self, stop: asyncio.Event) -> None:
         from cc_tui.engine.refresh import RefreshWatcher

@@ -326,9 +326,10 @@ class ScheduleScreen(Screen[None]):
                 )
             elif row.scheduled:
                 yield PaletteCommand(
-                    f"schedule: Pause {name}", "The service starts it no more (p)",
+                    f"schedule: Pause {name}",
+                    "The service starts it no more (p)",
                     self.action_pause,
-                )  # fmt: skip
+                )
         yield PaletteCommand(
             "schedule: Back", "Back to the previous screen (escape)", self.action_back
         )
