@@ -5,13 +5,17 @@ secrets.toml and history, other users' files shared with the service. A client n
 (a segment) would otherwise make the service read it on their behalf (a confused deputy). So a
 local path from a client other than the service's own user or root is checked with the
 client's kernel identity: every folder on the way must be searchable, the file readable, by
-the client's uid and groups, as the permission bits say; and nothing inside the home is named.
+the client's uid and groups, as the permission bits and any POSIX access ACL say (an ACL can
+deny one user what the bits give everyone: ``setfacl -m u:bob:--- file``); and nothing inside
+the home is named.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
+import struct
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +25,15 @@ from cc_tui.service.identity import Peer
 __all__ = ["unreadable_reason"]
 
 _READ, _SEARCH = 4, 1  # the r and x bits of one rwx triplet
+
+# The kernel's POSIX ACL xattr (include/uapi/linux/posix_acl_xattr.h): a little-endian u32
+# version 2, then entries of (u16 tag, u16 perm, u32 id).
+_ACL_XATTR = "system.posix_acl_access"
+_ACL_VERSION = 2
+_ACL_HEADER = struct.Struct("<I")
+_ACL_ENTRY = struct.Struct("<HHI")
+_USER_OBJ, _USER, _GROUP_OBJ, _GROUP, _MASK, _OTHER = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
+_NO_ACL = (errno.ENODATA, errno.ENOTSUP, errno.EOPNOTSUPP)
 
 
 def unreadable_reason(peer: Peer, path: Path, private: Sequence[Path]) -> str | None:
@@ -56,11 +69,14 @@ def _groups(peer: Peer) -> set[int]:
 
 
 def _allowed(peer: Peer, groups: set[int], path: Path, wanted: int) -> bool:
-    """Whether the permission bits of ``path`` give ``wanted`` (r=4, x=1) to ``peer``."""
+    """Whether ``path``'s access ACL, else its permission bits, give ``wanted`` (r=4, x=1)."""
     try:
         info = path.stat()
     except FileNotFoundError:
         return True  # nothing there to protect; the reader says it is missing
+    entries = _access_acl(path)
+    if entries:
+        return _acl_allows(entries, info, peer, groups, wanted)
     mode = stat.S_IMODE(info.st_mode)
     if info.st_uid == peer.uid:
         bits = mode >> 6
@@ -69,3 +85,56 @@ def _allowed(peer: Peer, groups: set[int], path: Path, wanted: int) -> bool:
     else:
         bits = mode
     return bits & wanted == wanted
+
+
+def _access_acl(path: Path) -> list[tuple[int, int, int]]:
+    """The (tag, perm, id) entries of ``path``'s access ACL; empty when it has none.
+
+    An ACL the service cannot make sense of is not guessed at: it counts as denying (one
+    entry that gives nothing to anyone).
+    """
+    try:
+        raw = os.getxattr(path, _ACL_XATTR)
+    except OSError as error:
+        if error.errno in _NO_ACL:
+            return []
+        raise
+    body = raw[_ACL_HEADER.size :]
+    if (
+        len(raw) < _ACL_HEADER.size
+        or _ACL_HEADER.unpack_from(raw)[0] != _ACL_VERSION
+        or len(body) % _ACL_ENTRY.size
+    ):
+        return [(_OTHER, 0, 0)]
+    return list(_ACL_ENTRY.iter_unpack(body))
+
+
+def _acl_allows(
+    entries: list[tuple[int, int, int]],
+    info: os.stat_result,
+    peer: Peer,
+    groups: set[int],
+    wanted: int,
+) -> bool:
+    """The access check of acl(5): owner, named user, groups (any one that grants), other.
+
+    Named users and all groups are limited by the mask entry when there is one.
+    """
+    by_tag: dict[int, list[tuple[int, int]]] = {}
+    for tag, perm, ident in entries:
+        by_tag.setdefault(tag, []).append((perm, ident))
+    mask = by_tag[_MASK][0][0] if _MASK in by_tag else 0o7
+
+    def perms(tag: int) -> int:
+        return by_tag[tag][0][0] if tag in by_tag else 0
+
+    if info.st_uid == peer.uid:
+        return perms(_USER_OBJ) & wanted == wanted
+    named = [perm for perm, ident in by_tag.get(_USER, []) if ident == peer.uid]
+    if named:
+        return named[0] & mask & wanted == wanted
+    matching = [perms(_GROUP_OBJ)] if info.st_gid in groups and _GROUP_OBJ in by_tag else []
+    matching += [perm for perm, ident in by_tag.get(_GROUP, []) if ident in groups]
+    if matching:
+        return any(perm & mask & wanted == wanted for perm in matching)
+    return perms(_OTHER) & wanted == wanted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,3 +69,93 @@ def test_nothing_in_the_home_even_through_a_link(open_folder: Path) -> None:
 
 def test_remote_locations_are_not_local_files() -> None:
     assert unreadable_reason(PEER, Path("az://container/people.csv"), ()) is None
+
+
+# POSIX access ACLs, written as the kernel stores them (what `setfacl` does; it is not installed
+# here): the check must follow them as the kernel does, so a file the bits open but an ACL
+# closes is refused, and one the bits close but an ACL opens is allowed.
+_ACL_TAGS = {"u::": 0x01, "u:": 0x02, "g::": 0x04, "g:": 0x08, "m::": 0x10, "o::": 0x20}
+_UNDEFINED_ID = 0xFFFFFFFF
+
+
+def with_acl(path: Path, text: str) -> Path:
+    """Give ``path`` the access ACL ``text``, in setfacl's short form with numeric ids
+    (``u::rw-,u:54321:---,g::r--,m::r--,o::r--``)."""
+    entries = []
+    for item in text.split(","):
+        head, perm = item.rsplit(":", 1)
+        tag, _, ident = head.partition(":")
+        key = f"{tag}::" if not ident else f"{tag}:"
+        bits = sum(bit for bit, char in zip((4, 2, 1), perm, strict=True) if char != "-")
+        entries.append((_ACL_TAGS[key], bits, int(ident) if ident else _UNDEFINED_ID))
+    body = b"".join(struct.pack("<HHI", *entry) for entry in sorted(entries))  # kernel order
+    os.setxattr(path, "system.posix_acl_access", struct.pack("<I", 2) + body)
+    return path
+
+
+def kernel_lets_peer_open(path: Path) -> bool:
+    """Whether the kernel lets PEER's uid and gid open ``path`` (a forked child tries)."""
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child answers through its exit status only
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(OTHER_GID)
+            os.setuid(OTHER_UID)
+            with path.open("rb"):
+                code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+OTHERS_READ = 0o644
+OWNER_ONLY = 0o600
+ACL_CASES: dict[str, tuple[bool, int, str]] = {
+    # case: (the kernel lets the peer open it, the file's mode, its ACL)
+    "a named user denied what others get": (
+        False,
+        OTHERS_READ,
+        f"u::rw-,u:{OTHER_UID}:---,g::r--,m::r--,o::r--",
+    ),
+    "a named user let into a private file": (
+        True,
+        OWNER_ONLY,
+        f"u::rw-,u:{OTHER_UID}:r--,g::---,m::r--,o::---",
+    ),
+    "a named user let in but masked": (
+        False,
+        OWNER_ONLY,
+        f"u::rw-,u:{OTHER_UID}:r--,g::---,m::---,o::---",
+    ),
+    "a named group let in": (True, OWNER_ONLY, f"u::rw-,g::---,g:{OTHER_GID}:r--,m::r--,o::---"),
+    "a named group denied, others allowed": (
+        False,
+        OTHERS_READ,
+        f"u::rw-,g::r--,g:{OTHER_GID}:---,m::r--,o::r--",
+    ),
+    "someone else named, others allowed": (
+        True,
+        OTHERS_READ,
+        f"u::rw-,u:{OTHER_UID + 1}:---,g::r--,m::r--,o::r--",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ACL_CASES))
+def test_an_access_acl_is_followed_as_the_kernel_follows_it(open_folder: Path, case: str) -> None:
+    expected, mode, acl = ACL_CASES[case]
+    path = with_acl(made(open_folder / "a.csv", mode), acl)
+    assert kernel_lets_peer_open(path) is expected  # the kernel's verdict, the oracle
+    assert (unreadable_reason(PEER, path, ()) is None) is expected
+
+
+def test_a_folder_whose_acl_closes_it_to_the_peer_is_refused(open_folder: Path) -> None:
+    closed = open_folder / "closed"
+    closed.mkdir(mode=0o755)
+    with_acl(closed, f"u::rwx,u:{OTHER_UID}:---,g::r-x,m::r-x,o::r-x")
+    path = made(closed / "b.csv", 0o644)
+    reason = unreadable_reason(PEER, path, ())
+    assert reason is not None and "cannot reach" in reason
+    assert not kernel_lets_peer_open(path)
