@@ -22,7 +22,8 @@ from cc_tui.models.connection import (
     url_without_credentials,
 )
 from cc_tui.models.storage import STORAGE_AUTH_SECRETS, StorageAuth, StorageConnection
-from cc_tui.store.config import ConfigStore, validate_name, with_storage, without_storage
+from cc_tui.store.config import ConfigStore, with_storage, without_storage
+from cc_tui.store.config_reader import validate_name
 from cc_tui.store.history import HistoryStore
 from cc_tui.store.secrets import SecretsStore
 

@@ -52,7 +52,7 @@ from cc_tui.models.config import AppConfig
 from cc_tui.models.storage import StorageAuth, StorageConnection
 from cc_tui.paths import AppPaths
 from cc_tui.remote_paths import RemoteLocation, RemotePath, use_remote_backend
-from cc_tui.store.config import load_config
+from cc_tui.store.config_reader import load_config
 from cc_tui.store.secrets import SecretsStore
 
 if TYPE_CHECKING:
