@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cc_tui.engine.segments.remote_storage import connection_string_parts, list_container
+from cc_tui.engine.segments.remote_storage import list_container
+from cc_tui.engine.segments.storage_accounts import connection_string_parts
 from cc_tui.errors import AccessDeniedError, InputError, InsecureUrlError, UsageError
 from cc_tui.models.config import AppConfig, Role
 from cc_tui.models.connection import (
