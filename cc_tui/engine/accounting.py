@@ -15,22 +15,25 @@ from cc_tui.engine.email_check import Classification, RowClass
 from cc_tui.models.batch import BatchRecord, BatchState
 from cc_tui.models.run import RunRecord
 
-__all__ = ["checkpoint_counts", "checkpoint_figures", "classified_figures"]
+__all__ = ["checkpoint_counts", "checkpoint_figures", "classified_figures", "row_figures"]
 
 # Batch states whose contacts reached Constant Contact, and those that are final.
 _POSTED_STATES = frozenset({BatchState.POSTED, BatchState.CONFIRMED, BatchState.FAILED})
 _FINAL_STATES = frozenset({BatchState.CONFIRMED, BatchState.FAILED})
 
 
+def row_figures(classification: Classification) -> tuple[int, dict[str, int]]:
+    """Pass 1's figures: the contacts to send, and the rejected rows by reason (a
+    :class:`~cc_tui.models.reasons.RejectReason`)."""
+    counts = classification.counts()
+    rejected: dict[str, int] = {c.reason: n for c, n in counts.items() if c is not RowClass.SENT}
+    return counts[RowClass.SENT], rejected
+
+
 def classified_figures(run: RunRecord, classification: Classification) -> RunRecord:
     """``run`` with the row figures of pass 1: rows read, contacts to send, rejected rows."""
-    counts = classification.counts()
-    return replace(
-        run,
-        rows_read=classification.rows_read,
-        sent=counts[RowClass.SENT],
-        rejected={c.reason: n for c, n in counts.items() if c is not RowClass.SENT},
-    )
+    sent, rejected = row_figures(classification)
+    return replace(run, rows_read=classification.rows_read, sent=sent, rejected=rejected)
 
 
 def checkpoint_figures(run: RunRecord, batches: Iterable[BatchRecord]) -> RunRecord:

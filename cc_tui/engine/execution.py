@@ -23,10 +23,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from cc_tui.constant_contact.client import ConstantContactClient
-from cc_tui.engine.accounting import checkpoint_counts, checkpoint_figures, classified_figures
+from cc_tui.engine.accounting import (
+    checkpoint_counts,
+    checkpoint_figures,
+    classified_figures,
+    row_figures,
+)
 from cc_tui.engine.batching import Batch
 from cc_tui.engine.building import Builder
-from cc_tui.engine.email_check import Classification, RowClass, StopRequested, check_emails
+from cc_tui.engine.email_check import Classification, StopRequested, check_emails
 from cc_tui.engine.failures import run_outcome
 from cc_tui.engine.field_problems import FieldProblemsWriter
 from cc_tui.engine.head_start import head_start_batches
@@ -190,14 +195,13 @@ class RunExecution:
             self._head_start_and_check, queue, asyncio.get_running_loop()
         )
         self.classification = classification
-        counts = classification.counts()
-        to_send = counts[RowClass.SENT]
+        to_send, rejected = row_figures(classification)
         # How many batches there will be is known only once pass 2 has cut them all (the 4 MB
         # limit cuts some short): until then the faces say how many so far.
         self.tracker.update(
             rows_total=classification.rows_read,
             contacts_total=to_send,
-            rejected={c.reason: n for c, n in counts.items() if c is not RowClass.SENT},
+            rejected=rejected,
             phase=Phase.SENDING,
         )
         self.tracker.event(
