@@ -17,6 +17,7 @@ __all__ = [
     "local_time_text",
     "now",
     "size_text",
+    "utc_now_iso",
     "utc_time_text",
 ]
 
@@ -30,6 +31,11 @@ _SIZE_UNITS = ("B", "KB", "MB", "GB")
 def now() -> datetime:
     """The current time (snapshot tests pin it)."""
     return datetime.now(UTC)
+
+
+def utc_now_iso() -> str:
+    """The current UTC time as ISO-8601 text, the format every timestamp column uses."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def duration_text(seconds: float | None) -> str:

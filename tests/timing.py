@@ -4,7 +4,7 @@ with this machine's clock)."""
 
 from __future__ import annotations
 
-from cc_tui.engine.sending import SenderTiming
+from cc_tui.engine.run_options import SenderTiming
 
 __all__ = ["FAST"]
 

@@ -33,13 +33,10 @@ from cc_tui.models.connection import (
     url_is_secure_enough,
     url_without_credentials,
 )
-from cc_tui.store.config import (
-    ConfigStore,
-    validate_name,
-    with_connection,
-    without_connection,
-)
-from cc_tui.store.history import AuditOutcome, HistoryStore
+from cc_tui.store.audit import AuditOutcome
+from cc_tui.store.config import ConfigStore, with_connection, without_connection
+from cc_tui.store.config_reader import validate_name
+from cc_tui.store.history import HistoryStore
 from cc_tui.store.secrets import SecretsStore
 
 __all__ = [

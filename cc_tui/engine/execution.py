@@ -1,4 +1,7 @@
-"""One attempt at an export run: classify, prepare and send, then account for the result.
+"""One attempt at an export run: check e-mails, build and send, then account for the result.
+
+The stages are modules of their own (``email_check``, ``building``, ``sending`` with
+``confirming``); the figures of the account come from :mod:`cc_tui.engine.accounting`.
 
 :class:`RunExecution` is what :class:`~cc_tui.engine.runner.ExportRunner` starts once the run
 record exists, handing it all it needs (the history, the run's files, a client factory): it
@@ -15,14 +18,20 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from cc_tui.constant_contact.client import ConstantContactClient
+from cc_tui.engine.accounting import (
+    checkpoint_counts,
+    checkpoint_figures,
+    classified_figures,
+    row_figures,
+)
 from cc_tui.engine.batching import Batch
 from cc_tui.engine.building import Builder
-from cc_tui.engine.email_check import Classification, RowClass, StopRequested, check_emails
+from cc_tui.engine.email_check import Classification, StopRequested, check_emails
 from cc_tui.engine.failures import run_outcome
 from cc_tui.engine.field_problems import FieldProblemsWriter
 from cc_tui.engine.head_start import head_start_batches
@@ -44,14 +53,14 @@ from cc_tui.engine.run_files import (
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.sending import BatchSender
 from cc_tui.errors import CcTuiError, StorageFullError
-from cc_tui.models.batch import BatchRecord, BatchState
+from cc_tui.models.batch import BatchRecord
 from cc_tui.models.connection import Connection
 from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.paths import RunPaths
 from cc_tui.run_words import closing_sentence, resume_sentence
 from cc_tui.store.run_history import RunHistory
 
-__all__ = ["ClientFactory", "RunExecution", "checkpoint_counts", "checkpoint_figures"]
+__all__ = ["ClientFactory", "RunExecution"]
 
 # Opens the API client of a connection (the runner's, with its transport and tokens).
 ClientFactory = Callable[[Connection], ConstantContactClient]
@@ -62,9 +71,6 @@ _QUEUE_PUT_TIMEOUT = 0.2  # seconds between stop checks while the queue is full
 # Seconds between saves of a running run's figures to the history: `cc-tui history` in another
 # terminal shows them, and a killed attempt's active time is known to within this.
 _SAVE_INTERVAL = 1.0
-# Batch states whose contacts reached Constant Contact, and those that are final.
-_POSTED_STATES = frozenset({BatchState.POSTED, BatchState.CONFIRMED, BatchState.FAILED})
-_FINAL_STATES = frozenset({BatchState.CONFIRMED, BatchState.FAILED})
 
 
 class RunExecution:
@@ -168,7 +174,7 @@ class RunExecution:
             batches=max(run.batches, state.batches_cut),
         )
         if self.classification is not None:
-            run = _classified(run, self.classification)
+            run = classified_figures(run, self.classification)
         return run
 
     @contextlib.asynccontextmanager
@@ -189,14 +195,13 @@ class RunExecution:
             self._head_start_and_check, queue, asyncio.get_running_loop()
         )
         self.classification = classification
-        counts = classification.counts()
-        to_send = counts[RowClass.SENT]
+        to_send, rejected = row_figures(classification)
         # How many batches there will be is known only once pass 2 has cut them all (the 4 MB
         # limit cuts some short): until then the faces say how many so far.
         self.tracker.update(
             rows_total=classification.rows_read,
             contacts_total=to_send,
-            rejected={c.reason: n for c, n in counts.items() if c is not RowClass.SENT},
+            rejected=rejected,
             phase=Phase.SENDING,
         )
         self.tracker.event(
@@ -417,7 +422,7 @@ class RunExecution:
             run = replace(run, fields=self.field_problems.counts())
         classification = self.classification
         if classification is not None:
-            run = _classified(run, classification)
+            run = classified_figures(run, classification)
         if status is RunStatus.SUCCEEDED and run.failed:
             status = RunStatus.PARTIAL
         run = replace(run, status=status)
@@ -453,48 +458,6 @@ def _batch_range(batches: list[Batch]) -> str:
     if len(batches) == 1:
         return f"batch {batches[0].seq}"
     return f"batches {batches[0].seq}-{batches[-1].seq}"
-
-
-def _classified(run: RunRecord, classification: Classification) -> RunRecord:
-    """``run`` with the row figures of pass 1: rows read, contacts to send, rejected rows."""
-    counts = classification.counts()
-    return replace(
-        run,
-        rows_read=classification.rows_read,
-        sent=counts[RowClass.SENT],
-        rejected={c.reason: n for c, n in counts.items() if c is not RowClass.SENT},
-    )
-
-
-def checkpoint_figures(run: RunRecord, batches: Iterable[BatchRecord]) -> RunRecord:
-    """``run`` with its contact figures from its batch checkpoints: the one accounting of
-    sending (posted, confirmed, refused, unsubscribed)."""
-    posted = confirmed = failed = unsubscribed = 0
-    for batch in batches:
-        if batch.state in _POSTED_STATES:
-            posted += batch.contacts
-        if batch.state in _FINAL_STATES:
-            confirmed += batch.confirmed
-            failed += batch.failed
-            unsubscribed += batch.unsubscribed
-    return replace(
-        run, posted=posted, confirmed=confirmed, failed=failed, unsubscribed=unsubscribed
-    )
-
-
-def checkpoint_counts(batches: Iterable[BatchRecord]) -> dict[str, int]:
-    """The progress counters a resumed run starts from (see :func:`checkpoint_figures`)."""
-    batches = list(batches)
-    posted = [b for b in batches if b.state in _POSTED_STATES]
-    final = [b for b in batches if b.state in _FINAL_STATES]
-    return {
-        "contacts_posted": sum(b.contacts for b in posted),
-        "confirmed": sum(b.confirmed for b in final),
-        "failed": sum(b.failed for b in final),
-        "unsubscribed": sum(b.unsubscribed for b in final),
-        "batches_posted": len(posted),
-        "batches_done": len(final),
-    }
 
 
 def _start_thread(work: Callable[..., None], *args: object) -> concurrent.futures.Future[None]:

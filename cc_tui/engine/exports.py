@@ -42,13 +42,8 @@ from cc_tui.models.api_rules import is_attribute_field, is_uuid
 from cc_tui.models.config import AppConfig, Export, FieldMapping, Role, SegmentSource
 from cc_tui.next_steps import CLI_STEPS, NextSteps
 from cc_tui.schedules import schedule_problem
-from cc_tui.store.config import (
-    ConfigStore,
-    validate_name,
-    with_export,
-    with_segment,
-    without_export,
-)
+from cc_tui.store.config import ConfigStore, with_export, with_segment, without_export
+from cc_tui.store.config_reader import validate_name
 from cc_tui.store.history import HistoryStore
 
 __all__ = [

@@ -15,7 +15,7 @@ import httpx
 from cc_tui.engine.connections import ConnectionService
 from cc_tui.engine.exports import ExportService
 from cc_tui.engine.segments.copies import use_cache_dir
-from cc_tui.engine.segments.remote_storage import use_storage_home
+from cc_tui.engine.segments.storage_accounts import use_storage_home
 from cc_tui.engine.sources import SourceService
 from cc_tui.paths import AppPaths
 from cc_tui.store.config import ConfigStore

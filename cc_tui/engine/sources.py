@@ -43,23 +43,23 @@ from cc_tui.engine.segments.entries import (
     absolute_path,
     derive_segment_name,
     looks_like_path,
-    refuse_special_file,
     require_storable,
     unknown_segment_message,
 )
 from cc_tui.engine.segments.inspection import cdm_metadata, inspect_all
 from cc_tui.engine.segments.model import ORIGIN_CONFIG, Segment, SegmentDiscovery, path_identity
+from cc_tui.engine.segments.path_checks import examine
 from cc_tui.engine.segments.reading import ColumnInfo, preview, segment_columns
 from cc_tui.errors import CcTuiError, InputError, UsageError
 from cc_tui.models.config import AppConfig, SegmentSource
 from cc_tui.store.config import (
     ConfigStore,
-    validate_name,
     with_segment,
     with_segments_dir,
     without_segment,
     without_segments_dir,
 )
+from cc_tui.store.config_reader import validate_name
 from cc_tui.store.history import HistoryStore
 
 __all__ = [
@@ -353,7 +353,7 @@ class SourceService:
         cannot be read is listed too (checking it tells the problem).
         """
         path = absolute_path(path)
-        refuse_special_file(path)
+        examine(path)
         if cdm_metadata(path) is None:
             return ()  # before discovery: most paths are no CDM folder
         config = self._config.load()
@@ -386,7 +386,7 @@ class SourceService:
         if direct is not None:
             return direct
         try:
-            refuse_special_file(path)
+            examine(path)
             choices = self._entities(path, config, by_key)
         except InputError:
             return None
@@ -400,7 +400,7 @@ class SourceService:
         The path is examined with ``stat`` before anything opens it. Raises InputError with
         the problem and the fix when it cannot be read as given.
         """
-        refuse_special_file(source.path)
+        examine(source.path)
         require_storable(source.path)
         found = find_segments(AppConfig(segments={source.name: source}))
         if source.name in found.problems:
@@ -520,7 +520,7 @@ class SourceService:
 
     def _add_dir(self, folder: Path) -> SegmentOverview:
         folder = absolute_path(folder)
-        info = refuse_special_file(folder)
+        info = examine(folder)
         if not stat.S_ISDIR(info.st_mode):
             raise UsageError(
                 f"{folder} is a file, not a folder. Fix: add it as one segment "
@@ -597,7 +597,7 @@ class SourceService:
             path = absolute_path(ref)
             name = by_key.get(_key(path, None))
             if name is None:
-                refuse_special_file(path)
+                examine(path)
                 entities = self._entities(path, config, by_key)
                 if len(entities) > 1:
                     raise InputError(_several_entities_message(path, entities, known))

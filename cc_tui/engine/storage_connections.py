@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cc_tui.engine.segments.remote_storage import connection_string_parts, list_container
+from cc_tui.engine.segments.remote_storage import list_container
+from cc_tui.engine.segments.storage_accounts import connection_string_parts
 from cc_tui.errors import AccessDeniedError, InputError, InsecureUrlError, UsageError
 from cc_tui.models.config import AppConfig, Role
 from cc_tui.models.connection import (
@@ -22,7 +23,8 @@ from cc_tui.models.connection import (
     url_without_credentials,
 )
 from cc_tui.models.storage import STORAGE_AUTH_SECRETS, StorageAuth, StorageConnection
-from cc_tui.store.config import ConfigStore, validate_name, with_storage, without_storage
+from cc_tui.store.config import ConfigStore, with_storage, without_storage
+from cc_tui.store.config_reader import validate_name
 from cc_tui.store.history import HistoryStore
 from cc_tui.store.secrets import SecretsStore
 

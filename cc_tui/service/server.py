@@ -347,8 +347,7 @@ class ServiceServer:
         return make
 
     def _start(self, intent: RunStart, peer: Peer) -> ManagedRun:
-        from cc_tui.engine.run_options import RunOptions
-        from cc_tui.engine.sending import SenderTiming
+        from cc_tui.engine.run_options import RunOptions, SenderTiming
 
         options = RunOptions(dry_run=intent.dry_run, restart=intent.restart)
         if intent.activity_deadline is not None:

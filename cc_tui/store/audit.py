@@ -1,6 +1,6 @@
 """The audit log: who did what, allowed or refused, in a hash chain that shows any edit.
 
-Entries live in history.sqlite3's ``audit_events`` table (see :mod:`cc_tui.store.history`,
+Entries live in history.sqlite3's ``audit_events`` table (see :mod:`cc_tui.store.audit_log`,
 which appends them); this module holds what makes them tamper-evident:
 
 * **The chain.** Entry ``n`` (``seq``, from 1 with no gaps) stores ``prev_hash``, the hash of

@@ -1,11 +1,12 @@
 """history.sqlite3: runs, their batches, and the audit log (SQLite in WAL mode).
 
-Audit entries are appended here (:meth:`HistoryStore.record_event`, :meth:`~HistoryStore.audited`)
-in a hash chain whose rules live in :mod:`cc_tui.store.audit`.
-
-The schema is versioned with ``PRAGMA user_version``; :data:`MIGRATIONS` upgrades an older file
-step by step, each step in one transaction. Every state change is its own transaction, so a
-process killed at any moment leaves the last committed state for a resume to start from.
+:class:`HistoryStore` is the one connection to the file: its transactions, its storage faults
+told as cc-tui errors, and the audit log's entry points (:meth:`HistoryStore.record_event`,
+:meth:`~HistoryStore.audited`), whose rows :mod:`cc_tui.store.audit_log` writes in a hash chain
+whose rules live in :mod:`cc_tui.store.audit`. The tables and their versions are
+:mod:`cc_tui.store.history_schema`'s; an older file is brought up to date on opening, each step
+in one transaction. Every state change is its own transaction, so a process killed at any
+moment leaves the last committed state for a resume to start from.
 """
 
 from __future__ import annotations
@@ -13,14 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import json
 import os
 import sqlite3
 import stat
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,281 +27,36 @@ from cc_tui.errors import AccessDeniedError, CcTuiError, ConfigError, StorageFul
 from cc_tui.paths import PRIVATE_FILE_MODE, ensure_private_dir
 from cc_tui.store.audit import (
     GENESIS_HASH,
-    GUARD_TRIGGERS,
-    SYSTEM_USER,
     AuditEvent,
     AuditOutcome,
     AuditVerification,
     ChainedRow,
     HeadFileError,
-    canonical_detail,
-    entry_hash,
     head_path_for,
     read_head,
     verify_chain,
     write_head,
 )
+from cc_tui.store.audit_log import append_entry, entry_from_row
+from cc_tui.store.history_schema import (
+    AUDIT_CHAINED_VERSION,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    apply_step,
+)
 
 __all__ = [
     "HISTORY_REPAIR",
-    "MIGRATIONS",
-    "SCHEMA_VERSION",
-    "AuditEvent",
-    "AuditOutcome",
     "HistoryDamagedError",
     "HistoryStore",
     "storage_error",
-    "utc_now_iso",
 ]
 
 HISTORY_REPAIR = "cc-tui history repair"
 """The command that sets a damaged history aside and starts a fresh one."""
 
-_V1 = """
-CREATE TABLE runs (
-    run_id          TEXT PRIMARY KEY,
-    export          TEXT NOT NULL,
-    connection      TEXT,
-    status          TEXT NOT NULL,
-    dry_run         INTEGER NOT NULL DEFAULT 0,
-    os_user         TEXT NOT NULL DEFAULT '',
-    started_at      TEXT NOT NULL,
-    updated_at      TEXT NOT NULL,
-    finished_at     TEXT,
-    attempts        INTEGER NOT NULL DEFAULT 1,
-    inputs          TEXT NOT NULL DEFAULT '{}',
-    plan            TEXT NOT NULL DEFAULT '{}',
-    rows_read       INTEGER NOT NULL DEFAULT 0,
-    sent            INTEGER NOT NULL DEFAULT 0,
-    confirmed       INTEGER NOT NULL DEFAULT 0,
-    failed          INTEGER NOT NULL DEFAULT 0,
-    unsubscribed    INTEGER NOT NULL DEFAULT 0,
-    missing_email   INTEGER NOT NULL DEFAULT 0,
-    invalid_email   INTEGER NOT NULL DEFAULT 0,
-    duplicate_email INTEGER NOT NULL DEFAULT 0,
-    over_cap        INTEGER NOT NULL DEFAULT 0,
-    truncated       INTEGER NOT NULL DEFAULT 0,
-    batches         INTEGER NOT NULL DEFAULT 0,
-    requests        INTEGER NOT NULL DEFAULT 0,
-    retries         INTEGER NOT NULL DEFAULT 0,
-    throttled       INTEGER NOT NULL DEFAULT 0,
-    bytes_sent      INTEGER NOT NULL DEFAULT 0,
-    error           TEXT,
-    rejected_rows_file TEXT
-);
-CREATE INDEX runs_by_export ON runs (export, started_at);
-CREATE INDEX runs_by_start ON runs (started_at);
-
-CREATE TABLE batches (
-    run_id        TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
-    seq           INTEGER NOT NULL,
-    state         TEXT NOT NULL,
-    contacts      INTEGER NOT NULL,
-    bytes         INTEGER NOT NULL,
-    digest        TEXT NOT NULL,
-    attempts      INTEGER NOT NULL DEFAULT 0,
-    activity_id   TEXT,
-    activity_state TEXT,
-    confirmed     INTEGER NOT NULL DEFAULT 0,
-    failed        INTEGER NOT NULL DEFAULT 0,
-    unsubscribed  INTEGER NOT NULL DEFAULT 0,
-    errors        TEXT NOT NULL DEFAULT '[]',
-    posted_at     TEXT,
-    finished_at   TEXT,
-    PRIMARY KEY (run_id, seq)
-);
-
-CREATE TABLE audit_events (
-    id       INTEGER PRIMARY KEY AUTOINCREMENT,
-    at       TEXT NOT NULL,
-    os_user  TEXT NOT NULL,
-    action   TEXT NOT NULL,
-    subject  TEXT NOT NULL,
-    detail   TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX audit_by_subject ON audit_events (subject, at);
-"""
-
-# Exactly-once imports. A batch records when its import request went out (``sent_at``, written
-# before the request) and how many requests it took; ``batch_activities`` holds every import
-# activity a batch ever owned or disputed, keyed by activity id, so one activity is never
-# claimed by two batches (of any run, in any process). Activities answered to earlier versions
-# are entered as answered; batches those versions left ``pending`` may have been sent without an
-# answer, so they become ``uploading`` (in doubt) as of their run's start.
-_V2 = """
-ALTER TABLE batches ADD COLUMN sent_at TEXT;
-ALTER TABLE batches ADD COLUMN uploads INTEGER NOT NULL DEFAULT 0;
-CREATE TABLE batch_activities (
-    activity_id  TEXT PRIMARY KEY,
-    run_id       TEXT NOT NULL,
-    seq          INTEGER NOT NULL,
-    role         TEXT NOT NULL,
-    recorded_at  TEXT NOT NULL,
-    last_state   TEXT
-);
-CREATE INDEX batch_activities_by_batch ON batch_activities (run_id, seq);
-INSERT OR IGNORE INTO batch_activities (activity_id, run_id, seq, role, recorded_at, last_state)
-    SELECT activity_id, run_id, seq, 'answered',
-           COALESCE(posted_at, finished_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-           activity_state
-    FROM batches WHERE activity_id IS NOT NULL;
-UPDATE batches
-    SET state = 'uploading',
-        sent_at = (SELECT runs.started_at FROM runs WHERE runs.run_id = batches.run_id)
-    WHERE state = 'pending';
-CREATE INDEX batches_in_doubt ON batches (state, contacts)
-"""
-
-# Version 3: each run's optional fields changed or dropped, per field and reason, as JSON
-# ({"anniversary": {"dropped_invalid_date": 809}}).
-_V3 = """
-ALTER TABLE runs ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
-"""
-
-# Version 4: uploads given up on. A batch whose lost upload did not show among the recent
-# activities in time is sent again; its first import may still appear later (a slow list), and
-# must then never be claimed by another batch of the same size: each such upload's send time
-# is kept, so the activity it may have made stays in dispute.
-_V4 = """
-CREATE TABLE lost_uploads (
-    run_id       TEXT NOT NULL,
-    seq          INTEGER NOT NULL,
-    contacts     INTEGER NOT NULL,
-    sent_at      TEXT NOT NULL,
-    given_up_at  TEXT NOT NULL
-);
-CREATE INDEX lost_uploads_by_size ON lost_uploads (contacts, sent_at)
-"""
-
-# Version 5: a run that finished in the app while the person looked elsewhere stays marked
-# (home list, history) until its summary is shown. Runs before this version count as seen.
-_V5 = """
-ALTER TABLE runs ADD COLUMN unseen INTEGER NOT NULL DEFAULT 0
-"""
-
-# Version 6: figures every face can agree on. ``posted``: contacts whose batch reached Constant
-# Contact (so an interrupted run says what is awaiting confirmation and what was never sent);
-# ``batches_complete``: whether ``batches`` is the real cut or the count so far; ``active_s``
-# and ``attempt_started_at``: time at work, apart from the span across attempts. Runs that
-# finished before get what can be known: all their contacts were posted and every batch cut,
-# and a single attempt was active from start to finish; a resumed one's active time is unknown.
-_V6 = """
-ALTER TABLE runs ADD COLUMN posted INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE runs ADD COLUMN batches_complete INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE runs ADD COLUMN active_s REAL;
-ALTER TABLE runs ADD COLUMN attempt_started_at TEXT;
-UPDATE runs SET posted = sent, batches_complete = 1
-    WHERE dry_run = 0 AND status IN ('succeeded', 'partial');
-UPDATE runs SET batches_complete = 1 WHERE dry_run = 1 AND status = 'succeeded';
-UPDATE runs SET active_s = (julianday(finished_at) - julianday(started_at)) * 86400.0
-    WHERE attempts = 1 AND finished_at IS NOT NULL;
-UPDATE runs SET attempt_started_at = started_at WHERE attempts = 1
-"""
-
-
-def _v7_chain_audit(db: sqlite3.Connection) -> None:
-    """Version 7: the audit log becomes tamper-evident (see :mod:`cc_tui.store.audit`).
-
-    Migration note: ``id`` is the entry's ``seq``. Rows written before this version are kept
-    in their order, numbered 1..n without gaps (earlier versions never deleted entries, so
-    this changes nothing in practice), given the outcome ``allowed`` (only done actions were
-    recorded then) and chained from the genesis value. The chain vouches for them only from
-    now on: what was changed in the file before this migration cannot be told. An entry by
-    ``cc-tui`` (``audit.chain_started``) marks the point, with how many entries it chained.
-    The head file is written after this transaction commits (:class:`HistoryStore`).
-    """
-    db.execute("ALTER TABLE audit_events ADD COLUMN outcome TEXT NOT NULL DEFAULT 'allowed'")
-    db.execute("ALTER TABLE audit_events ADD COLUMN prev_hash TEXT NOT NULL DEFAULT ''")
-    db.execute("ALTER TABLE audit_events ADD COLUMN hash TEXT NOT NULL DEFAULT ''")
-    db.execute("CREATE INDEX audit_by_user ON audit_events (os_user, id)")
-    db.execute("CREATE INDEX audit_by_action ON audit_events (action, id)")
-    old = db.execute("SELECT id FROM audit_events ORDER BY id").fetchall()
-    for seq, (old_id,) in enumerate(old, start=1):
-        if old_id != seq:  # each new id is below every later old one: never a clash
-            db.execute("UPDATE audit_events SET id = ? WHERE id = ?", (seq, old_id))
-    prev = GENESIS_HASH
-    rows = db.execute(
-        "SELECT id, at, os_user, action, subject, outcome, detail FROM audit_events ORDER BY id"
-    ).fetchall()
-    for seq, at, os_user, action, subject, outcome, detail in rows:
-        digest = entry_hash(
-            prev,
-            seq=seq,
-            at=at,
-            os_user=os_user,
-            action=action,
-            subject=subject,
-            outcome=outcome,
-            detail=detail,
-        )
-        db.execute(
-            "UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?", (prev, digest, seq)
-        )
-        prev = digest
-    if rows:
-        _append(
-            db,
-            "audit.chain_started",
-            "audit log",
-            SYSTEM_USER,
-            outcome=AuditOutcome.ALLOWED,
-            detail={"chained_entries": len(rows)},
-        )
-    for trigger in GUARD_TRIGGERS:
-        db.execute(trigger)
-
-
-# Version 8: checking a run's lists (issue 12). ``lists_before``: each target list's membership
-# count when the run began ({list_id: count}); ``verify_sample``: e-mails a check may sample,
-# per batch ({seq: [email, ...]}: personal data, like rejected.csv, in a 0600 file);
-# ``verification``: the last check's result (JSON of ``Verification``), NULL until checked.
-_V8 = """
-ALTER TABLE runs ADD COLUMN lists_before TEXT;
-ALTER TABLE runs ADD COLUMN verify_sample TEXT;
-ALTER TABLE runs ADD COLUMN verification TEXT
-"""
-
-# Version 9: what the service's scheduler must remember across restarts. ``schedule_state``:
-# per export, whether its schedule is paused, when the scheduler last looked at it (times
-# after that, up to its next start, were missed), and the snapshot of its segments that
-# its last on-refresh run was started for (a snapshot starts one run, never two).
-# ``missed_runs``: schedule times the service was down for, and what it did about them.
-_V9 = """
-CREATE TABLE schedule_state (
-    export            TEXT PRIMARY KEY,
-    paused            INTEGER NOT NULL DEFAULT 0,
-    seen_at           TEXT,
-    snapshot          TEXT,
-    snapshot_run_at   TEXT
-);
-CREATE TABLE missed_runs (
-    id            INTEGER PRIMARY KEY,
-    export        TEXT NOT NULL,
-    schedule      TEXT NOT NULL,
-    first_missed  TEXT NOT NULL,
-    missed        INTEGER NOT NULL,
-    noticed_at    TEXT NOT NULL,
-    action        TEXT NOT NULL
-);
-CREATE INDEX missed_runs_by_export ON missed_runs (export, id)
-"""
-
-Migration = str | Callable[[sqlite3.Connection], None]
-# MIGRATIONS[n] upgrades a file at user_version n to n + 1. Append, never edit. A step is SQL
-# statements, or a function given the connection inside the step's transaction.
 _SIDE_FILES = ("-wal", "-shm")
 """SQLite's companions of a WAL database, private like it."""
-
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _v7_chain_audit, _V8, _V9)
-AUDIT_CHAINED_VERSION = MIGRATIONS.index(_v7_chain_audit) + 1
-"""The schema version from which the audit log is chained (found, so a merge that puts
-another step before it cannot leave this number behind)."""
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def utc_now_iso() -> str:
-    """The current UTC time as ISO-8601 text, the format every timestamp column uses."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class HistoryDamagedError(ConfigError):
@@ -409,12 +163,7 @@ class HistoryStore:
             )
         for target in range(version, SCHEMA_VERSION):
             with self.transaction() as db:
-                step = MIGRATIONS[target]
-                if isinstance(step, str):
-                    for statement in _statements(step):
-                        db.execute(statement)
-                else:
-                    step(db)
+                apply_step(db, MIGRATIONS[target])
                 db.execute(f"PRAGMA user_version = {target + 1}")
         if version < AUDIT_CHAINED_VERSION and not self.audit_head_path.exists():
             # A new or just-chained log starts its head file. An existing one is never
@@ -461,7 +210,7 @@ class HistoryStore:
     ) -> AuditEvent:
         """Append an entry to the audit log (never pass secrets in ``detail``)."""
         with self.transaction() as db:
-            event = _append(db, action, subject, os_user, outcome=outcome, detail=detail)
+            event = append_entry(db, action, subject, os_user, outcome=outcome, detail=detail)
         with self._storage_faults():
             write_head(self.audit_head_path, event.seq, event.hash)
         return event
@@ -553,7 +302,7 @@ class HistoryStore:
             f"SELECT * FROM audit_events {clause} ORDER BY id DESC LIMIT ?",
             (*params, -1 if limit is None else limit),
         )
-        return [_event(row) for row in rows]
+        return [entry_from_row(row) for row in rows]
 
     def verify_audit(self) -> AuditVerification:
         """Walk the audit chain and check it against the head file (see ``store.audit``).
@@ -582,82 +331,6 @@ class HistoryStore:
         seq, digest = (int(row[0]["id"]), str(row[0]["hash"])) if row else (0, GENESIS_HASH)
         with self._storage_faults():
             write_head(self.audit_head_path, seq, digest)
-
-
-def _append(
-    db: sqlite3.Connection,
-    action: str,
-    subject: str,
-    os_user: str,
-    *,
-    outcome: AuditOutcome,
-    detail: Mapping[str, Any] | None,
-) -> AuditEvent:
-    """Chain a new entry after the last one (inside the caller's write transaction)."""
-    last = db.execute("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1").fetchone()
-    seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS_HASH)
-    at = utc_now_iso()
-    os_user, action, subject = _storable(os_user), _storable(action), _storable(subject)
-    text = canonical_detail(detail)
-    digest = entry_hash(
-        prev,
-        seq=seq,
-        at=at,
-        os_user=os_user,
-        action=action,
-        subject=subject,
-        outcome=outcome.value,
-        detail=text,
-    )
-    db.execute(
-        "INSERT INTO audit_events "
-        "(id, at, os_user, action, subject, outcome, detail, prev_hash, hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (seq, at, os_user, action, subject, outcome.value, text, prev, digest),
-    )
-    return AuditEvent(
-        seq,
-        datetime.fromisoformat(at),
-        os_user,
-        action,
-        subject,
-        outcome,
-        json.loads(text),
-        prev,
-        digest,
-    )
-
-
-def _event(row: sqlite3.Row) -> AuditEvent:
-    try:
-        detail = json.loads(row["detail"])
-    except ValueError:
-        detail = {"unreadable_detail": row["detail"]}  # an edited row; verify names it
-    try:
-        outcome = AuditOutcome(row["outcome"])
-    except ValueError:
-        outcome = AuditOutcome.FAILED
-    try:
-        at = datetime.fromisoformat(row["at"])
-    except ValueError:
-        at = datetime.fromtimestamp(0, UTC)  # an edited row; verify names it
-    return AuditEvent(
-        seq=int(row["id"]),
-        at=at,
-        os_user=row["os_user"],
-        action=row["action"],
-        subject=row["subject"],
-        outcome=outcome,
-        detail=detail if isinstance(detail, dict) else {"detail": detail},
-        prev_hash=row["prev_hash"],
-        hash=row["hash"],
-    )
-
-
-def _storable(text: str) -> str:
-    """``text`` as SQLite can store it: a lone surrogate (a file name's byte that is not
-    UTF-8) is written as ``\\udcff``, so recording an action never fails on its name."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _interruption(exc: BaseException) -> str:
@@ -689,8 +362,3 @@ def _create_private(path: Path) -> None:
                 file.chmod(PRIVATE_FILE_MODE)
         else:
             os.close(fd)
-
-
-def _statements(script: str) -> list[str]:
-    # executescript() would COMMIT the open transaction; split so a migration stays atomic.
-    return [part.strip() for part in script.split(";") if part.strip()]

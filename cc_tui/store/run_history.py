@@ -19,8 +19,9 @@ from typing import Any
 from cc_tui.models.batch import BatchRecord, BatchState
 from cc_tui.models.reasons import REJECT_REASONS
 from cc_tui.models.run import RunRecord, RunStatus
-from cc_tui.store.history import HistoryStore, utc_now_iso
+from cc_tui.store.history import HistoryStore
 from cc_tui.store.verifications import verification_of
+from cc_tui.units import utc_now_iso
 
 __all__ = ["ActivityRole", "LostUpload", "RunHistory"]
 

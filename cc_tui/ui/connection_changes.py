@@ -17,7 +17,7 @@ from cc_tui.errors import (
     UsageError,
 )
 from cc_tui.models.connection import Connection, url_is_secure_enough
-from cc_tui.store.config import validate_name
+from cc_tui.store.config_reader import validate_name
 from cc_tui.ui.widgets.connection_fields import ConnectionValues
 from cc_tui.units import local_time_text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cc_tui.cli.entry import build_parser
-from cc_tui.engine.sending import DEFAULT_ACTIVITY_DEADLINE
+from cc_tui.engine.run_options import DEFAULT_ACTIVITY_DEADLINE
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from cc_tui.engine.run_options import RunOptions
+from cc_tui.engine.run_options import RunOptions, SenderTiming
 from cc_tui.engine.runner import ExportRunner
-from cc_tui.engine.sending import SenderTiming
 from cc_tui.engine.services import Services
 from cc_tui.paths import AppPaths
 

@@ -22,7 +22,8 @@ from cc_tui.constant_contact.limiter import RateLimiter
 from cc_tui.engine.batching import REF_EMAIL, Batch
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
-from cc_tui.engine.sending import BatchSender, SenderTiming
+from cc_tui.engine.run_options import SenderTiming
+from cc_tui.engine.sending import BatchSender
 from cc_tui.models.batch import BatchRecord
 from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.store.history import HistoryStore
@@ -272,3 +273,11 @@ def make_rig(tmp_path: Path, account_factory: Callable[[FakeClock], FakeAccount]
         tmp_path / "rejected.csv",
         run_id,
     )
+
+
+def rig_with(tmp_path: Path, **account: object) -> SenderRig:
+    return make_rig(tmp_path, lambda clock: FakeAccount(clock, **account))  # type: ignore[arg-type]
+
+
+def refused_rows(rig: SenderRig) -> pl.DataFrame:
+    return pl.read_csv(rig.rejected_path, infer_schema=False)

@@ -19,9 +19,8 @@ import polars as pl
 import pytest
 
 from cc_tui.engine.poll_budget import PollBudget
-from cc_tui.engine.run_options import RunOptions
+from cc_tui.engine.run_options import RunOptions, SenderTiming
 from cc_tui.engine.runner import ExportRunner
-from cc_tui.engine.sending import SenderTiming
 from cc_tui.models.batch import BatchState
 from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory

@@ -14,7 +14,7 @@ from cc_tui.engine.runner import ExportRunner
 from cc_tui.engine.segments.copies import default_cache_dir, fingerprint
 from cc_tui.engine.segments.entries import make_source
 from cc_tui.engine.segments.reading import count_rows, prepare_segment, preview
-from cc_tui.engine.segments.remote_storage import StorageAccessError, StorageUnavailableError
+from cc_tui.engine.segments.storage_accounts import StorageAccessError, StorageUnavailableError
 from cc_tui.engine.storage_connections import StorageService
 from cc_tui.errors import EXIT_RESUMABLE, EXIT_USAGE, InputError, ResumeRefusedError
 from cc_tui.models.run import RunRecord, RunStatus

@@ -70,7 +70,10 @@ def test_fifo_among_segments_neither_hangs_nor_hides_the_others(tmp_path: Path) 
     found, counts = _finishes(listing, fifo)
 
     assert counts == {"people": 1}
-    assert "is a FIFO (named pipe), not a file; cc-tui does not open it" in found.problems["piped"]
+    assert (
+        "is a FIFO (named pipe), not a file or folder: cc-tui reads segments only"
+        in found.problems["piped"]
+    )
     assert "FIFO" in found.problems["other"]
 
 
@@ -139,7 +142,7 @@ def test_configured_segment_whose_file_is_gone_is_missing(tmp_path: Path) -> Non
     found = find_segments(config)
 
     assert found.segments == {}
-    assert "does not exist (missing)" in found.problems["gone"]
+    assert "gone.csv does not exist" in found.problems["gone"]
 
 
 def test_unknown_files_are_reported_with_the_reason(tmp_path: Path) -> None:

@@ -18,7 +18,8 @@ from cc_tui.store.audit import (
     entry_hash,
     read_head,
 )
-from cc_tui.store.history import AUDIT_CHAINED_VERSION, MIGRATIONS, SCHEMA_VERSION, HistoryStore
+from cc_tui.store.history import HistoryStore
+from cc_tui.store.history_schema import AUDIT_CHAINED_VERSION, MIGRATIONS, SCHEMA_VERSION
 from tests.hostile import HOSTILE
 
 APPENDS = 120
@@ -160,9 +161,9 @@ def test_a_head_file_one_entry_behind_is_a_note_not_tampering(store: HistoryStor
     head = read_head(store.audit_head_path)
     assert head is not None
     with store.transaction() as db:  # as if the process died between commit and head write
-        from cc_tui.store.history import _append
+        from cc_tui.store.audit_log import append_entry
 
-        _append(db, "run.start", "x", "alice", outcome=AuditOutcome.ALLOWED, detail={})
+        append_entry(db, "run.start", "x", "alice", outcome=AuditOutcome.ALLOWED, detail={})
     assert read_head(store.audit_head_path) == head
     result = store.verify_audit()
     assert result.intact and result.entries == APPENDS + 1

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from cc_tui.models.batch import BatchRecord, BatchState
 from cc_tui.models.run import RunRecord, RunStatus
-from cc_tui.store.history import MIGRATIONS, SCHEMA_VERSION, HistoryStore
+from cc_tui.store.history import HistoryStore
+from cc_tui.store.history_schema import MIGRATIONS, SCHEMA_VERSION
 from cc_tui.store.run_history import RunHistory
 
 STARTED = datetime(2026, 11, 29, 6, 0, tzinfo=UTC)

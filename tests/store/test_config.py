@@ -9,7 +9,8 @@ import pytest
 from cc_tui.errors import ConfigError
 from cc_tui.models.config import Export, FieldMapping, MissedPolicy
 from cc_tui.models.connection import Connection, Consent, UsableBy
-from cc_tui.store.config import ConfigStore, load_config, with_connection, with_export
+from cc_tui.store.config import ConfigStore, with_connection, with_export
+from cc_tui.store.config_reader import load_config
 
 LIST_ID = "04fe9a97-a579-43c5-bb1a-58ed29bf0a6a"
 

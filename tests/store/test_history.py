@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from cc_tui.errors import ConfigError
-from cc_tui.store.history import SCHEMA_VERSION, HistoryStore
+from cc_tui.store.history import HistoryStore
+from cc_tui.store.history_schema import SCHEMA_VERSION
 
 
 def test_new_file_is_wal_with_current_schema(tmp_path: Path) -> None:

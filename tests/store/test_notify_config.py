@@ -10,7 +10,8 @@ import pytest
 
 from cc_tui.errors import ConfigError
 from cc_tui.models.notify import NotifySettings, NotifyWhen
-from cc_tui.store.config import ConfigStore, load_config
+from cc_tui.store.config import ConfigStore
+from cc_tui.store.config_reader import load_config
 from tests.store.test_config import GOOD
 
 NOTIFY = """

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from cc_tui.models.reasons import REJECT_REASONS
 from cc_tui.models.run import RunRecord, RunStatus
-from cc_tui.store.history import MIGRATIONS, HistoryStore
+from cc_tui.store.history import HistoryStore
+from cc_tui.store.history_schema import MIGRATIONS
 from cc_tui.store.run_history import RunHistory
 
 FIELDS = {

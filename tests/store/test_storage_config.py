@@ -14,7 +14,8 @@ from cc_tui.models.config import AppConfig, SegmentSource
 from cc_tui.models.connection import TokenSet
 from cc_tui.models.storage import StorageAuth, StorageConnection
 from cc_tui.remote_paths import RemotePath, is_remote_location, remote_path
-from cc_tui.store.config import ConfigStore, load_config, with_segment, with_storage
+from cc_tui.store.config import ConfigStore, with_segment, with_storage
+from cc_tui.store.config_reader import load_config
 from cc_tui.store.secrets import SecretsStore
 
 CI_URL = "https://contosoci.dfs.core.windows.net/customerinsights/exports/ci-daily/model.json"

@@ -316,7 +316,7 @@ def test_audit(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from cc_tui.ui.screens.audit import AuditScreen
 
     # Entries are stamped (and hashed) at a pinned time, so the screen is the same every run.
-    monkeypatch.setattr("cc_tui.store.history.utc_now_iso", NOW.isoformat)
+    monkeypatch.setattr("cc_tui.store.audit_log.utc_now_iso", NOW.isoformat)
     services = _services()
     services.history.record_event(
         "connection.add", "c3", "bob", {"reason": "Only administrators may add connections"},

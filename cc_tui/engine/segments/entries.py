@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import codecs
 import os
-import stat
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from cc_tui.engine.segments.cdm_documents import MANIFEST_SUFFIX, MODEL_JSON
@@ -19,7 +18,7 @@ from cc_tui.engine.segments.formats import NAME_MAX, classify_name, segment_name
 from cc_tui.errors import CcTuiError, InputError, UsageError
 from cc_tui.models.config import SEGMENT_FORMATS, SegmentSource
 from cc_tui.remote_paths import is_remote_location, remote_path
-from cc_tui.store.config import validate_name
+from cc_tui.store.config_reader import validate_name
 
 __all__ = [
     "absolute_path",
@@ -27,19 +26,12 @@ __all__ = [
     "looks_like_name",
     "looks_like_path",
     "make_source",
-    "refuse_special_file",
     "require_storable",
     "unknown_segment_message",
 ]
 
 _FOLDER_SUFFIXES = (".parquet", ".delta")
 _TAB_SPELLINGS = {"tab": "\t", "\\t": "\t"}
-_SPECIAL_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
-    (stat.S_ISFIFO, "FIFO (named pipe)"),
-    (stat.S_ISSOCK, "socket"),
-    (stat.S_ISCHR, "character device"),
-    (stat.S_ISBLK, "block device"),
-)
 
 
 def absolute_path(text: str | Path) -> Path:
@@ -71,30 +63,6 @@ def looks_like_name(name: str) -> bool:
     except CcTuiError:
         return False
     return True
-
-
-def refuse_special_file(path: Path) -> os.stat_result:
-    """``stat`` ``path`` (never open it); InputError unless it is a regular file or a folder."""
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        if os.path.lexists(path):
-            raise InputError(
-                f"{path} is a symbolic link to something that does not exist"
-            ) from None
-        raise InputError(f"{path} does not exist") from None
-    except OSError as exc:
-        raise InputError(f"{path} cannot be examined ({exc.strerror})") from exc
-    for test, kind in _SPECIAL_KINDS:
-        if test(info.st_mode):
-            raise InputError(
-                f"{path} is a {kind}, not a file or folder: cc-tui reads segments only from "
-                f"regular files and folders (opening a {kind} could wait forever). Fix: copy "
-                "the data to a file and give that file's path"
-            )
-    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
-        raise InputError(f"{path} is neither a regular file nor a folder")
-    return info
 
 
 def require_storable(path: Path) -> None:

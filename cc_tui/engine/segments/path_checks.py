@@ -1,12 +1,13 @@
 """Looking at segment paths without being fooled by them: special files, links, patterns.
 
 A FIFO, socket or device is never opened (opening a FIFO blocks until someone writes to it, so
-one in a segments folder would hang every command that lists segments): :func:`kind_of` decides
-from ``os.stat`` alone, and :func:`open_regular` opens with ``O_NONBLOCK`` and checks the open
-file before reading, so a file swapped for a FIFO in between cannot block either.
-:func:`walk_files` lists the files under a folder once each, however symbolic links loop.
-Polars treats a path string as a glob pattern; :func:`polars_path` gives a path that it reads
-literally.
+one in a segments folder would hang every command that lists segments): :func:`examine` and
+:func:`kind_of` decide from ``os.stat`` alone (the one place that says what kind of path a
+segment is, and refuses special files), and :func:`open_regular` opens with ``O_NONBLOCK``
+and checks the open file before reading, so a file swapped for a FIFO in between cannot block
+either. :func:`walk_files` lists the files under a folder once each, however symbolic links
+loop. Polars treats a path string as a glob pattern; :func:`polars_path` gives a path that it
+reads literally.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "HIDDEN_PREFIXES",
     "FolderWalk",
     "PathKind",
+    "examine",
     "kind_of",
     "open_regular",
     "polars_path",
@@ -58,32 +60,39 @@ class PathKind(StrEnum):
     FOLDER = "folder"
 
 
-def kind_of(path: Path) -> PathKind:
-    """File or folder (symbolic links followed), from ``os.stat`` only: nothing is opened.
+def examine(path: Path) -> os.stat_result:
+    """The ``stat`` of a regular file or folder (symbolic links followed); nothing is opened.
 
     Raises InputError for anything else (a FIFO, socket or device; a dangling link; a link
-    loop; a path that does not exist or cannot be looked at), saying what it is.
+    loop; a path that does not exist or cannot be looked at), saying what it is and the fix.
     """
     try:
         info = path.stat()
     except OSError as exc:
-        raise InputError(f"{path}: {_stat_problem(path, exc)}") from exc
-    if stat.S_ISREG(info.st_mode):
-        return PathKind.FILE
-    if stat.S_ISDIR(info.st_mode):
-        return PathKind.FOLDER
-    what = _SPECIAL.get(stat.S_IFMT(info.st_mode), "not a regular file")
+        raise InputError(f"{path} {_stat_problem(path, exc)}") from exc
+    if stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode):
+        return info
+    what = _SPECIAL.get(stat.S_IFMT(info.st_mode))
+    if what is None:
+        raise InputError(f"{path} is neither a regular file nor a folder")
     raise InputError(
-        f"{path}: is {what}, not a file; cc-tui does not open it. Fix: export the segment to "
-        "a regular file"
+        f"{path} is {what}, not a file or folder: cc-tui reads segments only from regular "
+        f"files and folders (opening {what} could wait forever). Fix: copy the data to a "
+        "regular file and give that file's path"
     )
 
 
+def kind_of(path: Path) -> PathKind:
+    """File or folder, from ``os.stat`` only (see :func:`examine`): nothing is opened."""
+    return PathKind.FILE if stat.S_ISREG(examine(path).st_mode) else PathKind.FOLDER
+
+
 def require_file(path: Path) -> os.stat_result:
-    """The stat of a regular file; InputError for anything else (see :func:`kind_of`)."""
-    if kind_of(path) is not PathKind.FILE:
+    """The stat of a regular file; InputError for anything else (see :func:`examine`)."""
+    info = examine(path)
+    if not stat.S_ISREG(info.st_mode):
         raise InputError(f"{path}: is a folder, not a file")
-    return path.stat()
+    return info
 
 
 def _stat_problem(path: Path, exc: OSError) -> str:
@@ -92,7 +101,7 @@ def _stat_problem(path: Path, exc: OSError) -> str:
     if exc.errno == errno.ENOENT:
         if path.is_symlink():
             return "is a symbolic link to something that does not exist"
-        return "does not exist (missing). Fix: check the path, or remove the segment"
+        return "does not exist. Fix: check the path"
     reason = exc.strerror or str(exc)
     return f"cannot be looked at ({reason})"
 

@@ -1,24 +1,19 @@
-"""Reading remote segments: the storage accounts behind :class:`~cc_tui.remote_paths.RemotePath`.
+"""Reading remote segments: the file-system calls of :class:`~cc_tui.remote_paths.RemotePath`.
 
 :class:`StorageBackend` is what a remote path's ``stat``, ``iterdir`` and ``open`` call
-(installed at import): it finds the storage connection of the path's account in the home's
-config.toml and secrets.toml (re-read when they change), and talks to the account with
+(installed at import): it reaches the path's account through the storage connection
+:mod:`cc_tui.engine.segments.storage_accounts` finds for it, and talks to the account with
 ``obstore`` (object_store, the Rust crate Polars reads cloud data with): a HEAD for a blob's
 size, time and ETag, a delimited listing for a folder, ranged GETs as a reader reads. The rows
 themselves are read by Polars' own cloud readers: :func:`polars_sources` gives them the
 ``az://`` URLs and the ``storage_options`` of the account.
 
-Which credentials: an ``az://`` location uses the home's only storage connection; an
-``abfss://`` or ``https://`` location names its account and uses the connection of that
-account, or Azure's standard chain (environment, workload or managed identity) when there is
-none. The endpoint override of a connection (a sovereign cloud, or Azurite) applies to it.
-
 Faults: object_store retries 5xx (throttling 503 included), timeouts and dropped connections
-with backoff (:data:`RETRY`); what is left is turned into a :class:`StorageAccessError`
-(exit 2: credentials, permissions, a bad request: a retry cannot fix it) or a
-:class:`StorageUnavailableError` (exit 3: the account could not be reached; a run it stops
-stays resumable), each naming the account, container and path, never a traceback and never a
-secret. A missing blob is a ``FileNotFoundError`` like a missing local file.
+with backoff (``storage_accounts.RETRY``); what is left is turned into a
+:class:`StorageAccessError` (exit 2: credentials, permissions, a bad request: a retry cannot
+fix it) or a :class:`StorageUnavailableError` (exit 3: the account could not be reached; a run
+it stops stays resumable), each naming the account, container and path, never a traceback and
+never a secret. A missing blob is a ``FileNotFoundError`` like a missing local file.
 """
 
 from __future__ import annotations
@@ -33,10 +28,9 @@ import stat
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 import obstore
 from obstore.exceptions import (
@@ -47,48 +41,29 @@ from obstore.exceptions import (
 )
 from obstore.store import AzureStore
 
-from cc_tui.errors import EXIT_RESUMABLE, CcTuiError, InputError
-from cc_tui.models.config import AppConfig
-from cc_tui.models.storage import StorageAuth, StorageConnection
-from cc_tui.paths import AppPaths
-from cc_tui.remote_paths import RemoteLocation, RemotePath, use_remote_backend
-from cc_tui.store.config import load_config
-from cc_tui.store.secrets import SecretsStore
-
-if TYPE_CHECKING:
-    from obstore.store import AzureConfig, ClientConfig, RetryConfig
+from cc_tui.engine.segments.storage_accounts import (
+    StorageAccessError,
+    StorageUnavailableError,
+    account_access,
+    account_settings,
+    container_store,
+    describe_location,
+    store_for,
+)
+from cc_tui.errors import CcTuiError, InputError
+from cc_tui.models.storage import StorageConnection
+from cc_tui.remote_paths import RemotePath, use_remote_backend
 
 __all__ = [
-    "RETRY",
     "BlobInfo",
-    "StorageAccessError",
     "StorageBackend",
-    "StorageUnavailableError",
     "blob_info",
-    "connection_string_parts",
     "is_remote",
     "list_container",
     "polars_sources",
     "remote_read_errors",
-    "store_for",
-    "use_storage_home",
 ]
 
-# object_store retries 5xx answers (throttling 503 among them), timeouts and dropped
-# connections with exponential backoff and jitter; a read request is retried whole. Bounded so
-# that a storage account that is down stops a run in well under a minute, resumable.
-RETRY: RetryConfig = {
-    "max_retries": 4,
-    "retry_timeout": timedelta(seconds=30),
-    "backoff": {
-        "init_backoff": timedelta(milliseconds=200),
-        "max_backoff": timedelta(seconds=5),
-        "base": 2,
-    },
-}
-_CONNECT_TIMEOUT = timedelta(seconds=10)
-# One request (a HEAD, a listing page, a ranged GET of at most _READ_BLOCK bytes).
-_REQUEST_TIMEOUT = timedelta(seconds=60)
 # Readers fetch ranges that start small (a check that a blob is readable, the start of a file
 # for its format: one small request) and double up to _READ_BLOCK while a stream goes on.
 _FIRST_BLOCK = 64 * 1024
@@ -108,24 +83,6 @@ _UNREACHABLE = re.compile(
 )
 _DENIED = re.compile(r"\b40[13]\b|authoriz|authenticat|forbidden|signature", re.IGNORECASE)
 _QUERY = re.compile(r"\?[^\s\"'<>]*")
-# Connection string keys (Azure's documented names) and the object_store settings they give.
-_CONNECTION_STRING_KEYS = {
-    "accountname": "account_name",
-    "accountkey": "account_key",
-    "sharedaccesssignature": "sas_key",
-    "blobendpoint": "endpoint",
-}
-
-
-class StorageAccessError(InputError):
-    """The storage account refused cc-tui (credentials, permissions) or the request: exit 2."""
-
-
-class StorageUnavailableError(CcTuiError):
-    """The storage account could not be reached, even after retries: exit 3, resumable."""
-
-    exit_code = EXIT_RESUMABLE
-    retry_can_fix = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,177 +94,6 @@ class BlobInfo:
     mtime_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Access:
-    """How to reach one account: the connection used (None: Azure's standard chain)."""
-
-    account: str
-    connection: StorageConnection | None
-    secret: str | None = field(repr=False)
-
-    @property
-    def label(self) -> str:
-        if self.connection is None:
-            return f"storage account '{self.account}' (Azure environment credentials)"
-        return f"storage account '{self.account}' (storage connection '{self.connection.name}')"
-
-
-class _Home:
-    """The home whose config.toml and secrets.toml say how to reach accounts."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.paths: AppPaths | None = None
-        self.key: tuple[int, int, int, int] | None = None
-        self.config = AppConfig()
-        self.secrets: dict[str, str] = {}
-
-    def load(self) -> tuple[AppConfig, dict[str, str]]:
-        with self.lock:
-            paths = self.paths or AppPaths.resolve()
-            key = (*_version(paths.config_file), *_version(paths.secrets_file))
-            if key != self.key:
-                self.config = load_config(paths.config_file)
-                store = SecretsStore(paths.secrets_file)
-                self.secrets = {
-                    name: secret
-                    for name in self.config.storage
-                    if (secret := store.storage_secret(name)) is not None
-                }
-                self.key = key
-            return self.config, self.secrets
-
-
-def _version(path: Path) -> tuple[int, int]:
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return (0, 0)
-    return (info.st_mtime_ns, info.st_size)
-
-
-_HOME = _Home()
-
-
-def use_storage_home(paths: AppPaths | None) -> None:
-    """Read storage connections from this home (None: the one ``CC_TUI_HOME`` names)."""
-    with _HOME.lock:
-        _HOME.paths = paths
-        _HOME.key = None
-
-
-def connection_string_parts(text: str) -> dict[str, str]:
-    """The object_store settings an Azure connection string gives (account, key, SAS, endpoint).
-
-    Raises InputError (without echoing the string: it holds the key) when it has no account.
-    """
-    found: dict[str, str] = {}
-    for item in text.strip().split(";"):
-        name, sep, value = item.partition("=")
-        setting = _CONNECTION_STRING_KEYS.get(name.strip().lower())
-        if sep and setting is not None and value.strip():
-            found[setting] = value.strip()
-    if "account_name" not in found:
-        raise InputError(
-            "the connection string has no AccountName=... part. Fix: copy the whole connection "
-            "string from the storage account's Access keys page"
-        )
-    return found
-
-
-def _access(location: RemoteLocation, path: RemotePath) -> _Access:
-    config, secrets = _HOME.load()
-    if location.account is None:
-        if len(config.storage) == 1:
-            connection = next(iter(config.storage.values()))
-            return _Access(connection.account, connection, secrets.get(connection.name))
-        if not config.storage:
-            raise StorageAccessError(
-                f"{path}: an az:// location needs a storage connection for its account. Fix: "
-                "cc-tui storage add NAME --account ACCOUNT (or write the location as "
-                "abfss://<container>@<account>.dfs.core.windows.net/<path>)"
-            )
-        raise StorageAccessError(
-            f"{path}: an az:// location does not say which storage account it is in, and "
-            f"there are several storage connections ({', '.join(sorted(config.storage))}). "
-            "Fix: write it as abfss://<container>@<account>.dfs.core.windows.net/<path>"
-        )
-    for name in sorted(config.storage):
-        connection = config.storage[name]
-        if connection.account == location.account:
-            return _Access(connection.account, connection, secrets.get(name))
-    return _Access(location.account, None, None)
-
-
-def _settings(access: _Access) -> dict[str, str]:
-    """object_store's settings for the account (secrets included: never log this)."""
-    settings: dict[str, str] = {"account_name": access.account}
-    connection = access.connection
-    secret = access.secret
-    if connection is not None:
-        if connection.auth is StorageAuth.ACCOUNT_KEY and secret:
-            settings["account_key"] = secret
-        elif connection.auth is StorageAuth.SAS_TOKEN and secret:
-            settings["sas_key"] = secret.lstrip("?")
-        elif connection.auth is StorageAuth.CONNECTION_STRING and secret:
-            settings.update(connection_string_parts(secret))
-            settings["account_name"] = access.account
-        if connection.endpoint:
-            settings["endpoint"] = connection.endpoint
-    return settings
-
-
-def _client_options(settings: Mapping[str, str]) -> ClientConfig:
-    options: ClientConfig = {
-        "connect_timeout": _CONNECT_TIMEOUT,
-        "timeout": _REQUEST_TIMEOUT,
-    }
-    # The endpoint was checked when it was stored: plain http only to a loopback host.
-    if settings.get("endpoint", "").startswith("http://"):
-        options["allow_http"] = True
-    return options
-
-
-class _Stores:
-    """object_store clients by account settings and container (each built once)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.stores: dict[tuple[str, str], AzureStore] = {}
-
-
-_STORES = _Stores()
-
-
-def store_for(path: RemotePath) -> tuple[AzureStore, str]:
-    """The client of the path's container, and the key of the path in it."""
-    location = path.location
-    access = _access(location, path)
-    settings = _settings(access)
-    digest = hashlib.sha256(repr(sorted(settings.items())).encode()).hexdigest()
-    with _STORES.lock:
-        store = _STORES.stores.get((digest, location.container))
-        if store is None:
-            config: AzureConfig = settings  # type: ignore[assignment]
-            store = AzureStore(
-                location.container,
-                config=config,
-                client_options=_client_options(settings),
-                retry_config=RETRY,
-            )
-            _STORES.stores[(digest, location.container)] = store
-    return store, location.key
-
-
-def _where(path: RemotePath) -> str:
-    location = path.location
-    try:
-        account = _access(location, path).label
-    except StorageAccessError:
-        account = "storage account (unknown)"
-    return f"{path} ({account}, container '{location.container}', path '{location.key}')"
-
-
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     line = text[0] if text else type(exc).__name__
@@ -317,7 +103,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _storage_error(path: RemotePath, exc: BaseException) -> Exception:
     """What an object_store error on ``path`` means for the person at the keyboard."""
-    return _error_at(_where(path), exc)
+    return _error_at(describe_location(path), exc)
 
 
 def _error_at(where: str, exc: BaseException) -> Exception:
@@ -394,12 +180,7 @@ def list_container(
 ) -> list[str]:
     """Up to ``limit`` names at the top of ``container``, reached through ``connection`` (for
     ``cc-tui storage test``): StorageAccessError / StorageUnavailableError when it cannot be."""
-    access = _Access(connection.account, connection, secret)
-    settings = _settings(access)
-    config: AzureConfig = settings  # type: ignore[assignment]
-    store = AzureStore(
-        container, config=config, client_options=_client_options(settings), retry_config=RETRY
-    )
+    store = container_store(connection, secret, container)
     try:
         listing = obstore.list_with_delimiter(store, None)
     except (BaseError, OSError) as exc:
@@ -538,14 +319,14 @@ def polars_sources(files: Sequence[Path]) -> tuple[list[Any], dict[str, Any]]:
         return list(files), {}
     if len(remote) != len(files):
         raise InputError(f"{files[0]}: a segment cannot mix local files and storage blobs")
-    accesses = {_access(path.location, path).account for path in remote}
+    accesses = {account_access(path.location, path).account for path in remote}
     if len(accesses) > 1:
         raise InputError(
             f"{remote[0]}: the segment's files are in several storage accounts "
             f"({', '.join(sorted(accesses))}); cc-tui reads a segment from one account"
         )
     first = remote[0]
-    settings = _settings(_access(first.location, first))
+    settings = account_settings(account_access(first.location, first))
     options: dict[str, Any] = dict(settings)
     if settings.get("endpoint", "").startswith("http://"):
         options["allow_http"] = "true"
@@ -574,8 +355,8 @@ def remote_read_errors(path: Path) -> Iterator[None]:
         error = _storage_error(path, exc)
         if isinstance(error, FileNotFoundError):
             raise StorageAccessError(
-                f"{_where(path)}: a blob of the segment is gone ({text}). Fix: check that "
-                "the export in storage is complete, or run again once it is"
+                f"{describe_location(path)}: a blob of the segment is gone ({text}). Fix: "
+                "check that the export in storage is complete, or run again once it is"
             ) from None
         raise error from None
 

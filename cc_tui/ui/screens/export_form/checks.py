@@ -27,7 +27,7 @@ from cc_tui.models.api_rules import (
 )
 from cc_tui.models.config import FieldMapping
 from cc_tui.next_steps import NextSteps
-from cc_tui.store.config import validate_name
+from cc_tui.store.config_reader import validate_name
 from cc_tui.ui.widgets.attribute_row import AttributeValue
 from cc_tui.ui.widgets.mapping_editor import MappingValues
 

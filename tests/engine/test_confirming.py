@@ -1,0 +1,96 @@
+"""The confirmer against a scripted account and a fake clock: bad endings sent again,
+counts from counters only, refused rows, and polling within its stated budget."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from cc_tui.engine.confirming import MAX_ACTIVITY_ATTEMPTS
+from cc_tui.engine.poll_budget import PollBudget
+from cc_tui.engine.run_options import SenderTiming
+from cc_tui.errors import ActivityDeadlineError
+from cc_tui.models.batch import BatchState
+from tests.engine.sending_fakes import (
+    IMPORT_PATH,
+    FakeClock,
+    make_batch,
+    refused_rows,
+    rig_with,
+)
+
+TIMING = SenderTiming(poll_busy=0.05, poll_idle=0.5)
+
+
+async def test_bad_endings_are_sent_again_and_the_completed_activity_counts(
+    tmp_path: Path,
+) -> None:
+    endings = [[(1.0, "cancelled")], [(1.0, "timed_out")], [(1.0, "completed")]]
+    rig = rig_with(tmp_path, endings=endings)
+    await rig.send([make_batch(1, 100)], TIMING)
+    record = rig.history.batches(rig.run_id)[1]
+    assert record.state is BatchState.CONFIRMED
+    assert (record.confirmed, record.failed, record.unsubscribed) == (100, 0, 0)
+    assert record.attempts == MAX_ACTIVITY_ATTEMPTS == 3
+    assert record.activity_ids == tuple(a.activity_id for a in rig.account.activities)
+    assert refused_rows(rig).height == 0  # never reported refused: an import completed
+    assert rig.tracker.snapshot().failed == 0
+
+
+async def test_a_batch_whose_every_activity_failed_is_refused_whole_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    rig = rig_with(tmp_path, endings=[[(1.0, "failed")]])
+    await rig.send([make_batch(1, 20)], TIMING)
+    record = rig.history.batches(rig.run_id)[1]
+    assert (record.state, record.failed, record.attempts) == (BatchState.FAILED, 20, 3)
+    rows = refused_rows(rig)
+    assert rows.height == 20
+    assert rows["detail"].str.contains(f"{record.activity_id} ended failed").all()
+
+
+async def test_refused_counts_come_from_the_counters_and_texts_never_add_rows(
+    tmp_path: Path,
+) -> None:
+    texts = [
+        "Row 3 could not be imported",  # a row number alone names nobody for sure
+        "p5@example.com: email domain does not accept mail",
+        "bad value for p5@example.com",  # the same contact twice counts once
+        "stranger@example.com is refused",  # not in this batch
+        "P7@Example.com. rejected",
+    ]
+    counters = {"correctable_count": 2, "error_count": 1, "person_count": 97}
+    rig = rig_with(tmp_path, counters=counters, errors=texts)
+    await rig.send([make_batch(1, 10)], TIMING)
+    record = rig.history.batches(rig.run_id)[1]
+    assert (record.confirmed, record.failed) == (7, 3)
+    assert record.errors[0] == "Row 3 could not be imported"  # kept as sent
+    rows = refused_rows(rig)
+    assert rows["row"].to_list() == ["6", "8"]
+    assert any("1 contacts refused" in e.message for e in rig.tracker.events)
+
+
+async def test_a_never_finishing_activity_stops_at_its_deadline_within_the_poll_budget(
+    tmp_path: Path,
+) -> None:
+    rig = rig_with(tmp_path, endings=[[]])
+    timing = SenderTiming()  # the defaults: a 2-hour deadline
+    with pytest.raises(ActivityDeadlineError) as stopped:
+        await rig.send([make_batch(1, 100)], timing)
+    activity_id = rig.account.activities[0].activity_id
+    assert stopped.value.activity_ids == (activity_id,)
+    assert activity_id in str(stopped.value) and "2 h" in str(stopped.value)
+    polls = rig.account.poll_times()
+    assert rig.clock.now >= timing.activity_deadline
+    budget = PollBudget(timing.poll_burst, timing.poll_refill, FakeClock().monotonic)
+    assert len(polls) <= budget.max_requests(rig.clock.now) <= 150
+    hourly = Counter(int(t // 3600) for t in polls)
+    assert max(hourly.values()) <= budget.max_requests(3600) == 90
+    assert budget.max_requests(86_400) == 1_470  # the daily figure SenderTiming states
+    late = [b - a for a, b in itertools.pairwise(polls) if a >= 600]
+    assert late and min(late) >= 60 - 1e-6  # a minute or more apart after the first minutes
+    assert rig.account.count("POST", IMPORT_PATH) == 1  # waiting never sends again
+    assert rig.history.batches(rig.run_id)[1].state is BatchState.POSTED
