@@ -47,18 +47,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _plan(ctx: CommandContext) -> int:
-    from cc_tui.engine.plan import plan_export, plan_rows
-    from cc_tui.store.run_history import RunHistory
-    from cc_tui.store.verifications import VerificationStore
+    from cc_tui.engine.plan import ExportPlan, plan_rows
+    from cc_tui.service.protocol import ExportPlanShow
 
-    services = ctx.services
-    plan = plan_export(
-        services.config.load(),
-        ctx.args.name,
-        services.connections,
-        RunHistory(services.history),
-        VerificationStore(services.history),
-    )
+    # The service reads the segments, for an asker who could read them (and run the export).
+    plan = ctx.call(ExportPlanShow(export=ctx.args.name), ExportPlan)
     if ctx.args.json:
         ctx.out.json(plan.to_json())
         return 0

@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cc_tui.errors import AccessDeniedError, UsageError
-from cc_tui.models.config import MissedPolicy, Role
+from cc_tui.errors import AccessDeniedError, InputError, UsageError
+from cc_tui.models.config import Export, MissedPolicy, Role
+from cc_tui.remote_paths import is_remote_location
 from cc_tui.service.identity import Peer
 from cc_tui.service.peer_access import unreadable_reason
 from cc_tui.service.protocol import (
+    AuditList,
+    AuditVerify,
     Call,
     ConnectionAdd,
     ConnectionConsent,
@@ -34,16 +37,19 @@ from cc_tui.service.protocol import (
     ExportAdd,
     ExportAdded,
     ExportList,
+    ExportPlanShow,
     ExportRemovable,
     ExportRemove,
     ExportShow,
     FolderAdded,
     HistoryList,
     SegmentAdd,
+    SegmentList,
     SegmentPreview,
     SegmentRemove,
     SegmentsDirAdd,
     SegmentsDirRemove,
+    SegmentShow,
     SignInCode,
     SignInWaiting,
 )
@@ -52,9 +58,18 @@ from cc_tui.store.audit import AuditOutcome
 if TYPE_CHECKING:
     from cc_tui.constant_contact.auth import DeviceAuthorization, DeviceFlowStatus
     from cc_tui.engine.services import Services
+    from cc_tui.engine.sources import SegmentStatus
     from cc_tui.service.protocol import Answer
 
-__all__ = ["HANDLERS", "Caller", "Emit", "Handler", "handler_for"]
+__all__ = [
+    "HANDLERS",
+    "Caller",
+    "Emit",
+    "Handler",
+    "handler_for",
+    "unreadable_segment",
+    "visible_export",
+]
 
 Emit = Callable[["Answer"], None]
 """Queue a message to the calling client before the call's result (sign-in codes)."""
@@ -83,6 +98,16 @@ class Caller:
         reason = unreadable_reason(self.peer, path, self.private)
         if reason is None:
             return
+        self.refuse(action, subject, reason)
+
+    @property
+    def sees_all(self) -> bool:
+        """The service's own user, root, or an administrator: sees every segment, the audit
+        log, and runs exports whatever their files' permissions say."""
+        return self.trusted or self.services.connections.role() is Role.ADMIN
+
+    def refuse(self, action: str, subject: str, reason: str) -> None:
+        """Audit ``action`` on ``subject`` as refused for ``reason``, and raise it (exit 2)."""
         self.services.history.record_event(
             action, subject, self.peer.user, {"reason": reason}, outcome=AuditOutcome.REFUSED
         )
@@ -292,6 +317,183 @@ async def _history(caller: Caller, call: HistoryList) -> object:
     return runs[: call.limit]
 
 
+# -- reading segments, the audit log and plans ----------------------------------------------------
+
+
+def _readable_by(caller: Caller, status: SegmentStatus) -> bool:
+    """Whether the asker could read ``status``'s local file or folder themselves."""
+    path = status.path
+    if path is None or is_remote_location(str(path)):
+        return False  # a remote segment is read with the home's storage secrets, not theirs
+    return unreadable_reason(caller.peer, path, caller.private) is None
+
+
+def _segments_seen(caller: Caller) -> tuple[list[SegmentStatus], list[SegmentStatus], list[str]]:
+    """The segments the asker may see, those hidden from them, and the skipped files they may
+    see (see :func:`_segment_list`)."""
+    overview = caller.services.sources.overview()
+    if caller.sees_all:
+        return list(overview.statuses), [], list(overview.skipped)
+    used = {name for export in caller.services.exports.visible() for name in export.segments}
+    seen: list[SegmentStatus] = []
+    hidden: list[SegmentStatus] = []
+    for status in overview.statuses:
+        (seen if status.name in used or _readable_by(caller, status) else hidden).append(status)
+    return seen, hidden, []
+
+
+async def _segment_list(caller: Caller, call: SegmentList) -> object:
+    """Every segment the asker may see, with its row count.
+
+    Who sees what: the service's own user, root and administrators see every segment and the
+    files skipped in segments folders. Anyone else (a contributor, or a user with no role) sees
+    the segments of the exports they may see (whose connection is shared with them), and the
+    local segments whose files they could read themselves (their uid and groups, as
+    :mod:`~cc_tui.service.peer_access` checks): never a segment of an export kept from them on
+    a file closed to them, nor a remote one (read with the home's storage secrets) that no
+    export of theirs uses; the skipped files (paths in other people's folders) are not shown
+    to them. A listing is not audited (reading is not an action), as ``connection list``.
+    """
+    from cc_tui.service.segment_views import SegmentCounted, SegmentsListed, count_rows_of
+
+    seen, _, skipped = _segments_seen(caller)
+    counted = []
+    for status in seen:
+        rows, error = count_rows_of(status.segment) if status.segment else (None, None)
+        counted.append(SegmentCounted(status=status, rows=rows, rows_error=error))
+    return SegmentsListed(segments=counted, skipped=skipped)
+
+
+async def _segment_show(caller: Caller, call: SegmentShow) -> object:
+    """A segment's columns, row count and first rows, to those who may see it.
+
+    A segment hidden from the asker (see :func:`_segment_list`) is unknown to them: the same
+    message as a name nobody added, listing only what they see, and a ``segment.show`` refusal
+    in the audit log saying why. Its rows are personal data, so beyond seeing it the asker
+    must be able to read its file themselves (administrators and the service's own user
+    excepted): a segment they see only because an export of theirs uses it is listed, never
+    shown (refused and audited).
+    """
+    from cc_tui.engine.segments.entries import unknown_segment_message
+    from cc_tui.engine.segments.reading import preview, segment_columns
+    from cc_tui.service.segment_views import SegmentCounted, SegmentShown, count_rows_of, json_cells
+
+    seen, hidden, _ = _segments_seen(caller)
+    status = next((s for s in seen if s.name == call.name), None)
+    if status is None:
+        message = unknown_segment_message(call.name, [s.name for s in seen])
+        if any(s.name == call.name for s in hidden):
+            caller.services.history.record_event(
+                "segment.show",
+                call.name,
+                caller.peer.user,
+                {"reason": f"segment '{call.name}' is hidden from '{caller.peer.user}'"},
+                outcome=AuditOutcome.REFUSED,
+            )
+        raise InputError(message)
+    segment = status.segment
+    if segment is None:
+        raise InputError(f"segment '{call.name}' is {status.state.value}: {status.problem}")
+    if not caller.sees_all and not _readable_by(caller, status):
+        caller.refuse(
+            "segment.show",
+            call.name,
+            f"'{caller.peer.user}' cannot read the files of segment '{call.name}' "
+            f"({segment.path}), so the service does not show its rows to them.",
+        )
+    columns = segment_columns(segment)
+    rows, error = count_rows_of(segment)
+    first = preview(segment, max(0, call.rows))
+    return SegmentShown(
+        counted=SegmentCounted(status=status, rows=rows, rows_error=error),
+        columns=[(column.name, column.dtype) for column in columns],
+        header=list(first.columns),
+        preview=json_cells(first),
+    )
+
+
+def _require_audit_reader(caller: Caller, action: str) -> None:
+    """The audit log is read by administrators and the service's own user (and root) only.
+
+    It names every user and what they did, allowed or refused, on every connection, including
+    those kept from contributors: a contributor's attempt is refused and audited.
+    """
+    if caller.sees_all:
+        return
+    caller.refuse(
+        action,
+        "audit log",
+        f"Only administrators may read the audit log; '{caller.peer.user}' is not one.",
+    )
+
+
+async def _audit_list(caller: Caller, call: AuditList) -> object:
+    _require_audit_reader(caller, "audit.read")
+    return caller.services.history.events(user=call.user, action=call.action, limit=call.limit)
+
+
+async def _audit_verify(caller: Caller, call: AuditVerify) -> object:
+    _require_audit_reader(caller, "audit.verify")
+    return caller.services.history.verify_audit()
+
+
+def visible_export(caller: Caller, action: str, name: str) -> Export:
+    """The export ``name`` if the asker may see it, else the engine's "no export named"
+    (a ``action`` refusal audited with the reason when it exists but is hidden)."""
+    services = caller.services
+    try:
+        return services.exports.get(name)
+    except UsageError:
+        export = services.config.load().exports.get(name)
+        if export is not None:
+            reason = services.connections.hidden_reason(export.connection)
+            services.history.record_event(
+                action,
+                name,
+                caller.peer.user,
+                {"reason": reason or f"export '{name}' has no connection (administrators only)"},
+                outcome=AuditOutcome.REFUSED,
+            )
+        raise
+
+
+def unreadable_segment(
+    services: Services, peer: Peer, export: Export, private: tuple[Path, ...]
+) -> str | None:
+    """Why ``peer`` could not read one of ``export``'s local segments themselves; None if
+    they could read them all (a missing or remote segment is left to the run's own checks)."""
+    overview = services.sources.overview()
+    for name in export.segments:
+        status = overview.get(name)
+        if status is None or status.path is None or is_remote_location(str(status.path)):
+            continue
+        reason = unreadable_reason(peer, status.path, private)
+        if reason is not None:
+            return f"Export '{export.name}' reads segment '{name}': {reason}"
+    return None
+
+
+async def _export_plan(caller: Caller, call: ExportPlanShow) -> object:
+    """The forecast of one run, for those who may run the export (it reads its segments)."""
+    from cc_tui.engine.plan import plan_export
+    from cc_tui.store.run_history import RunHistory
+    from cc_tui.store.verifications import VerificationStore
+
+    services = caller.services
+    export = visible_export(caller, "plan", call.export)
+    if not caller.sees_all:
+        reason = unreadable_segment(services, caller.peer, export, caller.private)
+        if reason is not None:
+            caller.refuse("plan", call.export, reason)
+    return plan_export(
+        services.config.load(),
+        call.export,
+        services.connections,
+        RunHistory(services.history),
+        VerificationStore(services.history),
+    )
+
+
 HANDLERS: dict[type[Call], Handler] = {
     ConnectionAdd: _connection_add,
     ConnectionConsent: _connection_consent,
@@ -312,6 +514,11 @@ HANDLERS: dict[type[Call], Handler] = {
     SegmentRemove: _segment_remove,
     SegmentsDirRemove: _segments_dir_remove,
     HistoryList: _history,
+    SegmentList: _segment_list,
+    SegmentShow: _segment_show,
+    AuditList: _audit_list,
+    AuditVerify: _audit_verify,
+    ExportPlanShow: _export_plan,
 }
 
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 import socket
 import struct
 from datetime import datetime
-from typing import TypeVar
+from pathlib import PurePath
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -30,12 +31,15 @@ from cc_tui.errors import CcTuiError
 from cc_tui.models.connection import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, UsableBy
 from cc_tui.models.run import RunRecord
 from cc_tui.models.run_progress import RunEvent, RunProgress
+from cc_tui.remote_paths import is_remote_location, remote_path
 
 __all__ = [
     "HEADER_SIZE",
     "MAX_FRAME",
     "PROTOCOL_VERSION",
     "Answer",
+    "AuditList",
+    "AuditVerify",
     "Call",
     "ConnectionAdd",
     "ConnectionConsent",
@@ -50,6 +54,7 @@ __all__ = [
     "ExportAdd",
     "ExportAdded",
     "ExportList",
+    "ExportPlanShow",
     "ExportRemovable",
     "ExportRemove",
     "ExportShow",
@@ -69,8 +74,10 @@ __all__ = [
     "RunsList",
     "RunsListed",
     "SegmentAdd",
+    "SegmentList",
     "SegmentPreview",
     "SegmentRemove",
+    "SegmentShow",
     "SegmentsDirAdd",
     "SegmentsDirRemove",
     "ServiceState",
@@ -79,8 +86,11 @@ __all__ = [
     "SignInCode",
     "SignInWaiting",
     "decode_answer",
+    "decode_hook",
     "decode_intent",
     "encode",
+    "encode_hook",
+    "encode_value",
     "frame_length",
     "read_frame",
 ]
@@ -239,6 +249,15 @@ class ExportAdd(_Message, tag="export.add", frozen=True):
     replace: bool = False
 
 
+class ExportPlanShow(_Message, tag="plan", frozen=True):
+    """The forecast of one run of ``export`` against today's quota; answer: an ExportPlan.
+
+    The service reads the export's segments for it, only for an asker who could read them.
+    """
+
+    export: str
+
+
 class ExportAdded(msgspec.Struct, frozen=True, kw_only=True):
     """An export just saved: the segment entries its paths became, and what was checked."""
 
@@ -283,6 +302,18 @@ class SegmentAdd(_Message, tag="segment.add", frozen=True):
     snapshot: str | None = None
     replace: bool = False
     rows: int = 0
+
+
+class SegmentList(_Message, tag="segment.list", frozen=True):
+    """Every segment the asker may see, each with its row count; answer: a SegmentsListed
+    (:mod:`cc_tui.service.segment_views`)."""
+
+
+class SegmentShow(_Message, tag="segment.show", frozen=True):
+    """One segment's columns, row count and first ``rows`` rows; answer: a SegmentShown."""
+
+    name: str
+    rows: int = 10
 
 
 class SegmentsDirAdd(_Message, tag="segments_dir.add", frozen=True):
@@ -336,6 +367,19 @@ class HistoryList(_Message, tag="history", frozen=True):
     limit: int = 20
 
 
+class AuditList(_Message, tag="audit", frozen=True):
+    """The newest audit entries (of ``user``, of ``action`` or an action family ending in a
+    dot); answer: a list of AuditEvent. Administrators and the service's own user only."""
+
+    user: str | None = None
+    action: str | None = None
+    limit: int = 50
+
+
+class AuditVerify(_Message, tag="audit.verify", frozen=True):
+    """Walk the audit log's hash chain; answer: an AuditVerification (administrators)."""
+
+
 Call = (
     ConnectionAdd
     | ConnectionConsent
@@ -351,11 +395,16 @@ Call = (
     | ExportShow
     | ExportRemovable
     | ExportRemove
+    | ExportPlanShow
+    | SegmentList
+    | SegmentShow
     | SegmentAdd
     | SegmentsDirAdd
     | SegmentRemove
     | SegmentsDirRemove
     | HistoryList
+    | AuditList
+    | AuditVerify
 )
 
 Intent = RunStart | RunAttach | RunCancel | RunsList | ServiceStatus | ServiceStop | Call
@@ -487,6 +536,26 @@ def encode(message: _Message) -> bytes:
     if len(body) > MAX_FRAME:
         raise ProtocolError(f"A message of {len(body):,} bytes is over the {MAX_FRAME:,} limit.")
     return _HEADER.pack(len(body)) + body
+
+
+def encode_hook(value: object) -> object:
+    """What msgspec cannot encode alone in the engine's results: a path, as its text."""
+    if isinstance(value, PurePath):
+        return str(value)
+    raise NotImplementedError(f"{type(value).__name__} cannot go over the service's socket")
+
+
+def decode_hook(kind: type, value: Any) -> Any:
+    """The other way: a path field of an engine result from its text (a storage location's
+    URL as a :class:`~cc_tui.remote_paths.RemotePath`: pathlib would fold its ``//``)."""
+    if isinstance(kind, type) and issubclass(kind, PurePath) and isinstance(value, str):
+        return remote_path(value) if is_remote_location(value) else kind(value)
+    raise NotImplementedError(f"{kind!r} cannot be read from the service's answer")
+
+
+def encode_value(value: object) -> bytes:
+    """A call's result as JSON (the engine's dataclasses, paths as text)."""
+    return msgspec.json.encode(value, enc_hook=encode_hook)
 
 
 def frame_length(header: bytes) -> int:

@@ -55,6 +55,7 @@ from cc_tui.service.protocol import (
     ServiceStop,
     decode_intent,
     encode,
+    encode_value,
     frame_length,
 )
 from cc_tui.service.supervisor import ManagedRun, Supervisor
@@ -320,7 +321,7 @@ class ServiceServer:
                     await work
                 return
             value = work.result()  # the engine's error, if any, is sent as ``error``
-            await _send(writer, Returned(value=msgspec.Raw(msgspec.json.encode(value))))
+            await _send(writer, Returned(value=msgspec.Raw(encode_value(value))))
         finally:
             hangup.cancel()
 

@@ -100,9 +100,11 @@ class Team:
         return child.returncode, out, " ".join(err.split())
 
     def run_as_root(self, *args: str) -> tuple[int, str, str]:
-        """``cc-tui --home HOME ARGS`` as the service's own account (root here)."""
+        """``cc-tui --home HOME ARGS`` as the service's own account (root here), a client of
+        the shared service like everyone."""
+        home = ["--home", str(self.paths.config_dir), "--service", str(self.files.socket)]
         child = subprocess.run(
-            [sys.executable, "-m", "cc_tui", "--home", str(self.paths.config_dir), *args],
+            [sys.executable, "-m", "cc_tui", *home, *args],
             capture_output=True, text=True, cwd=REPO, timeout=CHILD_WAIT, check=False,
         )  # fmt: skip
         return child.returncode, child.stdout, child.stderr
