@@ -3,6 +3,9 @@
 ``verify`` exits 0 when the chain is intact and 1 when it is not (the check failed, like a
 run that failed: ARCHITECTURE.md's exit codes), naming the first broken entry; a history that
 cannot be read at all is exit 2 with the way out, as for every command.
+
+Both are answered by the home's service, which reads the log for administrators and its own
+user only: anyone else is refused (exit 2), and the refusal is itself an entry of the log.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Show the audit log, newest first: every change to connections, exports "
         "and segments, every run (start, resume, finish with its counts, cancel), and every "
         "refused or failed attempt, with the OS user, the time (UTC) and the outcome. "
-        "'cc-tui audit verify' checks that no entry was edited or deleted.",
+        "'cc-tui audit verify' checks that no entry was edited or deleted. Administrators "
+        "(and the service's own user) only: other users are refused, and the refusal logged.",
     )
     audit.add_argument(
         "--limit", type=_positive, default=DEFAULT_LIMIT, metavar="N", help="how many (50)"
@@ -84,7 +88,12 @@ def _list(ctx: CommandContext) -> int:
     args = ctx.args
     if args.action is not None and not args.action.strip():
         raise UsageError("--action is empty: give an action such as run.finish, or connection.")
-    events = ctx.services.history.events(user=args.user, action=args.action, limit=args.limit)
+    from cc_tui.service.protocol import AuditList
+    from cc_tui.store.audit import AuditEvent
+
+    events = ctx.call(
+        AuditList(user=args.user, action=args.action, limit=args.limit), list[AuditEvent]
+    )
     if args.json:
         ctx.out.json([event.to_json() for event in events])
         return 0
@@ -114,7 +123,10 @@ def _row(event: AuditEvent) -> list[Text]:
 
 
 def _verify(ctx: CommandContext) -> int:
-    result = ctx.services.history.verify_audit()
+    from cc_tui.service.protocol import AuditVerify
+    from cc_tui.store.audit import AuditVerification
+
+    result = ctx.call(AuditVerify(), AuditVerification)
     if ctx.args.json:
         ctx.out.json(result.to_json())
     elif result.intact:

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, Output, cells, styled
-from cc_tui.errors import CcTuiError, UsageError
+from cc_tui.errors import UsageError
 from cc_tui.models.config import SEGMENT_FORMATS
 from cc_tui.safe_text import visible
 
@@ -127,18 +127,6 @@ def _register_add(sub: SubParsers) -> None:
 # -- list and show -----------------------------------------------------------------------------
 
 
-def _rows(segment: Segment) -> tuple[int | None, str]:
-    import polars as pl
-
-    from cc_tui.engine.segments.reading import count_rows
-
-    try:
-        return count_rows(segment), ""
-    except (CcTuiError, OSError, pl.exceptions.PolarsError) as exc:
-        text = str(exc).strip()
-        return None, text.splitlines()[0] if text else type(exc).__name__
-
-
 def _format_cell(segment: Segment) -> str:
     """The format, and for a CDM segment the entity it reads: ``cdm: Customer``."""
     if segment.entity is None:
@@ -166,13 +154,14 @@ def _status_json(status: SegmentStatus, rows: int | None, rows_error: str) -> di
 
 
 def _list(ctx: CommandContext) -> int:
-    overview = ctx.services.sources.overview()
-    for reason in overview.skipped:
+    from cc_tui.service.protocol import SegmentList
+    from cc_tui.service.segment_views import SegmentsListed
+
+    # The service reads (and counts) the segments, each asker seeing only what they may.
+    listed = ctx.call(SegmentList(), SegmentsListed)
+    for reason in listed.skipped:
         ctx.out.warn(f"skipped {reason}")
-    counted = [
-        (status, *(_rows(status.segment) if status.segment else (None, "")))
-        for status in overview.statuses
-    ]
+    counted = [(seen.status, seen.rows, seen.rows_error or "") for seen in listed.segments]
     if ctx.args.json:
         ctx.out.json([_status_json(status, rows, error) for status, rows, error in counted])
         return 0
@@ -220,26 +209,20 @@ def _list(ctx: CommandContext) -> int:
 
 
 def _show(ctx: CommandContext) -> int:
-    from cc_tui.engine.segments.reading import preview, segment_columns
-    from cc_tui.engine.sources import SegmentState, SegmentStatus
+    from cc_tui.service.protocol import SegmentShow
+    from cc_tui.service.segment_views import SegmentShown
 
-    sources = ctx.services.sources
-    segment = sources.require(ctx.args.name)
-    columns = segment_columns(segment)
-    rows, rows_error = _rows(segment)
-    first = preview(segment, max(0, ctx.args.rows))
+    shown = ctx.call(SegmentShow(name=ctx.args.name, rows=ctx.args.rows), SegmentShown)
+    status = shown.counted.status
+    segment = status.segment
+    assert segment is not None  # the service shows ready segments only
+    rows, rows_error = shown.counted.rows, shown.counted.rows_error or ""
     if ctx.args.json:
         ctx.out.json(
             {
-                **_status_json(
-                    SegmentStatus(
-                        segment.name, SegmentState.READY, segment.path, segment.origin, segment
-                    ),
-                    rows,
-                    rows_error,
-                ),
-                "columns": [{"name": c.name, "type": c.dtype} for c in columns],
-                "preview": first.to_dicts(),
+                **_status_json(status, rows, rows_error),
+                "columns": [{"name": name, "type": dtype} for name, dtype in shown.columns],
+                "preview": shown.preview,
             }
         )
         return 0
@@ -253,19 +236,18 @@ def _show(ctx: CommandContext) -> int:
             f"{segment.format_label}, {counted}, {_size(segment.size_bytes)}",
         )
     )
-    _print_columns_and_rows(ctx.out, [(c.name, c.dtype) for c in columns], first)
-    return 0
-
-
-def _print_columns_and_rows(
-    out: Output, columns: list[tuple[str, str]], first: pl.DataFrame
-) -> None:
+    out = ctx.out
     out.table(
         [Column("column", whole=True), "type"],
-        [cells([name, dtype]) for name, dtype in columns],
+        [cells([name, dtype]) for name, dtype in shown.columns],
         title="Columns",
     )
-    _print_rows(out, first)
+    out.table(
+        [Column(header.plain) for header in cells(shown.header)],
+        [cells([row.get(name) for name in shown.header]) for row in shown.preview],
+        title=f"First {len(shown.preview)} rows",
+    )
+    return 0
 
 
 def _print_rows(out: Output, first: pl.DataFrame) -> None:

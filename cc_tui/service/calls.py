@@ -11,16 +11,22 @@ with its exit code); a sign-in also sends the verification URL and code as they 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cc_tui.errors import AccessDeniedError, UsageError
-from cc_tui.models.config import MissedPolicy, Role
+from cc_tui.errors import AccessDeniedError, ConsentRequiredError, InputError, UsageError
+from cc_tui.models.config import Export, MissedPolicy, Role
+from cc_tui.remote_paths import is_remote_location
 from cc_tui.service.identity import Peer
 from cc_tui.service.peer_access import unreadable_reason
 from cc_tui.service.protocol import (
+    VERIFY_SAMPLE_MAX,
+    AuditList,
+    AuditVerify,
     Call,
     ConnectionAdd,
     ConnectionConsent,
@@ -34,27 +40,51 @@ from cc_tui.service.protocol import (
     ExportAdd,
     ExportAdded,
     ExportList,
+    ExportPlanShow,
     ExportRemovable,
     ExportRemove,
     ExportShow,
     FolderAdded,
     HistoryList,
+    RunVerify,
+    SchedulePlan,
+    ScheduleShow,
     SegmentAdd,
+    SegmentList,
     SegmentPreview,
     SegmentRemove,
     SegmentsDirAdd,
     SegmentsDirRemove,
+    SegmentShow,
     SignInCode,
     SignInWaiting,
+    StorageAdd,
+    StorageAddable,
+    StorageCheck,
+    StorageList,
+    StorageRemove,
+    StorageShow,
 )
 from cc_tui.store.audit import AuditOutcome
 
 if TYPE_CHECKING:
     from cc_tui.constant_contact.auth import DeviceAuthorization, DeviceFlowStatus
     from cc_tui.engine.services import Services
+    from cc_tui.engine.sources import SegmentStatus
+    from cc_tui.engine.storage_connections import StorageService
+    from cc_tui.models.run import RunRecord
     from cc_tui.service.protocol import Answer
 
-__all__ = ["HANDLERS", "Caller", "Emit", "Handler", "handler_for"]
+__all__ = [
+    "CONSENT_NEEDED",
+    "HANDLERS",
+    "Caller",
+    "Emit",
+    "Handler",
+    "handler_for",
+    "unreadable_segment",
+    "visible_export",
+]
 
 Emit = Callable[["Answer"], None]
 """Queue a message to the calling client before the call's result (sign-in codes)."""
@@ -83,6 +113,16 @@ class Caller:
         reason = unreadable_reason(self.peer, path, self.private)
         if reason is None:
             return
+        self.refuse(action, subject, reason)
+
+    @property
+    def sees_all(self) -> bool:
+        """The service's own user, root, or an administrator: sees every segment, the audit
+        log, and runs exports whatever their files' permissions say."""
+        return self.trusted or self.services.connections.role() is Role.ADMIN
+
+    def refuse(self, action: str, subject: str, reason: str) -> None:
+        """Audit ``action`` on ``subject`` as refused for ``reason``, and raise it (exit 2)."""
         self.services.history.record_event(
             action, subject, self.peer.user, {"reason": reason}, outcome=AuditOutcome.REFUSED
         )
@@ -92,16 +132,29 @@ class Caller:
 Handler = Callable[[Caller, Any], Coroutine[Any, Any, object]]
 
 
+CONSENT_NEEDED = (
+    "Data-privacy consent is required before a connection is added: customer data leaves this "
+    "system for Constant Contact. Re-run with --accept-privacy to accept the statement (see "
+    "`cc-tui connection add --help`), or answer yes when cc-tui asks on a terminal."
+)
+
+
 async def _connection_add(caller: Caller, call: ConnectionAdd) -> object:
-    return caller.services.connections.add(
-        call.name,
-        client_id=call.client_id,
-        display_name=call.display_name,
-        usable_by=call.usable_by,
-        api_base_url=call.api_base_url,
-        auth_base_url=call.auth_base_url,
-        accept_privacy=call.accept_privacy,
-    )
+    """Add a connection. One without the privacy statement accepted is refused here, in the
+    service (exit 2, saying how to accept), after the engine's role check, and audited as the
+    engine records every ``connection.add`` attempt."""
+    try:
+        return caller.services.connections.add(
+            call.name,
+            client_id=call.client_id,
+            display_name=call.display_name,
+            usable_by=call.usable_by,
+            api_base_url=call.api_base_url,
+            auth_base_url=call.auth_base_url,
+            accept_privacy=call.accept_privacy,
+        )
+    except ConsentRequiredError:
+        raise ConsentRequiredError(CONSENT_NEEDED) from None
 
 
 async def _connection_consent(caller: Caller, call: ConnectionConsent) -> object:
@@ -292,6 +345,351 @@ async def _history(caller: Caller, call: HistoryList) -> object:
     return runs[: call.limit]
 
 
+# -- reading segments, the audit log and plans ----------------------------------------------------
+
+
+def _readable_by(caller: Caller, status: SegmentStatus) -> bool:
+    """Whether the asker could read ``status``'s local file or folder themselves."""
+    path = status.path
+    if path is None or is_remote_location(str(path)):
+        return False  # a remote segment is read with the home's storage secrets, not theirs
+    return unreadable_reason(caller.peer, path, caller.private) is None
+
+
+def _segments_seen(caller: Caller) -> tuple[list[SegmentStatus], list[SegmentStatus], list[str]]:
+    """The segments the asker may see, those hidden from them, and the skipped files they may
+    see (see :func:`_segment_list`)."""
+    overview = caller.services.sources.overview()
+    if caller.sees_all:
+        return list(overview.statuses), [], list(overview.skipped)
+    used = {name for export in caller.services.exports.visible() for name in export.segments}
+    seen: list[SegmentStatus] = []
+    hidden: list[SegmentStatus] = []
+    for status in overview.statuses:
+        (seen if status.name in used or _readable_by(caller, status) else hidden).append(status)
+    return seen, hidden, []
+
+
+async def _segment_list(caller: Caller, call: SegmentList) -> object:
+    """Every segment the asker may see, with its row count.
+
+    Who sees what: the service's own user, root and administrators see every segment and the
+    files skipped in segments folders. Anyone else (a contributor, or a user with no role) sees
+    the segments of the exports they may see (whose connection is shared with them), and the
+    local segments whose files they could read themselves (their uid and groups, as
+    :mod:`~cc_tui.service.peer_access` checks): never a segment of an export kept from them on
+    a file closed to them, nor a remote one (read with the home's storage secrets) that no
+    export of theirs uses; the skipped files (paths in other people's folders) are not shown
+    to them. A listing is not audited (reading is not an action), as ``connection list``.
+    """
+    from cc_tui.service.segment_views import SegmentCounted, SegmentsListed, count_rows_of
+
+    seen, _, skipped = _segments_seen(caller)
+    counted = []
+    for status in seen:
+        rows, error = count_rows_of(status.segment) if status.segment else (None, None)
+        counted.append(SegmentCounted(status=status, rows=rows, rows_error=error))
+    return SegmentsListed(segments=counted, skipped=skipped)
+
+
+async def _segment_show(caller: Caller, call: SegmentShow) -> object:
+    """A segment's columns, row count and first rows, to those who may see it.
+
+    A segment hidden from the asker (see :func:`_segment_list`) is unknown to them: the same
+    message as a name nobody added, listing only what they see, and a ``segment.show`` refusal
+    in the audit log saying why. Its rows are personal data, so beyond seeing it the asker
+    must be able to read its file themselves (administrators and the service's own user
+    excepted): a segment they see only because an export of theirs uses it is listed, never
+    shown (refused and audited).
+    """
+    from cc_tui.engine.segments.entries import unknown_segment_message
+    from cc_tui.engine.segments.reading import preview, segment_columns
+    from cc_tui.service.segment_views import SegmentCounted, SegmentShown, count_rows_of, json_cells
+
+    seen, hidden, _ = _segments_seen(caller)
+    status = next((s for s in seen if s.name == call.name), None)
+    if status is None:
+        message = unknown_segment_message(call.name, [s.name for s in seen])
+        if any(s.name == call.name for s in hidden):
+            caller.services.history.record_event(
+                "segment.show",
+                call.name,
+                caller.peer.user,
+                {"reason": f"segment '{call.name}' is hidden from '{caller.peer.user}'"},
+                outcome=AuditOutcome.REFUSED,
+            )
+        raise InputError(message)
+    segment = status.segment
+    if segment is None:
+        raise InputError(f"segment '{call.name}' is {status.state.value}: {status.problem}")
+    if not caller.sees_all and not _readable_by(caller, status):
+        caller.refuse(
+            "segment.show",
+            call.name,
+            f"'{caller.peer.user}' cannot read the files of segment '{call.name}' "
+            f"({segment.path}), so the service does not show its rows to them.",
+        )
+    columns = segment_columns(segment)
+    rows, error = count_rows_of(segment)
+    first = preview(segment, max(0, call.rows))
+    return SegmentShown(
+        counted=SegmentCounted(status=status, rows=rows, rows_error=error),
+        columns=[(column.name, column.dtype) for column in columns],
+        header=list(first.columns),
+        preview=json_cells(first),
+    )
+
+
+def _require_audit_reader(caller: Caller, action: str) -> None:
+    """The audit log is read by administrators and the service's own user (and root) only.
+
+    It names every user and what they did, allowed or refused, on every connection, including
+    those kept from contributors: a contributor's attempt is refused and audited.
+    """
+    if caller.sees_all:
+        return
+    caller.refuse(
+        action,
+        "audit log",
+        f"Only administrators may read the audit log; '{caller.peer.user}' is not one.",
+    )
+
+
+async def _audit_list(caller: Caller, call: AuditList) -> object:
+    _require_audit_reader(caller, "audit.read")
+    return caller.services.history.events(user=call.user, action=call.action, limit=call.limit)
+
+
+async def _audit_verify(caller: Caller, call: AuditVerify) -> object:
+    _require_audit_reader(caller, "audit.verify")
+    return caller.services.history.verify_audit()
+
+
+def visible_export(caller: Caller, action: str, name: str) -> Export:
+    """The export ``name`` if the asker may see it, else the engine's "no export named"
+    (a ``action`` refusal audited with the reason when it exists but is hidden)."""
+    services = caller.services
+    try:
+        return services.exports.get(name)
+    except UsageError:
+        export = services.config.load().exports.get(name)
+        if export is not None:
+            reason = services.connections.hidden_reason(export.connection)
+            services.history.record_event(
+                action,
+                name,
+                caller.peer.user,
+                {"reason": reason or f"export '{name}' has no connection (administrators only)"},
+                outcome=AuditOutcome.REFUSED,
+            )
+        raise
+
+
+def unreadable_segment(
+    services: Services, peer: Peer, export: Export, private: tuple[Path, ...]
+) -> str | None:
+    """Why ``peer`` could not read one of ``export``'s local segments themselves; None if
+    they could read them all (a missing or remote segment is left to the run's own checks)."""
+    overview = services.sources.overview()
+    for name in export.segments:
+        status = overview.get(name)
+        if status is None or status.path is None or is_remote_location(str(status.path)):
+            continue
+        reason = unreadable_reason(peer, status.path, private)
+        if reason is not None:
+            return f"Export '{export.name}' reads segment '{name}': {reason}"
+    return None
+
+
+async def _export_plan(caller: Caller, call: ExportPlanShow) -> object:
+    """The forecast of one run, for those who may run the export (it reads its segments)."""
+    from cc_tui.engine.plan import plan_export
+    from cc_tui.store.run_history import RunHistory
+    from cc_tui.store.verifications import VerificationStore
+
+    services = caller.services
+    export = visible_export(caller, "plan", call.export)
+    if not caller.sees_all:
+        reason = unreadable_segment(services, caller.peer, export, caller.private)
+        if reason is not None:
+            caller.refuse("plan", call.export, reason)
+    return plan_export(
+        services.config.load(),
+        call.export,
+        services.connections,
+        RunHistory(services.history),
+        VerificationStore(services.history),
+    )
+
+
+# -- checking runs, schedules, storage connections ------------------------------------------------
+
+
+def _seen_run(caller: Caller, action: str, run_id: str) -> RunRecord:
+    """The run ``run_id`` if the asker may see it (as ``history`` shows runs): administrators
+    every run, others the runs of the exports they may see; else "no run", audited as a
+    refusal when it exists."""
+    from cc_tui.store.run_history import RunHistory
+
+    services = caller.services
+    run = RunHistory(services.history).get(run_id)
+    unknown = UsageError(f"No run '{run_id}'. `cc-tui history` lists the runs with their ids.")
+    if run is None:
+        raise unknown
+    if not caller.sees_all and run.export not in {e.name for e in services.exports.visible()}:
+        services.history.record_event(
+            action,
+            run_id,
+            caller.peer.user,
+            {"reason": f"the run's export '{run.export}' is hidden from '{caller.peer.user}'"},
+            outcome=AuditOutcome.REFUSED,
+        )
+        raise unknown
+    return run
+
+
+async def _run_verify(caller: Caller, call: RunVerify) -> object:
+    """Check a run against its lists through its connection (which the asker must be allowed
+    to use), store the result with the run, and audit the check (``run.verify``)."""
+    from cc_tui.constant_contact.client import ConstantContactClient
+    from cc_tui.engine.verify import DEFAULT_SAMPLE, verify_run
+    from cc_tui.store.run_history import RunHistory
+    from cc_tui.store.verifications import VerificationStore
+
+    sample = DEFAULT_SAMPLE if call.sample is None else call.sample
+    if not 0 <= sample <= VERIFY_SAMPLE_MAX:
+        raise UsageError(f"--sample {sample}: give a number from 0 to {VERIFY_SAMPLE_MAX}.")
+    run = _seen_run(caller, "run.verify", call.run_id)
+    if run.dry_run:
+        raise UsageError(f"Run {run.run_id} was a dry run: it sent nothing to check.")
+    if run.connection is None:
+        raise UsageError(f"Run {run.run_id} has no connection to check it through.")
+    services = caller.services
+    history = RunHistory(services.history)
+    with services.history.audited(
+        "run.verify",
+        run.run_id,
+        caller.peer.user,
+        {"export": run.export, "sample": sample},
+        refusal=lambda: services.connections.hidden_reason(run.connection),
+    ) as detail:
+        connection = services.connections.usable(run.connection)
+        list_ids = history.inputs(run.run_id).get("list_ids") or []
+        client = ConstantContactClient(
+            connection,
+            services.secrets.for_connection(connection.name),
+            transport=services.transport,
+        )
+        async with client:
+            result = await verify_run(
+                client, history, VerificationStore(services.history), run, list_ids, sample=sample
+            )
+        detail["state"] = result.state.value
+    return result
+
+
+async def _schedule_show(caller: Caller, call: ScheduleShow) -> object:
+    """The schedules and refresh triggers of the exports the asker may see, as config.toml
+    says them now (a paused export is listed: pausing is the app's schedule view's)."""
+    from cc_tui.engine.scheduler import Scheduler
+
+    async def never(name: str) -> RunRecord:  # the plan only: nothing is run from here
+        raise AssertionError(name)
+
+    notes: list[str] = []
+    config_store = caller.services.config
+    scheduler = Scheduler(config_store.load, never, report=notes.append)
+    scheduler.refresh(datetime.now(UTC))
+    exports = config_store.load().exports
+    seen = (
+        set(exports)
+        if caller.sees_all
+        else {export.name for export in caller.services.exports.visible()}
+    )
+    scheduled = [
+        (name, exports[name].schedule or "", due)
+        for name, due in sorted(scheduler.next_runs().items(), key=lambda item: item[1])
+        if name in seen and name in exports
+    ]
+    on_refresh = [
+        (name, export.quiet_seconds)
+        for name, export in sorted(exports.items())
+        if export.on_refresh and export.enabled and export.connection and name in seen
+    ]
+    return SchedulePlan(scheduled=scheduled, on_refresh=on_refresh, notes=notes)
+
+
+def _storage(caller: Caller) -> StorageService:
+    from cc_tui.engine.storage_connections import StorageService
+
+    services = caller.services
+    return StorageService(services.config, services.secrets, services.history, services.os_user)
+
+
+@contextmanager
+def _refusal_audited(caller: Caller, action: str, subject: str) -> Iterator[None]:
+    """Record a refusal of the engine's role check (which does not audit it) under ``action``."""
+    try:
+        yield
+    except AccessDeniedError as exc:
+        caller.services.history.record_event(
+            action, subject, caller.peer.user, {"reason": str(exc)}, outcome=AuditOutcome.REFUSED
+        )
+        raise
+
+
+async def _storage_list(caller: Caller, call: StorageList) -> object:
+    # Nothing secret is listed: every user sees the storage connections (the engine's rule).
+    return _storage(caller).list()
+
+
+async def _storage_show(caller: Caller, call: StorageShow) -> object:
+    return _storage(caller).get(call.name)
+
+
+async def _storage_addable(caller: Caller, call: StorageAddable) -> object:
+    """Refuse an add before its secret is typed: not an administrator (audited), or a name
+    taken without ``replace``."""
+    config = caller.services.config.load()
+    if config.roles.role_of(caller.services.os_user) is not Role.ADMIN:
+        admins = ", ".join(config.roles.admins) or "an administrator"
+        caller.refuse(
+            "storage.add",
+            call.name,
+            f"Only administrators may add storage connections; '{caller.services.os_user}' is "
+            f"not one. Ask {admins}.",
+        )
+    if call.name in config.storage and not call.replace:
+        raise UsageError(
+            f"A storage connection named '{call.name}' already exists. Fix: choose another "
+            "name, or pass --replace"
+        )
+    return None
+
+
+async def _storage_add(caller: Caller, call: StorageAdd) -> object:
+    with _refusal_audited(caller, "storage.add", call.name):
+        return _storage(caller).add(
+            call.name,
+            account=call.account,
+            auth=call.auth,
+            secret=call.secret,
+            endpoint=call.endpoint,
+            replace=call.replace,
+        )
+
+
+async def _storage_check(caller: Caller, call: StorageCheck) -> object:
+    with _refusal_audited(caller, "storage.test", call.name):
+        return _storage(caller).test(call.name, call.container)
+
+
+async def _storage_remove(caller: Caller, call: StorageRemove) -> object:
+    with _refusal_audited(caller, "storage.remove", call.name):
+        _storage(caller).remove(call.name)
+    return None
+
+
 HANDLERS: dict[type[Call], Handler] = {
     ConnectionAdd: _connection_add,
     ConnectionConsent: _connection_consent,
@@ -312,6 +710,19 @@ HANDLERS: dict[type[Call], Handler] = {
     SegmentRemove: _segment_remove,
     SegmentsDirRemove: _segments_dir_remove,
     HistoryList: _history,
+    SegmentList: _segment_list,
+    SegmentShow: _segment_show,
+    AuditList: _audit_list,
+    AuditVerify: _audit_verify,
+    ExportPlanShow: _export_plan,
+    RunVerify: _run_verify,
+    ScheduleShow: _schedule_show,
+    StorageList: _storage_list,
+    StorageShow: _storage_show,
+    StorageAddable: _storage_addable,
+    StorageAdd: _storage_add,
+    StorageCheck: _storage_check,
+    StorageRemove: _storage_remove,
 }
 
 

@@ -37,6 +37,7 @@ from cc_tui.service.protocol import (
     Returned,
     RunEnded,
     decode_answer,
+    decode_hook,
     encode,
     frame_length,
 )
@@ -283,7 +284,7 @@ def call(
         while (answer := stream.next()) is not None:
             if isinstance(answer, Returned):
                 try:
-                    return msgspec.json.decode(answer.value, type=result)
+                    return msgspec.json.decode(answer.value, type=result, dec_hook=decode_hook)
                 except msgspec.DecodeError as exc:
                     raise ProtocolError(
                         f"The service answered in a way this cc-tui cannot read: {exc}"

@@ -22,7 +22,8 @@ from __future__ import annotations
 import socket
 import struct
 from datetime import datetime
-from typing import TypeVar
+from pathlib import PurePath
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -30,12 +31,17 @@ from cc_tui.errors import CcTuiError
 from cc_tui.models.connection import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, UsableBy
 from cc_tui.models.run import RunRecord
 from cc_tui.models.run_progress import RunEvent, RunProgress
+from cc_tui.models.storage import StorageAuth
+from cc_tui.remote_paths import is_remote_location, remote_path
 
 __all__ = [
     "HEADER_SIZE",
     "MAX_FRAME",
     "PROTOCOL_VERSION",
+    "VERIFY_SAMPLE_MAX",
     "Answer",
+    "AuditList",
+    "AuditVerify",
     "Call",
     "ConnectionAdd",
     "ConnectionConsent",
@@ -50,6 +56,7 @@ __all__ = [
     "ExportAdd",
     "ExportAdded",
     "ExportList",
+    "ExportPlanShow",
     "ExportRemovable",
     "ExportRemove",
     "ExportShow",
@@ -66,11 +73,16 @@ __all__ = [
     "RunLogged",
     "RunProgressed",
     "RunStart",
+    "RunVerify",
     "RunsList",
     "RunsListed",
+    "SchedulePlan",
+    "ScheduleShow",
     "SegmentAdd",
+    "SegmentList",
     "SegmentPreview",
     "SegmentRemove",
+    "SegmentShow",
     "SegmentsDirAdd",
     "SegmentsDirRemove",
     "ServiceState",
@@ -78,14 +90,24 @@ __all__ = [
     "ServiceStop",
     "SignInCode",
     "SignInWaiting",
+    "StorageAdd",
+    "StorageAddable",
+    "StorageCheck",
+    "StorageList",
+    "StorageRemove",
+    "StorageShow",
     "decode_answer",
+    "decode_hook",
     "decode_intent",
     "encode",
+    "encode_hook",
+    "encode_value",
     "frame_length",
     "read_frame",
 ]
 
 PROTOCOL_VERSION = 1
+VERIFY_SAMPLE_MAX = 10_000  # e-mails one verify looks up: a day's quota, no more could be
 MAX_FRAME = 4 * 1024 * 1024  # bytes: a runs.list of many runs fits; nothing legitimate is near
 _HEADER = struct.Struct(">I")
 
@@ -239,6 +261,15 @@ class ExportAdd(_Message, tag="export.add", frozen=True):
     replace: bool = False
 
 
+class ExportPlanShow(_Message, tag="plan", frozen=True):
+    """The forecast of one run of ``export`` against today's quota; answer: an ExportPlan.
+
+    The service reads the export's segments for it, only for an asker who could read them.
+    """
+
+    export: str
+
+
 class ExportAdded(msgspec.Struct, frozen=True, kw_only=True):
     """An export just saved: the segment entries its paths became, and what was checked."""
 
@@ -283,6 +314,18 @@ class SegmentAdd(_Message, tag="segment.add", frozen=True):
     snapshot: str | None = None
     replace: bool = False
     rows: int = 0
+
+
+class SegmentList(_Message, tag="segment.list", frozen=True):
+    """Every segment the asker may see, each with its row count; answer: a SegmentsListed
+    (:mod:`cc_tui.service.segment_views`)."""
+
+
+class SegmentShow(_Message, tag="segment.show", frozen=True):
+    """One segment's columns, row count and first ``rows`` rows; answer: a SegmentShown."""
+
+    name: str
+    rows: int = 10
 
 
 class SegmentsDirAdd(_Message, tag="segments_dir.add", frozen=True):
@@ -336,6 +379,92 @@ class HistoryList(_Message, tag="history", frozen=True):
     limit: int = 20
 
 
+class RunVerify(_Message, tag="verify", frozen=True):
+    """Check a run's confirmed contacts against its lists; answer: a Verification.
+
+    ``sample``: e-mails looked up, 0 to :data:`VERIFY_SAMPLE_MAX` (None: the engine's
+    default). For those who may see the run's export and use its connection.
+    """
+
+    run_id: str
+    sample: int | None = None
+
+
+class ScheduleShow(_Message, tag="schedule.list", frozen=True):
+    """What starts exports on its own: their schedules and next runs, and the exports run when
+    their data is refreshed; answer: a :class:`SchedulePlan`."""
+
+
+class SchedulePlan(msgspec.Struct, frozen=True, kw_only=True):
+    """``cc-tui scheduler --list``: the triggers of the exports the asker may see."""
+
+    scheduled: list[tuple[str, str, datetime]]
+    """Export, its cron schedule and its next run (UTC), soonest first."""
+    on_refresh: list[tuple[str, int]]
+    """Export run when its data is refreshed, and the quiet seconds it waits for, by name."""
+    notes: list[str]
+    """What reading the schedules had to say (a config.toml that could not be read)."""
+
+
+# Storage connections (the Azure accounts remote segments are read from). The secret of an
+# add travels only in the intent, over the kernel's socket, to the service that stores it in
+# secrets.toml; it is never logged, answered, or shown.
+
+
+class StorageList(_Message, tag="storage.list", frozen=True):
+    """Every storage connection (nothing secret); answer: a list of StorageStatus."""
+
+
+class StorageShow(_Message, tag="storage.show", frozen=True):
+    """One storage connection; answer: its StorageStatus."""
+
+    name: str
+
+
+class StorageAddable(_Message, tag="storage.addable", frozen=True):
+    """Whether the asker may add ``name`` (before a secret is asked for); answer: None."""
+
+    name: str
+    replace: bool = False
+
+
+class StorageAdd(_Message, tag="storage.add", frozen=True):
+    """Save ``[storage.NAME]`` and its secret (administrators); answer: a StorageConnection."""
+
+    name: str
+    account: str
+    auth: StorageAuth = StorageAuth.ENVIRONMENT
+    secret: str | None = None
+    endpoint: str | None = None
+    replace: bool = False
+
+
+class StorageCheck(_Message, tag="storage.test", frozen=True):
+    """List the top of ``container`` with the connection; answer: the engine's StorageTest."""
+
+    name: str
+    container: str
+
+
+class StorageRemove(_Message, tag="storage.remove", frozen=True):
+    """Delete ``[storage.NAME]`` and its secret (administrators); answer: None."""
+
+    name: str
+
+
+class AuditList(_Message, tag="audit", frozen=True):
+    """The newest audit entries (of ``user``, of ``action`` or an action family ending in a
+    dot); answer: a list of AuditEvent. Administrators and the service's own user only."""
+
+    user: str | None = None
+    action: str | None = None
+    limit: int = 50
+
+
+class AuditVerify(_Message, tag="audit.verify", frozen=True):
+    """Walk the audit log's hash chain; answer: an AuditVerification (administrators)."""
+
+
 Call = (
     ConnectionAdd
     | ConnectionConsent
@@ -351,11 +480,24 @@ Call = (
     | ExportShow
     | ExportRemovable
     | ExportRemove
+    | ExportPlanShow
+    | SegmentList
+    | SegmentShow
     | SegmentAdd
     | SegmentsDirAdd
     | SegmentRemove
     | SegmentsDirRemove
     | HistoryList
+    | AuditList
+    | AuditVerify
+    | RunVerify
+    | ScheduleShow
+    | StorageList
+    | StorageShow
+    | StorageAddable
+    | StorageAdd
+    | StorageCheck
+    | StorageRemove
 )
 
 Intent = RunStart | RunAttach | RunCancel | RunsList | ServiceStatus | ServiceStop | Call
@@ -457,7 +599,9 @@ class ServiceState(_Message, tag="service.state", frozen=True):
     clients: int
     runs: list[RunInfo]
     scheduled: dict[str, datetime]
-    """Export -> its next scheduled run."""
+    """Export -> its next scheduled run (of the exports the asker may see)."""
+    on_refresh: dict[str, int] = msgspec.field(default_factory=dict)
+    """Export run when its data is refreshed -> the quiet seconds it waits for."""
 
 
 _T = TypeVar("_T")
@@ -487,6 +631,26 @@ def encode(message: _Message) -> bytes:
     if len(body) > MAX_FRAME:
         raise ProtocolError(f"A message of {len(body):,} bytes is over the {MAX_FRAME:,} limit.")
     return _HEADER.pack(len(body)) + body
+
+
+def encode_hook(value: object) -> object:
+    """What msgspec cannot encode alone in the engine's results: a path, as its text."""
+    if isinstance(value, PurePath):
+        return str(value)
+    raise NotImplementedError(f"{type(value).__name__} cannot go over the service's socket")
+
+
+def decode_hook(kind: type, value: Any) -> Any:
+    """The other way: a path field of an engine result from its text (a storage location's
+    URL as a :class:`~cc_tui.remote_paths.RemotePath`: pathlib would fold its ``//``)."""
+    if isinstance(kind, type) and issubclass(kind, PurePath) and isinstance(value, str):
+        return remote_path(value) if is_remote_location(value) else kind(value)
+    raise NotImplementedError(f"{kind!r} cannot be read from the service's answer")
+
+
+def encode_value(value: object) -> bytes:
+    """A call's result as JSON (the engine's dataclasses, paths as text)."""
+    return msgspec.json.encode(value, enc_hook=encode_hook)
 
 
 def frame_length(header: bytes) -> int:

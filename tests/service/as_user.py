@@ -23,21 +23,29 @@ def _preload() -> None:
     import encodings.idna  # noqa: F401
     import unicodedata  # noqa: F401
 
+    import cc_tui.cli.audit_commands
     import cc_tui.cli.connection_commands
     import cc_tui.cli.entry
     import cc_tui.cli.export_commands
+    import cc_tui.cli.history_repair
+    import cc_tui.cli.plan_commands
     import cc_tui.cli.run_commands
+    import cc_tui.cli.scheduler_command
     import cc_tui.cli.segment_commands
     import cc_tui.cli.sign_in_display
     import cc_tui.constant_contact.auth
     import cc_tui.constant_contact.schemas
     import cc_tui.engine.connections
     import cc_tui.engine.exports
+    import cc_tui.engine.plan
     import cc_tui.engine.segments.entries
     import cc_tui.engine.sources
     import cc_tui.qr
     import cc_tui.service.client
-    import cc_tui.service.protocol  # noqa: F401
+    import cc_tui.service.identity
+    import cc_tui.service.protocol
+    import cc_tui.service.segment_views
+    import cc_tui.store.audit  # noqa: F401
 
 
 def become(name: str) -> None:
