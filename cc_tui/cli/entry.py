@@ -12,6 +12,7 @@ from cc_tui.cli import (
     audit_commands,
     connection_commands,
     export_commands,
+    history_commands,
     plan_commands,
     run_commands,
     scheduler_command,
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     segment_commands.register(commands)
     export_commands.register(commands)
     run_commands.register(commands)
+    history_commands.register(commands)
     plan_commands.register(commands)
     demo.register(commands)
     scheduler_command.register(commands)

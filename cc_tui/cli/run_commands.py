@@ -1,36 +1,24 @@
-"""``cc-tui run NAME`` (live progress, exit codes, JSON summary) and ``cc-tui history``."""
+"""``cc-tui run NAME``: start, watch, attach to or cancel a run in the service (exit codes, JSON
+summary); a run in this process for the demo's temporary home. What it shows: :mod:`run_display`."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING
 
-from rich.console import Group, RenderableType
 from rich.live import Live
-from rich.measure import Measurement
-from rich.padding import Padding
-from rich.progress_bar import ProgressBar
-from rich.table import Table
 from rich.text import Text
 
-from cc_tui.cli import history_repair
 from cc_tui.cli.context import CommandContext
-from cc_tui.cli.output import Output, Visible
+from cc_tui.cli.output import Visible
+from cc_tui.cli.run_display import LiveDisplay, print_summary
 from cc_tui.engine.progress import RunEvent, RunProgress
 from cc_tui.errors import EXIT_RESUMABLE
-from cc_tui.models.run import RunRecord, RunStatus
+from cc_tui.models.run import RunRecord
 from cc_tui.run_words import (
-    batches_phrase,
-    contacts_sentence,
-    reasons_phrase,
-    rows_sentence,
     stand_phrase,
-    status_word,
-    time_sentence,
 )
 from cc_tui.service.outcome import EXIT_CODES, exit_code
-from cc_tui.units import duration_text, utc_time_text
-from cc_tui.verify_words import verify_sentence, verify_word
 
 if TYPE_CHECKING:  # the runner (Polars, httpx) is imported by the commands that run
     from collections.abc import Callable
@@ -43,10 +31,6 @@ if TYPE_CHECKING:  # the runner (Polars, httpx) is imported by the commands that
 __all__ = [
     "EXIT_CODES",
     "exit_code",
-    "history_lines",
-    "live_lines",
-    "print_history",
-    "print_summary",
     "register",
     "run_export",
     "watch_run",
@@ -57,22 +41,10 @@ _DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 # text default through ``type``, so parsing needs no import of the sender (tests hold the two
 # equal).
 _DEFAULT_DEADLINE_TEXT = "2h"
-_BAR_MIN = 10  # columns of the live progress bar, at the least
-_PERCENT_WIDTH = 5  # " 100%" after the bar
-_LIVE_EVENTS = 4  # recent event lines under the live figures
-_UNBOUNDED = 10_000  # columns: room enough to measure any table's natural width
-_INDENT = 2  # columns a run's detail lines are indented by in the narrow history
-_STATUS_STYLE = {
-    "succeeded": "green",
-    "partial": "yellow",
-    "failed": "red",
-    "interrupted": "yellow",
-    "running": "cyan",
-}
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``run`` and ``history``."""
+    """Add ``run``."""
     run = commands.add_parser(
         "run",
         help="run an export now (resumes an interrupted run)",
@@ -125,14 +97,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="run even when today's API quota cannot hold the whole run (see cc-tui plan)",
     )
     run.set_defaults(handler=_run)
-    history = commands.add_parser(
-        "history", help="past runs with their counts", description="Show past runs, newest first."
-    )
-    history.add_argument("--export", metavar="NAME", help="only runs of this export")
-    history.add_argument("--limit", type=int, default=20, metavar="N", help="how many (20)")
-    history.add_argument("--json", action="store_true", help="print JSON")
-    history.set_defaults(handler=_history)
-    history_repair.register(history)
 
 
 def _duration(text: str) -> float:
@@ -232,7 +196,7 @@ def watch_run(
     waits for its record; with ``attached`` (a watcher of a run started elsewhere) Ctrl-C
     only leaves, and the run goes on. Either way the interruption goes on to the caller.
     """
-    display = _LiveDisplay(ctx.out) if ctx.out.errors.is_terminal else None
+    display = LiveDisplay(ctx.out) if ctx.out.errors.is_terminal else None
 
     def on_event(event: RunEvent) -> None:
         if display is not None:
@@ -338,7 +302,7 @@ def run_export(
 
     if runner is None:
         runner = ExportRunner(ctx.services, transport=ctx.services.transport)
-    display = _LiveDisplay(ctx.out) if ctx.out.errors.is_terminal else None
+    display = LiveDisplay(ctx.out) if ctx.out.errors.is_terminal else None
     seen: list[str] = []  # the run's id, once the engine reports it
 
     def on_event(event: RunEvent) -> None:
@@ -396,256 +360,3 @@ def _run_command(ctx: CommandContext, name: str) -> str:
     """The command that resumes ``name`` (naming the home when one was given)."""
     home = getattr(ctx.args, "home", None)
     return f"cc-tui --home {home} run {name}" if home else f"cc-tui run {name}"
-
-
-class _LiveDisplay:
-    """A Rich renderable that shows the latest snapshot and the last few events.
-
-    Every line is laid out for the console's width (80 columns included): the bar has a row
-    of its own, figures wrap at word boundaries and are never cut. Milestone events (the run
-    resumes, the run ended) are printed above the live region, so they stay once it is gone.
-    """
-
-    def __init__(self, out: Output) -> None:
-        self._out = out
-        self._progress: RunProgress | None = None
-        self._events: list[RunEvent] = []
-        self.live: Live | None = None
-
-    def update(self, progress: RunProgress) -> None:
-        self._progress = progress
-
-    def add_event(self, event: RunEvent) -> None:
-        if event.milestone and self.live is not None:
-            line = Text(f"{event.at:%H:%M:%S} {event.message}", no_wrap=False, overflow="fold")
-            self.live.console.print(line, soft_wrap=False)
-            return
-        self._events = [*self._events[-(_LIVE_EVENTS - 1) :], event]
-
-    def __rich__(self) -> RenderableType:
-        width = self._out.errors.width
-        p = self._progress
-        if p is None:
-            return Text("Planning…")
-        return Group(*live_lines(p, width), *self._event_lines())
-
-    def _event_lines(self) -> list[Text]:
-        return [
-            Text(f"  {e.at:%H:%M:%S} {e.message}", style="dim", overflow="fold", no_wrap=False)
-            for e in self._events
-        ]
-
-
-def live_lines(p: RunProgress, width: int) -> list[RenderableType]:
-    """The live figures of a run, for a console ``width`` columns wide."""
-    head = Text(overflow="fold", no_wrap=False)
-    head.append(p.export, style="bold")
-    head.append(" · ")
-    head.append(p.phase.value, style="cyan")
-    head.append(f" · {duration_text(p.elapsed)}")
-    if p.attempt > 1:
-        head.append(f" · attempt {p.attempt} (resumed)")
-    if p.dry_run:
-        head.append(" · preview: nothing is sent", style="yellow")
-    fraction = p.done_fraction
-    bar_width = max(_BAR_MIN, width - _PERCENT_WIDTH - 1)
-    bar = Table.grid(padding=(0, 1))
-    bar.add_row(
-        ProgressBar(total=1000, completed=round(fraction * 1000), width=bar_width),
-        Text(f"{fraction:>4.0%}", no_wrap=True, overflow="fold"),
-    )
-    figures = p.figures
-    lines: list[RenderableType] = [head, bar]
-    if figures.sent is None:
-        lines.append(
-            Text(f"checking e-mails: {p.rows_read:,} rows so far", overflow="fold", no_wrap=False)
-        )
-    else:
-        lines.append(Text(contacts_sentence(figures), overflow="fold", no_wrap=False))
-        lines.append(Text(rows_sentence(figures, reasons=False), overflow="fold", no_wrap=False))
-    cut = batches_phrase(
-        p.batches_total if p.batches_total is not None else p.batches_cut,
-        complete=p.batches_total is not None,
-        posted=None if p.dry_run else p.batches_posted,
-    )
-    lines.append(
-        Text(
-            f"batches {cut} · {p.in_flight} in flight · requests {p.requests:,} · retries "
-            f"{p.retries:,} · throttled {p.throttled:,}",
-            overflow="fold",
-            no_wrap=False,
-        )
-    )
-    eta = f" · ETA {duration_text(p.eta)}" if p.eta is not None else ""
-    lines.append(Text(f"rate {p.throughput:,.0f} contacts/s{eta}", overflow="fold", no_wrap=False))
-    return lines
-
-
-def print_summary(out: Output, run: RunRecord) -> None:
-    """The accounted summary of one run, for people (the sentences every face shares)."""
-    style = _STATUS_STYLE.get(run.status.value, "")
-    figures = run.figures
-    head = Text(overflow="fold", no_wrap=False)
-    head.append("Run ", style="bold")
-    head.append(run.run_id, style="bold")
-    head.append(" of ")
-    head.append(run.export, style="bold")
-    head.append(": ")
-    head.append(status_word(run), style=f"bold {style}")
-    head.append(f" · {time_sentence(run)}")
-    out.print(head, soft_wrap=False)
-    lines = [rows_sentence(figures, reasons=False), contacts_sentence(figures)]
-    if figures.rejected_total:
-        lines.append(
-            f"rejected {figures.rejected_total:,}: {reasons_phrase(run.rejected, zeros=False)}"
-        )
-    for line in lines:
-        out.print(Text(line, overflow="fold", no_wrap=False), soft_wrap=False)
-    if run.fields:
-        table = Table.grid(padding=(0, 2))
-        rows = [
-            (
-                "fields changed",
-                f"{run.fields_changed:,}",
-                "values sent in a form Constant Contact accepts",
-            ),
-            (
-                "fields dropped",
-                f"{run.fields_dropped:,}",
-                "values left out; their contacts were still sent",
-            ),
-        ]
-        for name, reasons in sorted(run.fields.items()):
-            rows.append(
-                (
-                    f"  {name}",
-                    f"{sum(reasons.values()):,}",
-                    ", ".join(f"{reason} {count:,}" for reason, count in sorted(reasons.items())),
-                )
-            )
-        for label, value, note in rows:
-            table.add_row(Text(label), Text(value, justify="right"), Text(note, style="dim"))
-        out.print(table)
-    if run.truncated:  # runs of cc-tui versions that cut long values
-        out.print(Text(f"truncated {run.truncated:,} values cut to Constant Contact's limits"))
-    batches = batches_phrase(run.batches, complete=run.batches_complete)
-    out.print(
-        Text(
-            f"{batches} · {run.requests:,} requests · {run.retries:,} retries · "
-            f"{run.throttled:,} throttled",
-            overflow="fold",
-            no_wrap=False,
-        ),
-        soft_wrap=False,
-    )
-    if run.rejected_rows_file and (figures.rejected_total or run.failed):
-        out.print(f"Rejected rows: {run.rejected_rows_file}")
-    if run.field_problems_file and run.fields:
-        out.print(Text(f"Field problems: {run.field_problems_file}"))
-    if run.dry_run and run.would_send_file:
-        would_send = run.would_send_file
-        out.print(f"Would send ({run.batches} import requests, one per line): {would_send}")
-    if run.error:
-        out.print(Text(run.error, style="yellow" if run.status is RunStatus.INTERRUPTED else "red"))
-    if run.status is RunStatus.INTERRUPTED and not run.dry_run:
-        out.print(
-            Text(
-                f"Run `cc-tui run {run.export}` again to resume it.", overflow="fold", no_wrap=False
-            )
-        )
-
-
-_HISTORY_COLUMNS = (
-    "run",
-    "export",
-    "status",
-    "started",
-    "active",
-    "rows",
-    "sent",
-    "confirmed",
-    "refused",
-    "unsub.",
-    "pending",
-    "rejected",
-)
-
-
-def _history(ctx: CommandContext) -> int:
-    from cc_tui.service.protocol import HistoryList
-
-    # The service reads the history: in a team's home it is the service account's alone.
-    runs = ctx.call(HistoryList(export=ctx.args.export, limit=ctx.args.limit), list[RunRecord])
-    if ctx.args.json:
-        ctx.out.json([run.to_json() for run in runs])
-        return 0
-    if not runs:
-        ctx.out.print("No runs yet.")
-        return 0
-    print_history(ctx.out, runs)
-    return 0
-
-
-def print_history(out: Output, runs: list[RunRecord]) -> None:
-    """Past runs: a table when it fits the console whole, else a few lines per run."""
-    table = _history_table(runs)
-    console = out.console
-    # Measured without the console's limit: how wide the table wants to be, every cell whole.
-    natural = Measurement.get(console, console.options.update_width(_UNBOUNDED), table)
-    if natural.maximum <= console.width:
-        out.print(table)
-        return
-    for run in runs:
-        for line in history_lines(run):
-            out.print(line, soft_wrap=False)
-
-
-def _history_table(runs: list[RunRecord]) -> Table:
-    table = Table(*_HISTORY_COLUMNS)
-    for run in runs:
-        figures = run.figures
-        status = Text(status_word(run), style=_STATUS_STYLE.get(run.status.value, ""))
-        if run.verification is not None:  # verified / unverified / not checked, beside it
-            status.append(f"\n{verify_word(run.verification)}")
-        table.add_row(
-            run.run_id,
-            run.export,
-            status,
-            utc_time_text(run.started_at),
-            duration_text(run.duration_s),
-            f"{run.rows_read:,}",
-            f"{run.sent:,}",
-            f"{run.confirmed:,}",
-            f"{run.failed:,}",
-            f"{run.unsubscribed:,}",
-            "—" if run.dry_run else f"{figures.pending:,}",
-            f"{figures.rejected_total:,}",
-        )
-    return table
-
-
-def history_lines(run: RunRecord) -> list[RenderableType]:
-    """One run of the history on a narrow console: its name line, then its sentences."""
-    style = _STATUS_STYLE.get(run.status.value, "")
-    head = Text(overflow="fold", no_wrap=False)
-    head.append(run.run_id, style="bold")
-    head.append(" · ")
-    head.append(status_word(run), style=f"bold {style}")
-    figures = run.figures
-    details = [
-        f"{run.export} · started {utc_time_text(run.started_at)} · {time_sentence(run)}",
-        rows_sentence(figures, reasons=False),
-        contacts_sentence(figures),
-    ]
-    if figures.rejected_total:
-        details.append(
-            f"rejected {figures.rejected_total:,}: {reasons_phrase(run.rejected, zeros=False)}"
-        )
-    if run.verification is not None:
-        details.append(f"check: {verify_sentence(run.verification)}")
-    lines: list[RenderableType] = [head]
-    lines += [
-        Padding(Text(d, overflow="fold", no_wrap=False), (0, 0, 0, _INDENT), expand=False)
-        for d in details
-    ]
-    return lines

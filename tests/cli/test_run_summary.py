@@ -6,7 +6,7 @@ import io
 from datetime import UTC, datetime
 
 from cc_tui.cli.output import Output
-from cc_tui.cli.run_commands import print_summary
+from cc_tui.cli.run_display import print_summary
 from cc_tui.models.reasons import REJECT_REASONS
 from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.ui.widgets.run_summary import summary_content

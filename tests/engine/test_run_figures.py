@@ -23,8 +23,9 @@ import pytest
 from textual.content import Content
 
 from cc_tui.cli.entry import main
+from cc_tui.cli.history_commands import history_lines, print_history
 from cc_tui.cli.output import Output
-from cc_tui.cli.run_commands import history_lines, live_lines, print_history, print_summary
+from cc_tui.cli.run_display import live_lines, print_summary
 from cc_tui.engine.progress import ProgressTracker, RunEvent, RunProgress
 from cc_tui.engine.resolution import changed_inputs
 from cc_tui.engine.run_options import RunOptions

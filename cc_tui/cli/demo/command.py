@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cc_tui.cli.context import CommandContext
-from cc_tui.cli.run_commands import EXIT_CODES, print_summary, run_export
+from cc_tui.cli.run_commands import EXIT_CODES, run_export
+from cc_tui.cli.run_display import print_summary
 from cc_tui.models.connection import UsableBy
 from cc_tui.paths import AppPaths
 
