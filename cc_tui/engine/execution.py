@@ -43,7 +43,7 @@ from cc_tui.engine.progress import (
     RunObserver,
 )
 from cc_tui.engine.rejected import RejectedRowsWriter
-from cc_tui.engine.resolution import ResolvedRun
+from cc_tui.engine.resolution import ResolvedRun, segments_changed_since
 from cc_tui.engine.run_files import (
     disk_full_stops_the_run,
     open_private,
@@ -52,7 +52,7 @@ from cc_tui.engine.run_files import (
 )
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.sending import BatchSender
-from cc_tui.errors import CcTuiError, StorageFullError
+from cc_tui.errors import CcTuiError, InputError, StorageFullError
 from cc_tui.models.batch import BatchRecord
 from cc_tui.models.connection import Connection
 from cc_tui.models.run import RunRecord, RunStatus
@@ -267,6 +267,7 @@ class RunExecution:
     async def _feed(self, queue: asyncio.Queue[Batch | None], writer: RejectedRowsWriter) -> None:
         """Pass 1, then pass 2 in its own thread, putting batches on ``queue``."""
         classification = await self._classify(queue)
+        await asyncio.to_thread(self._require_unchanged, "while its e-mails were checked")
         preparer = Builder(
             self.resolved.segments,
             self.resolved.fields,
@@ -291,11 +292,22 @@ class RunExecution:
             for batch in preparer.batches(self.stop):
                 self.batches_built += 1
                 self._put(queue, batch, loop)
+            self._require_unchanged("while its contacts were read")
             self.cut_complete = True
             self.tracker.update(batches_total=self.batches_built)
         finally:
             with contextlib.suppress(StopRequested):
                 self._put(queue, None, loop)
+
+    def _require_unchanged(self, when: str) -> None:
+        """Stop the run (exit 2) if a segment's files changed since it was resolved."""
+        changed = segments_changed_since(self.resolved)
+        if changed:
+            raise InputError(
+                f"Segment {', '.join(changed)} changed {when}, so this run stopped: what it "
+                "read no longer matches what it checked. Contacts already sent are counted. "
+                "Run the export again with --restart once the segment's files are complete."
+            )
 
     def _put(
         self,

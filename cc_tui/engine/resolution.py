@@ -24,7 +24,13 @@ from cc_tui.errors import InputError, UsageError
 from cc_tui.models.config import AppConfig, Export
 from cc_tui.models.connection import CONTACT_CAP_PER_RUN, Connection
 
-__all__ = ["ResolvedRun", "changed_inputs", "resolve_export", "resolve_run"]
+__all__ = [
+    "ResolvedRun",
+    "changed_inputs",
+    "resolve_export",
+    "resolve_run",
+    "segments_changed_since",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +137,21 @@ def _resolve_segments(config: AppConfig, export: Export) -> tuple[Segment, ...]:
             "to a segments folder, or a [segments.NAME] entry with its path to config.toml."
         )
     return tuple(found[name] for name in export.segments)
+
+
+def segments_changed_since(resolved: ResolvedRun) -> list[str]:
+    """The run's segments whose files are no longer what it resolved (size, time, both ends).
+
+    Pass 1 and pass 2 read every segment separately: a file rewritten between them would be
+    built from classes (valid, duplicate, over the cap) that belong to other rows, and a file
+    swapped for a link to something else would be read as if it were the segment.
+    """
+    recorded = {entry["name"]: entry["fingerprint"] for entry in resolved.inputs["segments"]}
+    return [
+        f"'{segment.name}' ({segment.path})"
+        for segment in resolved.segments
+        if fingerprint(segment).to_dict() != recorded.get(segment.name)
+    ]
 
 
 def changed_inputs(before: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
