@@ -17,6 +17,7 @@ from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
 from cc_tui.engine.segments.copies import fingerprint
 from cc_tui.engine.segments.delta_tables import latest_version
+from cc_tui.engine.segments.discovery import find_segments
 from cc_tui.engine.segments.entries import make_source
 from cc_tui.engine.segments.inspection import inspect_path
 from cc_tui.engine.segments.model import SegmentFormat
@@ -215,11 +216,16 @@ def test_a_table_in_a_segments_folder_in_storage_is_one_segment(
     table = databricks_table(tmp_path / "customers", commits=3)
     azurite.upload_tree(container, table.folder, "drop/customers")
     azurite.upload(container, "drop/vip.csv", b"email\nvip@example.com\n")
+    # A table whose job has not committed yet: a problem of its own, never a Parquet folder.
+    azurite.upload(container, "drop/starting/part-00000-a.snappy.parquet", b"PAR1")
+    azurite.upload(container, "drop/starting/_delta_log/_commit_1.json.tmp", b"{}")
 
     overview = workspace.services.sources.add_dir(remote_path(f"az://{container_name}/drop"))
 
     found = {status.name: status.segment for status in overview.statuses}
     assert set(found) == {"customers", "vip"}
+    problems = find_segments(workspace.services.config.load()).problems
+    assert "holds no commit" in problems["starting"]
     delta = found["customers"]
     assert delta is not None and delta.format is SegmentFormat.DELTA and delta.delta_version == 2
     assert count_rows(delta) == len(table.latest)
@@ -316,7 +322,8 @@ def test_vacuumed_files_are_a_clear_error(
     text = str(caught.value)
     assert caught.value.exit_code == EXIT_USAGE
     assert where.location in text and "version 12" in text and "gone" in text
-    assert ACCOUNT_KEY not in text
+    assert data[0].name in text and "VACUUM" in text and "Fix:" in text
+    assert ACCOUNT_KEY not in text and "<" not in text
 
 
 def test_refused_credentials_and_unreachable_storage(

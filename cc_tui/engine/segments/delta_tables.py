@@ -202,11 +202,12 @@ def _detail(exc: BaseException) -> str:
     """The error's text on one line: no colours, no XML body, no query (a SAS), not too long."""
     lines = []
     for raw in _ANSI.sub("", str(exc)).replace(_POLARS_HINT, "").splitlines():
-        line = raw.strip().lstrip("↳").strip()
-        if line.startswith("<"):
-            break  # the XML body of a storage answer: its status line says enough
+        line, body, _ = raw.partition("<")
+        line = line.strip().lstrip("↳").strip().rstrip(":").strip()
         if line:
             lines.append(line)
+        if body:
+            break  # the XML body of a storage answer: its status line says enough
     text = _QUERY.sub("", "; ".join(lines)) or type(exc).__name__
     return text if len(text) <= _DETAIL_CHARS else f"{text[: _DETAIL_CHARS - 1]}…"
 
