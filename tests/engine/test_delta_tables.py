@@ -356,3 +356,39 @@ def test_refused_credentials_and_unreachable_storage(
     for error in (refused.value, unreachable.value):
         assert wrong not in str(error) and ACCOUNT_KEY not in str(error)
         assert "\x1b[" not in str(error) and "<Error>" not in str(error)
+
+
+def _container_sas(azurite: Azurite, container: str) -> str:
+    """A read-and-list SAS of ``container``, signed with the account key as Azure signs one."""
+    from datetime import UTC, datetime, timedelta
+
+    from azure.storage.blob import ContainerSasPermissions, generate_container_sas
+
+    return generate_container_sas(
+        ACCOUNT,
+        container,
+        account_key=ACCOUNT_KEY,
+        permission=ContainerSasPermissions(read=True, list=True),
+        expiry=datetime.now(UTC) + timedelta(hours=1),
+    )
+
+
+@pytest.mark.parametrize("auth", [StorageAuth.SAS_TOKEN, StorageAuth.CONNECTION_STRING])
+def test_a_table_is_read_with_a_sas_token_or_a_connection_string(
+    workspace: Workspace, azurite: Azurite, container_name: str, tmp_path: Path, auth: StorageAuth
+) -> None:
+    table = databricks_table(tmp_path / "t", commits=3)
+    azurite.upload_tree(azurite.container(container_name), table.folder, "t")
+    if auth is StorageAuth.SAS_TOKEN:
+        secret, endpoint = _container_sas(azurite, container_name), azurite.endpoint
+    else:
+        secret, endpoint = azurite.connection_string, None
+    _storage(workspace).add(
+        "lake", account=ACCOUNT, auth=auth, secret=secret, endpoint=endpoint, replace=True
+    )
+
+    look = workspace.services.sources.check(make_source("t", f"az://{container_name}/t"))
+
+    assert look.segment.delta_version == 2
+    assert count_rows(look.segment) == len(table.latest)
+    assert set(look.first_rows["email"].to_list()) <= table.latest
