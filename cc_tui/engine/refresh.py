@@ -8,8 +8,10 @@ its data is replaced:
   writes last, after the new dated snapshot folder; data written before it is not seen;
 - a Spark/Databricks part folder: its ``_SUCCESS`` marker with the parts; a folder with part
   files but no ``_SUCCESS`` yet, or with ``_temporary`` (a job still writing), is not ready;
-- anything else (a file, a plain folder, a Delta table): the segment fingerprint (size, mtime
-  and both ends of every data file; a remote blob's ETag).
+- a Delta table: its latest version (the fingerprint of the version's commit file, which is
+  never rewritten); a commit is atomic, so a table is never seen half-written;
+- anything else (a file, a plain folder): the segment fingerprint (size, mtime and both ends
+  of every data file; a remote blob's ETag).
 
 A new identity must stay the same for the export's quiet period before the export starts, so
 files whose size or mtime still move are never read. A snapshot starts one run: the identity

@@ -45,7 +45,6 @@ from cc_tui.engine.segments.file_bytes import (
     unreadable_error,
 )
 from cc_tui.engine.segments.model import Segment, SegmentFormat, path_identity
-from cc_tui.engine.segments.path_checks import walk_files
 from cc_tui.errors import InputError
 from cc_tui.paths import AppPaths
 
@@ -84,7 +83,6 @@ _COPY_SUFFIX = {
     SegmentFormat.NDJSON: ".ndjson",
     SegmentFormat.PARQUET: ".parquet",
 }
-_DELTA_LOG = "_delta_log"
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,13 +283,14 @@ def data_files(segment: Segment, *, describe: bool = False) -> tuple[Path, ...]:
     """The files a segment's rows come from, each once (``describe``: with metadata files).
 
     A folder's part files are listed now, so a part added since discovery is seen; a Delta
-    table's rows are described by its transaction log (its commits name the live parts).
+    table's rows are described by its transaction log (the commit of the version it reads).
     """
     if segment.files:
         return (segment.path, *segment.files) if describe else segment.files
     if segment.format is SegmentFormat.DELTA:
-        log = walk_files(segment.path / _DELTA_LOG).files
-        return tuple(log)
+        from cc_tui.engine.segments.delta_tables import delta_log_files
+
+        return delta_log_files(segment)
     if segment.path.is_dir():
         from cc_tui.engine.segments.folders import folder_parts
 

@@ -68,8 +68,13 @@ class FolderParts:
 
 
 def is_delta_table(folder: Path) -> bool:
-    """True for a Delta Lake table (a folder holding ``_delta_log/``)."""
-    return (folder / DELTA_LOG).is_dir()
+    """True for a Delta Lake table (a folder holding ``_delta_log/``).
+
+    Any ``_delta_log`` entry counts: in Data Lake Gen2 storage an empty folder is a 0-byte
+    blob, and a table whose first commit is not written yet must not pass for a Parquet folder
+    (its part files would all be read, the ones no version names included).
+    """
+    return (folder / DELTA_LOG).exists()
 
 
 def part_kind(name: str) -> tuple[SegmentFormat, bool] | None:

@@ -318,17 +318,22 @@ def _parts_segment(
 
 
 def _delta_segment(path: Path, name: str, origin: str) -> Segment:
-    from cc_tui.engine.segments.copies import data_files
+    from cc_tui.engine.segments.delta_tables import latest_version
 
-    segment = Segment(name=name, path=path, format=SegmentFormat.DELTA, delimiter="", origin=origin)
-    log = data_files(segment)
-    if not log:
-        raise InputError(f"{path}: has an empty _delta_log (no commits)")
-    stats = [part.stat() for part in log]
-    return replace(
-        segment,
-        size_bytes=sum(s.st_size for s in stats),
-        modified_at=_utc(max(s.st_mtime_ns for s in stats)),
+    found = latest_version(path)
+    return Segment(
+        name=name,
+        path=path,
+        format=SegmentFormat.DELTA,
+        delimiter="",
+        size_bytes=found.size_bytes,
+        modified_at=_utc(found.committed_ns),
+        origin=origin,
+        delta_version=found.version,
+        notes=(
+            f"Delta table version {found.version:,} ({found.files:,} data files): a run reads "
+            "the version that is the latest when it starts, from start to end",
+        ),
     )
 
 

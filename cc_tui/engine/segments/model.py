@@ -67,6 +67,9 @@ class Segment:
     classic Mac files). ``column_types`` are the types a CDM entity declares for its columns.
     ``notes`` are things a user should be told about how the segment is read (columns that were
     given generated names, the snapshot chosen...).
+
+    ``delta_version`` is a Delta table's version, the latest when the segment was looked at:
+    every read of this Segment reads that version (a run reads one version of the table).
     """
 
     name: str
@@ -90,6 +93,7 @@ class Segment:
     column_types: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
     max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES
+    delta_version: int | None = None
 
     @property
     def format_label(self) -> str:

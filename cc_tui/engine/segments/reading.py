@@ -47,6 +47,7 @@ from cc_tui.engine.segments.copies import (
     register_copy,
     release_copies,
 )
+from cc_tui.engine.segments.delta_tables import delta_read_errors, scan_delta_table
 from cc_tui.engine.segments.file_bytes import (
     HEAD_MAX_BYTES,
     TextSource,
@@ -57,10 +58,10 @@ from cc_tui.engine.segments.file_bytes import (
     read_text_head,
     unreadable_error,
 )
-from cc_tui.engine.segments.folders import DELTA_LOG
+from cc_tui.engine.segments.folders import is_delta_table
 from cc_tui.engine.segments.model import Segment, SegmentFormat
 from cc_tui.engine.segments.path_checks import GLOB_CHARACTERS, PathKind, kind_of, polars_path
-from cc_tui.engine.segments.remote_storage import is_remote, remote_read_errors
+from cc_tui.engine.segments.remote_storage import remote_read_errors
 from cc_tui.engine.segments.scan import (
     NDJSON_INFER_ROWS,
     TextOptions,
@@ -68,7 +69,6 @@ from cc_tui.engine.segments.scan import (
     column_problem,
     ndjson_columns,
     parse_head,
-    scan_delta_table,
     scan_ndjson_files,
     scan_parquet_files,
     scan_text,
@@ -168,12 +168,7 @@ def prepare_segment(segment: Segment, work_dir: Path | None = None) -> PreparedS
     decode, decompresses past the cap, or mixes line endings.
     """
     if segment.format is SegmentFormat.DELTA:
-        if is_remote(segment.path):
-            raise InputError(
-                f"{segment.path}: Delta Lake tables are read from local folders only. Fix: "
-                "point the segment at the table's Parquet files, or at a local copy"
-            )
-        if kind_of(segment.path) is not PathKind.FOLDER or not (segment.path / DELTA_LOG).is_dir():
+        if kind_of(segment.path) is not PathKind.FOLDER or not is_delta_table(segment.path):
             raise InputError(f"{segment.path}: is no longer a Delta Lake table (no _delta_log)")
         return PreparedSegment(segment, (segment.path,))
     files = _files(segment)
@@ -238,13 +233,14 @@ def scan_segment(
 
 @contextlib.contextmanager
 def segment_read_errors(segment: Segment) -> Iterator[None]:
-    """Turn OS, Polars and Delta read errors raised inside the block into InputErrors.
+    """Turn OS, Polars and Delta read errors raised inside the block into InputErrors
+    (a Delta table's: see ``delta_tables.delta_read_errors``).
 
     Errors about other files (a full disk while writing rejected rows, say) pass unchanged.
     Storage failures of a remote segment are told as such (see ``remote_storage``).
     """
     try:
-        with remote_read_errors(segment.path):
+        with remote_read_errors(segment.path), delta_read_errors(segment):
             yield
     except InputError:
         raise
@@ -256,13 +252,6 @@ def segment_read_errors(segment: Segment) -> Iterator[None]:
         raise unreadable_error(segment.path, exc) from exc
     except _POLARS_READ_ERRORS as exc:
         raise _explain(segment, exc) from exc
-    except Exception as exc:
-        if type(exc).__module__.split(".")[0] == "deltalake":
-            raise InputError(
-                f"{segment.path}: cannot be read as a Delta Lake table ({exc}). Fix: check "
-                "that the table is complete (its _delta_log and the files it names)"
-            ) from exc
-        raise
 
 
 def _about_segment(segment: Segment, exc: OSError) -> bool:
@@ -349,7 +338,7 @@ def _raw_scan(prepared: PreparedSegment) -> tuple[pl.LazyFrame, bool]:
     sources = prepared.sources
     fmt = segment.rows_format
     if fmt is SegmentFormat.DELTA:
-        return scan_delta_table(segment.path), False
+        return scan_delta_table(segment), False
     if fmt is SegmentFormat.PARQUET:
         return scan_parquet_files(sources, prepared.hive or None), False
     if fmt is SegmentFormat.NDJSON:

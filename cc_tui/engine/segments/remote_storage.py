@@ -62,6 +62,7 @@ __all__ = [
     "list_container",
     "polars_sources",
     "remote_read_errors",
+    "storage_failure",
 ]
 
 # Readers fetch ranges that start small (a check that a blob is readable, the start of a file
@@ -106,8 +107,14 @@ def _storage_error(path: RemotePath, exc: BaseException) -> Exception:
     return _error_at(describe_location(path), exc)
 
 
-def _error_at(where: str, exc: BaseException) -> Exception:
-    text = _first_line(exc)
+def storage_failure(path: RemotePath, exc: BaseException, text: str) -> Exception:
+    """What a storage failure on ``path`` means, told from ``text`` (the whole error on one
+    line, without secrets: delta-rs puts the status of the request on a later line)."""
+    return _error_at(describe_location(path), exc, text)
+
+
+def _error_at(where: str, exc: BaseException, text: str | None = None) -> Exception:
+    text = _first_line(exc) if text is None else text
     if isinstance(exc, NotFoundError | FileNotFoundError):
         return FileNotFoundError(
             errno.ENOENT, f"not found in storage ({text})", f"{where}: does not exist (missing)"

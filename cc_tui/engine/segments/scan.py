@@ -1,7 +1,7 @@
 """How a segment's plain sources become rows of text in Polars.
 
-:func:`scan_text`, :func:`scan_ndjson_files`, :func:`scan_parquet_files` and
-:func:`scan_delta_table` scan plain UTF-8 text, NDJSON, Parquet and Delta so that every column
+:func:`scan_text`, :func:`scan_ndjson_files` and :func:`scan_parquet_files` scan plain UTF-8
+text, NDJSON and Parquet (Delta: ``delta_tables.scan_delta_table``) so that every column
 comes out as text (:func:`as_string` says how typed values are written), and :func:`parse_head`
 parses just the first lines for previews the same way. Paths are always literal: Polars reads a
 path string as a glob pattern unless told not to (``glob=False``).
@@ -35,7 +35,6 @@ __all__ = [
     "ndjson_columns",
     "parquet_schema",
     "parse_head",
-    "scan_delta_table",
     "scan_ndjson_files",
     "scan_parquet_files",
     "scan_text",
@@ -287,11 +286,6 @@ def scan_parquet_files(
             part = part.with_columns(_hive_columns(hive_values[index]))
         parts.append(part)
     return pl.concat(parts, how="diagonal")
-
-
-def scan_delta_table(path: Path) -> pl.LazyFrame:
-    """The latest version of a Delta Lake table (through Polars' Delta reader)."""
-    return pl.scan_delta(str(path.absolute()))
 
 
 def column_problem(dtype: pl.DataType | str) -> str | None:
