@@ -150,6 +150,7 @@ def _status_json(status: SegmentStatus, rows: int | None, rows_error: str) -> di
         "size_bytes": segment.size_bytes if segment else None,
         "modified_at": segment.modified_at.isoformat() if segment else None,
         "origin": status.origin,
+        "notes": list(segment.notes) if segment else [],
     }
 
 
@@ -237,6 +238,8 @@ def _show(ctx: CommandContext) -> int:
         )
     )
     out = ctx.out
+    for note in segment.notes:  # how it is read: a Delta version, a CDM snapshot, columns
+        out.print(Text(visible(note), style="dim", overflow="fold", no_wrap=False), soft_wrap=False)
     out.table(
         [Column("column", whole=True), "type"],
         [cells([name, dtype]) for name, dtype in shown.columns],

@@ -324,3 +324,22 @@ def test_export_add_with_a_cdm_folder_of_several_entities_says_what_to_run(
     code, _, err = export_add("ci-export-VipSegment")
     assert code == 0, err
     assert store().load().exports["promo"].segments == ("ci-export-VipSegment",)
+
+
+def test_show_says_which_delta_version_a_run_reads(
+    cc_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import polars as pl
+    from deltalake import write_deltalake
+
+    table = tmp_path / "customers"
+    for batch in ({"Email": ["ann@example.com"]}, {"Email": ["bo@example.com"]}):
+        write_deltalake(str(table), pl.DataFrame(batch), mode="append")
+    assert run(capsys, "segment", "add", "customers", str(table))[0] == 0
+    code, out, err = run(capsys, "segment", "show", "customers")
+    assert code == 0, err
+    assert "Delta table version 1 " in " ".join(out.split())
+    code, out, err = run(capsys, "segment", "show", "customers", "--json")
+    assert code == 0, err
+    [note] = json.loads(out)["notes"]
+    assert note.startswith("Delta table version 1 ")
