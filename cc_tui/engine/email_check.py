@@ -21,7 +21,7 @@ from enum import IntEnum
 import polars as pl
 
 from cc_tui.engine.segments.model import Segment
-from cc_tui.engine.segments.reading import scan_segment, segment_read_errors
+from cc_tui.engine.segments.reading import scanning_with_line_end_check, segment_read_errors
 from cc_tui.models.api_rules import EMAIL_MAX_LENGTH
 from cc_tui.models.reasons import RejectReason
 
@@ -180,7 +180,8 @@ def check_emails(
     for segment in segments:
         if stop is not None and stop.is_set():
             raise StopRequested
-        with segment_read_errors(segment):
-            frame = email_checks(scan_segment(segment, [email_column]), email_column)
+        # The line-end check reads the file on a thread beside Polars' read of it.
+        with segment_read_errors(segment), scanning_with_line_end_check(segment) as prepared:
+            frame = email_checks(prepared.scan([email_column]), email_column)
             checked.append(frame.collect(engine="streaming"))
     return classify(checked, cap)
