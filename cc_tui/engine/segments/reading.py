@@ -18,8 +18,9 @@ of the run. :func:`prepare_segment` makes or reuses the copies; closing the
 when the process ends at the latest (see :mod:`cc_tui.engine.segments.copies`).
 
 Line endings: a file whose lines end in a bare CR is read with CR as the line end; one that
-mixes bare CRs with LF/CRLF is refused before reading (a bare CR would join two rows into one),
-the whole file being checked once per process and version of the file.
+mixes bare CRs with LF/CRLF is refused (a bare CR would join two rows into one), the whole file
+being checked once per process and version of the file: before reading, or, in pass 1, on a
+thread beside the read (:func:`scanning_with_line_end_check`), the run stopping all the same.
 
 Errors: Polars reads lazily, so a bad byte deep in a file only surfaces when the frame is
 collected. Collect inside ``with segment_read_errors(segment):`` to turn that into an
