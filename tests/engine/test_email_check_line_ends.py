@@ -11,6 +11,7 @@ import pytest
 
 from cc_tui.engine.email_check import RowClass, check_emails
 from cc_tui.engine.segments.inspection import inspect_path
+from cc_tui.engine.segments.reading import scanning_with_line_end_check
 from cc_tui.errors import InputError
 
 ROWS = 20_000  # far past the head the format is sniffed from
@@ -50,3 +51,29 @@ def test_pass_1_classifies_a_clean_crlf_file_row_for_row(tmp_path: Path) -> None
     assert counts[RowClass.SENT] == ROWS
     assert counts[RowClass.DUPLICATE_EMAIL] == 1
     assert counts[RowClass.INVALID_EMAIL] == 1
+
+
+def test_a_bare_cr_is_raised_in_place_of_what_the_read_then_hit(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_bytes(b"email,name\r\n" + _body(b"\r\n") + b"late@x.co,L\rlost@x.co,M\r\n")
+    segment = inspect_path(path, name="long")
+
+    with (
+        pytest.raises(InputError, match="bare carriage return") as raised,
+        scanning_with_line_end_check(segment) as prepared,
+    ):
+        prepared.scan(["email"]).collect()
+        raise ValueError("a row joined to the next one upset the reader")
+
+    assert isinstance(raised.value.__cause__, ValueError)
+
+
+def test_a_clean_file_read_beside_its_check_gives_every_row(tmp_path: Path) -> None:
+    path = tmp_path / "clean.csv"
+    path.write_bytes(b"email,name\r\n" + _body(b"\r\n"))
+    segment = inspect_path(path, name="clean")
+
+    with scanning_with_line_end_check(segment) as prepared:
+        emails = prepared.scan(["email"]).collect().get_column("email")
+
+    assert emails.to_list() == [f"p{i}@x.co" for i in range(ROWS)]

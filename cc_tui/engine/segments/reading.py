@@ -222,25 +222,26 @@ def scanning_with_line_end_check(
     prepared = prepare_segment(segment, work_dir, check_line_ends=False)
     # Text sources are the segment's files (or their converted copies) one for one.
     checks = _line_end_checks(segment, _files(segment), prepared.sources) if segment.is_text else []
-    found: list[BaseException] = []
+    found: list[Exception] = []
 
     def check() -> None:
         try:
             for path, source in checks:
                 _check_line_ends(segment, path, source)
-        except BaseException as exc:  # handed to the reading thread below
+        except Exception as exc:  # handed to the reading thread below
             found.append(exc)
 
     checker = threading.Thread(target=check, name="cc-tui-line-ends", daemon=True)
     checker.start()
     try:
         yield prepared
-    except BaseException as exc:
+    except Exception as exc:
         checker.join()
         if found:
             raise found[0] from exc
         raise
-    checker.join()
+    finally:  # an interrupt too waits for the thread, which ends with its read
+        checker.join()
     if found:
         raise found[0]
 
