@@ -20,7 +20,13 @@ from typing import IO
 import polars as pl
 
 from cc_tui.engine.email_check import RowClass
-from cc_tui.engine.run_files import append_csv, neutralised, neutralised_cell, open_private
+from cc_tui.engine.run_files import (
+    append_csv,
+    neutralised,
+    neutralised_cell,
+    neutralised_columns,
+    open_private,
+)
 from cc_tui.models.reasons import RejectReason
 
 __all__ = ["RejectedRowsWriter"]
@@ -52,7 +58,7 @@ class RejectedRowsWriter:
     def classified(self, segment: str, rows: pl.LazyFrame) -> pl.LazyFrame:
         """The file's rows for rows rejected by validation: ``rows`` has ``row``, ``cls`` (never
         SENT) and the source columns. Lazy, so a caller can stream it or compute it in a worker
-        thread, then :meth:`append` it."""
+        thread, then :meth:`append` it (which neutralises the source cells)."""
         # No detail: the reason says it all, and a repeated sentence would double the size of
         # a file that can hold millions of over-cap rows.
         return rows.select(
@@ -98,14 +104,15 @@ class RejectedRowsWriter:
                 self._file = None
 
     def _source_exprs(self) -> list[pl.Expr]:
-        return [
-            neutralised(pl.col(c).cast(pl.String)).alias(_output_name(c)) for c in self._columns
-        ]
+        # As read: append neutralises them, once, where a cell needs it.
+        return [pl.col(c).cast(pl.String).alias(_output_name(c)) for c in self._columns]
 
     def append(self, frame: pl.DataFrame) -> None:
-        """Append rows made by :meth:`classified` (or the like) to the file."""
+        """Append rows made by :meth:`classified` (or the like) to the file; their source
+        columns are neutralised here (cells a spreadsheet would run get their ``'``)."""
         if frame.height == 0:
             return
+        frame = neutralised_columns(frame, [_output_name(c) for c in self._columns])
         with self._lock:
             if self._file is None:
                 raise RuntimeError("the rejected-rows file is closed")
