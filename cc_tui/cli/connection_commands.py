@@ -145,12 +145,17 @@ def _ask_consent(out: Output, accepted: bool) -> bool:
             "leaves this system for Constant Contact. Re-run with --accept-privacy to accept "
             "the statement (see `cc-tui connection add --help`)."
         )
+    if not _asked_consent(out):
+        raise ConsentRequiredError("The data-privacy statement was not accepted; nothing saved.")
+    return True
+
+
+def _asked_consent(out: Output) -> bool:
+    """Whether the person accepts the privacy statement, shown on the terminal."""
     from cc_tui.engine.connections import PRIVACY_STATEMENT
 
     out.note(Panel(PRIVACY_STATEMENT, title="Data privacy", expand=False))
-    if not out.confirm("Do you accept this statement on behalf of your organisation?"):
-        raise ConsentRequiredError("The data-privacy statement was not accepted; nothing saved.")
-    return True
+    return out.confirm("Do you accept this statement on behalf of your organisation?")
 
 
 def _add(ctx: CommandContext) -> int:
@@ -162,11 +167,13 @@ def _add(ctx: CommandContext) -> int:
     if args.emulator:
         root = args.emulator.rstrip("/")
         api, auth = api or f"{root}/v3", auth or f"{root}/oauth2/default/v1"
-    if not args.accept_privacy:  # before any question is asked
-        known = ctx.call(ConnectionList(), list[ConnectionStatus])
+    accepted = bool(args.accept_privacy)
+    if not accepted and ctx.out.interactive:
+        known = ctx.call(ConnectionList(), list[ConnectionStatus])  # before the question
         if any(status.connection.name == args.name for status in known):
             raise UsageError(f"A connection named '{args.name}' already exists.")
-    accepted = _ask_consent(ctx.out, args.accept_privacy)
+        accepted = _asked_consent(ctx.out)
+    # Not accepted: the service refuses the add (exit 2, saying how to accept) and audits it.
     conn = ctx.call(
         ConnectionAdd(
             name=args.name,

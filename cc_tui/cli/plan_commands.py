@@ -14,7 +14,6 @@ __all__ = ["register"]
 
 
 _MIN_SAMPLE = 0
-_MAX_SAMPLE = 10_000  # a day's quota: more could never be checked in one day
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,46 +61,21 @@ def _plan(ctx: CommandContext) -> int:
 
 
 def _verify(ctx: CommandContext) -> int:
-    import asyncio
-
-    from cc_tui.constant_contact.client import ConstantContactClient
-    from cc_tui.engine.verify import DEFAULT_SAMPLE, SAMPLE_PER_BATCH, verify_run
-    from cc_tui.store.run_history import RunHistory
-    from cc_tui.store.verifications import VerificationStore
+    from cc_tui.engine.verify import DEFAULT_SAMPLE, SAMPLE_PER_BATCH
+    from cc_tui.service.protocol import VERIFY_SAMPLE_MAX, RunVerify
 
     sample = DEFAULT_SAMPLE if ctx.args.sample is None else ctx.args.sample
-    if not _MIN_SAMPLE <= sample <= _MAX_SAMPLE:
-        raise UsageError(f"--sample {sample}: give a number from {_MIN_SAMPLE} to {_MAX_SAMPLE}.")
-    services = ctx.services
-    history = RunHistory(services.history)
-    run = history.get(ctx.args.run_id)
-    if run is None:
+    if not _MIN_SAMPLE <= sample <= VERIFY_SAMPLE_MAX:
         raise UsageError(
-            f"No run '{ctx.args.run_id}'. `cc-tui history` lists the runs with their ids."
+            f"--sample {sample}: give a number from {_MIN_SAMPLE} to {VERIFY_SAMPLE_MAX}."
         )
-    if run.dry_run:
-        raise UsageError(f"Run {run.run_id} was a dry run: it sent nothing to check.")
-    if run.connection is None:
-        raise UsageError(f"Run {run.run_id} has no connection to check it through.")
-    connection = services.connections.usable(run.connection)
-    list_ids = history.inputs(run.run_id).get("list_ids") or []
-
-    async def check() -> Verification:
-        client = ConstantContactClient(
-            connection,
-            services.secrets.for_connection(connection.name),
-            transport=services.transport,
-        )
-        async with client:
-            return await verify_run(
-                client, history, VerificationStore(services.history), run, list_ids, sample=sample
-            )
-
-    result = asyncio.run(check())
+    # The service checks the run through its connection, for someone who may use it.
+    result = ctx.call(RunVerify(run_id=ctx.args.run_id, sample=sample), Verification)
+    run_id = ctx.args.run_id
     if ctx.args.json:
-        ctx.out.json({"run_id": run.run_id, **result.to_json()})
+        ctx.out.json({"run_id": run_id, **result.to_json()})
     else:
-        ctx.out.print(f"{run.run_id}: {verify_sentence(result)}")
+        ctx.out.print(f"{run_id}: {verify_sentence(result)}")
         ctx.out.note(f"{result.requests} API requests used.")
         if result.sample_checked < sample:
             ctx.out.note(

@@ -2,7 +2,8 @@
 
 The scheduler lives in the cc-tui service (``cc-tui service start``); this command is kept for
 scripts and units written before the service: it serves the home in the foreground until
-Ctrl-C or SIGTERM, and ``--list`` shows the plan.
+Ctrl-C or SIGTERM, and ``--list`` shows the plan (asked of the home's service, which shows
+each user the exports they may see).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from cc_tui.models.run import RunRecord
 from cc_tui.schedules import describe_schedule
 from cc_tui.units import NO_VALUE, utc_time_text
 
-if TYPE_CHECKING:  # the engine (Polars, httpx) is imported when the scheduler starts
-    from cc_tui.engine.scheduler import Scheduler
+if TYPE_CHECKING:
+    from cc_tui.service.protocol import SchedulePlan
 
 __all__ = ["register"]
 
@@ -44,41 +45,61 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _scheduler(ctx: CommandContext) -> int:
     from cc_tui.cli.service_commands import serve_in_foreground
-    from cc_tui.engine.scheduler import Scheduler
 
-    async def never(name: str) -> RunRecord:  # the plan only: nothing is run from here
-        raise AssertionError(name)
-
-    scheduler = Scheduler(ctx.services.config.load, never, report=ctx.out.note)
-    scheduler.refresh(datetime.now(UTC))
-    _show_plan(ctx, scheduler)
     if ctx.args.list:
+        from cc_tui.service.protocol import SchedulePlan, ScheduleShow
+
+        _show_plan(ctx, ctx.call(ScheduleShow(), SchedulePlan))
         return 0
+    # This process becomes the home's service: it reads the plan itself (asking a service
+    # would start another, and then this one could not take the home).
+    _show_plan(ctx, _own_plan(ctx))
     ctx.out.note("Scheduler running in the cc-tui service; Ctrl-C stops it.")
     return serve_in_foreground(ctx, shared=False)
 
 
-def _show_plan(ctx: CommandContext, scheduler: Scheduler) -> None:
-    exports = ctx.services.config.load().exports
-    next_runs = scheduler.next_runs()
-    on_refresh = sorted(
-        name
-        for name, export in exports.items()
-        if export.on_refresh and export.enabled and export.connection
+def _own_plan(ctx: CommandContext) -> SchedulePlan:
+    """The plan as the service would answer it to its own user (every export)."""
+    from cc_tui.engine.scheduler import Scheduler
+    from cc_tui.service.protocol import SchedulePlan
+    from cc_tui.store.config import ConfigStore
+
+    async def never(name: str) -> RunRecord:  # the plan only: nothing is run from here
+        raise AssertionError(name)
+
+    config = ConfigStore(ctx.paths.config_file)
+    scheduler = Scheduler(config.load, never, report=ctx.out.note)
+    scheduler.refresh(datetime.now(UTC))
+    exports = config.load().exports
+    return SchedulePlan(
+        scheduled=[
+            (name, exports[name].schedule or "", due)
+            for name, due in sorted(scheduler.next_runs().items(), key=lambda item: item[1])
+            if name in exports
+        ],
+        on_refresh=[
+            (name, export.quiet_seconds)
+            for name, export in sorted(exports.items())
+            if export.on_refresh and export.enabled and export.connection
+        ],
+        notes=[],
     )
-    if not next_runs and not on_refresh:
+
+
+def _show_plan(ctx: CommandContext, plan: SchedulePlan) -> None:
+    for note in plan.notes:
+        ctx.out.note(note)
+    if not plan.scheduled and not plan.on_refresh:
         ctx.out.print(
             "No export has a schedule (add one: cc-tui export add … --schedule "
             '"0 6 * * *", or e on an export in the app).'
         )
         return
-    rows = []
-    for name, due in sorted(next_runs.items(), key=lambda item: item[1]):
-        export = exports.get(name)
-        schedule = (export.schedule if export is not None else None) or ""
-        rows.append(cells([name, schedule, describe_schedule(schedule), utc_time_text(due)]))
-    for name in on_refresh:
-        quiet = exports[name].quiet_seconds
+    rows = [
+        cells([name, schedule, describe_schedule(schedule), utc_time_text(due)])
+        for name, schedule, due in plan.scheduled
+    ]
+    for name, quiet in plan.on_refresh:
         words = f"when its data is refreshed (after {quiet} s of quiet)"
         rows.append(cells([name, "on refresh", words, NO_VALUE]))
     ctx.out.table([Column("export", whole=True), "schedule", "in words", "next run"], rows)

@@ -47,8 +47,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     status = actions.add_parser(
         "status",
         help="whether the service runs, and what it does",
-        description="The service's process, uptime, home, socket, clients and runs. Exit 1 "
-        "when no service runs for the home.",
+        description="The service's process, uptime, home, socket, clients, runs, and what "
+        "starts exports on its own: each scheduled export's next run and the exports run when "
+        "their data is refreshed. Exit 1 when no service runs for the home.",
     )
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(handler=_status)
@@ -146,6 +147,10 @@ def _status(ctx: CommandContext) -> int:
         ctx.out.table(columns, rows)
     for export, due in sorted(state.scheduled.items(), key=lambda item: item[1]):
         ctx.out.print(f"next scheduled: {export} at {utc_time_text(due)}")
+    for export, quiet in state.on_refresh.items():
+        ctx.out.print(
+            f"on refresh: {export} (when its data is refreshed, after {quiet} s of quiet)"
+        )
     return 0
 
 

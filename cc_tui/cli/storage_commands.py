@@ -4,6 +4,10 @@ The secret (account key, SAS token or connection string) is never an argument, s
 in shell history or in the process list: it is read from ``$CC_TUI_STORAGE_SECRET`` when that is
 set, else from standard input when that is not a terminal (a pipe, a file), else at a prompt
 that does not echo. It goes to secrets.toml (0600) and is never shown again.
+
+Every sub-command is carried out by the home's service, as the OS user the kernel names: the
+secret travels once, in the add's message over the service's socket, to the service that
+stores it. Adding, testing and removing are for administrators (a refusal is audited).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from cc_tui.errors import UsageError
 from cc_tui.models.storage import STORAGE_AUTH_SECRETS, StorageAuth
 
 if TYPE_CHECKING:
-    from cc_tui.engine.storage_connections import StorageService, StorageStatus
+    from cc_tui.engine.storage_connections import StorageStatus
 
 __all__ = ["SECRET_ENV_VAR", "register"]
 
@@ -91,13 +95,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     remove.set_defaults(handler=_remove)
 
 
-def _service(ctx: CommandContext) -> StorageService:
-    from cc_tui.engine.storage_connections import StorageService
-
-    services = ctx.services
-    return StorageService(services.config, services.secrets, services.history, services.os_user)
-
-
 def _read_secret(auth: StorageAuth) -> str:
     """The secret, from the environment, a pipe or a prompt that does not echo."""
     from_env = os.environ.get(SECRET_ENV_VAR)
@@ -112,22 +109,24 @@ def _read_secret(auth: StorageAuth) -> str:
 
 
 def _add(ctx: CommandContext) -> int:
+    from cc_tui.models.storage import StorageConnection
+    from cc_tui.service.protocol import StorageAdd, StorageAddable
+
     args = ctx.args
     auth = StorageAuth(args.auth)
-    service = _service(ctx)
-    if args.name in ctx.services.config.load().storage and not args.replace:
-        raise UsageError(  # before the secret is asked for
-            f"A storage connection named '{args.name}' already exists. Fix: choose another "
-            "name, or pass --replace"
-        )
+    # Refused (not an administrator, a name taken) before the secret is asked for.
+    ctx.call(StorageAddable(name=args.name, replace=args.replace), type(None))
     secret = _read_secret(auth) if auth in STORAGE_AUTH_SECRETS else None
-    connection = service.add(
-        args.name,
-        account=args.account,
-        auth=auth,
-        secret=secret,
-        endpoint=args.endpoint,
-        replace=args.replace,
+    connection = ctx.call(
+        StorageAdd(
+            name=args.name,
+            account=args.account,
+            auth=auth,
+            secret=secret,
+            endpoint=args.endpoint,
+            replace=args.replace,
+        ),
+        StorageConnection,
     )
     ctx.out.print(
         styled(
@@ -154,7 +153,10 @@ def _status_json(status: StorageStatus) -> dict[str, object]:
 
 
 def _list(ctx: CommandContext) -> int:
-    statuses = _service(ctx).list()
+    from cc_tui.engine.storage_connections import StorageStatus
+    from cc_tui.service.protocol import StorageList
+
+    statuses = ctx.call(StorageList(), list[StorageStatus])
     if ctx.args.json:
         ctx.out.json([_status_json(status) for status in statuses])
         return 0
@@ -173,7 +175,10 @@ def _list(ctx: CommandContext) -> int:
 
 
 def _show(ctx: CommandContext) -> int:
-    status = _service(ctx).get(ctx.args.name)
+    from cc_tui.engine.storage_connections import StorageStatus
+    from cc_tui.service.protocol import StorageShow
+
+    status = ctx.call(StorageShow(name=ctx.args.name), StorageStatus)
     if ctx.args.json:
         ctx.out.json(_status_json(status))
         return 0
@@ -194,7 +199,10 @@ def _show(ctx: CommandContext) -> int:
 
 
 def _test(ctx: CommandContext) -> int:
-    result = _service(ctx).test(ctx.args.name, ctx.args.container)
+    from cc_tui.engine.storage_connections import StorageTest
+    from cc_tui.service.protocol import StorageCheck
+
+    result = ctx.call(StorageCheck(name=ctx.args.name, container=ctx.args.container), StorageTest)
     if ctx.args.json:
         ctx.out.json(
             {
@@ -217,6 +225,8 @@ def _test(ctx: CommandContext) -> int:
 
 
 def _remove(ctx: CommandContext) -> int:
-    _service(ctx).remove(ctx.args.name)
+    from cc_tui.service.protocol import StorageRemove
+
+    ctx.call(StorageRemove(name=ctx.args.name), type(None))
     ctx.out.print(f"Removed storage connection {ctx.args.name} and its secret.")
     return 0

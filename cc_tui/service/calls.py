@@ -11,17 +11,20 @@ with its exit code); a sign-in also sends the verification URL and code as they 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cc_tui.errors import AccessDeniedError, InputError, UsageError
+from cc_tui.errors import AccessDeniedError, ConsentRequiredError, InputError, UsageError
 from cc_tui.models.config import Export, MissedPolicy, Role
 from cc_tui.remote_paths import is_remote_location
 from cc_tui.service.identity import Peer
 from cc_tui.service.peer_access import unreadable_reason
 from cc_tui.service.protocol import (
+    VERIFY_SAMPLE_MAX,
     AuditList,
     AuditVerify,
     Call,
@@ -54,7 +57,10 @@ from cc_tui.service.protocol import (
     RunDetail,
     RunDetailAsk,
     RunSeen,
+    RunVerify,
     SchedulePause,
+    SchedulePlan,
+    ScheduleShow,
     ScheduleView,
     ScheduleViewAsk,
     SegmentAdd,
@@ -69,6 +75,12 @@ from cc_tui.service.protocol import (
     SegmentShow,
     SignInCode,
     SignInWaiting,
+    StorageAdd,
+    StorageAddable,
+    StorageCheck,
+    StorageList,
+    StorageRemove,
+    StorageShow,
     ThemeSet,
 )
 from cc_tui.store.audit import AuditOutcome
@@ -78,9 +90,12 @@ if TYPE_CHECKING:
     from cc_tui.constant_contact.client import ConstantContactClient
     from cc_tui.engine.services import Services
     from cc_tui.engine.sources import SegmentStatus
+    from cc_tui.engine.storage_connections import StorageService
+    from cc_tui.models.run import RunRecord
     from cc_tui.service.protocol import Answer
 
 __all__ = [
+    "CONSENT_NEEDED",
     "HANDLERS",
     "Caller",
     "Emit",
@@ -136,16 +151,29 @@ class Caller:
 Handler = Callable[[Caller, Any], Coroutine[Any, Any, object]]
 
 
+CONSENT_NEEDED = (
+    "Data-privacy consent is required before a connection is added: customer data leaves this "
+    "system for Constant Contact. Re-run with --accept-privacy to accept the statement (see "
+    "`cc-tui connection add --help`), or answer yes when cc-tui asks on a terminal."
+)
+
+
 async def _connection_add(caller: Caller, call: ConnectionAdd) -> object:
-    return caller.services.connections.add(
-        call.name,
-        client_id=call.client_id,
-        display_name=call.display_name,
-        usable_by=call.usable_by,
-        api_base_url=call.api_base_url,
-        auth_base_url=call.auth_base_url,
-        accept_privacy=call.accept_privacy,
-    )
+    """Add a connection. One without the privacy statement accepted is refused here, in the
+    service (exit 2, saying how to accept), after the engine's role check, and audited as the
+    engine records every ``connection.add`` attempt."""
+    try:
+        return caller.services.connections.add(
+            call.name,
+            client_id=call.client_id,
+            display_name=call.display_name,
+            usable_by=call.usable_by,
+            api_base_url=call.api_base_url,
+            auth_base_url=call.auth_base_url,
+            accept_privacy=call.accept_privacy,
+        )
+    except ConsentRequiredError:
+        raise ConsentRequiredError(CONSENT_NEEDED) from None
 
 
 async def _connection_consent(caller: Caller, call: ConnectionConsent) -> object:
@@ -514,6 +542,174 @@ async def _export_plan(caller: Caller, call: ExportPlanShow) -> object:
     )
 
 
+# -- checking runs, schedules, storage connections ------------------------------------------------
+
+
+def _seen_run(caller: Caller, action: str, run_id: str) -> RunRecord:
+    """The run ``run_id`` if the asker may see it (as ``history`` shows runs): administrators
+    every run, others the runs of the exports they may see; else "no run", audited as a
+    refusal when it exists."""
+    from cc_tui.store.run_history import RunHistory
+
+    services = caller.services
+    run = RunHistory(services.history).get(run_id)
+    unknown = UsageError(f"No run '{run_id}'. `cc-tui history` lists the runs with their ids.")
+    if run is None:
+        raise unknown
+    if not caller.sees_all and run.export not in {e.name for e in services.exports.visible()}:
+        services.history.record_event(
+            action,
+            run_id,
+            caller.peer.user,
+            {"reason": f"the run's export '{run.export}' is hidden from '{caller.peer.user}'"},
+            outcome=AuditOutcome.REFUSED,
+        )
+        raise unknown
+    return run
+
+
+async def _run_verify(caller: Caller, call: RunVerify) -> object:
+    """Check a run against its lists through its connection (which the asker must be allowed
+    to use), store the result with the run, and audit the check (``run.verify``)."""
+    from cc_tui.constant_contact.client import ConstantContactClient
+    from cc_tui.engine.verify import DEFAULT_SAMPLE, verify_run
+    from cc_tui.store.run_history import RunHistory
+    from cc_tui.store.verifications import VerificationStore
+
+    sample = DEFAULT_SAMPLE if call.sample is None else call.sample
+    if not 0 <= sample <= VERIFY_SAMPLE_MAX:
+        raise UsageError(f"--sample {sample}: give a number from 0 to {VERIFY_SAMPLE_MAX}.")
+    run = _seen_run(caller, "run.verify", call.run_id)
+    if run.dry_run:
+        raise UsageError(f"Run {run.run_id} was a dry run: it sent nothing to check.")
+    if run.connection is None:
+        raise UsageError(f"Run {run.run_id} has no connection to check it through.")
+    services = caller.services
+    history = RunHistory(services.history)
+    with services.history.audited(
+        "run.verify",
+        run.run_id,
+        caller.peer.user,
+        {"export": run.export, "sample": sample},
+        refusal=lambda: services.connections.hidden_reason(run.connection),
+    ) as detail:
+        connection = services.connections.usable(run.connection)
+        list_ids = history.inputs(run.run_id).get("list_ids") or []
+        client = ConstantContactClient(
+            connection,
+            services.secrets.for_connection(connection.name),
+            transport=services.transport,
+        )
+        async with client:
+            result = await verify_run(
+                client, history, VerificationStore(services.history), run, list_ids, sample=sample
+            )
+        detail["state"] = result.state.value
+    return result
+
+
+async def _schedule_show(caller: Caller, call: ScheduleShow) -> object:
+    """The schedules and refresh triggers of the exports the asker may see, as config.toml
+    says them now (a paused export is listed: pausing is the app's schedule view's)."""
+    from cc_tui.engine.scheduler import Scheduler
+
+    async def never(name: str) -> RunRecord:  # the plan only: nothing is run from here
+        raise AssertionError(name)
+
+    notes: list[str] = []
+    config_store = caller.services.config
+    scheduler = Scheduler(config_store.load, never, report=notes.append)
+    scheduler.refresh(datetime.now(UTC))
+    exports = config_store.load().exports
+    seen = (
+        set(exports)
+        if caller.sees_all
+        else {export.name for export in caller.services.exports.visible()}
+    )
+    scheduled = [
+        (name, exports[name].schedule or "", due)
+        for name, due in sorted(scheduler.next_runs().items(), key=lambda item: item[1])
+        if name in seen and name in exports
+    ]
+    on_refresh = [
+        (name, export.quiet_seconds)
+        for name, export in sorted(exports.items())
+        if export.on_refresh and export.enabled and export.connection and name in seen
+    ]
+    return SchedulePlan(scheduled=scheduled, on_refresh=on_refresh, notes=notes)
+
+
+def _storage(caller: Caller) -> StorageService:
+    from cc_tui.engine.storage_connections import StorageService
+
+    services = caller.services
+    return StorageService(services.config, services.secrets, services.history, services.os_user)
+
+
+@contextmanager
+def _refusal_audited(caller: Caller, action: str, subject: str) -> Iterator[None]:
+    """Record a refusal of the engine's role check (which does not audit it) under ``action``."""
+    try:
+        yield
+    except AccessDeniedError as exc:
+        caller.services.history.record_event(
+            action, subject, caller.peer.user, {"reason": str(exc)}, outcome=AuditOutcome.REFUSED
+        )
+        raise
+
+
+async def _storage_list(caller: Caller, call: StorageList) -> object:
+    # Nothing secret is listed: every user sees the storage connections (the engine's rule).
+    return _storage(caller).list()
+
+
+async def _storage_show(caller: Caller, call: StorageShow) -> object:
+    return _storage(caller).get(call.name)
+
+
+async def _storage_addable(caller: Caller, call: StorageAddable) -> object:
+    """Refuse an add before its secret is typed: not an administrator (audited), or a name
+    taken without ``replace``."""
+    config = caller.services.config.load()
+    if config.roles.role_of(caller.services.os_user) is not Role.ADMIN:
+        admins = ", ".join(config.roles.admins) or "an administrator"
+        caller.refuse(
+            "storage.add",
+            call.name,
+            f"Only administrators may add storage connections; '{caller.services.os_user}' is "
+            f"not one. Ask {admins}.",
+        )
+    if call.name in config.storage and not call.replace:
+        raise UsageError(
+            f"A storage connection named '{call.name}' already exists. Fix: choose another "
+            "name, or pass --replace"
+        )
+    return None
+
+
+async def _storage_add(caller: Caller, call: StorageAdd) -> object:
+    with _refusal_audited(caller, "storage.add", call.name):
+        return _storage(caller).add(
+            call.name,
+            account=call.account,
+            auth=call.auth,
+            secret=call.secret,
+            endpoint=call.endpoint,
+            replace=call.replace,
+        )
+
+
+async def _storage_check(caller: Caller, call: StorageCheck) -> object:
+    with _refusal_audited(caller, "storage.test", call.name):
+        return _storage(caller).test(call.name, call.container)
+
+
+async def _storage_remove(caller: Caller, call: StorageRemove) -> object:
+    with _refusal_audited(caller, "storage.remove", call.name):
+        _storage(caller).remove(call.name)
+    return None
+
+
 HANDLERS: dict[type[Call], Handler] = {
     ConnectionAdd: _connection_add,
     ConnectionConsent: _connection_consent,
@@ -539,6 +735,14 @@ HANDLERS: dict[type[Call], Handler] = {
     AuditList: _audit_list,
     AuditVerify: _audit_verify,
     ExportPlanShow: _export_plan,
+    RunVerify: _run_verify,
+    ScheduleShow: _schedule_show,
+    StorageList: _storage_list,
+    StorageShow: _storage_show,
+    StorageAddable: _storage_addable,
+    StorageAdd: _storage_add,
+    StorageCheck: _storage_check,
+    StorageRemove: _storage_remove,
 }
 
 

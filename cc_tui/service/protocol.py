@@ -39,6 +39,7 @@ from cc_tui.models.connection import (
 )
 from cc_tui.models.run import RunRecord
 from cc_tui.models.run_progress import RunEvent, RunProgress
+from cc_tui.models.storage import StorageAuth
 from cc_tui.next_steps import NextSteps
 from cc_tui.remote_paths import is_remote_location, remote_path
 from cc_tui.store.schedule_state import MissedRun
@@ -47,6 +48,7 @@ __all__ = [
     "HEADER_SIZE",
     "MAX_FRAME",
     "PROTOCOL_VERSION",
+    "VERIFY_SAMPLE_MAX",
     "Answer",
     "AuditList",
     "AuditVerify",
@@ -92,9 +94,12 @@ __all__ = [
     "RunProgressed",
     "RunSeen",
     "RunStart",
+    "RunVerify",
     "RunsList",
     "RunsListed",
     "SchedulePause",
+    "SchedulePlan",
+    "ScheduleShow",
     "ScheduleView",
     "ScheduleViewAsk",
     "SegmentAdd",
@@ -112,6 +117,12 @@ __all__ = [
     "ServiceStop",
     "SignInCode",
     "SignInWaiting",
+    "StorageAdd",
+    "StorageAddable",
+    "StorageCheck",
+    "StorageList",
+    "StorageRemove",
+    "StorageShow",
     "ThemeSet",
     "decode_answer",
     "decode_hook",
@@ -124,6 +135,7 @@ __all__ = [
 ]
 
 PROTOCOL_VERSION = 1
+VERIFY_SAMPLE_MAX = 10_000  # e-mails one verify looks up: a day's quota, no more could be
 MAX_FRAME = 4 * 1024 * 1024  # bytes: a runs.list of many runs fits; nothing legitimate is near
 _HEADER = struct.Struct(">I")
 
@@ -400,6 +412,79 @@ class HistoryList(_Message, tag="history", frozen=True):
     limit: int = 20
 
 
+class RunVerify(_Message, tag="verify", frozen=True):
+    """Check a run's confirmed contacts against its lists; answer: a Verification.
+
+    ``sample``: e-mails looked up, 0 to :data:`VERIFY_SAMPLE_MAX` (None: the engine's
+    default). For those who may see the run's export and use its connection.
+    """
+
+    run_id: str
+    sample: int | None = None
+
+
+class ScheduleShow(_Message, tag="schedule.list", frozen=True):
+    """What starts exports on its own: their schedules and next runs, and the exports run when
+    their data is refreshed; answer: a :class:`SchedulePlan`."""
+
+
+class SchedulePlan(msgspec.Struct, frozen=True, kw_only=True):
+    """``cc-tui scheduler --list``: the triggers of the exports the asker may see."""
+
+    scheduled: list[tuple[str, str, datetime]]
+    """Export, its cron schedule and its next run (UTC), soonest first."""
+    on_refresh: list[tuple[str, int]]
+    """Export run when its data is refreshed, and the quiet seconds it waits for, by name."""
+    notes: list[str]
+    """What reading the schedules had to say (a config.toml that could not be read)."""
+
+
+# Storage connections (the Azure accounts remote segments are read from). The secret of an
+# add travels only in the intent, over the kernel's socket, to the service that stores it in
+# secrets.toml; it is never logged, answered, or shown.
+
+
+class StorageList(_Message, tag="storage.list", frozen=True):
+    """Every storage connection (nothing secret); answer: a list of StorageStatus."""
+
+
+class StorageShow(_Message, tag="storage.show", frozen=True):
+    """One storage connection; answer: its StorageStatus."""
+
+    name: str
+
+
+class StorageAddable(_Message, tag="storage.addable", frozen=True):
+    """Whether the asker may add ``name`` (before a secret is asked for); answer: None."""
+
+    name: str
+    replace: bool = False
+
+
+class StorageAdd(_Message, tag="storage.add", frozen=True):
+    """Save ``[storage.NAME]`` and its secret (administrators); answer: a StorageConnection."""
+
+    name: str
+    account: str
+    auth: StorageAuth = StorageAuth.ENVIRONMENT
+    secret: str | None = None
+    endpoint: str | None = None
+    replace: bool = False
+
+
+class StorageCheck(_Message, tag="storage.test", frozen=True):
+    """List the top of ``container`` with the connection; answer: the engine's StorageTest."""
+
+    name: str
+    container: str
+
+
+class StorageRemove(_Message, tag="storage.remove", frozen=True):
+    """Delete ``[storage.NAME]`` and its secret (administrators); answer: None."""
+
+    name: str
+
+
 class AuditList(_Message, tag="audit", frozen=True):
     """The newest audit entries (of ``user``, of ``action`` or an action family ending in a
     dot); answer: a list of AuditEvent. Administrators and the service's own user only."""
@@ -510,7 +595,9 @@ class ServiceState(_Message, tag="service.state", frozen=True):
     clients: int
     runs: list[RunInfo]
     scheduled: dict[str, datetime]
-    """Export -> its next scheduled run."""
+    """Export -> its next scheduled run (of the exports the asker may see)."""
+    on_refresh: dict[str, int] = msgspec.field(default_factory=dict)
+    """Export run when its data is refreshed -> the quiet seconds it waits for."""
 
 
 _T = TypeVar("_T")
@@ -816,6 +903,14 @@ Call = (
     | HistoryList
     | AuditList
     | AuditVerify
+    | RunVerify
+    | ScheduleShow
+    | StorageList
+    | StorageShow
+    | StorageAddable
+    | StorageAdd
+    | StorageCheck
+    | StorageRemove
     | HomeViewAsk
     | ConnectionEdit
     | ExportSave

@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -33,7 +34,7 @@ from cc_tui.models.config import AppConfig, Role
 from cc_tui.models.connection import UsableBy
 from cc_tui.models.run import RunRecord
 from cc_tui.paths import AppPaths
-from cc_tui.service.calls import Caller, Handler, handler_for
+from cc_tui.service.calls import Caller, Handler, handler_for, unreadable_segment
 from cc_tui.service.identity import Peer, own_peer, peer_of
 from cc_tui.service.locate import ServiceFiles
 from cc_tui.service.protocol import (
@@ -59,6 +60,7 @@ from cc_tui.service.protocol import (
     frame_length,
 )
 from cc_tui.service.supervisor import ManagedRun, Supervisor
+from cc_tui.store.audit import AuditOutcome
 
 if TYPE_CHECKING:
     import httpx
@@ -267,8 +269,7 @@ class ServiceServer:
         if handler is not None:
             await self._call(handler, intent, peer, reader, writer)
         elif isinstance(intent, RunStart):
-            if not (intent.dry_run or intent.allow_quota_spill):
-                await asyncio.to_thread(self._refuse_over_quota, intent.export, peer)
+            await asyncio.to_thread(self._check_start, intent, peer)
             run = self._start(intent, peer)
             await self._stream(run, peer, reader, writer)
         elif isinstance(intent, RunAttach):
@@ -287,16 +288,41 @@ class ServiceServer:
             assert self._stop is not None
             self._stop.set()
 
-    def _refuse_over_quota(self, export: str, peer: Peer) -> None:
-        """UsageError when a run of ``export`` would not fit today's API quota (its plan)."""
+    def _check_start(self, intent: RunStart, peer: Peer) -> None:
+        """Before a run starts (or resumes) for ``peer``: refuse it when they could not read
+        one of its local segments themselves, or (a real run not allowed to spill) when it
+        would not fit today's API quota (its plan).
+
+        The run reads its segments with the service's rights, which its starter may not have:
+        a path checked when it was added may have been closed since, or was added by someone
+        else. The service's own user, root and administrators are not checked (administrators
+        set the segments up). The refusal (exit 2) is audited as ``run.start``. An export
+        hidden from ``peer`` is left to the runner, which says "no export" and audits it.
+        """
         from cc_tui.engine.plan import refuse_over_quota
         from cc_tui.engine.services import Services
 
         services = Services.open(self.paths, os_user=peer.user)
         try:
-            refuse_over_quota(services, export)
+            trusted = peer.uid in (0, self._owner.uid)
+            if not trusted and services.connections.role() is not Role.ADMIN:
+                self._refuse_unreadable(services, intent.export, peer)
+            if not (intent.dry_run or intent.allow_quota_spill):
+                refuse_over_quota(services, intent.export)
         finally:
             services.close()
+
+    def _refuse_unreadable(self, services: Services, name: str, peer: Peer) -> None:
+        export = next((e for e in services.exports.visible() if e.name == name), None)
+        if export is None:
+            return
+        reason = unreadable_segment(services, peer, export, self._private)
+        if reason is None:
+            return
+        services.history.record_event(
+            "run.start", name, peer.user, {"reason": reason}, outcome=AuditOutcome.REFUSED
+        )
+        raise AccessDeniedError(reason)
 
     async def _call(
         self,
@@ -346,7 +372,7 @@ class ServiceServer:
                 services=services,
                 emit=emit,
                 trusted=peer.uid in (0, self._owner.uid),
-                private=(self.paths.config_dir, self.paths.data_dir, self.paths.state_dir),
+                private=self._private,
             )
             return caller, services
 
@@ -425,6 +451,11 @@ class ServiceServer:
 
     # -- who sees what ------------------------------------------------------------------------
 
+    @property
+    def _private(self) -> tuple[Path, ...]:
+        """The home's folders: no client names a file in them."""
+        return (self.paths.config_dir, self.paths.data_dir, self.paths.state_dir)
+
     def _config(self) -> AppConfig:
         from cc_tui.store.config import ConfigStore
 
@@ -437,14 +468,20 @@ class ServiceServer:
 
     def _may_see(self, config: AppConfig, peer: Peer, run: ManagedRun) -> bool:
         """Admins see every run; contributors those whose connection is shared with them."""
+        return self._may_use(config, peer, run.connection)
+
+    def _may_use(self, config: AppConfig, peer: Peer, connection_name: str | None) -> bool:
+        """Whether ``peer`` sees what goes through ``connection_name`` (its runs, its
+        exports' triggers): the service's own user, root and admins always; contributors when
+        it is shared with them."""
         if peer.uid in (0, self._owner.uid):
             return True
         role = config.roles.role_of(peer.user)
         if role is Role.ADMIN:
             return True
-        if role is not Role.CONTRIBUTOR or run.connection is None:
+        if role is not Role.CONTRIBUTOR or connection_name is None:
             return False
-        connection = config.connections.get(run.connection)
+        connection = config.connections.get(connection_name)
         return connection is not None and connection.usable_by is UsableBy.CONTRIBUTORS
 
     def _visible_runs(self, peer: Peer) -> list[RunInfo]:
@@ -469,7 +506,14 @@ class ServiceServer:
         raise AccessDeniedError(f"Only administrators may {doing}; '{peer.user}' is not one.")
 
     def _state(self, peer: Peer) -> ServiceState:
-        scheduled = self._scheduler.next_runs() if self._scheduler is not None else {}
+        config = self._config()
+        exports = config.exports
+
+        def seen(name: str) -> bool:
+            export = exports.get(name)
+            return export is not None and self._may_use(config, peer, export.connection)
+
+        next_runs = self._scheduler.next_runs() if self._scheduler is not None else {}
         return ServiceState(
             pid=os.getpid(),
             user=self._owner.user,
@@ -480,7 +524,12 @@ class ServiceServer:
             shared=self.shared,
             clients=len(self._writers),
             runs=self._visible_runs(peer),
-            scheduled=scheduled,
+            scheduled={name: due for name, due in next_runs.items() if seen(name)},
+            on_refresh={
+                name: export.quiet_seconds
+                for name, export in sorted(exports.items())
+                if export.on_refresh and export.enabled and export.connection and seen(name)
+            },
         )
 
 

@@ -27,6 +27,7 @@ def _preload() -> None:
     import cc_tui.cli.connection_commands
     import cc_tui.cli.entry
     import cc_tui.cli.export_commands
+    import cc_tui.cli.history_repair
     import cc_tui.cli.plan_commands
     import cc_tui.cli.run_commands
     import cc_tui.cli.scheduler_command
@@ -41,6 +42,7 @@ def _preload() -> None:
     import cc_tui.engine.sources
     import cc_tui.qr
     import cc_tui.service.client
+    import cc_tui.service.identity
     import cc_tui.service.protocol
     import cc_tui.service.segment_views
     import cc_tui.store.audit  # noqa: F401

@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 from cc_tui.engine.exports import build_export
+from cc_tui.engine.segments.entries import make_source
 from cc_tui.engine.services import Services
 from cc_tui.models.config import Roles
 from cc_tui.models.connection import UsableBy
@@ -52,6 +53,7 @@ ROWS = 400
 AUDIT_LIMIT = 1000  # entries: more than a test writes
 CHILD_WAIT = 120.0  # seconds a client may take to end once its work is done
 ATTACKER_API = "https://attacker.example/v3"
+LIST = "04fe9a97-a579-43c5-bb1a-58ed29bf0a6a"  # a list id of the right shape (never sent to)
 NO_LOGIN_SHELL = "/usr/sbin/nologin"
 WORLD_READABLE_FOLDER = 0o755
 
@@ -352,3 +354,60 @@ def test_a_run_survives_its_killed_client_and_the_other_user_sees_it_finish(
     assert (code, json.loads(out)) == (0, []), err
     code, out, err = team.run(team.admin, "history", "--json")
     assert [run["run_id"] for run in json.loads(out)] == [running.run_id]
+
+
+def test_a_contributor_reads_and_runs_only_what_they_could_read(
+    team: Team, start_emulator: StartEmulator
+) -> None:
+    emulator = start_emulator(auto_approve=True, device_poll_interval=0.05)
+    api, auth = emulator.api_base_url, emulator.auth_base_url
+    assert team.run(team.admin, *add_args(api, auth, "team"), "--usable-by", "contributors")[0] == 0
+    assert team.run(team.admin, "connection", "login", "team")[0] == 0
+    # The service account sets up a segment in a folder closed to everyone else, and two
+    # exports on the shared connection: one reads it, one the open segments folder.
+    closed = team.segments.parent / "root-only"
+    closed.mkdir(mode=0o700)
+    (closed / "vip.csv").write_text(people_csv(3), encoding="utf-8")
+    services = Services.open(team.paths)
+    try:
+        services.sources.add(make_source("vip", closed / "vip.csv"))
+        for name, segment in (("promo", "people"), ("vipx", "vip")):
+            services.exports.save(
+                build_export(
+                    name, connection="team", list_ids=[LIST], segments=[segment], email="email"
+                )
+            )
+    finally:
+        services.close()
+
+    # They see the segments of their exports and what they could read; rows only of the latter.
+    code, out, err = team.run(team.contributor, "segment", "list", "--json")
+    assert code == 0, err
+    assert [(s["name"], s["rows"]) for s in json.loads(out)] == [("people", ROWS), ("vip", 3)]
+    code, _, err = team.run(team.contributor, "segment", "show", "vip")
+    assert code == 2 and "cannot read the files of segment 'vip'" in err, err
+    code, out, err = team.run(team.contributor, "segment", "show", "people", "--json")
+    assert code == 0 and len(json.loads(out)["preview"]) == 10, err
+    # The plan and the run of an export whose segment is closed to them are refused...
+    code, _, err = team.run(team.contributor, "plan", "vipx")
+    assert code == 2 and "cannot reach" in err, err
+    code, _, err = team.run(team.contributor, "run", "vipx", "--dry-run")
+    assert code == 2 and "reads segment 'vip'" in err and "cannot reach" in err, err
+    # ... the other's plan is theirs to see.
+    code, out, err = team.run(team.contributor, "plan", "promo", "--json")
+    assert code == 0 and json.loads(out)["rows"] == ROWS, err
+    # The audit log is the administrators'; the history's repair the home owner's.
+    code, _, err = team.run(team.contributor, "audit")
+    assert code == 2 and "Only administrators may read the audit log" in err, err
+    code, out, err = team.run(team.admin, "audit", "--json", "--action", "audit.")
+    assert code == 0, err
+    code, _, err = team.run(
+        team.contributor, "--home", str(team.paths.config_dir), "history", "repair"
+    )
+    assert code == 2 and "Only the home's owner (root) may repair its history" in err, err
+
+    events = team.audit()
+    assert refused(events, team.contributor, "segment.show") == ["vip"]
+    assert refused(events, team.contributor, "plan") == ["vipx"]
+    assert refused(events, team.contributor, "run.start") == ["vipx"]
+    assert refused(events, team.contributor, "audit.read") == ["audit log"]
