@@ -90,8 +90,8 @@ def _open_app(ctx: CommandContext) -> int:
     from cc_tui.service.async_client import ServiceLink
     from cc_tui.ui.launch import run_app
 
-    # A function, not the services: the app paints before it opens them (and the engine).
-    return run_app(lambda: ctx.services, service=ServiceLink(ctx.paths, ctx.service_files))
+    # The app is the service's client: it paints first, then reaches (or starts) the service.
+    return run_app(ServiceLink(ctx.paths, ctx.service_files))
 
 
 def _emulator(ctx: CommandContext) -> int:

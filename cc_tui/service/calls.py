@@ -30,6 +30,7 @@ from cc_tui.service.protocol import (
     Call,
     ConnectionAdd,
     ConnectionConsent,
+    ConnectionEdit,
     ConnectionList,
     ConnectionLogin,
     ConnectionRemovable,
@@ -37,20 +38,36 @@ from cc_tui.service.protocol import (
     ConnectionShow,
     ConnectionTest,
     ContactLists,
+    CustomFields,
     ExportAdd,
     ExportAdded,
     ExportList,
     ExportPlanShow,
     ExportRemovable,
     ExportRemove,
+    ExportSave,
     ExportShow,
     FolderAdded,
     HistoryList,
+    HomeView,
+    HomeViewAsk,
+    ListFound,
+    ListLookup,
+    RejectedRowsAsk,
+    RunDetail,
+    RunDetailAsk,
+    RunSeen,
     RunVerify,
+    SchedulePause,
     SchedulePlan,
     ScheduleShow,
+    ScheduleView,
+    ScheduleViewAsk,
     SegmentAdd,
+    SegmentCheck,
+    SegmentChecked,
     SegmentList,
+    SegmentLookView,
     SegmentPreview,
     SegmentRemove,
     SegmentsDirAdd,
@@ -64,11 +81,13 @@ from cc_tui.service.protocol import (
     StorageList,
     StorageRemove,
     StorageShow,
+    ThemeSet,
 )
 from cc_tui.store.audit import AuditOutcome
 
 if TYPE_CHECKING:
     from cc_tui.constant_contact.auth import DeviceAuthorization, DeviceFlowStatus
+    from cc_tui.constant_contact.client import ConstantContactClient
     from cc_tui.engine.services import Services
     from cc_tui.engine.sources import SegmentStatus
     from cc_tui.engine.storage_connections import StorageService
@@ -519,6 +538,7 @@ async def _export_plan(caller: Caller, call: ExportPlanShow) -> object:
         services.connections,
         RunHistory(services.history),
         VerificationStore(services.history),
+        count=call.count,
     )
 
 
@@ -729,3 +749,232 @@ HANDLERS: dict[type[Call], Handler] = {
 def handler_for(intent: object) -> Handler | None:
     """The handler of a call intent; None for the other intents (runs, service)."""
     return HANDLERS.get(type(intent))  # type: ignore[arg-type]
+
+
+# -- the app's calls ------------------------------------------------------------------------------
+#
+# What the app shows comes from these, filtered for the asker exactly as the command line's are:
+# a contributor's app lists the connections shared with them, the exports that use those, and
+# their runs; every change goes through the engine's services (role checks and audit there).
+
+
+def _sees_every_run(caller: Caller) -> bool:
+    return caller.trusted or caller.services.connections.role() is Role.ADMIN
+
+
+def _visible_exports(caller: Caller) -> set[str]:
+    return {export.name for export in caller.services.exports.visible()}
+
+
+def _may_see_run(caller: Caller, export: str) -> bool:
+    return _sees_every_run(caller) or export in _visible_exports(caller)
+
+
+async def _home_view(caller: Caller, call: HomeViewAsk) -> object:
+    from cc_tui.store.run_history import RunHistory
+
+    services = caller.services
+    config = services.config.load()
+    connections = services.connections
+    statuses = [connections.status(conn.name) for conn in connections.visible()]
+    exports = services.exports.visible()
+    history = RunHistory(services.history)
+    runs = await _history(caller, HistoryList(limit=call.runs))
+    shown = {export.name for export in exports}
+    every = _sees_every_run(caller)
+    last = {
+        name: record for name, record in history.last_real_runs().items() if every or name in shown
+    }
+    return HomeView(
+        user=caller.peer.user,
+        connections=statuses,
+        exports=exports,
+        exports_using={
+            status.connection.name: config.exports_using(status.connection.name)
+            for status in statuses
+        },
+        runs=runs,  # type: ignore[arg-type]
+        last_runs=last,
+        theme=config.theme,
+        keymap=dict(config.keymap),
+        bell=config.bell,
+    )
+
+
+async def _connection_edit(caller: Caller, call: ConnectionEdit) -> object:
+    fields = ("display_name", "client_id", "usable_by", "api_base_url", "auth_base_url")
+    changes = {key: getattr(call, key) for key in fields if getattr(call, key) is not None}
+    return caller.services.connections.edit(call.name, **changes)
+
+
+async def _export_save(caller: Caller, call: ExportSave) -> object:
+    caller.services.exports.save(call.export, replace=call.replace)
+    return None
+
+
+def _advice_client(caller: Caller, connection: str) -> ConstantContactClient:
+    from cc_tui.engine.exports import ACCOUNT_CHECK_RETRY, ACCOUNT_CHECK_TIMEOUT
+
+    # A form's questions are advice: offline, it says so after one retry, not after minutes.
+    return caller.services.connections.client(
+        connection, retry=ACCOUNT_CHECK_RETRY, timeout=ACCOUNT_CHECK_TIMEOUT
+    )
+
+
+async def _custom_fields(caller: Caller, call: CustomFields) -> object:
+    async with _advice_client(caller, call.connection) as client:
+        return sorted(item.name for item in await client.custom_fields())
+
+
+async def _list_lookup(caller: Caller, call: ListLookup) -> object:
+    from cc_tui.errors import CcTuiError, NotFoundError
+
+    try:
+        async with _advice_client(caller, call.connection) as client:
+            found = await client.contact_list(call.list_id)
+    except NotFoundError:
+        return ListFound(problem=f"The account has no list with ID {call.list_id}.")
+    except AccessDeniedError:
+        raise  # not the asker's connection: a refusal, not an unreachable account
+    except CcTuiError:
+        return ListFound(unchecked=True)
+    if found.deleted:
+        return ListFound(
+            problem=f"List '{found.name}' ({found.list_id}) was deleted in Constant Contact."
+        )
+    return ListFound(found=found)
+
+
+async def _run_detail(caller: Caller, call: RunDetailAsk) -> object:
+    from cc_tui.store.run_history import RunHistory
+
+    history = RunHistory(caller.services.history)
+    record = history.get(call.run_id)
+    if record is None or not _may_see_run(caller, record.export):
+        return RunDetail(record=None, batches=[], resumable=False)
+    newest = history.resumable(record.export)
+    return RunDetail(
+        record=record,
+        batches=list(history.batches(call.run_id).values()),
+        resumable=newest is not None and newest.run_id == record.run_id,
+    )
+
+
+async def _run_seen(caller: Caller, call: RunSeen) -> object:
+    from cc_tui.store.run_history import RunHistory
+
+    history = RunHistory(caller.services.history)
+    record = history.get(call.run_id)
+    if record is None or not _may_see_run(caller, record.export):
+        return False
+    if call.seen:
+        return history.mark_seen(call.run_id)
+    history.mark_unseen(call.run_id)
+    return True
+
+
+async def _theme_set(caller: Caller, call: ThemeSet) -> object:
+    services = caller.services
+    if not _sees_every_run(caller):
+        services.history.record_event(
+            "config.theme", call.theme, caller.peer.user, {}, outcome=AuditOutcome.REFUSED
+        )
+        raise AccessDeniedError(
+            f"Only administrators change the theme in config.toml; '{caller.peer.user}' is not "
+            "one (the theme applies to this session only)."
+        )
+    if services.config.load().theme != call.theme:
+        services.config.update(lambda config: dataclasses.replace(config, theme=call.theme))
+    return None
+
+
+async def _rejected_rows(caller: Caller, call: RejectedRowsAsk) -> object:
+    from cc_tui.service.rejected_pages import RejectedPage, read_rejected
+    from cc_tui.store.run_history import RunHistory
+
+    record = RunHistory(caller.services.history).get(call.run_id)
+    if record is None or not _may_see_run(caller, record.export):
+        return RejectedPage(path=None, problem=f"No run '{call.run_id}' that you may see.")
+    if record.rejected_rows_file is None:
+        return RejectedPage(path=None)
+    return read_rejected(
+        Path(record.rejected_rows_file), call.reason, limit=call.limit, with_counts=call.counts
+    )
+
+
+async def _schedule_view(caller: Caller, call: ScheduleViewAsk) -> object:
+    from cc_tui.store.run_history import RunHistory
+    from cc_tui.store.schedule_state import ScheduleState
+
+    services = caller.services
+    exports = services.exports.visible()
+    names = {export.name for export in exports}
+    state = ScheduleState(services.history)
+    last = RunHistory(services.history).last_real_runs()
+    return ScheduleView(
+        exports=exports,
+        paused=sorted(state.paused() & names),
+        last_runs={name: record for name, record in last.items() if name in names},
+        missed=[item for item in state.missed_runs() if item.export in names],
+    )
+
+
+async def _schedule_pause(caller: Caller, call: SchedulePause) -> object:
+    from cc_tui.store.schedule_state import ScheduleState
+
+    services = caller.services
+    action = "schedule.pause" if call.paused else "schedule.resume"
+    visible_export(caller, action, call.export)  # a hidden export is refused (and audited)
+    ScheduleState(services.history).set_paused(call.export, call.paused)
+    services.history.record_event(action, call.export, caller.peer.user)
+    return None
+
+
+async def _segment_check(caller: Caller, call: SegmentCheck) -> object:
+    from cc_tui.engine.segments.entries import make_source
+
+    source = make_source(
+        call.name, call.path, header=call.header, columns=call.columns, entity=call.entity
+    )
+    caller.require_readable("segment.check", call.name, source.path)
+    sources = caller.services.sources
+    if source.entity is None:
+        entities = sources.entities(source.path)
+        if len(entities) > 1:
+            return SegmentChecked(entities=[(item.entity, item.segment) for item in entities])
+    known = sources.name_of(source.path, source.entity)
+    if known is not None:
+        return SegmentChecked(known=known)
+    look = sources.check(source, rows=call.rows)
+    segment = look.segment
+    return SegmentChecked(
+        look=SegmentLookView(
+            format_label=segment.format_label,
+            delimiter=segment.delimiter,
+            encoding=segment.encoding,
+            entity=segment.entity,
+            columns=[column.name for column in look.columns],
+            rows=[
+                [None if value is None else str(value) for value in row]
+                for row in look.first_rows.iter_rows()
+            ],
+        )
+    )
+
+
+HANDLERS.update(
+    {
+        HomeViewAsk: _home_view,
+        ConnectionEdit: _connection_edit,
+        ExportSave: _export_save,
+        CustomFields: _custom_fields,
+        ListLookup: _list_lookup,
+        RunDetailAsk: _run_detail,
+        RunSeen: _run_seen,
+        ThemeSet: _theme_set,
+        RejectedRowsAsk: _rejected_rows,
+        ScheduleViewAsk: _schedule_view,
+        SchedulePause: _schedule_pause,
+        SegmentCheck: _segment_check,
+    }
+)

@@ -27,12 +27,22 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from cc_tui.constant_contact.schemas import ContactList
 from cc_tui.errors import CcTuiError
-from cc_tui.models.connection import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, UsableBy
+from cc_tui.models.batch import BatchRecord
+from cc_tui.models.config import Export
+from cc_tui.models.connection import (
+    DEFAULT_API_BASE_URL,
+    DEFAULT_AUTH_BASE_URL,
+    ConnectionStatus,
+    UsableBy,
+)
 from cc_tui.models.run import RunRecord
 from cc_tui.models.run_progress import RunEvent, RunProgress
 from cc_tui.models.storage import StorageAuth
+from cc_tui.next_steps import NextSteps
 from cc_tui.remote_paths import is_remote_location, remote_path
+from cc_tui.store.schedule_state import MissedRun
 
 __all__ = [
     "HEADER_SIZE",
@@ -45,6 +55,7 @@ __all__ = [
     "Call",
     "ConnectionAdd",
     "ConnectionConsent",
+    "ConnectionEdit",
     "ConnectionList",
     "ConnectionLogin",
     "ConnectionRemovable",
@@ -52,6 +63,7 @@ __all__ = [
     "ConnectionShow",
     "ConnectionTest",
     "ContactLists",
+    "CustomFields",
     "Done",
     "ExportAdd",
     "ExportAdded",
@@ -59,27 +71,42 @@ __all__ = [
     "ExportPlanShow",
     "ExportRemovable",
     "ExportRemove",
+    "ExportSave",
     "ExportShow",
     "Failure",
     "FolderAdded",
     "HistoryList",
+    "HomeView",
+    "HomeViewAsk",
     "Intent",
+    "ListFound",
+    "ListLookup",
     "ProtocolError",
+    "RejectedRowsAsk",
     "Returned",
     "RunAttach",
     "RunCancel",
+    "RunDetail",
+    "RunDetailAsk",
     "RunEnded",
     "RunInfo",
     "RunLogged",
     "RunProgressed",
+    "RunSeen",
     "RunStart",
     "RunVerify",
     "RunsList",
     "RunsListed",
+    "SchedulePause",
     "SchedulePlan",
     "ScheduleShow",
+    "ScheduleView",
+    "ScheduleViewAsk",
     "SegmentAdd",
+    "SegmentCheck",
+    "SegmentChecked",
     "SegmentList",
+    "SegmentLookView",
     "SegmentPreview",
     "SegmentRemove",
     "SegmentShow",
@@ -96,6 +123,7 @@ __all__ = [
     "StorageList",
     "StorageRemove",
     "StorageShow",
+    "ThemeSet",
     "decode_answer",
     "decode_hook",
     "decode_intent",
@@ -133,6 +161,8 @@ class RunStart(_Message, tag="run.start", frozen=True):
     """Seconds one import activity may take (None: the sender's default)."""
     allow_quota_spill: bool = False
     """Start it even when today's API quota cannot hold it (it stops resumable at the quota)."""
+    steps: NextSteps | None = None
+    """The starting face's words for what to do next (None: the command line's)."""
 
 
 class RunAttach(_Message, tag="run.attach", frozen=True):
@@ -268,6 +298,9 @@ class ExportPlanShow(_Message, tag="plan", frozen=True):
     """
 
     export: str
+    count: bool = True
+    """Classify every row's e-mail when the inputs changed (False: rows only, an upper bound;
+    the app's export details, which never wait for a pass over the e-mails)."""
 
 
 class ExportAdded(msgspec.Struct, frozen=True, kw_only=True):
@@ -465,43 +498,6 @@ class AuditVerify(_Message, tag="audit.verify", frozen=True):
     """Walk the audit log's hash chain; answer: an AuditVerification (administrators)."""
 
 
-Call = (
-    ConnectionAdd
-    | ConnectionConsent
-    | ConnectionLogin
-    | ConnectionRemovable
-    | ConnectionRemove
-    | ConnectionList
-    | ConnectionShow
-    | ConnectionTest
-    | ContactLists
-    | ExportAdd
-    | ExportList
-    | ExportShow
-    | ExportRemovable
-    | ExportRemove
-    | ExportPlanShow
-    | SegmentList
-    | SegmentShow
-    | SegmentAdd
-    | SegmentsDirAdd
-    | SegmentRemove
-    | SegmentsDirRemove
-    | HistoryList
-    | AuditList
-    | AuditVerify
-    | RunVerify
-    | ScheduleShow
-    | StorageList
-    | StorageShow
-    | StorageAddable
-    | StorageAdd
-    | StorageCheck
-    | StorageRemove
-)
-
-Intent = RunStart | RunAttach | RunCancel | RunsList | ServiceStatus | ServiceStop | Call
-
 # -- answers and events (service -> client) -----------------------------------------------------
 
 
@@ -621,7 +617,6 @@ Answer = (
 )
 
 _ENCODER = msgspec.json.Encoder()
-_INTENTS = msgspec.json.Decoder(Intent)
 _ANSWERS = msgspec.json.Decoder(Answer)
 
 
@@ -711,3 +706,225 @@ def _read_exactly(sock: socket.socket, size: int, *, allow_eof: bool) -> bytes |
             raise ProtocolError("The service closed the connection in the middle of a message.")
         chunks += chunk
     return bytes(chunks)
+
+
+# -- the app's calls: what its screens show and change, carried out as the asking OS user --------
+#
+# The app keeps no store open: it asks for a view of the home (what its home screen lists) and
+# for each detail it shows, and every change it makes is one of these calls (or one above).
+
+
+class HomeViewAsk(_Message, tag="app.view", frozen=True):
+    """What the app's home screen lists for the asker; answer: a HomeView."""
+
+    runs: int = 200
+    """How many of the newest runs to list."""
+
+
+class HomeView(msgspec.Struct, frozen=True, kw_only=True):
+    """The connections, exports and runs the asker may see, and the app's settings."""
+
+    user: str
+    """The asker, as the kernel names them."""
+    connections: list[ConnectionStatus]
+    exports: list[Export]
+    exports_using: dict[str, list[str]]
+    """Connection -> the exports that use it (of the connections listed)."""
+    runs: list[RunRecord]
+    """Newest first."""
+    last_runs: dict[str, RunRecord]
+    """Export -> its last real run (a preview never stands for it)."""
+    theme: str
+    keymap: dict[str, str]
+    bell: bool
+
+
+class ConnectionEdit(_Message, tag="connection.edit", frozen=True):
+    """Change fields of a connection (administrators); answer: the Connection."""
+
+    name: str
+    display_name: str | None = None
+    client_id: str | None = None
+    usable_by: UsableBy | None = None
+    api_base_url: str | None = None
+    auth_base_url: str | None = None
+
+
+class ExportSave(_Message, tag="export.save", frozen=True):
+    """Check and save an export as a form built it; answer: None."""
+
+    export: Export
+    replace: bool = False
+
+
+class CustomFields(_Message, tag="custom_fields", frozen=True):
+    """The names (without ``cf:``) of ``connection``'s account's custom fields."""
+
+    connection: str
+
+
+class ListLookup(_Message, tag="list.check", frozen=True):
+    """One contact list of ``connection``'s account; answer: a ListFound."""
+
+    connection: str
+    list_id: str
+
+
+class ListFound(msgspec.Struct, frozen=True, kw_only=True):
+    """A list looked up: the list, or why it cannot be used, or that no one could say."""
+
+    found: ContactList | None = None
+    problem: str | None = None
+    """The account has no such list, or it was deleted."""
+    unchecked: bool = False
+    """The account could not be asked (the id may still be used)."""
+
+
+class RunDetailAsk(_Message, tag="run.detail", frozen=True):
+    """One run the asker may see, with its batches; answer: a RunDetail."""
+
+    run_id: str
+
+
+class RunDetail(msgspec.Struct, frozen=True, kw_only=True):
+    """A run's record, its checkpointed batches, and whether it is its export's resumable run."""
+
+    record: RunRecord | None
+    batches: list[BatchRecord]
+    resumable: bool
+
+
+class RunSeen(_Message, tag="run.seen", frozen=True):
+    """Mark a finished run's summary as seen (``seen``) or not yet seen; answer: a bool
+    (whether the mark changed)."""
+
+    run_id: str
+    seen: bool = True
+
+
+class ThemeSet(_Message, tag="theme.set", frozen=True):
+    """Remember the app's theme in config.toml (administrators); answer: None."""
+
+    theme: str
+
+
+class RejectedRowsAsk(_Message, tag="run.rejected", frozen=True):
+    """The first ``limit`` rejected rows of ``reason`` (``all``: every reason) of a run the
+    asker may see, and (``counts``) how many rows each reason has; answer: a RejectedPage
+    (:mod:`cc_tui.service.rejected_pages`). The file is the service's (0600)."""
+
+    run_id: str
+    reason: str = "all"
+    limit: int = 500
+    counts: bool = False
+
+
+class ScheduleViewAsk(_Message, tag="schedule.view", frozen=True):
+    """The schedule screen's facts for the exports the asker may see; answer: ScheduleView."""
+
+
+class ScheduleView(msgspec.Struct, frozen=True, kw_only=True):
+    """Exports with their pause marks, last real runs and missed schedule times."""
+
+    exports: list[Export]
+    paused: list[str]
+    last_runs: dict[str, RunRecord]
+    missed: list[MissedRun]
+    """Newest first."""
+
+
+class SchedulePause(_Message, tag="schedule.pause", frozen=True):
+    """Pause (or resume) the schedule of an export the asker may see; answer: None."""
+
+    export: str
+    paused: bool = True
+
+
+class SegmentCheck(_Message, tag="segment.check", frozen=True):
+    """What a segment entry would read, before it is added (the app's "add by path").
+
+    ``path`` is absolute; the service reads it only if the asker could. The answer is a
+    SegmentChecked: the CDM entities the path holds when there are several (and none is
+    chosen), the segment that reads it already, or its format, columns and first rows.
+    """
+
+    name: str
+    path: str
+    header: bool | None = None
+    columns: list[str] | None = None
+    entity: str | None = None
+    rows: int = 5
+
+
+class SegmentLookView(msgspec.Struct, frozen=True, kw_only=True):
+    """What an entry reads: format, columns and first rows (as text)."""
+
+    format_label: str
+    delimiter: str | None
+    encoding: str
+    entity: str | None
+    columns: list[str]
+    rows: list[list[str | None]]
+
+
+class SegmentChecked(msgspec.Struct, frozen=True, kw_only=True):
+    """See :class:`SegmentCheck`: exactly one of the three is set."""
+
+    entities: list[tuple[str, str | None]] = msgspec.field(default_factory=list)
+    """Entity and the segment that reads it already (None: none)."""
+    known: str | None = None
+    look: SegmentLookView | None = None
+
+
+# The unions come last: they name every intent, the app's too.
+
+Call = (
+    ConnectionAdd
+    | ConnectionConsent
+    | ConnectionLogin
+    | ConnectionRemovable
+    | ConnectionRemove
+    | ConnectionList
+    | ConnectionShow
+    | ConnectionTest
+    | ContactLists
+    | ExportAdd
+    | ExportList
+    | ExportShow
+    | ExportRemovable
+    | ExportRemove
+    | ExportPlanShow
+    | SegmentList
+    | SegmentShow
+    | SegmentAdd
+    | SegmentsDirAdd
+    | SegmentRemove
+    | SegmentsDirRemove
+    | HistoryList
+    | AuditList
+    | AuditVerify
+    | RunVerify
+    | ScheduleShow
+    | StorageList
+    | StorageShow
+    | StorageAddable
+    | StorageAdd
+    | StorageCheck
+    | StorageRemove
+    | HomeViewAsk
+    | ConnectionEdit
+    | ExportSave
+    | CustomFields
+    | ListLookup
+    | RunDetailAsk
+    | RunSeen
+    | ThemeSet
+    | RejectedRowsAsk
+    | ScheduleViewAsk
+    | SchedulePause
+    | SegmentCheck
+)
+
+Intent = RunStart | RunAttach | RunCancel | RunsList | ServiceStatus | ServiceStop | Call
+
+_INTENTS = msgspec.json.Decoder(Intent)

@@ -65,6 +65,7 @@ from cc_tui.store.audit import AuditOutcome
 if TYPE_CHECKING:
     import httpx
 
+    from cc_tui.engine.run_options import RunOptions
     from cc_tui.engine.scheduler import Scheduler
     from cc_tui.engine.services import Services
     from cc_tui.service.protocol import Answer
@@ -105,13 +106,17 @@ class ServiceServer:
         shared: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
         schedule: bool = True,
+        run_options: RunOptions | None = None,
     ) -> None:
+        """``run_options``: what every run starts from (batch sizes, timing; tests make them
+        small and brisk); a client's intent sets only whether it is a dry run or a restart."""
         self.paths = paths
         self.files = files
         self.shared = shared
         self.supervisor = Supervisor(paths, transport=transport)
         self._transport = transport
         self._schedule = schedule
+        self._run_options = run_options
         self._scheduler: Scheduler | None = None
         self._started_at = datetime.now(UTC)
         self._writers: set[asyncio.StreamWriter] = set()
@@ -203,7 +208,7 @@ class ServiceServer:
 
         run = self.supervisor.start(
             export,
-            RunOptions(),
+            self._run_options or RunOptions(),
             self._owner.user,
             connection=self._connection_of(self._config(), export),
             scheduled=True,
@@ -376,7 +381,11 @@ class ServiceServer:
     def _start(self, intent: RunStart, peer: Peer) -> ManagedRun:
         from cc_tui.engine.run_options import RunOptions, SenderTiming
 
-        options = RunOptions(dry_run=intent.dry_run, restart=intent.restart)
+        options = replace(
+            self._run_options or RunOptions(), dry_run=intent.dry_run, restart=intent.restart
+        )
+        if intent.steps is not None:  # messages in the words of the face that started it
+            options = replace(options, steps=intent.steps)
         if intent.activity_deadline is not None:
             options = replace(
                 options, timing=SenderTiming(activity_deadline=intent.activity_deadline)

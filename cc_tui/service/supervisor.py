@@ -222,7 +222,8 @@ class Supervisor:
         except asyncio.CancelledError:
             outcome = self._cancelled(run, services)
         except CcTuiError as exc:
-            outcome = Failure(message=str(exc), exit_code=exc.exit_code)
+            # In the words of the face that started it (how to sign in, say).
+            outcome = Failure(message=options.steps.explain(exc), exit_code=exc.exit_code)
         except OSError as exc:
             if not is_disk_full(exc):
                 _log.exception("run of %s stopped on an unexpected error", run.export)

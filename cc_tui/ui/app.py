@@ -1,11 +1,14 @@
-"""CcTuiApp: wiring only. Screens do the work; services come in from the command line."""
+"""CcTuiApp: wiring only. Screens do the work; the home is the cc-tui service's, reached
+through a :class:`~cc_tui.service.home_client.HomeClient`."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import os
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -13,6 +16,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.notifications import SeverityLevel
+from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
 from cc_tui.errors import CcTuiError
@@ -32,16 +36,12 @@ from cc_tui.ui.themes import (
 )
 
 if TYPE_CHECKING:
-    # The engine (Polars, httpx) loads after the first paint: see :class:`CcTuiApp`.
-    import httpx
-
-    from cc_tui.engine.run_options import RunOptions
-    from cc_tui.engine.services import Services
     from cc_tui.models.run import RunRecord
-    from cc_tui.service.async_client import ServiceLink
-    from cc_tui.store.run_history import RunHistory
+    from cc_tui.service.home_client import HomeClient
+    from cc_tui.service.protocol import HomeView
     from cc_tui.ui.messages import (
         CancelRequested,
+        ConfigChanged,
         RunEventLogged,
         RunFailed,
         RunFinished,
@@ -51,9 +51,10 @@ if TYPE_CHECKING:
     from cc_tui.ui.runs import RunManager
     from cc_tui.ui.widgets.run_summary import RunSummary
 
-__all__ = ["OPENING_HOME", "CcTuiApp", "HomeOpened"]
+__all__ = ["OPENING_HOME", "VIEW_RUNS", "CcTuiApp", "HomeOpened", "OpenedHome", "open_home"]
 
 OPENING_HOME = "Opening your cc-tui home…"
+VIEW_RUNS = 200  # newest runs in the home's view (the home screen's run history)
 """What the first screen says while the home opens (``cc-tui`` with no command)."""
 
 
@@ -68,12 +69,31 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
-class HomeOpened(Message):
-    """The opening thread is done: ``services`` is None when opening failed."""
+@dataclass(frozen=True, slots=True)
+class OpenedHome:
+    """The home's service as this app reaches it, and the first view it gave."""
 
-    def __init__(self, services: Services | None) -> None:
+    client: HomeClient
+    view: HomeView
+    emulator_url: str | None = None
+    """Where an emulator this process started listens (``cc-tui demo``), for the connection
+    form's "use the local emulator"."""
+
+
+def open_home(client: HomeClient, *, emulator_url: str | None = None) -> OpenedHome:
+    """Reach the home's service (started first if none answers) and read its view.
+
+    Blocking: on the app's opening thread, or before the app starts (tests).
+    """
+    return OpenedHome(client, asyncio.run(client.view(runs=VIEW_RUNS)), emulator_url)
+
+
+class HomeOpened(Message):
+    """The opening thread is done: ``home`` is None when opening failed."""
+
+    def __init__(self, home: OpenedHome | None) -> None:
         super().__init__()
-        self.services = services
+        self.home = home
 
 
 # Actions that need the open home; refused while the opening screen shows.
@@ -105,7 +125,7 @@ class CcTuiApp(App[int]):
             "Quit",
             priority=True,
             id="quit",
-            tooltip="Quit (asks first while runs are active)",
+            tooltip="Quit (runs go on in the cc-tui service)",
         ),
         Binding("f1", "help", "Help", id="help", tooltip="Every key of this screen"),
         Binding("question_mark", "help", "Help", show=False, id="help-alt"),
@@ -113,51 +133,47 @@ class CcTuiApp(App[int]):
 
     def __init__(
         self,
-        services: Services | Callable[[], Services],
+        home: OpenedHome | Callable[[], OpenedHome],
         *,
-        run_options: RunOptions | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
         focus_export: str | None = None,
-        service: ServiceLink | None = None,
         opening: str = OPENING_HOME,
     ) -> None:
-        """``services``, or a function that opens them: then the app paints :class:`OpeningScreen`
+        """``home`` (its client and first view), or a function that opens it (connecting to the
+        service, starting it if none answers): then the app paints :class:`OpeningScreen`
         (saying ``opening``) first and calls it on a thread, so the first frame never waits for
-        the engine's imports (Polars, httpx) or, for the demo, the emulator and its data."""
+        the service or, for the demo, the emulator and its data."""
         super().__init__()
         self.focus_export = focus_export
+        self.emulator_url: str | None = None
+        """Where an emulator this process started listens (``cc-tui demo``), if any."""
         self.open_error: Exception | None = None
-        """Why opening the services failed (the command line reports it once the app ends)."""
-        self._run_options = run_options
-        self._transport = transport
-        self._service = service
+        """Why opening the home failed (the command line reports it once the app ends)."""
         self._opening = opening
-        self._opener: Callable[[], Services] | None = None
+        self._opener: Callable[[], OpenedHome] | None = None
         self._opener_thread: threading.Thread | None = None
-        self._services: Services | None = None
+        self._client: HomeClient | None = None
+        self._view: HomeView | None = None
+        self._views_asked = 0
+        self._view_shown = 0
         self._runs: RunManager | None = None
-        self._history: RunHistory | None = None
         self._themes_ready = False
         self._user_keymap: dict[str, str] = {}
-        if callable(services):
-            self._opener = services
+        self.view_changed: Signal[HomeView] = Signal(self, "view-changed")
+        """Published when a newer view of the home arrived from the service."""
+        if callable(home):
+            self._opener = home
         else:
-            self._use(services)
+            self._use(home)
 
-    def _use(self, services: Services) -> None:
-        """Wire the runs and the history to ``services`` (the engine is imported here)."""
-        from cc_tui.engine.runner import ExportRunner
-        from cc_tui.store.run_history import RunHistory
+    def _use(self, home: OpenedHome) -> None:
+        """Wire the runs to the home's service, and keep its first view."""
         from cc_tui.ui.runs import RunManager
 
-        history = RunHistory(services.history)
-        runner = ExportRunner(services, transport=self._transport or services.transport)
-        self._runs = RunManager(
-            self, runner, history, options=self._run_options, service=self._service
-        )
+        self._client = home.client
+        self._view = home.view
+        self.emulator_url = home.emulator_url
+        self._runs = RunManager(self, home.client, refresh=self.refresh_view)
         self._runs.ask = self._ask
-        self._history = history
-        self._services = services
 
     async def _ask(self, question: str, yes: str, no: str) -> bool:
         """A yes/no question in a modal (from a worker: it waits for the answer)."""
@@ -169,11 +185,42 @@ class CcTuiApp(App[int]):
         return answer
 
     @property
-    def services(self) -> Services:
-        """Stores and services of this home (the one way screens reach the back end)."""
-        if self._services is None:
+    def client(self) -> HomeClient:
+        """The home's service, as this app's OS user (the one way screens reach the back end)."""
+        if self._client is None:
             raise RuntimeError("the cc-tui home is still opening")
-        return self._services
+        return self._client
+
+    @property
+    def view(self) -> HomeView:
+        """The newest view of the home the service gave (connections, exports, runs, settings)."""
+        if self._view is None:
+            raise RuntimeError("the cc-tui home is still opening")
+        return self._view
+
+    async def fetch_view(self) -> HomeView:
+        """Ask the service for the home's view now; keep it and tell the screens.
+
+        Views asked for one after the other may arrive in another order: an older one never
+        replaces a newer one.
+        """
+        self._views_asked += 1
+        asked = self._views_asked
+        view = await self.client.view(runs=VIEW_RUNS)
+        if asked > self._view_shown:
+            self._view_shown = asked
+            self._view = view
+            self.view_changed.publish(view)
+        return self.view
+
+    def refresh_view(self) -> None:
+        """Fetch the home's view in a worker (screens redraw on :attr:`view_changed`)."""
+        self.run_worker(
+            self.fetch_view(),
+            group="view",
+            description="Reading the home from the cc-tui service",
+            exit_on_error=False,
+        )
 
     @property
     def next_steps(self) -> NextSteps:
@@ -186,13 +233,6 @@ class CcTuiApp(App[int]):
         if self._runs is None:
             raise RuntimeError("the cc-tui home is still opening")
         return self._runs
-
-    @property
-    def run_history(self) -> RunHistory:
-        """Every run recorded in this home."""
-        if self._history is None:
-            raise RuntimeError("the cc-tui home is still opening")
-        return self._history
 
     def notify(
         self,
@@ -223,8 +263,8 @@ class CcTuiApp(App[int]):
         if self._opener is None:
             self._show_home()
             return
-        # First paint: the house theme (config.toml is read once the home is open) and a
-        # screen of one line; the engine's imports and the opening run on a thread meanwhile.
+        # First paint: the house theme (the home's comes with its view) and a screen of one
+        # line; connecting to the service (starting it if needed) runs on a thread meanwhile.
         self.register_theme(HOUSE_THEME)
         self.theme = HOUSE_THEME.name
         self.push_screen(OpeningScreen(self._opening))
@@ -233,37 +273,36 @@ class CcTuiApp(App[int]):
         )
         self.call_after_refresh(self._opener_thread.start)
 
-    def _open_home(self, opener: Callable[[], Services]) -> None:
-        """On the opening thread: open the services and import what the home screen needs."""
+    def _open_home(self, opener: Callable[[], OpenedHome]) -> None:
+        """On the opening thread: reach the service, and import what the home screen needs."""
+        home: OpenedHome | None
         try:
-            services = opener()
-            # A broken config.toml is reported like the command line reports it (exit 2),
-            # not as a crash in the home screen.
-            services.config.load()
+            # A broken config.toml is reported by the service like the command line reports
+            # it (exit 2), not as a crash in the home screen.
+            home = opener()
             # Imported here, not on the event loop: the home screen, every screen's and
-            # widget's bindings (the keymap check walks them), the runner and Polars with it.
-            from cc_tui.engine.runner import ExportRunner  # noqa: F401
+            # widget's bindings (the keymap check walks them).
             from cc_tui.ui.runs import RunManager  # noqa: F401
             from cc_tui.ui.screens.home import HomeScreen  # noqa: F401
 
             known_binding_ids(type(self))
         except Exception as exc:  # reported by the command line once the app has ended
             self.open_error = exc
-            services = None
+            home = None
         # post_message is safe from a thread, and a no-op once the person has quit (where
         # call_from_thread would wait for ever on a loop that has stopped).
-        self.post_message(HomeOpened(services))
+        self.post_message(HomeOpened(home))
 
     @on(HomeOpened)
     def _opened(self, message: HomeOpened) -> None:
-        if message.services is None:
+        if message.home is None:
             self.exit(1)
             return
-        self._use(message.services)
+        self._use(message.home)
         self._show_home()
 
     def wait_opened(self) -> None:
-        """Wait for the opening thread (the caller closes the services it opened)."""
+        """Wait for the opening thread (the caller stops what it started)."""
         if self._opener_thread is not None and self._opener_thread.is_alive():
             self._opener_thread.join()
 
@@ -281,13 +320,19 @@ class CcTuiApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While the home opens, only quitting works (help and the palette need the home)."""
-        if self._services is None and action in _NEEDS_HOME:
+        if self._client is None and action in _NEEDS_HOME:
             return False
         return super().check_action(action, parameters)
 
     def _register_themes(self) -> None:
         self.register_theme(HOUSE_THEME)
-        themes, problems = load_themes([shipped_themes_dir(), self.services.paths.themes_dir])
+        folders = [shipped_themes_dir()]
+        # The home's own themes, when this user may read them (a team's home is the service
+        # account's alone: its members get the shipped themes).
+        themes_dir = self.client.link.paths.themes_dir
+        if os.access(themes_dir, os.R_OK | os.X_OK):
+            folders.append(themes_dir)
+        themes, problems = load_themes(folders)
         for theme in themes:
             self.register_theme(theme)
         # Status words stay readable (4.5:1) in every theme offered; unmeasurable ones go.
@@ -303,7 +348,7 @@ class CcTuiApp(App[int]):
                 severity="warning",
                 timeout=10,
             )
-        wanted = self.services.config.load().theme
+        wanted = self.view.theme
         self.theme = wanted if wanted in self.available_themes else HOUSE_THEME.name
         if wanted not in self.available_themes:
             self.notify(
@@ -312,17 +357,24 @@ class CcTuiApp(App[int]):
         self._themes_ready = True
 
     def watch_theme(self, theme: str) -> None:
-        """Remember the chosen theme in config.toml."""
+        """Remember the chosen theme in config.toml (the service writes it)."""
         if not self._themes_ready:  # the initial theme comes from config.toml itself
             return
+        if self.view.theme != theme:
+            self.run_worker(
+                self._save_theme(theme), group="theme", exclusive=True, exit_on_error=False
+            )
+
+    async def _save_theme(self, theme: str) -> None:
         try:
-            if self.services.config.load().theme != theme:
-                self.services.config.update(lambda c: replace(c, theme=theme))
+            await self.client.set_theme(theme)
         except CcTuiError as exc:
             self.notify(str(exc), title="Theme not saved", severity="error")
+            return
+        await self.fetch_view()
 
     def _apply_keymap(self) -> None:
-        keymap = dict(self.services.config.load().keymap)
+        keymap = dict(self.view.keymap)
         unknown = sorted(set(keymap) - known_binding_ids(type(self)))
         if unknown:
             self.notify(
@@ -405,6 +457,10 @@ class CcTuiApp(App[int]):
             text = f"{export} has no run to cancel."
         self.notify(text, title="Not cancelled", severity="warning", timeout=10)
 
+    def on_config_changed(self, message: ConfigChanged) -> None:
+        """A form changed the home (in the service): read its view again."""
+        self.refresh_view()
+
     def on_run_progressed(self, message: RunProgressed) -> None:
         self.runs.progressed(message.progress)
 
@@ -448,37 +504,9 @@ class CcTuiApp(App[int]):
             self.push_screen(HelpModal(self.screen, self.focused))
 
     def action_quit_app(self) -> None:
-        """Quit; while runs of this process are active, ask first (they stay resumable).
-
-        Runs of the cc-tui service go on when the app quits: nothing to ask.
-        """
-        runs = self._runs
-        if runs is None:  # still opening: no runs yet
-            self.exit(0)
-            return
-        active = runs.active()
-        if not active or runs.outlive_app:
-            self.exit(0)
-            return
-        from cc_tui.ui.screens.confirm import ConfirmModal
-
-        names = ", ".join(run.export for run in active)
-
-        def decided(quit_now: bool | None) -> None:
-            if quit_now:
-                for run in active:
-                    runs.cancel(run.export)
-                self.exit(0)
-
-        self.push_screen(
-            ConfirmModal(
-                f"{len(active)} run(s) are active ({names}). Quitting cancels them at the next "
-                "batch boundary; each can be resumed later. Quit?",
-                yes="Quit",
-                no="Stay",
-            ),
-            decided,
-        )
+        """Quit. Runs are the cc-tui service's: they go on when the app quits (nothing to ask),
+        and any app opened later, from any session, watches them again."""
+        self.exit(0)
 
 
 def _meets_app_host(app: CcTuiApp) -> AppHost:

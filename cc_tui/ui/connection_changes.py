@@ -14,7 +14,6 @@ from cc_tui.errors import (
     ConfigError,
     ConsentRequiredError,
     InsecureUrlError,
-    UsageError,
 )
 from cc_tui.models.connection import Connection, url_is_secure_enough
 from cc_tui.store.config_reader import validate_name
@@ -22,7 +21,9 @@ from cc_tui.ui.widgets.connection_fields import ConnectionValues
 from cc_tui.units import local_time_text
 
 if TYPE_CHECKING:
-    from cc_tui.engine.connections import ConnectionCheck, ConnectionService, ConnectionStatus
+    from cc_tui.engine.connections import ConnectionCheck
+    from cc_tui.models.connection import ConnectionStatus
+    from cc_tui.service.home_client import HomeClient
 
 __all__ = [
     "CONSENT_BEFORE_SIGN_IN",
@@ -80,16 +81,19 @@ def form_problems(
     return problems
 
 
-def save_connection(
-    connections: ConnectionService, current: Connection | None, values: ConnectionValues
+async def save_connection(
+    client: HomeClient, current: Connection | None, values: ConnectionValues
 ) -> Connection:
     """Add the connection (``current`` is None) or apply what changed; returns it as stored.
 
+    The service does it, as this app's OS user (administrators only; refusals are audited).
     Editing passes only the fields that changed (the audit log lists them), and records
     consent when the box was ticked for a connection that had none.
     """
+    from cc_tui.service.protocol import ConnectionEdit
+
     if current is None:
-        return connections.add(
+        return await client.add_connection(
             values.name,
             client_id=values.client_id,
             display_name=values.display_name or None,
@@ -101,23 +105,32 @@ def save_connection(
     wanted = {key: getattr(values, key) for key in _EDITABLE}
     wanted["display_name"] = values.display_name or current.name
     changes = {key: value for key, value in wanted.items() if getattr(current, key) != value}
-    conn = connections.edit(current.name, **changes) if changes else current
+    conn = (
+        await client.edit_connection(current.name, ConnectionEdit(name=current.name, **changes))
+        if changes
+        else current
+    )
     if values.privacy_accepted and conn.consent is None:
-        conn = connections.accept_privacy(conn.name)
+        conn = await client.accept_privacy(conn.name)
     return conn
 
 
 def problem_of(exc: CcTuiError) -> dict[str, str]:
-    """Put a service's refusal next to the field it concerns."""
+    """Put a service's refusal next to the field it concerns.
+
+    Refusals come over the socket as the engine's words (the error's class stays in the
+    service), so they are placed by what they say; anything else goes on the status line.
+    """
     text = str(exc)
+    lowered = text.lower()
     key = ""
-    if isinstance(exc, ConsentRequiredError):
+    if isinstance(exc, ConsentRequiredError) or "privacy" in lowered:
         key = "privacy"
-    elif isinstance(exc, InsecureUrlError):
-        key = "auth_base_url" if "auth" in text.lower() else "api_base_url"
+    elif isinstance(exc, InsecureUrlError) or "base url" in lowered:
+        key = "auth_base_url" if "auth" in lowered else "api_base_url"
     elif _about_name(exc):
         key = "name"
-    elif isinstance(exc, UsageError) and "client ID" in text:
+    elif "client id" in lowered:
         key = "client_id"
     return {key: text}
 
@@ -125,7 +138,8 @@ def problem_of(exc: CcTuiError) -> dict[str, str]:
 def _about_name(exc: CcTuiError) -> bool:
     if isinstance(exc, ConfigError):
         return exc.problem.startswith("connection name")
-    return isinstance(exc, UsageError) and "already exists" in str(exc)
+    text = str(exc)
+    return "already exists" in text or "connection name" in text
 
 
 def removal_question(name: str, users: list[str]) -> tuple[str, str]:

@@ -3,6 +3,9 @@
 The app imports its screens to show them; a screen that imported the app back (even for a type)
 would close an import circle. Screens name this protocol instead, and reach the app through
 :func:`host`; ``CcTuiApp`` meets it (mypy checks that where the app is defined).
+
+Screens reach the home only through :attr:`AppHost.client` (the cc-tui service, as this app's
+OS user) and the newest :attr:`AppHost.view` it gave: the app opens no store of its own.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
+    from textual.signal import Signal
 
-    from cc_tui.engine.services import Services
     from cc_tui.next_steps import NextSteps
-    from cc_tui.store.run_history import RunHistory
+    from cc_tui.service.home_client import HomeClient
+    from cc_tui.service.protocol import HomeView
     from cc_tui.ui.runs import RunManager
 
 __all__ = ["AppHost", "host"]
@@ -24,16 +28,30 @@ class AppHost(Protocol):
     """The app as its screens see it: the back end, the runs, keys and navigation."""
 
     @property
-    def services(self) -> Services:
-        """Stores and services of this home (the one way screens reach the back end)."""
+    def client(self) -> HomeClient:
+        """The home's service, as this app's OS user (the one way screens reach the back end)."""
+
+    @property
+    def view(self) -> HomeView:
+        """The newest view of the home the service gave (connections, exports, runs, settings)."""
+
+    @property
+    def view_changed(self) -> Signal[HomeView]:
+        """Published when a newer view arrived (screens that show it redraw)."""
+
+    async def fetch_view(self) -> HomeView:
+        """Ask the service for the home's view now (after a change), keep it and publish it."""
+
+    def refresh_view(self) -> None:
+        """Fetch the home's view in a worker; :attr:`view_changed` says when it came."""
+
+    @property
+    def emulator_url(self) -> str | None:
+        """Where an emulator this process started listens (``cc-tui demo``), if any."""
 
     @property
     def runs(self) -> RunManager:
         """Runs started in this session."""
-
-    @property
-    def run_history(self) -> RunHistory:
-        """Every run recorded in this home."""
 
     @property
     def focus_export(self) -> str | None:

@@ -1,34 +1,29 @@
-"""The plans the app shows (export details) and asks about (a run today's quota cannot hold).
+"""The plans the app shows (export details).
 
-A plan reads the export's segments (a row count; never the e-mails: ``count=False``), so it is
-made in a worker thread, never on the event loop, and kept per export until something that
+A plan reads the export's segments (a row count; never the e-mails: ``count=False``), so the
+service makes it (for someone who could read them) and a worker waits for it, never the event
+loop; it is kept per export until something that
 changes it happens (a run ends, an export is edited: :meth:`PlanBook.forget`).
 """
 
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-from cc_tui.engine.plan import ExportPlan, plan_export
-from cc_tui.engine.services import Services
 from cc_tui.errors import CcTuiError
-from cc_tui.store.run_history import RunHistory
-from cc_tui.store.verifications import VerificationStore
+
+if TYPE_CHECKING:
+    from cc_tui.engine.plan import ExportPlan
+    from cc_tui.service.home_client import HomeClient
 
 __all__ = ["PlanBook", "make_plan"]
 
 
-def make_plan(services: Services, export: str) -> ExportPlan | str:
-    """The plan of a run of ``export``, or why there is none (in words). Blocking."""
+async def make_plan(client: HomeClient, export: str) -> ExportPlan | str:
+    """The plan of a run of ``export``, or why there is none (in words)."""
     try:
-        return plan_export(
-            services.config.load(),
-            export,
-            services.connections,
-            RunHistory(services.history),
-            VerificationStore(services.history),
-            count=False,
-        )
+        return await client.plan(export, count=False)
     except CcTuiError as exc:
         return str(exc)
 

@@ -29,7 +29,7 @@ def announce_finished(app: App[Any], record: RunRecord) -> None:
     on screen (the run view or the history, where a toast would cover it), show a notice."""
     if not app.screen_stack:
         return  # the app is closing: a run cancelled on quit ends after its last screen
-    if cast("AppHost", app).services.config.load().bell:
+    if cast("AppHost", app).view.bell:
         app.bell()
     if _shows_a_summary(app, record.export):
         return

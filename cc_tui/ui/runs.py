@@ -1,16 +1,12 @@
 """The runs this app watches: one worker each, their latest state, and a signal on change.
 
-Runs go on when their view is closed, and several exports can run at once (each export at
-most once). With a :class:`~cc_tui.service.async_client.ServiceLink` (the app started by
-``cc-tui``), the runs are the cc-tui service's: a worker sends the intent and turns the
-service's stream into app messages; runs go on when the app quits, and on start-up the app
-attaches to the runs already going for its home (:meth:`RunManager.reattach`), so an app
-opened in another SSH session watches them live and can cancel them. Without one (tests that
-pass their own transport or timing), the engine runs in this process.
-
-Either way the reports become app messages (``RunProgressed`` and friends, so tests can record
-them), the app hands them back here, and widgets that show runs subscribe to
-:attr:`RunManager.changed` instead of polling.
+Runs are the cc-tui service's: a worker sends the intent and turns the service's stream into
+app messages (``RunProgressed`` and friends, so tests can record them); the app hands them back
+here, and widgets that show runs subscribe to :attr:`RunManager.changed` instead of polling.
+Runs go on when their view is closed and when the app quits, and several exports can run at once
+(each export at most once). On start-up the app attaches to the runs already going for its home
+(:meth:`RunManager.reattach`), so an app opened in another SSH session watches them live and can
+cancel them.
 """
 
 from __future__ import annotations
@@ -24,13 +20,10 @@ from typing import TYPE_CHECKING, Any
 from textual.signal import Signal
 from textual.worker import Worker
 
-from cc_tui.engine.plan import quota_sentence
-from cc_tui.engine.progress import RunEvent, RunProgress
-from cc_tui.engine.run_options import RunOptions
-from cc_tui.engine.runner import ExportRunner
 from cc_tui.errors import CcTuiError, RunAlreadyActiveError
 from cc_tui.models.run import RunRecord, RunStatus
-from cc_tui.store.run_history import RunHistory
+from cc_tui.models.run_progress import RunEvent, RunProgress
+from cc_tui.next_steps import CLI_STEPS, NextSteps
 from cc_tui.ui.messages import (
     RunEventLogged,
     RunFailed,
@@ -38,17 +31,27 @@ from cc_tui.ui.messages import (
     RunProgressed,
     RunStarted,
 )
-from cc_tui.ui.plans import make_plan
 
 if TYPE_CHECKING:
     from textual.app import App
 
     from cc_tui.service.async_client import ServiceLink
+    from cc_tui.service.home_client import HomeClient
 
 __all__ = ["ActiveRun", "RunManager"]
 
 _EVENTS_KEPT = 200
 _RATE_SAMPLES = 120  # throughput history behind the sparkline (about 12 s at 10 a second)
+
+
+@dataclass(frozen=True, slots=True)
+class _Start:
+    """What a run started from this app asks for."""
+
+    dry_run: bool
+    restart: bool
+    steps: NextSteps
+    """The app's words for what to do next, in the run's messages."""
 
 
 @dataclass
@@ -75,32 +78,20 @@ class ActiveRun:
 class RunManager:
     """Starts, tracks and cancels export runs for the app."""
 
-    def __init__(
-        self,
-        app: App[Any],
-        runner: ExportRunner,
-        history: RunHistory,
-        *,
-        options: RunOptions | None = None,
-        service: ServiceLink | None = None,
-    ) -> None:
+    def __init__(self, app: App[Any], client: HomeClient, *, refresh: Callable[[], None]) -> None:
+        """``refresh``: read the home's view again (a run's "not yet seen" mark changed)."""
         self._app = app
-        self._service = service
-        self._runner = runner
-        self._history = history
-        self._options = options or RunOptions()
-        self.steps = self._options.steps
-        """How messages of runs started here name the next step (the app sets its own)."""
+        self._client = client
+        self._service = client.link
+        self._refresh = refresh
+        self._marking = asyncio.Lock()
+        self.steps: NextSteps = CLI_STEPS
+        """How the app's own messages name the next step (the app sets its own words)."""
         self.runs: dict[str, ActiveRun] = {}
         self.ask: Callable[[str, str, str], Awaitable[bool]] | None = None
         """How the app asks (question, yes, no) before a run today's API quota cannot hold;
         None: runs start without asking."""
         self.changed: Signal[str] = Signal(app, "runs-changed")
-
-    @property
-    def outlive_app(self) -> bool:
-        """True when runs are the service's: they go on when the app quits."""
-        return self._service is not None
 
     def get(self, export: str) -> ActiveRun | None:
         """The latest run of ``export`` this session, if any."""
@@ -121,15 +112,10 @@ class RunManager:
             raise RunAlreadyActiveError(f"Export '{export}' is already running.")
         run = ActiveRun(export=export, dry_run=dry_run)
         self.runs[export] = run
-        options = replace(self._options, dry_run=dry_run, restart=restart, steps=self.steps)
         verb = "Preview" if dry_run else "Run"
-        work = (
-            self._work(export, options)
-            if self._service is None
-            else self._watch(export, self._service, options=options)
-        )
+        start = _Start(dry_run=dry_run, restart=restart, steps=self.steps)
         run.worker = self._app.run_worker(
-            work,
+            self._watch(export, self._service, start=start),
             group="runs",
             name=f"run:{export}",
             description=f"{verb} of export {export}",
@@ -145,9 +131,6 @@ class RunManager:
         if run is None or not run.running or run.worker is None:
             return False
         run.cancel_requested = True
-        if self._service is None:
-            run.worker.cancel()
-            return True
         # The service stops the run; its record comes back through the run's own stream.
         self._app.run_worker(
             self._cancel_in_service(export, self._service),
@@ -159,13 +142,12 @@ class RunManager:
 
     def reattach(self) -> None:
         """Watch the runs already going in this home's service (started elsewhere)."""
-        if self._service is not None:
-            self._app.run_worker(
-                self._reattach(self._service),
-                group="runs",
-                description="Runs going in the cc-tui service",
-                exit_on_error=False,
-            )
+        self._app.run_worker(
+            self._reattach(self._service),
+            group="runs",
+            description="Runs going in the cc-tui service",
+            exit_on_error=False,
+        )
 
     async def _reattach(self, service: ServiceLink) -> None:
         from cc_tui.service.client import ServiceUnavailableError
@@ -183,7 +165,7 @@ class RunManager:
             run = ActiveRun(export=info.export, dry_run=info.dry_run, progress=info.progress)
             self.runs[info.export] = run
             run.worker = self._app.run_worker(
-                self._watch(info.export, service, options=None),
+                self._watch(info.export, service, start=None),
                 group="runs",
                 name=f"run:{info.export}",
                 description=f"Run of export {info.export}",
@@ -191,16 +173,14 @@ class RunManager:
             )
             self.changed.publish(info.export)
 
-    async def _watch(
-        self, export: str, service: ServiceLink, *, options: RunOptions | None
-    ) -> None:
-        """Start (``options``) or attach to (None) the service's run of ``export``; turn its
+    async def _watch(self, export: str, service: ServiceLink, *, start: _Start | None) -> None:
+        """Start (``start``) or attach to (None) the service's run of ``export``; turn its
         stream into app messages until it ends. Cancelling this worker (the app quits) only
         hangs up: the run goes on in the service."""
         app = self._app
         spill = False
         while True:
-            answer = await self._stream_run(export, service, options, allow_quota_spill=spill)
+            answer = await self._stream_run(export, service, start, allow_quota_spill=spill)
             if answer is None:
                 return
             # The service refused a run today's quota cannot hold: ask, then ask it again.
@@ -221,7 +201,7 @@ class RunManager:
         self,
         export: str,
         service: ServiceLink,
-        options: RunOptions | None,
+        start: _Start | None,
         *,
         allow_quota_spill: bool,
     ) -> str | None:
@@ -239,14 +219,15 @@ class RunManager:
         app = self._app
         stream = await service.open()
         try:
-            if options is None:
+            if start is None:
                 await stream.send(RunAttach(export=export))
             else:
                 await stream.send(
                     RunStart(
                         export=export,
-                        dry_run=options.dry_run,
-                        restart=options.restart,
+                        dry_run=start.dry_run,
+                        restart=start.restart,
+                        steps=start.steps,
                         allow_quota_spill=allow_quota_spill,
                     )
                 )
@@ -259,7 +240,7 @@ class RunManager:
                     app.post_message(RunFinished(answer.record))
                     return None
                 elif isinstance(answer, Failure):
-                    if answer.quota is not None and options is not None:
+                    if answer.quota is not None and start is not None:
                         return answer.quota
                     app.post_message(RunFailed(export, answer.message))
                     return None
@@ -277,54 +258,6 @@ class RunManager:
             await service.ask(RunCancel(export=export), autostart=False)
         except CcTuiError as exc:  # it ended meanwhile: the stream tells how
             self._app.notify(str(exc), title="Not cancelled", severity="warning")
-
-    async def _work(self, export: str, options: RunOptions) -> None:
-        app = self._app
-
-        def progressed(progress: RunProgress) -> None:
-            app.post_message(RunProgressed(progress))
-
-        def logged(event: RunEvent) -> None:
-            app.post_message(RunEventLogged(export, event))
-
-        if not options.dry_run and not await self._quota_allows(export):
-            app.post_message(
-                RunFailed(export, "you chose to wait for today's API quota to reset at 00:00 UTC")
-            )
-            return
-        try:
-            record = await self._runner.run(
-                export, options, on_progress=progressed, on_event=logged
-            )
-        except asyncio.CancelledError:
-            self._report_cancelled(export)
-            raise
-        except CcTuiError as exc:
-            app.post_message(RunFailed(export, options.steps.explain(exc)))
-            return
-        app.post_message(RunFinished(record))
-
-    async def _quota_allows(self, export: str) -> bool:
-        """True unless the run would not fit today's API quota and the person said not now."""
-        plan = await asyncio.to_thread(make_plan, self._runner.services, export)
-        if isinstance(plan, str) or plan.fits:
-            return True  # a plan that cannot be made: the run says why, in its own order
-        if self.ask is None:
-            return True
-        question = (
-            f"{quota_sentence(plan)}\n\nRun {export} anyway? It stops, resumable, when the "
-            "quota is spent, and goes on when you run it again after 00:00 UTC."
-        )
-        return await self.ask(question, "Run anyway", "Not now")
-
-    def _report_cancelled(self, export: str) -> None:
-        run = self.runs.get(export)
-        run_id = run.progress.run_id if run and run.progress else None
-        record = self._history.get(run_id) if run_id else None
-        if record is not None:
-            self._app.post_message(RunFinished(record))
-        else:
-            self._app.post_message(RunFailed(export, "cancelled before it started"))
 
     # -- called by the app's message handlers ------------------------------------------------
 
@@ -360,19 +293,35 @@ class RunManager:
             record.export, ActiveRun(export=record.export, dry_run=record.dry_run)
         )
         if record.status is not RunStatus.RUNNING:
-            self._history.mark_unseen(record.run_id)
+            self._mark(record.run_id, seen=False)
             record = replace(record, unseen=True)
         run.record = record
         self.changed.publish(record.export)
 
     def seen(self, record: RunRecord) -> None:
         """``record``'s summary is on screen: drop its "finished, not yet seen" mark."""
-        if not self._history.mark_seen(record.run_id):
+        if not record.unseen:
             return
         run = self.runs.get(record.export)
         if run is not None and run.record is not None and run.record.run_id == record.run_id:
+            if not run.record.unseen:
+                return
             run.record = replace(run.record, unseen=False)
+        self._mark(record.run_id, seen=True)
         self.changed.publish(record.export)
+
+    def _mark(self, run_id: str, *, seen: bool) -> None:
+        """Keep the "finished, not yet seen" mark in the service (every app sees it)."""
+
+        async def mark() -> None:
+            # In the order asked: a run's "not seen" and then "seen" must not cross.
+            async with self._marking:
+                await self._client.mark_seen(run_id, seen=seen)
+            self._refresh()
+
+        self._app.run_worker(
+            mark(), group="marks", description="Marking a run seen", exit_on_error=False
+        )
 
     def failed(self, export: str, error: str) -> None:
         """Keep why a run could not go on."""

@@ -14,9 +14,10 @@ from cc_tui.cli.entry import main
 from cc_tui.models.run import RunStatus
 from cc_tui.service.async_client import ServiceLink
 from cc_tui.service.client import request
+from cc_tui.service.home_client import HomeClient
 from cc_tui.service.locate import service_files
 from cc_tui.service.protocol import RunsList, RunsListed
-from cc_tui.ui.app import CcTuiApp
+from cc_tui.ui.app import CcTuiApp, open_home
 from tests.engine.conftest import Workspace
 from tests.service.test_runs_outlive_clients import ROWS, everyone, people_csv, slow
 
@@ -38,7 +39,7 @@ def test_the_app_watches_a_run_started_from_the_command_line_to_its_end(
     paths = ws.services.paths
     assert main(["--home", str(paths.config_dir), "run", "promo", "--detach"]) == 0
     run_id = capsys.readouterr().out.strip()
-    app = CcTuiApp(ws.services, service=ServiceLink(paths, service_files(paths)))
+    app = CcTuiApp(open_home(HomeClient(ServiceLink(paths, service_files(paths)))))
 
     async def watch() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
@@ -58,7 +59,7 @@ def test_quitting_the_app_leaves_its_run_going_in_the_service(
     ws = slow(make_workspace)
     paths = ws.services.paths
     files = service_files(paths)
-    app = CcTuiApp(ws.services, service=ServiceLink(paths, files))
+    app = CcTuiApp(open_home(HomeClient(ServiceLink(paths, files))))
 
     async def start_and_quit() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
@@ -95,7 +96,7 @@ def test_the_service_refuses_a_run_the_quota_cannot_hold_and_the_app_asks(
             status=RunStatus.SUCCEEDED, dry_run=False, os_user="alice", started_at=now,
             finished_at=now, requests=DAILY_QUOTA),
         inputs={}, plan={})  # fmt: skip
-    app = CcTuiApp(ws.services, service=ServiceLink(paths, service_files(paths)))
+    app = CcTuiApp(open_home(HomeClient(ServiceLink(paths, service_files(paths)))))
     questions: list[str] = []
     answers = iter([False, True])
 

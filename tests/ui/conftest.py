@@ -1,8 +1,15 @@
-"""UI fixtures: an app over a temporary home with a signed-in emulator connection."""
+"""UI fixtures: an app over a temporary home with a signed-in emulator connection.
+
+The app is a client of the home's service, as in production: each home gets a service on a
+thread of the test process (a real Unix socket), with small batches and brisk timing; the app
+reaches it through a HomeClient and never opens the home itself. The fixture sets the home up
+with the engine's services directly (that is the test's side, not the app's).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -16,12 +23,31 @@ from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.services import Services
 from cc_tui.models.connection import UsableBy
 from cc_tui.paths import AppPaths
-from cc_tui.ui.app import CcTuiApp
+from cc_tui.service.async_client import ServiceLink
+from cc_tui.service.home_client import HomeClient
+from cc_tui.service.locate import service_files
+from cc_tui.service.server import ServiceServer, ServiceThread
+from cc_tui.store.run_history import RunHistory
+from cc_tui.ui.app import CcTuiApp, OpenedHome, open_home
 from tests.timing import FAST
 
 if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
     from cc_tui.emulator.server import EmulatorServer
     from tests.conftest import StartEmulator
+
+WAIT_LIMIT = 60.0  # seconds the app may take to reach a state a test waits for
+
+
+async def until(pilot: Pilot[int], ready: Callable[[], object]) -> None:
+    """Let the app work until ``ready`` holds (a state, never a duration): the app asks the
+    service, so what it shows comes a few socket round trips after a key."""
+    deadline = time.monotonic() + WAIT_LIMIT
+    while not ready():
+        assert time.monotonic() < deadline, "the app never got there"
+        await pilot.pause(0.02)
+
 
 # Small batches and brisk polling so a UI test sees several batches in a second or two.
 FAST_RUNS = RunOptions(max_batch_contacts=50, timing=FAST)
@@ -40,11 +66,40 @@ class UiHome:
     emulator: EmulatorServer
     segments: Path
     list_id: str
+    started: list[ServiceThread]
+    """Every service started for a home of the test (stopped when it ends)."""
+    service: ServiceThread | None = None
+
+    @property
+    def history(self) -> RunHistory:
+        """The home's runs, as the test reads them (the app reads them from the service)."""
+        return RunHistory(self.services.history)
+
+    @property
+    def link(self) -> ServiceLink:
+        """This home's service (started on a thread of the test process on first use)."""
+        paths = self.services.paths
+        files = service_files(paths)
+        if self.service is None:
+            server = ServiceServer(paths, files, schedule=False, run_options=FAST_RUNS)
+            self.service = ServiceThread(server).start()
+            self.started.append(self.service)
+        return ServiceLink(paths, files)
+
+    def client(self) -> HomeClient:
+        """A client of this home's service."""
+        return HomeClient(self.link)
+
+    def opened(self, **kwargs: object) -> OpenedHome:
+        """The home as an app opens it: a client and its first view (read on a thread: async
+        tests call this from inside their own event loop)."""
+        client = self.client()
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(open_home, client, **kwargs).result()  # type: ignore[arg-type]
 
     def app(self, **kwargs: object) -> CcTuiApp:
-        """A fresh app over this home (fast run options unless given)."""
-        options = kwargs.pop("run_options", FAST_RUNS)
-        return CcTuiApp(self.services, run_options=options, **kwargs)  # type: ignore[arg-type]
+        """A fresh app over this home, a client of its service."""
+        return CcTuiApp(self.opened(), **kwargs)  # type: ignore[arg-type]
 
     def add_export(self, name: str = "weekly", segments: tuple[str, ...] = ("people",)) -> None:
         self.services.exports.save(build_export(
@@ -54,8 +109,14 @@ class UiHome:
 
 
 @pytest.fixture
-def make_ui_home(tmp_path: Path, start_emulator: StartEmulator) -> Iterator[Callable[..., UiHome]]:
+def make_ui_home(
+    tmp_path: Path, start_emulator: StartEmulator, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., UiHome]]:
+    # The service names its clients from the kernel; the tests' homes are alice's, so the test
+    # process is alice to it (a test that plays a contributor patches this again).
+    monkeypatch.setattr("cc_tui.service.identity.user_name", lambda uid: "alice")
     opened: list[Services] = []
+    started: list[ServiceThread] = []
 
     def make(*, signed_in: bool = True, **emulator_settings: object) -> UiHome:
         settings = {"device_poll_interval": 0.05, "activity_start_delay": 0.05,
@@ -77,9 +138,11 @@ def make_ui_home(tmp_path: Path, start_emulator: StartEmulator) -> Iterator[Call
             # In a thread: async tests call this from inside their own event loop.
             with ThreadPoolExecutor(1) as pool:
                 pool.submit(asyncio.run, _sign_in(services, emulator)).result()
-        return UiHome(services, emulator, segments, list_id)
+        return UiHome(services, emulator, segments, list_id, started)
 
     yield make
+    for service in started:
+        service.stop()
     for services in opened:
         services.close()
 

@@ -16,7 +16,7 @@ from cc_tui.ui.screens.connection_form import ConnectionFormModal
 from cc_tui.ui.widgets.connection_actions import ConnectionActions
 from cc_tui.ui.widgets.field_problem import FieldProblem
 from cc_tui.ui.widgets.sign_in_panel import SignInPanel
-from tests.ui.conftest import UiHome
+from tests.ui.conftest import UiHome, until
 
 ORGANISATION = "Riverside Outfitters"  # the emulator's seeded account
 
@@ -219,16 +219,16 @@ async def test_remove_offers_to_detach_exports(ui_home: UiHome) -> None:
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         results = await _open(app, pilot, "marketing")
         await pilot.click("#remove")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal)
+        # The service says first whether it may go, and which exports use it.
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         assert "weekly" in str(app.screen.query_one("#question", Static).content)
         await pilot.press("n")
         await pilot.pause()
         assert "marketing" in ui_home.services.config.load().connections
         await pilot.click("#remove")
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("y")
-        await pilot.pause()
+        await until(pilot, lambda: results == [None])  # removed by the service, form closed
         config = ui_home.services.config.load()
         assert "marketing" not in config.connections
         assert config.exports["weekly"].connection is None

@@ -4,6 +4,7 @@ left for the person to sign in, and approving happens on the emulator's page as 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -11,7 +12,11 @@ import pytest
 from textual.widgets import Button, Input, Static
 
 from cc_tui.cli.demo.command import DEMO_CONNECTION, TRY_CONNECTION, DemoEnvironment, prepare_demo
-from cc_tui.ui.app import CcTuiApp
+from cc_tui.service.async_client import ServiceLink
+from cc_tui.service.home_client import HomeClient
+from cc_tui.service.locate import service_files
+from cc_tui.service.server import ServiceServer, ServiceThread
+from cc_tui.ui.app import CcTuiApp, OpenedHome, open_home
 from cc_tui.ui.screens.connection_form import ConnectionFormModal
 from cc_tui.ui.widgets.sign_in_panel import SignInPanel
 from tests.ui.test_connection_form import _wait_for_code
@@ -27,6 +32,19 @@ def demo(tmp_path: Path) -> Iterator[DemoEnvironment]:
     environment.close()
 
 
+@pytest.fixture
+def demo_home(demo: DemoEnvironment) -> Iterator[OpenedHome]:
+    """The demo home as its app opens it: through a service of its own (as ``cc-tui demo``),
+    knowing where the demo's emulator listens."""
+    paths = demo.services.paths
+    files = service_files(paths)
+    service = ServiceThread(ServiceServer(paths, files, schedule=False)).start()
+    with ThreadPoolExecutor(1) as pool:  # async tests: opened off their event loop
+        client = HomeClient(ServiceLink(paths, files))
+        yield pool.submit(open_home, client, emulator_url=demo.emulator.url).result()
+    service.stop()
+
+
 def test_demo_signs_in_its_own_connection_and_leaves_one_to_try(demo: DemoEnvironment) -> None:
     connections = demo.services.connections
     assert connections.status(DEMO_CONNECTION).signed_in
@@ -37,9 +55,9 @@ def test_demo_signs_in_its_own_connection_and_leaves_one_to_try(demo: DemoEnviro
 
 
 async def test_the_unsigned_connection_signs_in_through_the_approval_page(
-    demo: DemoEnvironment,
+    demo: DemoEnvironment, demo_home: OpenedHome
 ) -> None:
-    app = CcTuiApp(demo.services)
+    app = CcTuiApp(demo_home)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.push_screen(ConnectionFormModal(TRY_CONNECTION))
         await pilot.pause()

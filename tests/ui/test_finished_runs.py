@@ -15,7 +15,7 @@ from cc_tui.ui.screens.home import HomeScreen
 from cc_tui.ui.screens.run import RunScreen
 from cc_tui.ui.widgets.export_list import UNSEEN_MARK, ExportList
 from cc_tui.ui.widgets.run_history_list import RunHistoryList
-from tests.ui.conftest import UiHome
+from tests.ui.conftest import UiHome, until
 
 
 class Bells:
@@ -36,6 +36,17 @@ async def _finish(app: CcTuiApp, pilot: Pilot[int]) -> None:
     await pilot.pause()
 
 
+def _marks_kept(app: CcTuiApp) -> bool:
+    """Whether the service has every "not yet seen" mark the app asked for."""
+    return all(worker.is_finished for worker in app.workers if worker.group == "marks")
+
+
+def _marked(app: CcTuiApp, export: str) -> bool:
+    """Whether the app's newest view of the home has ``export``'s last run marked unseen."""
+    last = app.view.last_runs.get(export)
+    return last is not None and last.unseen
+
+
 def _cell(table: ExportList | RunHistoryList, row: str, column: int) -> str:
     return str(table.get_row(row)[column])
 
@@ -54,7 +65,9 @@ async def test_a_run_finishing_in_the_background_stays_marked_until_opened(
         assert bells.rung == 1
         notices = [n.message for n in app._notifications]
         assert any("weekly: Run succeeded" in m and UNSEEN_MARK.strip() in m for m in notices)
-        (run,) = app.run_history.runs(export="weekly")
+        # The service keeps the mark; the home shows it with the next view it gives.
+        await until(pilot, lambda: _marked(app, "weekly"))
+        (run,) = ui_home.history.runs(export="weekly")
         assert run.unseen and run.status is RunStatus.SUCCEEDED
         exports = app.screen.query_one(ExportList)
         assert _cell(exports, "weekly", -1) == f"{UNSEEN_MARK}succeeded"
@@ -71,8 +84,8 @@ async def test_a_run_finishing_in_the_background_stays_marked_until_opened(
         await pilot.press("enter")
         await _finish(app, pilot)
         assert isinstance(app.screen, RunScreen)
-        await pilot.pause()
-        assert not app.run_history.get(run.run_id).unseen  # type: ignore[union-attr]
+        await until(pilot, lambda: not _marked(app, "weekly"))
+        assert not ui_home.history.get(run.run_id).unseen  # type: ignore[union-attr]
         await pilot.press("escape")
         await pilot.pause()
         assert _cell(app.screen.query_one(ExportList), "weekly", -1) == "succeeded"
@@ -90,7 +103,8 @@ async def test_watched_run_rings_without_a_notice_over_its_summary(
         await _finish(app, pilot)
         assert bells.rung == 1
         assert not any("weekly: Run" in n.message for n in app._notifications)
-        (run,) = app.run_history.runs(export="weekly")
+        await until(pilot, lambda: _marks_kept(app))
+        (run,) = ui_home.history.runs(export="weekly")
         assert not run.unseen  # its summary was on screen when it ended
 
 
@@ -106,4 +120,5 @@ async def test_bell_can_be_turned_off_in_config(
         app.post_message(RunRequested("weekly"))
         await _finish(app, pilot)
         assert bells.rung == 0
-        assert app.run_history.runs(export="weekly")[0].unseen
+        await until(pilot, lambda: _marked(app, "weekly"))
+        assert ui_home.history.runs(export="weekly")[0].unseen

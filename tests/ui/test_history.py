@@ -116,7 +116,7 @@ async def test_resume_from_history(slow_home: UiHome) -> None:
         assert isinstance(app.screen, RunScreen)
         await _settle(app, pilot)
         assert app.screen.query_one(RunView).status == "succeeded"
-        runs = app.run_history.runs(export="weekly")
+        runs = slow_home.history.runs(export="weekly")
         assert [(r.run_id, r.status, r.confirmed) for r in runs] == [
             (run_id, RunStatus.SUCCEEDED, 120)
         ]

@@ -13,7 +13,7 @@ from cc_tui.ui.screens.help import HelpModal
 from cc_tui.ui.screens.home import HomeScreen
 from cc_tui.ui.widgets.detail_panel import DetailPanel
 from cc_tui.ui.widgets.run_status_line import RunStatusLine
-from tests.ui.conftest import UiHome
+from tests.ui.conftest import UiHome, until
 
 
 def rows(app: object, table_id: str) -> list[str]:
@@ -132,30 +132,29 @@ async def test_help_lists_keys_with_ids_and_gives_focus_back(ui_home: UiHome) ->
         assert app.focused is not None and app.focused.id == "exports"
 
 
-async def test_quitting_while_a_run_is_active_asks_and_leaves_it_resumable(
+async def test_quitting_while_a_run_is_active_leaves_it_to_the_service(
     make_ui_home: object,
 ) -> None:
+    """Runs are the service's: quitting asks nothing, the run goes on, and the next app
+    opened on the home watches it to its end (formerly: quitting asked, and cancelled)."""
     home: UiHome = make_ui_home(processing_rate=10.0)  # type: ignore[operator]
     home.add_export()
     app = home.app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         app.post_message(RunRequested("weekly"))
-        await pilot.pause(0.5)
-        assert app.runs.is_running("weekly")
+        await until(pilot, lambda: (run := app.runs.get("weekly")) is not None and run.progress)
         await pilot.press("ctrl+q")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal)
-        await pilot.press("n")
-        await pilot.pause()
-        assert app.runs.is_running("weekly")
-        await pilot.press("ctrl+q")
-        await pilot.pause()
-        await pilot.press("y")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmModal)
+    again = home.app()
+    async with again.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: (run := again.runs.get("weekly")) is not None and run.record)
+    run = again.runs.get("weekly")
+    assert run is not None and run.record is not None
+    assert run.record.status is RunStatus.SUCCEEDED
     record = RunHistory(home.services.history).runs(export="weekly")[0]
-    assert record.status is RunStatus.INTERRUPTED
+    assert record.status is RunStatus.SUCCEEDED
 
 
 async def test_keymap_in_config_remaps_a_binding(ui_home: UiHome) -> None:

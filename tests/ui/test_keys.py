@@ -24,7 +24,7 @@ from cc_tui.ui.screens.segment_path import SegmentPathModal
 from cc_tui.ui.widgets.connection_actions import ConnectionActions
 from cc_tui.ui.widgets.list_picker import ListPicker
 from cc_tui.ui.widgets.segment_picker import SegmentPicker
-from tests.ui.conftest import UiHome
+from tests.ui.conftest import UiHome, until
 
 
 def _notes(app: CcTuiApp) -> list[str]:
@@ -34,6 +34,10 @@ def _notes(app: CcTuiApp) -> list[str]:
 def _highlighted(app: CcTuiApp, table_id: str) -> str:
     table = app.screen.query_one(f"#{table_id}", DataTable)
     return str(table.get_row_at(table.cursor_row)[0])
+
+
+def _row_count(app: CcTuiApp, table_id: str) -> int:
+    return app.screen.query_one(f"#{table_id}", DataTable).row_count
 
 
 async def _settle(app: CcTuiApp, pilot: Pilot[int]) -> None:
@@ -140,10 +144,10 @@ async def test_deleting_hands_the_highlight_to_a_neighbour(ui_home: UiHome) -> N
         await pilot.pause()
         await pilot.press("j")  # beta
         await pilot.press("d", "y")
-        await pilot.pause()
+        await until(pilot, lambda: _row_count(app, "exports") == 2)  # the service removed it
         assert _highlighted(app, "exports") == "gamma"
         await pilot.press("d", "y")
-        await pilot.pause()
+        await until(pilot, lambda: _row_count(app, "exports") == 1)
         assert _highlighted(app, "exports") == "alpha"
 
 
@@ -186,7 +190,8 @@ async def test_a_connection_a_user_may_not_remove_is_refused_without_asking(
         app.screen.select("connections", "marketing")  # type: ignore[attr-defined]
         await pilot.pause()
         await pilot.press("d")
-        await pilot.pause()
+        # The service refuses (kernel-named user, roles in its config): the app says why.
+        await until(pilot, lambda: any("Only administrators may" in n for n in _notes(app)))
         assert isinstance(app.screen, HomeScreen)  # no question: "yes" could not go ahead
         assert any("Only administrators may remove" in note for note in _notes(app))
 
@@ -277,7 +282,7 @@ async def test_resume_and_cancel_on_a_finished_run_say_why(ui_home: UiHome) -> N
             "This run succeeded: there is nothing to resume. Press r on weekly" in note
             for note in _notes(app)
         )
-        assert len(app.run_history.runs(export="weekly")) == 1
+        assert len(ui_home.history.runs(export="weekly")) == 1
 
 
 async def test_run_messages_in_the_app_name_its_keys_not_cli_commands(ui_home: UiHome) -> None:

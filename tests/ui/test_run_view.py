@@ -100,7 +100,7 @@ async def test_cancel_then_resume(slow_home: UiHome) -> None:
         await pilot.press("y")
         await _settle(app, pilot)
         assert any(isinstance(m, CancelRequested) for m in seen)
-        runs = app.run_history.runs(export="weekly")
+        runs = slow_home.history.runs(export="weekly")
         assert [r.status for r in runs] == [RunStatus.INTERRUPTED]
         assert app.screen.query_one(RunView).status == "interrupted"
         assert app.screen.query_one(RunView).has_class("-stopped")
@@ -120,7 +120,7 @@ async def test_cancel_then_resume(slow_home: UiHome) -> None:
         assert any(
             e.message.startswith(f"Resuming run {first} (attempt 2)") for e in resumed.events
         )
-        runs = app.run_history.runs(export="weekly")
+        runs = slow_home.history.runs(export="weekly")
         assert [(r.run_id, r.status) for r in runs] == [(first, RunStatus.SUCCEEDED)]
         assert runs[0].attempts == 2 and runs[0].confirmed == 120
         view = app.screen.query_one(RunView)

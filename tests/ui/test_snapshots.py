@@ -2,6 +2,7 @@
 
 The home lives at a fixed path with no network: a signed-in connection (tokens expiring at a
 fixed time), one segment, one export and three past runs written straight into the history.
+The app reaches it as always, through the home's service (here on a thread of the test).
 Run the tests with ``--snapshot-update`` only after reading the report of a failure.
 """
 
@@ -26,8 +27,12 @@ from cc_tui.models.connection import TokenSet, UsableBy
 from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.models.run_progress import Phase, RunEvent, RunProgress
 from cc_tui.paths import AppPaths
+from cc_tui.service.async_client import ServiceLink
+from cc_tui.service.home_client import HomeClient
+from cc_tui.service.locate import service_files
+from cc_tui.service.server import ServiceServer, ServiceThread
 from cc_tui.store.run_history import RunHistory
-from cc_tui.ui.app import CcTuiApp
+from cc_tui.ui.app import CcTuiApp, open_home
 from cc_tui.ui.runs import ActiveRun
 
 SIZES = [(80, 24), (120, 40)]
@@ -50,6 +55,25 @@ def home_to_ourselves() -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+_SERVICES: list[ServiceThread] = []
+
+
+@pytest.fixture(autouse=True)
+def stop_services() -> Iterator[None]:
+    """Stop the home's service once the snapshot is taken (before the next test's home)."""
+    yield
+    while _SERVICES:
+        _SERVICES.pop().stop()
+
+
+def _app(services: Services) -> CcTuiApp:
+    """The app over ``services``' home, a client of a service started for it."""
+    paths = services.paths
+    files = service_files(paths)
+    _SERVICES.append(ServiceThread(ServiceServer(paths, files, schedule=False)).start())
+    return CcTuiApp(open_home(HomeClient(ServiceLink(paths, files))))
 
 
 @pytest.fixture(autouse=True)
@@ -174,7 +198,7 @@ def test_home(snap_compare: Any, size: tuple[int, int]) -> None:
         await pilot.app.workers.wait_for_complete()  # the export's plan, made in a thread
         await pilot.pause()
 
-    assert snap_compare(CcTuiApp(_services()), terminal_size=size, run_before=planned)
+    assert snap_compare(_app(_services()), terminal_size=size, run_before=planned)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
@@ -182,13 +206,16 @@ def test_home(snap_compare: Any, size: tuple[int, int]) -> None:
 def test_run_view(snap_compare: Any, size: tuple[int, int], finished: bool) -> None:
     from cc_tui.ui.screens.run import RunScreen
 
-    app = CcTuiApp(_services())
+    services = _services()
+    app = _app(services)
 
     async def open_run(pilot: Any) -> None:
         _live_run(app, finished=finished)
         if finished:
             record = app.runs.runs["weekly"].record
             assert record is not None
+            # The service reads its rejected rows: the run is in the home's history.
+            RunHistory(services.history).create(record, inputs={}, plan={})
             rows = Path(record.rejected_rows_file or "")
             rows.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(HOME / "runs" / "20261129T140000Z-weekly-bbbbbb" / "rejected.csv", rows)
@@ -209,7 +236,7 @@ def test_run_view(snap_compare: Any, size: tuple[int, int], finished: bool) -> N
 def test_history(snap_compare: Any, size: tuple[int, int], run_id: str) -> None:
     from cc_tui.ui.screens.history import HistoryScreen
 
-    app = CcTuiApp(_services())
+    app = _app(_services())
 
     async def open_history(pilot: Any) -> None:
         await app.push_screen(HistoryScreen(run_id=run_id))
@@ -224,7 +251,7 @@ def test_history(snap_compare: Any, size: tuple[int, int], run_id: str) -> None:
 def test_connection_form(snap_compare: Any, size: tuple[int, int]) -> None:
     from cc_tui.ui.screens.connection_form import ConnectionFormModal
 
-    app = CcTuiApp(_services())
+    app = _app(_services())
 
     async def open_form(pilot: Any) -> None:
         await pilot.pause()
@@ -248,7 +275,7 @@ def test_export_form(snap_compare: Any, size: tuple[int, int], emulator: Any) ->
                 "marketing", on_code=lambda code: emulator.approve(code.user_code)
             ),
         ).result()
-    app = CcTuiApp(services)
+    app = _app(services)
 
     async def open_form(pilot: Any) -> None:
         await app.push_screen(ExportFormScreen("weekly"))
@@ -267,7 +294,7 @@ def test_help(snap_compare: Any, size: tuple[int, int]) -> None:
         await pilot.press("f1")
         await pilot.pause()
 
-    assert snap_compare(CcTuiApp(_services()), terminal_size=size, run_before=planned)
+    assert snap_compare(_app(_services()), terminal_size=size, run_before=planned)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
@@ -281,14 +308,14 @@ def test_home_with_an_unseen_run(snap_compare: Any, size: tuple[int, int]) -> No
         await pilot.app.workers.wait_for_complete()  # the export's plan, made in a thread
         await pilot.pause()
 
-    assert snap_compare(CcTuiApp(services), terminal_size=size, run_before=planned)
+    assert snap_compare(_app(services), terminal_size=size, run_before=planned)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 def test_segment_path_modal(snap_compare: Any, size: tuple[int, int]) -> None:
     from cc_tui.ui.screens.segment_path import SegmentPathModal
 
-    app = CcTuiApp(_services())
+    app = _app(_services())
     leads = HOME / "incoming" / "leads.csv"  # not in a segments folder: a new segment
     leads.parent.mkdir()
     leads.write_text(PEOPLE)
@@ -322,7 +349,7 @@ def test_audit(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         "connection.add", "c3", "bob", {"reason": "Only administrators may add connections"},
         outcome=AuditOutcome.REFUSED,
     )  # fmt: skip
-    app = CcTuiApp(services)
+    app = _app(services)
 
     async def open_audit(pilot: Any) -> None:
         await app.push_screen(AuditScreen())
@@ -352,7 +379,7 @@ def test_schedule(snap_compare: Any) -> None:
     at = NOW.replace(hour=6)
     state.record_missed(MissedRun("weekly", "0 6 * * 1", at, 1, NOW, MissedAction.SKIPPED))
     state.set_paused("fresh", True)
-    app = CcTuiApp(services)
+    app = _app(services)
 
     async def open_schedule(pilot: Any) -> None:
         await app.push_screen(ScheduleScreen())

@@ -210,19 +210,37 @@ def _demo(ctx: CommandContext) -> int:
 
 
 def _demo_app(ctx: CommandContext, home: Path | None) -> int:
-    """The app first, the demo set up behind its opening screen (on the app's opening thread)."""
+    """The app first, the demo set up behind its opening screen (on the app's opening thread).
+
+    The app is a client of the demo home's service like any other: a service of the demo's own
+    runs on a thread of this process and stops with it (unless one already serves the home
+    given with ``--home``: the app uses that one).
+    """
+    from cc_tui.service.async_client import ServiceLink
+    from cc_tui.service.client import service_answers
+    from cc_tui.service.locate import service_files
+    from cc_tui.service.server import ServiceServer, ServiceThread
     from cc_tui.ui.launch import run_app
 
     prepared: list[DemoEnvironment] = []
+    services: list[ServiceThread] = []
 
-    def open_demo() -> Services:
+    def open_demo() -> tuple[ServiceLink, str | None]:
         environment = prepare_demo(ctx.args.rows, home)
         prepared.append(environment)
-        return environment.services
+        paths = environment.services.paths
+        files = service_files(paths)
+        if not service_answers(files):
+            # No scheduler: the demo's runs are the ones started in its app.
+            server = ServiceServer(paths, files, schedule=False)
+            services.append(ServiceThread(server).start())
+        return ServiceLink(paths, files), environment.emulator.url
 
     try:
         code = run_app(open_demo, focus_export=DEMO_EXPORT, opening=DEMO_OPENING)
     finally:
+        for service in services:
+            service.stop()  # its runs stop resumable, as on SIGTERM
         for environment in prepared:
             environment.close()
     for environment in prepared:  # said once the terminal is the shell's again

@@ -110,8 +110,14 @@ class AuditScreen(Screen[None]):
     # -- loading ---------------------------------------------------------------------------------
 
     def _reload(self) -> None:
+        self._load()
+
+    @work(exclusive=True, group="audit-load", exit_on_error=False)
+    async def _load(self) -> None:
+        """Ask the service for the newest entries, then for the chain's check (administrators
+        only: anyone else is refused, and the refusal is audited)."""
         try:
-            events = self.cc_app.services.history.events(limit=AUDIT_LIMIT)
+            events = await self.cc_app.client.audit(limit=AUDIT_LIMIT)
         except CcTuiError as exc:
             self.notify(str(exc), title="Cannot read the audit log", severity="error")
             events = []
@@ -120,7 +126,11 @@ class AuditScreen(Screen[None]):
         self._show_entries()
         if not events:
             self.query_one("#audit-detail", Static).update("No entries yet.")
-        self._verify()
+        try:
+            result: AuditVerification | str = await self.cc_app.client.verify_audit()
+        except CcTuiError as exc:
+            result = str(exc)
+        self._show_verification(result)
 
     def _show_entries(self) -> None:
         table = self.query_one("#audit-entries", NamedTable)
@@ -137,15 +147,6 @@ class AuditScreen(Screen[None]):
             table.themed(event.outcome.value, _OUTCOME_VARIABLE[event.outcome]),
             event.detail_text(),
         ]
-
-    @work(thread=True, exclusive=True, group="audit-verify", exit_on_error=False)
-    def _verify(self) -> None:
-        """Walk the chain off the event loop; the answer is shown from the loop."""
-        try:
-            result: AuditVerification | str = self.cc_app.services.history.verify_audit()
-        except CcTuiError as exc:
-            result = str(exc)
-        self.app.call_from_thread(self._show_verification, result)
 
     def _show_verification(self, result: AuditVerification | str) -> None:
         state = self.query_one("#audit-state", Static)

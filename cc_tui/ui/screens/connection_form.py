@@ -35,12 +35,13 @@ from cc_tui.ui.widgets.connection_fields import FIELD_KEYS, ConnectionFields, Co
 from cc_tui.ui.widgets.sign_in_panel import SignInPanel
 
 if TYPE_CHECKING:
-    from cc_tui.engine.connections import ConnectionService
+    from cc_tui.service.home_client import HomeClient
 
 __all__ = ["ConnectionFormModal"]
 
 SIGN_IN_GROUP = "connection-sign-in"
 TEST_GROUP = "connection-test"
+SAVE_GROUP = "connection-save"
 # action -> (palette title, help, binding id whose key the help names)
 _PALETTE = {
     "save": ("connection: Save", "Save and close", "connection-form-save"),
@@ -120,10 +121,12 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
         self._signed_in = False
         self._sign_in_worker: Worker[None] | None = None
         self._test_worker: Worker[None] | None = None
+        self._save_worker: Worker[None] | None = None
 
     @property
-    def _connections(self) -> ConnectionService:
-        return host(self).services.connections
+    def _client(self) -> HomeClient:
+        """The home's service: every change is made there, as this app's OS user."""
+        return host(self).client
 
     def compose(self) -> ComposeResult:
         problem = self._load()
@@ -133,7 +136,7 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
                 yield ConnectionFields(
                     self._conn,
                     PRIVACY_STATEMENT,
-                    emulator_address=host(self).services.emulator_url,
+                    emulator_address=host(self).emulator_url,
                     id="fields",
                 )
                 yield SignInPanel(id="sign-in")
@@ -143,12 +146,12 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
     def _load(self) -> str:
         if self._name is None:
             return "New connection: fill in the fields, accept the statement, then save or sign in."
-        try:
-            self._conn = self._connections.get(self._name)
-            status = self._connections.status(self._name)
-        except CcTuiError as exc:
-            self._name = None
-            return str(exc)
+        view = host(self).view
+        status = next((s for s in view.connections if s.connection.name == self._name), None)
+        if status is None:
+            missing, self._name = self._name, None
+            return f"There is no connection named '{missing}' that you may see."
+        self._conn = status.connection
         self._signed_in = status.signed_in
         return describe_status(status, sign_in_key=self._key("sign_in"))
 
@@ -172,8 +175,13 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
         """True while the device flow runs."""
         return _busy(self._sign_in_worker)
 
+    @property
+    def saving(self) -> bool:
+        """True while the service saves the form."""
+        return _busy(self._save_worker)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"save", "sign_in", "use_emulator"} and self.signing_in:
+        if action in {"save", "sign_in", "use_emulator"} and (self.signing_in or self.saving):
             return None
         if action == "cancel_sign_in":
             return True if self.signing_in else None
@@ -208,7 +216,7 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
         self.query_one(ConnectionActions).show_status(message, state)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group in {SIGN_IN_GROUP, TEST_GROUP}:
+        if event.worker.group in {SIGN_IN_GROUP, TEST_GROUP, SAVE_GROUP}:
             self._refresh_state()
         if event.worker.group == SIGN_IN_GROUP and event.state is WorkerState.ERROR:
             self.query_one(SignInPanel).finished(f"Sign-in failed: {event.worker.error}", ok=False)
@@ -220,17 +228,23 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
 
     def action_save(self) -> None:
         """Save and close."""
-        if self._save():
+        self._save_worker = self._save_and_close()
+        self._refresh_state()
+
+    @work(exclusive=True, group=SAVE_GROUP, exit_on_error=False, description="Save connection")
+    async def _save_and_close(self) -> None:
+        if await self._save():
+            await host(self).fetch_view()  # the home screen shows what was saved
             self.dismiss(self._name)
 
-    def _save(self, *, for_sign_in: bool = False) -> bool:
-        """Save the form; True when the stored connection now matches it."""
+    async def _save(self, *, for_sign_in: bool = False) -> bool:
+        """Save the form (the service does); True when the stored connection now matches it."""
         fields = self.query_one(ConnectionFields)
         values = fields.values()
         problems = form_problems(values, new=self._conn is None, for_sign_in=for_sign_in)
         if not problems:
             try:
-                self._store(values)
+                await self._store(values)
             except CcTuiError as exc:
                 problems = problem_of(exc)
         fields.show_problems(problems)
@@ -242,8 +256,8 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
             return False
         return True
 
-    def _store(self, values: ConnectionValues) -> None:
-        conn = save_connection(self._connections, self._conn, values)
+    async def _store(self, values: ConnectionValues) -> None:
+        conn = await save_connection(self._client, self._conn, values)
         if conn == self._conn:
             return
         self._conn, self._name, self._changed = conn, conn.name, True
@@ -256,20 +270,22 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
     # -- signing in --------------------------------------------------------------------------
 
     def action_sign_in(self) -> None:
-        """Save if needed, then run the device flow here."""
-        if self._save(for_sign_in=True) and self._conn is not None:
-            self._sign_in_worker = self._sign_in(self._conn.name)
-            self._refresh_state()
+        """Save if needed, then run the device flow (in the service) from here."""
+        self._sign_in_worker = self._sign_in()
+        self._refresh_state()
 
     @work(exclusive=True, group=SIGN_IN_GROUP, exit_on_error=False, description="Sign in")
-    async def _sign_in(self, name: str) -> None:
+    async def _sign_in(self) -> None:
+        if not await self._save(for_sign_in=True) or self._conn is None:
+            return
+        name = self._conn.name
         panel = self.query_one(SignInPanel)
         panel.start()
         self._status("Signing in…")
         try:
-            await self._connections.sign_in(
-                name, on_code=panel.show_code, on_status=panel.show_state
-            )
+            # The service runs the device flow and keeps the tokens: the app sees only the
+            # code to approve and how the wait goes.
+            await self._client.sign_in(name, on_code=panel.show_code, on_status=panel.show_state)
         except CcTuiError as exc:
             panel.finished(f"Sign-in failed: {exc}", ok=False)
             self._status(f"Not signed in: {exc}", "failed")
@@ -277,7 +293,7 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
         self._signed_in = self._changed = True
         self.app.post_message(ConfigChanged())
         try:
-            check = await self._connections.check(name)
+            check = await self._client.test_connection(name)
         except CcTuiError as exc:
             panel.finished(f"Signed in, but the account could not be reached: {exc}", ok=False)
             self._status(
@@ -295,15 +311,17 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
 
     def action_test(self) -> None:
         """Save if needed, then reach the account."""
-        if self._save() and self._conn is not None:
-            self._test_worker = self._test(self._conn.name)
-            self._refresh_state()
+        self._test_worker = self._test()
+        self._refresh_state()
 
     @work(exclusive=True, group=TEST_GROUP, exit_on_error=False, description="Test connection")
-    async def _test(self, name: str) -> None:
+    async def _test(self) -> None:
+        if not await self._save() or self._conn is None:
+            return
+        name = self._conn.name
         self._status(f"Testing '{name}'…")
         try:
-            check = await self._connections.check(name)
+            check = await self._client.test_connection(name)
         except CcTuiError as exc:
             hint = (
                 f" Press {self._key('sign_in')} to sign in here."
@@ -316,32 +334,34 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
 
     def action_remove(self) -> None:
         """Remove the connection after asking (offering to detach exports that use it)."""
-        if self._conn is None:
-            return
-        name = self._conn.name
+        if self._conn is not None:
+            self.run_worker(
+                self._remove(self._conn.name),
+                group="connection-remove",
+                exclusive=True,
+                exit_on_error=False,
+                description="Remove connection",
+            )
+
+    async def _remove(self, name: str) -> None:
         try:  # what would refuse whatever the answer is said now, not after "yes"
-            self._connections.check_removable(name)
+            await self._client.check_removable(name)
         except CcTuiError as exc:
             self._status(f"Cannot remove: {exc}", "failed")
             return
-        users = host(self).services.config.load().exports_using(name)
+        users = (await host(self).fetch_view()).exports_using.get(name, [])
         question, yes = removal_question(name, users)
-        self.app.push_screen(
-            ConfirmModal(question, yes=yes, no="Keep"),
-            partial(self._remove, name, detach=bool(users)),
-        )
-
-    def _remove(self, name: str, answer: bool | None, *, detach: bool) -> None:
-        if not answer:
+        if not await self.app.push_screen_wait(ConfirmModal(question, yes=yes, no="Keep")):
             return
         try:
-            detached = self._connections.remove(name, detach_exports=detach)
+            detached = await self._client.remove_connection(name, detach_exports=bool(users))
         except CcTuiError as exc:
             self._status(f"Not removed: {exc}", "failed")
             return
         self.app.post_message(ConfigChanged())
         note = f"; detached {', '.join(detached)}" if detached else ""
         self.notify(f"Removed connection '{name}'{note}.", title="Connection removed")
+        await host(self).fetch_view()
         self.dismiss(None)
 
     def action_use_emulator(self) -> None:
@@ -353,7 +373,12 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
         if self.signing_in:
             self.action_cancel_sign_in()
         else:
-            self.dismiss(self._name if self._changed else None)
+            self.run_worker(self._close(), group="connection-close", exclusive=True)
+
+    async def _close(self) -> None:
+        if self._changed:
+            await host(self).fetch_view()  # the home screen shows what changed
+        self.dismiss(self._name if self._changed else None)
 
     def action_cancel_sign_in(self) -> None:
         """Stop waiting for approval; the form stays open."""

@@ -99,7 +99,7 @@ class HelpModal(ModalScreen[None]):
 
     def __init__(self, screen: Screen[object], focused: Widget | None) -> None:
         super().__init__()
-        keymap = host(screen).services.config.load().keymap
+        keymap = host(screen).view.keymap
         self._text = help_text(screen, focused, keymap)
 
     def compose(self) -> ComposeResult:

@@ -8,16 +8,17 @@ a run of this session starts or ends (``runs.changed``), not on every progress s
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
+from cc_tui.errors import CcTuiError
 from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.models.verification import VerifyState
 from cc_tui.run_words import status_word
@@ -28,6 +29,9 @@ from cc_tui.ui.messages import RunRequested
 from cc_tui.ui.widgets.batch_table import BatchTable
 from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
 from cc_tui.ui.widgets.rejected_rows import RejectedRows
+
+if TYPE_CHECKING:
+    from cc_tui.service.protocol import RunDetail
 from cc_tui.ui.widgets.run_summary import RunSummary
 from cc_tui.units import duration_text, local_time_text
 
@@ -109,6 +113,9 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
         self._only_export = export is not None
         self._shown: tuple[str, str, str] | None = None
         self._signature: object = None
+        self._runs: dict[str, RunRecord] = {}
+        self._resumable_run: str | None = None
+        """The highlighted run, when it is its export's newest unfinished one (resumable)."""
 
     @property
     def cc_app(self) -> AppHost:
@@ -134,9 +141,7 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._reload()
-        if self.run_id is not None:
-            self.query_one("#history-runs", NamedTable).select_name(self.run_id)
+        self._reload(select=self.run_id)
         self.cc_app.runs.changed.subscribe(self, self._on_runs_changed)
         # Status cells hold the theme's colours: a new theme draws them again.
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._reload())
@@ -150,14 +155,25 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
 
     # -- loading ---------------------------------------------------------------------------------
 
-    def _reload(self) -> None:
+    def _reload(self, *, select: str | None = None) -> None:
         only = self.export if self._only_export else None
         self.title = f"History of {only}" if only else "History of every export"
-        runs = self.cc_app.run_history.runs(export=only, limit=HISTORY_LIMIT)
+        self._load_runs(only, select)
+
+    @work(exclusive=True, group="history-runs", exit_on_error=False)
+    async def _load_runs(self, only: str | None, select: str | None) -> None:
+        """Ask the service for the runs (those this user may see), then show them."""
+        try:
+            runs = await self.cc_app.client.runs(export=only, limit=HISTORY_LIMIT)
+        except CcTuiError as exc:
+            self.notify(str(exc), title="Cannot read the run history", severity="error")
+            runs = []
+        self._runs = {run.run_id: run for run in runs}
         table = self.query_one("#history-runs", NamedTable)
         table.show([(run.run_id, self._cells(table, run)) for run in runs])
-        if not runs:
-            self._show_detail(None)
+        if select is not None:
+            table.select_name(select)
+        self._show_detail(table.selected if runs else None)
 
     def _cells(self, table: NamedTable, run: RunRecord) -> list[str | Text]:
         figures = run.figures
@@ -185,14 +201,32 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
         self._show_detail(event.name)
 
     def _show_detail(self, run_id: str | None) -> None:
-        history = self.cc_app.run_history
-        record = history.get(run_id) if run_id else None
+        if run_id is None:
+            self._apply_detail(None)
+        else:
+            self._load_detail(run_id)
+
+    @work(exclusive=True, group="history-detail", exit_on_error=False)
+    async def _load_detail(self, run_id: str) -> None:
+        """Ask the service for the run's record and batches, then show them."""
+        try:
+            detail = await self.cc_app.client.run_detail(run_id)
+        except CcTuiError as exc:
+            self.notify(str(exc), title="Cannot read the run", severity="error")
+            return
+        self._apply_detail(detail)
+
+    def _apply_detail(self, detail: RunDetail | None) -> None:
+        record = detail.record if detail else None
         key = (record.run_id, record.status.value, str(record.finished_at)) if record else None
+        self._resumable_run = (
+            detail.record.run_id if detail and detail.record and detail.resumable else None
+        )
         if key == self._shown:
             return
         self._shown = key
         self.query_one(RunSummary).show(record)
-        self.query_one(BatchTable).show_batches(history.batches(run_id).values() if run_id else ())
+        self.query_one(BatchTable).show_batches(detail.batches if detail else ())
         self.query_one(RejectedRows).show_run(record)
         self.refresh_bindings()
 
@@ -215,10 +249,9 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
         signature = self._runs_signature()
         if signature != self._signature:
             self._signature = signature
-            self._reload()
             selected = self.query_one("#history-runs", NamedTable).selected
             self._shown = None
-            self._show_detail(selected)
+            self._reload(select=selected)
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -264,8 +297,8 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
             return False
         if self.cc_app.runs.is_running(record.export):
             return False
-        newest = self.cc_app.run_history.resumable(record.export)
-        return newest is not None and newest.run_id == record.run_id
+        # The service said, with the run's detail, whether it is its export's resumable run.
+        return self._resumable_run == record.run_id
 
     def action_resume_run(self) -> None:
         """Resume the highlighted interrupted run and open its live view."""

@@ -20,6 +20,7 @@ from cc_tui.ui.host import AppHost, host
 from cc_tui.ui.keymap import ExplainsDisabledKeys
 from cc_tui.ui.messages import CancelRequested, RunRequested
 from cc_tui.ui.plans import PlanBook, make_plan
+from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.screens.home_palette import HOME_BINDINGS, home_commands
 from cc_tui.ui.widgets.connection_list import ConnectionList
 from cc_tui.ui.widgets.detail_panel import DetailPanel
@@ -71,6 +72,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
 
     def on_mount(self) -> None:
         self.cc_app.runs.changed.subscribe(self, self._run_changed)
+        self.cc_app.view_changed.subscribe(self, lambda _view: self._show_view())
         # Status cells hold the theme's colours: a new theme draws them again.
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.reload())
         self.set_interval(LIVE_REFRESH, self._refresh_live)
@@ -91,21 +93,19 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
     # -- loading -------------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Read connections, exports and history again (cheap: config and SQLite)."""
-        try:
-            services = self.cc_app.services
-            statuses = [services.connections.status(c.name) for c in services.connections.visible()]
-            exports = services.exports.visible()
-        except CcTuiError as exc:
-            self.notify(str(exc), title="Cannot read the configuration", severity="error")
-            return
-        runs = self.cc_app.run_history.runs(limit=HISTORY_ROWS)
+        """Show the home's newest view now, and ask the service for a fresher one (it is
+        shown when it comes: :attr:`AppHost.view_changed`)."""
+        self._show_view()
+        self.cc_app.refresh_view()
+
+    def _show_view(self) -> None:
+        """Connections, exports and history as the app's newest view of the home has them."""
+        view = self.cc_app.view
         self._plans.forget()  # runs ended or exports changed: plans are made again when shown
-        self.query_one(ConnectionList).show_statuses(statuses)
+        self.query_one(ConnectionList).show_statuses(view.connections)
         # A preview never stands for an export's last run: the last real run does.
-        last = self.cc_app.run_history.last_real_runs()
-        self.query_one(ExportList).show_exports(exports, last, self._live_labels())
-        self.query_one(RunHistoryList).show_runs(runs)
+        self.query_one(ExportList).show_exports(view.exports, view.last_runs, self._live_labels())
+        self.query_one(RunHistoryList).show_runs(view.runs[:HISTORY_ROWS])
         self._update_details()
         self._update_status_line()
 
@@ -136,7 +136,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
             self._update_details()
 
     def _last_runs(self) -> dict[str, RunRecord]:
-        return self.cc_app.run_history.last_real_runs()
+        return self.cc_app.view.last_runs
 
     def _update_status_line(self) -> None:
         active = [(r.export, r.dry_run, r.progress) for r in self.cc_app.runs.active()]
@@ -194,7 +194,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         detail = self.query_one(DetailPanel)
         pane = self._current_pane()
         name = self.query_one(f"#{pane}", NamedTable).selected
-        services = self.cc_app.services
+        view = self.cc_app.view
         if name is None:
             new, run_key = self.cc_app.key_for("home-new"), self.cc_app.key_for("home-run")
             detail.show_nothing(
@@ -205,13 +205,17 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
                 }[pane]
             )
         elif pane == "connections":
-            used = services.config.load().exports_using(name)
-            detail.show_connection(services.connections.status(name), used)
+            status = next((s for s in view.connections if s.connection.name == name), None)
+            if status is not None:
+                detail.show_connection(status, view.exports_using.get(name, []))
         elif pane == "exports":
+            export = next((e for e in view.exports if e.name == name), None)
+            if export is None:
+                return
             run = self.cc_app.runs.get(name)
             plan = self._plans.get(name)
             detail.show_export(
-                services.exports.get(name),
+                export,
                 self._last_runs().get(name),
                 run.progress if run and run.running else None,
                 plan,
@@ -219,23 +223,22 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
             if plan is None:
                 self._make_plan(name)
         else:
-            record = self.cc_app.run_history.get(name)
+            record = next((r for r in view.runs if r.run_id == name), None)
             if record is not None:
                 detail.show_run(record)
 
     def _make_plan(self, export: str) -> None:
-        """Make ``export``'s plan in a worker thread (it reads the segments)."""
+        """Ask the service for ``export``'s plan in a worker (it reads the segments)."""
         if export in self._planning:
             return
         self._planning.add(export)
-        services = self.cc_app.services
+        client = self.cc_app.client
 
-        def work() -> None:
-            plan = make_plan(services, export)
-            self._plans.put(export, plan)
-            self.app.call_from_thread(self._plan_made, export)
+        async def work() -> None:
+            self._plans.put(export, await make_plan(client, export))
+            self._plan_made(export)
 
-        self.run_worker(work, thread=True, group="plans", exit_on_error=False)
+        self.run_worker(work(), group="plans", exit_on_error=False)
 
     def _plan_made(self, export: str) -> None:
         self._planning.discard(export)
@@ -393,7 +396,6 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         export = self._selected("exports")
         if export is None:
             return
-        from cc_tui.ui.screens.confirm import ConfirmModal
 
         def decided(yes: bool | None) -> None:
             if yes:
@@ -439,46 +441,72 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         name = table.selected
         if name is None or pane == "history":
             return
-        from cc_tui.ui.screens.confirm import ConfirmModal
-
         kind = "connection" if pane == "connections" else "export"
-        refusal = self._deletion_refusal(kind, name)
+        row = table.cursor_row
+        if kind == "connection":
+            # Whether it may go is the service's to say (roles): asked before the question.
+            self.run_worker(
+                self._ask_delete_connection(name, row),
+                group="delete",
+                exclusive=True,
+                exit_on_error=False,
+                description=f"Delete connection {name}",
+            )
+            return
+        refusal = self._export_refusal(name)
         if refusal:
             self.notify(refusal, title=f"{name} cannot be deleted", severity="warning", timeout=10)
             return
-        users: list[str] = []
-        if kind == "export":
-            question, yes = f"Delete export '{name}'? Its run history stays.", "Delete"
-        else:
-            users = self.cc_app.services.config.load().exports_using(name)
-            question, yes = removal_question(name, users)
-        row = table.cursor_row
         self.app.push_screen(
-            ConfirmModal(question, yes=yes, no="Keep"),
-            lambda answer: self._delete(kind, name, users, row) if answer else None,
+            ConfirmModal(
+                f"Delete export '{name}'? Its run history stays.", yes="Delete", no="Keep"
+            ),
+            lambda answer: self._start_delete("export", name, [], row) if answer else None,
         )
 
-    def _deletion_refusal(self, kind: str, name: str) -> str | None:
+    def _start_delete(self, kind: str, name: str, users: list[str], row: int) -> None:
+        self.run_worker(
+            self._delete(kind, name, users, row),
+            group="delete",
+            exclusive=True,
+            exit_on_error=False,
+            description=f"Delete {kind} {name}",
+        )
+
+    async def _ask_delete_connection(self, name: str, row: int) -> None:
+        refusal = await self._deletion_refusal("connection", name)
+        if refusal:
+            self.notify(refusal, title=f"{name} cannot be deleted", severity="warning", timeout=10)
+            return
+        users = self.cc_app.view.exports_using.get(name, [])
+        question, yes = removal_question(name, users)
+        if await self.app.push_screen_wait(ConfirmModal(question, yes=yes, no="Keep")):
+            await self._delete("connection", name, users, row)
+
+    def _export_refusal(self, name: str) -> str | None:
+        """Why the export ``name`` cannot be deleted now (None: it can)."""
+        if self.cc_app.runs.is_running(name):
+            return (
+                f"Export '{name}' is running: cancel its run first "
+                f"({self.cc_app.key_for('home-cancel')}), then delete it."
+            )
+        return None
+
+    async def _deletion_refusal(self, kind: str, name: str) -> str | None:
         """Why ``name`` cannot be deleted now (None: it can)."""
-        services = self.cc_app.services
         if kind == "export":
-            if self.cc_app.runs.is_running(name):
-                return (
-                    f"Export '{name}' is running: cancel its run first "
-                    f"({self.cc_app.key_for('home-cancel')}), then delete it."
-                )
-            return None
+            return self._export_refusal(name)
         try:
-            services.connections.check_removable(name)
+            await self.cc_app.client.check_removable(name)
         except CcTuiError as exc:
             return str(exc)
         return None
 
-    def _delete(self, kind: str, name: str, users: list[str], row: int) -> None:
-        services = self.cc_app.services
-        refusal = self._deletion_refusal(kind, name)
+    async def _delete(self, kind: str, name: str, users: list[str], row: int) -> None:
+        client = self.cc_app.client
+        refusal = await self._deletion_refusal(kind, name)
         if kind == "connection" and refusal is None:
-            now = services.config.load().exports_using(name)
+            now = (await self.cc_app.fetch_view()).exports_using.get(name, [])
             if now != users:  # an export started or stopped using it while we asked
                 refusal = (
                     "The exports that use it changed while you were asked (now: "
@@ -489,16 +517,16 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
             if refusal:
                 raise UsageError(refusal)
             if kind == "export":
-                services.exports.remove(name)
+                await client.remove_export(name)
                 note = ""
             else:
-                detached = services.connections.remove(name, detach_exports=bool(users))
+                detached = await client.remove_connection(name, detach_exports=bool(users))
                 note = f"; detached {', '.join(detached)}" if detached else ""
         except CcTuiError as exc:
             self.notify(str(exc), title=f"{name} was not deleted", severity="error", timeout=10)
             return
         self.notify(f"Deleted {kind} {name}{note}.")
-        self.reload()
+        await self.cc_app.fetch_view()
         self._select_row("connections" if kind == "connection" else "exports", row)
 
     def palette_commands(self) -> Iterable[PaletteCommand]:

@@ -190,8 +190,8 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
             self.refresh_bindings()
 
     def _latest_record(self) -> RunRecord | None:
-        runs = self.cc_app.run_history.runs(export=self.export, limit=1)
-        return runs[0] if runs else None
+        # The app's view of the home lists the newest runs (newest first).
+        return next((run for run in self.cc_app.view.runs if run.export == self.export), None)
 
     def _show_error(self, error: str | None, record: RunRecord | None) -> None:
         self.set_class(bool(error), "-error")

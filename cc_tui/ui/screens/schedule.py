@@ -3,8 +3,9 @@
 One row per export: its schedule in words (cron via cronsim, and/or "on refresh"), its next
 run (cron, UTC, shown in local time), its last run's outcome, and the schedule times the
 service was down for. **r** runs the highlighted export now; **p** pauses its schedule and
-**u** resumes it (kept in history.sqlite3; the service's scheduler honours it at its next
-look, at most a minute later). Export names are outside text, shown literally.
+**u** resumes it (the service keeps it, and audits it; its scheduler honours it at its next
+look, at most a minute later). What is shown comes from the service, for the exports this user
+may see. Export names are outside text, shown literally.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -26,7 +28,7 @@ from cc_tui.models.config import Export, MissedPolicy
 from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.models.verification import VerifyState
 from cc_tui.schedules import describe_schedule, next_run
-from cc_tui.store.schedule_state import MissedRun, ScheduleState
+from cc_tui.store.schedule_state import MissedRun
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.host import AppHost, host
 from cc_tui.ui.messages import RunRequested
@@ -34,6 +36,9 @@ from cc_tui.ui.outside_text import templated
 from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
 from cc_tui.units import NO_VALUE, local_time_text
 from cc_tui.verify_words import verify_sentence, verify_word
+
+if TYPE_CHECKING:
+    from cc_tui.service.protocol import ScheduleView
 
 __all__ = ["ON_REFRESH", "PAUSED", "RELOAD_EVERY", "ScheduleRow", "ScheduleScreen"]
 
@@ -130,10 +135,6 @@ class ScheduleScreen(Screen[None]):
         """The app, as its screens see it."""
         return host(self)
 
-    @property
-    def _state(self) -> ScheduleState:
-        return ScheduleState(self.cc_app.services.history)
-
     def compose(self) -> ComposeResult:
         yield Header()
         table = _ScheduleRows(_COLUMNS, id="schedule-rows")
@@ -152,8 +153,13 @@ class ScheduleScreen(Screen[None]):
     # -- loading ---------------------------------------------------------------------------------
 
     def _reload(self) -> None:
+        self._fetch()
+
+    @work(exclusive=True, group="schedule-load", exit_on_error=False)
+    async def _fetch(self) -> None:
+        """Ask the service for the schedules, then show them."""
         try:
-            self.rows = self._load()
+            self.rows = _rows(await self.cc_app.client.schedules())
         except CcTuiError as exc:
             self.notify(str(exc), title="Cannot read the schedules", severity="error")
             self.rows = {}
@@ -164,27 +170,6 @@ class ScheduleScreen(Screen[None]):
                 "No exports yet: add one on Home (n), then give it a schedule (e)."
             )
         self.refresh_bindings()
-
-    def _load(self) -> dict[str, ScheduleRow]:
-        services = self.cc_app.services
-        config = services.config.load()
-        state = self._state
-        paused = state.paused()
-        last = self.cc_app.run_history.last_real_runs()
-        missed: dict[str, MissedRun] = {}
-        for item in state.missed_runs():  # newest first: keep each export's newest
-            missed.setdefault(item.export, item)
-        now = units.now()
-        return {
-            name: ScheduleRow(
-                export=export,
-                paused=name in paused,
-                next_run=next_run(export.schedule, now) if export.schedule else None,
-                last_run=last.get(name),
-                missed=missed.get(name),
-            )
-            for name, export in sorted(config.exports.items())
-        }
 
     def _cells(self, table: NamedTable, row: ScheduleRow) -> list[str | Text]:
         last = row.last_run
@@ -297,12 +282,13 @@ class ScheduleScreen(Screen[None]):
         row = self._selected
         if row is None:
             return
-        name = row.export.name
-        services = self.cc_app.services
+        self._pause(row.export.name, paused)
+
+    @work(group="schedule-pause", exit_on_error=False)
+    async def _pause(self, name: str, paused: bool) -> None:
+        """The service pauses or resumes it (and audits who did)."""
         try:
-            self._state.set_paused(name, paused)
-            action = "schedule.pause" if paused else "schedule.resume"
-            services.history.record_event(action, name, services.os_user)
+            await self.cc_app.client.set_paused(name, paused=paused)
         except CcTuiError as exc:
             self.notify(str(exc), title="Not changed", severity="error")
             return
@@ -333,3 +319,22 @@ class ScheduleScreen(Screen[None]):
         yield PaletteCommand(
             "schedule: Back", "Back to the previous screen (escape)", self.action_back
         )
+
+
+def _rows(view: ScheduleView) -> dict[str, ScheduleRow]:
+    """What the screen shows, by export name, from what the service said."""
+    paused = set(view.paused)
+    missed: dict[str, MissedRun] = {}
+    for item in view.missed:  # newest first: keep each export's newest
+        missed.setdefault(item.export, item)
+    now = units.now()
+    return {
+        export.name: ScheduleRow(
+            export=export,
+            paused=export.name in paused,
+            next_run=next_run(export.schedule, now) if export.schedule else None,
+            last_run=view.last_runs.get(export.name),
+            missed=missed.get(export.name),
+        )
+        for export in sorted(view.exports, key=lambda export: export.name)
+    }

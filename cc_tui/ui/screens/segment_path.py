@@ -1,16 +1,18 @@
 """SegmentPathModal: add a segment by its path, seeing its columns and first rows first.
 
-The path completes as it is typed (→ accepts); enter reads what it holds (in a thread), so a
-wrong header shows at once: the first row as column names. A CDM folder (or its ``model.json``)
-of several entities shows an Entity choice instead, each entity marked with the segment that
-already reads it; choosing one reads that entity. The name is derived from the file name (and
-the entity) until the person types one. ctrl+s writes the ``[segments.NAME]`` entry (as
-``cc-tui segment add`` does) and dismisses with the name, or chooses the segment that already
-reads it; escape leaves without a change.
+The path completes as it is typed (→ accepts); enter has the cc-tui service read what it holds
+(for a path this user could read; a worker waits for it), so a wrong header shows at once: the
+first row as column names. A CDM folder (or its ``model.json``) of several entities shows an
+Entity choice instead, each entity marked with the segment that already reads it; choosing one
+reads that entity. The name is derived from the file name (and the entity) until the person
+types one. ctrl+s has the service write the ``[segments.NAME]`` entry (as ``cc-tui segment
+add`` does) and dismisses with the name, or chooses the segment that already reads it; escape
+leaves without a change.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
@@ -23,7 +25,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 
 from cc_tui.engine.segments.entries import derive_segment_name, looks_like_name, make_source
-from cc_tui.engine.sources import PathEntity, SegmentLook
+from cc_tui.engine.sources import PathEntity
 from cc_tui.errors import CcTuiError
 from cc_tui.models.config import SegmentSource
 from cc_tui.ui.host import host
@@ -33,7 +35,7 @@ from cc_tui.ui.path_suggester import PathSuggester
 from cc_tui.ui.widgets.field_problem import FieldProblem
 
 if TYPE_CHECKING:
-    from cc_tui.engine.services import Services
+    from cc_tui.service.protocol import SegmentLookView
 
 __all__ = ["SegmentPathModal"]
 
@@ -46,6 +48,7 @@ _HEADER_VALUES = {"auto": None, "yes": True, "no": False}
 _CHECK_NAME = "checking"  # options are checked before the name is known (it may be derived)
 _ENTITY_PROMPT = "choose the entity to add"
 _HOW_TO = "→ completes the path · enter reads it · ctrl+s adds it"
+PREVIEW_ROWS = 5  # first rows shown of what the path holds
 
 
 class SegmentPathModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None]):
@@ -97,11 +100,6 @@ class SegmentPathModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None
         self._adding = False
         self._existing: str | None = None
         self._entities: tuple[PathEntity, ...] = ()
-
-    @property
-    def services(self) -> Services:
-        """The app's services."""
-        return host(self).services
 
     def compose(self) -> ComposeResult:
         with Vertical() as dialog:
@@ -222,35 +220,38 @@ class SegmentPathModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None
             self._problem(None)
             self.query_one("#segment-summary", Static).update("Reading…")
             typed = self.query_one("#segment-name", Input).value.strip()
-            self._check(self.services, source, typed if self._name_typed else None)
+            self._check(source, typed if self._name_typed else None)
 
     @work(
-        thread=True,
         exclusive=True,
         group="segment-path-check",
         exit_on_error=False,
         description="Reading the segment",
     )
-    def _check(self, services: Services, source: SegmentSource, typed: str | None) -> None:
-        # Derived here, not on the event loop: it looks at the path (a stat).
+    async def _check(self, source: SegmentSource, typed: str | None) -> None:
+        # Derived on a thread, not on the event loop: it looks at the path (a stat).
         entity = source.entity
-        derived = None if typed else derive_segment_name(source.path, self._taken, entity=entity)
+        derived = (
+            None
+            if typed
+            else await asyncio.to_thread(
+                derive_segment_name, source.path, self._taken, entity=entity
+            )
+        )
         name = typed if typed and looks_like_name(typed) else derived or _CHECK_NAME
         try:
-            if entity is None:
-                entities = services.sources.entities(source.path)
-                if len(entities) > 1:
-                    self.app.call_from_thread(self._choose_entity, entities)
-                    return
-            known = services.sources.name_of(source.path, entity)
-            if known is not None:
-                self.app.call_from_thread(self._known, known, entity)
-                return
-            look = services.sources.check(replace(source, name=name))
+            checked = await host(self).client.check_segment(
+                replace(source, name=name), rows=PREVIEW_ROWS
+            )
         except CcTuiError as exc:
-            self.app.call_from_thread(self._unreadable, derived, str(exc))
+            self._unreadable(derived, str(exc))
             return
-        self.app.call_from_thread(self._show_look, derived, look)
+        if checked.entities:
+            self._choose_entity(tuple(PathEntity(e, s) for e, s in checked.entities))
+        elif checked.known is not None:
+            self._known(checked.known, entity)
+        elif checked.look is not None:
+            self._show_look(derived, checked.look)
 
     def _set_name(self, name: str | None) -> None:
         if name is not None and not self._name_typed:
@@ -310,25 +311,23 @@ class SegmentPathModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None
         self.query_one("#segment-hint", Static).update("")
         self._problem(problem)
 
-    def _show_look(self, name: str | None, look: SegmentLook) -> None:
+    def _show_look(self, name: str | None, look: SegmentLookView) -> None:
         self._set_name(name)
-        segment = look.segment
-        entity = f"{segment.entity} · " if segment.entity is not None else ""
-        delimiter = f" · delimiter {segment.delimiter!r}" if segment.delimiter else ""
+        entity = f"{look.entity} · " if look.entity is not None else ""
+        delimiter = f" · delimiter {look.delimiter!r}" if look.delimiter else ""
         self.query_one("#segment-summary", Static).update(
             plain(
-                f"{entity}{segment.format_label}{delimiter} · {segment.encoding} · "
+                f"{entity}{look.format_label}{delimiter} · {look.encoding} · "
                 f"{len(look.columns)} columns; the first rows:"
             )
         )
         table = self.query_one("#segment-preview", DataTable)
         table.clear(columns=True)
-        table.add_columns(*(plain_text(column.name, style="bold") for column in look.columns))
+        table.add_columns(*(plain_text(column, style="bold") for column in look.columns))
         table.add_rows(
-            [plain_text("" if value is None else value) for value in row]
-            for row in look.first_rows.iter_rows()
+            [plain_text("" if value is None else value) for value in row] for row in look.rows
         )
-        looks_like_data = any("@" in column.name for column in look.columns)
+        looks_like_data = any("@" in column for column in look.columns)
         self.query_one("#segment-hint", Static).update(
             "A column name holds an '@': the first line looks like data. If the file has no "
             "header line, choose 'no header line' and name the columns."
@@ -374,22 +373,22 @@ class SegmentPathModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None
             return
         self._adding = True
         self.refresh_bindings()
-        self._add(self.services, source)
+        self._add(source)
 
     @work(
-        thread=True,
         exclusive=True,
         group="segment-path-add",
         exit_on_error=False,
         description="Adding the segment",
     )
-    def _add(self, services: Services, source: SegmentSource) -> None:
+    async def _add(self, source: SegmentSource) -> None:
+        """The service checks it and writes the entry (for a path this user could read)."""
         try:
-            services.sources.add(source)
+            await host(self).client.add_segment(source)
         except CcTuiError as exc:
-            self.app.call_from_thread(self._add_failed, str(exc))
+            self._add_failed(str(exc))
             return
-        self.app.call_from_thread(self._added, source)
+        self._added(source)
 
     def _add_failed(self, problem: str) -> None:
         self._adding = False

@@ -117,7 +117,8 @@ class NamedTable(DataTable[str | Text]):
         return self._names[min(self.cursor_row, len(self._names) - 1)]
 
     def show(self, rows: Sequence[tuple[str, Sequence[str | Text]]]) -> None:
-        """Replace the rows (name, cells); the cursor stays on the same name if it is there."""
+        """Replace the rows (name, cells); the cursor stays on the same name if it is there,
+        else on the row where it was (the neighbour of a row that went)."""
         self._rows = [(name, list(cells)) for name, cells in rows]
         self._fill(post=True)
 
@@ -135,7 +136,7 @@ class NamedTable(DataTable[str | Text]):
         shown = self._columns_for_width()
         if not post and shown == self._shown:
             return
-        keep = self.selected
+        keep, row = self.selected, self.cursor_row
         if shown != self._shown:
             self._shown = shown
             self.clear(columns=True)
@@ -151,6 +152,9 @@ class NamedTable(DataTable[str | Text]):
             )
         if keep in self._names:
             self.move_cursor(row=self._names.index(keep))
+        elif keep is not None and self._names:
+            # Its row went (removed, here or elsewhere): the highlight goes to its neighbour.
+            self.move_cursor(row=min(row, len(self._names) - 1))
         if post:
             self.post_message(self.Highlighted(self, self.selected))
 

@@ -1,17 +1,16 @@
 """RejectedRows: the first rows of a run's rejected.csv, filterable by reason.
 
-The file can hold millions of rows (everything over the cap), so only the first
-:data:`ROWS_SHOWN` rows of the chosen reason are read, with Polars in a thread worker; the
-file's path is shown so the whole file can be opened elsewhere.
+The file is the cc-tui service's (0600 in its home: a team's members cannot read it), so the
+service reads it for the app, in a worker. It can hold millions of rows (everything over the
+cap), so only the first :data:`ROWS_SHOWN` rows of the chosen reason are asked for; the file's
+path is shown so whoever may read it can open the whole file elsewhere.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import ClassVar, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
-import polars as pl
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -20,11 +19,15 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Select, Static
-from textual.worker import get_current_worker
 
+from cc_tui.errors import CcTuiError
 from cc_tui.models.reasons import REJECT_REASONS, RejectReason
 from cc_tui.models.run import RunRecord, RunStatus
+from cc_tui.ui.host import host
 from cc_tui.ui.outside_text import plain, plain_text
+
+if TYPE_CHECKING:
+    from cc_tui.service.rejected_pages import RejectedPage
 
 __all__ = ["ALL_REASONS", "REASONS", "ROWS_SHOWN", "RejectedRows"]
 
@@ -32,15 +35,6 @@ ROWS_SHOWN = 500  # rows read from the file for one reason
 ALL_REASONS = "all"
 # Every reason rejected.csv can hold, in the order of the filter's keys 1 to 5.
 REASONS = tuple(RejectReason)
-
-
-@dataclass(frozen=True, slots=True)
-class _Slice:
-    """What one read of the file found."""
-
-    frame: pl.DataFrame | None = None
-    counts: dict[str, int] | None = None
-    problem: str | None = None
 
 
 def _reason_binding(number: int, reason: str) -> Binding:
@@ -102,6 +96,7 @@ class RejectedRows(Vertical):
         super().__init__(id=id, classes=classes)
         self.border_title = "rejected rows"
         self.path: str | None = None
+        self.run_id: str | None = None
         self.counts: dict[str, int] = {}
         self.record: RunRecord | None = None
         self._counts_read = False
@@ -134,13 +129,8 @@ class RejectedRows(Vertical):
         """Read the rejected rows of ``record``'s file, and say how they compare with the
         figures the run accounted (an interrupted run's file holds the rows written so far)."""
         self.record = record
-        self.show_file(record.rejected_rows_file if record else None, keep_record=True)
-
-    def show_file(self, path: str | None, *, keep_record: bool = False) -> None:
-        """Read the rejected rows of ``path`` (None: the run has no such file)."""
-        if not keep_record:
-            self.record = None
-        self.path = path
+        self.run_id = record.run_id if record else None
+        self.path = record.rejected_rows_file if record else None
         self.counts = {}
         self._counts_read = False
         self._show_path()
@@ -170,43 +160,43 @@ class RejectedRows(Vertical):
 
     def _start_read(self) -> None:
         table = self.query_one("#rejected-rows-table", DataTable)
-        if self.path is None:
+        if self.path is None or self.run_id is None:
             table.clear(columns=True)
             self._note("")
             return
         self._note("reading…")
-        self._read(self.path, self.reason, not self._counts_read)
+        self._read(self.run_id, self.reason, not self._counts_read)
 
-    @work(
-        thread=True,
-        exclusive=True,
-        group="rejected-rows",
-        exit_on_error=False,
-        description="Reading rejected rows",
-    )
-    def _read(self, path: str, reason: str, with_counts: bool) -> None:
-        result = _read_rejected(Path(path), reason, limit=ROWS_SHOWN, with_counts=with_counts)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._fill, path, reason, result)
+    @work(exclusive=True, group="rejected-rows", exit_on_error=False)
+    async def _read(self, run_id: str, reason: str, with_counts: bool) -> None:
+        """Ask the service for the rows (it reads the file, for a run this user may see)."""
+        try:
+            page = await host(self).client.rejected_rows(
+                run_id, reason=reason, limit=ROWS_SHOWN, counts=with_counts
+            )
+        except CcTuiError as exc:
+            from cc_tui.service.rejected_pages import RejectedPage
 
-    def _fill(self, path: str, reason: str, result: _Slice) -> None:
-        if not self.is_mounted or path != self.path or reason != self.reason:
+            page = RejectedPage(path=self.path, problem=str(exc))
+        self._fill(run_id, reason, page)
+
+    def _fill(self, run_id: str, reason: str, page: RejectedPage) -> None:
+        if not self.is_mounted or run_id != self.run_id or reason != self.reason:
             return  # a newer read is on its way
-        if result.counts is not None:
-            self.counts = result.counts
+        if page.counts is not None:
+            self.counts = page.counts
             self._counts_read = True
             self._show_path()
         table = self.query_one("#rejected-rows-table", DataTable)
         table.clear(columns=True)
-        frame = result.frame
-        if frame is None:
-            self._note(result.problem or "")
-            self.post_message(self.Loaded(self, reason, 0, result.problem))
+        if page.problem is not None or not page.header:
+            self._note(page.problem or "")
+            self.post_message(self.Loaded(self, reason, 0, page.problem))
             return
-        table.add_columns(*(plain_text(name) for name in frame.columns))
-        table.add_rows([_cell(value) for value in row] for row in frame.iter_rows())
-        self._note(self._shown_note(reason, frame.height))
-        self.post_message(self.Loaded(self, reason, frame.height, None))
+        table.add_columns(*(plain_text(name) for name in page.header))
+        table.add_rows([_cell(value) for value in row] for row in page.rows)
+        self._note(self._shown_note(reason, len(page.rows)))
+        self.post_message(self.Loaded(self, reason, len(page.rows), None))
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -270,21 +260,3 @@ def _options() -> list[tuple[str, str]]:
     options = [("0 all reasons", ALL_REASONS)]
     options += [(f"{n} {reason}", reason) for n, reason in enumerate(REASONS, start=1)]
     return options
-
-
-def _read_rejected(path: Path, reason: str, *, limit: int, with_counts: bool) -> _Slice:
-    """The first ``limit`` rows of ``reason`` in a rejected-rows file (blocking: use a thread)."""
-    if not path.is_file():
-        return _Slice(problem=f"{path} does not exist (yet).")
-    try:
-        rows = pl.scan_csv(path, infer_schema=False)
-        if reason != ALL_REASONS:
-            rows = rows.filter(pl.col("reason") == reason)
-        frame = rows.head(limit).collect()
-        counts = None
-        if with_counts:
-            grouped = pl.scan_csv(path, infer_schema=False).group_by("reason").len().collect()
-            counts = {str(r): int(n) for r, n in grouped.iter_rows()}
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        return _Slice(problem=f"Cannot read {path}: {exc}")
-    return _Slice(frame=frame, counts=counts)

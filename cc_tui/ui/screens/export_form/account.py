@@ -123,15 +123,9 @@ class ExportAccount(Vertical):
     # -- the connection --------------------------------------------------------------------------
 
     def _usable_connections(self) -> list[Connection]:
-        connections = host(self).services.connections
-        usable = []
-        for conn in connections.visible():
-            try:
-                connections.usable(conn.name)
-            except CcTuiError:
-                continue
-            usable.append(conn)
-        return usable
+        # Those this user may see whose privacy consent is recorded (the engine's "usable").
+        statuses = host(self).view.connections
+        return [s.connection for s in statuses if s.connection.consent is not None]
 
     def _connection_select(self) -> Select[str]:
         """The Select of connections this user may use, preset for the export."""
@@ -162,7 +156,8 @@ class ExportAccount(Vertical):
             status.update("Lists and custom fields come from the connection's account.")
             self.query_one(ListPicker).set_error("Choose a connection to see its lists.")
         else:
-            signed_in = host(self).services.connections.status(name).signed_in
+            statuses = host(self).view.connections
+            signed_in = any(s.signed_in for s in statuses if s.connection.name == name)
             status.update("Signed in." if signed_in else "Not signed in yet (see Lists below).")
             self.reload()
         self.post_message(self.Learnt())
@@ -180,7 +175,7 @@ class ExportAccount(Vertical):
         picker.show_fetching(f"Fetching the lists of {name}…")
         app = host(self)
         try:
-            lists = await fetch_lists(app.services.connections, name)
+            lists = await fetch_lists(app.client, name)
         except CcTuiError as exc:
             self._lists, self._lists_error = None, exc
             reload_key = app.key_for("export-form-reload-lists")
@@ -199,7 +194,7 @@ class ExportAccount(Vertical):
     )
     async def _fetch_fields(self, name: str) -> None:
         try:
-            self._fields = await fetch_custom_fields(host(self).services.connections, name)
+            self._fields = await fetch_custom_fields(host(self).client, name)
             self._fields_error = None
         except CcTuiError as exc:
             # Not known: custom field names are not checked, and saving says so.
@@ -223,7 +218,7 @@ class ExportAccount(Vertical):
         description="Checking the list id",
     )
     async def _check_list(self, name: str, list_id: str) -> None:
-        found = await check_list(host(self).services.connections, name, list_id)
+        found = await check_list(host(self).client, name, list_id)
         if isinstance(found, str):
             self._refused[list_id] = found
         else:

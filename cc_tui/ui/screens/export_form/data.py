@@ -1,42 +1,40 @@
 """What the export form reads: segment columns and samples, row counts, lists, custom fields.
 
-The reading functions block (Polars, files) and run in thread workers; the fetching ones are
-coroutines for async workers. None of them touches a widget.
+The service reads the files and asks the account (it holds the connection's tokens); these turn
+its answers into what the form shows, and the fetching ones are coroutines for async workers.
+None of them touches a widget.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import polars as pl
-
-from cc_tui.constant_contact.client import ConstantContactClient
-from cc_tui.engine.connections import ConnectionService
-from cc_tui.engine.exports import ACCOUNT_CHECK_RETRY, ACCOUNT_CHECK_TIMEOUT
-from cc_tui.engine.segments.model import Segment
-from cc_tui.engine.segments.reading import count_rows, preview, segment_columns
-from cc_tui.errors import CcTuiError, NotFoundError, SignInRequiredError
+from cc_tui.errors import CcTuiError, SignInRequiredError
 from cc_tui.next_steps import NextSteps
 from cc_tui.ui.screens.export_form.checks import sign_in_hint
 from cc_tui.ui.widgets.list_picker import ListChoice
+
+if TYPE_CHECKING:
+    from cc_tui.service.home_client import HomeClient
+    from cc_tui.service.segment_views import SegmentShown
 
 __all__ = [
     "UNCHECKED_LIST",
     "ColumnsRead",
     "check_list",
+    "columns_shown",
     "common_columns",
-    "count_segment",
     "fetch_custom_fields",
     "fetch_error",
     "fetch_lists",
     "merged_samples",
-    "read_columns",
+    "rows_note",
 ]
 
 SAMPLE_ROWS = 5
 UNCHECKED_LIST = "(not checked: the account could not be asked)"
-_READ_ERRORS = (CcTuiError, OSError, pl.exceptions.PolarsError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,26 +46,22 @@ class ColumnsRead:
     error: str = ""
 
 
-def read_columns(segment: Segment) -> ColumnsRead:
-    """Columns and sample values of ``segment`` (reads only the start of the file)."""
-    try:
-        columns = tuple(column.name for column in segment_columns(segment))
-        frame = preview(segment, SAMPLE_ROWS)
-    except _READ_ERRORS as exc:
-        return ColumnsRead(error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-    samples = {}
-    for name in frame.columns:
-        values = frame.get_column(name).cast(pl.String).drop_nulls().str.strip_chars().to_list()
-        samples[name] = tuple(value for value in values if value)
+def columns_shown(shown: SegmentShown) -> ColumnsRead:
+    """Columns and sample values of a segment, from what the service read of it."""
+    columns = tuple(name for name, _ in shown.columns)
+    samples: dict[str, tuple[str, ...]] = {}
+    for name in shown.header:
+        values = (row.get(name) for row in shown.preview)
+        texts = (str(value).strip() for value in values if value is not None)
+        samples[name] = tuple(text for text in texts if text)
     return ColumnsRead(columns, samples)
 
 
-def count_segment(segment: Segment) -> tuple[int | None, str]:
-    """Rows of ``segment``, or None and why they could not be counted."""
-    try:
-        return count_rows(segment), ""
-    except _READ_ERRORS as exc:
-        return None, "(unreadable)" if not str(exc) else f"(unreadable: {str(exc)[:60]})"
+def rows_note(rows: int | None, error: str | None) -> str:
+    """What the picker says beside a segment whose rows could not be counted ("" if they were)."""
+    if rows is not None:
+        return ""
+    return "(unreadable)" if not error else f"(unreadable: {error[:60]})"
 
 
 def common_columns(reads: Sequence[ColumnsRead]) -> list[str]:
@@ -100,37 +94,50 @@ def fetch_error(exc: CcTuiError, connection: str, steps: NextSteps, reload_key: 
     )
 
 
-def _client(connections: ConnectionService, name: str) -> ConstantContactClient:
-    # The form's questions are advice: offline, it says so after one retry, not after minutes.
-    return connections.client(name, retry=ACCOUNT_CHECK_RETRY, timeout=ACCOUNT_CHECK_TIMEOUT)
+def _as_sign_in_required(exc: CcTuiError, connection: str) -> CcTuiError:
+    """The service's "not signed in" refusal as the engine's error, so the form words the way
+    to sign in as the app does (the error's class stays in the service; its words, written by
+    :class:`SignInRequiredError` itself, come over)."""
+    text = str(exc)
+    if text.startswith(f"Connection '{connection}' is not signed in yet"):
+        return SignInRequiredError.never_signed_in(connection)
+    again = f"Connection '{connection}' must sign in again ("
+    if text.startswith(again):
+        reason = text[len(again) :].split("):", 1)[0]
+        return SignInRequiredError(connection, reason)
+    return exc
 
 
-async def fetch_lists(connections: ConnectionService, name: str) -> list[ListChoice]:
+async def fetch_lists(client: HomeClient, name: str) -> list[ListChoice]:
     """The account's contact lists, for the picker."""
-    async with _client(connections, name) as client:
-        lists = await client.contact_lists(include_membership_count=True)
+    try:
+        lists = await client.contact_lists(name)
+    except CcTuiError as exc:
+        raise _as_sign_in_required(exc, name) from None
     return [ListChoice(item.list_id, item.name, item.membership_count) for item in lists]
 
 
-async def fetch_custom_fields(connections: ConnectionService, name: str) -> frozenset[str]:
+async def fetch_custom_fields(client: HomeClient, name: str) -> frozenset[str]:
     """The names (without ``cf:``) of the account's custom fields."""
-    async with _client(connections, name) as client:
-        return frozenset(item.name for item in await client.custom_fields())
+    try:
+        return await client.custom_fields(name)
+    except CcTuiError as exc:
+        raise _as_sign_in_required(exc, name) from None
 
 
-async def check_list(connections: ConnectionService, name: str, list_id: str) -> ListChoice | str:
+async def check_list(client: HomeClient, name: str, list_id: str) -> ListChoice | str:
     """The list ``list_id`` of the account, or why it cannot be used.
 
     When the account cannot be asked, the id is taken unchecked (saving works offline; the
     save then says the lists were not checked).
     """
     try:
-        async with _client(connections, name) as client:
-            found = await client.contact_list(list_id)
-    except NotFoundError:
-        return f"The account has no list with ID {list_id}."
+        answer = await client.find_list(name, list_id)
     except CcTuiError:
         return ListChoice(list_id, UNCHECKED_LIST)
-    if found.deleted:
-        return f"List '{found.name}' ({found.list_id}) was deleted in Constant Contact."
+    if answer.problem is not None:
+        return answer.problem
+    if answer.found is None:
+        return ListChoice(list_id, UNCHECKED_LIST)
+    found = answer.found
     return ListChoice(found.list_id, found.name, found.membership_count)

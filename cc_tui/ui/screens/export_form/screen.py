@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -42,9 +42,6 @@ from cc_tui.ui.widgets.list_picker import ListPicker
 from cc_tui.ui.widgets.mapping_editor import MappingEditor
 from cc_tui.ui.widgets.schedule_field import ScheduleField
 from cc_tui.ui.widgets.segment_picker import SegmentPicker
-
-if TYPE_CHECKING:
-    from cc_tui.engine.services import Services
 
 __all__ = ["ExportFormScreen"]
 
@@ -130,14 +127,14 @@ class ExportFormScreen(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        try:
-            export = self._export = (
-                self.services.exports.get(self._editing) if self._editing else None
-            )
-        except CcTuiError as exc:  # removed meanwhile (by the command line, say)
-            self._gone = str(exc)
-            yield Static(plain(self._gone, multiline=True))
-            return
+        export = self._export = None
+        if self._editing:
+            views = host(self).view.exports
+            export = self._export = next((e for e in views if e.name == self._editing), None)
+            if export is None:  # removed meanwhile (by the command line, say)
+                self._gone = f"There is no export named '{self._editing}' that you may see."
+                yield Static(plain(self._gone, multiline=True))
+                return
         with VerticalScroll(id="form"), Container(id="columns"):
             with Vertical(id="col-left", classes="column"):
                 yield Label("Name", classes="section")
@@ -172,7 +169,7 @@ class ExportFormScreen(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
             self.call_later(self.dismiss, None)
             return
         self._call = self.app.call_from_thread
-        self._existing = frozenset(export.name for export in self.services.exports.visible())
+        self._existing = frozenset(export.name for export in host(self).view.exports)
         if self._editing:
             self.query_one("#connection", Select).focus()
         else:
@@ -185,11 +182,6 @@ class ExportFormScreen(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
     @staticmethod
     def _not_mounted(*_args: object) -> None:
         raise RuntimeError("the export form is not mounted")
-
-    @property
-    def services(self) -> Services:
-        """The app's services (the one way to the back end)."""
-        return host(self).services
 
     def _connection(self) -> str | None:
         return self.query_one(ExportAccount).connection
@@ -325,22 +317,23 @@ class ExportFormScreen(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
             return
         self._saving = True
         self.refresh_bindings()
-        self._save(self.services, export)
+        self._save(export)
 
     @work(
-        thread=True,
         exclusive=True,
         group="export-form-save",
         exit_on_error=False,
         description="Saving the export",
     )
-    def _save(self, services: Services, export: Export) -> None:
+    async def _save(self, export: Export) -> None:
+        """The service checks and saves it, as this app's OS user."""
         try:
-            services.exports.save(export, replace=self._editing is not None)
+            await host(self).client.save_export(export, replace=self._editing is not None)
         except CcTuiError as exc:
-            self._call(self._save_failed, exc)
+            self._save_failed(exc)
             return
-        self._call(self._saved, export.name)
+        await host(self).fetch_view()  # the home screen shows what was saved
+        self._saved(export.name)
 
     def _save_failed(self, exc: CcTuiError) -> None:
         self._saving = False

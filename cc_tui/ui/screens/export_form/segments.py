@@ -1,39 +1,39 @@
 """The export form's segment section: the segments to read, and what their files hold.
 
-:class:`ExportSegments` shows the segment picker and reads the files in its own thread workers
-(files are never read on the event loop): which segments exist and their row counts, then the
-columns and sample values of the chosen ones. When the columns all chosen segments share are
-known (or change), it posts :class:`ExportSegments.ColumnsKnown` for the mapping editor.
+:class:`ExportSegments` shows the segment picker and asks the cc-tui service, in workers, what
+the files hold (the service reads them, for segments this user may see): which segments exist
+and their row counts, then the columns and sample values of the chosen ones. When the columns
+all chosen segments share are known (or change), it posts :class:`ExportSegments.ColumnsKnown`
+for the mapping editor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Label
-from textual.worker import get_current_worker
 
-from cc_tui.engine.segments.model import Segment
-from cc_tui.engine.sources import SegmentOverview, SegmentStatus
 from cc_tui.errors import CcTuiError
 from cc_tui.ui.host import host
 from cc_tui.ui.screens.export_form.data import (
+    SAMPLE_ROWS,
     ColumnsRead,
+    columns_shown,
     common_columns,
-    count_segment,
     merged_samples,
-    read_columns,
+    rows_note,
 )
 from cc_tui.ui.widgets.segment_picker import SegmentChoice, SegmentPicker
 
 if TYPE_CHECKING:
-    from cc_tui.engine.services import Services
+    from cc_tui.engine.segments.model import Segment
+    from cc_tui.engine.sources import SegmentStatus
+    from cc_tui.service.segment_views import SegmentsListed
 
 __all__ = ["ExportSegments", "SegmentFacts"]
 
@@ -43,10 +43,6 @@ def _choice(status: SegmentStatus) -> SegmentChoice:
     if segment is None:
         return SegmentChoice(status.name, state=status.state.value, problem=status.problem)
     return SegmentChoice(status.name, segment.format_label, segment.size_bytes)
-
-
-def _not_mounted(*_args: object) -> None:
-    raise RuntimeError("the export form's segments are not mounted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +70,6 @@ class ExportSegments(Vertical):
     def __init__(self, chosen: tuple[str, ...], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._chosen = chosen
-        self._call: Callable[..., Any] = _not_mounted
         self._segments: dict[str, Segment] = {}
         self._discovered = False
         self._segment_errors: dict[str, str] = {}
@@ -87,8 +82,7 @@ class ExportSegments(Vertical):
         yield SegmentPicker(self._chosen, id="segments")
 
     def on_mount(self) -> None:
-        self._call = self.app.call_from_thread
-        self._discover(host(self).services)
+        self._discover()
 
     @property
     def facts(self) -> SegmentFacts:
@@ -99,28 +93,25 @@ class ExportSegments(Vertical):
             errors={**self._unusable, **self._segment_errors},
         )
 
-    # -- which segments exist (thread worker: files are read off the event loop) -----------------
+    # -- which segments exist (asked of the service in a worker) ---------------------------------
 
     @work(
-        thread=True,
         exclusive=True,
         group="export-form-segments",
         exit_on_error=False,
         description="Reading segments",
     )
-    def _discover(self, services: Services) -> None:
-        worker = get_current_worker()
+    async def _discover(self) -> None:
         try:
-            overview = services.sources.overview()
+            listed = await host(self).client.segments()
         except CcTuiError as exc:
-            self._call(self._segments_unreadable, str(exc))
+            self._segments_unreadable(str(exc))
             return
-        self._call(self._segments_found, overview)
-        for segment in overview.ready.values():
-            if worker.is_cancelled:
-                return
-            rows, error = count_segment(segment)
-            self._call(self._rows_counted, segment.name, rows, error)
+        self._segments_found(listed)
+        for counted in listed.segments:
+            if counted.status.segment is not None:
+                rows, error = counted.rows, rows_note(counted.rows, counted.rows_error)
+                self._rows_counted(counted.status.name, rows, error)
 
     def _segments_unreadable(self, error: str) -> None:
         self.query_one(SegmentPicker).show_problem(error)
@@ -128,17 +119,19 @@ class ExportSegments(Vertical):
     def _rows_counted(self, name: str, rows: int | None, error: str) -> None:
         self.query_one(SegmentPicker).set_rows(name, rows, error)
 
-    def _segments_found(self, overview: SegmentOverview) -> None:
-        self._segments, self._discovered = overview.ready, True
+    def _segments_found(self, listed: SegmentsListed) -> None:
+        statuses = [counted.status for counted in listed.segments]
+        self._segments = {s.name: s.segment for s in statuses if s.segment is not None}
+        self._discovered = True
         # A segment that cannot be read is listed with its problem; choosing it is refused
         # at saving with the same words.
         self._unusable = {
             status.name: f"{status.state.value}: {status.problem}"
-            for status in overview.statuses
+            for status in statuses
             if status.segment is None
         }
         picker = self.query_one(SegmentPicker)
-        picker.set_segments([_choice(status) for status in overview.statuses], overview.skipped)
+        picker.set_segments([_choice(status) for status in statuses], listed.skipped)
         if self._choose_next is not None:
             name, self._choose_next = self._choose_next, None
             picker.choose(name)
@@ -152,12 +145,12 @@ class ExportSegments(Vertical):
         def added(name: str | None) -> None:
             if name is not None:
                 self._choose_next = name
-                self._discover(host(self).services)
+                self._discover()
 
         taken = self.query_one(SegmentPicker).choices
         self.app.push_screen(SegmentPathModal(taken), added)
 
-    # -- what the chosen segments hold (thread worker) -------------------------------------------
+    # -- what the chosen segments hold (asked of the service in a worker) --------------------------
 
     @on(SegmentPicker.Changed)
     def _segments_changed(self) -> None:
@@ -170,14 +163,21 @@ class ExportSegments(Vertical):
         self._columns_ready()
 
     @work(
-        thread=True,
         group="export-form-columns",
         exit_on_error=False,
         description="Reading segment columns",
     )
-    def _read_columns(self, segments: list[Segment]) -> None:
+    async def _read_columns(self, segments: list[Segment]) -> None:
+        client = host(self).client
         for segment in segments:
-            self._call(self._columns_read, segment.name, read_columns(segment))
+            try:
+                shown = await client.segment(segment.name, rows=SAMPLE_ROWS)
+            except CcTuiError as exc:
+                text = str(exc).strip()
+                error = text.splitlines()[0] if text else type(exc).__name__
+                self._columns_read(segment.name, ColumnsRead(error=error))
+                continue
+            self._columns_read(segment.name, columns_shown(shown))
 
     def _columns_read(self, name: str, read: ColumnsRead) -> None:
         self._columns[name] = read
