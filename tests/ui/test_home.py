@@ -181,25 +181,25 @@ async def test_delete_asks_first_and_removes_the_export(ui_home: UiHome) -> None
     ui_home.add_export()
     app = ui_home.app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        await until(pilot, lambda: rows(app, "exports") == ["weekly"])
         await pilot.press("d")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("n")
         await pilot.pause()
         assert rows(app, "exports") == ["weekly"]
-        await pilot.press("d", "y")
-        await pilot.pause()
-        assert rows(app, "exports") == []
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await until(pilot, lambda: rows(app, "exports") == [])
         assert "weekly" not in ui_home.services.config.load().exports
         # A connection that an export still uses: the question names it before anything.
         ui_home.add_export("daily")
         app.screen.reload()  # type: ignore[attr-defined]
+        await until(pilot, lambda: rows(app, "exports") == ["daily"])
         await pilot.press("tab", "tab")  # exports -> history -> connections
         await pilot.pause()
         await pilot.press("d")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         assert "used by the export(s) daily" in str(app.screen.query_one("#question").render())
         await pilot.press("n")
         await pilot.pause()

@@ -157,14 +157,14 @@ async def test_removing_a_connection_in_use_names_its_exports_before_asking(
     ui_home.add_export("weekly")
     app = ui_home.app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        await until(pilot, lambda: _row_count(app, "connections") == 1)
         await pilot.press("shift+tab", "d")  # exports -> connections, delete
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal)
+        # The service says first whether it may go and which exports use it.
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         question = str(app.screen.query_one("#question", Static).content)
         assert "used by the export(s) weekly" in question and "Detach" in question
         await pilot.press("y")
-        await pilot.pause()
+        await until(pilot, lambda: any("detached weekly" in note for note in _notes(app)))
         config = ui_home.services.config.load()
         assert "marketing" not in config.connections
         assert config.exports["weekly"].connection is None
