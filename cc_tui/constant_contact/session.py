@@ -284,11 +284,13 @@ class ApiSession:
         """Yield the items of every page, following ``_links.next.href`` to the end.
 
         The href is followed exactly as sent (it carries its own cursor and limit); nothing is
-        added to it. The walk ends at a page without a next link, or at an empty page.
+        added to it. The walk ends at a page without a next link, or at an empty page; a link
+        back to a page already read, or a page that repeats the one before, is an error.
         """
         url: str | None = self.url(path)
         page_params: Params | None = params
         seen: set[str] = set()
+        previous: list[Mapping[str, Any]] | None = None
         while url is not None:
             body = await self.get_json(url, page_params)
             items = body.get(items_key)
@@ -297,6 +299,12 @@ class ApiSession:
                 if isinstance(items, list)
                 else []
             )
+            if page == previous:
+                # A fresh cursor that serves the same items again would never end either.
+                raise ConstantContactError(
+                    f"Constant Contact's paging of {path} repeats the same page; stopped."
+                )
+            previous = page
             yield page
             if not page:
                 # An empty page ends the walk even if it carries a next link: a server that

@@ -26,6 +26,7 @@ from cc_tui.constant_contact.oauth import (
 from cc_tui.constant_contact.retry import THROTTLE_DELAY
 from cc_tui.constant_contact.schemas import Activity
 from cc_tui.errors import (
+    ConstantContactError,
     DeviceFlowError,
     ServerError,
     SignInRequiredError,
@@ -186,6 +187,19 @@ async def test_a_next_link_on_the_last_page_ends_at_the_empty_page() -> None:
     assert len(api.requests) == 2
     # The link is followed exactly as sent: nothing added to its query.
     assert dict(api.requests[1].url.params) == {"cursor": "c1", "limit": "500"}
+
+
+async def test_a_fresh_cursor_serving_the_same_page_again_is_stopped() -> None:
+    api = MockApi().on(
+        "GET",
+        "/v3/contact_lists",
+        reply(200, _lists_page([LIST_A], "/v3/contact_lists?cursor=c1")),
+        reply(200, _lists_page([LIST_A], "/v3/contact_lists?cursor=c2")),
+        reply(200, _lists_page([LIST_A], "/v3/contact_lists?cursor=c3")),
+    )
+    with pytest.raises(ConstantContactError, match="repeats the same page"):
+        await make_client(api).contact_lists()
+    assert len(api.requests) == 2
 
 
 @pytest.mark.parametrize("body", [{"lists": []}, {}, {"lists": None}, {"lists": "none"}])
