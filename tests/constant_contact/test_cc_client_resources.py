@@ -65,7 +65,7 @@ async def test_a_paging_link_to_another_host_is_not_followed() -> None:
 async def test_a_paging_loop_is_stopped() -> None:
     href = "/v3/contact_lists?cursor=same"
     api = MockApi().on("GET", "/v3/contact_lists", reply(200, lists_page(LIST_IDS[:1], href)))
-    with pytest.raises(ConstantContactError, match="loops|repeats the same page"):
+    with pytest.raises(ConstantContactError, match=r"loops|repeats the same page"):
         await make_client(api).contact_lists()
     assert len(api.requests) == 2
 
