@@ -8,6 +8,8 @@ endpoints), a single such object (rate limits, authorization), the OAuth server'
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -38,6 +40,9 @@ THROTTLED = "throttled"  # 429 body key: more than 4 requests in a second
 QUOTA_EXCEEDED = "quota_exceeded"  # 429 body key: the daily request quota is spent
 # Longest piece of a non-JSON error body quoted in a message (HTML error pages are long).
 _MAX_TEXT = 200
+# Markup of an HTML error page (a proxy's 502): tags, and scripts or styles with their content.
+_HTML_NOISE = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_MAX_SCAN = 16_384  # characters of a non-JSON body read for the message (bounds the regex work)
 # 400, 409, 415 and any other 4xx not listed: the request itself is wrong.
 _BY_STATUS: dict[int, type[ApiError]] = {404: NotFoundError, 401: AuthError, 403: AuthError}
 
@@ -74,7 +79,8 @@ def error_fields(response: httpx.Response) -> tuple[str, str]:
     elif isinstance(body, Mapping):
         key, message = _from_item(body)
     else:
-        text = response.text.strip()
+        # Not JSON: a proxy's or load balancer's page. Quote its words, not its markup.
+        text = _HTML_NOISE.sub(" ", response.text[:_MAX_SCAN])
         message = " ".join(text.split())[:_MAX_TEXT]
     if not key:
         key = f"http_{response.status_code}"
@@ -89,9 +95,13 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        # "nan", "inf" and negative numbers parse as floats but are no delay (RFC 9110:
+        # delta-seconds is a non-negative integer); the caller then uses its own pause.
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_POLL_INTERVAL = 5.0  # RFC 8628's default when the server names no interval
 DEFAULT_DEVICE_CODE_LIFETIME = 600.0  # what integrations assume when expires_in is missing
+# Bounds on what the server says, so a hostile or broken answer cannot park the sign-in for
+# days: a code is not waited for past an hour, and polls are at most a minute apart.
+MAX_DEVICE_CODE_LIFETIME = 3_600.0
+MAX_POLL_INTERVAL = 60.0
 SLOW_DOWN_STEP = 5.0  # RFC 8628: add 5 s to the interval on every slow_down
 # Transient failures (network, 5xx, 429) tolerated in a row while polling for approval.
 MAX_POLL_FAILURES = 5
@@ -130,14 +134,16 @@ class DeviceFlow:
             raise ValueError(f"the answer lacks {', '.join(missing)}")
         uri = str(values["verification_uri"])
         complete = data.get("verification_uri_complete")
-        lifetime = positive_number(data, "expires_in", DEFAULT_DEVICE_CODE_LIFETIME)
+        lifetime = positive_number(
+            data, "expires_in", DEFAULT_DEVICE_CODE_LIFETIME, MAX_DEVICE_CODE_LIFETIME
+        )
         return DeviceAuthorization(
             device_code=str(values["device_code"]),
             user_code=str(values["user_code"]),
             verification_uri=uri,
             verification_uri_complete=complete if isinstance(complete, str) and complete else uri,
             expires_at=self._clock() + timedelta(seconds=lifetime),
-            interval=positive_number(data, "interval", DEFAULT_POLL_INTERVAL),
+            interval=positive_number(data, "interval", DEFAULT_POLL_INTERVAL, MAX_POLL_INTERVAL),
         )
 
     def _seconds_left(self, authz: DeviceAuthorization) -> float:

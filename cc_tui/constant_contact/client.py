@@ -15,7 +15,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, Self, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -73,6 +73,13 @@ ACTIVITIES_MAX_LIMIT = 500
 ACTIVITIES_SEARCH_PAGE = 50
 ACTIVITIES_SEARCH_MAX_PAGES = 100
 _EXAMPLE_ID = "06526938-56dd-11e9-932a-fa163ea075fa"
+# The documented values of enumerated query parameters (swagger 3.0.178, each operation's enum);
+# anything else is refused here, before a strict server answers 400 (docs/api-rules.md §1).
+ACTIVITY_STATE_FILTERS = frozenset({"processing", "completed", "cancelled", "failed", "timed_out"})
+CONTACT_STATUS_FILTERS = frozenset(
+    {"all", "active", "deleted", "not_set", "pending_confirmation", "temp_hold", "unsubscribed"}
+)
+MAX_LIST_NAME = 255  # ListInput.name maxLength
 
 Sleep = Callable[[float], Awaitable[None]]
 _T = TypeVar("_T")
@@ -103,6 +110,25 @@ def _checked_id(value: str, what: str) -> str:
         raise UsageError(
             f"'{value}' is not a valid Constant Contact {what}: expected a UUID of the form "
             f"8-4-4-4-12 hexadecimal digits, like {_EXAMPLE_ID}."
+        )
+    return value
+
+
+def _checked_choice(value: str, allowed: frozenset[str], what: str) -> str:
+    if value not in allowed:
+        raise UsageError(
+            f"'{value}' is not a {what} Constant Contact documents; use one of: "
+            f"{', '.join(sorted(allowed))}."
+        )
+    return value
+
+
+def _checked_email(value: str) -> str:
+    # GET /contacts takes "a specific email address": one, never a list (docs/api-rules.md §5).
+    if not value.strip() or "," in value or "@" not in value or value != value.strip():
+        raise UsageError(
+            f"'{value}' is not one e-mail address: Constant Contact looks contacts up by one "
+            "address a request."
         )
     return value
 
@@ -234,6 +260,10 @@ class ConstantContactClient:
 
     async def create_contact_list(self, name: str, description: str = "") -> ContactList:
         """Create a list (a name already in use is a BadRequestError, 409)."""
+        if not name.strip() or len(name) > MAX_LIST_NAME:
+            raise UsageError(
+                f"A list name must be 1 to {MAX_LIST_NAME} characters; got {len(name)}."
+            )
         payload = {"name": name, "description": description, "favorite": False}
         body = await self._post("/contact_lists", json.dumps(payload).encode())
         return _parse(ContactList.from_json, body, "contact list")
@@ -258,8 +288,9 @@ class ConstantContactClient:
         return _parse(Activity.from_json, answer, "import activity")
 
     async def activity(self, activity_id: str) -> Activity:
-        """The current state of a bulk activity."""
-        body = await self._get(f"/activities/{quote(activity_id, safe='')}")
+        """The current state of a bulk activity; a malformed id is refused without a call."""
+        activity_id = _checked_id(activity_id, "activity id")
+        body = await self._get(f"/activities/{activity_id}")
         return _parse(Activity.from_json, body, "activity")
 
     async def activities(
@@ -268,7 +299,9 @@ class ConstantContactClient:
         """The most recent activities (the first page only), optionally of one state."""
         params: dict[str, str | int] = {"limit": max(1, min(limit, ACTIVITIES_MAX_LIMIT))}
         if state:
-            params["state"] = state
+            params["state"] = _checked_choice(
+                state, ACTIVITY_STATE_FILTERS, "activity state filter"
+            )
         body = await self._get("/activities", params)
         items = body.get("activities")
         return [
@@ -313,10 +346,12 @@ class ConstantContactClient:
             "include": "list_memberships",
         }
         if email:
-            params["email"] = email
+            params["email"] = _checked_email(email)
         if list_id:
             params["lists"] = _checked_id(list_id, "list id")
         if status:
+            for part in status.split(","):
+                _checked_choice(part, CONTACT_STATUS_FILTERS, "contact status")
             params["status"] = status
         items = await self._all("/contacts", params, "contacts")
         return [_parse(Contact.from_json, item, "contact") for item in items]

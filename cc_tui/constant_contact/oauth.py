@@ -7,6 +7,7 @@ show URLs) cannot leak them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,7 +32,9 @@ from cc_tui.models.connection import (
 )
 
 __all__ = [
+    "BEARER",
     "DEFAULT_TOKEN_LIFETIME",
+    "MAX_TOKEN_LIFETIME",
     "check_auth_url",
     "json_object",
     "positive_number",
@@ -43,6 +46,10 @@ __all__ = [
 ]
 
 DEFAULT_TOKEN_LIFETIME = 86_400.0  # Constant Contact's documented access-token lifetime
+# A lifetime past this is not believed (a server answering milliseconds, or an epoch timestamp,
+# as one SDK's doc string suggests): the token is refreshed after this long, or on a 401.
+MAX_TOKEN_LIFETIME = 7 * 86_400.0
+BEARER = "Bearer"  # the only token type the API documents ("Authorization: Bearer <token>")
 
 Clock = Callable[[], datetime]
 
@@ -62,11 +69,27 @@ def check_auth_url(url: str) -> None:
         )
 
 
-def positive_number(data: Mapping[str, Any], key: str, default: float) -> float:
-    """``data[key]`` if it is a positive number, else ``default``."""
+def positive_number(
+    data: Mapping[str, Any], key: str, default: float, maximum: float = math.inf
+) -> float:
+    """``data[key]`` as a positive number of at most ``maximum``, else ``default``.
+
+    A numeric string (``"3600"``) counts: some OAuth servers send ``expires_in`` as one. A
+    value over ``maximum`` is lowered to it; anything else (null, ``true``, ``"soon"``, zero,
+    negative, NaN) gives ``default``.
+    """
     value = data.get(key)
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return float(value)
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return default
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+        if math.isfinite(number) and number > 0:
+            return min(number, maximum)
+        if number == math.inf and math.isfinite(maximum):
+            return maximum
     return default
 
 
@@ -79,16 +102,23 @@ def token_set_from_json(
     one then stays valid and is kept.
     """
     access = data.get("access_token")
-    if not isinstance(access, str) or not access:
-        raise ValueError("the token answer has no access_token")
+    if not isinstance(access, str) or not access.strip() or access != access.strip():
+        raise ValueError("the token answer has no usable access_token")
+    token_type = data.get("token_type")
+    if token_type is not None and (
+        not isinstance(token_type, str) or token_type.lower() != BEARER.lower()
+    ):
+        # The API takes bearer tokens only; sending another kind would just be refused.
+        raise ValueError(f"the token answer has token_type {token_type!r}, not Bearer")
     refresh = data.get("refresh_token")
-    lifetime = positive_number(data, "expires_in", DEFAULT_TOKEN_LIFETIME)
+    lifetime = positive_number(data, "expires_in", DEFAULT_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME)
     return TokenSet(
         access_token=access,
         refresh_token=refresh if isinstance(refresh, str) and refresh else previous_refresh_token,
         expires_at=now + timedelta(seconds=lifetime),
-        scope=str(data.get("scope") or ""),
-        token_type=str(data.get("token_type") or "Bearer"),
+        scope=data["scope"] if isinstance(data.get("scope"), str) else "",
+        # Always the documented spelling: a server may answer "bearer", the API wants "Bearer".
+        token_type=BEARER,
     )
 
 

@@ -252,7 +252,8 @@ class Activity:
         errors = data.get("activity_errors")
         return cls(
             activity_id=_required_str(data, "activity_id"),
-            state=_str(data, "state") or "initialized",
+            # The swagger spells states in lower case; a server that shouts them means the same.
+            state=_str(data, "state").strip().lower() or "initialized",
             percent_done=_count(data, "percent_done"),
             activity_errors=tuple(_error_text(e) for e in errors)
             if isinstance(errors, list)

@@ -33,6 +33,7 @@ import httpx
 
 from cc_tui.constant_contact.api_errors import THROTTLED, api_error, retry_after_seconds
 from cc_tui.constant_contact.limiter import Departure, RateLimiter
+from cc_tui.constant_contact.oauth import BEARER
 from cc_tui.constant_contact.retry import ClientStats, RetryPolicy
 from cc_tui.constant_contact.tokens import TokenKeeper
 from cc_tui.errors import (
@@ -228,7 +229,9 @@ class ApiSession:
         departure: Departure,
         retry_ambiguous: bool,
     ) -> httpx.Response:
-        headers = {"Authorization": f"{tokens.token_type or 'Bearer'} {tokens.access_token}"}
+        # Always the documented scheme, whatever spelling the token answer (or an old token
+        # file) carries: a strict server takes "Bearer" only (docs/api-rules.md section 6).
+        headers = {"Authorization": f"{BEARER} {tokens.access_token}"}
         if content is not None:
             headers["Content-Type"] = "application/json"
         self.stats.requests += 1
@@ -278,18 +281,35 @@ class ApiSession:
     async def pages(
         self, path: str, params: Params, items_key: str
     ) -> AsyncGenerator[list[Mapping[str, Any]], None]:
-        """Yield the items of every page, following ``_links.next.href`` to the end."""
+        """Yield the items of every page, following ``_links.next.href`` to the end.
+
+        The href is followed exactly as sent (it carries its own cursor and limit); nothing is
+        added to it. The walk ends at a page without a next link, or at an empty page; a link
+        back to a page already read, or a page that repeats the one before, is an error.
+        """
         url: str | None = self.url(path)
         page_params: Params | None = params
         seen: set[str] = set()
+        previous: list[Mapping[str, Any]] | None = None
         while url is not None:
             body = await self.get_json(url, page_params)
             items = body.get(items_key)
-            yield (
+            page = (
                 [item for item in items if isinstance(item, Mapping)]
                 if isinstance(items, list)
                 else []
             )
+            if page == previous:
+                # A fresh cursor that serves the same items again would never end either.
+                raise ConstantContactError(
+                    f"Constant Contact's paging of {path} repeats the same page; stopped."
+                )
+            previous = page
+            yield page
+            if not page:
+                # An empty page ends the walk even if it carries a next link: a server that
+                # always sends one (with a fresh cursor each time) would otherwise never end.
+                return
             href = _next_href(body)
             url, page_params = (self.resolve_link(href) if href else None), None
             if url is not None and url in seen:

@@ -36,12 +36,22 @@ Assumed behaviours (the contract leaves these open; the emulator does this):
   comma-separated where the text says so (``status`` of lists and contacts, ``include``,
   ``sms_status``); booleans are ``true``/``false`` in lower case; the activities ``state``
   filter takes ``processing|completed|cancelled|failed|timed_out`` (not ``initialized``).
-  Anything else is a 400 in the array shape. Unknown parameters are ignored, and so are
-  unsupported filters (``segment_id``, ``tags``, ``updated_after``...); ``sms_status`` and
+  Anything else is a 400 in the array shape. So is a parameter the swagger does not list for
+  the operation, a parameter given twice, and any parameter but ``limit`` beside a ``cursor``
+  (api-rules section 6). Documented but unsupported filters (``segment_id``, ``tags``,
+  ``updated_after``...) are ignored; ``GET /contacts`` ``email`` must be one address (not
+  empty, no comma); ``extra_fields`` of the account summary is checked; ``sms_status`` and
   ``include_sms_membership_count`` are checked, then ignored (no contact has SMS permission).
   Contact ``status=active`` means permission implicit or explicit;
   ``include_membership_count=active`` counts those members only. The account has email lists
   only: ``channel_type=sms`` finds none.
+* Headers (api-rules section 6): ``Authorization: Bearer <token>`` spelt exactly so (another
+  case of ``Bearer`` or two spaces: 401 in the object shape); an ``Accept`` header none of
+  whose ranges admits ``application/json`` (or only with ``q=0``): 406
+  ``not.acceptable`` in the array shape. ``POST /token`` takes its parameters only as an
+  ``application/x-www-form-urlencoded`` body (a JSON body, or a ``refresh_token`` or
+  ``device_code`` in the query: 400 ``invalid_request``); ``POST /device/authorize`` takes
+  them in the query or a form body (another body: 400 ``invalid_request``).
 * Cursors encode the query and offset (base64url JSON); a request with a cursor takes its
   filters from the cursor and only ``limit`` from the URL. The last page has no ``_links``.
 * ``lists`` filter of ``GET /contacts``: malformed ids give 400, unknown ids match nothing.

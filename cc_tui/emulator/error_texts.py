@@ -46,6 +46,8 @@ _WORDINGS: Mapping[Reason, tuple[str, ...]] = {
         "missing sms_consent_date",
     ),
     Reason.INVALID_NUMBER: ("invalid number", "value is not a valid number"),
+    Reason.TOO_MANY_PHONES: ("more than three phone numbers", "too many phone numbers"),
+    Reason.TOO_MANY_ADDRESSES: ("more than three addresses", "too many street addresses"),
     Reason.INVALID_CHOICE: ("not one of the field's choices", "invalid selection"),
 }
 _ENDINGS: Mapping[str, tuple[str, ...]] = {

@@ -33,6 +33,12 @@ _LIMIT_BODIES = {
     Verdict.THROTTLED: ("throttled", "Too Many Requests"),
     Verdict.QUOTA_EXCEEDED: ("quota_exceeded", "Limit Exceeded"),
 }
+# The one scheme the API documents, spelt as documented ("Authorization: Bearer <token>"):
+# RFC 7235 makes schemes case-insensitive, but the strict reading takes the documented case.
+BEARER = "Bearer"
+# Media ranges that admit the API's only representation, application/json (SPEC ``produces``).
+JSON_RANGES = frozenset({"application/json", "application/*", "*/*"})
+NOT_ACCEPTABLE_KEY = "not.acceptable"
 UNAVAILABLE_KEY = "service.unavailable"
 UNAVAILABLE_MESSAGE = "Our internal service is temporarily unavailable."
 
@@ -81,6 +87,10 @@ class ApiGate:
         grant = emulator.oauth.authenticate(_bearer(scope))
         if grant is None:
             await error_object(401, "unauthorized", "Unauthorized")(scope, receive, send)
+            return
+        if not _accepts_json(scope):
+            message = "The API answers application/json only; the Accept header excludes it."
+            await error_array(406, NOT_ACCEPTABLE_KEY, message)(scope, receive, send)
             return
         verdict = emulator.limiter.admit(
             grant.client_id,
@@ -177,8 +187,36 @@ class _Outcome:
 
 
 def _bearer(scope: Scope) -> str:
+    """The access token of ``Authorization: Bearer <token>`` (exactly one space), else ""."""
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
-            return token.strip() if scheme.lower() == "bearer" else ""
+            return token if scheme == BEARER and token and " " not in token else ""
     return ""
+
+
+def _accepts_json(scope: Scope) -> bool:
+    """True without an Accept header, or when one of its ranges admits application/json.
+
+    A range with ``q=0`` (or an unreadable ``q``) refuses; other parameters do not matter.
+    """
+    values = [value for name, value in scope.get("headers", ()) if name == b"accept"]
+    if not values:
+        return True
+    for header in values:
+        for entry in header.decode("latin-1").split(","):
+            media, *params = (part.strip() for part in entry.split(";"))
+            if media.lower() in JSON_RANGES and _quality(params) > 0:
+                return True
+    return False
+
+
+def _quality(params: list[str]) -> float:
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0

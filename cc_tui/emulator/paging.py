@@ -21,7 +21,9 @@ from cc_tui.emulator.problems import ApiProblem
 from cc_tui.emulator.schema import UUID_RE
 
 __all__ = [
+    "PAGING_PARAMETERS",
     "Paged",
+    "check_parameters",
     "next_link",
     "parse_bool",
     "parse_choice",
@@ -33,6 +35,29 @@ __all__ = [
 
 Paged = tuple[dict[str, str], int]  # (filters, offset)
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+# What a request that follows a ``_links.next.href`` may carry: the href's own two parameters.
+PAGING_PARAMETERS = frozenset({"cursor", "limit"})
+
+
+def check_parameters(params: QueryParams, documented: frozenset[str]) -> None:
+    """400 for a query parameter the swagger does not list for this operation, or a repeated one.
+
+    api-rules section 1 (assumed, strict): the client sends only documented parameters, each
+    once; a cursor request (following ``_links.next.href``) carries only ``cursor`` and
+    ``limit``, since the cursor already holds the filters.
+    """
+    keys = [key for key, _ in params.multi_items()]
+    unknown = sorted(set(keys) - documented)
+    if unknown:
+        raise ApiProblem.bad_request(f"{unknown[0]} is not a supported query parameter")
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ApiProblem.bad_request(f"{repeated[0]} may be given only once")
+    if "cursor" in params and set(keys) - PAGING_PARAMETERS:
+        extra = sorted(set(keys) - PAGING_PARAMETERS)[0]
+        raise ApiProblem.bad_request(
+            f"{extra} cannot be combined with cursor: follow the _links.next.href as it is"
+        )
 
 
 def read_query(params: QueryParams, resource: str) -> Paged:

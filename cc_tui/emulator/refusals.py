@@ -12,12 +12,17 @@ counted once, in one of the activity's two error counters, as the swagger descri
   (counted in characters and in UTF-16 code units, the stricter wins), a control character, a
   phone that is not a North American number, an ``sms_number`` in neither documented form, an
   ``sms_consent_date`` that is not a documented date (or missing for ``explicit`` SMS
-  permission), and a custom field value its type does not take.
+  permission), a custom field value its type does not take, more than three phone numbers
+  or three addresses ("For each contact, you can import up to three addresses and three phone
+  numbers"), and a street line two that, appended to line one ("This value is automatically
+  appended to the street value") with a space, makes a street longer than
+  ``StreetAddress.street``'s 255.
 
 A contact with several problems counts once, under the first in this order: e-mail, birthday,
 anniversary, then the other fields in the swagger's order, then custom fields by name, then the
-SMS consent rule. The checks run over whole columns at C speed (joins, ``map``, ``max``) and
-only walk values one by one in a column that has a problem.
+SMS consent rule, then the phone and address counts, then the appended streets. The checks run
+over whole columns at C speed (joins, ``map``, ``max``) and only walk values one by one in a
+column that has a problem.
 """
 
 from __future__ import annotations
@@ -53,6 +58,21 @@ __all__ = [
 CF_MAX_LENGTH = 255  # every custom field value, whatever its type (SPEC-schema)
 PHONE_KEYS = ("phone", "home_phone", "work_phone", "mobile_phone", "other_phone")
 BIRTHDAY_KEYS = ("birthday_month", "birthday_day")
+# "For each contact, you can import up to three addresses and three phone numbers" (SPEC-text).
+MAX_PHONES = 3
+MAX_ADDRESSES = 3
+# The address groups of JsonImportContact: the default kind (home), then home_, work_, other_.
+ADDRESS_GROUPS: tuple[frozenset[str], ...] = tuple(
+    frozenset(
+        "home country" if f"{prefix}{part}" == "home_country" else f"{prefix}{part}"
+        for part in ("street", "street2", "city", "state", "zip", "country")
+    )
+    for prefix in ("", "home_", "work_", "other_")
+)
+# Line two is appended to line one; the result is a StreetAddress.street (maxLength 255).
+STREET_PAIRS = tuple((f"{p}street", f"{p}street2") for p in ("", "home_", "work_", "other_"))
+APPENDED_STREET_MAX = 255
+STREET_JOINER = " "  # assumed: the strictest separator that still separates
 EXPLICIT_SMS = "explicit"
 MULTI_SELECT = "multi_select"
 MULTI_SELECT_SEPARATOR = ","
@@ -71,6 +91,8 @@ class Reason(StrEnum):
     INVALID_SMS_NUMBER = "invalid_sms_number"
     INVALID_DATE = "invalid_date"
     NO_SMS_CONSENT_DATE = "no_sms_consent_date"
+    TOO_MANY_PHONES = "too_many_phones"
+    TOO_MANY_ADDRESSES = "too_many_addresses"
     INVALID_NUMBER = "invalid_number"
     INVALID_CHOICE = "invalid_choice"
 
@@ -238,6 +260,8 @@ class ContactValueChecker:
             for row, item in enumerate(items):
                 if "sms_number" in item and "sms_consent_date" not in item:
                     found.setdefault(row, Refusal(Reason.NO_SMS_CONSENT_DATE, "sms_consent_date"))
+        _check_counts(present, items, found)
+        _check_streets(present, items, found)
         return found
 
     def _rank(self, key: str) -> tuple[int, str]:
@@ -282,3 +306,34 @@ class ContactValueChecker:
             if verdict is not None:
                 reason = Reason.HALF_BIRTHDAY if verdict == "half" else Reason.IMPOSSIBLE_BIRTHDAY
                 found.setdefault(row, Refusal(reason, "birthday"))
+
+
+def _check_counts(
+    present: set[str], items: Sequence[dict[str, Any]], found: dict[int, Refusal]
+) -> None:
+    """At most three phone numbers and three addresses per contact."""
+    phones = present.intersection(PHONE_KEYS)
+    groups = [group for group in ADDRESS_GROUPS if not present.isdisjoint(group)]
+    if len(phones) <= MAX_PHONES and len(groups) <= MAX_ADDRESSES:
+        return  # the import as a whole has too few kinds for any contact to exceed
+    for row, item in enumerate(items):
+        if len(phones.intersection(item)) > MAX_PHONES:
+            found.setdefault(row, Refusal(Reason.TOO_MANY_PHONES, "phone"))
+        elif sum(not group.isdisjoint(item) for group in groups) > MAX_ADDRESSES:
+            found.setdefault(row, Refusal(Reason.TOO_MANY_ADDRESSES, "street"))
+
+
+def _check_streets(
+    present: set[str], items: Sequence[dict[str, Any]], found: dict[int, Refusal]
+) -> None:
+    """Line one and line two of a street, joined, fit ``StreetAddress.street``."""
+    for first, second in STREET_PAIRS:
+        if first not in present or second not in present:
+            continue
+        for row, item in enumerate(items):
+            one, two = item.get(first), item.get(second)
+            if not isinstance(one, str) or not isinstance(two, str):
+                continue
+            joined = one + STREET_JOINER + two
+            if len(joined) > APPENDED_STREET_MAX or utf16_units(joined) > APPENDED_STREET_MAX:
+                found.setdefault(row, Refusal(Reason.TOO_LONG, second))

@@ -44,7 +44,9 @@ PHONE_RE = re.compile(
     rf" *+(?:\+?1{_SEPARATORS}*+)?(?:{_SEPARATORS}*+[0-9]){{10}}{_SEPARATORS}*+"
     r"(?:(?:x|ext\.?) *+[0-9]{1,6} *+)?"
 )
-PHONE_MAX = 50
+# JsonImportContact's phones say maxLength 50, but the contact stores them as
+# PhoneNumber.phone_number, maxLength 25: the stricter wins (api-rules section 3).
+PHONE_MAX = 25
 SMS_NUMBER_RE = re.compile(r"[0-9]{10}|[0-9]{3}-[0-9]{3}-[0-9]{4}")
 
 # The documented date formats; M and D are 1 or 2 digits (MM and DD are the 2-digit case).

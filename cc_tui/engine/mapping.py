@@ -29,10 +29,16 @@ from cc_tui.engine.field_rules import (
     special_in,
 )
 from cc_tui.models.api_rules import (
+    ADDRESS_GROUPS,
     ATTRIBUTE_FIELDS,
     CUSTOM_FIELD_PREFIX,
+    MAX_ADDRESSES_PER_CONTACT,
     MAX_CUSTOM_FIELDS_PER_CONTACT,
+    MAX_PHONES_PER_CONTACT,
     NAME_FIELDS,
+    PAIRED_STREET_LINE_MAX,
+    PHONE_FIELDS,
+    STREET_PAIRS,
 )
 from cc_tui.models.config import FieldMapping
 from cc_tui.models.reasons import FieldReason
@@ -53,7 +59,7 @@ __all__ = [
 
 # field_problems rows: position in the chunk, field, reason, and the value as the segment held it.
 PROBLEM_COLUMNS = ("index", "field", "reason", "value")
-_PHONE_FIELDS = frozenset({"phone", "home_phone", "work_phone", "mobile_phone", "other_phone"})
+_PHONE_FIELDS = frozenset(PHONE_FIELDS)
 _DATE_FIELDS = frozenset({"anniversary", "sms_consent_date"})
 _BIRTHDAY = ("birthday_month", "birthday_day")
 # Helper columns beside the fields while a chunk is turned into contacts (no field name starts
@@ -119,7 +125,19 @@ def mapped_fields(
         else:
             rule = _attribute_rule(name)
         fields.append(MappedField(name, column, rule))
-    return fields
+    return _paired_streets(fields)
+
+
+def _paired_streets(fields: list[MappedField]) -> list[MappedField]:
+    """Both lines of a street mapped: each is held to half of the joined street's maximum."""
+    names = {f.field for f in fields}
+    paired = {name for pair in STREET_PAIRS if set(pair) <= names for name in pair}
+    return [
+        replace(f, rule=replace(f.rule, max_length=PAIRED_STREET_LINE_MAX))
+        if f.field in paired
+        else f
+        for f in fields
+    ]
 
 
 def with_account_fields(
@@ -146,6 +164,20 @@ def mapping_problems(
             f"{len(custom)} custom fields are mapped; Constant Contact takes at most "
             f"{MAX_CUSTOM_FIELDS_PER_CONTACT} per contact. Remove "
             f"{len(custom) - MAX_CUSTOM_FIELDS_PER_CONTACT}."
+        )
+    phones = [name for name in PHONE_FIELDS if name in mapping.attributes]
+    if len(phones) > MAX_PHONES_PER_CONTACT:
+        problems.append(
+            f"{len(phones)} phone fields are mapped ({', '.join(phones)}); Constant Contact "
+            f"imports at most {MAX_PHONES_PER_CONTACT} phone numbers per contact. Remove "
+            f"{len(phones) - MAX_PHONES_PER_CONTACT}."
+        )
+    addresses = [g for g in ADDRESS_GROUPS if not g.isdisjoint(mapping.attributes)]
+    if len(addresses) > MAX_ADDRESSES_PER_CONTACT:
+        problems.append(
+            f"{len(addresses)} addresses are mapped (street..., home_..., work_..., other_...);"
+            f" Constant Contact imports at most {MAX_ADDRESSES_PER_CONTACT} addresses per "
+            f"contact. Remove the fields of {len(addresses) - MAX_ADDRESSES_PER_CONTACT}."
         )
     if ("birthday_month" in mapping.attributes) != ("birthday_day" in mapping.attributes):
         problems.append(

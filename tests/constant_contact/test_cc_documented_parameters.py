@@ -23,6 +23,7 @@ from tests.constant_contact.cc_fakes import API, make_client
 
 LIST_ID = "00000000-0000-4000-8000-000000000001"
 ACTIVITY_ID = "04fe9a97-a579-43c5-bb1a-58ed29bf0a6a"
+SECOND_ID = "00000000-0000-4000-8000-000000000002"
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _MAX_LIST_IDS = 25  # GET /contacts: "lists" takes up to 25 list ids
 
@@ -146,15 +147,19 @@ class StrictApi:
         one_list = {"list_id": LIST_ID, "name": "News"}
         if request.method == "POST" and route == "/contact_lists":
             return one_list
+        # The second page holds other items, as a real one does (a page that repeats the one
+        # before is refused by the client as a paging loop).
+        item_id = LIST_ID if cursor is None else SECOND_ID
+        activity_id = ACTIVITY_ID if cursor is None else SECOND_ID
         bodies: dict[str, Mapping[str, Any]] = {
-            "/contact_lists": {"lists": [one_list], **page},
+            "/contact_lists": {"lists": [{**one_list, "list_id": item_id}], **page},
             "/contact_lists/{id}": one_list,
             "/contact_custom_fields": {
-                "custom_fields": [{"custom_field_id": LIST_ID, "name": "size", "type": "string"}],
+                "custom_fields": [{"custom_field_id": item_id, "name": "size", "type": "string"}],
                 **page,
             },
-            "/contacts": {"contacts": [{"contact_id": LIST_ID}], **page},
-            "/activities": {"activities": [{"activity_id": ACTIVITY_ID}], **page},
+            "/contacts": {"contacts": [{"contact_id": item_id}], **page},
+            "/activities": {"activities": [{"activity_id": activity_id}], **page},
             "/activities/{id}": {"activity_id": ACTIVITY_ID, "state": "completed"},
             "/activities/contacts_json_import": {"activity_id": ACTIVITY_ID},
             "/account/summary": {"organization_name": "Test"},

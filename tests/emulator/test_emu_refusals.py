@@ -58,6 +58,31 @@ HOSTILE: list[tuple[dict[str, Any], str | None]] = [
     ({"email": "short@example.com", "home_phone": "555-5555"}, "invalid_phone"),
     ({"email": "longphone@example.com", "work_phone": "5" * 51}, "too_long"),
     ({"email": "sms@example.com", "sms_number": "(555) 555-5555"}, "invalid_sms_number"),
+    # PhoneNumber.phone_number keeps 25 characters, though JsonImportContact says 50.
+    ({"email": "phone26@example.com", "phone": "+1 (555) 555-5555 ext. 123"}, "too_long"),
+    # "up to three addresses and three phone numbers" per contact.
+    (
+        {
+            "email": "fourphones@example.com",
+            "phone": "5555555551",
+            "home_phone": "5555555552",
+            "work_phone": "5555555553",
+            "mobile_phone": "5555555554",
+        },
+        "too_many_phones",
+    ),
+    (
+        {
+            "email": "fouraddresses@example.com",
+            "city": "Boston",
+            "home_city": "Salem",
+            "work_street": "1 Main St",
+            "other_zip": "02101",
+        },
+        "too_many_addresses",
+    ),
+    # Line two is appended to line one; the joined street keeps 255 characters.
+    ({"email": "street2@example.com", "street": "a" * 200, "street2": "b" * 55}, "too_long"),
     (
         {
             "email": "consent@example.com",
@@ -85,7 +110,20 @@ HOSTILE: list[tuple[dict[str, Any], str | None]] = [
     ({"email": "leap@example.com", "birthday_month": 2, "birthday_day": 29}, None),
     ({"email": "dates@example.com", "anniversary": "2/29/2024"}, None),
     ({"email": "dates2@example.com", "anniversary": "2006-1-5"}, None),
-    ({"email": "phones@example.com", "phone": "+1 (555) 555-5555 ext. 12"}, None),
+    ({"email": "phones@example.com", "phone": "+1 (555) 555-5555 ext. 12"}, None),  # 25
+    (
+        {
+            "email": "threeaddresses@example.com",
+            "street": "a" * 127,
+            "street2": "b" * 127,  # joined with a space: 255
+            "home_city": "Salem",
+            "work_zip": "02101",
+            "phone": "5555555551",
+            "home_phone": "5555555552",
+            "work_phone": "5555555553",
+        },
+        None,
+    ),
     (
         {
             "email": "phones2@example.com",

@@ -15,6 +15,8 @@ from cc_tui.emulator.contact_view import INCLUDE_VALUES
 from cc_tui.emulator.contacts import ACTIVE_PERMISSIONS, PERMISSIONS
 from cc_tui.emulator.faults import DROP_AFTER_CREATE, NO_ANSWER, drop_connection
 from cc_tui.emulator.paging import (
+    PAGING_PARAMETERS,
+    check_parameters,
     next_link,
     parse_bool,
     parse_choice,
@@ -49,6 +51,24 @@ STATUS_FILTERS: dict[str, frozenset[int] | None] = {
 # The `state` filter of GET /activities takes the values its text lists (not `initialized`).
 ACTIVITY_STATE_FILTERS = frozenset({"processing", "completed", "cancelled", "failed", "timed_out"})
 SMS_STATUSES = frozenset({"all", "explicit", "unsubscribed", "pending_confirmation", "not_set"})
+# The query parameters the swagger lists for each operation (anything else: 400).
+CONTACTS_PARAMETERS = PAGING_PARAMETERS | {
+    "status",
+    "email",
+    "lists",
+    "segment_id",
+    "tags",
+    "updated_after",
+    "updated_before",
+    "created_after",
+    "created_before",
+    "optout_after",
+    "optout_before",
+    "include",
+    "sms_status",
+    "include_count",
+}
+ACTIVITIES_PARAMETERS = PAGING_PARAMETERS | {"state"}
 SERVER_ERROR_KEY = "server.error"
 SERVER_ERROR_MESSAGE = "There was a problem with our internal service."
 
@@ -61,10 +81,14 @@ def _contact_query(filters: dict[str, str]) -> ContactQuery:
         if not list_ids or len(list_ids) > MAX_LIST_FILTER:
             raise ApiProblem.bad_request(f"lists: 1 to {MAX_LIST_FILTER} list ids")
         list_ids = [require_uuid(list_id, "lists") for list_id in list_ids]
+    email = filters.get("email")
+    # "a specific email address" (SPEC-text): one address, never empty, never a list.
+    if email is not None and (not email.strip() or "," in email or "@" not in email):
+        raise ApiProblem.bad_request("email must be one email address")
     include = parse_choices(filters, "include", INCLUDE_VALUES) or frozenset()
     parse_choices(filters, "sms_status", SMS_STATUSES)  # checked; no contact has SMS permission
     return ContactQuery(
-        email=filters.get("email"),
+        email=email,
         list_ids=list_ids,
         permissions=_permissions(statuses),
         include=include,
@@ -85,6 +109,7 @@ def _permissions(statuses: frozenset[str]) -> frozenset[int] | None:
 
 async def get_contacts(request: Request) -> JSONResponse:
     """``GET /contacts`` with email, lists, status, include, count and cursor paging."""
+    check_parameters(request.query_params, CONTACTS_PARAMETERS)
     limit = parse_limit(request.query_params, *CONTACT_LIMIT)
     filters, offset = read_query(request.query_params, "contacts")
     query = _contact_query(filters)
@@ -129,6 +154,7 @@ async def post_json_import(request: Request) -> Response:
 async def get_activity(request: Request) -> JSONResponse:
     """``GET /activities/{activity_id}``."""
     activity_id = require_uuid(request.path_params["activity_id"], "activity_id")
+    check_parameters(request.query_params, frozenset())
     state = emulator_of(request).state
     found = await run_in_threadpool(state.get_activity, activity_id)
     if found is None:
@@ -141,6 +167,7 @@ async def get_activities(request: Request) -> JSONResponse:
 
     A new activity appears here ``activity_list_lag`` seconds after its creation.
     """
+    check_parameters(request.query_params, ACTIVITIES_PARAMETERS)
     limit = parse_limit(request.query_params, *ACTIVITY_LIMIT)
     filters, offset = read_query(request.query_params, "activities")
     wanted = parse_choice(filters, "state", ACTIVITY_STATE_FILTERS, None)

@@ -10,6 +10,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cc_tui.emulator.paging import (
+    PAGING_PARAMETERS,
+    check_parameters,
     next_link,
     parse_bool,
     parse_choice,
@@ -40,6 +42,18 @@ MAX_DECIMAL_PLACES = 4
 LIST_STATUSES = frozenset({"all", "active", "deleted"})
 MEMBERSHIP_COUNTS = frozenset({"all", "active"})
 CHANNEL_TYPES = frozenset({"email", "sms"})
+EXTRA_FIELDS = frozenset({"physical_address", "company_logo"})
+# The query parameters the swagger lists for each operation (anything else: 400).
+LISTS_PARAMETERS = PAGING_PARAMETERS | {
+    "include_count",
+    "include_membership_count",
+    "name",
+    "status",
+    "channel_type",
+    "include_sms_membership_count",
+}
+LIST_PARAMETERS = frozenset({"include_membership_count"})
+ACCOUNT_PARAMETERS = frozenset({"extra_fields"})
 # CustomFieldMetadata: every key and its JSON type.
 METADATA_TYPES: dict[str, type] = {
     "display_type": str,
@@ -57,6 +71,7 @@ async def get_lists(request: Request) -> JSONResponse:
     ``status`` takes comma-separated values as documented. The account has email lists only,
     so ``channel_type=sms`` finds none.
     """
+    check_parameters(request.query_params, LISTS_PARAMETERS)
     limit = parse_limit(request.query_params, *LIST_LIMIT)
     filters, offset = read_query(request.query_params, "contact_lists")
     statuses = parse_choices(filters, "status", LIST_STATUSES) or frozenset({"active"})
@@ -79,6 +94,7 @@ async def get_lists(request: Request) -> JSONResponse:
 async def get_list(request: Request) -> JSONResponse:
     """``GET /contact_lists/{list_id}``."""
     list_id = require_uuid(request.path_params["list_id"], "list_id")
+    check_parameters(request.query_params, LIST_PARAMETERS)
     membership = parse_choice(
         request.query_params, "include_membership_count", MEMBERSHIP_COUNTS, None
     )
@@ -110,6 +126,7 @@ async def post_list(request: Request) -> JSONResponse:
 
 async def get_fields(request: Request) -> JSONResponse:
     """``GET /contact_custom_fields`` with cursor paging."""
+    check_parameters(request.query_params, PAGING_PARAMETERS)
     limit = parse_limit(request.query_params, *FIELD_LIMIT)
     filters, offset = read_query(request.query_params, "contact_custom_fields")
     found = await run_in_threadpool(emulator_of(request).state.list_custom_fields)
@@ -189,7 +206,9 @@ def _field_choices(value: Any, field_type: str) -> list[str]:
 
 
 async def get_account(request: Request) -> JSONResponse:
-    """``GET /account/summary`` (needs account_read)."""
+    """``GET /account/summary`` (needs account_read); ``extra_fields`` is checked, then ignored."""
+    check_parameters(request.query_params, ACCOUNT_PARAMETERS)
+    parse_choices(request.query_params, "extra_fields", EXTRA_FIELDS)
     return JSONResponse(emulator_of(request).state.account.to_json())
 
 

@@ -23,6 +23,23 @@ VERIFICATION_PATH = "/activate"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 REFRESH_GRANT = "refresh_token"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+
+
+def _form_problem(request: Request, *, body_required: bool) -> OAuthError | None:
+    """``invalid_request`` unless the parameters come as an HTML form (RFC 6749 3.2, assumed).
+
+    ``/token`` takes its parameters only as a form body (the strict reading: a token in a query
+    string ends up in access logs); ``/device/authorize`` may also take them in the query
+    (contract section 1), but a body it has must be a form.
+    """
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    has_body = int(request.headers.get("content-length", "0") or 0) > 0
+    if media_type == FORM_MEDIA_TYPE:
+        return None
+    if has_body or body_required:
+        return OAuthError("invalid_request", f"Content-Type must be {FORM_MEDIA_TYPE}.")
+    return None
 
 
 async def _params(request: Request) -> dict[str, str]:
@@ -51,6 +68,9 @@ async def device_authorize(request: Request) -> JSONResponse:
     emulator = emulator_of(request)
     params = await _params(request)
     emulator.stats.event("device_authorizations")
+    problem = _form_problem(request, body_required=False)
+    if problem is not None:
+        return _oauth_error(problem)
     verification_uri = str(request.base_url).rstrip("/") + VERIFICATION_PATH
     try:
         body = emulator.oauth.authorize_device(
@@ -68,6 +88,11 @@ async def token(request: Request) -> JSONResponse:
     grant_type = params.get("grant_type", "")
     client_id = params.get("client_id", "")
     emulator.stats.event("token_requests")
+    problem = _form_problem(request, body_required=True)
+    if problem is not None:
+        return _oauth_error(problem)
+    if any(key in request.query_params for key in ("refresh_token", "device_code")):
+        return _oauth_error(OAuthError("invalid_request", "Send tokens in the form body only."))
     try:
         if not client_id:
             raise OAuthError("invalid_client", "client_id is required.")
