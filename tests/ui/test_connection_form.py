@@ -183,8 +183,7 @@ async def test_save_refusals_are_explained_inline(ui_home: UiHome) -> None:
         form.query_one("#name", Input).value = "sales"
         form.query_one("#api-base-url", Input).value = ui_home.emulator.api_base_url
         await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert results == ["sales"]
+        await until(pilot, lambda: results == ["sales"])  # once the service saved it
         assert ui_home.services.connections.get("sales").consent is not None
 
 
@@ -206,8 +205,7 @@ async def test_test_then_edit_display_name(ui_home: UiHome) -> None:
         display.value = ""
         await _type(pilot, "Newsletter team")
         await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert results == ["marketing"]
+        await until(pilot, lambda: results == ["marketing"])
         assert ui_home.services.connections.get("marketing").display_name == "Newsletter team"
         assert any(isinstance(m, ConfigChanged) for m in seen)
 

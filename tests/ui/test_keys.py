@@ -102,9 +102,8 @@ async def test_a_new_connection_gets_the_highlight(ui_home: UiHome) -> None:
         form.query_one("#client-id", Input).value = "sales-app"
         form.query_one("#privacy-accept").value = True  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert isinstance(app.screen, HomeScreen)
-        assert _highlighted(app, "connections") == "sales"
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen))  # the service saved it
+        await until(pilot, lambda: _highlighted(app, "connections") == "sales")
         assert app.focused is not None and app.focused.id == "connections"
 
 
@@ -232,7 +231,7 @@ async def test_a_cancel_confirmed_after_the_run_finished_says_it_was_too_late(
         assert run is not None and run.record is not None
         assert run.record.status is RunStatus.SUCCEEDED
         await pilot.press("y")
-        await pilot.pause()
+        await until(pilot, lambda: any("Too late" in note for note in _notes(app)))
         assert any(
             "Too late to cancel: the run of weekly had already finished (succeeded" in note
             for note in _notes(app)
@@ -402,13 +401,11 @@ async def test_removing_a_connection_in_its_form_hands_the_highlight_on(ui_home:
         app.screen.select("connections", "sales")  # type: ignore[attr-defined]
         await pilot.pause()
         await pilot.press("e")
-        await pilot.pause()
-        assert isinstance(app.screen, ConnectionFormModal)
-        await pilot.press("f8")  # Remove: asks
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal)
+        await until(pilot, lambda: isinstance(app.screen, ConnectionFormModal))
+        await pilot.press("f8")  # Remove: asks (once the service said it may go)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("y")
-        await pilot.pause()
-        assert isinstance(app.screen, HomeScreen)
-        assert _highlighted(app, "connections") == "zeta"  # the one below took its place
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        # the one below takes its place
+        await until(pilot, lambda: _highlighted(app, "connections") == "zeta")
         assert app.focused is not None and app.focused.id == "connections"
