@@ -34,7 +34,8 @@ from cc_tui.models.config import AppConfig, Role
 from cc_tui.models.connection import UsableBy
 from cc_tui.models.run import RunRecord
 from cc_tui.paths import AppPaths
-from cc_tui.service.calls import Caller, Handler, handler_for, unreadable_segment
+from cc_tui.service.calls.caller import Caller, Handler, unreadable_segment
+from cc_tui.service.calls.dispatch import handler_for
 from cc_tui.service.identity import Peer, own_peer, peer_of
 from cc_tui.service.locate import ServiceFiles
 from cc_tui.service.protocol import (
