@@ -1,10 +1,9 @@
-"""What clients and the service say to each other: versioned messages in size-limited frames.
+"""What clients and the service say to each other: versioned, typed messages.
 
-A frame is a 4-byte big-endian length, then that many bytes of JSON (msgspec encodes and
-decodes the engine's own frozen dataclasses, :class:`~cc_tui.models.RunProgress`,
-:class:`~cc_tui.models.RunEvent` and :class:`~cc_tui.models.RunRecord`, with their types
-checked on the way in). A frame longer than :data:`MAX_FRAME` is refused before it is read,
-so a client cannot make the service hold an unbounded message.
+The messages travel in :mod:`~cc_tui.service.frames` (size-limited frames of JSON); msgspec
+encodes and decodes the engine's own frozen dataclasses in them,
+:class:`~cc_tui.models.run_progress.RunProgress`, :class:`~cc_tui.models.run_progress.RunEvent`
+and :class:`~cc_tui.models.run.RunRecord`, with their types checked on the way in.
 
 Every message carries ``type`` (its tag) and ``v`` (:data:`PROTOCOL_VERSION`). A client sends
 one intent per connection: request-and-answer intents (``runs.list``, ``service.status``,
@@ -19,16 +18,12 @@ carries a message for a person and the exit code the command line ends with.
 
 from __future__ import annotations
 
-import socket
-import struct
 from datetime import datetime
-from pathlib import PurePath
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import msgspec
 
 from cc_tui.constant_contact.schemas import ContactList
-from cc_tui.errors import CcTuiError
 from cc_tui.models.batch import BatchRecord
 from cc_tui.models.config import Export
 from cc_tui.models.connection import (
@@ -41,12 +36,10 @@ from cc_tui.models.run import RunRecord
 from cc_tui.models.run_progress import RunEvent, RunProgress
 from cc_tui.models.storage import StorageAuth
 from cc_tui.next_steps import NextSteps
-from cc_tui.remote_paths import is_remote_location, remote_path
+from cc_tui.service.frames import ProtocolError, decode
 from cc_tui.store.schedule_state import MissedRun
 
 __all__ = [
-    "HEADER_SIZE",
-    "MAX_FRAME",
     "PROTOCOL_VERSION",
     "VERIFY_SAMPLE_MAX",
     "Answer",
@@ -81,7 +74,6 @@ __all__ = [
     "Intent",
     "ListFound",
     "ListLookup",
-    "ProtocolError",
     "RejectedRowsAsk",
     "Returned",
     "RunAttach",
@@ -125,23 +117,11 @@ __all__ = [
     "StorageShow",
     "ThemeSet",
     "decode_answer",
-    "decode_hook",
     "decode_intent",
-    "encode",
-    "encode_hook",
-    "encode_value",
-    "frame_length",
-    "read_frame",
 ]
 
 PROTOCOL_VERSION = 1
 VERIFY_SAMPLE_MAX = 10_000  # e-mails one verify looks up: a day's quota, no more could be
-MAX_FRAME = 4 * 1024 * 1024  # bytes: a runs.list of many runs fits; nothing legitimate is near
-_HEADER = struct.Struct(">I")
-
-
-class ProtocolError(CcTuiError):
-    """A frame that is too long, cut short, not JSON, or of another protocol version."""
 
 
 class _Message(msgspec.Struct, tag_field="type", kw_only=True, frozen=True):
@@ -600,114 +580,6 @@ class ServiceState(_Message, tag="service.state", frozen=True):
     """Export run when its data is refreshed -> the quiet seconds it waits for."""
 
 
-_T = TypeVar("_T")
-_M = TypeVar("_M", bound=_Message)
-
-Answer = (
-    RunProgressed
-    | RunLogged
-    | RunEnded
-    | Failure
-    | Done
-    | RunsListed
-    | ServiceState
-    | Returned
-    | SignInCode
-    | SignInWaiting
-)
-
-_ENCODER = msgspec.json.Encoder()
-_ANSWERS = msgspec.json.Decoder(Answer)
-
-
-def encode(message: _Message) -> bytes:
-    """One frame: length, then the message's JSON."""
-    body = _ENCODER.encode(message)
-    if len(body) > MAX_FRAME:
-        raise ProtocolError(f"A message of {len(body):,} bytes is over the {MAX_FRAME:,} limit.")
-    return _HEADER.pack(len(body)) + body
-
-
-def encode_hook(value: object) -> object:
-    """What msgspec cannot encode alone in the engine's results: a path, as its text."""
-    if isinstance(value, PurePath):
-        return str(value)
-    raise NotImplementedError(f"{type(value).__name__} cannot go over the service's socket")
-
-
-def decode_hook(kind: type, value: Any) -> Any:
-    """The other way: a path field of an engine result from its text (a storage location's
-    URL as a :class:`~cc_tui.remote_paths.RemotePath`: pathlib would fold its ``//``)."""
-    if isinstance(kind, type) and issubclass(kind, PurePath) and isinstance(value, str):
-        return remote_path(value) if is_remote_location(value) else kind(value)
-    raise NotImplementedError(f"{kind!r} cannot be read from the service's answer")
-
-
-def encode_value(value: object) -> bytes:
-    """A call's result as JSON (the engine's dataclasses, paths as text)."""
-    return msgspec.json.encode(value, enc_hook=encode_hook)
-
-
-def frame_length(header: bytes) -> int:
-    """The body length a frame header announces; refuses one over :data:`MAX_FRAME`."""
-    (length,) = _HEADER.unpack(header)
-    if length > MAX_FRAME:
-        raise ProtocolError(f"A frame of {length:,} bytes is over the {MAX_FRAME:,} limit.")
-    return int(length)
-
-
-HEADER_SIZE = _HEADER.size
-
-
-def decode_intent(body: bytes) -> Intent:
-    """An intent from a frame's body; ProtocolError if it is not one of this version."""
-    return _checked(_decode(_INTENTS, body))
-
-
-def decode_answer(body: bytes) -> Answer:
-    """An answer or event from a frame's body."""
-    return _checked(_decode(_ANSWERS, body))
-
-
-def _decode(decoder: msgspec.json.Decoder[_T], body: bytes) -> _T:
-    try:
-        return decoder.decode(body)
-    except msgspec.DecodeError as exc:
-        raise ProtocolError(f"A message the service cannot read: {exc}") from None
-
-
-def _checked(message: _M) -> _M:
-    if message.v != PROTOCOL_VERSION:
-        raise ProtocolError(
-            f"The other side speaks protocol {message.v}, this cc-tui {PROTOCOL_VERSION}: "
-            "restart the service with this version (cc-tui service stop; the next command "
-            "starts it again)."
-        )
-    return message
-
-
-def read_frame(sock: socket.socket) -> bytes | None:
-    """The next frame's body from a blocking socket; None at a clean end of stream."""
-    header = _read_exactly(sock, HEADER_SIZE, allow_eof=True)
-    if header is None:
-        return None
-    body = _read_exactly(sock, frame_length(header), allow_eof=False)
-    assert body is not None  # allow_eof=False raises instead
-    return body
-
-
-def _read_exactly(sock: socket.socket, size: int, *, allow_eof: bool) -> bytes | None:
-    chunks = bytearray()
-    while len(chunks) < size:
-        chunk = sock.recv(size - len(chunks))
-        if not chunk:
-            if allow_eof and not chunks:
-                return None
-            raise ProtocolError("The service closed the connection in the middle of a message.")
-        chunks += chunk
-    return bytes(chunks)
-
-
 # -- the app's calls: what its screens show and change, carried out as the asking OS user --------
 #
 # The app keeps no store open: it asks for a view of the home (what its home screen lists) and
@@ -876,7 +748,8 @@ class SegmentChecked(msgspec.Struct, frozen=True, kw_only=True):
     look: SegmentLookView | None = None
 
 
-# The unions come last: they name every intent, the app's too.
+# The unions come last: they name every intent and answer, the app's too; then how a frame's
+# body is read as one of them, of this protocol version.
 
 Call = (
     ConnectionAdd
@@ -928,3 +801,40 @@ Call = (
 Intent = RunStart | RunAttach | RunCancel | RunsList | ServiceStatus | ServiceStop | Call
 
 _INTENTS = msgspec.json.Decoder(Intent)
+
+_M = TypeVar("_M", bound=_Message)
+
+Answer = (
+    RunProgressed
+    | RunLogged
+    | RunEnded
+    | Failure
+    | Done
+    | RunsListed
+    | ServiceState
+    | Returned
+    | SignInCode
+    | SignInWaiting
+)
+
+_ANSWERS = msgspec.json.Decoder(Answer)
+
+
+def decode_intent(body: bytes) -> Intent:
+    """An intent from a frame's body; ProtocolError if it is not one of this version."""
+    return _checked(decode(_INTENTS, body))
+
+
+def decode_answer(body: bytes) -> Answer:
+    """An answer or event from a frame's body."""
+    return _checked(decode(_ANSWERS, body))
+
+
+def _checked(message: _M) -> _M:
+    if message.v != PROTOCOL_VERSION:
+        raise ProtocolError(
+            f"The other side speaks protocol {message.v}, this cc-tui {PROTOCOL_VERSION}: "
+            "restart the service with this version (cc-tui service stop; the next command "
+            "starts it again)."
+        )
+    return message

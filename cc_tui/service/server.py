@@ -36,14 +36,13 @@ from cc_tui.models.run import RunRecord
 from cc_tui.paths import AppPaths
 from cc_tui.service.calls.caller import Caller, Handler, unreadable_segment
 from cc_tui.service.calls.dispatch import handler_for
+from cc_tui.service.frames import HEADER_SIZE, ProtocolError, encode, encode_value, frame_length
 from cc_tui.service.identity import Peer, own_peer, peer_of
 from cc_tui.service.locate import ServiceFiles
 from cc_tui.service.protocol import (
-    HEADER_SIZE,
     Done,
     Failure,
     Intent,
-    ProtocolError,
     Returned,
     RunAttach,
     RunCancel,
@@ -56,9 +55,6 @@ from cc_tui.service.protocol import (
     ServiceStatus,
     ServiceStop,
     decode_intent,
-    encode,
-    encode_value,
-    frame_length,
 )
 from cc_tui.service.supervisor import ManagedRun, Supervisor
 from cc_tui.store.audit import AuditOutcome
