@@ -28,6 +28,8 @@ __all__ = ["HANDLERS", "visible_runs"]
 
 
 def _may_see_run(caller: Caller, export: str) -> bool:
+    """Whether the asker may see the runs of ``export``: every run for administrators (and
+    the service's own user, and root), else the runs of the exports they may see."""
     return caller.sees_all or export in {item.name for item in caller.services.exports.visible()}
 
 
@@ -94,7 +96,7 @@ def _seen_run(caller: Caller, action: str, run_id: str) -> RunRecord:
     unknown = UsageError(f"No run '{run_id}'. `cc-tui history` lists the runs with their ids.")
     if run is None:
         raise unknown
-    if not caller.sees_all and run.export not in {e.name for e in services.exports.visible()}:
+    if not _may_see_run(caller, run.export):
         services.history.record_event(
             action,
             run_id,
