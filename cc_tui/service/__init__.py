@@ -7,9 +7,11 @@ The service names each client by the kernel's account of the socket's peer
 (:mod:`~cc_tui.service.identity`), never by what the client says or its environment.
 
 Layout: :mod:`locate` (where the socket and the service's files are), :mod:`protocol`
-(messages and frames), :mod:`identity` (peer credentials), :mod:`supervisor` (runs as tasks,
-their latest state, fan-out to subscribers), :mod:`server` (the asyncio Unix server, the
-scheduler, signals), :mod:`client` (sync client and auto-start).
+(the messages), :mod:`frames` (how they travel), :mod:`identity` (peer credentials),
+:mod:`supervisor` (runs as tasks, their latest state, fan-out to subscribers), :mod:`server`
+(the asyncio Unix server, signals), :mod:`scheduling` (the exports it starts on its own),
+:mod:`calls` (the home's commands, one module per subject), :mod:`client` (sync client and
+auto-start).
 """
 
 from __future__ import annotations

@@ -12,15 +12,9 @@ from dataclasses import dataclass
 
 from cc_tui.paths import AppPaths
 from cc_tui.service.client import connect, request
+from cc_tui.service.frames import HEADER_SIZE, encode, frame_length
 from cc_tui.service.locate import ServiceFiles
-from cc_tui.service.protocol import (
-    HEADER_SIZE,
-    Answer,
-    Intent,
-    decode_answer,
-    encode,
-    frame_length,
-)
+from cc_tui.service.protocol import Answer, Intent, decode_answer
 
 __all__ = ["AsyncRunStream", "ServiceLink"]
 

@@ -26,21 +26,9 @@ import msgspec
 
 from cc_tui.errors import EXIT_FAILED, AccessDeniedError, CcTuiError
 from cc_tui.paths import AppPaths, open_private_fd
+from cc_tui.service.frames import HEADER_SIZE, ProtocolError, decode_hook, encode, frame_length
 from cc_tui.service.locate import SOCKET_ENV, ServiceFiles
-from cc_tui.service.protocol import (
-    HEADER_SIZE,
-    Answer,
-    Call,
-    Failure,
-    Intent,
-    ProtocolError,
-    Returned,
-    RunEnded,
-    decode_answer,
-    decode_hook,
-    encode,
-    frame_length,
-)
+from cc_tui.service.protocol import Answer, Call, Failure, Intent, Returned, RunEnded, decode_answer
 
 __all__ = [
     "SERVICE_START_TIMEOUT",

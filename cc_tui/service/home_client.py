@@ -23,6 +23,7 @@ from cc_tui.models.config import Export, SegmentSource
 from cc_tui.models.connection import Connection, ConnectionStatus, UsableBy
 from cc_tui.models.run import RunRecord
 from cc_tui.service.client import RemoteError, ServiceUnavailableError
+from cc_tui.service.frames import ProtocolError, decode_hook
 from cc_tui.service.protocol import (
     Answer,
     AuditList,
@@ -48,7 +49,6 @@ from cc_tui.service.protocol import (
     HomeViewAsk,
     ListFound,
     ListLookup,
-    ProtocolError,
     RejectedRowsAsk,
     Returned,
     RunDetail,
@@ -66,7 +66,6 @@ from cc_tui.service.protocol import (
     SignInCode,
     SignInWaiting,
     ThemeSet,
-    decode_hook,
 )
 
 if TYPE_CHECKING:

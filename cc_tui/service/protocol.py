@@ -1,10 +1,9 @@
-"""What clients and the service say to each other: versioned messages in size-limited frames.
+"""What clients and the service say to each other: versioned, typed messages.
 
-A frame is a 4-byte big-endian length, then that many bytes of JSON (msgspec encodes and
-decodes the engine's own frozen dataclasses, :class:`~cc_tui.models.RunProgress`,
-:class:`~cc_tui.models.RunEvent` and :class:`~cc_tui.models.RunRecord`, with their types
-checked on the way in). A frame longer than :data:`MAX_FRAME` is refused before it is read,
-so a client cannot make the service hold an unbounded message.
+The messages travel in :mod:`~cc_tui.service.frames` (size-limited frames of JSON); msgspec
+encodes and decodes the engine's own frozen dataclasses in them,
+:class:`~cc_tui.models.run_progress.RunProgress`, :class:`~cc_tui.models.run_progress.RunEvent`
+and :class:`~cc_tui.models.run.RunRecord`, with their types checked on the way in.
 
 Every message carries ``type`` (its tag) and ``v`` (:data:`PROTOCOL_VERSION`). A client sends
 one intent per connection: request-and-answer intents (``runs.list``, ``service.status``,
@@ -19,16 +18,12 @@ carries a message for a person and the exit code the command line ends with.
 
 from __future__ import annotations
 
-import socket
-import struct
 from datetime import datetime
-from pathlib import PurePath
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import msgspec
 
 from cc_tui.constant_contact.schemas import ContactList
-from cc_tui.errors import CcTuiError
 from cc_tui.models.batch import BatchRecord
 from cc_tui.models.config import Export
 from cc_tui.models.connection import (
@@ -41,12 +36,10 @@ from cc_tui.models.run import RunRecord
 from cc_tui.models.run_progress import RunEvent, RunProgress
 from cc_tui.models.storage import StorageAuth
 from cc_tui.next_steps import NextSteps
-from cc_tui.remote_paths import is_remote_location, remote_path
+from cc_tui.service.frames import ProtocolError, decode
 from cc_tui.store.schedule_state import MissedRun
 
 __all__ = [
-    "HEADER_SIZE",
-    "MAX_FRAME",
     "PROTOCOL_VERSION",
     "VERIFY_SAMPLE_MAX",
     "Answer",
@@ -81,7 +74,6 @@ __all__ = [
     "Intent",
     "ListFound",
     "ListLookup",
-    "ProtocolError",
     "RejectedRowsAsk",
     "Returned",
     "RunAttach",
@@ -125,30 +117,18 @@ __all__ = [
     "StorageShow",
     "ThemeSet",
     "decode_answer",
-    "decode_hook",
     "decode_intent",
-    "encode",
-    "encode_hook",
-    "encode_value",
-    "frame_length",
-    "read_frame",
 ]
 
 PROTOCOL_VERSION = 1
 VERIFY_SAMPLE_MAX = 10_000  # e-mails one verify looks up: a day's quota, no more could be
-MAX_FRAME = 4 * 1024 * 1024  # bytes: a runs.list of many runs fits; nothing legitimate is near
-_HEADER = struct.Struct(">I")
-
-
-class ProtocolError(CcTuiError):
-    """A frame that is too long, cut short, not JSON, or of another protocol version."""
 
 
 class _Message(msgspec.Struct, tag_field="type", kw_only=True, frozen=True):
     v: int = PROTOCOL_VERSION
 
 
-# -- intents (client -> service) ----------------------------------------------------------------
+# -- runs and the service (client -> service) --------------------------------------------------
 
 
 class RunStart(_Message, tag="run.start", frozen=True):
@@ -189,316 +169,7 @@ class ServiceStop(_Message, tag="service.stop", frozen=True):
     """Stop the service: runs stop resumable, clients are closed, the socket removed."""
 
 
-# -- calls: the home's commands, carried out by the service as the asking OS user ---------------
-#
-# Each is answered by ``returned`` (the engine's result, msgspec-encoded) or ``error``; a
-# sign-in first streams ``sign_in.code`` and ``sign_in.status``. The service builds the engine's
-# services for the kernel-named peer, so the engine's role checks and audit apply to it.
-
-
-class ConnectionAdd(_Message, tag="connection.add", frozen=True):
-    """Add a connection (administrators); the answer is the :class:`Connection`."""
-
-    name: str
-    client_id: str
-    display_name: str | None = None
-    usable_by: UsableBy = UsableBy.ADMINS
-    api_base_url: str = DEFAULT_API_BASE_URL
-    auth_base_url: str = DEFAULT_AUTH_BASE_URL
-    accept_privacy: bool = False
-
-
-class ConnectionConsent(_Message, tag="connection.consent", frozen=True):
-    """Record the asker's acceptance of the privacy statement; answer: the Connection."""
-
-    name: str
-
-
-class ConnectionLogin(_Message, tag="connection.login", frozen=True):
-    """Sign ``name`` in by the device flow, run by the service; answer: ConnectionStatus."""
-
-    name: str
-
-
-class ConnectionRemovable(_Message, tag="connection.removable", frozen=True):
-    """Whether the asker may remove ``name`` (a refusal is audited); answer: None."""
-
-    name: str
-
-
-class ConnectionRemove(_Message, tag="connection.remove", frozen=True):
-    """Remove ``name`` and its tokens; answer: the exports detached (list of names)."""
-
-    name: str
-    detach_exports: bool = False
-
-
-class ConnectionList(_Message, tag="connection.list", frozen=True):
-    """The connections the asker may see; answer: a list of ConnectionStatus."""
-
-
-class ConnectionShow(_Message, tag="connection.show", frozen=True):
-    """One connection the asker may see; answer: its ConnectionStatus (never tokens)."""
-
-    name: str
-
-
-class ConnectionTest(_Message, tag="connection.test", frozen=True):
-    """Reach the account through ``name``; answer: a ConnectionCheck."""
-
-    name: str
-
-
-class ContactLists(_Message, tag="lists", frozen=True):
-    """The contact lists of ``connection``'s account; answer: a list of ContactList."""
-
-    connection: str
-
-
-class ExportList(_Message, tag="export.list", frozen=True):
-    """The exports the asker may see; answer: a list of Export."""
-
-
-class ExportShow(_Message, tag="export.show", frozen=True):
-    """One export the asker may see; answer: the Export."""
-
-    name: str
-
-
-class ExportAdd(_Message, tag="export.add", frozen=True):
-    """Check and save an export (segments given as paths become entries); answer: ExportAdded.
-
-    Paths among ``segments`` are absolute: the client's working folder means nothing to the
-    service, which reads them only if the asker could.
-    """
-
-    name: str
-    connection: str
-    list_ids: list[str]
-    segments: list[str]
-    email: str
-    first_name: str | None = None
-    last_name: str | None = None
-    attributes: list[str] = msgspec.field(default_factory=list)
-    """``FIELD=COLUMN`` texts, as ``--attr`` takes them."""
-    schedule: str | None = None
-    on_refresh: bool = False
-    """Run when a segment's data is refreshed (``--on-refresh``)."""
-    quiet_seconds: int | None = None
-    """How long a new snapshot must hold still (None: the default)."""
-    missed: str | None = None
-    """``run-once`` or ``skip`` (None: the default)."""
-    replace: bool = False
-
-
-class ExportPlanShow(_Message, tag="plan", frozen=True):
-    """The forecast of one run of ``export`` against today's quota; answer: an ExportPlan.
-
-    The service reads the export's segments for it, only for an asker who could read them.
-    """
-
-    export: str
-    count: bool = True
-    """Classify every row's e-mail when the inputs changed (False: rows only, an upper bound;
-    the app's export details, which never wait for a pass over the e-mails)."""
-
-
-class ExportAdded(msgspec.Struct, frozen=True, kw_only=True):
-    """An export just saved: the segment entries its paths became, and what was checked."""
-
-    name: str
-    connection: str
-    added: list[tuple[str, str]]
-    """Segment name and path of each entry written with it."""
-    unchecked: str | None
-    """Why the account could not be asked (None: it was)."""
-    checked: str
-    """What the account checked (``lists``, ``lists and custom fields``)."""
-
-
-class ExportRemovable(_Message, tag="export.removable", frozen=True):
-    """Whether ``name`` is an export the asker may see; answer: None."""
-
-    name: str
-
-
-class ExportRemove(_Message, tag="export.remove", frozen=True):
-    """Remove the export ``name`` (its run history stays); answer: None."""
-
-    name: str
-
-
-class SegmentAdd(_Message, tag="segment.add", frozen=True):
-    """Check a segment file and write ``[segments.NAME]``; answer: a SegmentPreview.
-
-    ``path`` is absolute (the client's working folder means nothing to the service); the
-    service reads it only if the asker could (:mod:`cc_tui.service.peer_access`).
-    """
-
-    name: str
-    path: str
-    format: str | None = None
-    encoding: str | None = None
-    delimiter: str | None = None
-    quote: str | None = None
-    header: bool | None = None
-    columns: list[str] | None = None
-    entity: str | None = None
-    snapshot: str | None = None
-    replace: bool = False
-    rows: int = 0
-
-
-class SegmentList(_Message, tag="segment.list", frozen=True):
-    """Every segment the asker may see, each with its row count; answer: a SegmentsListed
-    (:mod:`cc_tui.service.segment_views`)."""
-
-
-class SegmentShow(_Message, tag="segment.show", frozen=True):
-    """One segment's columns, row count and first ``rows`` rows; answer: a SegmentShown."""
-
-    name: str
-    rows: int = 10
-
-
-class SegmentsDirAdd(_Message, tag="segments_dir.add", frozen=True):
-    """Read segments from the absolute ``folder``; answer: a FolderAdded."""
-
-    folder: str
-
-
-class SegmentRemove(_Message, tag="segment.remove", frozen=True):
-    """Delete ``[segments.NAME]``; answer: the exports that used it (list of names)."""
-
-    name: str
-    force: bool = False
-
-
-class SegmentsDirRemove(_Message, tag="segments_dir.remove", frozen=True):
-    """Stop reading the absolute ``folder``; answer: the exports that used its segments."""
-
-    folder: str
-    force: bool = False
-
-
-class SegmentPreview(msgspec.Struct, frozen=True, kw_only=True):
-    """What a segment just added reads: its format, columns and first rows (as text)."""
-
-    name: str
-    path: str
-    format_label: str
-    delimiter: str | None
-    encoding: str
-    columns: list[tuple[str, str]]
-    """Column name and type."""
-    header: list[str]
-    rows: list[list[str | None]]
-    config_file: str
-    """The service's config.toml, where the entry now is."""
-
-
-class FolderAdded(msgspec.Struct, frozen=True, kw_only=True):
-    """A segments folder just added: the segments found there and the files skipped."""
-
-    folder: str
-    names: list[str]
-    skipped: list[str]
-
-
-class HistoryList(_Message, tag="history", frozen=True):
-    """The newest runs (of ``export``), newest first; answer: a list of RunRecord."""
-
-    export: str | None = None
-    limit: int = 20
-
-
-class RunVerify(_Message, tag="verify", frozen=True):
-    """Check a run's confirmed contacts against its lists; answer: a Verification.
-
-    ``sample``: e-mails looked up, 0 to :data:`VERIFY_SAMPLE_MAX` (None: the engine's
-    default). For those who may see the run's export and use its connection.
-    """
-
-    run_id: str
-    sample: int | None = None
-
-
-class ScheduleShow(_Message, tag="schedule.list", frozen=True):
-    """What starts exports on its own: their schedules and next runs, and the exports run when
-    their data is refreshed; answer: a :class:`SchedulePlan`."""
-
-
-class SchedulePlan(msgspec.Struct, frozen=True, kw_only=True):
-    """``cc-tui scheduler --list``: the triggers of the exports the asker may see."""
-
-    scheduled: list[tuple[str, str, datetime]]
-    """Export, its cron schedule and its next run (UTC), soonest first."""
-    on_refresh: list[tuple[str, int]]
-    """Export run when its data is refreshed, and the quiet seconds it waits for, by name."""
-    notes: list[str]
-    """What reading the schedules had to say (a config.toml that could not be read)."""
-
-
-# Storage connections (the Azure accounts remote segments are read from). The secret of an
-# add travels only in the intent, over the kernel's socket, to the service that stores it in
-# secrets.toml; it is never logged, answered, or shown.
-
-
-class StorageList(_Message, tag="storage.list", frozen=True):
-    """Every storage connection (nothing secret); answer: a list of StorageStatus."""
-
-
-class StorageShow(_Message, tag="storage.show", frozen=True):
-    """One storage connection; answer: its StorageStatus."""
-
-    name: str
-
-
-class StorageAddable(_Message, tag="storage.addable", frozen=True):
-    """Whether the asker may add ``name`` (before a secret is asked for); answer: None."""
-
-    name: str
-    replace: bool = False
-
-
-class StorageAdd(_Message, tag="storage.add", frozen=True):
-    """Save ``[storage.NAME]`` and its secret (administrators); answer: a StorageConnection."""
-
-    name: str
-    account: str
-    auth: StorageAuth = StorageAuth.ENVIRONMENT
-    secret: str | None = None
-    endpoint: str | None = None
-    replace: bool = False
-
-
-class StorageCheck(_Message, tag="storage.test", frozen=True):
-    """List the top of ``container`` with the connection; answer: the engine's StorageTest."""
-
-    name: str
-    container: str
-
-
-class StorageRemove(_Message, tag="storage.remove", frozen=True):
-    """Delete ``[storage.NAME]`` and its secret (administrators); answer: None."""
-
-    name: str
-
-
-class AuditList(_Message, tag="audit", frozen=True):
-    """The newest audit entries (of ``user``, of ``action`` or an action family ending in a
-    dot); answer: a list of AuditEvent. Administrators and the service's own user only."""
-
-    user: str | None = None
-    action: str | None = None
-    limit: int = 50
-
-
-class AuditVerify(_Message, tag="audit.verify", frozen=True):
-    """Walk the audit log's hash chain; answer: an AuditVerification (administrators)."""
-
-
-# -- answers and events (service -> client) -----------------------------------------------------
+# -- answers and events (service -> client) ----------------------------------------------------
 
 
 class RunInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -600,143 +271,40 @@ class ServiceState(_Message, tag="service.state", frozen=True):
     """Export run when its data is refreshed -> the quiet seconds it waits for."""
 
 
-_T = TypeVar("_T")
-_M = TypeVar("_M", bound=_Message)
-
-Answer = (
-    RunProgressed
-    | RunLogged
-    | RunEnded
-    | Failure
-    | Done
-    | RunsListed
-    | ServiceState
-    | Returned
-    | SignInCode
-    | SignInWaiting
-)
-
-_ENCODER = msgspec.json.Encoder()
-_ANSWERS = msgspec.json.Decoder(Answer)
-
-
-def encode(message: _Message) -> bytes:
-    """One frame: length, then the message's JSON."""
-    body = _ENCODER.encode(message)
-    if len(body) > MAX_FRAME:
-        raise ProtocolError(f"A message of {len(body):,} bytes is over the {MAX_FRAME:,} limit.")
-    return _HEADER.pack(len(body)) + body
-
-
-def encode_hook(value: object) -> object:
-    """What msgspec cannot encode alone in the engine's results: a path, as its text."""
-    if isinstance(value, PurePath):
-        return str(value)
-    raise NotImplementedError(f"{type(value).__name__} cannot go over the service's socket")
-
-
-def decode_hook(kind: type, value: Any) -> Any:
-    """The other way: a path field of an engine result from its text (a storage location's
-    URL as a :class:`~cc_tui.remote_paths.RemotePath`: pathlib would fold its ``//``)."""
-    if isinstance(kind, type) and issubclass(kind, PurePath) and isinstance(value, str):
-        return remote_path(value) if is_remote_location(value) else kind(value)
-    raise NotImplementedError(f"{kind!r} cannot be read from the service's answer")
-
-
-def encode_value(value: object) -> bytes:
-    """A call's result as JSON (the engine's dataclasses, paths as text)."""
-    return msgspec.json.encode(value, enc_hook=encode_hook)
-
-
-def frame_length(header: bytes) -> int:
-    """The body length a frame header announces; refuses one over :data:`MAX_FRAME`."""
-    (length,) = _HEADER.unpack(header)
-    if length > MAX_FRAME:
-        raise ProtocolError(f"A frame of {length:,} bytes is over the {MAX_FRAME:,} limit.")
-    return int(length)
-
-
-HEADER_SIZE = _HEADER.size
-
-
-def decode_intent(body: bytes) -> Intent:
-    """An intent from a frame's body; ProtocolError if it is not one of this version."""
-    return _checked(_decode(_INTENTS, body))
-
-
-def decode_answer(body: bytes) -> Answer:
-    """An answer or event from a frame's body."""
-    return _checked(_decode(_ANSWERS, body))
-
-
-def _decode(decoder: msgspec.json.Decoder[_T], body: bytes) -> _T:
-    try:
-        return decoder.decode(body)
-    except msgspec.DecodeError as exc:
-        raise ProtocolError(f"A message the service cannot read: {exc}") from None
-
-
-def _checked(message: _M) -> _M:
-    if message.v != PROTOCOL_VERSION:
-        raise ProtocolError(
-            f"The other side speaks protocol {message.v}, this cc-tui {PROTOCOL_VERSION}: "
-            "restart the service with this version (cc-tui service stop; the next command "
-            "starts it again)."
-        )
-    return message
-
-
-def read_frame(sock: socket.socket) -> bytes | None:
-    """The next frame's body from a blocking socket; None at a clean end of stream."""
-    header = _read_exactly(sock, HEADER_SIZE, allow_eof=True)
-    if header is None:
-        return None
-    body = _read_exactly(sock, frame_length(header), allow_eof=False)
-    assert body is not None  # allow_eof=False raises instead
-    return body
-
-
-def _read_exactly(sock: socket.socket, size: int, *, allow_eof: bool) -> bytes | None:
-    chunks = bytearray()
-    while len(chunks) < size:
-        chunk = sock.recv(size - len(chunks))
-        if not chunk:
-            if allow_eof and not chunks:
-                return None
-            raise ProtocolError("The service closed the connection in the middle of a message.")
-        chunks += chunk
-    return bytes(chunks)
-
-
-# -- the app's calls: what its screens show and change, carried out as the asking OS user --------
+# -- calls: the home's commands, carried out by the service as the asking OS user --------------
 #
-# The app keeps no store open: it asks for a view of the home (what its home screen lists) and
-# for each detail it shows, and every change it makes is one of these calls (or one above).
+# Each is answered by ``returned`` (the engine's result, msgspec-encoded) or ``error``; a
+# sign-in first streams ``sign_in.code`` and ``sign_in.status``. The service builds the engine's
+# services for the kernel-named peer, so the engine's role checks and audit apply to it. The
+# app keeps no store open either: what its screens show and every change they make is a call.
+# By subject, as cc_tui/service/calls/ handles them; a call's own answer type stands beside it.
 
 
-class HomeViewAsk(_Message, tag="app.view", frozen=True):
-    """What the app's home screen lists for the asker; answer: a HomeView."""
-
-    runs: int = 200
-    """How many of the newest runs to list."""
+# Connections, and what a form asks of the account through one.
 
 
-class HomeView(msgspec.Struct, frozen=True, kw_only=True):
-    """The connections, exports and runs the asker may see, and the app's settings."""
+class ConnectionAdd(_Message, tag="connection.add", frozen=True):
+    """Add a connection (administrators); the answer is the :class:`Connection`."""
 
-    user: str
-    """The asker, as the kernel names them."""
-    connections: list[ConnectionStatus]
-    exports: list[Export]
-    exports_using: dict[str, list[str]]
-    """Connection -> the exports that use it (of the connections listed)."""
-    runs: list[RunRecord]
-    """Newest first."""
-    last_runs: dict[str, RunRecord]
-    """Export -> its last real run (a preview never stands for it)."""
-    theme: str
-    keymap: dict[str, str]
-    bell: bool
+    name: str
+    client_id: str
+    display_name: str | None = None
+    usable_by: UsableBy = UsableBy.ADMINS
+    api_base_url: str = DEFAULT_API_BASE_URL
+    auth_base_url: str = DEFAULT_AUTH_BASE_URL
+    accept_privacy: bool = False
+
+
+class ConnectionConsent(_Message, tag="connection.consent", frozen=True):
+    """Record the asker's acceptance of the privacy statement; answer: the Connection."""
+
+    name: str
+
+
+class ConnectionLogin(_Message, tag="connection.login", frozen=True):
+    """Sign ``name`` in by the device flow, run by the service; answer: ConnectionStatus."""
+
+    name: str
 
 
 class ConnectionEdit(_Message, tag="connection.edit", frozen=True):
@@ -750,11 +318,39 @@ class ConnectionEdit(_Message, tag="connection.edit", frozen=True):
     auth_base_url: str | None = None
 
 
-class ExportSave(_Message, tag="export.save", frozen=True):
-    """Check and save an export as a form built it; answer: None."""
+class ConnectionRemovable(_Message, tag="connection.removable", frozen=True):
+    """Whether the asker may remove ``name`` (a refusal is audited); answer: None."""
 
-    export: Export
-    replace: bool = False
+    name: str
+
+
+class ConnectionRemove(_Message, tag="connection.remove", frozen=True):
+    """Remove ``name`` and its tokens; answer: the exports detached (list of names)."""
+
+    name: str
+    detach_exports: bool = False
+
+
+class ConnectionList(_Message, tag="connection.list", frozen=True):
+    """The connections the asker may see; answer: a list of ConnectionStatus."""
+
+
+class ConnectionShow(_Message, tag="connection.show", frozen=True):
+    """One connection the asker may see; answer: its ConnectionStatus (never tokens)."""
+
+    name: str
+
+
+class ConnectionTest(_Message, tag="connection.test", frozen=True):
+    """Reach the account through ``name``; answer: a ConnectionCheck."""
+
+    name: str
+
+
+class ContactLists(_Message, tag="lists", frozen=True):
+    """The contact lists of ``connection``'s account; answer: a list of ContactList."""
+
+    connection: str
 
 
 class CustomFields(_Message, tag="custom_fields", frozen=True):
@@ -780,64 +376,127 @@ class ListFound(msgspec.Struct, frozen=True, kw_only=True):
     """The account could not be asked (the id may still be used)."""
 
 
-class RunDetailAsk(_Message, tag="run.detail", frozen=True):
-    """One run the asker may see, with its batches; answer: a RunDetail."""
-
-    run_id: str
+# Exports.
 
 
-class RunDetail(msgspec.Struct, frozen=True, kw_only=True):
-    """A run's record, its checkpointed batches, and whether it is its export's resumable run."""
-
-    record: RunRecord | None
-    batches: list[BatchRecord]
-    resumable: bool
+class ExportList(_Message, tag="export.list", frozen=True):
+    """The exports the asker may see; answer: a list of Export."""
 
 
-class RunSeen(_Message, tag="run.seen", frozen=True):
-    """Mark a finished run's summary as seen (``seen``) or not yet seen; answer: a bool
-    (whether the mark changed)."""
+class ExportShow(_Message, tag="export.show", frozen=True):
+    """One export the asker may see; answer: the Export."""
 
-    run_id: str
-    seen: bool = True
+    name: str
 
 
-class ThemeSet(_Message, tag="theme.set", frozen=True):
-    """Remember the app's theme in config.toml (administrators); answer: None."""
+class ExportAdd(_Message, tag="export.add", frozen=True):
+    """Check and save an export (segments given as paths become entries); answer: ExportAdded.
 
-    theme: str
+    Paths among ``segments`` are absolute: the client's working folder means nothing to the
+    service, which reads them only if the asker could.
+    """
 
-
-class RejectedRowsAsk(_Message, tag="run.rejected", frozen=True):
-    """The first ``limit`` rejected rows of ``reason`` (``all``: every reason) of a run the
-    asker may see, and (``counts``) how many rows each reason has; answer: a RejectedPage
-    (:mod:`cc_tui.service.rejected_pages`). The file is the service's (0600)."""
-
-    run_id: str
-    reason: str = "all"
-    limit: int = 500
-    counts: bool = False
-
-
-class ScheduleViewAsk(_Message, tag="schedule.view", frozen=True):
-    """The schedule screen's facts for the exports the asker may see; answer: ScheduleView."""
-
-
-class ScheduleView(msgspec.Struct, frozen=True, kw_only=True):
-    """Exports with their pause marks, last real runs and missed schedule times."""
-
-    exports: list[Export]
-    paused: list[str]
-    last_runs: dict[str, RunRecord]
-    missed: list[MissedRun]
-    """Newest first."""
+    name: str
+    connection: str
+    list_ids: list[str]
+    segments: list[str]
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    attributes: list[str] = msgspec.field(default_factory=list)
+    """``FIELD=COLUMN`` texts, as ``--attr`` takes them."""
+    schedule: str | None = None
+    on_refresh: bool = False
+    """Run when a segment's data is refreshed (``--on-refresh``)."""
+    quiet_seconds: int | None = None
+    """How long a new snapshot must hold still (None: the default)."""
+    missed: str | None = None
+    """``run-once`` or ``skip`` (None: the default)."""
+    replace: bool = False
 
 
-class SchedulePause(_Message, tag="schedule.pause", frozen=True):
-    """Pause (or resume) the schedule of an export the asker may see; answer: None."""
+class ExportAdded(msgspec.Struct, frozen=True, kw_only=True):
+    """An export just saved: the segment entries its paths became, and what was checked."""
+
+    name: str
+    connection: str
+    added: list[tuple[str, str]]
+    """Segment name and path of each entry written with it."""
+    unchecked: str | None
+    """Why the account could not be asked (None: it was)."""
+    checked: str
+    """What the account checked (``lists``, ``lists and custom fields``)."""
+
+
+class ExportSave(_Message, tag="export.save", frozen=True):
+    """Check and save an export as a form built it; answer: None."""
+
+    export: Export
+    replace: bool = False
+
+
+class ExportPlanShow(_Message, tag="plan", frozen=True):
+    """The forecast of one run of ``export`` against today's quota; answer: an ExportPlan.
+
+    The service reads the export's segments for it, only for an asker who could read them.
+    """
 
     export: str
-    paused: bool = True
+    count: bool = True
+    """Classify every row's e-mail when the inputs changed (False: rows only, an upper bound;
+    the app's export details, which never wait for a pass over the e-mails)."""
+
+
+class ExportRemovable(_Message, tag="export.removable", frozen=True):
+    """Whether ``name`` is an export the asker may see; answer: None."""
+
+    name: str
+
+
+class ExportRemove(_Message, tag="export.remove", frozen=True):
+    """Remove the export ``name`` (its run history stays); answer: None."""
+
+    name: str
+
+
+# Segments and segments folders.
+
+
+class SegmentAdd(_Message, tag="segment.add", frozen=True):
+    """Check a segment file and write ``[segments.NAME]``; answer: a SegmentPreview.
+
+    ``path`` is absolute (the client's working folder means nothing to the service); the
+    service reads it only if the asker could (:mod:`cc_tui.service.peer_access`).
+    """
+
+    name: str
+    path: str
+    format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    quote: str | None = None
+    header: bool | None = None
+    columns: list[str] | None = None
+    entity: str | None = None
+    snapshot: str | None = None
+    replace: bool = False
+    rows: int = 0
+
+
+class SegmentPreview(msgspec.Struct, frozen=True, kw_only=True):
+    """What a segment just added reads: its format, columns and first rows (as text)."""
+
+    name: str
+    path: str
+    format_label: str
+    delimiter: str | None
+    encoding: str
+    columns: list[tuple[str, str]]
+    """Column name and type."""
+    header: list[str]
+    rows: list[list[str | None]]
+    config_file: str
+    """The service's config.toml, where the entry now is."""
 
 
 class SegmentCheck(_Message, tag="segment.check", frozen=True):
@@ -876,55 +535,323 @@ class SegmentChecked(msgspec.Struct, frozen=True, kw_only=True):
     look: SegmentLookView | None = None
 
 
-# The unions come last: they name every intent, the app's too.
+class SegmentList(_Message, tag="segment.list", frozen=True):
+    """Every segment the asker may see, each with its row count; answer: a SegmentsListed
+    (:mod:`cc_tui.service.segment_views`)."""
+
+
+class SegmentShow(_Message, tag="segment.show", frozen=True):
+    """One segment's columns, row count and first ``rows`` rows; answer: a SegmentShown."""
+
+    name: str
+    rows: int = 10
+
+
+class SegmentsDirAdd(_Message, tag="segments_dir.add", frozen=True):
+    """Read segments from the absolute ``folder``; answer: a FolderAdded."""
+
+    folder: str
+
+
+class FolderAdded(msgspec.Struct, frozen=True, kw_only=True):
+    """A segments folder just added: the segments found there and the files skipped."""
+
+    folder: str
+    names: list[str]
+    skipped: list[str]
+
+
+class SegmentRemove(_Message, tag="segment.remove", frozen=True):
+    """Delete ``[segments.NAME]``; answer: the exports that used it (list of names)."""
+
+    name: str
+    force: bool = False
+
+
+class SegmentsDirRemove(_Message, tag="segments_dir.remove", frozen=True):
+    """Stop reading the absolute ``folder``; answer: the exports that used its segments."""
+
+    folder: str
+    force: bool = False
+
+
+# Finished runs.
+
+
+class HistoryList(_Message, tag="history", frozen=True):
+    """The newest runs (of ``export``), newest first; answer: a list of RunRecord."""
+
+    export: str | None = None
+    limit: int = 20
+
+
+class RunDetailAsk(_Message, tag="run.detail", frozen=True):
+    """One run the asker may see, with its batches; answer: a RunDetail."""
+
+    run_id: str
+
+
+class RunDetail(msgspec.Struct, frozen=True, kw_only=True):
+    """A run's record, its checkpointed batches, and whether it is its export's resumable run."""
+
+    record: RunRecord | None
+    batches: list[BatchRecord]
+    resumable: bool
+
+
+class RunSeen(_Message, tag="run.seen", frozen=True):
+    """Mark a finished run's summary as seen (``seen``) or not yet seen; answer: a bool
+    (whether the mark changed)."""
+
+    run_id: str
+    seen: bool = True
+
+
+class RunVerify(_Message, tag="verify", frozen=True):
+    """Check a run's confirmed contacts against its lists; answer: a Verification.
+
+    ``sample``: e-mails looked up, 0 to :data:`VERIFY_SAMPLE_MAX` (None: the engine's
+    default). For those who may see the run's export and use its connection.
+    """
+
+    run_id: str
+    sample: int | None = None
+
+
+class RejectedRowsAsk(_Message, tag="run.rejected", frozen=True):
+    """The first ``limit`` rejected rows of ``reason`` (``all``: every reason) of a run the
+    asker may see, and (``counts``) how many rows each reason has; answer: a RejectedPage
+    (:mod:`cc_tui.service.rejected_pages`). The file is the service's (0600)."""
+
+    run_id: str
+    reason: str = "all"
+    limit: int = 500
+    counts: bool = False
+
+
+# Schedules.
+
+
+class ScheduleShow(_Message, tag="schedule.list", frozen=True):
+    """What starts exports on its own: their schedules and next runs, and the exports run when
+    their data is refreshed; answer: a :class:`SchedulePlan`."""
+
+
+class SchedulePlan(msgspec.Struct, frozen=True, kw_only=True):
+    """``cc-tui scheduler --list``: the triggers of the exports the asker may see."""
+
+    scheduled: list[tuple[str, str, datetime]]
+    """Export, its cron schedule and its next run (UTC), soonest first."""
+    on_refresh: list[tuple[str, int]]
+    """Export run when its data is refreshed, and the quiet seconds it waits for, by name."""
+    notes: list[str]
+    """What reading the schedules had to say (a config.toml that could not be read)."""
+
+
+class ScheduleViewAsk(_Message, tag="schedule.view", frozen=True):
+    """The schedule screen's facts for the exports the asker may see; answer: ScheduleView."""
+
+
+class ScheduleView(msgspec.Struct, frozen=True, kw_only=True):
+    """Exports with their pause marks, last real runs and missed schedule times."""
+
+    exports: list[Export]
+    paused: list[str]
+    last_runs: dict[str, RunRecord]
+    missed: list[MissedRun]
+    """Newest first."""
+
+
+class SchedulePause(_Message, tag="schedule.pause", frozen=True):
+    """Pause (or resume) the schedule of an export the asker may see; answer: None."""
+
+    export: str
+    paused: bool = True
+
+
+# Storage connections (the Azure accounts remote segments are read from). The secret of an
+# add travels only in the intent, over the kernel's socket, to the service that stores it in
+# secrets.toml; it is never logged, answered, or shown.
+
+
+class StorageList(_Message, tag="storage.list", frozen=True):
+    """Every storage connection (nothing secret); answer: a list of StorageStatus."""
+
+
+class StorageShow(_Message, tag="storage.show", frozen=True):
+    """One storage connection; answer: its StorageStatus."""
+
+    name: str
+
+
+class StorageAddable(_Message, tag="storage.addable", frozen=True):
+    """Whether the asker may add ``name`` (before a secret is asked for); answer: None."""
+
+    name: str
+    replace: bool = False
+
+
+class StorageAdd(_Message, tag="storage.add", frozen=True):
+    """Save ``[storage.NAME]`` and its secret (administrators); answer: a StorageConnection."""
+
+    name: str
+    account: str
+    auth: StorageAuth = StorageAuth.ENVIRONMENT
+    secret: str | None = None
+    endpoint: str | None = None
+    replace: bool = False
+
+
+class StorageCheck(_Message, tag="storage.test", frozen=True):
+    """List the top of ``container`` with the connection; answer: the engine's StorageTest."""
+
+    name: str
+    container: str
+
+
+class StorageRemove(_Message, tag="storage.remove", frozen=True):
+    """Delete ``[storage.NAME]`` and its secret (administrators); answer: None."""
+
+    name: str
+
+
+# The audit log.
+
+
+class AuditList(_Message, tag="audit", frozen=True):
+    """The newest audit entries (of ``user``, of ``action`` or an action family ending in a
+    dot); answer: a list of AuditEvent. Administrators and the service's own user only."""
+
+    user: str | None = None
+    action: str | None = None
+    limit: int = 50
+
+
+class AuditVerify(_Message, tag="audit.verify", frozen=True):
+    """Walk the audit log's hash chain; answer: an AuditVerification (administrators)."""
+
+
+# The app's home view and its theme.
+
+
+class HomeViewAsk(_Message, tag="app.view", frozen=True):
+    """What the app's home screen lists for the asker; answer: a HomeView."""
+
+    runs: int = 200
+    """How many of the newest runs to list."""
+
+
+class HomeView(msgspec.Struct, frozen=True, kw_only=True):
+    """The connections, exports and runs the asker may see, and the app's settings."""
+
+    user: str
+    """The asker, as the kernel names them."""
+    connections: list[ConnectionStatus]
+    exports: list[Export]
+    exports_using: dict[str, list[str]]
+    """Connection -> the exports that use it (of the connections listed)."""
+    runs: list[RunRecord]
+    """Newest first."""
+    last_runs: dict[str, RunRecord]
+    """Export -> its last real run (a preview never stands for it)."""
+    theme: str
+    keymap: dict[str, str]
+    bell: bool
+
+
+class ThemeSet(_Message, tag="theme.set", frozen=True):
+    """Remember the app's theme in config.toml (administrators); answer: None."""
+
+    theme: str
+
+
+# The unions come last: they name every intent and answer; then how a frame's body is read as
+# one of them, of this protocol version.
 
 Call = (
     ConnectionAdd
     | ConnectionConsent
     | ConnectionLogin
+    | ConnectionEdit
     | ConnectionRemovable
     | ConnectionRemove
     | ConnectionList
     | ConnectionShow
     | ConnectionTest
     | ContactLists
-    | ExportAdd
+    | CustomFields
+    | ListLookup
     | ExportList
     | ExportShow
+    | ExportAdd
+    | ExportSave
+    | ExportPlanShow
     | ExportRemovable
     | ExportRemove
-    | ExportPlanShow
+    | SegmentAdd
+    | SegmentCheck
     | SegmentList
     | SegmentShow
-    | SegmentAdd
     | SegmentsDirAdd
     | SegmentRemove
     | SegmentsDirRemove
     | HistoryList
-    | AuditList
-    | AuditVerify
+    | RunDetailAsk
+    | RunSeen
     | RunVerify
+    | RejectedRowsAsk
     | ScheduleShow
+    | ScheduleViewAsk
+    | SchedulePause
     | StorageList
     | StorageShow
     | StorageAddable
     | StorageAdd
     | StorageCheck
     | StorageRemove
+    | AuditList
+    | AuditVerify
     | HomeViewAsk
-    | ConnectionEdit
-    | ExportSave
-    | CustomFields
-    | ListLookup
-    | RunDetailAsk
-    | RunSeen
     | ThemeSet
-    | RejectedRowsAsk
-    | ScheduleViewAsk
-    | SchedulePause
-    | SegmentCheck
 )
 
 Intent = RunStart | RunAttach | RunCancel | RunsList | ServiceStatus | ServiceStop | Call
 
 _INTENTS = msgspec.json.Decoder(Intent)
+
+_M = TypeVar("_M", bound=_Message)
+
+Answer = (
+    RunProgressed
+    | RunLogged
+    | RunEnded
+    | Failure
+    | Done
+    | RunsListed
+    | ServiceState
+    | Returned
+    | SignInCode
+    | SignInWaiting
+)
+
+_ANSWERS = msgspec.json.Decoder(Answer)
+
+
+def decode_intent(body: bytes) -> Intent:
+    """An intent from a frame's body; ProtocolError if it is not one of this version."""
+    return _checked(decode(_INTENTS, body))
+
+
+def decode_answer(body: bytes) -> Answer:
+    """An answer or event from a frame's body."""
+    return _checked(decode(_ANSWERS, body))
+
+
+def _checked(message: _M) -> _M:
+    if message.v != PROTOCOL_VERSION:
+        raise ProtocolError(
+            f"The other side speaks protocol {message.v}, this cc-tui {PROTOCOL_VERSION}: "
+            "restart the service with this version (cc-tui service stop; the next command "
+            "starts it again)."
+        )
+    return message

@@ -2,7 +2,7 @@
 
 ``segment list`` and ``segment show`` (and the app's segment screens) read segments in the
 service, which counts their rows and reads their first rows with its own rights, for the
-segments the asker may see (:mod:`cc_tui.service.calls`). These carry the engine's
+segments the asker may see (:mod:`cc_tui.service.calls.segments`). These carry the engine's
 :class:`~cc_tui.engine.sources.SegmentStatus` with those counts, and a preview as JSON values,
 so a client needs neither Polars nor the files to show them. Imported by the commands that
 use them (the engine's segment types come with Polars).

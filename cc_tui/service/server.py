@@ -3,7 +3,8 @@
 :class:`ServiceServer` holds ``service.lock`` for its whole life (one service per home),
 listens on the home's socket (0600 in a 0700 folder; ``shared``: 0666, for a team's service
 account, where roles decide what each user may do), answers intents, streams runs to the
-clients that watch them, and runs scheduled exports. Each client is named by the kernel
+clients that watch them, and keeps the home's schedules
+(:mod:`~cc_tui.service.scheduling`). Each client is named by the kernel
 (:func:`~cc_tui.service.identity.peer_of`), and every run it starts runs as that OS user.
 
 Stopping (``service.stop``, SIGTERM, SIGINT) stops every run at its next batch boundary
@@ -32,17 +33,16 @@ from cc_tui.engine.locks import PidLock
 from cc_tui.errors import EXIT_USAGE, AccessDeniedError, CcTuiError, QuotaSpillError, RunError
 from cc_tui.models.config import AppConfig, Role
 from cc_tui.models.connection import UsableBy
-from cc_tui.models.run import RunRecord
 from cc_tui.paths import AppPaths
-from cc_tui.service.calls import Caller, Handler, handler_for, unreadable_segment
+from cc_tui.service.calls.caller import Caller, Handler, unreadable_segment
+from cc_tui.service.calls.dispatch import handler_for
+from cc_tui.service.frames import HEADER_SIZE, ProtocolError, encode, encode_value, frame_length
 from cc_tui.service.identity import Peer, own_peer, peer_of
 from cc_tui.service.locate import ServiceFiles
 from cc_tui.service.protocol import (
-    HEADER_SIZE,
     Done,
     Failure,
     Intent,
-    ProtocolError,
     Returned,
     RunAttach,
     RunCancel,
@@ -55,10 +55,8 @@ from cc_tui.service.protocol import (
     ServiceStatus,
     ServiceStop,
     decode_intent,
-    encode,
-    encode_value,
-    frame_length,
 )
+from cc_tui.service.scheduling import ScheduledRuns
 from cc_tui.service.supervisor import ManagedRun, Supervisor
 from cc_tui.store.audit import AuditOutcome
 
@@ -66,7 +64,6 @@ if TYPE_CHECKING:
     import httpx
 
     from cc_tui.engine.run_options import RunOptions
-    from cc_tui.engine.scheduler import Scheduler
     from cc_tui.engine.services import Services
     from cc_tui.service.protocol import Answer
 
@@ -117,13 +114,15 @@ class ServiceServer:
         self._transport = transport
         self._schedule = schedule
         self._run_options = run_options
-        self._scheduler: Scheduler | None = None
         self._started_at = datetime.now(UTC)
         self._writers: set[asyncio.StreamWriter] = set()
         self._handlers: set[asyncio.Task[Any]] = set()
         self._stop: asyncio.Event | None = None
         self._lock = PidLock(self.files.lock)
         self._owner = own_peer()
+        self._scheduled = ScheduledRuns(
+            paths, self.supervisor, user=self._owner.user, run_options=run_options
+        )
         self.listening = threading.Event()
         """Set once the socket accepts clients (cleared again when the service stops)."""
 
@@ -144,7 +143,7 @@ class ServiceServer:
             _log.info("service of %s listening on %s", self.paths.config_dir, self.files.socket)
             self.listening.set()
             if self._schedule:
-                scheduling = asyncio.create_task(self._run_scheduler(stop), name="scheduler")
+                scheduling = asyncio.create_task(self._scheduled.serve(stop), name="scheduler")
             await stop.wait()
         finally:
             self.listening.clear()
@@ -176,50 +175,6 @@ class ServiceServer:
 
     def _release_lock(self) -> None:
         self._lock.release()
-
-    async def _run_scheduler(self, stop: asyncio.Event) -> None:
-        from cc_tui.engine.refresh import RefreshWatcher
-        from cc_tui.engine.scheduler import Scheduler
-        from cc_tui.engine.segments.discovery import discover_segments
-        from cc_tui.store.config import ConfigStore
-        from cc_tui.store.history import HistoryStore
-        from cc_tui.store.run_history import RunHistory
-        from cc_tui.store.schedule_state import ScheduleState
-
-        config = ConfigStore(self.paths.config_file)
-        history = HistoryStore(self.paths.history_db)
-        state = ScheduleState(history)
-
-        def last_runs() -> dict[str, datetime]:
-            runs = RunHistory(history).last_real_runs()
-            return {name: record.started_at for name, record in runs.items()}
-
-        watcher = RefreshWatcher(state, discover_segments, last_runs, report=_log.info)
-        self._scheduler = Scheduler(
-            config.load, self._scheduled_run, report=_log.info, state=state, watcher=watcher
-        )
-        try:
-            await self._scheduler.run(stop)
-        finally:
-            history.close()
-
-    async def _scheduled_run(self, export: str) -> RunRecord:
-        from cc_tui.engine.run_options import RunOptions
-
-        run = self.supervisor.start(
-            export,
-            self._run_options or RunOptions(),
-            self._owner.user,
-            connection=self._connection_of(self._config(), export),
-            scheduled=True,
-        )
-        assert run.task is not None
-        # Shielded: the scheduler stopping must not cancel the run by another path than
-        # the supervisor's (which waits for its record).
-        outcome = await asyncio.shield(run.task)
-        if isinstance(outcome, Failure):
-            raise CcTuiError(outcome.message)
-        return outcome.record
 
     # -- clients ------------------------------------------------------------------------------
 
@@ -512,7 +467,7 @@ class ServiceServer:
             export = exports.get(name)
             return export is not None and self._may_use(config, peer, export.connection)
 
-        next_runs = self._scheduler.next_runs() if self._scheduler is not None else {}
+        next_runs = self._scheduled.next_runs()
         return ServiceState(
             pid=os.getpid(),
             user=self._owner.user,

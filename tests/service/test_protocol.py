@@ -15,19 +15,16 @@ from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.models.run_progress import Phase, RunEvent, RunProgress
 from cc_tui.paths import AppPaths
 from cc_tui.service.client import RunStream
+from cc_tui.service.frames import MAX_FRAME, ProtocolError, encode, frame_length
 from cc_tui.service.locate import SUN_PATH_MAX, service_files
 from cc_tui.service.protocol import (
-    MAX_FRAME,
     PROTOCOL_VERSION,
-    ProtocolError,
     RunEnded,
     RunLogged,
     RunProgressed,
     RunStart,
     decode_answer,
     decode_intent,
-    encode,
-    frame_length,
 )
 from cc_tui.service.supervisor import Subscriber
 

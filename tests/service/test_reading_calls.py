@@ -23,7 +23,8 @@ from cc_tui.engine.services import Services
 from cc_tui.errors import AccessDeniedError, InputError, UsageError
 from cc_tui.models.config import Roles
 from cc_tui.models.connection import UsableBy
-from cc_tui.service.calls import HANDLERS, Caller
+from cc_tui.service.calls.caller import Caller
+from cc_tui.service.calls.dispatch import HANDLERS
 from cc_tui.service.identity import Peer
 from cc_tui.service.protocol import (
     AuditList,
