@@ -9,14 +9,16 @@ with the engine's services directly (that is the test's side, not the app's).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from textual.worker import WorkerCancelled
 
 from cc_tui.engine.exports import build_export
 from cc_tui.engine.run_options import RunOptions
@@ -32,6 +34,7 @@ from cc_tui.ui.app import CcTuiApp, OpenedHome, open_home
 from tests.timing import FAST
 
 if TYPE_CHECKING:
+    from textual.app import App
     from textual.pilot import Pilot
 
     from cc_tui.emulator.server import EmulatorServer
@@ -47,6 +50,17 @@ async def until(pilot: Pilot[int], ready: Callable[[], object]) -> None:
     while not ready():
         assert time.monotonic() < deadline, "the app never got there"
         await pilot.pause(0.02)
+
+
+async def workers_done(app: App[Any]) -> None:
+    """Wait for the workers the app has now, as ``app.workers.wait_for_complete()`` does, except
+    that a worker cancelled because a newer one replaced it (an ``exclusive`` worker: the
+    history's detail when the screen reloads) counts as done instead of raising."""
+    for worker in list(app.workers):
+        if worker.is_finished:
+            continue
+        with contextlib.suppress(WorkerCancelled):
+            await worker.wait()
 
 
 # Small batches and brisk polling so a UI test sees several batches in a second or two.

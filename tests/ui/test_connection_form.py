@@ -16,7 +16,7 @@ from cc_tui.ui.screens.connection_form import ConnectionFormModal
 from cc_tui.ui.widgets.connection_actions import ConnectionActions
 from cc_tui.ui.widgets.field_problem import FieldProblem
 from cc_tui.ui.widgets.sign_in_panel import SignInPanel
-from tests.ui.conftest import UiHome, until
+from tests.ui.conftest import UiHome, until, workers_done
 
 ORGANISATION = "Riverside Outfitters"  # the emulator's seeded account
 
@@ -87,7 +87,7 @@ async def test_new_connection_signs_in_inside_the_app(ui_home: UiHome) -> None:
         assert panel.seconds_left is not None and panel.seconds_left > 0
         assert form.signing_in and form.check_action("save", ()) is None
         ui_home.emulator.approve(code)
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert panel.has_class("-ok")
         assert ORGANISATION in panel.status
@@ -123,7 +123,7 @@ async def test_consent_then_denied_sign_in(make_ui_home: Callable[..., UiHome]) 
         await pilot.press("space", "ctrl+l")  # accept here, then sign in
         panel = form.query_one(SignInPanel)
         home.emulator.deny(await _wait_for_code(pilot, panel))
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert home.services.connections.get("marketing").consent is not None
         assert "Accepted by alice" in str(form.query_one("#privacy-consent", Static).content)
@@ -143,7 +143,7 @@ async def test_cancel_while_waiting_keeps_the_form(make_ui_home: Callable[..., U
         await _wait_for_code(pilot, panel)
         assert "connection: Cancel sign-in" in [c.title for c in form.palette_commands()]
         await pilot.press("escape")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert app.screen is form and not form.signing_in
         assert "cancelled" in panel.status
@@ -197,7 +197,7 @@ async def test_test_then_edit_display_name(ui_home: UiHome) -> None:
         assert form.query_one("#name", Input).disabled
         assert "Accepted by alice" in str(form.query_one("#privacy-consent", Static).content)
         await pilot.click("#test")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert ORGANISATION in _status(app) and "contact lists" in _status(app)
         display = form.query_one("#display-name", Input)

@@ -19,6 +19,7 @@ from cc_tui.service.server import ServiceServer, ServiceThread
 from cc_tui.ui.app import CcTuiApp, OpenedHome, open_home
 from cc_tui.ui.screens.connection_form import ConnectionFormModal
 from cc_tui.ui.widgets.sign_in_panel import SignInPanel
+from tests.ui.conftest import workers_done
 from tests.ui.test_connection_form import _wait_for_code
 
 DEMO_TEST_ROWS = 300
@@ -92,7 +93,7 @@ async def test_the_unsigned_connection_signs_in_through_the_approval_page(
                 panel.verification_url, data={"user_code": code, "action": "approve"}
             )
             assert answer.status_code == httpx.codes.OK and "Device approved" in answer.text
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert panel.has_class("-ok")
         assert demo.services.connections.status(TRY_CONNECTION).signed_in

@@ -27,7 +27,7 @@ from cc_tui.ui.widgets.list_picker import ListPicker
 from cc_tui.ui.widgets.mapping_editor import MappingEditor, MappingValues
 from cc_tui.ui.widgets.schedule_field import ScheduleField
 from cc_tui.ui.widgets.segment_picker import SegmentPicker
-from tests.ui.conftest import UiHome
+from tests.ui.conftest import UiHome, workers_done
 
 NEWSLETTER = "4cffb0de-3266-51df-a872-3dae3e41c372"  # the emulator's "Newsletter subscribers"
 
@@ -35,7 +35,7 @@ NEWSLETTER = "4cffb0de-3266-51df-a872-3dae3e41c372"  # the emulator's "Newslette
 async def _settle(app: CcTuiApp, pilot: Pilot[int]) -> None:
     """Let workers finish and their results land (twice: results start further workers)."""
     for _ in range(2):
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
 
 

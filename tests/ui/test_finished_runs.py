@@ -15,7 +15,7 @@ from cc_tui.ui.screens.home import HomeScreen
 from cc_tui.ui.screens.run import RunScreen
 from cc_tui.ui.widgets.export_list import UNSEEN_MARK, ExportList
 from cc_tui.ui.widgets.run_history_list import RunHistoryList
-from tests.ui.conftest import UiHome, until
+from tests.ui.conftest import UiHome, until, workers_done
 
 
 class Bells:
@@ -30,9 +30,9 @@ class Bells:
 
 
 async def _finish(app: CcTuiApp, pilot: Pilot[int]) -> None:
-    await app.workers.wait_for_complete()
+    await workers_done(app)
     await pilot.pause()
-    await app.workers.wait_for_complete()
+    await workers_done(app)
     await pilot.pause()
 
 

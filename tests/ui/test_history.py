@@ -21,13 +21,13 @@ from cc_tui.ui.widgets.named_table import NamedTable
 from cc_tui.ui.widgets.rejected_rows import RejectedRows
 from cc_tui.ui.widgets.run_summary import RunSummary
 from cc_tui.ui.widgets.run_view import RunView
-from tests.ui.conftest import FAST_RUNS, UiHome
+from tests.ui.conftest import FAST_RUNS, UiHome, until, workers_done
 
 
 async def _settle(app: CcTuiApp, pilot: Pilot[int]) -> None:
-    await app.workers.wait_for_complete()
+    await workers_done(app)
     await pilot.pause()
-    await app.workers.wait_for_complete()
+    await workers_done(app)
     await pilot.pause()
 
 
@@ -121,7 +121,8 @@ async def test_resume_from_history(slow_home: UiHome) -> None:
             (run_id, RunStatus.SUCCEEDED, 120)
         ]
         await pilot.press("escape")  # back to the history: it reloaded with the result
-        await pilot.pause()
+        await until(
+            pilot, lambda: screen.record is not None and screen.record.status is RunStatus.SUCCEEDED
+        )
         assert app.screen is screen
-        assert screen.record is not None and screen.record.status is RunStatus.SUCCEEDED
         assert screen.check_action("resume_run", ()) is None

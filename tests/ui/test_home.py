@@ -13,7 +13,7 @@ from cc_tui.ui.screens.help import HelpModal
 from cc_tui.ui.screens.home import HomeScreen
 from cc_tui.ui.widgets.detail_panel import DetailPanel
 from cc_tui.ui.widgets.run_status_line import RunStatusLine
-from tests.ui.conftest import UiHome, until
+from tests.ui.conftest import UiHome, until, workers_done
 
 
 def rows(app: object, table_id: str) -> list[str]:
@@ -78,7 +78,7 @@ async def test_run_key_starts_a_run_and_history_fills(ui_home: UiHome) -> None:
         await pilot.pause()
         await pilot.press("r")
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         requested = [m for m in seen if isinstance(m, RunRequested)]
         assert [(m.export, m.dry_run) for m in requested] == [("weekly", False)]
@@ -109,7 +109,7 @@ async def test_palette_offers_run_and_theme_switch_is_remembered(ui_home: UiHome
         await pilot.press(*"export: Preview weekly")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         run = app.runs.get("weekly")
         assert run is not None and run.record is not None and run.record.dry_run
@@ -172,7 +172,7 @@ async def test_keymap_in_config_remaps_a_binding(ui_home: UiHome) -> None:
         # than that to finish the run below.
         assert any("no-such-binding" in n.message for n in app._notifications)
         await pilot.press("x")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert any(isinstance(m, RunRequested) for m in seen)
 

@@ -36,7 +36,7 @@ from cc_tui.ui.widgets.list_picker import ListPicker
 from cc_tui.ui.widgets.rejected_rows import RejectedRows
 from cc_tui.ui.widgets.segment_picker import SegmentPicker
 from tests.hostile import HOSTILE, HOSTILE_NAMES, assert_harmless
-from tests.ui.conftest import UiHome
+from tests.ui.conftest import UiHome, workers_done
 
 ALL = " ".join(HOSTILE)
 WIDE = (200, 60)  # room for the long hostile texts to be on screen
@@ -70,7 +70,7 @@ def _flowed(text: str) -> str:
 
 async def _settle(app: CcTuiApp, pilot: Pilot[int]) -> None:
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
 
 

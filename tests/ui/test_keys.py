@@ -24,7 +24,7 @@ from cc_tui.ui.screens.segment_path import SegmentPathModal
 from cc_tui.ui.widgets.connection_actions import ConnectionActions
 from cc_tui.ui.widgets.list_picker import ListPicker
 from cc_tui.ui.widgets.segment_picker import SegmentPicker
-from tests.ui.conftest import UiHome, until
+from tests.ui.conftest import UiHome, until, workers_done
 
 
 def _notes(app: CcTuiApp) -> list[str]:
@@ -42,7 +42,7 @@ def _row_count(app: CcTuiApp, table_id: str) -> int:
 
 async def _settle(app: CcTuiApp, pilot: Pilot[int]) -> None:
     for _ in range(2):
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
 
 

@@ -26,7 +26,7 @@ from cc_tui.ui.widgets.list_picker import ListChoice, ListPicker
 from cc_tui.ui.widgets.named_table import NamedTable
 from cc_tui.ui.widgets.run_summary import RunSummary
 from cc_tui.ui.widgets.run_view import RunView
-from tests.ui.conftest import UiHome
+from tests.ui.conftest import UiHome, workers_done
 
 NARROW = (80, 24)
 WIDE = (200, 60)
@@ -161,7 +161,7 @@ async def test_a_preview_path_in_the_event_log_is_whole_at_80x24(ui_home: UiHome
         app.post_message(RunRequested("weekly", dry_run=True))
         await app.push_screen(RunScreen("weekly"))
         for _ in range(2):  # the run, then the rejected rows read once it ended
-            await app.workers.wait_for_complete()
+            await workers_done(app)
             await pilot.pause()
         summary = app.screen.query_one(RunSummary)
         assert summary.record is not None and summary.record.rejected_rows_file

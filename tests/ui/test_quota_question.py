@@ -13,7 +13,7 @@ from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.widgets.detail_panel import DetailPanel
-from tests.ui.conftest import UiHome
+from tests.ui.conftest import UiHome, workers_done
 
 
 def _spend_the_day(ui_home: UiHome) -> None:
@@ -40,7 +40,7 @@ async def test_the_app_asks_before_a_run_the_quota_cannot_hold(ui_home: UiHome) 
     app = ui_home.app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         shown = " ".join(_detail_text(app).split())
         assert "does NOT fit today's quota" in shown
@@ -53,7 +53,7 @@ async def test_the_app_asks_before_a_run_the_quota_cannot_hold(ui_home: UiHome) 
                 break
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("n")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert RunHistory(ui_home.services.history).runs(export="weekly") == []
         run = app.runs.get("weekly")
@@ -67,7 +67,7 @@ async def test_the_app_asks_before_a_run_the_quota_cannot_hold(ui_home: UiHome) 
             if isinstance(app.screen, ConfirmModal):
                 break
         await pilot.press("y")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         (ran,) = RunHistory(ui_home.services.history).runs(export="weekly")
         assert ran.status is RunStatus.SUCCEEDED

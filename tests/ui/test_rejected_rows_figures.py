@@ -24,6 +24,7 @@ from cc_tui.service.locate import service_files
 from cc_tui.service.server import ServiceServer, ServiceThread
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.widgets.rejected_rows import RejectedRows
+from tests.ui.conftest import workers_done
 
 HEADER = "segment,row,reason,detail,email\n"
 
@@ -66,7 +67,7 @@ async def _path_text(home: Services, record: RunRecord) -> str:
     async with app.run_test() as pilot:
         rows = app.query_one(RejectedRows)
         rows.show_run(record)
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         return str(rows.query_one("#rejected-rows-path", Static).render())
 

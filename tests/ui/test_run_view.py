@@ -19,7 +19,7 @@ from cc_tui.ui.screens.run import RunScreen
 from cc_tui.ui.widgets.rejected_rows import RejectedRows
 from cc_tui.ui.widgets.run_summary import RunSummary
 from cc_tui.ui.widgets.run_view import RunView
-from tests.ui.conftest import UiHome
+from tests.ui.conftest import UiHome, workers_done
 
 
 async def _settle(app: CcTuiApp, pilot: Pilot[int]) -> None:
@@ -32,9 +32,9 @@ async def _settle(app: CcTuiApp, pilot: Pilot[int]) -> None:
 async def _workers_done(app: CcTuiApp) -> None:
     """Wait for every worker; one cancelled meanwhile (a superseded reader) is done too."""
     try:
-        await app.workers.wait_for_complete()
+        await workers_done(app)
     except WorkerCancelled:
-        await app.workers.wait_for_complete()
+        await workers_done(app)
 
 
 async def _until(pilot: Pilot[int], condition: Callable[[], bool]) -> None:

@@ -17,7 +17,7 @@ from cc_tui.ui.screens.segment_path import SegmentPathModal
 from cc_tui.ui.widgets.field_problem import FieldProblem
 from cc_tui.ui.widgets.segment_picker import SegmentPicker
 from tests.engine.segment_builders import CUSTOMER_ATTRIBUTES, customer_insights_folder
-from tests.ui.conftest import UiHome
+from tests.ui.conftest import UiHome, workers_done
 
 SMALL = (80, 24)
 LEADS = "Email,First\nlee@example.com,Lee\nkim@example.com,Kim\n"
@@ -25,7 +25,7 @@ LEADS = "Email,First\nlee@example.com,Lee\nkim@example.com,Kim\n"
 
 async def _settle(app: CcTuiApp, pilot: Pilot[int]) -> None:
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
 
 

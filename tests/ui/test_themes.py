@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cc_tui.ui.themes import APP_VARIABLES, load_themes, shipped_themes_dir
-from tests.ui.conftest import UiHome
+from tests.ui.conftest import UiHome, workers_done
 
 
 def test_shipped_themes_load_with_the_app_variables() -> None:
@@ -114,7 +114,7 @@ async def test_status_cells_take_the_new_themes_colours(ui_home: UiHome) -> None
     async with app.run_test(size=(80, 24)) as pilot:
         app.post_message(RunRequested("weekly"))
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         exports = app.screen.query_one(ExportList)
         for name in ("cc-light", "textual-light", "cc-dark"):
