@@ -63,6 +63,19 @@ async def workers_done(app: App[Any]) -> None:
             await worker.wait()
 
 
+async def settled(app: App[Any], pilot: Pilot[int]) -> None:
+    """Let the app work until no worker is left running: a worker that finishes often starts
+    the next (the history's runs, then the chosen run's detail, then its rejected rows), each a
+    service call away, so one wait on the workers of the moment is not enough."""
+    deadline = time.monotonic() + WAIT_LIMIT
+    while True:
+        await workers_done(app)
+        await pilot.pause()
+        if all(worker.is_finished for worker in app.workers):
+            return
+        assert time.monotonic() < deadline, "the app's workers never came to rest"
+
+
 # Small batches and brisk polling so a UI test sees several batches in a second or two.
 FAST_RUNS = RunOptions(max_batch_contacts=50, timing=FAST)
 PEOPLE = (

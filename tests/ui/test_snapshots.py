@@ -34,7 +34,7 @@ from cc_tui.service.server import ServiceServer, ServiceThread
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.app import CcTuiApp, open_home
 from cc_tui.ui.runs import ActiveRun
-from tests.ui.conftest import workers_done
+from tests.ui.conftest import settled
 
 SIZES = [(80, 24), (120, 40)]
 HOME = Path("/tmp/cc-tui-snapshot-home")
@@ -222,7 +222,7 @@ def test_run_view(snap_compare: Any, size: tuple[int, int], finished: bool) -> N
             shutil.copy(HOME / "runs" / "20261129T140000Z-weekly-bbbbbb" / "rejected.csv", rows)
         await app.push_screen(RunScreen("weekly"))
         await pilot.pause()
-        await workers_done(app)
+        await settled(app, pilot)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=open_run)
@@ -241,9 +241,7 @@ def test_history(snap_compare: Any, size: tuple[int, int], run_id: str) -> None:
 
     async def open_history(pilot: Any) -> None:
         await app.push_screen(HistoryScreen(run_id=run_id))
-        await pilot.pause()
-        await workers_done(app)
-        await pilot.pause()
+        await settled(app, pilot)  # its runs, then the run's detail, then its rejected rows
 
     assert snap_compare(app, terminal_size=size, run_before=open_history)
 
@@ -256,7 +254,7 @@ def test_connection_form(snap_compare: Any, size: tuple[int, int]) -> None:
 
     async def open_form(pilot: Any) -> None:
         await pilot.pause()
-        await workers_done(app)  # the home behind: its export's plan
+        await settled(app, pilot)  # the home behind: its export's plan
         await app.push_screen(ConnectionFormModal("marketing"))
         await pilot.pause()
 
@@ -281,7 +279,7 @@ def test_export_form(snap_compare: Any, size: tuple[int, int], emulator: Any) ->
     async def open_form(pilot: Any) -> None:
         await app.push_screen(ExportFormScreen("weekly"))
         await pilot.pause()
-        await workers_done(app)
+        await settled(app, pilot)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=open_form)
@@ -323,7 +321,7 @@ def test_segment_path_modal(snap_compare: Any, size: tuple[int, int]) -> None:
 
     async def open_modal(pilot: Any) -> None:
         await pilot.pause()
-        await workers_done(app)  # the home behind: its export's plan
+        await settled(app, pilot)  # the home behind: its export's plan
         await app.push_screen(SegmentPathModal(taken=["people"]))
         await pilot.pause()
         from textual.widgets import Input
@@ -332,7 +330,7 @@ def test_segment_path_modal(snap_compare: Any, size: tuple[int, int]) -> None:
             field.cursor_blink = False  # the snapshot must not depend on the blink's phase
         await pilot.press(*str(leads), "enter")  # read: a preview
         await pilot.pause(0.5)
-        await workers_done(app)
+        await settled(app, pilot)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=open_modal)
@@ -355,7 +353,7 @@ def test_audit(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     async def open_audit(pilot: Any) -> None:
         await app.push_screen(AuditScreen())
         await pilot.pause()
-        await workers_done(app)
+        await settled(app, pilot)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_audit)
@@ -385,7 +383,7 @@ def test_schedule(snap_compare: Any) -> None:
     async def open_schedule(pilot: Any) -> None:
         await app.push_screen(ScheduleScreen())
         await pilot.pause()
-        await workers_done(app)
+        await settled(app, pilot)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_schedule)
