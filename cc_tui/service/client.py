@@ -19,8 +19,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import msgspec
 
@@ -32,6 +33,7 @@ from cc_tui.service.protocol import Answer, Call, Failure, Intent, Returned, Run
 
 __all__ = [
     "SERVICE_START_TIMEOUT",
+    "CallResult",
     "RemoteError",
     "RunStream",
     "ServiceUnavailableError",
@@ -41,6 +43,7 @@ __all__ = [
     "service_answers",
     "spawn_service",
     "start_service",
+    "take_answer",
     "wait_for_service",
 ]
 
@@ -270,15 +273,38 @@ def call(
     with RunStream(connect(paths, files)) as stream:
         stream.send(intent)
         while (answer := stream.next()) is not None:
-            if isinstance(answer, Returned):
-                try:
-                    return msgspec.json.decode(answer.value, type=result, dec_hook=decode_hook)
-                except msgspec.DecodeError as exc:
-                    raise ProtocolError(
-                        f"The service answered in a way this cc-tui cannot read: {exc}"
-                    ) from None
-            if isinstance(answer, Failure):
-                raise RemoteError(answer.message, answer.exit_code)
-            if on_message is not None:
-                on_message(answer)
+            done = take_answer(answer, result, on_message)
+            if done is not None:
+                return done.value
     raise ServiceUnavailableError("The cc-tui service hung up without answering.")
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult(Generic[_R]):
+    """A call's result, once its answer came (the result may itself be None)."""
+
+    value: _R
+
+
+def take_answer(
+    answer: Answer, result: type[_R], on_message: Callable[[Answer], None] | None
+) -> CallResult[_R] | None:
+    """One answer to a call, read the same way by every client (sync or asyncio).
+
+    ``returned``: the call's result, decoded as ``result``; ``error``: :class:`RemoteError`
+    with the service's message and exit code; anything else (a sign-in's code and wait) goes
+    to ``on_message`` and the call goes on (None).
+    """
+    if isinstance(answer, Returned):
+        try:
+            value = msgspec.json.decode(answer.value, type=result, dec_hook=decode_hook)
+        except msgspec.DecodeError as exc:
+            raise ProtocolError(
+                f"The service answered in a way this cc-tui cannot read: {exc}"
+            ) from None
+        return CallResult(value)
+    if isinstance(answer, Failure):
+        raise RemoteError(answer.message, answer.exit_code)
+    if on_message is not None:
+        on_message(answer)
+    return None

@@ -22,8 +22,7 @@ import msgspec
 from cc_tui.models.config import Export, SegmentSource
 from cc_tui.models.connection import Connection, ConnectionStatus, UsableBy
 from cc_tui.models.run import RunRecord
-from cc_tui.service.client import RemoteError, ServiceUnavailableError
-from cc_tui.service.frames import ProtocolError, decode_hook
+from cc_tui.service.client import ServiceUnavailableError, take_answer
 from cc_tui.service.protocol import (
     Answer,
     AuditList,
@@ -43,14 +42,12 @@ from cc_tui.service.protocol import (
     ExportRemove,
     ExportSave,
     ExportShow,
-    Failure,
     HistoryList,
     HomeView,
     HomeViewAsk,
     ListFound,
     ListLookup,
     RejectedRowsAsk,
-    Returned,
     RunDetail,
     RunDetailAsk,
     RunSeen,
@@ -106,17 +103,9 @@ class HomeClient:
         try:
             await stream.send(intent)
             while (answer := await stream.next()) is not None:
-                if isinstance(answer, Returned):
-                    try:
-                        return msgspec.json.decode(answer.value, type=result, dec_hook=decode_hook)
-                    except msgspec.DecodeError as exc:
-                        raise ProtocolError(
-                            f"The service answered in a way this cc-tui cannot read: {exc}"
-                        ) from None
-                if isinstance(answer, Failure):
-                    raise RemoteError(answer.message, answer.exit_code)
-                if on_message is not None:
-                    on_message(answer)
+                done = take_answer(answer, result, on_message)
+                if done is not None:
+                    return done.value
         finally:
             await stream.close()
         raise ServiceUnavailableError("The cc-tui service hung up without answering.")
