@@ -58,16 +58,22 @@ _NEEDS_QUOTE_RE = re.compile(_NEEDS_QUOTE)
 _WAS_QUOTED_RE = re.compile("^'+[" + re.escape(FORMULA_TRIGGERS) + "]")
 # Every cell neutralised starts with a quote or a trigger, and all of those lie between these
 # two characters. Comparing a string with them reads only its first bytes, which Polars keeps
-# beside each string's length: most columns of a batch (names, cities) hold no cell in that
-# range, and skip the regular expression and the copy of every cell it costs (1 s of CPU for
-# 9M over-cap rows of 7 columns).
+# beside each string's length, so most cells (names, cities, most e-mails) are ruled out
+# without the regular expression.
 _FIRST_CHARACTERS = sorted(_QUOTE + FORMULA_TRIGGERS)
 _LOWEST_FIRST, _PAST_HIGHEST_FIRST = _FIRST_CHARACTERS[0], chr(ord(_FIRST_CHARACTERS[-1]) + 1)
 
 
 def neutralised(text: pl.Expr) -> pl.Expr:
-    """``text`` with one more ``'`` before every cell a spreadsheet would run (vectorised)."""
-    return pl.when(text.str.contains(_NEEDS_QUOTE)).then(pl.lit(_QUOTE) + text).otherwise(text)
+    """``text`` with one more ``'`` before every cell a spreadsheet would run (vectorised).
+
+    The regular expression reads only the cells :func:`may_need_quote` lets through: the
+    others are null to it, and a null is not searched (27M cells of e-mails and names: 0.38 s
+    of CPU, where the expression on every cell took 0.64 s).
+    """
+    candidate = pl.when(may_need_quote(text)).then(text)
+    needs_quote = candidate.str.contains(_NEEDS_QUOTE).fill_null(False)
+    return pl.when(needs_quote).then(pl.lit(_QUOTE) + text).otherwise(text)
 
 
 def may_need_quote(text: pl.Expr) -> pl.Expr:
@@ -76,16 +82,10 @@ def may_need_quote(text: pl.Expr) -> pl.Expr:
 
 
 def neutralised_columns(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
-    """``frame`` with :func:`neutralised` applied to ``columns`` (text); a column where no
-    cell may need a quote (:func:`may_need_quote`) is left as it is, unread by the regex."""
+    """``frame`` with :func:`neutralised` applied to ``columns`` (text)."""
     if frame.height == 0 or not columns:
         return frame
-    candidates = frame.select(
-        may_need_quote(pl.col(name)).any().alias(name) for name in columns
-    ).row(0, named=True)
-    return frame.with_columns(
-        neutralised(pl.col(name)).alias(name) for name in columns if candidates[name]
-    )
+    return frame.with_columns(neutralised(pl.col(name)).alias(name) for name in columns)
 
 
 def neutralised_cell(text: str) -> str:
