@@ -133,6 +133,7 @@ def test_rows_after_the_last_contact_are_written_as_a_plain_reading_gives_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_rows: int
 ) -> None:
     monkeypatch.setattr(preparation, "CHUNK_ROWS", chunk_rows)
+    monkeypatch.setattr(preparation, "REST_CHUNK_ROWS", chunk_rows)
     segments = _segments(tmp_path)
     expected_rejected, expected_sent = _plain_reading(segments)
     path = tmp_path / "rejected.csv"
@@ -177,3 +178,52 @@ def test_the_last_batch_is_out_before_the_rows_past_the_cap_are_read(
     finally:
         writer.close()
     assert sent == expected_sent
+
+
+class _StopAfterFirstRestFrame(RejectedRowsWriter):
+    """A writer that asks the run to stop once the first frame of rows past the last contact
+    is written (those frames come quoted by the query that streams them)."""
+
+    def __init__(self, path: Path, columns: list[str], stop: threading.Event) -> None:
+        super().__init__(path, columns)
+        self.stop = stop
+        self.rest_frames = 0
+
+    def append(self, frame: pl.DataFrame, *, quoted: bool = False) -> None:
+        super().append(frame, quoted=quoted)
+        if quoted and frame.get_column("reason").eq(RejectReason.OVER_CAP.value).any():
+            self.rest_frames += 1
+            self.stop.set()
+
+
+def test_a_stop_while_the_rows_past_the_cap_stream_is_seen_within_one_frame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(preparation, "REST_CHUNK_ROWS", 50)
+    path = tmp_path / "big.csv"
+    pl.DataFrame(_rows(1_000, 0), schema=dict.fromkeys(COLUMNS, pl.String)).write_csv(path)
+    segment = inspect_path(path, name="big")
+    fields = mapped_fields(MAPPING)
+    stop = threading.Event()
+    writer = _StopAfterFirstRestFrame(tmp_path / "rejected.csv", [f.column for f in fields], stop)
+    preparer = Builder(
+        [segment],
+        fields,
+        check_emails([segment], "email", cap=CAP),
+        LIST_IDS,
+        writer,
+        ProgressTracker("run", "export", dry_run=False),
+        max_contacts=7,
+    )
+    try:
+        with pytest.raises(StopRequested):
+            for _ in preparer.batches(stop):
+                pass
+    finally:
+        writer.close()
+
+    assert writer.rest_frames == 1
+    past_cap = pl.read_csv(tmp_path / "rejected.csv", infer_schema=False).filter(
+        pl.col("reason") == RejectReason.OVER_CAP.value
+    )
+    assert 0 < past_cap.height <= 50
