@@ -69,15 +69,20 @@ def _prepare(path: Path, mapping_name: str) -> dict[str, float]:
             ProgressTracker("b", "b", dry_run=True),
         )
         batches = contacts = body_bytes = 0
+        ready = 0.0
         for batch in preparer.batches(stop):
             batches += 1
             contacts += batch.contacts
             body_bytes += len(batch.body)
+            ready = time.perf_counter() - started
         writer.close()
         seconds = time.perf_counter() - started
     return {
         "rows": classification.rows_read,
         "seconds": seconds,
+        # When the last batch was ready: a run sends from here on, while the rows past the
+        # last contact are still being written to rejected.csv.
+        "ready_seconds": ready,
         "rows_per_s": classification.rows_read / seconds,
         "peak_mb": memory.peak_mb,
         "batches": batches,
