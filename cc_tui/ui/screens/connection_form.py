@@ -15,8 +15,9 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from cc_tui.engine.connections import PRIVACY_STATEMENT
-from cc_tui.errors import CcTuiError, SignInRequiredError
+from cc_tui.errors import CcTuiError
 from cc_tui.models.connection import Connection
+from cc_tui.service.failure_kinds import kind_of
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.connection_changes import (
     describe_check,
@@ -246,7 +247,7 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
             try:
                 await self._store(values)
             except CcTuiError as exc:
-                problems = problem_of(exc)
+                problems = problem_of(exc, values)
         fields.show_problems(problems)
         if problems:
             first = next((key for key in FIELD_KEYS if key in problems), None)
@@ -325,7 +326,7 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
         except CcTuiError as exc:
             hint = (
                 f" Press {self._key('sign_in')} to sign in here."
-                if isinstance(exc, SignInRequiredError)
+                if kind_of(exc).needs_sign_in
                 else ""
             )
             self._status(f"Test failed: {exc}{hint}", "failed")
