@@ -94,6 +94,7 @@ __all__ = [
     "DeviceFlowError",
     "InputError",
     "InsecureUrlError",
+    "NameTakenError",
     "NotFoundError",
     "OutcomeUnknownError",
     "QuotaExceededError",
@@ -108,6 +109,7 @@ __all__ = [
     "StorageFullError",
     "ThrottledError",
     "TransportError",
+    "UnknownNameError",
     "UsageError",
     "is_disk_full",
 ]
@@ -139,6 +141,14 @@ class UsageError(CcTuiError):
     """The command line asked for something that cannot be done as written."""
 
     exit_code = EXIT_USAGE
+
+
+class UnknownNameError(UsageError):
+    """No export, connection, run... of the name asked for (that the asker may see)."""
+
+
+class NameTakenError(UsageError):
+    """A new export, connection, segment... would take a name that is already in use."""
 
 
 class QuotaSpillError(UsageError):

@@ -254,7 +254,7 @@ def _follow(
         elif isinstance(answer, RunEnded):
             return answer
         elif isinstance(answer, Failure):
-            raise RemoteError(answer.message, answer.exit_code)
+            raise RemoteError.of(answer)
         if until is not None and isinstance(answer, until):
             return None
     error = ServiceUnavailableError(

@@ -20,7 +20,14 @@ from cc_tui.constant_contact.client import (
     RetryPolicy,
 )
 from cc_tui.constant_contact.schemas import AccountSummary, ContactList
-from cc_tui.errors import AccessDeniedError, ConsentRequiredError, InsecureUrlError, UsageError
+from cc_tui.errors import (
+    AccessDeniedError,
+    ConsentRequiredError,
+    InsecureUrlError,
+    NameTakenError,
+    UnknownNameError,
+    UsageError,
+)
 from cc_tui.models.config import AppConfig, Role
 from cc_tui.models.connection import (
     DEFAULT_API_BASE_URL,
@@ -106,7 +113,7 @@ class ConnectionService:
             if conn.name == name:
                 return conn
         known = ", ".join(conn.name for conn in self.visible()) or "none yet"
-        raise UsageError(f"No connection named '{name}' (connections you can use: {known}).")
+        raise UnknownNameError(f"No connection named '{name}' (connections you can use: {known}).")
 
     def status(self, name: str) -> ConnectionStatus:
         """Whether ``name`` is signed in and until when its access token is valid."""
@@ -160,7 +167,7 @@ class ConnectionService:
 
             def add_new(config: AppConfig) -> AppConfig:
                 if name in config.connections:
-                    raise UsageError(f"A connection named '{name}' already exists.")
+                    raise NameTakenError(f"A connection named '{name}' already exists.")
                 return with_connection(config, conn)
 
             self._config.update(add_new)

@@ -35,7 +35,9 @@ from cc_tui.errors import (
     AccountMismatchError,
     CcTuiError,
     InputError,
+    NameTakenError,
     SignInRequiredError,
+    UnknownNameError,
     UsageError,
 )
 from cc_tui.models.api_rules import is_attribute_field, is_uuid
@@ -137,7 +139,7 @@ class ExportService:
             if export.name == name:
                 return export
         known = ", ".join(e.name for e in self.visible()) or "none yet"
-        raise UsageError(f"No export named '{name}' (exports: {known}).")
+        raise UnknownNameError(f"No export named '{name}' (exports: {known}).")
 
     def save(
         self,
@@ -170,7 +172,7 @@ class ExportService:
 
             def change(current: AppConfig) -> AppConfig:
                 if export.name in current.exports and not replace:
-                    raise UsageError(
+                    raise NameTakenError(
                         f"An export named '{export.name}' already exists (remove it first, or "
                         "edit it)."
                     )

@@ -20,7 +20,7 @@ from cc_tui.engine.segments.copies import fingerprint
 from cc_tui.engine.segments.discovery import find_segments
 from cc_tui.engine.segments.model import Segment
 from cc_tui.engine.segments.reading import mapping_column_problems, segment_columns
-from cc_tui.errors import InputError, UsageError
+from cc_tui.errors import InputError, UnknownNameError, UsageError
 from cc_tui.models.config import AppConfig, Export
 from cc_tui.models.connection import CONTACT_CAP_PER_RUN, Connection
 
@@ -111,7 +111,7 @@ def resolve_export(
     export = config.exports.get(export_name)
     if export is None:
         known = ", ".join(sorted(config.exports)) or "none yet"
-        raise UsageError(f"No export named '{export_name}' (exports: {known}).")
+        raise UnknownNameError(f"No export named '{export_name}' (exports: {known}).")
     if export.connection is None:
         if not dry_run:
             raise UsageError(

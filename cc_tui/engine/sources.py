@@ -50,7 +50,7 @@ from cc_tui.engine.segments.inspection import cdm_metadata, inspect_all
 from cc_tui.engine.segments.model import ORIGIN_CONFIG, Segment, SegmentDiscovery, path_identity
 from cc_tui.engine.segments.path_checks import examine
 from cc_tui.engine.segments.reading import ColumnInfo, preview, segment_columns
-from cc_tui.errors import CcTuiError, InputError, UsageError
+from cc_tui.errors import CcTuiError, InputError, NameTakenError, UsageError
 from cc_tui.models.config import AppConfig, SegmentSource
 from cc_tui.store.config import (
     ConfigStore,
@@ -444,7 +444,7 @@ class SourceService:
     def _check_name(self, config: AppConfig, source: SegmentSource, *, replace: bool) -> None:
         name = source.name
         if name in config.segments and not replace:
-            raise UsageError(
+            raise NameTakenError(
                 f"A segment named '{name}' already exists ({config.segments[name].path}). "
                 "Fix: choose another name, or pass --replace to change it"
             )
@@ -469,7 +469,7 @@ class SourceService:
         other = found.segments.get(name)
         if other is not None and _key(other.path, other.entity) not in reads:
             entity = f" (entity {other.entity})" if other.entity is not None else ""
-            raise UsageError(
+            raise NameTakenError(
                 f"The name '{name}' is taken by {other.path}{entity} (found in the segments "
                 f"folder {other.origin}); an entry would rename that segment under the exports "
                 "that use it. Fix: choose another name"

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 
 from cc_tui.engine.segments.remote_storage import list_container
 from cc_tui.engine.segments.storage_accounts import connection_string_parts
-from cc_tui.errors import AccessDeniedError, InputError, InsecureUrlError, UsageError
+from cc_tui.errors import (
+    AccessDeniedError,
+    InputError,
+    InsecureUrlError,
+    NameTakenError,
+    UnknownNameError,
+    UsageError,
+)
 from cc_tui.models.config import AppConfig, Role
 from cc_tui.models.connection import (
     url_has_credentials,
@@ -78,7 +85,7 @@ class StorageService:
         connection = config.storage.get(name)
         if connection is None:
             known = ", ".join(sorted(config.storage)) or "none yet"
-            raise UsageError(
+            raise UnknownNameError(
                 f"No storage connection named '{name}' (storage connections: {known}). Fix: "
                 f"cc-tui storage add {name} --account ACCOUNT ..."
             )
@@ -135,7 +142,7 @@ class StorageService:
 
         def change(current: AppConfig) -> AppConfig:
             if name in current.storage and not replace:
-                raise UsageError(
+                raise NameTakenError(
                     f"A storage connection named '{name}' already exists. Fix: choose another "
                     "name, or pass --replace"
                 )

@@ -29,7 +29,16 @@ from cc_tui.errors import EXIT_FAILED, AccessDeniedError, CcTuiError
 from cc_tui.paths import AppPaths, open_private_fd
 from cc_tui.service.frames import HEADER_SIZE, ProtocolError, decode_hook, encode, frame_length
 from cc_tui.service.locate import SOCKET_ENV, ServiceFiles
-from cc_tui.service.protocol import Answer, Call, Failure, Intent, Returned, RunEnded, decode_answer
+from cc_tui.service.protocol import (
+    Answer,
+    Call,
+    Failure,
+    FailureKind,
+    Intent,
+    Returned,
+    RunEnded,
+    decode_answer,
+)
 
 __all__ = [
     "SERVICE_START_TIMEOUT",
@@ -64,11 +73,19 @@ class ServiceUnavailableError(CcTuiError):
 
 
 class RemoteError(CcTuiError):
-    """The service refused or failed an intent; carries the exit code it gave."""
+    """The service refused or failed an intent; carries the exit code and kind it gave."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
+    def __init__(self, message: str, exit_code: int, kind: FailureKind = FailureKind.ERROR) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        self.kind = kind
+        """What sort of refusal it is (a face places it by this, never by its words)."""
+
+    @classmethod
+    def of(cls, failure: Failure) -> RemoteError:
+        """The error for the service's ``error`` answer (a kind this cc-tui does not know, or
+        none from an older service, reads as :attr:`FailureKind.ERROR`)."""
+        return cls(failure.message, failure.exit_code, FailureKind.read(failure.kind))
 
 
 def _dial(path: Path) -> socket.socket:
@@ -253,7 +270,7 @@ def request(
     if answer is None:
         raise ServiceUnavailableError("The cc-tui service hung up without answering.")
     if isinstance(answer, Failure):
-        raise RemoteError(answer.message, answer.exit_code)
+        raise RemoteError.of(answer)
     return answer
 
 
@@ -268,7 +285,7 @@ def call(
     """Ask the home's service to carry out one of its commands; its result as ``result``.
 
     Messages that come before the result (a sign-in's code and wait) go to ``on_message``; an
-    ``error`` answer raises :class:`RemoteError` with the service's message and exit code.
+    ``error`` answer raises :class:`RemoteError` with the service's message, exit code and kind.
     """
     with RunStream(connect(paths, files)) as stream:
         stream.send(intent)
@@ -292,7 +309,7 @@ def take_answer(
     """One answer to a call, read the same way by every client (sync or asyncio).
 
     ``returned``: the call's result, decoded as ``result``; ``error``: :class:`RemoteError`
-    with the service's message and exit code; anything else (a sign-in's code and wait) goes
+    with the service's message, exit code and kind; anything else (a sign-in's code and wait) goes
     to ``on_message`` and the call goes on (None).
     """
     if isinstance(answer, Returned):
@@ -304,7 +321,7 @@ def take_answer(
             ) from None
         return CallResult(value)
     if isinstance(answer, Failure):
-        raise RemoteError(answer.message, answer.exit_code)
+        raise RemoteError.of(answer)
     if on_message is not None:
         on_message(answer)
     return None

@@ -96,8 +96,8 @@ class HomeClient:
         """Ask the service to carry out ``intent``; its result as ``result``.
 
         Messages that come before the result (a sign-in's code and wait) go to ``on_message``;
-        an ``error`` answer raises :class:`RemoteError` with the service's message and exit
-        code. Cancelling the coroutine hangs up, which cancels the call in the service.
+        an ``error`` answer raises :class:`RemoteError` with the service's message, exit code
+        and kind. Cancelling the coroutine hangs up, which cancels the call in the service.
         """
         stream = await self.link.open()
         try:

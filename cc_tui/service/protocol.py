@@ -13,12 +13,14 @@ client may send ``run.cancel`` on the same connection. Calls (:data:`Call`: ``co
 ``connection.login``, ``history``...) are the home's commands, carried out by the service as the
 asking OS user: answered by ``returned`` (the engine's result as JSON, decoded by the caller's
 expected type), a sign-in streaming ``sign_in.code`` and ``sign_in.status`` first. ``error``
-carries a message for a person and the exit code the command line ends with.
+carries a message for a person, the exit code the command line ends with and the refusal's
+:class:`FailureKind`, by which a face places it (never by its words).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TypeVar
 
 import msgspec
@@ -67,6 +69,7 @@ __all__ = [
     "ExportSave",
     "ExportShow",
     "Failure",
+    "FailureKind",
     "FolderAdded",
     "HistoryList",
     "HomeView",
@@ -205,6 +208,68 @@ class RunEnded(_Message, tag="run.finished", frozen=True):
     exit_code: int
 
 
+class FailureKind(StrEnum):
+    """What sort of refusal a :class:`Failure` is: the error's class, as the service names it.
+
+    A face decides where a refusal goes (which field of a form, whether to offer a sign-in)
+    by its kind; the words are for the person and may change.
+    """
+
+    ERROR = "error"
+    """Anything else (an unexpected error), and a refusal from a service that sends no kind."""
+    USAGE = "usage"
+    """Asked for something that cannot be done as written."""
+    NOT_FOUND = "not_found"
+    """No export, connection, run... of that name (or Constant Contact answered 404)."""
+    CONFLICT = "conflict"
+    """The name is taken already."""
+    INPUT = "input"
+    """A segment file (or another input) cannot be read the way it is asked."""
+    CONFIG = "config"
+    """A configuration file is wrong."""
+    ACCESS_DENIED = "access_denied"
+    """The asker's role does not allow it."""
+    CONSENT = "consent"
+    """The connection has no recorded data-privacy consent."""
+    INSECURE_URL = "insecure_url"
+    """A URL would send tokens or data over plain http to a remote host."""
+    SIGN_IN = "sign_in"
+    """The connection must sign in again (its sign-in expired or was revoked)."""
+    NEVER_SIGNED_IN = "never_signed_in"
+    """The connection is not signed in yet (or was signed out)."""
+    AUTH = "auth"
+    """Constant Contact refused the sign-in (a missing scope, say)."""
+    ACCOUNT_MISMATCH = "account_mismatch"
+    """The export names lists or custom fields the account does not have."""
+    QUOTA = "quota"
+    """Today's API quota is used up."""
+    QUOTA_SPILL = "quota_spill"
+    """A run today's API quota cannot hold (:attr:`Failure.quota` has the plan's words)."""
+    RUN_ACTIVE = "run_active"
+    """The export is running already."""
+    RESUME_REFUSED = "resume_refused"
+    """An interrupted run cannot be resumed: its inputs changed."""
+    STORAGE_FULL = "storage_full"
+    """The disk holding the home is full."""
+    API = "api"
+    """Constant Contact could not be reached or gave an answer no retry changes."""
+    PROTOCOL = "protocol"
+    """A message the other side could not read."""
+
+    @property
+    def needs_sign_in(self) -> bool:
+        """A person must sign the connection in (whether or not it ever was)."""
+        return self in (FailureKind.SIGN_IN, FailureKind.NEVER_SIGNED_IN)
+
+    @classmethod
+    def read(cls, text: str) -> FailureKind:
+        """The kind ``text`` names; :attr:`ERROR` for one this cc-tui does not know."""
+        try:
+            return cls(text)
+        except ValueError:
+            return cls.ERROR
+
+
 class Failure(_Message, tag="error", frozen=True):
     """What went wrong, for a person, and the exit code that goes with it."""
 
@@ -213,6 +278,10 @@ class Failure(_Message, tag="error", frozen=True):
     quota: str | None = None
     """Set when a run was refused because today's API quota cannot hold it: the plan's words
     about the quota, so a face can ask whether to run it anyway (``allow_quota_spill``)."""
+    kind: str = FailureKind.ERROR
+    """A :class:`FailureKind`'s value; read it with :meth:`FailureKind.read`. Plain text on the
+    wire so that a kind a newer service adds reads as ``error`` here instead of making the
+    whole answer unreadable (a service that sends none gives ``error`` too)."""
 
 
 class Done(_Message, tag="ok", frozen=True):

@@ -30,18 +30,20 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from cc_tui.engine.locks import PidLock
-from cc_tui.errors import EXIT_USAGE, AccessDeniedError, CcTuiError, QuotaSpillError, RunError
+from cc_tui.errors import EXIT_USAGE, AccessDeniedError, CcTuiError, RunError
 from cc_tui.models.config import AppConfig, Role
 from cc_tui.models.connection import UsableBy
 from cc_tui.paths import AppPaths
 from cc_tui.service.calls.caller import Caller, Handler, unreadable_segment
 from cc_tui.service.calls.dispatch import handler_for
+from cc_tui.service.failure_kinds import failure_of
 from cc_tui.service.frames import HEADER_SIZE, ProtocolError, encode, encode_value, frame_length
 from cc_tui.service.identity import Peer, own_peer, peer_of
 from cc_tui.service.locate import ServiceFiles
 from cc_tui.service.protocol import (
     Done,
     Failure,
+    FailureKind,
     Intent,
     Returned,
     RunAttach,
@@ -192,13 +194,11 @@ class ServiceServer:
             if intent is not None:
                 await self._answer(intent, peer, reader, writer)
         except ProtocolError as exc:
-            await _send(writer, Failure(message=str(exc), exit_code=EXIT_USAGE))
-        except QuotaSpillError as exc:
-            await _send(
-                writer, Failure(message=str(exc), exit_code=exc.exit_code, quota=exc.sentence)
-            )
+            # A message the service cannot read is the asker's to fix, as a bad command line is.
+            failure = Failure(message=str(exc), exit_code=EXIT_USAGE, kind=FailureKind.PROTOCOL)
+            await _send(writer, failure)
         except CcTuiError as exc:
-            await _send(writer, Failure(message=str(exc), exit_code=exc.exit_code))
+            await _send(writer, failure_of(exc))
         except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
             pass  # the client went away (or never spoke); its run (if any) goes on
         except Exception as exc:  # one client's bad luck must not stop the service

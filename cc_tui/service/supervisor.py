@@ -34,6 +34,7 @@ from cc_tui.errors import (
 from cc_tui.models.run import RunRecord
 from cc_tui.models.run_progress import RunEvent, RunProgress
 from cc_tui.paths import AppPaths
+from cc_tui.service.failure_kinds import failure_of
 from cc_tui.service.outcome import exit_code
 from cc_tui.service.protocol import (
     Failure,
@@ -223,14 +224,13 @@ class Supervisor:
             outcome = self._cancelled(run, services)
         except CcTuiError as exc:
             # In the words of the face that started it (how to sign in, say).
-            outcome = Failure(message=options.steps.explain(exc), exit_code=exc.exit_code)
+            outcome = failure_of(exc, message=options.steps.explain(exc))
         except OSError as exc:
             if not is_disk_full(exc):
                 _log.exception("run of %s stopped on an unexpected error", run.export)
                 outcome = Failure(message=f"The run of {run.export} stopped: {exc}", exit_code=1)
             else:
-                full = StorageFullError(exc.filename or "a file in the cc-tui home")
-                outcome = Failure(message=str(full), exit_code=full.exit_code)
+                outcome = failure_of(StorageFullError(exc.filename or "a file in the cc-tui home"))
         except Exception as exc:  # a bug must not take the service (and other runs) down
             _log.exception("run of %s stopped on an unexpected error", run.export)
             outcome = Failure(

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cc_tui.errors import (
-    CcTuiError,
-    ConfigError,
-    ConsentRequiredError,
-    InsecureUrlError,
-)
+from cc_tui.errors import CcTuiError, ConfigError
 from cc_tui.models.connection import Connection, url_is_secure_enough
+from cc_tui.service.failure_kinds import kind_of
+from cc_tui.service.protocol import FailureKind
 from cc_tui.store.config_reader import validate_name
 from cc_tui.ui.widgets.connection_fields import ConnectionValues
 from cc_tui.units import local_time_text
@@ -43,6 +40,7 @@ _CONSENT_TO_SAVE = (
     "Tick the box to accept the statement: a connection sends customer data to Constant "
     "Contact, so consent is required to save it."
 )
+_URL_NAMES = {"api_base_url": "API base URL", "auth_base_url": "auth base URL"}
 _EDITABLE = ("display_name", "usable_by", "client_id", "api_base_url", "auth_base_url")
 _NAME_RULE = "1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit"
 
@@ -69,11 +67,9 @@ def form_problems(
         problems["client_id"] = "Give the API key (client ID) of your Constant Contact application."
     if not values.privacy_accepted and (new or for_sign_in):
         problems["privacy"] = _CONSENT_TO_SAVE if new else CONSENT_BEFORE_SIGN_IN
-    for key, url, what in (
-        ("api_base_url", values.api_base_url, "API base URL"),
-        ("auth_base_url", values.auth_base_url, "auth base URL"),
-    ):
+    for key, url in _urls(values):
         if not url_is_secure_enough(url):
+            what = _URL_NAMES[key]
             problems[key] = (
                 f"The {what} '{url}' is not allowed: use https:// (plain http:// "
                 "only for a loopback host such as the local emulator)."
@@ -115,31 +111,28 @@ async def save_connection(
     return conn
 
 
-def problem_of(exc: CcTuiError) -> dict[str, str]:
-    """Put a service's refusal next to the field it concerns.
+def problem_of(exc: CcTuiError, values: ConnectionValues) -> dict[str, str]:
+    """Put a service's refusal of ``values`` next to the field it concerns, by its kind.
 
-    Refusals come over the socket as the engine's words (the error's class stays in the
-    service), so they are placed by what they say; anything else goes on the status line.
+    The service names each refusal's kind (the error's class stays in the service); a kind
+    no field owns goes on the status line. :func:`form_problems` has already checked what
+    it can, so these are refusals only the service could make (a name taken meanwhile, say).
     """
-    text = str(exc)
-    lowered = text.lower()
-    key = ""
-    if isinstance(exc, ConsentRequiredError) or "privacy" in lowered:
-        key = "privacy"
-    elif isinstance(exc, InsecureUrlError) or "base url" in lowered:
-        key = "auth_base_url" if "auth" in lowered else "api_base_url"
-    elif _about_name(exc):
-        key = "name"
-    elif "client id" in lowered:
-        key = "client_id"
-    return {key: text}
+    kind = kind_of(exc)
+    key = _FIELD_OF_KIND.get(kind, "")
+    if kind is FailureKind.INSECURE_URL:  # beside the URL the rule refuses, if one is
+        key = next((key for key, url in _urls(values) if not url_is_secure_enough(url)), "")
+    return {key: str(exc)}
 
 
-def _about_name(exc: CcTuiError) -> bool:
-    if isinstance(exc, ConfigError):
-        return exc.problem.startswith("connection name")
-    text = str(exc)
-    return "already exists" in text or "connection name" in text
+_FIELD_OF_KIND = {
+    FailureKind.CONSENT: "privacy",
+    FailureKind.CONFLICT: "name",
+}
+
+
+def _urls(values: ConnectionValues) -> tuple[tuple[str, str], ...]:
+    return (("api_base_url", values.api_base_url), ("auth_base_url", values.auth_base_url))
 
 
 def removal_question(name: str, users: list[str]) -> tuple[str, str]:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.signal import Signal
@@ -114,12 +115,11 @@ class RunManager:
         self.runs[export] = run
         verb = "Preview" if dry_run else "Run"
         start = _Start(dry_run=dry_run, restart=restart, steps=self.steps)
-        run.worker = self._app.run_worker(
-            self._watch(export, self._service, start=start),
+        run.worker = self._work(
+            partial(self._watch, export, self._service, start=start),
             group="runs",
             name=f"run:{export}",
             description=f"{verb} of export {export}",
-            exit_on_error=False,
         )
         self._app.post_message(RunStarted(export, dry_run=dry_run))
         self.changed.publish(export)
@@ -132,21 +132,37 @@ class RunManager:
             return False
         run.cancel_requested = True
         # The service stops the run; its record comes back through the run's own stream.
-        self._app.run_worker(
-            self._cancel_in_service(export, self._service),
+        self._work(
+            partial(self._cancel_in_service, export, self._service),
             group="runs",
             description=f"Cancel of export {export}",
-            exit_on_error=False,
         )
         return True
 
     def reattach(self) -> None:
         """Watch the runs already going in this home's service (started elsewhere)."""
-        self._app.run_worker(
-            self._reattach(self._service),
+        self._work(
+            partial(self._reattach, self._service),
             group="runs",
             description="Runs going in the cc-tui service",
-            exit_on_error=False,
+        )
+
+    def _work(
+        self,
+        work: Callable[[], Coroutine[Any, Any, None]],
+        *,
+        group: str,
+        description: str,
+        name: str = "",
+    ) -> Worker[None]:
+        """Run ``work`` in a worker of the app (its errors stay in the worker).
+
+        The worker is handed a coroutine function, never a coroutine: a worker the app
+        cancels before it starts (the app closes just as a run ends) then leaves no coroutine
+        behind that was never awaited.
+        """
+        return self._app.run_worker(
+            work, name=name, group=group, description=description, exit_on_error=False
         )
 
     async def _reattach(self, service: ServiceLink) -> None:
@@ -164,12 +180,11 @@ class RunManager:
                 continue
             run = ActiveRun(export=info.export, dry_run=info.dry_run, progress=info.progress)
             self.runs[info.export] = run
-            run.worker = self._app.run_worker(
-                self._watch(info.export, service, start=None),
+            run.worker = self._work(
+                partial(self._watch, info.export, service, start=None),
                 group="runs",
                 name=f"run:{info.export}",
                 description=f"Run of export {info.export}",
-                exit_on_error=False,
             )
             self.changed.publish(info.export)
 
@@ -312,16 +327,17 @@ class RunManager:
 
     def _mark(self, run_id: str, *, seen: bool) -> None:
         """Keep the "finished, not yet seen" mark in the service (every app sees it)."""
-
-        async def mark() -> None:
-            # In the order asked: a run's "not seen" and then "seen" must not cross.
-            async with self._marking:
-                await self._client.mark_seen(run_id, seen=seen)
-            self._refresh()
-
-        self._app.run_worker(
-            mark(), group="marks", description="Marking a run seen", exit_on_error=False
+        self._work(
+            partial(self._keep_mark, run_id, seen=seen),
+            group="marks",
+            description="Marking a run seen",
         )
+
+    async def _keep_mark(self, run_id: str, *, seen: bool) -> None:
+        # In the order asked: a run's "not seen" and then "seen" must not cross.
+        async with self._marking:
+            await self._client.mark_seen(run_id, seen=seen)
+        self._refresh()
 
     def failed(self, export: str, error: str) -> None:
         """Keep why a run could not go on."""

@@ -16,25 +16,36 @@ from cc_tui.constant_contact.retry import RetryPolicy
 from cc_tui.errors import QuotaExceededError, ServerError, TransportError
 from tests.constant_contact.cc_e2e import admin, connection_for, signed_in_client
 from tests.constant_contact.cc_fakes import FakeSleep
+from tests.constant_contact.sent_times import SentTimes, most_in_any_window
 
 if TYPE_CHECKING:
     from cc_tui.emulator.server import EmulatorServer
 
 StartFast = Callable[..., "EmulatorServer"]
 
+RATE_LIMIT = 4  # requests per application in any WINDOW seconds (docs/api-rules.md §2)
+WINDOW = 1.0
+
 
 async def test_twenty_concurrent_callers_stay_under_four_per_second(
     fast_emulator: EmulatorServer,
 ) -> None:
-    client, _ = await signed_in_client(fast_emulator)  # the process-wide limiter of its key
+    wire = SentTimes()
+    # The process-wide limiter of its key, and httpx's own transport with the test's stamps.
+    client, _ = await signed_in_client(fast_emulator, transport=wire)
     async with client:
         results = await asyncio.gather(*(client.account_summary() for _ in range(20)))
-    stats = fast_emulator.stats()
     assert len(results) == 20
-    assert stats["max_requests_in_one_second"] <= 4
-    assert stats["throttled"] == 0
-    assert client.stats.throttled == 0
-    assert client.stats.requests == 20
+    # As the client sent them (a throttled one sent again included): never five in a second.
+    sent = client.stats.requests
+    assert len(wire.sent) == client.limiter.departures == sent == 20 + client.stats.throttled
+    assert most_in_any_window(wire.sent, WINDOW) <= RATE_LIMIT
+    # As the emulator counted them, later than sent when this machine is busy: strictly (what
+    # arrived over the limit in a second was throttled), and every one of them counted.
+    stats = fast_emulator.stats()
+    assert stats["requests_total"] == sent
+    assert stats["throttled"] == client.stats.throttled
+    assert stats["throttled"] >= stats["max_requests_in_one_second"] - RATE_LIMIT
 
 
 async def test_clients_of_one_connection_share_the_limiter(fast_emulator: EmulatorServer) -> None:

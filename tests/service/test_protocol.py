@@ -14,11 +14,13 @@ import pytest
 from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.models.run_progress import Phase, RunEvent, RunProgress
 from cc_tui.paths import AppPaths
-from cc_tui.service.client import RunStream
+from cc_tui.service.client import RemoteError, RunStream
 from cc_tui.service.frames import MAX_FRAME, ProtocolError, encode, frame_length
 from cc_tui.service.locate import SUN_PATH_MAX, service_files
 from cc_tui.service.protocol import (
     PROTOCOL_VERSION,
+    Failure,
+    FailureKind,
     RunEnded,
     RunLogged,
     RunProgressed,
@@ -116,3 +118,18 @@ def test_a_named_socket_path_too_long_is_refused_with_the_fix(tmp_path: Path) ->
 
     with pytest.raises(ConfigError, match="CC_TUI_SERVICE_SOCKET"):
         service_files(AppPaths.resolve(tmp_path), "/tmp/" + "s" * 120)
+
+
+def test_a_refusal_without_a_kind_or_with_an_unknown_one_reads_as_a_plain_error() -> None:
+    older = b'{"type": "error", "v": %d, "message": "no", "exit_code": 2}' % PROTOCOL_VERSION
+    newer = b'{"type": "error", "v": %d, "message": "no", "exit_code": 2, "kind": "later"}' % (
+        PROTOCOL_VERSION
+    )
+    for frame in (older, newer):
+        failure = decode_answer(frame)
+        assert isinstance(failure, Failure)
+        assert RemoteError.of(failure).kind is FailureKind.ERROR
+    named = Failure(message="no", exit_code=2, kind=FailureKind.NOT_FOUND)
+    answer = decode_answer(body(encode(named)))
+    assert isinstance(answer, Failure)
+    assert RemoteError.of(answer).kind is FailureKind.NOT_FOUND

@@ -257,3 +257,30 @@ async def test_fits_80x24_and_works_by_keyboard(ui_home: UiHome) -> None:
         await pilot.pause()
         assert _focus(app) == "name"
         assert form.query_one("#name-error", FieldProblem).text
+
+
+async def test_a_name_taken_is_placed_at_the_name_by_the_refusal_s_kind(ui_home: UiHome) -> None:
+    app = ui_home.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open(app, pilot)
+        await _fill_new(app, pilot, ui_home, "marketing")  # the home has it already
+        form = _form(app)
+        form.query_one("#privacy-accept", Checkbox).value = True
+        await pilot.press("ctrl+s")  # only the service knows the name is taken
+        await until(pilot, lambda: "Not saved" in _status(app))
+        assert _focus(app) == "name"
+        assert "already exists" in form.query_one("#name-error", FieldProblem).text
+
+
+async def test_a_test_of_a_connection_never_signed_in_offers_the_sign_in_key(
+    make_ui_home: Callable[..., UiHome],
+) -> None:
+    home = make_ui_home(signed_in=False)
+    app = home.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open(app, pilot, "marketing")
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: "Test failed" in _status(app))
+        assert _status(app) == (
+            "Test failed: 'marketing' is not signed in yet. Press ^l to sign in here."
+        )  # the app's key, not the command line's way to sign in

@@ -9,6 +9,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
 from cc_tui.models.config import FieldMapping
+from cc_tui.service.client import RemoteError
+from cc_tui.service.protocol import FailureKind
 from cc_tui.store.config import with_export
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.messages import ConfigChanged
@@ -16,6 +18,7 @@ from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.screens.export_form.checks import (
     FormContext,
     FormValues,
+    error_key,
     form_problems,
     guess_columns,
 )
@@ -280,3 +283,14 @@ def test_required_fields_are_asked_for_only_when_saving() -> None:
     found = form_problems(gone, replace(context, segments_found=frozenset()), saving=False)
     assert "The account has no list with ID 00000000" in found["lists"]
     assert "not found: x" in found["segments"]
+
+
+def test_a_refused_save_is_placed_by_its_kind_before_its_words() -> None:
+    taken = RemoteError("A segment named 'vip' already exists.", 2, FailureKind.CONFLICT)
+    assert error_key(taken) == "name"  # its words name a segment; its kind says the name
+    denied = RemoteError("Only administrators may change exports.", 2, FailureKind.ACCESS_DENIED)
+    assert error_key(denied) == "connection"
+    unknown = RemoteError("something about a schedule", 1)  # unexpected: not placed by words
+    assert error_key(unknown) == "form"
+    usage = RemoteError("Schedule: every day needs a time.", 2, FailureKind.USAGE)
+    assert error_key(usage) == "schedule"

@@ -3,12 +3,16 @@ is shown, the terminal bell (config.toml ``bell``), and a notice that never cove
 
 from __future__ import annotations
 
+import gc
+import warnings
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from textual.pilot import Pilot
+from textual.worker import WorkerState
 
-from cc_tui.models.run import RunStatus
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.messages import RunRequested
 from cc_tui.ui.screens.home import HomeScreen
@@ -122,3 +126,31 @@ async def test_bell_can_be_turned_off_in_config(
         assert bells.rung == 0
         await until(pilot, lambda: _marked(app, "weekly"))
         assert ui_home.history.runs(export="weekly")[0].unseen
+
+
+async def test_an_app_closed_as_a_run_finishes_leaves_no_coroutine_unawaited(
+    ui_home: UiHome,
+) -> None:
+    """The "not yet seen" mark of a run that finishes as the app closes is asked for by a
+    worker the app's shutdown cancels before it starts: nothing of it may be left unawaited
+    (Python's RuntimeWarning comes when the never-started work is collected)."""
+    started = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+    record = RunRecord(
+        run_id="20261205T090000Z-weekly-cccccc", export="weekly", connection="marketing",
+        status=RunStatus.SUCCEEDED, dry_run=False, os_user="alice", started_at=started,
+        finished_at=started + timedelta(seconds=5), rows_read=1, sent=1, confirmed=1,
+    )  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        app = ui_home.app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.runs.finished(record)
+            [marking] = [worker for worker in app.workers if worker.group == "marks"]
+            # What the app's shutdown does when it closes before that worker got to run.
+            app.workers.cancel_all()
+            await pilot.pause()
+        assert marking.is_cancelled and marking.state is not WorkerState.SUCCESS
+        del app, pilot, marking
+        gc.collect()  # what the worker was given is finalized now, inside the catch
+    assert [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)] == []

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cc_tui.errors import UsageError
+from cc_tui.errors import UnknownNameError, UsageError
 from cc_tui.service.calls.caller import Caller, Handler
 from cc_tui.service.protocol import (
     VERIFY_SAMPLE_MAX,
@@ -93,7 +93,9 @@ def _seen_run(caller: Caller, action: str, run_id: str) -> RunRecord:
 
     services = caller.services
     run = RunHistory(services.history).get(run_id)
-    unknown = UsageError(f"No run '{run_id}'. `cc-tui history` lists the runs with their ids.")
+    unknown = UnknownNameError(
+        f"No run '{run_id}'. `cc-tui history` lists the runs with their ids."
+    )
     if run is None:
         raise unknown
     if not _may_see_run(caller, run.export):

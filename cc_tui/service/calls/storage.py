@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from cc_tui.errors import AccessDeniedError, UsageError
+from cc_tui.errors import AccessDeniedError, NameTakenError
 from cc_tui.models.config import Role
 from cc_tui.service.calls.caller import Caller, Handler
 from cc_tui.service.protocol import (
@@ -69,7 +69,7 @@ async def _storage_addable(caller: Caller, call: StorageAddable) -> object:
             f"not one. Ask {admins}.",
         )
     if call.name in config.storage and not call.replace:
-        raise UsageError(
+        raise NameTakenError(
             f"A storage connection named '{call.name}' already exists. Fix: choose another "
             "name, or pass --replace"
         )

@@ -15,8 +15,10 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from cc_tui.engine.connections import PRIVACY_STATEMENT
-from cc_tui.errors import CcTuiError, SignInRequiredError
+from cc_tui.errors import CcTuiError
 from cc_tui.models.connection import Connection
+from cc_tui.service.failure_kinds import kind_of
+from cc_tui.service.protocol import FailureKind
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.connection_changes import (
     describe_check,
@@ -246,7 +248,7 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
             try:
                 await self._store(values)
             except CcTuiError as exc:
-                problems = problem_of(exc)
+                problems = problem_of(exc, values)
         fields.show_problems(problems)
         if problems:
             first = next((key for key in FIELD_KEYS if key in problems), None)
@@ -323,12 +325,15 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
         try:
             check = await self._client.test_connection(name)
         except CcTuiError as exc:
-            hint = (
-                f" Press {self._key('sign_in')} to sign in here."
-                if isinstance(exc, SignInRequiredError)
-                else ""
-            )
-            self._status(f"Test failed: {exc}{hint}", "failed")
+            kind = kind_of(exc)
+            if not kind.needs_sign_in:
+                self._status(f"Test failed: {exc}", "failed")
+                return
+            # The service's words name the command line's way to sign in; this form has a key.
+            never = kind is FailureKind.NEVER_SIGNED_IN
+            state = "is not signed in yet" if never else "must sign in again"
+            key = self._key("sign_in")
+            self._status(f"Test failed: '{name}' {state}. Press {key} to sign in here.", "failed")
             return
         self._status(f"Test passed. {describe_check(check)}", "ok")
 

@@ -18,7 +18,7 @@ from cc_tui.constant_contact.schemas import ContactList
 from cc_tui.engine.exports import unchecked_note as account_unchecked_note
 from cc_tui.engine.mapping import custom_field_problems, mapping_problems
 from cc_tui.engine.preflight import describe_lists
-from cc_tui.errors import AccessDeniedError, CcTuiError, ConfigError, ConsentRequiredError
+from cc_tui.errors import CcTuiError, ConfigError
 from cc_tui.models.api_rules import (
     CUSTOM_FIELD_PREFIX,
     MAX_CUSTOM_FIELDS_PER_CONTACT,
@@ -27,6 +27,8 @@ from cc_tui.models.api_rules import (
 )
 from cc_tui.models.config import FieldMapping
 from cc_tui.next_steps import NextSteps
+from cc_tui.service.failure_kinds import kind_of
+from cc_tui.service.protocol import FailureKind
 from cc_tui.store.config_reader import validate_name
 from cc_tui.ui.widgets.attribute_row import AttributeValue
 from cc_tui.ui.widgets.mapping_editor import MappingValues
@@ -290,19 +292,37 @@ def guess_columns(columns: Sequence[str]) -> dict[str, str]:
 
 
 def error_key(exc: CcTuiError) -> str:
-    """The field an engine error (raised while saving) is about."""
-    if isinstance(exc, ConsentRequiredError | AccessDeniedError):
-        return "connection"
-    text = str(exc).lower()
-    for needle, key in _ERROR_FIELDS:
-        if needle in text:
-            return key
+    """The field a refusal of the save is about, by the refusal's kind.
+
+    A usage, input or account refusal is about the export's own content, and its kind does not
+    say which part: its words do (the engine's messages name the field), so those are placed by
+    what they say, and anything unplaced goes to the whole form.
+    """
+    kind = kind_of(exc)
+    if kind in _FIELD_OF_KIND:
+        return _FIELD_OF_KIND[kind]
+    if kind in _WORDED_KINDS:
+        text = str(exc).lower()
+        for needle, key in _ERROR_FIELDS:
+            if needle in text:
+                return key
     return "form"
 
 
+_FIELD_OF_KIND = {
+    FailureKind.CONFLICT: "name",
+    FailureKind.NOT_FOUND: "connection",  # the export's connection (the only name it looks up)
+    FailureKind.CONSENT: "connection",
+    FailureKind.ACCESS_DENIED: "connection",
+    FailureKind.SIGN_IN: "connection",
+    FailureKind.NEVER_SIGNED_IN: "connection",
+    FailureKind.INSECURE_URL: "connection",
+}
+_WORDED_KINDS = frozenset(
+    {FailureKind.USAGE, FailureKind.INPUT, FailureKind.CONFIG, FailureKind.ACCOUNT_MISMATCH}
+)
 _ERROR_FIELDS = (
     ("export name", "name"),
-    ("already exists", "name"),
     ("list id", "lists"),
     ("has no column", "mapping"),
     ("custom field", "mapping"),

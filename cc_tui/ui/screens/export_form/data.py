@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from cc_tui.errors import CcTuiError, SignInRequiredError
 from cc_tui.next_steps import NextSteps
+from cc_tui.service.failure_kinds import kind_of
+from cc_tui.service.protocol import FailureKind
 from cc_tui.ui.screens.export_form.checks import sign_in_hint
 from cc_tui.ui.widgets.list_picker import ListChoice
 
@@ -87,7 +89,7 @@ def merged_samples(reads: Sequence[ColumnsRead], limit: int = 3) -> dict[str, li
 
 def fetch_error(exc: CcTuiError, connection: str, steps: NextSteps, reload_key: str) -> str:
     """What to say when the account could not be reached through ``connection``."""
-    if isinstance(exc, SignInRequiredError):
+    if kind_of(exc).needs_sign_in:
         return f"Connection '{connection}' is not signed in: {sign_in_hint(connection, steps)}."
     return (
         f"Could not reach the account ({exc}). {reload_key} tries again; you can still paste an ID."
@@ -95,16 +97,11 @@ def fetch_error(exc: CcTuiError, connection: str, steps: NextSteps, reload_key: 
 
 
 def _as_sign_in_required(exc: CcTuiError, connection: str) -> CcTuiError:
-    """The service's "not signed in" refusal as the engine's error, so the form words the way
-    to sign in as the app does (the error's class stays in the service; its words, written by
-    :class:`SignInRequiredError` itself, come over)."""
-    text = str(exc)
-    if text.startswith(f"Connection '{connection}' is not signed in yet"):
+    """The service's "not signed in yet" refusal as the engine's error, so a save's note about
+    the unchecked lists words the way to sign in as the app does (the error, and whether the
+    connection ever signed in, stay in the service; the refusal's kind says it)."""
+    if kind_of(exc) is FailureKind.NEVER_SIGNED_IN:
         return SignInRequiredError.never_signed_in(connection)
-    again = f"Connection '{connection}' must sign in again ("
-    if text.startswith(again):
-        reason = text[len(again) :].split("):", 1)[0]
-        return SignInRequiredError(connection, reason)
     return exc
 
 
