@@ -145,7 +145,7 @@ def test_import_counts_new_updated_invalid_unsubscribed_and_duplicates(
             {"email": "known@example.com", "first_name": "Kay", "last_name": "Known"},
         ]
     )
-    contacts = [
+    contacts: list[dict[str, str | int]] = [
         {"email": "new.one@example.com", "first_name": "New", "cf:loyalty_tier": "gold"},
         {"email": "Known@Example.com", "last_name": "Renamed"},
         {"email": "not-an-email"},
@@ -244,7 +244,7 @@ def test_activities_move_through_their_states(start_emulator: StartEmulator) -> 
     with api_client(server) as client:
         contacts = [{"email": f"slow{n}@example.com"} for n in range(60)]
         created = _post(client, {"import_data": contacts, "list_ids": [NEWSLETTER]}).json()
-        seen = []
+        seen: list[dict[str, Any]] = []
         while not seen or seen[-1]["state"] != "completed":
             seen.append(client.get(f"/activities/{created['activity_id']}").json())
             time.sleep(0.02)

@@ -20,7 +20,11 @@ def _shape_problems(body: Any, definition: str) -> list[str]:
 def test_lists_page_through_cursors_with_membership_counts(
     api: httpx.Client, fast_emulator: EmulatorServer
 ) -> None:
-    params = {"limit": 4, "include_membership_count": "all", "include_count": "true"}
+    params: dict[str, str | int] = {
+        "limit": 4,
+        "include_membership_count": "all",
+        "include_count": "true",
+    }
     first = api.get("/contact_lists", params=params)
     assert first.status_code == 200
     body = first.json()
@@ -171,7 +175,7 @@ def test_account_summary(api: httpx.Client) -> None:
 
 def test_contacts_filters_and_paging(api: httpx.Client, fast_emulator: EmulatorServer) -> None:
     members = fast_emulator.list_members(NEWSLETTER)
-    params = {
+    params: dict[str, str | int] = {
         "lists": NEWSLETTER,
         "limit": 50,
         "include_count": "true",

@@ -81,7 +81,7 @@ def _quoted_csv(rows: Sequence[Sequence[str]]) -> bytes:
 
 
 def _customer_rows(count: int, *, offset: int = 0) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for i in range(offset, offset + count):
         rows.append(
             (
@@ -97,7 +97,9 @@ def _customer_rows(count: int, *, offset: int = 0) -> list[tuple[str, ...]]:
     return rows
 
 
-def _model_entity(name: str, attributes: Sequence[tuple[str, str]], locations: list[str]) -> dict:
+def _model_entity(
+    name: str, attributes: Sequence[tuple[str, str]], locations: list[str]
+) -> dict[str, object]:
     return {
         "$type": "LocalEntity",
         "name": name,

@@ -25,7 +25,8 @@ from cc_tui.models.batch import BatchState
 from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.store.run_history import RunHistory
 from tests.engine.conftest import Workspace
-from tests.engine.test_runner import FAST, options, people_csv, run
+from tests.engine.test_runner import options, people_csv, run
+from tests.timing import FAST
 
 ROWS = 200
 BATCH = 25

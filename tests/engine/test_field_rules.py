@@ -6,6 +6,7 @@ value that would be sent (None: left out) and the reason recorded for it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 import polars as pl
@@ -23,7 +24,7 @@ EMAIL = MappedField("email", "e", FieldRule(FieldKind.EMAIL))
 
 
 def sent_and_reasons(
-    field: MappedField, values: list[object], dtype: pl.DataType | None = None
+    field: MappedField, values: Sequence[object], dtype: pl.DataType | None = None
 ) -> list[tuple[object, str | None]]:
     """(value sent, reason) for each of ``values`` in the column of ``field``."""
     rows = pl.DataFrame(
@@ -156,7 +157,7 @@ def test_polars_date_and_datetime_columns_become_year_month_day() -> None:
     ]  # fmt: skip
     times = [datetime(1995, 5, 11, 23, 59), datetime(2024, 2, 29), None]
     for unit in ("ns", "us", "ms"):
-        got = sent_and_reasons(attribute("anniversary"), times, pl.Datetime(unit))  # type: ignore[arg-type]
+        got = sent_and_reasons(attribute("anniversary"), times, pl.Datetime(unit))
         assert got == [("1995-05-11", None), ("2024-02-29", None), (None, None)]
 
 

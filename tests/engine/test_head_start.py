@@ -164,7 +164,7 @@ def test_a_head_start_that_disagrees_with_pass_two_stops_the_run(
     run must not carry on as if the head start had sent it."""
     from cc_tui.engine import execution
 
-    real = execution.head_start_batches
+    real = head_start_batches
 
     def changed_file(*args: object, **kwargs: object) -> list[Batch]:
         first = real(*args, **kwargs)[0]  # type: ignore[arg-type]

@@ -13,7 +13,8 @@ import pytest
 
 from cc_tui.cli.entry import main
 from cc_tui.engine.run_files import SPACE_RESERVE_BYTES, release_space, reserve_space
-from cc_tui.engine.runner import ExportRunner, RunOptions
+from cc_tui.engine.run_options import RunOptions
+from cc_tui.engine.runner import ExportRunner
 from cc_tui.engine.services import Services
 from cc_tui.errors import ConfigError
 from cc_tui.models.run import RunStatus

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -47,8 +48,8 @@ def _run(workspace: Workspace, name: str = "promo") -> RunRecord:
     return asyncio.run(runner.run(name, RunOptions(max_batch_contacts=5, timing=FAST)))
 
 
-def _add_segment(workspace: Workspace, name: str, location: str, **options: str) -> None:
-    workspace.services.sources.add(make_source(name, location, **options))
+def _add_segment(workspace: Workspace, name: str, location: str, entity: str | None = None) -> None:
+    workspace.services.sources.add(make_source(name, location, entity=entity))
 
 
 @pytest.fixture
@@ -143,11 +144,7 @@ def test_gzip_in_storage_is_copied_under_the_cap_and_the_copy_removed(
     small = make_source("gz-capped", f"az://{container_name}/people.csv.gz")
     capped = workspace.services.sources.check(small).segment
     with pytest.raises(InputError, match="decompress"):
-        prepare_segment(type(capped)(**{**_fields(capped), "max_uncompressed_bytes": 100}))
-
-
-def _fields(segment: object) -> dict[str, object]:
-    return {name: getattr(segment, name) for name in segment.__slots__}  # type: ignore[attr-defined]
+        prepare_segment(replace(capped, max_uncompressed_bytes=100))
 
 
 def test_a_replaced_blob_changes_the_fingerprint(
@@ -280,8 +277,6 @@ def test_a_preview_reads_only_the_start_of_a_big_blob(
 ) -> None:
     import obstore
 
-    from cc_tui.engine.segments import remote_storage
-
     _connect(workspace, azurite)
     container = azurite.container(container_name)
     body = "".join(f"person{i}@example.com,Person {i}\n" for i in range(400_000))
@@ -293,7 +288,8 @@ def test_a_preview_reads_only_the_start_of_a_big_blob(
         fetched.append(kwargs["length"])
         return real_get_range(store, key, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(remote_storage.obstore, "get_range", counting_get_range)
+    # remote_storage calls obstore.get_range through this very module object
+    monkeypatch.setattr(obstore, "get_range", counting_get_range)
 
     look = workspace.services.sources.check(make_source("big", f"az://{container_name}/big.csv"))
 

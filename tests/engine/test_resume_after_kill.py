@@ -213,7 +213,11 @@ def test_repeated_sigkills_at_random_moments_keep_members_exact(
             break  # a child finished the run between our look and the kill
         before = uploads()
         child = spawn_kill_child(ws)
-        if not wait_until(child, lambda seen=before: uploads() > seen, what="a new upload"):
+
+        def uploaded_more(seen: int = before) -> bool:
+            return uploads() > seen
+
+        if not wait_until(child, uploaded_more, what="a new upload"):
             break  # it finished before this kill
         time.sleep(rng.uniform(0.0, 1.2))
         if child.poll() is not None:

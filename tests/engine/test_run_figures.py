@@ -16,10 +16,12 @@ import json
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
 import pytest
+from rich.console import RenderableType
 from textual.content import Content
 
 from cc_tui.cli.entry import main
@@ -73,13 +75,20 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def rendered(renderables: list[object], width: int = NARROW) -> str:
+def rendered(renderables: Sequence[RenderableType], width: int = NARROW) -> str:
     stdout = io.StringIO()
     out = Output(stdout=stdout, stderr=io.StringIO())
     out.console.width = width
     for item in renderables:
         out.print(item, soft_wrap=False)
     return stdout.getvalue()
+
+
+def count(data: dict[str, object], key: str) -> int:
+    """The figure ``key`` of a run's JSON summary."""
+    value = data[key]
+    assert isinstance(value, int), (key, value)
+    return value
 
 
 def cli_summary(record: RunRecord) -> str:
@@ -125,10 +134,15 @@ def assert_record_consistent(
     rows = rows_sentence(figures, reasons=False)
     data = record.to_json()
     assert data["refused"] == data["failed"] == record.failed
-    assert (
-        data["sent"] == data["confirmed"] + data["refused"] + data["unsubscribed"] + data["pending"]
+    assert count(data, "sent") == (
+        count(data, "confirmed")
+        + count(data, "refused")
+        + count(data, "unsubscribed")
+        + count(data, "pending")
     )
-    assert data["rows_read"] == data["sent"] + sum(data["rejected"].values())  # type: ignore[arg-type]
+    rejected = data["rejected"]
+    assert isinstance(rejected, dict)
+    assert count(data, "rows_read") == count(data, "sent") + sum(rejected.values())
     assert data["posted"] == record.posted
     summary = cli_summary(record)
     assert_fits(summary)

@@ -114,10 +114,11 @@ def test_bad_optional_fields_are_left_out_and_every_contact_is_confirmed(
     pl.DataFrame(rows, schema=dict.fromkeys(rows[0], pl.String)).write_csv(
         workspace.segments / "people.csv"
     )
-    workspace.add_export(first_name="first", anniversary="anniv", phone="phone",
-                         birthday_month="bm", birthday_day="bd", sms_number="mobile",
-                         **{"cf:since": "since", "cf:größe": "size",
-                            "home country": "country"})  # fmt: skip
+    # name and segments given, so the **dict of str cannot be read as filling them
+    workspace.add_export("promo", ("people",), first_name="first", anniversary="anniv",
+                         phone="phone", birthday_month="bm", birthday_day="bd",
+                         sms_number="mobile", **{"cf:since": "since", "cf:größe": "size",
+                                                 "home country": "country"})  # fmt: skip
     runner = ExportRunner(workspace.services)
     record = asyncio.run(runner.run("promo", RunOptions(max_batch_contacts=40, timing=FAST)))
 

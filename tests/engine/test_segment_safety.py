@@ -125,9 +125,12 @@ def test_file_names_are_literal_never_patterns(tmp_path: Path, fmt: str) -> None
     }
     for stem, frame in frames.items():
         path = folder / f"{stem}.{fmt}"
-        {"csv": frame.write_csv, "ndjson": frame.write_ndjson, "parquet": frame.write_parquet}[fmt](
-            path
-        )
+        writers: dict[str, Callable[[Path], object]] = {
+            "csv": frame.write_csv,
+            "ndjson": frame.write_ndjson,
+            "parquet": frame.write_parquet,
+        }
+        writers[fmt](path)
 
     found = find_segments(AppConfig(segments_dirs=(folder,)))
 

@@ -7,6 +7,7 @@ import json
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -43,11 +44,13 @@ def _expected(rows: list[tuple[str, ...]]) -> pl.DataFrame:
     return frame.with_columns(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in COLUMNS)
 
 
-def _model(root: Path) -> dict:
-    return json.loads((root / "model.json").read_text())
+def _model(root: Path) -> dict[str, Any]:
+    """The folder's model.json (JSON, so its values are of any type)."""
+    model: dict[str, Any] = json.loads((root / "model.json").read_text())
+    return model
 
 
-def _save_model(root: Path, model: dict) -> None:
+def _save_model(root: Path, model: dict[str, Any]) -> None:
     (root / "model.json").write_text(json.dumps(model))
 
 

@@ -14,8 +14,10 @@ import pytest
 from cc_tui.cli.entry import main
 from cc_tui.cli.run_commands import EXIT_CODES
 from cc_tui.engine import rejected
+from cc_tui.engine.email_check import check_emails
 from cc_tui.engine.run_files import open_private
-from cc_tui.engine.runner import ExportRunner, RunOptions
+from cc_tui.engine.run_options import RunOptions
+from cc_tui.engine.runner import ExportRunner
 from cc_tui.models.run import RunStatus
 from cc_tui.store.run_history import RunHistory
 from tests.engine.conftest import Workspace
@@ -90,7 +92,7 @@ def test_an_input_error_found_mid_run_exits_2_like_before_the_run(
 
     segment = workspace.write("people.csv", people(400))
     workspace.add_export(first_name="first_name")
-    real_pass_one = execution.check_emails
+    real_pass_one = check_emails
 
     def pass_one_then_the_file_goes(*args: object, **kwargs: object) -> object:
         counted = real_pass_one(*args, **kwargs)  # type: ignore[arg-type]

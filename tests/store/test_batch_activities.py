@@ -35,14 +35,24 @@ def uploading(run_id: str, seq: int, contacts: int = 100) -> BatchRecord:
     )  # fmt: skip
 
 
+def posted_first_time(record: BatchRecord, activity_id: str) -> BatchRecord:
+    """``record`` answered with ``activity_id`` on its first upload."""
+    return replace(
+        record,
+        state=BatchState.POSTED,
+        activity_id=activity_id,
+        attempts=1,
+        activity_ids=(activity_id,),
+    )
+
+
 def test_an_activity_is_claimed_by_one_batch_only(tmp_path: Path) -> None:
     history = history_with_run(tmp_path / "history.sqlite3")
     first, second = uploading("run-1", 1), uploading("run-1", 2)
     for record in (first, second):
         history.save_batch(record)
-    claim = {"state": BatchState.POSTED, "activity_id": "a-1", "attempts": 1}
-    assert history.claim(replace(first, **claim, activity_ids=("a-1",)), duplicates=["a-0"])
-    assert not history.claim(replace(second, **claim, activity_ids=("a-1",)))
+    assert history.claim(posted_first_time(first, "a-1"), duplicates=["a-0"])
+    assert not history.claim(posted_first_time(second, "a-1"))
     batches = history.batches("run-1")
     assert batches[1].activity_ids == ("a-1", "a-0") and batches[1].state is BatchState.POSTED
     assert batches[2].state is BatchState.UPLOADING  # the losing claim wrote nothing
@@ -74,7 +84,9 @@ def test_answered_activities_keep_their_last_state(tmp_path: Path) -> None:
 def test_an_older_history_file_is_upgraded_with_its_batches_in_doubt(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     with sqlite3.connect(path) as db:
-        db.executescript(MIGRATIONS[0])
+        first_schema = MIGRATIONS[0]
+        assert isinstance(first_schema, str)  # the first step is SQL, not a function
+        db.executescript(first_schema)
         db.execute("PRAGMA user_version = 1")
         db.execute(
             "INSERT INTO runs (run_id, export, status, started_at, updated_at) "

@@ -67,9 +67,15 @@ def test_opening_a_second_store_never_opens_the_database_file_itself(
     opened: list[str] = []
     real_open = os.open
 
-    def watching_open(file: object, flags: int, *args: object, **kwargs: object) -> int:
-        fd = real_open(file, flags, *args, **kwargs)  # type: ignore[arg-type]
-        opened.append(os.fspath(file))  # type: ignore[arg-type]  # a descriptor was made
+    def watching_open(
+        file: str | bytes | os.PathLike[str] | os.PathLike[bytes],
+        flags: int,
+        mode: int = 0o777,
+        *,
+        dir_fd: int | None = None,
+    ) -> int:
+        fd = real_open(file, flags, mode, dir_fd=dir_fd)
+        opened.append(os.fsdecode(file))  # a descriptor was made
         return fd
 
     monkeypatch.setattr(os, "open", watching_open)

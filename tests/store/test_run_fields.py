@@ -41,7 +41,7 @@ def test_field_counts_are_stored_and_read_back(tmp_path: Path) -> None:
         "anniversary": {"changed_date_format": 3, "dropped_invalid_date": 809},
         "cf:größe": {"dropped_too_long": 1},
     }
-    assert list(summary["fields"]["anniversary"]) == ["changed_date_format",  # type: ignore[index]
+    assert list(summary["fields"]["anniversary"]) == ["changed_date_format",
                                                       "dropped_invalid_date"]  # fmt: skip
     assert summary["field_problems_file"] == "/home/ana/runs/r1/field_problems.csv"
     assert summary["truncated"] == 0  # kept for scripts that read it; nothing is cut any more
@@ -51,7 +51,9 @@ def test_field_counts_are_stored_and_read_back(tmp_path: Path) -> None:
 def test_a_file_of_the_first_schema_gains_the_fields_column(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     with sqlite3.connect(path) as db:
-        db.executescript(MIGRATIONS[0])
+        first_schema = MIGRATIONS[0]
+        assert isinstance(first_schema, str)  # the first step is SQL, not a function
+        db.executescript(first_schema)
         db.execute("PRAGMA user_version = 1")
         db.execute("INSERT INTO runs (run_id, export, status, started_at, updated_at, truncated) "
                    "VALUES ('old', 'promo', 'succeeded', '2025-01-01T00:00:00+00:00', "

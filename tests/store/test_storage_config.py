@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import stat
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from cc_tui.errors import ConfigError, InputError
-from cc_tui.models.config import AppConfig, SegmentSource
+from cc_tui.models.config import SegmentSource
 from cc_tui.models.connection import TokenSet
 from cc_tui.models.storage import StorageAuth, StorageConnection
 from cc_tui.remote_paths import RemotePath, is_remote_location, remote_path
@@ -94,8 +95,7 @@ def test_remote_locations_and_storage_round_trip_in_config(tmp_path: Path) -> No
             SegmentSource(name="vip", path=remote_path(CI_URL), entity="VipSegment"),
         )
     )
-    store.update(lambda c: c.__class__(**{**_fields(c), "segments_dirs": (remote_path(
-        "az://segments/drop"),)}))  # fmt: skip
+    store.update(lambda c: replace(c, segments_dirs=(remote_path("az://segments/drop"),)))
 
     loaded = load_config(tmp_path / "config.toml")
 
@@ -104,10 +104,6 @@ def test_remote_locations_and_storage_round_trip_in_config(tmp_path: Path) -> No
     assert isinstance(loaded.segments["vip"].path, RemotePath)
     assert loaded.segments_dirs == (remote_path("az://segments/drop"),)
     assert CI_URL in (tmp_path / "config.toml").read_text()
-
-
-def _fields(config: AppConfig) -> dict[str, object]:
-    return {name: getattr(config, name) for name in config.__slots__}  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
