@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cc_tui.cli import main
-from cc_tui.engine.sources import SourceService
+from cc_tui.engine.sources import CHECK_PREVIEW_ROWS, SegmentLook, SourceService
 from cc_tui.models.config import SegmentSource
 from cc_tui.paths import AppPaths
 from cc_tui.store.config import ConfigStore, with_segment
@@ -77,10 +77,17 @@ def test_add_passes_cdm_options_through(
     added: list[SegmentSource] = []
     real_add = SourceService.add
 
-    def add(self: SourceService, source: SegmentSource, **options: object) -> object:
+    def add(
+        self: SourceService,
+        source: SegmentSource,
+        *,
+        replace: bool = False,
+        rows: int = CHECK_PREVIEW_ROWS,
+    ) -> SegmentLook:
         added.append(source)
         # What the engine makes of a CDM folder is the engine's; read a plain file instead.
-        return real_add(self, SegmentSource(source.name, data / "people.csv"), **options)
+        plain = SegmentSource(source.name, data / "people.csv")
+        return real_add(self, plain, replace=replace, rows=rows)
 
     monkeypatch.setattr(SourceService, "add", add)
     code, _, err = run(capsys, "segment", "add", "ci", str(data / "model.json"),

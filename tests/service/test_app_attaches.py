@@ -19,7 +19,8 @@ from cc_tui.service.locate import service_files
 from cc_tui.service.protocol import RunsList, RunsListed
 from cc_tui.ui.app import CcTuiApp, open_home
 from tests.engine.conftest import Workspace
-from tests.service.test_runs_outlive_clients import ROWS, everyone, people_csv, slow
+from tests.engine.test_runner import people_csv
+from tests.service.test_runs_outlive_clients import ROWS, everyone, slow
 
 WAIT_LIMIT = 60.0
 

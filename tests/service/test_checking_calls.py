@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,7 +110,7 @@ def test_scheduler_list_and_service_status_show_every_trigger(
     assert "At 07:30 on Monday through Friday (UTC)" in out
     assert "fresh" in out and "after 30 s of quiet" in out
 
-    def status() -> dict[str, object]:
+    def status() -> dict[str, Any]:  # the JSON status, as parsed
         assert main([*home_of(ws), "service", "status", "--json"]) == 0
         return dict(json.loads(capsys.readouterr().out))
 

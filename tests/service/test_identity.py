@@ -54,12 +54,12 @@ def os_user() -> Iterator[pwd.struct_passwd]:
 
 
 @pytest.fixture
-def shared_socket(tmp_path: Path) -> Path:
+def shared_socket(tmp_path: Path) -> Iterator[Path]:
     """A socket path other users can reach (a team's /run/cc-tui), short enough for a socket."""
     folder = Path(f"/tmp/cct-team-{secrets.token_hex(4)}")
     folder.mkdir(mode=0o755)
     folder.chmod(0o755)
-    yield folder / "team.sock"  # type: ignore[misc]
+    yield folder / "team.sock"
     shutil.rmtree(folder, ignore_errors=True)
 
 

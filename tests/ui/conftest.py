@@ -36,11 +36,24 @@ from tests.timing import FAST
 if TYPE_CHECKING:
     from textual.app import App
     from textual.pilot import Pilot
+    from textual.screen import Screen
+    from textual.widget import Widget
 
     from cc_tui.emulator.server import EmulatorServer
     from tests.conftest import StartEmulator
 
 WAIT_LIMIT = 60.0  # seconds the app may take to reach a state a test waits for
+
+
+def current_screen(app: App[Any]) -> Screen[Any]:
+    """The screen on top now. Read through a call: mypy keeps a test's earlier ``isinstance``
+    narrowing of ``app.screen`` across the awaits that change it."""
+    return app.screen
+
+
+def focused(app: App[Any]) -> Widget | None:
+    """The widget with the focus now (read through a call, as :func:`current_screen`)."""
+    return app.focused
 
 
 async def until(pilot: Pilot[int], ready: Callable[[], object]) -> None:

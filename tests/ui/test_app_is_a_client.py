@@ -17,6 +17,7 @@ from cc_tui.engine.services import Services
 from cc_tui.models.config import Roles
 from cc_tui.store.audit import AuditOutcome
 from cc_tui.ui.screens.connection_form import ConnectionFormModal
+from cc_tui.ui.screens.history import HistoryScreen
 from cc_tui.ui.screens.home import HomeScreen
 from cc_tui.ui.widgets.connection_actions import ConnectionActions
 from tests.ui.conftest import UiHome, until
@@ -66,7 +67,7 @@ async def test_the_app_never_opens_the_home_on_its_own_thread(
     opened_on: list[str] = []
     real_open = Services.open.__func__  # type: ignore[attr-defined]
 
-    def watched(cls: type[Services], *args: object, **kwargs: object) -> Services:
+    def watched(cls: type[Services], /, *args: object, **kwargs: object) -> Services:
         opened_on.append(threading.current_thread().name)
         return real_open(cls, *args, **kwargs)  # type: ignore[no-any-return]
 
@@ -78,6 +79,13 @@ async def test_the_app_never_opens_the_home_on_its_own_thread(
         await pilot.press("r")  # a run, its history, the details: all through the service
         await until(pilot, lambda: (run := app.runs.get("weekly")) is not None and run.record)
         app.show_history("weekly")
-        await until(pilot, lambda: app.screen.query("RunSummary") and app.screen.record)
+        await until(
+            pilot,
+            lambda: (
+                isinstance(screen := app.screen, HistoryScreen)
+                and bool(screen.query("RunSummary"))
+                and screen.record is not None
+            ),
+        )
     assert opened_on, "the service opened the home for each call"
     assert app_thread not in opened_on

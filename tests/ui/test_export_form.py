@@ -30,7 +30,7 @@ from cc_tui.ui.widgets.list_picker import ListPicker
 from cc_tui.ui.widgets.mapping_editor import MappingEditor, MappingValues
 from cc_tui.ui.widgets.schedule_field import ScheduleField
 from cc_tui.ui.widgets.segment_picker import SegmentPicker
-from tests.ui.conftest import UiHome, workers_done
+from tests.ui.conftest import UiHome, focused, workers_done
 
 NEWSLETTER = "4cffb0de-3266-51df-a872-3dae3e41c372"  # the emulator's "Newsletter subscribers"
 
@@ -71,7 +71,7 @@ async def _attribute(
     row.query_one(".field", Select).value = field
     await pilot.pause()
     if custom:
-        assert app.focused is row.query_one(".custom-name", Input)
+        assert focused(app) is row.query_one(".custom-name", Input)
         await pilot.press(*custom)
     row.query_one(ColumnSelect).value = column
     await _settle(app, pilot)
@@ -133,7 +133,7 @@ async def test_edit_export_changes_the_mapping(ui_home: UiHome) -> None:
         await pilot.press("ctrl+s")
         await _settle(app, pilot)
         assert results == []
-        assert app.focused is form.query_one("#schedule-input", Input)
+        assert focused(app) is form.query_one("#schedule-input", Input)
         await pilot.press("space", "*")
         assert _problem(form, "#schedule-problem") == ""
         assert "At 06:00 every day (UTC)" in str(form.query_one("#schedule-hint", Static).render())

@@ -21,7 +21,7 @@ from cc_tui.ui.widgets.named_table import NamedTable
 from cc_tui.ui.widgets.rejected_rows import RejectedRows
 from cc_tui.ui.widgets.run_summary import RunSummary
 from cc_tui.ui.widgets.run_view import RunView
-from tests.ui.conftest import FAST_RUNS, UiHome, until, workers_done
+from tests.ui.conftest import FAST_RUNS, UiHome, current_screen, until, workers_done
 
 
 async def _settle(app: CcTuiApp, pilot: Pilot[int]) -> None:
@@ -47,7 +47,7 @@ async def test_detail_shows_batches_and_rejected_rows_by_reason(ui_home: UiHome)
         assert screen.record is not None and screen.record.run_id == real.run_id
         batches = screen.query_one(BatchTable)
         assert batches.row_count == 3
-        assert [batches.get_row_at(i)[1].plain for i in range(3)] == [BatchState.CONFIRMED] * 3
+        assert [str(batches.get_row_at(i)[1]) for i in range(3)] == [BatchState.CONFIRMED] * 3
         assert "rows read 123 = sent 120 + rejected 3" in str(screen.query_one(RunSummary).render())
         assert screen.check_action("resume_run", ()) is None  # a finished run cannot resume
         rows = screen.query_one(RejectedRows)
@@ -124,5 +124,5 @@ async def test_resume_from_history(slow_home: UiHome) -> None:
         await until(
             pilot, lambda: screen.record is not None and screen.record.status is RunStatus.SUCCEEDED
         )
-        assert app.screen is screen
+        assert current_screen(app) is screen
         assert screen.check_action("resume_run", ()) is None

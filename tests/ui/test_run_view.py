@@ -63,7 +63,8 @@ async def test_run_watched_to_completion(ui_home: UiHome) -> None:
         text = str(summary.render())
         assert "rows read 123 = sent 120 + rejected 3" in text
         assert "sent 120 = confirmed 120 + refused 0 + unsubscribed 0 + pending 0" in text
-        assert summary.record.rejected_rows_file in text
+        rejected_file = summary.record.rejected_rows_file
+        assert rejected_file is not None and rejected_file in text
         rows = app.screen.query_one(RejectedRows)
         assert rows.row_count == 3
         assert rows.counts == {"missing_email": 1, "invalid_email": 1, "duplicate_email": 1}

@@ -152,7 +152,7 @@ async def test_an_entity_of_a_cdm_folder_is_chosen_and_added_at_80x24(ui_home: U
         await _settle(app, pilot)
         # Both entities are offered, the one already a segment marked; nothing is read yet.
         assert entity_row.display and app.focused is entity
-        labels = [str(option.prompt) for option in entity.query_one("SelectOverlay").options]  # type: ignore[attr-defined]
+        labels = [str(option.prompt) for option in entity.query_one("SelectOverlay").options]
         assert labels[1:] == ["Customer (segment ci)", "VipSegment"]
         assert "2 CDM entities" in _text(modal.query_one("#segment-summary", Static))
         assert modal.query_one(DataTable).row_count == 0
