@@ -35,7 +35,7 @@ from cc_tui.engine.segments.model import (
     SegmentDiscovery,
     SegmentFormat,
 )
-from cc_tui.engine.segments.path_checks import PathKind, kind_of
+from cc_tui.engine.segments.path_checks import PathKind, first_with_data, kind_of
 from cc_tui.errors import InputError
 from cc_tui.models.config import SegmentSource
 
@@ -280,7 +280,7 @@ def _folder_segment(
     segment = _parts_segment(path, name, parts, origin, options)
     if not segment.is_text:
         return segment
-    first = parts.files[0]
+    first = first_with_data(parts.files)
     info, head, gz = read_start(first)
     del info
     found = recognise(
@@ -343,13 +343,18 @@ def _cdm_segments(
     folder = read_cdm(path, entity=entity, snapshot=options.snapshot)
     several = len(folder.entities) + len(folder.problems) > 1
     segments: dict[str, Segment] = {}
-    for found in folder.entities:
-        segment = _entity_segment(found, _entity_name(name, found.name, several), options, origin)
-        segments[segment.name] = segment
     problems = {
         _entity_name(name, problem_entity, several): reason
         for problem_entity, reason in folder.problems.items()
     }
+    for found in folder.entities:
+        entity_name = _entity_name(name, found.name, several)
+        try:
+            segment = _entity_segment(found, entity_name, options, origin)
+        except InputError as exc:  # this entity cannot be read; the others still can
+            problems[entity_name] = str(exc)
+            continue
+        segments[segment.name] = segment
     return SegmentDiscovery(segments, tuple(folder.warnings), problems)
 
 
@@ -384,10 +389,50 @@ def _entity_segment(entity: CdmEntity, name: str, options: _Options, origin: str
         max_uncompressed_bytes=options.cap,
     )
     if segment.is_text:
-        _, head, _ = read_start(entity.files[0])
-        end = text_line_end(entity.files[0], utf8_head(head, segment.encoding), segment.quote)
+        first = first_with_data(entity.files)
+        _, head, _ = read_start(first)
+        text = utf8_head(head, segment.encoding)
+        end = text_line_end(first, text, segment.quote)
         segment = replace(segment, line_end=end)
+        if segment.header and not options.columns:
+            _check_header(segment, first, text)
     return segment
+
+
+def _check_header(segment: Segment, first: Path, text: bytes) -> None:
+    """Refuse partitions whose header line puts a declared column at another place.
+
+    The columns are named by the metadata's attributes, position by position (a header that
+    spells a column otherwise is renamed by them); a header that names a declared column at
+    another position means the files and the metadata disagree on the order, and e-mails
+    would be read under another column's name.
+    """
+    import polars as pl
+
+    from cc_tui.engine.segments.scan import TextOptions, parse_head
+
+    options = TextOptions(segment.delimiter, segment.quote, header=True, line_end=segment.line_end)
+    try:
+        found = parse_head(text, SegmentFormat.CSV, options, 1, typed=False).columns
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{first}: cannot be read as CSV ({exc})") from exc
+    declared = [name.casefold() for name in segment.columns or ()]
+    moved = [
+        (name, position, declared.index(name.strip().casefold()))
+        for position, name in enumerate(found)
+        if name.strip().casefold() in declared
+        and declared.index(name.strip().casefold()) != position
+    ]
+    if not moved:
+        return
+    name, position, expected = moved[0]
+    raise InputError(
+        f"{first}: its header line names the columns {', '.join(found)}: {name} is column "
+        f"{position + 1}, but {segment.path.name} declares it as column {expected + 1} of "
+        f"entity '{segment.entity}' ({', '.join(segment.columns or ())}). The columns are "
+        "named in the declared order, so they would be mixed up. Fix: export the entity again "
+        "so that its files and its metadata agree"
+    )
 
 
 def _utc(mtime_ns: int) -> datetime:

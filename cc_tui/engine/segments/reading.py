@@ -36,6 +36,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import unquote
 
 import polars as pl
 
@@ -61,7 +62,13 @@ from cc_tui.engine.segments.file_bytes import (
 )
 from cc_tui.engine.segments.folders import is_delta_table
 from cc_tui.engine.segments.model import Segment, SegmentFormat
-from cc_tui.engine.segments.path_checks import GLOB_CHARACTERS, PathKind, kind_of, polars_path
+from cc_tui.engine.segments.path_checks import (
+    GLOB_CHARACTERS,
+    PathKind,
+    first_with_data,
+    kind_of,
+    polars_path,
+)
 from cc_tui.engine.segments.remote_storage import remote_read_errors
 from cc_tui.engine.segments.scan import (
     NDJSON_INFER_ROWS,
@@ -132,7 +139,7 @@ class PreparedSegment:
     segment: Segment
     sources: tuple[Path, ...]
     converted: bool = False
-    hive: tuple[dict[str, str], ...] = field(default=())
+    hive: tuple[dict[str, str | None], ...] = field(default=())
 
     @property
     def source(self) -> Path:
@@ -158,6 +165,10 @@ class PreparedSegment:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+# The folder value Spark and Hive write for a null partition value.
+_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -260,16 +271,18 @@ def _files(segment: Segment) -> tuple[Path, ...]:
         raise unreadable_error(segment.path, exc) from exc
 
 
-def _hive_values(segment: Segment, files: Sequence[Path]) -> tuple[dict[str, str], ...]:
+def _hive_values(segment: Segment, files: Sequence[Path]) -> tuple[dict[str, str | None], ...]:
+    """Each file's ``key=value`` folder values, as Spark and Hive write them: escaped like a
+    URL (``city=New%20York``), and ``__HIVE_DEFAULT_PARTITION__`` for a null value."""
     if segment.files or not segment.path.is_dir():
         return ()
     values = []
     for path in files:
-        found = {}
+        found: dict[str, str | None] = {}
         for part in path.relative_to(segment.path).parts[:-1]:
             key, sep, value = part.partition("=")
             if sep:
-                found[key] = value
+                found[unquote(key)] = None if value == _HIVE_NULL else unquote(value)
         values.append(found)
     return tuple(values) if any(values) else ()
 
@@ -503,7 +516,8 @@ def _head_frame(segment: Segment, rows: int, *, typed: bool) -> pl.DataFrame:
     options = _text_options(segment)
     fmt = SegmentFormat.NDJSON if segment.rows_format is SegmentFormat.NDJSON else SegmentFormat.CSV
     lines = rows + 2 if fmt is not SegmentFormat.NDJSON else max(rows, NDJSON_INFER_ROWS)
-    source = next(iter(_files(segment)), segment.path)
+    files = _files(segment)
+    source = first_with_data(files) if files else segment.path
     while True:
         try:
             data, complete = read_text_head(

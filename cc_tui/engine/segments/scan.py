@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,7 +89,9 @@ def _csv_options(options: TextOptions) -> dict[str, Any]:
 
 
 def scan_text(
-    files: Sequence[Path], options: TextOptions, hive: Sequence[dict[str, str]] | None = None
+    files: Sequence[Path],
+    options: TextOptions,
+    hive: Sequence[Mapping[str, str | None]] | None = None,
 ) -> pl.LazyFrame:
     """A lazy scan of plain UTF-8 delimited text files as one stream; every column text.
 
@@ -124,7 +126,7 @@ def scan_text(
     return pl.scan_csv(sources, glob=False, **kwargs, **cloud)
 
 
-def _hive_columns(values: dict[str, str]) -> list[pl.Expr]:
+def _hive_columns(values: Mapping[str, str | None]) -> list[pl.Expr]:
     return [pl.lit(value, pl.String).alias(key) for key, value in values.items()]
 
 
@@ -234,7 +236,7 @@ def parquet_schema(files: Sequence[Path]) -> tuple[dict[str, pl.DataType], bool]
 
 
 def scan_parquet_files(
-    files: Sequence[Path], hive: Sequence[dict[str, str]] | None = None
+    files: Sequence[Path], hive: Sequence[Mapping[str, str | None]] | None = None
 ) -> pl.LazyFrame:
     """A lazy scan of Parquet files as one stream, typed as stored (see :func:`as_string`).
 

@@ -1,0 +1,185 @@
+"""Segments as producers really leave them, beyond the tidy case: empty parts, partitions
+listed twice, header lines that disagree with the metadata, Hive's escaped folder values."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from cc_tui.engine.segments.inspection import inspect_all, inspect_path
+from cc_tui.engine.segments.reading import count_rows, preview
+from cc_tui.errors import InputError
+from tests.engine.conftest import read_segment
+from tests.engine.segment_builders import (
+    ACCOUNT_URL,
+    CUSTOMER_ATTRIBUTES,
+    NEWEST,
+    customer_insights_folder,
+    spark_csv_folder,
+)
+
+pytestmark = pytest.mark.usefixtures("private_home")
+
+COLUMNS = [name for name, _ in CUSTOMER_ATTRIBUTES]
+
+
+def _model(root: Path) -> dict:
+    return json.loads((root / "model.json").read_text())
+
+
+def _save_model(root: Path, model: dict) -> None:
+    (root / "model.json").write_text(json.dumps(model))
+
+
+# --- Spark: a 0-byte part first ------------------------------------------------------------
+
+
+def test_an_empty_first_part_does_not_decide_the_width_of_headerless_parts(
+    tmp_path: Path,
+) -> None:
+    rows = [(f"p{i}@example.com", f"Name {i}") for i in range(5)]
+    spark_csv_folder(tmp_path / "out", rows, empty_parts=1)
+
+    segment = inspect_path(tmp_path / "out", name="out")
+
+    assert segment.columns == ("column_1", "column_2")  # not one column from the empty part
+    assert read_segment(segment).rows() == rows
+    assert preview(segment, 2).rows() == rows[:2]
+
+
+def test_an_empty_first_part_with_header_lines_in_the_others(tmp_path: Path) -> None:
+    rows = [(f"p{i}@example.com", f"Name {i}") for i in range(5)]
+    spark_csv_folder(tmp_path / "out", rows, header=True, empty_parts=1)
+
+    segment = inspect_path(tmp_path / "out", name="out", header=True)
+
+    assert read_segment(segment).rows() == rows
+    assert preview(segment, 3).rows() == rows[:3]
+    assert count_rows(segment) == len(rows)
+
+
+def test_an_empty_first_partition_of_a_cdm_entity_is_not_its_preview(tmp_path: Path) -> None:
+    export = customer_insights_folder(tmp_path / "ci")
+    model = _model(export.root)
+    entity = model["entities"][0]
+    empty = f"Customer/{NEWEST}/Customer_0.snapshot.csv"
+    (export.root / empty).write_bytes(b"")
+    first = dict(entity["partitions"][0], location=f"{ACCOUNT_URL}/exports/ci-daily/{empty}")
+    entity["partitions"].insert(0, first)
+    _save_model(export.root, model)
+
+    segment = inspect_path(export.root, name="c", entity="Customer")
+
+    assert len(segment.files) == 3
+    assert preview(segment, 2)["Email"].to_list() == [row[1] for row in export.customer_rows[:2]]
+    assert count_rows(segment) == len(export.customer_rows)
+
+
+# --- CDM: a partition listed twice, a header line that disagrees -----------------------------
+
+
+def test_a_partition_listed_twice_is_read_once(tmp_path: Path) -> None:
+    export = customer_insights_folder(tmp_path / "ci")
+    model = _model(export.root)
+    partitions = model["entities"][0]["partitions"]
+    partitions.append(dict(partitions[0], name="Customer_1_again"))
+    _save_model(export.root, model)
+
+    segment = inspect_path(export.root, name="c", entity="Customer")
+
+    assert len(segment.files) == 2
+    assert any("more than once" in note for note in segment.notes)
+    assert count_rows(segment) == len(export.customer_rows)
+    emails = read_segment(segment, ["Email"])["Email"].to_list()
+    assert emails == [row[1] for row in export.customer_rows]
+
+
+def _with_header_lines(root: Path, header: list[str]) -> None:
+    """Write a header line at the top of every partition and say so in model.json."""
+    model = _model(root)
+    for entity in model["entities"]:
+        for partition in entity["partitions"]:
+            partition["fileFormatSettings"]["columnHeaders"] = True
+    _save_model(root, model)
+    line = ",".join(f'"{name}"' for name in header).encode() + b"\r\n"
+    for part in root.rglob("*.snapshot.csv"):
+        part.write_bytes(line + part.read_bytes())
+
+
+def test_partitions_with_header_lines_are_read_by_their_metadata(tmp_path: Path) -> None:
+    export = customer_insights_folder(tmp_path / "ci")
+    _with_header_lines(export.root, [name.lower() for name in COLUMNS])  # case may differ
+
+    segment = inspect_path(export.root, name="c", entity="Customer")
+
+    assert segment.header
+    assert count_rows(segment) == len(export.customer_rows)
+    emails = read_segment(segment, ["Email"])["Email"].to_list()
+    assert emails == [row[1] for row in export.customer_rows]
+
+
+def test_a_header_line_that_disagrees_with_the_metadata_is_refused(tmp_path: Path) -> None:
+    export = customer_insights_folder(tmp_path / "ci")
+    swapped = [COLUMNS[1], COLUMNS[0], *COLUMNS[2:]]  # Email first, CustomerId second
+    _with_header_lines(export.root, swapped)
+
+    with pytest.raises(InputError, match=r"Email is column 1, but model.json declares it as col"):
+        inspect_path(export.root, name="c", entity="Customer")
+    found = inspect_all(export.root)  # each entity is named with its problem
+    assert set(found.problems) == {"Customer", "VipSegment"}
+    assert "(CustomerId, Email, FirstName" in found.problems["Customer"]
+
+
+# --- Spark / Hive partition folders ---------------------------------------------------------
+
+
+def _hive_parquet_folder(folder: Path) -> None:
+    """``df.write.partitionBy("country", "city").parquet(...)``: folder values escaped like a
+    URL, a null value as ``__HIVE_DEFAULT_PARTITION__``."""
+    partitions = {
+        ("DE", "K%C3%B6ln"): ["koeln@example.com"],
+        ("US", "New%20York"): ["ny@example.com"],
+        ("__HIVE_DEFAULT_PARTITION__", "a%3Db%2Fc"): ["nowhere@example.com"],
+    }
+    for index, ((country, city), emails) in enumerate(partitions.items()):
+        part = folder / f"country={country}" / f"city={city}"
+        part.mkdir(parents=True)
+        name = f"part-{index:05d}-{uuid.UUID(int=index)}.c000.snappy.parquet"
+        pl.DataFrame({"email": emails}).write_parquet(part / name)
+    (folder / "_SUCCESS").touch()
+
+
+def test_hive_folder_values_are_unescaped_and_the_default_partition_is_null(
+    tmp_path: Path,
+) -> None:
+    _hive_parquet_folder(tmp_path / "by_city")
+
+    segment = inspect_path(tmp_path / "by_city", name="by_city")
+    frame = read_segment(segment).sort("email")
+
+    assert frame.rows() == [
+        ("koeln@example.com", "DE", "Köln"),
+        ("nowhere@example.com", None, "a=b/c"),
+        ("ny@example.com", "US", "New York"),
+    ]
+
+
+def test_hive_folder_values_of_csv_parts(tmp_path: Path) -> None:
+    folder = tmp_path / "csv_by_country"
+    for index, country in enumerate(("FR", "__HIVE_DEFAULT_PARTITION__")):
+        part = folder / f"country={country}"
+        part.mkdir(parents=True)
+        name = f"part-{index:05d}-{uuid.UUID(int=index)}.c000.csv"
+        (part / name).write_text(f"p{index}@example.com\n")
+    (folder / "_SUCCESS").touch()
+
+    segment = inspect_path(folder, name="c", columns=("email",))
+
+    assert read_segment(segment).sort("email").rows() == [
+        ("p0@example.com", "FR"),
+        ("p1@example.com", None),
+    ]
