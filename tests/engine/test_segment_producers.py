@@ -183,3 +183,48 @@ def test_hive_folder_values_of_csv_parts(tmp_path: Path) -> None:
         ("p0@example.com", "FR"),
         ("p1@example.com", None),
     ]
+
+
+# --- Delta tables in folders whose names need escaping --------------------------------------
+
+
+@pytest.mark.parametrize("folder", ["Customer Exports/gold", "Kundenlisten für 2026/gold", "100%"])
+def test_a_delta_table_in_a_folder_whose_name_needs_escaping_is_read(
+    tmp_path: Path, folder: str
+) -> None:
+    from deltalake import DeltaTable, TableFeatures, write_deltalake
+
+    table = tmp_path / folder / "customers"
+    table.parent.mkdir(parents=True)
+    first = pl.DataFrame({"email": ["ny@example.com", "koeln@example.com"]})
+    write_deltalake(
+        str(table), first.with_columns(city=pl.Series(["New York", "Köln"])), partition_by=["city"]
+    )
+    second = pl.DataFrame({"email": ["odd@example.com"], "city": ["a=b/c%d"]})
+    write_deltalake(str(table), second, mode="append", partition_by=["city"])
+    DeltaTable(str(table)).create_checkpoint()
+    DeltaTable(str(table)).alter.add_feature(
+        TableFeatures.DeletionVectors, allow_protocol_versions_increase=True
+    )
+
+    segment = inspect_path(table, name="customers")
+
+    assert count_rows(segment) == 3
+    assert read_segment(segment).sort("email").rows() == [
+        ("koeln@example.com", "Köln"),
+        ("ny@example.com", "New York"),
+        ("odd@example.com", "a=b/c%d"),
+    ]
+
+
+def test_a_delta_table_in_a_folder_named_like_a_pattern_is_refused(tmp_path: Path) -> None:
+    from deltalake import write_deltalake
+
+    written = tmp_path / "exports" / "customers"
+    written.parent.mkdir(parents=True)
+    write_deltalake(str(written), pl.DataFrame({"email": ["a@example.com"]}))
+    # delta-rs cannot write there itself; a copy of the folder can be anywhere.
+    table = written.parent.rename(tmp_path / "exports [old]") / "customers"
+
+    with pytest.raises(InputError, match=r"pattern character .*Fix: rename the folder"):
+        inspect_path(table, name="customers")
