@@ -3,6 +3,8 @@ listed twice, header lines that disagree with the metadata, Hive's escaped folde
 
 from __future__ import annotations
 
+import codecs
+import gzip
 import json
 import uuid
 from pathlib import Path
@@ -11,7 +13,7 @@ import polars as pl
 import pytest
 
 from cc_tui.engine.segments.inspection import inspect_all, inspect_path
-from cc_tui.engine.segments.reading import count_rows, preview
+from cc_tui.engine.segments.reading import count_rows, preview, segment_columns
 from cc_tui.errors import InputError
 from tests.engine.conftest import read_segment
 from tests.engine.segment_builders import (
@@ -228,3 +230,23 @@ def test_a_delta_table_in_a_folder_named_like_a_pattern_is_refused(tmp_path: Pat
 
     with pytest.raises(InputError, match=r"pattern character .*Fix: rename the folder"):
         inspect_path(table, name="customers")
+
+
+# --- NDJSON from Windows tools ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_ndjson_with_a_utf8_byte_order_mark_is_read(tmp_path: Path, gz: bool) -> None:
+    # PowerShell 5: ... | ConvertTo-Json -Compress | Out-File -Encoding utf8 (a BOM, CRLF).
+    records = [{"email": "zoe@example.com", "name": "Zoë"}, {"email": "bob@example.com"}]
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in records)
+    data = codecs.BOM_UTF8 + text.encode("utf-8")
+    path = tmp_path / ("people.ndjson.gz" if gz else "people.ndjson")
+    path.write_bytes(gzip.compress(data) if gz else data)
+
+    segment = inspect_path(path, name="people")
+
+    assert [c.name for c in segment_columns(segment)] == ["email", "name"]
+    assert count_rows(segment) == 2
+    assert read_segment(segment).rows() == [("zoe@example.com", "Zoë"), ("bob@example.com", None)]
+    assert preview(segment).rows() == [("zoe@example.com", "Zoë"), ("bob@example.com", None)]

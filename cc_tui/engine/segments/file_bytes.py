@@ -76,8 +76,10 @@ def unreadable_error(path: Path, exc: BaseException) -> InputError:
 
 
 def is_polars_encoding(encoding: str) -> bool:
-    """True if Polars reads the encoding itself (UTF-8, with or without a BOM)."""
-    return codecs.lookup(encoding).name in {"utf-8", "utf-8-sig"}
+    """True if Polars reads the encoding itself: UTF-8 (its CSV reader skips a byte-order
+    mark too). ``utf-8-sig`` is not: Polars' NDJSON reader fails on the mark, so text said to
+    carry one is copied without it."""
+    return codecs.lookup(encoding).name == "utf-8"
 
 
 class DecompressionLimitError(InputError):

@@ -11,6 +11,7 @@ the lines a bare CR ends into one row.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -58,6 +59,7 @@ _SNIFF_AGREEMENT = 0.8
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_UTF8_WITH_BOM = "utf-8-sig"
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.-]+")
 
 _EXTENSIONS: dict[str, SegmentFormat] = {
@@ -149,6 +151,10 @@ def recognise(
     sniffed = fmt is None
     enc = encoding or bom_encoding(head) or DEFAULT_ENCODING
     fmt = _content_format(path, head, enc, fmt, confirm=declared is None and kind.confirm)
+    if fmt is SegmentFormat.NDJSON and encoding is None and head.startswith(codecs.BOM_UTF8):
+        # Windows tools (PowerShell 5's Out-File, Notepad) start UTF-8 text with a BOM, which
+        # Polars' NDJSON reader cannot skip: the file is read through a copy without it.
+        enc = _UTF8_WITH_BOM
     sep = _delimiter(fmt, delimiter, head, enc)
     if sniffed and sep == "\t":
         fmt = SegmentFormat.TSV
