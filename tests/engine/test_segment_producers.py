@@ -250,3 +250,76 @@ def test_ndjson_with_a_utf8_byte_order_mark_is_read(tmp_path: Path, gz: bool) ->
     assert count_rows(segment) == 2
     assert read_segment(segment).rows() == [("zoe@example.com", "Zoë"), ("bob@example.com", None)]
     assert preview(segment).rows() == [("zoe@example.com", "Zoë"), ("bob@example.com", None)]
+
+
+# --- Dataverse (Azure Synapse Link): a column added to a table ------------------------------
+
+
+def test_partitions_written_before_a_column_was_added_are_padded(tmp_path: Path) -> None:
+    """Synapse Link appends a new attribute to model.json; partitions written before it have
+    one field fewer on every row. Reading, the columns, the preview and the count agree."""
+    root = tmp_path / "dataverse-contoso"
+    older = '"1","ana@example.com","Ana"\r\n"2","bob@example.com","Bob"\r\n'
+    newer = '"3","cy@example.com","Cy","2026-11-01T10:00:00.0000000Z"\r\n'
+    for name, text in (("2026-10.csv", older), ("2026-11.csv", newer)):
+        (root / "contact").mkdir(parents=True, exist_ok=True)
+        (root / "contact" / name).write_text(text, encoding="utf-8")
+    account = "https://contosodv.dfs.core.windows.net/dataverse-contoso"
+    model = {
+        "name": "cdm",
+        "version": "1.0",
+        "entities": [
+            {
+                "$type": "LocalEntity",
+                "name": "contact",
+                "attributes": [
+                    {"name": "Id", "dataType": "guid"},
+                    {"name": "emailaddress1", "dataType": "string"},
+                    {"name": "firstname", "dataType": "string"},
+                    {"name": "modifiedon", "dataType": "dateTime"},
+                ],
+                "partitions": [
+                    {
+                        "name": name.removesuffix(".csv"),
+                        "location": f"{account}/contact/{name}",
+                        "fileFormatSettings": {
+                            "$type": "CsvFormatSettings",
+                            "quoteStyle": "QuoteStyle.Csv",
+                        },
+                    }
+                    for name in ("2026-10.csv", "2026-11.csv")
+                ],
+            }
+        ],
+    }
+    (root / "model.json").write_text(json.dumps(model), encoding="utf-8")
+
+    segment = inspect_path(root, name="contacts")
+
+    expected = [
+        ("1", "ana@example.com", "Ana", None),
+        ("2", "bob@example.com", "Bob", None),
+        ("3", "cy@example.com", "Cy", "2026-11-01T10:00:00.0000000Z"),
+    ]
+    assert read_segment(segment).rows() == expected
+    assert preview(segment).rows() == expected[:2]
+    assert [c.name for c in segment_columns(segment)] == [
+        "Id",
+        "emailaddress1",
+        "firstname",
+        "modifiedon",
+    ]
+    assert count_rows(segment) == 3
+
+
+def test_a_headerless_file_given_more_names_than_it_has_fields(tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text("ana@example.com,Ana\nbob@example.com,Bob\n")
+
+    segment = inspect_path(path, name="leads", header=False, columns=("email", "first", "last"))
+
+    assert preview(segment).rows() == [
+        ("ana@example.com", "Ana", None),
+        ("bob@example.com", "Bob", None),
+    ]
+    assert read_segment(segment).rows() == preview(segment).rows()

@@ -375,15 +375,19 @@ def parse_head(
         return _ndjson_head(data, rows, typed=typed)
     kwargs = _csv_options(options)
     kwargs.update(has_header=options.header, infer_schema=typed, infer_schema_length=rows)
-    if options.columns:
-        kwargs["new_columns"] = list(options.columns)
+    names = list(options.columns or ())
+    if names and options.header:
+        kwargs["new_columns"] = names
     frame = pl.read_csv(io.BytesIO(data), n_rows=rows, **kwargs)
-    if options.columns and not options.header and frame.width < len(options.columns):
-        # Fewer fields than names: the scan pads with nulls, so the preview does too.
-        missing = options.columns[frame.width :]
-        frame = frame.with_columns(pl.lit(None, pl.String).alias(name) for name in missing)
-    if options.columns and frame.width > len(options.columns):
-        frame = frame.select(options.columns)
+    if names and not options.header:
+        # Named by position as the scan names them: fields past the names are left out, and
+        # names past the fields (rows written before a column was added) are null.
+        frame = frame.select(
+            pl.col(old).alias(new) for old, new in zip(frame.columns, names, strict=False)
+        )
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(n) for n in names[frame.width :])
+    elif names and frame.width > len(names):
+        frame = frame.select(names)
     return frame
 
 
