@@ -323,3 +323,43 @@ def test_a_headerless_file_given_more_names_than_it_has_fields(tmp_path: Path) -
         ("bob@example.com", "Bob", None),
     ]
     assert read_segment(segment).rows() == preview(segment).rows()
+
+
+# --- CSV made for Excel ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "delimiter"),
+    [
+        (b"sep=;\r\nEmail;First\r\nana@example.com;Ana\r\nbob@example.com;Bob\r\n", ";"),
+        (b"\xef\xbb\xbfSEP=,\nEmail,First\nana@example.com,Ana\nbob@example.com,Bob\n", ","),
+        (b"sep=\t\nEmail\tFirst\nana@example.com\tAna\nbob@example.com\tBob\n", "\t"),
+    ],
+)
+def test_excels_separator_line_is_no_row_and_names_the_delimiter(
+    tmp_path: Path, data: bytes, delimiter: str
+) -> None:
+    path = tmp_path / "for-excel.csv"
+    path.write_bytes(data)
+
+    segment = inspect_path(path, name="for-excel")
+
+    assert (segment.delimiter, segment.skip_lines) == (delimiter, 1)
+    assert [c.name for c in segment_columns(segment)] == ["Email", "First"]
+    expected = [("ana@example.com", "Ana"), ("bob@example.com", "Bob")]
+    assert read_segment(segment).rows() == expected
+    assert preview(segment).rows() == expected
+    assert count_rows(segment) == 2
+    gzipped = tmp_path / "for-excel.csv.gz"
+    gzipped.write_bytes(gzip.compress(data))
+    assert read_segment(inspect_path(gzipped, name="g")).rows() == expected
+
+
+def test_a_separator_line_before_headerless_rows(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_bytes(b"sep=;\nana@example.com;Ana\nbob@example.com;Bob\n")
+
+    segment = inspect_path(path, name="rows", header=False)
+
+    assert segment.columns == ("column_1", "column_2")
+    assert read_segment(segment).rows() == [("ana@example.com", "Ana"), ("bob@example.com", "Bob")]

@@ -42,6 +42,7 @@ __all__ = [
     "bom_encoding",
     "classify_name",
     "detect_text",
+    "excel_separator",
     "is_gzip",
     "read_start",
     "recognise",
@@ -60,6 +61,9 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _UTF8_WITH_BOM = "utf-8-sig"
+_DELIMITED = (SegmentFormat.CSV, SegmentFormat.TSV)
+# Excel's separator hint: a first line of exactly "sep=" and one character.
+_EXCEL_SEPARATOR = re.compile(rb"sep=([^\r\n\"])\r?\n", re.IGNORECASE)
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.-]+")
 
 _EXTENSIONS: dict[str, SegmentFormat] = {
@@ -112,6 +116,7 @@ class Recognised:
     delimiter: str
     encoding: str
     line_end: str = "\n"
+    skip_lines: int = 0
 
 
 def read_start(path: Path) -> tuple[os.stat_result, bytes, bool]:
@@ -155,13 +160,21 @@ def recognise(
         # Windows tools (PowerShell 5's Out-File, Notepad) start UTF-8 text with a BOM, which
         # Polars' NDJSON reader cannot skip: the file is read through a copy without it.
         enc = _UTF8_WITH_BOM
-    sep = _delimiter(fmt, delimiter, head, enc)
+    hint = excel_separator(utf8_head(head, enc)) if fmt in _DELIMITED else None
+    sep = _delimiter(fmt, delimiter or hint, head, enc)
     if sniffed and sep == "\t":
         fmt = SegmentFormat.TSV
     end = "\n"
-    if fmt in (SegmentFormat.CSV, SegmentFormat.TSV):
+    if fmt in _DELIMITED:
         end = text_line_end(path, utf8_head(head, enc), DEFAULT_QUOTE if quote is None else quote)
-    return Recognised(fmt, gz, sep, enc, end)
+    return Recognised(fmt, gz, sep, enc, end, skip_lines=0 if hint is None else 1)
+
+
+def excel_separator(head: bytes) -> str | None:
+    """The delimiter a first line ``sep=;`` names (Excel's hint, written by tools that make
+    CSV for Excel), or None when the text does not start with one."""
+    match = _EXCEL_SEPARATOR.match(head.removeprefix(codecs.BOM_UTF8))
+    return match.group(1).decode("utf-8") if match else None
 
 
 def utf8_head(head: bytes, encoding: str) -> bytes:

@@ -223,8 +223,17 @@ def _file_segment(path: Path, name: str, options: _Options, origin: str) -> Segm
         modified_at=_utc(info.st_mtime_ns),
         origin=origin,
         line_end=found.line_end,
+        skip_lines=found.skip_lines,
         max_uncompressed_bytes=options.cap,
     )
+    if found.skip_lines:
+        segment = replace(
+            segment,
+            notes=(
+                f"the first line says sep={found.delimiter} (a hint for Excel): it is no row, "
+                "and sets the delimiter",
+            ),
+        )
     if segment.is_text:
         return _with_text_options(segment, head, options, default_header=True)
     return segment
@@ -259,7 +268,13 @@ def _field_count(segment: Segment, head: bytes, quote: str) -> int:
     sample = text[: cut + 1] if cut > 0 else text
     if not sample.strip():
         return 1
-    options = TextOptions(segment.delimiter, quote, header=False, line_end=segment.line_end)
+    options = TextOptions(
+        segment.delimiter,
+        quote,
+        header=False,
+        line_end=segment.line_end,
+        skip_lines=segment.skip_lines,
+    )
     try:
         return max(parse_head(sample, SegmentFormat.CSV, options, 20, typed=False).width, 1)
     except pl.exceptions.PolarsError as exc:

@@ -396,6 +396,7 @@ def _text_options(segment: Segment) -> TextOptions:
         header=segment.header,
         columns=segment.columns,
         line_end=segment.line_end,
+        skip_lines=segment.skip_lines,
     )
 
 

@@ -67,17 +67,20 @@ _SCIENTIFIC = r"^(-?)(\d)(?:\.(\d+))?e([+-]?\d+)$"
 
 @dataclass(frozen=True, slots=True)
 class TextOptions:
-    """How delimited text is split: delimiter, quote ("" = none), header, names, line end."""
+    """How delimited text is split: delimiter, quote ("" = none), header, names, line end, and
+    the lines before the header (or first row) that are no data at all."""
 
     delimiter: str = ","
     quote: str = DEFAULT_QUOTE
     header: bool = True
     columns: tuple[str, ...] | None = None
     line_end: str = "\n"
+    skip_lines: int = 0
 
 
 def _csv_options(options: TextOptions) -> dict[str, Any]:
     return {
+        "skip_lines": options.skip_lines,
         "separator": options.delimiter or ",",
         "quote_char": options.quote or None,
         "eol_char": options.line_end,
