@@ -363,3 +363,54 @@ def test_a_separator_line_before_headerless_rows(tmp_path: Path) -> None:
 
     assert segment.columns == ("column_1", "column_2")
     assert read_segment(segment).rows() == [("ana@example.com", "Ana"), ("bob@example.com", "Bob")]
+
+
+# --- A quote that is never closed -------------------------------------------------------------
+
+
+def _people(count: int) -> list[str]:
+    return ["Email,First"] + [f"p{i}@example.com,Name {i}" for i in range(count)]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        'p500@example.com,"Name 500',  # a quoted field never closed
+        "p500@example.com,5'11\" tall",  # a quote inside an unquoted field (inches)
+    ],
+)
+def test_a_quote_never_closed_is_named_with_its_line(tmp_path: Path, broken: str) -> None:
+    lines = _people(1000)
+    lines[501] = broken  # line 502 of the file
+    path = tmp_path / "people.csv"
+    path.write_text("\n".join(lines) + "\n")
+
+    segment = inspect_path(path, name="people")
+
+    with pytest.raises(InputError, match=r"people.csv: line 502: a field's quote") as caught:
+        read_segment(segment, ["Email"])
+    assert "quote = ''" in str(caught.value)
+
+
+def test_a_small_file_with_a_quote_never_closed_is_refused_at_its_preview(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text('Email,First\nana@example.com,"Ana\nbob@example.com,Bob\n')
+
+    segment = inspect_path(path, name="people")
+
+    with pytest.raises(InputError, match=r"line 2: a field's quote"):
+        preview(segment)  # not a preview of no rows
+
+
+def test_the_part_with_a_quote_never_closed_is_named(tmp_path: Path) -> None:
+    rows = [(f"p{i}@example.com", f"Name {i}") for i in range(400)]
+    spark_csv_folder(tmp_path / "out", rows)
+    second = sorted((tmp_path / "out").glob("part-00001-*.csv"))[0]
+    text = second.read_text().splitlines()
+    text[10] = text[10].replace("Name", '"Name')
+    second.write_text("\n".join(text) + "\n")
+
+    segment = inspect_path(tmp_path / "out", name="out", columns=("email", "name"))
+
+    with pytest.raises(InputError, match=rf"{second.name}: line 11: a field's quote"):
+        read_segment(segment)

@@ -30,6 +30,7 @@ collected. Collect inside ``with segment_read_errors(segment):`` to turn that in
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import zlib
 from collections.abc import Iterator, Sequence
@@ -58,6 +59,8 @@ from cc_tui.engine.segments.file_bytes import (
     find_decode_error,
     is_polars_encoding,
     read_text_head,
+    text_lines,
+    unclosed_quote_line,
     unreadable_error,
 )
 from cc_tui.engine.segments.folders import is_delta_table
@@ -102,6 +105,8 @@ DEFAULT_PREVIEW_ROWS = 20
 # Rows Polars looks at to guess column types for segment_columns (the scan itself never guesses).
 TYPE_INFER_ROWS = 1000
 # Errors of Polars' readers that are about the data they read.
+# Polars' words when a quote is not closed where it should be.
+_QUOTE_TROUBLE = re.compile(r"could not parse `|CSV malformed", re.IGNORECASE)
 _POLARS_READ_ERRORS = (
     pl.exceptions.ComputeError,
     pl.exceptions.NoDataError,
@@ -538,6 +543,14 @@ def _head_frame(segment: Segment, rows: int, *, typed: bool) -> pl.DataFrame:
                 f"{segment.path}: has no line break in its first {HEAD_MAX_BYTES // 2**20} MiB, "
                 f"so it cannot be read as {segment.format_label}. Fix: check the file"
             )
+        if complete and fmt is SegmentFormat.CSV and segment.quote:
+            # The whole file is here: a quote never closed would hide every row after it (a
+            # preview of no rows) rather than fail, so it is looked for first.
+            line = unclosed_quote_line(
+                data.split(segment.line_end.encode()), segment.quote.encode()
+            )
+            if line is not None:
+                raise _unclosed_quote(segment, source, line)
         try:
             return parse_head(data, fmt, options, rows, typed=typed)
         except pl.exceptions.ComputeError:
@@ -547,8 +560,36 @@ def _head_frame(segment: Segment, rows: int, *, typed: bool) -> pl.DataFrame:
             lines *= 4
 
 
+def _unclosed_quote(segment: Segment, path: Path, line: int) -> InputError:
+    quote = segment.quote
+    return InputError(
+        f"{path}: line {line:,}: a field's quote ({quote}) opened there is never closed, or a "
+        f"{quote} stands inside a field that is not quoted, so the rows after it cannot be told "
+        f"apart. Fix: close the quote (a {quote} inside a quoted field is written twice, "
+        f"{quote * 2}); or, if {quote} is a plain character in this file, set quote = '' under "
+        f"[segments.{segment.name}] in config.toml"
+    )
+
+
+def _locate_unclosed_quote(segment: Segment) -> InputError | None:
+    """The error naming the line of a quote that is never closed, when a file has one."""
+    if not (segment.is_text and segment.quote and is_polars_encoding(segment.encoding)):
+        return None
+    with contextlib.suppress(OSError, EOFError, zlib.error, InputError):
+        for source in _files(segment):
+            lines = text_lines(source, gz=segment.gzip)
+            line = unclosed_quote_line(lines, segment.quote.encode())
+            if line is not None:
+                return _unclosed_quote(segment, source, line)
+    return None
+
+
 def _explain(segment: Segment, exc: Exception) -> InputError:
     text = str(exc)
+    if _QUOTE_TROUBLE.search(text):
+        located = _locate_unclosed_quote(segment)
+        if located is not None:
+            return located
     if "utf8" in text.lower().replace("-", "") or isinstance(exc, UnicodeDecodeError):
         with contextlib.suppress(OSError, EOFError, zlib.error, InputError):
             for source in _files(segment):
