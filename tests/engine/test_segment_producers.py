@@ -414,3 +414,24 @@ def test_the_part_with_a_quote_never_closed_is_named(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match=rf"{second.name}: line 11: a field's quote"):
         read_segment(segment)
+
+
+# --- Header names as spreadsheets leave them --------------------------------------------------
+
+
+def test_a_mapped_column_with_spaces_around_its_header_name_is_pointed_at(tmp_path: Path) -> None:
+    from cc_tui.engine.mapping import mapping_problems
+    from cc_tui.models.config import FieldMapping
+
+    path = tmp_path / "edited-in-excel.csv"
+    path.write_text(" Email ,FIRST NAME\nana@example.com,Ana\n")
+    segment = inspect_path(path, name="edited")
+    columns = [c.name for c in segment_columns(segment)]
+
+    problems = mapping_problems(
+        FieldMapping(email="Email", first_name="First Name"), {"edited": columns}
+    )
+
+    assert len(problems) == 1
+    assert "its columns are: ' Email ', FIRST NAME." in problems[0]  # the spaces show
+    assert "Did you mean ' Email ', 'FIRST NAME'?" in problems[0]
