@@ -3,7 +3,9 @@ listed twice, header lines that disagree with the metadata, Hive's escaped folde
 
 from __future__ import annotations
 
+import asyncio
 import codecs
+import contextlib
 import gzip
 import json
 import uuid
@@ -15,7 +17,8 @@ import pytest
 from cc_tui.engine.segments.inspection import inspect_all, inspect_path
 from cc_tui.engine.segments.reading import count_rows, preview, segment_columns
 from cc_tui.errors import InputError
-from tests.engine.conftest import read_segment
+from tests.azurite import ACCOUNT, ACCOUNT_KEY, Azurite
+from tests.engine.conftest import Workspace, read_segment
 from tests.engine.segment_builders import (
     ACCOUNT_URL,
     CUSTOMER_ATTRIBUTES,
@@ -23,6 +26,7 @@ from tests.engine.segment_builders import (
     customer_insights_folder,
     spark_csv_folder,
 )
+from tests.timing import FAST
 
 pytestmark = pytest.mark.usefixtures("private_home")
 
@@ -435,3 +439,63 @@ def test_a_mapped_column_with_spaces_around_its_header_name_is_pointed_at(tmp_pa
     assert len(problems) == 1
     assert "its columns are: ' Email ', FIRST NAME." in problems[0]  # the spaces show
     assert "Did you mean ' Email ', 'FIRST NAME'?" in problems[0]
+
+
+# --- The same, read in place from storage -----------------------------------------------------
+
+
+def test_empty_and_repeated_partitions_and_hive_values_in_storage(
+    workspace: Workspace, azurite: Azurite, tmp_path: Path
+) -> None:
+    from azure.core.exceptions import ResourceExistsError
+
+    from cc_tui.engine.run_options import RunOptions
+    from cc_tui.engine.runner import ExportRunner
+    from cc_tui.engine.segments.entries import make_source
+    from cc_tui.engine.storage_connections import StorageService
+    from cc_tui.models.run import RunStatus
+    from cc_tui.models.storage import StorageAuth
+
+    services = workspace.services
+    StorageService(services.config, services.secrets, services.history, services.os_user).add(
+        "ci", account=ACCOUNT, auth=StorageAuth.ACCOUNT_KEY, secret=ACCOUNT_KEY,
+        endpoint=azurite.endpoint, replace=True,
+    )  # fmt: skip
+    with contextlib.suppress(ResourceExistsError):
+        azurite.container("customerinsights")
+    container = azurite.client("customerinsights")
+    export = customer_insights_folder(tmp_path / "ci", customers=9, vips=3)
+    model = _model(export.root)
+    partitions = model["entities"][0]["partitions"]
+    empty = f"Customer/{NEWEST}/Customer_0.snapshot.csv"
+    (export.root / empty).write_bytes(b"")
+    partitions.insert(0, dict(partitions[0], location=f"{ACCOUNT_URL}/exports/ci-daily/{empty}"))
+    partitions.append(dict(partitions[1], name="listed again"))
+    _save_model(export.root, model)
+    azurite.upload_tree(container, export.root, "exports/ci-daily")
+    _hive_parquet_folder(tmp_path / "by_city")
+    azurite.upload_tree(container, tmp_path / "by_city", f"{tmp_path.name}/by_city")
+    base = f"https://{ACCOUNT}.blob.core.windows.net/customerinsights"
+    services.sources.add(make_source("customers", f"{base}/exports/ci-daily", entity="Customer"))
+    services.sources.add(make_source("by_city", f"az://customerinsights/{tmp_path.name}/by_city"))
+    workspace.add_export(segments=("customers",), email="Email", first_name="FirstName")
+    workspace.add_export("cities", segments=("by_city",), city="city")
+
+    runner = ExportRunner(services)
+    options = RunOptions(max_batch_contacts=5, timing=FAST)
+    customers = asyncio.run(runner.run("promo", options))
+    cities = asyncio.run(runner.run("cities", options))
+
+    assert customers.status is RunStatus.SUCCEEDED, customers
+    assert customers.rows_read == len(export.customer_rows)  # the repeated partition once
+    assert cities.status is RunStatus.SUCCEEDED, cities
+    assert cities.rows_read == 3
+    assert workspace.members() == export.customer_emails | {
+        "koeln@example.com", "ny@example.com", "nowhere@example.com"
+    }  # fmt: skip
+    located = services.sources.check(
+        make_source("c", f"{base}/exports/ci-daily", entity="Customer")
+    )
+    assert preview(located.segment, 2)["Email"].to_list() == [
+        row[1] for row in export.customer_rows[:2]
+    ]
