@@ -25,6 +25,7 @@ from tests.engine.segment_builders import (
     NEWEST,
     customer_insights_folder,
     spark_csv_folder,
+    spark_parquet_folder,
 )
 from tests.timing import FAST
 
@@ -499,3 +500,20 @@ def test_empty_and_repeated_partitions_and_hive_values_in_storage(
     assert preview(located.segment, 2)["Email"].to_list() == [
         row[1] for row in export.customer_rows[:2]
     ]
+
+
+# --- A Parquet part cut short -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kept", [0, 0.5])
+def test_a_parquet_part_cut_short_is_named(tmp_path: Path, kept: float) -> None:
+    """A copy of a Spark folder interrupted mid-file (azcopy, rsync): one part is 0 bytes, or
+    lost its footer."""
+    spark_parquet_folder(tmp_path / "out")
+    part = sorted((tmp_path / "out").glob("part-00001-*.parquet"))[0]
+    data = part.read_bytes()
+    part.write_bytes(data[: int(len(data) * kept)])
+
+    with pytest.raises(InputError, match=rf"{part.name}: is not a whole Parquet file") as caught:
+        read_segment(inspect_path(tmp_path / "out", name="out"))
+    assert "Fix: copy or export the data of out again" in str(caught.value)

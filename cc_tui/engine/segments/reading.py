@@ -70,9 +70,10 @@ from cc_tui.engine.segments.path_checks import (
     PathKind,
     first_with_data,
     kind_of,
+    open_regular,
     polars_path,
 )
-from cc_tui.engine.segments.remote_storage import remote_read_errors
+from cc_tui.engine.segments.remote_storage import is_remote, remote_read_errors
 from cc_tui.engine.segments.scan import (
     NDJSON_INFER_ROWS,
     TextOptions,
@@ -105,6 +106,12 @@ DEFAULT_PREVIEW_ROWS = 20
 # Rows Polars looks at to guess column types for segment_columns (the scan itself never guesses).
 TYPE_INFER_ROWS = 1000
 # Errors of Polars' readers that are about the data they read.
+# Polars' words for a Parquet file that is no whole Parquet file; the magic bytes that end
+# one (PARE: encrypted), and the smallest whole file (header, footer length, footer magic).
+_PARQUET_TROUBLE = re.compile(r"out of specification|parquet", re.IGNORECASE)
+_PARQUET_MAGIC = b"PAR1"
+_PARQUET_FOOTERS = (_PARQUET_MAGIC, b"PARE")
+_PARQUET_MIN_BYTES = 12
 # Polars' words when a quote is not closed where it should be.
 _QUOTE_TROUBLE = re.compile(r"could not parse `|CSV malformed", re.IGNORECASE)
 _POLARS_READ_ERRORS = (
@@ -584,8 +591,33 @@ def _locate_unclosed_quote(segment: Segment) -> InputError | None:
     return None
 
 
+def _broken_parquet_part(segment: Segment) -> InputError | None:
+    """The error naming a Parquet part that is no whole Parquet file (0 bytes, cut short)."""
+    if segment.rows_format is not SegmentFormat.PARQUET:
+        return None
+    with contextlib.suppress(OSError, InputError):
+        for path in _files(segment):
+            size = path.stat().st_size
+            whole = size >= _PARQUET_MIN_BYTES
+            if whole and not is_remote(path):
+                with open_regular(path) as stream:
+                    stream.seek(size - len(_PARQUET_MAGIC))
+                    whole = stream.read(len(_PARQUET_MAGIC)) in _PARQUET_FOOTERS
+            if not whole:
+                return InputError(
+                    f"{path}: is not a whole Parquet file ({size:,} bytes, no Parquet footer): "
+                    "it was cut short while it was written or copied. Fix: copy or export the "
+                    f"data of {segment.path.name} again"
+                )
+    return None
+
+
 def _explain(segment: Segment, exc: Exception) -> InputError:
     text = str(exc)
+    if _PARQUET_TROUBLE.search(text):
+        broken = _broken_parquet_part(segment)
+        if broken is not None:
+            return broken
     if _QUOTE_TROUBLE.search(text):
         located = _locate_unclosed_quote(segment)
         if located is not None:
