@@ -517,3 +517,36 @@ def test_a_parquet_part_cut_short_is_named(tmp_path: Path, kept: float) -> None:
     with pytest.raises(InputError, match=rf"{part.name}: is not a whole Parquet file") as caught:
         read_segment(inspect_path(tmp_path / "out", name="out"))
     assert "Fix: copy or export the data of out again" in str(caught.value)
+
+
+# --- A header line read as a row ----------------------------------------------------------------
+
+
+def test_a_header_line_read_as_a_row_is_pointed_out(tmp_path: Path) -> None:
+    rows = [(f"p{i}@example.com", f"Name {i}") for i in range(6)]
+    spark_csv_folder(tmp_path / "with_header", rows, header=True)  # option("header", True)
+    spark_csv_folder(tmp_path / "plain", rows)
+
+    told = inspect_path(tmp_path / "with_header", name="w")
+    plain = inspect_path(tmp_path / "plain", name="p")
+
+    assert any("first line (email, name) looks like a header" in n for n in told.notes)
+    assert not any("looks like a header" in n for n in plain.notes)
+    assert not any("looks like a header" in n for n in inspect_path(
+        tmp_path / "with_header", name="h", header=True).notes)  # fmt: skip
+
+
+def test_a_cdm_partition_with_a_header_its_metadata_does_not_declare(tmp_path: Path) -> None:
+    export = customer_insights_folder(tmp_path / "ci")
+    line = ",".join(f'"{name}"' for name in COLUMNS).encode() + b"\r\n"
+    for part in export.root.rglob("Customer_1.snapshot.csv"):
+        part.write_bytes(line + part.read_bytes())
+
+    segment = inspect_path(export.root, name="c", entity="Customer")
+
+    assert any("(CustomerId, Email, FirstName" in n and "--header" in n for n in segment.notes)
+    plain = customer_insights_folder(tmp_path / "plain")
+    assert not any(
+        "looks like a header" in n
+        for n in inspect_path(plain.root, name="c", entity="Customer").notes
+    )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cc_tui.engine.segments.cdm import CdmEntity, find_metadata, is_cdm_metadata, read_cdm
 from cc_tui.engine.segments.folders import FolderParts, folder_parts, is_delta_table
@@ -39,9 +40,17 @@ from cc_tui.engine.segments.path_checks import PathKind, first_with_data, kind_o
 from cc_tui.errors import InputError
 from cc_tui.models.config import SegmentSource
 
+if TYPE_CHECKING:
+    import polars as pl
+
 __all__ = ["cdm_metadata", "inspect_all", "inspect_path", "inspect_source"]
 
 _GENERATED_COLUMN = "column_{}"
+# Rows of a headerless file looked at for its width, and for a first line that is a header:
+# at least this many rows, and this share of them after the first holding an '@'.
+_SAMPLE_ROWS = 20
+_HEADER_HINT_ROWS = 2
+_HEADER_HINT_SHARE = 0.5
 _FOLDER_FORMATS = (
     SegmentFormat.PARQUET,
     SegmentFormat.CSV,
@@ -247,18 +256,51 @@ def _with_text_options(
     header = default_header if options.header is None else options.header
     columns = options.columns
     notes = list(segment.notes)
-    if not header and not columns:
-        width = _field_count(segment, head, quote)
-        columns = tuple(_GENERATED_COLUMN.format(i) for i in range(1, width + 1))
-        notes.append(
-            f"the file has no header line: its {width} columns are named column_1 to "
-            f"column_{width}; name them with columns = [...] under [segments.{segment.name}]"
-        )
+    if not header:
+        first = _first_rows(segment, head, quote)
+        if not columns:
+            width = max(first.width, 1)
+            columns = tuple(_GENERATED_COLUMN.format(i) for i in range(1, width + 1))
+            notes.append(
+                f"the file has no header line: its {width} columns are named column_1 to "
+                f"column_{width}; name them with columns = [...] under [segments.{segment.name}]"
+            )
+        notes.extend(_header_note(segment, first))
     return replace(segment, quote=quote, header=header, columns=columns, notes=tuple(notes))
 
 
-def _field_count(segment: Segment, head: bytes, quote: str) -> int:
-    """Fields on the first lines of a headerless file (its first bytes, decompressed)."""
+def _header_note(segment: Segment, first: pl.DataFrame) -> tuple[str, ...]:
+    """A note when the first line of a file read without a header looks like one."""
+    if not _looks_like_a_header(first):
+        return ()
+    shown = ", ".join(str(value) for value in first.row(0) if value is not None)
+    return (
+        f"its first line ({shown}) looks like a header line, not a row: it holds no e-mail "
+        "address where the lines after it do. If it is one, add the segment with --header "
+        f"(header = true under [segments.{segment.name}]); read as it is, that line is a row "
+        "with an invalid e-mail",
+    )
+
+
+def _looks_like_a_header(first: pl.DataFrame) -> bool:
+    """True when a column holds e-mail addresses on most rows but not on the first."""
+    import polars as pl
+
+    if first.height < _HEADER_HINT_ROWS:
+        return False
+    for name in first.columns:
+        values = first.get_column(name).cast(pl.String)
+        rest = values.slice(1).drop_nulls()
+        top = values[0]
+        if top is None or "@" in top or rest.is_empty():
+            continue
+        if rest.str.contains("@", literal=True).mean() >= _HEADER_HINT_SHARE:  # type: ignore[operator]
+            return True
+    return False
+
+
+def _first_rows(segment: Segment, head: bytes, quote: str) -> pl.DataFrame:
+    """The first rows of a headerless file as text (from its first bytes, decompressed)."""
     import polars as pl
 
     from cc_tui.engine.segments.scan import TextOptions, parse_head
@@ -267,7 +309,7 @@ def _field_count(segment: Segment, head: bytes, quote: str) -> int:
     cut = text.rfind(segment.line_end.encode())
     sample = text[: cut + 1] if cut > 0 else text
     if not sample.strip():
-        return 1
+        return pl.DataFrame()
     options = TextOptions(
         segment.delimiter,
         quote,
@@ -276,7 +318,7 @@ def _field_count(segment: Segment, head: bytes, quote: str) -> int:
         skip_lines=segment.skip_lines,
     )
     try:
-        return max(parse_head(sample, SegmentFormat.CSV, options, 20, typed=False).width, 1)
+        return parse_head(sample, SegmentFormat.CSV, options, _SAMPLE_ROWS, typed=False)
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{segment.path}: cannot be read as CSV ({exc})") from exc
 
@@ -411,6 +453,9 @@ def _entity_segment(entity: CdmEntity, name: str, options: _Options, origin: str
         segment = replace(segment, line_end=end)
         if segment.header and not options.columns:
             _check_header(segment, first, text)
+        if not segment.header:
+            notes = _header_note(segment, _first_rows(segment, head, segment.quote))
+            segment = replace(segment, notes=segment.notes + notes)
     return segment
 
 
