@@ -550,3 +550,33 @@ def test_a_cdm_partition_with_a_header_its_metadata_does_not_declare(tmp_path: P
         "looks like a header" in n
         for n in inspect_path(plain.root, name="c", entity="Customer").notes
     )
+
+
+# --- NDJSON with a bad line deep in the file -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bad", "said"),
+    [('{"email": "p3000@example.com"', "is not JSON"), ("[1, 2]", "is a JSON list, not an object")],
+)
+def test_a_bad_ndjson_line_past_the_sampled_lines_is_named(
+    tmp_path: Path, bad: str, said: str
+) -> None:
+    lines = [json.dumps({"email": f"p{i}@example.com"}) for i in range(5000)]
+    lines[3000] = bad  # far past the lines read to learn the keys
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+
+    segment = inspect_path(path, name="events")
+
+    with pytest.raises(InputError, match=rf"events.jsonl: line 3,001 {said}"):
+        read_segment(segment)
+
+
+def test_an_ndjson_file_cut_short_names_its_last_line(tmp_path: Path) -> None:
+    text = "".join(json.dumps({"email": f"p{i}@example.com"}) + "\n" for i in range(3000))
+    path = tmp_path / "events.ndjson.gz"
+    path.write_bytes(gzip.compress(text[: len(text) - 9].encode()))  # a copy stopped short
+
+    with pytest.raises(InputError, match=r"line 3,000 is not JSON"):
+        read_segment(inspect_path(path, name="events"))

@@ -29,7 +29,9 @@ collected. Collect inside ``with segment_read_errors(segment):`` to turn that in
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import json
 import re
 import threading
 import zlib
@@ -612,8 +614,36 @@ def _broken_parquet_part(segment: Segment) -> InputError | None:
     return None
 
 
+def _bad_json_line(segment: Segment) -> InputError | None:
+    """The error naming the first NDJSON line that is no JSON object, when a file has one."""
+    if segment.rows_format is not SegmentFormat.NDJSON:
+        return None
+    with contextlib.suppress(OSError, EOFError, zlib.error, InputError):
+        for source in _files(segment):
+            for number, line in enumerate(text_lines(source, gz=segment.gzip), 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line.removeprefix(codecs.BOM_UTF8) if number == 1 else line)
+                except ValueError as exc:
+                    reason = f"not JSON: {exc}"
+                else:
+                    if isinstance(record, dict):
+                        continue
+                    reason = f"a JSON {type(record).__name__}, not an object"
+                return InputError(
+                    f"{source}: line {number:,} is {reason}. Fix: write one JSON object per "
+                    "line (NDJSON), and check that the file was not cut short or edited by hand"
+                )
+    return None
+
+
 def _explain(segment: Segment, exc: Exception) -> InputError:
     text = str(exc)
+    if segment.rows_format is SegmentFormat.NDJSON:
+        bad = _bad_json_line(segment)
+        if bad is not None:
+            return bad
     if _PARQUET_TROUBLE.search(text):
         broken = _broken_parquet_part(segment)
         if broken is not None:
