@@ -580,3 +580,50 @@ def test_an_ndjson_file_cut_short_names_its_last_line(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match=r"line 3,000 is not JSON"):
         read_segment(inspect_path(path, name="events"))
+
+
+def test_partition_urls_are_decoded_in_storage_as_on_disk(
+    workspace: Workspace, azurite: Azurite, tmp_path: Path
+) -> None:
+    """model.json names partitions by URL, so a folder with a space (an entity named after a
+    segment "Spring Promo") is written %20 there; the blob's name has the space."""
+    from urllib.parse import quote
+
+    from azure.core.exceptions import ResourceExistsError
+
+    from cc_tui.engine.segments.entries import make_source
+    from cc_tui.engine.storage_connections import StorageService
+    from cc_tui.models.storage import StorageAuth
+
+    services = workspace.services
+    StorageService(services.config, services.secrets, services.history, services.os_user).add(
+        "ci", account=ACCOUNT, auth=StorageAuth.ACCOUNT_KEY, secret=ACCOUNT_KEY,
+        endpoint=azurite.endpoint, replace=True,
+    )  # fmt: skip
+    with contextlib.suppress(ResourceExistsError):
+        azurite.container("customerinsights")
+    container = azurite.client("customerinsights")
+    export = customer_insights_folder(tmp_path / "ci", customers=6, vips=2)
+    model = _model(export.root)
+    for part in (export.root / "Customer").rglob("*.csv"):
+        moved = export.root / "Spring Promo #2" / part.relative_to(export.root / "Customer")
+        moved.parent.mkdir(parents=True, exist_ok=True)
+        part.rename(moved)
+    for partition in model["entities"][0]["partitions"]:
+        head, _, tail = partition["location"].partition("/Customer/")
+        partition["location"] = f"{head}/{quote('Spring Promo #2')}/{tail}"
+    _save_model(export.root, model)
+    prefix = f"{tmp_path.name}/exports/ci-daily"
+    for entity in model["entities"]:  # each test's own copy: the URLs name its folder
+        for partition in entity["partitions"]:
+            partition["location"] = partition["location"].replace("exports/ci-daily", prefix)
+    _save_model(export.root, model)
+    azurite.upload_tree(container, export.root, prefix)
+    base = f"https://{ACCOUNT}.blob.core.windows.net/customerinsights/{prefix}"
+
+    remote = services.sources.check(make_source("c", base, entity="Customer")).segment
+    local = inspect_path(export.root, name="c", entity="Customer")
+
+    emails = [row[1] for row in export.customer_rows]
+    assert read_segment(remote, ["Email"])["Email"].to_list() == emails
+    assert read_segment(local, ["Email"])["Email"].to_list() == emails
