@@ -557,7 +557,11 @@ def test_a_cdm_partition_with_a_header_its_metadata_does_not_declare(tmp_path: P
 
 @pytest.mark.parametrize(
     ("bad", "said"),
-    [('{"email": "p3000@example.com"', "is not JSON"), ("[1, 2]", "is a JSON list, not an object")],
+    [
+        ('{"email": "p3000@example.com"', "is not JSON"),
+        ("[1, 2]", "is a JSON list, not an object"),
+        ('{"email": "p3000@example.com", "score": 1e400}', "is not JSON: the number 1e400"),
+    ],
 )
 def test_a_bad_ndjson_line_past_the_sampled_lines_is_named(
     tmp_path: Path, bad: str, said: str

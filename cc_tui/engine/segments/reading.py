@@ -32,6 +32,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import json
+import math
 import re
 import threading
 import zlib
@@ -614,6 +615,15 @@ def _broken_parquet_part(segment: Segment) -> InputError | None:
     return None
 
 
+def _finite_float(text: str) -> float:
+    """A JSON number as Python reads it; one too large for a float (1e400) is refused, as
+    Polars refuses it."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text} is too large")
+    return value
+
+
 def _bad_json_line(segment: Segment) -> InputError | None:
     """The error naming the first NDJSON line that is no JSON object, when a file has one."""
     if segment.rows_format is not SegmentFormat.NDJSON:
@@ -624,7 +634,8 @@ def _bad_json_line(segment: Segment) -> InputError | None:
                 if not line.strip():
                     continue
                 try:
-                    record = json.loads(line.removeprefix(codecs.BOM_UTF8) if number == 1 else line)
+                    text = line.removeprefix(codecs.BOM_UTF8) if number == 1 else line
+                    record = json.loads(text, parse_float=_finite_float)
                 except ValueError as exc:
                     reason = f"not JSON: {exc}"
                 else:
