@@ -631,3 +631,38 @@ def test_partition_urls_are_decoded_in_storage_as_on_disk(
     emails = [row[1] for row in export.customer_rows]
     assert read_segment(remote, ["Email"])["Email"].to_list() == emails
     assert read_segment(local, ["Email"])["Email"].to_list() == emails
+
+
+@pytest.mark.parametrize("prefix", ["gold tables/customers", "Kunden für 2026/customers"])
+def test_a_delta_table_in_storage_under_a_folder_whose_name_needs_escaping(
+    workspace: Workspace, azurite: Azurite, tmp_path: Path, prefix: str
+) -> None:
+    from azure.core.exceptions import ResourceExistsError
+    from deltalake import write_deltalake
+
+    from cc_tui.engine.segments.entries import make_source
+    from cc_tui.engine.storage_connections import StorageService
+    from cc_tui.models.storage import StorageAuth
+
+    services = workspace.services
+    StorageService(services.config, services.secrets, services.history, services.os_user).add(
+        "lake", account=ACCOUNT, auth=StorageAuth.ACCOUNT_KEY, secret=ACCOUNT_KEY,
+        endpoint=azurite.endpoint, replace=True,
+    )  # fmt: skip
+    with contextlib.suppress(ResourceExistsError):
+        azurite.container("lake")
+    table = tmp_path / "customers"
+    frame = pl.DataFrame(
+        {"email": ["ny@example.com", "koeln@example.com"], "city": ["New York", "Köln"]}
+    )
+    write_deltalake(str(table), frame, partition_by=["city"])
+    where = f"{tmp_path.name}/{prefix}"
+    azurite.upload_tree(azurite.client("lake"), table, where)
+
+    segment = services.sources.check(make_source("t", f"az://lake/{where}")).segment
+
+    assert read_segment(segment).sort("email").rows() == [
+        ("koeln@example.com", "Köln"),
+        ("ny@example.com", "New York"),
+    ]
+    assert count_rows(segment) == 2

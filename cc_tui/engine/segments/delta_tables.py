@@ -34,12 +34,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 import polars as pl
 
 from cc_tui.engine.segments.folders import DELTA_LOG, is_delta_table
-from cc_tui.engine.segments.model import Segment, SegmentFormat
+from cc_tui.engine.segments.model import Segment, SegmentFormat, path_identity
 from cc_tui.engine.segments.path_checks import GLOB_CHARACTERS
 from cc_tui.engine.segments.remote_storage import is_remote, polars_sources, storage_failure
 from cc_tui.errors import CcTuiError, InputError
@@ -135,25 +134,27 @@ def _load(path: Path, version: int | None) -> DeltaTable:
     with delta_errors(path, version):
         table = DeltaTable(uri, version=version, storage_options=options)
         loaded = table.version()
-    if options is None:
-        _local_paths(path, table)
+    _readable_paths(path, uri, table)
     _TABLES.put((uri, loaded, settings), table)
     return table
 
 
-def _local_paths(path: Path, table: DeltaTable) -> None:
-    """Make a local table's data files paths Polars can open, whatever its folder is called.
+def _readable_paths(path: Path, uri: str, table: DeltaTable) -> None:
+    """Make the table's data file paths ones Polars opens, whatever its folder is called.
 
-    delta-rs gives a local table's files as its root URL's path, percent-encoded (``/data/
-    Customer%20Exports/t/part-0.parquet``), followed by the file's path as it is on disk; Polars
-    opens that string as a path, which does not exist when the root holds a space, a ``%`` or
-    a non-ASCII letter, and the whole table looked vacuumed. The root is decoded here, in the
-    file paths and in the deletion vectors' (which Polars pairs with them by path).
+    delta-rs gives each data file as the table's root URL, percent-encoded (``/data/Customer
+    %20Exports/t/``, ``az://lake/gold%20tables/t/``), followed by the file's path as it is
+    stored; Polars opens that text as the file's very name, which does not exist when the root
+    holds a space or a non-ASCII letter, and the whole table looked vacuumed. The encoded root
+    is replaced by the root as it is (a local table's resolved path, as delta-rs resolves it;
+    a remote one's URL as given), in the file paths and in the deletion vectors' (which Polars
+    pairs with them by path). The file's own part is left as stored.
     """
-    encoded = table.table_uri.removeprefix(_FILE_SCHEME)
-    encoded = encoded if encoded.endswith("/") else f"{encoded}/"
-    real = unquote(encoded)
-    if real == encoded or not table.table_uri.startswith(_FILE_SCHEME):
+    remote = is_remote(path)
+    encoded = table.table_uri if remote else table.table_uri.removeprefix(_FILE_SCHEME)
+    real = uri if remote else str(path_identity(path))
+    encoded, real = (text if text.endswith("/") else f"{text}/" for text in (encoded, real))
+    if real == encoded or (not remote and not table.table_uri.startswith(_FILE_SCHEME)):
         return
     if GLOB_CHARACTERS.intersection(real):
         # Polars expands the paths of a Delta scan as patterns: a root with * ? [ would read
@@ -165,18 +166,18 @@ def _local_paths(path: Path, table: DeltaTable) -> None:
     file_uris = table.file_uris
     deletion_vectors = table.deletion_vectors
 
-    def decoded(uri: str) -> str:
+    def as_stored(uri: str) -> str:
         return real + uri[len(encoded) :] if uri.startswith(encoded) else uri
 
-    def local_file_uris(*args: Any, **kwargs: Any) -> list[str]:
-        return [decoded(uri) for uri in file_uris(*args, **kwargs)]
+    def stored_file_uris(*args: Any, **kwargs: Any) -> list[str]:
+        return [as_stored(uri) for uri in file_uris(*args, **kwargs)]
 
-    def local_deletion_vectors() -> pl.DataFrame:
+    def stored_deletion_vectors() -> pl.DataFrame:
         frame = pl.DataFrame(deletion_vectors())
         if frame.height == 0:
             return frame
-        paths = [decoded(uri.removeprefix(_FILE_SCHEME)) for uri in frame["filepath"]]
-        if not set(paths) <= set(local_file_uris()):
+        paths = [as_stored(uri.removeprefix(_FILE_SCHEME)) for uri in frame["filepath"]]
+        if not set(paths) <= set(stored_file_uris()):
             # Never read a file without its deletion vector: its deleted rows would be sent.
             raise InputError(
                 f"{path}: the Delta table's deletion vectors name files it does not list "
@@ -187,8 +188,8 @@ def _local_paths(path: Path, table: DeltaTable) -> None:
 
     # The DeltaTable is delta-rs' own class (Polars accepts no other): its two accessors
     # Polars reads the paths from are replaced on this instance only.
-    table.file_uris = local_file_uris  # type: ignore[method-assign]
-    table.deletion_vectors = local_deletion_vectors  # type: ignore[method-assign,assignment]
+    table.file_uris = stored_file_uris  # type: ignore[method-assign]
+    table.deletion_vectors = stored_deletion_vectors  # type: ignore[method-assign,assignment]
 
 
 def latest_version(path: Path) -> DeltaVersion:
