@@ -666,3 +666,21 @@ def test_a_delta_table_in_storage_under_a_folder_whose_name_needs_escaping(
         ("ny@example.com", "New York"),
     ]
     assert count_rows(segment) == 2
+
+
+def test_a_segments_folder_that_is_a_cdm_folder_reads_its_entities_without_warnings(
+    tmp_path: Path,
+) -> None:
+    from cc_tui.engine.segments.discovery import find_segments
+    from cc_tui.models.config import AppConfig
+
+    export = customer_insights_folder(tmp_path / "ci")
+    (export.root / "notes.csv.bak").write_text("stray")  # still ignored, without a word
+    (export.root / "stray").mkdir()
+    (export.root / "stray" / "a.csv").write_text("email\na@example.com\n")
+
+    found = find_segments(AppConfig(segments_dirs=(export.root,)))
+
+    assert sorted(found.segments) == ["Customer", "VipSegment"]
+    assert [w for w in found.warnings if "/Customer:" in w or "/VipSegment:" in w] == []
+    assert any("/stray:" in w for w in found.warnings)  # a folder of no entity is still named

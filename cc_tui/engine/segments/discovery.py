@@ -134,13 +134,14 @@ def _discover_folder(folder: Path, warnings: list[str], cap: int) -> SegmentDisc
     has_manifest = any(e.name.lower().endswith(MANIFEST_SUFFIX) for e in entries)
     segments: dict[str, Segment] = {}
     problems: dict[str, str] = {}
+    skipped: list[tuple[Path, str]] = []
     for entry in entries:
         if entry.name.startswith(HIDDEN_PREFIXES):
             continue
         try:
             listing = _discover_entry(entry, folder, has_manifest=has_manifest, cap=cap)
         except InputError as exc:
-            warnings.append(f"{exc}; skipped")
+            skipped.append((entry, f"{exc}; skipped"))
             continue
         if listing is None:
             continue
@@ -150,6 +151,10 @@ def _discover_folder(folder: Path, warnings: list[str], cap: int) -> SegmentDisc
             segments[name] = replace(segment, name=name)
         for name, reason in listing.problems.items():
             problems[_free_problem_name(name, set(segments) | set(problems))] = reason
+    # A segments folder that is itself a CDM folder holds its entities' data in sub-folders:
+    # those are read as the entities' partitions, not skipped.
+    partition_folders = {parent for s in segments.values() for f in s.files for parent in f.parents}
+    warnings.extend(warning for entry, warning in skipped if entry not in partition_folders)
     return SegmentDiscovery(segments, (), problems)
 
 
