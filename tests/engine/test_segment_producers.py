@@ -684,3 +684,45 @@ def test_a_segments_folder_that_is_a_cdm_folder_reads_its_entities_without_warni
     assert sorted(found.segments) == ["Customer", "VipSegment"]
     assert [w for w in found.warnings if "/Customer:" in w or "/VipSegment:" in w] == []
     assert any("/stray:" in w for w in found.warnings)  # a folder of no entity is still named
+
+
+def test_parquet_partitions_show_the_columns_they_hold(tmp_path: Path) -> None:
+    """The columns of a CDM entity's Parquet partitions are the files' own (a writer may spell
+    them otherwise than model.json's attributes): the ones shown are the ones read."""
+    from cc_tui.engine.mapping import mapping_problems
+    from cc_tui.models.config import FieldMapping
+
+    root = tmp_path / "cdm"
+    (root / "Customer").mkdir(parents=True)
+    pl.DataFrame(
+        {"customerid": ["1", "2"], "email": ["ana@example.com", "bob@example.com"]}
+    ).write_parquet(root / "Customer" / "part-00000-a.c000.snappy.parquet")
+    model = {
+        "name": "m",
+        "version": "1.0",
+        "entities": [
+            {
+                "$type": "LocalEntity",
+                "name": "Customer",
+                "attributes": [
+                    {"name": "CustomerId", "dataType": "string"},
+                    {"name": "Email", "dataType": "string"},
+                ],
+                "partitions": [
+                    {"name": "p", "location": "Customer/part-00000-a.c000.snappy.parquet"}
+                ],
+            }
+        ],
+    }
+    (root / "model.json").write_text(json.dumps(model))
+
+    segment = inspect_path(root, name="c")
+    columns = [c.name for c in segment_columns(segment)]
+
+    assert columns == ["customerid", "email"]
+    assert read_segment(segment, ["email"])["email"].to_list() == [
+        "ana@example.com",
+        "bob@example.com",
+    ]
+    problems = mapping_problems(FieldMapping(email="Email"), {"c": columns})
+    assert "Did you mean 'email'?" in problems[0]

@@ -441,7 +441,10 @@ def _entity_segment(entity: CdmEntity, name: str, options: _Options, origin: str
         entity=entity.name,
         snapshot=entity.snapshot,
         snapshots=entity.snapshots,
-        column_types=() if options.columns else entity.types,
+        # Parquet partitions name their own columns: those, as stored, are the ones read.
+        column_types=()
+        if options.columns or entity.storage is SegmentFormat.PARQUET
+        else entity.types,
         notes=entity.notes,
         max_uncompressed_bytes=options.cap,
     )
