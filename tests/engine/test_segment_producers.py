@@ -726,3 +726,27 @@ def test_parquet_partitions_show_the_columns_they_hold(tmp_path: Path) -> None:
     ]
     problems = mapping_problems(FieldMapping(email="Email"), {"c": columns})
     assert "Did you mean 'email'?" in problems[0]
+
+
+# --- A workbook or ZIP where a CSV file was meant -------------------------------------------------
+
+
+def test_a_workbook_or_zip_is_named_as_such(tmp_path: Path) -> None:
+    import zipfile
+
+    from cc_tui.engine.segments.discovery import find_segments
+    from cc_tui.models.config import AppConfig
+
+    book = tmp_path / "Customers.xlsx"
+    with zipfile.ZipFile(book, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    zipped = tmp_path / "customers.csv"  # a ZIP renamed, as mail gateways and users do
+    zipped.write_bytes(book.read_bytes())
+
+    with pytest.raises(InputError, match=r"Customers.xlsx: is a spreadsheet workbook.*CSV UTF-8"):
+        inspect_path(book, name="b")
+    with pytest.raises(InputError, match=r"customers.csv: is a ZIP archive.*unzip it"):
+        inspect_path(zipped, name="z")
+    found = find_segments(AppConfig(segments_dirs=(tmp_path,)))
+    assert any("Customers.xlsx: is a spreadsheet workbook" in w for w in found.warnings)
+    assert "is a ZIP archive" in found.problems["customers"]

@@ -28,6 +28,7 @@ from cc_tui.engine.segments.formats import (
     NAME_MAX,
     classify_name,
     segment_name,
+    spreadsheet_error,
 )
 from cc_tui.engine.segments.inspection import inspect_all, inspect_source
 from cc_tui.engine.segments.model import (
@@ -183,7 +184,9 @@ def _discover_entry(
     if what is PathKind.FOLDER:
         return _discover_subfolder(entry, origin, cap)
     if not looks_like_data:
-        raise InputError(f"{entry}: is not a segment file (CSV, TSV, Parquet, NDJSON, gzip)")
+        raise spreadsheet_error(entry) or InputError(
+            f"{entry}: is not a segment file (CSV, TSV, Parquet, NDJSON, gzip)"
+        )
     try:
         return inspect_all(entry, origin=origin, max_uncompressed_bytes=cap)
     except InputError as exc:

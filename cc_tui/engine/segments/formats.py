@@ -48,6 +48,7 @@ __all__ = [
     "recognise",
     "segment_name",
     "sniff_delimiter",
+    "spreadsheet_error",
     "text_line_end",
     "utf8_head",
 ]
@@ -61,6 +62,11 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _UTF8_WITH_BOM = "utf-8-sig"
+# Spreadsheet workbooks people drop beside their CSV files: by name, and by their first bytes
+# (a ZIP archive: .xlsx, .ods; an OLE compound file: .xls).
+_SPREADSHEET_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".numbers"})
+_ZIP_MAGIC = b"PK\x03\x04"
+_WORKBOOK_MAGICS = (_ZIP_MAGIC, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 _DELIMITED = (SegmentFormat.CSV, SegmentFormat.TSV)
 # Excel's separator hint: a first line of exactly "sep=" and one character.
 _EXCEL_SEPARATOR = re.compile(rb"sep=([^\r\n\"])\r?\n", re.IGNORECASE)
@@ -196,9 +202,34 @@ def text_line_end(path: Path, head: bytes, quote: str) -> str:
     return end
 
 
+def spreadsheet_error(path: Path, head: bytes = b"") -> InputError | None:
+    """The error for a spreadsheet workbook (by its name, or its ZIP / OLE bytes), or None."""
+    if not (
+        Path(path.name.lower()).suffix in _SPREADSHEET_EXTENSIONS
+        or head.startswith(_WORKBOOK_MAGICS)
+    ):
+        return None
+    if (
+        head.startswith(_ZIP_MAGIC)
+        and Path(path.name.lower()).suffix not in _SPREADSHEET_EXTENSIONS
+    ):
+        return InputError(
+            f"{path}: is a ZIP archive (or a workbook saved under another name), not a segment "
+            "file; cc-tui reads gzip (.gz), not ZIP. Fix: unzip it and use the file inside, or "
+            'save the sheet as "CSV UTF-8 (Comma delimited)"'
+        )
+    return InputError(
+        f"{path}: is a spreadsheet workbook (Excel or similar), not a segment file. Fix: save "
+        'the sheet as "CSV UTF-8 (Comma delimited)" and use that file'
+    )
+
+
 def _content_format(
     path: Path, head: bytes, encoding: str, fmt: SegmentFormat | None, *, confirm: bool
 ) -> SegmentFormat:
+    workbook = spreadsheet_error(path, head)
+    if workbook is not None:
+        raise workbook
     if fmt is not None and not confirm:
         if fmt is not SegmentFormat.PARQUET and _holds_nul(head, encoding):
             # Whatever its name says: no text segment holds a NUL character (a binary file,
