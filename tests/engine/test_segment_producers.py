@@ -750,3 +750,22 @@ def test_a_workbook_or_zip_is_named_as_such(tmp_path: Path) -> None:
     found = find_segments(AppConfig(segments_dirs=(tmp_path,)))
     assert any("Customers.xlsx: is a spreadsheet workbook" in w for w in found.warnings)
     assert "is a ZIP archive" in found.problems["customers"]
+
+
+def test_quotes_escaped_with_a_backslash_as_spark_writes_them_are_named(tmp_path: Path) -> None:
+    """Spark's CSV writer escapes a quote inside a quoted field as \\" unless told otherwise
+    (option escape); with a delimiter inside such a field Polars cannot split the row."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "part-00000-a.c000.csv").write_text(
+        "p0@example.com,Ana\n"
+        'p1@example.com,"Smith \\"Jr, III\\" John"\n'  # Spark's df.write.csv(...)
+        "p2@example.com,Bob\n"
+    )
+    (folder / "_SUCCESS").touch()
+
+    segment = inspect_path(folder, name="out", columns=("email", "name"))
+
+    with pytest.raises(InputError, match=r"line 2 escapes a quote with a backslash") as caught:
+        read_segment(segment)
+    assert 'option("escape"' in str(caught.value)

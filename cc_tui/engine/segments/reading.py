@@ -116,6 +116,7 @@ _PARQUET_MAGIC = b"PAR1"
 _PARQUET_FOOTERS = (_PARQUET_MAGIC, b"PARE")
 _PARQUET_MIN_BYTES = 12
 # Polars' words when a quote is not closed where it should be.
+_BACKSLASH = b"\\"
 _QUOTE_TROUBLE = re.compile(r"could not parse `|CSV malformed", re.IGNORECASE)
 _POLARS_READ_ERRORS = (
     pl.exceptions.ComputeError,
@@ -585,12 +586,29 @@ def _locate_unclosed_quote(segment: Segment) -> InputError | None:
     """The error naming the line of a quote that is never closed, when a file has one."""
     if not (segment.is_text and segment.quote and is_polars_encoding(segment.encoding)):
         return None
+    quote = segment.quote.encode()
     with contextlib.suppress(OSError, EOFError, zlib.error, InputError):
         for source in _files(segment):
-            lines = text_lines(source, gz=segment.gzip)
-            line = unclosed_quote_line(lines, segment.quote.encode())
+            line = unclosed_quote_line(text_lines(source, gz=segment.gzip), quote)
             if line is not None:
                 return _unclosed_quote(segment, source, line)
+            escaped = next(
+                (
+                    number
+                    for number, text in enumerate(text_lines(source, gz=segment.gzip), 1)
+                    if _BACKSLASH + quote in text
+                ),
+                None,
+            )
+            if escaped is not None:
+                mark = segment.quote
+                return InputError(
+                    f"{source}: line {escaped:,} escapes a quote with a backslash (\\{mark}), as "
+                    "Spark writes CSV unless told otherwise; cc-tui reads quotes escaped by "
+                    f"writing them twice ({mark * 2}), as RFC 4180, Excel and Customer Insights "
+                    f"do. Fix: write the file with .option(\"escape\", '{mark}') (Spark), or "
+                    "export it as Parquet"
+                )
     return None
 
 
