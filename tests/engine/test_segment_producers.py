@@ -764,8 +764,11 @@ def test_quotes_escaped_with_a_backslash_as_spark_writes_them_are_named(tmp_path
     )
     (folder / "_SUCCESS").touch()
 
-    segment = inspect_path(folder, name="out", columns=("email", "name"))
-
     with pytest.raises(InputError, match=r"line 2 escapes a quote with a backslash") as caught:
-        read_segment(segment)
+        inspect_path(folder, name="out", columns=("email", "name"))  # when it is added
     assert 'option("escape"' in str(caught.value)
+    (folder / "part-00000-a.c000.csv").rename(folder / "part-00001-a.c000.csv")
+    (folder / "part-00000-b.c000.csv").write_text("p3@example.com,Cy\n")  # its start is fine
+    segment = inspect_path(folder, name="out", columns=("email", "name"))
+    with pytest.raises(InputError, match=r"part-00001-a.c000.csv: line 2 escapes a quote"):
+        read_segment(segment)  # when the run reads it

@@ -99,6 +99,7 @@ __all__ = [
     "needs_conversion",
     "prepare_segment",
     "preview",
+    "quote_trouble",
     "scan_segment",
     "scanning_with_line_end_check",
     "segment_columns",
@@ -108,7 +109,6 @@ __all__ = [
 DEFAULT_PREVIEW_ROWS = 20
 # Rows Polars looks at to guess column types for segment_columns (the scan itself never guesses).
 TYPE_INFER_ROWS = 1000
-# Errors of Polars' readers that are about the data they read.
 # Polars' words for a Parquet file that is no whole Parquet file; the magic bytes that end
 # one (PARE: encrypted), and the smallest whole file (header, footer length, footer magic).
 _PARQUET_TROUBLE = re.compile(r"out of specification|parquet", re.IGNORECASE)
@@ -118,6 +118,7 @@ _PARQUET_MIN_BYTES = 12
 # Polars' words when a quote is not closed where it should be.
 _BACKSLASH = b"\\"
 _QUOTE_TROUBLE = re.compile(r"could not parse `|CSV malformed", re.IGNORECASE)
+# Errors of Polars' readers that are about the data they read.
 _POLARS_READ_ERRORS = (
     pl.exceptions.ComputeError,
     pl.exceptions.NoDataError,
@@ -582,8 +583,9 @@ def _unclosed_quote(segment: Segment, path: Path, line: int) -> InputError:
     )
 
 
-def _locate_unclosed_quote(segment: Segment) -> InputError | None:
-    """The error naming the line of a quote that is never closed, when a file has one."""
+def quote_trouble(segment: Segment) -> InputError | None:
+    """The error naming the line of a quote that is never closed, or escaped with a
+    backslash, when one of the segment's text files has one (read only once a read failed)."""
     if not (segment.is_text and segment.quote and is_polars_encoding(segment.encoding)):
         return None
     quote = segment.quote.encode()
@@ -678,7 +680,7 @@ def _explain(segment: Segment, exc: Exception) -> InputError:
         if broken is not None:
             return broken
     if _QUOTE_TROUBLE.search(text):
-        located = _locate_unclosed_quote(segment)
+        located = quote_trouble(segment)
         if located is not None:
             return located
     if "utf8" in text.lower().replace("-", "") or isinstance(exc, UnicodeDecodeError):
