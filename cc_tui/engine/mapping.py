@@ -187,9 +187,16 @@ def mapping_problems(
     for segment, columns in columns_by_segment.items():
         missing = [f.column for f in mapped_fields(mapping) if f.column not in columns]
         if missing:
+            # A name with spaces around it is quoted, so the spaces show; one that differs
+            # from a mapped column only by them or by case is suggested.
+            shown = ", ".join(repr(c) if c != c.strip() else c for c in columns)
+            near = [
+                c for m in missing for c in columns if c.strip().casefold() == m.strip().casefold()
+            ]
+            hint = f" Did you mean {', '.join(repr(c) for c in near)}?" if near else ""
             problems.append(
                 f"Segment '{segment}' has no column {', '.join(repr(m) for m in missing)}; "
-                f"its columns are: {', '.join(columns) or '(none)'}."
+                f"its columns are: {shown or '(none)'}.{hint}"
             )
     return problems
 

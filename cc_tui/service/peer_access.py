@@ -25,6 +25,9 @@ from cc_tui.service.identity import Peer
 __all__ = ["unreadable_reason"]
 
 _READ, _SEARCH = 4, 1  # the r and x bits of one rwx triplet
+# CDM metadata files: their partitions are read from the folder that holds them.
+_MODEL_JSON = "model.json"
+_MANIFEST_SUFFIX = ".manifest.cdm.json"
 
 # The kernel's POSIX ACL xattr (include/uapi/linux/posix_acl_xattr.h): a little-endian u32
 # version 2, then entries of (u16 tag, u16 perm, u32 id).
@@ -58,6 +61,50 @@ def unreadable_reason(peer: Peer, path: Path, private: Sequence[Path]) -> str | 
         peer, groups, real, _READ | (_SEARCH if real.is_dir() else 0)
     ):
         return f"'{peer.user}' cannot read {path}, so the service does not read it for them."
+    cdm = real.name.lower() == _MODEL_JSON or real.name.lower().endswith(_MANIFEST_SUFFIX)
+    if real.is_dir() or cdm:  # a CDM metadata file: its partitions are in the folder beside it
+        return _inner_reason(peer, groups, real if real.is_dir() else real.parent, private)
+    return None
+
+
+def _inner_reason(
+    peer: Peer, groups: set[int], folder: Path, private: Sequence[Path]
+) -> str | None:
+    """Why ``peer`` may not have the service read a file under ``folder``; None if none.
+
+    A folder segment (Spark parts, a Delta table, a CDM folder's partitions) is read file by
+    file, following links as the readers do: a file closed to the peer, or a link to one (to
+    the home's secrets.toml, say, that a preview would show as rows), is refused like a file
+    named directly. Every file under the folder is checked, each real folder once.
+    """
+    kept = [Path(os.path.realpath(place)) for place in private]
+    reachable: dict[Path, bool] = {}
+    seen: set[str] = set()
+    for root, folders, files in os.walk(folder, followlinks=True):
+        real_root = os.path.realpath(root)
+        if real_root in seen:
+            folders[:] = []  # a link loop, or a folder reached twice: read once
+            continue
+        seen.add(real_root)
+        for name in files:
+            entry = Path(root, name)
+            real = Path(os.path.realpath(entry))
+            if any(real == place or place in real.parents for place in kept):
+                return (
+                    f"{entry} leads into the cc-tui service's home: '{peer.user}' may not name it."
+                )
+            for parent in reversed(real.parents):
+                if parent not in reachable:
+                    reachable[parent] = _allowed(peer, groups, parent, _SEARCH)
+                if not reachable[parent]:
+                    return (
+                        f"'{peer.user}' cannot reach {entry} (it is {real}, in the folder "
+                        f"{parent} closed to them)."
+                    )
+            if not _allowed(peer, groups, real, _READ):
+                return (
+                    f"'{peer.user}' cannot read {entry}, so the service does not read it for them."
+                )
     return None
 
 

@@ -271,15 +271,27 @@ def spark_parquet_folder(folder: Path) -> pl.DataFrame:
 
 
 def spark_csv_folder(
-    folder: Path, rows: Sequence[tuple[str, str]], *, parts: int = 2, header: bool = False
+    folder: Path,
+    rows: Sequence[tuple[str, str]],
+    *,
+    parts: int = 2,
+    header: bool = False,
+    empty_parts: int = 0,
 ) -> None:
-    """Spark's CSV output: ``part-*.csv`` files (email,name), headerless unless ``header``."""
+    """Spark's CSV output: ``part-*.csv`` files (email,name), headerless unless ``header``.
+
+    ``empty_parts`` 0-byte parts come first, as Spark writes one for each empty partition.
+    """
     folder.mkdir(parents=True)
     paths = []
+    for index in range(empty_parts):
+        path = folder / _part_name(index, ".csv")
+        path.write_bytes(b"")
+        paths.append(path)
     size = -(-len(rows) // parts)
     for index in range(parts):
         chunk = rows[index * size : (index + 1) * size]
-        path = folder / _part_name(index, ".csv")
+        path = folder / _part_name(empty_parts + index, ".csv")
         lines = "".join(f"{email},{name}\n" for email, name in chunk)
         path.write_text(("email,name\n" if header else "") + lines, encoding="utf-8")
         paths.append(path)

@@ -159,3 +159,57 @@ def test_a_folder_whose_acl_closes_it_to_the_peer_is_refused(open_folder: Path) 
     reason = unreadable_reason(PEER, path, ())
     assert reason is not None and "cannot reach" in reason
     assert not kernel_lets_peer_open(path)
+
+
+# A folder segment is read file by file: a CDM partition or a Spark part inside a folder the peer
+# may read can be a link to a file they may not (the home's secrets.toml, shown as rows by a
+# preview), or a file someone else closed. Each file the folder holds is checked.
+
+
+def _cdm_folder(folder: Path, partition: str) -> Path:
+    folder.mkdir(mode=0o755)
+    (folder / "model.json").write_text(
+        '{"name": "m", "entities": [{"$type": "LocalEntity", "name": "C", "attributes": '
+        f'[{{"name": "email"}}], "partitions": [{{"location": "C/{partition}"}}]}}]}}'
+    )
+    (folder / "C").mkdir(mode=0o755)
+    return folder
+
+
+def test_a_link_inside_a_folder_to_the_home_is_refused(open_folder: Path) -> None:
+    home = open_folder / "home"
+    home.mkdir(mode=0o755)
+    secrets = made(home / "secrets.toml", 0o644)
+    cdm = _cdm_folder(open_folder / "export", "part.csv")
+    (cdm / "C" / "part.csv").symlink_to(secrets)
+
+    for named in (cdm, cdm / "model.json"):
+        reason = unreadable_reason(PEER, named, (home,))
+        assert reason is not None and "home" in reason and "part.csv" in reason
+
+
+def test_a_file_inside_a_folder_closed_to_the_peer_is_refused(open_folder: Path) -> None:
+    spark = open_folder / "out"
+    spark.mkdir(mode=0o755)
+    made(spark / "part-00000-a.c000.csv", 0o644)
+    made(spark / "part-00001-b.c000.csv", 0o600)  # someone else's, shut
+    elsewhere = open_folder / "closed"
+    elsewhere.mkdir(mode=0o700)
+    (spark / "part-00002-c.c000.csv").symlink_to(made(elsewhere / "x.csv", 0o644))
+
+    reason = unreadable_reason(PEER, spark, ())
+
+    assert reason is not None and "part-00001-b.c000.csv" in reason
+    (spark / "part-00001-b.c000.csv").chmod(0o644)
+    reason = unreadable_reason(PEER, spark, ())
+    assert reason is not None and "part-00002-c.c000.csv" in reason and "closed" in reason
+
+
+def test_a_folder_whose_files_and_links_the_peer_can_read_is_allowed(open_folder: Path) -> None:
+    cdm = _cdm_folder(open_folder / "export", "part.csv")
+    made(cdm / "C" / "real.csv", 0o644)
+    (cdm / "C" / "part.csv").symlink_to(cdm / "C" / "real.csv")
+    (cdm / "C" / "loop").symlink_to(cdm / "C")  # a link loop ends, it does not spin
+
+    assert unreadable_reason(PEER, cdm, ()) is None
+    assert unreadable_reason(PEER, cdm / "model.json", ()) is None

@@ -42,9 +42,15 @@ from cc_tui.engine.segments.cdm_documents import (
 )
 from cc_tui.engine.segments.cdm_locations import local_relative, map_locations
 from cc_tui.engine.segments.folders import part_kind
-from cc_tui.engine.segments.model import DEFAULT_ENCODING, DEFAULT_QUOTE, SegmentFormat
+from cc_tui.engine.segments.model import (
+    DEFAULT_ENCODING,
+    DEFAULT_QUOTE,
+    SegmentFormat,
+    path_identity,
+)
 from cc_tui.engine.segments.path_checks import PathKind, kind_of, walk_files
 from cc_tui.errors import InputError
+from cc_tui.remote_paths import RemotePath
 
 __all__ = [
     "CdmEntity",
@@ -188,6 +194,8 @@ def _resolve(declaration: Declaration, wanted: str | None) -> CdmEntity:
     files += _pattern_files(root, declaration, partitions)
     if not files:
         raise InputError(f"{declaration.metadata}: entity '{declaration.name}' has no partitions")
+    notes: list[str] = []
+    files, partitions = _listed_once(declaration, files, partitions, notes)
     groups: dict[str | None, list[int]] = {}
     roots: dict[Path, None] = {}
     for index, path in enumerate(files):
@@ -196,7 +204,6 @@ def _resolve(declaration: Declaration, wanted: str | None) -> CdmEntity:
             roots[found[0]] = None
         groups.setdefault(found[1] if found else None, []).append(index)
     available = sorted({key for key in groups if key} | _snapshots_on_disk(list(roots)))
-    notes: list[str] = []
     chosen: str | None
     if wanted is not None:
         listed = groups.get(wanted)
@@ -213,6 +220,29 @@ def _resolve(declaration: Declaration, wanted: str | None) -> CdmEntity:
     return _entity(
         declaration, chosen_files, settings, snapshot=chosen, snapshots=available, notes=notes
     )
+
+
+def _listed_once(
+    declaration: Declaration, files: list[Path], partitions: list[Partition], notes: list[str]
+) -> tuple[list[Path], list[Partition]]:
+    """Each partition file once: one listed twice (or matched by two patterns) holds the same
+    rows, which would otherwise be read, counted and rejected as duplicates twice."""
+    seen: set[Path] = set()
+    kept_files: list[Path] = []
+    kept_partitions: list[Partition] = []
+    for index, path in enumerate(files):
+        identity = path if isinstance(path, RemotePath) else path_identity(path)
+        if identity in seen:
+            notes.append(
+                f"{declaration.metadata}: entity '{declaration.name}' lists {path} more than "
+                "once; it is read once"
+            )
+            continue
+        seen.add(identity)
+        kept_files.append(path)
+        if index < len(partitions):
+            kept_partitions.append(partitions[index])
+    return kept_files, kept_partitions
 
 
 def _newest_complete(

@@ -68,7 +68,7 @@ def map_locations(root: Path, locations: Sequence[str]) -> list[Path]:
     if isinstance(root, RemotePath):
         # In storage, a partition's full URL names its account: read it there.
         return [
-            remote_path(location) if is_remote_location(location) else root.joinpath(*parts)
+            _remote_partition(location) if is_remote_location(location) else root.joinpath(*parts)
             for location, parts in zip(
                 locations, [_location_parts(location) for location in locations], strict=True
             )
@@ -96,6 +96,14 @@ def map_locations(root: Path, locations: Sequence[str]) -> list[Path]:
             chosen = root.joinpath(*parts[min(cut or 0, len(parts) - 1) :])
         mapped.append(chosen)
     return mapped
+
+
+def _remote_partition(location: str) -> RemotePath:
+    """The blob a partition's URL names. The URL's path is percent-encoded (a folder named
+    after a segment "Spring Promo" is ``Spring%20Promo`` there), the blob's name is not."""
+    found = remote_path(location)
+    head = 2 if found.parts[0] in ("az:", "abfs:", "abfss:") else 3  # scheme, host(, container)
+    return RemotePath(*found.parts[:head], *(unquote(part) for part in found.parts[head:]))
 
 
 def looks_parquet(location: str) -> bool:

@@ -33,12 +33,13 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from cc_tui.engine.segments.folders import DELTA_LOG, is_delta_table
-from cc_tui.engine.segments.model import Segment, SegmentFormat
+from cc_tui.engine.segments.model import Segment, SegmentFormat, path_identity
+from cc_tui.engine.segments.path_checks import GLOB_CHARACTERS
 from cc_tui.engine.segments.remote_storage import is_remote, polars_sources, storage_failure
 from cc_tui.errors import CcTuiError, InputError
 from cc_tui.remote_paths import RemotePath
@@ -64,6 +65,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _QUERY = re.compile(r"\?[^\s\"'<>]*")
 _DETAIL_CHARS = 400
 _POLARS_HINT = " (set POLARS_VERBOSE=1 to see full path)"
+_FILE_SCHEME = "file://"
 # A data file a version names is missing (object_store's and the OS's words for it).
 _GONE = re.compile(r"object at location .* not found|no such file|blobnotfound", re.IGNORECASE)
 # delta-rs errors that come from a request to storage (object_store's words).
@@ -132,8 +134,62 @@ def _load(path: Path, version: int | None) -> DeltaTable:
     with delta_errors(path, version):
         table = DeltaTable(uri, version=version, storage_options=options)
         loaded = table.version()
+    _readable_paths(path, uri, table)
     _TABLES.put((uri, loaded, settings), table)
     return table
+
+
+def _readable_paths(path: Path, uri: str, table: DeltaTable) -> None:
+    """Make the table's data file paths ones Polars opens, whatever its folder is called.
+
+    delta-rs gives each data file as the table's root URL, percent-encoded (``/data/Customer
+    %20Exports/t/``, ``az://lake/gold%20tables/t/``), followed by the file's path as it is
+    stored; Polars opens that text as the file's very name, which does not exist when the root
+    holds a space or a non-ASCII letter, and the whole table looked vacuumed. The encoded root
+    is replaced by the root as it is (a local table's resolved path, as delta-rs resolves it;
+    a remote one's URL as given), in the file paths and in the deletion vectors' (which Polars
+    pairs with them by path). The file's own part is left as stored.
+    """
+    remote = is_remote(path)
+    encoded = table.table_uri if remote else table.table_uri.removeprefix(_FILE_SCHEME)
+    real = uri if remote else str(path_identity(path))
+    encoded, real = (text if text.endswith("/") else f"{text}/" for text in (encoded, real))
+    if real == encoded or (not remote and not table.table_uri.startswith(_FILE_SCHEME)):
+        return
+    if GLOB_CHARACTERS.intersection(real):
+        # Polars expands the paths of a Delta scan as patterns: a root with * ? [ would read
+        # the files of other folders that match it.
+        raise InputError(
+            f"{path}: the Delta table's folder {real.rstrip('/')} holds a pattern character "
+            "(* ? [), which its reader would take for a pattern. Fix: rename the folder"
+        )
+    file_uris = table.file_uris
+    deletion_vectors = table.deletion_vectors
+
+    def as_stored(uri: str) -> str:
+        return real + uri[len(encoded) :] if uri.startswith(encoded) else uri
+
+    def stored_file_uris(*args: Any, **kwargs: Any) -> list[str]:
+        return [as_stored(uri) for uri in file_uris(*args, **kwargs)]
+
+    def stored_deletion_vectors() -> pl.DataFrame:
+        frame = pl.DataFrame(deletion_vectors())
+        if frame.height == 0:
+            return frame
+        paths = [as_stored(uri.removeprefix(_FILE_SCHEME)) for uri in frame["filepath"]]
+        if not set(paths) <= set(stored_file_uris()):
+            # Never read a file without its deletion vector: its deleted rows would be sent.
+            raise InputError(
+                f"{path}: the Delta table's deletion vectors name files it does not list "
+                "(its folder's name is encoded in a way cc-tui does not read). Fix: move the "
+                "table to a folder whose path holds only letters, digits and - _ . /"
+            )
+        return frame.with_columns(pl.Series("filepath", paths, pl.String))
+
+    # The DeltaTable is delta-rs' own class (Polars accepts no other): its two accessors
+    # Polars reads the paths from are replaced on this instance only.
+    table.file_uris = stored_file_uris  # type: ignore[method-assign]
+    table.deletion_vectors = stored_deletion_vectors  # type: ignore[method-assign,assignment]
 
 
 def latest_version(path: Path) -> DeltaVersion:

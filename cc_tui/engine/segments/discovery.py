@@ -28,6 +28,7 @@ from cc_tui.engine.segments.formats import (
     NAME_MAX,
     classify_name,
     segment_name,
+    spreadsheet_error,
 )
 from cc_tui.engine.segments.inspection import inspect_all, inspect_source
 from cc_tui.engine.segments.model import (
@@ -134,13 +135,14 @@ def _discover_folder(folder: Path, warnings: list[str], cap: int) -> SegmentDisc
     has_manifest = any(e.name.lower().endswith(MANIFEST_SUFFIX) for e in entries)
     segments: dict[str, Segment] = {}
     problems: dict[str, str] = {}
+    skipped: list[tuple[Path, str]] = []
     for entry in entries:
         if entry.name.startswith(HIDDEN_PREFIXES):
             continue
         try:
             listing = _discover_entry(entry, folder, has_manifest=has_manifest, cap=cap)
         except InputError as exc:
-            warnings.append(f"{exc}; skipped")
+            skipped.append((entry, f"{exc}; skipped"))
             continue
         if listing is None:
             continue
@@ -150,6 +152,10 @@ def _discover_folder(folder: Path, warnings: list[str], cap: int) -> SegmentDisc
             segments[name] = replace(segment, name=name)
         for name, reason in listing.problems.items():
             problems[_free_problem_name(name, set(segments) | set(problems))] = reason
+    # A segments folder that is itself a CDM folder holds its entities' data in sub-folders:
+    # those are read as the entities' partitions, not skipped.
+    partition_folders = {parent for s in segments.values() for f in s.files for parent in f.parents}
+    warnings.extend(warning for entry, warning in skipped if entry not in partition_folders)
     return SegmentDiscovery(segments, (), problems)
 
 
@@ -178,7 +184,9 @@ def _discover_entry(
     if what is PathKind.FOLDER:
         return _discover_subfolder(entry, origin, cap)
     if not looks_like_data:
-        raise InputError(f"{entry}: is not a segment file (CSV, TSV, Parquet, NDJSON, gzip)")
+        raise spreadsheet_error(entry) or InputError(
+            f"{entry}: is not a segment file (CSV, TSV, Parquet, NDJSON, gzip)"
+        )
     try:
         return inspect_all(entry, origin=origin, max_uncompressed_bytes=cap)
     except InputError as exc:

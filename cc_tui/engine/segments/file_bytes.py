@@ -18,7 +18,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -48,6 +48,8 @@ __all__ = [
     "open_raw",
     "read_head",
     "read_text_head",
+    "text_lines",
+    "unclosed_quote_line",
     "unreadable_error",
 ]
 
@@ -76,8 +78,10 @@ def unreadable_error(path: Path, exc: BaseException) -> InputError:
 
 
 def is_polars_encoding(encoding: str) -> bool:
-    """True if Polars reads the encoding itself (UTF-8, with or without a BOM)."""
-    return codecs.lookup(encoding).name in {"utf-8", "utf-8-sig"}
+    """True if Polars reads the encoding itself: UTF-8 (its CSV reader skips a byte-order
+    mark too). ``utf-8-sig`` is not: Polars' NDJSON reader fails on the mark, so text said to
+    carry one is copied without it."""
+    return codecs.lookup(encoding).name == "utf-8"
 
 
 class DecompressionLimitError(InputError):
@@ -248,6 +252,36 @@ def _first_bare_cr(path: Path, quote: bytes) -> int | None:
             carry = data[cut:]
             if not chunk:
                 return None
+
+
+def unclosed_quote_line(lines: Iterable[bytes], quote: bytes) -> int | None:
+    """The line where a quote that is never closed opens, or None when every quote closes.
+
+    Counts quote characters line by line (a doubled quote inside a field counts two, so it
+    keeps the parity): while the count so far is odd, a quoted field is open. When it is still
+    open at the end, the field opened on the last line where the count turned odd; a quote
+    standing inside an unquoted field (``5'11"``) is found the same way.
+    """
+    odd = False
+    opened = None
+    for number, line in enumerate(lines, 1):
+        if line.count(quote) % 2:
+            odd = not odd
+            if odd:
+                opened = number
+    return opened if odd else None
+
+
+def text_lines(path: Path, *, gz: bool) -> Iterator[bytes]:
+    """The lines of a (decompressed) text file, streamed in chunks."""
+    tail = b""
+    with open_raw(path, gz=gz) as stream:
+        while chunk := stream.read(COPY_CHUNK_BYTES):
+            lines = (tail + chunk).split(b"\n")
+            tail = lines.pop()
+            yield from lines
+    if tail:
+        yield tail
 
 
 def digest_files(root: Path, files: Sequence[Path]) -> tuple[int, int, str]:

@@ -11,6 +11,7 @@ the lines a bare CR ends into one row.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -41,11 +42,13 @@ __all__ = [
     "bom_encoding",
     "classify_name",
     "detect_text",
+    "excel_separator",
     "is_gzip",
     "read_start",
     "recognise",
     "segment_name",
     "sniff_delimiter",
+    "spreadsheet_error",
     "text_line_end",
     "utf8_head",
 ]
@@ -58,6 +61,15 @@ _SNIFF_AGREEMENT = 0.8
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_UTF8_WITH_BOM = "utf-8-sig"
+# Spreadsheet workbooks people drop beside their CSV files: by name, and by their first bytes
+# (a ZIP archive: .xlsx, .ods; an OLE compound file: .xls).
+_SPREADSHEET_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".numbers"})
+_ZIP_MAGIC = b"PK\x03\x04"
+_WORKBOOK_MAGICS = (_ZIP_MAGIC, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+_DELIMITED = (SegmentFormat.CSV, SegmentFormat.TSV)
+# Excel's separator hint: a first line of exactly "sep=" and one character.
+_EXCEL_SEPARATOR = re.compile(rb"sep=([^\r\n\"])\r?\n", re.IGNORECASE)
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.-]+")
 
 _EXTENSIONS: dict[str, SegmentFormat] = {
@@ -110,6 +122,7 @@ class Recognised:
     delimiter: str
     encoding: str
     line_end: str = "\n"
+    skip_lines: int = 0
 
 
 def read_start(path: Path) -> tuple[os.stat_result, bytes, bool]:
@@ -149,13 +162,25 @@ def recognise(
     sniffed = fmt is None
     enc = encoding or bom_encoding(head) or DEFAULT_ENCODING
     fmt = _content_format(path, head, enc, fmt, confirm=declared is None and kind.confirm)
-    sep = _delimiter(fmt, delimiter, head, enc)
+    if fmt is SegmentFormat.NDJSON and encoding is None and head.startswith(codecs.BOM_UTF8):
+        # Windows tools (PowerShell 5's Out-File, Notepad) start UTF-8 text with a BOM, which
+        # Polars' NDJSON reader cannot skip: the file is read through a copy without it.
+        enc = _UTF8_WITH_BOM
+    hint = excel_separator(utf8_head(head, enc)) if fmt in _DELIMITED else None
+    sep = _delimiter(fmt, delimiter or hint, head, enc)
     if sniffed and sep == "\t":
         fmt = SegmentFormat.TSV
     end = "\n"
-    if fmt in (SegmentFormat.CSV, SegmentFormat.TSV):
+    if fmt in _DELIMITED:
         end = text_line_end(path, utf8_head(head, enc), DEFAULT_QUOTE if quote is None else quote)
-    return Recognised(fmt, gz, sep, enc, end)
+    return Recognised(fmt, gz, sep, enc, end, skip_lines=0 if hint is None else 1)
+
+
+def excel_separator(head: bytes) -> str | None:
+    """The delimiter a first line ``sep=;`` names (Excel's hint, written by tools that make
+    CSV for Excel), or None when the text does not start with one."""
+    match = _EXCEL_SEPARATOR.match(head.removeprefix(codecs.BOM_UTF8))
+    return match.group(1).decode("utf-8") if match else None
 
 
 def utf8_head(head: bytes, encoding: str) -> bytes:
@@ -177,9 +202,34 @@ def text_line_end(path: Path, head: bytes, quote: str) -> str:
     return end
 
 
+def spreadsheet_error(path: Path, head: bytes = b"") -> InputError | None:
+    """The error for a spreadsheet workbook (by its name, or its ZIP / OLE bytes), or None."""
+    if not (
+        Path(path.name.lower()).suffix in _SPREADSHEET_EXTENSIONS
+        or head.startswith(_WORKBOOK_MAGICS)
+    ):
+        return None
+    if (
+        head.startswith(_ZIP_MAGIC)
+        and Path(path.name.lower()).suffix not in _SPREADSHEET_EXTENSIONS
+    ):
+        return InputError(
+            f"{path}: is a ZIP archive (or a workbook saved under another name), not a segment "
+            "file; cc-tui reads gzip (.gz), not ZIP. Fix: unzip it and use the file inside, or "
+            'save the sheet as "CSV UTF-8 (Comma delimited)"'
+        )
+    return InputError(
+        f"{path}: is a spreadsheet workbook (Excel or similar), not a segment file. Fix: save "
+        'the sheet as "CSV UTF-8 (Comma delimited)" and use that file'
+    )
+
+
 def _content_format(
     path: Path, head: bytes, encoding: str, fmt: SegmentFormat | None, *, confirm: bool
 ) -> SegmentFormat:
+    workbook = spreadsheet_error(path, head)
+    if workbook is not None:
+        raise workbook
     if fmt is not None and not confirm:
         if fmt is not SegmentFormat.PARQUET and _holds_nul(head, encoding):
             # Whatever its name says: no text segment holds a NUL character (a binary file,

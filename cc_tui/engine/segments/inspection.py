@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cc_tui.engine.segments.cdm import CdmEntity, find_metadata, is_cdm_metadata, read_cdm
 from cc_tui.engine.segments.folders import FolderParts, folder_parts, is_delta_table
@@ -35,13 +36,21 @@ from cc_tui.engine.segments.model import (
     SegmentDiscovery,
     SegmentFormat,
 )
-from cc_tui.engine.segments.path_checks import PathKind, kind_of
+from cc_tui.engine.segments.path_checks import PathKind, first_with_data, kind_of
 from cc_tui.errors import InputError
 from cc_tui.models.config import SegmentSource
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["cdm_metadata", "inspect_all", "inspect_path", "inspect_source"]
 
 _GENERATED_COLUMN = "column_{}"
+# Rows of a headerless file looked at for its width, and for a first line that is a header:
+# at least this many rows, and this share of them after the first holding an '@'.
+_SAMPLE_ROWS = 20
+_HEADER_HINT_ROWS = 2
+_HEADER_HINT_SHARE = 0.5
 _FOLDER_FORMATS = (
     SegmentFormat.PARQUET,
     SegmentFormat.CSV,
@@ -223,8 +232,17 @@ def _file_segment(path: Path, name: str, options: _Options, origin: str) -> Segm
         modified_at=_utc(info.st_mtime_ns),
         origin=origin,
         line_end=found.line_end,
+        skip_lines=found.skip_lines,
         max_uncompressed_bytes=options.cap,
     )
+    if found.skip_lines:
+        segment = replace(
+            segment,
+            notes=(
+                f"the first line says sep={found.delimiter} (a hint for Excel): it is no row, "
+                "and sets the delimiter",
+            ),
+        )
     if segment.is_text:
         return _with_text_options(segment, head, options, default_header=True)
     return segment
@@ -238,18 +256,51 @@ def _with_text_options(
     header = default_header if options.header is None else options.header
     columns = options.columns
     notes = list(segment.notes)
-    if not header and not columns:
-        width = _field_count(segment, head, quote)
-        columns = tuple(_GENERATED_COLUMN.format(i) for i in range(1, width + 1))
-        notes.append(
-            f"the file has no header line: its {width} columns are named column_1 to "
-            f"column_{width}; name them with columns = [...] under [segments.{segment.name}]"
-        )
+    if not header:
+        first = _first_rows(segment, head, quote)
+        if not columns:
+            width = max(first.width, 1)
+            columns = tuple(_GENERATED_COLUMN.format(i) for i in range(1, width + 1))
+            notes.append(
+                f"the file has no header line: its {width} columns are named column_1 to "
+                f"column_{width}; name them with columns = [...] under [segments.{segment.name}]"
+            )
+        notes.extend(_header_note(segment, first))
     return replace(segment, quote=quote, header=header, columns=columns, notes=tuple(notes))
 
 
-def _field_count(segment: Segment, head: bytes, quote: str) -> int:
-    """Fields on the first lines of a headerless file (its first bytes, decompressed)."""
+def _header_note(segment: Segment, first: pl.DataFrame) -> tuple[str, ...]:
+    """A note when the first line of a file read without a header looks like one."""
+    if not _looks_like_a_header(first):
+        return ()
+    shown = ", ".join(str(value) for value in first.row(0) if value is not None)
+    return (
+        f"its first line ({shown}) looks like a header line, not a row: it holds no e-mail "
+        "address where the lines after it do. If it is one, add the segment with --header "
+        f"(header = true under [segments.{segment.name}]); read as it is, that line is a row "
+        "with an invalid e-mail",
+    )
+
+
+def _looks_like_a_header(first: pl.DataFrame) -> bool:
+    """True when a column holds e-mail addresses on most rows but not on the first."""
+    import polars as pl
+
+    if first.height < _HEADER_HINT_ROWS:
+        return False
+    for name in first.columns:
+        values = first.get_column(name).cast(pl.String)
+        rest = values.slice(1).drop_nulls()
+        top = values[0]
+        if top is None or "@" in top or rest.is_empty():
+            continue
+        if rest.str.contains("@", literal=True).mean() >= _HEADER_HINT_SHARE:  # type: ignore[operator]
+            return True
+    return False
+
+
+def _first_rows(segment: Segment, head: bytes, quote: str) -> pl.DataFrame:
+    """The first rows of a headerless file as text (from its first bytes, decompressed)."""
     import polars as pl
 
     from cc_tui.engine.segments.scan import TextOptions, parse_head
@@ -258,12 +309,21 @@ def _field_count(segment: Segment, head: bytes, quote: str) -> int:
     cut = text.rfind(segment.line_end.encode())
     sample = text[: cut + 1] if cut > 0 else text
     if not sample.strip():
-        return 1
-    options = TextOptions(segment.delimiter, quote, header=False, line_end=segment.line_end)
+        return pl.DataFrame()
+    options = TextOptions(
+        segment.delimiter,
+        quote,
+        header=False,
+        line_end=segment.line_end,
+        skip_lines=segment.skip_lines,
+    )
     try:
-        return max(parse_head(sample, SegmentFormat.CSV, options, 20, typed=False).width, 1)
+        return parse_head(sample, SegmentFormat.CSV, options, _SAMPLE_ROWS, typed=False)
     except pl.exceptions.PolarsError as exc:
-        raise InputError(f"{segment.path}: cannot be read as CSV ({exc})") from exc
+        from cc_tui.engine.segments.reading import quote_trouble
+
+        located = quote_trouble(replace(segment, quote=quote))
+        raise located or InputError(f"{segment.path}: cannot be read as CSV ({exc})") from exc
 
 
 def _folder_segment(
@@ -280,7 +340,7 @@ def _folder_segment(
     segment = _parts_segment(path, name, parts, origin, options)
     if not segment.is_text:
         return segment
-    first = parts.files[0]
+    first = first_with_data(parts.files)
     info, head, gz = read_start(first)
     del info
     found = recognise(
@@ -343,13 +403,18 @@ def _cdm_segments(
     folder = read_cdm(path, entity=entity, snapshot=options.snapshot)
     several = len(folder.entities) + len(folder.problems) > 1
     segments: dict[str, Segment] = {}
-    for found in folder.entities:
-        segment = _entity_segment(found, _entity_name(name, found.name, several), options, origin)
-        segments[segment.name] = segment
     problems = {
         _entity_name(name, problem_entity, several): reason
         for problem_entity, reason in folder.problems.items()
     }
+    for found in folder.entities:
+        entity_name = _entity_name(name, found.name, several)
+        try:
+            segment = _entity_segment(found, entity_name, options, origin)
+        except InputError as exc:  # this entity cannot be read; the others still can
+            problems[entity_name] = str(exc)
+            continue
+        segments[segment.name] = segment
     return SegmentDiscovery(segments, tuple(folder.warnings), problems)
 
 
@@ -379,15 +444,61 @@ def _entity_segment(entity: CdmEntity, name: str, options: _Options, origin: str
         entity=entity.name,
         snapshot=entity.snapshot,
         snapshots=entity.snapshots,
-        column_types=() if options.columns else entity.types,
+        # Parquet partitions name their own columns: those, as stored, are the ones read.
+        column_types=()
+        if options.columns or entity.storage is SegmentFormat.PARQUET
+        else entity.types,
         notes=entity.notes,
         max_uncompressed_bytes=options.cap,
     )
     if segment.is_text:
-        _, head, _ = read_start(entity.files[0])
-        end = text_line_end(entity.files[0], utf8_head(head, segment.encoding), segment.quote)
+        first = first_with_data(entity.files)
+        _, head, _ = read_start(first)
+        text = utf8_head(head, segment.encoding)
+        end = text_line_end(first, text, segment.quote)
         segment = replace(segment, line_end=end)
+        if segment.header and not options.columns:
+            _check_header(segment, first, text)
+        if not segment.header:
+            notes = _header_note(segment, _first_rows(segment, head, segment.quote))
+            segment = replace(segment, notes=segment.notes + notes)
     return segment
+
+
+def _check_header(segment: Segment, first: Path, text: bytes) -> None:
+    """Refuse partitions whose header line puts a declared column at another place.
+
+    The columns are named by the metadata's attributes, position by position (a header that
+    spells a column otherwise is renamed by them); a header that names a declared column at
+    another position means the files and the metadata disagree on the order, and e-mails
+    would be read under another column's name.
+    """
+    import polars as pl
+
+    from cc_tui.engine.segments.scan import TextOptions, parse_head
+
+    options = TextOptions(segment.delimiter, segment.quote, header=True, line_end=segment.line_end)
+    try:
+        found = parse_head(text, SegmentFormat.CSV, options, 1, typed=False).columns
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{first}: cannot be read as CSV ({exc})") from exc
+    declared = [name.casefold() for name in segment.columns or ()]
+    moved = [
+        (name, position, declared.index(name.strip().casefold()))
+        for position, name in enumerate(found)
+        if name.strip().casefold() in declared
+        and declared.index(name.strip().casefold()) != position
+    ]
+    if not moved:
+        return
+    name, position, expected = moved[0]
+    raise InputError(
+        f"{first}: its header line names the columns {', '.join(found)}: {name} is column "
+        f"{position + 1}, but {segment.path.name} declares it as column {expected + 1} of "
+        f"entity '{segment.entity}' ({', '.join(segment.columns or ())}). The columns are "
+        "named in the declared order, so they would be mixed up. Fix: export the entity again "
+        "so that its files and its metadata agree"
+    )
 
 
 def _utc(mtime_ns: int) -> datetime:

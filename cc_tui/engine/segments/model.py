@@ -64,7 +64,8 @@ class Segment:
 
     Text options: ``quote`` (empty: no quoting), ``header`` (False: the first line is data),
     ``columns`` (the names of a headerless file's columns, in order), ``line_end`` (``"\\r"`` for
-    classic Mac files). ``column_types`` are the types a CDM entity declares for its columns.
+    classic Mac files), ``skip_lines`` (lines before the header or first row: Excel's ``sep=;``
+    line). ``column_types`` are the types a CDM entity declares for its columns.
     ``notes`` are things a user should be told about how the segment is read (columns that were
     given generated names, the snapshot chosen...).
 
@@ -85,6 +86,7 @@ class Segment:
     header: bool = True
     columns: tuple[str, ...] | None = None
     line_end: str = "\n"
+    skip_lines: int = 0
     files: tuple[Path, ...] = ()
     storage: SegmentFormat | None = None
     entity: str | None = None

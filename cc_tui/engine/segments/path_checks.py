@@ -16,6 +16,7 @@ import errno
 import hashlib
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -30,6 +31,7 @@ __all__ = [
     "FolderWalk",
     "PathKind",
     "examine",
+    "first_with_data",
     "kind_of",
     "open_regular",
     "polars_path",
@@ -190,6 +192,19 @@ def _walk(
         else:
             what = _SPECIAL.get(stat.S_IFMT(info.st_mode), "not a regular file")
             walk.skipped.append(f"{entry}: is {what}; not opened")
+
+
+def first_with_data(files: Sequence[Path]) -> Path:
+    """The first of ``files`` that holds any bytes (the first one when none does).
+
+    Spark writes a 0-byte part for an empty partition, and Customer Insights may list an empty
+    partition first: the delimiter, the width of a headerless file, its line end and a preview
+    are read from a part that has rows.
+    """
+    for path in files:
+        if path.stat().st_size > 0:
+            return path
+    return files[0]
 
 
 def polars_path(path: Path, alias_dir: Path) -> Path:

@@ -29,13 +29,18 @@ collected. Collect inside ``with segment_read_errors(segment):`` to turn that in
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import json
+import math
+import re
 import threading
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import unquote
 
 import polars as pl
 
@@ -57,12 +62,21 @@ from cc_tui.engine.segments.file_bytes import (
     find_decode_error,
     is_polars_encoding,
     read_text_head,
+    text_lines,
+    unclosed_quote_line,
     unreadable_error,
 )
 from cc_tui.engine.segments.folders import is_delta_table
 from cc_tui.engine.segments.model import Segment, SegmentFormat
-from cc_tui.engine.segments.path_checks import GLOB_CHARACTERS, PathKind, kind_of, polars_path
-from cc_tui.engine.segments.remote_storage import remote_read_errors
+from cc_tui.engine.segments.path_checks import (
+    GLOB_CHARACTERS,
+    PathKind,
+    first_with_data,
+    kind_of,
+    open_regular,
+    polars_path,
+)
+from cc_tui.engine.segments.remote_storage import is_remote, remote_read_errors
 from cc_tui.engine.segments.scan import (
     NDJSON_INFER_ROWS,
     TextOptions,
@@ -85,6 +99,7 @@ __all__ = [
     "needs_conversion",
     "prepare_segment",
     "preview",
+    "quote_trouble",
     "scan_segment",
     "scanning_with_line_end_check",
     "segment_columns",
@@ -94,6 +109,15 @@ __all__ = [
 DEFAULT_PREVIEW_ROWS = 20
 # Rows Polars looks at to guess column types for segment_columns (the scan itself never guesses).
 TYPE_INFER_ROWS = 1000
+# Polars' words for a Parquet file that is no whole Parquet file; the magic bytes that end
+# one (PARE: encrypted), and the smallest whole file (header, footer length, footer magic).
+_PARQUET_TROUBLE = re.compile(r"out of specification|parquet", re.IGNORECASE)
+_PARQUET_MAGIC = b"PAR1"
+_PARQUET_FOOTERS = (_PARQUET_MAGIC, b"PARE")
+_PARQUET_MIN_BYTES = 12
+# Polars' words when a quote is not closed where it should be.
+_BACKSLASH = b"\\"
+_QUOTE_TROUBLE = re.compile(r"could not parse `|CSV malformed", re.IGNORECASE)
 # Errors of Polars' readers that are about the data they read.
 _POLARS_READ_ERRORS = (
     pl.exceptions.ComputeError,
@@ -132,7 +156,7 @@ class PreparedSegment:
     segment: Segment
     sources: tuple[Path, ...]
     converted: bool = False
-    hive: tuple[dict[str, str], ...] = field(default=())
+    hive: tuple[dict[str, str | None], ...] = field(default=())
 
     @property
     def source(self) -> Path:
@@ -158,6 +182,10 @@ class PreparedSegment:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+# The folder value Spark and Hive write for a null partition value.
+_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -260,16 +288,18 @@ def _files(segment: Segment) -> tuple[Path, ...]:
         raise unreadable_error(segment.path, exc) from exc
 
 
-def _hive_values(segment: Segment, files: Sequence[Path]) -> tuple[dict[str, str], ...]:
+def _hive_values(segment: Segment, files: Sequence[Path]) -> tuple[dict[str, str | None], ...]:
+    """Each file's ``key=value`` folder values, as Spark and Hive write them: escaped like a
+    URL (``city=New%20York``), and ``__HIVE_DEFAULT_PARTITION__`` for a null value."""
     if segment.files or not segment.path.is_dir():
         return ()
     values = []
     for path in files:
-        found = {}
+        found: dict[str, str | None] = {}
         for part in path.relative_to(segment.path).parts[:-1]:
             key, sep, value = part.partition("=")
             if sep:
-                found[key] = value
+                found[unquote(key)] = None if value == _HIVE_NULL else unquote(value)
         values.append(found)
     return tuple(values) if any(values) else ()
 
@@ -383,6 +413,7 @@ def _text_options(segment: Segment) -> TextOptions:
         header=segment.header,
         columns=segment.columns,
         line_end=segment.line_end,
+        skip_lines=segment.skip_lines,
     )
 
 
@@ -503,7 +534,8 @@ def _head_frame(segment: Segment, rows: int, *, typed: bool) -> pl.DataFrame:
     options = _text_options(segment)
     fmt = SegmentFormat.NDJSON if segment.rows_format is SegmentFormat.NDJSON else SegmentFormat.CSV
     lines = rows + 2 if fmt is not SegmentFormat.NDJSON else max(rows, NDJSON_INFER_ROWS)
-    source = next(iter(_files(segment)), segment.path)
+    files = _files(segment)
+    source = first_with_data(files) if files else segment.path
     while True:
         try:
             data, complete = read_text_head(
@@ -523,6 +555,14 @@ def _head_frame(segment: Segment, rows: int, *, typed: bool) -> pl.DataFrame:
                 f"{segment.path}: has no line break in its first {HEAD_MAX_BYTES // 2**20} MiB, "
                 f"so it cannot be read as {segment.format_label}. Fix: check the file"
             )
+        if complete and fmt is SegmentFormat.CSV and segment.quote:
+            # The whole file is here: a quote never closed would hide every row after it (a
+            # preview of no rows) rather than fail, so it is looked for first.
+            line = unclosed_quote_line(
+                data.split(segment.line_end.encode()), segment.quote.encode()
+            )
+            if line is not None:
+                raise _unclosed_quote(segment, source, line)
         try:
             return parse_head(data, fmt, options, rows, typed=typed)
         except pl.exceptions.ComputeError:
@@ -532,8 +572,117 @@ def _head_frame(segment: Segment, rows: int, *, typed: bool) -> pl.DataFrame:
             lines *= 4
 
 
+def _unclosed_quote(segment: Segment, path: Path, line: int) -> InputError:
+    quote = segment.quote
+    return InputError(
+        f"{path}: line {line:,}: a field's quote ({quote}) opened there is never closed, or a "
+        f"{quote} stands inside a field that is not quoted, so the rows after it cannot be told "
+        f"apart. Fix: close the quote (a {quote} inside a quoted field is written twice, "
+        f"{quote * 2}); or, if {quote} is a plain character in this file, set quote = '' under "
+        f"[segments.{segment.name}] in config.toml"
+    )
+
+
+def quote_trouble(segment: Segment) -> InputError | None:
+    """The error naming the line of a quote that is never closed, or escaped with a
+    backslash, when one of the segment's text files has one (read only once a read failed)."""
+    if not (segment.is_text and segment.quote and is_polars_encoding(segment.encoding)):
+        return None
+    quote = segment.quote.encode()
+    with contextlib.suppress(OSError, EOFError, zlib.error, InputError):
+        for source in _files(segment):
+            line = unclosed_quote_line(text_lines(source, gz=segment.gzip), quote)
+            if line is not None:
+                return _unclosed_quote(segment, source, line)
+            escaped = next(
+                (
+                    number
+                    for number, text in enumerate(text_lines(source, gz=segment.gzip), 1)
+                    if _BACKSLASH + quote in text
+                ),
+                None,
+            )
+            if escaped is not None:
+                mark = segment.quote
+                return InputError(
+                    f"{source}: line {escaped:,} escapes a quote with a backslash (\\{mark}), as "
+                    "Spark writes CSV unless told otherwise; cc-tui reads quotes escaped by "
+                    f"writing them twice ({mark * 2}), as RFC 4180, Excel and Customer Insights "
+                    f"do. Fix: write the file with .option(\"escape\", '{mark}') (Spark), or "
+                    "export it as Parquet"
+                )
+    return None
+
+
+def _broken_parquet_part(segment: Segment) -> InputError | None:
+    """The error naming a Parquet part that is no whole Parquet file (0 bytes, cut short)."""
+    if segment.rows_format is not SegmentFormat.PARQUET:
+        return None
+    with contextlib.suppress(OSError, InputError):
+        for path in _files(segment):
+            size = path.stat().st_size
+            whole = size >= _PARQUET_MIN_BYTES
+            if whole and not is_remote(path):
+                with open_regular(path) as stream:
+                    stream.seek(size - len(_PARQUET_MAGIC))
+                    whole = stream.read(len(_PARQUET_MAGIC)) in _PARQUET_FOOTERS
+            if not whole:
+                return InputError(
+                    f"{path}: is not a whole Parquet file ({size:,} bytes, no Parquet footer): "
+                    "it was cut short while it was written or copied. Fix: copy or export the "
+                    f"data of {segment.path.name} again"
+                )
+    return None
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number as Python reads it; one too large for a float (1e400) is refused, as
+    Polars refuses it."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text} is too large")
+    return value
+
+
+def _bad_json_line(segment: Segment) -> InputError | None:
+    """The error naming the first NDJSON line that is no JSON object, when a file has one."""
+    if segment.rows_format is not SegmentFormat.NDJSON:
+        return None
+    with contextlib.suppress(OSError, EOFError, zlib.error, InputError):
+        for source in _files(segment):
+            for number, line in enumerate(text_lines(source, gz=segment.gzip), 1):
+                if not line.strip():
+                    continue
+                try:
+                    text = line.removeprefix(codecs.BOM_UTF8) if number == 1 else line
+                    record = json.loads(text, parse_float=_finite_float)
+                except ValueError as exc:
+                    reason = f"not JSON: {exc}"
+                else:
+                    if isinstance(record, dict):
+                        continue
+                    reason = f"a JSON {type(record).__name__}, not an object"
+                return InputError(
+                    f"{source}: line {number:,} is {reason}. Fix: write one JSON object per "
+                    "line (NDJSON), and check that the file was not cut short or edited by hand"
+                )
+    return None
+
+
 def _explain(segment: Segment, exc: Exception) -> InputError:
     text = str(exc)
+    if segment.rows_format is SegmentFormat.NDJSON:
+        bad = _bad_json_line(segment)
+        if bad is not None:
+            return bad
+    if _PARQUET_TROUBLE.search(text):
+        broken = _broken_parquet_part(segment)
+        if broken is not None:
+            return broken
+    if _QUOTE_TROUBLE.search(text):
+        located = quote_trouble(segment)
+        if located is not None:
+            return located
     if "utf8" in text.lower().replace("-", "") or isinstance(exc, UnicodeDecodeError):
         with contextlib.suppress(OSError, EOFError, zlib.error, InputError):
             for source in _files(segment):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,17 +67,20 @@ _SCIENTIFIC = r"^(-?)(\d)(?:\.(\d+))?e([+-]?\d+)$"
 
 @dataclass(frozen=True, slots=True)
 class TextOptions:
-    """How delimited text is split: delimiter, quote ("" = none), header, names, line end."""
+    """How delimited text is split: delimiter, quote ("" = none), header, names, line end, and
+    the lines before the header (or first row) that are no data at all."""
 
     delimiter: str = ","
     quote: str = DEFAULT_QUOTE
     header: bool = True
     columns: tuple[str, ...] | None = None
     line_end: str = "\n"
+    skip_lines: int = 0
 
 
 def _csv_options(options: TextOptions) -> dict[str, Any]:
     return {
+        "skip_lines": options.skip_lines,
         "separator": options.delimiter or ",",
         "quote_char": options.quote or None,
         "eol_char": options.line_end,
@@ -89,7 +92,9 @@ def _csv_options(options: TextOptions) -> dict[str, Any]:
 
 
 def scan_text(
-    files: Sequence[Path], options: TextOptions, hive: Sequence[dict[str, str]] | None = None
+    files: Sequence[Path],
+    options: TextOptions,
+    hive: Sequence[Mapping[str, str | None]] | None = None,
 ) -> pl.LazyFrame:
     """A lazy scan of plain UTF-8 delimited text files as one stream; every column text.
 
@@ -124,7 +129,7 @@ def scan_text(
     return pl.scan_csv(sources, glob=False, **kwargs, **cloud)
 
 
-def _hive_columns(values: dict[str, str]) -> list[pl.Expr]:
+def _hive_columns(values: Mapping[str, str | None]) -> list[pl.Expr]:
     return [pl.lit(value, pl.String).alias(key) for key, value in values.items()]
 
 
@@ -234,7 +239,7 @@ def parquet_schema(files: Sequence[Path]) -> tuple[dict[str, pl.DataType], bool]
 
 
 def scan_parquet_files(
-    files: Sequence[Path], hive: Sequence[dict[str, str]] | None = None
+    files: Sequence[Path], hive: Sequence[Mapping[str, str | None]] | None = None
 ) -> pl.LazyFrame:
     """A lazy scan of Parquet files as one stream, typed as stored (see :func:`as_string`).
 
@@ -373,15 +378,19 @@ def parse_head(
         return _ndjson_head(data, rows, typed=typed)
     kwargs = _csv_options(options)
     kwargs.update(has_header=options.header, infer_schema=typed, infer_schema_length=rows)
-    if options.columns:
-        kwargs["new_columns"] = list(options.columns)
+    names = list(options.columns or ())
+    if names and options.header:
+        kwargs["new_columns"] = names
     frame = pl.read_csv(io.BytesIO(data), n_rows=rows, **kwargs)
-    if options.columns and not options.header and frame.width < len(options.columns):
-        # Fewer fields than names: the scan pads with nulls, so the preview does too.
-        missing = options.columns[frame.width :]
-        frame = frame.with_columns(pl.lit(None, pl.String).alias(name) for name in missing)
-    if options.columns and frame.width > len(options.columns):
-        frame = frame.select(options.columns)
+    if names and not options.header:
+        # Named by position as the scan names them: fields past the names are left out, and
+        # names past the fields (rows written before a column was added) are null.
+        frame = frame.select(
+            pl.col(old).alias(new) for old, new in zip(frame.columns, names, strict=False)
+        )
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(n) for n in names[frame.width :])
+    elif names and frame.width > len(names):
+        frame = frame.select(names)
     return frame
 
 
