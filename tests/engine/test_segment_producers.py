@@ -10,6 +10,7 @@ import gzip
 import json
 import uuid
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -34,11 +35,13 @@ pytestmark = pytest.mark.usefixtures("private_home")
 COLUMNS = [name for name, _ in CUSTOMER_ATTRIBUTES]
 
 
-def _model(root: Path) -> dict:
-    return json.loads((root / "model.json").read_text())
+def _model(root: Path) -> dict[str, Any]:
+    """model.json as parsed (JSON: its values are of any type)."""
+    model: dict[str, Any] = json.loads((root / "model.json").read_text())
+    return model
 
 
-def _save_model(root: Path, model: dict) -> None:
+def _save_model(root: Path, model: dict[str, Any]) -> None:
     (root / "model.json").write_text(json.dumps(model))
 
 
