@@ -133,7 +133,7 @@ def test_rows_after_the_last_contact_are_written_as_a_plain_reading_gives_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_rows: int
 ) -> None:
     monkeypatch.setattr(preparation, "CHUNK_ROWS", chunk_rows)
-    monkeypatch.setattr(preparation, "REST_CHUNK_ROWS", chunk_rows)
+    monkeypatch.setattr(preparation, "REST_FRAME_CELLS", chunk_rows * len(COLUMNS))
     segments = _segments(tmp_path)
     expected_rejected, expected_sent = _plain_reading(segments)
     path = tmp_path / "rejected.csv"
@@ -199,7 +199,8 @@ class _StopAfterFirstRestFrame(RejectedRowsWriter):
 def test_a_stop_while_the_rows_past_the_cap_stream_is_seen_within_one_frame(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(preparation, "REST_CHUNK_ROWS", 50)
+    monkeypatch.setattr(preparation, "CHUNK_ROWS", 50)
+    monkeypatch.setattr(preparation, "REST_FRAME_CELLS", 50 * len(COLUMNS))
     path = tmp_path / "big.csv"
     pl.DataFrame(_rows(1_000, 0), schema=dict.fromkeys(COLUMNS, pl.String)).write_csv(path)
     segment = inspect_path(path, name="big")
