@@ -72,13 +72,27 @@ class DetailPanel(VerticalScroll):
     """The details of what is highlighted in the list that has the focus."""
 
     HELP = "Details of the highlighted connection, export or run."
+    _shown_height: int | None = None  # lines of the body shown now (None: not measured)
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="detail-body")
 
     def _show(self, title: str, body: RenderableType) -> None:
         self.border_title = plain(title)
-        self.query_one("#detail-body", Static).update(body)
+        static = self.query_one("#detail-body", Static)
+        # A running export's details change a few times a second. Laying the whole screen
+        # out again each time cost 10-30 ms of the app's loop; it is needed only when the
+        # body's height changes (counted at the body's width: a render of this one body).
+        height = self._height_of(body, static.content_region.width)
+        static.update(body, layout=height is None or height != self._shown_height)
+        self._shown_height = height
+
+    def _height_of(self, body: RenderableType, width: int) -> int | None:
+        """The lines ``body`` takes at ``width`` (None before the panel has a size)."""
+        if width <= 0:
+            return None
+        console = self.app.console
+        return len(console.render_lines(body, console.options.update_width(width), pad=False))
 
     def show_nothing(self, hint: str) -> None:
         """An empty list: say what to do."""
