@@ -123,7 +123,7 @@ def _row(event: AuditEvent) -> list[Text]:
 
 
 def _verify(ctx: CommandContext) -> int:
-    from rich.text import Text
+    from rich.text import Text  # Rich loads on use, not for --help
 
     from cc_tui.service.protocol import AuditVerify
     from cc_tui.store.audit import AuditVerification

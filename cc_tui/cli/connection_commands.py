@@ -149,7 +149,7 @@ def _ask_consent(out: Output, accepted: bool) -> bool:
 
 def _asked_consent(out: Output) -> bool:
     """Whether the person accepts the privacy statement, shown on the terminal."""
-    from rich.panel import Panel
+    from rich.panel import Panel  # Rich loads on use, not for --help
 
     from cc_tui.engine.connections import PRIVACY_STATEMENT
 

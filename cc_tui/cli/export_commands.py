@@ -189,7 +189,7 @@ def _export_json(export: Export) -> dict[str, Any]:
 
 
 def _export_list(ctx: CommandContext) -> int:
-    from rich.text import Text
+    from rich.text import Text  # Rich loads on use, not for --help
 
     from cc_tui.service.protocol import ExportList
 

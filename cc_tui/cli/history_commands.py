@@ -75,7 +75,7 @@ def _history(ctx: CommandContext) -> int:
 
 def print_history(out: Output, runs: list[RunRecord]) -> None:
     """Past runs: a table when it fits the console whole, else a few lines per run."""
-    from rich.measure import Measurement
+    from rich.measure import Measurement  # Rich loads on use, not for --help
 
     table = _history_table(runs)
     console = out.console

@@ -66,7 +66,7 @@ def require_home_owner(paths: AppPaths) -> None:
 
 
 def _repair(ctx: CommandContext) -> int:
-    from rich.text import Text
+    from rich.text import Text  # Rich loads on use, not for --help
 
     # Not ctx.services nor the service: opening the stores is what fails on a damaged history.
     paths = ctx.paths

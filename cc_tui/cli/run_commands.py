@@ -112,7 +112,7 @@ def _duration(text: str) -> float:
 
 
 def _run(ctx: CommandContext) -> int:
-    from cc_tui.cli.run_display import print_summary
+    from cc_tui.cli.run_display import print_summary  # with Rich: loaded on use, not for --help
     from cc_tui.service.client import RunStream, connect, request
     from cc_tui.service.protocol import Done, RunAttach, RunCancel, RunStart
 

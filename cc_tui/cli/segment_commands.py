@@ -153,7 +153,7 @@ def _status_json(status: SegmentStatus, rows: int | None, rows_error: str) -> di
 
 
 def _list(ctx: CommandContext) -> int:
-    from rich.text import Text
+    from rich.text import Text  # Rich loads on use, not for --help
 
     from cc_tui.service.protocol import SegmentList
     from cc_tui.service.segment_views import SegmentsListed

@@ -151,7 +151,7 @@ def _status_json(status: StorageStatus) -> dict[str, object]:
 
 
 def _list(ctx: CommandContext) -> int:
-    from rich.text import Text
+    from rich.text import Text  # Rich loads on use, not for --help
 
     from cc_tui.engine.storage_connections import StorageStatus
     from cc_tui.service.protocol import StorageList

@@ -252,7 +252,7 @@ def _say_where(ctx: CommandContext, environment: DemoEnvironment) -> None:
 
 
 def _run_demo(ctx: CommandContext, environment: DemoEnvironment) -> int:
-    from cc_tui.cli.run_display import print_summary
+    from cc_tui.cli.run_display import print_summary  # with Rich: loaded on use, not for --help
     from cc_tui.engine.run_options import RunOptions
 
     demo_ctx = CommandContext(args=ctx.args, out=ctx.out, _services=environment.services)
