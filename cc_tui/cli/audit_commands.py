@@ -13,14 +13,14 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, cells, styled
 from cc_tui.errors import EXIT_FAILED, UsageError
 from cc_tui.units import utc_time_text
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # Rich loads when a command prints, not for --help (start-up)
+    from rich.text import Text
+
     from cc_tui.store.audit import AuditEvent
 
 __all__ = ["DEFAULT_LIMIT", "register"]
@@ -123,6 +123,8 @@ def _row(event: AuditEvent) -> list[Text]:
 
 
 def _verify(ctx: CommandContext) -> int:
+    from rich.text import Text  # Rich loads on use, not for --help
+
     from cc_tui.service.protocol import AuditVerify
     from cc_tui.store.audit import AuditVerification
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from rich.panel import Panel
-from rich.text import Text
-
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, Output, cells, styled
 from cc_tui.errors import ConsentRequiredError, UsageError
@@ -152,6 +149,8 @@ def _ask_consent(out: Output, accepted: bool) -> bool:
 
 def _asked_consent(out: Output) -> bool:
     """Whether the person accepts the privacy statement, shown on the terminal."""
+    from rich.panel import Panel  # Rich loads on use, not for --help
+
     from cc_tui.engine.connections import PRIVACY_STATEMENT
 
     out.note(Panel(PRIVACY_STATEMENT, title="Data privacy", expand=False))
@@ -292,6 +291,8 @@ def _status_json(status: ConnectionStatus) -> dict[str, object]:
 
 
 def _list(ctx: CommandContext) -> int:
+    from rich.text import Text
+
     from cc_tui.models.connection import ConnectionStatus
     from cc_tui.service.protocol import ConnectionList
 

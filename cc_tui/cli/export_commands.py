@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
-
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, cells, styled
 from cc_tui.errors import UsageError
@@ -191,6 +189,8 @@ def _export_json(export: Export) -> dict[str, Any]:
 
 
 def _export_list(ctx: CommandContext) -> int:
+    from rich.text import Text  # Rich loads on use, not for --help
+
     from cc_tui.service.protocol import ExportList
 
     exports = ctx.call(ExportList(), list[Export])

@@ -4,17 +4,11 @@
 from __future__ import annotations
 
 import argparse
-
-from rich.console import RenderableType
-from rich.measure import Measurement
-from rich.padding import Padding
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from cc_tui.cli import history_repair
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Output
-from cc_tui.cli.run_display import STATUS_STYLE
 from cc_tui.models.run import RunRecord
 from cc_tui.run_words import (
     contacts_sentence,
@@ -25,6 +19,10 @@ from cc_tui.run_words import (
 )
 from cc_tui.units import duration_text, utc_time_text
 from cc_tui.verify_words import verify_sentence, verify_word
+
+if TYPE_CHECKING:  # Rich (and the run display) load when the history is printed, not for --help
+    from rich.console import RenderableType
+    from rich.table import Table
 
 __all__ = ["history_lines", "print_history", "register"]
 
@@ -77,6 +75,8 @@ def _history(ctx: CommandContext) -> int:
 
 def print_history(out: Output, runs: list[RunRecord]) -> None:
     """Past runs: a table when it fits the console whole, else a few lines per run."""
+    from rich.measure import Measurement  # Rich loads on use, not for --help
+
     table = _history_table(runs)
     console = out.console
     # Measured without the console's limit: how wide the table wants to be, every cell whole.
@@ -90,6 +90,11 @@ def print_history(out: Output, runs: list[RunRecord]) -> None:
 
 
 def _history_table(runs: list[RunRecord]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    from cc_tui.cli.run_display import STATUS_STYLE
+
     table = Table(*_HISTORY_COLUMNS)
     for run in runs:
         figures = run.figures
@@ -115,6 +120,11 @@ def _history_table(runs: list[RunRecord]) -> Table:
 
 def history_lines(run: RunRecord) -> list[RenderableType]:
     """One run of the history on a narrow console: its name line, then its sentences."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    from cc_tui.cli.run_display import STATUS_STYLE
+
     style = STATUS_STYLE.get(run.status.value, "")
     head = Text(overflow="fold", no_wrap=False)
     head.append(run.run_id, style="bold")

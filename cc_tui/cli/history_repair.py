@@ -14,8 +14,6 @@ import argparse
 import os
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-
 from cc_tui.cli.context import CommandContext
 from cc_tui.errors import AccessDeniedError, UsageError
 
@@ -68,6 +66,8 @@ def require_home_owner(paths: AppPaths) -> None:
 
 
 def _repair(ctx: CommandContext) -> int:
+    from rich.text import Text  # Rich loads on use, not for --help
+
     # Not ctx.services nor the service: opening the stores is what fails on a damaged history.
     paths = ctx.paths
     require_home_owner(paths)

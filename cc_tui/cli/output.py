@@ -9,6 +9,9 @@ visible stand-ins (:func:`cc_tui.safe_text.visible`) after Rich has laid it out:
 OSC 8 link or an OSC 0 title in any table, panel or message reaches the terminal as ``␛``.
 Live displays, which Rich refreshes outside ``print``, wrap their renderable in
 :class:`Visible` themselves.
+
+Rich is imported by the functions that build or print with it, not by this module: the parser
+and ``cc-tui --help`` import this module and never print with Rich (start-up, issue 15).
 """
 
 from __future__ import annotations
@@ -17,24 +20,20 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
-
-from rich.cells import cell_len
-from rich.console import (
-    Console,
-    ConsoleOptions,
-    Group,
-    JustifyMethod,
-    RenderableType,
-    RenderHook,
-    RenderResult,
-)
-from rich.prompt import Confirm
-from rich.segment import Segment
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any, TextIO
 
 from cc_tui.safe_text import CELL_CHARACTERS, visible
+
+if TYPE_CHECKING:  # Rich loads when a command first prints (see the module's docstring)
+    from rich.console import (
+        Console,
+        ConsoleOptions,
+        JustifyMethod,
+        RenderableType,
+        RenderHook,
+        RenderResult,
+    )
+    from rich.text import Text
 
 __all__ = [
     "Column",
@@ -63,6 +62,8 @@ def styled(*parts: str | tuple[str, str]) -> Text:
     ``styled(("Saved", "bold"), " export ", (name, "bold"))``: the way to style a message
     that holds outside text (never an f-string with markup).
     """
+    from rich.text import Text
+
     text = Text()
     for part in parts:
         if isinstance(part, str):
@@ -85,16 +86,13 @@ class Visible:
         self.renderable = renderable
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.segment import Segment
+
         for segment in console.render(self.renderable, options):
             if segment.control:
                 yield segment
             else:
                 yield Segment(visible(segment.text, multiline=True), segment.style)
-
-
-class _VisibleHook(RenderHook):
-    def process_renderables(self, renderables: list[Any]) -> list[Any]:
-        return [Visible(renderable) for renderable in renderables]
 
 
 class Output:
@@ -112,6 +110,8 @@ class Output:
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
         """Print a result to stdout (a line of text wraps between words on a terminal)."""
+        from rich.text import Text
+
         # Tables and records lay themselves out (see fit_table); only a line of text is wrapped.
         if "soft_wrap" not in kwargs and len(objects) == 1 and isinstance(objects[0], str | Text):
             kwargs["soft_wrap"] = _soft_wrap(self.console, objects[0])
@@ -160,6 +160,8 @@ class Output:
         """Ask yes/no on the terminal; False without one."""
         if not self.interactive:
             return False
+        from rich.prompt import Confirm
+
         # A Prompt reads a str as markup whatever the console says: give it Text.
         return Confirm.ask(styled(question), default=default, console=self.errors)
 
@@ -169,11 +171,25 @@ def _console(file: TextIO) -> Console:
     # terminal, tables get room instead of Rich's 80 columns (logs, pipes, cron mail).
     # markup=False and emoji=False: a string printed is the string, whatever brackets or
     # colons it holds.
+    from rich.console import Console
+
     console = Console(file=file, highlight=False, soft_wrap=True, markup=False, emoji=False)
-    console.push_render_hook(_VisibleHook())
+    console.push_render_hook(_visible_hook())
     if not console.is_terminal:
         console.width = max(console.width, OFF_TERMINAL_WIDTH)
     return console
+
+
+def _visible_hook() -> RenderHook:
+    """A render hook that wraps everything printed in :class:`Visible`."""
+    from rich.console import RenderHook
+
+    # Defined here, not at module level, because its base class is Rich's.
+    class VisibleHook(RenderHook):
+        def process_renderables(self, renderables: list[Any]) -> list[Any]:
+            return [Visible(renderable) for renderable in renderables]
+
+    return VisibleHook()
 
 
 def _soft_wrap(console: Console, message: object) -> bool:
@@ -184,6 +200,8 @@ def _soft_wrap(console: Console, message: object) -> bool:
     and a copy of it would hold that break: such a line is left whole to the terminal, whose
     own wrapping copies back as one line. Off a terminal (scripts, logs) lines stay whole.
     """
+    from rich.text import Text
+
     if not isinstance(message, str | Text):
         return False
     if not console.is_terminal:
@@ -212,10 +230,14 @@ def _lines(cell: Text | str) -> list[str]:
 
 
 def _widest_line(cells: Iterable[Text | str]) -> int:
+    from rich.cells import cell_len
+
     return max((cell_len(line) for cell in cells for line in _lines(cell)), default=0)
 
 
 def _widest_word(cells: Iterable[Text | str]) -> int:
+    from rich.cells import cell_len
+
     return max(
         (cell_len(word) for cell in cells for line in _lines(cell) for word in line.split()),
         default=0,
@@ -236,6 +258,9 @@ def fit_table(
     still fits its column; else a vertical ``key  value`` record per row, where nothing is
     narrowed at all. Rich's own squeezing, which cuts cells to ``202…``, is never reached.
     """
+    from rich.table import Table
+    from rich.text import Text
+
     specs = [column if isinstance(column, Column) else Column(column) for column in columns]
     texts = [[cell if isinstance(cell, Text) else Text(cell) for cell in row] for row in rows]
     by_column: list[list[Text | str]] = [
@@ -292,6 +317,9 @@ def _records(
     specs: Sequence[Column], rows: Sequence[Sequence[Text]], title: str | None
 ) -> RenderableType:
     """One ``key  value`` block per row, blocks apart by a blank line."""
+    from rich.console import Group
+    from rich.text import Text
+
     parts: list[RenderableType] = []
     if title:
         parts.append(Text(title, style="italic"))
@@ -310,6 +338,9 @@ def key_values(rows: Sequence[tuple[str, Text | str]]) -> Text:
     A value longer than the line is left to the terminal's own wrapping, so a copied path or
     ID comes back whole; a value of several lines keeps its lines, indented under the first.
     """
+    from rich.cells import cell_len
+    from rich.text import Text
+
     key_width = max((cell_len(key) for key, _ in rows), default=0)
     indent = " " * (key_width + len(KEY_GAP))
     text = Text()
@@ -328,6 +359,8 @@ def key_values(rows: Sequence[tuple[str, Text | str]]) -> Text:
 
 def cells(values: Sequence[object]) -> list[Text]:
     """Table cells from values (None is empty), control characters made visible."""
+    from rich.text import Text
+
     return [
         Text("" if value is None else visible(value, limit=CELL_CHARACTERS)) for value in values
     ]

@@ -6,12 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from rich.live import Live
-from rich.text import Text
-
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Visible
-from cc_tui.cli.run_display import LiveDisplay, print_summary
 from cc_tui.engine.progress import RunEvent, RunProgress
 from cc_tui.errors import EXIT_RESUMABLE
 from cc_tui.models.run import RunRecord
@@ -116,6 +112,7 @@ def _duration(text: str) -> float:
 
 
 def _run(ctx: CommandContext) -> int:
+    from cc_tui.cli.run_display import print_summary  # with Rich: loaded on use, not for --help
     from cc_tui.service.client import RunStream, connect, request
     from cc_tui.service.protocol import Done, RunAttach, RunCancel, RunStart
 
@@ -165,6 +162,7 @@ def _require_service(ctx: CommandContext, name: str) -> None:
 
 def _detached(ctx: CommandContext, name: str, stream: RunStream) -> int:
     """Wait until the run exists (its id is known), print the id, leave it to the service."""
+    from cc_tui.cli.run_display import print_summary
     from cc_tui.service.protocol import RunProgressed
 
     seen: list[RunProgress] = []
@@ -196,6 +194,10 @@ def watch_run(
     waits for its record; with ``attached`` (a watcher of a run started elsewhere) Ctrl-C
     only leaves, and the run goes on. Either way the interruption goes on to the caller.
     """
+    from rich.live import Live
+
+    from cc_tui.cli.run_display import LiveDisplay
+
     display = LiveDisplay(ctx.out) if ctx.out.errors.is_terminal else None
 
     def on_event(event: RunEvent) -> None:
@@ -298,6 +300,9 @@ def run_export(
     """
     import asyncio  # an event loop only for the commands that run one
 
+    from rich.live import Live
+
+    from cc_tui.cli.run_display import LiveDisplay
     from cc_tui.engine.runner import ExportRunner
 
     if runner is None:
@@ -339,6 +344,8 @@ def _say_interrupted(
     ctx: CommandContext, name: str, record: RunRecord | None, *, as_json: bool
 ) -> None:
     """What Ctrl-C left behind, and how to go on."""
+    from rich.text import Text
+
     if record is None:
         message = f"Stopped (Ctrl-C) before the run of {name} began: nothing was sent."
     elif record.dry_run:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
-
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, Output, cells, styled
 from cc_tui.errors import UsageError
@@ -155,6 +153,8 @@ def _status_json(status: SegmentStatus, rows: int | None, rows_error: str) -> di
 
 
 def _list(ctx: CommandContext) -> int:
+    from rich.text import Text  # Rich loads on use, not for --help
+
     from cc_tui.service.protocol import SegmentList
     from cc_tui.service.segment_views import SegmentsListed
 
@@ -210,6 +210,8 @@ def _list(ctx: CommandContext) -> int:
 
 
 def _show(ctx: CommandContext) -> int:
+    from rich.text import Text
+
     from cc_tui.service.protocol import SegmentShow
     from cc_tui.service.segment_views import SegmentShown
 

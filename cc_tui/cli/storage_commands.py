@@ -18,8 +18,6 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Column, cells, styled
 from cc_tui.errors import UsageError
@@ -153,6 +151,8 @@ def _status_json(status: StorageStatus) -> dict[str, object]:
 
 
 def _list(ctx: CommandContext) -> int:
+    from rich.text import Text  # Rich loads on use, not for --help
+
     from cc_tui.engine.storage_connections import StorageStatus
     from cc_tui.service.protocol import StorageList
 

@@ -1,7 +1,7 @@
-"""Parsing the command line loads no data, network or server stack (issue 15, start-up).
+"""Parsing the command line loads no data, network, server or display stack (issue 15, start-up).
 
 `cc-tui --help` and every command's parser come from modules that import Polars, httpx, the
-emulator's Starlette/uvicorn and Textual only inside the commands that use them.
+emulator's Starlette/uvicorn, Textual and Rich only inside the commands that use them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-HEAVY = ("polars", "httpx", "starlette", "uvicorn", "textual", "cc_tui.engine.services")
+HEAVY = ("polars", "httpx", "starlette", "uvicorn", "textual", "rich", "cc_tui.engine.services")
 
 
 @pytest.mark.parametrize(
@@ -23,6 +23,8 @@ HEAVY = ("polars", "httpx", "starlette", "uvicorn", "textual", "cc_tui.engine.se
         ["connection", "login", "--help"],
         ["emulator", "--help"],
         ["demo", "--help"],
+        ["history", "--help"],
+        ["export", "list", "--help"],
     ],
 )
 def test_help_imports_no_heavy_module(argv: list[str]) -> None:
@@ -55,3 +57,17 @@ def test_the_activity_deadline_default_is_parsed_without_the_sender() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["7200.0", "False"]
+
+
+def test_building_the_parser_imports_no_heavy_module() -> None:
+    code = (
+        "import sys\n"
+        "from cc_tui.cli.entry import build_parser\n"
+        "build_parser()\n"
+        f"loaded = [m for m in {HEAVY!r} if m in sys.modules]\n"
+        "print('LOADED=' + ','.join(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "LOADED=", f"build_parser() imported {result.stdout.strip()}"

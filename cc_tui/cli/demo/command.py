@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.run_commands import EXIT_CODES, run_export
-from cc_tui.cli.run_display import print_summary
 from cc_tui.models.connection import UsableBy
 from cc_tui.paths import AppPaths
 
@@ -253,6 +252,7 @@ def _say_where(ctx: CommandContext, environment: DemoEnvironment) -> None:
 
 
 def _run_demo(ctx: CommandContext, environment: DemoEnvironment) -> int:
+    from cc_tui.cli.run_display import print_summary  # with Rich: loaded on use, not for --help
     from cc_tui.engine.run_options import RunOptions
 
     demo_ctx = CommandContext(args=ctx.args, out=ctx.out, _services=environment.services)
