@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import subprocess
 import sys
 import tempfile
@@ -64,8 +65,9 @@ async def _run_in_app(app: CcTuiApp) -> tuple[list[float], float, int]:
     delays: list[float] = []
     stop = asyncio.Event()
     async with app.run_test(size=(120, 40)) as pilot:
-        # Opened as `cc-tui` opens it: on the opening thread, with what the home screen needs.
-        while not isinstance(app.screen, HomeScreen):
+        # Opened as `cc-tui` opens it: on the opening thread, with what the home screen needs;
+        # the opening ends once the app has frozen its start-up objects (a full collection).
+        while not isinstance(app.screen, HomeScreen) or gc.get_freeze_count() == 0:
             await pilot.pause(_OPENING_LOOK)
         probe = asyncio.create_task(_probe(delays, stop))
         started = time.perf_counter()

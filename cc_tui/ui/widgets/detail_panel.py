@@ -72,20 +72,57 @@ class DetailPanel(VerticalScroll):
     """The details of what is highlighted in the list that has the focus."""
 
     HELP = "Details of the highlighted connection, export or run."
-    _shown_height: int | None = None  # lines of the body shown now (None: not measured)
+    DEFAULT_CSS = """
+    DetailPanel #detail-live { display: none; }
+    DetailPanel #detail-live.-running { display: block; }
+    """
+    _shown_heights: dict[str, int | None]
+    _body_key: object = None  # what the body shows now (None: always redraw it)
 
     def compose(self):  # type: ignore[no-untyped-def]
+        self._shown_heights = {}
+        # A running export's figures change a few times a second: they have a line of their
+        # own, so the body (Rich tables, whose every redraw measures each cell: 10-25 ms) is
+        # drawn again only when what it shows changes.
+        yield Static(id="detail-live")
         yield Static(id="detail-body")
 
-    def _show(self, title: str, body: RenderableType) -> None:
+    def _show(
+        self, title: str, body: RenderableType, live: RunProgress | None = None, key: object = None
+    ) -> None:
+        """Show ``body`` under ``title``; ``live``: a running export's figures, on their own
+        line; ``key``: what the body is made of (an equal key: the body shown is kept)."""
         self.border_title = plain(title)
-        static = self.query_one("#detail-body", Static)
-        # A running export's details change a few times a second. Laying the whole screen
-        # out again each time cost 10-30 ms of the app's loop; it is needed only when the
-        # body's height changes (counted at the body's width: a render of this one body).
-        height = self._height_of(body, static.content_region.width)
-        static.update(body, layout=height is None or height != self._shown_height)
-        self._shown_height = height
+        self._show_live(live)
+        if key is not None and key == self._body_key:
+            return
+        self._body_key = key
+        self._update("#detail-body", body)
+
+    def _show_live(self, live: RunProgress | None) -> None:
+        line = self.query_one("#detail-live", Static)
+        line.set_class(live is not None, "-running")
+        if live is None:
+            return
+        done = live.confirmed + live.failed + live.unsubscribed
+        self._update(
+            "#detail-live",
+            Text.assemble(
+                ("running", "bold"),
+                f"  {live.phase.value}: {done:,}/{live.contacts_total or 0:,} contacts, "
+                f"{live.throughput:,.0f}/s (enter to watch)",
+            ),
+        )
+
+    def _update(self, selector: str, content: RenderableType) -> None:
+        """Show ``content`` in the Static ``selector``; the screen is laid out again only when
+        its height changes (counted at its width: a render of this content alone), which
+        saves the app's loop a layout of the whole screen (10-30 ms) on every redraw."""
+        static = self.query_one(selector, Static)
+        height = self._height_of(content, static.content_region.width)
+        known = self._shown_heights.get(selector)
+        static.update(content, layout=height is None or height != known)
+        self._shown_heights[selector] = height
 
     def _height_of(self, body: RenderableType, width: int) -> int | None:
         """The lines ``body`` takes at ``width`` (None before the panel has a size)."""
@@ -143,21 +180,13 @@ class DetailPanel(VerticalScroll):
         mapping = Table("Constant Contact field", "column", box=None, padding=(0, 2))
         for field, column in export.mapping.columns().items():
             mapping.add_row(plain_text(field), plain_text(column))
+        schedule = _schedule_text(export.schedule, on_refresh=export.on_refresh)
         rows: list[tuple[str, str | Text]] = [
             ("connection", export.connection or "(detached: edit it to choose one)"),
             ("lists", "\n".join(export.list_ids)),
             ("segments", " → ".join(export.segments)),
-            ("schedule", _schedule_text(export.schedule, on_refresh=export.on_refresh)),
+            ("schedule", schedule),
         ]
-        if live is not None:
-            done = live.confirmed + live.failed + live.unsubscribed
-            rows.append(
-                (
-                    "running",
-                    f"{live.phase.value}: {done:,}/{live.contacts_total or 0:,} "
-                    f"contacts, {live.throughput:,.0f}/s (enter to watch)",
-                )
-            )
         if last is not None:
             rows.append(
                 (
@@ -170,7 +199,8 @@ class DetailPanel(VerticalScroll):
             if last.verification is not None:
                 rows.append(("last check", verify_sentence(last.verification)))
         rows += _plan_rows(plan)
-        self._show(f"Export {export.name}", Group(_grid(rows), Text(""), mapping))
+        key = ("export", export, last, plan, schedule)
+        self._show(f"Export {export.name}", Group(_grid(rows), Text(""), mapping), live, key)
 
     def show_run(self, run: RunRecord) -> None:
         """A run: the accounted figures and what went wrong."""
