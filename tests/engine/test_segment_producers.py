@@ -10,7 +10,7 @@ import gzip
 import json
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import pytest
@@ -30,6 +30,9 @@ from tests.engine.segment_builders import (
 )
 from tests.timing import FAST
 
+if TYPE_CHECKING:
+    from azure.storage.blob import ContainerClient
+
 pytestmark = pytest.mark.usefixtures("private_home")
 
 COLUMNS = [name for name, _ in CUSTOMER_ATTRIBUTES]
@@ -43,6 +46,24 @@ def _model(root: Path) -> dict[str, Any]:
 
 def _save_model(root: Path, model: dict[str, Any]) -> None:
     (root / "model.json").write_text(json.dumps(model))
+
+
+def _storage(workspace: Workspace, azurite: Azurite, name: str, container: str) -> ContainerClient:
+    """Storage connection ``name`` to Azurite's account, and its container ``container``
+    (created if it is not there yet)."""
+    from azure.core.exceptions import ResourceExistsError
+
+    from cc_tui.engine.storage_connections import StorageService
+    from cc_tui.models.storage import StorageAuth
+
+    services = workspace.services
+    StorageService(services.config, services.secrets, services.history, services.os_user).add(
+        name, account=ACCOUNT, auth=StorageAuth.ACCOUNT_KEY, secret=ACCOUNT_KEY,
+        endpoint=azurite.endpoint, replace=True,
+    )  # fmt: skip
+    with contextlib.suppress(ResourceExistsError):
+        azurite.container(container)
+    return azurite.client(container)
 
 
 # --- Spark: a 0-byte part first ------------------------------------------------------------
@@ -451,23 +472,14 @@ def test_a_mapped_column_with_spaces_around_its_header_name_is_pointed_at(tmp_pa
 def test_empty_and_repeated_partitions_and_hive_values_in_storage(
     workspace: Workspace, azurite: Azurite, tmp_path: Path
 ) -> None:
-    from azure.core.exceptions import ResourceExistsError
 
     from cc_tui.engine.run_options import RunOptions
     from cc_tui.engine.runner import ExportRunner
     from cc_tui.engine.segments.entries import make_source
-    from cc_tui.engine.storage_connections import StorageService
     from cc_tui.models.run import RunStatus
-    from cc_tui.models.storage import StorageAuth
 
     services = workspace.services
-    StorageService(services.config, services.secrets, services.history, services.os_user).add(
-        "ci", account=ACCOUNT, auth=StorageAuth.ACCOUNT_KEY, secret=ACCOUNT_KEY,
-        endpoint=azurite.endpoint, replace=True,
-    )  # fmt: skip
-    with contextlib.suppress(ResourceExistsError):
-        azurite.container("customerinsights")
-    container = azurite.client("customerinsights")
+    container = _storage(workspace, azurite, "ci", "customerinsights")
     export = customer_insights_folder(tmp_path / "ci", customers=9, vips=3)
     model = _model(export.root)
     partitions = model["entities"][0]["partitions"]
@@ -596,20 +608,10 @@ def test_partition_urls_are_decoded_in_storage_as_on_disk(
     segment "Spring Promo") is written %20 there; the blob's name has the space."""
     from urllib.parse import quote
 
-    from azure.core.exceptions import ResourceExistsError
-
     from cc_tui.engine.segments.entries import make_source
-    from cc_tui.engine.storage_connections import StorageService
-    from cc_tui.models.storage import StorageAuth
 
     services = workspace.services
-    StorageService(services.config, services.secrets, services.history, services.os_user).add(
-        "ci", account=ACCOUNT, auth=StorageAuth.ACCOUNT_KEY, secret=ACCOUNT_KEY,
-        endpoint=azurite.endpoint, replace=True,
-    )  # fmt: skip
-    with contextlib.suppress(ResourceExistsError):
-        azurite.container("customerinsights")
-    container = azurite.client("customerinsights")
+    container = _storage(workspace, azurite, "ci", "customerinsights")
     export = customer_insights_folder(tmp_path / "ci", customers=6, vips=2)
     model = _model(export.root)
     for part in (export.root / "Customer").rglob("*.csv"):
@@ -640,27 +642,19 @@ def test_partition_urls_are_decoded_in_storage_as_on_disk(
 def test_a_delta_table_in_storage_under_a_folder_whose_name_needs_escaping(
     workspace: Workspace, azurite: Azurite, tmp_path: Path, prefix: str
 ) -> None:
-    from azure.core.exceptions import ResourceExistsError
     from deltalake import write_deltalake
 
     from cc_tui.engine.segments.entries import make_source
-    from cc_tui.engine.storage_connections import StorageService
-    from cc_tui.models.storage import StorageAuth
 
     services = workspace.services
-    StorageService(services.config, services.secrets, services.history, services.os_user).add(
-        "lake", account=ACCOUNT, auth=StorageAuth.ACCOUNT_KEY, secret=ACCOUNT_KEY,
-        endpoint=azurite.endpoint, replace=True,
-    )  # fmt: skip
-    with contextlib.suppress(ResourceExistsError):
-        azurite.container("lake")
+    lake = _storage(workspace, azurite, "lake", "lake")
     table = tmp_path / "customers"
     frame = pl.DataFrame(
         {"email": ["ny@example.com", "koeln@example.com"], "city": ["New York", "Köln"]}
     )
     write_deltalake(str(table), frame, partition_by=["city"])
     where = f"{tmp_path.name}/{prefix}"
-    azurite.upload_tree(azurite.client("lake"), table, where)
+    azurite.upload_tree(lake, table, where)
 
     segment = services.sources.check(make_source("t", f"az://lake/{where}")).segment
 
