@@ -83,6 +83,10 @@ def _start(ctx: CommandContext) -> int:
 
 def serve_in_foreground(ctx: CommandContext, *, shared: bool) -> int:
     """Serve the home in this process until SIGTERM, SIGINT or ``service stop``."""
+    from cc_tui.service.cpu_share import leave_a_core_for_clients
+
+    # Before anything imports Polars: it reads its thread count once.
+    leave_a_core_for_clients()
     from cc_tui.service.server import ServiceServer, serve_until_signalled
 
     # What the service does goes to its log (stderr), with the time of each line.

@@ -215,6 +215,11 @@ def _demo_app(ctx: CommandContext, home: Path | None) -> int:
     runs on a thread of this process and stops with it (unless one already serves the home
     given with ``--home``: the app uses that one).
     """
+    from cc_tui.service.cpu_share import leave_a_core_for_clients
+
+    # The demo's service shares this process with the app: its Polars leaves the app a core
+    # (set before anything imports Polars, which reads its thread count once).
+    leave_a_core_for_clients()
     from cc_tui.service.async_client import ServiceLink
     from cc_tui.service.client import service_answers
     from cc_tui.service.locate import service_files
