@@ -35,7 +35,8 @@ from cc_tui.engine.mapping import MappedField, contact_fields
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
 from cc_tui.engine.segments.model import Segment
-from cc_tui.engine.segments.reading import scan_segment, segment_read_errors
+from cc_tui.engine.segments.read_errors import segment_read_errors
+from cc_tui.engine.segments.reading import scan_segment
 from cc_tui.models.reasons import FIELD_DROPPED_PREFIX
 
 __all__ = ["CHUNK_ROWS", "Builder"]

@@ -21,7 +21,8 @@ from enum import IntEnum
 import polars as pl
 
 from cc_tui.engine.segments.model import Segment
-from cc_tui.engine.segments.reading import scanning_with_line_end_check, segment_read_errors
+from cc_tui.engine.segments.read_errors import segment_read_errors
+from cc_tui.engine.segments.reading import scanning_with_line_end_check
 from cc_tui.models.api_rules import EMAIL_MAX_LENGTH
 from cc_tui.models.reasons import RejectReason
 

@@ -14,7 +14,8 @@ import pytest
 from cc_tui.engine.exports import build_export
 from cc_tui.engine.segments.copies import use_cache_dir
 from cc_tui.engine.segments.model import Segment
-from cc_tui.engine.segments.reading import scan_segment, segment_read_errors
+from cc_tui.engine.segments.read_errors import segment_read_errors
+from cc_tui.engine.segments.reading import scan_segment
 from cc_tui.engine.services import Services
 from cc_tui.models.connection import UsableBy
 from cc_tui.paths import AppPaths

@@ -22,6 +22,7 @@ from cc_tui.engine.segments.copies import (
 from cc_tui.engine.segments.discovery import discover_segments, find_segments
 from cc_tui.engine.segments.inspection import inspect_path
 from cc_tui.engine.segments.model import Segment, SegmentFormat
+from cc_tui.engine.segments.read_errors import segment_read_errors
 from cc_tui.engine.segments.reading import (
     ColumnInfo,
     count_rows,
@@ -29,7 +30,6 @@ from cc_tui.engine.segments.reading import (
     preview,
     scan_segment,
     segment_columns,
-    segment_read_errors,
 )
 from cc_tui.errors import InputError
 from cc_tui.models.config import AppConfig, SegmentSource

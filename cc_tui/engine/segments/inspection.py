@@ -320,7 +320,7 @@ def _first_rows(segment: Segment, head: bytes, quote: str) -> pl.DataFrame:
     try:
         return parse_head(sample, SegmentFormat.CSV, options, _SAMPLE_ROWS, typed=False)
     except pl.exceptions.PolarsError as exc:
-        from cc_tui.engine.segments.reading import quote_trouble
+        from cc_tui.engine.segments.read_errors import quote_trouble
 
         located = quote_trouble(replace(segment, quote=quote))
         raise located or InputError(f"{segment.path}: cannot be read as CSV ({exc})") from exc
