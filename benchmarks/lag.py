@@ -1,42 +1,26 @@
 """(d) How long the app's event loop is blocked while a big run goes (headless app).
 
-A probe task on the app's loop sleeps 10 ms at a time and records how late it wakes; the
-worst delay is what typing or navigation would feel. The app is a client of the home's
-service, measured two ways: the service in its own process (``cc-tui``: the app starts or
-finds it), and on a thread of the app's process (``cc-tui demo``: the run's preparation then
-shares the process, and its interpreter lock, with the app's loop). The emulator runs in its
-own process, as Constant Contact would.
+The app is a client of the home's service, measured two ways: the service in its own process
+(``cc-tui``: the app starts or finds it), and on a thread of the app's process (``cc-tui
+demo``: the run's preparation then shares the process, and its interpreter lock, with the
+app's loop). The emulator runs in its own process, as Constant Contact would.
+
+Each layout is measured in a child process of its own (:mod:`benchmarks.lag_probe` does the
+measuring), started the way the real command starts: ``cc-tui demo`` leaves a core to the app
+(:func:`~cc_tui.service.cpu_share.leave_a_core_for_clients`) before anything loads Polars,
+which a bench process that has already prepared files with Polars could no longer do. This
+module imports nothing that loads Polars, so the child can set the count first.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import gc
+import json
 import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-
-from benchmarks.e2e import _free_port, _setup, _start_emulator
-from cc_tui.cli.demo.data import write_demo_segment
-from cc_tui.paths import AppPaths
-from cc_tui.service.async_client import ServiceLink
-from cc_tui.service.home_client import HomeClient
-from cc_tui.service.locate import ServiceFiles, service_files
-from cc_tui.service.server import ServiceServer, ServiceThread
-from cc_tui.ui.app import CcTuiApp, open_home
-from cc_tui.ui.messages import RunRequested
-from cc_tui.ui.screens.home import HomeScreen
+from dataclasses import asdict, dataclass
 
 __all__ = ["SERVICE_LAYOUTS", "LagResult", "measure_lag"]
 
-TICK = 0.01
-_OPENING_LOOK = 0.05  # seconds between looks at whether the app has opened the home
-_CC_TUI = Path(sys.executable).with_name("cc-tui")
 SERVICE_LAYOUTS = {
     "process": "the service in its own process (cc-tui)",
     "thread": "the service on a thread of the app's process (cc-tui demo)",
@@ -53,96 +37,29 @@ class LagResult:
     confirmed: int
 
 
-async def _probe(delays: list[float], stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    while not stop.is_set():
-        before = loop.time()
-        await asyncio.sleep(TICK)
-        delays.append(loop.time() - before - TICK)
-
-
-async def _run_in_app(app: CcTuiApp) -> tuple[list[float], float, int]:
-    delays: list[float] = []
-    stop = asyncio.Event()
-    async with app.run_test(size=(120, 40)) as pilot:
-        # Opened as `cc-tui` opens it: on the opening thread, with what the home screen needs;
-        # the opening ends once the app has frozen its start-up objects (a full collection).
-        while not isinstance(app.screen, HomeScreen) or gc.get_freeze_count() == 0:
-            await pilot.pause(_OPENING_LOOK)
-        probe = asyncio.create_task(_probe(delays, stop))
-        started = time.perf_counter()
-        ended = asyncio.Event()
-
-        def look(export: str) -> None:
-            # The run goes on in the service; the app has its record once it has ended.
-            run = app.runs.get(export)
-            if export == "bench" and run is not None and not run.running:
-                ended.set()
-
-        app.runs.changed.subscribe(app, look)
-        app.post_message(RunRequested("bench"))
-        await ended.wait()
-        seconds = time.perf_counter() - started
-        stop.set()
-        await probe
-        run = app.runs.get("bench")
-        confirmed = run.record.confirmed if run and run.record else 0
-    return delays, seconds, confirmed
-
-
 def measure_lag(contacts: int = 1_000_000, service: str = "process") -> LagResult:
-    """Run ``contacts`` contacts through a headless app and measure its loop's delays;
-    ``service`` is one of :data:`SERVICE_LAYOUTS`."""
-    port = _free_port()
-    emulator = _start_emulator(port)
-    try:
-        with tempfile.TemporaryDirectory(prefix="cc-tui-lag-") as work:
-            segment = Path(work) / "segments" / "contacts.csv"
-            write_demo_segment(
-                segment,
-                contacts,
-                seed=11,
-                invalid_share=0.0,
-                duplicate_share=0.0,
-                missing_share=0.0,
-            )
-            home_dir = Path(work) / "home"
-            services, _ = _setup(home_dir, port, segment)
-            files = service_files(services.paths)
-            try:
-                with _service(home_dir, services.paths, files, service):
-                    client = HomeClient(ServiceLink(services.paths, files))
-                    app = CcTuiApp(lambda: open_home(client))
-                    delays, seconds, confirmed = asyncio.run(_run_in_app(app))
-            finally:
-                services.close()
-    finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
-    ordered = sorted(delays)
-    p99 = ordered[int(len(ordered) * 0.99)] if ordered else 0.0
-    return LagResult(
-        worst_ms=max(delays, default=0.0) * 1000,
-        p99_ms=p99 * 1000,
-        seconds=seconds,
-        confirmed=confirmed,
-    )
+    """Run ``contacts`` contacts through a headless app, in a child process started as the
+    layout ``service`` (one of :data:`SERVICE_LAYOUTS`) starts, and measure its loop's delays."""
+    if service not in SERVICE_LAYOUTS:
+        raise ValueError(f"unknown service layout {service!r}")
+    child = [sys.executable, "-m", "benchmarks.lag", service, str(contacts)]
+    done = subprocess.run(child, check=False, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"the lag bench's child failed ({done.returncode}):\n{done.stderr}")
+    return LagResult(**json.loads(done.stdout.splitlines()[-1]))
 
 
-@contextlib.contextmanager
-def _service(home_dir: Path, paths: AppPaths, files: ServiceFiles, layout: str) -> Iterator[None]:
-    """The service of the home at ``home_dir`` for the time of the block, laid out as
-    ``layout`` says."""
-    if layout == "thread":
-        thread = ServiceThread(ServiceServer(paths, files, schedule=False)).start()
-        try:
-            yield
-        finally:
-            thread.stop()
-        return
-    home = ["--home", str(home_dir)]
-    subprocess.run([str(_CC_TUI), *home, "service", "start"], check=True, capture_output=True)
-    try:
-        yield
-    finally:
-        subprocess.run([str(_CC_TUI), *home, "service", "stop"], check=False, capture_output=True)
+def _measure_in_child(service: str, contacts: int) -> None:
+    """The child's work: set the thread count as the layout's command does, then measure."""
+    if service == "thread":
+        # As `cc-tui demo` does before it imports anything that loads Polars.
+        from cc_tui.service.cpu_share import leave_a_core_for_clients
+
+        leave_a_core_for_clients()
+    from benchmarks.lag_probe import measure_here
+
+    print(json.dumps(asdict(measure_here(contacts, service))))
+
+
+if __name__ == "__main__":
+    _measure_in_child(sys.argv[1], int(sys.argv[2]))
