@@ -9,6 +9,7 @@ writes it and shows its columns and first rows, so a wrong header is seen at onc
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cc_tui.cli.context import CommandContext
@@ -210,8 +211,6 @@ def _list(ctx: CommandContext) -> int:
 
 
 def _show(ctx: CommandContext) -> int:
-    from rich.text import Text
-
     from cc_tui.service.protocol import SegmentShow
     from cc_tui.service.segment_views import SegmentShown
 
@@ -240,8 +239,7 @@ def _show(ctx: CommandContext) -> int:
         )
     )
     out = ctx.out
-    for note in segment.notes:  # how it is read: a Delta version, a CDM snapshot, columns
-        out.print(Text(visible(note), style="dim", overflow="fold", no_wrap=False), soft_wrap=False)
+    _print_notes(out, segment.notes)
     out.table(
         [Column("column", whole=True), "type"],
         [cells([name, dtype]) for name, dtype in shown.columns],
@@ -253,6 +251,14 @@ def _show(ctx: CommandContext) -> int:
         title=f"First {len(shown.preview)} rows",
     )
     return 0
+
+
+def _print_notes(out: Output, notes: Sequence[str]) -> None:
+    """How a segment is read: a Delta version, a CDM snapshot, a header-like first line..."""
+    from rich.text import Text
+
+    for note in notes:
+        out.print(Text(visible(note), style="dim", overflow="fold", no_wrap=False), soft_wrap=False)
 
 
 def _print_rows(out: Output, first: pl.DataFrame) -> None:
@@ -381,7 +387,7 @@ def _add(ctx: CommandContext) -> int:
 
 
 def _show_preview(out: Output, preview: SegmentPreview) -> None:
-    """:func:`show_look` of a segment the service added (its rows as text)."""
+    """:func:`show_look` of a segment the service added (its rows as text), with its notes."""
     _show_parts(
         out,
         name=preview.name,
@@ -391,6 +397,7 @@ def _show_preview(out: Output, preview: SegmentPreview) -> None:
         encoding=preview.encoding,
         columns=preview.columns,
     )
+    _print_notes(out, preview.notes)
     out.table(
         [Column(header.plain) for header in cells(preview.header)],
         [cells(row) for row in preview.rows],

@@ -566,6 +566,8 @@ class SegmentPreview(msgspec.Struct, frozen=True, kw_only=True):
     rows: list[list[str | None]]
     config_file: str
     """The service's config.toml, where the entry now is."""
+    notes: list[str] = []
+    """How it is read (a Delta version, a CDM snapshot, a header-like first line…)."""
 
 
 class SegmentCheck(_Message, tag="segment.check", frozen=True):

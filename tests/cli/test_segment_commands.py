@@ -333,7 +333,7 @@ def test_export_add_with_a_cdm_folder_of_several_entities_says_what_to_run(
     assert store().load().exports["promo"].segments == ("ci-export-VipSegment",)
 
 
-def test_show_says_which_delta_version_a_run_reads(
+def test_add_and_show_say_which_delta_version_a_run_reads(
     cc_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import polars as pl
@@ -342,7 +342,9 @@ def test_show_says_which_delta_version_a_run_reads(
     table = tmp_path / "customers"
     for batch in ({"Email": ["ann@example.com"]}, {"Email": ["bo@example.com"]}):
         write_deltalake(str(table), pl.DataFrame(batch), mode="append")
-    assert run(capsys, "segment", "add", "customers", str(table))[0] == 0
+    code, out, err = run(capsys, "segment", "add", "customers", str(table))
+    assert code == 0, err
+    assert "Delta table version 1 " in " ".join(out.split())  # said when added, too
     code, out, err = run(capsys, "segment", "show", "customers")
     assert code == 0, err
     assert "Delta table version 1 " in " ".join(out.split())

@@ -69,6 +69,7 @@ async def _segment_add(caller: Caller, call: SegmentAdd) -> object:
             for row in look.first_rows.iter_rows()
         ],
         config_file=str(caller.services.paths.config_file),
+        notes=list(segment.notes),
     )
 
 
