@@ -595,6 +595,8 @@ class SegmentLookView(msgspec.Struct, frozen=True, kw_only=True):
     entity: str | None
     columns: list[str]
     rows: list[list[str | None]]
+    notes: list[str] = []
+    """How it is read (a Delta version, a CDM snapshot, a header-like first line…)."""
 
 
 class SegmentChecked(msgspec.Struct, frozen=True, kw_only=True):

@@ -97,6 +97,26 @@ async def test_add_a_segment_by_its_path_with_the_keyboard(ui_home: UiHome) -> N
     assert ui_home.services.config.load().segments["leads"] == SegmentSource("leads", leads)
 
 
+async def test_the_path_check_says_how_a_segment_is_read(ui_home: UiHome) -> None:
+    import polars as pl
+    from deltalake import write_deltalake
+
+    table = ui_home.segments.parent / "customers"
+    for batch in ({"Email": ["ann@example.com"]}, {"Email": ["bo@example.com"]}):
+        write_deltalake(str(table), pl.DataFrame(batch), mode="append")
+    app = ui_home.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await _form(app, pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await pilot.press(*str(table), "enter")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, SegmentPathModal)
+        summary = " ".join(_text(app.screen.query_one("#segment-summary", Static)).split())
+        assert "Delta table version 1 " in summary  # the version a run would read
+        assert "delta" in summary and "1 column;" in summary
+
+
 async def test_a_path_that_is_a_segment_already_is_chosen_not_added(ui_home: UiHome) -> None:
     app = ui_home.app()
     async with app.run_test(size=SMALL) as pilot:

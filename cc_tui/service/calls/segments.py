@@ -101,6 +101,7 @@ async def _segment_check(caller: Caller, call: SegmentCheck) -> object:
                 [None if value is None else str(value) for value in row]
                 for row in look.first_rows.iter_rows()
             ],
+            notes=list(segment.notes),
         )
     )
 

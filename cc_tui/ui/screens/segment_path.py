@@ -21,6 +21,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 
@@ -315,11 +316,12 @@ class SegmentPathModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None
         self._set_name(name)
         entity = f"{look.entity} · " if look.entity is not None else ""
         delimiter = f" · delimiter {look.delimiter!r}" if look.delimiter else ""
+        # How it is read (a Delta version, a CDM snapshot...) before the rows it shows: each
+        # note a line of its own (outside text, made visible one line at a time).
+        columns = f"{len(look.columns)} column{'' if len(look.columns) == 1 else 's'}"
+        summary = f"{entity}{look.format_label}{delimiter} · {look.encoding} · {columns}; "
         self.query_one("#segment-summary", Static).update(
-            plain(
-                f"{entity}{look.format_label}{delimiter} · {look.encoding} · "
-                f"{len(look.columns)} columns; the first rows:"
-            )
+            Content("\n").join([plain(line) for line in [*look.notes, f"{summary}the first rows:"]])
         )
         table = self.query_one("#segment-preview", DataTable)
         table.clear(columns=True)
