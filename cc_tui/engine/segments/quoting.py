@@ -1,0 +1,348 @@
+"""Quotes that would make rows of delimited text run together, found before any row is read.
+
+Polars splits text into rows by toggling "inside quotes" at every quote character, and a line
+break inside quotes is data. So one quote where none belongs (a name typed as ``"Bob``) joins the
+lines after it into one field: silently when that field happens to close well, and in a way only
+the e-mail projection of pass 1 can read when it does not (a full read of every column fails on
+the field, so pass 2 would stop mid-run). Every row must be accounted for, so a text file holding
+quotes is checked once, before it is read, by :func:`quote_problem`:
+
+1. Cheap, and enough for nearly every file: a file without a quote character has nothing to
+   check (the whole-file line-end scan, ``file_bytes.scan_line_ends``, tells, at memchr speed).
+   With quotes, Polars counts the file's rows twice, with and without quoting (a SIMD count,
+   no field is parsed); the same count means no quoted field holds a line break, so no line
+   can have been joined to another.
+2. Backslash escapes (only when the scan saw a backslash right before a quote): Spark writes a
+   quote inside a quoted field as ``\\"`` unless told otherwise, which RFC 4180 (Excel, pandas,
+   Customer Insights, Polars) does not know: ``"Robert \\"Bob\\""`` is read as ``Robert \\Bob\\``.
+   A backslash and quote followed by anything but a delimiter, the line end or another quote is
+   such an escape (RFC 4180 would have the field close there and go on, which no writer does)
+   and is refused with its line: reading it right would take a second CSV reader. A field that
+   ends in a backslash (``"C:\\dir\\"``) or holds one before a doubled quote stays as written.
+3. Exact, only when the two counts differ (some quoted field spans lines):
+   :func:`find_quote_problem` reads the file again and judges each field spanning lines. The rule:
+
+   - a field that spans lines must open with a quote at the start of a field (after a
+     delimiter or at the line start), hold only doubled quotes inside, and close with a quote
+     followed by the delimiter or the line end. Otherwise it is refused: a quote that closes in
+     the middle of a field (``Cy" x``, or the opening quote of a later field, ``"Cy``), a quote
+     inside an unquoted field (``5'11"``), a quote never closed;
+   - a well-formed field is still refused when the lines it covers look like rows of their own:
+     each of them, from its line start to its line end, has at least the delimiters of a whole
+     row (the header's fields, or the columns of a headerless file, less one), and two of them
+     hold an e-mail address at the same place. An address or a note with line breaks has its
+     rows' delimiters on its first and last lines only, or no e-mail address on its inner
+     lines; contact rows swallowed by a stray quote have both. (An e-mail address is what
+     every row of a segment is for: a rule without it would refuse addresses whose lines hold
+     commas, as ``12 Main St, Apt 4`` / ``Springfield, IL`` under ``email,address``.)
+
+   Fields on one line that do not span lines are not judged: they cannot join rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import functools
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import polars as pl
+
+from cc_tui.engine.segments.file_bytes import COPY_CHUNK_BYTES, LineEndScan
+from cc_tui.engine.segments.path_checks import open_regular
+from cc_tui.engine.segments.remote_storage import is_remote
+from cc_tui.engine.segments.scan import TextOptions, scan_text
+
+__all__ = [
+    "QuoteFault",
+    "QuoteProblem",
+    "backslash_escape_line",
+    "fields_span_lines",
+    "find_quote_problem",
+    "quote_problem",
+]
+
+# Lines of one spanning field kept to judge whether they are rows of their own: a field longer
+# than this is judged by its first lines.
+_SPAN_LINES_KEPT = 1000
+# An e-mail address as a field of a swallowed row holds it (quotes and spaces around it taken
+# off): something, @, a domain with a dot. Looser than the e-mail rules on purpose: a row with
+# a mistyped address is a row all the same.
+_EMAIL_LIKE = re.compile(rb"[^@\s\"',;]+@[^@\s\"',;]+\.[^@\s\"',;]+")
+_AROUND_VALUE = b" \t\r\"'"
+_BACKSLASH = b"\\"
+_CR = b"\r"
+
+
+class QuoteFault(StrEnum):
+    """What is wrong with a quote (see the module docstring for the rule)."""
+
+    UNCLOSED = "unclosed"  # a quoted field never closed: every row after it would be lost
+    STRAY = "stray"  # a quote inside a field that is not quoted, on a line that spans
+    CLOSES_MID_FIELD = "closes_mid_field"  # a field's closing quote followed by more text
+    ROWS_SWALLOWED = "rows_swallowed"  # a well-formed field whose lines look like rows
+    BACKSLASH = "backslash"  # a quote escaped with a backslash (Spark)
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteProblem:
+    """A quote problem of a file: what, the line it starts on, the line it ends on (when that
+    is another line), and the fields of a row (ROWS_SWALLOWED)."""
+
+    fault: QuoteFault
+    line: int
+    end_line: int | None = None
+    fields: int | None = None
+
+
+def quote_problem(source: Path, options: TextOptions, scan: LineEndScan) -> QuoteProblem | None:
+    """The first quote problem of a plain UTF-8 text file, or None (the module's three steps).
+
+    ``scan`` is what the whole-file line-end scan saw: without a quote there is nothing to do.
+    """
+    if not (options.quote and scan.has_quote):
+        return None
+    if scan.has_escaped_quote:
+        line = backslash_escape_line(source, options)
+        if line is not None:
+            return QuoteProblem(QuoteFault.BACKSLASH, line)
+    # A blob would be downloaded twice more to be counted: its exact look reads it once.
+    if not is_remote(source) and not fields_span_lines(source, options):
+        return None
+    return find_quote_problem(source, options)
+
+
+def fields_span_lines(source: Path, options: TextOptions) -> bool:
+    """True when a quoted field of the file holds a line break: Polars counts its rows with and
+    without quoting (both counts treat the header, blank lines and a last line without a line
+    end alike, so only quoted line breaks tell them apart). A count Polars cannot make says
+    True: the exact look then finds and names the cause."""
+    try:
+        quoted = scan_text([source], options).select(pl.len()).collect().item()
+        unquoted = (
+            scan_text([source], dataclasses.replace(options, quote=""))
+            .select(pl.len())
+            .collect()
+            .item()
+        )
+    except pl.exceptions.PolarsError:
+        return True
+    return bool(quoted != unquoted)
+
+
+def backslash_escape_line(
+    path: Path, options: TextOptions, *, chunk_bytes: int = COPY_CHUNK_BYTES
+) -> int | None:
+    """The first line holding a quote escaped with a backslash as Spark writes it (``\\"``
+    followed by anything but the delimiter, the line end or another quote), or None."""
+    quote = options.quote.encode()
+    delimiter = options.delimiter.encode()
+    eol = options.line_end.encode()
+    needle = _BACKSLASH + quote
+    before = 0
+    for body in _line_chunks(path, eol, chunk_bytes):
+        at = body.find(needle) if _BACKSLASH in body else -1
+        while at >= 0:
+            after = at + len(needle)
+            following = body[after : after + 1]
+            ends = following in (b"", quote, eol, _CR) or body.startswith(delimiter, after)
+            if not ends:
+                return before + body.count(eol, 0, at) + 1
+            at = body.find(needle, after)
+        before += body.count(eol)
+    return None
+
+
+def find_quote_problem(
+    path: Path, options: TextOptions, *, chunk_bytes: int = COPY_CHUNK_BYTES
+) -> QuoteProblem | None:
+    """The exact look: the first field spanning lines that the rule refuses, or None.
+
+    Reads the file in chunks cut at line ends. A chunk in which no line holds an odd number of
+    quotes (told in C: every byte but quotes and line ends deleted, doubled quotes removed)
+    opens no field, so only chunks with such a line, or inside an open field, are walked line
+    by line.
+    """
+    quote = options.quote.encode()
+    eol = options.line_end.encode()
+    judge = _Judge(options, _row_fields(path, options))
+    single = len(quote) == 1 and len(eol) == 1
+    delete = _deleting_all_but(quote + eol) if single else None
+    before = 0
+    for body in _line_chunks(path, eol, chunk_bytes):
+        if judge.span is None and not _may_open_a_field(body, quote, delete):
+            before += body.count(eol)
+            continue
+        lines = body.split(eol)
+        if body.endswith(eol):
+            lines.pop()
+        for number, text in enumerate(lines, before + 1):
+            problem = judge.line(number, text)
+            if problem is not None:
+                return problem
+        before += len(lines)
+    if judge.span is not None:
+        return QuoteProblem(QuoteFault.UNCLOSED, judge.span.line)
+    return None
+
+
+def _line_chunks(path: Path, eol: bytes, chunk_bytes: int) -> Iterator[bytes]:
+    """The file in pieces of whole lines (the last one may lack its line end)."""
+    carry = b""
+    with open_regular(path) as stream:
+        while chunk := stream.read(chunk_bytes):
+            data = carry + chunk if carry else chunk
+            cut = data.rfind(eol) + 1
+            if cut == 0:
+                carry = data  # a line longer than a chunk
+                continue
+            carry = data[cut:]
+            yield data[:cut]
+    if carry:
+        yield carry
+
+
+@functools.cache
+def _deleting_all_but(keep: bytes) -> bytes:
+    """The bytes ``bytes.translate`` deletes to keep only those of ``keep``."""
+    return bytes(byte for byte in range(256) if byte not in keep)
+
+
+def _may_open_a_field(body: bytes, quote: bytes, delete: bytes | None) -> bool:
+    """Whether some line of ``body`` holds an odd number of quotes (one that opens a field
+    spanning lines, or a stray one). Deleting all but quotes and line ends leaves each line as
+    a run of quotes; removing doubled quotes leaves one quote where a run was odd."""
+    if quote not in body:
+        return False
+    if delete is None:  # a quote or line end of several bytes: walk every line
+        return True
+    runs = body.translate(None, delete)
+    return quote in runs.replace(quote + quote, b"")
+
+
+def _row_fields(path: Path, options: TextOptions) -> int | None:
+    """The fields of a whole row: the header line's (read as CSV), or the columns given for a
+    headerless file."""
+    if not options.header:
+        return len(options.columns) if options.columns else None
+    eol = options.line_end.encode()
+    first = next(_line_chunks(path, eol, COPY_CHUNK_BYTES), b"")
+    lines = first.split(eol)
+    if len(lines) <= options.skip_lines:
+        return None
+    reader = csv.reader(
+        io.StringIO(lines[options.skip_lines].decode("utf-8", errors="replace")),
+        delimiter=options.delimiter,
+        quotechar=options.quote or None,
+        quoting=csv.QUOTE_MINIMAL if options.quote else csv.QUOTE_NONE,
+    )
+    return len(next(reader, []))
+
+
+@dataclass(slots=True)
+class _Span:
+    """A quoted field open across lines: the line it opened on, and the lines it covers."""
+
+    line: int
+    index: int  # of the field in its row
+    lines: list[bytes] = field(default_factory=list)
+
+
+class _Judge:
+    """Walks lines in order, keeping the field that spans lines, and judges each such field."""
+
+    def __init__(self, options: TextOptions, row_fields: int | None) -> None:
+        self.quote = options.quote.encode()
+        self.delimiter = options.delimiter.encode()
+        self.crlf = options.line_end == "\n"
+        self.row_fields = row_fields
+        self.span: _Span | None = None
+
+    def line(self, number: int, text: bytes) -> QuoteProblem | None:
+        """Judge one line (without its line end); a problem found, or None."""
+        if self.span is None:
+            if text.count(self.quote) % 2 == 0:
+                return None  # toggling in pairs, the line ends outside quotes
+            return self._fields(number, text, 0, 0)
+        return self._inside(number, text, self.span)
+
+    def _inside(self, number: int, text: bytes, span: _Span) -> QuoteProblem | None:
+        """Judge a line that starts inside the quoted field ``span``."""
+        if len(span.lines) < _SPAN_LINES_KEPT:
+            span.lines.append(text)
+        close = self._closing_quote(text, 0)
+        if close < 0:
+            return None
+        self.span = None
+        after = close + len(self.quote)
+        end = self._end(text)
+        if after < end and not text.startswith(self.delimiter, after):
+            return QuoteProblem(QuoteFault.CLOSES_MID_FIELD, span.line, number)
+        if self._rows_of_their_own(span.lines):
+            return QuoteProblem(QuoteFault.ROWS_SWALLOWED, span.line, number, self.row_fields)
+        if after >= end:
+            return None
+        return self._fields(number, text, after + len(self.delimiter), span.index + 1)
+
+    def _end(self, text: bytes) -> int:
+        """Where the line's text ends: before the CR of a CRLF line end."""
+        return len(text) - 1 if self.crlf and text.endswith(_CR) else len(text)
+
+    def _closing_quote(self, text: bytes, start: int) -> int:
+        """The first quote at or after ``start`` that is not doubled, or -1."""
+        quote = self.quote
+        at = text.find(quote, start)
+        while at >= 0 and text.startswith(quote, at + len(quote)):
+            at = text.find(quote, at + 2 * len(quote))
+        return at
+
+    def _fields(self, number: int, text: bytes, start: int, index: int) -> QuoteProblem | None:
+        """Read the line's fields from ``start`` (a field start, field ``index``) outside
+        quotes; a quoted field left open at the line end becomes the span."""
+        quote, delimiter = self.quote, self.delimiter
+        end = self._end(text)
+        while True:
+            if text.startswith(quote, start):
+                close = self._closing_quote(text, start + len(quote))
+                if close < 0:
+                    self.span = _Span(number, index, [text])
+                    return None
+                after = close + len(quote)
+                if after >= end:
+                    return None
+                if not text.startswith(delimiter, after):
+                    return QuoteProblem(QuoteFault.CLOSES_MID_FIELD, number, number)
+                start = after + len(delimiter)
+            else:
+                found = text.find(delimiter, start, end)
+                stop = end if found < 0 else found
+                if text.count(quote, start, stop) % 2:
+                    return QuoteProblem(QuoteFault.STRAY, number)
+                if found < 0:
+                    return None
+                start = found + len(delimiter)
+            index += 1
+
+    def _rows_of_their_own(self, lines: list[bytes]) -> bool:
+        """Whether the lines a field covers look like rows: each has a whole row's delimiters
+        and two hold an e-mail address at the same place (see the module docstring)."""
+        if len(lines) < 2:
+            return False
+        delimiter = self.delimiter
+        if self.row_fields is not None and any(
+            text.count(delimiter) < self.row_fields - 1 for text in lines
+        ):
+            return False
+        seen: set[int] = set()
+        for text in lines:
+            for place, value in enumerate(text.split(delimiter)):
+                if _EMAIL_LIKE.fullmatch(value.strip(_AROUND_VALUE)):
+                    if place in seen:
+                        return True
+                    seen.add(place)
+        return False
