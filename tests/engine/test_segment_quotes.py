@@ -85,6 +85,28 @@ def test_a_quote_closed_in_the_middle_of_a_field_is_refused_before_pass_1(
     _every_place_refuses(segment, r"people.csv: lines 2-4: the quote .* closes on line 4")
 
 
+@pytest.mark.parametrize("field", ['"Bob" Smith', '"Bob" ', '""Bob', '"Bob """ x'])
+def test_a_quoted_field_closed_mid_field_on_one_line_is_refused_before_pass_1(
+    tmp_path: Path, field: str
+) -> None:
+    """Polars' e-mail projection reads these rows, a full read fails on them: pass 1 counted
+    them and pass 2 stopped on them."""
+    segment = _segment(tmp_path, "name,email\nAnn,ann@x.com\nCy,cy@x.com\n")
+    segment.path.write_text(f"name,email\nAnn,ann@x.com\n{field},bob@x.com\nCy,cy@x.com\n")
+
+    _every_place_refuses(segment, r"people.csv: line 3: a field quoted with \" closes in the")
+
+
+def test_quotes_inside_an_unquoted_field_on_one_line_are_read_as_before(tmp_path: Path) -> None:
+    """No row runs into another, and both passes read the same: nothing to refuse."""
+    segment = _segment(tmp_path, 'name,email\nBob "the Builder" Smith,bob@x.com\nAl,al@x.com\n')
+
+    rows, counted, frame = _rows_read(segment)
+
+    assert rows == counted == frame.height == 2
+    assert frame["name"][0] == 'Bob "the Builder" Smith'
+
+
 def test_rows_swallowed_up_to_a_quote_at_a_line_end_are_refused(tmp_path: Path) -> None:
     segment = _segment(tmp_path, CLOSED_AT_LINE_END)
 
@@ -116,14 +138,16 @@ def test_a_one_column_file_of_emails_with_a_stray_quote(tmp_path: Path) -> None:
     _every_place_refuses(segment, r"lines 3-5: .*look like rows of their own")
 
 
-def test_swallowed_rows_of_a_headerless_partition_quoting_every_field(tmp_path: Path) -> None:
+def test_a_quote_not_doubled_in_a_headerless_partition_quoting_every_field(
+    tmp_path: Path,
+) -> None:
     """A producer that quotes every field but did not double a quote at a value's start:
     ``""Bob"`` is an empty field closed in the middle of a field."""
     good = '"1","Ann","ann@x.com"\r\n"2","Bob","bob@x.com"\r\n"3","Cy","cy@x.com"\r\n'
     segment = _segment(tmp_path, good, header=False, columns=("id", "name", "email"))
     segment.path.write_text(good.replace('"Bob"', '""Bob"'), newline="")
 
-    _every_place_refuses(segment, r"people.csv: line 2: the quote .* closes on line 2")
+    _every_place_refuses(segment, r"people.csv: line 2: a field quoted with \" closes in the")
 
 
 # --- Spark's backslash escapes ----------------------------------------------------------------

@@ -45,8 +45,9 @@ import csv
 import dataclasses
 import functools
 import io
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -62,6 +63,7 @@ __all__ = [
     "QuoteFault",
     "QuoteProblem",
     "backslash_escape_line",
+    "closed_mid_line",
     "fields_span_lines",
     "find_quote_problem",
     "quote_problem",
@@ -75,6 +77,9 @@ _SPAN_LINES_KEPT = 1000
 # a mistyped address is a row all the same.
 _EMAIL_LIKE = re.compile(rb"[^@\s\"',;]+@[^@\s\"',;]+\.[^@\s\"',;]+")
 _AROUND_VALUE = b" \t\r\"'"
+# Quotes fewer than one per this many bytes: a stretch of text written without a CSV writer,
+# whose quoted fields on one line are checked one by one (see closed_mid_line).
+_SPARSE_QUOTE_BYTES = 1024
 _BACKSLASH = b"\\"
 _CR = b"\r"
 
@@ -112,9 +117,58 @@ def quote_problem(source: Path, options: TextOptions, scan: LineEndScan) -> Quot
         if line is not None:
             return QuoteProblem(QuoteFault.BACKSLASH, line)
     # A blob would be downloaded twice more to be counted: its exact look reads it once.
-    if not is_remote(source) and not fields_span_lines(source, options):
-        return None
-    return find_quote_problem(source, options)
+    if is_remote(source) or fields_span_lines(source, options):
+        found = find_quote_problem(source, options)
+        if found is not None:
+            return found
+    return closed_mid_line(source, options)
+
+
+def closed_mid_line(
+    path: Path, options: TextOptions, *, chunk_bytes: int = COPY_CHUNK_BYTES
+) -> QuoteProblem | None:
+    """A quoted field closed in the middle of a field on one line (``"Bob" Smith,bob@x.com``),
+    looked for where a file's quotes are few, or None.
+
+    Polars reads the e-mail column of such a row but fails on the row's other fields, so pass
+    1 would count it and pass 2 stop on it. Such a field comes from a file written by hand or
+    without quoting (a value that starts with a quote), whose quotes are few: each stretch of
+    4 MiB with fewer than one quote per :data:`_SPARSE_QUOTE_BYTES` is checked quote by quote,
+    and the look stops at the first stretch with more. A file quoted that densely was written
+    by a CSV writer, which never writes such a field, and checking each of its fields in Python
+    would cost more than reading it.
+    """
+    quote = options.quote.encode()
+    eol = options.line_end.encode()
+    judge = _Judge(options, None)
+    offset = 0
+    for body in _line_chunks(path, eol, chunk_bytes):
+        if body.count(quote) * _SPARSE_QUOTE_BYTES > max(len(body), chunk_bytes):
+            return None  # quoted throughout: written by a CSV writer
+        at = body.find(quote)
+        if at >= 0:
+            while at >= 0:
+                start = body.rfind(eol, 0, at) + 1
+                stop = body.find(eol, at)
+                stop = len(body) if stop < 0 else stop
+                problem = judge.closed_mid_field(body[start:stop])
+                if problem:
+                    line = _line_number(path, eol, offset + start)
+                    return QuoteProblem(QuoteFault.CLOSES_MID_FIELD, line, line)
+                at = body.find(quote, stop)
+        offset += len(body)
+    return None
+
+
+def _line_number(path: Path, eol: bytes, offset: int) -> int:
+    """The number of the line that starts at byte ``offset`` (counted only once needed)."""
+    lines = seen = 0
+    for body in _line_chunks(path, eol, COPY_CHUNK_BYTES):
+        if seen + len(body) >= offset:
+            return lines + body.count(eol, 0, offset - seen) + 1
+        lines += body.count(eol)
+        seen += len(body)
+    return lines + 1
 
 
 def fields_span_lines(source: Path, options: TextOptions) -> bool:
@@ -175,19 +229,51 @@ def find_quote_problem(
     delete = _deleting_all_but(quote + eol) if single else None
     before = 0
     for body in _line_chunks(path, eol, chunk_bytes):
-        if judge.span is None and not _may_open_a_field(body, quote, delete):
+        if judge.span is None and quote not in body:
+            before += body.count(eol)
+            continue
+        odd = _odd_lines(body, quote, eol, delete)
+        if judge.span is None and odd is not None and not any(odd):
             before += body.count(eol)
             continue
         lines = body.split(eol)
         if body.endswith(eol):
             lines.pop()
-        for number, text in enumerate(lines, before + 1):
-            problem = judge.line(number, text)
-            if problem is not None:
-                return problem
+        problem = _walk(judge, lines, before, odd)
+        if problem is not None:
+            return problem
         before += len(lines)
     if judge.span is not None:
         return QuoteProblem(QuoteFault.UNCLOSED, judge.span.line)
+    return None
+
+
+def _walk(
+    judge: _Judge, lines: list[bytes], before: int, odd: list[bytes] | None
+) -> QuoteProblem | None:
+    """Judge the lines of a chunk (``before`` lines came earlier). ``odd`` (one entry per line,
+    non-empty where the line holds an odd number of quotes) lets the walk skip, in C, the lines
+    that neither open a field nor lie inside one: most lines of a file with multi-line fields."""
+    if odd is None:
+        todo: Iterable[int] = range(len(lines))
+    else:
+        todo = itertools.compress(range(len(lines)), odd)
+    done = 0  # lines before this index are judged or skipped
+    for index in todo:
+        if judge.span is not None:  # the even lines between are inside the open field
+            for inner in range(done, index):
+                problem = judge.line(before + inner + 1, lines[inner])
+                if problem is not None:
+                    return problem
+        problem = judge.line(before + index + 1, lines[index])
+        if problem is not None:
+            return problem
+        done = index + 1
+    if judge.span is not None:
+        for inner in range(done, len(lines)):
+            problem = judge.line(before + inner + 1, lines[inner])
+            if problem is not None:
+                return problem
     return None
 
 
@@ -213,16 +299,20 @@ def _deleting_all_but(keep: bytes) -> bytes:
     return bytes(byte for byte in range(256) if byte not in keep)
 
 
-def _may_open_a_field(body: bytes, quote: bytes, delete: bytes | None) -> bool:
-    """Whether some line of ``body`` holds an odd number of quotes (one that opens a field
-    spanning lines, or a stray one). Deleting all but quotes and line ends leaves each line as
-    a run of quotes; removing doubled quotes leaves one quote where a run was odd."""
-    if quote not in body:
-        return False
-    if delete is None:  # a quote or line end of several bytes: walk every line
-        return True
-    runs = body.translate(None, delete)
-    return quote in runs.replace(quote + quote, b"")
+def _odd_lines(body: bytes, quote: bytes, eol: bytes, delete: bytes | None) -> list[bytes] | None:
+    """One entry per line of ``body``, non-empty where the line holds an odd number of quotes
+    (it opens or closes a field spanning lines, or holds a stray quote); None when that cannot
+    be told in C (a quote or line end of several bytes: every line is walked).
+
+    Deleting all but quotes and line ends leaves each line as a run of quotes; removing doubled
+    quotes leaves one quote where a run was odd.
+    """
+    if delete is None:
+        return None
+    odd = body.translate(None, delete).replace(quote + quote, b"").split(eol)
+    if body.endswith(eol):
+        odd.pop()
+    return odd
 
 
 def _row_fields(path: Path, options: TextOptions) -> int | None:
@@ -265,29 +355,51 @@ class _Judge:
 
     def line(self, number: int, text: bytes) -> QuoteProblem | None:
         """Judge one line (without its line end); a problem found, or None."""
+        quote = self.quote
         if self.span is None:
-            if text.count(self.quote) % 2 == 0:
+            if text.count(quote) % 2 == 0:
                 return None  # toggling in pairs, the line ends outside quotes
+            last = text.rfind(quote)
+            if text.count(quote, 0, last) == 0 and (
+                last == 0 or text.endswith(self.delimiter, 0, last)
+            ):
+                # The common opening: unquoted fields, then a quote at a field start.
+                self.span = _Span(number, text.count(self.delimiter, 0, last), [text])
+                return None
             return self._fields(number, text, 0, 0)
         return self._inside(number, text, self.span)
 
+    def closed_mid_field(self, text: bytes) -> bool:
+        """Whether a line that starts outside quotes holds a quoted field whose closing quote
+        is followed by more text (a quote inside an unquoted field does not count here: it
+        joins no row on a line of its own)."""
+        problem = self._fields(0, text, 0, 0)
+        self.span = None
+        return problem is not None and problem.fault is QuoteFault.CLOSES_MID_FIELD
+
     def _inside(self, number: int, text: bytes, span: _Span) -> QuoteProblem | None:
         """Judge a line that starts inside the quoted field ``span``."""
-        if len(span.lines) < _SPAN_LINES_KEPT:
-            span.lines.append(text)
-        close = self._closing_quote(text, 0)
+        lines = span.lines
+        if len(lines) < _SPAN_LINES_KEPT:
+            lines.append(text)
+        quote, delimiter = self.quote, self.delimiter
+        close = text.find(quote)
         if close < 0:
             return None
+        if text.startswith(quote, close + len(quote)):  # a doubled quote first: look further
+            close = self._closing_quote(text, close)
+            if close < 0:
+                return None
         self.span = None
-        after = close + len(self.quote)
+        after = close + len(quote)
         end = self._end(text)
-        if after < end and not text.startswith(self.delimiter, after):
+        if after < end and not text.startswith(delimiter, after):
             return QuoteProblem(QuoteFault.CLOSES_MID_FIELD, span.line, number)
-        if self._rows_of_their_own(span.lines):
+        if self._rows_of_their_own(lines):
             return QuoteProblem(QuoteFault.ROWS_SWALLOWED, span.line, number, self.row_fields)
-        if after >= end:
-            return None
-        return self._fields(number, text, after + len(self.delimiter), span.index + 1)
+        if after >= end or text.find(quote, after) < 0:
+            return None  # nothing after the field, or nothing quoted
+        return self._fields(number, text, after + len(delimiter), span.index + 1)
 
     def _end(self, text: bytes) -> int:
         """Where the line's text ends: before the CR of a CRLF line end."""
@@ -334,10 +446,11 @@ class _Judge:
         if len(lines) < 2:
             return False
         delimiter = self.delimiter
-        if self.row_fields is not None and any(
-            text.count(delimiter) < self.row_fields - 1 for text in lines
-        ):
-            return False
+        if self.row_fields is not None:
+            least = self.row_fields - 1
+            for text in lines:
+                if text.count(delimiter) < least:
+                    return False
         seen: set[int] = set()
         for text in lines:
             for place, value in enumerate(text.split(delimiter)):

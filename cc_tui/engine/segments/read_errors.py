@@ -148,6 +148,13 @@ def quote_problem_error(segment: Segment, path: Path, problem: QuoteProblem) -> 
         f"or, if {quote} is a plain character in this file, set quote = '' under "
         f"[segments.{segment.name}] in config.toml"
     )
+    if fault is QuoteFault.CLOSES_MID_FIELD and first == last:
+        return InputError(
+            f"{where}: a field quoted with {quote} closes in the middle of the field (a closing "
+            f"{quote} must be followed by the delimiter or the line end), so the row cannot be "
+            f"read whole: its e-mail column can, its other fields cannot. Fix: quote the whole "
+            f"field and write each {quote} inside it twice ({quote * 2}); {plain}"
+        )
     if fault is QuoteFault.CLOSES_MID_FIELD:
         return InputError(
             f"{where}: the quote ({quote}) that opens a field on line {first:,} closes on line "
