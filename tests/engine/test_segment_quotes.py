@@ -11,8 +11,11 @@ refused with the file and the lines, at every place a segment is read (plan, pas
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import gzip
 import io
+import re
 from pathlib import Path
 
 import polars as pl
@@ -21,6 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cc_tui.engine.email_check import check_emails
+from cc_tui.engine.run_options import RunOptions
+from cc_tui.engine.runner import ExportRunner
 from cc_tui.engine.segments.file_bytes import scan_line_ends
 from cc_tui.engine.segments.inspection import inspect_path
 from cc_tui.engine.segments.model import Segment
@@ -28,7 +33,9 @@ from cc_tui.engine.segments.quoting import QuoteFault, QuoteProblem, find_quote_
 from cc_tui.engine.segments.reading import count_rows
 from cc_tui.engine.segments.scan import TextOptions
 from cc_tui.errors import InputError
-from tests.engine.conftest import read_segment
+from cc_tui.models.run import RunStatus
+from tests.engine.conftest import Workspace, read_segment
+from tests.timing import FAST
 
 SWALLOWED = 'name,email\n"Bob,bob@x.com\nAl,al@x.com\nCy 5",cy@x.com\nDi,di@x.com\n'
 CLOSED_BY_AN_OPENING = 'name,email\n"Bob,bob@x.com\nAl,al@x.com\n"Cy,cy@x.com\nDi,di@x.com\n'
@@ -304,3 +311,40 @@ def test_the_line_end_scan_tells_whether_quotes_and_backslashes_are_there(tmp_pa
     assert not found.has_escaped_quote
     path.write_bytes(b'email,name\nann@x.com,"A \\"B\\""\n')
     assert scan_line_ends(path, '"').has_escaped_quote
+
+
+# --- a whole run ------------------------------------------------------------------------------
+
+
+def _people_text(rows: int, broken_at: int) -> str:
+    lines = ["email,first_name"] + [f"p{i}@example.com,Ana{i}" for i in range(rows)]
+    lines[broken_at] = lines[broken_at].replace(",Ana", ',"Ana')  # its first name opens a field
+    lines[broken_at + 2] = lines[broken_at + 2] + '"'  # closed two rows further, at a line end
+    return "\n".join(lines) + "\n"
+
+
+def test_a_run_over_swallowed_rows_stops_before_sending_anything(workspace: Workspace) -> None:
+    """Far past the head start's rows: the run stops before its first import all the same."""
+    workspace.write("people.csv", "email,first_name\na@example.com,A\n")
+    workspace.add_export(first_name="first_name")
+    workspace.write("people.csv", _people_text(300, broken_at=250))
+    runner = ExportRunner(workspace.services)
+    before = workspace.emulator.stats()
+
+    record = asyncio.run(runner.run("promo", RunOptions(max_batch_contacts=5, timing=FAST)))
+
+    assert record.status is RunStatus.FAILED
+    assert re.search(r"people.csv: lines 251-253: .*2 rows would be lost", record.error or "")
+    assert (record.rows_read, record.sent, record.posted, record.requests) == (0, 0, 0, 0)
+
+    assert workspace.emulator.stats()["imports"] == before["imports"]
+    assert workspace.members() == set()
+
+
+def test_rows_swallowed_in_a_gzip_file_are_named_in_its_uncompressed_text(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv.gz"
+    path.write_bytes(gzip.compress(_people_text(20_000, broken_at=19_990).encode()))
+    segment = inspect_path(path, name="people")
+
+    with pytest.raises(InputError, match=r"lines 19,991-19,993 of the uncompressed text: a field"):
+        check_emails([segment], "email", cap=1_000_000)
