@@ -29,7 +29,12 @@ from cc_tui.engine.runner import ExportRunner
 from cc_tui.engine.segments.file_bytes import scan_line_ends
 from cc_tui.engine.segments.inspection import inspect_path
 from cc_tui.engine.segments.model import Segment
-from cc_tui.engine.segments.quoting import QuoteFault, QuoteProblem, find_quote_problem
+from cc_tui.engine.segments.quoting import (
+    QuoteFault,
+    QuoteProblem,
+    find_quote_problem,
+    quote_problem,
+)
 from cc_tui.engine.segments.reading import count_rows
 from cc_tui.engine.segments.scan import TextOptions
 from cc_tui.errors import InputError
@@ -102,6 +107,18 @@ def test_a_quoted_field_closed_mid_field_on_one_line_is_refused_before_pass_1(
     segment.path.write_text(f"name,email\nAnn,ann@x.com\n{field},bob@x.com\nCy,cy@x.com\n")
 
     _every_place_refuses(segment, r"people.csv: line 3: a field quoted with \" closes in the")
+
+
+@pytest.mark.parametrize("spans", [True, False])
+def test_the_line_of_a_field_closed_mid_field_whatever_the_chunks(
+    tmp_path: Path, spans: bool
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text('email,name\na@x.com,"A\nB"\nc@x.com,C\nd@x.com,"D" x\ne@x.com,E\n')
+    expected = QuoteProblem(QuoteFault.CLOSES_MID_FIELD, 5, 5)
+
+    for chunk in (1, 7, 64, 1000):
+        assert find_quote_problem(path, TextOptions(), spans=spans, chunk_bytes=chunk) == expected
 
 
 def test_quotes_inside_an_unquoted_field_on_one_line_are_read_as_before(tmp_path: Path) -> None:
@@ -206,6 +223,18 @@ def test_excel_addresses_with_line_breaks_and_commas_are_read(tmp_path: Path) ->
     assert frame["name"][2] == 'Cy "The Guy" Lee'
 
 
+def test_a_multi_line_note_whose_second_line_starts_with_a_doubled_quote(tmp_path: Path) -> None:
+    """Read from its line start, ``""hi"" there"`` would be an empty field closed mid-field:
+    a line that starts inside a quoted field is never judged as if it started a row."""
+    text = 'email,note\nann@x.com,"He said\n""hi"" there"\nbob@x.com,x\n'
+    segment = _segment(tmp_path, text)
+
+    rows, counted, frame = _rows_read(segment)
+
+    assert rows == counted == frame.height == 2
+    assert frame["note"][0] == 'He said\n"hi" there'
+
+
 def test_an_email_then_address_file_whose_address_lines_have_one_comma(tmp_path: Path) -> None:
     """Each line of the address has as many commas as the header: not rows of their own,
     since only one of them holds an e-mail address where the header's lines do."""
@@ -294,7 +323,7 @@ def test_files_written_by_a_csv_writer_are_never_refused(
     path = tmp_path / "written.csv"
     path.write_bytes(out.getvalue().encode())
 
-    assert find_quote_problem(path, TextOptions()) is None
+    assert quote_problem(path, TextOptions(), scan_line_ends(path, '"')) is None
     assert find_quote_problem(path, TextOptions(), chunk_bytes=5) is None
 
 

@@ -63,7 +63,6 @@ __all__ = [
     "QuoteFault",
     "QuoteProblem",
     "backslash_escape_line",
-    "closed_mid_line",
     "fields_span_lines",
     "find_quote_problem",
     "quote_problem",
@@ -78,7 +77,7 @@ _SPAN_LINES_KEPT = 1000
 _EMAIL_LIKE = re.compile(rb"[^@\s\"',;]+@[^@\s\"',;]+\.[^@\s\"',;]+")
 _AROUND_VALUE = b" \t\r\"'"
 # Quotes fewer than one per this many bytes: a stretch of text written without a CSV writer,
-# whose quoted fields on one line are checked one by one (see closed_mid_line).
+# whose quoted fields on one line are checked one by one (see _OneLineFields).
 _SPARSE_QUOTE_BYTES = 1024
 _BACKSLASH = b"\\"
 _CR = b"\r"
@@ -117,57 +116,18 @@ def quote_problem(source: Path, options: TextOptions, scan: LineEndScan) -> Quot
         if line is not None:
             return QuoteProblem(QuoteFault.BACKSLASH, line)
     # A blob would be downloaded twice more to be counted: its exact look reads it once.
-    if is_remote(source) or fields_span_lines(source, options):
-        found = find_quote_problem(source, options)
-        if found is not None:
-            return found
-    return closed_mid_line(source, options)
-
-
-def closed_mid_line(
-    path: Path, options: TextOptions, *, chunk_bytes: int = COPY_CHUNK_BYTES
-) -> QuoteProblem | None:
-    """A quoted field closed in the middle of a field on one line (``"Bob" Smith,bob@x.com``),
-    looked for where a file's quotes are few, or None.
-
-    Polars reads the e-mail column of such a row but fails on the row's other fields, so pass
-    1 would count it and pass 2 stop on it. Such a field comes from a file written by hand or
-    without quoting (a value that starts with a quote), whose quotes are few: each stretch of
-    4 MiB with fewer than one quote per :data:`_SPARSE_QUOTE_BYTES` is checked quote by quote,
-    and the look stops at the first stretch with more. A file quoted that densely was written
-    by a CSV writer, which never writes such a field, and checking each of its fields in Python
-    would cost more than reading it.
-    """
-    quote = options.quote.encode()
-    eol = options.line_end.encode()
-    judge = _Judge(options, None)
-    offset = 0
-    for body in _line_chunks(path, eol, chunk_bytes):
-        if body.count(quote) * _SPARSE_QUOTE_BYTES > max(len(body), chunk_bytes):
-            return None  # quoted throughout: written by a CSV writer
-        at = body.find(quote)
-        if at >= 0:
-            while at >= 0:
-                start = body.rfind(eol, 0, at) + 1
-                stop = body.find(eol, at)
-                stop = len(body) if stop < 0 else stop
-                problem = judge.closed_mid_field(body[start:stop])
-                if problem:
-                    line = _line_number(path, eol, offset + start)
-                    return QuoteProblem(QuoteFault.CLOSES_MID_FIELD, line, line)
-                at = body.find(quote, stop)
-        offset += len(body)
-    return None
+    spans = is_remote(source) or fields_span_lines(source, options)
+    return find_quote_problem(source, options, spans=spans)
 
 
 def _line_number(path: Path, eol: bytes, offset: int) -> int:
     """The number of the line that starts at byte ``offset`` (counted only once needed)."""
     lines = seen = 0
-    for body in _line_chunks(path, eol, COPY_CHUNK_BYTES):
-        if seen + len(body) >= offset:
-            return lines + body.count(eol, 0, offset - seen) + 1
-        lines += body.count(eol)
-        seen += len(body)
+    for piece in _pieces(path, eol, COPY_CHUNK_BYTES):
+        if seen + piece.size >= offset:
+            return lines + piece.data.count(eol, piece.start, piece.start + offset - seen) + 1
+        lines += piece.count(eol)
+        seen += piece.size
     return lines + 1
 
 
@@ -199,53 +159,127 @@ def backslash_escape_line(
     eol = options.line_end.encode()
     needle = _BACKSLASH + quote
     before = 0
-    for body in _line_chunks(path, eol, chunk_bytes):
-        at = body.find(needle) if _BACKSLASH in body else -1
+    for piece in _pieces(path, eol, chunk_bytes):
+        data, end = piece.data, piece.end
+        at = data.find(needle, piece.start, end) if piece.find(_BACKSLASH) >= 0 else -1
         while at >= 0:
             after = at + len(needle)
-            following = body[after : after + 1]
-            ends = following in (b"", quote, eol, _CR) or body.startswith(delimiter, after)
+            following = data[after : min(after + 1, end)]
+            ends = following in (b"", quote, eol, _CR) or data.startswith(delimiter, after, end)
             if not ends:
-                return before + body.count(eol, 0, at) + 1
-            at = body.find(needle, after)
-        before += body.count(eol)
+                return before + data.count(eol, piece.start, at) + 1
+            at = data.find(needle, after, end)
+        before += piece.count(eol)
     return None
 
 
 def find_quote_problem(
-    path: Path, options: TextOptions, *, chunk_bytes: int = COPY_CHUNK_BYTES
+    path: Path, options: TextOptions, *, spans: bool = True, chunk_bytes: int = COPY_CHUNK_BYTES
 ) -> QuoteProblem | None:
-    """The exact look: the first field spanning lines that the rule refuses, or None.
+    """The exact look: the first quote the rule refuses, or None.
 
-    Reads the file in chunks cut at line ends. A chunk in which no line holds an odd number of
-    quotes (told in C: every byte but quotes and line ends deleted, doubled quotes removed)
-    opens no field, so only chunks with such a line, or inside an open field, are walked line
-    by line.
+    ``spans``: judge the fields that span lines (the counts said some do). Fields closed in the
+    middle of a field on one line are looked for too while the file's quotes are few (see
+    :class:`_OneLineFields`). Reads the file in chunks cut at line ends, and stops once neither
+    look has anything left to do. A chunk in which no line holds an odd number of quotes (told
+    in C: every byte but quotes and line ends deleted, doubled quotes removed) opens no field,
+    so only chunks with such a line, or inside an open field, are walked line by line.
     """
     quote = options.quote.encode()
     eol = options.line_end.encode()
-    judge = _Judge(options, _row_fields(path, options))
+    judge = _Judge(options, _row_fields(path, options) if spans else None)
+    one_line = _OneLineFields(options)
     single = len(quote) == 1 and len(eol) == 1
     delete = _deleting_all_but(quote + eol) if single else None
-    before = 0
-    for body in _line_chunks(path, eol, chunk_bytes):
-        if judge.span is None and quote not in body:
-            before += body.count(eol)
-            continue
-        odd = _odd_lines(body, quote, eol, delete)
-        if judge.span is None and odd is not None and not any(odd):
-            before += body.count(eol)
-            continue
-        lines = body.split(eol)
-        if body.endswith(eol):
-            lines.pop()
-        problem = _walk(judge, lines, before, odd)
-        if problem is not None:
-            return problem
-        before += len(lines)
+    before = offset = 0  # lines (counted when spans) and bytes before the piece
+    for piece in _pieces(path, eol, chunk_bytes):
+        lines = 0
+        if spans:
+            problem, lines = _spans_in(judge, piece, before, delete)
+            if problem is not None:
+                return problem
+        at = one_line.problem_at(piece) if one_line.active else None
+        if at is not None:
+            if spans:
+                line = before + piece.data.count(eol, piece.start, at) + 1
+            else:
+                line = _line_number(path, eol, offset + at - piece.start)
+            return QuoteProblem(QuoteFault.CLOSES_MID_FIELD, line, line)
+        if not (spans or one_line.active):
+            return None
+        before += lines
+        offset += piece.size
     if judge.span is not None:
         return QuoteProblem(QuoteFault.UNCLOSED, judge.span.line)
     return None
+
+
+def _spans_in(
+    judge: _Judge, piece: _Piece, before: int, delete: bytes | None
+) -> tuple[QuoteProblem | None, int]:
+    """Judge the fields spanning lines in a piece; the problem found, and the piece's lines."""
+    quote, eol = judge.quote, judge.eol
+    if judge.span is None and piece.find(quote) < 0:
+        return None, piece.count(eol)
+    body = piece.data[piece.start : piece.end]
+    odd = _odd_lines(body, quote, eol, delete)
+    if judge.span is None and odd is not None and not any(odd):
+        return None, body.count(eol)
+    lines = body.split(eol)
+    if body.endswith(eol):
+        lines.pop()
+    return _walk(judge, lines, before, odd), len(lines)
+
+
+class _OneLineFields:
+    """Looks, quote by quote, for a quoted field closed in the middle of a field on a line of
+    its own (``"Bob" Smith,bob@x.com``), while a file's quotes are few.
+
+    Polars reads the e-mail column of such a row but fails on the row's other fields, so pass
+    1 would count it and pass 2 stop on it. Such a field comes from a file written by hand or
+    without quoting (a value that starts with a quote), whose quotes are few: each stretch of
+    4 MiB with fewer than one quote per :data:`_SPARSE_QUOTE_BYTES` is checked quote by quote
+    (a smaller file counts as 4 MiB: it is checked whole unless it holds 4,096 quotes or more),
+    and the look stops at the first stretch with more. A file quoted that densely was written
+    by a CSV writer, which never writes such a field, and checking each of its fields in Python
+    would cost more than reading it. A line that starts inside a quoted field (by Polars'
+    toggling: an odd number of quotes before it) or holds an odd number of quotes is left to
+    the look at fields spanning lines.
+    """
+
+    def __init__(self, options: TextOptions) -> None:
+        self.judge = _Judge(options, None)
+        self.quote = options.quote.encode()
+        self.eol = options.line_end.encode()
+        self.inside = False  # the text before the chunk ends inside quotes
+        self.active = True
+
+    def problem_at(self, piece: _Piece) -> int | None:
+        """Where (in ``piece.data``) the line holding such a field starts, or None; past a
+        densely quoted stretch, inactive from then on."""
+        quote, eol = self.quote, self.eol
+        data, end = piece.data, piece.end
+        # Quotes are found one by one (memchr between them), never counted over the whole
+        # chunk: a sparse chunk costs little more than reading it, a dense one stops the look.
+        budget = max(piece.size, COPY_CHUNK_BYTES) // _SPARSE_QUOTE_BYTES
+        inside = self.inside
+        at = data.find(quote, piece.start, end)
+        while at >= 0:
+            start = max(data.rfind(eol, piece.start, at) + 1, piece.start)
+            stop = data.find(eol, at, end)
+            stop = end if stop < 0 else stop
+            found = data.count(quote, start, stop)
+            budget -= found
+            if budget < 0:
+                self.active = False
+                return None
+            odd = found % 2 == 1
+            if not (inside or odd) and self.judge.closed_mid_field(data[start:stop]):
+                return start
+            inside ^= odd
+            at = data.find(quote, stop, end)
+        self.inside = inside
+        return None
 
 
 def _walk(
@@ -277,20 +311,49 @@ def _walk(
     return None
 
 
-def _line_chunks(path: Path, eol: bytes, chunk_bytes: int) -> Iterator[bytes]:
-    """The file in pieces of whole lines (the last one may lack its line end)."""
-    carry = b""
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """Whole lines of a file (the last piece may lack its line end): ``data[start:end]``. A
+    chunk as read is a piece without a copy; only a line cut by a chunk's end is copied."""
+
+    data: bytes
+    start: int
+    end: int
+
+    @property
+    def size(self) -> int:
+        """How many bytes of the file the piece holds."""
+        return self.end - self.start
+
+    def find(self, what: bytes) -> int:
+        """Where ``what`` first occurs in the piece (an offset in ``data``), or -1."""
+        return self.data.find(what, self.start, self.end)
+
+    def count(self, what: bytes) -> int:
+        """How often ``what`` occurs in the piece."""
+        return self.data.count(what, self.start, self.end)
+
+
+def _pieces(path: Path, eol: bytes, chunk_bytes: int) -> Iterator[_Piece]:
+    """The file in pieces of whole lines, in order, read ``chunk_bytes`` at a time."""
+    carry = b""  # the start of a line cut by the last chunk's end
     with open_regular(path) as stream:
         while chunk := stream.read(chunk_bytes):
-            data = carry + chunk if carry else chunk
-            cut = data.rfind(eol) + 1
-            if cut == 0:
-                carry = data  # a line longer than a chunk
+            first = chunk.find(eol)
+            if first < 0:
+                carry += chunk  # a line longer than a chunk
                 continue
-            carry = data[cut:]
-            yield data[:cut]
+            begin = 0
+            if carry:
+                joined = carry + chunk[: first + 1]
+                yield _Piece(joined, 0, len(joined))
+                begin = first + 1
+            last = chunk.rfind(eol) + 1
+            if last > begin:
+                yield _Piece(chunk, begin, last)
+            carry = chunk[last:]
     if carry:
-        yield carry
+        yield _Piece(carry, 0, len(carry))
 
 
 @functools.cache
@@ -321,8 +384,8 @@ def _row_fields(path: Path, options: TextOptions) -> int | None:
     if not options.header:
         return len(options.columns) if options.columns else None
     eol = options.line_end.encode()
-    first = next(_line_chunks(path, eol, COPY_CHUNK_BYTES), b"")
-    lines = first.split(eol)
+    first = next(_pieces(path, eol, COPY_CHUNK_BYTES), _Piece(b"", 0, 0))
+    lines = first.data[first.start : first.end].split(eol)
     if len(lines) <= options.skip_lines:
         return None
     reader = csv.reader(
@@ -349,6 +412,7 @@ class _Judge:
     def __init__(self, options: TextOptions, row_fields: int | None) -> None:
         self.quote = options.quote.encode()
         self.delimiter = options.delimiter.encode()
+        self.eol = options.line_end.encode()
         self.crlf = options.line_end == "\n"
         self.row_fields = row_fields
         self.span: _Span | None = None
