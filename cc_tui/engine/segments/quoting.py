@@ -20,7 +20,8 @@ quotes is checked once, before it is read, by :func:`quote_problem`:
    and is refused with its line: reading it right would take a second CSV reader. A field that
    ends in a backslash (``"C:\\dir\\"``) or holds one before a doubled quote stays as written.
 3. Exact, only when the two counts differ (some quoted field spans lines):
-   :func:`find_quote_problem` reads the file again and judges each field spanning lines. The rule:
+   :func:`find_quote_problem` reads the file again and judges each field spanning lines
+   (``docs/segment-quotes.md`` tells the rule with examples). The rule:
 
    - a field that spans lines must open with a quote at the start of a field (after a
      delimiter or at the line start), hold only doubled quotes inside, and close with a quote
@@ -36,7 +37,10 @@ quotes is checked once, before it is read, by :func:`quote_problem`:
      every row of a segment is for: a rule without it would refuse addresses whose lines hold
      commas, as ``12 Main St, Apt 4`` / ``Springfield, IL`` under ``email,address``.)
 
-   Fields on one line that do not span lines are not judged: they cannot join rows.
+4. Fields on one line join no rows, but one whose closing quote is followed by more text
+   (``"Bob" Smith,bob@x.com``) is read by the e-mail projection while a full read fails: it is
+   looked for, in the same read, where a file's quotes are few (see :class:`_OneLineFields`).
+   Quotes inside an unquoted field on one line (``Bob "the Builder" Smith``) are read as written.
 """
 
 from __future__ import annotations
@@ -74,7 +78,7 @@ _SPAN_LINES_KEPT = 1000
 # An e-mail address as a field of a swallowed row holds it (quotes and spaces around it taken
 # off): something, @, a domain with a dot. Looser than the e-mail rules on purpose: a row with
 # a mistyped address is a row all the same.
-_EMAIL_LIKE = re.compile(rb"[^@\s\"',;]+@[^@\s\"',;]+\.[^@\s\"',;]+")
+_EMAIL_LIKE = re.compile(rb"[^@\s\",;]+@[^@\s\",;]+\.[^@\s\",;]+")
 _AROUND_VALUE = b" \t\r\"'"
 # Quotes fewer than one per this many bytes: a stretch of text written without a CSV writer,
 # whose quoted fields on one line are checked one by one (see _OneLineFields).
