@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from cc_tui.engine.email_check import check_emails
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
+from cc_tui.engine.segments import file_bytes
 from cc_tui.engine.segments.file_bytes import scan_line_ends
 from cc_tui.engine.segments.inspection import inspect_path
 from cc_tui.engine.segments.model import Segment
@@ -377,3 +378,15 @@ def test_rows_swallowed_in_a_gzip_file_are_named_in_its_uncompressed_text(tmp_pa
 
     with pytest.raises(InputError, match=r"lines 19,991-19,993 of the uncompressed text: a field"):
         check_emails([segment], "email", cap=1_000_000)
+
+
+def test_a_backslash_and_its_quote_in_two_chunks_are_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(b'email,n\na@x.co,"A \\"B\\""\n')
+    monkeypatch.setattr(file_bytes, "COPY_CHUNK_BYTES", 1)  # every byte a chunk of its own
+
+    found = scan_line_ends(path, '"')
+
+    assert found.has_quote and found.has_escaped_quote
