@@ -36,7 +36,7 @@ from cc_tui.engine.segments.quoting import (
     find_quote_problem,
     quote_problem,
 )
-from cc_tui.engine.segments.reading import count_rows
+from cc_tui.engine.segments.reading import count_rows, preview, segment_columns
 from cc_tui.engine.segments.scan import TextOptions
 from cc_tui.errors import InputError
 from cc_tui.models.run import RunStatus
@@ -69,6 +69,16 @@ def _every_place_refuses(segment: Segment, pattern: str) -> None:
 
 
 # --- rows a stray quote would swallow ---------------------------------------------------------
+
+
+def test_a_preview_of_a_small_file_never_shows_rows_a_quote_joined(tmp_path: Path) -> None:
+    """Read whole for a preview or its columns (as a run's mapping check does), it is judged."""
+    segment = _segment(tmp_path, SWALLOWED)
+
+    with pytest.raises(InputError, match=r"people.csv: lines 2-4: .*look like rows of their own"):
+        preview(segment)
+    with pytest.raises(InputError, match=r"people.csv: lines 2-4: .*look like rows of their own"):
+        segment_columns(segment)
 
 
 def test_rows_swallowed_by_a_well_formed_field_are_refused_with_both_lines(
@@ -353,21 +363,36 @@ def _people_text(rows: int, broken_at: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_a_run_over_swallowed_rows_stops_before_sending_anything(workspace: Workspace) -> None:
-    """Far past the head start's rows: the run stops before its first import all the same."""
+def test_a_run_over_a_small_file_with_swallowed_rows_is_refused_before_it_starts(
+    workspace: Workspace,
+) -> None:
+    """A file read whole for its columns is judged then: the run is refused as it resolves."""
     workspace.write("people.csv", "email,first_name\na@example.com,A\n")
     workspace.add_export(first_name="first_name")
     workspace.write("people.csv", _people_text(300, broken_at=250))
     runner = ExportRunner(workspace.services)
-    before = workspace.emulator.stats()
+
+    with pytest.raises(InputError, match=r"people.csv: lines 251-253: .*2 rows would be lost"):
+        asyncio.run(runner.run("promo", RunOptions(max_batch_contacts=5, timing=FAST)))
+
+    assert workspace.emulator.stats()["imports"] == 0
+    assert workspace.members() == set()
+
+
+def test_a_run_over_swallowed_rows_stops_before_sending_anything(workspace: Workspace) -> None:
+    """Far past the rows read for the columns and the head start: the run fails in pass 1,
+    before its first import."""
+    workspace.write("people.csv", "email,first_name\na@example.com,A\n")
+    workspace.add_export(first_name="first_name")
+    workspace.write("people.csv", _people_text(5000, broken_at=4000))
+    runner = ExportRunner(workspace.services)
 
     record = asyncio.run(runner.run("promo", RunOptions(max_batch_contacts=5, timing=FAST)))
 
     assert record.status is RunStatus.FAILED
-    assert re.search(r"people.csv: lines 251-253: .*2 rows would be lost", record.error or "")
+    assert re.search(r"people.csv: lines 4,001-4,003: .*2 rows would be lost", record.error or "")
     assert (record.rows_read, record.sent, record.posted, record.requests) == (0, 0, 0, 0)
-
-    assert workspace.emulator.stats()["imports"] == before["imports"]
+    assert workspace.emulator.stats()["imports"] == 0
     assert workspace.members() == set()
 
 

@@ -479,6 +479,16 @@ def count_rows(segment: Segment, *, work_dir: Path | None = None) -> int:
         return int(frame.select(pl.len()).collect().item())
 
 
+def _refuse_joined_rows(segment: Segment, source: Path, options: TextOptions) -> None:
+    """Raise the quote problem of a whole small file read as it is (plain UTF-8), so that its
+    preview never shows rows a stray quote joined (the run would refuse the file)."""
+    if segment.gzip or not is_polars_encoding(segment.encoding):
+        return  # its converted copy is checked before it is read
+    problem = quote_problem(source, options, scan_line_ends(source, segment.quote, bare_cr=False))
+    if problem is not None:
+        raise quote_problem_error(segment, source, problem)
+
+
 def _head_frame(segment: Segment, rows: int, *, typed: bool) -> pl.DataFrame:
     """Parse the first ``rows`` rows from the first lines only (decompressed / transcoded)."""
     options = _text_options(segment)
@@ -513,6 +523,7 @@ def _head_frame(segment: Segment, rows: int, *, typed: bool) -> pl.DataFrame:
             )
             if line is not None:
                 raise unclosed_quote_error(segment, source, line)
+            _refuse_joined_rows(segment, source, options)
         try:
             return parse_head(data, fmt, options, rows, typed=typed)
         except pl.exceptions.ComputeError:
