@@ -33,11 +33,14 @@ from cc_tui.engine.segments.file_bytes import (
 )
 from cc_tui.engine.segments.model import Segment, SegmentFormat
 from cc_tui.engine.segments.path_checks import open_regular
+from cc_tui.engine.segments.quoting import QuoteFault, QuoteProblem
 from cc_tui.engine.segments.remote_storage import is_remote, remote_read_errors
 from cc_tui.errors import InputError
 
 __all__ = [
+    "backslash_quote_error",
     "explained",
+    "quote_problem_error",
     "quote_trouble",
     "segment_files",
     "segment_read_errors",
@@ -118,6 +121,62 @@ def unclosed_quote_error(segment: Segment, path: Path, line: int) -> InputError:
     )
 
 
+def backslash_quote_error(segment: Segment, path: Path, line: int) -> InputError:
+    """The InputError for a quote escaped with a backslash, as Spark writes them."""
+    mark = segment.quote
+    return InputError(
+        f"{path}: line {line:,} {_uncompressed(segment)}escapes a quote with a backslash "
+        f"(\\{mark}), as Spark writes CSV unless told otherwise; cc-tui reads quotes escaped by "
+        f"writing them twice ({mark * 2}), as RFC 4180, Excel and Customer Insights do. Fix: "
+        f"write the file with .option(\"escape\", '{mark}') (Spark), or export it as Parquet"
+    )
+
+
+def quote_problem_error(segment: Segment, path: Path, problem: QuoteProblem) -> InputError:
+    """The InputError for a quote that would join rows (``quoting``), naming the line where it
+    opens and the line where it closes, and what to do."""
+    quote = segment.quote
+    fault = problem.fault
+    if fault is QuoteFault.BACKSLASH:
+        return backslash_quote_error(segment, path, problem.line)
+    if fault in (QuoteFault.UNCLOSED, QuoteFault.STRAY) or problem.end_line is None:
+        return unclosed_quote_error(segment, path, problem.line)
+    first, last = problem.line, problem.end_line
+    lines = f"line {first:,}" if first == last else f"lines {first:,}-{last:,}"
+    where = f"{path}: {lines} {_uncompressed(segment)}".rstrip()
+    plain = (
+        f"or, if {quote} is a plain character in this file, set quote = '' under "
+        f"[segments.{segment.name}] in config.toml"
+    )
+    if fault is QuoteFault.CLOSES_MID_FIELD and first == last:
+        return InputError(
+            f"{where}: a field quoted with {quote} closes in the middle of the field (a closing "
+            f"{quote} must be followed by the delimiter or the line end), so the row cannot be "
+            f"read whole: its e-mail column can, its other fields cannot. Fix: quote the whole "
+            f"field and write each {quote} inside it twice ({quote * 2}); {plain}"
+        )
+    if fault is QuoteFault.CLOSES_MID_FIELD:
+        return InputError(
+            f"{where}: the quote ({quote}) that opens a field on line {first:,} closes on line "
+            f"{last:,} in the middle of a field (a closing {quote} must be followed by the "
+            "delimiter or the line end), so the rows in between cannot be told apart. Fix: "
+            f"remove the stray {quote}, or quote the whole field and write each {quote} inside "
+            f"it twice ({quote * 2}); {plain}"
+        )
+    fields = f"the {problem.fields} fields of a row" if problem.fields else "a row's fields"
+    return InputError(
+        f"{where}: a field quoted ({quote}) on line {first:,} runs to line {last:,}, and the "
+        f"lines it covers look like rows of their own (each has {fields}, and they hold "
+        f"e-mail addresses), so read as written they would be one row and {last - first:,} "
+        f"rows would be lost. Fix: remove the {quote} that opens the field on line {first:,} "
+        f"(or, inside a quoted field, write it twice: {quote * 2}); {plain}"
+    )
+
+
+def _uncompressed(segment: Segment) -> str:
+    return "of the uncompressed text " if segment.gzip else ""
+
+
 def quote_trouble(segment: Segment) -> InputError | None:
     """The error naming the line of a quote that is never closed, or escaped with a
     backslash, when one of the segment's text files has one (read only once a read failed)."""
@@ -138,14 +197,7 @@ def quote_trouble(segment: Segment) -> InputError | None:
                 None,
             )
             if escaped is not None:
-                mark = segment.quote
-                return InputError(
-                    f"{source}: line {escaped:,} escapes a quote with a backslash (\\{mark}), as "
-                    "Spark writes CSV unless told otherwise; cc-tui reads quotes escaped by "
-                    f"writing them twice ({mark * 2}), as RFC 4180, Excel and Customer Insights "
-                    f"do. Fix: write the file with .option(\"escape\", '{mark}') (Spark), or "
-                    "export it as Parquet"
-                )
+                return backslash_quote_error(segment, source, escaped)
     return None
 
 

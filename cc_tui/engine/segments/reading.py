@@ -21,6 +21,10 @@ Line endings: a file whose lines end in a bare CR is read with CR as the line en
 mixes bare CRs with LF/CRLF is refused (a bare CR would join two rows into one), the whole file
 being checked once per process and version of the file: before reading, or, in pass 1, on a
 thread beside the read (:func:`scanning_with_line_end_check`), the run stopping all the same.
+The same read tells whether the file holds quotes; one that does is checked for quotes that
+would join rows (a stray quote, one closing mid-field, Spark's backslash escapes: see
+:mod:`.quoting`) at the same time, so a plan, pass 1 and pass 2 all refuse such a file before
+any of its rows is counted or sent.
 
 Errors: Polars reads lazily, so a bad byte deep in a file only surfaces when the frame is
 collected. Collect inside ``with segment_read_errors(segment):`` (:mod:`.read_errors`) to turn
@@ -48,10 +52,10 @@ from cc_tui.engine.segments.copies import (
 from cc_tui.engine.segments.delta_tables import scan_delta_table
 from cc_tui.engine.segments.file_bytes import (
     HEAD_MAX_BYTES,
-    bare_cr_line,
     count_json_lines,
     is_polars_encoding,
     read_text_head,
+    scan_line_ends,
     unclosed_quote_line,
     unreadable_error,
 )
@@ -64,8 +68,10 @@ from cc_tui.engine.segments.path_checks import (
     kind_of,
     polars_path,
 )
+from cc_tui.engine.segments.quoting import quote_problem
 from cc_tui.engine.segments.read_errors import (
     explained,
+    quote_problem_error,
     segment_files,
     segment_read_errors,
     unclosed_quote_error,
@@ -199,8 +205,9 @@ def prepare_segment(
 def _line_end_checks(
     segment: Segment, files: Sequence[Path], sources: Sequence[Path]
 ) -> list[tuple[Path, Path]]:
-    """The (file, source read) pairs whose line endings must be checked: text read with LF."""
-    if not (segment.is_text and segment.line_end == "\n"):
+    """The (file, source read) pairs whose line endings and quotes must be checked: text read
+    with LF (bare CRs), and text read with quotes (see ``quoting``)."""
+    if not (segment.is_text and (segment.line_end == "\n" or segment.quote)):
         return []
     return list(zip(files, sources, strict=True))
 
@@ -310,33 +317,41 @@ def _check_readable(path: Path) -> None:
 
 
 class _LineEndChecks:
-    """Files whose line endings were checked, by (path, size, mtime): each version once."""
+    """Files whose line endings and quotes were checked, by (path, size, mtime, the options
+    that decide how they split): each version once."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.done: set[tuple[str, int, int]] = set()
+        self.done: set[tuple[str, int, int, TextOptions]] = set()
 
 
 _LINE_ENDS_CHECKED = _LineEndChecks()
 
 
 def _check_line_ends(segment: Segment, original: Path, source: Path) -> None:
+    """Refuse a text file in which rows would run together: a bare CR among LF line ends,
+    or a quote that joins lines (``quoting``). One read of the file, and more only when it
+    holds quotes."""
+    options = _text_options(segment)
     info = source.stat()
-    key = (str(source.absolute()), info.st_size, info.st_mtime_ns)
+    key = (str(source.absolute()), info.st_size, info.st_mtime_ns, options)
     with _LINE_ENDS_CHECKED.lock:
         if key in _LINE_ENDS_CHECKED.done:
             return
+    where = "of the uncompressed text " if segment.gzip else ""
     try:
-        line = bare_cr_line(source, segment.quote)
+        scan = scan_line_ends(source, segment.quote, bare_cr=segment.line_end == "\n")
+        if scan.bare_cr_line is not None:
+            raise InputError(
+                f"{original}: line {scan.bare_cr_line:,} {where}ends with a bare carriage "
+                "return (CR) while other lines end with a line feed, so two rows would run "
+                "together. Fix: save the file with one kind of line ending (LF or CRLF)"
+            )
+        problem = quote_problem(source, options, scan)
     except OSError as exc:
         raise unreadable_error(original, exc) from exc
-    if line is not None:
-        where = "of the uncompressed text " if segment.gzip else ""
-        raise InputError(
-            f"{original}: line {line:,} {where}ends with a bare carriage return (CR) while "
-            "other lines end with a line feed, so two rows would run together. Fix: save the "
-            "file with one kind of line ending (LF or CRLF)"
-        )
+    if problem is not None:
+        raise quote_problem_error(segment, original, problem)
     with _LINE_ENDS_CHECKED.lock:
         _LINE_ENDS_CHECKED.done.add(key)
 
@@ -464,6 +479,16 @@ def count_rows(segment: Segment, *, work_dir: Path | None = None) -> int:
         return int(frame.select(pl.len()).collect().item())
 
 
+def _refuse_joined_rows(segment: Segment, source: Path, options: TextOptions) -> None:
+    """Raise the quote problem of a whole small file read as it is (plain UTF-8), so that its
+    preview never shows rows a stray quote joined (the run would refuse the file)."""
+    if segment.gzip or not is_polars_encoding(segment.encoding):
+        return  # its converted copy is checked before it is read
+    problem = quote_problem(source, options, scan_line_ends(source, segment.quote, bare_cr=False))
+    if problem is not None:
+        raise quote_problem_error(segment, source, problem)
+
+
 def _head_frame(segment: Segment, rows: int, *, typed: bool) -> pl.DataFrame:
     """Parse the first ``rows`` rows from the first lines only (decompressed / transcoded)."""
     options = _text_options(segment)
@@ -498,6 +523,7 @@ def _head_frame(segment: Segment, rows: int, *, typed: bool) -> pl.DataFrame:
             )
             if line is not None:
                 raise unclosed_quote_error(segment, source, line)
+            _refuse_joined_rows(segment, source, options)
         try:
             return parse_head(data, fmt, options, rows, typed=typed)
         except pl.exceptions.ComputeError:
