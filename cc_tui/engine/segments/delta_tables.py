@@ -30,10 +30,11 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import polars as pl
 
@@ -65,6 +66,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _QUERY = re.compile(r"\?[^\s\"'<>]*")
 _DETAIL_CHARS = 400
 _POLARS_HINT = " (set POLARS_VERBOSE=1 to see full path)"
+_POLARS_CONTEXT = "This error occurred with the following context stack"
 _FILE_SCHEME = "file://"
 # A data file a version names is missing (object_store's and the OS's words for it).
 _GONE = re.compile(r"object at location .* not found|no such file|blobnotfound", re.IGNORECASE)
@@ -140,23 +142,29 @@ def _load(path: Path, version: int | None) -> DeltaTable:
 
 
 def _readable_paths(path: Path, uri: str, table: DeltaTable) -> None:
-    """Make the table's data file paths ones Polars opens, whatever its folder is called.
+    """Make the table's data file paths ones Polars opens, and pair each deletion vector with
+    the file it belongs to, whatever the folders are called.
 
     delta-rs gives each data file as the table's root URL, percent-encoded (``/data/Customer
-    %20Exports/t/``, ``az://lake/gold%20tables/t/``), followed by the file's path as it is
-    stored; Polars opens that text as the file's very name, which does not exist when the root
-    holds a space or a non-ASCII letter, and the whole table looked vacuumed. The encoded root
-    is replaced by the root as it is (a local table's resolved path, as delta-rs resolves it;
-    a remote one's URL as given), in the file paths and in the deletion vectors' (which Polars
-    pairs with them by path). The file's own part is left as stored.
+    %20Exports/t/``, ``az://lake/gold%20tables/t/``), followed by the file's path decoded once;
+    Polars opens that text as the file's very name, which does not exist when the root holds
+    a space or a non-ASCII letter, and the whole table looked vacuumed. The encoded root is
+    replaced by the root as it is (a local table's resolved path, as delta-rs resolves it; a
+    remote one's URL as given).
+
+    delta-rs gives a deletion vector's file with its path as the log stores it, still
+    percent-encoded (``country=United%20States/part-...`` where the file list says
+    ``country=United States/part-...``); Polars pairs vectors with files by the exact text,
+    so a vector it cannot pair is silently not applied and the rows a DELETE removed are read.
+    Each vector is paired here with the listed file it names; one that names no listed file
+    is refused.
     """
     remote = is_remote(path)
     encoded = table.table_uri if remote else table.table_uri.removeprefix(_FILE_SCHEME)
     real = uri if remote else str(path_identity(path))
     encoded, real = (text if text.endswith("/") else f"{text}/" for text in (encoded, real))
-    if real == encoded or (not remote and not table.table_uri.startswith(_FILE_SCHEME)):
-        return
-    if GLOB_CHARACTERS.intersection(real):
+    same_root = real == encoded or (not remote and not table.table_uri.startswith(_FILE_SCHEME))
+    if not same_root and GLOB_CHARACTERS.intersection(real):
         # Polars expands the paths of a Delta scan as patterns: a root with * ? [ would read
         # the files of other folders that match it.
         raise InputError(
@@ -167,7 +175,9 @@ def _readable_paths(path: Path, uri: str, table: DeltaTable) -> None:
     deletion_vectors = table.deletion_vectors
 
     def as_stored(uri: str) -> str:
-        return real + uri[len(encoded) :] if uri.startswith(encoded) else uri
+        if same_root or not uri.startswith(encoded):
+            return uri
+        return real + uri[len(encoded) :]
 
     def stored_file_uris(*args: Any, **kwargs: Any) -> list[str]:
         return [as_stored(uri) for uri in file_uris(*args, **kwargs)]
@@ -176,20 +186,42 @@ def _readable_paths(path: Path, uri: str, table: DeltaTable) -> None:
         frame = pl.DataFrame(deletion_vectors())
         if frame.height == 0:
             return frame
-        paths = [as_stored(uri.removeprefix(_FILE_SCHEME)) for uri in frame["filepath"]]
-        if not set(paths) <= set(stored_file_uris()):
-            # Never read a file without its deletion vector: its deleted rows would be sent.
-            raise InputError(
-                f"{path}: the Delta table's deletion vectors name files it does not list "
-                "(its folder's name is encoded in a way cc-tui does not read). Fix: move the "
-                "table to a folder whose path holds only letters, digits and - _ . /"
-            )
+        listed = set(stored_file_uris())
+        paths = []
+        for vector_uri in frame["filepath"]:
+            found = _vector_file(vector_uri, (encoded, real), listed, as_stored)
+            if found is None:
+                # Never read a file without its deletion vector: its deleted rows would be sent.
+                raise InputError(
+                    f"{path}: a deletion vector of the Delta table names the data file "
+                    f"{vector_uri}, which is not among the files of the version read, so the "
+                    "rows it deletes cannot be left out; cc-tui refuses to read the table "
+                    "rather than send people the table deleted. Fix: have the table rewritten "
+                    "without deletion vectors (REORG TABLE ... APPLY (PURGE)), or export the "
+                    "segment as Parquet"
+                )
+            paths.append(found)
         return frame.with_columns(pl.Series("filepath", paths, pl.String))
 
     # The DeltaTable is delta-rs' own class (Polars accepts no other): its two accessors
     # Polars reads the paths from are replaced on this instance only.
     table.file_uris = stored_file_uris  # type: ignore[method-assign]
     table.deletion_vectors = stored_deletion_vectors  # type: ignore[method-assign,assignment]
+
+
+def _vector_file(
+    vector_uri: str, roots: tuple[str, str], listed: set[str], as_stored: Callable[[str], str]
+) -> str | None:
+    """The listed data file a deletion vector's file path names (as stored in the log, or
+    decoded once as the file list gives it), or None."""
+    text = vector_uri.removeprefix(_FILE_SCHEME)
+    candidates = [as_stored(text)]
+    for root in roots:
+        if text.startswith(root):
+            rest = text[len(root) :]
+            candidates += [as_stored(root + rest), as_stored(root + unquote(rest))]
+            candidates += [roots[1] + rest, roots[1] + unquote(rest)]
+    return next((c for c in candidates if c in listed), None)
 
 
 def latest_version(path: Path) -> DeltaVersion:
@@ -258,6 +290,8 @@ def _detail(exc: BaseException) -> str:
     """The error's text on one line: no colours, no XML body, no query (a SAS), not too long."""
     lines = []
     for raw in _ANSI.sub("", str(exc)).replace(_POLARS_HINT, "").splitlines():
+        if raw.startswith(_POLARS_CONTEXT):
+            break  # Polars' own stack of where it was ("[1] 'python dataset scan'")
         line, body, _ = raw.partition("<")
         line = line.strip().lstrip("↳").strip().rstrip(":").strip()
         if line:
