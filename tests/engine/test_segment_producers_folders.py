@@ -4,6 +4,7 @@ Customer Insights CDM folders (model.json and manifests) and Spark Parquet folde
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
@@ -14,6 +15,7 @@ from cc_tui.engine.segments.reading import count_rows, preview
 from cc_tui.errors import EXIT_USAGE, InputError
 from tests.engine.conftest import read_segment
 from tests.engine.lake_builders import SparkDeltaTable, string_field
+from tests.engine.segment_builders import cdm_manifest_folder
 
 pytestmark = pytest.mark.usefixtures("private_home")
 
@@ -80,3 +82,51 @@ def test_a_table_with_column_mapping_by_reader_version_is_refused(tmp_path: Path
     assert caught.value.exit_code == EXIT_USAGE
     assert "column mapping" in text and "delta.columnMapping.mode" in text and "Fix:" in text
     assert "context stack" not in text and "dataset scan" not in text
+
+
+# --- CDM manifests: partition patterns as the CDM SDK matches them ----------------------------
+
+
+def _pattern_manifest(root: Path, pattern: dict[str, str]) -> None:
+    """Replace the manifest's listed partitions by one dataPartitionPattern under Customer/."""
+    path = root / "default.manifest.cdm.json"
+    manifest = json.loads(path.read_text())
+    entity = manifest["entities"][0]
+    trait = entity.pop("dataPartitions")[0]["exhibitsTraits"]
+    entity["dataPartitionPatterns"] = [
+        {"name": "Customer", "rootLocation": "Customer/", "exhibitsTraits": trait, **pattern}
+    ]
+    path.write_text(json.dumps(manifest))
+
+
+_TOP = ["Customer_1.csv", "Customer_2.csv"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "read"),
+    [
+        ({"globPattern": "*.csv"}, _TOP),
+        ({"globPattern": "/*.csv"}, _TOP),
+        ({"globPattern": "**/*.csv"}, ["archive/2026-11-28/Customer_1.csv"]),  # the SDK's too
+        ({"globPattern": "/**/2026-11-28/*.csv"}, ["archive/2026-11-28/Customer_1.csv"]),
+        ({"globPattern": "**"}, [*_TOP, "archive/2026-11-28/Customer_1.csv"]),
+        ({"regularExpression": "/Customer_[0-9]+\\.csv"}, _TOP),
+    ],
+)
+def test_a_glob_pattern_matches_from_the_root_location_as_the_cdm_sdk_does(
+    tmp_path: Path, pattern: dict[str, str], read: list[str]
+) -> None:
+    """The CDM SDK anchors a glob at the pattern's rootLocation (``*.csv`` is the files right
+    under it, ``**/`` any depth): an archived copy in a sub-folder is no partition of it."""
+    cdm_manifest_folder(tmp_path)
+    archive = tmp_path / "Customer" / "archive" / "2026-11-28"
+    archive.mkdir(parents=True)
+    (archive / "Customer_1.csv").write_bytes(
+        (tmp_path / "Customer" / "Customer_1.csv").read_bytes()
+    )
+    _pattern_manifest(tmp_path, pattern)
+
+    segment = inspect_path(tmp_path, name="c")
+
+    relative = [path.relative_to(tmp_path / "Customer").as_posix() for path in segment.files]
+    assert relative == read

@@ -67,6 +67,9 @@ _SNAPSHOT_DIGITS = 12
 _QUOTE_STYLES = {"quotestyle.csv": DEFAULT_QUOTE, "quotestyle.none": ""}
 _CSV_STYLES = frozenset({"csvstyle.quotealways", "csvstyle.quoteafterdelimiter"})
 _TRUE = frozenset({"true", "1", "yes"})
+# Pieces of the regular expression a CDM glob becomes: a path separator, a name's characters.
+_SEPARATOR = r"[/\\]"
+_NAME_CHARS = r"[^/\\]*"
 _FALSE = frozenset({"false", "0", "no"})
 
 
@@ -318,24 +321,44 @@ def _pattern_files(root: Path, declaration: Declaration, partitions: list[Partit
 
 
 def _pattern_matcher(pattern: Mapping[str, Any]) -> re.Pattern[str]:
-    regular = pattern.get("regularExpression")
-    if isinstance(regular, str):
-        return re.compile(regular if regular.startswith("/") else f"/?{regular}")
+    """What a partition pattern matches: the path of a file below the pattern's rootLocation,
+    starting with ``/`` (``/2026/Customer_1.csv``), whole. A glob wins over a regular
+    expression, as in the CDM SDK."""
     glob = pattern.get("globPattern")
-    if not isinstance(glob, str):
-        return re.compile(r".*")
-    out = []
-    index = 0
+    if isinstance(glob, str) and glob.strip():
+        return re.compile(_glob_regex(glob))
+    regular = pattern.get("regularExpression")
+    if isinstance(regular, str) and regular.strip():
+        return re.compile(regular if regular.startswith("/") else f"/?{regular}")
+    return re.compile(r".*")
+
+
+def _glob_regex(glob: str) -> str:
+    """The regular expression of a CDM glob, as the CDM SDK builds it
+    (``CdmDataPartitionPatternDefinition.glob_pattern_to_regex``): anchored at the root
+    location, so ``*.csv`` is the files right under it (never an archived copy in a
+    sub-folder); ``**`` between separators (or at an end) is any depth, elsewhere it is ``*``;
+    ``?`` is one character of a name; a backslash is a separator."""
+    separators = ("/", "\\")
+    out = [_SEPARATOR]
+    index = 1 if glob.startswith(separators) else 0
     while index < len(glob):
         char = glob[index]
-        if glob.startswith("**", index):
-            out.append(".*")
+        if char == "*" and glob.startswith("**", index):
+            before = glob[index - 1] if index > 0 else None
+            after = glob[index + 2] if index + 2 < len(glob) else None
+            if before in (None, *separators) and after in (None, *separators):
+                out.append(".*")
+                if before in separators and after in separators:
+                    out.append("/?")  # ** as no folder at all: a/**/b is a/b too
+                    index += 1
+            else:
+                out.append(_NAME_CHARS)
             index += 2
             continue
-        out.append({"*": "[^/]*", "?": "[^/]"}.get(char, re.escape(char)))
+        out.append({"*": _NAME_CHARS, "?": "[^/\\\\]", "\\": _SEPARATOR}.get(char, re.escape(char)))
         index += 1
-    body = "".join(out)
-    return re.compile(body if body.startswith("/") else f"/(?:.*/)?{body}")
+    return "".join(out)
 
 
 def _missing_error(declaration: Declaration, missing: Sequence[Path]) -> InputError:
