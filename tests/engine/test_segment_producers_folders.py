@@ -5,6 +5,8 @@ Customer Insights CDM folders (model.json and manifests) and Spark Parquet folde
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -130,3 +132,50 @@ def test_a_glob_pattern_matches_from_the_root_location_as_the_cdm_sdk_does(
 
     relative = [path.relative_to(tmp_path / "Customer").as_posix() for path in segment.files]
     assert relative == read
+
+
+# --- Spark on Databricks: DBIO transactional commits -----------------------------------------
+
+
+def _dbio_part(folder: Path, index: int, tid: int, emails: list[str]) -> str:
+    """A part file as Databricks names it under DBIO commit: its job's transaction id in it."""
+    name = (
+        f"part-{index:05d}-tid-{tid}-{uuid.UUID(int=tid + index)}-{index + 1}-1-c000.snappy.parquet"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    pl.DataFrame({"email": emails}).write_parquet(folder / name)
+    return name
+
+
+def _dbio_commit(folder: Path, tid: int, added: list[str], removed: Sequence[str] = ()) -> None:
+    (folder / f"_committed_{tid}").write_text(
+        json.dumps({"added": added, "removed": list(removed)})
+    )
+
+
+def test_parts_a_databricks_job_never_committed_are_not_read(tmp_path: Path) -> None:
+    """df.write.mode("overwrite").parquet(...) on Databricks, three times: a job that
+    committed, one whose task was retried (the failed attempt's part stays), and one that
+    failed before it committed (its _started_ marker and parts stay until VACUUM). Databricks
+    reads only what each _committed_<tid> lists; so must cc-tui."""
+    folder = tmp_path / "vip_customers"
+    first, retried, failed = 4316587349217530537, 5190436628571901234, 6023714512398765432
+    old = _dbio_part(folder, 0, first, ["old@example.com"])
+    (folder / f"_started_{first}").touch()
+    _dbio_commit(folder, first, [old])
+    kept = [_dbio_part(folder, 0, retried, ["ana@example.com", "bob@example.com"]),
+            _dbio_part(folder, 1, retried, ["cy@example.com"])]  # fmt: skip
+    _dbio_part(folder, 2, retried, ["attempt@example.com"])  # the failed attempt of a task
+    (folder / f"_started_{retried}").touch()
+    _dbio_commit(folder, retried, kept, removed=[old])  # the overwrite removed the old part
+    _dbio_part(folder, 0, failed, ["half@example.com"])
+    (folder / f"_started_{failed}").touch()  # never committed
+    (folder / "_SUCCESS").touch()
+
+    segment = inspect_path(folder, name="vip")
+
+    assert sorted(read_segment(segment)["email"].to_list()) == [
+        "ana@example.com", "bob@example.com", "cy@example.com"
+    ]  # fmt: skip
+    assert count_rows(segment) == 3
+    assert any(str(failed) in note and "never committed" in note for note in segment.notes)

@@ -8,14 +8,24 @@
 - A **Delta Lake table**: a ``_delta_log/`` folder beside its Parquet parts.
 
 Markers and side files (``_SUCCESS``, ``_committed_*``, ``_started_*``, ``.crc``, hidden files)
-are ignored; each real file is listed once
+are no data; each real file is listed once
 (see :func:`~cc_tui.engine.segments.path_checks.walk_files`).
+
+Databricks writes part folders with its DBIO transactional commit: each job's part files carry
+its transaction id (``part-00000-tid-<tid>-<uuid>-...``), ``_started_<tid>`` marks the job's
+start and ``_committed_<tid>`` (JSON: ``added``, ``removed``) its commit. Until VACUUM, the
+folder keeps the parts of jobs that failed before committing, of task attempts that were
+retried, and of outputs an overwrite removed; Databricks reads only what the commits list, and
+so does :func:`folder_parts` (the others are named in ``skipped``).
 A CDM folder (``model.json``, ``*.manifest.cdm.json``) is :mod:`cc_tui.engine.segments.cdm`'s.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cc_tui.engine.segments.model import SegmentFormat
@@ -50,6 +60,12 @@ _PART_ENDINGS: tuple[tuple[str, SegmentFormat, bool], ...] = (
 # (or the _SUCCESS marker), so an ordinary folder of CSV files is not taken for one data set.
 _SPARK_PART_PREFIX = "part-"
 _SPARK_MARKER = "_SUCCESS"
+# Databricks DBIO commit: the transaction id in a part's name, and the markers of a job.
+_DBIO_TID = re.compile(r"^part-\d+-tid-(\d+)-")
+_DBIO_STARTED = "_started_"
+_DBIO_COMMITTED = "_committed_"
+# A _committed_ marker lists a job's files: a few MB even for a job of 100,000 parts.
+_DBIO_MARKER_MAX_BYTES = 64 * 1024 * 1024
 
 
 class NotPartFolderError(InputError):
@@ -96,10 +112,16 @@ def folder_parts(folder: Path, expected: SegmentFormat | None = None) -> FolderP
     walk = walk_files(folder)
     if not walk.files:
         raise NotPartFolderError(f"{folder}: holds no data files (no part files)")
+    files, uncommitted = _committed_parts(folder, walk.files)
+    if not files:
+        raise InputError(
+            f"{folder}: holds only part files of Databricks jobs that did not commit them "
+            f"({uncommitted[0]}). Fix: run the job that writes the folder again"
+        )
     kinds: dict[tuple[SegmentFormat, bool], None] = {}
     others: list[str] = []
     keys: dict[str, None] = {}
-    for path in walk.files:
+    for path in files:
         kind = part_kind(path.name)
         if kind is None:
             others.append(path.name)
@@ -119,7 +141,7 @@ def folder_parts(folder: Path, expected: SegmentFormat | None = None) -> FolderP
         raise InputError(f"{folder}: mixes part files of several formats ({labels})")
     (fmt, gz) = next(iter(kinds))
     spark = (folder / _SPARK_MARKER).exists() or all(
-        p.name.startswith(_SPARK_PART_PREFIX) for p in walk.files
+        p.name.startswith(_SPARK_PART_PREFIX) for p in files
     )
     if fmt is not SegmentFormat.PARQUET and not spark:
         raise NotPartFolderError(
@@ -128,7 +150,85 @@ def folder_parts(folder: Path, expected: SegmentFormat | None = None) -> FolderP
         )
     if expected is not None and _family(expected) is not _family(fmt):
         raise InputError(f"{folder}: holds {fmt} part files, not {expected}")
-    return FolderParts(tuple(walk.files), fmt, gz, tuple(keys), tuple(walk.skipped))
+    return FolderParts(tuple(files), fmt, gz, tuple(keys), (*walk.skipped, *uncommitted))
+
+
+@dataclass(slots=True)
+class _Commits:
+    """The DBIO markers of one folder: jobs started, files each committed job added (None when
+    its marker cannot be read), and files a later job removed."""
+
+    started: set[str] = field(default_factory=set)
+    added: dict[str, set[str] | None] = field(default_factory=dict)
+    removed: set[str] = field(default_factory=set)
+
+
+def _commits(folder: Path) -> _Commits:
+    commits = _Commits()
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return commits
+    for entry in entries:
+        if entry.name.startswith(_DBIO_STARTED):
+            commits.started.add(entry.name.removeprefix(_DBIO_STARTED))
+        elif entry.name.startswith(_DBIO_COMMITTED):
+            commits.added[entry.name.removeprefix(_DBIO_COMMITTED)] = _marker_files(
+                entry, commits.removed
+            )
+    return commits
+
+
+def _marker_files(marker: Path, removed: set[str]) -> set[str] | None:
+    """The files a ``_committed_<tid>`` marker says its job added (its removed ones go to
+    ``removed``); None when it cannot be read (the job committed, but which files is unknown)."""
+    try:
+        if marker.stat().st_size > _DBIO_MARKER_MAX_BYTES:
+            return None
+        data = json.loads(marker.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    removed.update(name for name in data.get("removed") or () if isinstance(name, str))
+    added = data.get("added")
+    return {name for name in added if isinstance(name, str)} if isinstance(added, list) else None
+
+
+def _committed_parts(folder: Path, files: Sequence[Path]) -> tuple[list[Path], list[str]]:
+    """The part files Databricks' DBIO commit markers say are the data (all of them when there
+    are no markers), and why each other one is left out."""
+    if not any(_DBIO_TID.match(path.name) for path in files):
+        return list(files), []
+    markers: dict[Path, _Commits] = {}
+    kept: list[Path] = []
+    left_out: list[str] = []
+    for path in files:
+        found = _DBIO_TID.match(path.name)
+        if found is None:
+            kept.append(path)
+            continue
+        tid = found.group(1)
+        for where in (path.parent, folder):
+            if where not in markers:
+                markers[where] = _commits(where)
+        commits = markers[path.parent]
+        if tid not in commits.added and tid not in commits.started:
+            commits = markers[folder]  # markers beside the hive key=value/ folders
+        reason = None
+        if path.name in commits.removed:
+            reason = "a later Databricks job removed it (its _committed_ marker says so)"
+        elif tid in commits.added:
+            added = commits.added[tid]
+            if added is not None and path.name not in added:
+                reason = f"it is no file job {tid} committed (a task attempt that was retried)"
+        elif tid in commits.started:
+            reason = f"Databricks job {tid} never committed it (_started_{tid}, no _committed_)"
+        if reason is None:
+            kept.append(path)
+        else:
+            left_out.append(f"{path}: not read: {reason}")
+    return kept, left_out
 
 
 def _family(fmt: SegmentFormat) -> SegmentFormat:
