@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from cc_tui.engine.segments.inspection import inspect_path
-from cc_tui.engine.segments.reading import count_rows, preview
+from cc_tui.engine.segments.reading import count_rows, preview, segment_columns
 from cc_tui.errors import EXIT_USAGE, InputError
 from tests.engine.conftest import read_segment
 from tests.engine.lake_builders import SparkDeltaTable, string_field
@@ -179,3 +179,30 @@ def test_parts_a_databricks_job_never_committed_are_not_read(tmp_path: Path) -> 
     ]  # fmt: skip
     assert count_rows(segment) == 3
     assert any(str(failed) in note and "never committed" in note for note in segment.notes)
+
+
+# --- Spark Parquet parts whose column names differ in case -------------------------------------
+
+
+def test_parquet_parts_that_spell_a_column_in_other_cases_are_refused(tmp_path: Path) -> None:
+    """Spark matches column names whatever their case (spark.sql.caseSensitive is false), so a
+    job whose query said Email one day and email the next appends parts that Spark reads as
+    one column. Read by exact name, half the rows would have no e-mail address."""
+    folder = tmp_path / "newsletter"
+    folder.mkdir()
+    pl.DataFrame({"Email": ["ana@example.com"], "Name": ["Ana"]}).write_parquet(
+        folder / "part-00000-a.c000.snappy.parquet"
+    )
+    pl.DataFrame({"email": ["bob@example.com"], "Name": ["Bob"]}).write_parquet(
+        folder / "part-00001-b.c000.snappy.parquet"
+    )
+    (folder / "_SUCCESS").touch()
+    segment = inspect_path(folder, name="newsletter")
+
+    for read in (lambda: segment_columns(segment), lambda: read_segment(segment, ["Email"])):
+        with pytest.raises(InputError) as caught:
+            read()
+        text = str(caught.value)
+        assert caught.value.exit_code == EXIT_USAGE
+        assert "'Email' (part-00000-a.c000.snappy.parquet)" in text
+        assert "'email' (part-00001-b.c000.snappy.parquet)" in text and "Fix:" in text
