@@ -206,3 +206,47 @@ def test_parquet_parts_that_spell_a_column_in_other_cases_are_refused(tmp_path: 
         assert caught.value.exit_code == EXIT_USAGE
         assert "'Email' (part-00000-a.c000.snappy.parquet)" in text
         assert "'email' (part-00001-b.c000.snappy.parquet)" in text and "Fix:" in text
+
+
+# --- CDM: partitions whose rows hold more fields than the metadata declares ---------------------
+
+
+def test_headerless_partitions_wider_than_the_declared_attributes_are_refused(
+    tmp_path: Path,
+) -> None:
+    """A model.json left from an earlier export (or hand-edited) that declares fewer attributes
+    than the partitions hold: the columns are named by position, so Email would name the
+    customer id and the e-mail addresses would be cut off."""
+    root = tmp_path / "ci"
+    (root / "Seg").mkdir(parents=True)
+    (root / "Seg" / "Seg_1.csv").write_bytes(
+        b'"7f1c","ana@example.com","Ana"\r\n"9a2b","bob@example.com","Bob"\r\n'
+    )
+    model = {
+        "application": "Dynamics 365 Customer Insights", "name": "cdm", "version": "1.0",
+        "culture": "en-US", "modifiedTime": "2026-11-29T06:05:02.4127Z",
+        "entities": [{
+            "$type": "LocalEntity", "name": "Seg",
+            "attributes": [{"name": "Email", "dataType": "string"},
+                           {"name": "FirstName", "dataType": "string"}],
+            "partitions": [{
+                "name": "Seg_1", "refreshTime": "2026-11-29T06:04:31.8231Z",
+                "location": "https://contosoci.dfs.core.windows.net/ci/Seg/Seg_1.csv",
+                "fileFormatSettings": {"$type": "CsvFormatSettings", "columnHeaders": False,
+                                       "delimiter": ",", "quoteStyle": "QuoteStyle.Csv",
+                                       "csvStyle": "CsvStyle.QuoteAlways", "encoding": "UTF-8"},
+            }],
+        }],
+    }  # fmt: skip
+    (root / "model.json").write_text(json.dumps(model))
+
+    with pytest.raises(InputError) as caught:
+        inspect_path(root, name="seg")
+
+    text = str(caught.value)
+    assert "Seg_1.csv" in text and "3 fields" in text and "2 attributes" in text
+    assert "(Email, FirstName)" in text and "Fix:" in text
+    trailing = root / "Seg" / "Seg_1.csv"  # an empty field after a trailing delimiter is fine
+    trailing.write_bytes(b'"ana@example.com","Ana",\r\n"bob@example.com","Bob",\r\n')
+    segment = inspect_path(root, name="seg")
+    assert read_segment(segment).rows() == [("ana@example.com", "Ana"), ("bob@example.com", "Bob")]

@@ -460,9 +460,31 @@ def _entity_segment(entity: CdmEntity, name: str, options: _Options, origin: str
         if segment.header and not options.columns:
             _check_header(segment, first, text)
         if not segment.header:
-            notes = _header_note(segment, _first_rows(segment, head, segment.quote))
+            first_rows = _first_rows(segment, head, segment.quote)
+            if not options.columns:
+                _check_width(segment, first, first_rows)
+            notes = _header_note(segment, first_rows)
             segment = replace(segment, notes=segment.notes + notes)
     return segment
+
+
+def _check_width(segment: Segment, first: Path, rows: pl.DataFrame) -> None:
+    """Refuse headerless partitions whose rows hold values past the declared attributes.
+
+    The columns are named by the attributes, position by position; rows with more values
+    than that were written under other metadata, and which value is which cannot be told
+    (an empty field after a trailing delimiter is no value, and is fine).
+    """
+    declared = segment.columns or ()
+    extra = rows.columns[len(declared) :]
+    if not extra or all(rows.get_column(name).null_count() == rows.height for name in extra):
+        return
+    raise InputError(
+        f"{first}: its rows hold {rows.width} fields, but {segment.path.name} declares "
+        f"{len(declared)} attributes for entity '{segment.entity}' ({', '.join(declared)}). "
+        "The columns are named by position, so values would be read under other columns' "
+        "names. Fix: export the entity again so that its files and its metadata agree"
+    )
 
 
 def _check_header(segment: Segment, first: Path, text: bytes) -> None:
