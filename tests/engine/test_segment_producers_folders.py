@@ -250,3 +250,28 @@ def test_headerless_partitions_wider_than_the_declared_attributes_are_refused(
     trailing.write_bytes(b'"ana@example.com","Ana",\r\n"bob@example.com","Bob",\r\n')
     segment = inspect_path(root, name="seg")
     assert read_segment(segment).rows() == [("ana@example.com", "Ana"), ("bob@example.com", "Bob")]
+
+
+# --- CDM: a root manifest that lists sub-manifests ---------------------------------------------
+
+
+def test_entities_of_sub_manifests_are_read(tmp_path: Path) -> None:
+    """Dynamics 365 Finance and Operations' export to Data Lake (and the CDM SDK's
+    saveAsAsync of a manifest with sub-manifests) write a root manifest whose subManifests
+    each name a manifest in a sub-folder, where the entities are declared."""
+    rows = cdm_manifest_folder(tmp_path / "Tables" / "Customers")
+    root = {
+        "jsonSchemaSemanticVersion": "1.0.0",
+        "manifestName": "Tables",
+        "entities": [],
+        "subManifests": [
+            {"manifestName": "Customers",
+             "definition": "local:/Tables/Customers/default.manifest.cdm.json"}
+        ],
+    }  # fmt: skip
+    (tmp_path / "Tables.manifest.cdm.json").write_text(json.dumps(root))
+
+    segment = inspect_path(tmp_path, name="c")
+
+    assert segment.entity == "Customer"
+    assert read_segment(segment, ["Email"])["Email"].to_list() == [row[1] for row in rows]

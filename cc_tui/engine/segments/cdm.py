@@ -38,6 +38,7 @@ from cc_tui.engine.segments.cdm_documents import (
     Partition,
     declarations,
     load_json,
+    sub_manifests,
     trait_settings,
 )
 from cc_tui.engine.segments.cdm_locations import local_relative, map_locations
@@ -66,6 +67,8 @@ _SNAPSHOT_PARTS = (r"\d{4}", r"\d{2}", r"\d{2}", r"\d{4}")
 _SNAPSHOT_DIGITS = 12
 _QUOTE_STYLES = {"quotestyle.csv": DEFAULT_QUOTE, "quotestyle.none": ""}
 _CSV_STYLES = frozenset({"csvstyle.quotealways", "csvstyle.quoteafterdelimiter"})
+# How deep manifests may name sub-manifests (Finance and Operations: three or four levels).
+_SUB_MANIFEST_DEPTH = 16
 _TRUE = frozenset({"true", "1", "yes"})
 # Pieces of the regular expression a CDM glob becomes: a path separator, a name's characters.
 _SEPARATOR = r"[/\\]"
@@ -148,7 +151,7 @@ def read_cdm(path: Path, *, entity: str | None = None, snapshot: str | None = No
     document = load_json(metadata)
     wanted = normalise_snapshot(snapshot) if snapshot else None
     folder = CdmFolder(metadata)
-    declared = list(declarations(metadata, document, folder.warnings, folder.problems))
+    declared = _all_declarations(metadata, document, folder)
     if entity is not None:
         chosen = [d for d in declared if d.name == entity]
         if not chosen:
@@ -162,6 +165,35 @@ def read_cdm(path: Path, *, entity: str | None = None, snapshot: str | None = No
         except InputError as exc:
             folder.problems[declaration.name] = str(exc)
     return folder
+
+
+def _all_declarations(
+    metadata: Path, document: Mapping[str, Any], folder: CdmFolder
+) -> list[Declaration]:
+    """The entities of a metadata document and of the sub-manifests it names (a manifest's
+    ``subManifests``, each ``definition`` a manifest in a sub-folder, as Dynamics 365 Finance
+    and Operations writes them), each entity once by name."""
+    declared: dict[str, Declaration] = {}
+    pending = [(metadata, document, 0)]
+    seen = {path_identity(metadata)}
+    while pending:
+        current, content, depth = pending.pop(0)
+        for declaration in declarations(current, content, folder.warnings, folder.problems):
+            if declaration.name in declared:
+                folder.warnings.append(
+                    f"{current}: declares entity '{declaration.name}' again (it is read from "
+                    f"{declared[declaration.name].metadata})"
+                )
+                continue
+            declared[declaration.name] = declaration
+        for sub in sub_manifests(current, content, metadata.parent):
+            if path_identity(sub) in seen:
+                continue
+            if depth >= _SUB_MANIFEST_DEPTH:
+                raise InputError(f"{current}: sub-manifests nest too deep (over {depth} levels)")
+            seen.add(path_identity(sub))
+            pending.append((sub, load_json(sub), depth + 1))
+    return list(declared.values())
 
 
 # --- snapshots and partitions ---------------------------------------------------------------

@@ -24,6 +24,7 @@ __all__ = [
     "Partition",
     "declarations",
     "load_json",
+    "sub_manifests",
     "trait_settings",
 ]
 
@@ -102,6 +103,20 @@ def declarations(
             )
         except InputError as exc:
             problems[name] = str(exc)
+
+
+def sub_manifests(metadata: Path, document: Mapping[str, Any], corpus_root: Path) -> list[Path]:
+    """The manifests ``document``'s ``subManifests`` name: a corpus path (``local:/Tables/
+    Customers/Customers.manifest.cdm.json``) from the folder of the first manifest read, a
+    relative one from ``metadata``'s folder. A model.json has none."""
+    found = []
+    for index, item in enumerate(document.get("subManifests") or []):
+        definition = item.get("definition") if isinstance(item, dict) else None
+        if not isinstance(definition, str) or not definition:
+            raise InputError(f"{metadata}: sub-manifest #{index + 1} has no definition (path)")
+        absolute = strip_namespace(definition) != definition or definition.startswith("/")
+        found.append(local_relative(corpus_root if absolute else metadata.parent, definition))
+    return found
 
 
 def _model_entity(metadata: Path, name: str, item: Mapping[str, Any]) -> Declaration:
