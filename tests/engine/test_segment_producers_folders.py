@@ -275,3 +275,38 @@ def test_entities_of_sub_manifests_are_read(tmp_path: Path) -> None:
 
     assert segment.entity == "Customer"
     assert read_segment(segment, ["Email"])["Email"].to_list() == [row[1] for row in rows]
+
+
+# --- CDM: incremental partitions (upserts and deletes) -----------------------------------------
+
+
+@pytest.mark.parametrize("where", ["incrementalPartitionPatterns", "incrementalPartitions"])
+def test_an_entity_with_incremental_partitions_is_refused(tmp_path: Path, where: str) -> None:
+    """CDM 1.6 incremental data (as Customer Insights ingests it): Upserts and Deletes folders
+    beside the full data. The full data alone still holds the people a Deletes partition
+    removed, so reading it would export them."""
+    cdm_manifest_folder(tmp_path)
+    path = tmp_path / "default.manifest.cdm.json"
+    manifest = json.loads(path.read_text())
+    entity = manifest["entities"][0]
+    trait = {
+        "traitReference": "is.partition.incremental",
+        "arguments": [{"name": "type", "value": "Delete"}],
+    }
+    deletes = tmp_path / "Customer" / "IncrementalData" / "2026" / "11" / "29" / "06" / "Deletes"
+    deletes.mkdir(parents=True)
+    (deletes / "1.csv").write_text('"00000000-0000-0000-0000-000000000001"\r\n')
+    relative = "Customer/IncrementalData/2026/11/29/06/Deletes/1.csv"
+    if where == "incrementalPartitions":
+        entity[where] = [{"location": relative, "exhibitsTraits": [trait]}]
+    else:
+        entity[where] = [{"name": "Deletes", "rootLocation": "Customer/IncrementalData",
+                          "globPattern": "/**/Deletes/*.csv", "exhibitsTraits": [trait]}]  # fmt: skip
+    path.write_text(json.dumps(manifest))
+
+    with pytest.raises(InputError) as caught:
+        inspect_path(tmp_path, name="c")
+
+    text = str(caught.value)
+    assert "'Customer'" in text and "incremental" in text and "Delete" in text
+    assert "Fix:" in text
