@@ -300,8 +300,8 @@ def test_an_entity_with_incremental_partitions_is_refused(tmp_path: Path, where:
     if where == "incrementalPartitions":
         entity[where] = [{"location": relative, "exhibitsTraits": [trait]}]
     else:
-        entity[where] = [{"name": "Deletes", "rootLocation": "Customer/IncrementalData",
-                          "globPattern": "/**/Deletes/*.csv", "exhibitsTraits": [trait]}]  # fmt: skip
+        pattern = {"name": "Deletes", "rootLocation": "Customer/IncrementalData"}
+        entity[where] = [dict(pattern, globPattern="/**/Deletes/*.csv", exhibitsTraits=[trait])]
     path.write_text(json.dumps(manifest))
 
     with pytest.raises(InputError) as caught:
