@@ -310,3 +310,21 @@ def test_an_entity_with_incremental_partitions_is_refused(tmp_path: Path, where:
     text = str(caught.value)
     assert "'Customer'" in text and "incremental" in text and "Delete" in text
     assert "Fix:" in text
+
+
+# --- Parquet folders whose files also hold their partition column ------------------------------
+
+
+def test_a_partition_column_the_files_hold_too_is_one_column(tmp_path: Path) -> None:
+    """Polars' write_parquet(partition_by=...) (and pandas, DuckDB's COPY ... PARTITION_BY with
+    WRITE_PARTITION_COLUMNS) keep the column in the files as well as in the folder names."""
+    folder = tmp_path / "by_country"
+    frame = pl.DataFrame({"email": ["ana@example.com", "bob@example.com"], "country": ["FR", None]})
+    frame.write_parquet(folder, partition_by="country")
+
+    segment = inspect_path(folder, name="by_country")
+
+    assert [column.name for column in segment_columns(segment)] == ["email", "country"]
+    assert sorted(read_segment(segment).rows(), key=str) == [
+        ("ana@example.com", "FR"), ("bob@example.com", None)
+    ]  # fmt: skip

@@ -278,7 +278,13 @@ def scan_parquet_files(
         )
         if hive_values is None:
             return frame
-        keys = list(dict.fromkeys(key for values in hive_values for key in values))
+        # A key the files hold as a column too (Polars' and pandas' partitioned writers keep
+        # it) is that column, not a second one.
+        keys = list(
+            dict.fromkeys(key for values in hive_values for key in values if key not in union)
+        )
+        if not keys:
+            return frame
         lookup = pl.DataFrame(
             {"_file": [str(p) for p in sources]}
             | {key: [values.get(key) for values in hive_values] for key in keys},
