@@ -15,7 +15,8 @@ import pytest
 from cc_tui.engine.segments.inspection import inspect_path
 from cc_tui.engine.segments.reading import count_rows, preview, segment_columns
 from cc_tui.errors import EXIT_USAGE, InputError
-from tests.engine.conftest import read_segment
+from tests.azurite import ACCOUNT, ACCOUNT_KEY, Azurite
+from tests.engine.conftest import Workspace, read_segment
 from tests.engine.lake_builders import SparkDeltaTable, string_field
 from tests.engine.segment_builders import cdm_manifest_folder
 
@@ -328,3 +329,66 @@ def test_a_partition_column_the_files_hold_too_is_one_column(tmp_path: Path) -> 
     assert sorted(read_segment(segment).rows(), key=str) == [
         ("ana@example.com", "FR"), ("bob@example.com", None)
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("country", ["United States", "Côte d'Ivoire", "FR"])
+def test_rows_deleted_by_a_deletion_vector_in_storage_are_never_read(
+    workspace: Workspace, azurite: Azurite, tmp_path: Path, container_name: str, country: str
+) -> None:
+    """The same Databricks table, read in place from a Data Lake container (where, before,
+    a partition folder with a space was not found: the files looked vacuumed)."""
+    from cc_tui.engine.segments.entries import make_source
+    from cc_tui.engine.storage_connections import StorageService
+    from cc_tui.models.storage import StorageAuth
+
+    services = workspace.services
+    StorageService(services.config, services.secrets, services.history, services.os_user).add(
+        "lake", account=ACCOUNT, auth=StorageAuth.ACCOUNT_KEY, secret=ACCOUNT_KEY,
+        endpoint=azurite.endpoint, replace=True,
+    )  # fmt: skip
+    container = azurite.container(container_name)
+    table = SparkDeltaTable(tmp_path / "customers")
+    first = table.data_file(_people(0, 6), {"country": country})
+    create = table.create(
+        [string_field("email"), string_field("country")],
+        partition_columns=["country"],
+        protocol=_DV_PROTOCOL,
+    )
+    table.commit([*create, first])
+    table.delete_rows(first["add"]["path"], [0, 5])
+    azurite.upload_tree(container, table.folder, "gold/customers")
+    where = f"abfss://{container_name}@{ACCOUNT}.dfs.core.windows.net/gold/customers"
+
+    segment = services.sources.check(make_source("customers", where)).segment
+
+    kept = [f"p{i}@example.com" for i in range(1, 5)]
+    assert sorted(read_segment(segment)["email"].to_list()) == kept
+    assert count_rows(segment) == len(kept)
+
+
+def test_deletion_vectors_of_a_table_in_storage_under_a_folder_with_a_space_are_refused(
+    workspace: Workspace, azurite: Azurite, tmp_path: Path, container_name: str
+) -> None:
+    """delta-rs looks for the deletion vector files of such a table under a name encoded
+    twice and does not find them: the table is refused, never read without its vectors."""
+    from cc_tui.engine.segments.entries import make_source
+    from cc_tui.engine.storage_connections import StorageService
+    from cc_tui.models.storage import StorageAuth
+
+    services = workspace.services
+    StorageService(services.config, services.secrets, services.history, services.os_user).add(
+        "lake", account=ACCOUNT, auth=StorageAuth.ACCOUNT_KEY, secret=ACCOUNT_KEY,
+        endpoint=azurite.endpoint, replace=True,
+    )  # fmt: skip
+    table = SparkDeltaTable(tmp_path / "customers")
+    first = table.data_file(_people(0, 3))
+    table.commit([*table.create([string_field("email")], protocol=_DV_PROTOCOL), first])
+    table.delete_rows(first["add"]["path"], [1])
+    azurite.upload_tree(azurite.container(container_name), table.folder, "gold tables/customers")
+    where = f"abfss://{container_name}@{ACCOUNT}.dfs.core.windows.net/gold tables/customers"
+
+    with pytest.raises(InputError) as caught:  # when it is added: its preview reads it
+        services.sources.check(make_source("customers", where))
+
+    assert caught.value.exit_code == EXIT_USAGE
+    assert "deletion_vector_" in str(caught.value)

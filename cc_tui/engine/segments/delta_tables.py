@@ -164,7 +164,7 @@ def _readable_paths(path: Path, uri: str, table: DeltaTable) -> None:
     real = uri if remote else str(path_identity(path))
     encoded, real = (text if text.endswith("/") else f"{text}/" for text in (encoded, real))
     same_root = real == encoded or (not remote and not table.table_uri.startswith(_FILE_SCHEME))
-    if not same_root and GLOB_CHARACTERS.intersection(real):
+    if (remote or not same_root) and GLOB_CHARACTERS.intersection(real):
         # Polars expands the paths of a Delta scan as patterns: a root with * ? [ would read
         # the files of other folders that match it.
         raise InputError(
@@ -173,11 +173,13 @@ def _readable_paths(path: Path, uri: str, table: DeltaTable) -> None:
         )
     file_uris = table.file_uris
     deletion_vectors = table.deletion_vectors
+    names = _stored_names(path, table) if remote else {}
 
     def as_stored(uri: str) -> str:
-        if same_root or not uri.startswith(encoded):
+        if (same_root and not remote) or not uri.startswith(encoded):
             return uri
-        return real + uri[len(encoded) :]
+        rest = uri[len(encoded) :]
+        return real + names.get(unquote(rest), rest)
 
     def stored_file_uris(*args: Any, **kwargs: Any) -> list[str]:
         return [as_stored(uri) for uri in file_uris(*args, **kwargs)]
@@ -207,6 +209,29 @@ def _readable_paths(path: Path, uri: str, table: DeltaTable) -> None:
     # Polars reads the paths from are replaced on this instance only.
     table.file_uris = stored_file_uris  # type: ignore[method-assign]
     table.deletion_vectors = stored_deletion_vectors  # type: ignore[method-assign,assignment]
+
+
+def _stored_names(path: Path, table: DeltaTable) -> dict[str, str]:
+    """The name each data file of a table in storage is stored under (its path in the log,
+    decoded once), by that name decoded again.
+
+    delta-rs gives a remote table's files as URLs in which a space or a non-ASCII letter is
+    percent-encoded but a ``%`` the name holds is not (``country=United%20States`` for the
+    blob ``country=United States``, ``city=New%20York`` for the blob ``city=New%20York``),
+    and Polars opens the URL's text as the blob's very name: Spark's partition folders, which
+    keep their spaces, were not found. Decoded once more, the URL and the stored name agree.
+    """
+    actions = pl.DataFrame(table.get_add_actions(flatten=True))
+    names: dict[str, str] = {}
+    for logged in actions["path"] if "path" in actions.columns else ():
+        name = unquote(logged)
+        if names.setdefault(unquote(name), name) != name:
+            raise InputError(
+                f"{path}: the Delta table names two data files that differ only in how their "
+                f"names are encoded ({names[unquote(name)]}, {name}); cc-tui cannot tell them "
+                "apart in storage. Fix: read a local copy of the table"
+            )
+    return names
 
 
 def _vector_file(
