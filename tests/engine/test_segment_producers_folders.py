@@ -392,3 +392,29 @@ def test_deletion_vectors_of_a_table_in_storage_under_a_folder_with_a_space_are_
 
     assert caught.value.exit_code == EXIT_USAGE
     assert "deletion_vector_" in str(caught.value)
+
+
+# --- A folder inside a Delta table, or holding one, read as Parquet ------------------------------
+
+
+def test_a_folder_inside_or_holding_a_delta_table_is_not_read_as_parquet(tmp_path: Path) -> None:
+    """The Parquet files of a Delta table are those of every version: a file a DELETE or an
+    overwrite removed stays until VACUUM. Pointed at one of its partition folders (to export
+    only one country) or at the folder above it, cc-tui must not read them as plain Parquet."""
+    table = SparkDeltaTable(tmp_path / "lake" / "customers")
+    schema = [string_field("email"), string_field("country")]
+    old = table.data_file(_people(0, 2), {"country": "US"})
+    table.commit([*table.create(schema, partition_columns=["country"]), old])
+    new = table.data_file(_people(2, 2), {"country": "US"})
+    removed = {"remove": {"path": old["add"]["path"], "deletionTimestamp": 1, "dataChange": True}}
+    table.commit([removed, new], operation="DELETE")
+
+    for inside in (table.folder / "country=US", tmp_path / "lake"):
+        with pytest.raises(InputError) as caught:
+            inspect_path(inside, name="us")
+        text = str(caught.value)
+        assert caught.value.exit_code == EXIT_USAGE
+        assert f"Delta Lake table {table.folder}" in text and "Fix:" in text
+    assert sorted(read_segment(inspect_path(table.folder, name="t"))["email"].to_list()) == [
+        "p2@example.com", "p3@example.com"
+    ]  # fmt: skip

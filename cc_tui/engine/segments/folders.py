@@ -31,6 +31,8 @@ from pathlib import Path
 from cc_tui.engine.segments.model import SegmentFormat
 from cc_tui.engine.segments.path_checks import walk_files
 from cc_tui.errors import InputError
+from cc_tui.remote_paths import RemotePath
+from cc_tui.remote_paths import is_remote_location as is_remote
 
 __all__ = [
     "DELTA_LOG",
@@ -66,6 +68,9 @@ _DBIO_STARTED = "_started_"
 _DBIO_COMMITTED = "_committed_"
 # A _committed_ marker lists a job's files: a few MB even for a job of 100,000 parts.
 _DBIO_MARKER_MAX_BYTES = 64 * 1024 * 1024
+# Parent folders looked at for a Delta table the folder would be inside (partition folders
+# nest a few levels; each look in storage is a request or two).
+_DELTA_PARENTS_LOOKED_AT = 6
 
 
 class NotPartFolderError(InputError):
@@ -109,9 +114,11 @@ def folder_parts(folder: Path, expected: SegmentFormat | None = None) -> FolderP
     compressed and plain ones), or holds other files too (then it is not one data set).
     ``expected`` (a format the user declared) must match the parts.
     """
+    _refuse_delta_files(folder, None)
     walk = walk_files(folder)
     if not walk.files:
         raise NotPartFolderError(f"{folder}: holds no data files (no part files)")
+    _refuse_delta_files(folder, walk.files)
     files, uncommitted = _committed_parts(folder, walk.files)
     if not files:
         raise InputError(
@@ -151,6 +158,47 @@ def folder_parts(folder: Path, expected: SegmentFormat | None = None) -> FolderP
     if expected is not None and _family(expected) is not _family(fmt):
         raise InputError(f"{folder}: holds {fmt} part files, not {expected}")
     return FolderParts(tuple(files), fmt, gz, tuple(keys), (*walk.skipped, *uncommitted))
+
+
+def _refuse_delta_files(folder: Path, files: Sequence[Path] | None) -> None:
+    """Refuse a folder inside a Delta Lake table (``files`` None: its parent folders are looked
+    at) or holding one (the folders of ``files``; local folders only, where a look costs no
+    request).
+
+    A Delta table's folder holds the Parquet files of every version until VACUUM, those a
+    DELETE or an overwrite removed included; only its log says which are the table now.
+    """
+    if files is None:
+        candidates = [p for p in folder.parents if _in_a_folder(p)][:_DELTA_PARENTS_LOOKED_AT]
+    elif is_remote(folder):
+        return
+    else:
+        candidates = sorted(
+            {parent for path in files for parent in path.parents if parent.is_relative_to(folder)}
+        )
+    for candidate in candidates:
+        try:
+            found = is_delta_table(candidate)
+        except (OSError, InputError):
+            continue  # a parent that cannot be looked at (a container root): no table
+        if found:
+            where = "is inside" if files is None else "holds"
+            raise InputError(
+                f"{folder}: {where} the Delta Lake table {candidate}, whose folders keep the "
+                "Parquet files of every version (rows since deleted or replaced too) until "
+                f"VACUUM; read as plain Parquet they would all be exported. Fix: add the table "
+                f"itself ({candidate}: the folder holding {DELTA_LOG})"
+            )
+
+
+def _in_a_folder(path: Path) -> bool:
+    """False for what holds no table: a storage container, account or scheme, the root."""
+    if isinstance(path, RemotePath):
+        try:
+            return bool(path.location.key)
+        except ValueError:
+            return False
+    return path != path.parent
 
 
 @dataclass(slots=True)
