@@ -418,3 +418,35 @@ def test_a_folder_inside_or_holding_a_delta_table_is_not_read_as_parquet(tmp_pat
     assert sorted(read_segment(inspect_path(table.folder, name="t"))["email"].to_list()) == [
         "p2@example.com", "p3@example.com"
     ]  # fmt: skip
+
+
+def test_partitions_whose_header_names_more_columns_than_declared_are_refused(
+    tmp_path: Path,
+) -> None:
+    """The same with header lines (columnHeaders true): a header wider than the attributes
+    (before, refused only when read, with Polars' words about new_columns)."""
+    root = tmp_path / "ci"
+    (root / "Seg").mkdir(parents=True)
+    part = root / "Seg" / "Seg_1.csv"
+    part.write_bytes(b'"Id","Mail","First"\r\n"7f1c","ana@example.com","Ana"\r\n')
+    settings = {"$type": "CsvFormatSettings", "columnHeaders": True, "delimiter": ",",
+                "quoteStyle": "QuoteStyle.Csv", "encoding": "UTF-8"}  # fmt: skip
+    model = {
+        "name": "cdm", "version": "1.0",
+        "entities": [{
+            "$type": "LocalEntity", "name": "Seg",
+            "attributes": [{"name": "Email", "dataType": "string"},
+                           {"name": "FirstName", "dataType": "string"}],
+            "partitions": [{"name": "Seg_1", "location": "Seg/Seg_1.csv",
+                            "fileFormatSettings": settings}],
+        }],
+    }  # fmt: skip
+    (root / "model.json").write_text(json.dumps(model))
+
+    with pytest.raises(InputError) as caught:
+        inspect_path(root, name="seg")
+
+    text = str(caught.value)
+    assert "Seg_1.csv" in text and "3 columns" in text and "(Email, FirstName)" in text
+    part.write_bytes(b'"Mail","First"\r\n"ana@example.com","Ana"\r\n')  # spelt otherwise
+    assert read_segment(inspect_path(root, name="seg")).rows() == [("ana@example.com", "Ana")]

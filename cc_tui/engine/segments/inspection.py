@@ -505,6 +505,14 @@ def _check_header(segment: Segment, first: Path, text: bytes) -> None:
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{first}: cannot be read as CSV ({exc})") from exc
     declared = [name.casefold() for name in segment.columns or ()]
+    if len(found) > len(declared):
+        raise InputError(
+            f"{first}: its header line names {len(found)} columns ({', '.join(found)}), but "
+            f"{segment.path.name} declares {len(declared)} attributes for entity "
+            f"'{segment.entity}' ({', '.join(segment.columns or ())}). The columns are named "
+            "by position, so values would be read under other columns' names. Fix: export the "
+            "entity again so that its files and its metadata agree"
+        )
     moved = [
         (name, position, declared.index(name.strip().casefold()))
         for position, name in enumerate(found)
