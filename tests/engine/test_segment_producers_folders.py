@@ -450,3 +450,19 @@ def test_partitions_whose_header_names_more_columns_than_declared_are_refused(
     assert "Seg_1.csv" in text and "3 columns" in text and "(Email, FirstName)" in text
     part.write_bytes(b'"Mail","First"\r\n"ana@example.com","Ana"\r\n')  # spelt otherwise
     assert read_segment(inspect_path(root, name="seg")).rows() == [("ana@example.com", "Ana")]
+
+
+def test_a_pattern_root_location_given_as_a_full_url_is_found_in_a_copy(tmp_path: Path) -> None:
+    """A rootLocation may be the folder's full URL, as partitions' locations are: in a local
+    copy of just the export folder, it is found the way a partition's location is."""
+    rows = cdm_manifest_folder(tmp_path)
+    url = "https://contosoci.dfs.core.windows.net/customerinsights/exports/lake/Customer/"
+    _pattern_manifest(tmp_path, {"globPattern": "*.csv"})
+    path = tmp_path / "default.manifest.cdm.json"
+    manifest = json.loads(path.read_text())
+    manifest["entities"][0]["dataPartitionPatterns"][0]["rootLocation"] = url
+    path.write_text(json.dumps(manifest))
+
+    segment = inspect_path(tmp_path, name="c")
+
+    assert read_segment(segment, ["Email"])["Email"].to_list() == [row[1] for row in rows]

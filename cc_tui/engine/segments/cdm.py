@@ -41,7 +41,7 @@ from cc_tui.engine.segments.cdm_documents import (
     sub_manifests,
     trait_settings,
 )
-from cc_tui.engine.segments.cdm_locations import local_relative, map_locations
+from cc_tui.engine.segments.cdm_locations import local_folder, map_locations
 from cc_tui.engine.segments.folders import part_kind
 from cc_tui.engine.segments.model import (
     DEFAULT_ENCODING,
@@ -337,7 +337,7 @@ def _pattern_files(root: Path, declaration: Declaration, partitions: list[Partit
         location = pattern.get("rootLocation")
         if not isinstance(location, str):
             raise InputError(f"{declaration.metadata}: a partition pattern has no rootLocation")
-        folder = local_relative(root, location)
+        folder = local_folder(root, location)
         if not folder.is_dir():
             raise InputError(
                 f"{declaration.metadata}: entity '{declaration.name}': partition folder "
