@@ -466,3 +466,29 @@ def test_a_pattern_root_location_given_as_a_full_url_is_found_in_a_copy(tmp_path
     segment = inspect_path(tmp_path, name="c")
 
     assert read_segment(segment, ["Email"])["Email"].to_list() == [row[1] for row in rows]
+
+
+@pytest.mark.parametrize("markers_in", ["partition folders", "top folder"])
+def test_committed_parts_in_hive_folders_are_all_read(tmp_path: Path, markers_in: str) -> None:
+    """partitionBy("country") under DBIO: the markers of each partition folder (or of the top
+    folder, naming its files by their path from there) list what the job committed."""
+    folder = tmp_path / "by_country"
+    tid = 7310020480011223344
+    names = {}
+    for index, country in enumerate(("DE", "US")):
+        where = folder / f"country={country}"
+        names[where] = _dbio_part(where, index, tid, [f"{country.lower()}@example.com"])
+        if markers_in == "partition folders":
+            (where / f"_started_{tid}").touch()
+            _dbio_commit(where, tid, [names[where]])
+    if markers_in == "top folder":
+        (folder / f"_started_{tid}").touch()
+        _dbio_commit(folder, tid, [f"{w.name}/{n}" for w, n in names.items()])
+    _dbio_part(folder / "country=US", 5, 9999, ["stray@example.com"])  # another job, no marker
+    (folder / "_SUCCESS").touch()
+
+    segment = inspect_path(folder, name="by_country")
+
+    assert sorted(read_segment(segment)["email"].to_list()) == [
+        "de@example.com", "stray@example.com", "us@example.com"
+    ]  # fmt: skip

@@ -260,15 +260,18 @@ def _committed_parts(folder: Path, files: Sequence[Path]) -> tuple[list[Path], l
         for where in (path.parent, folder):
             if where not in markers:
                 markers[where] = _commits(where)
-        commits = markers[path.parent]
-        if tid not in commits.added and tid not in commits.started:
-            commits = markers[folder]  # markers beside the hive key=value/ folders
+        where = path.parent
+        if tid not in markers[where].added and tid not in markers[where].started:
+            where = folder  # markers beside the hive key=value/ folders
+        commits = markers[where]
+        # A marker names a file by its name, or (above hive folders) by its path from there.
+        names = {path.name, path.relative_to(where).as_posix()}
         reason = None
-        if path.name in commits.removed:
+        if names & commits.removed:
             reason = "a later Databricks job removed it (its _committed_ marker says so)"
         elif tid in commits.added:
             added = commits.added[tid]
-            if added is not None and path.name not in added:
+            if added is not None and not names & added:
                 reason = f"it is no file job {tid} committed (a task attempt that was retried)"
         elif tid in commits.started:
             reason = f"Databricks job {tid} never committed it (_started_{tid}, no _committed_)"
