@@ -250,7 +250,7 @@ def _committed_parts(folder: Path, files: Sequence[Path]) -> tuple[list[Path], l
         return list(files), []
     markers: dict[Path, _Commits] = {}
     kept: list[Path] = []
-    left_out: list[str] = []
+    left_out: dict[str, list[Path]] = {}
     for path in files:
         found = _DBIO_TID.match(path.name)
         if found is None:
@@ -268,18 +268,22 @@ def _committed_parts(folder: Path, files: Sequence[Path]) -> tuple[list[Path], l
         names = {path.name, path.relative_to(where).as_posix()}
         reason = None
         if names & commits.removed:
-            reason = "a later Databricks job removed it (its _committed_ marker says so)"
+            reason = "a later Databricks job removed them (its _committed_ marker says so)"
         elif tid in commits.added:
             added = commits.added[tid]
             if added is not None and not names & added:
-                reason = f"it is no file job {tid} committed (a task attempt that was retried)"
+                reason = f"job {tid} did not commit them (task attempts that were retried)"
         elif tid in commits.started:
-            reason = f"Databricks job {tid} never committed it (_started_{tid}, no _committed_)"
+            reason = f"Databricks job {tid} never committed them (_started_{tid}, no _committed_)"
         if reason is None:
             kept.append(path)
         else:
-            left_out.append(f"{path}: not read: {reason}")
-    return kept, left_out
+            left_out.setdefault(reason, []).append(path)
+    told = [
+        f"{len(paths)} part file(s) not read ({paths[0]}{' …' if len(paths) > 1 else ''}): {reason}"
+        for reason, paths in left_out.items()
+    ]
+    return kept, told
 
 
 def _family(fmt: SegmentFormat) -> SegmentFormat:
