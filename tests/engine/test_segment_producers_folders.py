@@ -18,7 +18,13 @@ from cc_tui.errors import EXIT_USAGE, InputError
 from tests.azurite import ACCOUNT, ACCOUNT_KEY, Azurite
 from tests.engine.conftest import Workspace, read_segment
 from tests.engine.lake_builders import SparkDeltaTable, string_field
-from tests.engine.segment_builders import cdm_manifest_folder
+from tests.engine.segment_builders import (
+    ACCOUNT_URL,
+    NEWEST,
+    OLDER,
+    cdm_manifest_folder,
+    customer_insights_folder,
+)
 
 pytestmark = pytest.mark.usefixtures("private_home")
 
@@ -492,3 +498,22 @@ def test_committed_parts_in_hive_folders_are_all_read(tmp_path: Path, markers_in
     assert sorted(read_segment(segment)["email"].to_list()) == [
         "de@example.com", "stray@example.com", "us@example.com"
     ]  # fmt: skip
+
+
+def test_older_snapshots_the_model_lists_too_are_named_when_left_out(tmp_path: Path) -> None:
+    """A model.json that lists the partitions of two dated snapshots (an export folder
+    merged by hand, or a writer that appends): only the newest is read, and the notes say so."""
+    export = customer_insights_folder(tmp_path / "ci")
+    path = export.root / "model.json"
+    model = json.loads(path.read_text())
+    partitions = model["entities"][0]["partitions"]
+    older = dict(partitions[0], location=f"{ACCOUNT_URL}/exports/ci-daily/Customer/{OLDER}/"
+                 "Customer_1.snapshot.csv")  # fmt: skip
+    partitions.append(older)
+    path.write_text(json.dumps(model))
+
+    segment = inspect_path(export.root, name="c", entity="Customer")
+
+    assert segment.snapshot == NEWEST
+    assert count_rows(segment) == len(export.customer_rows)
+    assert any(f"older snapshot(s) {OLDER} (1 file(s))" in note for note in segment.notes)

@@ -295,6 +295,15 @@ def _newest_complete(
     for key in ordered:
         missing = [files[i] for i in groups[key] if not files[i].is_file()]
         if not missing:
+            older = [other for other in ordered if other < key]
+            if older:
+                # Each export is a snapshot of its own; if the metadata meant the snapshots'
+                # partitions to be read together, the user must be able to see what is left.
+                notes.append(
+                    f"{declaration.metadata.name} also lists partitions of older snapshot(s) "
+                    f"{', '.join(older)} ({sum(len(groups[o]) for o in older)} file(s)): only "
+                    f"{key} is read"
+                )
             return key, groups[key]
         notes.append(
             f"snapshot {key} is incomplete ({len(missing)} partition(s) missing, e.g. "
