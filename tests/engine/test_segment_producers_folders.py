@@ -517,3 +517,21 @@ def test_older_snapshots_the_model_lists_too_are_named_when_left_out(tmp_path: P
     assert segment.snapshot == NEWEST
     assert count_rows(segment) == len(export.customer_rows)
     assert any(f"older snapshot(s) {OLDER} (1 file(s))" in note for note in segment.notes)
+
+
+def test_a_databricks_reader_feature_is_named_with_how_to_drop_it(tmp_path: Path) -> None:
+    """Databricks tables made with liquid clustering or predictive optimisation carry reader
+    features (v2Checkpoint, vacuumProtocolCheck) that Polars' reader refuses."""
+    table = SparkDeltaTable(tmp_path / "clustered")
+    protocol = {"minReaderVersion": 3, "minWriterVersion": 7,
+                "readerFeatures": ["deletionVectors", "v2Checkpoint"],
+                "writerFeatures": ["deletionVectors", "v2Checkpoint", "clustering"]}  # fmt: skip
+    create = table.create([string_field("email")], protocol=protocol)
+    table.commit([*create, table.data_file(_people(0, 2))])
+
+    with pytest.raises(InputError) as caught:
+        inspect_path(table.folder, name="clustered")
+
+    text = str(caught.value)
+    assert caught.value.exit_code == EXIT_USAGE
+    assert "v2Checkpoint" in text and "DROP FEATURE v2Checkpoint" in text

@@ -67,6 +67,8 @@ _QUERY = re.compile(r"\?[^\s\"'<>]*")
 _DETAIL_CHARS = 400
 _POLARS_HINT = " (set POLARS_VERBOSE=1 to see full path)"
 _POLARS_CONTEXT = "This error occurred with the following context stack"
+# The features a protocol error names: delta table requires reader features ['v2Checkpoint'].
+_FEATURE_NAMES = re.compile(r"'([A-Za-z][\w.-]*)'")
 _FILE_SCHEME = "file://"
 # A data file a version names is missing (object_store's and the OS's words for it).
 _GONE = re.compile(r"object at location .* not found|no such file|blobnotfound", re.IGNORECASE)
@@ -374,10 +376,24 @@ def _table_problem(path: Path, exc: Exception, detail: str) -> InputError | None
     ):
         return InputError(
             f"{path}: the Delta table needs a reader feature that cc-tui (Polars' Delta reader) "
-            f"cannot read ({detail}). Fix: have the table written without that feature (column "
-            "mapping: delta.columnMapping.mode = 'none'), or export the segment as Parquet"
+            f"cannot read ({detail}). Fix: {_feature_fix(detail)}"
         )
     return None
+
+
+def _feature_fix(detail: str) -> str:
+    """How the table's owner makes it readable: drop the features named (Databricks Runtime
+    14.3+ drops deletion vectors, v2 checkpoints, column mapping and more), or write it so."""
+    named = _FEATURE_NAMES.findall(detail.partition("reader features")[2])
+    if named and "columnMapping" not in named:
+        return (
+            f"have the table's owner drop {', '.join(named)} (on Databricks: ALTER TABLE "
+            f"<table> DROP FEATURE {named[0]}), or export the segment as Parquet"
+        )
+    return (
+        "have the table written without that feature (column mapping: "
+        "delta.columnMapping.mode = 'none'), or export the segment as Parquet"
+    )
 
 
 def _has_log(path: Path) -> bool:
