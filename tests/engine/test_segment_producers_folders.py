@@ -535,3 +535,23 @@ def test_a_databricks_reader_feature_is_named_with_how_to_drop_it(tmp_path: Path
     text = str(caught.value)
     assert caught.value.exit_code == EXIT_USAGE
     assert "v2Checkpoint" in text and "DROP FEATURE v2Checkpoint" in text
+
+
+def test_column_mapping_under_a_protocol_that_does_not_say_so_is_refused(tmp_path: Path) -> None:
+    """A table whose metadata maps columns to physical names while its protocol asks readers
+    for nothing (written by a tool that set the property without raising the protocol):
+    read by logical names, every value would be missing."""
+    table = SparkDeltaTable(tmp_path / "mapped")
+    physical = "col-1d6a0a43-5cd2-4a4c-9a4c-3e8a3f5a3e01"
+    create = table.create(
+        [string_field("email", physical, 1)],
+        configuration={"delta.columnMapping.mode": "name", "delta.columnMapping.maxColumnId": "1"},
+    )
+    table.commit([*create, table.data_file(pl.DataFrame({physical: ["ana@example.com"]}))])
+
+    with pytest.raises(InputError) as caught:
+        inspect_path(table.folder, name="mapped")
+
+    text = str(caught.value)
+    assert caught.value.exit_code == EXIT_USAGE
+    assert "delta.columnMapping.mode" in text and "'name'" in text and "Fix:" in text

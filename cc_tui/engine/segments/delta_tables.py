@@ -66,6 +66,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _QUERY = re.compile(r"\?[^\s\"'<>]*")
 _DETAIL_CHARS = 400
 _POLARS_HINT = " (set POLARS_VERBOSE=1 to see full path)"
+_COLUMN_MAPPING_MODE = "delta.columnMapping.mode"
 _POLARS_CONTEXT = "This error occurred with the following context stack"
 # The features a protocol error names: delta table requires reader features ['v2Checkpoint'].
 _FEATURE_NAMES = re.compile(r"'([A-Za-z][\w.-]*)'")
@@ -138,6 +139,16 @@ def _load(path: Path, version: int | None) -> DeltaTable:
     with delta_errors(path, version):
         table = DeltaTable(uri, version=version, storage_options=options)
         loaded = table.version()
+        mode = table.metadata().configuration.get(_COLUMN_MAPPING_MODE) or "none"
+    if mode.lower() != "none":
+        # Polars checks the protocol only: a table whose metadata maps its columns to
+        # physical names under a protocol that does not say so would be read as all-null.
+        raise InputError(
+            f"{path}: the Delta table maps its columns to other names in its files "
+            f"({_COLUMN_MAPPING_MODE} = '{mode}'), which cc-tui (Polars' Delta reader) cannot "
+            "read. Fix: have the table written without column mapping, or export the segment "
+            "as Parquet"
+        )
     _readable_paths(path, uri, table)
     _TABLES.put((uri, loaded, settings), table)
     return table
