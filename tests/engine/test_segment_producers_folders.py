@@ -555,3 +555,44 @@ def test_column_mapping_under_a_protocol_that_does_not_say_so_is_refused(tmp_pat
     text = str(caught.value)
     assert caught.value.exit_code == EXIT_USAGE
     assert "delta.columnMapping.mode" in text and "'name'" in text and "Fix:" in text
+
+
+# --- Spark Structured Streaming's file sink: _spark_metadata -----------------------------------
+
+
+def _sink_log(folder: Path, batch: str, names: list[str], action: str = "add") -> None:
+    """A _spark_metadata log file as FileStreamSinkLog writes it: "v1", then one JSON line per
+    file, named by the absolute URI it was written to."""
+    lines = ["v1"] + [
+        json.dumps({"path": f"abfss://lake@contoso.dfs.core.windows.net/out/{name}", "size": 1,
+                    "isDir": False, "modificationTime": 1764396000000,
+                    "blockReplication": 1, "blockSize": 268435456, "action": action})
+        for name in names
+    ]  # fmt: skip
+    log = folder / "_spark_metadata"
+    log.mkdir(parents=True, exist_ok=True)
+    (log / batch).write_text("\n".join(lines))
+
+
+def test_a_streaming_file_sink_reads_only_the_files_its_log_committed(tmp_path: Path) -> None:
+    """writeStream.format("parquet"): each micro-batch's files are listed in _spark_metadata
+    when the batch commits (every tenth log compacted); a batch that failed leaves its files,
+    which Spark's readers never see."""
+    folder = tmp_path / "signups"
+    folder.mkdir()
+    names = []
+    for index in range(4):
+        name = f"part-{index:05d}-{uuid.UUID(int=index + 1)}-c000.snappy.parquet"
+        pl.DataFrame({"email": [f"p{index}@example.com"]}).write_parquet(folder / name)
+        names.append(name)
+    _sink_log(folder, "9.compact", names[:1])
+    _sink_log(folder, "10", names[1:2])
+    _sink_log(folder, "11", names[2:3])  # names[3]: a batch that failed before its log entry
+    _sink_log(folder, "8", ["part-old.parquet"])  # compacted into 9.compact already
+
+    segment = inspect_path(folder, name="signups")
+
+    assert sorted(read_segment(segment)["email"].to_list()) == [
+        "p0@example.com", "p1@example.com", "p2@example.com"
+    ]  # fmt: skip
+    assert any("_spark_metadata" in note and names[3] in note for note in segment.notes)

@@ -68,6 +68,9 @@ _DBIO_STARTED = "_started_"
 _DBIO_COMMITTED = "_committed_"
 # A _committed_ marker lists a job's files: a few MB even for a job of 100,000 parts.
 _DBIO_MARKER_MAX_BYTES = 64 * 1024 * 1024
+# Spark Structured Streaming's file sink log, and its compacted log files' ending.
+_SINK_LOG = "_spark_metadata"
+_SINK_COMPACT = ".compact"
 # Parent folders looked at for a Delta table the folder would be inside (partition folders
 # nest a few levels; each look in storage is a request or two).
 _DELTA_PARENTS_LOOKED_AT = 6
@@ -120,9 +123,11 @@ def folder_parts(folder: Path, expected: SegmentFormat | None = None) -> FolderP
         raise NotPartFolderError(f"{folder}: holds no data files (no part files)")
     _refuse_delta_files(folder, walk.files)
     files, uncommitted = _committed_parts(folder, walk.files)
+    files, unlisted = _sink_log_parts(folder, files)
+    uncommitted += unlisted
     if not files:
         raise InputError(
-            f"{folder}: holds only part files of Databricks jobs that did not commit them "
+            f"{folder}: holds only part files of jobs that did not commit them "
             f"({uncommitted[0]}). Fix: run the job that writes the folder again"
         )
     kinds: dict[tuple[SegmentFormat, bool], None] = {}
@@ -284,6 +289,67 @@ def _committed_parts(folder: Path, files: Sequence[Path]) -> tuple[list[Path], l
         for reason, paths in left_out.items()
     ]
     return kept, told
+
+
+def _sink_log_parts(folder: Path, files: Sequence[Path]) -> tuple[list[Path], list[str]]:
+    """The part files Spark Structured Streaming's file sink log (``_spark_metadata``) says
+    are the data (all of them when there is no log), and what is left out.
+
+    Each committed micro-batch is a log file (``0``, ``1``...; every tenth compacted into
+    ``N.compact`` with all before it): ``v1`` then a JSON line per file (``path``, ``action``
+    ``add`` or ``delete``). Files a failed batch wrote are in the folder but not in the log,
+    and Spark never reads them. The log names files by the URI they were written to, so they
+    are matched by name (Spark's part names hold a UUID).
+    """
+    log = folder / _SINK_LOG
+    try:
+        entries = {entry.name: entry for entry in log.iterdir()}
+    except OSError:
+        return list(files), []
+    batches = sorted(
+        (int(name.removesuffix(_SINK_COMPACT)), name)
+        for name in entries
+        if name.removesuffix(_SINK_COMPACT).isdigit()
+    )
+    compacted = [number for number, name in batches if name.endswith(_SINK_COMPACT)]
+    start = compacted[-1] if compacted else -1
+    listed: set[str] = set()
+    for number, name in batches:
+        if number < start or (number == start and not name.endswith(_SINK_COMPACT)):
+            continue
+        for action, written in _sink_entries(entries[name]):
+            (listed.add if action == "add" else listed.discard)(written.rsplit("/", 1)[-1])
+    if not batches:
+        return list(files), []
+    kept = [path for path in files if path.name in listed]
+    left = [path for path in files if path.name not in listed]
+    told = (
+        [
+            f"{len(left)} part file(s) not read ({left[0]}{' …' if len(left) > 1 else ''}): "
+            f"not in the streaming job's {_SINK_LOG} log (a micro-batch that did not commit)"
+        ]
+        if left
+        else []
+    )
+    return kept, told
+
+
+def _sink_entries(path: Path) -> list[tuple[str, str]]:
+    """(action, path) of each file a sink log file names; InputError when it is unreadable."""
+    try:
+        lines = path.read_bytes().decode("utf-8").splitlines()
+        records = [json.loads(line) for line in lines[1:] if line.strip()]
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(
+            f"{path}: cannot be read as a Spark streaming sink log ({exc}); which part files "
+            "are committed cannot be told. Fix: copy the folder again, with its "
+            f"{_SINK_LOG} folder whole"
+        ) from exc
+    return [
+        (str(record.get("action", "add")), str(record["path"]))
+        for record in records
+        if isinstance(record, dict) and isinstance(record.get("path"), str)
+    ]
 
 
 def _family(fmt: SegmentFormat) -> SegmentFormat:
