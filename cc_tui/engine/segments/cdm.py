@@ -11,7 +11,9 @@ Two metadata formats describe a CDM folder:
   the document whose ``definitions`` give the entity's ``hasAttributes``), ``dataPartitions``
   (``location``, ``exhibitsTraits`` such as ``is.partition.format.CSV`` with the arguments
   ``columnHeaders``, ``delimiter``, ``quote``, ``escape``, ``encoding``) and
-  ``dataPartitionPatterns`` (``rootLocation`` plus ``globPattern`` or ``regularExpression``).
+  ``dataPartitionPatterns`` (``rootLocation`` plus ``globPattern`` or ``regularExpression``,
+  matched as the CDM SDK matches them), and ``subManifests`` naming manifests in sub-folders.
+  An entity with incremental partitions (Upserts and Deletes) is refused.
 
 Customer Insights writes each export as headerless CSV partitions (quoted fields with ``""``
 escapes, CRLF, UTF-8) under ``<Entity>/<YYYY>/<MM>/<DD>/<HHMM>/``, and names them in

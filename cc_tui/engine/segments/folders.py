@@ -16,7 +16,12 @@ its transaction id (``part-00000-tid-<tid>-<uuid>-...``), ``_started_<tid>`` mar
 start and ``_committed_<tid>`` (JSON: ``added``, ``removed``) its commit. Until VACUUM, the
 folder keeps the parts of jobs that failed before committing, of task attempts that were
 retried, and of outputs an overwrite removed; Databricks reads only what the commits list, and
-so does :func:`folder_parts` (the others are named in ``skipped``).
+so does :func:`folder_parts` (the others are named in ``skipped``). Spark Structured
+Streaming's file sink keeps the same kind of record in ``_spark_metadata/``: only the files its
+log lists are read.
+
+A folder inside a Delta Lake table (one of its partition folders), or holding one, is refused:
+its Parquet files are those of every version of the table.
 A CDM folder (``model.json``, ``*.manifest.cdm.json``) is :mod:`cc_tui.engine.segments.cdm`'s.
 """
 
