@@ -41,9 +41,9 @@ from cc_tui.engine.segments.cdm_documents import (
     declarations,
     load_json,
     sub_manifests,
-    trait_settings,
 )
-from cc_tui.engine.segments.cdm_locations import local_folder, map_locations
+from cc_tui.engine.segments.cdm_locations import map_locations
+from cc_tui.engine.segments.cdm_patterns import pattern_files
 from cc_tui.engine.segments.folders import part_kind
 from cc_tui.engine.segments.model import (
     DEFAULT_ENCODING,
@@ -72,9 +72,6 @@ _CSV_STYLES = frozenset({"csvstyle.quotealways", "csvstyle.quoteafterdelimiter"}
 # How deep manifests may name sub-manifests (Finance and Operations: three or four levels).
 _SUB_MANIFEST_DEPTH = 16
 _TRUE = frozenset({"true", "1", "yes"})
-# Pieces of the regular expression a CDM glob becomes: a path separator, a name's characters.
-_SEPARATOR = r"[/\\]"
-_NAME_CHARS = r"[^/\\]*"
 _FALSE = frozenset({"false", "0", "no"})
 
 
@@ -228,7 +225,7 @@ def _resolve(declaration: Declaration, wanted: str | None) -> CdmEntity:
     root = declaration.metadata.parent
     partitions = list(declaration.partitions)
     files = map_locations(root, [p.location for p in partitions])
-    files += _pattern_files(root, declaration, partitions)
+    files += pattern_files(root, declaration, partitions)
     if not files:
         raise InputError(f"{declaration.metadata}: entity '{declaration.name}' has no partitions")
     notes: list[str] = []
@@ -339,69 +336,6 @@ def _disk_snapshot(
         f"{declaration.metadata}: entity '{declaration.name}' has no snapshot {wanted} "
         f"(snapshots: {listed})"
     )
-
-
-def _pattern_files(root: Path, declaration: Declaration, partitions: list[Partition]) -> list[Path]:
-    """Files matched by ``dataPartitionPatterns`` (their settings go into ``partitions``)."""
-    files: list[Path] = []
-    for pattern in declaration.patterns:
-        location = pattern.get("rootLocation")
-        if not isinstance(location, str):
-            raise InputError(f"{declaration.metadata}: a partition pattern has no rootLocation")
-        folder = local_folder(root, location)
-        if not folder.is_dir():
-            raise InputError(
-                f"{declaration.metadata}: entity '{declaration.name}': partition folder "
-                f"{folder} is missing"
-            )
-        matcher = _pattern_matcher(pattern)
-        settings, parquet = trait_settings(pattern.get("exhibitsTraits"))
-        for path in walk_files(folder).files:
-            if matcher.fullmatch("/" + path.relative_to(folder).as_posix()):
-                files.append(path)
-                partitions.append(Partition(str(path), settings, parquet))
-    return files
-
-
-def _pattern_matcher(pattern: Mapping[str, Any]) -> re.Pattern[str]:
-    """What a partition pattern matches: the path of a file below the pattern's rootLocation,
-    starting with ``/`` (``/2026/Customer_1.csv``), whole. A glob wins over a regular
-    expression, as in the CDM SDK."""
-    glob = pattern.get("globPattern")
-    if isinstance(glob, str) and glob.strip():
-        return re.compile(_glob_regex(glob))
-    regular = pattern.get("regularExpression")
-    if isinstance(regular, str) and regular.strip():
-        return re.compile(regular if regular.startswith("/") else f"/?{regular}")
-    return re.compile(r".*")
-
-
-def _glob_regex(glob: str) -> str:
-    """The regular expression of a CDM glob, as the CDM SDK builds it
-    (``CdmDataPartitionPatternDefinition.glob_pattern_to_regex``): anchored at the root
-    location, so ``*.csv`` is the files right under it (never an archived copy in a
-    sub-folder); ``**`` between separators (or at an end) is any depth, elsewhere it is ``*``;
-    ``?`` is one character of a name; a backslash is a separator."""
-    separators = ("/", "\\")
-    out = [_SEPARATOR]
-    index = 1 if glob.startswith(separators) else 0
-    while index < len(glob):
-        char = glob[index]
-        if char == "*" and glob.startswith("**", index):
-            before = glob[index - 1] if index > 0 else None
-            after = glob[index + 2] if index + 2 < len(glob) else None
-            if before in (None, *separators) and after in (None, *separators):
-                out.append(".*")
-                if before in separators and after in separators:
-                    out.append("/?")  # ** as no folder at all: a/**/b is a/b too
-                    index += 1
-            else:
-                out.append(_NAME_CHARS)
-            index += 2
-            continue
-        out.append({"*": _NAME_CHARS, "?": "[^/\\\\]", "\\": _SEPARATOR}.get(char, re.escape(char)))
-        index += 1
-    return "".join(out)
 
 
 def _missing_error(declaration: Declaration, missing: Sequence[Path]) -> InputError:
