@@ -166,7 +166,7 @@ def test_parts_a_databricks_job_never_committed_are_not_read(tmp_path: Path) -> 
     failed before it committed (its _started_ marker and parts stay until VACUUM). Databricks
     reads only what each _committed_<tid> lists; so must cc-tui."""
     folder = tmp_path / "vip_customers"
-    first, retried, failed = 4316587349217530537, 5190436628571901234, 6023714512398765432
+    first, retried, failed = 4316587349217530537, -5190436628571901234, 6023714512398765432
     old = _dbio_part(folder, 0, first, ["old@example.com"])
     (folder / f"_started_{first}").touch()
     _dbio_commit(folder, first, [old])

@@ -67,8 +67,9 @@ _PART_ENDINGS: tuple[tuple[str, SegmentFormat, bool], ...] = (
 # (or the _SUCCESS marker), so an ordinary folder of CSV files is not taken for one data set.
 _SPARK_PART_PREFIX = "part-"
 _SPARK_MARKER = "_SUCCESS"
-# Databricks DBIO commit: the transaction id in a part's name, and the markers of a job.
-_DBIO_TID = re.compile(r"^part-\d+-tid-(\d+)-")
+# Databricks DBIO commit: the transaction id in a part's name (a Java long: it may be
+# negative, part-00000-tid--4316...), and the markers of a job.
+_DBIO_TID = re.compile(r"^part-\d+-tid-(-?\d+)-")
 _DBIO_STARTED = "_started_"
 _DBIO_COMMITTED = "_committed_"
 # A _committed_ marker lists a job's files: a few MB even for a job of 100,000 parts.
