@@ -146,7 +146,8 @@ def test_a_glob_pattern_matches_from_the_root_location_as_the_cdm_sdk_does(
 
 def _dbio_part(folder: Path, index: int, tid: int, emails: list[str]) -> str:
     """A part file as Databricks names it under DBIO commit: its job's transaction id in it."""
-    name = f"part-{index:05d}-tid-{tid}-{uuid.UUID(int=abs(tid) + index)}-{index + 1}-1-c000.snappy.parquet"
+    task = f"{uuid.UUID(int=abs(tid) + index)}-{index + 1}-1"
+    name = f"part-{index:05d}-tid-{tid}-{task}-c000.snappy.parquet"
     folder.mkdir(parents=True, exist_ok=True)
     pl.DataFrame({"email": emails}).write_parquet(folder / name)
     return name
