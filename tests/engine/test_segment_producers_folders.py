@@ -595,3 +595,28 @@ def test_a_streaming_file_sink_reads_only_the_files_its_log_committed(tmp_path: 
         "p0@example.com", "p1@example.com", "p2@example.com"
     ]  # fmt: skip
     assert any("_spark_metadata" in note and names[3] in note for note in segment.notes)
+
+
+# --- CDM: entities whose names make the same segment name ---------------------------------------
+
+
+def test_entities_whose_names_make_the_same_segment_name_are_all_listed(tmp_path: Path) -> None:
+    """Customer Insights names an export's entities after its segments, whatever they hold:
+    "Churn risk: high" and "Churn risk / high" both make the segment name Churn-risk-high.
+    Before, the second replaced the first, and that name exported the other segment's people."""
+    export = customer_insights_folder(tmp_path / "ci")
+    path = export.root / "model.json"
+    model = json.loads(path.read_text())
+    model["entities"][0]["name"] = "Churn risk: high"
+    model["entities"][1]["name"] = "Churn risk / high"
+    path.write_text(json.dumps(model))
+    from cc_tui.engine.segments.discovery import find_segments
+    from cc_tui.models.config import AppConfig
+
+    found = find_segments(AppConfig(segments_dirs=(tmp_path,)))
+
+    entities = {name: str(segment.entity) for name, segment in found.segments.items()}
+    assert sorted(entities.values()) == ["Churn risk / high", "Churn risk: high"]
+    assert entities["Churn-risk-high"] == "Churn risk: high"
+    other = next(name for name, entity in entities.items() if entity == "Churn risk / high")
+    assert count_rows(found.segments[other]) == len(export.vip_rows)

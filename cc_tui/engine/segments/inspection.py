@@ -403,12 +403,16 @@ def _cdm_segments(
     folder = read_cdm(path, entity=entity, snapshot=options.snapshot)
     several = len(folder.entities) + len(folder.problems) > 1
     segments: dict[str, Segment] = {}
-    problems = {
-        _entity_name(name, problem_entity, several): reason
-        for problem_entity, reason in folder.problems.items()
-    }
+    problems: dict[str, str] = {}
+    # Entity names may make the same segment name ("Churn risk: high", "Churn risk - high"):
+    # each entity keeps a name of its own, never another's.
+    for problem_entity, reason in folder.problems.items():
+        taken = set(segments) | set(problems)
+        problems[_unique(_entity_name(name, problem_entity, several), taken)] = reason
     for found in folder.entities:
-        entity_name = _entity_name(name, found.name, several)
+        entity_name = _unique(
+            _entity_name(name, found.name, several), set(segments) | set(problems)
+        )
         try:
             segment = _entity_segment(found, entity_name, options, origin)
         except InputError as exc:  # this entity cannot be read; the others still can
@@ -416,6 +420,14 @@ def _cdm_segments(
             continue
         segments[segment.name] = segment
     return SegmentDiscovery(segments, tuple(folder.warnings), problems)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name-2``, ``name-3``... when it is taken."""
+    candidate, number = name, 2
+    while candidate in taken:
+        candidate, number = f"{name}-{number}", number + 1
+    return candidate
 
 
 def _entity_name(name: str | None, entity: str, several: bool) -> str:
