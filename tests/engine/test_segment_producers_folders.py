@@ -600,10 +600,13 @@ def test_a_streaming_file_sink_reads_only_the_files_its_log_committed(tmp_path: 
 # --- CDM: entities whose names make the same segment name ---------------------------------------
 
 
-def test_entities_whose_names_make_the_same_segment_name_are_all_listed(tmp_path: Path) -> None:
+def test_entities_whose_names_make_the_same_segment_name_are_named_by_entity(
+    tmp_path: Path,
+) -> None:
     """Customer Insights names an export's entities after its segments, whatever they hold:
     "Churn risk: high" and "Churn risk / high" both make the segment name Churn-risk-high.
-    Before, the second replaced the first, and that name exported the other segment's people."""
+    Before, the second replaced the first, and that name exported the other segment's people;
+    a name given by their order would swap when the export lists them in another order."""
     export = customer_insights_folder(tmp_path / "ci")
     path = export.root / "model.json"
     model = json.loads(path.read_text())
@@ -615,8 +618,10 @@ def test_entities_whose_names_make_the_same_segment_name_are_all_listed(tmp_path
 
     found = find_segments(AppConfig(segments_dirs=(tmp_path,)))
 
-    entities = {name: str(segment.entity) for name, segment in found.segments.items()}
-    assert sorted(entities.values()) == ["Churn risk / high", "Churn risk: high"]
-    assert entities["Churn-risk-high"] == "Churn risk: high"
-    other = next(name for name, entity in entities.items() if entity == "Churn risk / high")
-    assert count_rows(found.segments[other]) == len(export.vip_rows)
+    assert not [s for s in found.segments.values() if s.entity and "Churn" in s.entity]
+    told = [reason for name, reason in found.problems.items() if name.startswith("Churn")]
+    assert len(told) == 2
+    assert all("'Churn risk: high', 'Churn risk / high'" in reason for reason in told)
+    assert any("--entity 'Churn risk / high'" in reason for reason in told)
+    chosen = inspect_path(export.root, name="churn", entity="Churn risk / high")
+    assert count_rows(chosen) == len(export.vip_rows)

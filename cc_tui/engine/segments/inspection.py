@@ -404,8 +404,9 @@ def _cdm_segments(
     several = len(folder.entities) + len(folder.problems) > 1
     segments: dict[str, Segment] = {}
     problems: dict[str, str] = {}
-    # Entity names may make the same segment name ("Churn risk: high", "Churn risk - high"):
-    # each entity keeps a name of its own, never another's.
+    clashes = _name_clashes(
+        path, name, [*folder.problems, *(found.name for found in folder.entities)], several
+    )
     for problem_entity, reason in folder.problems.items():
         taken = set(segments) | set(problems)
         problems[_unique(_entity_name(name, problem_entity, several), taken)] = reason
@@ -413,6 +414,9 @@ def _cdm_segments(
         entity_name = _unique(
             _entity_name(name, found.name, several), set(segments) | set(problems)
         )
+        if found.name in clashes:
+            problems[entity_name] = clashes[found.name]
+            continue
         try:
             segment = _entity_segment(found, entity_name, options, origin)
         except InputError as exc:  # this entity cannot be read; the others still can
@@ -420,6 +424,33 @@ def _cdm_segments(
             continue
         segments[segment.name] = segment
     return SegmentDiscovery(segments, tuple(folder.warnings), problems)
+
+
+def _name_clashes(
+    path: Path, name: str | None, entities: list[str], several: bool
+) -> dict[str, str]:
+    """Why each entity whose name makes the same segment name as another's is not listed.
+
+    Entity names may differ only in what a segment name cannot hold ("Churn risk: high",
+    "Churn risk / high"): a name given to one of them by their order could name the other
+    once the export lists them in another order, and export its people.
+    """
+    by_name: dict[str, list[str]] = {}
+    for entity in entities:
+        by_name.setdefault(_entity_name(name, entity, several), []).append(entity)
+    clashes = {}
+    for segment, group in by_name.items():
+        if len(group) < 2:
+            continue
+        listed = ", ".join(f"'{entity}'" for entity in group)
+        for entity in group:
+            clashes[entity] = (
+                f"{path}: the entities {listed} all make the segment name {segment}, so none "
+                "of them is listed under it. Fix: add the one you want by its entity, e.g. "
+                f"cc-tui segment add NAME {path} --entity '{entity}' (entity = \"...\" under "
+                "[segments.NAME])"
+            )
+    return clashes
 
 
 def _unique(name: str, taken: set[str]) -> str:
