@@ -625,3 +625,28 @@ def test_entities_whose_names_make_the_same_segment_name_are_named_by_entity(
     assert any("--entity 'Churn risk / high'" in reason for reason in told)
     chosen = inspect_path(export.root, name="churn", entity="Churn risk / high")
     assert count_rows(chosen) == len(export.vip_rows)
+
+
+def test_deletion_vectors_read_from_a_checkpoint_are_applied(tmp_path: Path) -> None:
+    """Databricks checkpoints every so often and its log cleanup then deletes the JSON commits
+    before the checkpoint: the deletion vectors are in the checkpoint's add actions."""
+    from deltalake import DeltaTable
+
+    table = SparkDeltaTable(tmp_path / "customers")
+    first = table.data_file(_people(0, 6), {"country": "United States"})
+    create = table.create(
+        [string_field("email"), string_field("country")],
+        partition_columns=["country"],
+        protocol=_DV_PROTOCOL,
+    )
+    table.commit([*create, first])
+    table.delete_rows(first["add"]["path"], [1, 4])
+    DeltaTable(str(table.folder)).create_checkpoint()
+    for version in range(table.version + 1):
+        (table.folder / "_delta_log" / f"{version:020d}.json").unlink()
+
+    segment = inspect_path(table.folder, name="customers")
+
+    kept = [f"p{i}@example.com" for i in (0, 2, 3, 5)]
+    assert sorted(read_segment(segment)["email"].to_list()) == kept
+    assert count_rows(segment) == len(kept)
