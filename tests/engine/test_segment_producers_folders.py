@@ -650,3 +650,31 @@ def test_deletion_vectors_read_from_a_checkpoint_are_applied(tmp_path: Path) -> 
     kept = [f"p{i}@example.com" for i in (0, 2, 3, 5)]
     assert sorted(read_segment(segment)["email"].to_list()) == kept
     assert count_rows(segment) == len(kept)
+
+
+def test_parts_a_databricks_job_never_committed_are_not_read_in_storage(
+    workspace: Workspace, azurite: Azurite, tmp_path: Path, container_name: str
+) -> None:
+    """The same DBIO folder, read in place from a Data Lake container."""
+    from cc_tui.engine.segments.entries import make_source
+    from cc_tui.engine.storage_connections import StorageService
+    from cc_tui.models.storage import StorageAuth
+
+    services = workspace.services
+    StorageService(services.config, services.secrets, services.history, services.os_user).add(
+        "lake", account=ACCOUNT, auth=StorageAuth.ACCOUNT_KEY, secret=ACCOUNT_KEY,
+        endpoint=azurite.endpoint, replace=True,
+    )  # fmt: skip
+    folder = tmp_path / "vip"
+    tid, failed = 4316587349217530537, -6023714512398765432
+    kept = _dbio_part(folder, 0, tid, ["ana@example.com"])
+    (folder / f"_started_{tid}").touch()
+    _dbio_commit(folder, tid, [kept])
+    _dbio_part(folder, 1, failed, ["half@example.com"])
+    (folder / f"_started_{failed}").touch()
+    azurite.upload_tree(azurite.container(container_name), folder, "gold/vip")
+
+    segment = services.sources.check(make_source("vip", f"az://{container_name}/gold/vip")).segment
+
+    assert read_segment(segment)["email"].to_list() == ["ana@example.com"]
+    assert any("never committed" in note for note in segment.notes)
