@@ -14,6 +14,7 @@ import pytest
 
 from cc_tui.engine.segments.inspection import inspect_path
 from cc_tui.engine.segments.reading import count_rows, preview, segment_columns
+from cc_tui.engine.services import Services
 from cc_tui.errors import EXIT_USAGE, InputError
 from tests.azurite import ACCOUNT, ACCOUNT_KEY, Azurite
 from tests.engine.conftest import Workspace, read_segment
@@ -31,6 +32,19 @@ pytestmark = pytest.mark.usefixtures("private_home")
 _DV_PROTOCOL = {"minReaderVersion": 3, "minWriterVersion": 7,
                 "readerFeatures": ["deletionVectors"],
                 "writerFeatures": ["deletionVectors"]}  # fmt: skip
+
+
+def _connected(workspace: Workspace, azurite: Azurite) -> Services:
+    """The workspace's services, with a storage connection to Azurite's account."""
+    from cc_tui.engine.storage_connections import StorageService
+    from cc_tui.models.storage import StorageAuth
+
+    services = workspace.services
+    StorageService(services.config, services.secrets, services.history, services.os_user).add(
+        "lake", account=ACCOUNT, auth=StorageAuth.ACCOUNT_KEY, secret=ACCOUNT_KEY,
+        endpoint=azurite.endpoint, replace=True,
+    )  # fmt: skip
+    return services
 
 
 def _people(start: int, count: int) -> pl.DataFrame:
@@ -343,14 +357,8 @@ def test_rows_deleted_by_a_deletion_vector_in_storage_are_never_read(
     """The same Databricks table, read in place from a Data Lake container (where, before,
     a partition folder with a space was not found: the files looked vacuumed)."""
     from cc_tui.engine.segments.entries import make_source
-    from cc_tui.engine.storage_connections import StorageService
-    from cc_tui.models.storage import StorageAuth
 
-    services = workspace.services
-    StorageService(services.config, services.secrets, services.history, services.os_user).add(
-        "lake", account=ACCOUNT, auth=StorageAuth.ACCOUNT_KEY, secret=ACCOUNT_KEY,
-        endpoint=azurite.endpoint, replace=True,
-    )  # fmt: skip
+    services = _connected(workspace, azurite)
     container = azurite.container(container_name)
     table = SparkDeltaTable(tmp_path / "customers")
     first = table.data_file(_people(0, 6), {"country": country})
@@ -377,14 +385,8 @@ def test_deletion_vectors_of_a_table_in_storage_under_a_folder_with_a_space_are_
     """delta-rs looks for the deletion vector files of such a table under a name encoded
     twice and does not find them: the table is refused, never read without its vectors."""
     from cc_tui.engine.segments.entries import make_source
-    from cc_tui.engine.storage_connections import StorageService
-    from cc_tui.models.storage import StorageAuth
 
-    services = workspace.services
-    StorageService(services.config, services.secrets, services.history, services.os_user).add(
-        "lake", account=ACCOUNT, auth=StorageAuth.ACCOUNT_KEY, secret=ACCOUNT_KEY,
-        endpoint=azurite.endpoint, replace=True,
-    )  # fmt: skip
+    services = _connected(workspace, azurite)
     table = SparkDeltaTable(tmp_path / "customers")
     first = table.data_file(_people(0, 3))
     table.commit([*table.create([string_field("email")], protocol=_DV_PROTOCOL), first])
@@ -657,14 +659,8 @@ def test_parts_a_databricks_job_never_committed_are_not_read_in_storage(
 ) -> None:
     """The same DBIO folder, read in place from a Data Lake container."""
     from cc_tui.engine.segments.entries import make_source
-    from cc_tui.engine.storage_connections import StorageService
-    from cc_tui.models.storage import StorageAuth
 
-    services = workspace.services
-    StorageService(services.config, services.secrets, services.history, services.os_user).add(
-        "lake", account=ACCOUNT, auth=StorageAuth.ACCOUNT_KEY, secret=ACCOUNT_KEY,
-        endpoint=azurite.endpoint, replace=True,
-    )  # fmt: skip
+    services = _connected(workspace, azurite)
     folder = tmp_path / "vip"
     tid, failed = 4316587349217530537, -6023714512398765432
     kept = _dbio_part(folder, 0, tid, ["ana@example.com"])
