@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import unquote
 
 import polars as pl
 import pytest
@@ -407,7 +408,8 @@ def test_deletion_vectors_of_a_table_in_storage_under_a_folder_with_a_space_are_
 def test_a_folder_inside_or_holding_a_delta_table_is_not_read_as_parquet(tmp_path: Path) -> None:
     """The Parquet files of a Delta table are those of every version: a file a DELETE or an
     overwrite removed stays until VACUUM. Pointed at one of its partition folders (to export
-    only one country) or at the folder above it, cc-tui must not read them as plain Parquet."""
+    only one country), at the folder above it or at one of its files, cc-tui must not read
+    them as plain Parquet."""
     table = SparkDeltaTable(tmp_path / "lake" / "customers")
     schema = [string_field("email"), string_field("country")]
     old = table.data_file(_people(0, 2), {"country": "US"})
@@ -416,7 +418,8 @@ def test_a_folder_inside_or_holding_a_delta_table_is_not_read_as_parquet(tmp_pat
     removed = {"remove": {"path": old["add"]["path"], "deletionTimestamp": 1, "dataChange": True}}
     table.commit([removed, new], operation="DELETE")
 
-    for inside in (table.folder / "country=US", tmp_path / "lake"):
+    part = table.folder / unquote(new["add"]["path"])
+    for inside in (table.folder / "country=US", tmp_path / "lake", part):
         with pytest.raises(InputError) as caught:
             inspect_path(inside, name="us")
         text = str(caught.value)

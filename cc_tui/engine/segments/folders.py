@@ -46,6 +46,7 @@ __all__ = [
     "folder_parts",
     "is_delta_table",
     "part_kind",
+    "refuse_inside_delta_table",
 ]
 
 DELTA_LOG = "_delta_log"
@@ -123,7 +124,7 @@ def folder_parts(folder: Path, expected: SegmentFormat | None = None) -> FolderP
     compressed and plain ones), or holds other files too (then it is not one data set).
     ``expected`` (a format the user declared) must match the parts.
     """
-    _refuse_delta_files(folder, None)
+    refuse_inside_delta_table(folder)
     walk = walk_files(folder)
     if not walk.files:
         raise NotPartFolderError(f"{folder}: holds no data files (no part files)")
@@ -171,10 +172,16 @@ def folder_parts(folder: Path, expected: SegmentFormat | None = None) -> FolderP
     return FolderParts(tuple(files), fmt, gz, tuple(keys), (*walk.skipped, *uncommitted))
 
 
+def refuse_inside_delta_table(path: Path) -> None:
+    """Refuse a file or folder inside a Delta Lake table (one of its data files, or partition
+    folders), whose Parquet files are those of every version of the table."""
+    _refuse_delta_files(path, None)
+
+
 def _refuse_delta_files(folder: Path, files: Sequence[Path] | None) -> None:
-    """Refuse a folder inside a Delta Lake table (``files`` None: its parent folders are looked
-    at) or holding one (the folders of ``files``; local folders only, where a look costs no
-    request).
+    """Refuse a folder (or file) inside a Delta Lake table (``files`` None: its parent folders
+    are looked at) or holding one (the folders of ``files``; local folders only, where a look
+    costs no request).
 
     A Delta table's folder holds the Parquet files of every version until VACUUM, those a
     DELETE or an overwrite removed included; only its log says which are the table now.

@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cc_tui.engine.segments.cdm import CdmEntity, find_metadata, is_cdm_metadata, read_cdm
-from cc_tui.engine.segments.folders import FolderParts, folder_parts, is_delta_table
+from cc_tui.engine.segments.folders import (
+    FolderParts,
+    folder_parts,
+    is_delta_table,
+    refuse_inside_delta_table,
+)
 from cc_tui.engine.segments.formats import (
     classify_name,
     read_start,
@@ -46,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["cdm_metadata", "inspect_all", "inspect_path", "inspect_source"]
 
 _GENERATED_COLUMN = "column_{}"
+_PARQUET_MAGIC = b"PAR1"
 # Rows of a headerless file looked at for its width, and for a first line that is a header:
 # at least this many rows, and this share of them after the first holding an '@'.
 _SAMPLE_ROWS = 20
@@ -212,6 +218,8 @@ def _file_segment(path: Path, name: str, options: _Options, origin: str) -> Segm
     if options.declared in (SegmentFormat.DELTA.value,):
         raise InputError(f"{path}: is a file; a Delta Lake table is a folder with _delta_log")
     info, head, gz = read_start(path)
+    if head.startswith(_PARQUET_MAGIC):
+        refuse_inside_delta_table(path)  # one data file of a table: maybe deleted rows
     found = recognise(
         path,
         head,
