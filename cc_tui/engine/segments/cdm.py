@@ -11,7 +11,9 @@ Two metadata formats describe a CDM folder:
   the document whose ``definitions`` give the entity's ``hasAttributes``), ``dataPartitions``
   (``location``, ``exhibitsTraits`` such as ``is.partition.format.CSV`` with the arguments
   ``columnHeaders``, ``delimiter``, ``quote``, ``escape``, ``encoding``) and
-  ``dataPartitionPatterns`` (``rootLocation`` plus ``globPattern`` or ``regularExpression``).
+  ``dataPartitionPatterns`` (``rootLocation`` plus ``globPattern`` or ``regularExpression``,
+  matched as the CDM SDK matches them), and ``subManifests`` naming manifests in sub-folders.
+  An entity with incremental partitions (Upserts and Deletes) is refused.
 
 Customer Insights writes each export as headerless CSV partitions (quoted fields with ``""``
 escapes, CRLF, UTF-8) under ``<Entity>/<YYYY>/<MM>/<DD>/<HHMM>/``, and names them in
@@ -38,9 +40,10 @@ from cc_tui.engine.segments.cdm_documents import (
     Partition,
     declarations,
     load_json,
-    trait_settings,
+    sub_manifests,
 )
-from cc_tui.engine.segments.cdm_locations import local_relative, map_locations
+from cc_tui.engine.segments.cdm_locations import map_locations
+from cc_tui.engine.segments.cdm_patterns import pattern_files
 from cc_tui.engine.segments.folders import part_kind
 from cc_tui.engine.segments.model import (
     DEFAULT_ENCODING,
@@ -66,6 +69,8 @@ _SNAPSHOT_PARTS = (r"\d{4}", r"\d{2}", r"\d{2}", r"\d{4}")
 _SNAPSHOT_DIGITS = 12
 _QUOTE_STYLES = {"quotestyle.csv": DEFAULT_QUOTE, "quotestyle.none": ""}
 _CSV_STYLES = frozenset({"csvstyle.quotealways", "csvstyle.quoteafterdelimiter"})
+# How deep manifests may name sub-manifests (Finance and Operations: three or four levels).
+_SUB_MANIFEST_DEPTH = 16
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
 
@@ -145,7 +150,7 @@ def read_cdm(path: Path, *, entity: str | None = None, snapshot: str | None = No
     document = load_json(metadata)
     wanted = normalise_snapshot(snapshot) if snapshot else None
     folder = CdmFolder(metadata)
-    declared = list(declarations(metadata, document, folder.warnings, folder.problems))
+    declared = _all_declarations(metadata, document, folder)
     if entity is not None:
         chosen = [d for d in declared if d.name == entity]
         if not chosen:
@@ -159,6 +164,35 @@ def read_cdm(path: Path, *, entity: str | None = None, snapshot: str | None = No
         except InputError as exc:
             folder.problems[declaration.name] = str(exc)
     return folder
+
+
+def _all_declarations(
+    metadata: Path, document: Mapping[str, Any], folder: CdmFolder
+) -> list[Declaration]:
+    """The entities of a metadata document and of the sub-manifests it names (a manifest's
+    ``subManifests``, each ``definition`` a manifest in a sub-folder, as Dynamics 365 Finance
+    and Operations writes them), each entity once by name."""
+    declared: dict[str, Declaration] = {}
+    pending = [(metadata, document, 0)]
+    seen = {path_identity(metadata)}
+    while pending:
+        current, content, depth = pending.pop(0)
+        for declaration in declarations(current, content, folder.warnings, folder.problems):
+            if declaration.name in declared:
+                folder.warnings.append(
+                    f"{current}: declares entity '{declaration.name}' again (it is read from "
+                    f"{declared[declaration.name].metadata})"
+                )
+                continue
+            declared[declaration.name] = declaration
+        for sub in sub_manifests(current, content, metadata.parent):
+            if path_identity(sub) in seen:
+                continue
+            if depth >= _SUB_MANIFEST_DEPTH:
+                raise InputError(f"{current}: sub-manifests nest too deep (over {depth} levels)")
+            seen.add(path_identity(sub))
+            pending.append((sub, load_json(sub), depth + 1))
+    return list(declared.values())
 
 
 # --- snapshots and partitions ---------------------------------------------------------------
@@ -191,7 +225,7 @@ def _resolve(declaration: Declaration, wanted: str | None) -> CdmEntity:
     root = declaration.metadata.parent
     partitions = list(declaration.partitions)
     files = map_locations(root, [p.location for p in partitions])
-    files += _pattern_files(root, declaration, partitions)
+    files += pattern_files(root, declaration, partitions)
     if not files:
         raise InputError(f"{declaration.metadata}: entity '{declaration.name}' has no partitions")
     notes: list[str] = []
@@ -260,6 +294,15 @@ def _newest_complete(
     for key in ordered:
         missing = [files[i] for i in groups[key] if not files[i].is_file()]
         if not missing:
+            older = [other for other in ordered if other < key]
+            if older:
+                # Each export is a snapshot of its own; if the metadata meant the snapshots'
+                # partitions to be read together, the user must be able to see what is left.
+                notes.append(
+                    f"{declaration.metadata.name} also lists partitions of older snapshot(s) "
+                    f"{', '.join(older)} ({sum(len(groups[o]) for o in older)} file(s)): only "
+                    f"{key} is read"
+                )
             return key, groups[key]
         notes.append(
             f"snapshot {key} is incomplete ({len(missing)} partition(s) missing, e.g. "
@@ -293,49 +336,6 @@ def _disk_snapshot(
         f"{declaration.metadata}: entity '{declaration.name}' has no snapshot {wanted} "
         f"(snapshots: {listed})"
     )
-
-
-def _pattern_files(root: Path, declaration: Declaration, partitions: list[Partition]) -> list[Path]:
-    """Files matched by ``dataPartitionPatterns`` (their settings go into ``partitions``)."""
-    files: list[Path] = []
-    for pattern in declaration.patterns:
-        location = pattern.get("rootLocation")
-        if not isinstance(location, str):
-            raise InputError(f"{declaration.metadata}: a partition pattern has no rootLocation")
-        folder = local_relative(root, location)
-        if not folder.is_dir():
-            raise InputError(
-                f"{declaration.metadata}: entity '{declaration.name}': partition folder "
-                f"{folder} is missing"
-            )
-        matcher = _pattern_matcher(pattern)
-        settings, parquet = trait_settings(pattern.get("exhibitsTraits"))
-        for path in walk_files(folder).files:
-            if matcher.fullmatch("/" + path.relative_to(folder).as_posix()):
-                files.append(path)
-                partitions.append(Partition(str(path), settings, parquet))
-    return files
-
-
-def _pattern_matcher(pattern: Mapping[str, Any]) -> re.Pattern[str]:
-    regular = pattern.get("regularExpression")
-    if isinstance(regular, str):
-        return re.compile(regular if regular.startswith("/") else f"/?{regular}")
-    glob = pattern.get("globPattern")
-    if not isinstance(glob, str):
-        return re.compile(r".*")
-    out = []
-    index = 0
-    while index < len(glob):
-        char = glob[index]
-        if glob.startswith("**", index):
-            out.append(".*")
-            index += 2
-            continue
-        out.append({"*": "[^/]*", "?": "[^/]"}.get(char, re.escape(char)))
-        index += 1
-    body = "".join(out)
-    return re.compile(body if body.startswith("/") else f"/(?:.*/)?{body}")
 
 
 def _missing_error(declaration: Declaration, missing: Sequence[Path]) -> InputError:

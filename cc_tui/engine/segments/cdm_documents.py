@@ -24,6 +24,7 @@ __all__ = [
     "Partition",
     "declarations",
     "load_json",
+    "sub_manifests",
     "trait_settings",
 ]
 
@@ -35,6 +36,8 @@ MANIFEST_SUFFIX = ".manifest.cdm.json"
 _METADATA_MAX_BYTES = 64 * 1024 * 1024
 _CSV_TRAIT = "is.partition.format.csv"
 _PARQUET_TRAIT = "is.partition.format.parquet"
+_INCREMENTAL_TRAIT = "is.partition.incremental"
+_INCREMENTAL_KEYS = ("incrementalPartitions", "incrementalPartitionPatterns")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,20 @@ def declarations(
             problems[name] = str(exc)
 
 
+def sub_manifests(metadata: Path, document: Mapping[str, Any], corpus_root: Path) -> list[Path]:
+    """The manifests ``document``'s ``subManifests`` name: a corpus path (``local:/Tables/
+    Customers/Customers.manifest.cdm.json``) from the folder of the first manifest read, a
+    relative one from ``metadata``'s folder. A model.json has none."""
+    found = []
+    for index, item in enumerate(document.get("subManifests") or []):
+        definition = item.get("definition") if isinstance(item, dict) else None
+        if not isinstance(definition, str) or not definition:
+            raise InputError(f"{metadata}: sub-manifest #{index + 1} has no definition (path)")
+        absolute = strip_namespace(definition) != definition or definition.startswith("/")
+        found.append(local_relative(corpus_root if absolute else metadata.parent, definition))
+    return found
+
+
 def _model_entity(metadata: Path, name: str, item: Mapping[str, Any]) -> Declaration:
     attributes = []
     for attribute in item.get("attributes") or []:
@@ -125,6 +142,7 @@ def _model_entity(metadata: Path, name: str, item: Mapping[str, Any]) -> Declara
 
 
 def _manifest_entity(metadata: Path, name: str, item: Mapping[str, Any]) -> Declaration:
+    _refuse_incremental(metadata, name, item)
     entity_path = item.get("entityPath")
     if not isinstance(entity_path, str) or "/" not in entity_path:
         raise InputError(f"{metadata}: entity '{name}' has no entityPath (document/entity)")
@@ -143,6 +161,36 @@ def _manifest_entity(metadata: Path, name: str, item: Mapping[str, Any]) -> Decl
     return Declaration(
         name, metadata, _checked(metadata, name, attributes), tuple(partitions), patterns
     )
+
+
+def _refuse_incremental(metadata: Path, name: str, item: Mapping[str, Any]) -> None:
+    """Refuse an entity with incremental partitions (CDM 1.6: ``incrementalPartitions``,
+    ``incrementalPartitionPatterns``, or the ``is.partition.incremental`` trait): its Upserts
+    and Deletes change the full data, and the full data alone still holds the people a Deletes
+    partition removed."""
+    kinds = [key for key in _INCREMENTAL_KEYS if item.get(key)]
+    for key in ("dataPartitions", "dataPartitionPatterns"):
+        for partition in item.get(key) or []:
+            if isinstance(partition, dict) and _INCREMENTAL_TRAIT in _trait_names(
+                partition.get("exhibitsTraits")
+            ):
+                kinds.append(f"{key} with {_INCREMENTAL_TRAIT}")
+    if kinds:
+        raise InputError(
+            f"{metadata}: entity '{name}' has incremental partitions ({', '.join(kinds)}): "
+            "Upserts and Deletes that change its full data, which cc-tui does not apply; "
+            "read without them, people a Delete removed would be exported. Fix: export a full "
+            "snapshot of the entity (without incremental data)"
+        )
+
+
+def _trait_names(traits: Any) -> set[str]:
+    names = set()
+    for trait in traits or []:
+        reference = trait.get("traitReference") if isinstance(trait, dict) else trait
+        if isinstance(reference, str):
+            names.add(reference.lower())
+    return names
 
 
 def _checked(

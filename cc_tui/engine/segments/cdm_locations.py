@@ -17,7 +17,13 @@ from cc_tui.engine.segments.model import SegmentFormat
 from cc_tui.errors import InputError
 from cc_tui.remote_paths import RemotePath, is_remote_location, remote_path
 
-__all__ = ["local_relative", "looks_parquet", "map_locations", "strip_namespace"]
+__all__ = [
+    "local_folder",
+    "local_relative",
+    "looks_parquet",
+    "map_locations",
+    "strip_namespace",
+]
 
 
 def strip_namespace(location: str) -> str:
@@ -50,6 +56,27 @@ def local_relative(root: Path, location: str) -> Path:
     if not parts or ".." in parts:
         raise InputError(f"{root}: location '{location}' does not name a file inside the folder")
     return root.joinpath(*parts)
+
+
+def local_folder(root: Path, location: str) -> Path:
+    """The folder ``location`` names: in storage, a full URL's own folder; on disk, the path
+    after the container under ``root``, else its longest tail that is a folder under ``root``
+    (a copy of just the export folder, as for :func:`map_locations`); the first when none is
+    there."""
+    if isinstance(root, RemotePath):
+        # In storage, a full URL names the very folder (as a partition's names its blob).
+        return (
+            _remote_partition(location)
+            if is_remote_location(location)
+            else (local_relative(root, location))
+        )
+    named = local_relative(root, location)
+    if named.is_dir():
+        return named
+    parts = _location_parts(location)
+    return next(
+        (candidate for _, candidate in _candidates(root, parts) if candidate.is_dir()), named
+    )
 
 
 def _candidates(root: Path, parts: Sequence[str]) -> Iterator[tuple[int, Path]]:

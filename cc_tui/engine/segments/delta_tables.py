@@ -30,10 +30,11 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import polars as pl
 
@@ -65,6 +66,10 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _QUERY = re.compile(r"\?[^\s\"'<>]*")
 _DETAIL_CHARS = 400
 _POLARS_HINT = " (set POLARS_VERBOSE=1 to see full path)"
+_COLUMN_MAPPING_MODE = "delta.columnMapping.mode"
+_POLARS_CONTEXT = "This error occurred with the following context stack"
+# The features a protocol error names: delta table requires reader features ['v2Checkpoint'].
+_FEATURE_NAMES = re.compile(r"'([A-Za-z][\w.-]*)'")
 _FILE_SCHEME = "file://"
 # A data file a version names is missing (object_store's and the OS's words for it).
 _GONE = re.compile(r"object at location .* not found|no such file|blobnotfound", re.IGNORECASE)
@@ -134,29 +139,45 @@ def _load(path: Path, version: int | None) -> DeltaTable:
     with delta_errors(path, version):
         table = DeltaTable(uri, version=version, storage_options=options)
         loaded = table.version()
+        mode = table.metadata().configuration.get(_COLUMN_MAPPING_MODE) or "none"
+    if mode.lower() != "none":
+        # Polars checks the protocol only: a table whose metadata maps its columns to
+        # physical names under a protocol that does not say so would be read as all-null.
+        raise InputError(
+            f"{path}: the Delta table maps its columns to other names in its files "
+            f"({_COLUMN_MAPPING_MODE} = '{mode}'), which cc-tui (Polars' Delta reader) cannot "
+            "read. Fix: have the table written without column mapping, or export the segment "
+            "as Parquet"
+        )
     _readable_paths(path, uri, table)
     _TABLES.put((uri, loaded, settings), table)
     return table
 
 
 def _readable_paths(path: Path, uri: str, table: DeltaTable) -> None:
-    """Make the table's data file paths ones Polars opens, whatever its folder is called.
+    """Make the table's data file paths ones Polars opens, and pair each deletion vector with
+    the file it belongs to, whatever the folders are called.
 
     delta-rs gives each data file as the table's root URL, percent-encoded (``/data/Customer
-    %20Exports/t/``, ``az://lake/gold%20tables/t/``), followed by the file's path as it is
-    stored; Polars opens that text as the file's very name, which does not exist when the root
-    holds a space or a non-ASCII letter, and the whole table looked vacuumed. The encoded root
-    is replaced by the root as it is (a local table's resolved path, as delta-rs resolves it;
-    a remote one's URL as given), in the file paths and in the deletion vectors' (which Polars
-    pairs with them by path). The file's own part is left as stored.
+    %20Exports/t/``, ``az://lake/gold%20tables/t/``), followed by the file's path decoded once;
+    Polars opens that text as the file's very name, which does not exist when the root holds
+    a space or a non-ASCII letter, and the whole table looked vacuumed. The encoded root is
+    replaced by the root as it is (a local table's resolved path, as delta-rs resolves it; a
+    remote one's URL as given).
+
+    delta-rs gives a deletion vector's file with its path as the log stores it, still
+    percent-encoded (``country=United%20States/part-...`` where the file list says
+    ``country=United States/part-...``); Polars pairs vectors with files by the exact text,
+    so a vector it cannot pair is silently not applied and the rows a DELETE removed are read.
+    Each vector is paired here with the listed file it names; one that names no listed file
+    is refused.
     """
     remote = is_remote(path)
     encoded = table.table_uri if remote else table.table_uri.removeprefix(_FILE_SCHEME)
     real = uri if remote else str(path_identity(path))
     encoded, real = (text if text.endswith("/") else f"{text}/" for text in (encoded, real))
-    if real == encoded or (not remote and not table.table_uri.startswith(_FILE_SCHEME)):
-        return
-    if GLOB_CHARACTERS.intersection(real):
+    same_root = real == encoded or (not remote and not table.table_uri.startswith(_FILE_SCHEME))
+    if (remote or not same_root) and GLOB_CHARACTERS.intersection(real):
         # Polars expands the paths of a Delta scan as patterns: a root with * ? [ would read
         # the files of other folders that match it.
         raise InputError(
@@ -165,9 +186,13 @@ def _readable_paths(path: Path, uri: str, table: DeltaTable) -> None:
         )
     file_uris = table.file_uris
     deletion_vectors = table.deletion_vectors
+    names = _stored_names(path, table) if remote else {}
 
     def as_stored(uri: str) -> str:
-        return real + uri[len(encoded) :] if uri.startswith(encoded) else uri
+        if (same_root and not remote) or not uri.startswith(encoded):
+            return uri
+        rest = uri[len(encoded) :]
+        return real + names.get(unquote(rest), rest)
 
     def stored_file_uris(*args: Any, **kwargs: Any) -> list[str]:
         return [as_stored(uri) for uri in file_uris(*args, **kwargs)]
@@ -176,20 +201,65 @@ def _readable_paths(path: Path, uri: str, table: DeltaTable) -> None:
         frame = pl.DataFrame(deletion_vectors())
         if frame.height == 0:
             return frame
-        paths = [as_stored(uri.removeprefix(_FILE_SCHEME)) for uri in frame["filepath"]]
-        if not set(paths) <= set(stored_file_uris()):
-            # Never read a file without its deletion vector: its deleted rows would be sent.
-            raise InputError(
-                f"{path}: the Delta table's deletion vectors name files it does not list "
-                "(its folder's name is encoded in a way cc-tui does not read). Fix: move the "
-                "table to a folder whose path holds only letters, digits and - _ . /"
-            )
+        listed = set(stored_file_uris())
+        paths = []
+        for vector_uri in frame["filepath"]:
+            found = _vector_file(vector_uri, (encoded, real), listed, as_stored)
+            if found is None:
+                # Never read a file without its deletion vector: its deleted rows would be sent.
+                raise InputError(
+                    f"{path}: a deletion vector of the Delta table names the data file "
+                    f"{vector_uri}, which is not among the files of the version read, so the "
+                    "rows it deletes cannot be left out; cc-tui refuses to read the table "
+                    "rather than send people the table deleted. Fix: have the table rewritten "
+                    "without deletion vectors (REORG TABLE ... APPLY (PURGE)), or export the "
+                    "segment as Parquet"
+                )
+            paths.append(found)
         return frame.with_columns(pl.Series("filepath", paths, pl.String))
 
     # The DeltaTable is delta-rs' own class (Polars accepts no other): its two accessors
     # Polars reads the paths from are replaced on this instance only.
     table.file_uris = stored_file_uris  # type: ignore[method-assign]
     table.deletion_vectors = stored_deletion_vectors  # type: ignore[method-assign,assignment]
+
+
+def _stored_names(path: Path, table: DeltaTable) -> dict[str, str]:
+    """The name each data file of a table in storage is stored under (its path in the log,
+    decoded once), by that name decoded again.
+
+    delta-rs gives a remote table's files as URLs in which a space or a non-ASCII letter is
+    percent-encoded but a ``%`` the name holds is not (``country=United%20States`` for the
+    blob ``country=United States``, ``city=New%20York`` for the blob ``city=New%20York``),
+    and Polars opens the URL's text as the blob's very name: Spark's partition folders, which
+    keep their spaces, were not found. Decoded once more, the URL and the stored name agree.
+    """
+    actions = pl.DataFrame(table.get_add_actions(flatten=True))
+    names: dict[str, str] = {}
+    for logged in actions["path"] if "path" in actions.columns else ():
+        name = unquote(logged)
+        if names.setdefault(unquote(name), name) != name:
+            raise InputError(
+                f"{path}: the Delta table names two data files that differ only in how their "
+                f"names are encoded ({names[unquote(name)]}, {name}); cc-tui cannot tell them "
+                "apart in storage. Fix: read a local copy of the table"
+            )
+    return names
+
+
+def _vector_file(
+    vector_uri: str, roots: tuple[str, str], listed: set[str], as_stored: Callable[[str], str]
+) -> str | None:
+    """The listed data file a deletion vector's file path names (as stored in the log, or
+    decoded once as the file list gives it), or None."""
+    text = vector_uri.removeprefix(_FILE_SCHEME)
+    candidates = [as_stored(text)]
+    for root in roots:
+        if text.startswith(root):
+            rest = text[len(root) :]
+            candidates += [as_stored(root + rest), as_stored(root + unquote(rest))]
+            candidates += [roots[1] + rest, roots[1] + unquote(rest)]
+    return next((c for c in candidates if c in listed), None)
 
 
 def latest_version(path: Path) -> DeltaVersion:
@@ -258,6 +328,8 @@ def _detail(exc: BaseException) -> str:
     """The error's text on one line: no colours, no XML body, no query (a SAS), not too long."""
     lines = []
     for raw in _ANSI.sub("", str(exc)).replace(_POLARS_HINT, "").splitlines():
+        if raw.startswith(_POLARS_CONTEXT):
+            break  # Polars' own stack of where it was ("[1] 'python dataset scan'")
         line, body, _ = raw.partition("<")
         line = line.strip().lstrip("↳").strip().rstrip(":").strip()
         if line:
@@ -315,10 +387,24 @@ def _table_problem(path: Path, exc: Exception, detail: str) -> InputError | None
     ):
         return InputError(
             f"{path}: the Delta table needs a reader feature that cc-tui (Polars' Delta reader) "
-            f"cannot read ({detail}). Fix: have the table written without that feature (column "
-            "mapping: delta.columnMapping.mode = 'none'), or export the segment as Parquet"
+            f"cannot read ({detail}). Fix: {_feature_fix(detail)}"
         )
     return None
+
+
+def _feature_fix(detail: str) -> str:
+    """How the table's owner makes it readable: drop the features named (Databricks Runtime
+    14.3+ drops deletion vectors, v2 checkpoints, column mapping and more), or write it so."""
+    named = _FEATURE_NAMES.findall(detail.partition("reader features")[2])
+    if named and "columnMapping" not in named:
+        return (
+            f"have the table's owner drop {', '.join(named)} (on Databricks: ALTER TABLE "
+            f"<table> DROP FEATURE {named[0]}), or export the segment as Parquet"
+        )
+    return (
+        "have the table written without that feature (column mapping: "
+        "delta.columnMapping.mode = 'none'), or export the segment as Parquet"
+    )
 
 
 def _has_log(path: Path) -> bool:

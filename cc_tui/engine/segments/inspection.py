@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cc_tui.engine.segments.cdm import CdmEntity, find_metadata, is_cdm_metadata, read_cdm
-from cc_tui.engine.segments.folders import FolderParts, folder_parts, is_delta_table
+from cc_tui.engine.segments.folders import (
+    FolderParts,
+    folder_parts,
+    is_delta_table,
+    refuse_inside_delta_table,
+)
 from cc_tui.engine.segments.formats import (
     classify_name,
     read_start,
@@ -46,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["cdm_metadata", "inspect_all", "inspect_path", "inspect_source"]
 
 _GENERATED_COLUMN = "column_{}"
+_PARQUET_MAGIC = b"PAR1"
 # Rows of a headerless file looked at for its width, and for a first line that is a header:
 # at least this many rows, and this share of them after the first holding an '@'.
 _SAMPLE_ROWS = 20
@@ -212,6 +218,8 @@ def _file_segment(path: Path, name: str, options: _Options, origin: str) -> Segm
     if options.declared in (SegmentFormat.DELTA.value,):
         raise InputError(f"{path}: is a file; a Delta Lake table is a folder with _delta_log")
     info, head, gz = read_start(path)
+    if head.startswith(_PARQUET_MAGIC):
+        refuse_inside_delta_table(path)  # one data file of a table: maybe deleted rows
     found = recognise(
         path,
         head,
@@ -403,12 +411,20 @@ def _cdm_segments(
     folder = read_cdm(path, entity=entity, snapshot=options.snapshot)
     several = len(folder.entities) + len(folder.problems) > 1
     segments: dict[str, Segment] = {}
-    problems = {
-        _entity_name(name, problem_entity, several): reason
-        for problem_entity, reason in folder.problems.items()
-    }
+    problems: dict[str, str] = {}
+    clashes = _name_clashes(
+        path, name, [*folder.problems, *(found.name for found in folder.entities)], several
+    )
+    for problem_entity, reason in folder.problems.items():
+        taken = set(segments) | set(problems)
+        problems[_unique(_entity_name(name, problem_entity, several), taken)] = reason
     for found in folder.entities:
-        entity_name = _entity_name(name, found.name, several)
+        entity_name = _unique(
+            _entity_name(name, found.name, several), set(segments) | set(problems)
+        )
+        if found.name in clashes:
+            problems[entity_name] = clashes[found.name]
+            continue
         try:
             segment = _entity_segment(found, entity_name, options, origin)
         except InputError as exc:  # this entity cannot be read; the others still can
@@ -416,6 +432,41 @@ def _cdm_segments(
             continue
         segments[segment.name] = segment
     return SegmentDiscovery(segments, tuple(folder.warnings), problems)
+
+
+def _name_clashes(
+    path: Path, name: str | None, entities: list[str], several: bool
+) -> dict[str, str]:
+    """Why each entity whose name makes the same segment name as another's is not listed.
+
+    Entity names may differ only in what a segment name cannot hold ("Churn risk: high",
+    "Churn risk / high"): a name given to one of them by their order could name the other
+    once the export lists them in another order, and export its people.
+    """
+    by_name: dict[str, list[str]] = {}
+    for entity in entities:
+        by_name.setdefault(_entity_name(name, entity, several), []).append(entity)
+    clashes = {}
+    for segment, group in by_name.items():
+        if len(group) < 2:
+            continue
+        listed = ", ".join(f"'{entity}'" for entity in group)
+        for entity in group:
+            clashes[entity] = (
+                f"{path}: the entities {listed} all make the segment name {segment}, so none "
+                "of them is listed under it. Fix: add the one you want by its entity, e.g. "
+                f"cc-tui segment add NAME {path} --entity '{entity}' (entity = \"...\" under "
+                "[segments.NAME])"
+            )
+    return clashes
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name-2``, ``name-3``... when it is taken."""
+    candidate, number = name, 2
+    while candidate in taken:
+        candidate, number = f"{name}-{number}", number + 1
+    return candidate
 
 
 def _entity_name(name: str | None, entity: str, several: bool) -> str:
@@ -460,9 +511,31 @@ def _entity_segment(entity: CdmEntity, name: str, options: _Options, origin: str
         if segment.header and not options.columns:
             _check_header(segment, first, text)
         if not segment.header:
-            notes = _header_note(segment, _first_rows(segment, head, segment.quote))
+            first_rows = _first_rows(segment, head, segment.quote)
+            if not options.columns:
+                _check_width(segment, first, first_rows)
+            notes = _header_note(segment, first_rows)
             segment = replace(segment, notes=segment.notes + notes)
     return segment
+
+
+def _check_width(segment: Segment, first: Path, rows: pl.DataFrame) -> None:
+    """Refuse headerless partitions whose rows hold values past the declared attributes.
+
+    The columns are named by the attributes, position by position; rows with more values
+    than that were written under other metadata, and which value is which cannot be told
+    (an empty field after a trailing delimiter is no value, and is fine).
+    """
+    declared = segment.columns or ()
+    extra = rows.columns[len(declared) :]
+    if not extra or all(rows.get_column(name).null_count() == rows.height for name in extra):
+        return
+    raise InputError(
+        f"{first}: its rows hold {rows.width} fields, but {segment.path.name} declares "
+        f"{len(declared)} attributes for entity '{segment.entity}' ({', '.join(declared)}). "
+        "The columns are named by position, so values would be read under other columns' "
+        "names. Fix: export the entity again so that its files and its metadata agree"
+    )
 
 
 def _check_header(segment: Segment, first: Path, text: bytes) -> None:
@@ -483,6 +556,14 @@ def _check_header(segment: Segment, first: Path, text: bytes) -> None:
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{first}: cannot be read as CSV ({exc})") from exc
     declared = [name.casefold() for name in segment.columns or ()]
+    if len(found) > len(declared):
+        raise InputError(
+            f"{first}: its header line names {len(found)} columns ({', '.join(found)}), but "
+            f"{segment.path.name} declares {len(declared)} attributes for entity "
+            f"'{segment.entity}' ({', '.join(segment.columns or ())}). The columns are named "
+            "by position, so values would be read under other columns' names. Fix: export the "
+            "entity again so that its files and its metadata agree"
+        )
     moved = [
         (name, position, declared.index(name.strip().casefold()))
         for position, name in enumerate(found)

@@ -26,6 +26,7 @@ import polars as pl
 from cc_tui.engine.segments.file_bytes import read_head
 from cc_tui.engine.segments.model import DEFAULT_QUOTE, SegmentFormat
 from cc_tui.engine.segments.remote_storage import polars_sources
+from cc_tui.errors import InputError
 
 __all__ = [
     "NDJSON_INFER_ROWS",
@@ -225,17 +226,32 @@ def parquet_schema(files: Sequence[Path]) -> tuple[dict[str, pl.DataType], bool]
     """The union of the part files' columns by name, and whether they agree on every type."""
     union: dict[str, pl.DataType] = {}
     agree = True
+    spelled: dict[str, tuple[str, Path]] = {}
     sources, cloud = polars_sources(files)
-    for path in sources:
+    for original, path in zip(files, sources, strict=True):
         # read_parquet_schema would take the path for a pattern: scan it literally instead.
         schema = pl.scan_parquet(
             path, glob=False, hive_partitioning=False, **cloud
         ).collect_schema()
         for name, dtype in schema.items():
+            first = spelled.setdefault(name.casefold(), (name, original))
+            if first[0] != name:
+                raise _case_clash(first, (name, original))
             known = union.setdefault(name, dtype)
             if known != dtype:
                 agree = False
     return union, agree
+
+
+def _case_clash(first: tuple[str, Path], other: tuple[str, Path]) -> InputError:
+    """Parts that spell one column in two cases: Spark reads them as one column (its names
+    ignore case), a read by exact name would leave half the rows without the value."""
+    return InputError(
+        f"{other[1].parent}: its part files name one column in two ways, '{first[0]}' "
+        f"({first[1].name}) and '{other[0]}' ({other[1].name}); Spark reads them as one "
+        "column, cc-tui would read two and leave the other parts' values out. Fix: write the "
+        "data again with one spelling of the column (or keep only the parts of one job)"
+    )
 
 
 def scan_parquet_files(
@@ -262,7 +278,13 @@ def scan_parquet_files(
         )
         if hive_values is None:
             return frame
-        keys = list(dict.fromkeys(key for values in hive_values for key in values))
+        # A key the files hold as a column too (Polars' and pandas' partitioned writers keep
+        # it) is that column, not a second one.
+        keys = list(
+            dict.fromkeys(key for values in hive_values for key in values if key not in union)
+        )
+        if not keys:
+            return frame
         lookup = pl.DataFrame(
             {"_file": [str(p) for p in sources]}
             | {key: [values.get(key) for values in hive_values] for key in keys},
