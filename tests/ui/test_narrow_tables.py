@@ -26,7 +26,7 @@ from cc_tui.ui.widgets.list_picker import ListChoice, ListPicker
 from cc_tui.ui.widgets.named_table import NamedTable
 from cc_tui.ui.widgets.run_summary import RunSummary
 from cc_tui.ui.widgets.run_view import RunView
-from tests.ui.conftest import UiHome, workers_done
+from tests.ui.conftest import UiHome, settled, workers_done
 
 NARROW = (80, 24)
 WIDE = (200, 60)
@@ -82,7 +82,8 @@ async def test_a_live_label_reaches_a_dropped_or_shown_column(ui_home: UiHome) -
     ui_home.add_export()
     app = ui_home.app()
     async with app.run_test(size=NARROW) as pilot:
-        await pilot.pause()
+        # Opened whole first: a home still loading would list its exports again afterwards.
+        await settled(app, pilot)
         exports = app.screen.query_one(ExportList)
         exports.show_live({"weekly": "sending 40%"})
         await pilot.pause()
