@@ -212,6 +212,34 @@ class RunHistory:
             found.update(row["activity_id"] for row in rows)
         return found
 
+    def answered_times(self, activity_ids: Collection[str]) -> dict[str, tuple[datetime, datetime]]:
+        """When the requests that made ``activity_ids`` were sent and answered, by our clock.
+
+        Only for activities their own request's answer named that are still their batch's
+        (a batch sent again has new times): each was created between those two moments, so
+        it tells how Constant Contact's clock stands against ours.
+        """
+        wanted = list(dict.fromkeys(activity_ids))
+        found: dict[str, tuple[datetime, datetime]] = {}
+        posted = (BatchState.POSTED.value, BatchState.CONFIRMED.value, BatchState.FAILED.value)
+        for start in range(0, len(wanted), _IDS_PER_QUERY):
+            part = wanted[start : start + _IDS_PER_QUERY]
+            marks = ", ".join("?" * len(part))
+            rows = self._db.query(
+                "SELECT a.activity_id, b.sent_at, b.posted_at FROM batch_activities a "
+                "JOIN batches b ON b.run_id = a.run_id AND b.seq = a.seq "
+                "WHERE a.role = ? AND b.activity_id = a.activity_id AND b.state IN (?, ?, ?) "
+                "AND b.sent_at IS NOT NULL AND b.posted_at IS NOT NULL "
+                f"AND a.activity_id IN ({marks})",
+                (ActivityRole.ANSWERED.value, *posted, *part),
+            )
+            for row in rows:
+                sent = datetime.fromisoformat(row["sent_at"])
+                answered = datetime.fromisoformat(row["posted_at"])
+                if sent <= answered:
+                    found[row["activity_id"]] = (sent, answered)
+        return found
+
     def save_batch(self, batch: BatchRecord) -> None:
         """Insert or replace one batch checkpoint (its activities are recorded separately)."""
         with self._db.transaction() as db:
