@@ -358,3 +358,38 @@ def test_a_segment_changed_after_a_kill_refuses_to_resume_and_restart_starts_ove
     assert ws.members() == expected.members | {"late@example.com"}
     abandoned = {r.run_id: r for r in history.runs(export="promo")}[killed.run_id]
     assert abandoned.status is RunStatus.FAILED and "restarted" in (abandoned.error or "")
+
+
+def test_ctrl_c_in_pass_1_stops_the_run_resumable_with_figures_that_add_up(
+    torture: tuple[Workspace, Expected],
+) -> None:
+    ws, expected = torture
+    history = RunHistory(ws.services.history)
+    service = ServiceProcess(ws, "pass-1")
+    try:
+        client = spawn_cc_tui(ws, "run", "promo", "--json")
+        wait_for(service.frozen, what="the service frozen in pass 1")
+        wait_for(lambda: BatchState.POSTED in batches(ws).values(), what="a head start batch")
+        client.send_signal(signal.SIGINT)
+        out, err = client.communicate(timeout=CHILD_WAIT)
+    finally:
+        service.kill()
+    assert client.returncode == 130, err
+    told = json.loads(out)
+    [stopped] = history.runs(export="promo")
+    assert (told["run_id"], told["status"]) == (stopped.run_id, "interrupted")
+    assert stopped.status is RunStatus.INTERRUPTED
+    assert stopped.figures.problems() == []
+    # Every contact posted was read, valid and sent: the rows known until pass 1 counts them.
+    assert stopped.sent == stopped.posted > 0 and stopped.confirmed <= stopped.sent
+
+    service = ServiceProcess(ws, "normal")
+    try:
+        client = spawn_cc_tui(ws, "run", "promo", "--json")
+        out, err = client.communicate(timeout=CHILD_WAIT)
+    finally:
+        service.kill()
+    assert client.returncode == 0, err
+    summary = json.loads(out)
+    assert (summary["run_id"], summary["attempts"]) == (stopped.run_id, 2)
+    no_contact_twice(ws, expected, summary)
