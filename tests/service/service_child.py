@@ -2,9 +2,8 @@
 
 It serves HOME exactly as ``cc-tui service start --foreground`` does (same server, same socket,
 same signals), with run options made for tests: small batches, so a few thousand contacts make
-many of them, and brisk sender timing (tests/timing.py) with production's clock skew. MODE
-picks a moment at which the service writes MARKER and then freezes, so a test can SIGKILL it
-there and nowhere else:
+many of them, and brisk sender timing (tests/timing.py). MODE picks a moment at which
+the service writes MARKER and then freezes, so a test can SIGKILL it there and nowhere else:
 
 * ``normal``: never freezes.
 * ``pass-1``: pass 1 has read every row (the head start's batches may be at Constant Contact),
@@ -23,12 +22,10 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from cc_tui.engine import email_check, execution
-from cc_tui.engine.reconciler import DEFAULT_CLOCK_SKEW
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.models.run import RunStatus
 from cc_tui.paths import AppPaths
@@ -40,11 +37,7 @@ from tests.timing import FAST
 __all__ = ["BATCH_CONTACTS", "MODES", "RUN_OPTIONS", "main"]
 
 BATCH_CONTACTS = 150
-# Brisk polls and a short search for lost imports, but production's allowance for Constant
-# Contact's clock: the search must tell batches of the same size apart as it would there.
-RUN_OPTIONS = RunOptions(
-    max_batch_contacts=BATCH_CONTACTS, timing=replace(FAST, clock_skew=DEFAULT_CLOCK_SKEW)
-)
+RUN_OPTIONS = RunOptions(max_batch_contacts=BATCH_CONTACTS, timing=FAST)
 MODES = ("normal", "pass-1", "answer", "finish")
 
 

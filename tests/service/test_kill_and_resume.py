@@ -14,6 +14,7 @@ and the run's summary, history and rejected.csv must account for every row once.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -28,6 +29,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from cc_tui.cli.entry import main
 from cc_tui.models.batch import BatchState
 from cc_tui.models.run import RunStatus
 from cc_tui.service.client import wait_for_service
@@ -42,6 +44,7 @@ CHILD_WAIT = 120.0  # seconds a child may take to end once told to
 REPO = Path(__file__).resolve().parents[2]
 # Faults the emulator injects once the account is set up (a fixed seed replays them).
 FAULTS = {"seed": 20261205, "error_rate": 0.06, "drop_rate": 0.04, "ambiguous_rate": 0.1}
+_STARTED = itertools.count(1)  # services started, to name their files
 PROCESSING_RATE = 200.0  # contacts a second: a batch of 150 takes 0.75 s, so polls wait
 
 
@@ -116,7 +119,7 @@ class ServiceProcess:
     """The test's service (service_child), started frozen at one moment, killed by the test."""
 
     def __init__(self, ws: Workspace, mode: str) -> None:
-        self.marker = ws.segments.parent / f"frozen-{mode}-{id(self)}"
+        self.marker = ws.segments.parent / f"frozen-{mode}-{next(_STARTED)}"
         self.log = self.marker.with_suffix(".log")  # what the service logged, for a failure
         home = str(ws.services.paths.config_dir)
         with self.log.open("wb") as log:
@@ -194,7 +197,7 @@ def rejected_rows(path: Path) -> list[tuple[int, str, str]]:
 
 
 def test_killed_at_every_stage_with_faults_on_resumes_to_exact_figures(
-    torture: tuple[Workspace, Expected],
+    torture: tuple[Workspace, Expected], capsys: pytest.CaptureFixture[str]
 ) -> None:
     ws, expected = torture
     history = RunHistory(ws.services.history)
@@ -257,6 +260,13 @@ def test_killed_at_every_stage_with_faults_on_resumes_to_exact_figures(
         assert activities[batch.activity_id or ""].total == batch.contacts
 
     # The history shows the run resumed, with the summary's figures.
+    home = str(ws.services.paths.config_dir)
+    assert main(["--home", home, "history", "--export", "promo", "--json"]) == 0
+    [shown] = json.loads(capsys.readouterr().out)
+    assert {k: v for k, v in shown.items() if k in summary and k != "unseen"} == {
+        k: v for k, v in summary.items() if k in shown and k != "unseen"
+    }
+    assert (shown["attempts"], shown["pending"], shown["posted"]) == (5, 0, sent)
     [recorded] = history.runs(export="promo")
     assert (recorded.status, recorded.attempts) == (RunStatus.SUCCEEDED, 5)
     assert recorded.figures.problems() == []
