@@ -11,6 +11,7 @@ the service writes MARKER and then freezes, so a test can SIGKILL it there and n
 * ``answer``: the first import answered with its activity this attempt, before that answer is
   checkpointed: Constant Contact holds the activity, the history says ``uploading``.
 * ``finish``: every batch final, the attempt's accounting about to be written.
+* ``restart``: a run started anew (``--restart``) has just been recorded.
 
 Freezing blocks the thread it happens on (the event loop, for ``answer`` and ``finish``), as a
 process stopped by the scheduler would be: nothing after it happens before the kill.
@@ -38,7 +39,7 @@ __all__ = ["BATCH_CONTACTS", "MODES", "RUN_OPTIONS", "main"]
 
 BATCH_CONTACTS = 150
 RUN_OPTIONS = RunOptions(max_batch_contacts=BATCH_CONTACTS, timing=FAST)
-MODES = ("normal", "pass-1", "answer", "finish")
+MODES = ("normal", "pass-1", "answer", "finish", "restart")
 
 
 def _freeze(marker: Path) -> None:
@@ -83,6 +84,8 @@ def _install(mode: str, marker: Path) -> None:
         RunExecution._finish = _freeze_before(  # type: ignore[method-assign]
             RunExecution._finish, marker, succeeding
         )
+    elif mode == "restart":
+        RunHistory.create = _freeze_after(RunHistory.create, marker)  # type: ignore[method-assign]
     elif mode != "normal":
         raise SystemExit(f"unknown mode {mode!r}: one of {', '.join(MODES)}")
 

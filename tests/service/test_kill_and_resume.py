@@ -403,3 +403,25 @@ def test_ctrl_c_in_pass_1_stops_the_run_resumable_with_figures_that_add_up(
     summary = json.loads(out)
     assert (summary["run_id"], summary["attempts"]) == (stopped.run_id, 2)
     no_contact_twice(ws, expected, summary)
+
+
+def test_a_restart_killed_as_it_begins_leaves_one_resumable_run(
+    torture: tuple[Workspace, Expected],
+) -> None:
+    ws, _ = torture
+    history = RunHistory(ws.services.history)
+    attempt_frozen_at(ws, "answer")
+    [killed] = history.runs(export="promo")
+    service = ServiceProcess(ws, "restart")
+    try:
+        client = spawn_cc_tui(ws, "run", "promo", "--restart", "--detach")
+        wait_for(service.frozen, what="the restarted run recorded")
+    finally:
+        service.kill()
+    client.communicate(timeout=CHILD_WAIT)  # its service went away: it ends
+    # The new run and the old one's end are one change: never two runs left "running".
+    runs = {r.run_id: r for r in history.runs(export="promo")}
+    [fresh] = [r for r in runs.values() if r.run_id != killed.run_id]
+    assert runs[killed.run_id].status is RunStatus.FAILED
+    assert f"restarted as run {fresh.run_id}" in (runs[killed.run_id].error or "")
+    assert history.resumable("promo") == fresh
