@@ -83,8 +83,20 @@ class RunHistory:
     def __init__(self, db: HistoryStore) -> None:
         self._db = db
 
-    def create(self, run: RunRecord, *, inputs: Mapping[str, Any], plan: Mapping[str, Any]) -> None:
-        """Record a new run with the fingerprint of its inputs (checked before resuming)."""
+    def create(
+        self,
+        run: RunRecord,
+        *,
+        inputs: Mapping[str, Any],
+        plan: Mapping[str, Any],
+        abandoned: RunRecord | None = None,
+    ) -> None:
+        """Record a new run with the fingerprint of its inputs (checked before resuming).
+
+        ``abandoned``: the record of the unfinished run it starts over from (``--restart``),
+        saved in the same transaction, so a process killed in between never leaves both
+        runs unfinished.
+        """
         with self._db.transaction() as db:
             db.execute(
                 "INSERT INTO runs (run_id, export, connection, status, dry_run, os_user, "
@@ -102,38 +114,14 @@ class RunHistory:
                     json.dumps(dict(plan)),
                 ),
             )
-        self.update(run)
+            _update_run(db, run)
+            if abandoned is not None:
+                _update_run(db, abandoned)
 
     def update(self, run: RunRecord) -> None:
         """Store the run's status, counters, error and timestamps."""
-        columns = [*_COUNTERS, *REJECT_REASONS]
-        values = [getattr(run, name) for name in _COUNTERS]
-        values += [int(run.rejected.get(reason, 0)) for reason in REJECT_REASONS]
-        assignments = ", ".join(f"{name} = ?" for name in columns)
         with self._db.transaction() as db:
-            db.execute(
-                f"UPDATE runs SET {assignments}, fields = ?, status = ?, attempts = ?, "
-                "finished_at = ?, updated_at = ?, error = ?, rejected_rows_file = ?, "
-                "batches_complete = ?, active_s = ?, attempt_started_at = ? "
-                "WHERE run_id = ?",
-                (
-                    *values,
-                    json.dumps(
-                        {name: dict(reasons) for name, reasons in run.fields.items()},
-                        sort_keys=True,
-                    ),
-                    run.status.value,
-                    run.attempts,
-                    _iso(run.finished_at),
-                    utc_now_iso(),
-                    run.error,
-                    run.rejected_rows_file,
-                    int(run.batches_complete),
-                    run.active_s,
-                    _iso(run.attempt_started_at),
-                    run.run_id,
-                ),
-            )
+            _update_run(db, run)
 
     def mark_unseen(self, run_id: str) -> None:
         """The run ended while its summary was not on screen: keep it marked until shown."""
@@ -335,6 +323,37 @@ class RunHistory:
 
 
 _IDS_PER_QUERY = 500
+
+
+def _update_run(db: sqlite3.Connection, run: RunRecord) -> None:
+    """Store the run's status, counters, error and timestamps (in the caller's transaction)."""
+    columns = [*_COUNTERS, *REJECT_REASONS]
+    values = [getattr(run, name) for name in _COUNTERS]
+    values += [int(run.rejected.get(reason, 0)) for reason in REJECT_REASONS]
+    assignments = ", ".join(f"{name} = ?" for name in columns)
+    db.execute(
+        f"UPDATE runs SET {assignments}, fields = ?, status = ?, attempts = ?, "
+        "finished_at = ?, updated_at = ?, error = ?, rejected_rows_file = ?, "
+        "batches_complete = ?, active_s = ?, attempt_started_at = ? "
+        "WHERE run_id = ?",
+        (
+            *values,
+            json.dumps(
+                {name: dict(reasons) for name, reasons in run.fields.items()},
+                sort_keys=True,
+            ),
+            run.status.value,
+            run.attempts,
+            _iso(run.finished_at),
+            utc_now_iso(),
+            run.error,
+            run.rejected_rows_file,
+            int(run.batches_complete),
+            run.active_s,
+            _iso(run.attempt_started_at),
+            run.run_id,
+        ),
+    )
 
 
 def _write_batch(db: sqlite3.Connection, batch: BatchRecord) -> None:
