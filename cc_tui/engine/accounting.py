@@ -15,7 +15,13 @@ from cc_tui.engine.email_check import Classification, RowClass
 from cc_tui.models.batch import BatchRecord, BatchState
 from cc_tui.models.run import RunRecord
 
-__all__ = ["checkpoint_counts", "checkpoint_figures", "classified_figures", "row_figures"]
+__all__ = [
+    "checkpoint_counts",
+    "checkpoint_figures",
+    "classified_figures",
+    "row_figures",
+    "uncounted_figures",
+]
 
 # Batch states whose contacts reached Constant Contact, and those that are final.
 _POSTED_STATES = frozenset({BatchState.POSTED, BatchState.CONFIRMED, BatchState.FAILED})
@@ -34,6 +40,18 @@ def classified_figures(run: RunRecord, classification: Classification) -> RunRec
     """``run`` with the row figures of pass 1: rows read, contacts to send, rejected rows."""
     sent, rejected = row_figures(classification)
     return replace(run, rows_read=classification.rows_read, sent=sent, rejected=rejected)
+
+
+def uncounted_figures(run: RunRecord) -> RunRecord:
+    """``run`` stopped before pass 1 counted its rows (no attempt has): row figures from what
+    its posted batches prove, so the identities hold until a resumed attempt counts them all.
+
+    The head start posts batches from the first rows while pass 1 still reads; every contact
+    posted was read, valid and sent, so those are the rows known so far.
+    """
+    if run.sent >= run.posted:
+        return run
+    return replace(run, sent=run.posted, rows_read=run.posted + sum(run.rejected.values()))
 
 
 def checkpoint_figures(run: RunRecord, batches: Iterable[BatchRecord]) -> RunRecord:

@@ -28,6 +28,7 @@ from cc_tui.engine.accounting import (
     checkpoint_figures,
     classified_figures,
     row_figures,
+    uncounted_figures,
 )
 from cc_tui.engine.batching import Batch
 from cc_tui.engine.building import Builder
@@ -174,8 +175,8 @@ class RunExecution:
             batches=max(run.batches, state.batches_cut),
         )
         if self.classification is not None:
-            run = classified_figures(run, self.classification)
-        return run
+            return classified_figures(run, self.classification)
+        return uncounted_figures(run)
 
     @contextlib.asynccontextmanager
     async def _client_context(self) -> AsyncIterator[None]:
@@ -435,6 +436,8 @@ class RunExecution:
         classification = self.classification
         if classification is not None:
             run = classified_figures(run, classification)
+        else:
+            run = uncounted_figures(run)
         if status is RunStatus.SUCCEEDED and run.failed:
             status = RunStatus.PARTIAL
         run = replace(run, status=status)

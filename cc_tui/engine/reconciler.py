@@ -24,6 +24,11 @@ here before it may be sent again:
   could own are then *disputed*: recorded so that no batch ever claims them, and the batch is sent
   again (a possible duplicate, never a wrong claim that would leave another batch's contacts
   unsent).
+* ``clock_skew`` bounds Constant Contact's clock against ours until it is measured: every
+  look takes the range the activities our own answered requests made allow (each was created
+  between its request's send and its answer), so the windows of all batches shift by one
+  offset and an import sent after another batch's upload was given up on is not that
+  upload's rival.
 * An activity in the window whose contact count is not readable yet (0 while unfinished) might
   be the batch's: if one is still there at the end, the run stops resumable rather than guess.
 
@@ -63,6 +68,10 @@ DEFAULT_CLOCK_SKEW = 60.0
 # From the first byte of a request to its activity: a 4 MB upload on a slow uplink plus the
 # server's own handling (our HTTP timeout alone is 60 s between bytes).
 DEFAULT_CREATION_WINDOW = 600.0
+# How precise Constant Contact's creation times are: milliseconds when any shows them (the
+# swagger's examples do), else whole seconds (some examples have none).
+FINE_PRECISION = timedelta(milliseconds=1)
+COARSE_PRECISION = timedelta(seconds=1)
 FIRST_LOOK_GAP = 0.5  # seconds before the second look; doubled after each look
 MAX_LOOK_GAP = 8.0
 
@@ -125,6 +134,9 @@ class ImportReconciler:
         self._creation_window = timedelta(seconds=creation_window)
         self._now = now
         self._sleep = sleep
+        # How Constant Contact's clock may stand against ours (its minus ours): the allowed
+        # skew until a look measures it (see _measured_offsets).
+        self._offsets = (-self._skew, self._skew)
 
     async def settle(self, records: Sequence[BatchRecord]) -> list[Settlement]:
         """Claim each batch's activity, or decide to send it again; one result per record.
@@ -140,6 +152,7 @@ class ImportReconciler:
             oldest = min(self._sent(record) for record in waiting.values())
             recent = await self._source.activities_since(oldest - self._skew)
             recorded = self._history.recorded_activities([a.activity_id for a in recent])
+            self._offsets = self._measured_offsets(recent, recorded)
             free = [a for a in recent if a.activity_id not in recorded]
             now = self._now()
             for key, record in list(waiting.items()):
@@ -168,12 +181,44 @@ class ImportReconciler:
 
     def _window_of(self, sent: datetime) -> tuple[datetime, datetime]:
         """When an import sent at ``sent`` may have been created, by Constant Contact's clock."""
-        return sent - self._skew, sent + self._creation_window + self._skew
+        behind, ahead = self._offsets
+        return sent + behind, sent + self._creation_window + ahead
 
     def _lost_window(self, upload: LostUpload) -> tuple[datetime, datetime]:
         """When a given-up upload's import may have been created: its request had ended (and
         the list been read for ``visibility_wait`` seconds) by the time it was given up on."""
-        return upload.sent_at - self._skew, upload.given_up_at + self._skew
+        behind, ahead = self._offsets
+        return upload.sent_at + behind, upload.given_up_at + ahead
+
+    def _measured_offsets(
+        self, recent: Sequence[Activity], recorded: set[str]
+    ) -> tuple[timedelta, timedelta]:
+        """Constant Contact's clock minus ours, as a range: from the activities the answers
+        of our own requests named, each created between its request's send and its answer.
+
+        One offset holds for every window; left at the allowed skew either way, it would let
+        an import sent after another batch's upload was given up on fall in that upload's
+        window, and the batch it belongs to be sent again. The range is widened by the
+        precision of the creation times (whole seconds unless one shows milliseconds), and is
+        the allowed skew when no activity measures it or the measures disagree.
+        """
+        allowed = (-self._skew, self._skew)
+        timed = [a for a in recent if a.activity_id in recorded and a.created_at is not None]
+        answered = self._history.answered_times([a.activity_id for a in timed])
+        if not answered:
+            return allowed
+        precise = any(a.created_at is not None and a.created_at.microsecond for a in recent)
+        precision = FINE_PRECISION if precise else COARSE_PRECISION
+        behind, ahead = allowed
+        for activity in timed:
+            times = answered.get(activity.activity_id)
+            if times is None:
+                continue
+            assert activity.created_at is not None  # filtered above
+            sent, answer = times
+            behind = max(behind, activity.created_at - answer - precision)
+            ahead = min(ahead, activity.created_at - sent + precision)
+        return (behind, ahead) if behind <= ahead else allowed
 
     def _look_until(self, record: BatchRecord, started: datetime) -> datetime:
         """Look until the list has had time to show the import; once at least."""

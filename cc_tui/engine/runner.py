@@ -197,18 +197,22 @@ class ExportRunner:
         )
         rejected_rows = self.services.paths.run_paths(run.run_id).rejected_rows
         run = replace(run, rejected_rows_file=str(rejected_rows))
-        self.history.create(
-            run, inputs=resolved.inputs, plan={"fields": [f.field for f in resolved.fields]}
-        )
-        if previous is not None:
-            self.history.update(
-                replace(
-                    previous,
-                    status=RunStatus.FAILED,
-                    finished_at=started,
-                    error=f"abandoned: restarted as run {run.run_id}",
-                )
+        abandoned = (
+            None
+            if previous is None
+            else replace(
+                previous,
+                status=RunStatus.FAILED,
+                finished_at=started,
+                error=f"abandoned: restarted as run {run.run_id}",
             )
+        )
+        self.history.create(
+            run,
+            inputs=resolved.inputs,
+            plan={"fields": [f.field for f in resolved.fields]},
+            abandoned=abandoned,
+        )
         audit.started(run, resumed=False, replaced=previous.run_id if previous else None)
         return run, {}
 

@@ -334,7 +334,7 @@ class ServiceServer:
         return make
 
     def _start(self, intent: RunStart, peer: Peer) -> ManagedRun:
-        from cc_tui.engine.run_options import RunOptions, SenderTiming
+        from cc_tui.engine.run_options import RunOptions
 
         options = replace(
             self._run_options or RunOptions(), dry_run=intent.dry_run, restart=intent.restart
@@ -342,9 +342,9 @@ class ServiceServer:
         if intent.steps is not None:  # messages in the words of the face that started it
             options = replace(options, steps=intent.steps)
         if intent.activity_deadline is not None:
-            options = replace(
-                options, timing=SenderTiming(activity_deadline=intent.activity_deadline)
-            )
+            # That one clock: the service's other timing (polls, the lost-import search) stays.
+            timing = replace(options.timing, activity_deadline=intent.activity_deadline)
+            options = replace(options, timing=timing)
         _log.info("%s (uid %d) starts %s", peer.user, peer.uid, intent.export)
         return self.supervisor.start(
             intent.export,

@@ -83,8 +83,20 @@ class RunHistory:
     def __init__(self, db: HistoryStore) -> None:
         self._db = db
 
-    def create(self, run: RunRecord, *, inputs: Mapping[str, Any], plan: Mapping[str, Any]) -> None:
-        """Record a new run with the fingerprint of its inputs (checked before resuming)."""
+    def create(
+        self,
+        run: RunRecord,
+        *,
+        inputs: Mapping[str, Any],
+        plan: Mapping[str, Any],
+        abandoned: RunRecord | None = None,
+    ) -> None:
+        """Record a new run with the fingerprint of its inputs (checked before resuming).
+
+        ``abandoned``: the record of the unfinished run it starts over from (``--restart``),
+        saved in the same transaction, so a process killed in between never leaves both
+        runs unfinished.
+        """
         with self._db.transaction() as db:
             db.execute(
                 "INSERT INTO runs (run_id, export, connection, status, dry_run, os_user, "
@@ -102,38 +114,14 @@ class RunHistory:
                     json.dumps(dict(plan)),
                 ),
             )
-        self.update(run)
+            _update_run(db, run)
+            if abandoned is not None:
+                _update_run(db, abandoned)
 
     def update(self, run: RunRecord) -> None:
         """Store the run's status, counters, error and timestamps."""
-        columns = [*_COUNTERS, *REJECT_REASONS]
-        values = [getattr(run, name) for name in _COUNTERS]
-        values += [int(run.rejected.get(reason, 0)) for reason in REJECT_REASONS]
-        assignments = ", ".join(f"{name} = ?" for name in columns)
         with self._db.transaction() as db:
-            db.execute(
-                f"UPDATE runs SET {assignments}, fields = ?, status = ?, attempts = ?, "
-                "finished_at = ?, updated_at = ?, error = ?, rejected_rows_file = ?, "
-                "batches_complete = ?, active_s = ?, attempt_started_at = ? "
-                "WHERE run_id = ?",
-                (
-                    *values,
-                    json.dumps(
-                        {name: dict(reasons) for name, reasons in run.fields.items()},
-                        sort_keys=True,
-                    ),
-                    run.status.value,
-                    run.attempts,
-                    _iso(run.finished_at),
-                    utc_now_iso(),
-                    run.error,
-                    run.rejected_rows_file,
-                    int(run.batches_complete),
-                    run.active_s,
-                    _iso(run.attempt_started_at),
-                    run.run_id,
-                ),
-            )
+            _update_run(db, run)
 
     def mark_unseen(self, run_id: str) -> None:
         """The run ended while its summary was not on screen: keep it marked until shown."""
@@ -210,6 +198,34 @@ class RunHistory:
                 tuple(part),
             )
             found.update(row["activity_id"] for row in rows)
+        return found
+
+    def answered_times(self, activity_ids: Collection[str]) -> dict[str, tuple[datetime, datetime]]:
+        """When the requests that made ``activity_ids`` were sent and answered, by our clock.
+
+        Only for activities their own request's answer named that are still their batch's
+        (a batch sent again has new times): each was created between those two moments, so
+        it tells how Constant Contact's clock stands against ours.
+        """
+        wanted = list(dict.fromkeys(activity_ids))
+        found: dict[str, tuple[datetime, datetime]] = {}
+        posted = (BatchState.POSTED.value, BatchState.CONFIRMED.value, BatchState.FAILED.value)
+        for start in range(0, len(wanted), _IDS_PER_QUERY):
+            part = wanted[start : start + _IDS_PER_QUERY]
+            marks = ", ".join("?" * len(part))
+            rows = self._db.query(
+                "SELECT a.activity_id, b.sent_at, b.posted_at FROM batch_activities a "
+                "JOIN batches b ON b.run_id = a.run_id AND b.seq = a.seq "
+                "WHERE a.role = ? AND b.activity_id = a.activity_id AND b.state IN (?, ?, ?) "
+                "AND b.sent_at IS NOT NULL AND b.posted_at IS NOT NULL "
+                f"AND a.activity_id IN ({marks})",
+                (ActivityRole.ANSWERED.value, *posted, *part),
+            )
+            for row in rows:
+                sent = datetime.fromisoformat(row["sent_at"])
+                answered = datetime.fromisoformat(row["posted_at"])
+                if sent <= answered:
+                    found[row["activity_id"]] = (sent, answered)
         return found
 
     def save_batch(self, batch: BatchRecord) -> None:
@@ -307,6 +323,37 @@ class RunHistory:
 
 
 _IDS_PER_QUERY = 500
+
+
+def _update_run(db: sqlite3.Connection, run: RunRecord) -> None:
+    """Store the run's status, counters, error and timestamps (in the caller's transaction)."""
+    columns = [*_COUNTERS, *REJECT_REASONS]
+    values = [getattr(run, name) for name in _COUNTERS]
+    values += [int(run.rejected.get(reason, 0)) for reason in REJECT_REASONS]
+    assignments = ", ".join(f"{name} = ?" for name in columns)
+    db.execute(
+        f"UPDATE runs SET {assignments}, fields = ?, status = ?, attempts = ?, "
+        "finished_at = ?, updated_at = ?, error = ?, rejected_rows_file = ?, "
+        "batches_complete = ?, active_s = ?, attempt_started_at = ? "
+        "WHERE run_id = ?",
+        (
+            *values,
+            json.dumps(
+                {name: dict(reasons) for name, reasons in run.fields.items()},
+                sort_keys=True,
+            ),
+            run.status.value,
+            run.attempts,
+            _iso(run.finished_at),
+            utc_now_iso(),
+            run.error,
+            run.rejected_rows_file,
+            int(run.batches_complete),
+            run.active_s,
+            _iso(run.attempt_started_at),
+            run.run_id,
+        ),
+    )
 
 
 def _write_batch(db: sqlite3.Connection, batch: BatchRecord) -> None:
