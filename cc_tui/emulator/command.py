@@ -91,7 +91,9 @@ how strict it is (docs/api-rules.md; the harshest server cc-tui should meet):
              North American, a bad sms_number or sms_consent_date, a custom field
              value its type does not take (error_count).
   activities activity_errors texts vary in format (never parse them); a new
-             activity shows in GET /activities only after --activity-list-lag.
+             activity shows in GET /activities only after --activity-list-lag;
+             with --brief-activity-list it is listed without status counters
+             and activity_errors (GET /activities/ID has them).
 
 faults (seeded by --seed, so a run can be replayed):
   --error-rate               503 before the request does anything
@@ -141,6 +143,11 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         )
     _add_network_arguments(parser)
     parser.add_argument(
+        "--brief-activity-list",
+        action="store_true",
+        help="list activities without status counters and activity_errors",
+    )
+    parser.add_argument(
         "--no-seed-data", action="store_true", help="start with an empty account, no demo data"
     )
     parser.add_argument(
@@ -158,6 +165,7 @@ def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
         seed=args.seed,
         refresh_token_mode=RefreshTokenMode(args.refresh_token_mode),
         auto_approve=args.auto_approve,
+        brief_activity_list=args.brief_activity_list,
         seed_demo_data=not args.no_seed_data,
         state_file=args.state,
         **numeric,

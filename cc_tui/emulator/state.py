@@ -313,14 +313,15 @@ class EmulatorState:
         """Activities, newest first, optionally of one state.
 
         An activity shows here only ``activity_list_lag`` seconds after its creation (the
-        listing lags behind, as on a real service); ``get_activity`` finds it at once.
+        listing lags behind, as on a real service); ``get_activity`` finds it at once. With
+        ``brief_activity_list`` the listing leaves out each activity's counters and texts.
         """
-        lag = self._settings().activity_list_lag
+        settings = self._settings()
         with self.lock:
             self.advance()
-            shown_until = self.clock() - lag
+            shown_until = self.clock() - settings.activity_list_lag
             return [
-                activity.to_json()
+                activity.to_json(brief=settings.brief_activity_list)
                 for activity in self.queue.newest_first()
                 if activity.created_at <= shown_until and (state is None or activity.state == state)
             ]

@@ -83,6 +83,7 @@ RUNTIME_FIELDS: Mapping[str, Callable[[Any], Any]] = {
     "unfinished_activity_rate": _rate,
     "drop_after_create_share": _rate,
     "max_activity_errors": _count,
+    "brief_activity_list": _flag,
     "error_rate": _rate,
     "ambiguous_rate": _rate,
     "drop_rate": _rate,
