@@ -37,7 +37,12 @@ from cc_tui.constant_contact.tokens import (
     TokenStore,
     refresh_gate_for,
 )
-from cc_tui.errors import ConstantContactError, InsecureUrlError, UsageError
+from cc_tui.errors import (
+    ConstantContactError,
+    InsecureUrlError,
+    OutcomeUnknownError,
+    UsageError,
+)
 from cc_tui.models.api_rules import is_uuid
 from cc_tui.models.connection import (
     Connection,
@@ -282,10 +287,24 @@ class ConstantContactClient:
         such a failure raises OutcomeUnknownError instead, so the caller can look for the
         activity before sending again (the engine's sender does).
         """
-        answer = await self._post(
-            "/activities/contacts_json_import", body, retry_ambiguous=retry_ambiguous
+        response = await self._session.request(
+            "POST",
+            self._session.url("/activities/contacts_json_import"),
+            content=body,
+            retry_ambiguous=retry_ambiguous,
         )
-        return _parse(Activity.from_json, answer, "import activity")
+        try:
+            answer = self._session.json_of(response, "POST")
+            return _parse(Activity.from_json, answer, "import activity")
+        except ConstantContactError as exc:
+            if retry_ambiguous:
+                raise
+            # A success answer (201, or 202 through a gateway) that is empty, not JSON or names
+            # no activity: the import was taken, so its activity may exist; never send blindly.
+            raise OutcomeUnknownError(
+                f"{exc} It was a success answer ({response.status_code}), so the import may "
+                "have been queued."
+            ) from exc
 
     async def activity(self, activity_id: str) -> Activity:
         """The current state of a bulk activity; a malformed id is refused without a call."""

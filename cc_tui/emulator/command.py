@@ -69,6 +69,11 @@ _NUMERIC_OPTIONS = (
     ("--max-activity-errors", "max_activity_errors", "activity_errors texts kept per activity"),
     ("--error-rate", "error_rate", "share of /v3 requests answered 503 (0-1)"),
     ("--ambiguous-rate", "ambiguous_rate", "share of imports answered 500 after being queued"),
+    (
+        "--empty-answer-rate",
+        "empty_answer_rate",
+        "share of imports answered 202 with an empty body after being queued",
+    ),
     ("--drop-rate", "drop_rate", "share of /v3 requests whose connection is dropped (0-1)"),
     ("--failed-activity-rate", "failed_activity_rate", "share of imports that end failed"),
 )
@@ -101,6 +106,8 @@ faults (seeded by --seed, so a run can be replayed):
                              --drop-after-create-share of those close only after
                              the activity was created
   --ambiguous-rate           an import answered 500 after its activity was created
+  --empty-answer-rate        an import answered 202 with an empty body after its
+                             activity was created (a success naming no activity)
   --failed-activity-rate, --cancelled-activity-rate, --timed-out-activity-rate
                              an activity stops part-way and ends in that state
   --unfinished-activity-rate an activity stops part-way and stays processing

@@ -67,6 +67,9 @@ class EmulatorSettings:
     seed: int | None = None
     error_rate: float = 0.0  # share of /v3 requests answered 503 before doing anything
     ambiguous_rate: float = 0.0  # share of imports answered 500 after the activity was created
+    # share of imports answered 202 with an empty body after the activity was created (a
+    # gateway that strips the body): a success that names no activity
+    empty_answer_rate: float = 0.0
     drop_rate: float = 0.0  # share of /v3 requests whose connection is dropped, no answer
     failed_activity_rate: float = 0.0  # share of imports whose activity ends `failed`
     latency: float = 0.0  # seconds added before every /v3 answer

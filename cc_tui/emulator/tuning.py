@@ -86,6 +86,7 @@ RUNTIME_FIELDS: Mapping[str, Callable[[Any], Any]] = {
     "brief_activity_list": _flag,
     "error_rate": _rate,
     "ambiguous_rate": _rate,
+    "empty_answer_rate": _rate,
     "drop_rate": _rate,
     "failed_activity_rate": _rate,
     "latency": _non_negative,
