@@ -165,10 +165,13 @@ class CustomField:
     def from_json(cls, data: Json) -> Self:
         """Read an entry of ``GET /contact_custom_fields``."""
         choices = data.get("choices")
+        label = _str(data, "label")
         return cls(
             custom_field_id=_required_str(data, "custom_field_id"),
-            name=_str(data, "name"),
-            label=_str(data, "label"),
+            # `name` is not required (only `label` and `type` are): it is "constructed from the
+            # label by replacing blanks with underscores", so a missing one is made that way.
+            name=_str(data, "name") or label.replace(" ", "_"),
+            label=label,
             type=_str(data, "type"),
             metadata=CustomFieldMetadata.from_json(_mapping(data, "metadata")),
             choices=tuple(

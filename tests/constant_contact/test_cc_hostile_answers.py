@@ -251,6 +251,21 @@ async def test_activity_times_without_an_offset_are_utc_and_comparable(
     assert all(a.created_at is None or a.created_at.tzinfo is not None for a in found)
 
 
+async def test_a_custom_field_without_its_name_gets_the_one_its_label_makes() -> None:
+    """The swagger requires only `label` and `type`; `name` is the label with blanks made
+    underscores, and it is what `cf:` keys and the preflight's check use."""
+    fields = {"custom_fields": [
+        {"custom_field_id": LIST_A, "label": "Favourite colour", "type": "string"},
+        {"custom_field_id": LIST_B, "label": "Tier", "name": "Tier_2", "type": "string"},
+    ]}  # fmt: skip
+    api = MockApi().on("GET", "/v3/contact_custom_fields", reply(200, fields))
+    found = await make_client(api).custom_fields()
+    assert [(f.name, f.label) for f in found] == [
+        ("Favourite_colour", "Favourite colour"),
+        ("Tier_2", "Tier"),
+    ]
+
+
 def _throttled(retry_after: str | None) -> Any:
     headers = {"Retry-After": retry_after} if retry_after is not None else None
     return reply(429, {"error_key": "throttled", "error_message": "slow"}, headers=headers)
