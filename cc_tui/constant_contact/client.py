@@ -111,12 +111,14 @@ def _check_urls(connection: Connection) -> None:
 
 
 def _checked_id(value: str, what: str) -> str:
+    """``value`` in the lower-case form the API gives ids (a strict server matches ids
+    exactly); a UsageError if it is not a UUID."""
     if not is_uuid(value):
         raise UsageError(
             f"'{value}' is not a valid Constant Contact {what}: expected a UUID of the form "
             f"8-4-4-4-12 hexadecimal digits, like {_EXAMPLE_ID}."
         )
-    return value
+    return value.lower()
 
 
 def _checked_choice(value: str, allowed: frozenset[str], what: str) -> str:
