@@ -271,7 +271,9 @@ class ConstantContactClient:
             raise UsageError(
                 f"A list name must be 1 to {MAX_LIST_NAME} characters; got {len(name)}."
             )
-        payload = {"name": name, "description": description, "favorite": False}
+        payload: dict[str, str | bool] = {"name": name, "favorite": False}
+        if description.strip():  # "no description" is said by leaving the key out
+            payload["description"] = description
         body = await self._post("/contact_lists", json.dumps(payload).encode())
         return _parse(ContactList.from_json, body, "contact list")
 

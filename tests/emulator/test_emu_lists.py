@@ -264,3 +264,10 @@ def test_ids_match_exactly_in_the_lower_case_form_the_api_gives(api: httpx.Clien
             json={"import_data": [contact], "list_ids": list_ids},
         )
         assert answer.status_code == status, (list_ids, answer.text)
+
+
+def test_a_new_list_says_no_description_by_leaving_the_key_out(api: httpx.Client) -> None:
+    for description in ("", "   "):
+        answer = api.post("/contact_lists", json={"name": "Blank", "description": description})
+        assert answer.status_code == 400, description
+    assert api.post("/contact_lists", json={"name": "Blank"}).status_code == 201
