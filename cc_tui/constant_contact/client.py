@@ -340,14 +340,18 @@ class ConstantContactClient:
         page_limit: int = ACTIVITIES_SEARCH_PAGE,
         max_pages: int = ACTIVITIES_SEARCH_MAX_PAGES,
     ) -> list[Activity]:
-        """The account's activities created at or after ``since`` (timezone-aware), newest first.
+        """The account's activities created at or after ``since`` (timezone-aware), as listed.
 
-        ``GET /activities`` lists newest first, so pages are followed only until one reaches an
-        activity created before ``since``, and never more than ``max_pages`` of them. Activities
-        without a ``created_at`` are kept (the caller decides what they may be).
+        The swagger does not say in which order ``GET /activities`` lists them. While the pages
+        read so far are newest first (as a real account's are seen to be), the walk stops at the
+        first activity created before ``since``: the rest are older. In any other order every
+        page is read, never more than ``max_pages`` of them. Activities without a
+        ``created_at`` are kept (the caller decides what they may be).
         """
         params: dict[str, str | int] = {"limit": max(1, min(page_limit, ACTIVITIES_MAX_LIMIT))}
         found: list[Activity] = []
+        newest_first = True
+        last: datetime | None = None  # the creation time of the last activity read
         pages = self._session.pages("/activities", params, "activities")
         async with contextlib.aclosing(pages):
             read = 0
@@ -355,8 +359,12 @@ class ConstantContactClient:
                 read += 1
                 batch = [_parse(Activity.from_json, item, "activity") for item in page]
                 found.extend(a for a in batch if a.created_at is None or a.created_at >= since)
-                older = any(a.created_at is not None and a.created_at < since for a in batch)
-                if older or not batch or read >= max_pages:
+                times = [t for t in (a.created_at for a in batch) if t is not None]
+                for when in times:
+                    newest_first = newest_first and (last is None or when <= last)
+                    last = when
+                older = any(when < since for when in times)
+                if (older and newest_first) or not batch or read >= max_pages:
                     break
         return found
 

@@ -98,7 +98,8 @@ how strict it is (docs/api-rules.md; the harshest server cc-tui should meet):
   activities activity_errors texts vary in format (never parse them); a new
              activity shows in GET /activities only after --activity-list-lag;
              with --brief-activity-list it is listed without status counters
-             and activity_errors (GET /activities/ID has them).
+             and activity_errors (GET /activities/ID has them); with
+             --activities-oldest-first it lists the oldest first.
 
 faults (seeded by --seed, so a run can be replayed):
   --error-rate               503 before the request does anything
@@ -155,6 +156,11 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         help="list activities without status counters and activity_errors",
     )
     parser.add_argument(
+        "--activities-oldest-first",
+        action="store_true",
+        help="list activities oldest first (the swagger states no order)",
+    )
+    parser.add_argument(
         "--no-seed-data", action="store_true", help="start with an empty account, no demo data"
     )
     parser.add_argument(
@@ -173,6 +179,7 @@ def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
         refresh_token_mode=RefreshTokenMode(args.refresh_token_mode),
         auto_approve=args.auto_approve,
         brief_activity_list=args.brief_activity_list,
+        activities_oldest_first=args.activities_oldest_first,
         seed_demo_data=not args.no_seed_data,
         state_file=args.state,
         **numeric,

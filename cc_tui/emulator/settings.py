@@ -62,6 +62,9 @@ class EmulatorSettings:
     # GET /activities lists each activity without `status` and `activity_errors` (the swagger
     # requires no property of a listed activity); GET /activities/{id} still has them all.
     brief_activity_list: bool = False
+    # GET /activities lists oldest first (the swagger states no order; newest first is only
+    # what a client may hope for)
+    activities_oldest_first: bool = False
 
     # Faults (all drawn from one RNG seeded with `seed`, so a run can be replayed)
     seed: int | None = None

@@ -84,6 +84,7 @@ RUNTIME_FIELDS: Mapping[str, Callable[[Any], Any]] = {
     "drop_after_create_share": _rate,
     "max_activity_errors": _count,
     "brief_activity_list": _flag,
+    "activities_oldest_first": _flag,
     "error_rate": _rate,
     "ambiguous_rate": _rate,
     "empty_answer_rate": _rate,
