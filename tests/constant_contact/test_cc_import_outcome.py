@@ -116,3 +116,16 @@ async def test_activities_since_reads_on_when_they_are_not_listed_newest_first()
     found = await make_client(api).activities_since(since, page_limit=2)
     assert [a.activity_id[-1] for a in found] == ["4", "5"]
     assert len(api.calls("GET", "/v3/activities")) == 3
+
+
+async def test_a_408_from_a_proxy_is_retried_and_leaves_an_import_in_doubt() -> None:
+    # RFC 9110 15.5.9: the client may repeat a request that timed out; an import it ended may
+    # still have been queued behind the proxy, so it is looked for, never re-sent blindly.
+    timeout = reply(408, text="<html><body><h1>408 Request Time-out</h1></body></html>")
+    api = MockApi().on("GET", "/v3/account/summary", timeout, reply(200, {}))
+    await make_client(api).account_summary()
+    assert len(api.calls("GET", "/v3/account/summary")) == 2
+    api = MockApi().on("POST", IMPORT, timeout)
+    with pytest.raises(OutcomeUnknownError, match="408"):
+        await make_client(api).import_contacts_json(BODY, retry_ambiguous=False)
+    assert len(api.calls("POST", IMPORT)) == 1
