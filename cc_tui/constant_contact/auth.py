@@ -45,9 +45,12 @@ DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_POLL_INTERVAL = 5.0  # RFC 8628's default when the server names no interval
 DEFAULT_DEVICE_CODE_LIFETIME = 600.0  # what integrations assume when expires_in is missing
 # Bounds on what the server says, so a hostile or broken answer cannot park the sign-in for
-# days: a code is not waited for past an hour, and polls are at most a minute apart.
+# days: a code is not waited for past an hour. The interval is obeyed up to that hour (RFC 8628
+# section 3.5: the client MUST wait at least `interval` between polls): a client that polled
+# sooner than a long interval was answered slow_down, which lengthens the server's interval by
+# as much as its own, so it never caught up and the code expired unapproved.
 MAX_DEVICE_CODE_LIFETIME = 3_600.0
-MAX_POLL_INTERVAL = 60.0
+MAX_POLL_INTERVAL = MAX_DEVICE_CODE_LIFETIME
 SLOW_DOWN_STEP = 5.0  # RFC 8628: add 5 s to the interval on every slow_down
 # Transient failures (network, 5xx, 429) tolerated in a row while polling for approval.
 MAX_POLL_FAILURES = 5

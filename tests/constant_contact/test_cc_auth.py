@@ -150,6 +150,29 @@ async def test_failures_while_polling_back_off_exponentially() -> None:
     assert clock.sleeps == [2, 4, 8, 16, 2]  # back to the interval once answered
 
 
+async def test_a_long_interval_is_obeyed_so_the_sign_in_completes() -> None:
+    """RFC 8628: a poll sooner than the interval earns slow_down and 5 s more on the server's
+    side too; a client that shortened a 120 s interval never caught up."""
+    clock = WallClock()
+    server = {"interval": 120.0, "last": None}
+
+    def token(request: httpx.Request) -> httpx.Response:
+        last, server["last"] = server["last"], clock.now
+        if last is not None and (clock.now - last).total_seconds() < server["interval"]:
+            server["interval"] += 5
+            return oauth_error("slow_down")(request)
+        return (
+            TOKENS(request) if last is not None else oauth_error("authorization_pending")(request)
+        )
+
+    api = MockApi().on("POST", DEVICE_PATH, device_answer(interval=120, expires_in=900))
+    api.token(token)
+    flow = flow_for(api, clock)
+    tokens = await flow.wait_for_tokens(await flow.start())
+    assert tokens.access_token == "access-SECRET-xyz"
+    assert clock.sleeps == [120, 120]
+
+
 async def test_slow_down_doubles_a_tiny_interval() -> None:
     clock = WallClock()
     api = MockApi().on("POST", DEVICE_PATH, device_answer(interval=0.1))
