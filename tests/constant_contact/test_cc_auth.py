@@ -154,16 +154,21 @@ async def test_a_long_interval_is_obeyed_so_the_sign_in_completes() -> None:
     """RFC 8628: a poll sooner than the interval earns slow_down and 5 s more on the server's
     side too; a client that shortened a 120 s interval never caught up."""
     clock = WallClock()
-    server = {"interval": 120.0, "last": None}
+    interval = [120.0]  # the server's, lengthened by every slow_down
+    polls: list[datetime] = []
 
     def token(request: httpx.Request) -> httpx.Response:
-        last, server["last"] = server["last"], clock.now
-        if last is not None and (clock.now - last).total_seconds() < server["interval"]:
-            server["interval"] += 5
-            return oauth_error("slow_down")(request)
-        return (
-            TOKENS(request) if last is not None else oauth_error("authorization_pending")(request)
-        )
+        last = polls[-1] if polls else None
+        polls.append(clock.now)
+        if last is None:
+            answer: Any = oauth_error("authorization_pending")
+        elif (clock.now - last).total_seconds() < interval[0]:
+            interval[0] += 5
+            answer = oauth_error("slow_down")
+        else:
+            answer = TOKENS
+        response: httpx.Response = answer(request)
+        return response
 
     api = MockApi().on("POST", DEVICE_PATH, device_answer(interval=120, expires_in=900))
     api.token(token)
