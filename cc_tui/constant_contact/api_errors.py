@@ -45,6 +45,10 @@ _HTML_NOISE = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE 
 _MAX_SCAN = 16_384  # characters of a non-JSON body read for the message (bounds the regex work)
 # 400, 409, 415 and any other 4xx not listed: the request itself is wrong.
 _BY_STATUS: dict[int, type[ApiError]] = {404: NotFoundError, 401: AuthError, 403: AuthError}
+# 408 Request Timeout (a proxy or load balancer that gave up on a slow upload) is not: RFC 9110
+# section 15.5.9 lets the client repeat it, so it is retried like a 5xx, and an import it ends
+# is in doubt.
+_REQUEST_TIMEOUT = 408
 
 
 def next_utc_midnight(now: datetime | None = None) -> datetime:
@@ -122,7 +126,7 @@ def api_error(response: httpx.Response, *, method: str, path: str) -> ApiError:
         # `throttled`, and also the bulk-queue limit (1,000 queued activities), whose body shape
         # is undocumented: the client retries both, the queue limit with a slower backoff.
         return ThrottledError(status, key, message, **where)
-    if status >= 500:
+    if status >= 500 or status == _REQUEST_TIMEOUT:
         return ServerError(status, key, message, **where)
     kind = _BY_STATUS.get(status, BadRequestError if 400 <= status < 500 else ApiError)
     return kind(status, key, message, **where)

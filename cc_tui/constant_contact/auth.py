@@ -45,12 +45,16 @@ DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_POLL_INTERVAL = 5.0  # RFC 8628's default when the server names no interval
 DEFAULT_DEVICE_CODE_LIFETIME = 600.0  # what integrations assume when expires_in is missing
 # Bounds on what the server says, so a hostile or broken answer cannot park the sign-in for
-# days: a code is not waited for past an hour, and polls are at most a minute apart.
+# days: a code is not waited for past an hour. The interval is obeyed up to that hour (RFC 8628
+# section 3.5: the client MUST wait at least `interval` between polls): a client that polled
+# sooner than a long interval was answered slow_down, which lengthens the server's interval by
+# as much as its own, so it never caught up and the code expired unapproved.
 MAX_DEVICE_CODE_LIFETIME = 3_600.0
-MAX_POLL_INTERVAL = 60.0
+MAX_POLL_INTERVAL = MAX_DEVICE_CODE_LIFETIME
 SLOW_DOWN_STEP = 5.0  # RFC 8628: add 5 s to the interval on every slow_down
 # Transient failures (network, 5xx, 429) tolerated in a row while polling for approval.
 MAX_POLL_FAILURES = 5
+_WAIT_CODES = frozenset({"authorization_pending", "slow_down"})  # RFC 8628 section 3.5
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
@@ -164,7 +168,10 @@ class DeviceFlow:
         step = SLOW_DOWN_STEP if authz.interval >= 1.0 else None
         failures = 0
         while True:
-            await self._sleep(max(0.0, min(interval, self._seconds_left(authz))))
+            # After failures in a row (network, 5xx, 429) the wait doubles each time (RFC 8628
+            # section 3.5: back off exponentially), so a struggling server is not hammered.
+            wait = min(interval * 2**failures, max(interval, MAX_POLL_INTERVAL))
+            await self._sleep(max(0.0, min(wait, self._seconds_left(authz))))
             try:
                 outcome = await self._poll(authz)
             except (TransportError, ServerError, ThrottledError):
@@ -191,6 +198,11 @@ class DeviceFlow:
             "grant_type": DEVICE_GRANT_TYPE,
         }
         response = await post_form(self._http, f"{self._base}/token", form)
+        code, message = error_fields(response)
+        # The RFC 8628 wait codes mean "poll again" whatever status carries them (a 429
+        # slow_down, or a 200 with an error body, as some servers send): never a failure.
+        if code in _WAIT_CODES:
+            return code
         if response.is_success:
             try:
                 return token_set_from_json(json_object(response), now=self._clock())
@@ -199,9 +211,6 @@ class DeviceFlow:
         transient = transient_error(response, "/token")
         if transient is not None:
             raise transient
-        code, message = error_fields(response)
-        if code in ("authorization_pending", "slow_down"):
-            return code
         raise DeviceFlowError(code, _device_error_message(code, message))
 
 

@@ -37,7 +37,12 @@ from cc_tui.constant_contact.tokens import (
     TokenStore,
     refresh_gate_for,
 )
-from cc_tui.errors import ConstantContactError, InsecureUrlError, UsageError
+from cc_tui.errors import (
+    ConstantContactError,
+    InsecureUrlError,
+    OutcomeUnknownError,
+    UsageError,
+)
 from cc_tui.models.api_rules import is_uuid
 from cc_tui.models.connection import (
     Connection,
@@ -106,12 +111,14 @@ def _check_urls(connection: Connection) -> None:
 
 
 def _checked_id(value: str, what: str) -> str:
+    """``value`` in the lower-case form the API gives ids (a strict server matches ids
+    exactly); a UsageError if it is not a UUID."""
     if not is_uuid(value):
         raise UsageError(
             f"'{value}' is not a valid Constant Contact {what}: expected a UUID of the form "
             f"8-4-4-4-12 hexadecimal digits, like {_EXAMPLE_ID}."
         )
-    return value
+    return value.lower()
 
 
 def _checked_choice(value: str, allowed: frozenset[str], what: str) -> str:
@@ -264,7 +271,9 @@ class ConstantContactClient:
             raise UsageError(
                 f"A list name must be 1 to {MAX_LIST_NAME} characters; got {len(name)}."
             )
-        payload = {"name": name, "description": description, "favorite": False}
+        payload: dict[str, str | bool] = {"name": name, "favorite": False}
+        if description.strip():  # "no description" is said by leaving the key out
+            payload["description"] = description
         body = await self._post("/contact_lists", json.dumps(payload).encode())
         return _parse(ContactList.from_json, body, "contact list")
 
@@ -282,10 +291,24 @@ class ConstantContactClient:
         such a failure raises OutcomeUnknownError instead, so the caller can look for the
         activity before sending again (the engine's sender does).
         """
-        answer = await self._post(
-            "/activities/contacts_json_import", body, retry_ambiguous=retry_ambiguous
+        response = await self._session.request(
+            "POST",
+            self._session.url("/activities/contacts_json_import"),
+            content=body,
+            retry_ambiguous=retry_ambiguous,
         )
-        return _parse(Activity.from_json, answer, "import activity")
+        try:
+            answer = self._session.json_of(response, "POST")
+            return _parse(Activity.from_json, answer, "import activity")
+        except ConstantContactError as exc:
+            if retry_ambiguous:
+                raise
+            # A success answer (201, or 202 through a gateway) that is empty, not JSON or names
+            # no activity: the import was taken, so its activity may exist; never send blindly.
+            raise OutcomeUnknownError(
+                f"{exc} It was a success answer ({response.status_code}), so the import may "
+                "have been queued."
+            ) from exc
 
     async def activity(self, activity_id: str) -> Activity:
         """The current state of a bulk activity; a malformed id is refused without a call."""
@@ -317,14 +340,18 @@ class ConstantContactClient:
         page_limit: int = ACTIVITIES_SEARCH_PAGE,
         max_pages: int = ACTIVITIES_SEARCH_MAX_PAGES,
     ) -> list[Activity]:
-        """The account's activities created at or after ``since`` (timezone-aware), newest first.
+        """The account's activities created at or after ``since`` (timezone-aware), as listed.
 
-        ``GET /activities`` lists newest first, so pages are followed only until one reaches an
-        activity created before ``since``, and never more than ``max_pages`` of them. Activities
-        without a ``created_at`` are kept (the caller decides what they may be).
+        The swagger does not say in which order ``GET /activities`` lists them. While the pages
+        read so far are newest first (as a real account's are seen to be), the walk stops at the
+        first activity created before ``since``: the rest are older. In any other order every
+        page is read, never more than ``max_pages`` of them. Activities without a
+        ``created_at`` are kept (the caller decides what they may be).
         """
         params: dict[str, str | int] = {"limit": max(1, min(page_limit, ACTIVITIES_MAX_LIMIT))}
         found: list[Activity] = []
+        newest_first = True
+        last: datetime | None = None  # the creation time of the last activity read
         pages = self._session.pages("/activities", params, "activities")
         async with contextlib.aclosing(pages):
             read = 0
@@ -332,8 +359,12 @@ class ConstantContactClient:
                 read += 1
                 batch = [_parse(Activity.from_json, item, "activity") for item in page]
                 found.extend(a for a in batch if a.created_at is None or a.created_at >= since)
-                older = any(a.created_at is not None and a.created_at < since for a in batch)
-                if older or not batch or read >= max_pages:
+                times = [t for t in (a.created_at for a in batch) if t is not None]
+                for when in times:
+                    newest_first = newest_first and (last is None or when <= last)
+                    last = when
+                older = any(when < since for when in times)
+                if (older and newest_first) or not batch or read >= max_pages:
                     break
         return found
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Self
 
 __all__ = [
@@ -65,9 +65,12 @@ def _time(data: Json, key: str) -> datetime | None:
         return None
     try:
         # Python 3.11 reads the trailing "Z" and fractional seconds Constant Contact sends.
-        return datetime.fromisoformat(value)
+        when = datetime.fromisoformat(value)
     except ValueError:
         return None
+    # A time without an offset is read as UTC (the swagger's examples all end in "Z"): left
+    # naive, comparing it with the aware times of a run would raise TypeError.
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _mapping(data: Json, key: str) -> Json:
@@ -162,10 +165,13 @@ class CustomField:
     def from_json(cls, data: Json) -> Self:
         """Read an entry of ``GET /contact_custom_fields``."""
         choices = data.get("choices")
+        label = _str(data, "label")
         return cls(
             custom_field_id=_required_str(data, "custom_field_id"),
-            name=_str(data, "name"),
-            label=_str(data, "label"),
+            # `name` is not required (only `label` and `type` are): it is "constructed from the
+            # label by replacing blanks with underscores", so a missing one is made that way.
+            name=_str(data, "name") or label.replace(" ", "_"),
+            label=label,
             type=_str(data, "type"),
             metadata=CustomFieldMetadata.from_json(_mapping(data, "metadata")),
             choices=tuple(
@@ -214,11 +220,17 @@ class ActivityStatus:
     error_count: int = 0
     correctable_count: int = 0
     cannot_add_to_list_count: int = 0
+    reported: bool = False
+    """True when the answer carried the counters (``items_total_count`` or ``person_count``);
+    a listed activity may come without them (the swagger requires none of its properties),
+    and zeros read from nothing must never account a batch."""
 
     @classmethod
     def from_json(cls, data: Json) -> Self:
         """Read the ``status`` object of an activity; missing counters are 0."""
         return cls(
+            reported=_int(data, "items_total_count") is not None
+            or _int(data, "person_count") is not None,
             items_total_count=_count(data, "items_total_count"),
             items_completed_count=_count(data, "items_completed_count"),
             person_count=_count(data, "person_count"),
@@ -240,11 +252,19 @@ class Activity:
     created_at: datetime | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    errors_reported: bool = False
+    """True when the answer carried an ``activity_errors`` list (empty or not)."""
 
     @property
     def is_final(self) -> bool:
         """True once the activity is completed, cancelled, failed or timed out."""
         return self.state in FINAL_ACTIVITY_STATES
+
+    @property
+    def has_details(self) -> bool:
+        """True when the answer carried the counters and the error texts: a listed activity
+        may lack both (``GET /activities/{id}`` is the one that states them)."""
+        return self.status.reported and self.errors_reported
 
     @classmethod
     def from_json(cls, data: Json) -> Self:
@@ -262,6 +282,7 @@ class Activity:
             created_at=_time(data, "created_at"),
             started_at=_time(data, "started_at"),
             completed_at=_time(data, "completed_at"),
+            errors_reported=isinstance(errors, list),
         )
 
 

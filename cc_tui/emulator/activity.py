@@ -79,8 +79,9 @@ class ImportActivity:
         """How many items get processed before the activity ends (or stalls)."""
         return self.total if self.stop_after is None else min(self.stop_after, self.total)
 
-    def to_json(self) -> dict[str, Any]:
-        """An ``ActivityImport`` / ``Activity`` object."""
+    def to_json(self, *, brief: bool = False) -> dict[str, Any]:
+        """An ``ActivityImport`` / ``Activity`` object; ``brief``: without ``status`` and
+        ``activity_errors`` (the swagger requires neither in a listed activity)."""
         body: dict[str, Any] = {
             "activity_id": self.activity_id,
             "state": self.state,
@@ -92,6 +93,9 @@ class ImportActivity:
         if self.completed_at is not None:
             body["completed_at"] = iso_time(self.completed_at)
         body["percent_done"] = self._percent_done()
+        body["_links"] = {"self": {"href": f"/v3/activities/{self.activity_id}"}}
+        if brief:
+            return body
         body["activity_errors"] = list(self.errors)
         body["status"] = {
             "items_total_count": self.total,
@@ -102,7 +106,6 @@ class ImportActivity:
             "cannot_add_to_list_count": self.cannot_add_to_list_count,
             "list_count": len(self.list_ids),
         }
-        body["_links"] = {"self": {"href": f"/v3/activities/{self.activity_id}"}}
         return body
 
     def _percent_done(self) -> int:

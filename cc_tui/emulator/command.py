@@ -69,6 +69,11 @@ _NUMERIC_OPTIONS = (
     ("--max-activity-errors", "max_activity_errors", "activity_errors texts kept per activity"),
     ("--error-rate", "error_rate", "share of /v3 requests answered 503 (0-1)"),
     ("--ambiguous-rate", "ambiguous_rate", "share of imports answered 500 after being queued"),
+    (
+        "--empty-answer-rate",
+        "empty_answer_rate",
+        "share of imports answered 202 with an empty body after being queued",
+    ),
     ("--drop-rate", "drop_rate", "share of /v3 requests whose connection is dropped (0-1)"),
     ("--failed-activity-rate", "failed_activity_rate", "share of imports that end failed"),
 )
@@ -91,7 +96,10 @@ how strict it is (docs/api-rules.md; the harshest server cc-tui should meet):
              North American, a bad sms_number or sms_consent_date, a custom field
              value its type does not take (error_count).
   activities activity_errors texts vary in format (never parse them); a new
-             activity shows in GET /activities only after --activity-list-lag.
+             activity shows in GET /activities only after --activity-list-lag;
+             with --brief-activity-list it is listed without status counters
+             and activity_errors (GET /activities/ID has them); with
+             --activities-oldest-first it lists the oldest first.
 
 faults (seeded by --seed, so a run can be replayed):
   --error-rate               503 before the request does anything
@@ -99,6 +107,8 @@ faults (seeded by --seed, so a run can be replayed):
                              --drop-after-create-share of those close only after
                              the activity was created
   --ambiguous-rate           an import answered 500 after its activity was created
+  --empty-answer-rate        an import answered 202 with an empty body after its
+                             activity was created (a success naming no activity)
   --failed-activity-rate, --cancelled-activity-rate, --timed-out-activity-rate
                              an activity stops part-way and ends in that state
   --unfinished-activity-rate an activity stops part-way and stays processing
@@ -141,6 +151,16 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         )
     _add_network_arguments(parser)
     parser.add_argument(
+        "--brief-activity-list",
+        action="store_true",
+        help="list activities without status counters and activity_errors",
+    )
+    parser.add_argument(
+        "--activities-oldest-first",
+        action="store_true",
+        help="list activities oldest first (the swagger states no order)",
+    )
+    parser.add_argument(
         "--no-seed-data", action="store_true", help="start with an empty account, no demo data"
     )
     parser.add_argument(
@@ -158,6 +178,8 @@ def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
         seed=args.seed,
         refresh_token_mode=RefreshTokenMode(args.refresh_token_mode),
         auto_approve=args.auto_approve,
+        brief_activity_list=args.brief_activity_list,
+        activities_oldest_first=args.activities_oldest_first,
         seed_demo_data=not args.no_seed_data,
         state_file=args.state,
         **numeric,

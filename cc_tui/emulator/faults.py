@@ -13,6 +13,8 @@ The faults (settings of the same names; ``cc-tui emulator --help`` lists them):
   :data:`DROP_AFTER_CREATE` and the import route hangs up once the activity exists), so a
   client meets a lost answer whose import nevertheless exists.
 * ``ambiguous_rate``: an import is answered 500 after its activity was created.
+* ``empty_answer_rate``: an import is answered 202 with an empty body after its activity was
+  created (a gateway that strips the body): a success that names no activity.
 * ``failed_activity_rate``, ``cancelled_activity_rate``, ``timed_out_activity_rate``: an
   import's activity stops part-way and ends in that state.
 * ``unfinished_activity_rate``: an import's activity stops part-way and stays ``processing``

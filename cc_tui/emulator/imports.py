@@ -53,11 +53,17 @@ def prepare_import(
     problems = checker.check_contacts(items, frozenset(custom_fields))
     if problems:
         raise ApiProblem.bad_request(problems)
-    requested = [str(list_id).lower() for list_id in doc["list_ids"]]
+    # Ids match exactly, in the lower-case form the API gives them: an upper-case spelling is
+    # no list it knows; one list twice is refused too (docs/api-rules.md section 3, assumed).
+    requested = [str(list_id) for list_id in doc["list_ids"]]
     unknown = [
         f"list_ids[{index}]: no contact list with id {list_id}"
         for index, list_id in enumerate(requested)
         if list_id not in known_lists
+    ] + [
+        f"list_ids[{index}]: {list_id} is named twice"
+        for index, list_id in enumerate(requested)
+        if list_id in requested[:index]
     ]
     if unknown:
         raise ApiProblem.bad_request(unknown)

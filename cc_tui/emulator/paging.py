@@ -146,7 +146,8 @@ def _invalid(name: str, choices: frozenset[str]) -> str:
 
 
 def require_uuid(value: str, what: str) -> str:
-    """A path id, lower-cased; 400 if it is not a UUID."""
+    """A path or query id as given (ids match exactly: an upper-case spelling of an existing,
+    lower-case id is no id the account knows); 400 if it is not a UUID."""
     if not UUID_RE.fullmatch(value):
         raise ApiProblem.bad_request(f"{what} is not a valid UUID: {value}")
-    return value.lower()
+    return value

@@ -44,7 +44,8 @@ class EmulatorSettings:
     rate_limit_per_second: int = 4  # requests per application in any one-second window
     daily_quota: int = 10_000  # requests per application per UTC day
     max_contacts_per_import: int = 40_000  # contacts past this are ignored
-    max_import_bytes: int = 4 * 1024 * 1024  # bytes past this are silently dropped
+    # "4 megabytes (MB)": the stricter count, 4,000,000 bytes, not 4 MiB (docs/api-rules.md §3)
+    max_import_bytes: int = 4_000_000  # bytes past this are silently dropped
     max_queued_activities: int = 1_000
 
     # Activity processing
@@ -58,11 +59,20 @@ class EmulatorSettings:
     unfinished_activity_rate: float = 0.0  # share of imports that stay `processing` forever
     drop_after_create_share: float = 0.5  # share of dropped imports dropped after being queued
     max_activity_errors: int = 1_000  # activity_errors texts kept per activity
+    # GET /activities lists each activity without `status` and `activity_errors` (the swagger
+    # requires no property of a listed activity); GET /activities/{id} still has them all.
+    brief_activity_list: bool = False
+    # GET /activities lists oldest first (the swagger states no order; newest first is only
+    # what a client may hope for)
+    activities_oldest_first: bool = False
 
     # Faults (all drawn from one RNG seeded with `seed`, so a run can be replayed)
     seed: int | None = None
     error_rate: float = 0.0  # share of /v3 requests answered 503 before doing anything
     ambiguous_rate: float = 0.0  # share of imports answered 500 after the activity was created
+    # share of imports answered 202 with an empty body after the activity was created (a
+    # gateway that strips the body): a success that names no activity
+    empty_answer_rate: float = 0.0
     drop_rate: float = 0.0  # share of /v3 requests whose connection is dropped, no answer
     failed_activity_rate: float = 0.0  # share of imports whose activity ends `failed`
     latency: float = 0.0  # seconds added before every /v3 answer

@@ -313,17 +313,20 @@ class EmulatorState:
         """Activities, newest first, optionally of one state.
 
         An activity shows here only ``activity_list_lag`` seconds after its creation (the
-        listing lags behind, as on a real service); ``get_activity`` finds it at once.
+        listing lags behind, as on a real service); ``get_activity`` finds it at once. With
+        ``brief_activity_list`` the listing leaves out each activity's counters and texts; with
+        ``activities_oldest_first`` it lists the oldest first.
         """
-        lag = self._settings().activity_list_lag
+        settings = self._settings()
         with self.lock:
             self.advance()
-            shown_until = self.clock() - lag
-            return [
-                activity.to_json()
+            shown_until = self.clock() - settings.activity_list_lag
+            found = [
+                activity.to_json(brief=settings.brief_activity_list)
                 for activity in self.queue.newest_first()
                 if activity.created_at <= shown_until and (state is None or activity.state == state)
             ]
+        return found[::-1] if settings.activities_oldest_first else found
 
 
 _SEED_CONTROL_KEYS = frozenset({"list_ids", "permission_to_send", "opt_in_source"})

@@ -159,7 +159,10 @@ class BatchBuilder:
         executor: Executor | None = None,
     ) -> None:
         self._prefix = '{"import_data":['
-        self._suffix = '],"list_ids":' + json.dumps(list(list_ids)) + "}"
+        # Ids in the lower-case form the API gives them, each once: a strict server matches
+        # ids exactly and refuses a list named twice (docs/api-rules.md section 3).
+        ids = list(dict.fromkeys(list_id.lower() for list_id in list_ids))
+        self._suffix = '],"list_ids":' + json.dumps(ids) + "}"
         self._max_contacts = max_contacts
         # Room for the contacts: each costs its line plus a comma, but the last has no comma.
         prefix_bytes, suffix_bytes = len(self._prefix.encode()), len(self._suffix.encode())

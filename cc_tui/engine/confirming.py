@@ -180,13 +180,18 @@ class Confirmer:
         for activity_id, watched in list(self._watched.items()):
             activity = recent.get(activity_id)
             missing_long = self._clock() - watched.since > MISSING_GRACE
-            if activity is None and missing_long and self._budget.available() >= 1:
+            # A listed activity may come without its counters and texts (the swagger requires
+            # none of its properties): a final one is asked for by id before it is accounted.
+            wanted = missing_long if activity is None else activity.is_final
+            if wanted and (activity is None or not activity.has_details):
+                if self._budget.available() < 1:
+                    continue  # the next poll asks again
                 self._budget.spend()
                 activity = await self._client.activity(activity_id)
             if activity is None:
                 continue
             watched.activity = activity
-            if activity.is_final:
+            if activity.is_final and _accountable(activity):
                 del self._watched[activity_id]
                 finished += 1
                 self._finish(watched, activity)
@@ -254,6 +259,13 @@ class Confirmer:
             f"{record.unsubscribed:,} unsubscribed, {record.failed:,} refused",
             level=level,
         )
+
+
+def _accountable(activity: Activity) -> bool:
+    """A final activity whose outcome is known: one that ended badly accounts nothing, a
+    completed one only by its counters (zeros read from an answer without them would count
+    every contact confirmed)."""
+    return activity.state != COMPLETED or activity.status.reported
 
 
 def _duration(seconds: float) -> str:

@@ -88,6 +88,10 @@ class ActivitySource(Protocol):
         """Activities created at or after ``since``, newest first."""
         ...
 
+    async def activity(self, activity_id: str) -> Activity:
+        """One activity with everything its answer states (counters included)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Settlement:
@@ -148,12 +152,13 @@ class ImportReconciler:
         waiting = {_key(record): record for record in records}
         settled: dict[_Key, Settlement] = {}
         gap = FIRST_LOOK_GAP
+        known: dict[str, Activity] = {}  # final activities asked for by id: they never change
         while waiting:
             oldest = min(self._sent(record) for record in waiting.values())
             recent = await self._source.activities_since(oldest - self._skew)
             recorded = self._history.recorded_activities([a.activity_id for a in recent])
             self._offsets = self._measured_offsets(recent, recorded)
-            free = [a for a in recent if a.activity_id not in recorded]
+            free = await self._counted([a for a in recent if a.activity_id not in recorded], known)
             now = self._now()
             for key, record in list(waiting.items()):
                 last_look = now >= self._look_until(record, started)
@@ -171,6 +176,25 @@ class ImportReconciler:
                 await self._sleep(min(gap, max(0.0, (next_look - now).total_seconds())))
                 gap = min(gap * 2, MAX_LOOK_GAP)
         return [settled[_key(record)] for record in records]
+
+    async def _counted(self, listed: list[Activity], known: dict[str, Activity]) -> list[Activity]:
+        """``listed`` with each activity listed without its counters asked for by id.
+
+        The swagger requires no property of a listed activity; an import found by its contact
+        count needs the count, and only ``GET /activities/{id}`` is sure to state it.
+        """
+        counted: list[Activity] = []
+        for activity in listed:
+            if activity.status.reported:
+                counted.append(activity)
+                continue
+            found = known.get(activity.activity_id) or await self._source.activity(
+                activity.activity_id
+            )
+            if found.is_final and found.status.reported:
+                known[found.activity_id] = found
+            counted.append(found)
+        return counted
 
     def _sent(self, record: BatchRecord) -> datetime:
         assert record.sent_at is not None  # written before the request went out
@@ -266,7 +290,11 @@ class ImportReconciler:
             return Settlement(claimed, best, duplicates, waited=waited)
         if not last_look:
             return None
-        unreadable = [a for a in in_window if a.status.items_total_count == 0 and not a.is_final]
+        unreadable = [
+            a
+            for a in in_window
+            if a.status.items_total_count == 0 and (not a.is_final or not a.status.reported)
+        ]
         if unreadable:
             raise OutcomeUnknownError(
                 f"Batch {record.seq}: activity {unreadable[0].activity_id}, created after the "

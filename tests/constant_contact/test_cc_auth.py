@@ -127,6 +127,57 @@ async def test_pending_then_slow_down_then_approved() -> None:
     }
 
 
+@pytest.mark.parametrize("status", [429, 401, 200])
+async def test_the_wait_codes_mean_poll_again_whatever_status_carries_them(status: int) -> None:
+    # RFC 8628 sends them as 400; a 429 slow_down, or a 200 with an error body, is the same.
+    clock = WallClock()
+    api = MockApi().on("POST", DEVICE_PATH, device_answer(interval=2))
+    api.token(oauth_error("authorization_pending", status), oauth_error("slow_down", status))
+    api.token(TOKENS)
+    tokens = await flow_for(api, clock).wait_for_tokens(await flow_for(api, clock).start())
+    assert tokens.access_token == "access-SECRET-xyz"
+    assert clock.sleeps == [2, 2, 7]  # slow_down added its 5 s
+
+
+async def test_failures_while_polling_back_off_exponentially() -> None:
+    # RFC 8628 section 3.5: a struggling sign-in server is not polled at the same pace.
+    clock = WallClock()
+    api = MockApi().on("POST", DEVICE_PATH, device_answer(interval=2))
+    api.token(reply(503, text="busy"), reply(502, text="busy"), reply(429, text="slow"))
+    api.token(oauth_error("authorization_pending"), TOKENS)
+    flow = flow_for(api, clock)
+    await flow.wait_for_tokens(await flow.start())
+    assert clock.sleeps == [2, 4, 8, 16, 2]  # back to the interval once answered
+
+
+async def test_a_long_interval_is_obeyed_so_the_sign_in_completes() -> None:
+    """RFC 8628: a poll sooner than the interval earns slow_down and 5 s more on the server's
+    side too; a client that shortened a 120 s interval never caught up."""
+    clock = WallClock()
+    interval = [120.0]  # the server's, lengthened by every slow_down
+    polls: list[datetime] = []
+
+    def token(request: httpx.Request) -> httpx.Response:
+        last = polls[-1] if polls else None
+        polls.append(clock.now)
+        if last is None:
+            answer: Any = oauth_error("authorization_pending")
+        elif (clock.now - last).total_seconds() < interval[0]:
+            interval[0] += 5
+            answer = oauth_error("slow_down")
+        else:
+            answer = TOKENS
+        response: httpx.Response = answer(request)
+        return response
+
+    api = MockApi().on("POST", DEVICE_PATH, device_answer(interval=120, expires_in=900))
+    api.token(token)
+    flow = flow_for(api, clock)
+    tokens = await flow.wait_for_tokens(await flow.start())
+    assert tokens.access_token == "access-SECRET-xyz"
+    assert clock.sleeps == [120, 120]
+
+
 async def test_slow_down_doubles_a_tiny_interval() -> None:
     clock = WallClock()
     api = MockApi().on("POST", DEVICE_PATH, device_answer(interval=0.1))

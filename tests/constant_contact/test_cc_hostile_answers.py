@@ -230,6 +230,42 @@ def test_an_activity_with_nulls_unknown_fields_and_a_shouted_state() -> None:
     assert activity.created_at is None
 
 
+@pytest.mark.parametrize(
+    ("created_at", "expected"),
+    [
+        ("2026-12-05T07:00:00", NOW),  # no offset: read as UTC, never a naive time
+        ("2026-12-05T07:00:00.5", NOW + timedelta(seconds=0.5)),
+        ("2026-12-05T02:00:00-05:00", NOW),
+        ("2026-12-05T07:00:00.123456789Z", NOW + timedelta(microseconds=123_456)),
+        ("5 December", None),
+    ],
+)
+async def test_activity_times_without_an_offset_are_utc_and_comparable(
+    created_at: str, expected: datetime | None
+) -> None:
+    """A naive time would make the search for a lost import raise TypeError mid-run."""
+    listed = {"activity_id": ACTIVITY_ID, "state": "completed", "created_at": created_at}
+    api = MockApi().on("GET", "/v3/activities", reply(200, {"activities": [listed]}))
+    found = await make_client(api).activities_since(NOW - timedelta(minutes=1))
+    assert [a.created_at for a in found] == [expected]
+    assert all(a.created_at is None or a.created_at.tzinfo is not None for a in found)
+
+
+async def test_a_custom_field_without_its_name_gets_the_one_its_label_makes() -> None:
+    """The swagger requires only `label` and `type`; `name` is the label with blanks made
+    underscores, and it is what `cf:` keys and the preflight's check use."""
+    fields = {"custom_fields": [
+        {"custom_field_id": LIST_A, "label": "Favourite colour", "type": "string"},
+        {"custom_field_id": LIST_B, "label": "Tier", "name": "Tier_2", "type": "string"},
+    ]}  # fmt: skip
+    api = MockApi().on("GET", "/v3/contact_custom_fields", reply(200, fields))
+    found = await make_client(api).custom_fields()
+    assert [(f.name, f.label) for f in found] == [
+        ("Favourite_colour", "Favourite colour"),
+        ("Tier_2", "Tier"),
+    ]
+
+
 def _throttled(retry_after: str | None) -> Any:
     headers = {"Retry-After": retry_after} if retry_after is not None else None
     return reply(429, {"error_key": "throttled", "error_message": "slow"}, headers=headers)

@@ -94,3 +94,38 @@ async def test_activities_since_pages_back_until_an_older_activity() -> None:
     assert [a.activity_id[-1] for a in found] == ["1", "2", "3"]
     assert len(api.calls("GET", "/v3/activities")) == 2  # the third page is older still
     assert api.requests[0].url.params["limit"] == "2"
+
+
+async def test_activities_since_reads_on_when_they_are_not_listed_newest_first() -> None:
+    # The swagger states no order: oldest first, the new ones are on the last pages.
+    since = datetime(2026, 11, 29, 6, 0, tzinfo=UTC)
+
+    def activity(n: int, minutes: float) -> dict[str, object]:
+        created = (since + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+        return {"activity_id": f"00000000-0000-0000-0000-{n:012d}", "state": "completed",
+                "created_at": created}  # fmt: skip
+
+    pages = [
+        {"activities": [activity(1, -9), activity(2, -8)],
+         "_links": {"next": {"href": "/v3/activities?cursor=2"}}},
+        {"activities": [activity(3, -1), activity(4, 2)],
+         "_links": {"next": {"href": "/v3/activities?cursor=3"}}},
+        {"activities": [activity(5, 3)]},
+    ]  # fmt: skip
+    api = MockApi().on("GET", "/v3/activities", *(reply(200, page) for page in pages))
+    found = await make_client(api).activities_since(since, page_limit=2)
+    assert [a.activity_id[-1] for a in found] == ["4", "5"]
+    assert len(api.calls("GET", "/v3/activities")) == 3
+
+
+async def test_a_408_from_a_proxy_is_retried_and_leaves_an_import_in_doubt() -> None:
+    # RFC 9110 15.5.9: the client may repeat a request that timed out; an import it ended may
+    # still have been queued behind the proxy, so it is looked for, never re-sent blindly.
+    timeout = reply(408, text="<html><body><h1>408 Request Time-out</h1></body></html>")
+    api = MockApi().on("GET", "/v3/account/summary", timeout, reply(200, {}))
+    await make_client(api).account_summary()
+    assert len(api.calls("GET", "/v3/account/summary")) == 2
+    api = MockApi().on("POST", IMPORT, timeout)
+    with pytest.raises(OutcomeUnknownError, match="408"):
+        await make_client(api).import_contacts_json(BODY, retry_ambiguous=False)
+    assert len(api.calls("POST", IMPORT)) == 1

@@ -101,6 +101,31 @@ def test_the_default_lag_is_harsh_but_realistic() -> None:
     assert EmulatorSettings().activity_list_lag == 1.0
 
 
+def test_a_brief_listing_leaves_out_counters_and_texts_that_the_activity_keeps(
+    start_emulator: StartEmulator,
+) -> None:
+    # The swagger requires no property of a listed activity (docs/api-rules.md section 4).
+    server = start_emulator(brief_activity_list=True, **FAST)
+    with api_client(server) as client:
+        created = _post(client, [*_contacts("brief", 3), {"email": "bad@@example.com"}])
+        done = wait_for_activity(client, created["activity_id"])
+        listing = client.get("/activities").json()
+    assert check(listing, definitions()["Activities"]) == []
+    [listed] = listing["activities"]
+    assert listed["activity_id"] == created["activity_id"] and listed["state"] == "completed"
+    assert "status" not in listed and "activity_errors" not in listed
+    assert done["status"]["correctable_count"] == 1 and done["activity_errors"]
+
+
+def test_activities_can_be_listed_oldest_first(start_emulator: StartEmulator) -> None:
+    server = start_emulator(activities_oldest_first=True, **FAST)
+    with api_client(server) as client:
+        ids = [_post(client, _contacts(f"old{n}-", 1))["activity_id"] for n in range(3)]
+        listed = client.get("/activities", params={"limit": 2}).json()
+        rest = client.get(listed["_links"]["next"]["href"].removeprefix("/v3")).json()
+    assert [a["activity_id"] for a in listed["activities"] + rest["activities"]] == ids
+
+
 def test_activities_are_listed_newest_first_with_created_at(api: httpx.Client) -> None:
     ids = [_post(api, _contacts(f"order{n}-", 1))["activity_id"] for n in range(3)]
     listing = api.get("/activities").json()

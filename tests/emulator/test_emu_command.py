@@ -99,11 +99,12 @@ def test_help_describes_every_fault_and_what_is_refused() -> None:
         for option in action.option_strings
         if option.endswith(("-rate", "-share")) and option != "--processing-rate"
     ]
-    assert len(rates) == 8
+    assert len(rates) == 9
     epilog = text.split("faults (seeded", 1)[1]
     for option in [*rates, "--latency"]:
         assert option in epilog, option
-    for rule in ("null", "UTF-16", "North American", "correctable_count", "--activity-list-lag"):
+    rules = ("null", "UTF-16", "North American", "correctable_count", "--activity-list-lag")
+    for rule in (*rules, "--brief-activity-list"):
         assert rule in text
 
 

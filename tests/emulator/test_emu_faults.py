@@ -1,4 +1,5 @@
-"""Injected faults: 503 errors, ambiguous 500s, dropped connections, latency, failed activities."""
+"""Injected faults: 503 errors, ambiguous 500s, empty 202s, dropped connections, latency,
+failed activities."""
 
 from __future__ import annotations
 
@@ -52,6 +53,19 @@ def test_ambiguous_500_still_creates_the_activity(start_emulator: StartEmulator)
     assert done["state"] == "completed"
     assert "fault@example.com" in server.list_members(NEWSLETTER)
     assert server.stats()["faults"] == {"ambiguous": 1}
+
+
+def test_an_empty_202_still_creates_the_activity(start_emulator: StartEmulator) -> None:
+    server = start_emulator(empty_answer_rate=1.0, seed=3, **FAST)
+    with api_client(server) as client:
+        answer = client.post(IMPORT, json=ONE_CONTACT)
+        assert (answer.status_code, answer.content) == (202, b"")
+        activities = client.get("/activities").json()["activities"]
+        assert len(activities) == 1
+        done = wait_for_activity(client, activities[0]["activity_id"])
+    assert done["state"] == "completed"
+    assert "fault@example.com" in server.list_members(NEWSLETTER)
+    assert server.stats()["faults"] == {"empty_answer": 1}
 
 
 def test_a_dropped_connection_is_a_transport_error_and_does_nothing(

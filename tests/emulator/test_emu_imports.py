@@ -199,6 +199,13 @@ def test_import_answers_201_with_an_initialized_activity(api: httpx.Client) -> N
     assert body["_links"]["self"]["href"] == f"/v3/activities/{body['activity_id']}"
 
 
+def test_the_byte_limit_is_four_million_bytes_the_stricter_megabyte() -> None:
+    # "a maximum size of 4 megabytes (MB)": 4,000,000 bytes, not 4 MiB (docs/api-rules.md §3).
+    from cc_tui.emulator.settings import EmulatorSettings
+
+    assert EmulatorSettings().max_import_bytes == 4_000_000
+
+
 def test_a_body_over_the_byte_limit_is_truncated_not_rejected(
     api: httpx.Client, fast_emulator: EmulatorServer
 ) -> None:

@@ -245,3 +245,29 @@ def test_one_list_with_membership_count_and_members_dropped_for_tests(
         assert HTTP.post(drop, json=body).status_code == 400, body
     unknown = fast_emulator.url + "/__emulator/lists/00000000-0000-0000-0000-000000000000/drop"
     assert HTTP.post(unknown, json={"count": 1}).status_code == 404
+
+
+def test_ids_match_exactly_in_the_lower_case_form_the_api_gives(api: httpx.Client) -> None:
+    # docs/api-rules.md section 3 (assumed, strict): an upper-case spelling of an existing id is
+    # no id the account knows, and an import naming one list twice is refused.
+    assert NEWSLETTER.islower()
+    assert api.get(f"/contact_lists/{NEWSLETTER}").status_code == 200
+    assert api.get(f"/contact_lists/{NEWSLETTER.upper()}").status_code == 404
+    contact = {"email": "case@example.com"}
+    for list_ids, status in (
+        ([NEWSLETTER.upper()], 400),
+        ([NEWSLETTER, NEWSLETTER], 400),
+        ([NEWSLETTER, VIP], 201),
+    ):
+        answer = api.post(
+            "/activities/contacts_json_import",
+            json={"import_data": [contact], "list_ids": list_ids},
+        )
+        assert answer.status_code == status, (list_ids, answer.text)
+
+
+def test_a_new_list_says_no_description_by_leaving_the_key_out(api: httpx.Client) -> None:
+    for description in ("", "   "):
+        answer = api.post("/contact_lists", json={"name": "Blank", "description": description})
+        assert answer.status_code == 400, description
+    assert api.post("/contact_lists", json={"name": "Blank"}).status_code == 201

@@ -166,3 +166,19 @@ def test_an_activity_that_never_finishes_stops_the_run_resumable_naming_it(
     timing = SenderTiming()
     budget = PollBudget(timing.poll_burst, timing.poll_refill, lambda: 0.0)
     assert 0 < polls <= budget.max_requests(3)
+
+
+def test_a_success_answer_without_the_activity_sends_nothing_twice(
+    make_workspace: Callable[..., Workspace],
+) -> None:
+    # A 202 with an empty body (a gateway that strips it) after the activity was created: the
+    # import was taken, so it is looked for among the recent activities, never sent again.
+    ws = make_workspace(empty_answer_rate=1.0)
+    ws.write("people.csv", people_csv(ROWS))
+    ws.add_export()
+    record = run(ws, opts=options(max_batch_contacts=BATCH))
+    assert record.status is RunStatus.SUCCEEDED, record.error
+    assert (record.confirmed, record.failed) == (ROWS, 0)
+    assert sent_twice(ws) == 0
+    assert ws.emulator.stats()["faults"]["empty_answer"] == ROWS // BATCH
+    assert ws.members() == everyone()

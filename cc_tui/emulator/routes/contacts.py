@@ -127,7 +127,7 @@ async def post_json_import(request: Request) -> Response:
     """``POST /activities/contacts_json_import``: 201 with the new activity.
 
     Faults after the activity was created: the connection may be dropped (a drop fault whose
-    coin said "after"), or the answer may be an ambiguous 500.
+    coin said "after"), or the answer may be an ambiguous 500, or a 202 with an empty body.
     """
     if not is_json(request):
         raise ApiProblem(415, "unsupported.media.type", "Content-Type must be application/json")
@@ -148,6 +148,10 @@ async def post_json_import(request: Request) -> Response:
         response = error_array(500, SERVER_ERROR_KEY, SERVER_ERROR_MESSAGE)
         response.background = advance
         return response
+    if emulator.faults.happens(emulator.settings.empty_answer_rate):
+        emulator.stats.fault("empty_answer")
+        logger.debug("fault: activity %s created, answering 202 empty", activity["activity_id"])
+        return Response(status_code=202, background=advance)
     return JSONResponse(activity, status_code=201, background=advance)
 
 

@@ -117,6 +117,10 @@ async def post_list(request: Request) -> JSONResponse:
     favorite = body.get("favorite", False)
     if not isinstance(description, str):
         raise ApiProblem.bad_request("description: expected string")
+    if "description" in body and not description.strip():
+        # As in imports (docs/api-rules.md section 6, assumed): "no description" is said by
+        # leaving the key out, never by an empty or blank string.
+        raise ApiProblem.bad_request("description: must not be empty; leave the key out")
     if not isinstance(favorite, bool):
         raise ApiProblem.bad_request("favorite: expected boolean")
     state = emulator_of(request).state
