@@ -28,6 +28,7 @@ from cc_tui.engine.batching import (
     Batch,
     BatchBuilder,
     contact_lines,
+    sms_permission,
 )
 from cc_tui.engine.email_check import Classification, RowClass, StopRequested
 from cc_tui.engine.field_problems import FieldProblemRows, FieldProblemsWriter, formatted_problems
@@ -110,6 +111,7 @@ class Builder:
             max_contacts=self.max_contacts,
             max_bytes=self.max_bytes,
             executor=executor,
+            sms_permission=sms_permission([f.field for f in self.fields]),
         )
 
     def sending_rows(self, index: int) -> int:

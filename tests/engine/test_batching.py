@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 
 from cc_tui.engine.batching import (
     MAX_BATCH_BYTES,
+    MAX_CONTACTS_PER_BATCH,
     SIZE_SPREAD,
     Batch,
     BatchBuilder,
     contact_lines,
+    sms_permission,
 )
 from cc_tui.engine.mapping import contact_fields, mapped_fields
 from cc_tui.models.config import FieldMapping
@@ -40,9 +42,15 @@ def refs_for(contacts: pl.DataFrame) -> pl.DataFrame:
 
 
 def build(
-    frames: list[pl.DataFrame], executor: Executor | None = None, **limits: int
+    frames: list[pl.DataFrame],
+    executor: Executor | None = None,
+    *,
+    max_contacts: int = MAX_CONTACTS_PER_BATCH,
+    max_bytes: int = MAX_BATCH_BYTES,
 ) -> list[Batch]:
-    builder = BatchBuilder(LIST_IDS, executor=executor, **limits)
+    builder = BatchBuilder(
+        LIST_IDS, executor=executor, max_contacts=max_contacts, max_bytes=max_bytes
+    )
     batches: list[Batch] = []
     for frame in frames:
         batches.extend(builder.add(contact_lines(frame), refs_for(frame)))
@@ -217,3 +225,30 @@ def test_limits_hold_for_any_input(
         assert len(batch.body) <= max_bytes
         decoded = json.loads(batch.body)
         assert len(decoded["import_data"]) == batch.contacts == batch.refs.height
+
+
+def test_sms_numbers_without_consent_dates_are_imported_as_not_set() -> None:
+    # The swagger: with sms_number "you must set" sms_permission_to_send; not_set when the
+    # contacts gave no consent (no sms_consent_date), explicit only with each one's date.
+    assert sms_permission(["email", "sms_number"]) == "not_set"
+    assert sms_permission(["email", "first_name"]) is None
+    assert sms_permission(["email", "sms_number", "sms_consent_date"]) is None  # undecided here
+    frame = contacts_frame(30)
+    builder = BatchBuilder(LIST_IDS, max_contacts=10, sms_permission="not_set")
+    batches = [*builder.add(contact_lines(frame), refs_for(frame)), *builder.finish()]
+    assert len(batches) == 3
+    for batch in batches:
+        body = json.loads(batch.body)
+        assert body["sms_permission_to_send"] == "not_set"
+        assert body["list_ids"] == LIST_IDS and len(body["import_data"]) == 10
+    plain = build([frame], max_contacts=10)
+    assert all("sms_permission_to_send" not in json.loads(b.body) for b in plain)
+
+
+def test_the_byte_limit_counts_the_sms_permission() -> None:
+    frame = contacts_frame(200)
+    limit = 2_000
+    builder = BatchBuilder(LIST_IDS, max_bytes=limit, sms_permission="not_set")
+    batches = [*builder.add(contact_lines(frame), refs_for(frame)), *builder.finish()]
+    assert all(len(batch.body) <= limit for batch in batches)
+    assert sum(len(json.loads(b.body)["import_data"]) for b in batches) == 200
