@@ -197,6 +197,7 @@ class ImportChecker:
             if permission not in SMS_PERMISSIONS or not isinstance(permission, str):
                 allowed = " or ".join(SMS_PERMISSIONS)
                 problems.append(f"sms_permission_to_send: must be {allowed}")
+        problems += _sms_consent_problems(doc)
         return problems[:MAX_ERRORS]
 
     def check_contacts(self, items: list[Any], cf_names: frozenset[str]) -> list[str]:
@@ -274,3 +275,19 @@ _is_present = partial(is_not, _ABSENT)
 
 def _has_address(item: dict[str, Any]) -> bool:
     return "email" in item or "sms_number" in item
+
+
+def _sms_consent_problems(doc: Mapping[str, Any]) -> list[str]:
+    """api-rules section 3: a body importing ``sms_number``s must set
+    ``sms_permission_to_send``: the swagger's text says "you must set" it, and also that it
+    "defaults to not_set"; the stricter reading is taken. (``explicit`` without a contact's
+    ``sms_consent_date`` refuses that contact: see the contact rules.)"""
+    data = doc.get("import_data")
+    if not isinstance(data, list) or "sms_permission_to_send" in doc:
+        return []
+    if any(isinstance(item, dict) and "sms_number" in item for item in data):
+        return [
+            "sms_permission_to_send: required when contacts have an sms_number "
+            "(explicit or not_set)"
+        ]
+    return []

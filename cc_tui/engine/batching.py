@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import polars as pl
 
@@ -26,6 +27,7 @@ __all__ = [
     "SPREAD_FROM",
     "Batch",
     "BatchBuilder",
+    "SmsPermission",
     "contact_lines",
     "sms_permission",
 ]
@@ -72,20 +74,48 @@ _ESCAPED = ['"', "\\", *map(chr, range(0x20))]
 _ESCAPES = ['\\"', "\\\\", *(f"\\u{code:04x}" for code in range(0x20))]
 
 
-def sms_permission(fields: Collection[str]) -> str | None:
-    """The import's ``sms_permission_to_send`` for contacts of these fields, or None to leave
-    it out.
+class SmsPermission(StrEnum):
+    """How an import's ``sms_permission_to_send`` is set, from what the mapping sends."""
 
-    The swagger's text: importing ``sms_number``s "you must set" it, ``not_set`` when the
-    contacts have not given consent (then ``sms_consent_date`` is not required), ``explicit``
-    only with each contact's ``sms_consent_date``. A mapping with SMS numbers and no consent
-    date is the first case, for every contact. With a consent date mapped too, whether every
-    contact of a batch has one decides, which is not told here: left out, as before
-    (docs/api-rules.md section 3).
+    NONE = "none"  # no SMS numbers: the key is left out
+    NOT_SET = "not_set"  # SMS numbers and no consent dates: not_set in every batch
+    PER_BATCH = "per_batch"  # both: explicit when each SMS contact of a batch has its date
+
+
+def sms_permission(fields: Collection[str]) -> SmsPermission:
+    """How the imports of contacts of these fields set ``sms_permission_to_send``.
+
+    The swagger's text: importing ``sms_number``s "you must set" it; ``not_set`` when the
+    contacts have not given consent (``sms_consent_date`` is then not required), ``explicit``
+    only with each contact's ``sms_consent_date``. So a batch is ``explicit`` when every one of
+    its contacts with an SMS number has a consent date, ``not_set`` otherwise (one contact
+    without a date makes the claim untrue for the batch); a batch without SMS numbers leaves
+    it out (docs/api-rules.md section 3).
     """
-    if "sms_number" in fields and "sms_consent_date" not in fields:
-        return "not_set"
-    return None
+    if "sms_number" not in fields:
+        return SmsPermission.NONE
+    if "sms_consent_date" not in fields:
+        return SmsPermission.NOT_SET
+    return SmsPermission.PER_BATCH
+
+
+# How a contact line starts a key: lines are JSON objects from contact_lines, so a key is
+# preceded by "{" or ","; inside a value a quote is escaped, so these cannot match text.
+_SMS_KEY = '"sms_number":'
+_CONSENT_KEY = '"sms_consent_date":'
+
+
+def _permission_of(lines: pl.Series, how: SmsPermission) -> str | None:
+    """The batch's ``sms_permission_to_send`` (see :func:`sms_permission`)."""
+    if how is SmsPermission.NONE:
+        return None
+    if how is SmsPermission.NOT_SET:
+        return SmsPermission.NOT_SET.value
+    sms = lines.str.contains(_SMS_KEY, literal=True)
+    if not sms.any():
+        return None
+    undated = sms & ~lines.str.contains(_CONSENT_KEY, literal=True)
+    return SmsPermission.NOT_SET.value if undated.any() else "explicit"
 
 
 def contact_lines(contacts: pl.DataFrame, plain: Collection[str] = ()) -> pl.Series:
@@ -174,19 +204,19 @@ class BatchBuilder:
         max_contacts: int = MAX_CONTACTS_PER_BATCH,
         max_bytes: int = MAX_BATCH_BYTES,
         executor: Executor | None = None,
-        sms_permission: str | None = None,
+        sms_permission: SmsPermission = SmsPermission.NONE,
     ) -> None:
         self._prefix = '{"import_data":['
         # Ids in the lower-case form the API gives them, each once: a strict server matches
         # ids exactly and refuses a list named twice (docs/api-rules.md section 3).
         ids = list(dict.fromkeys(list_id.lower() for list_id in list_ids))
-        permission = (
-            "" if sms_permission is None else f',"sms_permission_to_send":"{sms_permission}"'
-        )
-        self._suffix = '],"list_ids":' + json.dumps(ids) + permission + "}"
+        self._suffix = '],"list_ids":' + json.dumps(ids)
+        self._sms = sms_permission
+        # The longest closing a batch may get, so that every batch fits whichever it gets.
+        longest = self._closing("explicit" if sms_permission is not SmsPermission.NONE else None)
         self._max_contacts = max_contacts
         # Room for the contacts: each costs its line plus a comma, but the last has no comma.
-        prefix_bytes, suffix_bytes = len(self._prefix.encode()), len(self._suffix.encode())
+        prefix_bytes, suffix_bytes = len(self._prefix.encode()), len(longest.encode())
         self._budget = max_bytes - prefix_bytes - suffix_bytes + 1
         self._lines = pl.Series("json", [], dtype=pl.String)
         self._refs: pl.DataFrame | None = None
@@ -236,6 +266,11 @@ class BatchBuilder:
         built.set_result(self._build(*args))
         return built
 
+    def _closing(self, permission: str | None) -> str:
+        """The body's end after its contacts: the lists, and the SMS permission if any."""
+        sms = "" if permission is None else f',"sms_permission_to_send":"{permission}"'
+        return self._suffix + sms + "}"
+
     def _build(self, seq: int, lines: pl.Series, refs: pl.DataFrame) -> Batch:
         """The batch of these lines: the body joined by Polars in one copy, then copied out.
 
@@ -245,11 +280,12 @@ class BatchBuilder:
         """
         count = len(lines)
         first, last = lines[0], lines[count - 1]
+        suffix = self._closing(_permission_of(lines, self._sms))
         if count == 1:
-            parts = pl.Series([self._prefix + first + self._suffix])
+            parts = pl.Series([self._prefix + first + suffix])
         else:
             opening = pl.Series([self._prefix + first])
-            closing = pl.Series([last + self._suffix])
+            closing = pl.Series([last + suffix])
             parts = pl.concat([opening, lines.slice(1, count - 2), closing])
         body = parts.str.join(",").cast(pl.Binary).item()
         return Batch(seq=seq, body=body, contacts=count, refs=refs)

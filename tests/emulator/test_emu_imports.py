@@ -66,7 +66,12 @@ def _error_messages(response: httpx.Response) -> list[str]:
 def test_a_contact_that_breaks_the_structure_is_a_400_naming_its_path(
     api: httpx.Client, fast_emulator: EmulatorServer, contact: Any, expected: str
 ) -> None:
-    body = {"import_data": [{"email": "ok@example.com"}, contact], "list_ids": [NEWSLETTER]}
+    body: dict[str, Any] = {
+        "import_data": [{"email": "ok@example.com"}, contact],
+        "list_ids": [NEWSLETTER],
+    }
+    if isinstance(contact, dict) and "sms_number" in contact:
+        body["sms_permission_to_send"] = "not_set"  # as importing SMS numbers must
     messages = _error_messages(_post(api, body))
     assert any(message.startswith(expected) for message in messages), messages
     assert fast_emulator.stats()["activities_created"] == 0
@@ -93,6 +98,10 @@ def test_a_contact_that_breaks_the_structure_is_a_400_naming_its_path(
             {"import_data": [], "list_ids": [NEWSLETTER], "sms_permission_to_send": None},
             "sms_permission_to_send: must be explicit or not_set",
         ),
+        (
+            {"import_data": [{"sms_number": "5551234567"}], "list_ids": [NEWSLETTER]},
+            "sms_permission_to_send: required when contacts have an sms_number",
+        ),
         ([], "body: expected object"),
         (
             {
@@ -108,6 +117,24 @@ def test_a_body_that_breaks_the_structure_is_a_400(
 ) -> None:
     messages = _error_messages(_post(api, body))
     assert any(message.startswith(expected) for message in messages), messages
+
+
+@pytest.mark.parametrize(
+    ("permission", "contact"),
+    [
+        ("not_set", {"sms_number": "5551234567"}),
+        ("explicit", {"sms_number": "5551234567", "sms_consent_date": "2024-01-02"}),
+    ],
+)
+def test_sms_contacts_with_their_permission_are_taken(
+    api: httpx.Client, permission: str, contact: dict[str, str]
+) -> None:
+    body = {
+        "import_data": [{"email": "a@example.com"}, contact],
+        "list_ids": [NEWSLETTER],
+        "sms_permission_to_send": permission,
+    }
+    assert _post(api, body).status_code == 201
 
 
 def test_malformed_json_wrong_media_type_and_deleted_lists(api: httpx.Client) -> None:

@@ -154,7 +154,7 @@ def test_hostile_values_refuse_only_their_contact(
     api: httpx.Client, fast_emulator: EmulatorServer
 ) -> None:
     contacts = [contact for contact, _ in HOSTILE]
-    done = import_contacts(api, contacts)
+    done = import_contacts(api, contacts, sms_permission_to_send="not_set")  # SMS numbers in
     reasons = [reason for _, reason in HOSTILE if reason is not None]
     status = done["status"]
     assert done["state"] == "completed"

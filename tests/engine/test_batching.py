@@ -17,6 +17,7 @@ from cc_tui.engine.batching import (
     SIZE_SPREAD,
     Batch,
     BatchBuilder,
+    SmsPermission,
     contact_lines,
     sms_permission,
 )
@@ -227,28 +228,53 @@ def test_limits_hold_for_any_input(
         assert len(decoded["import_data"]) == batch.contacts == batch.refs.height
 
 
-def test_sms_numbers_without_consent_dates_are_imported_as_not_set() -> None:
-    # The swagger: with sms_number "you must set" sms_permission_to_send; not_set when the
-    # contacts gave no consent (no sms_consent_date), explicit only with each one's date.
-    assert sms_permission(["email", "sms_number"]) == "not_set"
-    assert sms_permission(["email", "first_name"]) is None
-    assert sms_permission(["email", "sms_number", "sms_consent_date"]) is None  # undecided here
-    frame = contacts_frame(30)
-    builder = BatchBuilder(LIST_IDS, max_contacts=10, sms_permission="not_set")
+def _sms_frame() -> pl.DataFrame:
+    """30 contacts in batches of 10: the first 10 without SMS numbers, the next 10 with
+    numbers and consent dates, the last 10 with numbers and one without a date."""
+    dated = ["2024-01-02"] * 10 + [None] + ["2024-01-02"] * 9
+    return pl.DataFrame(
+        {
+            "email": [f"user{i}@example.com" for i in range(30)],
+            "sms_number": [None] * 10 + ["5551234567"] * 20,
+            "sms_consent_date": [None] * 10 + dated,
+        }
+    )
+
+
+def _permissions(frame: pl.DataFrame, how: SmsPermission) -> list[str | None]:
+    builder = BatchBuilder(LIST_IDS, max_contacts=10, sms_permission=how)
     batches = [*builder.add(contact_lines(frame), refs_for(frame)), *builder.finish()]
-    assert len(batches) == 3
-    for batch in batches:
-        body = json.loads(batch.body)
-        assert body["sms_permission_to_send"] == "not_set"
-        assert body["list_ids"] == LIST_IDS and len(body["import_data"]) == 10
-    plain = build([frame], max_contacts=10)
-    assert all("sms_permission_to_send" not in json.loads(b.body) for b in plain)
+    bodies = [json.loads(batch.body) for batch in batches]
+    assert [len(body["import_data"]) for body in bodies] == [10, 10, 10]
+    assert all(body["list_ids"] == LIST_IDS for body in bodies)
+    return [body.get("sms_permission_to_send") for body in bodies]
+
+
+def test_each_import_says_how_its_sms_contacts_consented() -> None:
+    # The swagger: with sms_number "you must set" sms_permission_to_send; not_set when the
+    # contacts gave no consent, explicit only with each contact's sms_consent_date.
+    assert sms_permission(["email", "first_name"]) is SmsPermission.NONE
+    assert sms_permission(["email", "sms_number"]) is SmsPermission.NOT_SET
+    assert sms_permission(["email", "sms_number", "sms_consent_date"]) is SmsPermission.PER_BATCH
+    frame = _sms_frame()
+    assert _permissions(frame, SmsPermission.PER_BATCH) == [None, "explicit", "not_set"]
+    assert _permissions(frame.drop("sms_consent_date"), SmsPermission.NOT_SET) == ["not_set"] * 3
+    assert (
+        _permissions(frame.drop("sms_number", "sms_consent_date"), SmsPermission.NONE) == [None] * 3
+    )
+
+
+def test_a_value_that_spells_a_key_is_no_sms_number() -> None:
+    frame = pl.DataFrame({"email": ["a@example.com"], "first_name": ['"sms_number":"5551234567"']})
+    builder = BatchBuilder(LIST_IDS, sms_permission=SmsPermission.PER_BATCH)
+    [batch] = [*builder.add(contact_lines(frame), refs_for(frame)), *builder.finish()]
+    assert "sms_permission_to_send" not in json.loads(batch.body)
 
 
 def test_the_byte_limit_counts_the_sms_permission() -> None:
-    frame = contacts_frame(200)
-    limit = 2_000
-    builder = BatchBuilder(LIST_IDS, max_bytes=limit, sms_permission="not_set")
+    frame = _sms_frame()
+    limit = 700
+    builder = BatchBuilder(LIST_IDS, max_bytes=limit, sms_permission=SmsPermission.PER_BATCH)
     batches = [*builder.add(contact_lines(frame), refs_for(frame)), *builder.finish()]
-    assert all(len(batch.body) <= limit for batch in batches)
-    assert sum(len(json.loads(b.body)["import_data"]) for b in batches) == 200
+    assert len(batches) > 3 and all(len(batch.body) <= limit for batch in batches)
+    assert sum(len(json.loads(b.body)["import_data"]) for b in batches) == 30
