@@ -110,7 +110,7 @@ async def _connection_columns(home: UiHome, size: tuple[int, int]) -> list[str]:
 async def test_connection_list_keeps_name_and_sign_in_state_when_narrow(
     ui_home: UiHome,
 ) -> None:
-    everything = ["name", "account", "signed in", "usable by"]
+    everything = ["name", "display name", "signed in", "usable by"]
     assert await _connection_columns(ui_home, WIDE) == everything
     assert await _connection_columns(ui_home, NARROW) == everything
     ui_home.services.connections.edit(

@@ -136,7 +136,7 @@ class DetailPanel(VerticalScroll):
         self._show("Details", Text(hint, style="dim"))
 
     def show_connection(self, status: ConnectionStatus, used_by: Sequence[str]) -> None:
-        """A connection: account, consent, tokens (masked), exports using it."""
+        """A connection: display name, consent, tokens (masked), exports using it."""
         conn = status.connection
         consent = "not accepted: open it and accept the statement"
         if conn.consent:
@@ -152,7 +152,7 @@ class DetailPanel(VerticalScroll):
             f"Connection {conn.name}",
             _grid(
                 [
-                    ("account", conn.display_name),
+                    ("display name", conn.display_name),
                     ("client ID", conn.client_id),
                     (
                         "usable by",
