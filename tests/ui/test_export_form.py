@@ -188,6 +188,12 @@ async def test_column_missing_from_one_of_two_segments(ui_home: UiHome) -> None:
         await _settle(app, pilot)
         assert results == []
         assert app.focused is form.query_one("#map-email", ColumnSelect)
+        # Leaving out the segment without the column takes its problem away at once.
+        segments.focus_options()
+        await pilot.press("up", "space")
+        await _settle(app, pilot)
+        assert segments.chosen == ("people",)
+        assert _problem(form, "#problem-email") == ""
     assert "twice" not in ui_home.services.config.load().exports
 
 

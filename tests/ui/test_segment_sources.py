@@ -131,6 +131,21 @@ async def test_a_path_that_is_a_segment_already_is_chosen_not_added(ui_home: UiH
     assert ui_home.services.config.load().segments == {}
 
 
+async def test_a_segment_already_says_the_columns_typed_are_not_used(ui_home: UiHome) -> None:
+    """Column names typed for a path that is a segment already would be lost: it says so."""
+    app = ui_home.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await _form(app, pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, SegmentPathModal)
+        app.screen.query_one("#segment-columns", Input).value = "a,b,c"
+        await pilot.press(*str(ui_home.segments / "people.csv"), "enter")
+        await _settle(app, pilot)
+        summary = " ".join(_text(app.screen.query_one("#segment-summary", Static)).split())
+        assert "already the segment people (read with its own header and column names" in summary
+
+
 async def test_what_cannot_be_a_segment_is_explained_and_nothing_is_written(
     ui_home: UiHome,
 ) -> None:

@@ -298,8 +298,12 @@ class SegmentPathModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None
         self._existing = name
         self._set_name(name)
         what = "This" if entity is None else f"The entity {entity}"
+        header = _HEADER_VALUES.get(str(self.query_one("#segment-header", Select).value))
+        typed = header is not None or self.query_one("#segment-columns", Input).value.strip()
+        # The segment is chosen as it is: a header or column names typed here are not used.
+        own = " (read with its own header and column names, not those typed here)" if typed else ""
         self.query_one("#segment-summary", Static).update(
-            plain(f"{what} is already the segment {name}: ctrl+s chooses it.")
+            plain(f"{what} is already the segment {name}{own}: ctrl+s chooses it.")
         )
         self.query_one("#segment-preview", DataTable).clear(columns=True)
         self.query_one("#segment-hint", Static).update("")

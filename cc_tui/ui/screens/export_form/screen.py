@@ -200,6 +200,8 @@ class ExportFormScreen(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
         if message.known and message.columns and not self._guessed:
             self._guessed = True
             editor.guess(guess_columns(message.columns))
+        # The chosen segments changed: what was said about their columns may no longer hold.
+        self._recheck()
 
     def _recheck(self) -> None:
         """Re-check the form once, after the current burst of changes has been handled."""
