@@ -104,13 +104,16 @@ class DetailPanel(VerticalScroll):
         line.set_class(live is not None, "-running")
         if live is None:
             return
+        # Final contacts (confirmed, refused, unsubscribed), said so: a bare "0/200,000" read
+        # as nothing sent while every contact was posted. The percentage is the status line's.
         done = live.confirmed + live.failed + live.unsubscribed
+        percent = f" {live.done_fraction:.0%}" if live.contacts_total else ""
         self._update(
             "#detail-live",
             Text.assemble(
                 ("running", "bold"),
-                f"  {live.phase.value}: {done:,}/{live.contacts_total or 0:,} contacts, "
-                f"{live.throughput:,.0f}/s (enter to watch)",
+                f"  {live.phase.value}{percent}: {done:,} of {live.contacts_total or 0:,} "
+                f"contacts final, {live.throughput:,.0f}/s (enter to watch)",
             ),
         )
 
