@@ -70,8 +70,16 @@ async def test_a_running_exports_line_says_its_contacts_are_final_not_unsent() -
         phase=Phase.SENDING, rows_total=200_000, contacts_total=200_000,
         contacts_posted=200_000, throughput=10_000.0,
     )  # fmt: skip
+    running = RunRecord(
+        run_id=live.run_id, export="weekly", connection="marketing", status=RunStatus.RUNNING,
+        dry_run=False, os_user="alice", started_at=STARTED,
+    )  # fmt: skip
     app = PanelApp()
     async with app.run_test(size=(100, 30)):
-        app.query_one(DetailPanel).show_export(export, None, live)
+        app.query_one(DetailPanel).show_export(export, running, live)
         line = str(app.query_one("#detail-live", Static).content)
+        body = " ".join(_text(app, 200).split())
     assert "sending 50%: 0 of 200,000 contacts final, 10,000/s" in line
+    # The record's figures are those of the run's start: not shown beside the live ones.
+    assert "last run running since" in body and "(its figures above)" in body
+    assert "confirmed" not in body

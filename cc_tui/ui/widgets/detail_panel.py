@@ -13,7 +13,7 @@ from textual.widgets import Static
 from cc_tui.engine.plan import ExportPlan, quota_sentence
 from cc_tui.models.config import Export
 from cc_tui.models.connection import ConnectionStatus
-from cc_tui.models.run import RunRecord
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.models.run_progress import RunProgress
 from cc_tui.run_words import (
     contacts_sentence,
@@ -190,7 +190,13 @@ class DetailPanel(VerticalScroll):
             ("segments", " → ".join(export.segments)),
             ("schedule", schedule),
         ]
-        if last is not None:
+        if last is not None and last.status is RunStatus.RUNNING:
+            # The record's figures are those of its start: the live line above has the real
+            # ones ("0 confirmed" here beside "79,999 of 200,000 final" above was wrong).
+            started = local_time_text(last.started_at)
+            above = " (its figures above)" if live is not None else ""
+            rows.append(("last run", f"running since {started}{above}"))
+        elif last is not None:
             rows.append(
                 (
                     "last run",
