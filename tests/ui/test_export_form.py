@@ -30,6 +30,7 @@ from cc_tui.ui.widgets.list_picker import ListPicker
 from cc_tui.ui.widgets.mapping_editor import MappingEditor, MappingValues
 from cc_tui.ui.widgets.schedule_field import ScheduleField
 from cc_tui.ui.widgets.segment_picker import SegmentPicker
+from cc_tui.ui.widgets.toggles import MarkedSelectionList
 from tests.ui.conftest import UiHome, focused, workers_done
 
 NEWSLETTER = "4cffb0de-3266-51df-a872-3dae3e41c372"  # the emulator's "Newsletter subscribers"
@@ -300,3 +301,18 @@ def test_a_refused_save_is_placed_by_its_kind_before_its_words() -> None:
     assert error_key(unknown) == "form"
     usage = RemoteError("Schedule: every day needs a time.", 2, FailureKind.USAGE)
     assert error_key(usage) == "schedule"
+
+
+async def test_every_list_shows_whole_at_80x24(ui_home: UiHome) -> None:
+    """At 80x24 every list of the account is in view with its id whole (the ids are copied):
+    the option that wraps, the one chosen, and the last one, none cut by the scrollbar."""
+    ui_home.add_export()
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        form, _ = await _open(app, pilot, "weekly")
+        options = form.query_one(ListPicker).query_one(MarkedSelectionList)
+        lines = [options.render_line(y).text for y in range(options.size.height)]
+        shown = " ".join(" ".join(lines).split())
+        for index in range(options.option_count):
+            list_id = options.get_option_at_index(index).value
+            assert list_id in shown, list_id

@@ -68,7 +68,8 @@ class ListPicker(Widget):
     ListPicker #list-status.-error { color: $text-error; }
     ListPicker SelectionList { height: auto; max-height: 8; padding: 0;
                                border: none; border-left: tall $border-blurred;
-                               text-wrap: wrap; text-overflow: fold; }
+                               text-wrap: wrap; text-overflow: fold;
+                               scrollbar-gutter: stable; }
     ListPicker SelectionList:focus { border: none; border-left: tall $border; }
     ListPicker #list-chosen { height: auto; }
     """

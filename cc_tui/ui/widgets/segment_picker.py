@@ -87,7 +87,8 @@ class SegmentPicker(Widget):
     SegmentPicker { height: auto; }
     SegmentPicker SelectionList { height: auto; max-height: 8; padding: 0;
                                   border: none; border-left: tall $border-blurred;
-                                  text-wrap: wrap; text-overflow: fold; }
+                                  text-wrap: wrap; text-overflow: fold;
+                                  scrollbar-gutter: stable; }
     SegmentPicker SelectionList:focus { border: none; border-left: tall $border; }
     SegmentPicker #segment-order { color: $text-muted; height: auto; }
     SegmentPicker #segment-detail { display: none; color: $text-warning; height: auto;
