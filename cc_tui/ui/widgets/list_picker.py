@@ -68,8 +68,7 @@ class ListPicker(Widget):
     ListPicker #list-status.-error { color: $text-error; }
     ListPicker SelectionList { height: auto; max-height: 8; padding: 0;
                                border: none; border-left: tall $border-blurred;
-                               text-wrap: wrap; text-overflow: fold;
-                               scrollbar-gutter: stable; }
+                               text-wrap: wrap; text-overflow: fold; }
     ListPicker SelectionList:focus { border: none; border-left: tall $border; }
     ListPicker #list-chosen { height: auto; }
     """

@@ -87,8 +87,7 @@ class SegmentPicker(Widget):
     SegmentPicker { height: auto; }
     SegmentPicker SelectionList { height: auto; max-height: 8; padding: 0;
                                   border: none; border-left: tall $border-blurred;
-                                  text-wrap: wrap; text-overflow: fold;
-                                  scrollbar-gutter: stable; }
+                                  text-wrap: wrap; text-overflow: fold; }
     SegmentPicker SelectionList:focus { border: none; border-left: tall $border; }
     SegmentPicker #segment-order { color: $text-muted; height: auto; }
     SegmentPicker #segment-detail { display: none; color: $text-warning; height: auto;

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Size
 from textual.strip import Strip
 from textual.widgets import Checkbox, OptionList, RadioButton, SelectionList
 from textual.widgets._toggle_button import ToggleButton
@@ -62,6 +63,14 @@ class MarkedSelectionList(SelectionList[ValueT]):
     SelectionList takes screen lines for options, so after a wrapped option every mark below
     it showed the state of the option below (a list shown chosen that was not).
     """
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # The options wrap beside the marks: Textual 8 measured them as wide as the whole list,
+        # so a wrapped option's second line went uncounted and the last option fell below a
+        # scrollbar (which then cut the ids short).
+        return super().get_content_height(
+            container, viewport, width - self._get_left_gutter_width()
+        )
 
     def render_line(self, y: int) -> Strip:
         line = OptionList.render_line(self, y)
