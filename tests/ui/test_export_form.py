@@ -138,6 +138,8 @@ async def test_edit_export_changes_the_mapping(ui_home: UiHome) -> None:
         await pilot.press("space", "*")
         assert _problem(form, "#schedule-problem") == ""
         assert "At 06:00 every day (UTC)" in str(form.query_one("#schedule-hint", Static).render())
+        await pilot.press("tab", "space")  # also when its data is refreshed
+        assert form.query_one(ScheduleField).on_refresh
         await pilot.press("ctrl+s")
         await _settle(app, pilot)
         assert results == ["weekly"]
@@ -146,6 +148,7 @@ async def test_edit_export_changes_the_mapping(ui_home: UiHome) -> None:
         "email", None, "last_name", {"city": "city", "cf:loyalty_tier": "city"}
     )
     assert export.schedule == "0 6 * * *"
+    assert export.on_refresh and export.runs_when() == "0 6 * * * + on refresh"
 
 
 async def test_malformed_list_id_is_refused_inline_and_focused(ui_home: UiHome) -> None:
@@ -311,6 +314,9 @@ async def test_every_list_shows_whole_at_80x24(ui_home: UiHome) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         form, _ = await _open(app, pilot, "weekly")
         options = form.query_one(ListPicker).query_one(MarkedSelectionList)
+        # As tall as its lines, the wrapped one's two counted: nothing below a scrollbar.
+        assert options.size.height == options.virtual_size.height
+        assert not options.show_vertical_scrollbar
         lines = [options.render_line(y).text for y in range(options.size.height)]
         shown = " ".join(" ".join(lines).split())
         for index in range(options.option_count):
