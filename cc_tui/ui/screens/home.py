@@ -200,10 +200,17 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         view = self.cc_app.view
         if name is None:
             new, run_key = self.cc_app.key_for("home-new"), self.cc_app.key_for("home-run")
+            no_export = f"No export yet: press {new} to add one."
+            if not view.connections:  # an export sends through one: that comes first
+                back = self.cc_app.key_for("home-previous-pane")
+                no_export = (
+                    "No export yet. An export sends through a connection, and there is none "
+                    f"yet: press {back} to go to Connections, then {new} to add one."
+                )
             detail.show_nothing(
                 {
                     "connections": f"No connection yet: press {new} to add one.",
-                    "exports": f"No export yet: press {new} to add one.",
+                    "exports": no_export,
                     "history": f"No run yet: pick an export in Exports and press {run_key}.",
                 }[pane]
             )
