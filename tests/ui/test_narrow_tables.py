@@ -28,7 +28,7 @@ from cc_tui.ui.widgets.list_picker import ListChoice, ListPicker
 from cc_tui.ui.widgets.named_table import NamedTable
 from cc_tui.ui.widgets.run_summary import RunSummary
 from cc_tui.ui.widgets.run_view import RunView
-from tests.ui.conftest import UiHome, workers_done
+from tests.ui.conftest import UiHome, settled, workers_done
 
 NARROW = (80, 24)
 WIDE = (200, 60)
@@ -84,7 +84,9 @@ async def test_a_live_label_reaches_a_dropped_or_shown_column(ui_home: UiHome) -
     ui_home.add_export()
     app = ui_home.app()
     async with app.run_test(size=NARROW) as pilot:
-        await pilot.pause()
+        # The home's views come a service call after the start: one arriving after the label
+        # below would put "never" back (the test failed so on a loaded machine).
+        await settled(app, pilot)
         exports = app.screen.query_one(ExportList)
         exports.show_live({"weekly": "sending 40%"})
         await pilot.pause()
