@@ -17,7 +17,10 @@ if TYPE_CHECKING:
     from cc_tui.engine.plan import ExportPlan
     from cc_tui.service.home_client import HomeClient
 
-__all__ = ["PlanBook", "make_plan"]
+__all__ = ["PLAN_FAILED", "PlanBook", "make_plan"]
+
+PLAN_FAILED = "it could not be worked out here (cc-tui plan EXPORT says why)"
+"""What the details say when the worker making a plan failed or was stopped."""
 
 
 async def make_plan(client: HomeClient, export: str) -> ExportPlan | str:

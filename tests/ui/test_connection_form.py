@@ -120,7 +120,10 @@ async def test_consent_then_denied_sign_in(make_ui_home: Callable[..., UiHome]) 
         assert _focus(app) == "privacy-accept"
         assert "before signing in" in form.query_one("#privacy-error", FieldProblem).text
         assert not home.emulator.pending_user_codes()
-        await pilot.press("space", "ctrl+l")  # accept here, then sign in
+        await pilot.press("space")  # accept here, then sign in
+        ticked = str(form.query_one("#privacy-consent", Static).content)
+        assert ticked.startswith("Ticked: saving or signing in records your acceptance")
+        await pilot.press("ctrl+l")
         panel = form.query_one(SignInPanel)
         home.emulator.deny(await _wait_for_code(pilot, panel))
         await workers_done(app)

@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from cc_tui.engine.exports import build_export
 from cc_tui.models.run import RunRecord, RunStatus
+from cc_tui.models.run_progress import Phase, RunProgress
 from cc_tui.run_words import contacts_sentence, rows_sentence
 from cc_tui.ui.widgets.detail_panel import DetailPanel
 
@@ -57,3 +58,28 @@ async def test_a_list_id_is_folded_whole_never_cut() -> None:
     assert "…" not in text
     assert LIST_ID in "".join(line.strip().removeprefix("lists").strip() for line in
                               text.splitlines())  # fmt: skip
+
+
+async def test_a_running_exports_line_says_its_contacts_are_final_not_unsent() -> None:
+    """Every contact posted, none final yet: the line says 0 final and 50%, as the status line,
+    not "0/200,000 contacts", which read as nothing sent."""
+    export = build_export("weekly", connection="marketing", list_ids=[LIST_ID],
+                          segments=["people"], email="email")  # fmt: skip
+    live = RunProgress(
+        run_id="20261129T140000Z-weekly-cccccc", export="weekly", dry_run=False,
+        phase=Phase.SENDING, rows_total=200_000, contacts_total=200_000,
+        contacts_posted=200_000, throughput=10_000.0,
+    )  # fmt: skip
+    running = RunRecord(
+        run_id=live.run_id, export="weekly", connection="marketing", status=RunStatus.RUNNING,
+        dry_run=False, os_user="alice", started_at=STARTED,
+    )  # fmt: skip
+    app = PanelApp()
+    async with app.run_test(size=(100, 30)):
+        app.query_one(DetailPanel).show_export(export, running, live)
+        line = str(app.query_one("#detail-live", Static).content)
+        body = " ".join(_text(app, 200).split())
+    assert "sending 50%: 0 of 200,000 contacts final, 10,000/s" in line
+    # The record's figures are those of the run's start: not shown beside the live ones.
+    assert "last run running since" in body and "(its figures above)" in body
+    assert "confirmed" not in body

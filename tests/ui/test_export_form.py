@@ -30,6 +30,7 @@ from cc_tui.ui.widgets.list_picker import ListPicker
 from cc_tui.ui.widgets.mapping_editor import MappingEditor, MappingValues
 from cc_tui.ui.widgets.schedule_field import ScheduleField
 from cc_tui.ui.widgets.segment_picker import SegmentPicker
+from cc_tui.ui.widgets.toggles import MarkedSelectionList
 from tests.ui.conftest import UiHome, focused, workers_done
 
 NEWSLETTER = "4cffb0de-3266-51df-a872-3dae3e41c372"  # the emulator's "Newsletter subscribers"
@@ -137,6 +138,8 @@ async def test_edit_export_changes_the_mapping(ui_home: UiHome) -> None:
         await pilot.press("space", "*")
         assert _problem(form, "#schedule-problem") == ""
         assert "At 06:00 every day (UTC)" in str(form.query_one("#schedule-hint", Static).render())
+        await pilot.press("tab", "space")  # also when its data is refreshed
+        assert form.query_one(ScheduleField).on_refresh
         await pilot.press("ctrl+s")
         await _settle(app, pilot)
         assert results == ["weekly"]
@@ -145,6 +148,7 @@ async def test_edit_export_changes_the_mapping(ui_home: UiHome) -> None:
         "email", None, "last_name", {"city": "city", "cf:loyalty_tier": "city"}
     )
     assert export.schedule == "0 6 * * *"
+    assert export.on_refresh and export.runs_when() == "0 6 * * * + on refresh"
 
 
 async def test_malformed_list_id_is_refused_inline_and_focused(ui_home: UiHome) -> None:
@@ -188,6 +192,12 @@ async def test_column_missing_from_one_of_two_segments(ui_home: UiHome) -> None:
         await _settle(app, pilot)
         assert results == []
         assert app.focused is form.query_one("#map-email", ColumnSelect)
+        # Leaving out the segment without the column takes its problem away at once.
+        segments.focus_options()
+        await pilot.press("up", "space")
+        await _settle(app, pilot)
+        assert form.query_one(SegmentPicker).chosen == ("people",)  # read anew (mypy narrows)
+        assert _problem(form, "#problem-email") == ""
     assert "twice" not in ui_home.services.config.load().exports
 
 
@@ -294,3 +304,21 @@ def test_a_refused_save_is_placed_by_its_kind_before_its_words() -> None:
     assert error_key(unknown) == "form"
     usage = RemoteError("Schedule: every day needs a time.", 2, FailureKind.USAGE)
     assert error_key(usage) == "schedule"
+
+
+async def test_every_list_shows_whole_at_80x24(ui_home: UiHome) -> None:
+    """At 80x24 every list of the account is in view with its id whole (the ids are copied):
+    the option that wraps, the one chosen, and the last one, none cut by the scrollbar."""
+    ui_home.add_export()
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        form, _ = await _open(app, pilot, "weekly")
+        options = form.query_one(ListPicker).query_one(MarkedSelectionList)
+        # As tall as its lines, the wrapped one's two counted: nothing below a scrollbar.
+        assert options.size.height == options.virtual_size.height
+        assert not options.show_vertical_scrollbar
+        lines = [options.render_line(y).text for y in range(options.size.height)]
+        shown = " ".join(" ".join(lines).split())
+        for index in range(options.option_count):
+            list_id = options.get_option_at_index(index).value
+            assert list_id in shown, list_id

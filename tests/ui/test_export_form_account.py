@@ -6,15 +6,18 @@ import uuid
 from collections.abc import Callable
 
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.screens.export_form.screen import ExportFormScreen
+from cc_tui.ui.screens.home import HomeScreen
+from cc_tui.ui.widgets.detail_panel import DetailPanel
 from cc_tui.ui.widgets.field_problem import FieldProblem
 from cc_tui.ui.widgets.list_picker import ListPicker
 from cc_tui.ui.widgets.mapping_editor import MappingEditor
+from cc_tui.ui.widgets.named_table import NamedTable
 from cc_tui.ui.widgets.segment_picker import SegmentPicker
-from tests.ui.conftest import UiHome
+from tests.ui.conftest import UiHome, until
 from tests.ui.test_export_form import NEWSLETTER, _open, _settle
 
 GHOST = str(uuid.UUID(int=0x6057))
@@ -86,3 +89,22 @@ async def test_never_signed_in_the_form_says_the_lists_were_not_checked(
             "against Constant Contact: saved unchecked. Sign in with: open connection marketing "
             "in Connections and press ^l"
         ) in note
+
+
+async def test_with_no_connection_yet_home_and_form_say_to_add_one_first(ui_home: UiHome) -> None:
+    """A first start: no connection. The Exports pane and the export form say a connection
+    comes first and where it is added, not "choose a connection" with none to choose."""
+    ui_home.services.connections.remove("marketing")
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        home.query_one("#exports", NamedTable).focus()
+        await pilot.pause()
+        panel = home.query_one(DetailPanel)
+        body = " ".join(str(panel.query_one("#detail-body", Static).render()).split())
+        assert "there is none yet: press shift+tab to go to Connections, then n" in body
+        form, _ = await _open(app, pilot)
+        status = " ".join(str(form.query_one("#connection-status", Static).render()).split())
+        assert status.startswith("No connection you may use yet: add one on the home screen")

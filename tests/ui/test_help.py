@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 
 from textual.widgets import Markdown
+from textual.widgets._footer import FooterKey
 
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.key_catalogue import known_binding_ids
@@ -40,6 +41,10 @@ async def test_f1_lists_every_own_action_by_screen_and_nothing_of_textual(
             assert internal not in text, internal
         assert "| `f5 / ctrl+r` | Run the highlighted export now" in text  # the remap shows
         assert "| `?` |" in text
+        # Its own footer says how to close it (the home's below would offer keys that do
+        # nothing here).
+        keys = [(k.key_display, k.description) for k in app.screen.query(FooterKey)]
+        assert keys == [("esc", "Close")]
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
@@ -67,3 +72,24 @@ async def test_palette_lists_each_command_once(ui_home: UiHome) -> None:
         assert "app: Help" in titles and "theme: Use cc-light" in titles
         # Textual's own Help/Quit/Theme would repeat ours under other names.
         assert not {"Theme", "Keys", "Quit"} & set(titles)
+
+
+async def test_help_on_a_screen_whose_focus_has_no_note_names_no_app_docstring(
+    ui_home: UiHome,
+) -> None:
+    """F1 with the focus on a plain container (the run view's scroll) starts with the screen's
+    keys: no note taken from above the screen (the app's docstring, titled "Cc tui app")."""
+    from cc_tui.ui.screens.run import RunScreen
+
+    ui_home.add_export()
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(RunScreen("weekly"))
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpModal)
+        text = app.screen.query_one(Markdown).source
+        headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
+        assert "Cc tui app" not in headings
+        assert headings[0] in {"Run view (this screen)", "Rejected rows"}

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from cc_tui.engine.runner import ExportRunner
 from cc_tui.models.batch import BatchState
@@ -126,3 +127,22 @@ async def test_resume_from_history(slow_home: UiHome) -> None:
         )
         assert current_screen(app) is screen
         assert screen.check_action("resume_run", ()) is None
+
+
+async def test_a_resume_that_cannot_start_says_how_to_start_over(slow_home: UiHome) -> None:
+    """The segment file is gone: the resume cannot start, and the run view says so, then how to
+    start over in a sentence of its own (it read "s starts over", a word cut in two)."""
+    await _interrupted_run(slow_home)
+    (slow_home.segments / "people.csv").unlink()
+    app = slow_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(HistoryScreen("weekly"))
+        await _settle(app, pilot)
+        await pilot.press("r")
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        await until(pilot, lambda: screen.has_class("-error"))
+        error = " ".join(str(screen.query_one("#run-error", Static).render()).split())
+        assert "weekly could not run:" in error and "people" in error
+        assert "If resuming cannot work, press s to leave this run and start over" in error

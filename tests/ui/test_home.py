@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+from rich.console import Console
 from textual.message import Message
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from cc_tui.models.run import RunStatus
 from cc_tui.store.run_history import RunHistory
@@ -204,3 +206,28 @@ async def test_delete_asks_first_and_removes_the_export(ui_home: UiHome) -> None
         await pilot.press("n")
         await pilot.pause()
         assert "marketing" in ui_home.services.config.load().connections
+
+
+async def test_a_plan_that_fails_unexpectedly_is_not_left_being_worked_out(
+    ui_home: UiHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan worker that fails with something other than cc-tui's own errors (a dropped link)
+    ends as "could not be worked out", never as "being worked out" for good."""
+    from cc_tui.service.home_client import HomeClient
+
+    async def broken(self: HomeClient, export: str, *, count: bool = True) -> object:
+        raise ConnectionResetError("the link dropped")
+
+    monkeypatch.setattr(HomeClient, "plan", broken)
+    ui_home.add_export()
+    app = ui_home.app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        panel = app.screen.query_one(DetailPanel)
+
+        def shown() -> str:
+            console = Console(width=200, record=True, color_system=None)
+            console.print(panel.query_one("#detail-body", Static).content)
+            return " ".join(console.export_text().split())
+
+        await until(pilot, lambda: "could not be worked out" in shown())
+        assert "being worked out" not in shown()

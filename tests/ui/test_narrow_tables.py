@@ -8,15 +8,17 @@ picker wraps an option rather than cutting the list's id.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.widgets import RichLog, SelectionList
 
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.models.run_progress import RunEvent
 from cc_tui.paths import WOULD_SEND_FILE
+from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.messages import RunRequested
 from cc_tui.ui.screens.run import RunScreen
 from cc_tui.ui.themes import APP_VARIABLES
@@ -82,7 +84,8 @@ async def test_a_live_label_reaches_a_dropped_or_shown_column(ui_home: UiHome) -
     ui_home.add_export()
     app = ui_home.app()
     async with app.run_test(size=NARROW) as pilot:
-        # Opened whole first: a home still loading would list its exports again afterwards.
+        # The home's views come a service call after the start: one arriving after the label
+        # below would put "never" back (the test failed so on a loaded machine).
         await settled(app, pilot)
         exports = app.screen.query_one(ExportList)
         exports.show_live({"weekly": "sending 40%"})
@@ -111,7 +114,7 @@ async def _connection_columns(home: UiHome, size: tuple[int, int]) -> list[str]:
 async def test_connection_list_keeps_name_and_sign_in_state_when_narrow(
     ui_home: UiHome,
 ) -> None:
-    everything = ["name", "account", "signed in", "usable by"]
+    everything = ["name", "display name", "signed in", "usable by"]
     assert await _connection_columns(ui_home, WIDE) == everything
     assert await _connection_columns(ui_home, NARROW) == everything
     ui_home.services.connections.edit(
@@ -201,3 +204,36 @@ async def test_list_picker_wraps_an_option_rather_than_cutting_its_id() -> None:
     assert any(LONG_LIST_NAME in line for line in narrow)
     wide = await _picker_lines(WIDE)
     assert any(LONG_LIST_NAME in line and line.endswith(LIST_ID) for line in wide), wide
+
+
+async def test_run_history_drops_active_time_beside_the_details(ui_home: UiHome) -> None:
+    """At 120x40 the history pane sits beside the details: its columns fit whole (the active
+    time goes first, the details show it); alone at 80x24, every column shows."""
+    ui_home.add_export("vip-export")
+    started = datetime(2026, 12, 5, 12, 14, tzinfo=UTC)
+    RunHistory(ui_home.services.history).create(
+        RunRecord(
+            run_id="20261205T121400Z-vip-export-aaaaaa", export="vip-export",
+            connection="marketing", status=RunStatus.INTERRUPTED, dry_run=False,
+            os_user="alice", started_at=started, finished_at=started + timedelta(seconds=11),
+            confirmed=200_000, rejected={"missing_email": 90},
+        ),
+        inputs={}, plan={},
+    )  # fmt: skip
+    app = ui_home.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        history = app.screen.query_one("#history", NamedTable)
+        await pilot.pause()
+        assert history.row_count == 1
+        assert "active" not in history.shown_columns
+        _assert_whole(history)
+        await pilot.resize_terminal(*NARROW)
+        await pilot.pause()
+        for _ in range(3):  # tab cycles the panes when narrow
+            if history.scrollable_content_region.width:
+                break
+            await pilot.press("tab")
+            await pilot.pause()
+        assert history.shown_columns[-1] == "active"
+        _assert_whole(history)

@@ -13,7 +13,7 @@ from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.widgets.detail_panel import DetailPanel
-from tests.ui.conftest import UiHome, workers_done
+from tests.ui.conftest import UiHome, until, workers_done
 
 
 def _spend_the_day(ui_home: UiHome) -> None:
@@ -39,9 +39,9 @@ async def test_the_app_asks_before_a_run_the_quota_cannot_hold(ui_home: UiHome) 
     _spend_the_day(ui_home)
     app = ui_home.app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        await workers_done(app)
-        await pilot.pause()
+        # The plan is made by a worker, and made again when a fresher view of the home comes
+        # (on a loaded machine, after the first worker): wait for what it says.
+        await until(pilot, lambda: "being worked out" not in _detail_text(app))
         shown = " ".join(_detail_text(app).split())
         assert "does NOT fit today's quota" in shown
         assert f"{DAILY_QUOTA:,} of {DAILY_QUOTA:,} spent today" in shown

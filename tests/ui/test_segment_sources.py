@@ -131,6 +131,21 @@ async def test_a_path_that_is_a_segment_already_is_chosen_not_added(ui_home: UiH
     assert ui_home.services.config.load().segments == {}
 
 
+async def test_a_segment_already_says_the_columns_typed_are_not_used(ui_home: UiHome) -> None:
+    """Column names typed for a path that is a segment already would be lost: it says so."""
+    app = ui_home.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await _form(app, pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, SegmentPathModal)
+        app.screen.query_one("#segment-columns", Input).value = "a,b,c"
+        await pilot.press(*str(ui_home.segments / "people.csv"), "enter")
+        await _settle(app, pilot)
+        summary = " ".join(_text(app.screen.query_one("#segment-summary", Static)).split())
+        assert "already the segment people (read with its own header and column names" in summary
+
+
 async def test_what_cannot_be_a_segment_is_explained_and_nothing_is_written(
     ui_home: UiHome,
 ) -> None:
@@ -226,3 +241,23 @@ def test_paths_complete_from_the_file_system(tmp_path: Path) -> None:
     assert complete_path(f"{base}people.csv") is None  # complete already
     assert complete_path(f"{base}nothing") is None
     assert complete_path("") is None
+
+
+async def test_a_headerless_file_is_told_to_name_its_columns_here(ui_home: UiHome) -> None:
+    """Read as 'no header line' with no names yet: the modal says to name the columns in its
+    Columns box, not with columns = [...] in config.toml (the CLI's advice)."""
+    headerless = ui_home.segments.parent / "plain.csv"
+    headerless.write_text("ann@example.com,Ann\nbo@example.com,Bo\n")
+    app = ui_home.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await _form(app, pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, SegmentPathModal)
+        modal.query_one("#segment-path", Input).value = str(headerless)
+        modal.query_one("#segment-header", Select).value = "no"
+        await _settle(app, pilot)
+        summary = " ".join(_text(modal.query_one("#segment-summary", Static)).split())
+        assert "its 2 columns are named column_1 to column_2; name them in Columns above" in summary
+        assert "[segments." not in summary

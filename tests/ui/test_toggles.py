@@ -42,3 +42,32 @@ async def test_marks_show_only_when_on() -> None:
         options.select("b")
         await pilot.pause()
         assert "X" in options.render_line(1).text
+
+
+class Wrapped(App[None]):
+    """A selection list whose first option wraps onto a second line (a list's long id)."""
+
+    CSS = "MarkedSelectionList { text-wrap: wrap; text-overflow: fold; width: 40; }"
+
+    def compose(self) -> ComposeResult:
+        yield MarkedSelectionList[str](
+            ("Newsletter subscribers  4cffb0de-3266-51df-a872-3dae3e41c372", "long"),
+            ("Spring", "spring"),
+            ("VIP", "vip", True),
+            id="options",
+        )
+
+
+async def test_marks_follow_options_that_wrap() -> None:
+    """The X sits on the chosen option's first line, whatever wrapped above it."""
+    app = Wrapped()
+    async with app.run_test(size=(60, 20)) as pilot:
+        options = app.query_one("#options", MarkedSelectionList)
+        await pilot.pause()
+        lines = [options.render_line(y).text for y in range(options.virtual_size.height)]
+        first = [i for i, line in enumerate(lines) if "▐" in line]
+        assert len(first) == 3 < len(lines), "one mark an option, none on a wrapped line"
+        newsletter, spring, vip = (lines[i] for i in first)
+        assert "Newsletter" in newsletter and "X" not in newsletter
+        assert "Spring" in spring and "X" not in spring
+        assert "VIP" in vip and "X" in vip

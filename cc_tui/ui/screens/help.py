@@ -19,7 +19,7 @@ from textual.dom import DOMNode
 from textual.keys import format_key
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Markdown
+from textual.widgets import Footer, Markdown
 
 from cc_tui.ui.host import host
 
@@ -105,6 +105,8 @@ class HelpModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Markdown(self._text)
+        # Its own footer: the one below is the screen's, whose keys do nothing here.
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
@@ -143,7 +145,9 @@ def _focused_note(focused: Widget | None) -> str:
     if focused is None:
         return ""
     for node in focused.ancestors_with_self:
-        if not _own(type(node)) or isinstance(node, Screen):
+        if isinstance(node, Screen):
+            break  # above the screen is the app, whose docstring says nothing of the focus
+        if not _own(type(node)):
             continue
         note = getattr(node, "HELP", None) or (node.__class__.__doc__ or "").strip()
         if note:

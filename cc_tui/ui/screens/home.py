@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.app import ComposeResult
@@ -19,7 +19,7 @@ from cc_tui.ui.connection_changes import removal_question
 from cc_tui.ui.host import AppHost, host
 from cc_tui.ui.keymap import ExplainsDisabledKeys
 from cc_tui.ui.messages import CancelRequested, RunRequested
-from cc_tui.ui.plans import PlanBook, make_plan
+from cc_tui.ui.plans import PLAN_FAILED, PlanBook, make_plan
 from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.screens.home_palette import HOME_BINDINGS, home_commands
 from cc_tui.ui.widgets.connection_list import ConnectionList
@@ -28,6 +28,9 @@ from cc_tui.ui.widgets.export_list import ExportList
 from cc_tui.ui.widgets.named_table import NamedTable
 from cc_tui.ui.widgets.run_history_list import RunHistoryList
 from cc_tui.ui.widgets.run_status_line import RunStatusLine
+
+if TYPE_CHECKING:
+    from cc_tui.engine.plan import ExportPlan
 
 __all__ = ["HomeScreen"]
 
@@ -197,10 +200,17 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         view = self.cc_app.view
         if name is None:
             new, run_key = self.cc_app.key_for("home-new"), self.cc_app.key_for("home-run")
+            no_export = f"No export yet: press {new} to add one."
+            if not view.connections:  # an export sends through one: that comes first
+                back = self.cc_app.key_for("home-previous-pane")
+                no_export = (
+                    "No export yet. An export sends through a connection, and there is none "
+                    f"yet: press {back} to go to Connections, then {new} to add one."
+                )
             detail.show_nothing(
                 {
                     "connections": f"No connection yet: press {new} to add one.",
-                    "exports": f"No export yet: press {new} to add one.",
+                    "exports": no_export,
                     "history": f"No run yet: pick an export in Exports and press {run_key}.",
                 }[pane]
             )
@@ -235,8 +245,14 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         client = self.cc_app.client
 
         async def work() -> None:
-            self._plans.put(export, await make_plan(client, export))
-            self._plan_made(export)
+            plan: ExportPlan | str = PLAN_FAILED
+            try:
+                plan = await make_plan(client, export)
+            finally:
+                # Also when the worker fails or is cancelled: an export left in _planning
+                # would show "being worked out" for good, and never be asked again.
+                self._plans.put(export, plan)
+                self._plan_made(export)
 
         self.run_worker(work(), group="plans", exit_on_error=False)
 

@@ -196,7 +196,15 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
     def _show_error(self, error: str | None, record: RunRecord | None) -> None:
         self.set_class(bool(error), "-error")
         if error:
-            hint = "\ns starts over (asks first)." if _resumable(record) else ""
+            # A sentence of its own (a bare "s starts over" read as a cut-off word), with the
+            # key as remapped.
+            key = self.cc_app.key_for("run-restart")
+            hint = (
+                f"\nIf resuming cannot work, press {key} to leave this run and start over "
+                "(asks first)."
+                if _resumable(record)
+                else ""
+            )
             self.query_one("#run-error", Static).update(
                 plain_text(f"{self.export} could not run: {error}{hint}", multiline=True)
             )

@@ -298,8 +298,12 @@ class SegmentPathModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None
         self._existing = name
         self._set_name(name)
         what = "This" if entity is None else f"The entity {entity}"
+        header = _HEADER_VALUES.get(str(self.query_one("#segment-header", Select).value))
+        typed = header is not None or self.query_one("#segment-columns", Input).value.strip()
+        # The segment is chosen as it is: a header or column names typed here are not used.
+        own = " (read with its own header and column names, not those typed here)" if typed else ""
         self.query_one("#segment-summary", Static).update(
-            plain(f"{what} is already the segment {name}: ctrl+s chooses it.")
+            plain(f"{what} is already the segment {name}{own}: ctrl+s chooses it.")
         )
         self.query_one("#segment-preview", DataTable).clear(columns=True)
         self.query_one("#segment-hint", Static).update("")
@@ -320,8 +324,9 @@ class SegmentPathModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None
         # note a line of its own (outside text, made visible one line at a time).
         columns = f"{len(look.columns)} column{'' if len(look.columns) == 1 else 's'}"
         summary = f"{entity}{look.format_label}{delimiter} · {look.encoding} · {columns}; "
+        notes = [_in_this_modal(note) for note in look.notes]
         self.query_one("#segment-summary", Static).update(
-            Content("\n").join([plain(line) for line in [*look.notes, f"{summary}the first rows:"]])
+            Content("\n").join([plain(line) for line in [*notes, f"{summary}the first rows:"]])
         )
         table = self.query_one("#segment-preview", DataTable)
         table.clear(columns=True)
@@ -412,3 +417,16 @@ class SegmentPathModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | None
 
     def _problem(self, text: str | None) -> None:
         self.query_one("#segment-problem", FieldProblem).show(text)
+
+
+_GENERATED_NAMES_NOTE = "the file has no header line: "
+"""How the reading notes begin for a headerless file read without column names."""
+
+
+def _in_this_modal(note: str) -> str:
+    """A reading note as this modal says it: a headerless file's columns are named in the
+    Columns box here (the note itself, for segment add and show, points at config.toml)."""
+    if not note.startswith(_GENERATED_NAMES_NOTE) or "; name them" not in note:
+        return note
+    said = note.split("; name them", 1)[0]
+    return f"{said}; name them in Columns above (comma-separated, in file order), then enter."

@@ -23,11 +23,11 @@ class ConnectionList(NamedTable):
     )
 
     def __init__(self, *, id: str | None = None) -> None:
-        # Narrow: who may use it goes first, then the account's display name; whether it is
+        # Narrow: who may use it goes first, then the display name; whether it is
         # signed in stays, since a run through it cannot start otherwise.
         columns = [
             TableColumn("name"),
-            TableColumn("account", drop=2),
+            TableColumn("display name", drop=2),
             TableColumn("signed in"),
             TableColumn("usable by", drop=1),
         ]

@@ -13,7 +13,7 @@ from textual.widgets import Static
 from cc_tui.engine.plan import ExportPlan, quota_sentence
 from cc_tui.models.config import Export
 from cc_tui.models.connection import ConnectionStatus
-from cc_tui.models.run import RunRecord
+from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.models.run_progress import RunProgress
 from cc_tui.run_words import (
     contacts_sentence,
@@ -104,13 +104,16 @@ class DetailPanel(VerticalScroll):
         line.set_class(live is not None, "-running")
         if live is None:
             return
+        # Final contacts (confirmed, refused, unsubscribed), said so: a bare "0/200,000" read
+        # as nothing sent while every contact was posted. The percentage is the status line's.
         done = live.confirmed + live.failed + live.unsubscribed
+        percent = f" {live.done_fraction:.0%}" if live.contacts_total else ""
         self._update(
             "#detail-live",
             Text.assemble(
                 ("running", "bold"),
-                f"  {live.phase.value}: {done:,}/{live.contacts_total or 0:,} contacts, "
-                f"{live.throughput:,.0f}/s (enter to watch)",
+                f"  {live.phase.value}{percent}: {done:,} of {live.contacts_total or 0:,} "
+                f"contacts final, {live.throughput:,.0f}/s (enter to watch)",
             ),
         )
 
@@ -136,7 +139,7 @@ class DetailPanel(VerticalScroll):
         self._show("Details", Text(hint, style="dim"))
 
     def show_connection(self, status: ConnectionStatus, used_by: Sequence[str]) -> None:
-        """A connection: account, consent, tokens (masked), exports using it."""
+        """A connection: display name, consent, tokens (masked), exports using it."""
         conn = status.connection
         consent = "not accepted: open it and accept the statement"
         if conn.consent:
@@ -152,7 +155,7 @@ class DetailPanel(VerticalScroll):
             f"Connection {conn.name}",
             _grid(
                 [
-                    ("account", conn.display_name),
+                    ("display name", conn.display_name),
                     ("client ID", conn.client_id),
                     (
                         "usable by",
@@ -187,7 +190,13 @@ class DetailPanel(VerticalScroll):
             ("segments", " → ".join(export.segments)),
             ("schedule", schedule),
         ]
-        if last is not None:
+        if last is not None and last.status is RunStatus.RUNNING:
+            # The record's figures are those of its start: the live line above has the real
+            # ones ("0 confirmed" here beside "79,999 of 200,000 final" above was wrong).
+            started = local_time_text(last.started_at)
+            above = " (its figures above)" if live is not None else ""
+            rows.append(("last run", f"running since {started}{above}"))
+        elif last is not None:
             rows.append(
                 (
                     "last run",

@@ -16,6 +16,7 @@ from cc_tui.ui.widgets.toggles import MarkedCheckbox
 __all__ = ["PrivacyNotice"]
 
 ACCEPT_LABEL = "I accept the data-privacy statement"
+TICKED_TEXT = "Ticked: saving or signing in records your acceptance (your user, the time)."
 
 
 class PrivacyNotice(Vertical):
@@ -86,6 +87,9 @@ class PrivacyNotice(Vertical):
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         if event.value:
             self.query_one("#privacy-error", FieldProblem).show(None)
+        if self._consent is None:  # "tick the box" would be stale once it is ticked
+            text = TICKED_TEXT if event.value else _consent_text(None)
+            self.query_one("#privacy-consent", Static).update(text)
 
 
 def _consent_text(consent: Consent | None) -> str:

@@ -60,7 +60,7 @@ class RejectedRows(Vertical):
     DEFAULT_CSS = """
     RejectedRows { height: 1fr; min-height: 8; border: round $panel; }
     RejectedRows:focus-within { border: round $accent; }
-    RejectedRows > Horizontal { height: auto; }
+    RejectedRows > Horizontal { height: auto; padding: 0 0 0 1; }
     RejectedRows #rejected-rows-reason { width: 40; }
     RejectedRows #rejected-rows-note { width: 1fr; padding: 0 1; color: $text-muted; }
     RejectedRows #rejected-rows-path { height: auto; padding: 0 1; }

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from cc_tui.models.run import RunRecord
 from cc_tui.ui.widgets.export_list import status_text
-from cc_tui.ui.widgets.named_table import NamedTable
+from cc_tui.ui.widgets.named_table import NamedTable, TableColumn
 from cc_tui.units import duration_text, local_time_text
 
 __all__ = ["RunHistoryList"]
@@ -24,7 +24,17 @@ class RunHistoryList(NamedTable):
     )
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(["started", "export", "status", "confirmed", "rejected", "active"], id=id)
+        # Narrow (the pane beside the details at 120 columns): the active time goes first,
+        # then the rejected count; the run's details show both.
+        columns = [
+            TableColumn("started"),
+            TableColumn("export"),
+            TableColumn("status"),
+            TableColumn("confirmed"),
+            TableColumn("rejected", drop=2),
+            TableColumn("active", drop=1),
+        ]
+        super().__init__(columns, id=id)
 
     def show_runs(self, runs: Sequence[RunRecord]) -> None:
         """One row per run."""

@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import TypeVar
 
 from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
 from textual.strip import Strip
-from textual.widgets import Checkbox, RadioButton, SelectionList
+from textual.widgets import Checkbox, OptionList, RadioButton, SelectionList
 from textual.widgets._toggle_button import ToggleButton
 
 __all__ = ["MarkedCheckbox", "MarkedRadioButton", "MarkedSelectionList"]
@@ -54,16 +56,48 @@ class MarkedRadioButton(RadioButton):
 
 
 class MarkedSelectionList(SelectionList[ValueT]):
-    """A selection list whose options show ``X`` when selected and a blank when not."""
+    """A selection list whose options show ``X`` when selected and a blank when not.
+
+    Options may wrap onto several lines (a list's id moves to the next line whole): the mark
+    goes on an option's first line and its other lines get a blank gutter. Textual 8's own
+    SelectionList takes screen lines for options, so after a wrapped option every mark below
+    it showed the state of the option below (a list shown chosen that was not).
+    """
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # The options wrap beside the marks: Textual 8 measured them as wide as the whole list,
+        # so a wrapped option's second line went uncounted and the last option fell below a
+        # scrollbar (which then cut the ids short).
+        return super().get_content_height(
+            container, viewport, width - self._get_left_gutter_width()
+        )
 
     def render_line(self, y: int) -> Strip:
-        strip = super().render_line(y)
-        index = self.scroll_offset.y + y
-        if index >= self.option_count or self.get_option_at_index(index).value in self.selected:
-            return strip
-        segments = list(strip)
-        # SelectionList draws [left edge, mark, right edge, space, prompt...] on each line.
-        if len(segments) > 1 and segments[1].text == ToggleButton.BUTTON_INNER:
-            segments[1] = Segment(EMPTY_MARK, segments[1].style)
-            return Strip(segments, strip.cell_length)
-        return strip
+        line = OptionList.render_line(self, y)
+        try:
+            # OptionList's own map of screen lines: (option index, line within the option).
+            index, line_offset = self._lines[self.scroll_offset.y + y]
+        except IndexError:
+            return line
+        selected = self.get_option_at_index(index).value in self.selected
+        component = "selection-list--button"
+        component += "-selected" if selected else ""
+        component += "-highlighted" if self.highlighted == index else ""
+        underlying = next(iter(line)).style or self.rich_style
+        button_style = self.get_component_rich_style(component)
+        side_style = Style.from_color(button_style.bgcolor, underlying.bgcolor)
+        # The option's index as meta, as SelectionList does: a click on the mark toggles it.
+        meta = Style(meta={"option": index})
+        if line_offset:
+            gutter = ToggleButton.BUTTON_LEFT + EMPTY_MARK + ToggleButton.BUTTON_RIGHT + " "
+            return Strip([Segment(" " * len(gutter), underlying + meta), *line])
+        mark = ToggleButton.BUTTON_INNER if selected else EMPTY_MARK
+        return Strip(
+            [
+                Segment(ToggleButton.BUTTON_LEFT, side_style + meta),
+                Segment(mark, button_style + meta),
+                Segment(ToggleButton.BUTTON_RIGHT, side_style + meta),
+                Segment(" ", underlying),
+                *line,
+            ]
+        )

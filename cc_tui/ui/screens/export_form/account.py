@@ -152,7 +152,15 @@ class ExportAccount(Vertical):
         self._verified.clear()
         self._refused.clear()
         status = self.query_one("#connection-status", Static)
-        if name is None:
+        if name is None and not self._usable_connections():
+            # Nothing to choose: say where connections are made, not "choose one".
+            new = host(self).key_for("home-new")
+            status.update(
+                "No connection you may use yet: add one on the home screen (Connections, "
+                f"{new}) and accept its privacy statement, then come back here."
+            )
+            self.query_one(ListPicker).set_error("The lists come from a connection's account.")
+        elif name is None:
             status.update("Lists and custom fields come from the connection's account.")
             self.query_one(ListPicker).set_error("Choose a connection to see its lists.")
         else:

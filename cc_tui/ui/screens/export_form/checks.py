@@ -61,6 +61,7 @@ class FormValues:
     segments: tuple[str, ...]
     mapping: MappingValues
     schedule: str
+    on_refresh: bool = False  # also run when a segment's data is refreshed
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,7 +153,11 @@ class ExportFormScreen(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
                 yield Label("Mapping: segment column → Constant Contact field", classes="section")
                 yield MappingEditor(export.mapping if export else None, id="mapping")
                 yield Label("Schedule (cron, UTC)", classes="section")
-                yield ScheduleField(export.schedule if export else None, id="schedule")
+                yield ScheduleField(
+                    export.schedule if export else None,
+                    on_refresh=export.on_refresh if export else False,
+                    id="schedule",
+                )
                 yield FieldProblem(id="form-problem")
         yield Footer()
 
@@ -200,6 +204,8 @@ class ExportFormScreen(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
         if message.known and message.columns and not self._guessed:
             self._guessed = True
             editor.guess(guess_columns(message.columns))
+        # The chosen segments changed: what was said about their columns may no longer hold.
+        self._recheck()
 
     def _recheck(self) -> None:
         """Re-check the form once, after the current burst of changes has been handled."""
@@ -223,6 +229,7 @@ class ExportFormScreen(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
             segments=self.query_one(SegmentPicker).chosen,
             mapping=self.query_one(MappingEditor).values,
             schedule=self.query_one(ScheduleField).value,
+            on_refresh=self.query_one(ScheduleField).on_refresh,
         )
 
     def _form_context(self, *, saving: bool) -> FormContext:
@@ -307,11 +314,9 @@ class ExportFormScreen(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
             )
             if self._export is not None:  # what the form does not edit is kept as it was
                 export = replace(
-                    export,
-                    on_refresh=self._export.on_refresh,
-                    quiet_seconds=self._export.quiet_seconds,
-                    missed=self._export.missed,
+                    export, quiet_seconds=self._export.quiet_seconds, missed=self._export.missed
                 )
+            export = replace(export, on_refresh=values.on_refresh)
         except CcTuiError as exc:
             self._save_failed(exc)
             return
