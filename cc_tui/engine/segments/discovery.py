@@ -30,7 +30,7 @@ from cc_tui.engine.segments.formats import (
     segment_name,
     spreadsheet_error,
 )
-from cc_tui.engine.segments.inspection import inspect_all, inspect_source
+from cc_tui.engine.segments.inspection import free_name, inspect_all, inspect_source
 from cc_tui.engine.segments.model import (
     Segment,
     SegmentDiscovery,
@@ -89,7 +89,7 @@ def find_segments(
             taken.add(name)
             found[name] = replace(segment, name=name)
         for name, reason in listing.problems.items():
-            free = _free_problem_name(name, taken)
+            free = free_name(name, taken)
             taken.add(free)
             problems[free] = reason
     found.update(configured)
@@ -110,13 +110,6 @@ def _free_name(segment: Segment, taken: set[str]) -> str:
         candidate, number = f"{base}-{label}", 2
     while candidate in taken:
         candidate, number = f"{base}-{number}", number + 1
-    return candidate
-
-
-def _free_problem_name(name: str, taken: set[str]) -> str:
-    candidate, number = name, 2
-    while candidate in taken:
-        candidate, number = f"{name}-{number}", number + 1
     return candidate
 
 
@@ -151,7 +144,7 @@ def _discover_folder(folder: Path, warnings: list[str], cap: int) -> SegmentDisc
             name = _free_name(segment, set(segments) | set(problems))
             segments[name] = replace(segment, name=name)
         for name, reason in listing.problems.items():
-            problems[_free_problem_name(name, set(segments) | set(problems))] = reason
+            problems[free_name(name, set(segments) | set(problems))] = reason
     # A segments folder that is itself a CDM folder holds its entities' data in sub-folders:
     # those are read as the entities' partitions, not skipped.
     partition_folders = {parent for s in segments.values() for f in s.files for parent in f.parents}

@@ -48,7 +48,7 @@ from cc_tui.models.config import SegmentSource
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["cdm_metadata", "inspect_all", "inspect_path", "inspect_source"]
+__all__ = ["cdm_metadata", "free_name", "inspect_all", "inspect_path", "inspect_source"]
 
 _GENERATED_COLUMN = "column_{}"
 _PARQUET_MAGIC = b"PAR1"
@@ -417,9 +417,9 @@ def _cdm_segments(
     )
     for problem_entity, reason in folder.problems.items():
         taken = set(segments) | set(problems)
-        problems[_unique(_entity_name(name, problem_entity, several), taken)] = reason
+        problems[free_name(_entity_name(name, problem_entity, several), taken)] = reason
     for found in folder.entities:
-        entity_name = _unique(
+        entity_name = free_name(
             _entity_name(name, found.name, several), set(segments) | set(problems)
         )
         if found.name in clashes:
@@ -461,7 +461,7 @@ def _name_clashes(
     return clashes
 
 
-def _unique(name: str, taken: set[str]) -> str:
+def free_name(name: str, taken: set[str]) -> str:
     """``name``, or ``name-2``, ``name-3``... when it is taken."""
     candidate, number = name, 2
     while candidate in taken:
