@@ -47,6 +47,10 @@ class TokenStore(Protocol):
     def save(self, tokens: TokenSet) -> None:
         """Persist new or rotated tokens; called before the new access token is used."""
 
+    def forget(self) -> None:
+        """Drop tokens the server refused for good (a dead refresh token): the connection is
+        then shown signed out, as it is."""
+
 
 class ProcessLock(Protocol):
     """A lock shared with other processes (the secrets store's ``flock``)."""
@@ -186,7 +190,14 @@ class TokenKeeper:
                 raise
 
     async def _refresh_and_save(self, refresh_token: str) -> TokenSet:
-        fresh = await self._refresher(refresh_token)
+        try:
+            fresh = await self._refresher(refresh_token)
+        except SignInRequiredError:
+            # The latest refresh token, read under the cross-process lock, is dead (invalid_grant):
+            # no caller can use these tokens again, and kept they would show "signed in".
+            self._store.forget()
+            self._tokens = None
+            raise
         self._store.save(fresh)
         self._tokens = fresh
         self.refreshes += 1

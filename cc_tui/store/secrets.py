@@ -154,6 +154,10 @@ class ConnectionTokens:
         """Persist new or rotated tokens before they are used."""
         self._store.save_tokens(self.connection, tokens)
 
+    def forget(self) -> None:
+        """Drop tokens the server refused for good (the connection is signed out)."""
+        self._store.delete(self.connection)
+
     def refresh_lock(self) -> RefreshLock:
         """Held around a token refresh, so two processes never spend one refresh token."""
         return RefreshLock(

@@ -50,6 +50,9 @@ class MemoryTokenStore:
         self.tokens = tokens
         self.saved.append(tokens)
 
+    def forget(self) -> None:
+        self.tokens = None
+
 
 class FakeSleep:
     """Records requested delays and only yields to the loop: backoff tests stay instant."""

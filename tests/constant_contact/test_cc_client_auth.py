@@ -111,10 +111,15 @@ async def test_401_without_refresh_token_means_sign_in_again() -> None:
 async def test_dead_refresh_token_means_sign_in_again() -> None:
     api = MockApi().on("GET", "/v3/account/summary", SUMMARY)
     api.token(reply(400, {"error": "invalid_grant", "error_description": "reused"}))
-    client = make_client(api, MemoryTokenStore(token_set(expires_in=5)))
+    store = MemoryTokenStore(token_set(expires_in=5))
+    client = make_client(api, store)
     with pytest.raises(SignInRequiredError, match="sign in again"):
         await client.account_summary()
     assert api.api_calls() == []
+    assert store.tokens is None  # dead tokens are dropped: the connection shows signed out
+    with pytest.raises(SignInRequiredError):  # and stays so, without asking the server again
+        await client.account_summary()
+    assert len(api.calls("POST", TOKEN_PATH)) == 1
 
 
 async def test_concurrent_callers_share_one_refresh() -> None:

@@ -86,3 +86,12 @@ def test_refresh_lock_excludes_a_second_holder(tmp_path: Path) -> None:
     assert second.acquire(blocking=False)
     second.release()
     other.release()
+
+
+def test_a_connection_forgets_only_its_own_tokens(tmp_path: Path) -> None:
+    store = SecretsStore(tmp_path / "secrets.toml")
+    store.save_tokens("marketing", tokens())
+    store.save_tokens("sales", tokens())
+    store.for_connection("marketing").forget()  # its refresh token was refused for good
+    assert store.tokens("marketing") is None
+    assert store.tokens("sales") == tokens()
