@@ -357,8 +357,11 @@ def _create_private(path: Path) -> None:
             # Never open an existing database file here: closing a descriptor drops every POSIX
             # lock this process holds on the file, SQLite's own included, and a process with
             # several connections (the service) then reads a WAL another one is changing
-            # (SQLITE_IOERR_SHORT_READ). The mode is narrowed by name instead.
-            if stat.S_IMODE(file.stat().st_mode) != PRIVATE_FILE_MODE:
-                file.chmod(PRIVATE_FILE_MODE)
+            # (SQLITE_IOERR_SHORT_READ). The mode is narrowed by name instead. A -wal or -shm
+            # that another process's last connection removed meanwhile needs nothing: SQLite
+            # makes it again with the database file's mode, 0600.
+            with contextlib.suppress(FileNotFoundError):
+                if stat.S_IMODE(file.stat().st_mode) != PRIVATE_FILE_MODE:
+                    file.chmod(PRIVATE_FILE_MODE)
         else:
             os.close(fd)

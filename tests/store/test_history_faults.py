@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,3 +143,23 @@ def test_a_failed_transaction_is_rolled_back(tmp_path: Path) -> None:
         assert store.events() == []
     finally:
         store.close()
+
+
+def test_a_side_file_removed_while_it_is_made_private_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process's last connection removes the -wal between our look and our stat.
+    path = tmp_path / "history.sqlite3"
+    HistoryStore(path).close()
+    wal = path.with_name(path.name + "-wal")
+    wal.write_bytes(b"")
+    real_open = os.open
+
+    def racing_open(file: str | os.PathLike[str], flags: int, mode: int = 0o777) -> int:
+        if Path(file) == wal:
+            wal.unlink()
+            raise FileExistsError(file)
+        return real_open(file, flags, mode)
+
+    monkeypatch.setattr(os, "open", racing_open)
+    HistoryStore(path).close()  # opened as if the file had never been there
