@@ -27,10 +27,11 @@ from cc_tui.engine.segments.folders import (
 from cc_tui.engine.segments.formats import (
     NAME_MAX,
     classify_name,
+    free_name,
     segment_name,
     spreadsheet_error,
 )
-from cc_tui.engine.segments.inspection import free_name, inspect_all, inspect_source
+from cc_tui.engine.segments.inspection import inspect_all, inspect_source
 from cc_tui.engine.segments.model import (
     Segment,
     SegmentDiscovery,

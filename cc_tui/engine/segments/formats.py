@@ -43,6 +43,7 @@ __all__ = [
     "classify_name",
     "detect_text",
     "excel_separator",
+    "free_name",
     "is_gzip",
     "read_start",
     "recognise",
@@ -269,6 +270,14 @@ def segment_name(stem: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
     name = _NAME_BAD.sub("-", ascii_text).lstrip("_.-")
     return name[:NAME_MAX].rstrip("-") or "segment"
+
+
+def free_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name-2``, ``name-3``... when it is taken."""
+    candidate, number = name, 2
+    while candidate in taken:
+        candidate, number = f"{name}-{number}", number + 1
+    return candidate
 
 
 def is_gzip(head: bytes) -> bool:

@@ -19,9 +19,11 @@ __all__ = [
     "DEFAULT_MAX_UNCOMPRESSED_BYTES",
     "DEFAULT_QUOTE",
     "ORIGIN_CONFIG",
+    "ReadingOptions",
     "Segment",
     "SegmentDiscovery",
     "SegmentFormat",
+    "modified_at",
     "path_identity",
 ]
 
@@ -152,3 +154,23 @@ class SegmentDiscovery:
             f"no segment named '{name}' (known: {known}). Fix: put the file in a segments "
             f"folder, or add [segments.{name}] with its path to config.toml"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingOptions:
+    """The reading options a user may set for one segment (a ``[segments.NAME]`` entry or
+    ``segment add``'s flags); None leaves each to what the file says."""
+
+    declared: str | None
+    encoding: str | None
+    delimiter: str | None
+    quote: str | None
+    header: bool | None
+    columns: tuple[str, ...] | None
+    snapshot: str | None
+    cap: int
+
+
+def modified_at(mtime_ns: int) -> datetime:
+    """A file's modification time (``st_mtime_ns``) as an aware UTC time."""
+    return datetime.fromtimestamp(mtime_ns / 1e9, tz=UTC)
