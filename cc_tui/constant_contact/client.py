@@ -30,6 +30,7 @@ from cc_tui.constant_contact.schemas import (
     ContactList,
     CustomField,
 )
+from cc_tui.constant_contact.server_clock import OffsetRange, ServerClock
 from cc_tui.constant_contact.session import ApiSession, Params
 from cc_tui.constant_contact.tokens import (
     DEFAULT_REFRESH_MARGIN,
@@ -164,6 +165,7 @@ class ConstantContactClient:
         sleep: Sleep = asyncio.sleep,
         refresh_margin: float = DEFAULT_REFRESH_MARGIN,
         rng: random.Random | None = None,
+        server_clock: ServerClock | None = None,
     ) -> None:
         _check_urls(connection)
         self.connection = connection
@@ -193,6 +195,7 @@ class ConstantContactClient:
             stats=self.stats,
             sleep=sleep,
             rng=rng if rng is not None else random.Random(),
+            server_clock=server_clock if server_clock is not None else ServerClock(),
             # httpx's own transport reports each request's first byte to the limiter.
             wire_trace=transport is None or isinstance(transport, httpx.AsyncHTTPTransport),
         )
@@ -217,6 +220,11 @@ class ConstantContactClient:
     def limiter(self) -> RateLimiter:
         """The rate limiter every request of this client waits for."""
         return self._session.limiter
+
+    def clock_offset(self) -> OffsetRange | None:
+        """Constant Contact's clock minus ours, as far as its answers' ``Date`` headers have
+        told it (see :mod:`.server_clock`); None before any answer stated its date."""
+        return self._session.server_clock.offset()
 
     async def _refresh(self, refresh_token: str) -> TokenSet:
         return await refresh_tokens(

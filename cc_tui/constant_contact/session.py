@@ -35,6 +35,7 @@ from cc_tui.constant_contact.api_errors import THROTTLED, api_error, retry_after
 from cc_tui.constant_contact.limiter import Departure, RateLimiter
 from cc_tui.constant_contact.oauth import BEARER
 from cc_tui.constant_contact.retry import ClientStats, RetryPolicy
+from cc_tui.constant_contact.server_clock import ServerClock
 from cc_tui.constant_contact.tokens import TokenKeeper
 from cc_tui.errors import (
     ConstantContactError,
@@ -98,6 +99,7 @@ class ApiSession:
         stats: ClientStats,
         sleep: Sleep,
         rng: random.Random,
+        server_clock: ServerClock,
         wire_trace: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -109,6 +111,7 @@ class ApiSession:
         self.stats = stats
         self._sleep = sleep
         self._rng = rng
+        self.server_clock = server_clock
         self._wire_trace = wire_trace
 
     def url(self, path: str) -> str:
@@ -241,6 +244,7 @@ class ApiSession:
             extensions["trace"] = departure.trace
         else:
             await departure.at_wire()
+        sent = self.server_clock.now()
         try:
             response = await self._http.request(
                 method, url, params=params, content=content, headers=headers, extensions=extensions
@@ -257,6 +261,7 @@ class ApiSession:
             )
             raise _Retry(error, kind="failure") from exc
         departure.answered()
+        self.server_clock.observe(sent, self.server_clock.now(), response.headers.get("Date"))
         self.stats.bytes_received += len(response.content)
         log.debug("%s %s -> %d", method, _path(url), response.status_code)
         return response

@@ -120,6 +120,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from cc_tui.emulator.dates import ServerDate
 from cc_tui.emulator.gate import API_PREFIX, ApiGate
 from cc_tui.emulator.problems import NOT_FOUND_KEY, ApiProblem, error_array
 from cc_tui.emulator.routes import admin, contacts, device_page, lists, oauth
@@ -167,7 +168,10 @@ def create_app(settings: EmulatorSettings, emulator: Emulator | None = None) -> 
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(ApiGate, emulator=emulator, routes=api_routes)],
+        middleware=[
+            Middleware(ServerDate, emulator=emulator),
+            Middleware(ApiGate, emulator=emulator, routes=api_routes),
+        ],
         exception_handlers={ApiProblem: _problem, HTTPException: _http_error},
     )
     app.state.emulator = emulator

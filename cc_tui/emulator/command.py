@@ -76,6 +76,11 @@ _NUMERIC_OPTIONS = (
     ),
     ("--drop-rate", "drop_rate", "share of /v3 requests whose connection is dropped (0-1)"),
     ("--failed-activity-rate", "failed_activity_rate", "share of imports that end failed"),
+    (
+        "--clock-offset",
+        "clock_offset",
+        "seconds the server's clock is ahead of this machine's (negative: behind)",
+    ),
 )
 
 
@@ -100,6 +105,8 @@ how strict it is (docs/api-rules.md; the harshest server cc-tui should meet):
              with --brief-activity-list it is listed without status counters
              and activity_errors (GET /activities/ID has them); with
              --activities-oldest-first it lists the oldest first.
+  clock      every answer is dated (Date) by the server's clock, which
+             --clock-offset moves off this machine's, with activities' times.
 
 faults (seeded by --seed, so a run can be replayed):
   --error-rate               503 before the request does anything

@@ -95,7 +95,7 @@ class ApiGate:
         verdict = emulator.limiter.admit(
             grant.client_id,
             arrived,
-            time.time(),
+            emulator.clock(),  # the quota's UTC day is the server's
             settings.rate_limit_per_second,
             settings.daily_quota,
         )

@@ -38,8 +38,9 @@ class Emulator:
 
     def __init__(self, settings: EmulatorSettings, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
-        self.state = EmulatorState(lambda: self.settings, clock)
-        self.oauth = OAuthServer(lambda: self.settings, clock)
+        self._machine_clock = clock
+        self.state = EmulatorState(lambda: self.settings, self.clock)
+        self.oauth = OAuthServer(lambda: self.settings, self.clock)
         self.limiter = RequestLimiter()
         self.stats = Stats()
         self.faults = FaultInjector(settings.seed)
@@ -54,6 +55,11 @@ class Emulator:
             load_state_file(path, self.state, self.oauth)
         elif settings.seed_demo_data:
             seed_demo_data(self.state)
+
+    def clock(self) -> float:
+        """The server's time (seconds since the epoch): the machine's, moved by
+        ``clock_offset``."""
+        return self._machine_clock() + self.settings.clock_offset
 
     def update_settings(self, changes: Mapping[str, Any]) -> EmulatorSettings:
         """Change settings at run time (``ValueError`` names a bad one).

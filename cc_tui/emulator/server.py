@@ -137,6 +137,7 @@ class EmulatorServer:
             lifespan="off",
             log_level="warning",
             access_log=False,
+            date_header=False,  # the app dates answers by the emulator's clock (dates.py)
             log_config=log_config,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
         )

@@ -83,6 +83,10 @@ class EmulatorSettings:
     arrival_jitter: float = 0.0  # each /v3 request is counted a random 0..this many s late
     latency_max: float = 0.0  # above `latency`: each answer waits a random latency..latency_max s
 
+    # The server's clock: seconds it is ahead of this machine's (negative: behind). Activities'
+    # times, tokens' lifetimes, the daily quota's day and every answer's Date header follow it.
+    clock_offset: float = 0.0
+
     # Data
     seed_demo_data: bool = True  # seed an account with lists, contacts and custom fields
     state_file: Path | None = None  # load state from here at start, save it at stop

@@ -94,6 +94,8 @@ RUNTIME_FIELDS: Mapping[str, Callable[[Any], Any]] = {
     # Network timing
     "arrival_jitter": _non_negative,
     "latency_max": _non_negative,
+    # The server's clock
+    "clock_offset": _number,
 }
 
 

@@ -24,11 +24,15 @@ here before it may be sent again:
   could own are then *disputed*: recorded so that no batch ever claims them, and the batch is sent
   again (a possible duplicate, never a wrong claim that would leave another batch's contacts
   unsent).
-* ``clock_skew`` bounds Constant Contact's clock against ours until it is measured: every
-  look takes the range the activities our own answered requests made allow (each was created
-  between its request's send and its answer), so the windows of all batches shift by one
-  offset and an import sent after another batch's upload was given up on is not that
-  upload's rival.
+* Constant Contact's clock against ours is measured, so the windows of all batches shift by
+  one offset, and an import sent after another batch's upload was given up on is not that
+  upload's rival: the ``Date`` headers of the client's answers tell it to a few seconds from
+  the run's first request (:mod:`cc_tui.constant_contact.server_clock`), and the activities
+  our own answered imports made tell it to the millisecond (each was created between its
+  request's send and its answer). Both are taken together; when they disagree, the span of
+  both. ``clock_skew`` bounds it only when neither has measured anything (a server that
+  dates no answer, before any import was answered), and always widens how far back the
+  list is read.
 * An activity in the window whose contact count is not readable yet (0 while unfinished) might
   be the batch's: if one is still there at the end, the run stops resumable rather than guess.
 
@@ -46,6 +50,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from cc_tui.constant_contact.schemas import Activity
+from cc_tui.constant_contact.server_clock import OffsetRange
 from cc_tui.engine.activity_outcome import COMPLETED, posted_record
 from cc_tui.errors import OutcomeUnknownError
 from cc_tui.models.batch import BatchRecord, BatchState
@@ -90,6 +95,10 @@ class ActivitySource(Protocol):
 
     async def activity(self, activity_id: str) -> Activity:
         """One activity with everything its answer states (counters included)."""
+        ...
+
+    def clock_offset(self) -> OffsetRange | None:
+        """Constant Contact's clock minus ours as its answers dated them; None if unknown."""
         ...
 
 
@@ -138,9 +147,9 @@ class ImportReconciler:
         self._creation_window = timedelta(seconds=creation_window)
         self._now = now
         self._sleep = sleep
-        # How Constant Contact's clock may stand against ours (its minus ours): the allowed
-        # skew until a look measures it (see _measured_offsets).
-        self._offsets = (-self._skew, self._skew)
+        # How Constant Contact's clock may stand against ours (its minus ours): as measured
+        # (see _measured_offsets), or the allowed skew while nothing has measured it.
+        self._offsets: OffsetRange = (-self._skew, self._skew)
 
     async def settle(self, records: Sequence[BatchRecord]) -> list[Settlement]:
         """Claim each batch's activity, or decide to send it again; one result per record.
@@ -153,11 +162,17 @@ class ImportReconciler:
         settled: dict[_Key, Settlement] = {}
         gap = FIRST_LOOK_GAP
         known: dict[str, Activity] = {}  # final activities asked for by id: they never change
+        self._offsets = self._source.clock_offset() or (-self._skew, self._skew)
+        reread = False
         while waiting:
             oldest = min(self._sent(record) for record in waiting.values())
-            recent = await self._source.activities_since(oldest - self._skew)
+            since = self._read_back_to(oldest)
+            recent = await self._source.activities_since(since)
             recorded = self._history.recorded_activities([a.activity_id for a in recent])
             self._offsets = self._measured_offsets(recent, recorded)
+            if not reread and self._read_back_to(oldest) < since:
+                reread = True  # the list's own answer showed a clock further behind
+                continue
             free = await self._counted([a for a in recent if a.activity_id not in recorded], known)
             now = self._now()
             for key, record in list(waiting.items()):
@@ -196,6 +211,11 @@ class ImportReconciler:
             counted.append(found)
         return counted
 
+    def _read_back_to(self, oldest: datetime) -> datetime:
+        """How far back the list is read: the allowed skew at least before the oldest send,
+        further when Constant Contact's clock is measured further behind ours."""
+        return oldest + min(self._offsets[0], -self._skew)
+
     def _sent(self, record: BatchRecord) -> datetime:
         assert record.sent_at is not None  # written before the request went out
         return record.sent_at
@@ -214,35 +234,53 @@ class ImportReconciler:
         behind, ahead = self._offsets
         return upload.sent_at + behind, upload.given_up_at + ahead
 
-    def _measured_offsets(
-        self, recent: Sequence[Activity], recorded: set[str]
-    ) -> tuple[timedelta, timedelta]:
-        """Constant Contact's clock minus ours, as a range: from the activities the answers
-        of our own requests named, each created between its request's send and its answer.
+    def _measured_offsets(self, recent: Sequence[Activity], recorded: set[str]) -> OffsetRange:
+        """Constant Contact's clock minus ours, as a range: what the answers' ``Date`` headers
+        say, narrowed by what the activities of our own answered imports say.
 
         One offset holds for every window; left at the allowed skew either way, it would let
         an import sent after another batch's upload was given up on fall in that upload's
-        window, and the batch it belongs to be sent again. The range is widened by the
-        precision of the creation times (whole seconds unless one shows milliseconds), and is
-        the allowed skew when no activity measures it or the measures disagree.
+        window, and the batch it belongs to be sent again; and a clock further off than the
+        skew would put a batch's own import outside its window. When the two measures
+        disagree, the range spans both (a wide window costs a possible duplicate; a wrong
+        narrow one could let a batch claim another's import). The allowed skew only when
+        neither measured anything.
         """
-        allowed = (-self._skew, self._skew)
+        by_date = self._source.clock_offset()
+        by_imports = self._import_offsets(recent, recorded)
+        if by_date is None or by_imports is None:
+            return by_date or by_imports or (-self._skew, self._skew)
+        low, high = max(by_date[0], by_imports[0]), min(by_date[1], by_imports[1])
+        if low <= high:
+            return low, high
+        return min(by_date[0], by_imports[0]), max(by_date[1], by_imports[1])
+
+    def _import_offsets(self, recent: Sequence[Activity], recorded: set[str]) -> OffsetRange | None:
+        """The range the activities our own answered requests named allow, each created
+        between its request's send and its answer; widened by the precision of the creation
+        times (whole seconds unless one shows milliseconds). None when no activity measures
+        it, or the measures disagree."""
         timed = [a for a in recent if a.activity_id in recorded and a.created_at is not None]
         answered = self._history.answered_times([a.activity_id for a in timed])
         if not answered:
-            return allowed
+            return None
         precise = any(a.created_at is not None and a.created_at.microsecond for a in recent)
         precision = FINE_PRECISION if precise else COARSE_PRECISION
-        behind, ahead = allowed
+        behind: timedelta | None = None
+        ahead: timedelta | None = None
         for activity in timed:
             times = answered.get(activity.activity_id)
             if times is None:
                 continue
             assert activity.created_at is not None  # filtered above
             sent, answer = times
-            behind = max(behind, activity.created_at - answer - precision)
-            ahead = min(ahead, activity.created_at - sent + precision)
-        return (behind, ahead) if behind <= ahead else allowed
+            low = activity.created_at - answer - precision
+            high = activity.created_at - sent + precision
+            behind = low if behind is None else max(behind, low)
+            ahead = high if ahead is None else min(ahead, high)
+        if behind is None or ahead is None or behind > ahead:
+            return None
+        return behind, ahead
 
     def _look_until(self, record: BatchRecord, started: datetime) -> datetime:
         """Look until the list has had time to show the import; once at least."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -210,3 +212,25 @@ def test_state_file_resumes_an_import_with_its_refusals(
         done = wait_for_activity(client, queued["activity_id"])
     assert (done["status"]["correctable_count"], done["status"]["person_count"]) == (3, 4)
     assert len(done["activity_errors"]) == 3
+
+
+@pytest.mark.parametrize("ahead", [0.0, -300.0])
+def test_every_answer_is_dated_by_the_servers_clock_as_its_activities_are(
+    start_emulator: StartEmulator, ahead: float
+) -> None:
+    server = start_emulator(clock_offset=ahead, **FAST)
+    with api_client(server) as client:
+        before = datetime.now(UTC)
+        answer = client.post(
+            IMPORT, json={"import_data": _contacts("dated", 3), "list_ids": [NEWSLETTER]}
+        )
+        after = datetime.now(UTC)
+        listed = client.get("/activities", params={"limit": 1})
+    login = HTTP.post(server.auth_base_url + "/token", data={"grant_type": "nonsense"})
+    low = before + timedelta(seconds=ahead - 1)  # HTTP dates are cut to the second
+    high = after + timedelta(seconds=ahead + 1)
+    for response in (answer, listed, login):  # the API and the sign-in server alike
+        assert len(response.headers.get_list("Date")) == 1
+        assert low <= parsedate_to_datetime(response.headers["Date"]) <= high
+    created = datetime.fromisoformat(answer.json()["created_at"].replace("Z", "+00:00"))
+    assert low <= created <= high

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import polars as pl
 
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.constant_contact.limiter import RateLimiter
+from cc_tui.constant_contact.server_clock import ServerClock
 from cc_tui.engine.batching import REF_EMAIL, Batch
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
@@ -94,6 +96,9 @@ class FakeAccount:
     steps (the last repeats); ``[]`` never finishes. New activities show in ``GET
     /activities`` only ``lag`` seconds after their creation; ``GET /activities/{id}`` sees them
     at once. Each activity gets ``counters`` (beside ``items_total_count``) and ``errors``.
+    With ``ahead`` (seconds), the account's clock is that far ahead of ours (negative: behind):
+    activities' times (``created``, the lag, their endings) and ``requests`` are by it, and
+    every answer carries a ``Date`` header from it.
     """
 
     def __init__(
@@ -105,8 +110,10 @@ class FakeAccount:
         lag: float = 0.0,
         counters: dict[str, int] | None = None,
         errors: list[str] | None = None,
+        ahead: float | None = None,
     ) -> None:
         self.clock = clock
+        self.ahead = ahead
         self.counters = counters or {}
         self.errors = errors or []
         self.outcomes = outcomes or ["201"]
@@ -133,7 +140,14 @@ class FakeAccount:
         return [t for t, m, p in self.requests if m == "GET" and p.startswith(ACTIVITIES_PATH)]
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        now = self.clock.now
+        response = self._answer(request)
+        if self.ahead is not None:
+            dated = EPOCH + timedelta(seconds=self.clock.now + self.ahead)  # cut to the second
+            response.headers["Date"] = format_datetime(dated.replace(microsecond=0), usegmt=True)
+        return response
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        now = self.clock.now + (self.ahead or 0.0)  # by the account's clock
         path = request.url.path
         self.requests.append((now, request.method, path))
         if request.method == "POST" and path == IMPORT_PATH:
@@ -179,7 +193,11 @@ class FakeAccount:
     def client(self, transport: httpx.AsyncBaseTransport | None = None) -> ConstantContactClient:
         # No pacing: the limiter would wait in real time, and the test clock is fake.
         limiter = RateLimiter(max_requests=1_000_000, min_gap=0.0)
-        return make_client(transport or httpx.MockTransport(self), limiter=limiter)
+        return make_client(
+            transport or httpx.MockTransport(self),
+            limiter=limiter,
+            server_clock=ServerClock(self.clock.utc),
+        )
 
 
 def make_batch(seq: int, contacts: int, *, start: int = 0) -> Batch:

@@ -23,8 +23,8 @@ from tests.engine.sending_fakes import (
 WAIT = 30.0
 
 
-def rig_with(tmp_path: Path, *, lag: float = 0.0) -> SenderRig:
-    return make_rig(tmp_path, lambda clock: FakeAccount(clock, lag=lag))
+def rig_with(tmp_path: Path, *, lag: float = 0.0, ahead: float | None = None) -> SenderRig:
+    return make_rig(tmp_path, lambda clock: FakeAccount(clock, lag=lag, ahead=ahead))
 
 
 def uploading(
@@ -228,3 +228,45 @@ async def test_an_import_that_shows_after_its_batch_gave_up_is_never_another_bat
     assert settled.disputed == (orphan.activity_id,)
     # Nobody may claim it later either: batch 2 is sent again (a duplicate, never a loss).
     assert rig.history.recorded_activities({orphan.activity_id}) == {orphan.activity_id}
+
+
+@pytest.mark.parametrize("ahead", [-300.0, 300.0])
+async def test_a_server_clock_further_off_than_the_skew_is_read_from_its_answers_dates(
+    tmp_path: Path, ahead: float
+) -> None:
+    # A machine whose clock is five minutes off, resuming with no import answered yet: the
+    # allowed skew (60 s) would put the batch's own import outside its window, and send the
+    # batch a second time. The Date header of the list's answer tells the clock.
+    rig = rig_with(tmp_path, ahead=ahead)
+    rig.clock.now = 100.0
+    record = uploading(rig.history, rig.run_id, 1, 100, rig.clock.utc())
+    ours = rig.account.add_activity(100, created=rig.clock.now + ahead + 0.2)
+    rig.clock.now += 1.0
+    [settled] = await settle(rig, record)
+    assert settled.record.state is BatchState.POSTED
+    assert settled.record.activity_id == ours.activity_id
+    assert rig.clock.now == 101.0  # found without waiting
+
+
+@pytest.mark.parametrize(("dated", "claimed"), [(False, False), (True, True)])
+async def test_an_import_sent_after_a_given_up_upload_is_claimed_once_dates_tell_the_clock(
+    tmp_path: Path, dated: bool, claimed: bool
+) -> None:
+    # Batch 1's upload never arrived: given up after the wait, then sent again. Batch 2, of
+    # the same size, is sent 10 s later and loses its answer. Its import falls inside batch
+    # 1's given-up window only if our clock may be a minute off Constant Contact's: with no
+    # date to tell, it is disputed and batch 2 sent twice; with the answers' dates, claimed.
+    rig = rig_with(tmp_path, ahead=0.0 if dated else None)
+    first = uploading(rig.history, rig.run_id, 1, 100, rig.clock.utc())
+    [gave_up] = await settle(rig, first)
+    assert gave_up.record.state is BatchState.PENDING
+    rig.clock.now += 10.0
+    second = uploading(rig.history, rig.run_id, 2, 100, rig.clock.utc())
+    ours = rig.account.add_activity(100, created=rig.clock.now + 0.2)
+    rig.clock.now += 1.0
+    [settled] = await settle(rig, second)
+    assert (settled.record.state is BatchState.POSTED) is claimed
+    if claimed:
+        assert settled.record.activity_id == ours.activity_id
+    else:
+        assert settled.disputed == (ours.activity_id,)

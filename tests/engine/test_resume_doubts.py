@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import httpx
+import pytest
 
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
@@ -64,10 +65,20 @@ async def _stopped_while_held(ws: Workspace) -> None:
         await going
 
 
+@pytest.mark.parametrize(
+    "server_ahead",
+    [
+        0.0,
+        # Constant Contact's clock five minutes behind ours (a machine without time sync, or
+        # set by hand): past the allowed skew, the doubtful batch's own import would fall
+        # outside its window and the batch be sent twice; its answers' Date headers tell it.
+        -300.0,
+    ],
+)
 def test_an_import_in_doubt_after_another_batch_s_lost_upload_is_claimed_not_sent_again(
-    make_workspace: Callable[..., Workspace],
+    make_workspace: Callable[..., Workspace], server_ahead: float
 ) -> None:
-    ws = make_workspace()
+    ws = make_workspace(clock_offset=server_ahead)
     ws.write("people.csv", people_csv(ROWS))
     ws.add_export()
     asyncio.run(_stopped_while_held(ws))
