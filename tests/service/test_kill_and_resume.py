@@ -42,8 +42,15 @@ from tests.service.conftest import spawn_cc_tui, wait_for
 ROWS = 2_400
 CHILD_WAIT = 120.0  # seconds a child may take to end once told to
 REPO = Path(__file__).resolve().parents[2]
-# Faults the emulator injects once the account is set up (a fixed seed replays them).
-FAULTS = {"seed": 20261205, "error_rate": 0.06, "drop_rate": 0.04, "ambiguous_rate": 0.1}
+# Faults the emulator injects once the account is set up (a fixed seed replays them), and a
+# Constant Contact whose clock is a minute and a half behind ours (past the allowed skew).
+FAULTS = {
+    "seed": 20261205,
+    "error_rate": 0.06,
+    "drop_rate": 0.04,
+    "ambiguous_rate": 0.1,
+    "clock_offset": -90.0,
+}
 _STARTED = itertools.count(1)  # services started, to name their files
 PROCESSING_RATE = 200.0  # contacts a second: a batch of 150 takes 0.75 s, so polls wait
 
