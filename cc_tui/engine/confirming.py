@@ -9,6 +9,13 @@ accounted from that activity's counters and its refused contacts go to ``rejecte
 whose activity ended failed, cancelled or timed out is handed back to the sender to be sent
 again, up to :data:`MAX_ACTIVITY_ATTEMPTS` activities. An activity not final within the
 deadline is no longer polled, and the run stops, resumable, naming it.
+
+An activity Constant Contact says it does not know (404 by id) is not a failure: a young one
+may not be served yet (nothing promises that an activity is readable by id the moment its
+import is answered), so it is asked for again, within the deadline; one older than the
+account keeps activities (:data:`ACTIVITY_RETENTION`, a run resumed days later) is gone with
+its counters, so its batch is sent again and accounted from the new activity (importing the
+same contacts again changes nothing in the account).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cc_tui.constant_contact.client import ConstantContactClient
 from cc_tui.constant_contact.schemas import Activity
@@ -32,11 +39,11 @@ from cc_tui.engine.poll_budget import PollBudget
 from cc_tui.engine.progress import ProgressTracker
 from cc_tui.engine.rejected import RejectedRowsWriter
 from cc_tui.engine.run_options import SenderTiming
-from cc_tui.errors import ActivityDeadlineError
+from cc_tui.errors import ActivityDeadlineError, NotFoundError
 from cc_tui.models.batch import BatchRecord, BatchState
 from cc_tui.store.run_history import RunHistory
 
-__all__ = ["MAX_ACTIVITY_ATTEMPTS", "Confirmer", "Resend", "Sleep"]
+__all__ = ["ACTIVITY_RETENTION", "MAX_ACTIVITY_ATTEMPTS", "Confirmer", "Resend", "Sleep"]
 
 MAX_ACTIVITY_ATTEMPTS = 3  # activities per batch: one that ends badly is followed by another
 ACTIVITIES_PAGE = 500
@@ -44,6 +51,12 @@ MIN_ACTIVITIES_PAGE = 50
 # An activity missing from the recent-activities page (the account may be busy with others)
 # is asked for by id after this long.
 MISSING_GRACE = 5.0
+# "GET /activities lists the account's activities of the last 10 days" (docs/api-rules.md
+# section 4); an activity not found after 9 days is taken as gone, so that a clock hours off
+# still tells it from a young activity not served yet.
+ACTIVITY_RETENTION = timedelta(days=10)
+PURGE_MARGIN = timedelta(days=1)
+PURGED = "purged"  # the activity_state of a batch whose activity Constant Contact no longer has
 
 Sleep = Callable[[float], Awaitable[None]]
 # Send a batch again after an activity of it ended badly; its new posted record.
@@ -187,7 +200,13 @@ class Confirmer:
                 if self._budget.available() < 1:
                     continue  # the next poll asks again
                 self._budget.spend()
-                activity = await self._client.activity(activity_id)
+                try:
+                    activity = await self._client.activity(activity_id)
+                except NotFoundError:
+                    if self._gone(watched):
+                        del self._watched[activity_id]
+                        self._send_again_purged(watched)
+                    continue  # a young one not served yet: asked again, within the deadline
             if activity is None:
                 continue
             watched.activity = activity
@@ -210,6 +229,28 @@ class Confirmer:
                     f"{_duration(deadline)}; no longer polled in this run",
                     level="warning",
                 )
+
+    def _gone(self, watched: _Watched) -> bool:
+        """True when the batch's activity is older than Constant Contact keeps activities."""
+        posted = watched.record.posted_at or watched.record.sent_at
+        return posted is not None and self._now() - posted >= ACTIVITY_RETENTION - PURGE_MARGIN
+
+    def _send_again_purged(self, watched: _Watched) -> None:
+        """Send a batch again whose activity Constant Contact no longer has: its outcome is
+        known only from a new one (a purge is not a bad ending: no attempt limit applies)."""
+        batch, record = watched.batch, replace(watched.record, activity_state=PURGED)
+        self._history.save_batch(record)
+        self._tracker.add(in_flight=-1)
+        self._tracker.event(
+            f"Batch {batch.seq}: activity {record.activity_id} is no longer kept by Constant "
+            f"Contact (activities are kept {ACTIVITY_RETENTION.days} days), so its outcome "
+            "cannot be read; sending the batch again to learn it (importing the same contacts "
+            "again changes nothing in the account)",
+            level="warning",
+        )
+        assert self._group is not None  # the poller runs inside the task group
+        self._resending += 1
+        self._group.create_task(self._resend(batch, record))
 
     def _finish(self, watched: _Watched, activity: Activity) -> None:
         batch = watched.batch

@@ -95,7 +95,8 @@ class FakeAccount:
     anything. ``endings`` gives each new activity its ``(seconds after creation, state)``
     steps (the last repeats); ``[]`` never finishes. New activities show in ``GET
     /activities`` only ``lag`` seconds after their creation; ``GET /activities/{id}`` sees them
-    at once. Each activity gets ``counters`` (beside ``items_total_count``) and ``errors``.
+    after ``by_id_lag`` seconds (at once by default), and answers 404 before. Each activity
+    gets ``counters`` (beside ``items_total_count``) and ``errors``.
     With ``ahead`` (seconds), the account's clock is that far ahead of ours (negative: behind):
     activities' times (``created``, the lag, their endings) and ``requests`` are by it, and
     every answer carries a ``Date`` header from it.
@@ -111,9 +112,11 @@ class FakeAccount:
         counters: dict[str, int] | None = None,
         errors: list[str] | None = None,
         ahead: float | None = None,
+        by_id_lag: float = 0.0,
     ) -> None:
         self.clock = clock
         self.ahead = ahead
+        self.by_id_lag = by_id_lag
         self.counters = counters or {}
         self.errors = errors or []
         self.outcomes = outcomes or ["201"]
@@ -155,7 +158,11 @@ class FakeAccount:
         if request.method == "GET" and path == ACTIVITIES_PATH:
             return self._listing(request, now)
         if request.method == "GET" and path.startswith(ACTIVITIES_PATH + "/"):
-            found = [a for a in self.activities if a.activity_id == path.rsplit("/", 1)[1]]
+            found = [
+                a
+                for a in self.activities
+                if a.activity_id == path.rsplit("/", 1)[1] and now - a.created >= self.by_id_lag
+            ]
             if not found:
                 return httpx.Response(404, json=[{"error_key": "not_found"}])
             return httpx.Response(200, json=found[0].to_json(now))
