@@ -103,20 +103,73 @@ def test_discovery_names_formats_and_ignored_files(tmp_path: Path) -> None:
     assert_frame_equal(_read(vip), PEOPLE)
 
 
-def test_name_clash_keeps_both_in_a_stable_order(tmp_path: Path) -> None:
+def test_files_that_make_the_same_name_are_listed_under_their_full_names(
+    tmp_path: Path,
+) -> None:
     PEOPLE.write_csv(tmp_path / "vip.csv")
     PEOPLE.write_parquet(tmp_path / "vip.parquet")
     (tmp_path / "vip.txt").write_text("email\na@b.co\n")
     config = AppConfig(segments_dirs=(tmp_path,))
 
-    first = discover_segments(config)
+    first = find_segments(config)
 
-    assert {name: seg.path.name for name, seg in first.items()} == {
-        "vip": "vip.csv",
-        "vip-parquet": "vip.parquet",
-        "vip-csv": "vip.txt",
+    assert {name: seg.path.name for name, seg in first.segments.items()} == {
+        "vip.csv": "vip.csv",
+        "vip.parquet": "vip.parquet",
+        "vip.txt": "vip.txt",
     }
-    assert discover_segments(config) == first
+    assert "vip" not in first.segments  # nobody has the name they share
+    assert "vip.csv" in first.problems["vip"] and "vip.parquet" in first.problems["vip"]
+    assert "cc-tui segment add vip PATH" in first.problems["vip"]
+    assert find_segments(config) == first
+
+
+@pytest.mark.parametrize("newcomer", ["vip.csv", "vip", "VIP.txt"])
+def test_a_file_added_later_never_takes_over_a_segments_name(tmp_path: Path, newcomer: str) -> None:
+    # An export saved with segment "vip" (vip.parquet). Someone drops a file or a Spark output
+    # folder that makes the same name next to it: the export must not send its people. Before,
+    # the one sorted first took the name ("vip.csv" < "vip.parquet"; a folder "vip" too).
+    PEOPLE.write_parquet(tmp_path / "vip.parquet")
+    config = AppConfig(segments_dirs=(tmp_path,))
+    assert find_segments(config).segments["vip"].path.name == "vip.parquet"
+    others = pl.DataFrame({"email": ["stranger@example.com"]})
+    if newcomer == "vip":
+        (tmp_path / "vip").mkdir()
+        others.write_csv(tmp_path / "vip" / "part-00000-0a1b.c000.csv", include_header=False)
+    else:
+        others.write_csv(tmp_path / newcomer)
+
+    after = find_segments(config)
+
+    if newcomer == "VIP.txt":  # another name altogether: the export keeps its segment
+        assert after.segments["vip"].path.name == "vip.parquet"
+        return
+    assert "vip" not in after.segments
+    assert "vip.parquet" in after.problems["vip"]
+    assert after.segments["vip.parquet"].path.name == "vip.parquet"
+
+
+def test_a_segment_that_cannot_be_read_still_holds_its_name_against_others(
+    tmp_path: Path,
+) -> None:
+    os.mkfifo(tmp_path / "vip.parquet")  # never opened: a problem, yet it makes the name
+    PEOPLE.write_csv(tmp_path / "vip.csv")
+    found = find_segments(AppConfig(segments_dirs=(tmp_path,)))
+    assert set(found.segments) == {"vip.csv"}  # never "vip": the parquet may be mended later
+    assert {"vip", "vip.parquet"} <= set(found.problems)
+
+
+def test_the_same_file_name_in_two_segments_folders_is_no_segment_found(
+    tmp_path: Path,
+) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder in (first, second):
+        folder.mkdir()
+        PEOPLE.write_csv(folder / "vip.csv")
+    found = find_segments(AppConfig(segments_dirs=(first, second)))
+    assert found.segments == {}
+    assert str(first / "vip.csv") in found.problems["vip.csv"]
+    assert "cc-tui segment add NAME PATH" in found.problems["vip.csv"]
 
 
 def test_config_entry_wins_its_name_and_overrides_detection(tmp_path: Path) -> None:
@@ -136,7 +189,7 @@ def test_config_entry_wins_its_name_and_overrides_detection(tmp_path: Path) -> N
 
     found = discover_segments(config)
 
-    assert sorted(found) == ["names", "vip", "vip-csv"]  # latin.csv only under its entry
+    assert sorted(found) == ["names", "vip", "vip.csv"]  # latin.csv only under its entry
     assert found["vip"].origin == "config"
     assert found["vip"].format is SegmentFormat.PARQUET
     assert found["names"].encoding == "latin-1"

@@ -14,7 +14,7 @@ loop, or reads a path as a pattern.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cc_tui.engine.segments.cdm import find_metadata, is_cdm_metadata
@@ -27,7 +27,6 @@ from cc_tui.engine.segments.folders import (
 from cc_tui.engine.segments.formats import (
     NAME_MAX,
     classify_name,
-    free_name,
     segment_name,
     spreadsheet_error,
 )
@@ -56,12 +55,16 @@ def find_segments(
 ) -> SegmentDiscovery:
     """Discover segments in ``config.segments_dirs`` and ``config.segments``.
 
-    Entries are taken in folder order, then by name, so names are stable: when two share a
-    name the second one gets its format appended (``vip`` and ``vip-parquet``; a CDM entity
-    gets its folder's name). A ``[segments.NAME]`` entry wins its name, and a discovered
-    segment that an entry points at is listed only under the entry (which carries its
-    options). ``max_uncompressed_bytes`` caps what any compressed segment may decompress to
-    (default: the config's ``max_uncompressed_gb``).
+    A discovered segment's name is made from its own file or folder name alone (``vip.csv``
+    is ``vip``), never from what else a folder holds, so that adding a file can never give an
+    export's segment name to other people: when several make the same name, none of them gets
+    it. Each is listed under its full name then (``vip.csv``, ``vip.parquet``; a folder gets
+    its format, ``vip-delta``; a CDM entity its folder's name, ``folder-Entity``) and the
+    shared name is in ``problems``, saying which paths make it; a full name that is still
+    shared is in ``problems`` too. A ``[segments.NAME]`` entry wins its name (it names one
+    path), and a discovered segment that an entry points at is listed only under the entry
+    (which carries its options). ``max_uncompressed_bytes`` caps what any compressed segment
+    may decompress to (default: the config's ``max_uncompressed_gb``).
     """
     if max_uncompressed_bytes is None:
         max_uncompressed_bytes = config.max_uncompressed_bytes
@@ -79,56 +82,89 @@ def find_segments(
         configured[name] = segment
         claimed.add((path_identity(segment.path), segment.entity))
         claimed.add((path_identity(source.path), segment.entity))
-    found: dict[str, Segment] = {}
-    taken = set(config.segments)
-    for folder in config.segments_dirs:
-        listing = _discover_folder(folder, warnings, max_uncompressed_bytes)
-        for segment in listing.segments.values():
-            if (path_identity(segment.path), segment.entity) in claimed:
-                continue
-            name = _free_name(segment, taken)
-            taken.add(name)
-            found[name] = replace(segment, name=name)
-        for name, reason in listing.problems.items():
-            free = free_name(name, taken)
-            taken.add(free)
-            problems[free] = reason
+    candidates = [
+        found
+        for folder in config.segments_dirs
+        for found in _discover_folder(folder, warnings, max_uncompressed_bytes)
+        if found.segment is None
+        or (path_identity(found.segment.path), found.segment.entity) not in claimed
+    ]
+    found, clashes = _named(candidates, taken=set(config.segments))
+    problems.update(clashes)
     found.update(configured)
     return SegmentDiscovery(
         dict(sorted(found.items())), tuple(warnings), dict(sorted(problems.items()))
     )
 
 
-def _free_name(segment: Segment, taken: set[str]) -> str:
-    if segment.name not in taken:
-        return segment.name
-    if segment.entity is not None:
-        base = segment_name(f"{segment.path.parent.name}-{segment.entity}")
-        candidate, number = base, 2
-    else:
-        label = segment.format_label
-        base = segment.name[: NAME_MAX - len(label) - 4]
-        candidate, number = f"{base}-{label}", 2
-    while candidate in taken:
-        candidate, number = f"{base}-{number}", number + 1
-    return candidate
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """A segment a segments folder holds (or one that cannot be read), before it is named."""
+
+    name: str  # the name it makes alone
+    full_name: str  # its name when another makes the same one
+    path: Path
+    segment: Segment | None = None
+    problem: str | None = None
 
 
-def _discover_folder(folder: Path, warnings: list[str], cap: int) -> SegmentDiscovery:
+def _named(
+    candidates: list[_Found], *, taken: set[str]
+) -> tuple[dict[str, Segment], dict[str, str]]:
+    """Name every candidate (see :func:`find_segments`): the segments by name, and problems."""
+    by_name: dict[str, list[_Found]] = {}
+    for found in candidates:
+        by_name.setdefault(found.name, []).append(found)
+    problems: dict[str, str] = {}
+    wanted: dict[str, list[_Found]] = {}
+    for name, group in by_name.items():
+        if len(group) == 1 and name not in taken:
+            wanted.setdefault(name, []).append(group[0])
+            continue
+        for found in group:
+            wanted.setdefault(found.full_name, []).append(found)
+        if name not in taken:
+            paths = ", ".join(str(f.path) for f in group)
+            names = ", ".join(f.full_name for f in group)
+            problems[name] = (
+                f"several segments make the name {name} ({paths}): none of them has it, so "
+                "that a file added later never takes over an export's segment. Fix: use one "
+                f"by its own name ({names}), or give one this name with cc-tui segment add "
+                f"{name} PATH"
+            )
+    segments: dict[str, Segment] = {}
+    for name, group in wanted.items():
+        if len(group) > 1 or name in taken:
+            paths = ", ".join(str(f.path) for f in group)
+            owner = " and a [segments] entry" if name in taken else ""
+            problems[name] = (
+                f"the name {name} is made by {paths}{owner}, so no segment found has it. "
+                "Fix: add the one you mean under a name of its own with cc-tui segment add "
+                "NAME PATH"
+            )
+            continue
+        [found] = group
+        if found.segment is not None:
+            segments[name] = replace(found.segment, name=name)
+        else:
+            problems[name] = found.problem or f"{found.path}: cannot be read"
+    return segments, problems
+
+
+def _discover_folder(folder: Path, warnings: list[str], cap: int) -> list[_Found]:
     try:
         if kind_of(folder) is not PathKind.FOLDER:
             warnings.append(f"segments folder {folder} is a file, not a folder; skipped")
-            return SegmentDiscovery({})
+            return []
         entries = sorted(folder.iterdir())
     except InputError as exc:
         warnings.append(f"segments folder {exc}; skipped")
-        return SegmentDiscovery({})
+        return []
     except OSError as exc:
         warnings.append(f"segments folder {folder} cannot be read ({exc.strerror}); skipped")
-        return SegmentDiscovery({})
+        return []
     has_manifest = any(e.name.lower().endswith(MANIFEST_SUFFIX) for e in entries)
-    segments: dict[str, Segment] = {}
-    problems: dict[str, str] = {}
+    candidates: list[_Found] = []
     skipped: list[tuple[Path, str]] = []
     for entry in entries:
         if entry.name.startswith(HIDDEN_PREFIXES):
@@ -141,16 +177,33 @@ def _discover_folder(folder: Path, warnings: list[str], cap: int) -> SegmentDisc
         if listing is None:
             continue
         warnings.extend(listing.warnings)
+        several = len(listing.segments) + len(listing.problems) > 1
         for segment in listing.segments.values():
-            name = _free_name(segment, set(segments) | set(problems))
-            segments[name] = replace(segment, name=name)
+            candidates.append(_Found(segment.name, _full_name(segment, entry), entry, segment))
         for name, reason in listing.problems.items():
-            problems[free_name(name, set(segments) | set(problems))] = reason
+            full = segment_name(f"{entry.name}-{name}" if several else entry.name)
+            candidates.append(_Found(name, full, entry, problem=reason))
     # A segments folder that is itself a CDM folder holds its entities' data in sub-folders:
     # those are read as the entities' partitions, not skipped.
-    partition_folders = {parent for s in segments.values() for f in s.files for parent in f.parents}
+    partition_folders = {
+        parent
+        for found in candidates
+        if found.segment is not None
+        for f in found.segment.files
+        for parent in f.parents
+    }
     warnings.extend(warning for entry, warning in skipped if entry not in partition_folders)
-    return SegmentDiscovery(segments, (), problems)
+    return candidates
+
+
+def _full_name(segment: Segment, entry: Path) -> str:
+    """A segment's name when another makes the same one: from all of its file name."""
+    if segment.entity is not None:
+        return segment_name(f"{segment.path.parent.name}-{segment.entity}")
+    if entry.is_dir():
+        label = segment.format_label
+        return f"{segment.name[: NAME_MAX - len(label) - 1]}-{label}"
+    return segment_name(entry.name)
 
 
 def _discover_entry(
