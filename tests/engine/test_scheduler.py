@@ -76,17 +76,34 @@ async def test_due_exports_run_once_per_time_and_config_changes_apply() -> None:
         started.append((name, now[0]))
         return record(name)
 
+    reads = [0]
+    read = asyncio.Event()
+
+    def clock() -> datetime:
+        reads[0] += 1
+        read.set()
+        return now[0]
+
+    async def looked() -> None:
+        """Until the scheduler has looked at the time as it is now: each of its turns reads
+        the clock to look, then to wait, so three reads hold one whole look (never a sleep
+        that a busy machine outlasts)."""
+        target = reads[0] + 3
+        while reads[0] < target:
+            read.clear()
+            await read.wait()
+
     scheduler = Scheduler(
-        lambda: current[0], run_export, report=lines.append, clock=lambda: now[0], max_wait=0.01
+        lambda: current[0], run_export, report=lines.append, clock=clock, max_wait=0.01
     )
     stop = asyncio.Event()
     task = asyncio.create_task(scheduler.run(stop))
-    await asyncio.sleep(0.05)  # it reads the schedules at START (05:59:30)
+    await looked()  # it reads the schedules at START (05:59:30)
     for minutes in (0, 1, 2, 30, 31):
-        now[0] = START + timedelta(seconds=30, minutes=minutes)
         if minutes == 30:
             current[0] = config(export("often", "*/30 * * * *"))  # "daily" removed
-        await asyncio.sleep(0.05)
+        now[0] = START + timedelta(seconds=30, minutes=minutes)
+        await looked()
     stop.set()
     await task
     times = [(name, at.strftime("%H:%M")) for name, at in started]
