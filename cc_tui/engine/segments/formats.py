@@ -44,6 +44,7 @@ __all__ = [
     "detect_text",
     "excel_separator",
     "is_gzip",
+    "powershell_type_line",
     "read_start",
     "recognise",
     "segment_name",
@@ -70,6 +71,10 @@ _WORKBOOK_MAGICS = (_ZIP_MAGIC, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 _DELIMITED = (SegmentFormat.CSV, SegmentFormat.TSV)
 # Excel's separator hint: a first line of exactly "sep=" and one character.
 _EXCEL_SEPARATOR = re.compile(rb"sep=([^\r\n\"])\r?\n", re.IGNORECASE)
+# Windows PowerShell 5.1's Export-Csv and ConvertTo-Csv start with the objects' .NET type unless
+# told -NoTypeInformation (``#TYPE System.Management.Automation.PSCustomObject``); its
+# Import-Csv skips that line. Read as the header it would make one column of every row.
+_POWERSHELL_TYPE = re.compile(rb"#TYPE [^\r\n\"]+\r?\n")
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.-]+")
 
 _EXTENSIONS: dict[str, SegmentFormat] = {
@@ -123,6 +128,7 @@ class Recognised:
     encoding: str
     line_end: str = "\n"
     skip_lines: int = 0
+    notes: tuple[str, ...] = ()
 
 
 def read_start(path: Path) -> tuple[os.stat_result, bytes, bool]:
@@ -167,13 +173,41 @@ def recognise(
         # Polars' NDJSON reader cannot skip: the file is read through a copy without it.
         enc = _UTF8_WITH_BOM
     hint = excel_separator(utf8_head(head, enc)) if fmt in _DELIMITED else None
-    sep = _delimiter(fmt, delimiter or hint, head, enc)
+    typed = fmt in _DELIMITED and powershell_type_line(utf8_head(head, enc))
+    # The sniffer judges the lines after a type line (cut in UTF-8: a UTF-16 line feed is two
+    # bytes).
+    sample, sample_encoding = (
+        (_without_first_line(utf8_head(head, enc)), "utf-8") if typed else (head, enc)
+    )
+    sep = _delimiter(fmt, delimiter or hint, sample, sample_encoding)
     if sniffed and sep == "\t":
         fmt = SegmentFormat.TSV
     end = "\n"
     if fmt in _DELIMITED:
         end = text_line_end(path, utf8_head(head, enc), DEFAULT_QUOTE if quote is None else quote)
-    return Recognised(fmt, gz, sep, enc, end, skip_lines=0 if hint is None else 1)
+    notes: tuple[str, ...] = ()
+    if hint is not None:
+        notes = (
+            f"the first line says sep={sep} (a hint for Excel): it is no row, and sets the "
+            "delimiter",
+        )
+    elif typed:
+        notes = (
+            "the first line is PowerShell's #TYPE line (Export-Csv without "
+            "-NoTypeInformation): it is no row, and the header is the line after it",
+        )
+    skip = 1 if hint is not None or typed else 0
+    return Recognised(fmt, gz, sep, enc, end, skip_lines=skip, notes=notes)
+
+
+def powershell_type_line(head: bytes) -> bool:
+    """True when UTF-8 text starts with the ``#TYPE`` line of Windows PowerShell's Export-Csv."""
+    return _POWERSHELL_TYPE.match(head.removeprefix(codecs.BOM_UTF8)) is not None
+
+
+def _without_first_line(head: bytes) -> bytes:
+    """The bytes after the first line feed (the sniffer must not count a ``#TYPE`` line)."""
+    return head[head.find(b"\n") + 1 :]
 
 
 def excel_separator(head: bytes) -> str | None:
