@@ -82,3 +82,41 @@ def test_a_run_over_a_powershell_export_sends_every_row_with_its_name(
     assert (record.rows_read, record.sent) == (len(PEOPLE), len(PEOPLE))
     assert workspace.members() == {email for email, _ in PEOPLE}
     assert contact(workspace, "bob@example.com")["first_name"] == "Bob, Jr."
+
+
+# --- a file without a header line, read with one --------------------------------------------
+
+
+def _bcp_tsv(rows: tuple[tuple[str, str], ...]) -> bytes:
+    """``bcp ... out people.tsv -c -T``: tab between fields, CRLF, no header line, no quotes."""
+    return "".join(f"{email}\t{name}\r\n" for email, name in rows).encode("utf-8")
+
+
+def test_a_first_line_holding_an_email_address_is_no_header(tmp_path: Path) -> None:
+    """bcp and SSMS write no header line: read with one, the first person would be a header."""
+    path = tmp_path / "people.tsv"
+    path.write_bytes(_bcp_tsv(PEOPLE))
+    segment = inspect_path(path, name="people")
+    refused = r"people.tsv: its first line .*ann@example.com.* no header line.*--no-header"
+
+    for read in (segment_columns, preview, count_rows, read_segment):
+        with pytest.raises(InputError, match=refused):
+            read(segment)  # type: ignore[operator]
+    with pytest.raises(InputError, match=refused):
+        check_emails([segment], "ann@example.com", cap=100)
+
+    named = inspect_path(path, name="people", header=False, columns=("email", "name"))
+    assert read_segment(named).rows() == list(PEOPLE)
+
+
+def test_a_run_over_a_file_whose_header_line_went_missing_sends_nothing(
+    workspace: Workspace,
+) -> None:
+    """Mapped to the column its first address names, the run would lose that person."""
+    (workspace.segments / "people.tsv").write_bytes(_bcp_tsv(PEOPLE))
+    workspace.add_export(email="ann@example.com")
+
+    with pytest.raises(InputError, match=r"people.tsv: its first line .*no header line"):
+        asyncio.run(ExportRunner(workspace.services).run("promo", RunOptions(timing=FAST)))
+
+    assert workspace.emulator.stats()["imports"] == 0
