@@ -34,6 +34,7 @@ that into an :class:`~cc_tui.errors.InputError` naming the file, the place and t
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -106,6 +107,10 @@ __all__ = [
 DEFAULT_PREVIEW_ROWS = 20
 # Rows Polars looks at to guess column types for segment_columns (the scan itself never guesses).
 TYPE_INFER_ROWS = 1000
+# A header name that is an e-mail address: the "header" is the first row of a file written
+# without a header line (bcp, SSMS, Spark), and that person would be lost. Deliberately loose
+# (any address-like name, valid or not): no real column is named like an address.
+_ADDRESS_NAME = re.compile(r"^\s*[^\s@]+@[^\s@]+\.[^\s@]+\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,6 +394,7 @@ def _scan_prepared(prepared: PreparedSegment, columns: Sequence[str] | None) -> 
             return pl.LazyFrame(schema=dict.fromkeys(wanted or [], pl.String))
         frame, text = _raw_scan(prepared)
         schema = frame.collect_schema()
+    _refuse_row_as_header(segment, list(schema))
     names = list(schema) if wanted is None else wanted
     missing = [name for name in names if name not in schema]
     if missing:
@@ -475,7 +481,9 @@ def count_rows(segment: Segment, *, work_dir: Path | None = None) -> int:
             return 0
         if segment.rows_format is SegmentFormat.NDJSON:
             return sum(count_json_lines(source) for source in prepared.sources)
-        frame, _ = _raw_scan(prepared)
+        frame, text = _raw_scan(prepared)
+        if text:
+            _refuse_row_as_header(segment, list(frame.collect_schema()))
         return int(frame.select(pl.len()).collect().item())
 
 
@@ -531,3 +539,26 @@ def _head_frame(segment: Segment, rows: int, *, typed: bool) -> pl.DataFrame:
             if complete or len(data) >= HEAD_MAX_BYTES:
                 raise
             lines *= 4
+
+
+def _refuse_row_as_header(segment: Segment, names: Sequence[str]) -> None:
+    """Refuse delimited text read with a header line whose names hold an e-mail address.
+
+    That line is the first row of a file written without a header (bcp, SSMS, Spark): read as
+    the header it would be lost, silently, and the columns named after that person's values.
+    Costs nothing per row: the names are known once per scan. A preview and the columns
+    (``segment add``) show the file as it would be read, for the face to warn about; every
+    read that counts or sends its rows refuses it.
+    """
+    if not (segment.is_text and segment.header and segment.columns is None):
+        return
+    address = next((name for name in names if _ADDRESS_NAME.match(name)), None)
+    if address is None:
+        return
+    shown = ", ".join(names)
+    raise InputError(
+        f"{segment.path}: its first line ({shown}) is read as the header line, but it holds "
+        f"the e-mail address {address.strip()}: the file has no header line, and read so its "
+        f"first row would be lost. Fix: add the segment again with --no-header --columns "
+        f"NAME,NAME,... (header = false and columns = [...] under [segments.{segment.name}])"
+    )
