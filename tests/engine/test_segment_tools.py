@@ -129,3 +129,66 @@ def test_a_run_over_a_file_whose_header_line_went_missing_sends_nothing(
     assert (record.rows_read, record.sent, record.posted) == (0, 0, 0)
     assert workspace.emulator.stats()["imports"] == 0
     assert workspace.members() == set()
+
+
+# --- a value holding the delimiter, unquoted ----------------------------------------------------
+
+
+def _ssms_csv(rows: list[tuple[str, str, str]]) -> bytes:
+    """SSMS "Save Results As" CSV (its "Quote strings containing list separators" option off, as
+    it is by default): a header line, commas, CRLF, and no quotes even around a value holding a
+    comma."""
+    lines = ["Email,Name,City"] + [",".join(row) for row in rows]
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+SHIFTED = [
+    ("ann@example.com", "Ann", "Oslo"),
+    ("bob@example.com", "Smith, Bob", "Paris"),
+    ("zoe@example.com", "Zoe", "Rome"),
+]
+
+
+def test_a_row_with_more_fields_than_the_header_is_refused(tmp_path: Path) -> None:
+    """Read as written, Bob's name would be 'Smith', his city ' Bob', and Paris cut off."""
+    path = tmp_path / "people.csv"
+    path.write_bytes(_ssms_csv(SHIFTED))
+    segment = inspect_path(path, name="people")
+    refused = r"people.csv: row 2 \(line 3\) has more fields than the header line's 3.*Paris.*Fix:"
+
+    with pytest.raises(InputError, match=refused):
+        check_emails([segment], "Email", cap=100)
+    with pytest.raises(InputError, match=refused):
+        read_segment(segment)
+
+
+def test_empty_fields_after_a_trailing_delimiter_are_no_extra_values(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(b"Email,Name\r\nann@example.com,Ann,\r\nbob@example.com,Bob,,\r\n")
+    segment = inspect_path(path, name="people")
+
+    assert check_emails([segment], "Email", cap=100).rows_read == 2
+    assert read_segment(segment).rows() == [("ann@example.com", "Ann"), ("bob@example.com", "Bob")]
+
+
+def test_a_headerless_row_with_more_fields_than_its_columns_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes("".join(f"{','.join(row)}\r\n" for row in SHIFTED).encode())
+    segment = inspect_path(path, name="people", header=False, columns=("email", "name", "city"))
+
+    with pytest.raises(InputError, match=r"people.csv: row 2 \(line 2\) has more fields than"):
+        check_emails([segment], "email", cap=100)
+
+
+def test_a_run_over_a_shifted_row_sends_nobody(workspace: Workspace) -> None:
+    (workspace.segments / "people.csv").write_bytes(_ssms_csv(SHIFTED))
+    workspace.add_export(email="Email", first_name="Name")
+
+    record = asyncio.run(
+        ExportRunner(workspace.services).run("promo", RunOptions(max_batch_contacts=1, timing=FAST))
+    )
+
+    assert record.status is RunStatus.FAILED
+    assert re.search(r"people.csv: row 2 \(line 3\) has more fields", record.error or "")
+    assert workspace.emulator.stats()["imports"] == 0
+    assert workspace.members() == set()
