@@ -78,6 +78,7 @@ from cc_tui.engine.segments.read_errors import (
     unclosed_quote_error,
 )
 from cc_tui.engine.segments.scan import (
+    EXTRA_FIELDS,
     NDJSON_INFER_ROWS,
     TextOptions,
     as_string,
@@ -394,8 +395,11 @@ def _scan_prepared(prepared: PreparedSegment, columns: Sequence[str] | None) -> 
             return pl.LazyFrame(schema=dict.fromkeys(wanted or [], pl.String))
         frame, text = _raw_scan(prepared)
         schema = frame.collect_schema()
-    _refuse_row_as_header(segment, list(schema))
-    names = list(schema) if wanted is None else wanted
+    _refuse_row_as_header(segment, [name for name in schema if name != EXTRA_FIELDS])
+    if wanted is None:
+        names = [name for name in schema if name != EXTRA_FIELDS]
+    else:  # the extra fields are there to be asked for only where the scan has them
+        names = [name for name in wanted if name != EXTRA_FIELDS or name in schema]
     missing = [name for name in names if name not in schema]
     if missing:
         raise InputError(
@@ -483,7 +487,8 @@ def count_rows(segment: Segment, *, work_dir: Path | None = None) -> int:
             return sum(count_json_lines(source) for source in prepared.sources)
         frame, text = _raw_scan(prepared)
         if text:
-            _refuse_row_as_header(segment, list(frame.collect_schema()))
+            names = [name for name in frame.collect_schema() if name != EXTRA_FIELDS]
+            _refuse_row_as_header(segment, names)
         return int(frame.select(pl.len()).collect().item())
 
 

@@ -29,6 +29,7 @@ from cc_tui.engine.segments.remote_storage import polars_sources
 from cc_tui.errors import InputError
 
 __all__ = [
+    "EXTRA_FIELDS",
     "NDJSON_INFER_ROWS",
     "TextOptions",
     "as_string",
@@ -49,6 +50,11 @@ _POLARS_CSV_MEMORY = {"POLARS_CSV_CHUNK_SIZE": "1048576", "POLARS_CSV_CHUNK_PREF
 for _name, _value in _POLARS_CSV_MEMORY.items():
     os.environ.setdefault(_name, _value)
 
+# The column after a delimited file's last one: the first field a row holds past the header's
+# (or the given columns') fields. Polars cuts such rows to the header; this column keeps the
+# first value cut off, so a row whose columns were shifted (a value holding the delimiter,
+# unquoted) is found by the reads that go through every row. A NUL cannot be in a header name.
+EXTRA_FIELDS = "\x00extra fields"
 # NDJSON lines read to learn the keys (the columns); a key first seen later is not a column.
 NDJSON_INFER_ROWS = 1000
 # The most bytes read to learn an NDJSON file's keys.
@@ -104,21 +110,31 @@ def scan_text(
     A headerless file (``options.header`` False) takes ``options.columns`` as its names and its
     first line is data; rows with fewer fields are padded with nulls. ``hive`` gives each
     file's ``key=value`` folder values, added as text columns.
+
+    The scan of one file read by its header (or of headerless files) has one column more,
+    :data:`EXTRA_FIELDS`: the first value past the row's last column, null when there is none
+    or it is empty (a trailing delimiter). Polars splits every whole line anyway, so selecting
+    it beside the e-mail costs nothing measurable (10M rows: 1.50 s of CPU either way).
     """
     kwargs = _csv_options(options)
+    sources, cloud = polars_sources(files)
     if options.header:
         kwargs.update(has_header=True, infer_schema=False)
         if options.columns:
             kwargs["new_columns"] = list(options.columns)
+        elif len(files) == 1 and not hive:
+            # The header's names (as Polars makes them unique), then one more, by position.
+            names = list(pl.scan_csv(sources, glob=False, **kwargs, **cloud).collect_schema())
+            kwargs.update(schema=dict.fromkeys([*names, EXTRA_FIELDS], pl.String))
+            kwargs.update(missing_columns="insert")
+            del kwargs["infer_schema"]
     else:
-        names = options.columns or ()
         kwargs.update(
             has_header=False,
-            schema=dict.fromkeys(names, pl.String),
+            schema=dict.fromkeys([*(options.columns or ()), EXTRA_FIELDS], pl.String),
             extra_columns="ignore",
             missing_columns="insert",
         )
-    sources, cloud = polars_sources(files)
     if hive and any(hive):
         return pl.concat(
             [
