@@ -205,3 +205,42 @@ def test_the_line_of_a_shifted_row_counts_the_lines_of_quoted_fields(tmp_path: P
 
     with pytest.raises(InputError, match=r"row 3 \(line 5 of the uncompressed text\)"):
         check_emails([segment], "Email", cap=100)
+
+
+# --- Excel's "CSV (Comma delimited)" and "CSV (Macintosh)": a legacy code page ------------------
+
+
+def _advised_encoding(message: str) -> str:
+    found = re.search(r'encoding = "([^"]+)"', message)
+    assert found is not None, message
+    return found.group(1)
+
+
+@pytest.mark.parametrize(
+    ("written", "line_end", "line"),
+    [
+        # Excel for Windows, "CSV (Comma delimited)": the Windows code page, CRLF.
+        ("cp1252", "\r\n", 2),
+        # Excel for Mac, "CSV (Macintosh)": Mac OS Roman, lines ended by a bare CR.
+        ("mac_roman", "\r", 2),
+    ],
+)
+def test_the_advised_encoding_of_an_excel_csv_reads_every_name_as_written(
+    tmp_path: Path, written: str, line_end: str, line: int
+) -> None:
+    """The first byte that is no UTF-8 is an é; a curly apostrophe (Excel's AutoCorrect) comes
+    later. Read as latin-1 it would be a control character, and the name mangled."""
+    people = [
+        ("jose@example.com", "José"),
+        ("ob@example.com", "O’Brien"),
+        ("zoe@example.com", "Zoë"),
+    ]
+    lines = ["Email,First Name"] + [",".join(row) for row in people]
+    path = tmp_path / "people.csv"
+    path.write_bytes((line_end.join(lines) + line_end).encode(written))
+
+    with pytest.raises(InputError, match=rf"\(line {line}\)") as caught:
+        check_emails([inspect_path(path, name="people")], "Email", cap=100)
+
+    advised = inspect_path(path, name="people", encoding=_advised_encoding(str(caught.value)))
+    assert read_segment(advised).rows() == people
