@@ -232,7 +232,7 @@ def test_the_advised_encoding_of_an_excel_csv_reads_every_name_as_written(
     later. Read as latin-1 it would be a control character, and the name mangled."""
     people = [
         ("jose@example.com", "José"),
-        ("ob@example.com", "O’Brien"),
+        ("ob@example.com", "O\u2019Brien"),
         ("zoe@example.com", "Zoë"),
     ]
     lines = ["Email,First Name"] + [",".join(row) for row in people]
