@@ -333,6 +333,7 @@ def explained(segment: Segment, exc: Exception) -> InputError:
                         segment.encoding,
                         gz=segment.gzip,
                         limit=segment.max_uncompressed_bytes,
+                        line_end=segment.line_end,
                     )
                 )
                 if located is not None:
