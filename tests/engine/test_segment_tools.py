@@ -244,3 +244,23 @@ def test_the_advised_encoding_of_an_excel_csv_reads_every_name_as_written(
 
     advised = inspect_path(path, name="people", encoding=_advised_encoding(str(caught.value)))
     assert read_segment(advised).rows() == people
+
+
+# --- a header naming one column twice -----------------------------------------------------------
+
+
+def test_a_mapped_column_the_header_names_twice_is_refused(tmp_path: Path) -> None:
+    """A hand-edited sheet with a second 'Email' column (an old address kept beside the new):
+    which one is meant cannot be told, and Polars would read the first silently."""
+    path = tmp_path / "people.csv"
+    path.write_bytes(
+        b"Email,Name,Email\r\nann@example.com,Ann,old-ann@example.com\r\n"
+        b"bob@example.com,Bob,old-bob@example.com\r\n"
+    )
+    segment = inspect_path(path, name="people")
+
+    with pytest.raises(InputError, match=r"people.csv: its header line names 'Email' twice.*Fix:"):
+        check_emails([segment], "Email", cap=100)
+    with pytest.raises(InputError, match=r"names 'Email' twice"):
+        read_segment(segment, ["Email", "Name"])
+    assert read_segment(segment, ["Name"]).height == 2  # an unmapped repeat is no trouble
