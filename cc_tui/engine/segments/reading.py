@@ -36,7 +36,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -108,6 +108,8 @@ __all__ = [
 DEFAULT_PREVIEW_ROWS = 20
 # Rows Polars looks at to guess column types for segment_columns (the scan itself never guesses).
 TYPE_INFER_ROWS = 1000
+# The name Polars gives the first repeat of a header name (``Email_duplicated_0``).
+_REPEATED_SUFFIX = "_duplicated_0"
 # A header name that is an e-mail address: the "header" is the first row of a file written
 # without a header line (bcp, SSMS, Spark), and that person would be lost. Deliberately loose
 # (any address-like name, valid or not): no real column is named like an address.
@@ -400,6 +402,7 @@ def _scan_prepared(prepared: PreparedSegment, columns: Sequence[str] | None) -> 
         names = [name for name in schema if name != EXTRA_FIELDS]
     else:  # the extra fields are there to be asked for only where the scan has them
         names = [name for name in wanted if name != EXTRA_FIELDS or name in schema]
+    _refuse_repeated_names(segment, names, schema)
     missing = [name for name in names if name not in schema]
     if missing:
         raise InputError(
@@ -544,6 +547,31 @@ def _head_frame(segment: Segment, rows: int, *, typed: bool) -> pl.DataFrame:
             if complete or len(data) >= HEAD_MAX_BYTES:
                 raise
             lines *= 4
+
+
+def _refuse_repeated_names(
+    segment: Segment, names: Sequence[str], schema: Mapping[str, object]
+) -> None:
+    """Refuse reading a column of delimited text whose header line names it more than once.
+
+    Polars reads the first and renames the others ``NAME_duplicated_0``...; which one an
+    export means cannot be told (a sheet with an old and a new e-mail column).
+    """
+    if not segment.is_text:
+        return
+    repeated = next((name for name in names if f"{name}{_REPEATED_SUFFIX}" in schema), None)
+    if repeated is None:
+        return
+    places = [
+        str(number)
+        for number, found in enumerate(schema, 1)
+        if found == repeated or found.startswith(f"{repeated}_duplicated_")
+    ]
+    raise InputError(
+        f"{segment.path}: its header line names {repeated!r} twice or more (columns "
+        f"{', '.join(places)}), so which one the export means cannot be told. Fix: rename the "
+        "other columns in the file's header line (or delete them), then map the one to send"
+    )
 
 
 def _refuse_row_as_header(segment: Segment, names: Sequence[str]) -> None:
