@@ -264,3 +264,15 @@ def test_a_mapped_column_the_header_names_twice_is_refused(tmp_path: Path) -> No
     with pytest.raises(InputError, match=r"names 'Email' twice"):
         read_segment(segment, ["Email", "Name"])
     assert read_segment(segment, ["Name"]).height == 2  # an unmapped repeat is no trouble
+
+
+def test_an_export_mapping_a_column_named_twice_is_refused_as_it_is_saved(
+    workspace: Workspace,
+) -> None:
+    """Not only pass 1's e-mail: any mapped column, before a run could begin."""
+    (workspace.segments / "people.csv").write_bytes(
+        b"Email,First,First\r\nann@example.com,Ann,Anna\r\nbob@example.com,Bob,Bobby\r\n"
+    )
+
+    with pytest.raises(InputError, match=r"names the column 'First' twice or more.*Fix:"):
+        workspace.add_export(email="Email", first_name="First")
