@@ -276,3 +276,16 @@ def test_an_export_mapping_a_column_named_twice_is_refused_as_it_is_saved(
 
     with pytest.raises(InputError, match=r"names the column 'First' twice or more.*Fix:"):
         workspace.add_export(email="Email", first_name="First")
+
+
+# --- CR CR LF: CRLF written through a text-mode file on Windows --------------------------------
+
+
+def test_lines_ending_in_cr_cr_lf_are_refused_with_their_cause(tmp_path: Path) -> None:
+    """``df.to_csv(open(path, "w"), lineterminator="\\r\\n")`` or ``csv.writer(open(path, "w"))``
+    on Windows: the writer's CRLF, then text mode's LF -> CRLF."""
+    path = tmp_path / "people.csv"
+    path.write_bytes(b"email,first_name\r\r\nann@example.com,Ann\r\r\nbob@example.com,Bob\r\r\n")
+
+    with pytest.raises(InputError, match=r"people.csv: its lines end in CR CR LF.*newline=''"):
+        inspect_path(path, name="people")
