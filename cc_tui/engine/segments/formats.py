@@ -75,6 +75,8 @@ _EXCEL_SEPARATOR = re.compile(rb"sep=([^\r\n\"])\r?\n", re.IGNORECASE)
 # told -NoTypeInformation (``#TYPE System.Management.Automation.PSCustomObject``); its
 # Import-Csv skips that line. Read as the header it would make one column of every row.
 _POWERSHELL_TYPE = re.compile(rb"#TYPE [^\r\n\"]+\r?\n")
+# A CRLF written through a Windows text-mode file (its LF made CRLF once more).
+_CR_CR_LF = b"\r\r\n"
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.-]+")
 
 _EXTENSIONS: dict[str, SegmentFormat] = {
@@ -227,6 +229,15 @@ def utf8_head(head: bytes, encoding: str) -> bytes:
 def text_line_end(path: Path, head: bytes, quote: str) -> str:
     """The line end of delimited text (see ``line_ending``); InputError for mixed ones."""
     end = line_ending(head, quote)
+    if end == MIXED_LINE_ENDINGS and _CR_CR_LF in head:
+        raise InputError(
+            f"{path}: its lines end in CR CR LF (\\r\\r\\n): a CRLF line end written through a "
+            "file opened in text mode on Windows (Python's csv module, or pandas' to_csv with "
+            "lineterminator='\\r\\n', given an open file), so every row would end in a stray "
+            "carriage return. Fix: write it again opening the file with newline='' (or give "
+            "to_csv the path, not an open file), or save it with one kind of line ending "
+            "(LF or CRLF)"
+        )
     if end == MIXED_LINE_ENDINGS:
         raise InputError(
             f"{path}: mixes line endings: some lines end with a bare carriage return (CR, as "
