@@ -14,6 +14,7 @@ import gzip
 import re
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from cc_tui.engine.email_check import check_emails
@@ -289,3 +290,34 @@ def test_lines_ending_in_cr_cr_lf_are_refused_with_their_cause(tmp_path: Path) -
 
     with pytest.raises(InputError, match=r"people.csv: its lines end in CR CR LF.*newline=''"):
         inspect_path(path, name="people")
+
+
+# --- NDJSON and Parquet: one field spelled in two cases -----------------------------------------
+
+
+def test_ndjson_lines_spelling_the_mapped_key_in_another_case_are_refused(tmp_path: Path) -> None:
+    """Two exports joined with ``cat`` (one wrote "email", the other "Email"): read by the
+    mapped key only, the other lines' addresses would be missing e-mails."""
+    path = tmp_path / "people.ndjson"
+    path.write_text(
+        '{"email":"ann@example.com","first_name":"Ann"}\n'
+        '{"Email":"bob@example.com","FirstName":"Bob"}\n',
+        encoding="utf-8",
+    )
+    segment = inspect_path(path, name="people")
+
+    with pytest.raises(
+        InputError, match=r"people.ndjson: its lines spell the key 'email'.*'Email'"
+    ):
+        check_emails([segment], "email", cap=100)
+
+
+def test_one_parquet_file_with_two_columns_differing_in_case_reads_each(tmp_path: Path) -> None:
+    """pandas keeps 'Email' and 'email' apart (Spark's parts never hold both): one file is no
+    set of parts that disagree, and each column is read as itself."""
+    path = tmp_path / "people.parquet"
+    pl.DataFrame({"Email": ["ann@example.com"], "email": ["old@example.com"]}).write_parquet(path)
+    segment = inspect_path(path, name="people")
+
+    assert read_segment(segment, ["Email"]).rows() == [("ann@example.com",)]
+    assert check_emails([segment], "Email", cap=100).rows_read == 1
