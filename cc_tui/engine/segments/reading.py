@@ -403,6 +403,7 @@ def _scan_prepared(prepared: PreparedSegment, columns: Sequence[str] | None) -> 
     else:  # the extra fields are there to be asked for only where the scan has them
         names = [name for name in wanted if name != EXTRA_FIELDS or name in schema]
     _refuse_repeated_names(segment, names, schema)
+    _refuse_other_spellings(segment, names, schema)
     missing = [name for name in names if name not in schema]
     if missing:
         raise InputError(
@@ -572,6 +573,28 @@ def _refuse_repeated_names(
         f"{', '.join(places)}), so which one the export means cannot be told. Fix: rename the "
         "other columns in the file's header line (or delete them), then map the one to send"
     )
+
+
+def _refuse_other_spellings(
+    segment: Segment, names: Sequence[str], schema: Mapping[str, object]
+) -> None:
+    """Refuse reading an NDJSON key that other lines spell in another case.
+
+    Each line names its own keys: "email" on some lines and "Email" on others (two exports
+    joined) is one field to the writer, but two columns to a read by name, and the other
+    lines' values would be missing.
+    """
+    if segment.rows_format is not SegmentFormat.NDJSON:
+        return
+    for name in names:
+        others = [key for key in schema if key != name and key.casefold() == name.casefold()]
+        if others:
+            raise InputError(
+                f"{segment.path}: its lines spell the key {name!r} in more than one way "
+                f"({', '.join(repr(key) for key in [name, *others])}), so read by the mapped "
+                "one, the other lines' values would be missing. Fix: write every line with one "
+                "spelling of the key"
+            )
 
 
 def _refuse_row_as_header(segment: Segment, names: Sequence[str]) -> None:

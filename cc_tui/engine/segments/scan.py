@@ -251,7 +251,7 @@ def parquet_schema(files: Sequence[Path]) -> tuple[dict[str, pl.DataType], bool]
         ).collect_schema()
         for name, dtype in schema.items():
             first = spelled.setdefault(name.casefold(), (name, original))
-            if first[0] != name:
+            if first[0] != name and first[1] != original:  # one file's columns are its own
                 raise _case_clash(first, (name, original))
             known = union.setdefault(name, dtype)
             if known != dtype:
