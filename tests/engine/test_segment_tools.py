@@ -321,3 +321,17 @@ def test_one_parquet_file_with_two_columns_differing_in_case_reads_each(tmp_path
 
     assert read_segment(segment, ["Email"]).rows() == [("ann@example.com",)]
     assert check_emails([segment], "Email", cap=100).rows_read == 1
+
+
+def test_segment_add_refuses_a_shifted_row_among_the_rows_it_shows(tmp_path: Path) -> None:
+    """The preview `segment add` shows would show Bob's name as 'Smith' and his city ' Bob'."""
+    path = tmp_path / "people.csv"
+    path.write_bytes(_ssms_csv(SHIFTED))
+    segment = inspect_path(path, name="people")
+
+    with pytest.raises(InputError, match=r"people.csv: row 2 \(line 3\) has more fields"):
+        preview(segment)
+    gz = tmp_path / "people.csv.gz"
+    gz.write_bytes(gzip.compress(_ssms_csv(SHIFTED)))
+    with pytest.raises(InputError, match=r"people.csv.gz: row 2 has more fields"):
+        preview(inspect_path(gz, name="people"))
