@@ -127,15 +127,15 @@ def unclosed_quote_error(segment: Segment, path: Path, line: int) -> InputError:
 
 
 def extra_fields_error(
-    segment: Segment, source: Path, row: int, value: str, *, width: int
+    segment: Segment, source: Path | None, row: int, value: str, *, width: int
 ) -> InputError:
     """The InputError for data row ``row`` (from 1) of a delimited file, which holds ``value``
     past its ``width`` columns: the row's values are shifted, or some were cut off.
 
-    ``source`` is the plain UTF-8 text read (the file, or its converted copy); the line the row
-    starts on is found by reading it again, on this error path only.
+    ``source`` is the plain UTF-8 text read (the file, or its converted copy; None: not at
+    hand); the line the row starts on is found by reading it again, on this error path only.
     """
-    line = _line_of_row(segment, source, row)
+    line = None if source is None else _line_of_row(segment, source, row)
     where = f"row {row:,} (line {line:,}{_uncompressed_tail(segment)})" if line else f"row {row:,}"
     sep = segment.delimiter or ","
     named = "the header line's" if segment.header else "the named columns'"

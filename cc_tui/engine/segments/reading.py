@@ -72,6 +72,7 @@ from cc_tui.engine.segments.path_checks import (
 from cc_tui.engine.segments.quoting import quote_problem
 from cc_tui.engine.segments.read_errors import (
     explained,
+    extra_fields_error,
     quote_problem_error,
     segment_files,
     segment_read_errors,
@@ -83,6 +84,7 @@ from cc_tui.engine.segments.scan import (
     TextOptions,
     as_string,
     column_problem,
+    first_extra_field,
     ndjson_columns,
     parse_head,
     scan_ndjson_files,
@@ -542,12 +544,31 @@ def _head_frame(segment: Segment, rows: int, *, typed: bool) -> pl.DataFrame:
                 raise unclosed_quote_error(segment, source, line)
             _refuse_joined_rows(segment, source, options)
         try:
-            return parse_head(data, fmt, options, rows, typed=typed)
+            head = parse_head(data, fmt, options, rows, typed=typed)
         except pl.exceptions.ComputeError:
             # A quoted field with newlines may run past the lines read: read more and retry.
             if complete or len(data) >= HEAD_MAX_BYTES:
                 raise
             lines *= 4
+            continue
+        if fmt is SegmentFormat.CSV and not typed:
+            _refuse_extra_field_in_head(segment, source, data, options, head)
+        return head
+
+
+def _refuse_extra_field_in_head(
+    segment: Segment, source: Path, data: bytes, options: TextOptions, head: pl.DataFrame
+) -> None:
+    """Refuse a preview whose rows hold a value past their last column (pass 1 would refuse
+    the file; shown, the row's values would sit under the wrong names)."""
+    found = first_extra_field(data, options, head.columns, head.height)
+    if found is None:
+        return
+    row, value = found
+    plain = not segment.gzip and is_polars_encoding(segment.encoding)
+    raise extra_fields_error(
+        segment, source if plain else None, row, value, width=len(head.columns)
+    )
 
 
 def _refuse_repeated_names(

@@ -34,6 +34,7 @@ __all__ = [
     "TextOptions",
     "as_string",
     "column_problem",
+    "first_extra_field",
     "ndjson_columns",
     "parquet_schema",
     "parse_head",
@@ -430,6 +431,28 @@ def parse_head(
     elif names and frame.width > len(names):
         frame = frame.select(names)
     return frame
+
+
+def first_extra_field(
+    data: bytes, options: TextOptions, names: Sequence[str], rows: int
+) -> tuple[int, str] | None:
+    """The first of the first ``rows`` rows of UTF-8 text (with :func:`parse_head`'s
+    ``names``) that holds a value past its last column, as (row from 1, that value)."""
+    if options.header and options.columns:
+        return None  # renamed by given names: the width is the metadata's to judge
+    kwargs = _csv_options(options)
+    kwargs.update(
+        has_header=options.header,
+        schema=dict.fromkeys([*names, EXTRA_FIELDS], pl.String),
+        missing_columns="insert",
+    )
+    if not options.header:
+        kwargs["extra_columns"] = "ignore"
+    extra = pl.read_csv(io.BytesIO(data), n_rows=rows, **kwargs).get_column(EXTRA_FIELDS)
+    if extra.null_count() == len(extra):
+        return None
+    row = int(extra.is_not_null().arg_true()[0])
+    return row + 1, str(extra[row])
 
 
 def _ndjson_head(data: bytes, rows: int, *, typed: bool) -> pl.DataFrame:
