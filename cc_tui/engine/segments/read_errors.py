@@ -146,7 +146,8 @@ def extra_fields_error(
         "values after it into the wrong columns, and the last ones are cut off. Fix: quote the "
         f"values that hold {sep!r} (in SSMS: Tools > Options > Query Results > SQL Server > "
         'Results to Grid > "Quote strings containing list separators when saving .csv '
-        'results"), or export the file with a delimiter no value holds'
+        'results"), or export the file with a delimiter no value holds; if every row has that '
+        f"field, name its column in the {'header line' if segment.header else 'columns'}"
     )
 
 
