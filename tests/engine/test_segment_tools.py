@@ -335,3 +335,14 @@ def test_segment_add_refuses_a_shifted_row_among_the_rows_it_shows(tmp_path: Pat
     gz.write_bytes(gzip.compress(_ssms_csv(SHIFTED)))
     with pytest.raises(InputError, match=r"people.csv.gz: row 2 has more fields"):
         preview(inspect_path(gz, name="people"))
+
+
+def test_a_repeated_header_name_is_no_trouble_to_a_read_of_every_column(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(b"Email,Name,Name\r\nann@example.com,Ann,Anna\r\n")
+
+    assert read_segment(inspect_path(path, name="people")).columns == [
+        "Email",
+        "Name",
+        "Name_duplicated_0",
+    ]

@@ -404,8 +404,9 @@ def _scan_prepared(prepared: PreparedSegment, columns: Sequence[str] | None) -> 
         names = [name for name in schema if name != EXTRA_FIELDS]
     else:  # the extra fields are there to be asked for only where the scan has them
         names = [name for name in wanted if name != EXTRA_FIELDS or name in schema]
-    _refuse_repeated_names(segment, names, schema)
-    _refuse_other_spellings(segment, names, schema)
+    if wanted is not None:  # columns asked for by name (mapped): each must be one column
+        _refuse_repeated_names(segment, names, schema)
+        _refuse_other_spellings(segment, names, schema)
     missing = [name for name in names if name not in schema]
     if missing:
         raise InputError(
