@@ -346,3 +346,18 @@ def test_a_repeated_header_name_is_no_trouble_to_a_read_of_every_column(tmp_path
         "Name",
         "Name_duplicated_0",
     ]
+
+
+def test_a_shifted_row_in_a_later_part_names_that_part(tmp_path: Path) -> None:
+    """Spark's headerless part files are one stream: the row is named in its own file."""
+    folder = tmp_path / "people"
+    folder.mkdir()
+    (folder / "part-00000-a.csv").write_bytes(b"ann@example.com,Ann,Oslo\n")
+    (folder / "part-00001-b.csv").write_bytes(
+        b"cy@example.com,Cy,Rome\nbob@example.com,Smith, Bob,Paris\n"
+    )
+    (folder / "_SUCCESS").write_bytes(b"")
+    segment = inspect_path(folder, name="people", columns=("email", "name", "city"))
+
+    with pytest.raises(InputError, match=r"part-00001-b.csv: row 2 \(line 2\) has more fields"):
+        check_emails([segment], "email", cap=100)
