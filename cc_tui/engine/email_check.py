@@ -21,8 +21,12 @@ from enum import IntEnum
 import polars as pl
 
 from cc_tui.engine.segments.model import Segment
-from cc_tui.engine.segments.read_errors import extra_fields_error, segment_read_errors
-from cc_tui.engine.segments.reading import PreparedSegment, scanning_with_line_end_check
+from cc_tui.engine.segments.read_errors import segment_read_errors
+from cc_tui.engine.segments.reading import (
+    PreparedSegment,
+    extra_fields_problem,
+    scanning_with_line_end_check,
+)
 from cc_tui.engine.segments.scan import EXTRA_FIELDS
 from cc_tui.models.api_rules import EMAIL_MAX_LENGTH
 from cc_tui.models.reasons import RejectReason
@@ -119,11 +123,7 @@ def refuse_extra_fields(checked: pl.DataFrame, prepared: PreparedSegment) -> pl.
     if _EXTRA not in checked.columns:
         return checked
     if holds_extra_fields(checked):
-        row = int(checked.get_column(_EXTRA).arg_true()[0])
-        value = prepared.scan([EXTRA_FIELDS]).slice(row, 1).collect().item()
-        segment = prepared.segment
-        width = len(prepared.scan().collect_schema())
-        raise extra_fields_error(segment, prepared.source, row + 1, str(value), width=width)
+        raise extra_fields_problem(prepared, int(checked.get_column(_EXTRA).arg_true()[0]))
     return checked.drop(_EXTRA)
 
 

@@ -127,13 +127,20 @@ def unclosed_quote_error(segment: Segment, path: Path, line: int) -> InputError:
 
 
 def extra_fields_error(
-    segment: Segment, source: Path | None, row: int, value: str, *, width: int
+    segment: Segment,
+    source: Path | None,
+    row: int,
+    value: str,
+    *,
+    width: int,
+    path: Path | None = None,
 ) -> InputError:
     """The InputError for data row ``row`` (from 1) of a delimited file, which holds ``value``
     past its ``width`` columns: the row's values are shifted, or some were cut off.
 
     ``source`` is the plain UTF-8 text read (the file, or its converted copy; None: not at
     hand); the line the row starts on is found by reading it again, on this error path only.
+    ``path`` is the file named (default: the segment's path).
     """
     line = None if source is None else _line_of_row(segment, source, row)
     where = f"row {row:,} (line {line:,}{_uncompressed_tail(segment)})" if line else f"row {row:,}"
@@ -141,7 +148,7 @@ def extra_fields_error(
     named = "the header line's" if segment.header else "the named columns'"
     shown = value if len(value) <= _SHOWN_VALUE else value[:_SHOWN_VALUE] + "..."
     return InputError(
-        f"{segment.path}: {where} has more fields than {named} {width} ({shown!r} is past "
+        f"{path or segment.path}: {where} has more fields than {named} {width} ({shown!r} is past "
         f"the last column): a value holding the delimiter ({sep!r}) without quotes shifts the "
         "values after it into the wrong columns, and the last ones are cut off. Fix: quote the "
         f"values that hold {sep!r} (in SSMS: Tools > Options > Query Results > SQL Server > "

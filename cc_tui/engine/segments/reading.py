@@ -98,6 +98,7 @@ __all__ = [
     "ColumnInfo",
     "PreparedSegment",
     "count_rows",
+    "extra_fields_problem",
     "mapping_column_problems",
     "needs_conversion",
     "prepare_segment",
@@ -555,6 +556,27 @@ def _head_frame(segment: Segment, rows: int, *, typed: bool) -> pl.DataFrame:
         if fmt is SegmentFormat.CSV and not typed:
             _refuse_extra_field_in_head(segment, source, data, options, head)
         return head
+
+
+def extra_fields_problem(prepared: PreparedSegment, row: int) -> InputError:
+    """The InputError for row ``row`` (from 0, across the segment's files) of a delimited
+    segment, which holds a value past its last column: named in its own file, with its row
+    and line there. Reads the files again: for the error path only."""
+    segment = prepared.segment
+    value = prepared.scan([EXTRA_FIELDS]).slice(row, 1).collect().item()
+    width = len(prepared.scan().collect_schema())
+    files = segment_files(segment)
+    start = 0
+    for path, source in zip(files, prepared.sources, strict=True):
+        rows = 0
+        if source.stat().st_size:  # an empty part holds no row (and no header to read)
+            rows = scan_text([source], _text_options(segment)).select(pl.len()).collect().item()
+        if row < start + rows:
+            return extra_fields_error(
+                segment, source, row - start + 1, str(value), width=width, path=path
+            )
+        start += rows
+    return extra_fields_error(segment, None, row + 1, str(value), width=width)
 
 
 def _refuse_extra_field_in_head(
