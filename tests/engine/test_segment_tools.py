@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cc_tui.engine.email_check import check_emails
+from cc_tui.engine.email_check import RowClass, check_emails
 from cc_tui.engine.run_options import RunOptions
 from cc_tui.engine.runner import ExportRunner
 from cc_tui.engine.segments.inspection import inspect_path
@@ -361,3 +361,42 @@ def test_a_shifted_row_in_a_later_part_names_that_part(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match=r"part-00001-b.csv: row 2 \(line 2\) has more fields"):
         check_emails([segment], "email", cap=100)
+
+
+# --- bcp's empty string: one NUL byte ---------------------------------------------------------
+
+
+def _bcp_with_empty_strings() -> bytes:
+    """``bcp ... queryout -c``: a NULL is written as nothing, an empty string as one NUL byte
+    (documented: "the bcp utility represents an empty string as a null")."""
+    rows = [
+        ("ann@example.com", "\x00", "Ann"),  # last_name = ''
+        ("bob@example.com", "", "Bob"),  # last_name IS NULL
+        ("\x00", "Cy", "Cy"),  # email = ''
+        ("zoe@example.com", "Zed", "Zoe"),
+    ]
+    return "".join("\t".join(row) + "\r\n" for row in rows).encode("utf-8")
+
+
+def test_bcps_empty_strings_are_empty_values(tmp_path: Path) -> None:
+    path = tmp_path / "people.tsv"
+    path.write_bytes(_bcp_with_empty_strings())
+
+    segment = inspect_path(path, name="people", header=False, columns=("email", "last", "first"))
+
+    assert read_segment(segment).rows() == [
+        ("ann@example.com", None, "Ann"),
+        ("bob@example.com", None, "Bob"),
+        (None, "Cy", "Cy"),
+        ("zoe@example.com", "Zed", "Zoe"),
+    ]
+    counts = check_emails([segment], "email", cap=100).counts()
+    assert (counts[RowClass.SENT], counts[RowClass.MISSING_EMAIL]) == (3, 1)
+
+
+def test_a_nul_inside_a_value_is_still_binary(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(b"email,name\r\nann@example.com,A\x00nn\r\n")
+
+    with pytest.raises(InputError, match=r"people.csv: is not CSV text: it holds NUL"):
+        inspect_path(path, name="people")
