@@ -77,6 +77,8 @@ _EXCEL_SEPARATOR = re.compile(rb"sep=([^\r\n\"])\r?\n", re.IGNORECASE)
 _POWERSHELL_TYPE = re.compile(rb"#TYPE [^\r\n\"]+\r?\n")
 # A CRLF written through a Windows text-mode file (its LF made CRLF once more).
 _CR_CR_LF = b"\r\r\n"
+# A NUL that is not a whole field of delimited text (a field between delimiters or line ends).
+_STRAY_NUL = re.compile(r"(?<=[^,\t;|\r\n])\x00|\x00(?=[^,\t;|\r\n])")
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.-]+")
 
 _EXTENSIONS: dict[str, SegmentFormat] = {
@@ -294,8 +296,13 @@ def _content_format(
 
 
 def _holds_nul(head: bytes, encoding: str) -> bool:
-    """True when the decoded start of a file holds U+0000 (never in a text segment)."""
-    return "\x00" in head.decode(encoding, errors="replace")
+    """True when the decoded start of a file holds U+0000 other than as a whole field.
+
+    No text segment holds one, but for SQL Server's bcp, which writes an empty string as a
+    field of one NUL byte (read as no value: ``scan.NO_VALUE_FIELDS``).
+    """
+    text = head.decode(encoding, errors="replace")
+    return "\x00" in text and _STRAY_NUL.search(text) is not None
 
 
 def _delimiter(fmt: SegmentFormat, given: str | None, head: bytes, encoding: str) -> str:
@@ -335,7 +342,7 @@ def detect_text(head: bytes, encoding: str) -> SegmentFormat | None:
     if head.startswith(_PARQUET_MAGIC):
         return SegmentFormat.PARQUET
     text = head.decode(encoding, errors="replace")
-    if "\x00" in text:
+    if "\x00" in text and _STRAY_NUL.search(text) is not None:
         return None
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     if first_line.lstrip().startswith("{"):
