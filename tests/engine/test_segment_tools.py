@@ -400,3 +400,34 @@ def test_a_nul_inside_a_value_is_still_binary(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match=r"people.csv: is not CSV text: it holds NUL"):
         inspect_path(path, name="people")
+
+
+# --- classic Mac line ends (a bare CR) with line feeds ----------------------------------------
+
+
+def test_a_cell_with_a_line_break_in_a_file_whose_lines_end_in_cr(tmp_path: Path) -> None:
+    """Excel for Mac's "CSV (Macintosh)": rows end in CR, a cell's line break (Alt+Enter) is an
+    LF inside its quotes."""
+    path = tmp_path / "people.csv"
+    path.write_bytes(
+        b'Email,Address\rann@example.com,"1 Main St\nApt 2"\rbob@example.com,2 High St\r'
+    )
+    segment = inspect_path(path, name="people")
+
+    assert read_segment(segment).rows() == [
+        ("ann@example.com", "1 Main St\nApt 2"),
+        ("bob@example.com", "2 High St"),
+    ]
+
+
+def test_a_line_ending_in_lf_deep_in_a_file_whose_lines_end_in_cr_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Read with CR as the line end, the LF would join two rows into one."""
+    lines = [b"email,name"] + [b"p%d@example.com,P%d" % (i, i) for i in range(5000)]
+    path = tmp_path / "people.csv"
+    path.write_bytes(b"\r".join(lines[:4000]) + b"\r" + b"\n".join(lines[4000:]) + b"\n")
+    segment = inspect_path(path, name="people")
+
+    with pytest.raises(InputError, match=r"people.csv: line 4,001 ends with a line feed"):
+        check_emails([segment], "email", cap=10_000)
