@@ -43,6 +43,7 @@ __all__ = [
     "digest_files",
     "encoding_error",
     "find_decode_error",
+    "first_line_feed",
     "is_polars_encoding",
     "line_ending",
     "open_raw",
@@ -181,12 +182,40 @@ def line_ending(head: bytes, quote: str) -> str:
     """
     if b"\r" not in head:
         return "\n"
-    bare = _bare_cr_outside_quotes(head, quote.encode() if quote else b"")
+    quote_bytes = quote.encode() if quote else b""
+    bare = _bare_cr_outside_quotes(head, quote_bytes)
     if bare is None:
         return "\n"
-    if b"\n" not in head:
-        return CR_ONLY
+    if _lf_outside_quotes(head, quote_bytes) is None:
+        return CR_ONLY  # an LF inside quotes is a cell's line break (Excel for Mac)
     return MIXED_LINE_ENDINGS
+
+
+def _lf_outside_quotes(data: bytes, quote: bytes, quotes_before: int = 0) -> int | None:
+    """Offset of the first LF in ``data`` outside quoted fields (None: there is none)."""
+    start = 0
+    while (at := data.find(b"\n", start)) >= 0:
+        if not (quote and (quotes_before + data.count(quote, 0, at)) % 2):
+            return at
+        start = at + 1
+    return None
+
+
+def first_line_feed(path: Path, quote: str) -> int | None:
+    """The line (counted by CR line ends) that the first LF outside quotes ends, in a file read
+    with CR as its line end (classic Mac): Polars would read it as data and join two rows.
+    One memchr per chunk when the file holds no LF; more only for LFs inside quoted fields."""
+    quote_bytes = quote.encode() if quote else b""
+    quotes = lines = 0
+    with open_regular(path) as stream:
+        while chunk := stream.read(COPY_CHUNK_BYTES):
+            if b"\n" in chunk:
+                at = _lf_outside_quotes(chunk, quote_bytes, quotes)
+                if at is not None:
+                    return lines + chunk.count(b"\r", 0, at) + 1
+            quotes += chunk.count(quote_bytes) if quote_bytes else 0
+            lines += chunk.count(b"\r")
+    return None
 
 
 def _bare_cr_outside_quotes(data: bytes, quote: bytes, quotes_before: int = 0) -> int | None:

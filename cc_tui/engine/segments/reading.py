@@ -54,6 +54,7 @@ from cc_tui.engine.segments.delta_tables import scan_delta_table
 from cc_tui.engine.segments.file_bytes import (
     HEAD_MAX_BYTES,
     count_json_lines,
+    first_line_feed,
     is_polars_encoding,
     read_text_head,
     scan_line_ends,
@@ -216,9 +217,9 @@ def prepare_segment(
 def _line_end_checks(
     segment: Segment, files: Sequence[Path], sources: Sequence[Path]
 ) -> list[tuple[Path, Path]]:
-    """The (file, source read) pairs whose line endings and quotes must be checked: text read
-    with LF (bare CRs), and text read with quotes (see ``quoting``)."""
-    if not (segment.is_text and (segment.line_end == "\n" or segment.quote)):
+    """The (file, source read) pairs whose line endings and quotes must be checked: every
+    delimited text (bare CRs in LF text, LFs in CR text, quotes: see ``quoting``)."""
+    if not segment.is_text:
         return []
     return list(zip(files, sources, strict=True))
 
@@ -357,6 +358,14 @@ def _check_line_ends(segment: Segment, original: Path, source: Path) -> None:
                 f"{original}: line {scan.bare_cr_line:,} {where}ends with a bare carriage "
                 "return (CR) while other lines end with a line feed, so two rows would run "
                 "together. Fix: save the file with one kind of line ending (LF or CRLF)"
+            )
+        lf_line = first_line_feed(source, segment.quote) if segment.line_end == "\r" else None
+        if lf_line is not None:
+            raise InputError(
+                f"{original}: line {lf_line:,} {where}ends with a line feed (LF) while its "
+                "lines end with a bare carriage return (CR, as on classic Mac OS), so two rows "
+                "would run together. Fix: save the file with one kind of line ending (LF or "
+                "CRLF)"
             )
         problem = quote_problem(source, options, scan)
     except OSError as exc:
