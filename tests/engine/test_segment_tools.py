@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -23,6 +24,7 @@ from cc_tui.engine.runner import ExportRunner
 from cc_tui.engine.segments.inspection import inspect_path
 from cc_tui.engine.segments.reading import count_rows, preview, segment_columns
 from cc_tui.errors import InputError
+from cc_tui.models.config import SegmentSource
 from cc_tui.models.run import RunStatus
 from tests.engine.conftest import Workspace, read_segment
 from tests.engine.test_runner_fields import contact
@@ -431,3 +433,23 @@ def test_a_line_ending_in_lf_deep_in_a_file_whose_lines_end_in_cr_is_refused(
 
     with pytest.raises(InputError, match=r"people.csv: line 4,001 ends with a line feed"):
         check_emails([segment], "email", cap=10_000)
+
+
+def test_a_run_over_a_bcp_file_sends_no_nul_for_an_empty_string(workspace: Workspace) -> None:
+    path = workspace.segments.parent / "bcp" / "people.tsv"
+    path.parent.mkdir()
+    path.write_bytes(_bcp_with_empty_strings())
+    source = SegmentSource("people", path, header=False, columns=("email", "last", "first"))
+    workspace.services.config.update(
+        lambda config: replace(config, segments={**config.segments, "people": source})
+    )
+    workspace.add_export(email="email", first_name="first", last_name="last")
+
+    record = asyncio.run(ExportRunner(workspace.services).run("promo", RunOptions(timing=FAST)))
+
+    assert record.status is RunStatus.SUCCEEDED, record.error
+    assert (record.rows_read, record.sent) == (4, 3)
+    assert {reason: n for reason, n in record.rejected.items() if n} == {"missing_email": 1}
+    ann = contact(workspace, "ann@example.com")
+    assert (ann["first_name"], ann.get("last_name")) == ("Ann", None)
+    assert record.fields_changed == record.fields_dropped == 0
