@@ -599,7 +599,7 @@ def _refuse_extra_field_in_head(
     row, value = found
     plain = not segment.gzip and is_polars_encoding(segment.encoding)
     raise extra_fields_error(
-        segment, source if plain else None, row, value, width=len(head.columns)
+        segment, source if plain else None, row, value, width=len(head.columns), path=source
     )
 
 
