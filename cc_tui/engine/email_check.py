@@ -22,7 +22,12 @@ import polars as pl
 
 from cc_tui.engine.segments.model import Segment
 from cc_tui.engine.segments.read_errors import segment_read_errors
-from cc_tui.engine.segments.reading import scanning_with_line_end_check
+from cc_tui.engine.segments.reading import (
+    PreparedSegment,
+    extra_fields_problem,
+    scanning_with_line_end_check,
+)
+from cc_tui.engine.segments.scan import EXTRA_FIELDS
 from cc_tui.models.api_rules import EMAIL_MAX_LENGTH
 from cc_tui.models.reasons import RejectReason
 
@@ -35,7 +40,9 @@ __all__ = [
     "check_emails",
     "classify",
     "email_checks",
+    "holds_extra_fields",
     "normalised_email",
+    "refuse_extra_fields",
 ]
 
 # RFC 5322 "dot-atom" local part and a host name whose TLD is alphabetic (2+ letters) or an
@@ -47,6 +54,8 @@ EMAIL_PATTERN = (
     r"@([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+([a-z]{2,}|xn--[a-z0-9]([a-z0-9-]*[a-z0-9])?)$"
 )
 HASH_SEED = 0x0CC7
+# Pass 1's column that is True on a row holding a value past its last column.
+_EXTRA = "extra"
 
 
 class RowClass(IntEnum):
@@ -71,7 +80,11 @@ def normalised_email(column: str) -> pl.Expr:
 
 
 def email_checks(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
-    """Pass 1 columns: ``cls`` (sent / missing / invalid) and ``key`` (a hash of the e-mail)."""
+    """Pass 1 columns: ``cls`` (sent / missing / invalid) and ``key`` (a hash of the e-mail).
+
+    When ``frame`` holds a delimited file's :data:`EXTRA_FIELDS`, also ``extra``: True on a row
+    holding a value past its last column (see :func:`refuse_extra_fields`).
+    """
     # Two steps, so the trimmed, lower-cased e-mail is computed once (not once per use). Empty
     # text stays empty here rather than becoming null as in normalised_email (one copy less
     # of the column): its row is missing either way, and only sendable rows' keys are used.
@@ -87,9 +100,31 @@ def email_checks(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
         .otherwise(pl.lit(RowClass.SENT.value, pl.UInt8))
     )
     trimmed = pl.col(column).cast(pl.String).str.strip_chars().str.to_lowercase()
-    return frame.select(trimmed.alias("_email")).select(
-        row_class.alias("cls"), email.hash(seed=HASH_SEED).alias("key")
+    if EXTRA_FIELDS not in frame.collect_schema():
+        return frame.select(trimmed.alias("_email")).select(
+            row_class.alias("cls"), email.hash(seed=HASH_SEED).alias("key")
+        )
+    extra = pl.col(EXTRA_FIELDS).is_not_null().alias(_EXTRA)
+    return frame.select(trimmed.alias("_email"), extra).select(
+        row_class.alias("cls"), email.hash(seed=HASH_SEED).alias("key"), _EXTRA
     )
+
+
+def holds_extra_fields(checked: pl.DataFrame) -> bool:
+    """True when a row of ``checked`` (from :func:`email_checks`) holds a value past its last
+    column."""
+    return _EXTRA in checked.columns and bool(checked.get_column(_EXTRA).any())
+
+
+def refuse_extra_fields(checked: pl.DataFrame, prepared: PreparedSegment) -> pl.DataFrame:
+    """``checked`` without its ``extra`` column; InputError naming the first row that holds a
+    value past its last column (its values were shifted by an unquoted delimiter, or cut
+    off), when there is one. A test of a bitmap: nothing per row in Python."""
+    if _EXTRA not in checked.columns:
+        return checked
+    if holds_extra_fields(checked):
+        raise extra_fields_problem(prepared, int(checked.get_column(_EXTRA).arg_true()[0]))
+    return checked.drop(_EXTRA)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +220,6 @@ def check_emails(
             raise StopRequested
         # The line-end check reads the file on a thread beside Polars' read of it.
         with segment_read_errors(segment), scanning_with_line_end_check(segment) as prepared:
-            frame = email_checks(prepared.scan([email_column]), email_column)
-            checked.append(frame.collect(engine="streaming"))
+            frame = email_checks(prepared.scan([email_column, EXTRA_FIELDS]), email_column)
+            checked.append(refuse_extra_fields(frame.collect(engine="streaming"), prepared))
     return classify(checked, cap)

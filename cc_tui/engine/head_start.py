@@ -20,10 +20,11 @@ from collections.abc import Sequence
 
 from cc_tui.engine.batching import Batch
 from cc_tui.engine.building import Builder
-from cc_tui.engine.email_check import classify, email_checks
+from cc_tui.engine.email_check import classify, email_checks, holds_extra_fields
 from cc_tui.engine.mapping import MappedField
 from cc_tui.engine.segments.model import Segment
 from cc_tui.engine.segments.reading import needs_conversion, scan_segment
+from cc_tui.engine.segments.scan import EXTRA_FIELDS
 
 __all__ = ["HEAD_START_BATCHES", "head_rows", "head_start_batches"]
 
@@ -62,8 +63,10 @@ def head_start_batches(
     limit = head_rows(count * max_contacts)
     batches: list[Batch] = []
     try:
-        scan = scan_segment(segment, [email_column]).head(limit)
+        scan = scan_segment(segment, [email_column, EXTRA_FIELDS]).head(limit)
         checked = email_checks(scan, email_column).collect()
+        if holds_extra_fields(checked):  # shifted columns: pass 1 names the row
+            return []
         preparer = Builder(
             [segment],
             fields,

@@ -198,6 +198,16 @@ def mapping_problems(
                 f"Segment '{segment}' has no column {', '.join(repr(m) for m in missing)}; "
                 f"its columns are: {shown or '(none)'}.{hint}"
             )
+        # Polars names a header's repeats NAME_duplicated_0...: a mapped NAME is ambiguous.
+        repeated = [
+            f.column for f in mapped_fields(mapping) if f"{f.column}_duplicated_0" in columns
+        ]
+        if repeated:
+            problems.append(
+                f"Segment '{segment}' names the column {', '.join(repr(r) for r in repeated)} "
+                "twice or more in its header line, so which one is meant cannot be told. Fix: "
+                "rename the other columns in the file's header line, then map the one to send."
+            )
     return problems
 
 

@@ -484,7 +484,7 @@ def test_non_utf8_file_names_file_place_and_fix_then_reads_with_its_encoding(
     message = str(caught.value)
     assert "latin1.csv" in message
     assert "line 3" in message and "0xE9" in message
-    assert "[segments.people]" in message and 'encoding = "latin-1"' in message
+    assert "[segments.people]" in message and 'encoding = "cp1252"' in message
     assert f'path = "{(DATA / "latin1.csv").absolute()}"' in message
     with pytest.raises(InputError, match="line 3"):
         preview(segment)

@@ -364,7 +364,14 @@ def _write_copy(segment: Segment, source: Path, target: Path) -> None:
     """Write the decompressed / transcoded copy under a temporary name, then rename it."""
     partial = target.with_name(f".{target.name}{_PARTIAL_SUFFIX}")
     limit = segment.max_uncompressed_bytes if segment.gzip else None
-    text = TextSource(source, segment.name, segment.encoding, gz=segment.gzip, limit=limit)
+    text = TextSource(
+        source,
+        segment.name,
+        segment.encoding,
+        gz=segment.gzip,
+        limit=limit,
+        line_end=segment.line_end,
+    )
     try:
         private = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _PRIVATE_FILE_MODE)
         with os.fdopen(private, "wb") as sink:

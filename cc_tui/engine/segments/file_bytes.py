@@ -43,6 +43,7 @@ __all__ = [
     "digest_files",
     "encoding_error",
     "find_decode_error",
+    "first_line_feed",
     "is_polars_encoding",
     "line_ending",
     "open_raw",
@@ -66,6 +67,8 @@ FINGERPRINT_EDGE_BYTES = 64 * 1024
 _MAYBE_BLANK = re.compile(rb"\n[\n \t\r]")
 _BLANK_BYTES = b" \t\r"
 _BACKSLASH = b"\\"
+# The bytes Windows-1252 leaves undefined (Python's cp1252 codec refuses them).
+_CP1252_UNDEFINED = frozenset({0x81, 0x8D, 0x8F, 0x90, 0x9D})
 # A carriage return that is not the first half of CRLF.
 _BARE_CR = re.compile(rb"\r(?!\n)")
 
@@ -179,12 +182,40 @@ def line_ending(head: bytes, quote: str) -> str:
     """
     if b"\r" not in head:
         return "\n"
-    bare = _bare_cr_outside_quotes(head, quote.encode() if quote else b"")
+    quote_bytes = quote.encode() if quote else b""
+    bare = _bare_cr_outside_quotes(head, quote_bytes)
     if bare is None:
         return "\n"
-    if b"\n" not in head:
-        return CR_ONLY
+    if _lf_outside_quotes(head, quote_bytes) is None:
+        return CR_ONLY  # an LF inside quotes is a cell's line break (Excel for Mac)
     return MIXED_LINE_ENDINGS
+
+
+def _lf_outside_quotes(data: bytes, quote: bytes, quotes_before: int = 0) -> int | None:
+    """Offset of the first LF in ``data`` outside quoted fields (None: there is none)."""
+    start = 0
+    while (at := data.find(b"\n", start)) >= 0:
+        if not (quote and (quotes_before + data.count(quote, 0, at)) % 2):
+            return at
+        start = at + 1
+    return None
+
+
+def first_line_feed(path: Path, quote: str) -> int | None:
+    """The line (counted by CR line ends) that the first LF outside quotes ends, in a file read
+    with CR as its line end (classic Mac): Polars would read it as data and join two rows.
+    One memchr per chunk when the file holds no LF; more only for LFs inside quoted fields."""
+    quote_bytes = quote.encode() if quote else b""
+    quotes = lines = 0
+    with open_regular(path) as stream:
+        while chunk := stream.read(COPY_CHUNK_BYTES):
+            if b"\n" in chunk:
+                at = _lf_outside_quotes(chunk, quote_bytes, quotes)
+                if at is not None:
+                    return lines + chunk.count(b"\r", 0, at) + 1
+            quotes += chunk.count(quote_bytes) if quote_bytes else 0
+            lines += chunk.count(b"\r")
+    return None
 
 
 def _bare_cr_outside_quotes(data: bytes, quote: bytes, quotes_before: int = 0) -> int | None:
@@ -351,6 +382,7 @@ class TextSource:
     encoding: str
     gz: bool = False
     limit: int | None = None  # cap on decompressed bytes (gzip)
+    line_end: str = "\n"  # the byte that ends its lines ("\r": classic Mac files)
 
 
 class _Writable(Protocol):
@@ -364,17 +396,18 @@ def copy_as_utf8(text: TextSource, target: _Writable) -> None:
     """
     decoder = codecs.getincrementaldecoder(text.encoding)(errors="strict")
     offset = lines = 0
+    eol = text.line_end.encode()
     with open_raw(text.path, gz=text.gz, limit=text.limit) as source:
         while chunk := source.read(COPY_CHUNK_BYTES):
             try:
                 decoded = decoder.decode(chunk)
             except UnicodeDecodeError as exc:
                 where = max(exc.start, 0)
-                line = lines + chunk.count(b"\n", 0, where) + 1
+                line = lines + chunk.count(eol, 0, where) + 1
                 raise encoding_error(text, offset + where, line, chunk[where : where + 1]) from exc
             target.write(decoded.encode("utf-8"))
             offset += len(chunk)
-            lines += chunk.count(b"\n")
+            lines += chunk.count(eol)
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
@@ -401,8 +434,7 @@ def encoding_error(text: TextSource, offset: int, line: int, byte: bytes) -> Inp
     """The InputError for text that does not decode, with where it is and how to fix it."""
     shown = f"byte 0x{byte[0]:02X}" if byte else "an incomplete character"
     where = "of the uncompressed text " if text.gz else ""
-    # 0x80-0x9F are control codes in latin-1 but letters and quotes in Windows-1252 exports.
-    suggestion = "cp1252" if byte and 0x80 <= byte[0] <= 0x9F else "latin-1"
+    suggestion = _likely_encoding(text, byte)
     name = codecs.lookup(text.encoding).name
     return InputError(
         f"{text.path}: is not valid {name} text: {shown} at byte offset {offset:,} {where}"
@@ -413,6 +445,22 @@ def encoding_error(text: TextSource, offset: int, line: int, byte: bytes) -> Inp
         f"  path = {json.dumps(str(text.path.absolute()), ensure_ascii=False)}\n"
         f'  encoding = "{suggestion}"   # or the encoding the file was written in'
     )
+
+
+def _likely_encoding(text: TextSource, byte: bytes) -> str:
+    """The code page a text that is no UTF-8 was most likely written in, to suggest.
+
+    Lines ended by a bare CR: Excel for Mac's "CSV (Macintosh)", in Mac OS Roman. Otherwise
+    Windows-1252, the "ANSI" code page of Excel's "CSV (Comma delimited)" and of Windows tools
+    in Western languages: it reads latin-1's letters alike, and its curly quotes, dashes and
+    euro sign (bytes 0x80-0x9F), which latin-1 would read as invisible control characters.
+    Latin-1 only for the five bytes Windows-1252 leaves undefined.
+    """
+    if text.line_end == "\r":
+        return "mac_roman"
+    if byte and byte[0] in _CP1252_UNDEFINED:
+        return "latin-1"
+    return "cp1252"
 
 
 def read_text_head(

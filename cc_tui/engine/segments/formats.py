@@ -45,6 +45,7 @@ __all__ = [
     "excel_separator",
     "free_name",
     "is_gzip",
+    "powershell_type_line",
     "read_start",
     "recognise",
     "segment_name",
@@ -71,6 +72,14 @@ _WORKBOOK_MAGICS = (_ZIP_MAGIC, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 _DELIMITED = (SegmentFormat.CSV, SegmentFormat.TSV)
 # Excel's separator hint: a first line of exactly "sep=" and one character.
 _EXCEL_SEPARATOR = re.compile(rb"sep=([^\r\n\"])\r?\n", re.IGNORECASE)
+# Windows PowerShell 5.1's Export-Csv and ConvertTo-Csv start with the objects' .NET type unless
+# told -NoTypeInformation (``#TYPE System.Management.Automation.PSCustomObject``); its
+# Import-Csv skips that line. Read as the header it would make one column of every row.
+_POWERSHELL_TYPE = re.compile(rb"#TYPE [^\r\n\"]+\r?\n")
+# A CRLF written through a Windows text-mode file (its LF made CRLF once more).
+_CR_CR_LF = b"\r\r\n"
+# A NUL that is not a whole field of delimited text (a field between delimiters or line ends).
+_STRAY_NUL = re.compile(r"(?<=[^,\t;|\r\n])\x00|\x00(?=[^,\t;|\r\n])")
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.-]+")
 
 _EXTENSIONS: dict[str, SegmentFormat] = {
@@ -124,6 +133,7 @@ class Recognised:
     encoding: str
     line_end: str = "\n"
     skip_lines: int = 0
+    notes: tuple[str, ...] = ()
 
 
 def read_start(path: Path) -> tuple[os.stat_result, bytes, bool]:
@@ -168,13 +178,41 @@ def recognise(
         # Polars' NDJSON reader cannot skip: the file is read through a copy without it.
         enc = _UTF8_WITH_BOM
     hint = excel_separator(utf8_head(head, enc)) if fmt in _DELIMITED else None
-    sep = _delimiter(fmt, delimiter or hint, head, enc)
+    typed = fmt in _DELIMITED and powershell_type_line(utf8_head(head, enc))
+    # The sniffer judges the lines after a type line (cut in UTF-8: a UTF-16 line feed is two
+    # bytes).
+    sample, sample_encoding = (
+        (_without_first_line(utf8_head(head, enc)), "utf-8") if typed else (head, enc)
+    )
+    sep = _delimiter(fmt, delimiter or hint, sample, sample_encoding)
     if sniffed and sep == "\t":
         fmt = SegmentFormat.TSV
     end = "\n"
     if fmt in _DELIMITED:
         end = text_line_end(path, utf8_head(head, enc), DEFAULT_QUOTE if quote is None else quote)
-    return Recognised(fmt, gz, sep, enc, end, skip_lines=0 if hint is None else 1)
+    notes: tuple[str, ...] = ()
+    if hint is not None:
+        notes = (
+            f"the first line says sep={sep} (a hint for Excel): it is no row, and sets the "
+            "delimiter",
+        )
+    elif typed:
+        notes = (
+            "the first line is PowerShell's #TYPE line (Export-Csv without "
+            "-NoTypeInformation): it is no row, and the header is the line after it",
+        )
+    skip = 1 if hint is not None or typed else 0
+    return Recognised(fmt, gz, sep, enc, end, skip_lines=skip, notes=notes)
+
+
+def powershell_type_line(head: bytes) -> bool:
+    """True when UTF-8 text starts with the ``#TYPE`` line of Windows PowerShell's Export-Csv."""
+    return _POWERSHELL_TYPE.match(head.removeprefix(codecs.BOM_UTF8)) is not None
+
+
+def _without_first_line(head: bytes) -> bytes:
+    """The bytes after the first line feed (the sniffer must not count a ``#TYPE`` line)."""
+    return head[head.find(b"\n") + 1 :]
 
 
 def excel_separator(head: bytes) -> str | None:
@@ -194,6 +232,15 @@ def utf8_head(head: bytes, encoding: str) -> bytes:
 def text_line_end(path: Path, head: bytes, quote: str) -> str:
     """The line end of delimited text (see ``line_ending``); InputError for mixed ones."""
     end = line_ending(head, quote)
+    if end == MIXED_LINE_ENDINGS and _CR_CR_LF in head:
+        raise InputError(
+            f"{path}: its lines end in CR CR LF (\\r\\r\\n): a CRLF line end written through a "
+            "file opened in text mode on Windows (Python's csv module, or pandas' to_csv with "
+            "lineterminator='\\r\\n', given an open file), so every row would end in a stray "
+            "carriage return. Fix: write it again opening the file with newline='' (or give "
+            "to_csv the path, not an open file), or save it with one kind of line ending "
+            "(LF or CRLF)"
+        )
     if end == MIXED_LINE_ENDINGS:
         raise InputError(
             f"{path}: mixes line endings: some lines end with a bare carriage return (CR, as "
@@ -250,8 +297,13 @@ def _content_format(
 
 
 def _holds_nul(head: bytes, encoding: str) -> bool:
-    """True when the decoded start of a file holds U+0000 (never in a text segment)."""
-    return "\x00" in head.decode(encoding, errors="replace")
+    """True when the decoded start of a file holds U+0000 other than as a whole field.
+
+    No text segment holds one, but for SQL Server's bcp, which writes an empty string as a
+    field of one NUL byte (read as no value: ``scan.NO_VALUE_FIELDS``).
+    """
+    text = head.decode(encoding, errors="replace")
+    return "\x00" in text and _STRAY_NUL.search(text) is not None
 
 
 def _delimiter(fmt: SegmentFormat, given: str | None, head: bytes, encoding: str) -> str:
@@ -299,7 +351,7 @@ def detect_text(head: bytes, encoding: str) -> SegmentFormat | None:
     if head.startswith(_PARQUET_MAGIC):
         return SegmentFormat.PARQUET
     text = head.decode(encoding, errors="replace")
-    if "\x00" in text:
+    if "\x00" in text and _STRAY_NUL.search(text) is not None:
         return None
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     if first_line.lstrip().startswith("{"):

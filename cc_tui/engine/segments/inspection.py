@@ -221,14 +221,8 @@ def _file_segment(path: Path, name: str, options: ReadingOptions, origin: str) -
         skip_lines=found.skip_lines,
         max_uncompressed_bytes=options.cap,
     )
-    if found.skip_lines:
-        segment = replace(
-            segment,
-            notes=(
-                f"the first line says sep={found.delimiter} (a hint for Excel): it is no row, "
-                "and sets the delimiter",
-            ),
-        )
+    if found.notes:
+        segment = replace(segment, notes=found.notes)
     if segment.is_text:
         return _with_text_options(segment, head, options, default_header=True)
     return segment

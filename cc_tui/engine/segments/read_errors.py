@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import csv
 import json
 import math
 import re
@@ -37,9 +38,13 @@ from cc_tui.engine.segments.quoting import QuoteFault, QuoteProblem
 from cc_tui.engine.segments.remote_storage import is_remote, remote_read_errors
 from cc_tui.errors import InputError
 
+# The most characters of a file's value shown in a message.
+_SHOWN_VALUE = 60
+
 __all__ = [
     "backslash_quote_error",
     "explained",
+    "extra_fields_error",
     "quote_problem_error",
     "quote_trouble",
     "segment_files",
@@ -119,6 +124,61 @@ def unclosed_quote_error(segment: Segment, path: Path, line: int) -> InputError:
         f"{quote * 2}); or, if {quote} is a plain character in this file, set quote = '' under "
         f"[segments.{segment.name}] in config.toml"
     )
+
+
+def extra_fields_error(
+    segment: Segment,
+    source: Path | None,
+    row: int,
+    value: str,
+    *,
+    width: int,
+    path: Path | None = None,
+) -> InputError:
+    """The InputError for data row ``row`` (from 1) of a delimited file, which holds ``value``
+    past its ``width`` columns: the row's values are shifted, or some were cut off.
+
+    ``source`` is the plain UTF-8 text read (the file, or its converted copy; None: not at
+    hand); the line the row starts on is found by reading it again, on this error path only.
+    ``path`` is the file named (default: the segment's path).
+    """
+    line = None if source is None else _line_of_row(segment, source, row)
+    where = f"row {row:,} (line {line:,}{_uncompressed_tail(segment)})" if line else f"row {row:,}"
+    sep = segment.delimiter or ","
+    named = "the header line's" if segment.header else "the named columns'"
+    shown = value if len(value) <= _SHOWN_VALUE else value[:_SHOWN_VALUE] + "..."
+    return InputError(
+        f"{path or segment.path}: {where} has more fields than {named} {width} ({shown!r} is past "
+        f"the last column): a value holding the delimiter ({sep!r}) without quotes shifts the "
+        "values after it into the wrong columns, and the last ones are cut off. Fix: quote the "
+        f"values that hold {sep!r} (in SSMS: Tools > Options > Query Results > SQL Server > "
+        'Results to Grid > "Quote strings containing list separators when saving .csv '
+        'results"), or export the file with a delimiter no value holds; if every row has that '
+        f"field, name its column in the {'header line' if segment.header else 'columns'}"
+    )
+
+
+def _uncompressed_tail(segment: Segment) -> str:
+    return " of the uncompressed text" if segment.gzip else ""
+
+
+def _line_of_row(segment: Segment, source: Path, row: int) -> int | None:
+    """The line data row ``row`` starts on, read as Python's csv module splits records (which
+    a file that passed the quote check splits as Polars does); None if it cannot be read."""
+    sep = segment.delimiter or ","
+    quoting = {"quotechar": segment.quote} if segment.quote else {"quoting": csv.QUOTE_NONE}
+    with (
+        contextlib.suppress(OSError, csv.Error, UnicodeError, StopIteration),
+        source.open(encoding="utf-8-sig", errors="replace", newline="") as text,
+    ):
+        for _ in range(segment.skip_lines):
+            text.readline()
+        reader = csv.reader(text, delimiter=sep, **quoting)
+        records = row if segment.header else row - 1
+        for _ in range(records):
+            next(reader)
+        return int(reader.line_num) + segment.skip_lines + 1
+    return None
 
 
 def backslash_quote_error(segment: Segment, path: Path, line: int) -> InputError:
@@ -281,6 +341,7 @@ def explained(segment: Segment, exc: Exception) -> InputError:
                         segment.encoding,
                         gz=segment.gzip,
                         limit=segment.max_uncompressed_bytes,
+                        line_end=segment.line_end,
                     )
                 )
                 if located is not None:

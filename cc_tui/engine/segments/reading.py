@@ -34,8 +34,9 @@ that into an :class:`~cc_tui.errors.InputError` naming the file, the place and t
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -53,6 +54,7 @@ from cc_tui.engine.segments.delta_tables import scan_delta_table
 from cc_tui.engine.segments.file_bytes import (
     HEAD_MAX_BYTES,
     count_json_lines,
+    first_line_feed,
     is_polars_encoding,
     read_text_head,
     scan_line_ends,
@@ -71,16 +73,19 @@ from cc_tui.engine.segments.path_checks import (
 from cc_tui.engine.segments.quoting import quote_problem
 from cc_tui.engine.segments.read_errors import (
     explained,
+    extra_fields_error,
     quote_problem_error,
     segment_files,
     segment_read_errors,
     unclosed_quote_error,
 )
 from cc_tui.engine.segments.scan import (
+    EXTRA_FIELDS,
     NDJSON_INFER_ROWS,
     TextOptions,
     as_string,
     column_problem,
+    first_extra_field,
     ndjson_columns,
     parse_head,
     scan_ndjson_files,
@@ -94,6 +99,7 @@ __all__ = [
     "ColumnInfo",
     "PreparedSegment",
     "count_rows",
+    "extra_fields_problem",
     "mapping_column_problems",
     "needs_conversion",
     "prepare_segment",
@@ -106,6 +112,12 @@ __all__ = [
 DEFAULT_PREVIEW_ROWS = 20
 # Rows Polars looks at to guess column types for segment_columns (the scan itself never guesses).
 TYPE_INFER_ROWS = 1000
+# The name Polars gives the first repeat of a header name (``Email_duplicated_0``).
+_REPEATED_SUFFIX = "_duplicated_0"
+# A header name that is an e-mail address: the "header" is the first row of a file written
+# without a header line (bcp, SSMS, Spark), and that person would be lost. Deliberately loose
+# (any address-like name, valid or not): no real column is named like an address.
+_ADDRESS_NAME = re.compile(r"^\s*[^\s@]+@[^\s@]+\.[^\s@]+\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,9 +217,9 @@ def prepare_segment(
 def _line_end_checks(
     segment: Segment, files: Sequence[Path], sources: Sequence[Path]
 ) -> list[tuple[Path, Path]]:
-    """The (file, source read) pairs whose line endings and quotes must be checked: text read
-    with LF (bare CRs), and text read with quotes (see ``quoting``)."""
-    if not (segment.is_text and (segment.line_end == "\n" or segment.quote)):
+    """The (file, source read) pairs whose line endings and quotes must be checked: every
+    delimited text (bare CRs in LF text, LFs in CR text, quotes: see ``quoting``)."""
+    if not segment.is_text:
         return []
     return list(zip(files, sources, strict=True))
 
@@ -347,6 +359,14 @@ def _check_line_ends(segment: Segment, original: Path, source: Path) -> None:
                 "return (CR) while other lines end with a line feed, so two rows would run "
                 "together. Fix: save the file with one kind of line ending (LF or CRLF)"
             )
+        lf_line = first_line_feed(source, segment.quote) if segment.line_end == "\r" else None
+        if lf_line is not None:
+            raise InputError(
+                f"{original}: line {lf_line:,} {where}ends with a line feed (LF) while its "
+                "lines end with a bare carriage return (CR, as on classic Mac OS), so two rows "
+                "would run together. Fix: save the file with one kind of line ending (LF or "
+                "CRLF)"
+            )
         problem = quote_problem(source, options, scan)
     except OSError as exc:
         raise unreadable_error(original, exc) from exc
@@ -389,7 +409,14 @@ def _scan_prepared(prepared: PreparedSegment, columns: Sequence[str] | None) -> 
             return pl.LazyFrame(schema=dict.fromkeys(wanted or [], pl.String))
         frame, text = _raw_scan(prepared)
         schema = frame.collect_schema()
-    names = list(schema) if wanted is None else wanted
+    _refuse_row_as_header(segment, [name for name in schema if name != EXTRA_FIELDS])
+    if wanted is None:
+        names = [name for name in schema if name != EXTRA_FIELDS]
+    else:  # the extra fields are there to be asked for only where the scan has them
+        names = [name for name in wanted if name != EXTRA_FIELDS or name in schema]
+    if wanted is not None:  # columns asked for by name (mapped): each must be one column
+        _refuse_repeated_names(segment, names, schema)
+        _refuse_other_spellings(segment, names, schema)
     missing = [name for name in names if name not in schema]
     if missing:
         raise InputError(
@@ -475,7 +502,10 @@ def count_rows(segment: Segment, *, work_dir: Path | None = None) -> int:
             return 0
         if segment.rows_format is SegmentFormat.NDJSON:
             return sum(count_json_lines(source) for source in prepared.sources)
-        frame, _ = _raw_scan(prepared)
+        frame, text = _raw_scan(prepared)
+        if text:
+            names = [name for name in frame.collect_schema() if name != EXTRA_FIELDS]
+            _refuse_row_as_header(segment, names)
         return int(frame.select(pl.len()).collect().item())
 
 
@@ -525,9 +555,119 @@ def _head_frame(segment: Segment, rows: int, *, typed: bool) -> pl.DataFrame:
                 raise unclosed_quote_error(segment, source, line)
             _refuse_joined_rows(segment, source, options)
         try:
-            return parse_head(data, fmt, options, rows, typed=typed)
+            head = parse_head(data, fmt, options, rows, typed=typed)
         except pl.exceptions.ComputeError:
             # A quoted field with newlines may run past the lines read: read more and retry.
             if complete or len(data) >= HEAD_MAX_BYTES:
                 raise
             lines *= 4
+            continue
+        if fmt is SegmentFormat.CSV and not typed:
+            _refuse_extra_field_in_head(segment, source, data, options, head)
+        return head
+
+
+def extra_fields_problem(prepared: PreparedSegment, row: int) -> InputError:
+    """The InputError for row ``row`` (from 0, across the segment's files) of a delimited
+    segment, which holds a value past its last column: named in its own file, with its row
+    and line there. Reads the files again: for the error path only."""
+    segment = prepared.segment
+    value = prepared.scan([EXTRA_FIELDS]).slice(row, 1).collect().item()
+    width = len(prepared.scan().collect_schema())
+    files = segment_files(segment)
+    start = 0
+    for path, source in zip(files, prepared.sources, strict=True):
+        rows = 0
+        if source.stat().st_size:  # an empty part holds no row (and no header to read)
+            rows = scan_text([source], _text_options(segment)).select(pl.len()).collect().item()
+        if row < start + rows:
+            return extra_fields_error(
+                segment, source, row - start + 1, str(value), width=width, path=path
+            )
+        start += rows
+    return extra_fields_error(segment, None, row + 1, str(value), width=width)
+
+
+def _refuse_extra_field_in_head(
+    segment: Segment, source: Path, data: bytes, options: TextOptions, head: pl.DataFrame
+) -> None:
+    """Refuse a preview whose rows hold a value past their last column (pass 1 would refuse
+    the file; shown, the row's values would sit under the wrong names)."""
+    found = first_extra_field(data, options, head.columns, head.height)
+    if found is None:
+        return
+    row, value = found
+    plain = not segment.gzip and is_polars_encoding(segment.encoding)
+    raise extra_fields_error(
+        segment, source if plain else None, row, value, width=len(head.columns), path=source
+    )
+
+
+def _refuse_repeated_names(
+    segment: Segment, names: Sequence[str], schema: Mapping[str, object]
+) -> None:
+    """Refuse reading a column of delimited text whose header line names it more than once.
+
+    Polars reads the first and renames the others ``NAME_duplicated_0``...; which one an
+    export means cannot be told (a sheet with an old and a new e-mail column).
+    """
+    if not segment.is_text:
+        return
+    repeated = next((name for name in names if f"{name}{_REPEATED_SUFFIX}" in schema), None)
+    if repeated is None:
+        return
+    places = [
+        str(number)
+        for number, found in enumerate(schema, 1)
+        if found == repeated or found.startswith(f"{repeated}_duplicated_")
+    ]
+    raise InputError(
+        f"{segment.path}: its header line names {repeated!r} twice or more (columns "
+        f"{', '.join(places)}), so which one the export means cannot be told. Fix: rename the "
+        "other columns in the file's header line (or delete them), then map the one to send"
+    )
+
+
+def _refuse_other_spellings(
+    segment: Segment, names: Sequence[str], schema: Mapping[str, object]
+) -> None:
+    """Refuse reading an NDJSON key that other lines spell in another case.
+
+    Each line names its own keys: "email" on some lines and "Email" on others (two exports
+    joined) is one field to the writer, but two columns to a read by name, and the other
+    lines' values would be missing.
+    """
+    if segment.rows_format is not SegmentFormat.NDJSON:
+        return
+    for name in names:
+        others = [key for key in schema if key != name and key.casefold() == name.casefold()]
+        if others:
+            raise InputError(
+                f"{segment.path}: its lines spell the key {name!r} in more than one way "
+                f"({', '.join(repr(key) for key in [name, *others])}), so read by the mapped "
+                "one, the other lines' values would be missing. Fix: write every line with one "
+                "spelling of the key"
+            )
+
+
+def _refuse_row_as_header(segment: Segment, names: Sequence[str]) -> None:
+    """Refuse delimited text read with a header line whose names hold an e-mail address.
+
+    That line is the first row of a file written without a header (bcp, SSMS, Spark): read as
+    the header it would be lost, silently, and the columns named after that person's values.
+    Costs nothing per row: the names are known once per scan. A preview and the columns
+    (``segment add``) show the file as it would be read, for the face to warn about; every
+    read that counts or sends its rows refuses it.
+    """
+    if not (segment.is_text and segment.header and segment.columns is None):
+        return
+    address = next((name for name in names if _ADDRESS_NAME.match(name)), None)
+    if address is None:
+        return
+    shown = ", ".join(names)
+    raise InputError(
+        f"{segment.path}: its first line ({shown}) is read as the header line, but it holds "
+        f"the e-mail address {address.strip()}: the file has no header line, and read so its "
+        f"first row would be lost. Fix: add the segment again with --no-header --columns "
+        f"NAME,NAME,... (header = false and columns = [...] under [segments.{segment.name}])"
+    )
