@@ -41,6 +41,11 @@ def sent_and_reasons(
     return list(zip(sent, reasons.values(), strict=True))
 
 
+def in_digits(text: str, zero: int) -> str:
+    """``text`` with its ASCII digits written in the script whose zero is ``zero``."""
+    return "".join(chr(zero + int(c)) if c.isascii() and c.isdigit() else c for c in text)
+
+
 def attribute(name: str) -> MappedField:
     return next(f for f in mapped_fields(FieldMapping(email="e", attributes={name: "c"})) if
                 f.field == name)  # fmt: skip
@@ -340,3 +345,29 @@ def test_every_reason_name_is_stable() -> None:
         "dropped_invalid_number", "dropped_invalid_choice",
     ]  # fmt: skip
     assert [reason.is_drop for reason in FieldReason] == [False] * 3 + [True] * 8
+
+
+# --- digits -----------------------------------------------------------------------------
+
+
+def test_digits_are_ascii_digits_only() -> None:
+    """Polars' ``\\d`` takes every script's digits; the contract's are 0-9 (api-rules.md §3)."""
+    arabic, full_width = in_digits("555-555-5555", 0x0660), in_digits("5555555555", 0xFF10)
+    for name in ("phone", "sms_number"):
+        mixed = "555-555-" + in_digits("5555", 0x0660)
+        got = sent_and_reasons(attribute(name), [arabic, full_width, mixed])
+        assert got == [(None, R.DROPPED_INVALID_PHONE)] * 3
+    number = number_field(allow_negative=True, decimal_places=2)
+    numbers = [in_digits("12", 0x0660), "12." + in_digits("5", 0x0660), in_digits("12", 0xFF10),
+               "-" + in_digits("3", 0x0660)]  # fmt: skip
+    assert sent_and_reasons(number, numbers) == [(None, R.DROPPED_INVALID_NUMBER)] * 4
+    year = in_digits("2020", 0x0660)
+    dates = [year + "-01-31", "2020-" + in_digits("0", 0x0660) + "1-31",
+             in_digits("1", 0xFF10) + "/31/2020", year + "-01-31T10:00:00"]  # fmt: skip
+    assert sent_and_reasons(attribute("anniversary"), dates) == [(None, R.DROPPED_INVALID_DATE)] * 4
+    fields = mapped_fields(FieldMapping(
+        email="e", attributes={"birthday_month": "m", "birthday_day": "d"}))  # fmt: skip
+    rows = pl.DataFrame({"e": ["a@x.com", "b@x.com"], "m": [in_digits("2", 0x0660), "2"],
+                         "d": ["3", in_digits("3", 0xFF10)]})  # fmt: skip
+    result = contact_fields(rows, fields)
+    assert result.contacts.select("birthday_month", "birthday_day").rows() == [(None, None)] * 2
