@@ -48,6 +48,10 @@ _WORDINGS: Mapping[Reason, tuple[str, ...]] = {
     Reason.INVALID_NUMBER: ("invalid number", "value is not a valid number"),
     Reason.TOO_MANY_PHONES: ("more than three phone numbers", "too many phone numbers"),
     Reason.TOO_MANY_ADDRESSES: ("more than three addresses", "too many street addresses"),
+    Reason.KIND_TWICE: (
+        "two phone numbers or addresses of the same kind",
+        "only one address and one phone number of each kind",
+    ),
     Reason.INVALID_CHOICE: ("not one of the field's choices", "invalid selection"),
 }
 _ENDINGS: Mapping[str, tuple[str, ...]] = {

@@ -62,6 +62,11 @@ PROBLEM_COLUMNS = ("index", "field", "reason", "value")
 _PHONE_FIELDS = frozenset(PHONE_FIELDS)
 _DATE_FIELDS = frozenset({"anniversary", "sms_consent_date"})
 _BIRTHDAY = ("birthday_month", "birthday_day")
+# Fields that give a contact two of one kind: street... is "the default kind ... home", as
+# home_... is; phone's "Default kind is other", as other_phone's. One of each kind is sent
+# (docs/api-rules.md section 3, assumed: a server keeping one per kind keeps one or refuses).
+_OTHER_PHONES = ("phone", "other_phone")
+_HOME_ADDRESSES = (ADDRESS_GROUPS[0], ADDRESS_GROUPS[1])
 # Helper columns beside the fields while a chunk is turned into contacts (no field name starts
 # with an underscore, so they cannot collide).
 _CONTROL = "_control:"
@@ -179,6 +184,7 @@ def mapping_problems(
             f" Constant Contact imports at most {MAX_ADDRESSES_PER_CONTACT} addresses per "
             f"contact. Remove the fields of {len(addresses) - MAX_ADDRESSES_PER_CONTACT}."
         )
+    problems += _same_kind_problems(mapping)
     if ("birthday_month" in mapping.attributes) != ("birthday_day" in mapping.attributes):
         problems.append(
             "Map birthday_month and birthday_day together (Constant Contact "
@@ -198,6 +204,28 @@ def mapping_problems(
                 f"Segment '{segment}' has no column {', '.join(repr(m) for m in missing)}; "
                 f"its columns are: {shown or '(none)'}.{hint}"
             )
+    return problems
+
+
+def _same_kind_problems(mapping: FieldMapping) -> list[str]:
+    """Two phones or two addresses of one kind mapped (see ``_OTHER_PHONES``)."""
+    problems = []
+    if all(name in mapping.attributes for name in _OTHER_PHONES):
+        problems.append(
+            "phone and other_phone are both the other phone number (Constant Contact's default "
+            "kind of phone is other), and a contact has one of each kind: map one of them."
+        )
+    homes = [
+        [name for name in ATTRIBUTE_FIELDS if name in group and name in mapping.attributes]
+        for group in _HOME_ADDRESSES
+    ]
+    if all(homes):
+        default, home = (", ".join(names) for names in homes)
+        problems.append(
+            f"{default} and {home} are both the home address (Constant Contact's default kind "
+            "of address is home), and a contact has one of each kind: map one of them, or "
+            "map the second address as work_... or other_... fields."
+        )
     return problems
 
 

@@ -79,7 +79,14 @@ HOSTILE: list[tuple[dict[str, Any], str | None]] = [
             "work_street": "1 Main St",
             "other_zip": "02101",
         },
-        "too_many_addresses",
+        "too_many_addresses",  # counted before the kinds
+    ),
+    # One address and one phone number of each kind: street... and home_... are both the home
+    # address, phone and other_phone both the other phone (the swagger's default kinds).
+    ({"email": "twohomes@example.com", "street": "1 Main St", "home_city": "Salem"}, "kind_twice"),
+    (
+        {"email": "twoothers@example.com", "phone": "5555555551", "other_phone": "5555555552"},
+        "kind_twice",
     ),
     # Line two is appended to line one; the joined street keeps 255 characters.
     ({"email": "street2@example.com", "street": "a" * 200, "street2": "b" * 55}, "too_long"),
@@ -116,7 +123,7 @@ HOSTILE: list[tuple[dict[str, Any], str | None]] = [
             "email": "threeaddresses@example.com",
             "street": "a" * 127,
             "street2": "b" * 127,  # joined with a space: 255
-            "home_city": "Salem",
+            "other_city": "Salem",
             "work_zip": "02101",
             "phone": "5555555551",
             "home_phone": "5555555552",
