@@ -206,7 +206,9 @@ def _select_rule(field_type: str, choices: Sequence[str]) -> _PredicateRule:
         return _PredicateRule(labels.__contains__, Reason.INVALID_CHOICE)
 
     def accepts(text: str) -> bool:
-        return all(part in labels for part in text.split(MULTI_SELECT_SEPARATOR))
+        # Each a choice, each once (the contract is silent on a choice named twice: refused).
+        parts = text.split(MULTI_SELECT_SEPARATOR)
+        return all(part in labels for part in parts) and len(set(parts)) == len(parts)
 
     return _PredicateRule(accepts, Reason.INVALID_CHOICE)
 

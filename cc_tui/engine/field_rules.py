@@ -377,11 +377,13 @@ def _number_plan(rule: FieldRule, text: pl.Expr, helper: Callable[[str], str]) -
 
 
 def _choices_plan(choices: Sequence[str], text: pl.Expr, helper: Callable[[str], str]) -> RulePlan:
-    """Labels separated by commas (spaces around them removed), every one a choice."""
+    """Labels separated by commas (spaces around them removed), every one a choice, each once
+    (the contract is silent on a choice named twice: the stricter reading refuses it)."""
     labels = pl.col(helper("labels"))
     known = labels.list.eval(pl.element().is_in(list(choices)) & (pl.element().str.len_bytes() > 0))
+    once = labels.list.n_unique() == labels.list.len()
     return RulePlan(
-        pl.when(known.list.all()).then(labels.list.join(",")),
+        pl.when(known.list.all() & once).then(labels.list.join(",")),
         steps=({helper("labels"): text.str.split(",").list.eval(pl.element().str.strip_chars())},),
         dropped=FieldReason.DROPPED_INVALID_CHOICE,
     )

@@ -108,6 +108,7 @@ HOSTILE: list[tuple[dict[str, Any], str | None]] = [
     ({"email": "cfsel2@example.com", "cf:shirt_size": "M,L"}, "invalid_choice"),
     ({"email": "cfmulti@example.com", "cf:interests": "hiking,skiing"}, "invalid_choice"),
     ({"email": "cfmulti2@example.com", "cf:interests": "hiking, camping"}, "invalid_choice"),
+    ({"email": "cfmulti3@example.com", "cf:interests": "hiking,hiking"}, "invalid_choice"),
     ({"email": "cflong@example.com", "cf:loyalty_tier": "g" * 256}, "too_long"),
     ({"email": "cfemoji@example.com", "cf:Größe": "📏" * 128}, "too_long"),  # 256 units
     ({"email": "cftab@example.com", "cf:Größe": "1,80\tm"}, "control_character"),

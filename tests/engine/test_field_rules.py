@@ -281,6 +281,16 @@ def test_select_custom_fields_take_only_their_choices() -> None:
     assert got == [("a", None), ("a,b", None), ("a,b", None), (None, bad), (None, bad)]
 
 
+def test_a_multi_select_names_each_choice_once() -> None:
+    """The contract is silent on a choice named twice; the stricter reading refuses it
+    (docs/api-rules.md section 3), so such a value is left out, never sent."""
+    multi = MappedField("cf:tags", "c", custom_field_rule(CustomField(
+        "id", "tags", type="multi_select", choices=("a", "b"))))  # fmt: skip
+    got = sent_and_reasons(multi, ["a,a", "a, b ,a", "b,a"])
+    bad = R.DROPPED_INVALID_CHOICE
+    assert got == [(None, bad), (None, bad), ("b,a", None)]
+
+
 def test_string_and_unknown_custom_field_types_are_text_of_255() -> None:
     for kind in ("string", "boolean", "", "something_new"):
         rule = custom_field_rule(CustomField("id", "x", type=kind))
