@@ -45,6 +45,10 @@ _WORDINGS: Mapping[Reason, tuple[str, ...]] = {
         "SMS consent date required for explicit permission",
         "missing sms_consent_date",
     ),
+    Reason.CONSENT_WITHOUT_NUMBER: (
+        "sms_consent_date without an sms_number",
+        "SMS consent date given for no SMS number",
+    ),
     Reason.INVALID_NUMBER: ("invalid number", "value is not a valid number"),
     Reason.TOO_MANY_PHONES: ("more than three phone numbers", "too many phone numbers"),
     Reason.TOO_MANY_ADDRESSES: ("more than three addresses", "too many street addresses"),

@@ -12,13 +12,13 @@ counted once, in one of the activity's two error counters, as the swagger descri
   (counted in characters and in UTF-16 code units, the stricter wins), a control character, a
   phone that is not a North American number, an ``sms_number`` in neither documented form, an
   ``sms_consent_date`` that is not a documented date (or missing for ``explicit`` SMS
-  permission), a custom field value its type does not take, more than three phone numbers
-  or three addresses ("For each contact, you can import up to three addresses and three phone
-  numbers"), two of one kind (``street...`` and ``home_...`` are both the home address, ``phone``
-  and ``other_phone`` both the other phone: the swagger's "default kind"), and a street line
-  two that, appended to line one ("This value is automatically
-  appended to the street value") with a space, makes a street longer than
-  ``StreetAddress.street``'s 255.
+  permission, or given without an ``sms_number``), a custom field value its type does not
+  take, more than three phone numbers or three addresses ("For each contact, you can import up
+  to three addresses and three phone numbers"), two of one kind (``street...`` and
+  ``home_...`` are both the home address, ``phone`` and ``other_phone`` both the other phone:
+  the swagger's "default kind"), and a street line two that, appended to line one ("This
+  value is automatically appended to the street value") with a space, makes a street longer
+  than ``StreetAddress.street``'s 255.
 
 A contact with several problems counts once, under the first in this order: e-mail, birthday,
 anniversary, then the other fields in the swagger's order, then custom fields by name, then the
@@ -99,6 +99,7 @@ class Reason(StrEnum):
     INVALID_SMS_NUMBER = "invalid_sms_number"
     INVALID_DATE = "invalid_date"
     NO_SMS_CONSENT_DATE = "no_sms_consent_date"
+    CONSENT_WITHOUT_NUMBER = "consent_without_sms_number"
     TOO_MANY_PHONES = "too_many_phones"
     TOO_MANY_ADDRESSES = "too_many_addresses"
     KIND_TWICE = "kind_twice"
@@ -271,6 +272,12 @@ class ContactValueChecker:
             for row, item in enumerate(items):
                 if "sms_number" in item and "sms_consent_date" not in item:
                     found.setdefault(row, Refusal(Reason.NO_SMS_CONSENT_DATE, "sms_consent_date"))
+        if "sms_consent_date" in present:
+            # The date "that the contact consented to receiving SMS messages": of the number it
+            # comes with; without one it consents to nothing (assumed, strict).
+            for row, item in enumerate(items):
+                if "sms_consent_date" in item and "sms_number" not in item:
+                    found.setdefault(row, Refusal(Reason.CONSENT_WITHOUT_NUMBER, "sms_number"))
         _check_counts(present, items, found)
         _check_streets(present, items, found)
         return found

@@ -98,6 +98,11 @@ HOSTILE: list[tuple[dict[str, Any], str | None]] = [
         },
         "invalid_date",
     ),
+    # A consent date is the consent of the number it comes with.
+    (
+        {"email": "consent2@example.com", "sms_consent_date": "07-03-2024"},
+        "consent_without_sms_number",
+    ),
     ({"email": "cfdate@example.com", "cf:customer_since": "last spring"}, "invalid_date"),
     ({"email": "cfdate2@example.com", "cf:customer_since": "2006-13-45"}, "invalid_date"),
     ({"email": "cfneg@example.com", "cf:lifetime_value": "-5.00"}, "invalid_number"),

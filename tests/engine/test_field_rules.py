@@ -352,9 +352,38 @@ def test_every_reason_name_is_stable() -> None:
         "changed_control_characters", "changed_date_format", "changed_sms_number_format",
         "dropped_control_characters", "dropped_too_long", "dropped_invalid_date",
         "dropped_invalid_birthday", "dropped_incomplete_birthday", "dropped_invalid_phone",
-        "dropped_invalid_number", "dropped_invalid_choice",
+        "dropped_invalid_number", "dropped_invalid_choice", "dropped_without_sms_number",
     ]  # fmt: skip
-    assert [reason.is_drop for reason in FieldReason] == [False] * 3 + [True] * 8
+    assert [reason.is_drop for reason in FieldReason] == [False] * 3 + [True] * 9
+
+
+# --- SMS consent ------------------------------------------------------------------------
+
+
+def test_a_consent_date_is_sent_only_with_its_sms_number() -> None:
+    """The date "that the contact consented to receiving SMS messages" is the consent of the
+    number it comes with: without one (none given, or one left out) it is left out too."""
+    fields = mapped_fields(FieldMapping(
+        email="e", attributes={"sms_number": "s", "sms_consent_date": "d"}))  # fmt: skip
+    rows = pl.DataFrame({
+        "e": [f"p{i}@x.com" for i in range(6)],
+        "s": ["5081231235", "+44 20 7946 0958", None, "5081231235", None, ""],
+        "d": ["2024-01-02", "2024-01-02", "2024-01-02", "2024-02-30", "2024-02-30",
+              "2024-01-02 10:00:00"],
+    })  # fmt: skip
+    result = contact_fields(rows, fields)
+    assert result.contacts.select("sms_number", "sms_consent_date").rows() == [
+        ("5081231235", "2024-01-02"), (None, None), (None, None), ("5081231235", None),
+        (None, None), (None, None),
+    ]  # fmt: skip
+    without = R.DROPPED_WITHOUT_SMS_NUMBER.value
+    assert result.problems.select("index", "field", "reason").rows() == [
+        (1, "sms_number", R.DROPPED_INVALID_PHONE.value), (1, "sms_consent_date", without),
+        (2, "sms_consent_date", without),
+        (3, "sms_consent_date", R.DROPPED_INVALID_DATE.value),
+        (4, "sms_consent_date", R.DROPPED_INVALID_DATE.value),
+        (5, "sms_consent_date", without),  # a drop wins over the date-time's change
+    ]  # fmt: skip
 
 
 # --- digits -----------------------------------------------------------------------------

@@ -68,3 +68,10 @@ def test_both_street_lines_mapped_are_each_held_to_half() -> None:
     }
     assert both["home_street"] == both["home_street2"] == PAIRED_STREET_LINE_MAX == 127
     assert PAIRED_STREET_LINE_MAX * 2 + 1 <= 255  # joined with a separator, the pair fits
+
+
+def test_a_consent_date_without_sms_numbers_is_a_mapping_problem() -> None:
+    assert mapping_problems(_mapping("sms_number"), {}) == []
+    assert mapping_problems(_mapping("sms_number", "sms_consent_date"), {}) == []
+    (problem,) = mapping_problems(_mapping("sms_consent_date"), {})
+    assert "Map sms_number with sms_consent_date" in problem
