@@ -45,9 +45,17 @@ _WORDINGS: Mapping[Reason, tuple[str, ...]] = {
         "SMS consent date required for explicit permission",
         "missing sms_consent_date",
     ),
+    Reason.CONSENT_WITHOUT_NUMBER: (
+        "sms_consent_date without an sms_number",
+        "SMS consent date given for no SMS number",
+    ),
     Reason.INVALID_NUMBER: ("invalid number", "value is not a valid number"),
     Reason.TOO_MANY_PHONES: ("more than three phone numbers", "too many phone numbers"),
     Reason.TOO_MANY_ADDRESSES: ("more than three addresses", "too many street addresses"),
+    Reason.KIND_TWICE: (
+        "two phone numbers or addresses of the same kind",
+        "only one address and one phone number of each kind",
+    ),
     Reason.INVALID_CHOICE: ("not one of the field's choices", "invalid selection"),
 }
 _ENDINGS: Mapping[str, tuple[str, ...]] = {

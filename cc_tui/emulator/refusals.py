@@ -12,11 +12,13 @@ counted once, in one of the activity's two error counters, as the swagger descri
   (counted in characters and in UTF-16 code units, the stricter wins), a control character, a
   phone that is not a North American number, an ``sms_number`` in neither documented form, an
   ``sms_consent_date`` that is not a documented date (or missing for ``explicit`` SMS
-  permission), a custom field value its type does not take, more than three phone numbers
-  or three addresses ("For each contact, you can import up to three addresses and three phone
-  numbers"), and a street line two that, appended to line one ("This value is automatically
-  appended to the street value") with a space, makes a street longer than
-  ``StreetAddress.street``'s 255.
+  permission, or given without an ``sms_number``), a custom field value its type does not
+  take, more than three phone numbers or three addresses ("For each contact, you can import up
+  to three addresses and three phone numbers"), two of one kind (``street...`` and
+  ``home_...`` are both the home address, ``phone`` and ``other_phone`` both the other phone:
+  the swagger's "default kind"), and a street line two that, appended to line one ("This
+  value is automatically appended to the street value") with a space, makes a street longer
+  than ``StreetAddress.street``'s 255.
 
 A contact with several problems counts once, under the first in this order: e-mail, birthday,
 anniversary, then the other fields in the swagger's order, then custom fields by name, then the
@@ -71,6 +73,12 @@ ADDRESS_GROUPS: tuple[frozenset[str], ...] = tuple(
 )
 # Line two is appended to line one; the result is a StreetAddress.street (maxLength 255).
 STREET_PAIRS = tuple((f"{p}street", f"{p}street2") for p in ("", "home_", "work_", "other_"))
+# Fields that give a contact the same kind of address or phone: "Use this field to add the
+# default kind ... The default kind is home" (street...), "Default kind is other" (phone).
+# A contact holds one of each kind (assumed, strict: a server keeping one per kind would
+# otherwise keep only one of the two, or refuse them).
+SAME_KIND_PHONES = frozenset({"phone", "other_phone"})
+SAME_KIND_ADDRESSES = (ADDRESS_GROUPS[0], ADDRESS_GROUPS[1])  # the default kind and home_
 APPENDED_STREET_MAX = 255
 STREET_JOINER = " "  # assumed: the strictest separator that still separates
 EXPLICIT_SMS = "explicit"
@@ -91,8 +99,10 @@ class Reason(StrEnum):
     INVALID_SMS_NUMBER = "invalid_sms_number"
     INVALID_DATE = "invalid_date"
     NO_SMS_CONSENT_DATE = "no_sms_consent_date"
+    CONSENT_WITHOUT_NUMBER = "consent_without_sms_number"
     TOO_MANY_PHONES = "too_many_phones"
     TOO_MANY_ADDRESSES = "too_many_addresses"
+    KIND_TWICE = "kind_twice"
     INVALID_NUMBER = "invalid_number"
     INVALID_CHOICE = "invalid_choice"
 
@@ -197,7 +207,9 @@ def _select_rule(field_type: str, choices: Sequence[str]) -> _PredicateRule:
         return _PredicateRule(labels.__contains__, Reason.INVALID_CHOICE)
 
     def accepts(text: str) -> bool:
-        return all(part in labels for part in text.split(MULTI_SELECT_SEPARATOR))
+        # Each a choice, each once (the contract is silent on a choice named twice: refused).
+        parts = text.split(MULTI_SELECT_SEPARATOR)
+        return all(part in labels for part in parts) and len(set(parts)) == len(parts)
 
     return _PredicateRule(accepts, Reason.INVALID_CHOICE)
 
@@ -260,6 +272,12 @@ class ContactValueChecker:
             for row, item in enumerate(items):
                 if "sms_number" in item and "sms_consent_date" not in item:
                     found.setdefault(row, Refusal(Reason.NO_SMS_CONSENT_DATE, "sms_consent_date"))
+        if "sms_consent_date" in present:
+            # The date "that the contact consented to receiving SMS messages": of the number it
+            # comes with; without one it consents to nothing (assumed, strict).
+            for row, item in enumerate(items):
+                if "sms_consent_date" in item and "sms_number" not in item:
+                    found.setdefault(row, Refusal(Reason.CONSENT_WITHOUT_NUMBER, "sms_number"))
         _check_counts(present, items, found)
         _check_streets(present, items, found)
         return found
@@ -311,16 +329,27 @@ class ContactValueChecker:
 def _check_counts(
     present: set[str], items: Sequence[dict[str, Any]], found: dict[int, Refusal]
 ) -> None:
-    """At most three phone numbers and three addresses per contact."""
+    """At most three phone numbers and three addresses per contact, one of each kind."""
     phones = present.intersection(PHONE_KEYS)
     groups = [group for group in ADDRESS_GROUPS if not present.isdisjoint(group)]
-    if len(phones) <= MAX_PHONES and len(groups) <= MAX_ADDRESSES:
-        return  # the import as a whole has too few kinds for any contact to exceed
+    same_phones = present >= SAME_KIND_PHONES
+    same_addresses = all(not present.isdisjoint(group) for group in SAME_KIND_ADDRESSES)
+    if (
+        len(phones) <= MAX_PHONES
+        and len(groups) <= MAX_ADDRESSES
+        and not same_phones
+        and not same_addresses
+    ):
+        return  # the import as a whole has too few kinds for any contact to break a rule
     for row, item in enumerate(items):
         if len(phones.intersection(item)) > MAX_PHONES:
             found.setdefault(row, Refusal(Reason.TOO_MANY_PHONES, "phone"))
         elif sum(not group.isdisjoint(item) for group in groups) > MAX_ADDRESSES:
             found.setdefault(row, Refusal(Reason.TOO_MANY_ADDRESSES, "street"))
+        elif same_phones and item.keys() >= SAME_KIND_PHONES:
+            found.setdefault(row, Refusal(Reason.KIND_TWICE, "other_phone"))
+        elif same_addresses and all(not g.isdisjoint(item) for g in SAME_KIND_ADDRESSES):
+            found.setdefault(row, Refusal(Reason.KIND_TWICE, "home_street"))
 
 
 def _check_streets(

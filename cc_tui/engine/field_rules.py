@@ -62,14 +62,18 @@ _OTHER_CONTROL = r"[\x00-\x08\x0E-\x1F\x7F-\x84\x86-\x9F]"
 # Characters outside the Basic Multilingual Plane take two UTF-16 code units.
 _ASTRAL = r"[\x{10000}-\x{10FFFF}]"
 
+# Every digit below is [0-9], never \d: Polars' \d takes the digits of every script
+# (Arabic-Indic, full-width...), and a phone, SMS number or number written in them passed the
+# rule, was sent, and cost its whole contact at the server (api-rules.md section 3: ASCII).
+
 # The documented date formats, year first or year last, one separator throughout (M and D: 1
 # or 2 digits; the ISO forms YYYY-MM-DD and MM/DD/YYYY are among them).
-_YEAR_FIRST = r"^\d{4}(?:-\d{1,2}-\d{1,2}|/\d{1,2}/\d{1,2})$"
-_YEAR_LAST = r"^\d{1,2}(?:-\d{1,2}-|/\d{1,2}/)\d{4}$"
+_YEAR_FIRST = r"^[0-9]{4}(?:-[0-9]{1,2}-[0-9]{1,2}|/[0-9]{1,2}/[0-9]{1,2})$"
+_YEAR_LAST = r"^[0-9]{1,2}(?:-[0-9]{1,2}-|/[0-9]{1,2}/)[0-9]{4}$"
 # An ISO 8601 date and time (as Spark, Polars and most databases write one): its date is sent.
 _ISO_DATE_TIME = (
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
-    r"(?:[ ]?(?:Z|UTC|[+-]\d{2}(?::?\d{2})?))?$"
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?"
+    r"(?:[ ]?(?:Z|UTC|[+-][0-9]{2}(?::?[0-9]{2})?))?$"
 )
 _ISO_DATE_LENGTH = len("YYYY-MM-DD")
 # Years Constant Contact is assumed to take (the contract names none; api-rules.md: assumed).
@@ -78,15 +82,15 @@ _FIRST_YEAR, _LAST_YEAR = 1900, 2099
 # North American numbers: an optional +1 or 1, ten digits with only spaces, - . ( ) between
 # them, and an optional extension (x, ext or ext., as the contract spells them) of 1 to 6
 # digits.
-_NANP = r"^(?:\+?1[ .\-]*)?[ .\-(]*(?:\d[ .\-()]*){9}\d"
-_PHONE = _NANP + r"(?:[ ]*(?:x|ext\.?)[ ]*\d{1,6})?$"
+_NANP = r"^(?:\+?1[ .\-]*)?[ .\-(]*(?:[0-9][ .\-()]*){9}[0-9]"
+_PHONE = _NANP + r"(?:[ ]*(?:x|ext\.?)[ ]*[0-9]{1,6})?$"
 _SMS = _NANP + r"$"
-_SMS_DOCUMENTED = r"^\d{10}$|^\d{3}-\d{3}-\d{4}$"
+_SMS_DOCUMENTED = r"^[0-9]{10}$|^[0-9]{3}-[0-9]{3}-[0-9]{4}$"
 _PHONE_SEPARATORS = [" ", "-", ".", "(", ")", "+"]
 _NANP_DIGITS = 10
 
-_NUMBER = r"^-?\d+(?:\.\d+)?$"
-_WHOLE_TEXT = r"^\d+(?:\.0*)?$"  # a whole number, as text or as a float's text ("7.0")
+_NUMBER = r"^-?[0-9]+(?:\.[0-9]+)?$"
+_WHOLE_TEXT = r"^[0-9]+(?:\.0*)?$"  # a whole number, as text or as a float's text ("7.0")
 _MONTHS = (1, 12)
 _DAYS = (1, 31)
 # Birthdays have no year, so 29 February is a real one.
@@ -373,11 +377,13 @@ def _number_plan(rule: FieldRule, text: pl.Expr, helper: Callable[[str], str]) -
 
 
 def _choices_plan(choices: Sequence[str], text: pl.Expr, helper: Callable[[str], str]) -> RulePlan:
-    """Labels separated by commas (spaces around them removed), every one a choice."""
+    """Labels separated by commas (spaces around them removed), every one a choice, each once
+    (the contract is silent on a choice named twice: the stricter reading refuses it)."""
     labels = pl.col(helper("labels"))
     known = labels.list.eval(pl.element().is_in(list(choices)) & (pl.element().str.len_bytes() > 0))
+    once = labels.list.n_unique() == labels.list.len()
     return RulePlan(
-        pl.when(known.list.all()).then(labels.list.join(",")),
+        pl.when(known.list.all() & once).then(labels.list.join(",")),
         steps=({helper("labels"): text.str.split(",").list.eval(pl.element().str.strip_chars())},),
         dropped=FieldReason.DROPPED_INVALID_CHOICE,
     )

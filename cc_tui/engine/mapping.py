@@ -62,6 +62,14 @@ PROBLEM_COLUMNS = ("index", "field", "reason", "value")
 _PHONE_FIELDS = frozenset(PHONE_FIELDS)
 _DATE_FIELDS = frozenset({"anniversary", "sms_consent_date"})
 _BIRTHDAY = ("birthday_month", "birthday_day")
+# Fields that give a contact two of one kind: street... is "the default kind ... home", as
+# home_... is; phone's "Default kind is other", as other_phone's. One of each kind is sent
+# (docs/api-rules.md section 3, assumed: a server keeping one per kind keeps one or refuses).
+_OTHER_PHONES = ("phone", "other_phone")
+# The SMS consent date is the consent of the number it comes with, so it is sent only beside an
+# SMS number (docs/api-rules.md section 3, assumed).
+_SMS_NUMBER, _SMS_CONSENT = "sms_number", "sms_consent_date"
+_HOME_ADDRESSES = (ADDRESS_GROUPS[0], ADDRESS_GROUPS[1])
 # Helper columns beside the fields while a chunk is turned into contacts (no field name starts
 # with an underscore, so they cannot collide).
 _CONTROL = "_control:"
@@ -179,6 +187,12 @@ def mapping_problems(
             f" Constant Contact imports at most {MAX_ADDRESSES_PER_CONTACT} addresses per "
             f"contact. Remove the fields of {len(addresses) - MAX_ADDRESSES_PER_CONTACT}."
         )
+    problems += _same_kind_problems(mapping)
+    if _SMS_CONSENT in mapping.attributes and _SMS_NUMBER not in mapping.attributes:
+        problems.append(
+            "Map sms_number with sms_consent_date (the date is the consent of a contact's SMS "
+            "number, sent only beside it), or leave sms_consent_date out."
+        )
     if ("birthday_month" in mapping.attributes) != ("birthday_day" in mapping.attributes):
         problems.append(
             "Map birthday_month and birthday_day together (Constant Contact "
@@ -208,6 +222,28 @@ def mapping_problems(
                 "twice or more in its header line, so which one is meant cannot be told. Fix: "
                 "rename the other columns in the file's header line, then map the one to send."
             )
+    return problems
+
+
+def _same_kind_problems(mapping: FieldMapping) -> list[str]:
+    """Two phones or two addresses of one kind mapped (see ``_OTHER_PHONES``)."""
+    problems = []
+    if all(name in mapping.attributes for name in _OTHER_PHONES):
+        problems.append(
+            "phone and other_phone are both the other phone number (Constant Contact's default "
+            "kind of phone is other), and a contact has one of each kind: map one of them."
+        )
+    homes = [
+        [name for name in ATTRIBUTE_FIELDS if name in group and name in mapping.attributes]
+        for group in _HOME_ADDRESSES
+    ]
+    if all(homes):
+        default, home = (", ".join(names) for names in homes)
+        problems.append(
+            f"{default} and {home} are both the home address (Constant Contact's default kind "
+            "of address is home), and a contact has one of each kind: map one of them, or "
+            "map the second address as work_... or other_... fields."
+        )
     return problems
 
 
@@ -388,9 +424,12 @@ def _value_and_reason_exprs(
     """Every field's value to send, and its reason column where the field can have one.
 
     One reason per value, the first that applies: nothing but control characters, too long,
-    the rule's drop, control characters changed, the rule's change.
+    the rule's drop, an SMS consent date without its number, control characters changed, the
+    rule's change.
     """
     exprs: list[pl.Expr] = []
+    # The SMS number as its rule left it (this select reads the frame before it).
+    has_sms = any(field.field == _SMS_NUMBER for field in fields)
     for field in fields:
         name = field.field
         plan = plans.get(name)
@@ -403,10 +442,13 @@ def _value_and_reason_exprs(
         dropped = plan.dropped
         if isinstance(dropped, pl.Expr):
             dropped = pl.col(_DROP + name)
+        # The consent date is sent only beside the contact's SMS number.
+        numberless = pl.col(_SMS_NUMBER).is_null() if name == _SMS_CONSENT and has_sms else None
         reasons = [
             _reason(control, ~present, FieldReason.DROPPED_CONTROL_CHARACTERS),
             _reason(too_long, None, FieldReason.DROPPED_TOO_LONG),
             _reason(present, value.is_null(), dropped),
+            _reason(numberless, value.is_not_null(), FieldReason.DROPPED_WITHOUT_SMS_NUMBER),
             _reason(control, present, FieldReason.CHANGED_CONTROL_CHARACTERS),
             _reason(
                 pl.col(_CHANGE + name) if plan.change is not None else None,
@@ -414,9 +456,10 @@ def _value_and_reason_exprs(
                 plan.changed,
             ),
         ]
-        exprs.append(
-            (pl.when(~too_long).then(value) if too_long is not None else value).alias(name)
-        )
+        sent = pl.when(~too_long).then(value) if too_long is not None else value
+        if numberless is not None:
+            sent = pl.when(~numberless).then(sent)
+        exprs.append(sent.alias(name))
         found = [reason for reason in reasons if reason is not None]
         if found:
             exprs.append(pl.coalesce(found).alias(_REASON + name))

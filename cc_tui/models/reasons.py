@@ -85,6 +85,9 @@ class FieldReason(StrEnum):
     not allow it, or more decimals than the field keeps."""
     DROPPED_INVALID_CHOICE = "dropped_invalid_choice"
     """A select custom field: not one of the field's choices."""
+    DROPPED_WITHOUT_SMS_NUMBER = "dropped_without_sms_number"
+    """An SMS consent date of a contact whose SMS number was empty or left out: it is the
+    consent of the number it comes with."""
 
     @property
     def is_drop(self) -> bool:

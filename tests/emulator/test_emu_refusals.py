@@ -79,7 +79,14 @@ HOSTILE: list[tuple[dict[str, Any], str | None]] = [
             "work_street": "1 Main St",
             "other_zip": "02101",
         },
-        "too_many_addresses",
+        "too_many_addresses",  # counted before the kinds
+    ),
+    # One address and one phone number of each kind: street... and home_... are both the home
+    # address, phone and other_phone both the other phone (the swagger's default kinds).
+    ({"email": "twohomes@example.com", "street": "1 Main St", "home_city": "Salem"}, "kind_twice"),
+    (
+        {"email": "twoothers@example.com", "phone": "5555555551", "other_phone": "5555555552"},
+        "kind_twice",
     ),
     # Line two is appended to line one; the joined street keeps 255 characters.
     ({"email": "street2@example.com", "street": "a" * 200, "street2": "b" * 55}, "too_long"),
@@ -91,6 +98,11 @@ HOSTILE: list[tuple[dict[str, Any], str | None]] = [
         },
         "invalid_date",
     ),
+    # A consent date is the consent of the number it comes with.
+    (
+        {"email": "consent2@example.com", "sms_consent_date": "07-03-2024"},
+        "consent_without_sms_number",
+    ),
     ({"email": "cfdate@example.com", "cf:customer_since": "last spring"}, "invalid_date"),
     ({"email": "cfdate2@example.com", "cf:customer_since": "2006-13-45"}, "invalid_date"),
     ({"email": "cfneg@example.com", "cf:lifetime_value": "-5.00"}, "invalid_number"),
@@ -101,6 +113,7 @@ HOSTILE: list[tuple[dict[str, Any], str | None]] = [
     ({"email": "cfsel2@example.com", "cf:shirt_size": "M,L"}, "invalid_choice"),
     ({"email": "cfmulti@example.com", "cf:interests": "hiking,skiing"}, "invalid_choice"),
     ({"email": "cfmulti2@example.com", "cf:interests": "hiking, camping"}, "invalid_choice"),
+    ({"email": "cfmulti3@example.com", "cf:interests": "hiking,hiking"}, "invalid_choice"),
     ({"email": "cflong@example.com", "cf:loyalty_tier": "g" * 256}, "too_long"),
     ({"email": "cfemoji@example.com", "cf:Größe": "📏" * 128}, "too_long"),  # 256 units
     ({"email": "cftab@example.com", "cf:Größe": "1,80\tm"}, "control_character"),
@@ -116,7 +129,7 @@ HOSTILE: list[tuple[dict[str, Any], str | None]] = [
             "email": "threeaddresses@example.com",
             "street": "a" * 127,
             "street2": "b" * 127,  # joined with a space: 255
-            "home_city": "Salem",
+            "other_city": "Salem",
             "work_zip": "02101",
             "phone": "5555555551",
             "home_phone": "5555555552",

@@ -177,6 +177,7 @@ def test_other_phones_are_refused(phone: str) -> None:
     [
         *(("1231231234", True), ("123-123-1234", True), ("(123) 123-1234", False)),
         *(("123.123.1234", False), ("+11231231234", False), ("11231231234", False)),
+        *(("\uff11231231234", False), ("123-123-123\u0664", False)),  # other scripts' digits
     ],
 )
 def test_sms_numbers(number: str, ok: bool) -> None:
@@ -197,6 +198,8 @@ def test_sms_numbers(number: str, ok: bool) -> None:
         *((".5", False, False, 2, "not a plain decimal number"),),
         *(("3.", False, False, 2, "not a plain decimal number"),),
         *(("1,5", False, False, 2, "not a plain decimal number"),),
+        *(("\u0661\u0662", False, False, 2, "not a plain decimal number"),),  # Arabic-Indic 12
+        *(("1.\uff15", False, False, 2, "not a plain decimal number"),),  # full-width 5
     ],
 )
 def test_numbers(text: str, negative: bool, whole: bool, places: int, problem: str | None) -> None:

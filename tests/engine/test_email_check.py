@@ -48,6 +48,11 @@ def classes(result: Classification) -> list[RowClass]:
         ("ana@example.xn--", RowClass.INVALID_EMAIL),
         ("ana@example.xn--p1ai-", RowClass.INVALID_EMAIL),
         ("ana@example.x1", RowClass.INVALID_EMAIL),
+        # The Kelvin sign is the one character whose lower case is ASCII ("k"): the address
+        # given is not a valid one, and must not be sent as another person's kate@.
+        ("\u212aate@example.com", RowClass.INVALID_EMAIL),
+        ("kate@example.\u212az", RowClass.INVALID_EMAIL),
+        ("KATE@EXAMPLE.COM", RowClass.SENT),
     ],
 )
 def test_single_email_rules(email: str | None, expected: RowClass) -> None:

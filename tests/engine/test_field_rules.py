@@ -41,6 +41,11 @@ def sent_and_reasons(
     return list(zip(sent, reasons.values(), strict=True))
 
 
+def in_digits(text: str, zero: int) -> str:
+    """``text`` with its ASCII digits written in the script whose zero is ``zero``."""
+    return "".join(chr(zero + int(c)) if c.isascii() and c.isdigit() else c for c in text)
+
+
 def attribute(name: str) -> MappedField:
     return next(f for f in mapped_fields(FieldMapping(email="e", attributes={name: "c"})) if
                 f.field == name)  # fmt: skip
@@ -276,6 +281,16 @@ def test_select_custom_fields_take_only_their_choices() -> None:
     assert got == [("a", None), ("a,b", None), ("a,b", None), (None, bad), (None, bad)]
 
 
+def test_a_multi_select_names_each_choice_once() -> None:
+    """The contract is silent on a choice named twice; the stricter reading refuses it
+    (docs/api-rules.md section 3), so such a value is left out, never sent."""
+    multi = MappedField("cf:tags", "c", custom_field_rule(CustomField(
+        "id", "tags", type="multi_select", choices=("a", "b"))))  # fmt: skip
+    got = sent_and_reasons(multi, ["a,a", "a, b ,a", "b,a"])
+    bad = R.DROPPED_INVALID_CHOICE
+    assert got == [(None, bad), (None, bad), ("b,a", None)]
+
+
 def test_string_and_unknown_custom_field_types_are_text_of_255() -> None:
     for kind in ("string", "boolean", "", "something_new"):
         rule = custom_field_rule(CustomField("id", "x", type=kind))
@@ -337,6 +352,61 @@ def test_every_reason_name_is_stable() -> None:
         "changed_control_characters", "changed_date_format", "changed_sms_number_format",
         "dropped_control_characters", "dropped_too_long", "dropped_invalid_date",
         "dropped_invalid_birthday", "dropped_incomplete_birthday", "dropped_invalid_phone",
-        "dropped_invalid_number", "dropped_invalid_choice",
+        "dropped_invalid_number", "dropped_invalid_choice", "dropped_without_sms_number",
     ]  # fmt: skip
-    assert [reason.is_drop for reason in FieldReason] == [False] * 3 + [True] * 8
+    assert [reason.is_drop for reason in FieldReason] == [False] * 3 + [True] * 9
+
+
+# --- SMS consent ------------------------------------------------------------------------
+
+
+def test_a_consent_date_is_sent_only_with_its_sms_number() -> None:
+    """The date "that the contact consented to receiving SMS messages" is the consent of the
+    number it comes with: without one (none given, or one left out) it is left out too."""
+    fields = mapped_fields(FieldMapping(
+        email="e", attributes={"sms_number": "s", "sms_consent_date": "d"}))  # fmt: skip
+    rows = pl.DataFrame({
+        "e": [f"p{i}@x.com" for i in range(6)],
+        "s": ["5081231235", "+44 20 7946 0958", None, "5081231235", None, ""],
+        "d": ["2024-01-02", "2024-01-02", "2024-01-02", "2024-02-30", "2024-02-30",
+              "2024-01-02 10:00:00"],
+    })  # fmt: skip
+    result = contact_fields(rows, fields)
+    assert result.contacts.select("sms_number", "sms_consent_date").rows() == [
+        ("5081231235", "2024-01-02"), (None, None), (None, None), ("5081231235", None),
+        (None, None), (None, None),
+    ]  # fmt: skip
+    without = R.DROPPED_WITHOUT_SMS_NUMBER.value
+    assert result.problems.select("index", "field", "reason").rows() == [
+        (1, "sms_number", R.DROPPED_INVALID_PHONE.value), (1, "sms_consent_date", without),
+        (2, "sms_consent_date", without),
+        (3, "sms_consent_date", R.DROPPED_INVALID_DATE.value),
+        (4, "sms_consent_date", R.DROPPED_INVALID_DATE.value),
+        (5, "sms_consent_date", without),  # a drop wins over the date-time's change
+    ]  # fmt: skip
+
+
+# --- digits -----------------------------------------------------------------------------
+
+
+def test_digits_are_ascii_digits_only() -> None:
+    """Polars' ``\\d`` takes every script's digits; the contract's are 0-9 (api-rules.md §3)."""
+    arabic, full_width = in_digits("555-555-5555", 0x0660), in_digits("5555555555", 0xFF10)
+    for name in ("phone", "sms_number"):
+        mixed = "555-555-" + in_digits("5555", 0x0660)
+        got = sent_and_reasons(attribute(name), [arabic, full_width, mixed])
+        assert got == [(None, R.DROPPED_INVALID_PHONE)] * 3
+    number = number_field(allow_negative=True, decimal_places=2)
+    numbers = [in_digits("12", 0x0660), "12." + in_digits("5", 0x0660), in_digits("12", 0xFF10),
+               "-" + in_digits("3", 0x0660)]  # fmt: skip
+    assert sent_and_reasons(number, numbers) == [(None, R.DROPPED_INVALID_NUMBER)] * 4
+    year = in_digits("2020", 0x0660)
+    dates = [year + "-01-31", "2020-" + in_digits("0", 0x0660) + "1-31",
+             in_digits("1", 0xFF10) + "/31/2020", year + "-01-31T10:00:00"]  # fmt: skip
+    assert sent_and_reasons(attribute("anniversary"), dates) == [(None, R.DROPPED_INVALID_DATE)] * 4
+    fields = mapped_fields(FieldMapping(
+        email="e", attributes={"birthday_month": "m", "birthday_day": "d"}))  # fmt: skip
+    rows = pl.DataFrame({"e": ["a@x.com", "b@x.com"], "m": [in_digits("2", 0x0660), "2"],
+                         "d": ["3", in_digits("3", 0xFF10)]})  # fmt: skip
+    result = contact_fields(rows, fields)
+    assert result.contacts.select("birthday_month", "birthday_day").rows() == [(None, None)] * 2

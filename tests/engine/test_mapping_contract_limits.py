@@ -29,12 +29,23 @@ def test_more_than_three_phones_is_a_mapping_problem() -> None:
 
 
 def test_more_than_three_addresses_is_a_mapping_problem() -> None:
-    three = _mapping("street", "home_city", "work_zip", "city")
+    three = _mapping("street", "other_city", "work_zip", "city")
     assert mapping_problems(three, {}) == []
     four = _mapping("city", "home country", "work_street2", "other_state")
     problems = mapping_problems(four, {})
-    assert len(problems) == 1
-    assert "4 addresses are mapped" in problems[0]
+    assert any("4 addresses are mapped" in problem for problem in problems)
+
+
+def test_two_addresses_or_phones_of_one_kind_is_a_mapping_problem() -> None:
+    """``street...`` is "the default kind", home, as ``home_...`` is; ``phone``'s default kind is
+    other, as ``other_phone``'s: a contact would get two of one kind (api-rules.md section 3)."""
+    assert mapping_problems(_mapping("street", "work_street", "other_city", "phone",
+                                     "home_phone", "mobile_phone"), {}) == []  # fmt: skip
+    (address,) = mapping_problems(_mapping("street", "home_city"), {})
+    assert "street and home_city are both the home address" in address
+    assert "map one of them" in address
+    (phone,) = mapping_problems(_mapping("other_phone", "phone"), {})
+    assert "phone and other_phone are both the other phone number" in phone
 
 
 def test_phones_keep_at_most_25_characters() -> None:
@@ -57,3 +68,10 @@ def test_both_street_lines_mapped_are_each_held_to_half() -> None:
     }
     assert both["home_street"] == both["home_street2"] == PAIRED_STREET_LINE_MAX == 127
     assert PAIRED_STREET_LINE_MAX * 2 + 1 <= 255  # joined with a separator, the pair fits
+
+
+def test_a_consent_date_without_sms_numbers_is_a_mapping_problem() -> None:
+    assert mapping_problems(_mapping("sms_number"), {}) == []
+    assert mapping_problems(_mapping("sms_number", "sms_consent_date"), {}) == []
+    (problem,) = mapping_problems(_mapping("sms_consent_date"), {})
+    assert "Map sms_number with sms_consent_date" in problem
