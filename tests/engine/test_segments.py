@@ -430,6 +430,19 @@ def test_zip_codes_keep_leading_zeros_while_columns_show_inferred_types() -> Non
     ]
 
 
+def test_a_type_guess_polars_cannot_parse_shows_the_column_as_text(tmp_path: Path) -> None:
+    # Polars guesses "١٢٣" (Arabic-Indic digits) to be an integer, then refuses to parse it:
+    # the whole segment was refused by segment add, for a type that is only shown.
+    path = tmp_path / "people.csv"
+    path.write_text("email,phone\na@b.co,123\nc@d.co,١٢٣\n", encoding="utf-8")
+    segment = _segment(path)
+    assert segment_columns(segment) == [
+        ColumnInfo("email", "String"),
+        ColumnInfo("phone", "String"),
+    ]
+    assert _read(segment, ["phone"])["phone"].to_list() == ["123", "١٢٣"]
+
+
 # --- errors ---------------------------------------------------------------------------------
 
 

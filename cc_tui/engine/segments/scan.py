@@ -426,7 +426,15 @@ def parse_head(
     names = list(options.columns or ())
     if names and options.header:
         kwargs["new_columns"] = names
-    frame = pl.read_csv(io.BytesIO(data), n_rows=rows, **kwargs)
+    try:
+        frame = pl.read_csv(io.BytesIO(data), n_rows=rows, **kwargs)
+    except pl.exceptions.ComputeError:
+        if not typed:
+            raise
+        # Polars can guess a type its own parser then refuses (digits of other scripts,
+        # "١٢٣", guessed as integers): the types are only shown, so the columns show as text.
+        kwargs["infer_schema"] = False
+        frame = pl.read_csv(io.BytesIO(data), n_rows=rows, **kwargs)
     if names and not options.header:
         # Named by position as the scan names them: fields past the names are left out, and
         # names past the fields (rows written before a column was added) are null.
