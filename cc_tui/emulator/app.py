@@ -83,8 +83,9 @@ Assumed behaviours (the contract leaves these open; the emulator does this):
   last accepted occurrence. An activity that never finishes leaves the queue (the next ones
   still run) and stays ``processing``. Activities are kept 10 days.
 * ``GET /activities`` lists activities newest first, each with ``created_at``; a new one shows
-  there only ``activity_list_lag`` seconds (default 1) after its creation, while
-  ``GET /activities/{id}`` finds it at once. With ``brief_activity_list`` the listing leaves
+  there only ``activity_list_lag`` seconds (default 1) after its creation, and
+  ``GET /activities/{id}`` finds it after ``activity_by_id_lag`` seconds (default at once;
+  404 before). With ``brief_activity_list`` the listing leaves
   out ``status`` and ``activity_errors`` (the swagger requires neither there); with
   ``activities_oldest_first`` it lists the oldest first (the swagger states no order).
 * Per-contact outcomes: duplicates in one import: the last accepted occurrence wins and is

@@ -54,6 +54,11 @@ _NUMERIC_OPTIONS = (
     ("--activity-start-delay", "activity_start_delay", "seconds an import stays initialized"),
     # Strict contract (docs/api-rules.md sections 3 and 4)
     ("--activity-list-lag", "activity_list_lag", "seconds before GET /activities lists a new one"),
+    (
+        "--activity-by-id-lag",
+        "activity_by_id_lag",
+        "seconds before GET /activities/ID serves a new one (404 before)",
+    ),
     ("--cancelled-activity-rate", "cancelled_activity_rate", "share of imports ending cancelled"),
     ("--timed-out-activity-rate", "timed_out_activity_rate", "share of imports ending timed_out"),
     (

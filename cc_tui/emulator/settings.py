@@ -54,6 +54,9 @@ class EmulatorSettings:
 
     # Strict contract (docs/api-rules.md sections 3 and 4): how activities end and show
     activity_list_lag: float = 1.0  # seconds before a new activity shows in GET /activities
+    # seconds before GET /activities/{id} serves a new activity (404 before): nothing promises
+    # an activity is readable by id the moment its import is answered
+    activity_by_id_lag: float = 0.0
     cancelled_activity_rate: float = 0.0  # share of imports whose activity ends `cancelled`
     timed_out_activity_rate: float = 0.0  # share of imports whose activity ends `timed_out`
     unfinished_activity_rate: float = 0.0  # share of imports that stay `processing` forever

@@ -303,11 +303,12 @@ class EmulatorState:
             return activity.to_json()
 
     def get_activity(self, activity_id: str) -> dict[str, Any] | None:
-        """One activity as JSON, or None."""
+        """One activity as JSON, or None (also for one younger than ``activity_by_id_lag``)."""
         with self.lock:
             self.advance()
             found = self.queue.activities.get(activity_id)
-            return None if found is None else found.to_json()
+            served_until = self.clock() - self._settings().activity_by_id_lag
+            return None if found is None or found.created_at > served_until else found.to_json()
 
     def find_activities(self, state: str | None) -> list[dict[str, Any]]:
         """Activities, newest first, optionally of one state.

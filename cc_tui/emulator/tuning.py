@@ -78,6 +78,7 @@ RUNTIME_FIELDS: Mapping[str, Callable[[Any], Any]] = {
     "processing_rate": _positive,
     # Strict contract (docs/api-rules.md sections 3 and 4)
     "activity_list_lag": _non_negative,
+    "activity_by_id_lag": _non_negative,
     "cancelled_activity_rate": _rate,
     "timed_out_activity_rate": _rate,
     "unfinished_activity_rate": _rate,

@@ -52,7 +52,7 @@ from typing import Protocol
 from cc_tui.constant_contact.schemas import Activity
 from cc_tui.constant_contact.server_clock import OffsetRange
 from cc_tui.engine.activity_outcome import COMPLETED, posted_record
-from cc_tui.errors import OutcomeUnknownError
+from cc_tui.errors import NotFoundError, OutcomeUnknownError
 from cc_tui.models.batch import BatchRecord, BatchState
 from cc_tui.store.run_history import LostUpload, RunHistory
 
@@ -203,9 +203,15 @@ class ImportReconciler:
             if activity.status.reported:
                 counted.append(activity)
                 continue
-            found = known.get(activity.activity_id) or await self._source.activity(
-                activity.activity_id
-            )
+            found = known.get(activity.activity_id)
+            if found is None:
+                try:
+                    found = await self._source.activity(activity.activity_id)
+                except NotFoundError:
+                    # Listed, but not served by id yet: its count stays unknown for this look
+                    # (the next look asks again; the last one stops rather than guess).
+                    counted.append(activity)
+                    continue
             if found.is_final and found.status.reported:
                 known[found.activity_id] = found
             counted.append(found)

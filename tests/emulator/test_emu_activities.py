@@ -97,6 +97,18 @@ def test_new_activities_show_in_the_list_only_after_the_lag(
     assert [item["activity_id"] for item in listed] == [created["activity_id"]]
 
 
+def test_a_new_activity_is_not_found_by_id_before_its_lag(
+    start_emulator: StartEmulator,
+) -> None:
+    server = start_emulator(rate_limit_per_second=10_000, activity_by_id_lag=3600.0)
+    with api_client(server) as client:
+        created = _post(client, _contacts("young", 2))
+        path = f"/activities/{created['activity_id']}"
+        assert client.get(path).status_code == 404
+        HTTP.post(server.url + "/__emulator/settings", json={"activity_by_id_lag": 0})
+        assert client.get(path).json()["activity_id"] == created["activity_id"]
+
+
 def test_the_default_lag_is_harsh_but_realistic() -> None:
     from cc_tui.emulator.settings import EmulatorSettings
 

@@ -95,8 +95,9 @@ class FakeAccount:
     anything. ``endings`` gives each new activity its ``(seconds after creation, state)``
     steps (the last repeats); ``[]`` never finishes. New activities show in ``GET
     /activities`` only ``lag`` seconds after their creation; ``GET /activities/{id}`` sees them
-    after ``by_id_lag`` seconds (at once by default), and answers 404 before. Each activity
-    gets ``counters`` (beside ``items_total_count``) and ``errors``.
+    after ``by_id_lag`` seconds (at once by default), and answers 404 before; with ``brief``
+    the list leaves out each activity's ``status``. Each activity gets ``counters`` (beside
+    ``items_total_count``) and ``errors``.
     With ``ahead`` (seconds), the account's clock is that far ahead of ours (negative: behind):
     activities' times (``created``, the lag, their endings) and ``requests`` are by it, and
     every answer carries a ``Date`` header from it.
@@ -113,10 +114,12 @@ class FakeAccount:
         errors: list[str] | None = None,
         ahead: float | None = None,
         by_id_lag: float = 0.0,
+        brief: bool = False,
     ) -> None:
         self.clock = clock
         self.ahead = ahead
         self.by_id_lag = by_id_lag
+        self.brief = brief
         self.counters = counters or {}
         self.errors = errors or []
         self.outcomes = outcomes or ["201"]
@@ -191,7 +194,10 @@ class FakeAccount:
         offset = int(request.url.params.get("offset", "0"))
         visible = [a for a in reversed(self.activities) if now - a.created >= self.lag]
         page = visible[offset : offset + limit]
-        body: dict[str, Any] = {"activities": [a.to_json(now) for a in page]}
+        items = [a.to_json(now) for a in page]
+        if self.brief:  # the swagger requires no property of a listed activity
+            items = [{k: v for k, v in item.items() if k != "status"} for item in items]
+        body: dict[str, Any] = {"activities": items}
         if offset + limit < len(visible):
             href = f"/v3/activities?limit={limit}&offset={offset + limit}"
             body["_links"] = {"next": {"href": href}}

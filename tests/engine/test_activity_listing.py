@@ -73,3 +73,17 @@ def test_a_lost_answer_is_found_when_activities_are_listed_oldest_first(
     assert (record.confirmed, record.failed) == (ROWS, 0)
     submitted = int(ws.emulator.stats()["contacts_submitted"])
     assert submitted == ROWS + OLDER_ACTIVITIES  # nothing of the run sent twice
+
+
+def test_an_activity_not_served_by_id_yet_is_asked_for_again(
+    make_workspace: Callable[..., Workspace],
+) -> None:
+    # Listed without counters after 1 s, readable by id only after 2 s: the confirmer asks by
+    # id and is told 404 first (that stopped the run before).
+    ws = make_workspace(brief_activity_list=True, activity_by_id_lag=2.0)
+    ws.write("people.csv", people_csv(ROWS))
+    ws.add_export()
+    record = run(ws, opts=options(max_batch_contacts=BATCH))
+    assert record.status is RunStatus.SUCCEEDED, record.error
+    assert (record.confirmed, record.failed) == (ROWS, 0)
+    assert int(ws.emulator.stats()["contacts_submitted"]) == ROWS

@@ -270,3 +270,16 @@ async def test_an_import_sent_after_a_given_up_upload_is_claimed_once_dates_tell
         assert settled.record.activity_id == ours.activity_id
     else:
         assert settled.disputed == (ours.activity_id,)
+
+
+async def test_a_listed_activity_not_served_by_id_yet_is_looked_at_again(tmp_path: Path) -> None:
+    # Listed without its counters, so asked for by id, which answers 404 for 2 s: that 404
+    # stopped the settling before; now the count is unknown for that look, and found later.
+    rig = make_rig(tmp_path, lambda clock: FakeAccount(clock, brief=True, by_id_lag=2.0))
+    record = uploading(rig.history, rig.run_id, 1, 100, rig.clock.utc())
+    ours = rig.account.add_activity(100, created=0.1)
+    rig.clock.now = 0.5
+    [settled] = await settle(rig, record)
+    assert settled.record.state is BatchState.POSTED
+    assert settled.record.activity_id == ours.activity_id
+    assert rig.clock.now >= 2.1  # found once it was served
