@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # segments are read with Polars, imported by the commands tha
 
 DEFAULT_SHOW_ROWS = 10
 # By SegmentState's values (a StrEnum: its members find these keys).
-_STATE_STYLE = {"ready": "green", "missing": "yellow", "unreadable": "red"}
+_STATE_STYLE = {"ready": "green", "missing": "yellow", "unreadable": "red", "name shared": "yellow"}
 
 
 def register(commands: SubParsers) -> None:

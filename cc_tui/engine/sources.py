@@ -85,13 +85,15 @@ _Key = tuple[Path, str | None]
 
 
 class SegmentState(StrEnum):
-    """Whether a segment can be read."""
+    """Whether a segment can be read, and used under its name."""
 
     READY = "ready"
     MISSING = "missing"
     """A ``[segments.NAME]`` entry whose file or folder does not exist."""
     UNREADABLE = "unreadable"
     """An entry that exists but cannot be read as configured."""
+    SHARED = "name shared"
+    """A name several segments found make: none of them has it (each has a name of its own)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +291,11 @@ class SourceService:
         ]
         for name, problem in problems.items():
             source = config.segments.get(name)
-            if source is None:  # a broken file in a segments folder
+            if name in found.shared:
+                statuses.append(
+                    SegmentStatus(name, SegmentState.SHARED, None, ORIGIN_FOLDER, problem=problem)
+                )
+            elif source is None:  # a broken file in a segments folder
                 statuses.append(
                     SegmentStatus(
                         name,

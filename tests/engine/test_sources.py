@@ -282,6 +282,27 @@ def test_overview_lists_ready_missing_and_unreadable_segments(
         services.sources.require("nobody")
 
 
+def test_a_name_two_found_segments_make_is_listed_as_shared_not_unreadable(
+    services: Services, tmp_path: Path
+) -> None:
+    folder = tmp_path / "found"
+    folder.mkdir()
+    (folder / "vip.csv").write_text(PEOPLE)
+    (folder / "vip.tsv").write_text(PEOPLE.replace(",", "\t"))
+    services.sources.add_dir(folder)
+    overview = services.sources.overview()
+    states = {status.name: status.state for status in overview.statuses}
+    assert states == {
+        "vip": SegmentState.SHARED,
+        "vip.csv": SegmentState.READY,
+        "vip.tsv": SegmentState.READY,
+    }
+    shared = overview.get("vip")
+    assert shared is not None and "vip.csv" in shared.problem and "vip.tsv" in shared.problem
+    with pytest.raises(InputError, match="several segments make the name vip"):
+        services.sources.require("vip")
+
+
 def test_remove_refuses_a_segment_an_export_uses(services: Services, data: Path) -> None:
     services.sources.add(make_source("people", data / "people.csv"))
     _export_using(services, "people")

@@ -89,11 +89,11 @@ def find_segments(
         if found.segment is None
         or (path_identity(found.segment.path), found.segment.entity) not in claimed
     ]
-    found, clashes = _named(candidates, taken=set(config.segments))
+    found, clashes, shared = _named(candidates, taken=set(config.segments))
     problems.update(clashes)
     found.update(configured)
     return SegmentDiscovery(
-        dict(sorted(found.items())), tuple(warnings), dict(sorted(problems.items()))
+        dict(sorted(found.items())), tuple(warnings), dict(sorted(problems.items())), shared
     )
 
 
@@ -110,12 +110,14 @@ class _Found:
 
 def _named(
     candidates: list[_Found], *, taken: set[str]
-) -> tuple[dict[str, Segment], dict[str, str]]:
-    """Name every candidate (see :func:`find_segments`): the segments by name, and problems."""
+) -> tuple[dict[str, Segment], dict[str, str], frozenset[str]]:
+    """Name every candidate (see :func:`find_segments`): the segments by name, problems, and
+    which of the problems are names several candidates make."""
     by_name: dict[str, list[_Found]] = {}
     for found in candidates:
         by_name.setdefault(found.name, []).append(found)
     problems: dict[str, str] = {}
+    shared: set[str] = set()
     wanted: dict[str, list[_Found]] = {}
     for name, group in by_name.items():
         if len(group) == 1 and name not in taken:
@@ -124,6 +126,7 @@ def _named(
         for found in group:
             wanted.setdefault(found.full_name, []).append(found)
         if name not in taken:
+            shared.add(name)
             paths = ", ".join(str(f.path) for f in group)
             names = ", ".join(f.full_name for f in group)
             problems[name] = (
@@ -135,6 +138,7 @@ def _named(
     segments: dict[str, Segment] = {}
     for name, group in wanted.items():
         if len(group) > 1 or name in taken:
+            shared.add(name)
             paths = ", ".join(str(f.path) for f in group)
             owner = " and a [segments] entry" if name in taken else ""
             problems[name] = (
@@ -148,7 +152,7 @@ def _named(
             segments[name] = replace(found.segment, name=name)
         else:
             problems[name] = found.problem or f"{found.path}: cannot be read"
-    return segments, problems
+    return segments, problems, frozenset(shared - taken)
 
 
 def _discover_folder(folder: Path, warnings: list[str], cap: int) -> list[_Found]:

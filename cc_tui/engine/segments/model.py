@@ -136,12 +136,14 @@ class SegmentDiscovery:
 
     ``problems`` maps the name of a segment that cannot be used (a ``[segments.NAME]`` entry,
     or something found in a segments folder) to the reason; ``warnings`` say which files were
-    skipped because they are no segment, and why.
+    skipped because they are no segment, and why. ``shared`` are the problems that are names
+    several segments found make (none of them has it), not segments that cannot be read.
     """
 
     segments: Mapping[str, Segment]
     warnings: tuple[str, ...] = ()
     problems: Mapping[str, str] = field(default_factory=dict)
+    shared: frozenset[str] = frozenset()
 
     def require(self, name: str) -> Segment:
         """The segment called ``name``, or an InputError that says why it is not there."""
