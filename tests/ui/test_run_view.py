@@ -10,9 +10,11 @@ from textual.widgets import ProgressBar
 from textual.worker import WorkerCancelled
 
 from cc_tui.models.run import RunStatus
+from cc_tui.models.run_progress import Phase, RunProgress
 from cc_tui.run_words import pending_phrase
 from cc_tui.ui.app import CcTuiApp
 from cc_tui.ui.messages import CancelRequested, RunRequested
+from cc_tui.ui.runs import ActiveRun
 from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.screens.history import HistoryScreen
 from cc_tui.ui.screens.run import RunScreen
@@ -169,3 +171,52 @@ async def test_preview_sends_nothing_and_failed_start(ui_home: UiHome) -> None:
         assert "missing could not run" in str(screen.query_one("#run-error").render())
         assert screen.query_one(RunView).status == "failed to start"
         assert screen.query_one(RunView).has_class("-failed")
+
+
+async def test_a_run_that_failed_to_start_shows_its_own_state(ui_home: UiHome) -> None:
+    """A run that could not start has no figures: the view says it did not start and why, and
+    never shows the previous run's summary under it as if it were this run's."""
+    ui_home.add_export()
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.post_message(RunRequested("weekly"))
+        await app.push_screen(RunScreen("weekly"))
+        screen = current_screen(app)
+        await until(pilot, lambda: screen.query_one(RunView).status == "succeeded")
+        (last,) = ui_home.history.runs(export="weekly")
+        await _settle(app, pilot)
+        (ui_home.segments / "people.csv").unlink()
+        await pilot.press("r")
+        await until(pilot, lambda: screen.query_one(RunView).status == "failed to start")
+        assert screen.has_class("-error")
+        assert "weekly could not run:" in str(screen.query_one("#run-error").render())
+        # Not the last run's figures: no summary, no rejected rows, no "rows read 123".
+        assert not screen.has_class("-finished")
+        phase = " ".join(str(screen.query_one("#run-view-phase").render()).split())
+        assert phase.startswith("failed to start")
+        assert f"last run, {last.run_id}, succeeded" in phase  # named as another run
+        assert "rows read" not in phase
+        # r runs it again; nothing is left to resume, so there is no start over.
+        assert screen.check_action("run_again", ()) is True
+        assert screen.check_action("restart_run", ()) is None
+        await _settle(app, pilot)
+
+
+async def test_a_run_that_stopped_on_an_error_did_start(ui_home: UiHome) -> None:
+    """A run that reported progress and then failed (the service's unexpected error) had
+    started: it is "failed", never "failed to start"."""
+    ui_home.add_export()
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        progress = RunProgress(
+            run_id="20261129T150000Z-weekly-dddddd", export="weekly", dry_run=False,
+            phase=Phase.SENDING, rows_total=123, rows_read=123, contacts_total=120,
+            contacts_posted=50, confirmed=50)  # fmt: skip
+        error = "The run of weekly stopped: [Errno 5] Input/output error"
+        app.runs.runs["weekly"] = ActiveRun("weekly", dry_run=False, progress=progress, error=error)
+        await app.push_screen(RunScreen("weekly"))
+        screen = current_screen(app)
+        await until(pilot, lambda: screen.query_one(RunView).status == "failed")
+        phase = str(screen.query_one("#run-view-phase").render())
+        assert phase.startswith("failed · weekly") and "to start" not in phase
+        await _settle(app, pilot)

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from cc_tui.models.run import RunRecord, RunStatus
+from cc_tui.run_words import status_word
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.host import AppHost, host
 from cc_tui.ui.keymap import ExplainsDisabledKeys
@@ -27,6 +28,7 @@ from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.widgets.rejected_rows import RejectedRows
 from cc_tui.ui.widgets.run_summary import RunSummary
 from cc_tui.ui.widgets.run_view import RunView
+from cc_tui.units import local_time_text
 
 if TYPE_CHECKING:
     from cc_tui.ui.runs import ActiveRun
@@ -179,10 +181,13 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
             )
             view.show(None, (), (), status="idle", note=note)
         else:
-            view.show(run.progress, run.events, run.rates, status=_status(run))
-            # A run that could not start: show the run it would have resumed, for context.
-            record = run.record or (self._latest_record() if run.error else None)
-        self._show_error(run.error if run else None, record)
+            # A run that could not start has no figures of its own: the view says so (and
+            # names the last run, as another run), never showing that run's summary under
+            # "failed to start" as if it were this one's.
+            failed = self._not_started_note() if run.error and run.progress is None else None
+            view.show(run.progress, run.events, run.rates, status=_status(run), note=failed)
+            record = run.record
+        self._show_error(run.error if run else None, self._context_record(record))
         self._show_record(record)
         running = run is not None and run.running
         if running != self._was_running:
@@ -192,6 +197,23 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
     def _latest_record(self) -> RunRecord | None:
         # The app's view of the home lists the newest runs (newest first).
         return next((run for run in self.cc_app.view.runs if run.export == self.export), None)
+
+    def _context_record(self, shown: RunRecord | None = None) -> RunRecord | None:
+        """The run that r and s act on: the one summarised, else the export's latest (a run
+        that failed to start has none of its own: it would have resumed or followed that)."""
+        return shown or self.query_one(RunSummary).record or self._latest_record()
+
+    def _not_started_note(self) -> str:
+        """The phase line of a run that failed to start: its own state, and the last run as
+        another run (the error box above says why)."""
+        last = self._latest_record()
+        if last is None:
+            return "failed to start: nothing was read or sent (why: above)"
+        return (
+            f"failed to start (why: above); the last run, {last.run_id}, "
+            f"{status_word(last)} {local_time_text(last.started_at)}, is in the history "
+            f"({self.cc_app.key_for('run-history')})"
+        )
 
     def _show_error(self, error: str | None, record: RunRecord | None) -> None:
         self.set_class(bool(error), "-error")
@@ -231,7 +253,7 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
         if action == "cancel_run":
             return True if running else None
         if action == "restart_run":
-            return None if running or not _resumable(self.query_one(RunSummary).record) else True
+            return None if running or not _resumable(self._context_record()) else True
         if action == "preview_run":
             return None if running else True
         if action in _R_ACTIONS:
@@ -264,9 +286,7 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
         again."""
         if self.cc_app.runs.is_running(self.export):
             return "run_again"  # shown dimmed until the run ends
-        record = self.query_one(RunSummary).record
-        if record is None:
-            record = self._latest_record()
+        record = self._context_record()
         if _resumable(record):
             return "resume_run"
         if record is not None and record.dry_run:
@@ -350,7 +370,7 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
                 "A dry run: classify and batch",
                 self.action_preview_run,
             )
-            if _resumable(record):
+            if _resumable(self._context_record()):
                 yield PaletteCommand(
                     "run: Start over",
                     "Abandon the interrupted run and restart",
@@ -370,7 +390,8 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
 
 def _status(run: ActiveRun) -> str:
     if run.error is not None:
-        return "failed to start"
+        # One that reported progress had started: it stopped on the error.
+        return "failed to start" if run.progress is None else "failed"
     if run.record is not None:
         return run.record.status.value
     return "running"
