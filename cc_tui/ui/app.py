@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from cc_tui.errors import CcTuiError
 from cc_tui.next_steps import NextSteps
+from cc_tui.run_words import noun
 from cc_tui.safe_text import visible
 from cc_tui.ui.commands import AppCommands
 from cc_tui.ui.host import AppHost
@@ -378,7 +379,8 @@ class CcTuiApp(App[int]):
         unknown = sorted(set(keymap) - known_binding_ids(type(self)))
         if unknown:
             self.notify(
-                f"config.toml [keymap]: unknown binding id(s) {', '.join(unknown)}; "
+                f"config.toml [keymap]: unknown binding {noun(len(unknown), 'id')} "
+                f"{', '.join(unknown)}; "
                 "see the help screen (F1) for the ids.",
                 severity="warning",
                 timeout=10,

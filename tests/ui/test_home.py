@@ -202,7 +202,7 @@ async def test_delete_asks_first_and_removes_the_export(ui_home: UiHome) -> None
         await pilot.pause()
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
-        assert "used by the export(s) daily" in str(app.screen.query_one("#question").render())
+        assert "used by the export daily" in str(app.screen.query_one("#question").render())
         await pilot.press("n")
         await pilot.pause()
         assert "marketing" in ui_home.services.config.load().connections

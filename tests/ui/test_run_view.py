@@ -62,6 +62,10 @@ async def test_run_watched_to_completion(ui_home: UiHome) -> None:
         assert rows.row_count == 3
         assert rows.counts == {"missing_email": 1, "invalid_email": 1, "duplicate_email": 1}
         assert ui_home.emulator.list_members(ui_home.list_id) >= {"person0@example.com"}
+        # One segment is one segment, not "1 segment(s)".
+        run = app.runs.get("weekly")
+        assert run is not None
+        assert "Checking e-mails in 1 segment" in [e.message for e in run.events]
         assert app.screen.check_action("cancel_run", ()) is None
         assert app.screen.check_action("run_again", ()) is True
         await pilot.press("h")
