@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 import pytest
 from rich.console import Console
 from textual.message import Message
@@ -231,3 +234,39 @@ async def test_a_plan_that_fails_unexpectedly_is_not_left_being_worked_out(
 
         await until(pilot, lambda: "could not be worked out" in shown())
         assert "being worked out" not in shown()
+
+
+def _details(app: object) -> str:
+    panel = app.screen.query_one(DetailPanel)  # type: ignore[attr-defined]
+    console = Console(width=200, record=True, color_system=None)
+    console.print(panel.query_one("#detail-body", Static).content)
+    return " ".join(console.export_text().split())
+
+
+async def test_an_exports_details_name_its_lists(ui_home: UiHome) -> None:
+    """Each list is named beside its id, as the account calls it (asked in a worker); an id the
+    account does not have says so, never a made-up name."""
+    gone = "0b6e2b14-1c7d-4f7b-9a51-6c1f2f9b8e11"
+    ui_home.add_export()
+    export = ui_home.services.exports.get("weekly")
+    ui_home.services.exports.save(replace(export, list_ids=(ui_home.list_id, gone)), replace=True)
+    app = ui_home.app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: "Newsletter subscribers" in _details(app))
+        text = _details(app)
+        assert f"Newsletter subscribers {ui_home.list_id}" in text
+        assert f"{gone} (not among the account's lists)" in text
+        await workers_done(app)
+
+
+async def test_list_names_not_known_are_not_made_up(make_ui_home: Callable[..., UiHome]) -> None:
+    """Not signed in: the ids alone, and why their names are not shown."""
+    home = make_ui_home(signed_in=False)
+    home.add_export()
+    app = home.app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: "names not known" in _details(app))
+        text = _details(app)
+        assert home.list_id in text and "Newsletter" not in text
+        assert "names not known: marketing is not signed in" in text
+        await workers_done(app)
