@@ -77,7 +77,7 @@ def _lists_text(list_ids: Sequence[str], names: ListNames | None, *, asked: bool
     elif names is not None and names.unknown:
         text.append(f"\n(names not known: {names.unknown})", style="dim")
     elif names is None and asked:
-        text.append("\n(names: asking Constant Contact…)", style="dim")
+        text.append("\n(asking Constant Contact for their names)", style="dim")
     return text
 
 
