@@ -66,7 +66,7 @@ async def test_run_watched_to_completion(ui_home: UiHome) -> None:
         run = app.runs.get("weekly")
         assert run is not None
         assert "Checking e-mails in 1 segment" in [e.message for e in run.events]
-        assert app.screen.check_action("cancel_run", ()) is None
+        assert app.screen.check_action("cancel_run", ()) is False
         assert app.screen.check_action("run_again", ()) is True
         await pilot.press("h")
         assert isinstance(app.screen, HistoryScreen)
@@ -150,8 +150,11 @@ async def test_preview_sends_nothing_and_failed_start(ui_home: UiHome) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         app.post_message(RunRequested("weekly", dry_run=True))
         await app.push_screen(RunScreen("weekly"))
+        summary = current_screen(app).query_one(RunSummary)
+        # The states the checks need, not one settle that may come before the run started.
+        await until(pilot, lambda: summary.record is not None)
+        await until(pilot, lambda: current_screen(app).query_one(RejectedRows).row_count == 3)
         await _settle(app, pilot)
-        summary = app.screen.query_one(RunSummary)
         assert summary.record is not None and summary.record.dry_run
         assert "preview: nothing sent" in str(summary.render())
         assert "nothing sent" in str(app.screen.query_one("#run-view-phase").render())
@@ -169,9 +172,8 @@ async def test_preview_sends_nothing_and_failed_start(ui_home: UiHome) -> None:
         # An export that does not exist cannot start: the error is shown prominently.
         await app.push_screen(RunScreen("missing"))
         app.post_message(RunRequested("missing"))
-        await _settle(app, pilot)
-        screen = app.screen
-        assert screen.has_class("-error")
+        screen = current_screen(app)
+        await until(pilot, lambda: screen.has_class("-error"))
         assert "missing could not run" in str(screen.query_one("#run-error").render())
         assert screen.query_one(RunView).status == "failed to start"
         assert screen.query_one(RunView).has_class("-failed")

@@ -50,7 +50,7 @@ async def test_s_on_home_shows_schedules_and_p_u_pause_and_resume(ui_home: UiHom
         await _settle(app, pilot)
         assert state.paused() == {"daily"}
         assert "paused" in screen_text(app)
-        assert screen.check_action("pause", ()) is None  # already paused
+        assert screen.check_action("pause", ()) is False  # already paused: u resumes
         await pilot.press("u")
         await _settle(app, pilot)
         assert state.paused() == set()

@@ -303,21 +303,22 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that do not apply to the pane or its selection are left out of the footer
+        (False); run and preview are dimmed (None) while the export runs. Pressing either
+        says why (:meth:`why_disabled`)."""
         pane = self._current_pane()
         export = self._selected("exports")
         running = export is not None and self.cc_app.runs.is_running(export)
         if action in {"run_export", "preview_export"}:
-            return True if export and not running else None
+            if export is None:
+                return False
+            return None if running else True
         if action == "cancel_run":
             return True if running else None
         if action in {"edit", "delete"}:
-            return (
-                True
-                if self.query_one(f"#{pane}", NamedTable).selected and pane != "history"
-                else None
-            )
+            return pane != "history" and self.query_one(f"#{pane}", NamedTable).selected is not None
         if action == "new":
-            return True if pane != "history" else None
+            return pane != "history"
         return True
 
     def why_disabled(self, action: str) -> str | None:

@@ -251,7 +251,7 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         running = self.cc_app.runs.is_running(self.export)
         if action == "cancel_run":
-            return True if running else None
+            return running  # once the run ended there is nothing to cancel: not shown
         if action == "restart_run":
             return None if running or not _resumable(self._context_record()) else True
         if action == "preview_run":

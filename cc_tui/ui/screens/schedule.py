@@ -251,16 +251,14 @@ class ScheduleScreen(Screen[None]):
             return True
         row = self._selected
         if row is None:
-            return None
+            return False
         if action == "pause":
-            return True if row.scheduled and not row.paused else None
+            return row.scheduled and not row.paused
         if action == "resume":
-            return True if row.paused else None
-        return (
-            True
-            if row.export.connection and not self.cc_app.runs.is_running(row.export.name)
-            else None
-        )
+            return row.paused
+        if not row.export.connection:
+            return False  # detached: it runs once it has a connection again
+        return None if self.cc_app.runs.is_running(row.export.name) else True
 
     def action_run_now(self) -> None:
         """Run the highlighted export now (resuming an interrupted run) and watch it."""

@@ -380,8 +380,9 @@ class ExportFormScreen(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "save" and self._saving:
             return None
-        if action == "reload_lists" and self._connection() is None:
-            return None
+        if action == "reload_lists":
+            # The lists come from a connection's account: with none chosen it does not apply.
+            return self._connection() is not None
         return True
 
     def action_cancel(self) -> None:
