@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from textual.screen import Screen
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 from cc_tui.models.run import RunStatus
 from cc_tui.ui.messages import RunRequested
@@ -134,4 +136,39 @@ async def test_form_footers_show_what_acts(ui_home: UiHome) -> None:
         export_form = current_screen(app)
         await settled(app, pilot)
         keys = footer(export_form)  # the one connection is chosen: its lists can be reloaded
-        assert keys["Save"] and keys["Reload lists"]
+        assert keys["Save"] and keys["Reload"]
+
+
+def _cut_keys(screen: Screen[Any]) -> list[str]:
+    """The footer keys that do not fit beside the palette key (cut or hidden under it)."""
+    footer_widget = screen.query_one(Footer)
+    keys = list(footer_widget.query(FooterKey))
+    palette = [key for key in keys if key.has_class("-command-palette")]
+    edge = palette[0].region.x if palette else footer_widget.region.right
+    return [key.description for key in keys if key not in palette and key.region.right > edge]
+
+
+async def test_footers_fit_80_columns(ui_home: UiHome) -> None:
+    """At 80x24 no footer key is cut (the export form's "f1 Help" ended in "f1")."""
+    ui_home.add_export("newsletter-weekly")
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(app, pilot)
+        assert _cut_keys(current_screen(app)) == []
+        await app.push_screen(ExportFormScreen("newsletter-weekly"))
+        form = current_screen(app)
+        await settled(app, pilot)
+        assert _cut_keys(form) == []
+        assert "saving does not run it" in str(form.sub_title)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(current_screen(app), HomeScreen))
+        app.post_message(RunRequested("newsletter-weekly"))
+        await app.push_screen(RunScreen("newsletter-weekly"))
+        run_screen = current_screen(app)
+        await until(pilot, lambda: (run := app.runs.get("newsletter-weekly")) and run.record)
+        await settled(app, pilot)
+        assert _cut_keys(run_screen) == []
+        await app.push_screen(HistoryScreen("newsletter-weekly"))
+        history = current_screen(app)
+        await settled(app, pilot)
+        assert _cut_keys(history) == []

@@ -266,8 +266,8 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Resume shows only for a run that can resume (dimmed while its export runs); keys
         for no highlighted run, or every export's runs shown already, are left out."""
-        record = self.record
         if action == "resume_run":
+            record = self.record
             if self._resumable(record):
                 return True
             if record is None or record.dry_run or record.status.is_final:
@@ -275,7 +275,7 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
             # Interrupted, its export running again: dimmed until that run ends.
             return None if self.cc_app.runs.is_running(record.export) else False
         if action == "show_rejected":
-            return record is not None
+            return self.record is not None
         if action == "show_all":
             # Offered only where it changes what is listed (opened on one export's runs).
             return self.export is not None and parameters == (self._only_export,)
