@@ -421,11 +421,12 @@ class CcTuiApp(App[int]):
 
     # -- navigation: screens ask for another screen through AppHost, never import each other -----
 
-    def show_run(self, export: str) -> None:
-        """Open the run view of ``export``'s latest run."""
+    def show_run(self, export: str, *, starting: bool = False) -> None:
+        """Open the run view of ``export``'s latest run (``starting``: of the run just asked
+        for, which it says is starting until the app has started it)."""
         from cc_tui.ui.screens.run import RunScreen
 
-        self.push_screen(RunScreen(export))
+        self.push_screen(RunScreen(export, starting=starting))
 
     def show_history(self, export: str | None = None, run_id: str | None = None) -> None:
         """Open the run history (of ``export``, or every run), ``run_id`` highlighted."""

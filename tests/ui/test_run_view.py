@@ -226,3 +226,28 @@ async def test_a_run_that_stopped_on_an_error_did_start(ui_home: UiHome) -> None
         phase = str(screen.query_one("#run-view-phase").render())
         assert phase.startswith("failed · weekly") and "to start" not in phase
         await _settle(app, pilot)
+
+
+async def test_a_run_being_started_says_so_not_no_run_or_the_last_one(ui_home: UiHome) -> None:
+    """The view opens as r is pressed, before the app has started the run: it says the run is
+    starting, never "No run ... r runs it" nor the previous run's summary."""
+    ui_home.add_export()
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.post_message(RunRequested("weekly"))
+        await app.push_screen(RunScreen("weekly"))
+        first = current_screen(app)
+        await until(pilot, lambda: first.query_one(RunView).status == "succeeded")
+        await _settle(app, pilot)
+        # Opened as a start was asked for, before the app handled it.
+        await app.push_screen(RunScreen("weekly", starting=True))
+        screen = current_screen(app)
+        await pilot.pause()
+        phase = str(screen.query_one("#run-view-phase").render())
+        assert phase.startswith("starting the run of weekly")
+        assert not screen.has_class("-finished")  # not the last run's summary
+        assert screen.check_action("run_again", ()) is None  # dimmed: a run is on its way
+        app.post_message(RunRequested("weekly"))
+        await until(pilot, lambda: screen.query_one(RunView).status == "succeeded")
+        assert screen.has_class("-finished")
+        await _settle(app, pilot)

@@ -324,7 +324,7 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
             return
         assert record is not None  # _resumable said so
         self.app.post_message(RunRequested(record.export))
-        self.cc_app.show_run(record.export)
+        self.cc_app.show_run(record.export, starting=True)
 
     def action_show_rejected(self) -> None:
         """Focus the highlighted run's rejected rows."""

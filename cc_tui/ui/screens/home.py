@@ -435,7 +435,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         if export is None:
             return
         self.app.post_message(RunRequested(export, dry_run=dry_run))
-        self._open_run_view(export)
+        self.cc_app.show_run(export, starting=True)
 
     def _open_run_view(self, export: str) -> None:
         self.cc_app.show_run(export)

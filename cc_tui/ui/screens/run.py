@@ -121,9 +121,16 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
         ),
     ]
 
-    def __init__(self, export: str) -> None:
+    def __init__(self, export: str, *, starting: bool = False) -> None:
+        """``starting``: opened as a run of ``export`` was asked for; until the app has
+        started it, the view says it is starting (not "no run", nor the last run's figures)."""
         super().__init__()
         self.export = export
+        self._starting = starting
+        # The run a start asks for is the next one the app keeps for the export: what it keeps
+        # now (the callers ask for the start just before opening this view) is not it, unless
+        # it is going (a second start meets that one).
+        self._before = host(self).runs.get(export) if starting else None
         self._run: ActiveRun | None = None
         self._record_key: object = _NOT_SHOWN
         self._render_pending = False
@@ -174,6 +181,11 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
         if run is not self._run:
             self._run = run
             view.clear()
+        if self._waiting_for_start(run):
+            view.show(None, (), (), status="running", note=f"starting the run of {self.export}…")
+            self._show_error(None, None)
+            self._show_record(None)
+            return
         if run is None:
             record = self._latest_record()
             note = f"No run of {self.export} in this session. r runs it" + (
@@ -193,6 +205,13 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
         if running != self._was_running:
             self._was_running = running
             self.refresh_bindings()
+
+    def _waiting_for_start(self, run: ActiveRun | None) -> bool:
+        """True while the run this view was opened for has not been started yet."""
+        if self._starting and run is self._before and not (run is not None and run.running):
+            return True
+        self._starting = False
+        return False
 
     def _latest_record(self) -> RunRecord | None:
         # The app's view of the home lists the newest runs (newest first).
@@ -249,9 +268,11 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
     # -- actions -------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        running = self.cc_app.runs.is_running(self.export)
         if action == "cancel_run":
-            return running  # once the run ended there is nothing to cancel: not shown
+            # Not shown unless a run goes (once it ended there is nothing to cancel).
+            return self.cc_app.runs.is_running(self.export)
+        # A run asked for and not started yet counts as going: its keys wait for it.
+        running = self.cc_app.runs.is_running(self.export) or self._starting
         if action == "restart_run":
             return None if running or not _resumable(self._context_record()) else True
         if action == "preview_run":

@@ -266,7 +266,7 @@ class ScheduleScreen(Screen[None]):
         if row is None:
             return
         self.app.post_message(RunRequested(row.export.name))
-        self.cc_app.show_run(row.export.name)
+        self.cc_app.show_run(row.export.name, starting=True)
 
     def action_pause(self) -> None:
         """Pause the highlighted export's schedule (a run going now goes on)."""
