@@ -195,13 +195,16 @@ async def test_a_run_that_failed_to_start_shows_its_own_state(ui_home: UiHome) -
         await pilot.press("r")
         await until(pilot, lambda: screen.query_one(RunView).status == "failed to start")
         assert screen.has_class("-error")
-        assert "weekly could not run:" in str(screen.query_one("#run-error").render())
+        error = " ".join(str(screen.query_one("#run-error").render()).split())
+        assert "weekly could not run:" in error
+        assert "uses segment people that was not found" in error  # one segment, no "(s)"
         # Not the last run's figures: no summary, no rejected rows, no "rows read 123".
         assert not screen.has_class("-finished")
         phase = " ".join(str(screen.query_one("#run-view-phase").render()).split())
         assert phase.startswith("failed to start")
         assert f"last run, {last.run_id}, succeeded" in phase  # named as another run
         assert "rows read" not in phase
+        assert not screen.query_one("#run-view-rate-row").display  # no flat line of no rate
         # r runs it again; nothing is left to resume, so there is no start over.
         assert screen.check_action("run_again", ()) is True
         assert screen.check_action("restart_run", ()) is None
