@@ -225,10 +225,16 @@ class ScheduleScreen(Screen[None]):
         )
         if last is not None and last.verification is not None:
             last_text += f" · {verify_sentence(last.verification)}"
+        # Missed times are cron times the scheduler did not run: without a cron schedule
+        # (and none recorded from an earlier one) there are none to have a policy for.
+        missed_part = (
+            " · missed times: $policy ($missed)"
+            if export.schedule or row.missed is not None
+            else ""
+        )
         self.query_one("#schedule-detail", Static).update(
             templated(
-                "[b]$name[/b]$paused · $words · $refresh\n"
-                "last run: $last · missed times: $policy ($missed)",
+                "[b]$name[/b]$paused · $words · $refresh\nlast run: $last" + missed_part,
                 last=last_text,
                 name=export.name,
                 paused=" (paused)" if row.paused else "",
