@@ -254,3 +254,23 @@ async def test_a_run_being_started_says_so_not_no_run_or_the_last_one(ui_home: U
         await until(pilot, lambda: screen.query_one(RunView).status == "succeeded")
         assert screen.has_class("-finished")
         await _settle(app, pilot)
+
+
+async def test_the_run_view_names_its_keys_as_remapped(ui_home: UiHome) -> None:
+    """A [keymap] that moves the run view's r and h: its note and palette name the new keys."""
+    from dataclasses import replace
+
+    ui_home.add_export()
+    remapped = {"run-again": "g", "run-resume": "g", "run-real": "g", "run-history": "y"}
+    ui_home.services.config.update(lambda c: replace(c, keymap=remapped))
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(RunScreen("weekly"))
+        screen = current_screen(app)
+        assert isinstance(screen, RunScreen)
+        await pilot.pause()
+        note = str(screen.query_one("#run-view-phase").render())
+        assert note == "No run of weekly in this session. g runs it."
+        help_texts = [command.help for command in screen.palette_commands()]
+        assert "Run weekly now (g)" in help_texts and "Every run of weekly (y)" in help_texts
+        await _settle(app, pilot)

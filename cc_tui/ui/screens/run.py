@@ -37,7 +37,7 @@ __all__ = ["RunScreen"]
 
 CANCEL_QUESTION = (
     "Cancel the run of {export}?\n\nThe run stops at the next batch boundary and stays "
-    "resumable: r (here, or on the home screen) resumes it later."
+    "resumable: {resume} here, or {home_run} on the home screen, resumes it later."
 )
 RESTART_QUESTION = (
     "Start {export} over from scratch?\n\nThe interrupted run is abandoned; contacts it already "
@@ -188,7 +188,8 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
             return
         if run is None:
             record = self._latest_record()
-            note = f"No run of {self.export} in this session. r runs it" + (
+            key = self.cc_app.key_for(f"run-{'resume' if _resumable(record) else 'again'}")
+            note = f"No run of {self.export} in this session. {key} runs it" + (
                 " (resumes the interrupted run)." if _resumable(record) else "."
             )
             view.show(None, (), (), status="idle", note=note)
@@ -323,7 +324,13 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
 
         self.app.push_screen(
             ConfirmModal(
-                CANCEL_QUESTION.format(export=self.export), yes="Cancel run", no="Keep running"
+                CANCEL_QUESTION.format(
+                    export=self.export,
+                    resume=self.cc_app.key_for("run-resume"),
+                    home_run=self.cc_app.key_for("home-run"),
+                ),
+                yes="Cancel run",
+                no="Keep running",
             ),
             decided,
         )
@@ -385,7 +392,8 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
             again = {"resume_run": "run: Resume", "run_for_real": "run: Run (for real)"}.get(
                 self._r_action(), "run: Run again"
             )
-            yield PaletteCommand(again, f"Run {self.export} now (r)", self.action_run_again)
+            key = self.cc_app.key_for("run-again")
+            yield PaletteCommand(again, f"Run {self.export} now ({key})", self.action_run_again)
             yield PaletteCommand(
                 "run: Preview (nothing sent)",
                 "A dry run: classify and batch",
@@ -404,7 +412,9 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
                 self.action_show_rejected,
             )
         yield PaletteCommand(
-            "run: Show history", f"Every run of {self.export} (h)", self.action_history
+            "run: Show history",
+            f"Every run of {self.export} ({self.cc_app.key_for('run-history')})",
+            self.action_history,
         )
         yield PaletteCommand("run: Back", "Back; the run goes on (escape)", self.action_back)
 
