@@ -18,7 +18,7 @@ from cc_tui.ui.screens.help import HelpModal
 from cc_tui.ui.screens.home import HomeScreen
 from cc_tui.ui.widgets.detail_panel import DetailPanel
 from cc_tui.ui.widgets.run_status_line import RunStatusLine
-from tests.ui.conftest import UiHome, until, workers_done
+from tests.ui.conftest import UiHome, current_screen, until, workers_done
 
 
 def rows(app: object, table_id: str) -> list[str]:
@@ -269,4 +269,19 @@ async def test_list_names_not_known_are_not_made_up(make_ui_home: Callable[..., 
         text = _details(app)
         assert home.list_id in text and "Newsletter" not in text
         assert "names not known: marketing is not signed in" in text
+        await workers_done(app)
+
+
+async def test_palette_hints_name_the_keys_as_remapped(ui_home: UiHome) -> None:
+    ui_home.add_export()
+    keymap = {"home-audit": "z", "home-schedule": "w"}
+    ui_home.services.config.update(lambda c: replace(c, keymap=keymap))
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = current_screen(app)
+        assert isinstance(screen, HomeScreen)
+        hints = [command.help for command in screen.palette_commands()]
+        assert "Who did what; is the chain intact (z)" in hints
+        assert any(hint.endswith("pause, resume (w)") for hint in hints)
         await workers_done(app)

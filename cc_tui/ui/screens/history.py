@@ -354,12 +354,14 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
         record = self.record
         if self._resumable(record):
             yield PaletteCommand(
-                "history: Resume run", "Resume the interrupted run (r)", self.action_resume_run
+                "history: Resume run",
+                f"Resume the interrupted run ({self.cc_app.key_for('history-resume')})",
+                self.action_resume_run,
             )
         if record is not None:
             yield PaletteCommand(
                 "history: Show rejected rows",
-                "Rows that were not sent (x)",
+                f"Rows that were not sent ({self.cc_app.key_for('history-show-rejected')})",
                 self.action_show_rejected,
             )
             yield PaletteCommand(
@@ -376,7 +378,9 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
             )
             every = self._only_export
             yield PaletteCommand(
-                title, "Which runs are listed (a)", lambda: self.action_show_all(every)
+                title,
+                f"Which runs are listed ({self.cc_app.key_for('history-all')})",
+                lambda: self.action_show_all(every),
             )
         yield PaletteCommand(
             "history: Back", "Back to the previous screen (escape)", self.action_back

@@ -309,15 +309,22 @@ class ScheduleScreen(Screen[None]):
         row = self._selected
         if row is not None:
             name = row.export.name
-            yield PaletteCommand(f"schedule: Run {name} now", "Run it now (r)", self.action_run_now)
+            key = self.cc_app.key_for
+            yield PaletteCommand(
+                f"schedule: Run {name} now",
+                f"Run it now ({key('schedule-run')})",
+                self.action_run_now,
+            )
             if row.paused:
                 yield PaletteCommand(
-                    f"schedule: Resume {name}", "Start it by itself again (u)", self.action_resume
+                    f"schedule: Resume {name}",
+                    f"Start it by itself again ({key('schedule-resume')})",
+                    self.action_resume,
                 )
             elif row.scheduled:
                 yield PaletteCommand(
                     f"schedule: Pause {name}",
-                    "The service starts it no more (p)",
+                    f"The service starts it no more ({key('schedule-pause')})",
                     self.action_pause,
                 )
         yield PaletteCommand(
