@@ -19,6 +19,8 @@ __all__ = [
     "batches_phrase",
     "closing_sentence",
     "contacts_sentence",
+    "counted",
+    "noun",
     "pending_phrase",
     "reasons_phrase",
     "resume_sentence",
@@ -27,6 +29,17 @@ __all__ = [
     "status_word",
     "time_sentence",
 ]
+
+
+def noun(count: int, singular: str, plural: str | None = None) -> str:
+    """``singular`` for one, else ``plural`` (``singular + "s"`` unless given): the app and the
+    CLI say "1 segment", "2 segments", never "segment(s)"."""
+    return singular if count == 1 else (plural or f"{singular}s")
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """``1 segment``, ``1,200 batches``: the count and its :func:`noun`."""
+    return f"{count:,} {noun(count, singular, plural)}"
 
 
 def status_word(record: RunRecord) -> str:
@@ -106,8 +119,7 @@ def batches_phrase(batches: int, *, complete: bool, posted: int | None = None) -
     """``24 batches`` once every batch is cut, ``13 batches so far`` before; with ``posted``:
     ``13/24 posted`` or ``13 posted of 20 cut so far``."""
     if posted is None:
-        noun = "batch" if batches == 1 else "batches"
-        return f"{batches:,} {noun}" + ("" if complete else " so far")
+        return counted(batches, "batch", "batches") + ("" if complete else " so far")
     if complete:
         return f"{posted:,}/{batches:,} posted"
     return f"{posted:,} posted of {batches:,} cut so far"

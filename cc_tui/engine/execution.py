@@ -58,7 +58,7 @@ from cc_tui.models.batch import BatchRecord
 from cc_tui.models.connection import Connection
 from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.paths import RunPaths
-from cc_tui.run_words import closing_sentence, resume_sentence
+from cc_tui.run_words import closing_sentence, counted, resume_sentence
 from cc_tui.store.run_history import RunHistory
 
 __all__ = ["ClientFactory", "RunExecution"]
@@ -191,7 +191,7 @@ class RunExecution:
 
     async def _classify(self, queue: asyncio.Queue[Batch | None]) -> Classification:
         self.tracker.update(phase=Phase.CHECKING_EMAILS)
-        self.tracker.event(f"Checking e-mails in {len(self.resolved.segments)} segment(s)")
+        self.tracker.event(f"Checking e-mails in {counted(len(self.resolved.segments), 'segment')}")
         classification = await asyncio.to_thread(
             self._head_start_and_check, queue, asyncio.get_running_loop()
         )

@@ -23,6 +23,7 @@ from cc_tui.engine.segments.reading import mapping_column_problems, segment_colu
 from cc_tui.errors import InputError, UnknownNameError, UsageError
 from cc_tui.models.config import AppConfig, Export
 from cc_tui.models.connection import CONTACT_CAP_PER_RUN, Connection
+from cc_tui.run_words import noun
 
 __all__ = [
     "ResolvedRun",
@@ -132,7 +133,8 @@ def _resolve_segments(config: AppConfig, export: Export) -> tuple[Segment, ...]:
     if missing:
         where = ", ".join(str(d) for d in config.segments_dirs) or "no segments_dirs configured"
         raise InputError(
-            f"Export '{export.name}' uses segment(s) {', '.join(missing)} that were not found "
+            f"Export '{export.name}' uses {noun(len(missing), 'segment')} {', '.join(missing)} "
+            f"that {noun(len(missing), 'was', 'were')} not found "
             f"(looked in: {where}; found: {', '.join(sorted(found)) or 'none'}). Add the file "
             "to a segments folder, or a [segments.NAME] entry with its path to config.toml."
         )

@@ -43,6 +43,7 @@ from cc_tui.errors import (
     ResumeRefusedError,
 )
 from cc_tui.models.batch import BatchRecord, BatchState
+from cc_tui.run_words import counted, noun
 from cc_tui.store.run_history import RunHistory
 
 __all__ = ["BatchSender"]
@@ -125,7 +126,8 @@ class BatchSender:
         if not doubtful:
             return
         self._tracker.event(
-            f"{len(doubtful)} batch(es) were being uploaded when the run stopped: looking for "
+            f"{counted(len(doubtful), 'batch', 'batches')} {noun(len(doubtful), 'was', 'were')} "
+            "being uploaded when the run stopped: looking for "
             "their imports among Constant Contact's recent activities before sending anything"
         )
         for settlement in await self._reconciler.settle(sorted(doubtful, key=lambda r: r.seq)):

@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from cc_tui.errors import CcTuiError
 from cc_tui.next_steps import NextSteps
+from cc_tui.run_words import noun
 from cc_tui.safe_text import visible
 from cc_tui.ui.commands import AppCommands
 from cc_tui.ui.host import AppHost
@@ -378,7 +379,8 @@ class CcTuiApp(App[int]):
         unknown = sorted(set(keymap) - known_binding_ids(type(self)))
         if unknown:
             self.notify(
-                f"config.toml [keymap]: unknown binding id(s) {', '.join(unknown)}; "
+                f"config.toml [keymap]: unknown binding {noun(len(unknown), 'id')} "
+                f"{', '.join(unknown)}; "
                 "see the help screen (F1) for the ids.",
                 severity="warning",
                 timeout=10,
@@ -419,11 +421,12 @@ class CcTuiApp(App[int]):
 
     # -- navigation: screens ask for another screen through AppHost, never import each other -----
 
-    def show_run(self, export: str) -> None:
-        """Open the run view of ``export``'s latest run."""
+    def show_run(self, export: str, *, starting: bool = False) -> None:
+        """Open the run view of ``export``'s latest run (``starting``: of the run just asked
+        for, which it says is starting until the app has started it)."""
         from cc_tui.ui.screens.run import RunScreen
 
-        self.push_screen(RunScreen(export))
+        self.push_screen(RunScreen(export, starting=starting))
 
     def show_history(self, export: str | None = None, run_id: str | None = None) -> None:
         """Open the run history (of ``export``, or every run), ``run_id`` highlighted."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from cc_tui.errors import CcTuiError, ConfigError
 from cc_tui.models.connection import Connection, url_is_secure_enough
+from cc_tui.run_words import counted, noun
 from cc_tui.service.failure_kinds import kind_of
 from cc_tui.service.protocol import FailureKind
 from cc_tui.store.config_reader import validate_name
@@ -140,7 +141,8 @@ def removal_question(name: str, users: list[str]) -> tuple[str, str]:
     if not users:
         return f"Remove connection '{name}' and its stored sign-in?", "Remove"
     return (
-        f"Connection '{name}' is used by the export(s) {', '.join(users)}. Detach them and "
+        f"Connection '{name}' is used by the {noun(len(users), 'export')} {', '.join(users)}. "
+        f"Detach {noun(len(users), 'it', 'them')} and "
         "remove the connection? Detached exports cannot run until they are given another "
         "connection.",
         "Detach and remove",
@@ -161,6 +163,7 @@ def describe_check(check: ConnectionCheck) -> str:
     """What reaching the account found: organisation, lists, token expiry."""
     organisation = check.account.organization_name or "(no organisation name)"
     return (
-        f"Organisation: {organisation}; {check.lists} contact lists; access token valid until "
+        f"Organisation: {organisation}; {counted(check.lists, 'contact list')}; access token "
+        "valid until "
         f"{local_time_text(check.token_expires_at)}."
     )

@@ -64,8 +64,9 @@ class AppHost(Protocol):
     def key_for(self, binding_id: str) -> str:
         """The key of ``binding_id`` as the footer shows it (config.toml's [keymap] applied)."""
 
-    def show_run(self, export: str) -> None:
-        """Open the run view of ``export``'s latest run."""
+    def show_run(self, export: str, *, starting: bool = False) -> None:
+        """Open the run view of ``export``'s latest run (``starting``: of the run just asked
+        for)."""
 
     def show_history(self, export: str | None = None, run_id: str | None = None) -> None:
         """Open the run history (of ``export``, or every run), ``run_id`` highlighted."""

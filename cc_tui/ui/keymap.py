@@ -9,8 +9,12 @@ Two rules keep keys honest:
   worse, act on it. :func:`typeable` is the test; ``tests/ui/test_keys.py`` checks every
   marked screen, and config.toml's [keymap] cannot give them such keys
   (:func:`~cc_tui.ui.key_catalogue.typed_remaps`).
-* A key that is shown dimmed in the footer (``check_action`` answered None) says why when it
-  is pressed: screens mix in :class:`ExplainsDisabledKeys` and answer
+* A footer shows only the keys that act on its screen. ``check_action`` answers None for a
+  key that cannot act now but will without the person doing anything else here (run while
+  a run goes, save while saving): the footer dims it. It answers False for a key that does
+  not apply to this pane, selection or state (edit on the run history, cancel once the run
+  ended, resume on a run that finished): the footer leaves it out. Either way, pressing it
+  says why: screens mix in :class:`ExplainsDisabledKeys` and answer
   :meth:`~ExplainsDisabledKeys.why_disabled`.
 """
 
@@ -45,9 +49,9 @@ def typeable(key: str) -> bool:
 class ExplainsDisabledKeys:
     """Mixin for screens: a key whose action is disabled here says why instead of nothing.
 
-    The footer already shows such a key dimmed (``check_action`` answered None); pressing it
-    anyway shows a short notice with :meth:`why_disabled`'s answer. Keys that the focused
-    widget takes (typing in a field) or binds itself never reach this.
+    The footer shows such a key dimmed (``check_action`` answered None) or not at all (False);
+    pressing it anyway shows a short notice with :meth:`why_disabled`'s answer. Keys that the
+    focused widget takes (typing in a field) or binds itself never reach this.
     """
 
     def why_disabled(self, action: str) -> str | None:
@@ -57,10 +61,30 @@ class ExplainsDisabledKeys:
     def on_key(self, event: events.Key) -> None:
         screen: Screen[Any] = self  # type: ignore[assignment]
         active = screen.active_bindings.get(event.key)
-        if active is None or active.enabled or active.node is not screen:
+        if active is None:
+            action = _hidden_action(screen, event.key)
+            if action is None:
+                return
+        elif active.enabled or active.node is not screen:
             return
-        _, action, _ = parse(active.binding.action)
+        else:
+            _, action, _ = parse(active.binding.action)
         reason = self.why_disabled(action)
         if reason:
             event.stop()
             screen.notify(reason, title="Not now", timeout=DISABLED_KEY_SECONDS)
+
+
+def _hidden_action(screen: Screen[Any], key: str) -> str | None:
+    """The action of ``screen``'s own binding of ``key`` that ``check_action`` hides (False):
+    ``active_bindings`` leaves such bindings out, so they are looked up in the screen's
+    binding chain, as remapped by the keymap and without keys a focused field takes."""
+    # Textual offers no public view of the bindings check_action hides.
+    for node, bindings in screen._modal_binding_chain:
+        if node is not screen:
+            continue
+        for binding in bindings.key_to_bindings.get(key, ()):
+            _, action, parameters = parse(binding.action)
+            if screen.check_action(action, parameters) is False:
+                return action
+    return None

@@ -22,6 +22,8 @@ from typing import Any
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from cc_tui.run_words import noun
+
 __all__ = [
     "APP_VARIABLES",
     "HOUSE_THEME",
@@ -93,7 +95,8 @@ def theme_from_toml(path: Path) -> Theme:
         raise ValueError(f"{path.name}: {exc}") from exc
     unknown = set(data) - set(_COLOUR_KEYS) - set(_OTHER_KEYS)
     if unknown:
-        raise ValueError(f"{path.name}: unknown key(s) {', '.join(sorted(unknown))}")
+        keys = noun(len(unknown), "key")
+        raise ValueError(f"{path.name}: unknown {keys} {', '.join(sorted(unknown))}")
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"{path.name}: 'name' must be a non-empty string")

@@ -89,8 +89,13 @@ def test_an_import_in_doubt_after_another_batch_s_lost_upload_is_claimed_not_sen
     ]
     assert len(doubtful) == 1 and ws.emulator.stats()["activities_created"] == 2
 
-    record = asyncio.run(ExportRunner(ws.services).run("promo", OPTIONS))
+    events: list[str] = []
+    runner = ExportRunner(ws.services)
+    record = asyncio.run(
+        runner.run("promo", OPTIONS, on_event=lambda event: events.append(event.message))
+    )
     assert record.status is RunStatus.SUCCEEDED, record.error
+    assert any(e.startswith("1 batch was being uploaded when the run stopped") for e in events)
     assert ws.members() == {f"person{i}@example.com" for i in range(ROWS)}
     assert ws.emulator.stats()["contacts_submitted"] == ROWS  # nothing sent twice
     [settled] = [history.batches(record.run_id)[b.seq] for b in doubtful]

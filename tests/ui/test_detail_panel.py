@@ -12,6 +12,8 @@ from cc_tui.engine.exports import build_export
 from cc_tui.models.run import RunRecord, RunStatus
 from cc_tui.models.run_progress import Phase, RunProgress
 from cc_tui.run_words import contacts_sentence, rows_sentence
+from cc_tui.safe_text import visible
+from cc_tui.ui.list_names import ListNames
 from cc_tui.ui.widgets.detail_panel import DetailPanel
 
 STARTED = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)
@@ -83,3 +85,17 @@ async def test_a_running_exports_line_says_its_contacts_are_final_not_unsent() -
     # The record's figures are those of the run's start: not shown beside the live ones.
     assert "last run running since" in body and "(its figures above)" in body
     assert "confirmed" not in body
+
+
+async def test_a_list_name_is_shown_as_it_is_never_as_markup() -> None:
+    export = build_export("weekly", connection="marketing", list_ids=[LIST_ID],
+                          segments=["people"], email="email")  # fmt: skip
+    hostile = "[link=https://evil.example]VIP[/] \x1b[2J list"
+    app = PanelApp()
+    async with app.run_test(size=(120, 30)):
+        app.query_one(DetailPanel).show_export(
+            export, None, None, lists=ListNames({LIST_ID: hostile})
+        )
+        text = _text(app, 200)
+    assert f"[link=https://evil.example]VIP[/] {visible(chr(27))}[2J list" in text
+    assert "\x1b" not in text

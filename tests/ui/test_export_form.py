@@ -85,7 +85,7 @@ async def test_create_export_with_mapping_saves_and_does_not_run(ui_home: UiHome
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         form, results = await _open(app, pilot)
         titles = {command.title for command in form.palette_commands()}
-        assert {"export: Save", "export: Add attribute", "export: Reload lists"} <= titles
+        assert {"export: Save", "export: Add field", "export: Reload lists"} <= titles
         assert app.focused is form.query_one("#name", Input)
         await pilot.press(*"spring", "tab")
         assert form.query_one("#connection", Select).value == "marketing"  # the only usable one

@@ -50,7 +50,7 @@ async def test_detail_shows_batches_and_rejected_rows_by_reason(ui_home: UiHome)
         assert batches.row_count == 3
         assert [str(batches.get_row_at(i)[1]) for i in range(3)] == [BatchState.CONFIRMED] * 3
         assert "rows read 123 = sent 120 + rejected 3" in str(screen.query_one(RunSummary).render())
-        assert screen.check_action("resume_run", ()) is None  # a finished run cannot resume
+        assert screen.check_action("resume_run", ()) is False  # a finished run: not offered
         rows = screen.query_one(RejectedRows)
         assert rows.row_count == 3
         assert str(real.rejected_rows_file) in str(rows.query_one("#rejected-rows-path").render())
@@ -71,7 +71,7 @@ async def test_detail_shows_batches_and_rejected_rows_by_reason(ui_home: UiHome)
         await _settle(app, pilot)
         assert screen.record is not None and screen.record.dry_run
         assert "preview: nothing sent" in str(screen.query_one(RunSummary).render())
-        assert screen.check_action("resume_run", ()) is None
+        assert screen.check_action("resume_run", ()) is False
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ async def test_resume_from_history(slow_home: UiHome) -> None:
             pilot, lambda: screen.record is not None and screen.record.status is RunStatus.SUCCEEDED
         )
         assert current_screen(app) is screen
-        assert screen.check_action("resume_run", ()) is None
+        assert screen.check_action("resume_run", ()) is False
 
 
 async def test_a_resume_that_cannot_start_says_how_to_start_over(slow_home: UiHome) -> None:

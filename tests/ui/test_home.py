@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 import pytest
 from rich.console import Console
 from textual.message import Message
@@ -15,7 +18,7 @@ from cc_tui.ui.screens.help import HelpModal
 from cc_tui.ui.screens.home import HomeScreen
 from cc_tui.ui.widgets.detail_panel import DetailPanel
 from cc_tui.ui.widgets.run_status_line import RunStatusLine
-from tests.ui.conftest import UiHome, until, workers_done
+from tests.ui.conftest import UiHome, current_screen, until, workers_done
 
 
 def rows(app: object, table_id: str) -> list[str]:
@@ -202,7 +205,7 @@ async def test_delete_asks_first_and_removes_the_export(ui_home: UiHome) -> None
         await pilot.pause()
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
-        assert "used by the export(s) daily" in str(app.screen.query_one("#question").render())
+        assert "used by the export daily" in str(app.screen.query_one("#question").render())
         await pilot.press("n")
         await pilot.pause()
         assert "marketing" in ui_home.services.config.load().connections
@@ -231,3 +234,54 @@ async def test_a_plan_that_fails_unexpectedly_is_not_left_being_worked_out(
 
         await until(pilot, lambda: "could not be worked out" in shown())
         assert "being worked out" not in shown()
+
+
+def _details(app: object) -> str:
+    panel = app.screen.query_one(DetailPanel)  # type: ignore[attr-defined]
+    console = Console(width=200, record=True, color_system=None)
+    console.print(panel.query_one("#detail-body", Static).content)
+    return " ".join(console.export_text().split())
+
+
+async def test_an_exports_details_name_its_lists(ui_home: UiHome) -> None:
+    """Each list is named beside its id, as the account calls it (asked in a worker); an id the
+    account does not have says so, never a made-up name."""
+    gone = "0b6e2b14-1c7d-4f7b-9a51-6c1f2f9b8e11"
+    ui_home.add_export()
+    export = ui_home.services.exports.get("weekly")
+    ui_home.services.exports.save(replace(export, list_ids=(ui_home.list_id, gone)), replace=True)
+    app = ui_home.app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: "Newsletter subscribers" in _details(app))
+        text = _details(app)
+        assert f"Newsletter subscribers {ui_home.list_id}" in text
+        assert f"{gone} (not among the account's lists)" in text
+        await workers_done(app)
+
+
+async def test_list_names_not_known_are_not_made_up(make_ui_home: Callable[..., UiHome]) -> None:
+    """Not signed in: the ids alone, and why their names are not shown."""
+    home = make_ui_home(signed_in=False)
+    home.add_export()
+    app = home.app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: "names not known" in _details(app))
+        text = _details(app)
+        assert home.list_id in text and "Newsletter" not in text
+        assert "names not known: marketing is not signed in" in text
+        await workers_done(app)
+
+
+async def test_palette_hints_name_the_keys_as_remapped(ui_home: UiHome) -> None:
+    ui_home.add_export()
+    keymap = {"home-audit": "z", "home-schedule": "w"}
+    ui_home.services.config.update(lambda c: replace(c, keymap=keymap))
+    app = ui_home.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = current_screen(app)
+        assert isinstance(screen, HomeScreen)
+        hints = [command.help for command in screen.palette_commands()]
+        assert "Who did what; is the chain intact (z)" in hints
+        assert any(hint.endswith("pause, resume (w)") for hint in hints)
+        await workers_done(app)

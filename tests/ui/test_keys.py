@@ -161,7 +161,7 @@ async def test_removing_a_connection_in_use_names_its_exports_before_asking(
         # The service says first whether it may go and which exports use it.
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         question = str(app.screen.query_one("#question", Static).content)
-        assert "used by the export(s) weekly" in question and "Detach" in question
+        assert "used by the export weekly" in question and "Detach" in question
         await pilot.press("y")
         await until(pilot, lambda: any("detached weekly" in note for note in _notes(app)))
         config = ui_home.services.config.load()

@@ -50,7 +50,7 @@ async def test_s_on_home_shows_schedules_and_p_u_pause_and_resume(ui_home: UiHom
         await _settle(app, pilot)
         assert state.paused() == {"daily"}
         assert "paused" in screen_text(app)
-        assert screen.check_action("pause", ()) is None  # already paused
+        assert screen.check_action("pause", ()) is False  # already paused: u resumes
         await pilot.press("u")
         await _settle(app, pilot)
         assert state.paused() == set()
@@ -116,3 +116,22 @@ async def test_the_schedule_shows_whether_the_last_run_was_verified(ui_home: UiH
         text = screen_text(app)
         assert "unverified" in text  # the check column of daily's row
         assert "sample 7/10 on the lists" in text  # the detail line says what was found
+
+
+async def test_missed_times_are_told_only_for_a_cron_schedule(ui_home: UiHome) -> None:
+    """Missed times are cron times the scheduler did not run: an export without a cron schedule
+    has none, and its detail line does not offer a policy for them."""
+    _two_exports(ui_home)
+    app = ui_home.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.push_screen(ScheduleScreen())
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ScheduleScreen)
+        screen.query_one("#schedule-rows", NamedTable).select_name("fresh")
+        await _settle(app, pilot)
+        detail = str(screen.query_one("#schedule-detail").render())
+        assert "no cron schedule" in detail and "missed times" not in detail
+        screen.query_one("#schedule-rows", NamedTable).select_name("daily")
+        await _settle(app, pilot)
+        assert "missed times: skip" in str(screen.query_one("#schedule-detail").render())

@@ -33,6 +33,7 @@ from cc_tui.service.locate import service_files
 from cc_tui.service.server import ServiceServer, ServiceThread
 from cc_tui.store.run_history import RunHistory
 from cc_tui.ui.app import CcTuiApp, open_home
+from cc_tui.ui.list_names import ListNames
 from cc_tui.ui.runs import ActiveRun
 from tests.ui.conftest import settled
 
@@ -75,6 +76,18 @@ def _app(services: Services) -> CcTuiApp:
     files = service_files(paths)
     _SERVICES.append(ServiceThread(ServiceServer(paths, files, schedule=False)).start())
     return CcTuiApp(open_home(HomeClient(ServiceLink(paths, files))))
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The home's connection names Constant Contact itself, which a snapshot must never ask
+    (its refusal of the made-up tokens would sign the connection out): the export details get
+    the names of its lists as the emulator's seeded account has them."""
+
+    async def seeded(client: object, connection: str) -> ListNames:
+        return ListNames({LIST_ID: "Newsletter subscribers"})
+
+    monkeypatch.setattr("cc_tui.ui.screens.home.fetch_list_names", seeded)
 
 
 @pytest.fixture(autouse=True)

@@ -186,11 +186,11 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
         if action in {"save", "sign_in", "use_emulator"} and (self.signing_in or self.saving):
             return None
         if action == "cancel_sign_in":
-            return True if self.signing_in else None
+            return self.signing_in
         if action in {"test", "remove"}:
-            return (
-                None if self._conn is None or self.signing_in or _busy(self._test_worker) else True
-            )
+            if self._conn is None:
+                return False  # not saved yet: nothing to test or remove
+            return None if self.signing_in or _busy(self._test_worker) else True
         return True
 
     def why_disabled(self, action: str) -> str | None:
@@ -210,7 +210,7 @@ class ConnectionFormModal(TakesTyping, ExplainsDisabledKeys, ModalScreen[str | N
         return None
 
     def _refresh_state(self) -> None:
-        available = {action: self.check_action(action, ()) is not None for action in _PALETTE}
+        available = {action: self.check_action(action, ()) is True for action in _PALETTE}
         self.query_one(ConnectionActions).set_available(available, signed_in=self._signed_in)
         self.refresh_bindings()
 

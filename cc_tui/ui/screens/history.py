@@ -95,12 +95,20 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
             id="history-show-rejected",
             tooltip="Browse the highlighted run's rejected rows (0-5 filter by reason)",
         ),
+        # One key, two meanings: the footer names the one that applies (check_action).
         Binding(
             "a",
-            "toggle_all",
+            "show_all(True)",
             "All",
             id="history-all",
-            tooltip="Show the runs of every export, or of this export only",
+            tooltip="Show the runs of every export",
+        ),
+        Binding(
+            "a",
+            "show_all(False)",
+            "This export",
+            id="history-only",
+            tooltip="Show the runs of this export only",
         ),
         Binding("escape", "back", "Back", id="history-back", tooltip="Back"),
         Binding("b", "back", "Back", show=False, id="history-back-alt", tooltip="Back"),
@@ -256,18 +264,27 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
     # -- actions ---------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Resume shows only for a run that can resume (dimmed while its export runs); keys
+        for no highlighted run, or every export's runs shown already, are left out."""
         if action == "resume_run":
-            return True if self._resumable(self.record) else None
+            record = self.record
+            if self._resumable(record):
+                return True
+            if record is None or record.dry_run or record.status.is_final:
+                return False
+            # Interrupted, its export running again: dimmed until that run ends.
+            return None if self.cc_app.runs.is_running(record.export) else False
         if action == "show_rejected":
-            return True if self.record is not None else None
-        if action == "toggle_all":
-            return True if self.export is not None else None
+            return self.record is not None
+        if action == "show_all":
+            # Offered only where it changes what is listed (opened on one export's runs).
+            return self.export is not None and parameters == (self._only_export,)
         return True
 
     def why_disabled(self, action: str) -> str | None:
         """Why a dimmed key does nothing for the highlighted run (keys: ExplainsDisabledKeys)."""
         record = self.record
-        if action == "toggle_all":
+        if action == "show_all":
             return "Every export's runs are shown already."
         if record is None:
             return "No run is highlighted."
@@ -307,7 +324,7 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
             return
         assert record is not None  # _resumable said so
         self.app.post_message(RunRequested(record.export))
-        self.cc_app.show_run(record.export)
+        self.cc_app.show_run(record.export, starting=True)
 
     def action_show_rejected(self) -> None:
         """Focus the highlighted run's rejected rows."""
@@ -317,10 +334,11 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
         """Focus the highlighted run's batches."""
         self.query_one(BatchTable).focus()
 
-    def action_toggle_all(self) -> None:
-        """Runs of every export, or of this export only."""
-        self._only_export = not self._only_export
+    def action_show_all(self, every: bool) -> None:
+        """Runs of every export (``every``), or of this export only."""
+        self._only_export = not every
         self._reload()
+        self.refresh_bindings()  # a names the other choice now
 
     def action_open_run(self) -> None:
         """Open the live view of the highlighted run's export."""
@@ -336,12 +354,14 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
         record = self.record
         if self._resumable(record):
             yield PaletteCommand(
-                "history: Resume run", "Resume the interrupted run (r)", self.action_resume_run
+                "history: Resume run",
+                f"Resume the interrupted run ({self.cc_app.key_for('history-resume')})",
+                self.action_resume_run,
             )
         if record is not None:
             yield PaletteCommand(
                 "history: Show rejected rows",
-                "Rows that were not sent (x)",
+                f"Rows that were not sent ({self.cc_app.key_for('history-show-rejected')})",
                 self.action_show_rejected,
             )
             yield PaletteCommand(
@@ -356,7 +376,12 @@ class HistoryScreen(ExplainsDisabledKeys, Screen[None]):
                 if not self._only_export
                 else ("history: Show every export")
             )
-            yield PaletteCommand(title, "Which runs are listed (a)", self.action_toggle_all)
+            every = self._only_export
+            yield PaletteCommand(
+                title,
+                f"Which runs are listed ({self.cc_app.key_for('history-all')})",
+                lambda: self.action_show_all(every),
+            )
         yield PaletteCommand(
             "history: Back", "Back to the previous screen (escape)", self.action_back
         )

@@ -18,6 +18,7 @@ from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.connection_changes import removal_question
 from cc_tui.ui.host import AppHost, host
 from cc_tui.ui.keymap import ExplainsDisabledKeys
+from cc_tui.ui.list_names import NAMES_NOT_ASKED, ListNameBook, ListNames, fetch_list_names
 from cc_tui.ui.messages import CancelRequested, RunRequested
 from cc_tui.ui.plans import PLAN_FAILED, PlanBook, make_plan
 from cc_tui.ui.screens.confirm import ConfirmModal
@@ -54,6 +55,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         self._live_dirty: set[str] = set()
         self._plans = PlanBook()
         self._planning: set[str] = set()  # exports whose plan a worker is making
+        self._list_names = ListNameBook()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -88,6 +90,8 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Back from a form or another screen: what it changed shows here."""
+        # A form may have signed a connection in, or named a new list: ask for names again.
+        self._list_names.forget()
         self.reload()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -224,14 +228,18 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
                 return
             run = self.cc_app.runs.get(name)
             plan = self._plans.get(name)
+            lists = self._list_names.get(export.connection) if export.connection else None
             detail.show_export(
                 export,
                 self._last_runs().get(name),
                 run.progress if run and run.running else None,
                 plan,
+                lists,
             )
             if plan is None:
                 self._make_plan(name)
+            if lists is None and export.connection:
+                self._fetch_list_names(export.connection)
         else:
             record = next((r for r in view.runs if r.run_id == name), None)
             if record is not None:
@@ -256,6 +264,30 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
 
         self.run_worker(work(), group="plans", exit_on_error=False)
 
+    def _fetch_list_names(self, connection: str) -> None:
+        """Ask the service for the names of ``connection``'s lists in a worker (Constant
+        Contact answers it), once at a time per connection."""
+        if not self._list_names.asking(connection):
+            return
+        client = self.cc_app.client
+
+        async def work() -> None:
+            names = ListNames(unknown=NAMES_NOT_ASKED)
+            try:
+                names = await fetch_list_names(client, connection)
+            finally:
+                # Also when the worker fails or is cancelled: never "asking" for good.
+                self._list_names.put(connection, names)
+                self._list_names_fetched(connection)
+
+        self.run_worker(work(), group="list-names", exit_on_error=False)
+
+    def _list_names_fetched(self, connection: str) -> None:
+        name = self._selected("exports")
+        export = next((e for e in self.cc_app.view.exports if e.name == name), None)
+        if export is not None and export.connection == connection:
+            self._update_details()
+
     def _plan_made(self, export: str) -> None:
         self._planning.discard(export)
         if self._current_pane() == "exports" and self._selected("exports") == export:
@@ -271,21 +303,22 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that do not apply to the pane or its selection are left out of the footer
+        (False); run and preview are dimmed (None) while the export runs. Pressing either
+        says why (:meth:`why_disabled`)."""
         pane = self._current_pane()
         export = self._selected("exports")
         running = export is not None and self.cc_app.runs.is_running(export)
         if action in {"run_export", "preview_export"}:
-            return True if export and not running else None
+            if export is None:
+                return False
+            return None if running else True
         if action == "cancel_run":
             return True if running else None
         if action in {"edit", "delete"}:
-            return (
-                True
-                if self.query_one(f"#{pane}", NamedTable).selected and pane != "history"
-                else None
-            )
+            return pane != "history" and self.query_one(f"#{pane}", NamedTable).selected is not None
         if action == "new":
-            return True if pane != "history" else None
+            return pane != "history"
         return True
 
     def why_disabled(self, action: str) -> str | None:
@@ -402,7 +435,7 @@ class HomeScreen(ExplainsDisabledKeys, Screen[None]):
         if export is None:
             return
         self.app.post_message(RunRequested(export, dry_run=dry_run))
-        self._open_run_view(export)
+        self.cc_app.show_run(export, starting=True)
 
     def _open_run_view(self, export: str) -> None:
         self.cc_app.show_run(export)

@@ -146,6 +146,7 @@ def home_commands(home: HomeActions) -> Iterator[PaletteCommand]:
     export = home.selected_export
     connection = home.selected_connection
     running = export is not None and home.cc_app.runs.is_running(export)
+    key = home.cc_app.key_for  # the keys as config.toml's [keymap] has them
 
     def new(pane: str) -> None:
         home.select(pane)
@@ -159,11 +160,13 @@ def home_commands(home: HomeActions) -> Iterator[PaletteCommand]:
     yield PaletteCommand("export: New", "Add an export", lambda: new("exports"))
     yield PaletteCommand("history: Show all runs", "Every run, newest first", home.open_history)
     yield PaletteCommand(
-        "audit: Show the audit log", "Who did what; is the chain intact (a)", home.action_audit
+        "audit: Show the audit log",
+        f"Who did what; is the chain intact ({key('home-audit')})",
+        home.action_audit,
     )
     yield PaletteCommand(
         "schedule: Show the schedules",
-        "Next runs, last outcomes, missed runs; run now, pause, resume (s)",
+        f"Next runs, last outcomes, missed runs; run now, pause, resume ({key('home-schedule')})",
         home.action_schedule,
     )
     if connection:

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from cc_tui.models.run import RunRecord, RunStatus
+from cc_tui.run_words import status_word
 from cc_tui.ui.commands import PaletteCommand, ScreenCommands
 from cc_tui.ui.host import AppHost, host
 from cc_tui.ui.keymap import ExplainsDisabledKeys
@@ -27,6 +28,7 @@ from cc_tui.ui.screens.confirm import ConfirmModal
 from cc_tui.ui.widgets.rejected_rows import RejectedRows
 from cc_tui.ui.widgets.run_summary import RunSummary
 from cc_tui.ui.widgets.run_view import RunView
+from cc_tui.units import local_time_text
 
 if TYPE_CHECKING:
     from cc_tui.ui.runs import ActiveRun
@@ -35,7 +37,7 @@ __all__ = ["RunScreen"]
 
 CANCEL_QUESTION = (
     "Cancel the run of {export}?\n\nThe run stops at the next batch boundary and stays "
-    "resumable: r (here, or on the home screen) resumes it later."
+    "resumable: {resume} here, or {home_run} on the home screen, resumes it later."
 )
 RESTART_QUESTION = (
     "Start {export} over from scratch?\n\nThe interrupted run is abandoned; contacts it already "
@@ -119,9 +121,16 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
         ),
     ]
 
-    def __init__(self, export: str) -> None:
+    def __init__(self, export: str, *, starting: bool = False) -> None:
+        """``starting``: opened as a run of ``export`` was asked for; until the app has
+        started it, the view says it is starting (not "no run", nor the last run's figures)."""
         super().__init__()
         self.export = export
+        self._starting = starting
+        # The run a start asks for is the next one the app keeps for the export: what it keeps
+        # now (the callers ask for the start just before opening this view) is not it, unless
+        # it is going (a second start meets that one).
+        self._before = host(self).runs.get(export) if starting else None
         self._run: ActiveRun | None = None
         self._record_key: object = _NOT_SHOWN
         self._render_pending = False
@@ -172,26 +181,59 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
         if run is not self._run:
             self._run = run
             view.clear()
+        if self._waiting_for_start(run):
+            view.show(None, (), (), status="running", note=f"starting the run of {self.export}…")
+            self._show_error(None, None)
+            self._show_record(None)
+            return
         if run is None:
             record = self._latest_record()
-            note = f"No run of {self.export} in this session. r runs it" + (
+            key = self.cc_app.key_for(f"run-{'resume' if _resumable(record) else 'again'}")
+            note = f"No run of {self.export} in this session. {key} runs it" + (
                 " (resumes the interrupted run)." if _resumable(record) else "."
             )
             view.show(None, (), (), status="idle", note=note)
         else:
-            view.show(run.progress, run.events, run.rates, status=_status(run))
-            # A run that could not start: show the run it would have resumed, for context.
-            record = run.record or (self._latest_record() if run.error else None)
-        self._show_error(run.error if run else None, record)
+            # A run that could not start has no figures of its own: the view says so (and
+            # names the last run, as another run), never showing that run's summary under
+            # "failed to start" as if it were this one's.
+            failed = self._not_started_note() if run.error and run.progress is None else None
+            view.show(run.progress, run.events, run.rates, status=_status(run), note=failed)
+            record = run.record
+        self._show_error(run.error if run else None, self._context_record(record))
         self._show_record(record)
         running = run is not None and run.running
         if running != self._was_running:
             self._was_running = running
             self.refresh_bindings()
 
+    def _waiting_for_start(self, run: ActiveRun | None) -> bool:
+        """True while the run this view was opened for has not been started yet."""
+        if self._starting and run is self._before and not (run is not None and run.running):
+            return True
+        self._starting = False
+        return False
+
     def _latest_record(self) -> RunRecord | None:
         # The app's view of the home lists the newest runs (newest first).
         return next((run for run in self.cc_app.view.runs if run.export == self.export), None)
+
+    def _context_record(self, shown: RunRecord | None = None) -> RunRecord | None:
+        """The run that r and s act on: the one summarised, else the export's latest (a run
+        that failed to start has none of its own: it would have resumed or followed that)."""
+        return shown or self.query_one(RunSummary).record or self._latest_record()
+
+    def _not_started_note(self) -> str:
+        """The phase line of a run that failed to start: its own state, and the last run as
+        another run (the error box above says why)."""
+        last = self._latest_record()
+        if last is None:
+            return "failed to start: nothing was read or sent (why: above)"
+        return (
+            f"failed to start (why: above); the last run, {last.run_id}, "
+            f"{status_word(last)} {local_time_text(last.started_at)}, is in the history "
+            f"({self.cc_app.key_for('run-history')})"
+        )
 
     def _show_error(self, error: str | None, record: RunRecord | None) -> None:
         self.set_class(bool(error), "-error")
@@ -227,11 +269,13 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
     # -- actions -------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        running = self.cc_app.runs.is_running(self.export)
         if action == "cancel_run":
-            return True if running else None
+            # Not shown unless a run goes (once it ended there is nothing to cancel).
+            return self.cc_app.runs.is_running(self.export)
+        # A run asked for and not started yet counts as going: its keys wait for it.
+        running = self.cc_app.runs.is_running(self.export) or self._starting
         if action == "restart_run":
-            return None if running or not _resumable(self.query_one(RunSummary).record) else True
+            return None if running or not _resumable(self._context_record()) else True
         if action == "preview_run":
             return None if running else True
         if action in _R_ACTIONS:
@@ -264,9 +308,7 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
         again."""
         if self.cc_app.runs.is_running(self.export):
             return "run_again"  # shown dimmed until the run ends
-        record = self.query_one(RunSummary).record
-        if record is None:
-            record = self._latest_record()
+        record = self._context_record()
         if _resumable(record):
             return "resume_run"
         if record is not None and record.dry_run:
@@ -282,7 +324,13 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
 
         self.app.push_screen(
             ConfirmModal(
-                CANCEL_QUESTION.format(export=self.export), yes="Cancel run", no="Keep running"
+                CANCEL_QUESTION.format(
+                    export=self.export,
+                    resume=self.cc_app.key_for("run-resume"),
+                    home_run=self.cc_app.key_for("home-run"),
+                ),
+                yes="Cancel run",
+                no="Keep running",
             ),
             decided,
         )
@@ -344,13 +392,14 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
             again = {"resume_run": "run: Resume", "run_for_real": "run: Run (for real)"}.get(
                 self._r_action(), "run: Run again"
             )
-            yield PaletteCommand(again, f"Run {self.export} now (r)", self.action_run_again)
+            key = self.cc_app.key_for("run-again")
+            yield PaletteCommand(again, f"Run {self.export} now ({key})", self.action_run_again)
             yield PaletteCommand(
                 "run: Preview (nothing sent)",
                 "A dry run: classify and batch",
                 self.action_preview_run,
             )
-            if _resumable(record):
+            if _resumable(self._context_record()):
                 yield PaletteCommand(
                     "run: Start over",
                     "Abandon the interrupted run and restart",
@@ -363,14 +412,17 @@ class RunScreen(ExplainsDisabledKeys, Screen[None]):
                 self.action_show_rejected,
             )
         yield PaletteCommand(
-            "run: Show history", f"Every run of {self.export} (h)", self.action_history
+            "run: Show history",
+            f"Every run of {self.export} ({self.cc_app.key_for('run-history')})",
+            self.action_history,
         )
         yield PaletteCommand("run: Back", "Back; the run goes on (escape)", self.action_back)
 
 
 def _status(run: ActiveRun) -> str:
     if run.error is not None:
-        return "failed to start"
+        # One that reported progress had started: it stopped on the error.
+        return "failed to start" if run.progress is None else "failed"
     if run.record is not None:
         return run.record.status.value
     return "running"

@@ -225,10 +225,16 @@ class ScheduleScreen(Screen[None]):
         )
         if last is not None and last.verification is not None:
             last_text += f" · {verify_sentence(last.verification)}"
+        # Missed times are cron times the scheduler did not run: without a cron schedule
+        # (and none recorded from an earlier one) there are none to have a policy for.
+        missed_part = (
+            " · missed times: $policy ($missed)"
+            if export.schedule or row.missed is not None
+            else ""
+        )
         self.query_one("#schedule-detail", Static).update(
             templated(
-                "[b]$name[/b]$paused · $words · $refresh\n"
-                "last run: $last · missed times: $policy ($missed)",
+                "[b]$name[/b]$paused · $words · $refresh\nlast run: $last" + missed_part,
                 last=last_text,
                 name=export.name,
                 paused=" (paused)" if row.paused else "",
@@ -251,16 +257,14 @@ class ScheduleScreen(Screen[None]):
             return True
         row = self._selected
         if row is None:
-            return None
+            return False
         if action == "pause":
-            return True if row.scheduled and not row.paused else None
+            return row.scheduled and not row.paused
         if action == "resume":
-            return True if row.paused else None
-        return (
-            True
-            if row.export.connection and not self.cc_app.runs.is_running(row.export.name)
-            else None
-        )
+            return row.paused
+        if not row.export.connection:
+            return False  # detached: it runs once it has a connection again
+        return None if self.cc_app.runs.is_running(row.export.name) else True
 
     def action_run_now(self) -> None:
         """Run the highlighted export now (resuming an interrupted run) and watch it."""
@@ -268,7 +272,7 @@ class ScheduleScreen(Screen[None]):
         if row is None:
             return
         self.app.post_message(RunRequested(row.export.name))
-        self.cc_app.show_run(row.export.name)
+        self.cc_app.show_run(row.export.name, starting=True)
 
     def action_pause(self) -> None:
         """Pause the highlighted export's schedule (a run going now goes on)."""
@@ -305,15 +309,22 @@ class ScheduleScreen(Screen[None]):
         row = self._selected
         if row is not None:
             name = row.export.name
-            yield PaletteCommand(f"schedule: Run {name} now", "Run it now (r)", self.action_run_now)
+            key = self.cc_app.key_for
+            yield PaletteCommand(
+                f"schedule: Run {name} now",
+                f"Run it now ({key('schedule-run')})",
+                self.action_run_now,
+            )
             if row.paused:
                 yield PaletteCommand(
-                    f"schedule: Resume {name}", "Start it by itself again (u)", self.action_resume
+                    f"schedule: Resume {name}",
+                    f"Start it by itself again ({key('schedule-resume')})",
+                    self.action_resume,
                 )
             elif row.scheduled:
                 yield PaletteCommand(
                     f"schedule: Pause {name}",
-                    "The service starts it no more (p)",
+                    f"The service starts it no more ({key('schedule-pause')})",
                     self.action_pause,
                 )
         yield PaletteCommand(

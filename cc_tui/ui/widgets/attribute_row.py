@@ -1,4 +1,4 @@
-"""AttributeRow: one "Add attribute" row of the mapping (Constant Contact field <- column)."""
+"""AttributeRow: one "Add field" row of the mapping (Constant Contact field <- column)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,9 @@ from cc_tui.run_words import (
     status_word,
     time_sentence,
 )
+from cc_tui.safe_text import visible
 from cc_tui.schedules import describe_schedule, next_run
+from cc_tui.ui.list_names import ListNames
 from cc_tui.ui.outside_text import plain, plain_text
 from cc_tui.units import ago_text, duration_text, local_time_text, now
 from cc_tui.verify_words import verify_sentence
@@ -50,6 +52,33 @@ def _schedule_text(schedule: str | None, *, on_refresh: bool = False) -> str:
         f"{schedule}: {describe_schedule(schedule)}; next {upcoming} (when cc-tui scheduler runs)"
     )
     return f"{text}; and {refresh}" if on_refresh else text
+
+
+def _lists_text(list_ids: Sequence[str], names: ListNames | None, *, asked: bool) -> Text:
+    """One line per list: the account's name for it beside its id, or the id alone and why.
+
+    ``names`` None: being asked (``asked``) or not asked at all (a detached export). Names come
+    from the account: shown as they are, never read as markup.
+    """
+    text = Text()
+    for number, list_id in enumerate(list_ids):
+        if number:
+            text.append("\n")
+        name = names.name_of(list_id) if names is not None else None
+        if name is not None:
+            text.append(visible(name) or "(unnamed)")
+            text.append(f"  {visible(list_id)}", style="dim")
+            continue
+        text.append(visible(list_id))
+        if names is not None and not names.unknown:
+            text.append(" (not among the account's lists)", style="bold")
+    if not list_ids:
+        text.append("none")
+    elif names is not None and names.unknown:
+        text.append(f"\n(names not known: {names.unknown})", style="dim")
+    elif names is None and asked:
+        text.append("\n(asking Constant Contact for their names)", style="dim")
+    return text
 
 
 def _plan_rows(plan: ExportPlan | str | None) -> list[tuple[str, str | Text]]:
@@ -177,16 +206,18 @@ class DetailPanel(VerticalScroll):
         last: RunRecord | None,
         live: RunProgress | None,
         plan: ExportPlan | str | None = None,
+        lists: ListNames | None = None,
     ) -> None:
         """An export: lists, segments, mapping, schedule, latest run, the plan of its next
-        run (``None``: being made; a string: why there is none)."""
+        run (``None``: being made; a string: why there is none); ``lists``: the names of its
+        connection's lists (``None``: being asked, when it has a connection)."""
         mapping = Table("Constant Contact field", "column", box=None, padding=(0, 2))
         for field, column in export.mapping.columns().items():
             mapping.add_row(plain_text(field), plain_text(column))
         schedule = _schedule_text(export.schedule, on_refresh=export.on_refresh)
         rows: list[tuple[str, str | Text]] = [
             ("connection", export.connection or "(detached: edit it to choose one)"),
-            ("lists", "\n".join(export.list_ids)),
+            ("lists", _lists_text(export.list_ids, lists, asked=bool(export.connection))),
             ("segments", " → ".join(export.segments)),
             ("schedule", schedule),
         ]
@@ -208,7 +239,7 @@ class DetailPanel(VerticalScroll):
             if last.verification is not None:
                 rows.append(("last check", verify_sentence(last.verification)))
         rows += _plan_rows(plan)
-        key = ("export", export, last, plan, schedule)
+        key = ("export", export, last, plan, schedule, lists)
         self._show(f"Export {export.name}", Group(_grid(rows), Text(""), mapping), live, key)
 
     def show_run(self, run: RunRecord) -> None:

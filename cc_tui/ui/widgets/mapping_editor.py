@@ -46,7 +46,7 @@ class MappingEditor(Widget):
 
     HELP = (
         "Map segment columns to Constant Contact fields. The e-mail column is required; names "
-        "are optional. **Add attribute** (ctrl+n) adds a row for any other field or a custom "
+        "are optional. **Add field** (ctrl+n) adds a row for any other field or a custom "
         "field (`cf:<name>`). Sample values of each chosen column are shown beside it."
     )
     DEFAULT_CSS = """
@@ -96,7 +96,7 @@ class MappingEditor(Widget):
         with Vertical(id="attribute-rows"):
             for field, column in mapping.attributes.items() if mapping else ():
                 yield self._new_row(field, column)
-        yield Button("Add attribute (ctrl+n)", id="add-attribute", compact=True)
+        yield Button("Add field (ctrl+n)", id="add-attribute", compact=True)
         yield FieldProblem(id="problem-mapping")
 
     def _new_row(self, field: str | None, column: str | None) -> AttributeRow:

@@ -123,6 +123,8 @@ class RunView(Vertical):
         self.status = status
         self._show_events(events)
         self._show_rates(rates)
+        # No snapshot, no rate: an empty sparkline drew a flat line as if the run stood still.
+        self.query_one("#run-view-rate-row").display = progress is not None
         if progress is None:
             starting = "starting…" if status == _RUNNING else status
             self._set_text("phase", note or starting)

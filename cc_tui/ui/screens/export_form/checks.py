@@ -27,6 +27,7 @@ from cc_tui.models.api_rules import (
 )
 from cc_tui.models.config import FieldMapping
 from cc_tui.next_steps import NextSteps
+from cc_tui.run_words import noun
 from cc_tui.service.failure_kinds import kind_of
 from cc_tui.service.protocol import FailureKind
 from cc_tui.store.config_reader import validate_name
@@ -192,8 +193,8 @@ def _segment_problem(segments: Sequence[str], context: FormContext, saving: bool
     missing = [name for name in segments if found is not None and name not in found]
     if missing:
         return (
-            f"Segment(s) not found: {', '.join(missing)}. Untick them, or add the file by "
-            "its path (ctrl+o)."
+            f"{noun(len(missing), 'Segment')} not found: {', '.join(missing)}. Untick "
+            f"{noun(len(missing), 'it', 'them')}, or add the file by its path (ctrl+o)."
         )
     broken = [
         f"{name}: {context.segment_errors[name]}"

@@ -88,14 +88,15 @@ class ExportFormScreen(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
         Binding(
             "ctrl+n",
             "add_attribute",
-            "Add attribute",
+            "Add field",
             id="export-form-add-attribute",
             tooltip="Map another Constant Contact field or a custom field",
         ),
         Binding(
             "ctrl+r",
             "reload_lists",
-            "Reload lists",
+            # It fetches the custom fields too; and "Reload lists" cut "f1 Help" at 80 columns.
+            "Reload",
             id="export-form-reload-lists",
             tooltip="Fetch the account's lists and custom fields again",
         ),
@@ -163,11 +164,9 @@ class ExportFormScreen(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
 
     def on_mount(self) -> None:
         self.title = f"Edit export {self._editing}" if self._editing else "New export"
-        key = host(self).key_for
-        # Short enough for 80 columns beside "Edit export NAME" (the footer has the rest).
-        self.sub_title = (
-            f"{key('export-form-save')} saves, does not run · {key('export-form-cancel')} cancels"
-        )
+        # What the footer cannot say, short enough for 80 columns beside "Edit export NAME"
+        # (the footer names the keys: "^s saves ... · esc cancels" was cut to "esc …").
+        self.sub_title = "saving does not run it"
         if self._gone:
             self.notify(self._gone, title="Export", severity="error")
             self.call_later(self.dismiss, None)
@@ -380,8 +379,9 @@ class ExportFormScreen(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "save" and self._saving:
             return None
-        if action == "reload_lists" and self._connection() is None:
-            return None
+        if action == "reload_lists":
+            # The lists come from a connection's account: with none chosen it does not apply.
+            return self._connection() is not None
         return True
 
     def action_cancel(self) -> None:
@@ -416,7 +416,7 @@ class ExportFormScreen(TakesTyping, ExplainsDisabledKeys, Screen[str | None]):
         """Save, add an attribute, reload the lists (when a connection is chosen)."""
         yield PaletteCommand("export: Save", "Check and save (it does not run)", self.action_save)
         yield PaletteCommand(
-            "export: Add attribute",
+            "export: Add field",
             "Map another Constant Contact field",
             lambda: self.run_action("add_attribute"),
         )
