@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
+import signal
 import sys
 from collections.abc import Callable
 
@@ -22,13 +25,16 @@ from cc_tui.cli import (
 )
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.demo import command as demo
-from cc_tui.cli.output import Output
+from cc_tui.cli.output import Output, OutputClosedError
 from cc_tui.errors import CcTuiError, StorageFullError, is_disk_full
 from cc_tui.safe_text import visible
 
 __all__ = ["build_parser", "main"]
 
 EXIT_INTERRUPTED = 130
+EXIT_OUTPUT_CLOSED = 128 + signal.SIGPIPE
+"""141: what a shell shows for a command cut off by SIGPIPE (``ls | head``), so a script's
+``set -o pipefail`` reads cc-tui like any other command whose reader left early."""
 Handler = Callable[[CommandContext], int]
 
 
@@ -103,7 +109,16 @@ def _emulator(ctx: CommandContext) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run one command and return its exit code (the exit codes: README.md, "Command line")."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit:
+        # --help or --version printed into a pipe whose reader already left (| head -1).
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _stop_writing(_stdout_fileno())
+            raise SystemExit(EXIT_OUTPUT_CLOSED) from None
+        raise
     _configure_logging(args.verbose)
     handler: Handler | None = getattr(args, "handler", None)
     out = Output()
@@ -123,11 +138,34 @@ def main(argv: list[str] | None = None) -> int:
         full = StorageFullError(exc.filename or "a file in the cc-tui home")
         out.error(str(full))
         return full.exit_code
+    except OutputClosedError as exc:
+        # `cc-tui history | head -1`: the reader has what it wanted; nothing is wrong. A run
+        # being watched goes on in the service (as when its terminal goes away).
+        _stop_writing(exc.fileno)
+        return EXIT_OUTPUT_CLOSED
     except KeyboardInterrupt:
         out.note("Interrupted.")
         return EXIT_INTERRUPTED
     finally:
         ctx.close()
+
+
+def _stdout_fileno() -> int | None:
+    try:
+        return sys.stdout.fileno()
+    except (OSError, ValueError):  # a stream without a descriptor, or closed
+        return None
+
+
+def _stop_writing(fileno: int | None) -> None:
+    """Point a descriptor whose reader left at /dev/null: the interpreter's last flush of
+    stdout at exit would otherwise raise again ("Exception ignored ... BrokenPipeError")."""
+    if fileno is None:
+        return
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fileno)
+        os.close(devnull)
 
 
 class _VisibleFormatter(logging.Formatter):

@@ -1,0 +1,74 @@
+"""The command line as an operator's shell meets it: pipes, locales, read-only homes, typos.
+
+Each test runs the real ``cc-tui`` (``python -m cc_tui``) in a child process where the edge is
+the process's own (a closed stdout, an ASCII-only locale, a read-only filesystem), and checks
+the contract: the exit code README.md gives, a clear message, never a Python traceback, and
+outside text never reaching the terminal as control characters.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell shows for `ls | head` when ls is cut off
+SEGMENT_ROWS = 2_000  # more rows than fit one pipe buffer once shown as a table
+
+
+def cc_tui(
+    *argv: str,
+    home: Path,
+    stdout: int | None = subprocess.PIPE,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``cc-tui --home HOME ARGV`` in a child process (stdout/stderr captured as text)."""
+    return subprocess.run(
+        [sys.executable, "-m", "cc_tui", "--home", str(home), *argv],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        check=False,
+    )
+
+
+def assert_no_traceback(stderr: str) -> None:
+    assert "Traceback" not in stderr, stderr
+    assert "Exception ignored" not in stderr, stderr
+
+
+@pytest.fixture
+def segment_home(cc_home: Path, tmp_path: Path) -> Path:
+    """A home with one segment ``people`` (a CSV of SEGMENT_ROWS rows, in a folder with a space)."""
+    folder = tmp_path / "my data"
+    folder.mkdir()
+    lines = ["Email,Name", *(f"p{n}@example.com,Person {n}" for n in range(SEGMENT_ROWS))]
+    (folder / "people list.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    added = cc_tui("segment", "add", "people", str(folder / "people list.csv"), home=cc_home)
+    assert added.returncode == 0, added.stderr
+    return cc_home
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["segment", "show", "people"],  # a Rich table
+        ["segment", "list", "--json"],  # JSON written directly
+        ["history", "--json"],
+    ],
+)
+def test_output_to_a_pipe_closed_early_ends_quietly(segment_home: Path, argv: list[str]) -> None:
+    # `cc-tui ... | head -1`: the reader is gone before (or while) cc-tui writes.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = cc_tui(*argv, home=segment_home, stdout=write_end)
+    finally:
+        os.close(write_end)
+    assert_no_traceback(result.stderr)
+    assert result.returncode == EXIT_BROKEN_PIPE, result.stderr
