@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from typing import NoReturn
 
 from cc_tui import __version__
 from cc_tui.cli import (
@@ -38,9 +39,23 @@ EXIT_OUTPUT_CLOSED = 128 + signal.SIGPIPE
 Handler = Callable[[CommandContext], int]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with what was typed made visible in its errors.
+
+    argparse repeats the words it could not use (``unrecognized arguments: ...``, a value an
+    option's ``type`` refused): a word pasted from data may hold an ESC or a bidi override,
+    which must reach the terminal as ``␛`` or ``<U+202E>``, not act on it. Every command's
+    parser is of this class (``add_subparsers`` makes its parsers of the parent's type).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and the error (made visible, on one line), exit 2."""
+        super().error(visible(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; every command has its own ``--help``."""
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _Parser(
         prog="cc-tui",
         description="Export customer segments to Constant Contact lists. Without a command, "
         "opens the terminal app.",

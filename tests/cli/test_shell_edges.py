@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.hostile import HOSTILE, assert_harmless
+
+EXIT_USAGE = 2
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell shows for `ls | head` when ls is cut off
 SEGMENT_ROWS = 2_000  # more rows than fit one pipe buffer once shown as a table
 
@@ -72,3 +75,13 @@ def test_output_to_a_pipe_closed_early_ends_quietly(segment_home: Path, argv: li
         os.close(write_end)
     assert_no_traceback(result.stderr)
     assert result.returncode == EXIT_BROKEN_PIPE, result.stderr
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_a_command_line_error_shows_the_typed_text_harmlessly(cc_home: Path, text: str) -> None:
+    # argparse repeats what was typed: an unknown extra argument, a bad option value.
+    for argv in (["history", "--json", text], ["run", "x", "--activity-deadline", text]):
+        result = cc_tui(*argv, home=cc_home)
+        assert result.returncode == EXIT_USAGE
+        assert_harmless(result.stderr)
+        assert "error:" in result.stderr
