@@ -16,6 +16,7 @@ and ``cc-tui --help`` import this module and never print with Rich (start-up, is
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -196,6 +197,12 @@ def _console(file: TextIO) -> Console:
     # terminal, tables get room instead of Rich's 80 columns (logs, pipes, cron mail).
     # markup=False and emoji=False: a string printed is the string, whatever brackets or
     # colons it holds.
+    if isinstance(file, io.TextIOWrapper) and file.errors == "strict":
+        # A locale that is not UTF-8 (LANG=en_US.ISO-8859-1 from an old SSH client,
+        # PYTHONIOENCODING=ascii in a cron job) has no byte for a control picture (␛) or an
+        # accented name: show the character's code (\u241b, \xeb) instead of raising
+        # UnicodeEncodeError, as Python's own stderr does. Rich draws ASCII boxes there.
+        file.reconfigure(errors="backslashreplace")
     console = _quiet_on_broken_pipe()(
         file=file, highlight=False, soft_wrap=True, markup=False, emoji=False
     )

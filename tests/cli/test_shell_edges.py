@@ -27,13 +27,14 @@ def cc_tui(
     home: Path,
     stdout: int | None = subprocess.PIPE,
     env: dict[str, str] | None = None,
+    encoding: str = "utf-8",
 ) -> subprocess.CompletedProcess[str]:
-    """``cc-tui --home HOME ARGV`` in a child process (stdout/stderr captured as text)."""
+    """``cc-tui --home HOME ARGV`` in a child process (stdout/stderr read as ``encoding``)."""
     return subprocess.run(
         [sys.executable, "-m", "cc_tui", "--home", str(home), *argv],
         stdout=stdout,
         stderr=subprocess.PIPE,
-        text=True,
+        encoding=encoding,
         env={**os.environ, **(env or {})},
         timeout=120,
         check=False,
@@ -85,3 +86,23 @@ def test_a_command_line_error_shows_the_typed_text_harmlessly(cc_home: Path, tex
         assert result.returncode == EXIT_USAGE
         assert_harmless(result.stderr)
         assert "error:" in result.stderr
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_terminal_that_cannot_show_unicode_gets_stand_ins_not_a_traceback(
+    cc_home: Path, tmp_path: Path, encoding: str
+) -> None:
+    # A locale that is not UTF-8 (an old SSH client's LANG): the box drawing and the control
+    # pictures cc-tui uses have no byte there.
+    data = tmp_path / "values.csv"
+    data.write_text('Email,Name\np@example.com,"Zoë \x1b[2J ✓"\n', encoding="utf-8")
+    env = {"PYTHONIOENCODING": encoding}
+    added = cc_tui("segment", "add", "values", str(data), home=cc_home, env=env, encoding=encoding)
+    assert_no_traceback(added.stderr)
+    assert added.returncode == 0, added.stderr
+    assert "p@example.com" in added.stdout
+    assert "\x1b[2J" not in added.stdout
+    shown = cc_tui("segment", "show", "values", home=cc_home, env=env, encoding=encoding)
+    assert_no_traceback(shown.stderr)
+    assert shown.returncode == 0, shown.stderr
+    assert "Zo" in shown.stdout and "\\u241b[2J" in shown.stdout
