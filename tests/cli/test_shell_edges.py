@@ -106,3 +106,17 @@ def test_a_terminal_that_cannot_show_unicode_gets_stand_ins_not_a_traceback(
     assert_no_traceback(shown.stderr)
     assert shown.returncode == 0, shown.stderr
     assert "Zo" in shown.stdout and "\\u241b[2J" in shown.stdout
+
+
+def test_a_home_that_cannot_be_made_is_a_clear_error(cc_home: Path) -> None:
+    # A home cc-tui cannot make or write fails every command the same way. A read-only mount
+    # or another user's folder cannot be made in a test run as root (the mode bits do not
+    # stop root; mounting needs privileges a test must not use): a file where a folder of the
+    # home's path should be stops every user, root included (ENOTDIR).
+    blocker = cc_home / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    result = cc_tui("history", home=blocker / "home")
+    assert_no_traceback(result.stderr)
+    assert result.returncode == EXIT_USAGE, result.stderr
+    assert f"{blocker}: cc-tui cannot keep its files here" in result.stderr
+    assert "--home DIR" in result.stderr
