@@ -120,3 +120,26 @@ def test_a_home_that_cannot_be_made_is_a_clear_error(cc_home: Path) -> None:
     assert result.returncode == EXIT_USAGE, result.stderr
     assert f"{blocker}: cc-tui cannot keep its files here" in result.stderr
     assert "--home DIR" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("two\nlines", "'two␊lines'"),
+        ("tab\there", "'tab␉here'"),
+        ("x" * 5_000, "'" + "x" * 80 + "… (4,920 more)'"),
+    ],
+    ids=["newline", "tab", "pasted-text"],
+)
+def test_a_refused_name_is_shown_on_one_line_and_cut(
+    cc_home: Path, capsys: pytest.CaptureFixture[str], name: str, shown: str
+) -> None:
+    # A name pasted with a line break (or a whole file pasted) must not make the error look
+    # like several messages, or fill the terminal.
+    from cc_tui.cli import main
+
+    code = main(["connection", "add", name, "--client-id", "x", "--emulator"])
+    error = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    assert f"connection name {shown} is not allowed" in error
+    assert len(error.splitlines()) == 1, error
