@@ -4,6 +4,7 @@ summary); a run in this process for the demo's temporary home. What it shows: :m
 from __future__ import annotations
 
 import argparse
+import shlex
 from typing import TYPE_CHECKING
 
 from cc_tui.cli.context import CommandContext
@@ -364,6 +365,8 @@ def _say_interrupted(
 
 
 def _run_command(ctx: CommandContext, name: str) -> str:
-    """The command that resumes ``name`` (naming the home when one was given)."""
+    """The command that resumes ``name`` (naming the home when one was given), quoted for the
+    shell: a home with a space (``/srv/cc tui``) pasted unquoted would name another folder."""
     home = getattr(ctx.args, "home", None)
-    return f"cc-tui --home {home} run {name}" if home else f"cc-tui run {name}"
+    words = ["cc-tui", *(["--home", home] if home else []), "run", name]
+    return shlex.join(words)

@@ -143,3 +143,28 @@ def test_a_refused_name_is_shown_on_one_line_and_cut(
     assert code == EXIT_USAGE
     assert f"connection name {shown} is not allowed" in error
     assert len(error.splitlines()) == 1, error
+
+
+def test_the_commands_a_run_suggests_work_when_pasted_with_a_home_with_spaces(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `cc-tui --home "/srv/cc tui" run NAME --detach` says how to watch and stop the run: with
+    # the home as typed, quoted for the shell, or the pasted command names another home.
+    import shlex
+
+    from cc_tui.cli import main
+    from cc_tui.cli.demo.command import DEMO_EXPORT, prepare_demo
+
+    home = tmp_path / "my cc home"
+    home.mkdir(mode=0o700)
+    demo = prepare_demo(60, home)
+    try:
+        code = main(["--home", str(home), "run", DEMO_EXPORT, "--detach"])
+        note = capsys.readouterr().err
+        assert code == 0, note
+        watch = f"cc-tui --home {shlex.quote(str(home))} run {DEMO_EXPORT} --attach"
+        assert watch in note
+        assert shlex.split(watch)[:3] == ["cc-tui", "--home", str(home)]
+        assert main(["--home", str(home), "run", DEMO_EXPORT, "--attach"]) == 0
+    finally:
+        demo.close()
