@@ -273,13 +273,13 @@ def _cancel(stream: RunStream, name: str) -> RunRecord | None:
 
     A second Ctrl-C leaves at once; the service still stops the run.
     """
-    from cc_tui.service.client import RemoteError
+    from cc_tui.errors import CcTuiError
     from cc_tui.service.protocol import RunCancel
 
     try:
         stream.send(RunCancel(export=name))
         ended = _follow(stream, name, lambda _: None, lambda _: None)
-    except (RemoteError, OSError):
+    except (CcTuiError, OSError):  # refused, or the service went away meanwhile
         return None
     return ended.record if ended is not None else None
 
