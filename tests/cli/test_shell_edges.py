@@ -168,3 +168,23 @@ def test_the_commands_a_run_suggests_work_when_pasted_with_a_home_with_spaces(
         assert main(["--home", str(home), "run", DEMO_EXPORT, "--attach"]) == 0
     finally:
         demo.close()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["history", "--limit", "-1"],  # was: every run (SQLite's LIMIT -1)
+        ["history", "--limit", "0"],  # was: "No runs yet." of a home with runs
+        ["segment", "show", "people", "--rows", "-3"],  # was: an empty preview, exit 0
+        ["demo", "--headless", "--rows", "-5"],  # was: a ValueError traceback
+    ],
+)
+def test_a_count_below_its_least_is_refused_naming_the_option(
+    cc_home: Path, argv: list[str]
+) -> None:
+    result = cc_tui(*argv, home=cc_home)
+    assert_no_traceback(result.stderr)
+    assert result.returncode == EXIT_USAGE, result.stderr
+    option = argv[-2]
+    assert f"argument {option}: '{argv[-1]}' is not a whole number of" in result.stderr
+    assert result.stdout == ""
