@@ -27,6 +27,7 @@ from cc_tui.cli import (
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.demo import command as demo
 from cc_tui.cli.output import Output, OutputClosedError
+from cc_tui.cli.signals import EXIT_TERMINATED, Terminated, sigterm_unwinds
 from cc_tui.errors import CcTuiError, StorageFullError, is_disk_full
 from cc_tui.safe_text import visible
 
@@ -140,8 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     ctx = CommandContext(args=args, out=out)
     if handler is None:
         handler = _open_app
+    # The app's own terminal handling (Textual) is left to SIGTERM's default.
+    opens_app = handler is _open_app or (args.command == "demo" and not args.headless)
     try:
-        return handler(ctx)
+        with contextlib.nullcontext() if opens_app else sigterm_unwinds():
+            return handler(ctx)
     except CcTuiError as exc:
         out.error(str(exc))
         return exc.exit_code
@@ -161,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         out.note("Interrupted.")
         return EXIT_INTERRUPTED
+    except Terminated:
+        out.note("Terminated (SIGTERM).")
+        return EXIT_TERMINATED
     finally:
         ctx.close()
 

@@ -9,8 +9,12 @@ outside text never reaching the terminal as control characters.
 from __future__ import annotations
 
 import os
+import pty
+import select
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -188,3 +192,79 @@ def test_a_count_below_its_least_is_refused_naming_the_option(
     option = argv[-2]
     assert f"argument {option}: '{argv[-1]}' is not a whole number of" in result.stderr
     assert result.stdout == ""
+
+
+HIDE_CURSOR = b"\x1b[?25l"
+SHOW_CURSOR = b"\x1b[?25h"
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+ACTIVITY_HELD = 600.0  # seconds the emulator keeps an import waiting: the run is long going
+
+
+def test_sigterm_gives_the_terminal_back_and_leaves_the_run_going(tmp_path: Path) -> None:
+    # `timeout 1h cc-tui run NAME`, or `kill PID`, on a terminal: the live display hid the
+    # cursor; SIGTERM must not leave it hidden (Python's default ended the process on the spot).
+    import httpx
+
+    from cc_tui.cli.demo.command import DEMO_EXPORT, prepare_demo
+    from cc_tui.paths import AppPaths
+    from cc_tui.service.client import request
+    from cc_tui.service.locate import service_files
+    from cc_tui.service.protocol import ServiceState, ServiceStatus
+
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    demo = prepare_demo(60, home)
+    try:
+        httpx.post(
+            f"{demo.emulator.url}/__emulator/settings",
+            json={"activity_start_delay": ACTIVITY_HELD},
+        ).raise_for_status()
+        primary, secondary = pty.openpty()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "cc_tui", "--home", str(home), "run", DEMO_EXPORT],
+            stdin=secondary,
+            stdout=secondary,
+            stderr=secondary,
+            env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"},
+        )
+        os.close(secondary)
+        # The live display is up, and the service has begun the run (its first import sent).
+        shown = _read_until(primary, b"contacts sent")
+        assert HIDE_CURSOR in shown and b"contacts sent" in shown, shown.decode(errors="replace")
+        child.send_signal(signal.SIGTERM)
+        shown += _read_until(primary, None)  # all of it, until the child is gone
+        os.close(primary)
+        assert child.wait(timeout=60) == EXIT_TERMINATED, shown[-3000:]
+        assert SHOW_CURSOR in shown[shown.rindex(HIDE_CURSOR) :], shown[-3000:]
+        text = " ".join(shown.decode(errors="replace").split())
+        assert "it goes on in the cc-tui service" in text
+        # The run went on in the service (it stops, resumable, when the test's end stops it).
+        paths = AppPaths.resolve(home)
+        state = request(paths, service_files(paths, None), ServiceStatus(), autostart=False)
+        assert isinstance(state, ServiceState)
+        assert [run.export for run in state.runs] == [DEMO_EXPORT], (
+            shown.decode(errors="replace"),
+            (home / "service.log").read_text(),
+        )
+    finally:
+        demo.close()
+
+
+def _read_until(fd: int, marker: bytes | None, timeout: float = 60.0) -> bytes:
+    """What the terminal received, until ``marker`` (None: until the child closed it)."""
+    got = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: every holder of the terminal's other end closed it
+            return got
+        if not chunk:
+            return got
+        got += chunk
+        if marker is not None and marker in got:
+            return got
+    return got
