@@ -126,9 +126,21 @@ def load_config(path: Path) -> AppConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        if path.is_symlink():
+            # Kept elsewhere (a dotfiles folder not mounted now): not "no configuration yet",
+            # whose first save would put a file of its own where the link is.
+            raise ConfigError(
+                f"is a link to {path.readlink()}, which does not exist",
+                path=path,
+                fix="make the file it points to reachable again, or remove the link",
+            ) from None
         return AppConfig()
     except UnicodeDecodeError as exc:
         raise ConfigError("is not UTF-8 text", path=path, fix="save it as UTF-8") from exc
+    except IsADirectoryError:
+        raise ConfigError(
+            "is a folder, not a file", path=path, fix="move the folder away"
+        ) from None
     except OSError as exc:
         raise ConfigError(
             f"cannot be read: {exc.strerror}", path=path, fix="check the file's permissions"
