@@ -128,7 +128,9 @@ class Output:
     @property
     def interactive(self) -> bool:
         """True when both stdin and stdout are terminals (prompts and live displays allowed)."""
-        return sys.stdin.isatty() and self.console.is_terminal
+        # No sys.stdin at all when the process started with it closed (`cc-tui ... <&-`).
+        stdin = sys.stdin
+        return stdin is not None and stdin.isatty() and self.console.is_terminal
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
         """Print a result to stdout (a line of text wraps between words on a terminal)."""

@@ -268,3 +268,21 @@ def _read_until(fd: int, marker: bytes | None, timeout: float = 60.0) -> bytes:
         if marker is not None and marker in got:
             return got
     return got
+
+
+def test_a_closed_stdin_is_no_terminal_to_ask_on(cc_home: Path) -> None:
+    # `cc-tui ... <&-` (a cron job or daemon that closed its stdin): Python has no sys.stdin
+    # at all. The questions cc-tui would ask on a terminal are answered "no" instead.
+    result = subprocess.run(
+        [sys.executable, "-m", "cc_tui", "--home", str(cc_home), "connection", "add", "m",
+         "--client-id", "x", "--emulator"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=lambda: os.close(0),
+    )  # fmt: skip
+    assert_no_traceback(result.stderr)
+    assert result.returncode == EXIT_USAGE
+    assert "Re-run with --accept-privacy" in result.stderr
