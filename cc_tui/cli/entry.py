@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _open_app(ctx: CommandContext) -> int:
+    ctx.out.require_terminal(
+        "cc-tui without a command", "Run a command instead: cc-tui --help lists them."
+    )
     from cc_tui.service.async_client import ServiceLink
     from cc_tui.ui.launch import run_app
 

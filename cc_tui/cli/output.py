@@ -125,6 +125,23 @@ class Output:
         self.console = _console(stdout or sys.stdout)
         self.errors = _console(stderr or sys.stderr)
 
+    def require_terminal(self, what: str, instead: str) -> None:
+        """Raise :class:`UsageError` unless stdin and stdout are both terminals.
+
+        The terminal app reads keys from stdin and draws on stdout; without a terminal (a pipe,
+        a file, cron) it would write escape sequences nowhere useful and wait for keys forever.
+        ``what`` opens the app; ``instead`` is the command that works there.
+        """
+        from cc_tui.errors import UsageError
+
+        stdin, stdout = sys.stdin, sys.stdout
+        if stdin is not None and stdout is not None and stdin.isatty() and stdout.isatty():
+            return
+        raise UsageError(
+            f"{what} opens the terminal app, which needs a terminal: standard input and output "
+            f"are not one here (a pipe, a file, cron). {instead}"
+        )
+
     @property
     def interactive(self) -> bool:
         """True when both stdin and stdout are terminals (prompts and live displays allowed)."""

@@ -286,3 +286,28 @@ def test_a_closed_stdin_is_no_terminal_to_ask_on(cc_home: Path) -> None:
     assert_no_traceback(result.stderr)
     assert result.returncode == EXIT_USAGE
     assert "Re-run with --accept-privacy" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "instead"),
+    [([], "cc-tui --help lists them"), (["demo"], "cc-tui demo --headless")],
+    ids=["no-command", "demo"],
+)
+def test_the_app_without_a_terminal_is_refused_not_left_waiting(
+    cc_home: Path, argv: list[str], instead: str
+) -> None:
+    # `cc-tui` alone in a cron job or piped: the app drew escape sequences into the pipe and
+    # waited for keys that never come, until killed.
+    result = subprocess.run(
+        [sys.executable, "-m", "cc_tui", "--home", str(cc_home), *argv],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert_no_traceback(result.stderr)
+    assert result.returncode == EXIT_USAGE, result.stderr
+    assert "opens the terminal app, which needs a terminal" in result.stderr
+    assert instead in result.stderr
+    assert "\x1b" not in result.stdout

@@ -198,6 +198,11 @@ def _mark_some_unsubscribed(emulator: EmulatorServer, segment: Path) -> None:
 
 def _demo(ctx: CommandContext) -> int:
     home = Path(ctx.args.home).expanduser() if ctx.args.home else None
+    if not ctx.args.headless:
+        ctx.out.require_terminal(
+            "cc-tui demo",
+            "Run it once and print its summary instead: cc-tui demo --headless.",
+        )
     ctx.out.note(DEMO_OPENING)
     if not ctx.args.headless:
         return _demo_app(ctx, home)
