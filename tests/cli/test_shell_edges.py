@@ -311,3 +311,19 @@ def test_the_app_without_a_terminal_is_refused_not_left_waiting(
     assert "opens the terminal app, which needs a terminal" in result.stderr
     assert instead in result.stderr
     assert "\x1b" not in result.stdout
+
+
+def test_the_scheduler_started_beside_a_running_service_says_so_first(
+    cc_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Any command starts the home's service; `cc-tui scheduler` then said "Scheduler running
+    # in the cc-tui service" before failing to take the home.
+    from cc_tui.cli import main
+
+    assert main(["history"]) == 0  # the service of the home starts
+    capsys.readouterr()
+    assert main(["scheduler"]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert "Scheduler running" not in captured.out + captured.err
+    assert "already runs" in captured.err and "runs the schedules itself" in captured.err
+    assert "cc-tui service stop" in captured.err
