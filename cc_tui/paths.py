@@ -102,6 +102,12 @@ class AppPaths:
     ) -> AppPaths:
         """``home`` wins, then ``$CC_TUI_HOME``, then the platform's user folders."""
         env = os.environ if environ is None else environ
+        if home is not None and not str(home):
+            # Path("") is the current folder: `--home "$UNSET"` would make it the home.
+            raise ConfigError(
+                "--home is empty (an unset shell variable?)",
+                fix="give the folder: --home DIR, or leave --home out",
+            )
         chosen = home if home is not None else env.get(HOME_ENV_VAR) or None
         if chosen is not None:
             root = Path(chosen).expanduser().resolve()
@@ -261,9 +267,18 @@ def _refuse_wide_home(home: Path) -> None:
             fix="point --home / CC_TUI_HOME at a folder",
         )
     if mode & _OTHERS_BITS:
+        # A folder everyone shares (/tmp, sticky, or not this user's) is never to be narrowed:
+        # the home goes in a folder of its own inside it.
+        shared = bool(mode & stat.S_ISVTX) or home.stat().st_uid != os.geteuid()
+        fix = (
+            f"give a folder of its own: mkdir -m 700 {shlex.quote(str(home / APP_NAME))}, "
+            "then --home that folder"
+            if shared
+            else f"chmod 700 {shlex.quote(str(home))}"
+        )
         raise ConfigError(
             f"the cc-tui home may be read by other users (mode {mode:o}); it holds contact "
             "rows, tokens and the run history, so cc-tui refuses to use it",
             path=home,
-            fix=f"chmod 700 {shlex.quote(str(home))}",
+            fix=fix,
         )
