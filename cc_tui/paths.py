@@ -16,6 +16,7 @@ shared on purpose and cc-tui will not change that silently; the platform folders
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shlex
@@ -101,6 +102,12 @@ class AppPaths:
     ) -> AppPaths:
         """``home`` wins, then ``$CC_TUI_HOME``, then the platform's user folders."""
         env = os.environ if environ is None else environ
+        if home is not None and not str(home):
+            # Path("") is the current folder: `--home "$UNSET"` would make it the home.
+            raise ConfigError(
+                "--home is empty (an unset shell variable?)",
+                fix="give the folder: --home DIR, or leave --home out",
+            )
         chosen = home if home is not None else env.get(HOME_ENV_VAR) or None
         if chosen is not None:
             root = Path(chosen).expanduser().resolve()
@@ -158,14 +165,54 @@ class AppPaths:
         """Create the folders (0700) if they do not exist yet; refuse a wider chosen home.
 
         Raises :class:`ConfigError` (exit 2) naming the ``chmod 700`` that fixes a home the user
-        chose which group or others may enter. A platform folder found wider is narrowed.
+        chose which group or others may enter. A platform folder found wider is narrowed. A
+        folder that cannot be made or written (a read-only mount, another user's folder, a file
+        in the way) is a :class:`ConfigError` too, naming it: every command would fail on it.
         """
         if self.chosen_home is not None:
             _refuse_wide_home(self.chosen_home)
-        for folder in sorted({self.config_dir, self.data_dir, self.state_dir}):
-            ensure_private_dir(folder)
-        for folder in (self.runs_dir, self.locks_dir, self.cache_dir):
-            ensure_private_dir(folder)
+        roots = sorted({self.config_dir, self.data_dir, self.state_dir})
+        try:
+            for folder in (*roots, self.runs_dir, self.locks_dir, self.cache_dir):
+                ensure_private_dir(folder)
+        except OSError as exc:
+            if exc.errno not in _UNUSABLE:
+                raise  # a full disk has its own message (StorageFullError, at the command line)
+            raise _unusable(Path(exc.filename or roots[0]), exc.errno) from None
+        for folder in roots:
+            # access() says EROFS even to root, for whom the mode bits would not.
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise _unusable(folder, _write_refusal(folder))
+
+
+_IN_THE_WAY = frozenset({errno.ENOTDIR, errno.EEXIST})
+_UNUSABLE = _IN_THE_WAY | {errno.EROFS, errno.EACCES, errno.EPERM}
+"""What makes a home's folder impossible to make or write, however often it is tried."""
+_WRITABLE_FIX = "make the folder writable by you (mount it read-write, or chown/chmod it)"
+
+
+def _unusable(folder: Path, code: int | None) -> ConfigError:
+    """The error for a home's folder that cannot be made or written (``code``: the errno)."""
+    if code in _IN_THE_WAY:
+        reason, fix = "a file is in the way where a folder should be", "move that file away"
+    elif code == errno.EROFS:
+        reason, fix = "it is on a read-only file system", _WRITABLE_FIX
+    else:
+        reason, fix = "you may not create or write in it", _WRITABLE_FIX
+    return ConfigError(
+        f"cc-tui cannot keep its files here: {reason}",
+        path=folder,
+        fix=f"{fix}, or give another home with --home DIR or CC_TUI_HOME",
+    )
+
+
+def _write_refusal(folder: Path) -> int:
+    """Why ``access(W_OK)`` said no: EROFS on a read-only mount, EACCES otherwise."""
+    try:
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    return errno.EROFS if read_only else errno.EACCES
 
 
 def ensure_private_dir(folder: Path) -> Path:
@@ -210,6 +257,9 @@ def _refuse_wide_home(home: Path) -> None:
         mode = stat.S_IMODE(home.stat().st_mode)
     except FileNotFoundError:
         return  # cc-tui creates it 0700
+    except OSError as exc:  # a file where a parent folder should be, a folder not to be entered
+        in_the_way = next((up for up in home.parents if up.is_file()), home)
+        raise _unusable(in_the_way, exc.errno) from None
     if not home.is_dir():
         raise ConfigError(
             "the cc-tui home is not a folder",
@@ -217,9 +267,18 @@ def _refuse_wide_home(home: Path) -> None:
             fix="point --home / CC_TUI_HOME at a folder",
         )
     if mode & _OTHERS_BITS:
+        # A folder everyone shares (/tmp, sticky, or not this user's) is never to be narrowed:
+        # the home goes in a folder of its own inside it.
+        shared = bool(mode & stat.S_ISVTX) or home.stat().st_uid != os.geteuid()
+        fix = (
+            f"give a folder of its own: mkdir -m 700 {shlex.quote(str(home / APP_NAME))}, "
+            "then --home that folder"
+            if shared
+            else f"chmod 700 {shlex.quote(str(home))}"
+        )
         raise ConfigError(
             f"the cc-tui home may be read by other users (mode {mode:o}); it holds contact "
             "rows, tokens and the run history, so cc-tui refuses to use it",
             path=home,
-            fix=f"chmod 700 {shlex.quote(str(home))}",
+            fix=fix,
         )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from cc_tui.cli import history_repair
 from cc_tui.cli.context import CommandContext
+from cc_tui.cli.numbers import at_least
 from cc_tui.cli.output import Output
 from cc_tui.models.run import RunRecord
 from cc_tui.run_words import (
@@ -36,7 +37,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "history", help="past runs with their counts", description="Show past runs, newest first."
     )
     history.add_argument("--export", metavar="NAME", help="only runs of this export")
-    history.add_argument("--limit", type=int, default=20, metavar="N", help="how many (20)")
+    history.add_argument("--limit", type=at_least(1), default=20, metavar="N", help="how many (20)")
     history.add_argument("--json", action="store_true", help="print JSON")
     history.set_defaults(handler=_history)
     history_repair.register(history)

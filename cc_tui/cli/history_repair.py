@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 from typing import TYPE_CHECKING
 
 from cc_tui.cli.context import CommandContext
@@ -61,7 +62,7 @@ def require_home_owner(paths: AppPaths) -> None:
     raise AccessDeniedError(
         f"Only the home's owner ({user_name(owner)}) may repair its history, and "
         f"'{user_name(you)}' is not: run it as that account, e.g. sudo -u {user_name(owner)} "
-        f"cc-tui --home {home} history repair."
+        f"{shlex.join(['cc-tui', '--home', str(home)])} history repair."
     )
 
 

@@ -16,11 +16,12 @@ and ``cc-tui --help`` import this module and never print with Rich (start-up, is
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from cc_tui.safe_text import CELL_CHARACTERS, visible
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # Rich loads when a command first prints (see the module's do
 __all__ = [
     "Column",
     "Output",
+    "OutputClosedError",
     "Visible",
     "cells",
     "fit_table",
@@ -95,6 +97,26 @@ class Visible:
                 yield Segment(visible(segment.text, multiline=True), segment.style)
 
 
+class OutputClosedError(Exception):
+    """The reader of stdout (or stderr) went away: ``cc-tui history | head -1``.
+
+    Nothing more can be shown, and nothing is wrong with the command: the command line ends
+    quietly with the exit code of a process cut off by SIGPIPE (:mod:`cc_tui.cli.entry`).
+    """
+
+    def __init__(self, fileno: int | None) -> None:
+        super().__init__("the output was closed by its reader")
+        self.fileno = fileno
+        """The descriptor whose reader went away (None when the stream has none)."""
+
+
+def _fileno(file: IO[str]) -> int | None:
+    try:
+        return file.fileno()
+    except (OSError, ValueError):  # io.UnsupportedOperation is both; a closed file: ValueError
+        return None
+
+
 class Output:
     """stdout for results, stderr for messages; ``interactive`` when a person is at stdin."""
 
@@ -103,10 +125,29 @@ class Output:
         self.console = _console(stdout or sys.stdout)
         self.errors = _console(stderr or sys.stderr)
 
+    def require_terminal(self, what: str, instead: str) -> None:
+        """Raise :class:`UsageError` unless stdin and stdout are both terminals.
+
+        The terminal app reads keys from stdin and draws on stdout; without a terminal (a pipe,
+        a file, cron) it would write escape sequences nowhere useful and wait for keys forever.
+        ``what`` opens the app; ``instead`` is the command that works there.
+        """
+        from cc_tui.errors import UsageError
+
+        stdin, stdout = sys.stdin, sys.stdout
+        if stdin is not None and stdout is not None and stdin.isatty() and stdout.isatty():
+            return
+        raise UsageError(
+            f"{what} opens the terminal app, which needs a terminal: standard input and output "
+            f"are not one here (a pipe, a file, cron). {instead}"
+        )
+
     @property
     def interactive(self) -> bool:
         """True when both stdin and stdout are terminals (prompts and live displays allowed)."""
-        return sys.stdin.isatty() and self.console.is_terminal
+        # No sys.stdin at all when the process started with it closed (`cc-tui ... <&-`).
+        stdin = sys.stdin
+        return stdin is not None and stdin.isatty() and self.console.is_terminal
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
         """Print a result to stdout (a line of text wraps between words on a terminal)."""
@@ -153,8 +194,12 @@ class Output:
 
     def json(self, payload: Any) -> None:
         """One JSON document on stdout (no Rich markup, no wrapping)."""
-        self.console.file.write(json.dumps(payload, indent=2, default=str) + "\n")
-        self.console.file.flush()
+        file = self.console.file
+        try:
+            file.write(json.dumps(payload, indent=2, default=str) + "\n")
+            file.flush()
+        except BrokenPipeError:
+            raise OutputClosedError(_fileno(file)) from None
 
     def confirm(self, question: str, *, default: bool = False) -> bool:
         """Ask yes/no on the terminal; False without one."""
@@ -171,13 +216,37 @@ def _console(file: TextIO) -> Console:
     # terminal, tables get room instead of Rich's 80 columns (logs, pipes, cron mail).
     # markup=False and emoji=False: a string printed is the string, whatever brackets or
     # colons it holds.
-    from rich.console import Console
-
-    console = Console(file=file, highlight=False, soft_wrap=True, markup=False, emoji=False)
+    if isinstance(file, io.TextIOWrapper) and file.errors == "strict":
+        # A locale that is not UTF-8 (LANG=en_US.ISO-8859-1 from an old SSH client,
+        # PYTHONIOENCODING=ascii in a cron job) has no byte for a control picture (␛) or an
+        # accented name: show the character's code (\u241b, \xeb) instead of raising
+        # UnicodeEncodeError, as Python's own stderr does. Rich draws ASCII boxes there.
+        file.reconfigure(errors="backslashreplace")
+    console = _quiet_on_broken_pipe()(
+        file=file, highlight=False, soft_wrap=True, markup=False, emoji=False
+    )
     console.push_render_hook(_visible_hook())
     if not console.is_terminal:
         console.width = max(console.width, OFF_TERMINAL_WIDTH)
     return console
+
+
+def _quiet_on_broken_pipe() -> type[Console]:
+    """Rich's Console, raising :class:`OutputClosedError` when its reader goes away.
+
+    Rich's own answer to a broken pipe is ``SystemExit(1)`` after pointing stdout (whichever
+    stream broke) at /dev/null: exit 1 says "run failed" here, and a broken stderr would leave
+    stdout silenced. The command line decides instead (:mod:`cc_tui.cli.entry`).
+    """
+    from rich.console import Console
+
+    # Defined here, not at module level, because its base class is Rich's.
+    class QuietConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True  # nothing more is written to this stream
+            raise OutputClosedError(_fileno(self.file))
+
+    return QuietConsole
 
 
 def _visible_hook() -> RenderHook:

@@ -4,10 +4,13 @@ summary); a run in this process for the demo's temporary home. What it shows: :m
 from __future__ import annotations
 
 import argparse
+import contextlib
+import shlex
 from typing import TYPE_CHECKING
 
 from cc_tui.cli.context import CommandContext
 from cc_tui.cli.output import Visible
+from cc_tui.cli.signals import Terminated
 from cc_tui.engine.progress import RunEvent, RunProgress
 from cc_tui.errors import EXIT_RESUMABLE
 from cc_tui.models.run import RunRecord
@@ -17,8 +20,9 @@ from cc_tui.run_words import (
 from cc_tui.service.outcome import EXIT_CODES, exit_code
 
 if TYPE_CHECKING:  # the runner (Polars, httpx) is imported by the commands that run
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
+    from cc_tui.cli.run_display import LiveDisplay
     from cc_tui.engine.run_options import RunOptions
     from cc_tui.engine.runner import ExportRunner
     from cc_tui.service.client import RunStream
@@ -192,10 +196,9 @@ def watch_run(
 
     Ctrl-C asks the service to stop the run at a batch boundary (it stays resumable) and
     waits for its record; with ``attached`` (a watcher of a run started elsewhere) Ctrl-C
-    only leaves, and the run goes on. Either way the interruption goes on to the caller.
+    only leaves, and the run goes on. SIGTERM (kill, timeout) only leaves too, whoever
+    started the run. Either way the interruption goes on to the caller.
     """
-    from rich.live import Live
-
     from cc_tui.cli.run_display import LiveDisplay
 
     display = LiveDisplay(ctx.out) if ctx.out.errors.is_terminal else None
@@ -218,12 +221,16 @@ def watch_run(
     try:
         if display is None:
             return follow()
-        # Live refreshes outside Output.print: its renderable makes its own text visible.
-        with Live(
-            Visible(display), console=ctx.out.errors, refresh_per_second=10, transient=True
-        ) as live:
-            display.live = live
+        with _shown_live(ctx, display):
             return follow()
+    except Terminated:
+        # kill, timeout, a supervisor: this watcher goes, the run is the service's (as when
+        # the terminal goes away). The Live above has given the terminal back already.
+        ctx.out.note(
+            f"Left the run of {name}: it goes on in the cc-tui service. Watch it: "
+            f"{_run_command(ctx, name)} --attach · stop it: {_run_command(ctx, name)} --cancel"
+        )
+        raise
     except KeyboardInterrupt:
         if attached:
             ctx.out.note(
@@ -234,6 +241,27 @@ def watch_run(
         record = _cancel(stream, name)
         _say_interrupted(ctx, name, record, as_json=quiet)
         raise
+
+
+@contextlib.contextmanager
+def _shown_live(ctx: CommandContext, display: LiveDisplay) -> Iterator[None]:
+    """``display`` live on stderr for the block, and the terminal given back after it.
+
+    Not ``with Live(...)``: Live's ``__enter__`` hides the cursor and starts the refresh
+    thread, and a Ctrl-C or SIGTERM landing there, before the block, would skip ``__exit__``
+    and leave the cursor hidden with the display redrawing itself. Started inside ``try``,
+    it is stopped whenever it started.
+    """
+    from rich.live import Live
+
+    # Live refreshes outside Output.print: its renderable makes its own text visible.
+    live = Live(Visible(display), console=ctx.out.errors, refresh_per_second=10, transient=True)
+    display.live = live
+    try:
+        live.start(refresh=True)
+        yield
+    finally:
+        live.stop()
 
 
 def _follow(
@@ -272,13 +300,13 @@ def _cancel(stream: RunStream, name: str) -> RunRecord | None:
 
     A second Ctrl-C leaves at once; the service still stops the run.
     """
-    from cc_tui.service.client import RemoteError
+    from cc_tui.errors import CcTuiError
     from cc_tui.service.protocol import RunCancel
 
     try:
         stream.send(RunCancel(export=name))
         ended = _follow(stream, name, lambda _: None, lambda _: None)
-    except (RemoteError, OSError):
+    except (CcTuiError, OSError):  # refused, or the service went away meanwhile
         return None
     return ended.record if ended is not None else None
 
@@ -299,8 +327,6 @@ def run_export(
     command again resumes it (with ``--json``, the interrupted run's summary is printed too).
     """
     import asyncio  # an event loop only for the commands that run one
-
-    from rich.live import Live
 
     from cc_tui.cli.run_display import LiveDisplay
     from cc_tui.engine.runner import ExportRunner
@@ -328,11 +354,7 @@ def run_export(
     try:
         if display is None:
             return asyncio.run(go())
-        # Live refreshes outside Output.print: its renderable makes its own text visible.
-        with Live(
-            Visible(display), console=ctx.out.errors, refresh_per_second=10, transient=True
-        ) as live:
-            display.live = live
+        with _shown_live(ctx, display):
             return asyncio.run(go())
     except KeyboardInterrupt:
         record = runner.history.get(seen[0]) if seen else None
@@ -364,6 +386,8 @@ def _say_interrupted(
 
 
 def _run_command(ctx: CommandContext, name: str) -> str:
-    """The command that resumes ``name`` (naming the home when one was given)."""
+    """The command that resumes ``name`` (naming the home when one was given), quoted for the
+    shell: a home with a space (``/srv/cc tui``) pasted unquoted would name another folder."""
     home = getattr(ctx.args, "home", None)
-    return f"cc-tui --home {home} run {name}" if home else f"cc-tui run {name}"
+    words = ["cc-tui", *(["--home", home] if home else []), "run", name]
+    return shlex.join(words)

@@ -51,11 +51,38 @@ def _scheduler(ctx: CommandContext) -> int:
 
         _show_plan(ctx, ctx.call(ScheduleShow(), SchedulePlan))
         return 0
+    _refuse_a_second_service(ctx)
     # This process becomes the home's service: it reads the plan itself (asking a service
     # would start another, and then this one could not take the home).
     _show_plan(ctx, _own_plan(ctx))
     ctx.out.note("Scheduler running in the cc-tui service; Ctrl-C stops it.")
     return serve_in_foreground(ctx, shared=False)
+
+
+def _refuse_a_second_service(ctx: CommandContext) -> None:
+    """A service of the home already runs (any command starts one): it runs the schedules.
+
+    Said before anything else is shown: otherwise "Scheduler running" came first, then the
+    refusal to take the home. Exit 2, not 0: a supervisor that runs ``cc-tui scheduler``
+    must not take a return at once for a scheduler that ran and ended.
+    """
+    from cc_tui.errors import UsageError
+    from cc_tui.service.client import ServiceUnavailableError, request, service_answers
+    from cc_tui.service.protocol import ServiceState, ServiceStatus
+
+    files = ctx.service_files
+    if not service_answers(files):
+        return
+    try:
+        state = request(ctx.paths, files, ServiceStatus(), autostart=False)
+    except ServiceUnavailableError:
+        return  # it went away meanwhile: this process can take the home
+    process = f" (process {state.pid})" if isinstance(state, ServiceState) else ""
+    raise UsageError(
+        f"The cc-tui service of {ctx.paths.config_dir} already runs{process}, and runs the "
+        "schedules itself: cc-tui scheduler --list shows them. To serve the home in this "
+        "process instead, stop it first: cc-tui service stop."
+    )
 
 
 def _own_plan(ctx: CommandContext) -> SchedulePlan:

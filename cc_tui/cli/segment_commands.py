@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cc_tui.cli.context import CommandContext
+from cc_tui.cli.numbers import at_least
 from cc_tui.cli.output import Column, Output, cells, styled
 from cc_tui.errors import UsageError
 from cc_tui.models.config import SEGMENT_FORMATS
@@ -58,7 +59,7 @@ def register(commands: SubParsers) -> None:
     )
     show.add_argument("name", metavar="NAME")
     show.add_argument(
-        "--rows", type=int, default=DEFAULT_SHOW_ROWS, metavar="N", help="preview rows (10)"
+        "--rows", type=at_least(0), default=DEFAULT_SHOW_ROWS, metavar="N", help="preview rows (10)"
     )
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=_show)
@@ -119,7 +120,7 @@ def _register_add(sub: SubParsers) -> None:
         "--snapshot", metavar="S", help="a CDM folder's dated snapshot, e.g. 2026/11/29/0600"
     )
     add.add_argument("--replace", action="store_true", help="change an existing entry")
-    add.add_argument("--rows", type=int, default=None, metavar="N", help="rows shown (5)")
+    add.add_argument("--rows", type=at_least(0), default=None, metavar="N", help="rows shown (5)")
     add.set_defaults(handler=_add)
 
 

@@ -98,8 +98,11 @@ def _read_secret(auth: StorageAuth) -> str:
     from_env = os.environ.get(SECRET_ENV_VAR)
     if from_env:
         return from_env.strip()
-    if not sys.stdin.isatty():
-        return sys.stdin.readline().strip()
+    stdin = sys.stdin
+    if stdin is None:  # started with stdin closed (`<&-`): no pipe, no terminal to ask on
+        return ""
+    if not stdin.isatty():
+        return stdin.readline().strip()
     try:
         return getpass.getpass(f"{auth.value} (not echoed): ").strip()
     except EOFError:

@@ -221,8 +221,16 @@ class RunStream:
         self._buffer = bytearray()
 
     def send(self, intent: Intent) -> None:
-        """Send one intent (a ``run.cancel`` while watching a run, say)."""
-        self._sock.sendall(encode(intent))
+        """Send one intent (a ``run.cancel`` while watching a run, say).
+
+        Raises :class:`ServiceUnavailableError` when the service is gone (killed, stopping).
+        """
+        try:
+            self._sock.sendall(encode(intent))
+        except (BrokenPipeError, ConnectionResetError):
+            raise ServiceUnavailableError(
+                "The cc-tui service hung up before it read the request; see cc-tui service status."
+            ) from None
 
     def next(self) -> Answer | None:
         """The next answer; None when the service closed the connection."""
@@ -234,7 +242,12 @@ class RunStream:
                     body = bytes(self._buffer[HEADER_SIZE:end])
                     del self._buffer[:end]
                     return decode_answer(body)
-            chunk = self._sock.recv(_RECV)
+            try:
+                chunk = self._sock.recv(_RECV)
+            except ConnectionResetError:
+                # A service that died with our request unread: the kernel resets instead of
+                # ending the stream. The same as a hang-up for every caller.
+                chunk = b""
             if not chunk:
                 if self._buffer:
                     raise ProtocolError("The service closed the connection mid-message.")

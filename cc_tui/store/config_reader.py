@@ -36,12 +36,14 @@ from cc_tui.models.connection import (
 )
 from cc_tui.models.storage import StorageAuth, StorageConnection
 from cc_tui.remote_paths import is_remote_location, remote_path
+from cc_tui.safe_text import visible
 from cc_tui.schedules import schedule_problem
 from cc_tui.store.notify_config import NOTIFY_KEY, read_notify
 from cc_tui.store.toml_reader import TomlSection, parse_toml
 
 __all__ = [
     "CONFIG_SCHEMA_VERSION",
+    "REFUSED_NAME_SHOWN",
     "load_config",
     "validate_config_text",
     "validate_name",
@@ -49,6 +51,8 @@ __all__ = [
 
 CONFIG_SCHEMA_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+REFUSED_NAME_SHOWN = 80
+"""The most characters of a refused name its error shows (a name may be at most 64)."""
 
 _TOP_KEYS = {
     "schema_version",
@@ -100,11 +104,18 @@ _SEGMENT_KEYS = {
 }
 
 
+def _shown_name(name: str) -> str:
+    """A refused name as an error quotes it: on one line (a pasted line break or tab shown as
+    ␊ or ␉, so the error does not look like two messages), cut after REFUSED_NAME_SHOWN
+    characters (a whole pasted file would fill the terminal)."""
+    return visible(name, limit=REFUSED_NAME_SHOWN)
+
+
 def validate_name(kind: str, name: str) -> str:
     """Names of connections, exports and segments: letters, digits, ``_ . -``; at most 64."""
     if not _NAME.match(name):
         raise ConfigError(
-            f"{kind} name '{name}' is not allowed",
+            f"{kind} name '{_shown_name(name)}' is not allowed",
             fix="use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit",
         )
     return name
@@ -115,9 +126,21 @@ def load_config(path: Path) -> AppConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        if path.is_symlink():
+            # Kept elsewhere (a dotfiles folder not mounted now): not "no configuration yet",
+            # whose first save would put a file of its own where the link is.
+            raise ConfigError(
+                f"is a link to {path.readlink()}, which does not exist",
+                path=path,
+                fix="make the file it points to reachable again, or remove the link",
+            ) from None
         return AppConfig()
     except UnicodeDecodeError as exc:
         raise ConfigError("is not UTF-8 text", path=path, fix="save it as UTF-8") from exc
+    except IsADirectoryError:
+        raise ConfigError(
+            "is a folder, not a file", path=path, fix="move the folder away"
+        ) from None
     except OSError as exc:
         raise ConfigError(
             f"cannot be read: {exc.strerror}", path=path, fix="check the file's permissions"
@@ -174,7 +197,7 @@ def _checked_name(table: TomlSection, kind: str, name: str) -> None:
     if not _NAME.match(name):
         raise table.error(
             None,
-            f"{kind} name '{name}' is not allowed",
+            f"{kind} name '{_shown_name(name)}' is not allowed",
             "use letters, digits, '_', '.' or '-' (at most 64)",
         )
 

@@ -266,3 +266,29 @@ def test_the_decompression_cap_is_a_config_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, "schema_version = 1\nmax_uncompressed_gb = 0\n"))
     assert caught.value.key == "max_uncompressed_gb"
+
+
+def test_a_config_link_to_nothing_is_refused_not_read_as_empty(tmp_path: Path) -> None:
+    # config.toml kept elsewhere (a dotfiles folder not mounted now): read as "no config", the
+    # next save would replace the link with a file of its own, and the real one would be lost.
+    path = tmp_path / "config.toml"
+    target = tmp_path / "dotfiles" / "cc-tui.toml"
+    path.symlink_to(target)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert f"{path}: is a link to {target}, which does not exist" in message
+    assert "Fix: " in message
+    store = ConfigStore(path)
+    with pytest.raises(ConfigError):
+        store.update(lambda config: config)
+    assert path.is_symlink() and not target.exists()
+
+
+def test_a_folder_named_config_toml_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.mkdir()
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert f"{path}: is a folder, not a file" in str(caught.value)
+    assert "permissions" not in str(caught.value)

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from cc_tui.errors import ConfigError
 from cc_tui.paths import AppPaths
 
 
@@ -28,3 +31,27 @@ def test_platform_folders_without_home() -> None:
     paths = AppPaths.resolve(environ={})
     assert "cc-tui" in str(paths.config_dir)
     assert "cc-tui" in str(paths.data_dir)
+
+
+def test_an_empty_home_argument_is_refused_not_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `cc-tui --home "$CC_HOME" ...` with the variable unset: Path("") is the current folder,
+    # which became the home (history.sqlite3 and the rest written wherever the shell was).
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        AppPaths.resolve("")
+    assert "--home is empty" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_shared_folder_as_home_is_not_told_to_chmod_it(tmp_path: Path) -> None:
+    # --home /tmp: `chmod 700 /tmp` would break every other user of the machine.
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    with pytest.raises(ConfigError) as caught:
+        AppPaths.resolve(shared).ensure()
+    message = str(caught.value)
+    assert "chmod" not in message
+    assert f"mkdir -m 700 {shared / 'cc-tui'}" in message

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cc_tui.cli.context import CommandContext
+from cc_tui.cli.numbers import at_least
 from cc_tui.cli.run_commands import EXIT_CODES, run_export
 from cc_tui.models.connection import UsableBy
 from cc_tui.paths import AppPaths
@@ -55,7 +56,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     demo.add_argument(
         "--rows",
-        type=int,
+        type=at_least(0),
         default=DEMO_ROWS,
         metavar="N",
         help=f"rows in the main demo segment (default {DEMO_ROWS:,})",
@@ -197,6 +198,11 @@ def _mark_some_unsubscribed(emulator: EmulatorServer, segment: Path) -> None:
 
 def _demo(ctx: CommandContext) -> int:
     home = Path(ctx.args.home).expanduser() if ctx.args.home else None
+    if not ctx.args.headless:
+        ctx.out.require_terminal(
+            "cc-tui demo",
+            "Run it once and print its summary instead: cc-tui demo --headless.",
+        )
     ctx.out.note(DEMO_OPENING)
     if not ctx.args.headless:
         return _demo_app(ctx, home)
