@@ -12,7 +12,7 @@ from cc_tui.store.schedule_state import MissedAction, MissedRun, ScheduleState
 from cc_tui.ui.screens.run import RunScreen
 from cc_tui.ui.screens.schedule import ScheduleScreen
 from cc_tui.ui.widgets.named_table import NamedTable
-from tests.ui.conftest import UiHome
+from tests.ui.conftest import UiHome, until
 from tests.ui.test_hostile_text import _settle, screen_text
 
 
@@ -35,28 +35,27 @@ async def test_s_on_home_shows_schedules_and_p_u_pause_and_resume(ui_home: UiHom
     async with app.run_test(size=(120, 40)) as pilot:
         await _settle(app, pilot)
         await pilot.press("s")
-        await _settle(app, pilot)
+        # The rows come a service call after the screen opens, and are drawn after that:
+        # wait for what the screen shows, never for a number of pauses (failed under load).
+        await until(pilot, lambda: "2 · skipped" in screen_text(app))
         screen = app.screen
         assert isinstance(screen, ScheduleScreen)
         table = screen.query_one("#schedule-rows", NamedTable)
         assert table.selected == "daily"
+        await until(pilot, lambda: "missed times: skip" in screen_text(app))
         text = screen_text(app)
         assert "0 6 * * *" in text and "2 · skipped" in text
         assert "At 06:00 every day (UTC)" in text  # the detail line, in words
-        assert "missed times: skip" in text
         assert screen.rows["daily"].next_run is not None
         assert screen.rows["fresh"].next_text() == "on refresh"
         await pilot.press("p")
-        await _settle(app, pilot)
-        assert state.paused() == {"daily"}
-        assert "paused" in screen_text(app)
+        await until(pilot, lambda: state.paused() == {"daily"} and "paused" in screen_text(app))
         assert screen.check_action("pause", ()) is False  # already paused: u resumes
         await pilot.press("u")
-        await _settle(app, pilot)
-        assert state.paused() == set()
+        await until(pilot, lambda: state.paused() == set())
         await pilot.press("j", "p")  # the refresh-triggered one pauses too
+        await until(pilot, lambda: state.paused() == {"fresh"})
         await _settle(app, pilot)
-        assert state.paused() == {"fresh"}
         actions = [e.action for e in ui_home.services.history.events(limit=3)]
         assert actions == ["schedule.pause", "schedule.resume", "schedule.pause"]
         await pilot.press("escape")
