@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-__all__ = ["at_least"]
+__all__ = ["at_least", "between"]
 
 
 def at_least(least: int) -> Callable[[str], int]:
@@ -29,3 +29,17 @@ def at_least(least: int) -> Callable[[str], int]:
         return number
 
     return whole_number
+
+
+def between(least: int, most: int, why: str) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number from ``least`` to ``most``; ``why`` says what the
+    upper bound is for (it ends the message of a number over it)."""
+    whole_number = at_least(least)
+
+    def bounded(text: str) -> int:
+        number = whole_number(text)
+        if number > most:
+            raise argparse.ArgumentTypeError(f"'{text}' is over {most:,}: {why}")
+        return number
+
+    return bounded

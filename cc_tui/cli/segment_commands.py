@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cc_tui.cli.context import CommandContext
-from cc_tui.cli.numbers import at_least
+from cc_tui.cli.numbers import between
 from cc_tui.cli.output import Column, Output, cells, styled
 from cc_tui.errors import UsageError
 from cc_tui.models.config import SEGMENT_FORMATS
@@ -31,6 +31,13 @@ if TYPE_CHECKING:  # segments are read with Polars, imported by the commands tha
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 DEFAULT_SHOW_ROWS = 10
+# A preview comes from the service in one message (at most 4 MiB): 1,000 rows of even wide
+# segments fit, and are more than a terminal shows. `--rows 100000000` failed with "A message
+# of 13,067,412 bytes is over the 4,194,304 limit", which told nobody what to do.
+MAX_SHOWN_ROWS = 1_000
+_MAX_ROWS_WHY = (
+    "a preview shows the first rows of a segment, not all of them (read the file itself for more)"
+)
 # By SegmentState's values (a StrEnum: its members find these keys).
 _STATE_STYLE = {"ready": "green", "missing": "yellow", "unreadable": "red", "name shared": "yellow"}
 
@@ -59,7 +66,11 @@ def register(commands: SubParsers) -> None:
     )
     show.add_argument("name", metavar="NAME")
     show.add_argument(
-        "--rows", type=at_least(0), default=DEFAULT_SHOW_ROWS, metavar="N", help="preview rows (10)"
+        "--rows",
+        type=between(0, MAX_SHOWN_ROWS, _MAX_ROWS_WHY),
+        default=DEFAULT_SHOW_ROWS,
+        metavar="N",
+        help=f"preview rows (10; at most {MAX_SHOWN_ROWS:,})",
     )
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=_show)
@@ -120,7 +131,13 @@ def _register_add(sub: SubParsers) -> None:
         "--snapshot", metavar="S", help="a CDM folder's dated snapshot, e.g. 2026/11/29/0600"
     )
     add.add_argument("--replace", action="store_true", help="change an existing entry")
-    add.add_argument("--rows", type=at_least(0), default=None, metavar="N", help="rows shown (5)")
+    add.add_argument(
+        "--rows",
+        type=between(0, MAX_SHOWN_ROWS, _MAX_ROWS_WHY),
+        default=None,
+        metavar="N",
+        help=f"rows shown (5; at most {MAX_SHOWN_ROWS:,})",
+    )
     add.set_defaults(handler=_add)
 
 

@@ -194,6 +194,16 @@ def test_a_count_below_its_least_is_refused_naming_the_option(
     assert result.stdout == ""
 
 
+def test_a_preview_over_its_most_rows_is_refused_saying_why(cc_home: Path) -> None:
+    # It failed with "A message of 13,067,412 bytes is over the 4,194,304 limit".
+    result = cc_tui("segment", "show", "people", "--rows", "100000000", home=cc_home)
+    assert_no_traceback(result.stderr)
+    assert result.returncode == EXIT_USAGE, result.stderr
+    assert "argument --rows: '100000000' is over 1,000: a preview shows the first rows" in (
+        result.stderr
+    )
+
+
 HIDE_CURSOR = b"\x1b[?25l"
 SHOW_CURSOR = b"\x1b[?25h"
 EXIT_TERMINATED = 143  # 128 + SIGTERM
