@@ -65,13 +65,7 @@ def register(commands: SubParsers) -> None:
         description="Show a segment's columns, row count and a preview.",
     )
     show.add_argument("name", metavar="NAME")
-    show.add_argument(
-        "--rows",
-        type=between(0, MAX_SHOWN_ROWS, _MAX_ROWS_WHY),
-        default=DEFAULT_SHOW_ROWS,
-        metavar="N",
-        help=f"preview rows (10; at most {MAX_SHOWN_ROWS:,})",
-    )
+    _add_rows_argument(show, DEFAULT_SHOW_ROWS, "preview rows (10")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=_show)
     _register_add(sub)
@@ -131,14 +125,19 @@ def _register_add(sub: SubParsers) -> None:
         "--snapshot", metavar="S", help="a CDM folder's dated snapshot, e.g. 2026/11/29/0600"
     )
     add.add_argument("--replace", action="store_true", help="change an existing entry")
-    add.add_argument(
+    _add_rows_argument(add, None, "rows shown (5")
+    add.set_defaults(handler=_add)
+
+
+def _add_rows_argument(parser: argparse.ArgumentParser, default: int | None, text: str) -> None:
+    """``--rows N`` of a preview: from 0 to :data:`MAX_SHOWN_ROWS`; ``text`` opens its help."""
+    parser.add_argument(
         "--rows",
         type=between(0, MAX_SHOWN_ROWS, _MAX_ROWS_WHY),
-        default=None,
+        default=default,
         metavar="N",
-        help=f"rows shown (5; at most {MAX_SHOWN_ROWS:,})",
+        help=f"{text}; at most {MAX_SHOWN_ROWS:,})",
     )
-    add.set_defaults(handler=_add)
 
 
 # -- list and show -----------------------------------------------------------------------------

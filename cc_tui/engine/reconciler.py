@@ -149,7 +149,8 @@ class ImportReconciler:
         self._sleep = sleep
         # How Constant Contact's clock may stand against ours (its minus ours): as measured
         # (see _measured_offsets), or the allowed skew while nothing has measured it.
-        self._offsets: OffsetRange = (-self._skew, self._skew)
+        self._allowed: OffsetRange = (-self._skew, self._skew)
+        self._offsets = self._allowed
 
     async def settle(self, records: Sequence[BatchRecord]) -> list[Settlement]:
         """Claim each batch's activity, or decide to send it again; one result per record.
@@ -162,7 +163,7 @@ class ImportReconciler:
         settled: dict[_Key, Settlement] = {}
         gap = FIRST_LOOK_GAP
         known: dict[str, Activity] = {}  # final activities asked for by id: they never change
-        self._offsets = self._source.clock_offset() or (-self._skew, self._skew)
+        self._offsets = self._source.clock_offset() or self._allowed
         reread = False
         while waiting:
             oldest = min(self._sent(record) for record in waiting.values())
@@ -255,7 +256,7 @@ class ImportReconciler:
         by_date = self._source.clock_offset()
         by_imports = self._import_offsets(recent, recorded)
         if by_date is None or by_imports is None:
-            return by_date or by_imports or (-self._skew, self._skew)
+            return by_date or by_imports or self._allowed
         low, high = max(by_date[0], by_imports[0]), min(by_date[1], by_imports[1])
         if low <= high:
             return low, high
